@@ -1,0 +1,3 @@
+export * from './otlp-types.js';
+export * from './event.js';
+export * from './record.js';

@@ -1,0 +1,55 @@
+import type { Actor, CausalLink } from './event.js';
+
+export type DecisionStatus = 'pending' | 'decided' | 'errored';
+
+export interface PolicyCheck {
+  policy: string;
+  result: unknown;
+  inputs?: unknown;
+}
+
+/**
+ * Something about the input that was kept but is not what it should be: a malformed JSON
+ * string, a confidence outside 0..1. Flags never carry secrets, only the field and a reason.
+ */
+export interface RecordFlag {
+  code: 'invalid_json' | 'confidence_out_of_range' | 'invalid_value' | string;
+  field: string;
+  detail: string;
+}
+
+/** One record per decision id, JSON in snake_case as the API returns it. */
+export interface DecisionRecord {
+  id: string;
+  trace_id: string | null;
+  span_id: string | null;
+  parent_decision_id: string | null;
+  causal_links: CausalLink[];
+  type: string | null;
+  version: string | null;
+  tenant: string;
+  environment: string | null;
+  actor: Actor | null;
+  evidence: Record<string, unknown>;
+  policy_checks: PolicyCheck[];
+  actions: unknown[];
+  approvals: unknown[];
+  outcome: string | null;
+  confidence: number | null;
+  /** An array, or the raw string when it was not valid JSON (then flagged). */
+  alternatives: unknown[] | string | null;
+  /** An object, or the raw string when it was not valid JSON (then flagged). */
+  factors: Record<string, unknown> | string | null;
+  error: unknown | null;
+  evaluations: unknown[];
+  status: DecisionStatus;
+  start_time: string | null;
+  end_time: string | null;
+  duration_ms: number | null;
+  service_name: string | null;
+  flags: RecordFlag[];
+  /** Number of distinct ledger events folded into this record. */
+  event_count: number;
+  /** RFC 3339 of the last event applied. */
+  updated_at: string;
+}
