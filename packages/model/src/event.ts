@@ -1,3 +1,5 @@
+import type { RecordFlag } from './record.js';
+
 /**
  * A decision event: the unit of the ledger. Every input (span attributes, span events, the
  * Decision Trace SDK's `dt.*` spans, canonical events posted to the API) becomes events of this
@@ -59,6 +61,10 @@ export interface DecisionEvent {
   payload: Record<string, unknown>;
   causal_links: CausalLink[];
   source: EventSource;
+  /** `service.name` of the resource that produced the event, when it came from OTLP. */
+  service_name?: string | null;
+  /** Problems found while converting the input (malformed JSON, out-of-range confidence). */
+  flags?: RecordFlag[];
 }
 
 export const DEFAULT_TENANT = 'default';

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { queryCommand } from './cli/query.js';
+import { showCommand } from './cli/show.js';
+import { startCommand } from './cli/start.js';
+import { verifyCommand } from './cli/verify.js';
+
+const DEFAULT_API = process.env.DECISION_TRACE_API ?? 'http://127.0.0.1:8711';
+
+const program = new Command()
+  .name('decision-trace')
+  .description('Record why software decides what it decides: collector, store and queries.')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run the collector')
+  .option('-c, --config <file>', 'collector config (OpenTelemetry Collector layout)', 'collector-config.yaml')
+  .action(startCommand);
+
+program
+  .command('query')
+  .description('list decisions, newest first')
+  .option('--endpoint <url>', 'decision API', DEFAULT_API)
+  .option('--type <type>', 'decision type, with or without version suffix (refund.approve or refund.approve.v2)')
+  .option('--version <version>', 'decision type version (v2)')
+  .option('--outcome <outcome>', 'outcome')
+  .option('--tenant <tenant>', 'tenant')
+  .option('--since <time>', 'RFC 3339 time or a duration ago (1h, 7d)')
+  .option('--until <time>', 'RFC 3339 time or a duration ago')
+  .option('--trace-id <id>', 'trace id')
+  .option('--limit <n>', 'page size (1-1000)')
+  .option('--cursor <cursor>', 'next page, from a previous query')
+  .option('--json', 'print JSON')
+  .action(queryCommand);
+
+program
+  .command('show')
+  .description('show a decision in the decision tree of its trace')
+  .argument('<id>', 'decision id')
+  .option('--endpoint <url>', 'decision API', DEFAULT_API)
+  .option('--tenant <tenant>', 'tenant (when the id exists in several)')
+  .option('--json', 'print JSON')
+  .action(showCommand);
+
+program
+  .command('verify')
+  .description('verify the hash chain of the decision ledger')
+  .requiredOption('--storage <url>', 'storage URL, e.g. sqlite:./data/decisions.db')
+  .option('--json', 'print JSON')
+  .action(verifyCommand);
+
+program.parseAsync().catch((error: Error) => {
+  process.stderr.write(`decision-trace: ${error.message}\n`);
+  process.exitCode = process.exitCode || 1;
+});

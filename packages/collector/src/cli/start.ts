@@ -1,0 +1,45 @@
+import { pino } from 'pino';
+import { defaultComponents } from '../components.js';
+import { ConfigErrors } from '../config/config-error.js';
+import { loadCollectorConfig } from '../config/load-config.js';
+import { CollectorService } from '../pipeline/service.js';
+
+/** Exit codes: 0 clean shutdown, 1 a component failed to start, 2 an invalid config. */
+export async function startCommand(options: { config: string }): Promise<void> {
+  let config;
+  try {
+    config = await loadCollectorConfig(options.config, defaultComponents());
+  } catch (error) {
+    if (error instanceof ConfigErrors) {
+      process.stderr.write(`decision-trace: ${options.config}: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.service.telemetry.logs.level, base: { service: 'decision-trace-collector' } });
+  const service = new CollectorService(config, logger);
+  try {
+    await service.start();
+  } catch (error) {
+    logger.fatal({ err: error }, 'collector failed to start');
+    process.stderr.write(`decision-trace: failed to start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  logger.info({ config: options.config }, 'collector started');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    service.shutdown().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,78 @@
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import type { DecisionEvent, ResourceSpans } from '@decision-trace/model';
+import type { DecisionStore } from '@decision-trace/store';
+
+export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
+
+/**
+ * What flows through a traces pipeline: the spans of one request and the decision events the
+ * decision processor extracted from them. Decisions ride beside the spans so samplers can drop
+ * spans without ever dropping a decision.
+ */
+export interface TraceBatch {
+  resourceSpans: ResourceSpans[];
+  spanCount: number;
+  decisions: DecisionEvent[];
+  /** The tenant an authenticated receiver vouches for; overrides what the payload claims. */
+  tenant?: string;
+}
+
+export interface TracesConsumer {
+  consumeTraces(batch: TraceBatch): Promise<void>;
+}
+
+/** Lifecycle shared by every component. `start` may bind sockets or open stores. */
+export interface Component {
+  start(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface ProcessorComponent extends Component, TracesConsumer {}
+export interface ExporterComponent extends Component, TracesConsumer {}
+export type ReceiverComponent = Component;
+export type ExtensionComponent = Component;
+
+/**
+ * Services the running collector offers its components. Components never import each other;
+ * what they share (a store opened once per URL) comes through here.
+ */
+export interface Host {
+  openStore(url: string): Promise<DecisionStore>;
+}
+
+export interface CreateSettings<C> {
+  /** `type` or `type/name`, as written in the config. */
+  id: string;
+  config: C;
+  logger: Logger;
+  host: Host;
+}
+
+interface FactoryBase<C> {
+  type: string;
+  /** Strict schema with defaults: unknown keys and invalid values fail at start. */
+  configSchema: z.ZodType<C>;
+}
+
+export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'receiver';
+  create(settings: CreateSettings<C>, next: TracesConsumer): ReceiverComponent;
+}
+
+export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'processor';
+  create(settings: CreateSettings<C>, next: TracesConsumer): ProcessorComponent;
+}
+
+export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'exporter';
+  create(settings: CreateSettings<C>): ExporterComponent;
+}
+
+export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'extension';
+  create(settings: CreateSettings<C>): ExtensionComponent;
+}
+
+export type ComponentFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;

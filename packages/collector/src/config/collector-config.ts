@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { parseDocument } from 'yaml';
+import type { ComponentKind, ComponentFactory } from '../component/component.js';
+import type { ComponentRegistry } from '../component/registry.js';
+import { ConfigError, ConfigErrors, joinPath } from './config-error.js';
+import { substituteEnvDeep } from './env-substitution.js';
+import { issuesToConfigErrors } from './zod-issues.js';
+
+export interface ResolvedComponent {
+  /** `type` or `type/name`. */
+  id: string;
+  kind: ComponentKind;
+  factory: ComponentFactory;
+  /** Output of the factory's schema: defaults applied, values parsed. */
+  config: unknown;
+}
+
+export interface PipelineConfig {
+  id: string;
+  receivers: string[];
+  processors: string[];
+  exporters: string[];
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export interface CollectorConfig {
+  receivers: Map<string, ResolvedComponent>;
+  processors: Map<string, ResolvedComponent>;
+  exporters: Map<string, ResolvedComponent>;
+  extensions: Map<string, ResolvedComponent>;
+  service: {
+    extensions: string[];
+    pipelines: PipelineConfig[];
+    telemetry: { logs: { level: (typeof LOG_LEVELS)[number] } };
+  };
+}
+
+const SECTIONS = [
+  ['receivers', 'receiver'],
+  ['processors', 'processor'],
+  ['exporters', 'exporter'],
+  ['extensions', 'extension'],
+] as const;
+
+const componentId = /^([a-z][a-z0-9_]*)(?:\/([A-Za-z0-9_.\-]+))?$/;
+
+const pipelineSchema = z.strictObject({
+  receivers: z.array(z.string()).min(1, 'a pipeline needs at least one receiver'),
+  processors: z.array(z.string()).default([]),
+  exporters: z.array(z.string()).min(1, 'a pipeline needs at least one exporter'),
+});
+
+const serviceSchema = z.strictObject({
+  extensions: z.array(z.string()).default([]),
+  pipelines: z.record(z.string(), z.unknown()),
+  telemetry: z
+    .strictObject({
+      logs: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
+    })
+    .default({ logs: { level: 'info' } }),
+});
+
+const topLevelKeys = new Set(['receivers', 'processors', 'exporters', 'extensions', 'service']);
+
+/**
+ * Parses and validates a collector config in the OpenTelemetry Collector's layout. Every
+ * problem found is reported together, each with its YAML path.
+ */
+export function parseCollectorConfig(
+  yamlText: string,
+  registry: ComponentRegistry,
+  env: NodeJS.ProcessEnv = process.env,
+): CollectorConfig {
+  const errors: ConfigError[] = [];
+  const document = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigErrors(document.errors.map((e) => new ConfigError('', `YAML syntax error: ${e.message}`)));
+  }
+  const raw = substituteEnvDeep(document.toJS({ maxAliasCount: 100 }) ?? {}, env, errors);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigErrors([new ConfigError('', 'the config must be a YAML map')]);
+  }
+  const root = raw as Record<string, unknown>;
+  for (const key of Object.keys(root)) {
+    if (!topLevelKeys.has(key)) errors.push(new ConfigError(key, 'unknown key'));
+  }
+
+  const sections = {} as Record<(typeof SECTIONS)[number][0], Map<string, ResolvedComponent>>;
+  // Ids that are declared, valid or not: a pipeline naming an invalid component is not also
+  // reported as a dangling reference.
+  const declared = {} as Record<(typeof SECTIONS)[number][0], Set<string>>;
+  for (const [section, kind] of SECTIONS) {
+    sections[section] = resolveSection(section, kind, root[section], registry, errors);
+    const value = root[section];
+    declared[section] = new Set(value !== null && typeof value === 'object' ? Object.keys(value) : []);
+  }
+
+  let service: CollectorConfig['service'] | undefined;
+  const serviceRaw = root.service;
+  if (serviceRaw === undefined) {
+    errors.push(new ConfigError('service', 'required: the service section defines the pipelines'));
+  } else {
+    const parsed = serviceSchema.safeParse(serviceRaw, { reportInput: true });
+    if (!parsed.success) {
+      errors.push(...issuesToConfigErrors('service', parsed.error));
+    } else {
+      const pipelines: PipelineConfig[] = [];
+      for (const [id, body] of Object.entries(parsed.data.pipelines)) {
+        const path = joinPath('service', 'pipelines', id);
+        if (!/^traces(\/[A-Za-z0-9_.\-]+)?$/.test(id)) {
+          errors.push(new ConfigError(path, 'unsupported pipeline: only traces pipelines exist (traces or traces/<name>)'));
+          continue;
+        }
+        const p = pipelineSchema.safeParse(body ?? {}, { reportInput: true });
+        if (!p.success) {
+          errors.push(...issuesToConfigErrors(path, p.error));
+          continue;
+        }
+        checkReferences(path, 'receivers', p.data.receivers, declared.receivers, errors);
+        checkReferences(path, 'processors', p.data.processors, declared.processors, errors);
+        checkReferences(path, 'exporters', p.data.exporters, declared.exporters, errors);
+        pipelines.push({ id, ...p.data });
+      }
+      if (Object.keys(parsed.data.pipelines).length === 0) {
+        errors.push(new ConfigError('service.pipelines', 'at least one pipeline is required'));
+      }
+      checkReferences('service', 'extensions', parsed.data.extensions, declared.extensions, errors);
+      service = { extensions: parsed.data.extensions, pipelines, telemetry: parsed.data.telemetry };
+    }
+  }
+
+  if (errors.length > 0 || !service) throw new ConfigErrors(errors);
+  return { ...sections, service };
+}
+
+function resolveSection(
+  section: string,
+  kind: ComponentKind,
+  value: unknown,
+  registry: ComponentRegistry,
+  errors: ConfigError[],
+): Map<string, ResolvedComponent> {
+  const out = new Map<string, ResolvedComponent>();
+  if (value === undefined || value === null) return out;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    errors.push(new ConfigError(section, 'expected a map of component ids to their settings'));
+    return out;
+  }
+  for (const [id, body] of Object.entries(value)) {
+    const path = joinPath(section, id);
+    const match = componentId.exec(id);
+    if (!match) {
+      errors.push(new ConfigError(path, 'invalid component id: expected type or type/name'));
+      continue;
+    }
+    const factory = registry.get(kind, match[1]);
+    if (!factory) {
+      errors.push(new ConfigError(path, `unknown ${kind} type "${match[1]}" (known: ${registry.types(kind).join(', ')})`));
+      continue;
+    }
+    const parsed = factory.configSchema.safeParse(body ?? {}, { reportInput: true });
+    if (!parsed.success) {
+      errors.push(...issuesToConfigErrors(path, parsed.error));
+      continue;
+    }
+    out.set(id, { id, kind, factory, config: parsed.data });
+  }
+  return out;
+}
+
+function checkReferences(
+  path: string,
+  key: string,
+  ids: string[],
+  defined: Set<string>,
+  errors: ConfigError[],
+): void {
+  const seen = new Set<string>();
+  ids.forEach((id, index) => {
+    if (!defined.has(id)) {
+      errors.push(new ConfigError(joinPath(path, key, index), `"${id}" is not defined in the top-level ${key} section`));
+    }
+    if (seen.has(id)) errors.push(new ConfigError(joinPath(path, key, index), `"${id}" is listed twice`));
+    seen.add(id);
+  });
+}

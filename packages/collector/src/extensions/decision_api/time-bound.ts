@@ -1,0 +1,17 @@
+import { parseDuration } from '../../config/values.js';
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * A query time bound: an RFC 3339 instant, or a duration (`90s`, `1h`, `7d`) meaning that long
+ * before `now`. Returns the instant as an RFC 3339 string, or undefined when it is neither.
+ */
+export function parseTimeBound(value: string, now: number): string | undefined {
+  if (RFC3339.test(value)) {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  }
+  const ago = parseDuration(value);
+  if (ago === undefined || !/[a-zµ]$/.test(value.trim())) return undefined;
+  return new Date(now - ago).toISOString();
+}

@@ -1,0 +1,46 @@
+import type { IncomingMessage } from 'node:http';
+import { gunzip, inflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import { HttpError } from './http-error.js';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+/**
+ * Reads a request body, refusing more than `limit` bytes both on the wire and after
+ * decompression (so a small gzip bomb gets a 413 instead of exhausting memory).
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    throw new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw new HttpError(413, `request body exceeds the limit of ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+  return decompress(raw, req.headers['content-encoding'], limit);
+}
+
+async function decompress(raw: Buffer, encoding: string | undefined, limit: number): Promise<Buffer> {
+  const name = (encoding ?? 'identity').trim().toLowerCase();
+  if (name === '' || name === 'identity') return raw;
+  const inflater = name === 'gzip' || name === 'x-gzip' ? gunzipAsync : name === 'deflate' ? inflateAsync : undefined;
+  if (!inflater) throw new HttpError(415, `unsupported Content-Encoding "${encoding}": expected gzip, deflate or identity`);
+  try {
+    return await inflater(raw, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      throw new HttpError(413, `decompressed request body exceeds the limit of ${limit} bytes`);
+    }
+    throw new HttpError(400, `invalid ${name} body: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * A bounded, in-memory memory of recently seen spans, so that a decision span can find the
+ * decision it was made under even when non-decision spans (HTTP handlers, LLM calls, tools)
+ * sit between them, and even when the ancestor arrived in an earlier request.
+ *
+ * Per trace it keeps spanId → parentSpanId for every span and spanId → decisionId only for
+ * decision spans: two string maps instead of one object per span, because this runs for every
+ * span in the collector's hot path and most spans are not decisions.
+ *
+ * Bounds: at most `maxTraces` traces; when a new trace would exceed it, the least recently
+ * recorded trace is forgotten. At most `maxSpansPerTrace` spans per trace; beyond it the
+ * trace's oldest span is forgotten (recent spans are the likelier ancestors of what comes next).
+ */
+export interface LineageIndexOptions {
+  maxTraces?: number;
+  maxSpansPerTrace?: number;
+}
+
+interface TraceLineage {
+  parentBySpan: Map<string, string>;
+  decisionBySpan: Map<string, string>;
+}
+
+export const DEFAULT_LINEAGE_MAX_TRACES = 10_000;
+export const DEFAULT_LINEAGE_MAX_SPANS_PER_TRACE = 10_000;
+
+export class LineageIndex {
+  readonly maxTraces: number;
+  readonly maxSpansPerTrace: number;
+  /** Map iteration order is insertion order: the first entry is the least recently recorded. */
+  private readonly traces = new Map<string, TraceLineage>();
+  private mostRecentTraceId: string | null = null;
+
+  constructor(options: LineageIndexOptions = {}) {
+    this.maxTraces = positiveInteger(options.maxTraces, DEFAULT_LINEAGE_MAX_TRACES, 'maxTraces');
+    this.maxSpansPerTrace = positiveInteger(
+      options.maxSpansPerTrace,
+      DEFAULT_LINEAGE_MAX_SPANS_PER_TRACE,
+      'maxSpansPerTrace',
+    );
+  }
+
+  /** Number of traces currently remembered. */
+  get traceCount(): number {
+    return this.traces.size;
+  }
+
+  /** Number of spans currently remembered for a trace. */
+  spanCount(traceId: string): number {
+    return this.traces.get(traceId)?.parentBySpan.size ?? 0;
+  }
+
+  /**
+   * Remembers a span. `parentSpanId` is '' for a root span; `decisionId` is the decision the
+   * span itself carries, or null. Recording a span again replaces what was known about it.
+   */
+  recordSpan(traceId: string, spanId: string, parentSpanId: string, decisionId: string | null = null): void {
+    const trace = this.touchTrace(traceId);
+    const { parentBySpan, decisionBySpan } = trace;
+    if (!parentBySpan.has(spanId) && parentBySpan.size >= this.maxSpansPerTrace) {
+      const oldestSpanId = parentBySpan.keys().next().value as string;
+      parentBySpan.delete(oldestSpanId);
+      decisionBySpan.delete(oldestSpanId);
+    }
+    parentBySpan.set(spanId, parentSpanId);
+    if (decisionId !== null) decisionBySpan.set(spanId, decisionId);
+    else if (decisionBySpan.size > 0) decisionBySpan.delete(spanId);
+  }
+
+  /** The decision carried by the span itself, if it is a known decision span. */
+  decisionOf(traceId: string, spanId: string): string | null {
+    return this.traces.get(traceId)?.decisionBySpan.get(spanId) ?? null;
+  }
+
+  /** The parent span id of a known span ('' for a root), or undefined when unknown. */
+  parentOf(traceId: string, spanId: string): string | undefined {
+    return this.traces.get(traceId)?.parentBySpan.get(spanId);
+  }
+
+  /**
+   * Walks up from the span's parent through any number of non-decision spans and returns the
+   * first decision found, skipping ancestors whose decision is `excludeDecisionId` (other
+   * spans of the same decision). The walk stops at a root, at a span not (or no longer) in the
+   * index, or after as many steps as the trace has spans, which is what breaks a cycle in
+   * corrupt parent links without allocating a visited set.
+   */
+  nearestAncestorDecision(traceId: string, spanId: string, excludeDecisionId?: string | null): string | null {
+    const trace = this.traces.get(traceId);
+    if (trace === undefined) return null;
+    const { parentBySpan, decisionBySpan } = trace;
+    let current = parentBySpan.get(spanId);
+    for (let steps = parentBySpan.size; steps > 0 && current !== undefined && current !== ''; steps--) {
+      const decisionId = decisionBySpan.get(current);
+      if (decisionId !== undefined && decisionId !== excludeDecisionId) return decisionId;
+      current = parentBySpan.get(current);
+    }
+    return null;
+  }
+
+  /** Forgets everything (tests, shutdown). */
+  clear(): void {
+    this.traces.clear();
+    this.mostRecentTraceId = null;
+  }
+
+  private touchTrace(traceId: string): TraceLineage {
+    const existing = this.traces.get(traceId);
+    if (existing !== undefined) {
+      // Spans of one trace usually arrive together; re-inserting only when another trace was
+      // recorded in between keeps the common case to a single lookup.
+      if (this.mostRecentTraceId !== traceId) {
+        this.traces.delete(traceId);
+        this.traces.set(traceId, existing);
+        this.mostRecentTraceId = traceId;
+      }
+      return existing;
+    }
+    if (this.traces.size >= this.maxTraces) {
+      const oldestTraceId = this.traces.keys().next().value as string;
+      this.traces.delete(oldestTraceId);
+    }
+    const created: TraceLineage = { parentBySpan: new Map(), decisionBySpan: new Map() };
+    this.traces.set(traceId, created);
+    this.mostRecentTraceId = traceId;
+    return created;
+  }
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`LineageIndex ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,353 @@
+import type { Actor, CausalLink, DecisionEvent } from './event.js';
+import type { DecisionRecord, DecisionStatus, PolicyCheck, RecordFlag } from './record.js';
+import { parseTypeVersion } from './type-version.js';
+
+/**
+ * The fold of decision events into a decision record (conventions: the event payload brief).
+ *
+ * `applyEvent` never modifies `prev` or anything reachable from it: it returns a new record,
+ * and every array or object it changes is a new one. Values it does not change are shared
+ * between `prev` and the result, so callers must treat records as immutable too.
+ *
+ * Scalar overrides (outcome, confidence, version, …) follow application order: the last event
+ * applied wins. Envelope fields (trace_id, environment, …) follow "first non-empty wins".
+ */
+
+/** A record with no event applied yet; `updated_at` is empty until the first event. */
+export function emptyRecord(id: string, tenant: string): DecisionRecord {
+  return {
+    id,
+    trace_id: null,
+    span_id: null,
+    parent_decision_id: null,
+    causal_links: [],
+    type: null,
+    version: null,
+    tenant,
+    environment: null,
+    actor: null,
+    evidence: {},
+    policy_checks: [],
+    actions: [],
+    approvals: [],
+    outcome: null,
+    confidence: null,
+    alternatives: null,
+    factors: null,
+    error: null,
+    evaluations: [],
+    status: 'pending',
+    start_time: null,
+    end_time: null,
+    duration_ms: null,
+    service_name: null,
+    flags: [],
+    event_count: 0,
+    updated_at: '',
+  };
+}
+
+export function applyEvent(prev: DecisionRecord | undefined, event: DecisionEvent): DecisionRecord {
+  const next: DecisionRecord = { ...(prev ?? emptyRecord(event.decision_id, event.tenant_id)) };
+  const payload: Record<string, unknown> = isPlainObject(event.payload) ? event.payload : {};
+
+  applyEnvelope(next, event);
+  const merged = mergeOptionalFields(next, payload);
+  applyTypedPayload(next, event, payload, merged);
+  applyTimes(next, event, payload, merged);
+
+  next.status = statusOf(next);
+  next.event_count = next.event_count + 1;
+  return next;
+}
+
+/** Payload fields every event type may carry; the reducer merges each one it finds. */
+const OPTIONAL_FIELDS = [
+  'version',
+  'outcome',
+  'confidence',
+  'alternatives',
+  'factors',
+  'evidence',
+  'policy_checks',
+  'actions',
+  'approvals',
+  'evaluations',
+  'error',
+  'start_time',
+  'end_time',
+] as const;
+type OptionalField = (typeof OPTIONAL_FIELDS)[number];
+
+function applyEnvelope(next: DecisionRecord, event: DecisionEvent): void {
+  const parsed = parseTypeVersion(event.decision_type);
+  if (parsed.type !== null) {
+    if (next.type === null) next.type = parsed.type;
+    // A version suffix only describes the record when it belongs to the record's own type.
+    if (next.version === null && parsed.version !== null && parsed.type === next.type) {
+      next.version = parsed.version;
+    }
+  }
+  next.trace_id = firstPresent(next.trace_id, event.trace_id);
+  next.span_id = firstPresent(next.span_id, event.span_id);
+  next.parent_decision_id = firstPresent(next.parent_decision_id, event.parent_decision_id);
+  next.environment = firstPresent(next.environment, event.environment);
+  next.service_name = firstPresent(next.service_name, event.service_name);
+
+  if (event.actor) next.actor = mergeActor(next.actor, event.actor);
+  if (Array.isArray(event.causal_links) && event.causal_links.length > 0) {
+    next.causal_links = unionCausalLinks(next.causal_links, event.causal_links);
+  }
+  if (Array.isArray(event.flags) && event.flags.length > 0) addFlags(next, event.flags);
+}
+
+/** Returns the optional fields that were valid and merged, so typed payloads can skip them. */
+function mergeOptionalFields(next: DecisionRecord, payload: Record<string, unknown>): Set<OptionalField> {
+  const merged = new Set<OptionalField>();
+  for (const field of OPTIONAL_FIELDS) {
+    if (!(field in payload)) continue;
+    const value = payload[field];
+    if (value === undefined) continue;
+    if (mergeOptionalField(next, field, value)) merged.add(field);
+  }
+  return merged;
+}
+
+function mergeOptionalField(next: DecisionRecord, field: OptionalField, value: unknown): boolean {
+  switch (field) {
+    case 'version':
+      if (!isNonEmptyString(value)) return false;
+      next.version = value;
+      return true;
+    case 'outcome':
+      if (!isNonEmptyString(value)) return false;
+      next.outcome = value;
+      return true;
+    case 'confidence':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+      next.confidence = value;
+      return true;
+    case 'alternatives':
+      // The raw string of malformed JSON is kept on purpose (the converter flags it).
+      if (!Array.isArray(value) && typeof value !== 'string') return false;
+      next.alternatives = value;
+      return true;
+    case 'factors':
+      if (!isPlainObject(value) && typeof value !== 'string') return false;
+      next.factors = value;
+      return true;
+    case 'evidence':
+      if (!isPlainObject(value)) return false;
+      next.evidence = { ...next.evidence, ...value };
+      return true;
+    case 'policy_checks':
+      if (!Array.isArray(value)) return false;
+      for (const item of value) {
+        if (isPlainObject(item) && isNonEmptyString(item.policy)) upsertPolicyCheck(next, item);
+        else addFlags(next, [invalidValue('payload.policy_checks', 'an item is not {policy, result}')]);
+      }
+      return true;
+    case 'actions':
+    case 'approvals':
+    case 'evaluations':
+      if (!Array.isArray(value)) return false;
+      if (value.length > 0) next[field] = [...next[field], ...value];
+      return true;
+    case 'error':
+      if (!isPlainObject(value) && !isNonEmptyString(value)) return false;
+      next.error = value;
+      return true;
+    case 'start_time':
+    case 'end_time':
+      if (typeof value === 'string' && !Number.isNaN(instantMillis(value))) return true;
+      addFlags(next, [invalidValue(`payload.${field}`, 'not an RFC 3339 instant; the event timestamp was used')]);
+      return false;
+  }
+}
+
+function applyTypedPayload(
+  next: DecisionRecord,
+  event: DecisionEvent,
+  payload: Record<string, unknown>,
+  merged: Set<OptionalField>,
+): void {
+  switch (event.event_type) {
+    case 'evidence':
+      if (isNonEmptyString(payload.key)) {
+        next.evidence = { ...next.evidence, [payload.key]: payload.value ?? null };
+      } else {
+        addFlags(next, [invalidValue('payload.key', 'evidence event without a key')]);
+      }
+      return;
+    case 'policy_check':
+      if (isNonEmptyString(payload.policy)) upsertPolicyCheck(next, payload);
+      else addFlags(next, [invalidValue('payload.policy', 'policy_check event without a policy name')]);
+      return;
+    case 'action':
+      next.actions = [...next.actions, withoutMerged(payload, merged)];
+      return;
+    case 'approval':
+      next.approvals = [...next.approvals, withoutMerged(payload, merged)];
+      return;
+    case 'evaluation':
+      next.evaluations = [...next.evaluations, withoutMerged(payload, merged)];
+      return;
+    case 'outcome':
+      if (isNonEmptyString(payload.status)) next.outcome = payload.status;
+      else if (!merged.has('outcome')) addFlags(next, [invalidValue('payload.status', 'outcome event without a status')]);
+      return;
+    case 'error': {
+      const details = withoutMerged(payload, merged);
+      // `{error: {...}}` already set record.error; an empty remainder must not replace it.
+      if (Object.keys(details).length > 0 || !merged.has('error')) next.error = details;
+      return;
+    }
+    case 'decision.start':
+    case 'decision.observed':
+      return;
+  }
+}
+
+function applyTimes(
+  next: DecisionRecord,
+  event: DecisionEvent,
+  payload: Record<string, unknown>,
+  merged: Set<OptionalField>,
+): void {
+  const timestampMillis = instantMillis(event.timestamp);
+  if (Number.isNaN(timestampMillis)) {
+    addFlags(next, [invalidValue('timestamp', 'event timestamp is not an RFC 3339 instant')]);
+  }
+
+  const start = merged.has('start_time') ? (payload.start_time as string) : event.timestamp;
+  const end = merged.has('end_time') ? (payload.end_time as string) : event.timestamp;
+  const startMillis = merged.has('start_time') ? instantMillis(start) : timestampMillis;
+  const endMillis = merged.has('end_time') ? instantMillis(end) : timestampMillis;
+
+  if (!Number.isNaN(startMillis) && (next.start_time === null || startMillis < instantMillis(next.start_time))) {
+    next.start_time = start;
+  }
+  if (!Number.isNaN(endMillis) && (next.end_time === null || endMillis > instantMillis(next.end_time))) {
+    next.end_time = end;
+  }
+  if (next.start_time !== null && next.end_time !== null) {
+    next.duration_ms = roundToMicros(instantMillis(next.end_time) - instantMillis(next.start_time));
+  }
+
+  if (next.updated_at === '') {
+    next.updated_at = event.timestamp;
+  } else if (!Number.isNaN(timestampMillis) && timestampMillis > instantMillis(next.updated_at)) {
+    next.updated_at = event.timestamp;
+  }
+}
+
+function statusOf(record: DecisionRecord): DecisionStatus {
+  if (record.error !== null) return 'errored';
+  if (record.outcome !== null) return 'decided';
+  return 'pending';
+}
+
+function upsertPolicyCheck(next: DecisionRecord, source: Record<string, unknown>): void {
+  const check: PolicyCheck = { policy: source.policy as string, result: source.result ?? null };
+  if (source.inputs !== undefined) check.inputs = source.inputs;
+  const index = next.policy_checks.findIndex((existing) => existing.policy === check.policy);
+  const checks = [...next.policy_checks];
+  if (index === -1) checks.push(check);
+  else checks[index] = check;
+  next.policy_checks = checks;
+}
+
+function mergeActor(current: Actor | null, incoming: Actor): Actor {
+  if (current === null) {
+    return {
+      id: incoming.id ?? null,
+      type: incoming.type ?? null,
+      version: incoming.version ?? null,
+      org: incoming.org ?? null,
+    };
+  }
+  return {
+    id: firstPresent(current.id, incoming.id),
+    type: firstPresent(current.type, incoming.type),
+    version: firstPresent(current.version, incoming.version),
+    org: firstPresent(current.org, incoming.org),
+  };
+}
+
+function unionCausalLinks(current: CausalLink[], incoming: CausalLink[]): CausalLink[] {
+  const seen = new Set(current.map(causalLinkKey));
+  let links = current;
+  for (const link of incoming) {
+    if (!isPlainObject(link) || !isNonEmptyString(link.target_decision_id)) continue;
+    const key = causalLinkKey(link);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (links === current) links = [...current];
+    links.push({ type: link.type, target_decision_id: link.target_decision_id });
+  }
+  return links;
+}
+
+function causalLinkKey(link: CausalLink): string {
+  return `${link.type}\u0000${link.target_decision_id}`;
+}
+
+function addFlags(next: DecisionRecord, incoming: RecordFlag[]): void {
+  let flags = next.flags;
+  for (const flag of incoming) {
+    if (!isPlainObject(flag)) continue;
+    if (flags.some((existing) => existing.code === flag.code && existing.field === flag.field)) continue;
+    if (flags === next.flags) flags = [...next.flags];
+    flags.push(flag);
+  }
+  next.flags = flags;
+}
+
+function invalidValue(field: string, detail: string): RecordFlag {
+  return { code: 'invalid_value', field, detail };
+}
+
+function withoutMerged(payload: Record<string, unknown>, merged: Set<OptionalField>): Record<string, unknown> {
+  if (merged.size === 0) return { ...payload };
+  const rest: Record<string, unknown> = {};
+  for (const key of Object.keys(payload)) {
+    if (!merged.has(key as OptionalField)) rest[key] = payload[key];
+  }
+  return rest;
+}
+
+/** Empty strings carry no information, so they never win "first non-empty wins". */
+function firstPresent(current: string | null, incoming: string | null | undefined): string | null {
+  if (current !== null && current !== '') return current;
+  if (incoming !== null && incoming !== undefined && incoming !== '') return incoming;
+  return current;
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.(\d+))?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Epoch milliseconds with microsecond fractions (Date.parse stops at milliseconds, and spans are
+ * often shorter than one), or NaN. Only RFC 3339 with an offset: a zone-less time would be read
+ * as the host's local time.
+ */
+function instantMillis(value: string): number {
+  const match = RFC3339.exec(value);
+  if (match === null) return NaN;
+  const millis = Date.parse(value);
+  if (Number.isNaN(millis)) return NaN;
+  const fraction = match[1];
+  if (fraction === undefined || fraction.length <= 3) return millis;
+  return millis + Number(fraction.slice(3, 6).padEnd(3, '0')) / 1000;
+}
+
+function roundToMicros(millis: number): number {
+  return Math.round(millis * 1000) / 1000;
+}

@@ -1,0 +1,393 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyEvent, emptyRecord } from '../src/reduce.js';
+import type { DecisionEvent, DecisionEventType } from '../src/event.js';
+import type { DecisionRecord } from '../src/record.js';
+
+let nextEventNumber = 0;
+
+function event(
+  event_type: DecisionEventType,
+  payload: Record<string, unknown> = {},
+  overrides: Partial<DecisionEvent> = {},
+): DecisionEvent {
+  nextEventNumber += 1;
+  return {
+    schema_version: '1.0',
+    event_id: `ev-${nextEventNumber}`,
+    event_type,
+    decision_id: 'dec-1',
+    decision_type: 'refund.approve.v2',
+    parent_decision_id: null,
+    trace_id: null,
+    span_id: null,
+    tenant_id: 'acme',
+    environment: null,
+    timestamp: '2025-03-01T10:00:00.000Z',
+    actor: null,
+    payload,
+    causal_links: [],
+    source: 'api.events',
+    ...overrides,
+  };
+}
+
+function fold(...events: DecisionEvent[]): DecisionRecord {
+  let record: DecisionRecord | undefined;
+  for (const e of events) record = applyEvent(record, e);
+  assert.ok(record);
+  return record;
+}
+
+test('emptyRecord has the id and tenant, nothing else, and is pending', () => {
+  const record = emptyRecord('d', 't');
+  assert.equal(record.id, 'd');
+  assert.equal(record.tenant, 't');
+  assert.equal(record.status, 'pending');
+  assert.equal(record.event_count, 0);
+  assert.deepEqual(record.evidence, {});
+  assert.notEqual(emptyRecord('d', 't').actions, record.actions, 'each empty record owns its arrays');
+});
+
+test('the first event creates the record from the envelope', () => {
+  const record = applyEvent(
+    undefined,
+    event('decision.start', {}, {
+      decision_id: 'dec-9',
+      tenant_id: 'globex',
+      trace_id: 'a'.repeat(32),
+      span_id: 'b'.repeat(16),
+      parent_decision_id: 'dec-0',
+      environment: 'prod',
+      service_name: 'refunds',
+    }),
+  );
+  assert.equal(record.id, 'dec-9');
+  assert.equal(record.tenant, 'globex');
+  assert.equal(record.type, 'refund.approve');
+  assert.equal(record.version, 'v2');
+  assert.equal(record.trace_id, 'a'.repeat(32));
+  assert.equal(record.span_id, 'b'.repeat(16));
+  assert.equal(record.parent_decision_id, 'dec-0');
+  assert.equal(record.environment, 'prod');
+  assert.equal(record.service_name, 'refunds');
+  assert.equal(record.event_count, 1);
+  assert.equal(record.status, 'pending');
+});
+
+test('a type without suffix has a null version; a later suffix of the same type fills it', () => {
+  const first = applyEvent(undefined, event('decision.start', {}, { decision_type: 'refund.approve' }));
+  assert.equal(first.type, 'refund.approve');
+  assert.equal(first.version, null);
+  const second = applyEvent(first, event('evidence', { key: 'k', value: 1 }, { decision_type: 'refund.approve.v3' }));
+  assert.equal(second.version, 'v3');
+  const other = applyEvent(first, event('evidence', { key: 'k', value: 1 }, { decision_type: 'other.kind.v7' }));
+  assert.equal(other.type, 'refund.approve', 'the first type wins');
+  assert.equal(other.version, null, 'a suffix of another type is not this record\'s version');
+});
+
+test('a null decision_type leaves the type to a later event', () => {
+  const record = fold(
+    event('evidence', { key: 'k', value: 1 }, { decision_type: null }),
+    event('decision.start', {}, { decision_type: 'kyc.check.v1' }),
+  );
+  assert.equal(record.type, 'kyc.check');
+  assert.equal(record.version, 'v1');
+});
+
+test('payload.version overrides the suffix version', () => {
+  const record = fold(event('decision.start', { version: '2025-01' }), event('evidence', { key: 'k', value: 1 }));
+  assert.equal(record.version, '2025-01');
+});
+
+test('envelope fields: first non-empty wins, later events fill gaps only', () => {
+  const record = fold(
+    event('decision.start', {}, { trace_id: 'trace-1', environment: null, service_name: '' }),
+    event('evidence', { key: 'k', value: 1 }, {
+      trace_id: 'trace-2',
+      environment: 'staging',
+      service_name: 'svc-b',
+      span_id: 'span-2',
+      parent_decision_id: 'parent-2',
+    }),
+    event('evidence', { key: 'k', value: 2 }, { environment: 'prod', parent_decision_id: 'parent-3' }),
+  );
+  assert.equal(record.trace_id, 'trace-1');
+  assert.equal(record.environment, 'staging');
+  assert.equal(record.service_name, 'svc-b', 'an empty string does not block a later value');
+  assert.equal(record.span_id, 'span-2');
+  assert.equal(record.parent_decision_id, 'parent-2');
+});
+
+test('actor is merged field by field', () => {
+  const record = fold(
+    event('decision.start', {}, { actor: { id: 'agent-7', type: null, version: null, org: null } }),
+    event('approval', {}, { actor: { id: 'someone-else', type: 'agent', version: '1.4', org: null } }),
+    event('outcome', { status: 'approved' }, { actor: null }),
+  );
+  assert.deepEqual(record.actor, { id: 'agent-7', type: 'agent', version: '1.4', org: null });
+});
+
+test('causal links are a union deduplicated by (type, target)', () => {
+  const record = fold(
+    event('decision.start', {}, {
+      causal_links: [
+        { type: 'depends_on', target_decision_id: 'a' },
+        { type: 'depends_on', target_decision_id: 'a' },
+      ],
+    }),
+    event('evidence', { key: 'k', value: 1 }, {
+      causal_links: [
+        { type: 'depends_on', target_decision_id: 'a' },
+        { type: 'triggered_by', target_decision_id: 'a' },
+        { type: 'depends_on', target_decision_id: 'b' },
+      ],
+    }),
+  );
+  assert.deepEqual(record.causal_links, [
+    { type: 'depends_on', target_decision_id: 'a' },
+    { type: 'triggered_by', target_decision_id: 'a' },
+    { type: 'depends_on', target_decision_id: 'b' },
+  ]);
+});
+
+test('event flags are appended and deduplicated by code and field', () => {
+  const record = fold(
+    event('decision.observed', {}, {
+      flags: [{ code: 'invalid_json', field: 'factors', detail: 'unexpected token' }],
+    }),
+    event('decision.observed', {}, {
+      flags: [
+        { code: 'invalid_json', field: 'factors', detail: 'another detail' },
+        { code: 'invalid_json', field: 'alternatives', detail: 'x' },
+        { code: 'confidence_out_of_range', field: 'confidence', detail: '1.3' },
+      ],
+    }),
+  );
+  assert.deepEqual(
+    record.flags.map((f) => [f.code, f.field, f.detail]),
+    [
+      ['invalid_json', 'factors', 'unexpected token'],
+      ['invalid_json', 'alternatives', 'x'],
+      ['confidence_out_of_range', 'confidence', '1.3'],
+    ],
+  );
+});
+
+test('evidence event sets evidence[key]; payload.evidence objects merge', () => {
+  const record = fold(
+    event('evidence', { key: 'order_total', value: 120.5 }),
+    event('evidence', { key: 'customer_tier', value: 'gold' }),
+    event('decision.observed', { evidence: { order_total: 99, country: 'FR' } }),
+    event('evidence', { key: 'note', value: null }),
+  );
+  assert.deepEqual(record.evidence, { order_total: 99, customer_tier: 'gold', country: 'FR', note: null });
+});
+
+test('evidence event without a key is flagged and changes no evidence', () => {
+  const record = fold(event('evidence', { value: 3 }));
+  assert.deepEqual(record.evidence, {});
+  assert.deepEqual(record.flags.map((f) => f.field), ['payload.key']);
+});
+
+test('policy checks are upserted by policy name, from events and payload.policy_checks', () => {
+  const record = fold(
+    event('policy_check', { policy: 'max_amount', result: 'fail', inputs: { amount: 900 } }),
+    event('policy_check', { policy: 'kyc', result: 'pass' }),
+    event('policy_check', { policy: 'max_amount', result: 'pass' }),
+    event('decision.observed', { policy_checks: [{ policy: 'kyc', result: 'waived' }, { policy: 'fraud', result: 'pass' }] }),
+  );
+  assert.deepEqual(record.policy_checks, [
+    { policy: 'max_amount', result: 'pass' },
+    { policy: 'kyc', result: 'waived' },
+    { policy: 'fraud', result: 'pass' },
+  ]);
+});
+
+test('action, approval and evaluation payloads are appended without the merged optional fields', () => {
+  const record = fold(
+    event('action', { name: 'refund', amount: 40, confidence: 0.7, start_time: '2025-03-01T09:59:00Z' }),
+    event('action', { name: 'notify' }),
+    event('approval', { approver: 'lead', outcome: 'approved' }),
+    event('evaluation', { metric: 'csat', score: 4, actions: ['follow_up'] }),
+  );
+  assert.deepEqual(record.actions, [{ name: 'refund', amount: 40 }, { name: 'notify' }, 'follow_up']);
+  assert.deepEqual(record.approvals, [{ approver: 'lead' }]);
+  assert.deepEqual(record.evaluations, [{ metric: 'csat', score: 4 }]);
+  assert.equal(record.confidence, 0.7);
+  assert.equal(record.outcome, 'approved');
+});
+
+test('an optional field that is not valid is not merged and stays in the appended payload', () => {
+  const record = fold(event('action', { name: 'refund', confidence: 'high' }));
+  assert.equal(record.confidence, null);
+  assert.deepEqual(record.actions, [{ name: 'refund', confidence: 'high' }]);
+});
+
+test('payload arrays actions/approvals/evaluations are appended on any event type', () => {
+  const record = fold(
+    event('decision.observed', { actions: [{ a: 1 }], approvals: [{ b: 2 }], evaluations: [{ c: 3 }] }),
+    event('decision.observed', { actions: [{ a: 4 }] }),
+  );
+  assert.deepEqual(record.actions, [{ a: 1 }, { a: 4 }]);
+  assert.deepEqual(record.approvals, [{ b: 2 }]);
+  assert.deepEqual(record.evaluations, [{ c: 3 }]);
+});
+
+test('outcome event: status becomes the outcome, with confidence, alternatives and factors', () => {
+  const record = fold(
+    event('decision.start'),
+    event('outcome', {
+      status: 'approved',
+      confidence: 0.92,
+      alternatives: ['deny', 'escalate'],
+      factors: { amount: 'low', history: 'clean' },
+    }),
+  );
+  assert.equal(record.outcome, 'approved');
+  assert.equal(record.confidence, 0.92);
+  assert.deepEqual(record.alternatives, ['deny', 'escalate']);
+  assert.deepEqual(record.factors, { amount: 'low', history: 'clean' });
+  assert.equal(record.status, 'decided');
+});
+
+test('outcome event without status falls back to payload.outcome, else is flagged', () => {
+  assert.equal(fold(event('outcome', { outcome: 'denied' })).outcome, 'denied');
+  const flagged = fold(event('outcome', {}));
+  assert.equal(flagged.outcome, null);
+  assert.deepEqual(flagged.flags.map((f) => f.field), ['payload.status']);
+});
+
+test('raw strings of malformed factors and alternatives are kept as strings', () => {
+  const record = fold(event('decision.observed', { factors: '{amount: low', alternatives: '[deny,' }));
+  assert.equal(record.factors, '{amount: low');
+  assert.equal(record.alternatives, '[deny,');
+});
+
+test('later scalar values replace earlier ones', () => {
+  const record = fold(
+    event('decision.observed', { outcome: 'approved', confidence: 0.5, factors: { a: 1 } }),
+    event('decision.observed', { outcome: 'denied', confidence: 0.9, factors: { b: 2 } }),
+  );
+  assert.equal(record.outcome, 'denied');
+  assert.equal(record.confidence, 0.9);
+  assert.deepEqual(record.factors, { b: 2 });
+});
+
+test('error event stores the payload as the error and the record becomes errored', () => {
+  const record = fold(
+    event('outcome', { status: 'approved' }),
+    event('error', { message: 'ledger timeout', error_type: 'TimeoutError' }),
+  );
+  assert.deepEqual(record.error, { message: 'ledger timeout', error_type: 'TimeoutError' });
+  assert.equal(record.outcome, 'approved');
+  assert.equal(record.status, 'errored');
+});
+
+test('payload.error on any event sets the error; an error event carrying only it keeps it', () => {
+  const observed = fold(event('decision.observed', { error: { message: 'boom' } }));
+  assert.deepEqual(observed.error, { message: 'boom' });
+  assert.equal(observed.status, 'errored');
+  const wrapped = fold(event('error', { error: { message: 'inner' } }));
+  assert.deepEqual(wrapped.error, { message: 'inner' });
+});
+
+test('status transitions: pending → decided → errored', () => {
+  const started = fold(event('decision.start'));
+  assert.equal(started.status, 'pending');
+  const decided = applyEvent(started, event('outcome', { status: 'approved' }));
+  assert.equal(decided.status, 'decided');
+  const errored = applyEvent(decided, event('error', { message: 'x', error_type: 'E' }));
+  assert.equal(errored.status, 'errored');
+});
+
+test('start_time is the minimum and end_time the maximum over events; duration follows', () => {
+  const record = fold(
+    event('evidence', { key: 'k', value: 1 }, { timestamp: '2025-03-01T10:00:05.000Z' }),
+    event('decision.start', {}, { timestamp: '2025-03-01T10:00:01.000Z' }),
+    event('outcome', { status: 'ok' }, { timestamp: '2025-03-01T10:00:09.500Z' }),
+    event('evaluation', { score: 1 }, { timestamp: '2025-03-01T10:00:03.000Z' }),
+  );
+  assert.equal(record.start_time, '2025-03-01T10:00:01.000Z');
+  assert.equal(record.end_time, '2025-03-01T10:00:09.500Z');
+  assert.equal(record.duration_ms, 8500);
+  assert.equal(record.updated_at, '2025-03-01T10:00:09.500Z');
+});
+
+test('payload start_time/end_time take the place of the timestamp for min/max', () => {
+  const record = fold(
+    event('decision.observed', {
+      start_time: '2025-03-01T09:00:00.000100Z',
+      end_time: '2025-03-01T09:00:00.000350Z',
+    }, { timestamp: '2025-03-01T09:00:00.000Z' }),
+  );
+  assert.equal(record.start_time, '2025-03-01T09:00:00.000100Z');
+  assert.equal(record.end_time, '2025-03-01T09:00:00.000350Z');
+  assert.equal(record.duration_ms, 0.25, 'sub-millisecond precision is kept');
+  assert.equal(record.updated_at, '2025-03-01T09:00:00.000Z');
+});
+
+test('instants with offsets compare by the moment they denote', () => {
+  const record = fold(
+    event('decision.start', {}, { timestamp: '2025-03-01T10:00:00.000Z' }),
+    event('evidence', { key: 'k', value: 1 }, { timestamp: '2025-03-01T11:30:00.000+02:00' }),
+  );
+  assert.equal(record.start_time, '2025-03-01T11:30:00.000+02:00', '09:30Z is earlier than 10:00Z');
+  assert.equal(record.end_time, '2025-03-01T10:00:00.000Z');
+  assert.equal(record.updated_at, '2025-03-01T10:00:00.000Z');
+});
+
+test('an invalid payload start_time is flagged and the timestamp is used instead', () => {
+  const record = fold(event('decision.observed', { start_time: 'yesterday' }, { timestamp: '2025-03-01T10:00:00.000Z' }));
+  assert.equal(record.start_time, '2025-03-01T10:00:00.000Z');
+  assert.deepEqual(record.flags.map((f) => [f.code, f.field]), [['invalid_value', 'payload.start_time']]);
+});
+
+test('updated_at is the latest timestamp even when events arrive out of order', () => {
+  const record = fold(
+    event('evaluation', { score: 1 }, { timestamp: '2025-03-02T00:00:00.000Z' }),
+    event('decision.start', {}, { timestamp: '2025-03-01T00:00:00.000Z' }),
+  );
+  assert.equal(record.updated_at, '2025-03-02T00:00:00.000Z');
+  assert.equal(record.start_time, '2025-03-01T00:00:00.000Z');
+});
+
+test('event_count counts applied events', () => {
+  const record = fold(event('decision.start'), event('evidence', { key: 'a', value: 1 }), event('outcome', { status: 'x' }));
+  assert.equal(record.event_count, 3);
+});
+
+test('applyEvent does not modify the previous record', () => {
+  const before = fold(
+    event('decision.start', { evidence: { a: 1 } }, { actor: { id: null, type: 'agent', version: null, org: null } }),
+    event('action', { name: 'first' }),
+    event('policy_check', { policy: 'p', result: 'pass' }),
+  );
+  const snapshot = structuredClone(before);
+  const after = applyEvent(
+    before,
+    event('decision.observed', {
+      evidence: { b: 2 },
+      actions: [{ name: 'second' }],
+      approvals: [{ by: 'x' }],
+      evaluations: [{ s: 1 }],
+      policy_checks: [{ policy: 'p', result: 'fail' }],
+      outcome: 'done',
+    }, {
+      actor: { id: 'agent-1', type: null, version: null, org: 'acme' },
+      causal_links: [{ type: 'depends_on', target_decision_id: 'z' }],
+      flags: [{ code: 'invalid_json', field: 'factors', detail: 'x' }],
+      timestamp: '2025-03-05T00:00:00.000Z',
+    }),
+  );
+  assert.deepEqual(before, snapshot);
+  assert.deepEqual(after.evidence, { a: 1, b: 2 });
+  assert.equal(after.actions.length, 2);
+  assert.deepEqual(after.actor, { id: 'agent-1', type: 'agent', version: null, org: 'acme' });
+});
+
+test('a non-object payload is treated as empty', () => {
+  const record = applyEvent(undefined, event('decision.start', null as unknown as Record<string, unknown>));
+  assert.equal(record.event_count, 1);
+  assert.deepEqual(record.evidence, {});
+});

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+
+export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+export const CLI = join(REPO_ROOT, 'packages/collector/src/cli.ts');
+
+/** Arguments that run a TypeScript entry point the way the tests do (sources, not dist). */
+export const NODE_TS = ['--conditions=source', '--import', 'tsx'];
+
+export interface RunningCollector {
+  otlpHttpUrl: string;
+  grpcEndpoint: string;
+  apiUrl: string;
+  dbPath: string;
+  dir: string;
+  logs(): string;
+  stop(): Promise<number | null>;
+  process: ChildProcess;
+}
+
+export interface CollectorOptions {
+  /** Extra YAML appended under `processors.decision` etc. is not needed yet; full override instead. */
+  config?: (ports: { http: number; grpc: number; api: number; dbPath: string }) => string;
+  dir?: string;
+}
+
+export function defaultTestConfig(p: { http: number; grpc: number; api: number; dbPath: string }): string {
+  return `
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:${p.grpc}
+      http:
+        endpoint: 127.0.0.1:${p.http}
+processors:
+  decision: {}
+exporters:
+  decisions:
+    storage: sqlite:${p.dbPath}
+extensions:
+  decision_api:
+    endpoint: 127.0.0.1:${p.api}
+    storage: sqlite:${p.dbPath}
+service:
+  extensions: [decision_api]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [decision]
+      exporters: [decisions]
+  telemetry:
+    logs:
+      level: warn
+`;
+}
+
+/** Runs `decision-trace start` as a real child process and waits until its API answers. */
+export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dt-collector-'));
+  const ports = { http: await freePort(), grpc: await freePort(), api: await freePort(), dbPath: join(dir, 'decisions.db') };
+  const configFile = join(dir, 'collector-config.yaml');
+  writeFileSync(configFile, (options.config ?? defaultTestConfig)(ports));
+  const child = spawn(process.execPath, [...NODE_TS, CLI, 'start', '--config', configFile], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}:\n${output}`);
+    try {
+      const res = await fetch(`${apiUrl}/v1/decisions?limit=1`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`collector did not start in time:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    otlpHttpUrl: `http://127.0.0.1:${ports.http}`,
+    grpcEndpoint: `127.0.0.1:${ports.grpc}`,
+    apiUrl,
+    dbPath: ports.dbPath,
+    dir,
+    process: child,
+    logs: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...NODE_TS, CLI, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './helpers/collector-process.js';
+
+/**
+ * The README promises that `npm start` runs the collector on its embedded default: OTLP/HTTP on
+ * 4318 and the decision API on 8711. This runs exactly that command (the build included).
+ */
+test('npm start serves OTLP/HTTP on 4318 and the decision API on 8711', { timeout: 120_000 }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dt-npm-start-'));
+  const child = spawn('npm', ['start'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DT_DATA_DIR: dataDir, DT_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const deadline = Date.now() + 100_000;
+    let api: Response | undefined;
+    while (Date.now() < deadline && child.exitCode === null) {
+      api = await fetch('http://127.0.0.1:8711/v1/decisions').catch(() => undefined);
+      if (api?.ok) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(api?.ok, `decision API did not answer on 8711:\n${output}`);
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'curl' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '5b8efff798038103d269b633813fc60c',
+                  spanId: 'eee19b7ec3c1b174',
+                  name: 'decide',
+                  startTimeUnixNano: '1700000000000000000',
+                  endTimeUnixNano: '1700000000500000000',
+                  attributes: [
+                    { key: 'decision.type', value: { stringValue: 'greeting.choose.v1' } },
+                    { key: 'decision.outcome', value: { stringValue: 'hello' } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const otlp = await fetch('http://localhost:4318/v1/traces', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(otlp.status, 200, await otlp.text());
+    const list = (await (await fetch('http://127.0.0.1:8711/v1/decisions?type=greeting.choose')).json()) as { decisions: Array<{ outcome: string }> };
+    assert.deepEqual(list.decisions.map((d) => d.outcome), ['hello']);
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await exited;
+  }
+});
