@@ -51,7 +51,7 @@ describe('OTLP from the real OpenTelemetry JS SDK becomes decision records', () 
       before(async () => {
         exporter = encoding.make(`${collector.otlpHttpUrl}/v1/traces`);
         const { provider, tracer, captured } = makeProvider(exporter);
-        app = recordRefundDecisions(tracer);
+        app = recordRefundDecisions(tracer, encoding.name);
         await provider.forceFlush();
         spans = captured.getFinishedSpans();
         assert.equal(spans.length, 5, 'the app produced 5 spans');
@@ -86,7 +86,7 @@ describe('OTLP from the real OpenTelemetry JS SDK becomes decision records', () 
 
         const tools = byType('tool.select').sort((a, b) => a.id.localeCompare(b.id));
         assert.equal(tools.length, 2);
-        const given = tools.find((d) => d.id === 'tool-select-1');
+        const given = tools.find((d) => d.id === `tool-select-${encoding.name}`);
         const derived = tools.find((d) => d.id === `${app.traceId}-${app.toolSpanId}-1`);
         assert.ok(given, 'the event with decision.id keeps its id');
         assert.ok(derived, 'the event without an id gets one derived from trace, span and event index');
@@ -106,7 +106,7 @@ describe('OTLP from the real OpenTelemetry JS SDK becomes decision records', () 
 
         const [fraud] = byType('fraud.screen');
         assert.ok(fraud, 'dt.* decision present');
-        assert.equal(fraud.id, 'fraud-check-1');
+        assert.equal(fraud.id, `fraud-check-${encoding.name}`);
         assert.equal(fraud.version, 'v3');
         assert.equal(fraud.outcome, 'clear');
         assert.equal(fraud.tenant, 'acme');

@@ -1,5 +1,5 @@
 import { context, trace, type Tracer } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 
 /**
@@ -15,16 +15,21 @@ export interface AppTrace {
   dtSpanIds: string[];
 }
 
+/**
+ * The exporter sits behind a BatchSpanProcessor, as in a NodeSDK set-up, so a trace's spans
+ * travel together; a second processor keeps a copy of the spans for redelivery tests.
+ */
 export function makeProvider(exporter: SpanExporter) {
   const captured = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'refund-service', 'deployment.environment': 'test' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter), new SimpleSpanProcessor(captured)],
+    spanProcessors: [new BatchSpanProcessor(exporter), new SimpleSpanProcessor(captured)],
   });
   return { provider, captured, tracer: provider.getTracer('decision-app', '1.0.0') };
 }
 
-export function recordRefundDecisions(tracer: Tracer): AppTrace {
+/** `run` makes the given decision ids unique to one call, so several runs can share a store. */
+export function recordRefundDecisions(tracer: Tracer, run: string): AppTrace {
   const root = tracer.startSpan('POST /refunds');
   const rootCtx = trace.setSpan(context.active(), root);
 
@@ -52,7 +57,7 @@ export function recordRefundDecisions(tracer: Tracer): AppTrace {
 
   const tool = tracer.startSpan('tool.lookup_order', {}, approveCtx);
   tool.addEvent('decision', {
-    'decision.id': 'tool-select-1',
+    'decision.id': `tool-select-${run}`,
     'decision.type': 'tool.select.v1',
     'decision.outcome': 'lookup_order',
     'decision.confidence': 0.8,
@@ -73,8 +78,8 @@ export function recordRefundDecisions(tracer: Tracer): AppTrace {
     'decision.start',
     {
       attributes: {
-        'dt.decision_id': 'fraud-check-1',
-        'dt.event_id': 'fraud-check-1-start',
+        'dt.decision_id': `fraud-check-${run}`,
+        'dt.event_id': `fraud-check-${run}-start`,
         'dt.event_type': 'decision.start',
         'dt.decision_type': 'fraud.screen.v3',
         'dt.tenant_id': 'acme',
@@ -92,8 +97,8 @@ export function recordRefundDecisions(tracer: Tracer): AppTrace {
     'decision.outcome',
     {
       attributes: {
-        'dt.decision_id': 'fraud-check-1',
-        'dt.event_id': 'fraud-check-1-outcome',
+        'dt.decision_id': `fraud-check-${run}`,
+        'dt.event_id': `fraud-check-${run}-outcome`,
         'dt.event_type': 'outcome',
         'dt.decision_type': 'fraud.screen.v3',
         'dt.tenant_id': 'acme',

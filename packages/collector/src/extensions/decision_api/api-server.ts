@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { parseCanonicalEvents } from '@decision-trace/model';
-import type { DecisionQuery, DecisionStore } from '@decision-trace/store';
+import { InvalidQueryError, type DecisionQuery, type DecisionStore } from '@decision-trace/store';
 import { HttpError } from '../../http/http-error.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { readBody } from '../../http/read-body.js';
@@ -129,7 +129,7 @@ export class DecisionApiServer {
     try {
       send(res, 200, await this.store.queryDecisions(query));
     } catch (error) {
-      if (/cursor/i.test((error as Error).message)) throw new HttpError(400, (error as Error).message);
+      if (error instanceof InvalidQueryError) throw new HttpError(400, error.message);
       throw error;
     }
   }

@@ -1,0 +1,52 @@
+import type { Span } from '@decision-trace/model';
+
+const TRACE_ID_HEX_LENGTH = 32;
+const SPAN_ID_HEX_LENGTH = 16;
+
+function describeIdLength(label: string, hex: string, expectedHexLength: number): string | undefined {
+  if (hex.length === expectedHexLength) return undefined;
+  return `${label} is ${hex.length / 2} bytes, expected ${expectedHexLength / 2}`;
+}
+
+/**
+ * Why a normalized span's ids make it unusable, or undefined when they are fine. Links are
+ * checked too: downstream lineage and record ids are derived from them.
+ */
+export function describeInvalidSpanIds(span: Span): string | undefined {
+  const problem =
+    describeIdLength('traceId', span.traceId, TRACE_ID_HEX_LENGTH) ??
+    describeIdLength('spanId', span.spanId, SPAN_ID_HEX_LENGTH) ??
+    (span.parentSpanId === ''
+      ? undefined
+      : describeIdLength('parentSpanId', span.parentSpanId, SPAN_ID_HEX_LENGTH));
+  if (problem !== undefined) return problem;
+  const links = span.links;
+  for (let i = 0; i < links.length; i++) {
+    const linkProblem =
+      describeIdLength('traceId', links[i].traceId, TRACE_ID_HEX_LENGTH) ??
+      describeIdLength('spanId', links[i].spanId, SPAN_ID_HEX_LENGTH);
+    if (linkProblem !== undefined) return `links[${i}].${linkProblem}`;
+  }
+  return undefined;
+}
+
+export function spanPath(resourceIndex: number, scopeIndex: number, spanIndex: number): string {
+  return `resourceSpans[${resourceIndex}].scopeSpans[${scopeIndex}].spans[${spanIndex}]`;
+}
+
+/** Counts spans left out of a request and keeps the first reason for the response. */
+export class SpanRejections {
+  count = 0;
+  private firstReason = '';
+
+  reject(path: string, problem: string): void {
+    if (this.count === 0) this.firstReason = `${path}.${problem}`;
+    this.count++;
+  }
+
+  get errorMessage(): string {
+    if (this.count === 0) return '';
+    if (this.count === 1) return `rejected 1 span: ${this.firstReason}`;
+    return `rejected ${this.count} spans, first: ${this.firstReason}`;
+  }
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The ledger's hash chain, shared by every backend so that a ledger verifies the same way
+ * whichever database holds it.
+ *
+ * hash = SHA-256 hex of `prev_hash + "\n" + canonical entry`, where the canonical entry is the
+ * canonical JSON of `{event, received_at, seq, tenant_id}`. A tenant's first row chains from
+ * GENESIS_HASH.
+ */
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface HashedLedgerFields {
+  tenant_id: string;
+  seq: number;
+  received_at: string;
+  event: unknown;
+}
+
+/**
+ * Deterministic JSON: object keys sorted (by UTF-16 code units) at every depth, no whitespace,
+ * bigint as a decimal string, undefined/functions/symbols dropped from objects and null in
+ * arrays, non-finite numbers as null, `toJSON` honoured, typed arrays as arrays of numbers.
+ * Parsing the output and encoding it again gives the same text, so a backend may store either
+ * this text or the parsed value (e.g. PostgreSQL jsonb) and still verify.
+ */
+export function ledgerCanonicalJson(value: unknown): string {
+  return encode(value) ?? 'null';
+}
+
+/** The canonical entry, built around an already canonical event to avoid encoding it twice. */
+export function canonicalLedgerEntry(tenantId: string, seq: number, receivedAt: string, canonicalEvent: string): string {
+  return `{"event":${canonicalEvent},"received_at":${JSON.stringify(receivedAt)},"seq":${encode(seq)},"tenant_id":${JSON.stringify(tenantId)}}`;
+}
+
+export function chainHash(prevHash: string, canonicalEntry: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalEntry).digest('hex');
+}
+
+export function ledgerRowHash(prevHash: string, fields: HashedLedgerFields): string {
+  return chainHash(
+    prevHash,
+    canonicalLedgerEntry(fields.tenant_id, fields.seq, fields.received_at, ledgerCanonicalJson(fields.event)),
+  );
+}
+
+/** undefined means "no JSON value": the caller drops the key or writes null. */
+function encode(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return `"${value.toString()}"`;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return 'null';
+  const object = value as Record<string, unknown> & { toJSON?: unknown };
+  if (typeof object.toJSON === 'function') return encode((object.toJSON as () => unknown)());
+  if (Array.isArray(value)) return encodeArray(value);
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return encodeArray(Array.from(value as unknown as ArrayLike<number | bigint>));
+  }
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(object).sort()) {
+    const encoded = encode(object[key]);
+    if (encoded === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${encoded}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+function encodeArray(items: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) {
+    out += `${i === 0 ? '' : ','}${encode(items[i]) ?? 'null'}`;
+  }
+  return `${out}]`;
+}

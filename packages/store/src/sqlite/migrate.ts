@@ -1,0 +1,46 @@
+import type { Database } from 'better-sqlite3';
+import type { Migration } from './migrations.js';
+
+/**
+ * Brings a database up to the newest migration. Pending migrations run in one IMMEDIATE
+ * transaction, so two processes opening the same file cannot both apply them, and a failing
+ * migration leaves the database as it was. Returns the versions applied now.
+ */
+export function migrate(db: Database, migrations: readonly Migration[]): number[] {
+  assertOrdered(migrations);
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const appliedVersions = db.prepare('SELECT version FROM schema_migrations').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+
+  const applyPending = db.transaction((): number[] => {
+    const applied = new Set(appliedVersions.all() as number[]);
+    const newest = migrations.at(-1)?.version ?? 0;
+    const unknown = [...applied].filter((version) => version > newest);
+    if (unknown.length > 0) {
+      throw new Error(
+        `database schema version ${Math.max(...unknown)} is newer than this build supports (${newest}); upgrade Decision Trace`,
+      );
+    }
+    const appliedNow: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+      appliedNow.push(migration.version);
+    }
+    return appliedNow;
+  });
+  return applyPending.immediate();
+}
+
+function assertOrdered(migrations: readonly Migration[]): void {
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.version <= migrations[i - 1]!.version) {
+      throw new Error(`migrations must have strictly increasing versions (${migrations[i]!.version} after ${migrations[i - 1]!.version})`);
+    }
+  }
+}

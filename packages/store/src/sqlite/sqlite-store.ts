@@ -1,0 +1,366 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { applyEvent, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { decisionSortTime, encodeCursor } from '../decision-order.js';
+import { normalizeDecisionQuery, type NormalizedDecisionQuery } from '../decision-query.js';
+import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
+import { LedgerChainVerifier, type StoredLedgerRow } from '../ledger-verifier.js';
+import type {
+  AppendResult,
+  DecisionDetail,
+  DecisionQuery,
+  DecisionStore,
+  LedgerEntry,
+  LedgerVerification,
+  QueryPage,
+} from '../store.js';
+import { migrate } from './migrate.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+const IN_MEMORY = ':memory:';
+/** Ledger rows verified between two yields to the event loop. */
+const VERIFY_ROWS_PER_TURN = 2000;
+
+interface ChainTail {
+  seq: number;
+  hash: string;
+}
+
+interface LedgerEntryRow {
+  tenant_id: string;
+  seq: number;
+  event: string;
+  received_at: string;
+  prev_hash: string;
+  hash: string;
+}
+
+interface DecisionRow {
+  tenant_id: string;
+  record: string;
+}
+
+interface PageRow {
+  sort_time: number;
+  id: string;
+  tenant_id: string;
+  record: string;
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertLedger: db.prepare<[string, number, string, string, string, string, string, string, string, string]>(
+      `INSERT INTO ledger (tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, event_id) DO NOTHING`,
+    ),
+    selectTail: db.prepare<[string], ChainTail>(
+      'SELECT seq, hash FROM ledger WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
+    ),
+    selectRecord: db.prepare<[string, string], string>('SELECT record FROM decisions WHERE tenant_id = ? AND id = ?').pluck(),
+    upsertRecord: db.prepare<[Record<string, unknown>]>(
+      `INSERT INTO decisions (tenant_id, id, type, version, outcome, status, start_time, end_time, sort_time, trace_id,
+         parent_decision_id, environment, service_name, actor_id, actor_type, confidence, event_count, updated_at, record)
+       VALUES (@tenant_id, @id, @type, @version, @outcome, @status, @start_time, @end_time, @sort_time, @trace_id,
+         @parent_decision_id, @environment, @service_name, @actor_id, @actor_type, @confidence, @event_count, @updated_at, @record)
+       ON CONFLICT (tenant_id, id) DO UPDATE SET
+         type = excluded.type, version = excluded.version, outcome = excluded.outcome, status = excluded.status,
+         start_time = excluded.start_time, end_time = excluded.end_time, sort_time = excluded.sort_time,
+         trace_id = excluded.trace_id, parent_decision_id = excluded.parent_decision_id,
+         environment = excluded.environment, service_name = excluded.service_name, actor_id = excluded.actor_id,
+         actor_type = excluded.actor_type, confidence = excluded.confidence, event_count = excluded.event_count,
+         updated_at = excluded.updated_at, record = excluded.record`,
+    ),
+    selectDecisionsById: db.prepare<[string], DecisionRow>(
+      'SELECT tenant_id, record FROM decisions WHERE id = ? ORDER BY tenant_id',
+    ),
+    selectTenantDecision: db.prepare<[string, string], DecisionRow>(
+      'SELECT tenant_id, record FROM decisions WHERE tenant_id = ? AND id = ?',
+    ),
+    selectDecisionEvents: db.prepare<[string, string], LedgerEntryRow>(
+      `SELECT tenant_id, seq, event, received_at, prev_hash, hash FROM ledger
+       WHERE tenant_id = ? AND decision_id = ? ORDER BY seq`,
+    ),
+  };
+}
+
+function prepareVerification(db: Database.Database) {
+  return {
+    ledgerInChainOrder: db.prepare<[], StoredLedgerRow>(
+      `SELECT row_id AS row, tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash
+       FROM ledger ORDER BY tenant_id, seq`,
+    ),
+    recordEventCounts: db.prepare<[], { tenant_id: string; events: number }>(
+      'SELECT tenant_id, SUM(event_count) AS events FROM decisions GROUP BY tenant_id',
+    ),
+  };
+}
+
+/**
+ * The default backend: one SQLite file (WAL), an append-only hash-chained ledger per tenant and
+ * the materialised records beside it. Every append is one synchronous transaction, so
+ * concurrent callers in this process are serialised by the event loop; other processes on the
+ * same file are serialised by SQLite's write lock (see `append`).
+ */
+export class SqliteDecisionStore implements DecisionStore {
+  readonly #db: Database.Database;
+  readonly #file: string | null;
+  readonly #statements: ReturnType<typeof prepareStatements>;
+  readonly #pageStatements = new Map<string, Database.Statement<unknown[], PageRow>>();
+  /** Last seq and hash per tenant, read once; only updated after a commit. */
+  readonly #tails = new Map<string, ChainTail>();
+  readonly #appendTransaction: Database.Transaction<
+    (events: readonly DecisionEvent[]) => { result: AppendResult; tails: Map<string, ChainTail> }
+  >;
+  /** Verification reads from its own connection so that it sees one snapshot while appends go on. */
+  #verifyReader: Database.Database | null = null;
+  #verifications: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  /** `path`: a file (its directory is created) or `:memory:`. */
+  constructor(path: string) {
+    if (path === '') throw new Error('SQLite store needs a file path or :memory:');
+    this.#file = path === IN_MEMORY ? null : resolve(path);
+    if (this.#file !== null) mkdirSync(dirname(this.#file), { recursive: true });
+    this.#db = new Database(this.#file ?? IN_MEMORY);
+    try {
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('busy_timeout = 5000');
+      migrate(this.#db, SQLITE_MIGRATIONS);
+      this.#statements = prepareStatements(this.#db);
+      this.#appendTransaction = this.#db.transaction((events: readonly DecisionEvent[]) => this.#appendAll(events));
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+  }
+
+  async append(events: DecisionEvent[]): Promise<AppendResult> {
+    if (events.length === 0) return { appended: 0, duplicates: 0 };
+    for (const event of events) assertAppendable(event);
+    try {
+      return this.#commitAppend(events);
+    } catch (error) {
+      this.#tails.clear();
+      if (!isSeqConflict(error)) throw error;
+      // Another process appended to a chain since this one cached its tail: read tails again.
+      return this.#commitAppend(events);
+    }
+  }
+
+  async getDecision(id: string, opts: { tenant?: string } = {}): Promise<DecisionDetail[]> {
+    const rows =
+      opts.tenant === undefined
+        ? this.#statements.selectDecisionsById.all(id)
+        : this.#statements.selectTenantDecision.all(opts.tenant, id);
+    return rows.map((row) => ({
+      record: JSON.parse(row.record) as DecisionRecord,
+      events: this.#statements.selectDecisionEvents.all(row.tenant_id, id).map(toLedgerEntry),
+    }));
+  }
+
+  async queryDecisions(query: DecisionQuery): Promise<QueryPage> {
+    const normalized = normalizeDecisionQuery(query);
+    const { sql, params } = pageSql(normalized);
+    let statement = this.#pageStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare<unknown[], PageRow>(sql);
+      this.#pageStatements.set(sql, statement);
+    }
+    const rows = statement.all(...params);
+    const hasMore = rows.length > normalized.limit;
+    const page = hasMore ? rows.slice(0, normalized.limit) : rows;
+    const last = page.at(-1);
+    return {
+      decisions: page.map((row) => JSON.parse(row.record) as DecisionRecord),
+      next_cursor: hasMore && last ? encodeCursor({ time: last.sort_time, id: last.id, tenant: last.tenant_id }) : null,
+    };
+  }
+
+  verifyLedger(): Promise<LedgerVerification> {
+    // One verification at a time: they share the reader connection and its snapshot.
+    const verification = this.#verifications.then(() => this.#verify());
+    this.#verifications = verification.catch(() => undefined);
+    return verification;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#verifications;
+    this.#verifyReader?.close();
+    this.#db.close();
+  }
+
+  #commitAppend(events: readonly DecisionEvent[]): AppendResult {
+    const { result, tails } = this.#appendTransaction.immediate(events);
+    for (const [tenant, tail] of tails) this.#tails.set(tenant, tail);
+    return result;
+  }
+
+  /** Runs inside the append transaction. */
+  #appendAll(events: readonly DecisionEvent[]): { result: AppendResult; tails: Map<string, ChainTail> } {
+    const { insertLedger } = this.#statements;
+    const receivedAt = new Date().toISOString();
+    const tails = new Map<string, ChainTail>();
+    // Records touched by this call, written once at the end however many events they got.
+    const records = new Map<string, DecisionRecord>();
+    let appended = 0;
+    let duplicates = 0;
+
+    for (const event of events) {
+      const tenant = event.tenant_id;
+      const tail = tails.get(tenant) ?? this.#tails.get(tenant) ?? this.#readTail(tenant);
+      const seq = tail.seq + 1;
+      const eventJson = ledgerCanonicalJson(event);
+      const hash = chainHash(tail.hash, canonicalLedgerEntry(tenant, seq, receivedAt, eventJson));
+      const { changes } = insertLedger.run(
+        tenant,
+        seq,
+        event.event_id,
+        event.decision_id,
+        event.event_type,
+        event.timestamp,
+        receivedAt,
+        eventJson,
+        tail.hash,
+        hash,
+      );
+      if (changes === 0) {
+        duplicates += 1;
+        continue;
+      }
+      appended += 1;
+      tails.set(tenant, { seq, hash });
+      const key = `${tenant}\u0000${event.decision_id}`;
+      records.set(key, applyEvent(records.get(key) ?? this.#readRecord(tenant, event.decision_id), event));
+    }
+
+    for (const record of records.values()) this.#writeRecord(record);
+    return { result: { appended, duplicates }, tails };
+  }
+
+  #readTail(tenant: string): ChainTail {
+    return this.#statements.selectTail.get(tenant) ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  #readRecord(tenant: string, id: string): DecisionRecord | undefined {
+    const json = this.#statements.selectRecord.get(tenant, id);
+    return json === undefined ? undefined : (JSON.parse(json) as DecisionRecord);
+  }
+
+  #writeRecord(record: DecisionRecord): void {
+    this.#statements.upsertRecord.run({
+      tenant_id: record.tenant,
+      id: record.id,
+      type: record.type,
+      version: record.version,
+      outcome: record.outcome,
+      status: record.status,
+      start_time: record.start_time,
+      end_time: record.end_time,
+      sort_time: decisionSortTime(record),
+      trace_id: record.trace_id,
+      parent_decision_id: record.parent_decision_id,
+      environment: record.environment,
+      service_name: record.service_name,
+      actor_id: record.actor?.id ?? null,
+      actor_type: record.actor?.type ?? null,
+      confidence: record.confidence,
+      event_count: record.event_count,
+      updated_at: record.updated_at,
+      record: JSON.stringify(record, bigintAsString),
+    });
+  }
+
+  async #verify(): Promise<LedgerVerification> {
+    if (this.#closed) throw new Error('store is closed');
+    // An in-memory database has no second connection; it is verified in one synchronous pass.
+    const reader = this.#file === null ? this.#db : this.#reader(this.#file);
+    const separateReader = reader !== this.#db;
+    const statements = prepareVerification(reader);
+    const verifier = new LedgerChainVerifier();
+    if (separateReader) reader.exec('BEGIN');
+    try {
+      let sinceYield = 0;
+      for (const row of statements.ledgerInChainOrder.iterate()) {
+        const problem = verifier.check(row);
+        if (problem !== null) return { ok: false, checked: verifier.checked, first_broken: problem };
+        if (separateReader && ++sinceYield === VERIFY_ROWS_PER_TURN) {
+          sinceYield = 0;
+          await nextTurn();
+        }
+      }
+      const counts = new Map(statements.recordEventCounts.all().map((row) => [row.tenant_id, row.events]));
+      const problem = verifier.finish(counts);
+      return { ok: problem === null, checked: verifier.checked, first_broken: problem };
+    } finally {
+      if (separateReader) reader.exec('COMMIT');
+    }
+  }
+
+  #reader(file: string): Database.Database {
+    if (this.#verifyReader === null) {
+      this.#verifyReader = new Database(file, { readonly: true, fileMustExist: true });
+      this.#verifyReader.pragma('busy_timeout = 5000');
+    }
+    return this.#verifyReader;
+  }
+}
+
+function pageSql(query: NormalizedDecisionQuery): { sql: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const where = (condition: string, ...values: unknown[]) => {
+    conditions.push(condition);
+    params.push(...values);
+  };
+  if (query.tenant !== null) where('tenant_id = ?', query.tenant);
+  if (query.type !== null) where('type = ?', query.type);
+  for (const version of query.versions) where('version = ?', version);
+  if (query.outcome !== null) where('outcome = ?', query.outcome);
+  if (query.traceId !== null) where('trace_id = ?', query.traceId);
+  if (query.sinceMicros !== null) where('sort_time >= ?', query.sinceMicros);
+  if (query.untilMicros !== null) where('sort_time < ?', query.untilMicros);
+  if (query.after !== null) where('(sort_time, id, tenant_id) < (?, ?, ?)', query.after.time, query.after.id, query.after.tenant);
+  params.push(query.limit + 1);
+  const sql =
+    'SELECT sort_time, id, tenant_id, record FROM decisions' +
+    (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
+    ' ORDER BY sort_time DESC, id DESC, tenant_id DESC LIMIT ?';
+  return { sql, params };
+}
+
+function toLedgerEntry(row: LedgerEntryRow): LedgerEntry {
+  return {
+    tenant_id: row.tenant_id,
+    seq: row.seq,
+    event: JSON.parse(row.event) as DecisionEvent,
+    received_at: row.received_at,
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+function assertAppendable(event: DecisionEvent): void {
+  for (const field of ['tenant_id', 'event_id', 'decision_id', 'event_type', 'timestamp'] as const) {
+    if (typeof event?.[field] !== 'string' || event[field] === '') {
+      throw new TypeError(`cannot append a decision event without a ${field}`);
+    }
+  }
+}
+
+function isSeqConflict(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    error.message.includes('ledger.seq')
+  );
+}
+
+function bigintAsString(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}

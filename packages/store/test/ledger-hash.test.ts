@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerRowHash } from '../src/ledger-hash.js';
+
+test('canonical JSON sorts keys at every depth and has no whitespace', () => {
+  assert.equal(
+    ledgerCanonicalJson({ b: 1, a: { d: [3, { z: true, y: null }], c: 'x' } }),
+    '{"a":{"c":"x","d":[3,{"y":null,"z":true}]},"b":1}',
+  );
+  assert.equal(ledgerCanonicalJson({ b: 1, a: 2 }), ledgerCanonicalJson({ a: 2, b: 1 }));
+});
+
+test('canonical JSON: bigint as decimal string, undefined dropped, non-finite as null', () => {
+  assert.equal(ledgerCanonicalJson({ n: 12345678901234567890n }), '{"n":"12345678901234567890"}');
+  assert.equal(ledgerCanonicalJson({ gone: undefined, kept: 1, f: () => 1 }), '{"kept":1}');
+  assert.equal(ledgerCanonicalJson([undefined, 1]), '[null,1]');
+  assert.equal(ledgerCanonicalJson({ x: Number.NaN, y: Infinity }), '{"x":null,"y":null}');
+  assert.equal(ledgerCanonicalJson(new Date(Date.UTC(2025, 0, 2))), '"2025-01-02T00:00:00.000Z"');
+  assert.equal(ledgerCanonicalJson(new Uint8Array([1, 2])), '[1,2]');
+  assert.equal(ledgerCanonicalJson('line\n"quoted" é'), JSON.stringify('line\n"quoted" é'));
+  assert.equal(ledgerCanonicalJson(undefined), 'null');
+});
+
+test('encoding the parsed output again gives the same text', () => {
+  const value = { z: [1.5, -0, 1e21, 'ü'], a: { big: 2n ** 70n, nested: { y: false, x: [] } }, m: null };
+  const once = ledgerCanonicalJson(value);
+  assert.equal(ledgerCanonicalJson(JSON.parse(once)), once);
+});
+
+test('the ledger entry wraps the canonical event with tenant, seq and received_at in key order', () => {
+  const event = { event_id: 'e1', payload: { b: 2, a: 1 } };
+  const entry = canonicalLedgerEntry('acme', 7, '2025-03-01T10:00:00.000Z', ledgerCanonicalJson(event));
+  assert.equal(entry, ledgerCanonicalJson({ tenant_id: 'acme', seq: 7, received_at: '2025-03-01T10:00:00.000Z', event }));
+});
+
+test('the hash is SHA-256 hex of prev_hash, a newline and the canonical entry', () => {
+  assert.equal(GENESIS_HASH, '0'.repeat(64));
+  const entry = '{"event":{},"received_at":"t","seq":1,"tenant_id":"acme"}';
+  const expected = createHash('sha256').update(`${GENESIS_HASH}\n${entry}`).digest('hex');
+  assert.equal(chainHash(GENESIS_HASH, entry), expected);
+  assert.equal(ledgerRowHash(GENESIS_HASH, { tenant_id: 'acme', seq: 1, received_at: 't', event: {} }), expected);
+});
+
+test('every hashed field changes the hash', () => {
+  const base = { tenant_id: 'acme', seq: 1, received_at: '2025-03-01T10:00:00.000Z', event: { a: 1 } };
+  const hash = ledgerRowHash(GENESIS_HASH, base);
+  const variants = [
+    ledgerRowHash('1'.repeat(64), base),
+    ledgerRowHash(GENESIS_HASH, { ...base, tenant_id: 'globex' }),
+    ledgerRowHash(GENESIS_HASH, { ...base, seq: 2 }),
+    ledgerRowHash(GENESIS_HASH, { ...base, received_at: '2025-03-01T10:00:00.001Z' }),
+    ledgerRowHash(GENESIS_HASH, { ...base, event: { a: 2 } }),
+  ];
+  for (const variant of variants) assert.notEqual(variant, hash);
+  assert.equal(new Set(variants).size, variants.length);
+});

@@ -1,0 +1,298 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { openStore, SqliteDecisionStore } from '../src/index.js';
+import { migrate } from '../src/sqlite/migrate.js';
+import { SQLITE_MIGRATIONS } from '../src/sqlite/migrations.js';
+import { makeEvent, runStoreSuite, type StoreTestDatabase } from './store-suite.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'decision-trace-store-'));
+}
+
+/** Opens another connection on the file, as someone tampering with it would. */
+function withConnection<T>(file: string, body: (db: Database.Database) => T): T {
+  const db = new Database(file);
+  try {
+    return body(db);
+  } finally {
+    db.close();
+  }
+}
+
+function sqliteTestDatabase(): StoreTestDatabase {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  return {
+    open: async () => new SqliteDecisionStore(file),
+    rewriteLedgerEvent: async (tenant, seq, rewrite) =>
+      withConnection(file, (db) => {
+        const row = db.prepare<[string, number], { row_id: number; event: string }>(
+          'SELECT row_id, event FROM ledger WHERE tenant_id = ? AND seq = ?',
+        ).get(tenant, seq);
+        assert.ok(row, `ledger row ${tenant}/${seq} exists`);
+        db.prepare('UPDATE ledger SET event = ? WHERE row_id = ?').run(JSON.stringify(rewrite(JSON.parse(row.event))), row.row_id);
+        return row.row_id;
+      }),
+    deleteLedgerRow: async (tenant, seq) =>
+      withConnection(file, (db) => {
+        const row = db.prepare<[string, number], { row_id: number }>(
+          'DELETE FROM ledger WHERE tenant_id = ? AND seq = ? RETURNING row_id',
+        ).get(tenant, seq);
+        assert.ok(row, `ledger row ${tenant}/${seq} exists`);
+        return row.row_id;
+      }),
+    appliedMigrations: async () =>
+      withConnection(file, (db) => db.prepare('SELECT version FROM schema_migrations ORDER BY rowid').pluck().all() as number[]),
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+runStoreSuite('SqliteDecisionStore (file)', async () => sqliteTestDatabase());
+
+test('the file is opened in WAL mode and parent directories are created', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'nested', 'deeper', 'decisions.db');
+    const store = new SqliteDecisionStore(file);
+    try {
+      assert.ok(existsSync(file));
+      // WAL is a property of the file, visible from any connection (synchronous is per connection).
+      withConnection(file, (db) => assert.equal(db.pragma('journal_mode', { simple: true }), 'wal'));
+    } finally {
+      await store.close();
+    }
+    withConnection(file, (db) => {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+      assert.deepEqual(tables, ['decisions', 'ledger', 'schema_migrations']);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('migrate applies pending migrations in order, once, and records them', () => {
+  const db = new Database(':memory:');
+  try {
+    const m1 = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER)' };
+    const m2 = { version: 2, name: 'two', sql: 'CREATE TABLE b (y INTEGER)' };
+    const m3 = { version: 3, name: 'three', sql: 'ALTER TABLE a ADD COLUMN z TEXT' };
+    assert.deepEqual(migrate(db, [m1, m2]), [1, 2]);
+    assert.deepEqual(migrate(db, [m1, m2]), []);
+    assert.deepEqual(migrate(db, [m1, m2, m3]), [3]);
+    assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all(), [
+      { version: 1, name: 'one' },
+      { version: 2, name: 'two' },
+      { version: 3, name: 'three' },
+    ]);
+    assert.deepEqual(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('a'), ['x', 'z']);
+  } finally {
+    db.close();
+  }
+});
+
+test('a failing migration leaves the database as it was', () => {
+  const db = new Database(':memory:');
+  try {
+    const good = { version: 1, name: 'good', sql: 'CREATE TABLE a (x INTEGER)' };
+    const bad = { version: 2, name: 'bad', sql: 'CREATE TABLE nope (' };
+    assert.throws(() => migrate(db, [good, bad]));
+    assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE name = 'a'").all(), []);
+    assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), []);
+  } finally {
+    db.close();
+  }
+});
+
+test('migrations must be listed in increasing version order', () => {
+  const db = new Database(':memory:');
+  try {
+    assert.throws(
+      () => migrate(db, [{ version: 2, name: 'b', sql: '' }, { version: 1, name: 'a', sql: '' }]),
+      /strictly increasing/,
+    );
+  } finally {
+    db.close();
+  }
+});
+
+test('the shipped migrations are strictly ordered from 1', () => {
+  assert.equal(SQLITE_MIGRATIONS[0]?.version, 1);
+  SQLITE_MIGRATIONS.forEach((migration, index) => assert.equal(migration.version, index + 1));
+});
+
+test('a database from a newer build is refused', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'decisions.db');
+    await new SqliteDecisionStore(file).close();
+    withConnection(file, (db) =>
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'future', 'x'),
+    );
+    assert.throws(() => new SqliteDecisionStore(file), /schema version 999 is newer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('two stores on one file keep one chain (cached tails are refreshed on conflict)', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  const first = new SqliteDecisionStore(file);
+  const second = new SqliteDecisionStore(file);
+  try {
+    await first.append([makeEvent('decision.start', {}, { decision_id: 'p' })]);
+    await second.append([makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'p' })]);
+    // `first` still believes the chain ends at seq 1.
+    assert.deepEqual(await first.append([makeEvent('outcome', { status: 'ok' }, { decision_id: 'p' })]), {
+      appended: 1,
+      duplicates: 0,
+    });
+    const [detail] = await first.getDecision('p');
+    assert.deepEqual(detail!.events.map((e) => e.seq), [1, 2, 3]);
+    assert.equal(detail!.record.event_count, 3);
+    assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 3, first_broken: null });
+  } finally {
+    await first.close();
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('verification catches an edited hash, an edited indexed column and a tampered record count', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  const store = new SqliteDecisionStore(file);
+  try {
+    await store.append([
+      makeEvent('decision.start', {}, { decision_id: 'h' }),
+      makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'h' }),
+      makeEvent('outcome', { status: 'ok' }, { decision_id: 'h' }),
+    ]);
+    const rowOf = (seq: number) =>
+      withConnection(file, (db) => db.prepare('SELECT row_id FROM ledger WHERE seq = ?').pluck().get(seq) as number);
+
+    withConnection(file, (db) => db.prepare("UPDATE ledger SET hash = ? WHERE seq = 2").run('f'.repeat(64)));
+    let result = await store.verifyLedger();
+    assert.deepEqual(
+      [result.first_broken?.seq, result.first_broken?.row, result.first_broken?.reason],
+      [2, rowOf(2), 'hash mismatch'],
+    );
+    // Recomputing that row's hash is not enough: the next row no longer links to it.
+    withConnection(file, (db) => db.prepare("UPDATE ledger SET prev_hash = ? WHERE seq = 3").run('f'.repeat(64)));
+    withConnection(file, (db) => db.prepare("UPDATE ledger SET hash = ? WHERE seq = 3").run('e'.repeat(64)));
+    result = await store.verifyLedger();
+    assert.equal(result.first_broken?.seq, 2);
+
+    const clean = join(dir, 'clean.db');
+    const other = new SqliteDecisionStore(clean);
+    try {
+      await other.append([makeEvent('decision.start', {}, { decision_id: 'c' }), makeEvent('outcome', { status: 'ok' }, { decision_id: 'c' })]);
+      withConnection(clean, (db) => db.prepare("UPDATE ledger SET decision_id = 'other' WHERE seq = 1").run());
+      result = await other.verifyLedger();
+      assert.deepEqual([result.first_broken?.seq, result.first_broken?.reason], [1, 'decision_id column does not match the event']);
+      withConnection(clean, (db) => db.prepare("UPDATE ledger SET decision_id = 'c' WHERE seq = 1").run());
+      assert.equal((await other.verifyLedger()).ok, true);
+      withConnection(clean, (db) => db.prepare('UPDATE decisions SET event_count = 1').run());
+      result = await other.verifyLedger();
+      assert.equal(result.ok, false);
+      assert.match(result.first_broken!.reason, /decision records count 1 events but the chain holds 2/);
+    } finally {
+      await other.close();
+    }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('verification of a large ledger yields to the event loop and still sees one snapshot', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  const store = new SqliteDecisionStore(file);
+  try {
+    const events = Array.from({ length: 5000 }, (_, i) => makeEvent('decision.observed', { outcome: 'ok' }, { decision_id: `big-${i}` }));
+    await store.append(events);
+    let settled = false;
+    const verifying = store.verifyLedger();
+    void verifying.finally(() => (settled = true));
+    await setImmediate();
+    assert.equal(settled, false, 'verification is still going after one turn of the event loop');
+    // An append made meanwhile is not part of the snapshot being verified.
+    await store.append([makeEvent('decision.observed', { outcome: 'ok' }, { decision_id: 'during' })]);
+    const result = await verifying;
+    assert.deepEqual(result, { ok: true, checked: 5000, first_broken: null });
+    assert.equal((await store.verifyLedger()).checked, 5001);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('openStore: sqlite paths, :memory:, and a clear error for other schemes', async () => {
+  const dir = tempDir();
+  try {
+    const absolute = await openStore(`sqlite:${join(dir, 'a', 'abs.db')}`);
+    await absolute.append([makeEvent('decision.start', {})]);
+    await absolute.close();
+    assert.ok(existsSync(join(dir, 'a', 'abs.db')));
+
+    const relativePath = relative(process.cwd(), join(dir, 'b', 'rel.db'));
+    const relativeStore = await openStore(`sqlite:${relativePath}`);
+    await relativeStore.close();
+    assert.ok(existsSync(join(dir, 'b', 'rel.db')));
+
+    const memory = await openStore('sqlite::memory:');
+    try {
+      await memory.append([makeEvent('decision.start', {}, { decision_id: 'mem' }), makeEvent('outcome', { status: 'ok' }, { decision_id: 'mem' })]);
+      const [detail] = await memory.getDecision('mem');
+      assert.equal(detail?.record.status, 'decided');
+      assert.deepEqual(await memory.verifyLedger(), { ok: true, checked: 2, first_broken: null });
+    } finally {
+      await memory.close();
+    }
+
+    await assert.rejects(openStore('postgres://user:secret@db/decisions'), (error: Error) => {
+      assert.match(error.message, /^unsupported storage URL .*; expected sqlite:<path>$/);
+      assert.ok(!error.message.includes('secret'), 'the password is not echoed');
+      return true;
+    });
+    await assert.rejects(openStore('sqlite:'), /has no path/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('in-memory stores are independent of each other', async () => {
+  const one = await openStore('sqlite::memory:');
+  const two = await openStore('sqlite::memory:');
+  try {
+    await one.append([makeEvent('decision.start', {}, { decision_id: 'only-in-one' })]);
+    assert.deepEqual(await two.getDecision('only-in-one'), []);
+  } finally {
+    await one.close();
+    await two.close();
+  }
+});
+
+test('appending thousands of events per second', async () => {
+  const dir = tempDir();
+  const store = new SqliteDecisionStore(join(dir, 'perf.db'));
+  try {
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      makeEvent(i % 4 === 0 ? 'decision.start' : 'evidence', { key: `k${i % 4}`, value: i }, { decision_id: `perf-${Math.floor(i / 4)}` }),
+    );
+    const started = performance.now();
+    for (let i = 0; i < events.length; i += 500) await store.append(events.slice(i, i + 500));
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(10_000 / seconds > 2_000, `${Math.round(10_000 / seconds)} events/s`);
+    assert.equal((await store.getDecision('perf-7'))[0]?.record.event_count, 4);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
