@@ -6,7 +6,7 @@ import { OTLPTraceExporter as OtlpHttpProtoExporter } from '@opentelemetry/expor
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { DecisionRecord } from '@decision-trace/model';
-import { startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { runCli, startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { makeProvider, recordRefundDecisions, type AppTrace } from './helpers/decision-app.js';
 
 const encodings = [
@@ -118,6 +118,25 @@ describe('OTLP from the real OpenTelemetry JS SDK becomes decision records', () 
         assert.equal(fraud.parent_decision_id, approveId);
         assert.equal(fraud.trace_id, app.traceId);
         assert.equal(fraud.event_count, 2, 'the two dt spans merged into one record');
+      });
+
+      test('decision-trace show prints the decision tree of the trace', async () => {
+        const toolId = `tool-select-${encoding.name}`;
+        const result = await runCli(['show', toolId, '--endpoint', collector.apiUrl]);
+        assert.equal(result.code, 0, result.stderr);
+        const lines = result.stdout.split('\n');
+        assert.equal(lines[0], `trace ${app.traceId} (4 decisions)`);
+        const approveLine = lines.findIndex((l) => l.startsWith('refund.approve v2 → approved (confidence 0.92)'));
+        assert.ok(approveLine > 0, result.stdout);
+        assert.ok(lines.includes('   evidence amount = 120'), result.stdout);
+        assert.ok(lines.includes('   policy refund_limit: pass'), result.stdout);
+        const children = lines.filter((l) => /^[├└]─ /.test(l));
+        assert.equal(children.length, 3, `three children under the root decision:\n${result.stdout}`);
+        assert.ok(children.some((l) => l.startsWith(`├─ * tool.select v1 → lookup_order`) || l.startsWith(`└─ * tool.select v1 → lookup_order`)), 'the asked-for decision is marked');
+        assert.ok(children.some((l) => l.includes('fraud.screen v3 → clear')));
+        const json = JSON.parse((await runCli(['show', toolId, '--endpoint', collector.apiUrl, '--json'])).stdout);
+        assert.equal(json.decision.id, toolId);
+        assert.equal(json.trace_decisions.length, 4);
       });
 
       test('the same export sent twice adds no record and no ledger row', async () => {
