@@ -77,7 +77,8 @@ async function startCollector(root, dir) {
     config,
     `receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:${http}\nprocessors:\n  decision: {}\nexporters:\n  decisions:\n    storage: sqlite:${join(dir, 'decisions.db')}\nextensions:\n  decision_api:\n    endpoint: 127.0.0.1:${api}\n    storage: sqlite:${join(dir, 'decisions.db')}\nservice:\n  extensions: [decision_api]\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [decision]\n      exporters: [decisions]\n  telemetry:\n    logs:\n      level: warn\n`,
   );
-  const child = spawn(process.execPath, [join(root, 'packages/collector/dist/cli.js'), 'start', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const extraArgs = process.env.DT_BENCH_NODE_ARGS ? process.env.DT_BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...extraArgs, join(root, 'packages/collector/dist/cli.js'), 'start', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
   for (let i = 0; i < 200; i++) {
     const ok = await fetch(`http://127.0.0.1:${api}/v1/decisions?limit=1`).then((r) => r.ok, () => false);
     if (ok) return { child, port: http };

@@ -23,6 +23,12 @@ const IN_MEMORY = ':memory:';
 /** Ledger rows verified between two yields to the event loop. */
 const VERIFY_ROWS_PER_TURN = 2000;
 
+interface PendingAppend {
+  events: readonly DecisionEvent[];
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
 interface ChainTail {
   seq: number;
   hash: string;
@@ -112,8 +118,10 @@ export class SqliteDecisionStore implements DecisionStore {
   /** Last seq and hash per tenant, read once; only updated after a commit. */
   readonly #tails = new Map<string, ChainTail>();
   readonly #appendTransaction: Database.Transaction<
-    (events: readonly DecisionEvent[]) => { result: AppendResult; tails: Map<string, ChainTail> }
+    (calls: ReadonlyArray<readonly DecisionEvent[]>) => { results: AppendResult[]; tails: Map<string, ChainTail> }
   >;
+  /** Append calls waiting for the group commit at the end of this event-loop turn. */
+  #pendingAppends: PendingAppend[] = [];
   /** Verification reads from its own connection so that it sees one snapshot while appends go on. */
   #verifyReader: Database.Database | null = null;
   #verifications: Promise<unknown> = Promise.resolve();
@@ -131,23 +139,64 @@ export class SqliteDecisionStore implements DecisionStore {
       this.#db.pragma('busy_timeout = 5000');
       migrate(this.#db, SQLITE_MIGRATIONS);
       this.#statements = prepareStatements(this.#db);
-      this.#appendTransaction = this.#db.transaction((events: readonly DecisionEvent[]) => this.#appendAll(events));
+      this.#appendTransaction = this.#db.transaction((calls: ReadonlyArray<readonly DecisionEvent[]>) => this.#appendAll(calls));
     } catch (error) {
       this.#db.close();
       throw error;
     }
   }
 
-  async append(events: DecisionEvent[]): Promise<AppendResult> {
-    if (events.length === 0) return { appended: 0, duplicates: 0 };
-    for (const event of events) assertAppendable(event);
+  /**
+   * Appends are grouped: calls made in the same event-loop turn (concurrent requests) commit in
+   * one transaction, which costs about as much as one call's alone. Each call resolves only
+   * after that commit. If the group fails, each call is retried in a transaction of its own so
+   * one bad call cannot fail the others.
+   */
+  append(events: DecisionEvent[]): Promise<AppendResult> {
+    if (events.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
     try {
-      return this.#commitAppend(events);
+      for (const event of events) assertAppendable(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#pendingAppends.push({ events, resolve, reject });
+      if (this.#pendingAppends.length === 1) setImmediate(() => this.#flushAppends());
+    });
+  }
+
+  #flushAppends(): void {
+    const group = this.#pendingAppends;
+    this.#pendingAppends = [];
+    if (group.length === 0) return;
+    let results: AppendResult[] | undefined;
+    try {
+      results = this.#commitWithRetry(group.map((call) => call.events));
+    } catch {
+      // Fall through: settle each call on its own.
+    }
+    if (results !== undefined) {
+      group.forEach((call, i) => call.resolve(results[i]));
+      return;
+    }
+    for (const call of group) {
+      try {
+        call.resolve(this.#commitWithRetry([call.events])[0]);
+      } catch (error) {
+        call.reject(error);
+      }
+    }
+  }
+
+  #commitWithRetry(calls: ReadonlyArray<readonly DecisionEvent[]>): AppendResult[] {
+    try {
+      return this.#commitAppend(calls);
     } catch (error) {
       this.#tails.clear();
       if (!isSeqConflict(error)) throw error;
       // Another process appended to a chain since this one cached its tail: read tails again.
-      return this.#commitAppend(events);
+      return this.#commitAppend(calls);
     }
   }
 
@@ -189,58 +238,63 @@ export class SqliteDecisionStore implements DecisionStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#flushAppends();
     this.#closed = true;
     await this.#verifications;
     this.#verifyReader?.close();
     this.#db.close();
   }
 
-  #commitAppend(events: readonly DecisionEvent[]): AppendResult {
-    const { result, tails } = this.#appendTransaction.immediate(events);
+  #commitAppend(calls: ReadonlyArray<readonly DecisionEvent[]>): AppendResult[] {
+    const { results, tails } = this.#appendTransaction.immediate(calls);
     for (const [tenant, tail] of tails) this.#tails.set(tenant, tail);
-    return result;
+    return results;
   }
 
-  /** Runs inside the append transaction. */
-  #appendAll(events: readonly DecisionEvent[]): { result: AppendResult; tails: Map<string, ChainTail> } {
+  /** Runs inside the append transaction; one result per call. */
+  #appendAll(calls: ReadonlyArray<readonly DecisionEvent[]>): { results: AppendResult[]; tails: Map<string, ChainTail> } {
     const { insertLedger } = this.#statements;
     const receivedAt = new Date().toISOString();
     const tails = new Map<string, ChainTail>();
-    // Records touched by this call, written once at the end however many events they got.
+    // Records touched by this transaction, written once at the end however many events they got.
     const records = new Map<string, DecisionRecord>();
-    let appended = 0;
-    let duplicates = 0;
+    const results: AppendResult[] = [];
+    for (const events of calls) {
+      let appended = 0;
+      let duplicates = 0;
 
-    for (const event of events) {
-      const tenant = event.tenant_id;
-      const tail = tails.get(tenant) ?? this.#tails.get(tenant) ?? this.#readTail(tenant);
-      const seq = tail.seq + 1;
-      const eventJson = ledgerCanonicalJson(event);
-      const hash = chainHash(tail.hash, canonicalLedgerEntry(tenant, seq, receivedAt, eventJson));
-      const { changes } = insertLedger.run(
-        tenant,
-        seq,
-        event.event_id,
-        event.decision_id,
-        event.event_type,
-        event.timestamp,
-        receivedAt,
-        eventJson,
-        tail.hash,
-        hash,
-      );
-      if (changes === 0) {
-        duplicates += 1;
-        continue;
+      for (const event of events) {
+        const tenant = event.tenant_id;
+        const tail = tails.get(tenant) ?? this.#tails.get(tenant) ?? this.#readTail(tenant);
+        const seq = tail.seq + 1;
+        const eventJson = ledgerCanonicalJson(event);
+        const hash = chainHash(tail.hash, canonicalLedgerEntry(tenant, seq, receivedAt, eventJson));
+        const { changes } = insertLedger.run(
+          tenant,
+          seq,
+          event.event_id,
+          event.decision_id,
+          event.event_type,
+          event.timestamp,
+          receivedAt,
+          eventJson,
+          tail.hash,
+          hash,
+        );
+        if (changes === 0) {
+          duplicates += 1;
+          continue;
+        }
+        appended += 1;
+        tails.set(tenant, { seq, hash });
+        const key = `${tenant}\u0000${event.decision_id}`;
+        records.set(key, applyEvent(records.get(key) ?? this.#readRecord(tenant, event.decision_id), event));
       }
-      appended += 1;
-      tails.set(tenant, { seq, hash });
-      const key = `${tenant}\u0000${event.decision_id}`;
-      records.set(key, applyEvent(records.get(key) ?? this.#readRecord(tenant, event.decision_id), event));
+      results.push({ appended, duplicates });
     }
 
     for (const record of records.values()) this.#writeRecord(record);
-    return { result: { appended, duplicates }, tails };
+    return { results, tails };
   }
 
   #readTail(tenant: string): ChainTail {
