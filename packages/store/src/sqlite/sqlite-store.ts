@@ -122,6 +122,7 @@ export class SqliteDecisionStore implements DecisionStore {
   >;
   /** Append calls waiting for the group commit at the end of this event-loop turn. */
   #pendingAppends: PendingAppend[] = [];
+  #commits = 0;
   /** Verification reads from its own connection so that it sees one snapshot while appends go on. */
   #verifyReader: Database.Database | null = null;
   #verifications: Promise<unknown> = Promise.resolve();
@@ -245,8 +246,14 @@ export class SqliteDecisionStore implements DecisionStore {
     this.#db.close();
   }
 
+  /** Append transactions committed so far (several concurrent append calls share one). */
+  get commits(): number {
+    return this.#commits;
+  }
+
   #commitAppend(calls: ReadonlyArray<readonly DecisionEvent[]>): AppendResult[] {
     const { results, tails } = this.#appendTransaction.immediate(calls);
+    this.#commits += 1;
     for (const [tenant, tail] of tails) this.#tails.set(tenant, tail);
     return results;
   }
