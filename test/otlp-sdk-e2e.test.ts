@@ -9,9 +9,11 @@ import type { DecisionRecord } from '@decision-trace/model';
 import { runCli, startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { makeProvider, recordRefundDecisions, type AppTrace } from './helpers/decision-app.js';
 
+// The protobuf run exports span by span (SimpleSpanProcessor): children reach the collector in
+// requests of their own, before their parents, and must still get the right parent decision.
 const encodings = [
-  { name: 'JSON', make: (url: string) => new OtlpHttpJsonExporter({ url }) },
-  { name: 'protobuf', make: (url: string) => new OtlpHttpProtoExporter({ url }) },
+  { name: 'JSON', mode: 'batch' as const, make: (url: string) => new OtlpHttpJsonExporter({ url }) },
+  { name: 'protobuf', mode: 'simple' as const, make: (url: string) => new OtlpHttpProtoExporter({ url }) },
 ];
 
 function exportOnce(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
@@ -43,14 +45,14 @@ describe('OTLP from the real OpenTelemetry JS SDK becomes decision records', () 
   });
 
   for (const encoding of encodings) {
-    describe(`over OTLP/HTTP ${encoding.name}`, () => {
+    describe(`over OTLP/HTTP ${encoding.name}, ${encoding.mode} span processor`, () => {
       let app: AppTrace;
       let spans: ReadableSpan[];
       let exporter: SpanExporter;
 
       before(async () => {
         exporter = encoding.make(`${collector.otlpHttpUrl}/v1/traces`);
-        const { provider, tracer, captured } = makeProvider(exporter);
+        const { provider, tracer, captured } = makeProvider(exporter, encoding.mode);
         app = recordRefundDecisions(tracer, encoding.name);
         await provider.forceFlush();
         spans = captured.getFinishedSpans();

@@ -16,14 +16,15 @@ export interface AppTrace {
 }
 
 /**
- * The exporter sits behind a BatchSpanProcessor, as in a NodeSDK set-up, so a trace's spans
- * travel together; a second processor keeps a copy of the spans for redelivery tests.
+ * `batch`: the exporter sits behind a BatchSpanProcessor, as in a NodeSDK set-up, so a trace's
+ * spans travel together. `simple`: each span is exported alone as it ends, so children arrive
+ * before their parents. A second processor keeps a copy of the spans for redelivery tests.
  */
-export function makeProvider(exporter: SpanExporter) {
+export function makeProvider(exporter: SpanExporter, mode: 'batch' | 'simple' = 'batch') {
   const captured = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'refund-service', 'deployment.environment': 'test' }),
-    spanProcessors: [new BatchSpanProcessor(exporter), new SimpleSpanProcessor(captured)],
+    spanProcessors: [mode === 'batch' ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter), new SimpleSpanProcessor(captured)],
   });
   return { provider, captured, tracer: provider.getTracer('decision-app', '1.0.0') };
 }

@@ -20,8 +20,11 @@ export const CANONICAL_EVENT_TYPES = [
  * `decision.observed` is ours: a whole decision seen at once (inputs A and B of the design,
  * one span or one span event carrying `decision.*` keys). It keeps one ledger row per
  * observed decision instead of exploding a span into many synthetic events.
+ *
+ * `decision.linked` is ours too: the decision's parent became known after the decision itself
+ * was stored (its ancestor span arrived later); it carries only `parent_decision_id`.
  */
-export type DecisionEventType = (typeof CANONICAL_EVENT_TYPES)[number] | 'decision.observed';
+export type DecisionEventType = (typeof CANONICAL_EVENT_TYPES)[number] | 'decision.observed' | 'decision.linked';
 
 export const CAUSAL_LINK_TYPES = ['depends_on', 'triggered_by', 'uses_evidence_from', 'compensates'] as const;
 export type CausalLinkType = (typeof CAUSAL_LINK_TYPES)[number];

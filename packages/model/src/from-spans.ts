@@ -122,7 +122,55 @@ export function extractDecisionEvents(
       }
     }
   }
+  awaitMissingAncestors(events, lineage);
+  linkArrivedAncestors(events, lineage);
   return events;
+}
+
+/**
+ * A decision without a parent whose ancestry broke at a span not seen yet waits for that span:
+ * SDKs export children before their parents, and one trace's spans may be split over requests.
+ */
+function awaitMissingAncestors(events: DecisionEvent[], lineage: LineageIndex): void {
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    if (event.parent_decision_id !== null || event.trace_id === null || event.span_id === null) continue;
+    const lookup = lineage.lookupAncestor(event.trace_id, event.span_id, event.decision_id);
+    if (lookup.kind !== 'missing') continue;
+    lineage.awaitSpan(lookup.spanId, {
+      traceId: event.trace_id,
+      decisionId: event.decision_id,
+      tenantId: event.tenant_id,
+      timestamp: event.timestamp,
+    });
+  }
+}
+
+/** Decisions stored earlier whose missing ancestor span arrived now get their parent. */
+function linkArrivedAncestors(events: DecisionEvent[], lineage: LineageIndex): void {
+  for (const { spanId, waiter } of lineage.takeArrived()) {
+    const lookup = lineage.lookupAncestor(waiter.traceId, spanId, waiter.decisionId, true);
+    if (lookup.kind === 'missing') lineage.awaitSpan(lookup.spanId, waiter);
+    if (lookup.kind !== 'decision') continue;
+    events.push({
+      schema_version: SCHEMA_VERSION,
+      // One parent per decision, so the id is stable and a redelivered link changes nothing.
+      event_id: `lineage:${waiter.decisionId}`,
+      event_type: 'decision.linked',
+      decision_id: waiter.decisionId,
+      decision_type: null,
+      parent_decision_id: lookup.decisionId,
+      trace_id: waiter.traceId,
+      span_id: null,
+      tenant_id: waiter.tenantId,
+      environment: null,
+      timestamp: waiter.timestamp,
+      actor: null,
+      payload: {},
+      causal_links: [],
+      source: 'otlp.span',
+    });
+  }
 }
 
 function hasDecisionType(attributes: Attributes): boolean {

@@ -19,7 +19,26 @@ export interface LineageIndexOptions {
 interface TraceLineage {
   parentBySpan: Map<string, string>;
   decisionBySpan: Map<string, string>;
+  /** Decisions whose ancestry broke at a span not seen yet, keyed by that span id. */
+  waitersBySpan?: Map<string, LineageWaiter[]>;
 }
+
+/**
+ * A decision whose parent could not be settled because a span between it and the root had not
+ * arrived yet (children often end, and are exported, before their parents).
+ */
+export interface LineageWaiter {
+  traceId: string;
+  decisionId: string;
+  tenantId: string;
+  /** The waiting decision's own event time, reused for the link event so its times don't move. */
+  timestamp: string;
+}
+
+export type AncestorLookup =
+  | { kind: 'decision'; decisionId: string }
+  | { kind: 'missing'; spanId: string }
+  | { kind: 'none' };
 
 export const DEFAULT_LINEAGE_MAX_TRACES = 10_000;
 export const DEFAULT_LINEAGE_MAX_SPANS_PER_TRACE = 10_000;
@@ -30,6 +49,8 @@ export class LineageIndex {
   /** Map iteration order is insertion order: the first entry is the least recently recorded. */
   private readonly traces = new Map<string, TraceLineage>();
   private mostRecentTraceId: string | null = null;
+  /** Waiters whose missing span has just been recorded, with the span that arrived. */
+  private arrived: Array<{ spanId: string; waiter: LineageWaiter }> = [];
 
   constructor(options: LineageIndexOptions = {}) {
     this.maxTraces = positiveInteger(options.maxTraces, DEFAULT_LINEAGE_MAX_TRACES, 'maxTraces');
@@ -65,6 +86,57 @@ export class LineageIndex {
     parentBySpan.set(spanId, parentSpanId);
     if (decisionId !== null) decisionBySpan.set(spanId, decisionId);
     else if (decisionBySpan.size > 0) decisionBySpan.delete(spanId);
+    const waiters = trace.waitersBySpan?.get(spanId);
+    if (waiters !== undefined) {
+      trace.waitersBySpan!.delete(spanId);
+      for (const waiter of waiters) this.arrived.push({ spanId, waiter });
+    }
+  }
+
+  /**
+   * Like `nearestAncestorDecision`, but says why nothing was found: the chain reached a root
+   * (`none`) or broke at a span that has not been seen (`missing`), which may still arrive.
+   * With `includeSelf` the walk starts at `spanId` itself instead of its parent.
+   */
+  lookupAncestor(traceId: string, spanId: string, excludeDecisionId: string | null, includeSelf = false): AncestorLookup {
+    const trace = this.traces.get(traceId);
+    if (trace === undefined) return { kind: 'missing', spanId };
+    const { parentBySpan, decisionBySpan } = trace;
+    let current: string | undefined = includeSelf ? spanId : parentBySpan.get(spanId);
+    if (current === undefined) return { kind: 'missing', spanId };
+    for (let steps = parentBySpan.size + 1; steps > 0; steps--) {
+      if (current === '') return { kind: 'none' };
+      const decisionId = decisionBySpan.get(current);
+      if (decisionId !== undefined && decisionId !== excludeDecisionId) return { kind: 'decision', decisionId };
+      const parent: string | undefined = parentBySpan.get(current);
+      if (parent === undefined) return { kind: 'missing', spanId: current };
+      current = parent;
+    }
+    return { kind: 'none' };
+  }
+
+  /**
+   * Parks a decision until `missingSpanId` of its trace is recorded; `takeArrived` then hands it
+   * back. Bounded like spans: at most `maxSpansPerTrace` waiters per trace, and they are
+   * forgotten with their trace.
+   */
+  awaitSpan(missingSpanId: string, waiter: LineageWaiter): void {
+    const trace = this.touchTrace(waiter.traceId);
+    trace.waitersBySpan ??= new Map();
+    let count = 0;
+    for (const list of trace.waitersBySpan.values()) count += list.length;
+    if (count >= this.maxSpansPerTrace) return;
+    const list = trace.waitersBySpan.get(missingSpanId);
+    if (list === undefined) trace.waitersBySpan.set(missingSpanId, [waiter]);
+    else if (!list.some((w) => w.decisionId === waiter.decisionId && w.tenantId === waiter.tenantId)) list.push(waiter);
+  }
+
+  /** Waiters whose missing span has arrived since the last call, with that span's id. */
+  takeArrived(): Array<{ spanId: string; waiter: LineageWaiter }> {
+    if (this.arrived.length === 0) return EMPTY;
+    const arrived = this.arrived;
+    this.arrived = [];
+    return arrived;
   }
 
   /** The decision carried by the span itself, if it is a known decision span. */
@@ -101,6 +173,7 @@ export class LineageIndex {
   clear(): void {
     this.traces.clear();
     this.mostRecentTraceId = null;
+    this.arrived = [];
   }
 
   private touchTrace(traceId: string): TraceLineage {
@@ -125,6 +198,8 @@ export class LineageIndex {
     return created;
   }
 }
+
+const EMPTY: Array<{ spanId: string; waiter: LineageWaiter }> = [];
 
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;

@@ -204,6 +204,7 @@ function applyTypedPayload(
     }
     case 'decision.start':
     case 'decision.observed':
+    case 'decision.linked':
       return;
   }
 }

@@ -327,6 +327,37 @@ test('lineage: a shared index links decisions across requests, per trace', () =>
   assert.equal(later[1].parent_decision_id, null);
 });
 
+test('lineage: a trace split across three requests in reverse order still links the child decision', () => {
+  const lineage = new LineageIndex();
+  // Request 1: the grandchild decision, whose parent span has not been seen.
+  const first = extractDecisionEvents(
+    request([span({ spanId: spanId(3), parentSpanId: spanId(2), attributes: { 'decision.type': 'tool.call', 'decision.tenant_id': 'acme' } })]),
+    { lineage },
+  );
+  assert.equal(first.length, 1);
+  assert.equal(first[0].parent_decision_id, null);
+  // Request 2: the non-decision span in between; its own parent is still missing.
+  assert.deepEqual(extractDecisionEvents(request([span({ spanId: spanId(2), parentSpanId: spanId(1) })]), { lineage }), []);
+  // Request 3: the decision span at the top arrives.
+  const third = extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'agent.plan' } })]), { lineage });
+  const link = third.find((e) => e.event_type === 'decision.linked');
+  assert.ok(link, JSON.stringify(third));
+  assert.equal(link.decision_id, first[0].decision_id);
+  assert.equal(link.parent_decision_id, `${TRACE_ID}-${spanId(1)}`);
+  assert.equal(link.tenant_id, 'acme', 'the link belongs to the waiting decision\'s tenant');
+  assert.equal(link.event_id, `lineage:${first[0].decision_id}`);
+  assert.equal(link.timestamp, first[0].timestamp, 'the link reuses the decision\'s own time');
+  // Nothing is linked twice.
+  assert.deepEqual(extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'agent.plan' } })]), { lineage }).filter((e) => e.event_type === 'decision.linked'), []);
+});
+
+test('lineage: a decision whose chain reaches a root without a decision waits for nothing', () => {
+  const lineage = new LineageIndex();
+  extractDecisionEvents(request([span({ spanId: spanId(1) }), span({ spanId: spanId(2), parentSpanId: spanId(1), attributes: { 'decision.type': 'x' } })]), { lineage });
+  const later = extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'late.root' } })]), { lineage });
+  assert.deepEqual(later.filter((e) => e.event_type === 'decision.linked'), [], 'the chain was complete when the child arrived');
+});
+
 test('C: dt.* spans become canonical events of their decision', () => {
   const decisionId = 'dec_7f3a';
   const spans = [

@@ -391,3 +391,14 @@ test('a non-object payload is treated as empty', () => {
   assert.equal(record.event_count, 1);
   assert.deepEqual(record.evidence, {});
 });
+
+test('decision.linked fills a missing parent without touching anything else', () => {
+  const observed = event('decision.observed', { outcome: 'ok' }, { parent_decision_id: null });
+  const linked = event('decision.linked', {}, { parent_decision_id: 'parent-1', decision_type: null, actor: null });
+  const record = fold(observed, linked);
+  assert.equal(record.parent_decision_id, 'parent-1');
+  assert.equal(record.outcome, 'ok');
+  assert.equal(record.status, 'decided');
+  const alreadyParented = fold(event('decision.observed', {}, { parent_decision_id: 'given' }), linked);
+  assert.equal(alreadyParented.parent_decision_id, 'given', 'a given parent is never replaced');
+});
