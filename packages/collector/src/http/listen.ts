@@ -1,5 +1,8 @@
-import type { Server } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Endpoint } from '../config/values.js';
+
+type Server = HttpServer | HttpsServer;
 
 /** Binds a server and resolves once it listens, rejecting with a readable reason (e.g. port in use). */
 export function listen(server: Server, endpoint: Endpoint, what: string): Promise<void> {

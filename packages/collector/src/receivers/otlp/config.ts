@@ -3,18 +3,69 @@ import { endpointSchema } from '../../config/values.js';
 
 const MiB = 1024 * 1024;
 
-/** A protocol key that is present but empty (`grpc:`) enables it with defaults, as in the Collector. */
+/** A key that is present but empty (`grpc:`) enables it with defaults, as in the Collector. */
 const orEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? {} : v), schema);
+
+const nonEmptyPath = (what: string) => z.string().trim().min(1, `${what} must name a file`);
+
+/** Server TLS, as the Collector's `configtls` server settings; `client_ca_file` turns on mTLS. */
+export const tlsSchema = z.strictObject({
+  cert_file: nonEmptyPath('cert_file'),
+  key_file: nonEmptyPath('key_file'),
+  client_ca_file: nonEmptyPath('client_ca_file').optional(),
+});
+
+export const corsSchema = z.strictObject({
+  /** Origins allowed to send requests from a browser; `*` stands for any run of characters. Empty: CORS off. */
+  allowed_origins: z.array(z.string().trim().min(1, 'an origin must not be empty')).default([]),
+  /** Request headers allowed beyond the CORS-safelisted ones; `*` allows any. */
+  allowed_headers: z.array(z.string().trim().min(1, 'a header name must not be empty')).default([]),
+  /** Seconds a browser may cache a preflight answer (`Access-Control-Max-Age`). */
+  max_age: z.number().int().nonnegative().optional(),
+});
 
 export const otlpHttpSchema = z.strictObject({
   endpoint: endpointSchema.default({ host: 'localhost', port: 4318 }),
   max_request_body_size: z.number().int().positive().default(20 * MiB),
   traces_url_path: z.string().startsWith('/').default('/v1/traces'),
+  tls: tlsSchema.optional(),
+  cors: orEmpty(corsSchema).optional(),
 });
 
 export const otlpGrpcSchema = z.strictObject({
   endpoint: endpointSchema.default({ host: 'localhost', port: 4317 }),
   max_recv_msg_size_mib: z.number().positive().default(4),
+  tls: tlsSchema.optional(),
+});
+
+const bearerTokenSchema = z.strictObject({
+  token: z.string().min(1, 'empty token (is the environment variable it comes from set?)'),
+  tenant: z.string().trim().min(1, 'a token must name the tenant it writes for'),
+});
+
+/**
+ * Tokens are secrets: problems are reported by position only, never by echoing a token, and a
+ * token may name only one tenant so a request's tenant is never ambiguous.
+ */
+export const authSchema = z.strictObject({
+  bearer_tokens: z
+    .array(bearerTokenSchema)
+    .min(1, 'list at least one {token, tenant}, or remove auth to accept unauthenticated requests')
+    .superRefine((tokens, ctx) => {
+      const firstIndex = new Map<string, number>();
+      tokens.forEach(({ token }, index) => {
+        const earlier = firstIndex.get(token);
+        if (earlier === undefined) {
+          firstIndex.set(token, index);
+          return;
+        }
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'token'],
+          message: `the same token as bearer_tokens[${earlier}]: each token must be distinct`,
+        });
+      });
+    }),
 });
 
 export const otlpReceiverSchema = z.strictObject({
@@ -24,8 +75,12 @@ export const otlpReceiverSchema = z.strictObject({
       http: orEmpty(otlpHttpSchema).optional(),
     })
     .refine((p) => p.grpc !== undefined || p.http !== undefined, { message: 'enable at least one of grpc, http' }),
+  auth: authSchema.optional(),
 });
 
 export type OtlpReceiverConfig = z.output<typeof otlpReceiverSchema>;
 export type OtlpHttpConfig = z.output<typeof otlpHttpSchema>;
 export type OtlpGrpcConfig = z.output<typeof otlpGrpcSchema>;
+export type TlsConfig = z.output<typeof tlsSchema>;
+export type CorsConfig = z.output<typeof corsSchema>;
+export type AuthConfig = z.output<typeof authSchema>;

@@ -1,4 +1,5 @@
 import type { ReceiverFactory } from '../../component/component.js';
+import { BearerTokenAuthenticator } from './bearer-auth.js';
 import { otlpReceiverSchema, type OtlpReceiverConfig } from './config.js';
 import { OtlpGrpcReceiver } from './grpc-receiver.js';
 import { OtlpHttpReceiver } from './http-receiver.js';
@@ -7,9 +8,15 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   kind: 'receiver',
   type: 'otlp',
   configSchema: otlpReceiverSchema,
-  create({ config, logger }, next) {
-    const http = config.protocols.http ? new OtlpHttpReceiver(config.protocols.http, next, logger) : undefined;
-    const grpc = config.protocols.grpc ? new OtlpGrpcReceiver(config.protocols.grpc, next, logger) : undefined;
+  create({ id, config, logger }, next) {
+    const auth = config.auth ? new BearerTokenAuthenticator(config.auth) : undefined;
+    const protocols = `receivers.${id}.protocols`;
+    const http = config.protocols.http
+      ? new OtlpHttpReceiver(config.protocols.http, next, logger, { configPath: `${protocols}.http`, auth })
+      : undefined;
+    const grpc = config.protocols.grpc
+      ? new OtlpGrpcReceiver(config.protocols.grpc, next, logger, { configPath: `${protocols}.grpc`, auth })
+      : undefined;
     return {
       async start() {
         await grpc?.start();

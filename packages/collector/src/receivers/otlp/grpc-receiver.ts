@@ -1,16 +1,37 @@
-import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { decodeTraceRequestProtobuf, encodeExportResponse, OtlpDecodeError } from '@decision-trace/otlp';
+import { encodeExportResponse, OtlpDecodeError, type DecodedTraceRequest } from '@decision-trace/otlp';
 import type { TracesConsumer } from '../../component/component.js';
-import { PipelineError } from '../../component/pipeline-error.js';
+import type { BearerTokenAuthenticator } from './bearer-auth.js';
 import type { OtlpGrpcConfig } from './config.js';
 import { ingest } from './ingest.js';
+import { refusalOf } from './refusal.js';
+import { encodeRpcStatus } from './rpc-status.js';
+import { decodeProtobufInSlices } from './sliced-decode.js';
+import { readTlsFiles } from './tls-files.js';
 
 const MiB = 1024 * 1024;
+const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
+export interface GrpcReceiverOptions {
+  /** YAML path of this protocol's settings, for start-up errors (`receivers.otlp.protocols.grpc`). */
+  configPath: string;
+  auth?: BearerTokenAuthenticator;
+}
 
 /**
  * OTLP/gRPC TraceService/Export. Messages pass through as raw bytes and are decoded by the same
- * protobuf decoder as OTLP/HTTP, so both protocols produce identical pipeline data.
+ * protobuf decoder as OTLP/HTTP, so both protocols produce identical pipeline data. grpc-js
+ * itself decompresses gzip/deflate messages and refuses ones over `max_recv_msg_size_mib`
+ * (before or after decompression) with RESOURCE_EXHAUSTED.
  */
 export class OtlpGrpcReceiver {
   private readonly server: Server;
@@ -20,6 +41,7 @@ export class OtlpGrpcReceiver {
     private readonly config: OtlpGrpcConfig,
     private readonly next: TracesConsumer,
     private readonly logger: Logger,
+    private readonly options: GrpcReceiverOptions,
   ) {
     this.server = new Server({
       'grpc.max_receive_message_length': Math.floor(config.max_recv_msg_size_mib * MiB),
@@ -27,7 +49,7 @@ export class OtlpGrpcReceiver {
     this.server.addService(
       {
         Export: {
-          path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+          path: EXPORT_PATH,
           requestStream: false,
           responseStream: false,
           requestSerialize: (value: Buffer) => value,
@@ -44,17 +66,18 @@ export class OtlpGrpcReceiver {
     return this.boundPort;
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     const { host, port } = this.config.endpoint;
     const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(target, ServerCredentials.createInsecure(), (error, bound) => {
+    const credentials = await this.credentials();
+    await new Promise<void>((resolve, reject) => {
+      this.server.bindAsync(target, credentials, (error, bound) => {
         if (error) {
           reject(new Error(`otlp receiver (grpc): cannot listen on ${target}: ${error.message}`));
           return;
         }
         this.boundPort = bound;
-        this.logger.info({ endpoint: `${host}:${bound}` }, 'OTLP/gRPC receiver listening');
+        this.logger.info({ endpoint: `${host}:${bound}`, tls: this.config.tls !== undefined }, 'OTLP/gRPC receiver listening');
         resolve();
       });
     });
@@ -70,29 +93,76 @@ export class OtlpGrpcReceiver {
     });
   }
 
-  private export(call: ServerUnaryCall<Buffer, Uint8Array>, callback: sendUnaryData<Uint8Array>): void {
-    let decoded;
+  private async credentials(): Promise<ServerCredentials> {
+    const tls = this.config.tls;
+    if (!tls) return ServerCredentials.createInsecure();
+    const path = `${this.options.configPath}.tls`;
+    const material = await readTlsFiles(tls, path);
     try {
-      decoded = decodeTraceRequestProtobuf(call.request);
+      return ServerCredentials.createSsl(
+        material.clientCa ?? null,
+        [{ cert_chain: material.cert, private_key: material.key }],
+        material.clientCa !== undefined,
+      );
     } catch (error) {
-      const message = error instanceof OtlpDecodeError ? `cannot decode request: ${error.message}` : String(error);
-      callback(serviceError(status.INVALID_ARGUMENT, message));
-      return;
+      throw new Error(`${path}: cannot serve TLS: ${(error as Error).message}`);
     }
-    ingest(this.next, decoded.resourceSpans).then(
-      () => callback(null, encodeExportResponse(decoded, 'protobuf') as Uint8Array),
+  }
+
+  private export(call: ServerUnaryCall<Buffer, Uint8Array>, callback: sendUnaryData<Uint8Array>): void {
+    let tenant: string | undefined;
+    if (this.options.auth) {
+      const [authorization] = call.metadata.get('authorization');
+      const outcome = this.options.auth.authenticate(typeof authorization === 'string' ? authorization : undefined);
+      if (!outcome.ok) {
+        callback(serviceError(status.UNAUTHENTICATED, outcome.message));
+        return;
+      }
+      tenant = outcome.tenant;
+    }
+    this.decodeAndIngest(call.request, tenant).then(
+      (response) => callback(null, response),
       (error: unknown) => {
-        if (error instanceof PipelineError) {
-          callback(serviceError(error.retryable ? status.UNAVAILABLE : status.INVALID_ARGUMENT, error.message));
-          return;
-        }
-        this.logger.error({ err: error }, 'pipeline failed');
+        if (isServiceError(error)) return callback(error);
+        this.logger.error({ err: error }, 'unexpected error answering an OTLP/gRPC request');
         callback(serviceError(status.INTERNAL, 'internal error while processing the request'));
       },
     );
   }
+
+  private async decodeAndIngest(body: Buffer, tenant: string | undefined): Promise<Uint8Array> {
+    let decoded: DecodedTraceRequest;
+    try {
+      decoded = await decodeProtobufInSlices(body);
+    } catch (error) {
+      if (error instanceof OtlpDecodeError) throw serviceError(status.INVALID_ARGUMENT, `cannot decode request: ${error.message}`);
+      this.logger.error({ err: error }, 'unexpected error decoding an OTLP/gRPC request');
+      throw serviceError(status.INTERNAL, 'internal error while decoding the request');
+    }
+    try {
+      await ingest(this.next, decoded.resourceSpans, tenant);
+    } catch (error) {
+      const refusal = refusalOf(error, this.logger);
+      throw serviceError(refusal.rpcCode, refusal.message, refusal.retryAfterSeconds);
+    }
+    return encodeExportResponse(decoded, 'protobuf');
+  }
 }
 
-function serviceError(code: status, details: string): Partial<ServiceError> {
-  return { code, details, message: details };
+/**
+ * A gRPC error status. With `retryAfterSeconds` the trailers carry the full google.rpc.Status
+ * with a RetryInfo detail (`grpc-status-details-bin`), which OTLP clients use as the delay
+ * before their retry.
+ */
+function serviceError(code: number, details: string, retryAfterSeconds?: number): ServiceError {
+  const metadata = new Metadata();
+  if (retryAfterSeconds !== undefined) {
+    const statusProto = encodeRpcStatus(code, details, 'protobuf', retryAfterSeconds);
+    metadata.set('grpc-status-details-bin', Buffer.from(statusProto.buffer, statusProto.byteOffset, statusProto.byteLength));
+  }
+  return Object.assign(new Error(details), { code, details, metadata });
+}
+
+function isServiceError(error: unknown): error is ServiceError {
+  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number' && (error as Partial<ServiceError>).metadata instanceof Metadata;
 }

@@ -1,14 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Logger } from 'pino';
-import { decodeTraceRequestJson, decodeTraceRequestProtobuf, encodeExportResponse, OtlpDecodeError } from '@decision-trace/otlp';
+import { decodeTraceRequestJson, encodeExportResponse, OtlpDecodeError } from '@decision-trace/otlp';
 import type { TracesConsumer } from '../../component/component.js';
-import { PipelineError } from '../../component/pipeline-error.js';
 import { HttpError } from '../../http/http-error.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { readBody } from '../../http/read-body.js';
+import { bearerChallenge, type BearerTokenAuthenticator } from './bearer-auth.js';
 import type { OtlpHttpConfig } from './config.js';
+import { CorsPolicy } from './cors-policy.js';
 import { ingest } from './ingest.js';
-import { encodeRpcStatus, RpcCode } from './rpc-status.js';
+import { refusalOf } from './refusal.js';
+import { encodeRpcStatus, RpcCode, type RpcCodeValue } from './rpc-status.js';
+import { decodeProtobufInSlices } from './sliced-decode.js';
+import { readTlsFiles } from './tls-files.js';
 
 type WireFormat = 'protobuf' | 'json';
 
@@ -26,92 +31,176 @@ function wireFormatOf(contentType: string | undefined): WireFormat | undefined {
   return undefined;
 }
 
-/** OTLP/HTTP for traces: POST protobuf or JSON, answered in the same encoding. */
+/** The google.rpc.Code an error body carries for an HTTP status decided before the pipeline. */
+function rpcCodeOf(status: number): RpcCodeValue {
+  switch (status) {
+    case 401:
+      return RpcCode.UNAUTHENTICATED;
+    case 403:
+      return RpcCode.PERMISSION_DENIED;
+    case 404:
+      return RpcCode.NOT_FOUND;
+    case 405:
+      return RpcCode.UNIMPLEMENTED;
+    case 413:
+    case 429:
+      return RpcCode.RESOURCE_EXHAUSTED;
+    case 503:
+      return RpcCode.UNAVAILABLE;
+    default:
+      return status >= 500 ? RpcCode.INTERNAL : RpcCode.INVALID_ARGUMENT;
+  }
+}
+
+export interface HttpReceiverOptions {
+  /** YAML path of this protocol's settings, for start-up errors (`receivers.otlp.protocols.http`). */
+  configPath: string;
+  auth?: BearerTokenAuthenticator;
+}
+
+/**
+ * OTLP/HTTP for traces: POST protobuf or JSON, answered in the same encoding, with the OTLP
+ * status codes (and a google.rpc.Status body) for everything it refuses.
+ */
 export class OtlpHttpReceiver {
-  private readonly server: Server;
+  private server: Server | TlsServer | undefined;
+  private readonly cors: CorsPolicy | undefined;
 
   constructor(
     private readonly config: OtlpHttpConfig,
     private readonly next: TracesConsumer,
     private readonly logger: Logger,
+    private readonly options: HttpReceiverOptions,
   ) {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error) => {
-        this.logger.error({ err: error }, 'unexpected error answering an OTLP/HTTP request');
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    this.server.keepAliveTimeout = 65_000;
+    const cors = config.cors && new CorsPolicy(config.cors);
+    if (config.cors && !cors?.enabled && config.cors.allowed_headers.length > 0) {
+      logger.warn(`${options.configPath}.cors: allowed_headers without allowed_origins has no effect`);
+    }
+    this.cors = cors?.enabled ? cors : undefined;
   }
 
   get address(): { host: string; port: number } {
-    const a = this.server.address();
-    if (a === null || typeof a === 'string') throw new Error('receiver is not listening');
+    const a = this.server?.address();
+    if (a == null || typeof a === 'string') throw new Error('receiver is not listening');
     return { host: a.address, port: a.port };
   }
 
   async start(): Promise<void> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch((error) => {
+        this.logger.error({ err: error }, 'unexpected error answering an OTLP/HTTP request');
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
+    };
+    this.server = this.config.tls ? await this.createTlsServer(handler) : createServer(handler);
+    this.server.keepAliveTimeout = 65_000;
     await listen(this.server, this.config.endpoint, 'otlp receiver (http)');
-    this.logger.info({ endpoint: `${this.config.endpoint.host}:${this.address.port}` }, 'OTLP/HTTP receiver listening');
+    this.logger.info(
+      { endpoint: `${this.config.endpoint.host}:${this.address.port}`, tls: this.config.tls !== undefined },
+      'OTLP/HTTP receiver listening',
+    );
   }
 
   async shutdown(): Promise<void> {
-    await closeServer(this.server);
+    if (this.server?.listening) await closeServer(this.server);
+  }
+
+  private async createTlsServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TlsServer> {
+    const tls = this.config.tls!;
+    const path = `${this.options.configPath}.tls`;
+    const material = await readTlsFiles(tls, path);
+    try {
+      return createTlsServer(
+        {
+          cert: material.cert,
+          key: material.key,
+          minVersion: 'TLSv1.2',
+          ...(material.clientCa ? { ca: material.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        handler,
+      );
+    } catch (error) {
+      throw new Error(`${path}: cannot serve TLS: ${(error as Error).message}`);
+    }
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const format = wireFormatOf(req.headers['content-type']);
+    // Answers decided before the body is read still use the request's encoding when it has one.
+    const answerFormat = format ?? 'json';
+
+    const origin = req.headers.origin;
+    if (this.cors && origin !== undefined) {
+      if (req.method === 'OPTIONS' && typeof req.headers['access-control-request-method'] === 'string') {
+        req.resume();
+        const answer = this.cors.preflight(origin, req.headers['access-control-request-method'], req.headers['access-control-request-headers']);
+        if (!answer.allowed) return this.fail(res, answerFormat, new HttpError(403, `CORS preflight refused: ${answer.reason}`));
+        res.writeHead(204, answer.headers).end();
+        return;
+      }
+      if (this.cors.allowsOrigin(origin)) {
+        for (const [name, value] of Object.entries(this.cors.responseHeaders(origin))) res.setHeader(name, value);
+      }
+    }
+
+    let tenant: string | undefined;
+    if (this.options.auth) {
+      const outcome = this.options.auth.authenticate(req.headers.authorization);
+      if (!outcome.ok) {
+        req.resume();
+        return this.fail(res, answerFormat, new HttpError(401, outcome.message, { 'WWW-Authenticate': bearerChallenge(outcome) }));
+      }
+      tenant = outcome.tenant;
+    }
+
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== this.config.traces_url_path) {
-      return this.fail(res, 'json', new HttpError(404, `unknown path ${path}: traces are accepted at POST ${this.config.traces_url_path}`));
+      req.resume();
+      return this.fail(res, answerFormat, new HttpError(404, `unknown path ${path}: traces are accepted at POST ${this.config.traces_url_path}`));
     }
-    const format = wireFormatOf(req.headers['content-type']);
     if (req.method !== 'POST') {
       req.resume();
-      return this.fail(res, format ?? 'json', new HttpError(405, `method ${req.method} not allowed: use POST`, { Allow: 'POST' }));
+      return this.fail(res, answerFormat, new HttpError(405, `method ${req.method} not allowed: use POST`, { Allow: 'POST' }));
     }
     if (!format) {
       req.resume();
+      const given = req.headers['content-type'];
       return this.fail(
         res,
         'json',
-        new HttpError(415, `unsupported Content-Type "${req.headers['content-type'] ?? ''}": expected application/x-protobuf or application/json`),
+        new HttpError(
+          415,
+          given ? `unsupported Content-Type "${given}": expected application/x-protobuf or application/json` : 'missing Content-Type: expected application/x-protobuf or application/json',
+        ),
       );
     }
+
+    let decoded;
     try {
       const body = await readBody(req, this.config.max_request_body_size);
-      const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
-      await ingest(this.next, decoded.resourceSpans);
-      const payload = encodeExportResponse({ rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.errorMessage }, format);
-      res.writeHead(200, { 'Content-Type': CONTENT_TYPES[format] }).end(payload);
+      decoded = format === 'protobuf' ? await decodeProtobufInSlices(body) : decodeTraceRequestJson(body);
     } catch (error) {
-      this.fail(res, format, this.toHttpError(error));
+      if (error instanceof HttpError) return this.fail(res, format, error);
+      if (error instanceof OtlpDecodeError) return this.fail(res, format, new HttpError(400, `cannot decode request: ${error.message}`));
+      throw error;
     }
+
+    try {
+      await ingest(this.next, decoded.resourceSpans, tenant);
+    } catch (error) {
+      const refusal = refusalOf(error, this.logger);
+      const headers: Record<string, string> = refusal.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(refusal.retryAfterSeconds) };
+      return this.fail(res, format, new HttpError(refusal.httpStatus, refusal.message, headers), refusal.rpcCode, refusal.retryAfterSeconds);
+    }
+    const payload = encodeExportResponse({ rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.errorMessage }, format);
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[format] }).end(payload);
   }
 
-  private toHttpError(error: unknown): HttpError {
-    if (error instanceof HttpError) return error;
-    if (error instanceof OtlpDecodeError) return new HttpError(400, `cannot decode request: ${error.message}`);
-    if (error instanceof PipelineError) {
-      if (error.retryable) {
-        this.logger.warn({ err: error }, 'pipeline refused data; asking the client to retry');
-        return new HttpError(503, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
-      }
-      return new HttpError(400, error.message);
-    }
-    this.logger.error({ err: error }, 'pipeline failed');
-    return new HttpError(500, 'internal error while processing the request');
-  }
-
-  private fail(res: ServerResponse, format: WireFormat, error: HttpError): void {
-    const code =
-      error.status === 503 ? RpcCode.UNAVAILABLE
-      : error.status === 413 ? RpcCode.RESOURCE_EXHAUSTED
-      : error.status >= 500 ? RpcCode.INTERNAL
-      : RpcCode.INVALID_ARGUMENT;
-    const body = encodeRpcStatus(code, error.message, format);
-    if (!res.headersSent) {
-      res.writeHead(error.status, { 'Content-Type': CONTENT_TYPES[format], ...error.headers });
-    }
+  private fail(res: ServerResponse, format: WireFormat, error: HttpError, code = rpcCodeOf(error.status), retryAfterSeconds?: number): void {
+    if (error.status < 500) this.logger.debug({ status: error.status, reason: error.message }, 'OTLP/HTTP request refused');
+    const body = encodeRpcStatus(code, error.message, format, retryAfterSeconds);
+    if (!res.headersSent) res.writeHead(error.status, { 'Content-Type': CONTENT_TYPES[format], ...error.headers });
     res.end(body);
   }
 }
