@@ -1,0 +1,36 @@
+import type { DecisionEvent, TraceSampling } from '@decision-trace/model';
+import { withSampling } from './sampling-events.js';
+
+/** Counters a head sampler keeps until the collector exposes metrics: spans by reason and outcome. */
+export class HeadSamplingCounters {
+  readonly spans: Record<string, { sampled: number; not_sampled: number }> = {};
+
+  count(reason: string, sampled: boolean): void {
+    const entry = (this.spans[reason] ??= { sampled: 0, not_sampled: 0 });
+    if (sampled) entry.sampled++;
+    else entry.not_sampled++;
+  }
+}
+
+export function spanKey(traceId: string, spanId: string): string {
+  return `${traceId}:${spanId}`;
+}
+
+/** The spans the batch's decision events came from: only their verdicts need remembering. */
+export function spansWithDecisions(decisions: readonly DecisionEvent[]): Set<string> {
+  const keys = new Set<string>();
+  for (const event of decisions) if (event.trace_id && event.span_id) keys.add(spanKey(event.trace_id, event.span_id));
+  return keys;
+}
+
+/** A new array of the events, each with the sampler's verdict (copies: events may be shared). */
+export function annotateDecisions(
+  decisions: DecisionEvent[],
+  verdictOf: (event: DecisionEvent) => TraceSampling | undefined,
+): DecisionEvent[] {
+  if (decisions.length === 0) return decisions;
+  return decisions.map((event) => {
+    const sampling = verdictOf(event);
+    return sampling === undefined ? event : withSampling(event, sampling);
+  });
+}

@@ -1,0 +1,39 @@
+import { SCHEMA_VERSION, type DecisionEvent, type DecisionRecord, type TraceSampling } from '@decision-trace/model';
+
+/**
+ * How samplers tell the decision records what happened to their traces, since records are
+ * never dropped: a head sampler knows at once and annotates the batch's decision events; a tail
+ * sampler forwards them at once and later emits one `decision.sampling` event per decision.
+ */
+
+/** A copy of the event carrying `sampling` (events may be shared between pipelines). */
+export function withSampling(event: DecisionEvent, sampling: TraceSampling): DecisionEvent {
+  return { ...event, sampling };
+}
+
+/** Deterministic, so a redelivered verdict is recognised as the same ledger event. */
+export function samplingEventId(decisionId: string): string {
+  return `sampling:${decisionId}`;
+}
+
+export function samplingEvent(record: DecisionRecord, sampling: TraceSampling, timestamp: string): DecisionEvent {
+  return {
+    schema_version: SCHEMA_VERSION,
+    event_id: samplingEventId(record.id),
+    event_type: 'decision.sampling',
+    decision_id: record.id,
+    // Type and envelope stay with the decision's own events; this one only reports the verdict.
+    decision_type: null,
+    parent_decision_id: null,
+    trace_id: record.trace_id,
+    span_id: null,
+    tenant_id: record.tenant,
+    environment: null,
+    timestamp,
+    actor: null,
+    payload: {},
+    causal_links: [],
+    source: 'collector.sampling',
+    sampling,
+  };
+}

@@ -1,0 +1,105 @@
+import type { AttributeValue, Attributes, Span } from '@decision-trace/model';
+
+/**
+ * The size of a span in the OTLP protobuf encoding, computed from the model without encoding
+ * it: what `bytes_limiting` counts and what the memory benchmark compares against. Integers
+ * and doubles are told apart by value (the model keeps both as numbers).
+ */
+export function encodedSpanSize(span: Span): number {
+  let size = 18 + 10; // trace_id, span_id
+  size += stringField(span.traceState);
+  if (span.parentSpanId !== '') size += 10;
+  if (span.flags !== 0) size += 6;
+  size += stringField(span.name);
+  if (span.kind !== 0) size += 2;
+  if (span.startTimeUnixNano !== 0n) size += 9;
+  if (span.endTimeUnixNano !== 0n) size += 9;
+  size += attributesSize(span.attributes);
+  size += varintField(span.droppedAttributesCount);
+  for (const event of span.events) {
+    const eventSize = 9 + stringField(event.name) + attributesSize(event.attributes) + varintField(event.droppedAttributesCount);
+    size += 1 + varintSize(eventSize) + eventSize;
+  }
+  size += varintField(span.droppedEventsCount);
+  for (const link of span.links) {
+    const linkSize = 18 + 10 + stringField(link.traceState) + attributesSize(link.attributes) + varintField(link.droppedAttributesCount) + (link.flags !== 0 ? 5 : 0);
+    size += 1 + varintSize(linkSize) + linkSize;
+  }
+  size += varintField(span.droppedLinksCount);
+  const statusSize = stringField(span.status.message) + varintField(span.status.code);
+  if (statusSize > 0) size += 1 + varintSize(statusSize) + statusSize;
+  return size;
+}
+
+export function attributesSize(attributes: Attributes): number {
+  let size = 0;
+  for (const key in attributes) {
+    const keyValueSize = stringField(key) + anyValueField(attributes[key]);
+    size += 1 + varintSize(keyValueSize) + keyValueSize;
+  }
+  return size;
+}
+
+function anyValueField(value: AttributeValue): number {
+  const inner = anyValueSize(value);
+  return 1 + varintSize(inner) + inner;
+}
+
+function anyValueSize(value: AttributeValue): number {
+  if (value === null) return 0;
+  switch (typeof value) {
+    case 'string':
+      return stringField(value) || 2;
+    case 'boolean':
+      return 2;
+    case 'number':
+      return Number.isInteger(value) ? 1 + signedVarintSize(value) : 9;
+    case 'bigint':
+      return 1 + (value < 0n ? 10 : varintSize(Number(value)));
+  }
+  if (value instanceof Uint8Array) return 1 + varintSize(value.length) + value.length;
+  if (Array.isArray(value)) {
+    let list = 0;
+    for (const item of value) list += anyValueField(item);
+    return 1 + varintSize(list) + list;
+  }
+  const kvlist = attributesSize(value as Attributes);
+  return 1 + varintSize(kvlist) + kvlist;
+}
+
+function stringField(text: string): number {
+  if (text === '') return 0;
+  const bytes = utf8Length(text);
+  return 1 + varintSize(bytes) + bytes;
+}
+
+function varintField(value: number): number {
+  return value === 0 ? 0 : 1 + varintSize(value);
+}
+
+function signedVarintSize(value: number): number {
+  return value < 0 ? 10 : varintSize(value);
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}

@@ -1,0 +1,89 @@
+import type { AttributeValue } from '@decision-trace/model';
+import type { TraceData } from '../trace-data.js';
+import { anyResourceOrSpan, noResourceOrSpan, type PolicyDecision, type PolicyEvaluator } from './policy.js';
+
+/** `numeric_attribute`: a resource or span attribute within [min_value, max_value], both inclusive. */
+export class NumericAttributePolicy implements PolicyEvaluator {
+  private readonly min: number;
+  private readonly max: number;
+
+  constructor(private readonly config: { key: string; min_value?: number; max_value?: number; invert_match: boolean }) {
+    this.min = config.min_value ?? -Infinity;
+    this.max = config.max_value ?? Infinity;
+  }
+
+  evaluate(trace: TraceData): PolicyDecision {
+    const { key } = this.config;
+    const matches = (attributes: Record<string, AttributeValue>) => key in attributes && this.inRange(attributes[key]);
+    const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) => matches(resource.attributes);
+    const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => matches(span.attributes);
+    return this.config.invert_match ? noResourceOrSpan(trace, resourceMatches, spanMatches) : anyResourceOrSpan(trace, resourceMatches, spanMatches);
+  }
+
+  private inRange(value: AttributeValue): boolean {
+    let numeric: number;
+    if (typeof value === 'number') numeric = value;
+    else if (typeof value === 'bigint') numeric = Number(value);
+    else return false;
+    return numeric >= this.min && numeric <= this.max;
+  }
+}
+
+/**
+ * `string_attribute`: a string resource or span attribute equal to one of `values`, or, with
+ * `enabled_regex_matching`, matching one of them as a regular expression anywhere in the value
+ * (unanchored, as Go's MatchString). Regex results are memoised per value (`cache_max_size`).
+ */
+export class StringAttributePolicy implements PolicyEvaluator {
+  private readonly matcher: (value: string) => boolean;
+
+  constructor(
+    private readonly config: { key: string; values: string[]; enabled_regex_matching: boolean; cache_max_size: number; invert_match: boolean },
+  ) {
+    if (config.enabled_regex_matching) {
+      const patterns = config.values.map((value) => new RegExp(value));
+      const capacity = config.cache_max_size > 0 ? config.cache_max_size : 128;
+      // A memo, not an LRU: results never change, so forgetting everything when full is
+      // enough to bound it, and a hit costs one Map lookup.
+      const cache = new Map<string, boolean>();
+      this.matcher = (value) => {
+        const known = cache.get(value);
+        if (known !== undefined) return known;
+        const matched = patterns.some((pattern) => pattern.test(value));
+        if (cache.size >= capacity) cache.clear();
+        cache.set(value, matched);
+        return matched;
+      };
+    } else {
+      const exact = new Set(config.values.filter((value) => value !== ''));
+      this.matcher = (value) => exact.has(value);
+    }
+  }
+
+  evaluate(trace: TraceData): PolicyDecision {
+    const { key } = this.config;
+    const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) => {
+      const value = resource.attributes[key];
+      return typeof value === 'string' && this.matcher(value);
+    };
+    // An empty span value never matches (the Collector skips it); a resource's may.
+    const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => {
+      const value = span.attributes[key];
+      return typeof value === 'string' && value !== '' && this.matcher(value);
+    };
+    return this.config.invert_match ? noResourceOrSpan(trace, resourceMatches, spanMatches) : anyResourceOrSpan(trace, resourceMatches, spanMatches);
+  }
+}
+
+/** `boolean_attribute`: a boolean resource or span attribute equal to `value`. */
+export class BooleanAttributePolicy implements PolicyEvaluator {
+  constructor(private readonly config: { key: string; value: boolean; invert_match: boolean }) {}
+
+  evaluate(trace: TraceData): PolicyDecision {
+    const { key, value } = this.config;
+    const matches = (attributes: Record<string, AttributeValue>) => attributes[key] === value;
+    const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) => matches(resource.attributes);
+    const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => matches(span.attributes);
+    return this.config.invert_match ? noResourceOrSpan(trace, resourceMatches, spanMatches) : anyResourceOrSpan(trace, resourceMatches, spanMatches);
+  }
+}

@@ -1,0 +1,51 @@
+import type { Resource, Span } from '@decision-trace/model';
+import type { TraceData } from '../trace-data.js';
+
+/**
+ * A policy's verdict on one trace, with the OpenTelemetry Collector's meaning. The inverted
+ * ones come from `invert_match` (deprecated upstream, kept so copied configs decide the same):
+ * `invert_not_sampled` vetoes sampling, `invert_sampled` samples unless a policy said no.
+ */
+export type PolicyDecision = 'sampled' | 'not_sampled' | 'invert_sampled' | 'invert_not_sampled' | 'dropped';
+
+export const POLICY_DECISIONS: readonly PolicyDecision[] = ['sampled', 'not_sampled', 'invert_sampled', 'invert_not_sampled', 'dropped'];
+
+export interface PolicyEvaluator {
+  evaluate(trace: TraceData): PolicyDecision;
+  /** Set by ratio policies: how many traces each sampled one stands for. */
+  readonly adjustedCount?: number;
+}
+
+/** Sampled when the condition holds for any resource (checked first) or span of the trace. */
+export function anyResourceOrSpan(
+  trace: TraceData,
+  resourceMatches: (resource: Resource) => boolean,
+  spanMatches: (span: Span) => boolean,
+): PolicyDecision {
+  let lastResource: Resource | undefined;
+  for (const group of trace.groups) {
+    const resource = group.resourceSpans.resource;
+    if (resource !== lastResource) {
+      lastResource = resource;
+      if (resourceMatches(resource)) return 'sampled';
+    }
+    for (const span of group.spans) if (spanMatches(span)) return 'sampled';
+  }
+  return 'not_sampled';
+}
+
+/** The inverted form: `invert_not_sampled` as soon as anything matches, else `invert_sampled`. */
+export function noResourceOrSpan(
+  trace: TraceData,
+  resourceMatches: (resource: Resource) => boolean,
+  spanMatches: (span: Span) => boolean,
+): PolicyDecision {
+  return anyResourceOrSpan(trace, resourceMatches, spanMatches) === 'sampled' ? 'invert_not_sampled' : 'invert_sampled';
+}
+
+export function anySpan(trace: TraceData, spanMatches: (span: Span) => boolean): PolicyDecision {
+  for (const group of trace.groups) {
+    for (const span of group.spans) if (spanMatches(span)) return 'sampled';
+  }
+  return 'not_sampled';
+}

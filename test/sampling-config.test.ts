@@ -1,0 +1,136 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigErrors, defaultComponents, parseCollectorConfig } from '@decision-trace/collector';
+
+const wrap = (processors: string) => `
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+processors:
+  decision: {}
+${processors}
+exporters:
+  debug: {}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [decision]
+      exporters: [debug]
+`;
+
+function errorsOf(processors: string): string[] {
+  try {
+    parseCollectorConfig(wrap(processors), defaultComponents());
+  } catch (error) {
+    assert.ok(error instanceof ConfigErrors, String(error));
+    return error.errors.map((e) => e.message);
+  }
+  assert.fail('the config was accepted');
+}
+
+function configOf(processors: string, id: string): Record<string, unknown> {
+  return parseCollectorConfig(wrap(processors), defaultComponents()).processors.get(id)!.config as Record<string, unknown>;
+}
+
+test('a tail_sampling block copied from the OpenTelemetry Collector README parses with its defaults', () => {
+  const config = configOf(
+    `  tail_sampling:
+    decision_wait: 10s
+    num_traces: 100
+    expected_new_traces_per_sec: 10
+    decision_cache:
+      sampled_cache_size: 100_000
+      non_sampled_cache_size: 100_000
+    policies:
+      [
+        { name: test-policy-1, type: always_sample },
+        { name: test-policy-2, type: latency, latency: {threshold_ms: 5000, upper_threshold_ms: 10000} },
+        { name: test-policy-3, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 50, max_value: 100} },
+        { name: test-policy-4, type: probabilistic, probabilistic: {sampling_percentage: 10} },
+        { name: test-policy-5, type: status_code, status_code: {status_codes: [ERROR, UNSET]} },
+        { name: test-policy-6, type: string_attribute, string_attribute: {key: key2, values: [value1, value2]} },
+        { name: test-policy-7, type: string_attribute, string_attribute: {key: key2, values: [value1, val*], enabled_regex_matching: true, cache_max_size: 10} },
+        { name: test-policy-8, type: rate_limiting, rate_limiting: {spans_per_second: 35} },
+        { name: test-policy-9, type: bytes_limiting, bytes_limiting: {bytes_per_second: 1024000, burst_capacity: 2048000} },
+        { name: test-policy-10, type: span_count, span_count: {min_spans: 2, max_spans: 20} },
+        { name: test-policy-11, type: trace_state, trace_state: { key: key3, values: [value1, value2] } },
+        { name: test-policy-12, type: boolean_attribute, boolean_attribute: {key: key4, value: true} },
+        { name: and-policy-1, type: and, and: { and_sub_policy: [ { name: test-and-policy-1, type: numeric_attribute, numeric_attribute: { key: key1, min_value: 50, max_value: 100 } }, { name: test-and-policy-2, type: string_attribute, string_attribute: { key: key2, values: [ value1, value2 ] } } ] } },
+        { name: drop-policy-1, type: drop, drop: { drop_sub_policy: [ { name: test-drop-policy-1, type: string_attribute, string_attribute: {key: url.path, values: [\\/health, \\/metrics], enabled_regex_matching: true} } ] } },
+        { name: composite-policy-1, type: composite, composite: { max_total_spans_per_second: 1000, policy_order: [test-composite-policy-1, test-composite-policy-2, test-composite-policy-3], composite_sub_policy: [ { name: test-composite-policy-1, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 50} }, { name: test-composite-policy-2, type: string_attribute, string_attribute: {key: key2, values: [value1, value2]} }, { name: test-composite-policy-3, type: always_sample } ], rate_allocation: [ { policy: test-composite-policy-1, percent: 50 }, { policy: test-composite-policy-2, percent: 25 } ] } },
+        { name: not-policy-1, type: not, not: { not_sub_policy: { name: n, type: trace_flags } } },
+        { name: risky, type: decision, decision: { type: "refund.*", outcome: approved, confidence_below: 0.7, actor_type: agent } },
+      ]`,
+    'tail_sampling',
+  );
+  assert.equal(config.decision_wait, 10_000);
+  assert.equal(config.decision_wait_after_root_received, 0);
+  assert.equal(config.sample_on_first_match, false);
+  assert.equal((config.policies as unknown[]).length, 17);
+  const bytes = (config.policies as Array<{ name: string; bytes_limiting?: unknown }>).find((p) => p.name === 'test-policy-9');
+  assert.deepEqual(bytes?.bytes_limiting, { bytes_per_second: 1024000, burst_capacity: 2048000 });
+});
+
+test('tail_sampling: unsupported or unknown policy types and keys fail naming their YAML path', () => {
+  const messages = errorsOf(`  tail_sampling:
+    sampling_strategy: span-ingest
+    policies:
+      - {name: a, type: ottl_condition, ottl_condition: {span: ["true"]}}
+      - {name: b, type: bogus}
+      - {name: c, type: latency, latency: {threshold_ms: 5, bogus: 1}}
+      - {name: d, type: and, and: {and_sub_policy: [{name: e, type: composite}]}}
+      - {name: f, type: always_sample, latency: {threshold_ms: 1}}
+      - {name: g, type: composite, composite: {max_total_spans_per_second: 10, policy_order: [x], composite_sub_policy: [{name: y, type: always_sample}]}}
+      - {name: h, type: status_code, status_code: {status_codes: [FAILED]}}
+      - {name: i, type: string_attribute, string_attribute: {key: k, values: ["("], enabled_regex_matching: true}}
+      - {name: j, type: numeric_attribute, numeric_attribute: {key: k}}
+      - {name: a, type: decision, decision: {}}
+      - {name: k}`);
+  const expected = [
+    /^processors\.tail_sampling\.sampling_strategy: unknown key$/,
+    /^processors\.tail_sampling\.policies\[0\]\.type: policy type "ottl_condition" is not supported/,
+    /^processors\.tail_sampling\.policies\[1\]\.type: unknown or misplaced policy type "bogus"/,
+    /^processors\.tail_sampling\.policies\[2\]\.latency\.bogus: unknown key$/,
+    /^processors\.tail_sampling\.policies\[3\]\.and\.and_sub_policy\[0\]\.type: unknown or misplaced policy type "composite"/,
+    /^processors\.tail_sampling\.policies\[4\]\.latency: unknown key$/,
+    /^processors\.tail_sampling\.policies\[5\]\.composite\.policy_order\[0\]: "x" is not a composite_sub_policy name$/,
+    /^processors\.tail_sampling\.policies\[6\]\.status_code\.status_codes\[0\]: /,
+    /^processors\.tail_sampling\.policies\[7\]\.string_attribute\.values\[0\]: invalid regular expression/,
+    /^processors\.tail_sampling\.policies\[8\]\.numeric_attribute: set min_value, max_value or both$/,
+    /^processors\.tail_sampling\.policies\[9\]\.decision: set at least one condition$/,
+    /^processors\.tail_sampling\.policies\[10\]\.type: a policy needs a type$/,
+  ];
+  for (const pattern of expected) assert.ok(messages.some((m) => pattern.test(m)), `${pattern} not in:\n${messages.join('\n')}`);
+});
+
+test('tail_sampling: policy names must be unique, and policies are required', () => {
+  assert.ok(errorsOf(`  tail_sampling:
+    policies: [{name: a, type: always_sample}, {name: a, type: trace_flags}]`).some((m) => m === 'processors.tail_sampling.policies[1].name: policy name "a" is used twice'));
+  assert.ok(errorsOf(`  tail_sampling: {}`).some((m) => m.startsWith('processors.tail_sampling.policies: required')));
+  assert.ok(errorsOf(`  tail_sampling: {decision_wait: soon, policies: [{name: a, type: always_sample}]}`).some((m) => m.startsWith('processors.tail_sampling.decision_wait: invalid duration')));
+});
+
+test('probabilistic_sampler and rate_limiting: keys, defaults and errors', () => {
+  assert.deepEqual(configOf(`  probabilistic_sampler: {sampling_percentage: 15.3, hash_seed: 22}`, 'probabilistic_sampler'), {
+    sampling_percentage: 15.3,
+    hash_seed: 22,
+    sampling_precision: 4,
+    fail_closed: true,
+  });
+  const problems = errorsOf(`  probabilistic_sampler: {sampling_percentage: -1, mode: bogus, sampling_precision: 15, attribute_source: record}
+  rate_limiting: {spans_per_second: 10, traces_per_second: 3}
+  rate_limiting/b: {spans_per_second: 10, key: tenant}`);
+  for (const pattern of [
+    /^processors\.probabilistic_sampler\.sampling_percentage: /,
+    /^processors\.probabilistic_sampler\.mode: /,
+    /^processors\.probabilistic_sampler\.sampling_precision: /,
+    /^processors\.probabilistic_sampler\.attribute_source: unknown key$/,
+    /^processors\.rate_limiting: set exactly one of spans_per_second and traces_per_second$/,
+    /^processors\.rate_limiting\/b\.key: /,
+  ]) {
+    assert.ok(problems.some((m) => pattern.test(m)), `${pattern} not in:\n${problems.join('\n')}`);
+  }
+});

@@ -1,0 +1,96 @@
+// Traces for the sampling tests: each trace has a root span, a child and one decision span.
+import { randomBytes } from 'node:crypto';
+import type { AttributeValue, ResourceSpans, Span } from '@decision-trace/model';
+import { pino } from 'pino';
+import type { Host, TraceBatch, TracesConsumer } from '@decision-trace/collector';
+
+export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+export const silentLogger = pino({ level: 'silent' });
+/** The sampling processors use nothing from the host. */
+export const noHost = {} as Host;
+
+export function makeSpan(traceId: string, overrides: Partial<Span> = {}): Span {
+  const start = BigInt(Date.now()) * 1_000_000n;
+  return {
+    traceId,
+    spanId: hex(8),
+    parentSpanId: hex(8),
+    traceState: '',
+    flags: 1,
+    name: 'work',
+    kind: 1,
+    startTimeUnixNano: start,
+    endTimeUnixNano: start + 5_000_000n,
+    attributes: {},
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+    ...overrides,
+  };
+}
+
+export interface TraceSpec {
+  traceId?: string;
+  decision?: Record<string, AttributeValue>;
+  error?: boolean;
+}
+
+/** Root + child (+ a decision span under the root when `decision` is given). */
+export function makeTrace(spec: TraceSpec = {}): { traceId: string; spans: Span[]; decisionSpanId?: string } {
+  const traceId = spec.traceId ?? hex(16);
+  const root = makeSpan(traceId, { parentSpanId: '', name: 'request', status: { code: spec.error ? 2 : 0, message: '' } });
+  const spans = [root, makeSpan(traceId, { parentSpanId: root.spanId, name: 'db' })];
+  let decisionSpanId: string | undefined;
+  if (spec.decision) {
+    const decision = makeSpan(traceId, { parentSpanId: root.spanId, name: 'decide', attributes: spec.decision });
+    decisionSpanId = decision.spanId;
+    spans.push(decision);
+  }
+  return { traceId, spans, decisionSpanId };
+}
+
+export function asResourceSpans(spans: Span[], service = 'refund-service'): ResourceSpans[] {
+  return [
+    {
+      resource: { attributes: { 'service.name': service }, droppedAttributesCount: 0 },
+      scopeSpans: [{ scope: { name: 'test', version: '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
+      schemaUrl: '',
+    },
+  ];
+}
+
+export function refundDecision(outcome: string, confidence: number): Record<string, AttributeValue> {
+  return {
+    'decision.type': 'refund.approve.v2',
+    'decision.outcome': outcome,
+    'decision.confidence': confidence,
+    'decision.actor.type': 'agent',
+    'decision.tenant_id': 'acme',
+  };
+}
+
+/** A pipeline end that remembers every batch. */
+export class CapturingConsumer implements TracesConsumer {
+  readonly batches: TraceBatch[] = [];
+
+  async consumeTraces(batch: TraceBatch): Promise<void> {
+    this.batches.push(batch);
+  }
+
+  spans(): Span[] {
+    return this.batches.flatMap((b) => b.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+  }
+
+  decisions() {
+    return this.batches.flatMap((b) => b.decisions);
+  }
+}
+
+export function batchOf(resourceSpans: ResourceSpans[]): TraceBatch {
+  let spanCount = 0;
+  for (const rs of resourceSpans) for (const ss of rs.scopeSpans) spanCount += ss.spans.length;
+  return { resourceSpans, spanCount, decisions: [] };
+}
