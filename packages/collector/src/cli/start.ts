@@ -4,7 +4,10 @@ import { ConfigErrors } from '../config/config-error.js';
 import { loadCollectorConfig } from '../config/load-config.js';
 import { CollectorService } from '../pipeline/service.js';
 
-/** Exit codes: 0 clean shutdown, 1 a component failed to start, 2 an invalid config. */
+/** Time allowed past shutdown_timeout for components that are already late to let go. */
+const SHUTDOWN_OVERRUN_MS = 5_000;
+
+/** Exit codes: 0 clean shutdown, 1 a component failed to start (or shutdown overran), 2 an invalid config. */
 export async function startCommand(options: { config: string }): Promise<void> {
   let config;
   try {
@@ -27,11 +30,20 @@ export async function startCommand(options: { config: string }): Promise<void> {
   }
   logger.info({ config: options.config }, 'collector started');
 
+  // SIGTERM/SIGINT: stop accepting, flush for up to service.shutdown_timeout (persistent queues
+  // keep the rest), then exit. A second signal, or a shutdown that overruns, exits at once.
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for the shutdown to finish');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, shutdownTimeoutMs: config.service.shutdown_timeout }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.service.shutdown_timeout + SHUTDOWN_OVERRUN_MS).unref();
     service.shutdown().then(
       () => process.exit(0),
       (error) => {

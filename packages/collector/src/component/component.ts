@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { DecisionEvent, ResourceSpans } from '@decision-trace/model';
 import type { DecisionStore } from '@decision-trace/store';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import type { StatusBoard } from '../telemetry/status-board.js';
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
 
@@ -22,10 +24,16 @@ export interface TracesConsumer {
   consumeTraces(batch: TraceBatch): Promise<void>;
 }
 
+/** Passed to `shutdown`: work still pending (a queue to flush) may continue until `deadline`. */
+export interface ShutdownContext {
+  /** Epoch milliseconds (service.shutdown_timeout after the shutdown began). */
+  deadline: number;
+}
+
 /** Lifecycle shared by every component. `start` may bind sockets or open stores. */
 export interface Component {
   start(): Promise<void>;
-  shutdown(): Promise<void>;
+  shutdown(context?: ShutdownContext): Promise<void>;
 }
 
 export interface ProcessorComponent extends Component, TracesConsumer {}
@@ -39,6 +47,10 @@ export type ExtensionComponent = Component;
  */
 export interface Host {
   openStore(url: string): Promise<DecisionStore>;
+  /** The collector's own metrics, served at service.telemetry.metrics.address. */
+  metrics: MetricsRegistry;
+  /** Where components report whether they can deliver; the health_check extension reads it. */
+  status: StatusBoard;
 }
 
 export interface CreateSettings<C> {
@@ -47,6 +59,8 @@ export interface CreateSettings<C> {
   config: C;
   logger: Logger;
   host: Host;
+  /** For processors: the pipeline this instance belongs to (each pipeline has its own instance). */
+  pipeline?: string;
 }
 
 interface FactoryBase<C> {

@@ -4,6 +4,7 @@ import type { ComponentKind, ComponentFactory } from '../component/component.js'
 import type { ComponentRegistry } from '../component/registry.js';
 import { ConfigError, ConfigErrors, joinPath } from './config-error.js';
 import { substituteEnvDeep } from './env-substitution.js';
+import { durationSchema, endpointSchema, type Endpoint } from './values.js';
 import { issuesToConfigErrors } from './zod-issues.js';
 
 export interface ResolvedComponent {
@@ -23,6 +24,16 @@ export interface PipelineConfig {
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const METRICS_LEVELS = ['none', 'basic', 'normal', 'detailed'] as const;
+export const DEFAULT_METRICS_ADDRESS: Endpoint = { host: '127.0.0.1', port: 8888 };
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+export interface MetricsTelemetryConfig {
+  /** `none` turns the metrics endpoint off; the other levels serve the same metrics. */
+  level: (typeof METRICS_LEVELS)[number];
+  /** Where /metrics is served; undefined means the default address, which is allowed to be busy. */
+  address?: Endpoint;
+}
 
 export interface CollectorConfig {
   receivers: Map<string, ResolvedComponent>;
@@ -32,7 +43,9 @@ export interface CollectorConfig {
   service: {
     extensions: string[];
     pipelines: PipelineConfig[];
-    telemetry: { logs: { level: (typeof LOG_LEVELS)[number] } };
+    telemetry: { logs: { level: (typeof LOG_LEVELS)[number] }; metrics: MetricsTelemetryConfig };
+    /** Milliseconds a graceful shutdown may spend flushing queues before what remains is left. */
+    shutdown_timeout: number;
   };
 }
 
@@ -57,8 +70,12 @@ const serviceSchema = z.strictObject({
   telemetry: z
     .strictObject({
       logs: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
+      metrics: z
+        .strictObject({ level: z.enum(METRICS_LEVELS).default('normal'), address: endpointSchema.optional() })
+        .default({ level: 'normal' }),
     })
-    .default({ logs: { level: 'info' } }),
+    .default({ logs: { level: 'info' }, metrics: { level: 'normal' } }),
+  shutdown_timeout: durationSchema.default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
 });
 
 const topLevelKeys = new Set(['receivers', 'processors', 'exporters', 'extensions', 'service']);
@@ -126,7 +143,12 @@ export function parseCollectorConfig(
         errors.push(new ConfigError('service.pipelines', 'at least one pipeline is required'));
       }
       checkReferences('service', 'extensions', parsed.data.extensions, declared.extensions, errors);
-      service = { extensions: parsed.data.extensions, pipelines, telemetry: parsed.data.telemetry };
+      service = {
+        extensions: parsed.data.extensions,
+        pipelines,
+        telemetry: parsed.data.telemetry,
+        shutdown_timeout: parsed.data.shutdown_timeout,
+      };
     }
   }
 

@@ -7,11 +7,20 @@ import type {
   Host,
   ProcessorFactory,
   ReceiverFactory,
+  ShutdownContext,
   TracesConsumer,
 } from '../component/component.js';
-import type { CollectorConfig } from '../config/collector-config.js';
+import { DEFAULT_METRICS_ADDRESS, type CollectorConfig } from '../config/collector-config.js';
+import { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import { MetricsServer } from '../telemetry/metrics-server.js';
+import { registerProcessMetrics } from '../telemetry/process-metrics.js';
+import { countingReceiverConsumer } from '../telemetry/receiver-metrics.js';
+import { StatusBoard } from '../telemetry/status-board.js';
 import { fanout, fanoutToPipelines } from './fanout.js';
 import { StoreProvider } from './store-provider.js';
+
+/** A component still busy this long after shutdown_timeout is left behind. */
+const SHUTDOWN_GRACE_MS = 1000;
 
 interface Started {
   id: string;
@@ -27,33 +36,82 @@ export class CollectorService {
   private readonly stores = new StoreProvider();
   private readonly started: Started[] = [];
   private readonly host: Host;
+  private metricsServer?: MetricsServer;
+  readonly metrics = new MetricsRegistry();
+  readonly status = new StatusBoard();
 
   constructor(
     private readonly config: CollectorConfig,
     private readonly logger: Logger,
   ) {
-    this.host = { openStore: (url) => this.stores.open(url) };
+    this.host = { openStore: (url) => this.stores.open(url), metrics: this.metrics, status: this.status };
+  }
+
+  /** Where /metrics is served, once started (0 when it is off). */
+  get metricsPort(): number {
+    return this.metricsServer?.port ?? 0;
   }
 
   async start(): Promise<void> {
     try {
+      await this.startTelemetry();
       await this.startAll();
     } catch (error) {
       await this.shutdown();
       throw error;
     }
+    this.status.setPhase('running');
   }
 
+  /**
+   * Stops data sources first, then lets processors and exporters flush until
+   * service.shutdown_timeout; persistent queues keep whatever is left for the next start.
+   */
   async shutdown(): Promise<void> {
+    this.status.setPhase('stopping');
+    const context: ShutdownContext = { deadline: Date.now() + this.config.service.shutdown_timeout };
     while (this.started.length > 0) {
       const { id, component } = this.started.pop()!;
-      try {
-        await component.shutdown();
-      } catch (error) {
-        this.logger.error({ err: error, component: id }, 'component failed to shut down cleanly');
-      }
+      await this.shutdownWithin(id, component, context);
     }
     await this.stores.closeAll();
+    await this.metricsServer?.shutdown();
+    this.metricsServer = undefined;
+  }
+
+  private async shutdownWithin(id: string, component: Component, context: ShutdownContext): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), Math.max(0, context.deadline - Date.now()) + SHUTDOWN_GRACE_MS);
+    });
+    const done = component.shutdown(context).then(
+      () => 'done' as const,
+      (error: unknown) => {
+        this.logger.error({ err: error, component: id }, 'component failed to shut down cleanly');
+        return 'done' as const;
+      },
+    );
+    if ((await Promise.race([done, late])) === 'late') {
+      this.logger.warn({ component: id }, 'component still busy after shutdown_timeout; moving on');
+    }
+    clearTimeout(timer);
+  }
+
+  private async startTelemetry(): Promise<void> {
+    const { metrics } = this.config.service.telemetry;
+    registerProcessMetrics(this.metrics);
+    if (metrics.level === 'none') return;
+    const server = new MetricsServer(metrics.address ?? DEFAULT_METRICS_ADDRESS, this.metrics, this.logger);
+    try {
+      await server.start();
+    } catch (error) {
+      // The default address may be taken (another collector on the machine): that must not stop
+      // this one. An address the user chose must work, though.
+      if (metrics.address) throw error;
+      this.logger.warn({ err: error }, 'collector metrics not served: the default address is unavailable (set service.telemetry.metrics.address)');
+      return;
+    }
+    this.metricsServer = server;
   }
 
   private async run(id: string, component: Component): Promise<void> {
@@ -90,7 +148,7 @@ export class CollectorService {
       for (const id of [...pipeline.processors].reverse()) {
         const resolved = config.processors.get(id)!;
         const processor = (resolved.factory as ProcessorFactory).create(
-          this.settings('processor', `${id} (${pipeline.id})`, resolved.config),
+          { ...this.settings('processor', `${id} (${pipeline.id})`, resolved.config), pipeline: pipeline.id },
           next,
         );
         await this.run(`processors.${id}`, processor);
@@ -105,7 +163,8 @@ export class CollectorService {
 
     for (const [id, heads] of pipelineHeads) {
       const resolved = config.receivers.get(id)!;
-      const receiver = (resolved.factory as ReceiverFactory).create(this.settings('receiver', id, resolved.config), fanoutToPipelines(heads));
+      const consumer = countingReceiverConsumer(id, fanoutToPipelines(heads), this.metrics);
+      const receiver = (resolved.factory as ReceiverFactory).create(this.settings('receiver', id, resolved.config), consumer);
       await this.run(`receivers.${id}`, receiver);
     }
   }

@@ -1,38 +1,80 @@
+import { encodeDecisionEventsJson } from '@decision-trace/model';
 import type { DecisionStore } from '@decision-trace/store';
-import type { ExporterFactory, TraceBatch } from '../../component/component.js';
+import type { CreateSettings, ExporterComponent, ExporterFactory, TraceBatch } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
-import { decisionsExporterSchema, type DecisionsExporterConfig } from './config.js';
+import { exporterMetrics } from '../../exporter-helper/exporter-metrics.js';
+import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
+import { decisionsExporterSchema, remoteSettings, type DecisionsExporterConfig } from './config.js';
+import { RemoteDecisionSender } from './remote-sender.js';
 
 /**
- * Writes the batch's decision events to the decision store. The receiver acknowledges only
- * after this resolves, so an acknowledged decision is durable; a store failure is retryable
- * for the client.
+ * Sends the batch's decision events to the decision backend: the embedded store (`storage`),
+ * written before the receiver acknowledges, or a remote backend (`endpoint`) through a sending
+ * queue with retries. Either way redelivery is harmless: event ids make appends idempotent.
  */
 export const decisionsExporterFactory: ExporterFactory<DecisionsExporterConfig> = {
   kind: 'exporter',
   type: 'decisions',
   configSchema: decisionsExporterSchema,
-  create({ config, host, logger }) {
-    let store: DecisionStore | undefined;
-    return {
-      async start() {
-        store = await host.openStore(config.storage);
-      },
-      async shutdown() {},
-      async consumeTraces(batch: TraceBatch) {
-        if (batch.decisions.length === 0) return;
-        if (!store) throw new PipelineError('decisions exporter is not started', { retryable: true });
-        try {
-          await store.append(batch.decisions);
-        } catch (error) {
-          logger.error({ err: error }, 'writing decisions to the store failed');
-          throw new PipelineError(`decision store unavailable: ${(error as Error).message}`, {
-            retryable: true,
-            retryAfterSeconds: 1,
-            cause: error,
-          });
-        }
-      },
-    };
+  create(settings) {
+    const { config } = settings;
+    return config.endpoint !== undefined ? remoteExporter(settings, config.endpoint) : embeddedExporter(settings, config.storage!);
   },
 };
+
+function remoteExporter(settings: CreateSettings<DecisionsExporterConfig>, endpoint: string): ExporterComponent {
+  const { id, logger, host } = settings;
+  const remote = remoteSettings({ ...settings.config, endpoint });
+  if (remote.sending_queue.enabled && !remote.sending_queue.storage) {
+    logger.info('decisions are acknowledged once queued in memory; set sending_queue.storage to keep them across a crash');
+  }
+  return new QueuedExporter({
+    id,
+    logger,
+    host,
+    unit: 'decision_events',
+    queue: remote.sending_queue,
+    retry: remote.retry_on_failure,
+    timeoutMs: remote.timeout,
+    sender: new RemoteDecisionSender(remote, remote.sending_queue.enabled ? remote.sending_queue.num_consumers : 16),
+    encode(batch: TraceBatch) {
+      if (batch.decisions.length === 0) return undefined;
+      return { body: Buffer.from(encodeDecisionEventsJson(batch.decisions)), items: batch.decisions.length, carriesDecisions: true };
+    },
+  });
+}
+
+/** The store is the durable path: the client is acknowledged only after the append committed. */
+function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, storage: string): ExporterComponent {
+  const { id, host, logger } = settings;
+  const metrics = exporterMetrics(host.metrics, id, 'decision_events');
+  const statusId = `exporters.${id}`;
+  let store: DecisionStore | undefined;
+  return {
+    async start() {
+      store = await host.openStore(storage);
+    },
+    async shutdown() {
+      host.status.forget(statusId);
+    },
+    async consumeTraces(batch: TraceBatch) {
+      if (batch.decisions.length === 0) return;
+      if (!store) throw new PipelineError('decisions exporter is not started', { retryable: true });
+      metrics.accepted.add(batch.decisions.length);
+      try {
+        await store.append(batch.decisions);
+      } catch (error) {
+        metrics.enqueueFailed.add(batch.decisions.length);
+        host.status.reportFailure(statusId, (error as Error).message);
+        logger.error({ err: error }, 'writing decisions to the store failed');
+        throw new PipelineError(`decision store unavailable: ${(error as Error).message}`, {
+          retryable: true,
+          retryAfterSeconds: 1,
+          cause: error,
+        });
+      }
+      metrics.sent.add(batch.decisions.length);
+      host.status.reportSuccess(statusId);
+    },
+  };
+}

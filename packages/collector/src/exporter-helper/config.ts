@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { durationSchema } from '../config/values.js';
+
+/**
+ * The keys every queued exporter shares, with the OpenTelemetry Collector's exporterhelper
+ * meaning and defaults: `retry_on_failure`, `sending_queue` and `timeout`.
+ */
+export const retryOnFailureSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Wait after the first failure. */
+    initial_interval: durationSchema.default(5_000),
+    /** Upper bound of the exponential wait (before randomization). */
+    max_interval: durationSchema.default(30_000),
+    /** Give up on a request after trying this long; 0 retries forever. */
+    max_elapsed_time: durationSchema.default(300_000),
+    multiplier: z.number().min(1, 'must be at least 1').default(1.5),
+    /** Each wait is drawn uniformly from interval × [1 − factor, 1 + factor]. */
+    randomization_factor: z.number().min(0).max(1, 'must be between 0 and 1').default(0.5),
+  })
+  .superRefine((value, ctx) => {
+    if (value.initial_interval <= 0) ctx.addIssue({ code: 'custom', path: ['initial_interval'], message: 'must be greater than zero' });
+    if (value.max_interval < value.initial_interval) {
+      ctx.addIssue({ code: 'custom', path: ['max_interval'], message: 'must not be less than initial_interval' });
+    }
+    if (value.max_elapsed_time > 0 && value.max_elapsed_time < value.max_interval) {
+      ctx.addIssue({ code: 'custom', path: ['max_elapsed_time'], message: 'must not be less than max_interval (or 0 for no limit)' });
+    }
+  });
+
+export const sendingQueueSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Requests sent at the same time, each with its own retries. */
+    num_consumers: z.number().int().positive().default(10),
+    /** Capacity, counted in `sizer` units. */
+    queue_size: z.number().int().positive().default(1000),
+    /** `requests`: incoming batches; `items`: spans (decision events for the decisions exporter). */
+    sizer: z.enum(['requests', 'items']).default('requests'),
+    /** Wait for room instead of refusing when full (the caller's request waits too). */
+    block_on_overflow: z.boolean().default(false),
+    /**
+     * When full, drop requests that carry only context spans (counted) instead of refusing them,
+     * and evict queued context-only requests to make room for decision data. Decision data itself
+     * is never dropped: it is refused (or waits, with block_on_overflow) instead.
+     */
+    drop_context_on_overflow: z.boolean().default(false),
+    /** A directory: the queue is journaled there and survives a crash. */
+    storage: z.string().min(1, 'must be a directory path').optional(),
+  });
+
+export type RetryConfig = z.output<typeof retryOnFailureSchema>;
+export type SendingQueueConfig = z.output<typeof sendingQueueSchema>;
+
+export const DEFAULT_RETRY: RetryConfig = retryOnFailureSchema.parse({});
+export const DEFAULT_SENDING_QUEUE: SendingQueueConfig = sendingQueueSchema.parse({});

@@ -1,0 +1,254 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ExporterComponent, Host, ShutdownContext, TraceBatch } from '../component/component.js';
+import { PipelineError } from '../component/pipeline-error.js';
+import type { RetryConfig, SendingQueueConfig } from './config.js';
+import { deliverWithRetry, realClock, type DeliveryClock, type DeliveryResult } from './deliver.js';
+import type { ExportRequest, RequestSender } from './export-request.js';
+import { exporterMetrics, registerQueueGauges, type ExporterMetrics, type ExportUnit } from './exporter-metrics.js';
+import { FileQueueJournal } from './file-journal.js';
+import { QueueClosedError, QueueFullError, SendingQueue, type QueueEntry } from './sending-queue.js';
+
+export interface QueuedExporterOptions {
+  /** The exporter's id as configured (`otlphttp/backend`). */
+  id: string;
+  logger: Logger;
+  host: Host;
+  unit: ExportUnit;
+  queue: SendingQueueConfig;
+  retry: RetryConfig;
+  /** Per send attempt. */
+  timeoutMs: number;
+  /** The request this exporter sends for a batch, or undefined when it has nothing to send. */
+  encode(batch: TraceBatch): ExportRequest | undefined;
+  sender: RequestSender;
+  clock?: DeliveryClock;
+  random?: () => number;
+}
+
+const MAX_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * The exporterhelper of this collector: `consumeTraces` encodes a batch and puts it in the
+ * sending queue (journaled to disk when `sending_queue.storage` is set), and resolves once it
+ * is there: that is when the client is acknowledged. `num_consumers` workers take requests and
+ * deliver them with retries. A full queue refuses with a retryable PipelineError, so the
+ * receiver answers 503 + Retry-After instead of dropping anything silently. Without a queue,
+ * `consumeTraces` delivers (with retries) before resolving.
+ */
+export class QueuedExporter implements ExporterComponent {
+  private readonly metrics: ExporterMetrics;
+  private readonly statusId: string;
+  private readonly clock: DeliveryClock;
+  private readonly stop = new AbortController();
+  private queue?: SendingQueue;
+  private consumers: Promise<void>[] = [];
+  private readonly inFlight = new Set<QueueEntry>();
+  /** Aborted by shutdown mid-delivery: a memory queue loses them, a journal keeps them. */
+  private readonly interrupted: QueueEntry[] = [];
+  private stopping = false;
+  private lastRetryWaitMs = 0;
+  /** Failed attempts since the last success: an outage is logged once when it starts and once when it ends. */
+  private failedAttempts = 0;
+
+  constructor(private readonly options: QueuedExporterOptions) {
+    this.metrics = exporterMetrics(options.host.metrics, options.id, options.unit);
+    this.statusId = `exporters.${options.id}`;
+    this.clock = options.clock ?? realClock;
+  }
+
+  async start(): Promise<void> {
+    const { queue: config, logger, host, id } = this.options;
+    await this.options.sender.start?.();
+    if (!config.enabled) return;
+    const journal = config.storage ? new FileQueueJournal(join(config.storage, queueDirectoryName(id)), logger) : undefined;
+    const queue = new SendingQueue(config.queue_size, config.sizer, journal);
+    const recovered = await queue.open();
+    if (recovered > 0) logger.info({ requests: recovered, storage: config.storage }, 'sending queue: resuming requests kept from the previous run');
+    this.queue = queue;
+    registerQueueGauges(host.metrics, id, {
+      size: () => queue.size,
+      capacity: () => queue.capacity,
+      inFlight: () => this.inFlight.size,
+    });
+    for (let i = 0; i < config.num_consumers; i++) this.consumers.push(this.consume(queue));
+  }
+
+  async consumeTraces(batch: TraceBatch): Promise<void> {
+    if (this.stopping) throw new PipelineError(`exporter ${this.options.id} is shutting down`, { retryable: true, retryAfterSeconds: 1 });
+    const queue = this.queue;
+    if (queue?.isFull && !this.options.queue.block_on_overflow && !this.options.queue.drop_context_on_overflow) {
+      // Refused anyway: spare the encoding, which would only add load to an overloaded process.
+      const items = this.options.unit === 'spans' ? batch.spanCount : batch.decisions.length;
+      if (items === 0) return;
+      throw this.refusal(items, new QueueFullError(`sending queue is full (${queue.size} of ${queue.capacity})`));
+    }
+    const request = this.options.encode(batch);
+    if (!request) return;
+    if (!queue) return this.sendNow(request);
+
+    let result;
+    try {
+      result = await queue.offer(request, {
+        block: this.options.queue.block_on_overflow,
+        dropContext: this.options.queue.drop_context_on_overflow,
+      });
+    } catch (error) {
+      throw this.refusal(request.items, error);
+    }
+    if (!result.queued) {
+      this.metrics.dropped.add(request.items);
+      this.options.logger.warn({ items: request.items }, 'sending queue is full: dropped a request of context spans (drop_context_on_overflow)');
+      return;
+    }
+    this.metrics.accepted.add(request.items);
+    for (const victim of result.evicted) {
+      this.metrics.dropped.add(victim.request.items);
+      this.options.logger.warn({ items: victim.request.items }, 'sending queue is full: evicted queued context spans to make room for decision data');
+    }
+  }
+
+  async shutdown(context?: ShutdownContext): Promise<void> {
+    this.stopping = true;
+    const { logger } = this.options;
+    const queue = this.queue;
+    if (queue) {
+      const deadline = context?.deadline ?? Date.now();
+      while ((queue.waitingRequests > 0 || this.inFlight.size > 0) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      queue.close();
+    }
+    this.stop.abort();
+    await Promise.all(this.consumers);
+    if (queue) {
+      const left = [...this.interrupted, ...queue.drainWaiting()];
+      const items = left.reduce((sum, entry) => sum + entry.request.items, 0);
+      if (left.length > 0 && this.options.queue.storage) {
+        logger.info({ requests: left.length, items }, 'sending queue: undelivered requests stay in the persistent queue for the next start');
+      } else if (left.length > 0) {
+        this.metrics.dropped.add(items);
+        logger.error({ requests: left.length, items }, 'sending queue: shutdown_timeout reached; undelivered requests of the in-memory queue are lost');
+      }
+      await queue.closeJournal();
+    }
+    await this.options.sender.close?.();
+    this.options.host.status.forget(this.statusId);
+  }
+
+  private async consume(queue: SendingQueue): Promise<void> {
+    for (;;) {
+      const entry = await queue.take();
+      if (!entry) return;
+      this.inFlight.add(entry);
+      let body: Uint8Array;
+      try {
+        body = await queue.bodyOf(entry);
+      } catch (error) {
+        // The journal lost this request (a damaged disk): nothing left to send.
+        this.inFlight.delete(entry);
+        this.metrics.sendFailed.add(entry.request.items);
+        this.options.logger.error({ err: error, items: entry.request.items }, 'sending queue: cannot read a queued request back; dropping it');
+        queue.done(entry);
+        continue;
+      }
+      const result = await this.deliver({ ...entry.request, body });
+      this.inFlight.delete(entry);
+      if (result.status === 'aborted') {
+        this.interrupted.push(entry);
+        continue;
+      }
+      queue.done(entry);
+    }
+  }
+
+  private async sendNow(request: ExportRequest): Promise<void> {
+    this.metrics.accepted.add(request.items);
+    const result = await this.deliver(request);
+    if (result.status === 'sent') return;
+    if (result.status === 'aborted') {
+      throw new PipelineError(`exporter ${this.options.id} is shutting down`, { retryable: true, retryAfterSeconds: 1 });
+    }
+    throw new PipelineError(`exporter ${this.options.id} could not deliver: ${describe(result.error)}`, {
+      retryable: !result.permanent,
+      retryAfterSeconds: this.retryAfterSeconds(),
+      cause: result.error,
+    });
+  }
+
+  /** Delivers one request and accounts for the result in metrics, status and logs. */
+  private async deliver(request: ExportRequest): Promise<DeliveryResult> {
+    const { logger, host, id } = this.options;
+    const result = await deliverWithRetry(request.body, {
+      sender: this.options.sender,
+      retry: this.options.retry,
+      timeoutMs: this.options.timeoutMs,
+      signal: this.stop.signal,
+      clock: this.clock,
+      random: this.options.random,
+      onAttemptFailed: (error, attempt, retryInMs) => {
+        host.status.reportFailure(this.statusId, describe(error));
+        this.failedAttempts += 1;
+        if (retryInMs === undefined) return;
+        this.metrics.retries.add();
+        this.lastRetryWaitMs = retryInMs;
+        const fields = { err: error, attempt, retryInMs: Math.round(retryInMs), items: request.items };
+        if (this.failedAttempts === 1) logger.warn(fields, 'export failed; retrying (further failures are logged at debug level until it works again)');
+        else logger.debug(fields, 'export failed; will retry');
+      },
+    });
+    if (result.status === 'sent') {
+      const rejected = Math.min(result.outcome?.rejectedItems ?? 0, request.items);
+      this.metrics.sent.add(request.items - rejected);
+      if (rejected > 0) {
+        this.metrics.sendFailed.add(rejected);
+        logger.warn({ rejected, message: result.outcome?.message }, `the destination rejected some of the ${this.options.unit === 'spans' ? 'spans' : 'decision events'}`);
+      }
+      this.lastRetryWaitMs = 0;
+      if (this.failedAttempts > 0) logger.info({ failedAttempts: this.failedAttempts }, 'export works again');
+      this.failedAttempts = 0;
+      host.status.reportSuccess(this.statusId);
+    } else if (result.status === 'failed') {
+      this.metrics.sendFailed.add(request.items);
+      logger.error(
+        { err: result.error, items: request.items, attempts: result.attempts, exporter: id },
+        result.permanent ? 'export failed permanently; dropping the request' : 'export failed; no retries left, dropping the request',
+      );
+    }
+    return result;
+  }
+
+  private refusal(items: number, error: unknown): PipelineError {
+    if (error instanceof QueueClosedError) {
+      return new PipelineError(`exporter ${this.options.id} is shutting down`, { retryable: true, retryAfterSeconds: 1 });
+    }
+    this.metrics.enqueueFailed.add(items);
+    if (error instanceof QueueFullError) {
+      this.options.host.status.reportFailure(this.statusId, error.message);
+      return new PipelineError(`exporter ${this.options.id}: ${error.message}`, {
+        retryable: !error.permanent,
+        retryAfterSeconds: this.retryAfterSeconds(),
+      });
+    }
+    this.options.logger.error({ err: error }, 'sending queue: cannot store the request');
+    return new PipelineError(`exporter ${this.options.id}: cannot store the request: ${describe(error)}`, {
+      retryable: true,
+      retryAfterSeconds: 1,
+      cause: error,
+    });
+  }
+
+  /** What to tell a refused client: about as long as this exporter is itself waiting to retry. */
+  private retryAfterSeconds(): number {
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(this.lastRetryWaitMs / 1000)));
+  }
+}
+
+/** One folder per exporter under the storage directory; `~` cannot appear in a component id. */
+export function queueDirectoryName(exporterId: string): string {
+  return exporterId.replace('/', '~');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

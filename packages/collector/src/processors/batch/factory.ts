@@ -1,0 +1,68 @@
+import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
+import { componentName } from '../../telemetry/component-name.js';
+import { Batcher } from './batcher.js';
+import { batchProcessorSchema, type BatchProcessorConfig } from './config.js';
+import { partitionByDecision } from './split-spans.js';
+
+/**
+ * Groups context spans into larger batches, as the Collector's batch processor does. Decision
+ * data is never held: decision events and the spans that carry decisions pass straight on,
+ * and the client is acknowledged only once the rest of the pipeline has them; only context
+ * spans wait in the batch (acknowledged when added, as in the Collector).
+ */
+export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig> = {
+  kind: 'processor',
+  type: 'batch',
+  configSchema: batchProcessorSchema,
+  create({ id, config, logger, host, pipeline }, next) {
+    const labels = { processor: componentName(id, pipeline), pipeline: pipeline ?? '' };
+    const sizeTriggered = host.metrics
+      .counter('otelcol_processor_batch_batch_size_trigger_send_total', 'Batches sent because send_batch_size was reached.')
+      .with(labels);
+    const timeoutTriggered = host.metrics
+      .counter('otelcol_processor_batch_timeout_trigger_send_total', 'Batches sent because the timeout passed (or at shutdown).')
+      .with(labels);
+    const passedThrough = host.metrics
+      .counter('otelcol_processor_batch_passed_through_spans_total', 'Decision-carrying spans sent on at once instead of being batched.')
+      .with(labels);
+    const dropped = host.metrics
+      .counter('otelcol_processor_dropped_spans_total', 'Spans a processor gave up on.')
+      .with(labels);
+    const refused = host.metrics
+      .counter('otelcol_processor_refused_spans_total', 'Spans a processor refused (the sender was asked to retry).')
+      .with(labels);
+    const batcher = new Batcher(config, next, {
+      flushed: (trigger) => (trigger === 'size' ? sizeTriggered : timeoutTriggered).add(),
+      dropped(spans, reason) {
+        dropped.add(spans);
+        logger.error({ err: reason, spans }, 'batch processor dropped spans the next component refused');
+      },
+    });
+    host.metrics.gauge('otelcol_processor_batch_pending_spans', 'Context spans waiting in the batch.').observe(labels, () => batcher.pendingSpans);
+    return {
+      async start() {},
+      async shutdown(context) {
+        await batcher.close(context?.deadline ?? Date.now());
+      },
+      async consumeTraces(batch: TraceBatch) {
+        const parts = partitionByDecision(batch.resourceSpans);
+        if (batch.decisions.length > 0 || parts.decisionCount > 0) {
+          passedThrough.add(parts.decisionCount);
+          await next.consumeTraces({
+            resourceSpans: parts.decision,
+            spanCount: parts.decisionCount,
+            decisions: batch.decisions,
+            tenant: batch.tenant,
+          });
+        }
+        if (parts.contextCount === 0) return;
+        try {
+          batcher.add(batch.tenant, parts.context, parts.contextCount);
+        } catch (error) {
+          refused.add(parts.contextCount);
+          throw error;
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,98 @@
+import type { ResourceSpans, ScopeSpans, Span } from '@decision-trace/model';
+import { spanCarriesDecision as carriesDecision } from '../../exporter-helper/decision-data.js';
+
+export interface SpanPartition {
+  decision: ResourceSpans[];
+  decisionCount: number;
+  context: ResourceSpans[];
+  contextCount: number;
+}
+
+/**
+ * Separates decision-carrying spans from context spans, keeping each span under its own
+ * resource and scope. The common cases (no decision span, or only decision spans) return the
+ * input as it is, without copying.
+ */
+export function partitionByDecision(resourceSpans: ResourceSpans[]): SpanPartition {
+  let decisionCount = 0;
+  let total = 0;
+  for (const rs of resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        total += 1;
+        if (carriesDecision(span)) decisionCount += 1;
+      }
+    }
+  }
+  if (decisionCount === 0) return { decision: [], decisionCount: 0, context: resourceSpans, contextCount: total };
+  if (decisionCount === total) return { decision: resourceSpans, decisionCount, context: [], contextCount: 0 };
+  const decision: ResourceSpans[] = [];
+  const context: ResourceSpans[] = [];
+  for (const rs of resourceSpans) {
+    const decisionScopes: ScopeSpans[] = [];
+    const contextScopes: ScopeSpans[] = [];
+    for (const ss of rs.scopeSpans) {
+      const decisionSpans: Span[] = [];
+      const contextSpans: Span[] = [];
+      for (const span of ss.spans) (carriesDecision(span) ? decisionSpans : contextSpans).push(span);
+      if (decisionSpans.length > 0) decisionScopes.push({ ...ss, spans: decisionSpans });
+      if (contextSpans.length > 0) contextScopes.push({ ...ss, spans: contextSpans });
+    }
+    if (decisionScopes.length > 0) decision.push({ ...rs, scopeSpans: decisionScopes });
+    if (contextScopes.length > 0) context.push({ ...rs, scopeSpans: contextScopes });
+  }
+  return { decision, decisionCount, context, contextCount: total - decisionCount };
+}
+
+export interface SpanSlice {
+  head: ResourceSpans[];
+  headCount: number;
+  tail: ResourceSpans[];
+  tailCount: number;
+}
+
+/**
+ * The first `limit` spans and the rest, in order; a resource or scope cut in two appears in
+ * both parts (as send_batch_max_size splitting does in the Collector).
+ */
+export function takeSpans(resourceSpans: ResourceSpans[], total: number, limit: number): SpanSlice {
+  if (limit >= total) return { head: resourceSpans, headCount: total, tail: [], tailCount: 0 };
+  const head: ResourceSpans[] = [];
+  let taken = 0;
+  let r = 0;
+  for (; r < resourceSpans.length && taken < limit; r++) {
+    const rs = resourceSpans[r];
+    const count = spanCountOf(rs);
+    if (taken + count <= limit) {
+      head.push(rs);
+      taken += count;
+      continue;
+    }
+    // This resource is split: its first scopes (and part of one scope) go to the head.
+    const headScopes: ScopeSpans[] = [];
+    const tailScopes: ScopeSpans[] = [];
+    for (const ss of rs.scopeSpans) {
+      const room = limit - taken;
+      if (room <= 0) {
+        tailScopes.push(ss);
+      } else if (ss.spans.length <= room) {
+        headScopes.push(ss);
+        taken += ss.spans.length;
+      } else {
+        headScopes.push({ ...ss, spans: ss.spans.slice(0, room) });
+        tailScopes.push({ ...ss, spans: ss.spans.slice(room) });
+        taken += room;
+      }
+    }
+    head.push({ ...rs, scopeSpans: headScopes });
+    const tail = [{ ...rs, scopeSpans: tailScopes }, ...resourceSpans.slice(r + 1)];
+    return { head, headCount: taken, tail, tailCount: total - taken };
+  }
+  return { head, headCount: taken, tail: resourceSpans.slice(r), tailCount: total - taken };
+}
+
+function spanCountOf(rs: ResourceSpans): number {
+  let count = 0;
+  for (const ss of rs.scopeSpans) count += ss.spans.length;
+  return count;
+}

@@ -1,0 +1,28 @@
+import type { TraceBatch, TracesConsumer } from '../component/component.js';
+import type { MetricsRegistry } from './metrics-registry.js';
+
+/**
+ * Counts what a receiver hands to its pipelines: spans the pipelines accepted (the client got
+ * a success) and spans they refused (the client was told to retry, or that the data was bad).
+ */
+export function countingReceiverConsumer(receiverId: string, next: TracesConsumer, registry: MetricsRegistry): TracesConsumer {
+  const labels = { receiver: receiverId };
+  const accepted = registry
+    .counter('otelcol_receiver_accepted_spans_total', 'Spans a receiver handed to its pipelines and that they accepted.')
+    .with(labels);
+  const refused = registry
+    .counter('otelcol_receiver_refused_spans_total', 'Spans a receiver handed to its pipelines and that they refused.')
+    .with(labels);
+  return {
+    async consumeTraces(batch: TraceBatch) {
+      const spans = batch.spanCount;
+      try {
+        await next.consumeTraces(batch);
+      } catch (error) {
+        refused.add(spans);
+        throw error;
+      }
+      accepted.add(spans);
+    },
+  };
+}

@@ -1,0 +1,330 @@
+// Test doubles for the delivery tests: OTLP sinks (HTTP and gRPC) that record what they
+// receive and can be told to fail, and a launcher for collector processes with fixed ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { Server as GrpcServer, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { decodeTraceRequestJson, decodeTraceRequestProtobuf, encodeTraceRequestProtobuf } from '@decision-trace/otlp';
+import type { ResourceSpans, Span } from '@decision-trace/model';
+import { CLI, NODE_TS, REPO_ROOT } from './helpers/collector-process.js';
+
+export interface ReceivedRequest {
+  /** The URL path (HTTP) or method path (gRPC). */
+  path: string;
+  headers: IncomingHttpHeaders | Record<string, string>;
+  contentType: string;
+  /** Decompressed body as sent on the wire (protobuf bytes or JSON text). */
+  body: Buffer;
+  resourceSpans: ResourceSpans[];
+}
+
+export interface SinkFailure {
+  /** HTTP status (or gRPC code for a gRPC sink) answered while failing. */
+  status: number;
+  retryAfter?: string;
+}
+
+export interface OtlpSink {
+  url: string;
+  port: number;
+  requests: ReceivedRequest[];
+  /** How many times each span id arrived. */
+  spanArrivals: Map<string, number>;
+  /** Attempts answered with a failure. */
+  refusedAttempts: number;
+  failWith(failure: SinkFailure | undefined): void;
+  close(): Promise<void>;
+}
+
+function recordSpans(sink: OtlpSink, resourceSpans: ResourceSpans[]): void {
+  for (const rs of resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) sink.spanArrivals.set(span.spanId, (sink.spanArrivals.get(span.spanId) ?? 0) + 1);
+    }
+  }
+}
+
+/** An OTLP/HTTP endpoint at /v1/traces (protobuf or JSON, gzip or not). */
+export async function startHttpSink(port = 0): Promise<OtlpSink> {
+  let failure: SinkFailure | undefined;
+  const sink: OtlpSink = {
+    url: '',
+    port: 0,
+    requests: [],
+    spanArrivals: new Map(),
+    refusedAttempts: 0,
+    failWith(next) {
+      failure = next;
+    },
+    close: () => closeHttp(server),
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (failure) {
+        sink.refusedAttempts += 1;
+        const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+        if (failure.retryAfter !== undefined) headers['Retry-After'] = failure.retryAfter;
+        res.writeHead(failure.status, headers).end(JSON.stringify({ code: 14, message: 'sink is failing on purpose' }));
+        return;
+      }
+      const raw = Buffer.concat(chunks);
+      const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+      const contentType = String(req.headers['content-type'] ?? '');
+      const json = contentType.startsWith('application/json');
+      const decoded = json ? decodeTraceRequestJson(body) : decodeTraceRequestProtobuf(body);
+      sink.requests.push({ path: req.url ?? '', headers: req.headers, contentType, body, resourceSpans: decoded.resourceSpans });
+      recordSpans(sink, decoded.resourceSpans);
+      res.writeHead(200, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : Buffer.alloc(0));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address();
+  sink.port = typeof address === 'object' && address ? address.port : 0;
+  sink.url = `http://127.0.0.1:${sink.port}`;
+  return sink;
+}
+
+/** An OTLP/gRPC TraceService on loopback (plaintext). `failWith.status` is a gRPC code. */
+export async function startGrpcSink(): Promise<OtlpSink> {
+  let failure: SinkFailure | undefined;
+  const server = new GrpcServer();
+  const sink: OtlpSink = {
+    url: '',
+    port: 0,
+    requests: [],
+    spanArrivals: new Map(),
+    refusedAttempts: 0,
+    failWith(next) {
+      failure = next;
+    },
+    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
+  server.addService(
+    {
+      Export: {
+        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (v: Buffer) => v,
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (v: Buffer) => v,
+        responseDeserialize: (b: Buffer) => b,
+      },
+    },
+    {
+      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+        if (failure) {
+          sink.refusedAttempts += 1;
+          callback({ code: failure.status, details: 'sink is failing on purpose' });
+          return;
+        }
+        const decoded = decodeTraceRequestProtobuf(call.request);
+        sink.requests.push({
+          path: call.getPath(),
+          headers: call.metadata.getMap() as Record<string, string>,
+          contentType: 'application/grpc',
+          body: call.request,
+          resourceSpans: decoded.resourceSpans,
+        });
+        recordSpans(sink, decoded.resourceSpans);
+        callback(null, Buffer.alloc(0));
+      },
+    },
+  );
+  sink.port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+  );
+  sink.url = `127.0.0.1:${sink.port}`;
+  return sink;
+}
+
+function closeHttp(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export interface CollectorProcess {
+  process: ChildProcess;
+  logs(): string;
+  exited: Promise<number | null>;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no chance to flush anything. */
+  kill9(): Promise<void>;
+}
+
+/**
+ * Starts `decision-trace start` with the given config and waits until `readyUrl` answers
+ * (any HTTP status whose JSON says the pipelines run, or a 200).
+ */
+export async function launchCollector(configFile: string, readyUrl: string, timeoutMs = 20_000): Promise<CollectorProcess> {
+  const child = spawn(process.execPath, [...NODE_TS, CLI, 'start', '--config', configFile], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}:\n${output}`);
+    const ready = await fetch(readyUrl)
+      .then(async (res) => res.ok || ((await res.json().catch(() => ({}))) as { phase?: string }).phase === 'running')
+      .catch(() => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`collector did not start in time:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    process: child,
+    logs: () => output,
+    exited,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill9() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Polls until `check` is true or the time is up; returns whether it became true. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Reads one series from Prometheus text, e.g. metric(text, 'otelcol_exporter_sent_spans_total', {exporter: 'otlphttp'}). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) found[pair[1]] = pair[2];
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+export interface TrafficRequest {
+  body: Buffer;
+  spanIds: string[];
+  /** Ids of the decision records the request's decision spans become. */
+  decisionIds: string[];
+}
+
+let trafficSerial = 0;
+
+/**
+ * One OTLP/HTTP protobuf request: a trace of `spans` spans under one service, the first
+ * `decisions` of them decision spans (decision.* attributes), every id fresh.
+ */
+export function makeTraffic(spans: number, decisions: number, service = 'delivery-test'): TrafficRequest {
+  const serial = ++trafficSerial;
+  const traceId = randomHex(16);
+  const start = BigInt(Date.now()) * 1_000_000n;
+  const spanIds: string[] = [];
+  const decisionIds: string[] = [];
+  const list: Span[] = [];
+  for (let i = 0; i < spans; i++) {
+    const spanId = randomHex(8);
+    spanIds.push(spanId);
+    const attributes: Record<string, string | number> = { 'request.serial': serial, 'span.index': i };
+    if (i < decisions) {
+      attributes['decision.type'] = 'refund.approve.v2';
+      attributes['decision.outcome'] = i % 2 === 0 ? 'approved' : 'denied';
+      attributes['decision.tenant_id'] = 'acme';
+      decisionIds.push(`${traceId}-${spanId}`);
+    }
+    list.push({
+      traceId,
+      spanId,
+      parentSpanId: i === 0 ? '' : spanIds[0],
+      traceState: '',
+      flags: 1,
+      name: i < decisions ? 'refund.decide' : `step ${i}`,
+      kind: 1,
+      startTimeUnixNano: start + BigInt(i) * 1000n,
+      endTimeUnixNano: start + BigInt(i) * 1000n + 500n,
+      attributes,
+      droppedAttributesCount: 0,
+      events: [],
+      droppedEventsCount: 0,
+      links: [],
+      droppedLinksCount: 0,
+      status: { code: 0, message: '' },
+    });
+  }
+  const resourceSpans: ResourceSpans[] = [
+    {
+      resource: { attributes: { 'service.name': service }, droppedAttributesCount: 0 },
+      scopeSpans: [{ scope: { name: 'delivery-test', version: '1', attributes: {}, droppedAttributesCount: 0 }, spans: list, schemaUrl: '' }],
+      schemaUrl: '',
+    },
+  ];
+  return { body: Buffer.from(encodeTraceRequestProtobuf(resourceSpans)), spanIds, decisionIds };
+}
+
+export async function postTraces(url: string, body: Buffer): Promise<{ status: number; retryAfter: string | null }> {
+  const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+  await res.arrayBuffer();
+  return { status: res.status, retryAfter: res.headers.get('retry-after') };
+}
+
+function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/** A decision backend: a collector whose decision API owns a SQLite store, on a fixed port. */
+export function writeBackendConfig(dir: string, apiPort: number, otlpPort: number): string {
+  const db = join(dir, 'backend.db');
+  const file = join(dir, 'backend.yaml');
+  writeFileSync(
+    file,
+    `
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:${otlpPort}
+exporters:
+  decisions:
+    storage: sqlite:${db}
+extensions:
+  decision_api:
+    endpoint: 127.0.0.1:${apiPort}
+    storage: sqlite:${db}
+service:
+  extensions: [decision_api]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [decisions]
+  telemetry:
+    logs:
+      level: error
+    metrics:
+      level: none
+`,
+  );
+  return file;
+}
+
