@@ -1,0 +1,146 @@
+import type { Attributes, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '../otlp-types.js';
+import type { RedactionEntry } from '../record.js';
+import { Findings } from './findings.js';
+import { decodeRedactions, encodeRedactions, mergeRedactions } from './redactions-attribute.js';
+import { MASK_TEXT, REDACTIONS_ATTRIBUTE } from './settings.js';
+import type { ValueRedactor } from './value-redactor.js';
+
+/** Reported field prefixes for attributes that are not the span's own. */
+const RESOURCE_PREFIX = 'resource.';
+const LINK_PREFIX = 'link.';
+const STATUS_MESSAGE_FIELD = 'status.message';
+
+/**
+ * Redaction of OTLP trace data: resource, span, span-event and span-link attributes, and the
+ * span status message (it becomes a record's error message). Copy on write: what changes is
+ * new, everything else is shared with the input, which is never modified (another pipeline may
+ * be reading the same spans).
+ *
+ * Each resource, span and span event that changed gets a `dt.redactions` attribute listing its
+ * changed fields; the span's list includes its links' attributes (`link.<key>`) and its status
+ * message, the resource's are reported as `resource.<key>`.
+ */
+export class SpanRedactor {
+  private readonly findings = new Findings();
+
+  constructor(private readonly values: ValueRedactor) {}
+
+  redactResourceSpans(resourceSpans: ResourceSpans[]): ResourceSpans[] {
+    let out: ResourceSpans[] | null = null;
+    for (let i = 0; i < resourceSpans.length; i++) {
+      const current = resourceSpans[i]!;
+      const redacted = this.redactResource(current);
+      if (redacted === current && out === null) continue;
+      out ??= resourceSpans.slice(0, i);
+      out.push(redacted);
+    }
+    return out ?? resourceSpans;
+  }
+
+  private redactResource(resourceSpans: ResourceSpans): ResourceSpans {
+    const resource = resourceSpans.resource;
+    const attributes = this.redactAttributeSet(resource.attributes, RESOURCE_PREFIX);
+    let scopes: ScopeSpans[] | null = null;
+    for (let i = 0; i < resourceSpans.scopeSpans.length; i++) {
+      const scope = resourceSpans.scopeSpans[i]!;
+      const spans = this.redactSpans(scope.spans);
+      if (spans === scope.spans && scopes === null) continue;
+      scopes ??= resourceSpans.scopeSpans.slice(0, i);
+      scopes.push(spans === scope.spans ? scope : { ...scope, spans });
+    }
+    if (attributes === resource.attributes && scopes === null) return resourceSpans;
+    return {
+      ...resourceSpans,
+      resource: attributes === resource.attributes ? resource : { ...resource, attributes },
+      scopeSpans: scopes ?? resourceSpans.scopeSpans,
+    };
+  }
+
+  private redactSpans(spans: Span[]): Span[] {
+    let out: Span[] | null = null;
+    for (let i = 0; i < spans.length; i++) {
+      const span = spans[i]!;
+      const redacted = this.redactSpan(span);
+      if (redacted === span && out === null) continue;
+      out ??= spans.slice(0, i);
+      out.push(redacted);
+    }
+    return out ?? spans;
+  }
+
+  private redactSpan(span: Span): Span {
+    const events = this.redactEvents(span.events);
+    const findings = this.findings;
+    findings.reset();
+    let attributes = this.values.redactEntries(span.attributes, null, findings, this.values.allowListOn, REDACTIONS_ATTRIBUTE) as Attributes;
+    const links = this.redactLinks(span.links, findings);
+    const message = span.status.message === '' ? '' : this.redactStatusMessage(span.status.message, findings);
+    if (!findings.isEmpty) attributes = withRedactions(attributes, span.attributes, findings.entries);
+    if (attributes === span.attributes && events === span.events && links === span.links && message === span.status.message) {
+      return span;
+    }
+    return {
+      ...span,
+      attributes,
+      events,
+      links,
+      status: message === span.status.message ? span.status : { ...span.status, message },
+    };
+  }
+
+  private redactEvents(events: SpanEvent[]): SpanEvent[] {
+    let out: SpanEvent[] | null = null;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const attributes = this.redactAttributeSet(event.attributes, '');
+      if (attributes === event.attributes && out === null) continue;
+      out ??= events.slice(0, i);
+      out.push(attributes === event.attributes ? event : { ...event, attributes });
+    }
+    return out ?? events;
+  }
+
+  /** Link attributes are reported on the span (`link.<key>`): a link is not a place records read. */
+  private redactLinks(links: SpanLink[], findings: Findings): SpanLink[] {
+    let out: SpanLink[] | null = null;
+    findings.setPrefix(LINK_PREFIX);
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i]!;
+      const attributes = this.values.redactEntries(link.attributes, null, findings, this.values.allowListOn) as Attributes;
+      if (attributes === link.attributes && out === null) continue;
+      out ??= links.slice(0, i);
+      out.push(attributes === link.attributes ? link : { ...link, attributes });
+    }
+    findings.setPrefix('');
+    return out ?? links;
+  }
+
+  /** No key names a status message, so only value rules and truncation apply to it. */
+  private redactStatusMessage(message: string, findings: Findings): string {
+    const redacted = this.values.redactValue(STATUS_MESSAGE_FIELD, message, findings);
+    if (typeof redacted === 'string') return redacted;
+    // A value rule that drops: an error message has to say something.
+    return MASK_TEXT;
+  }
+
+  /** A resource's or span event's attributes, with their own `dt.redactions` when changed. */
+  private redactAttributeSet(attributes: Attributes, prefix: string): Attributes {
+    const findings = this.findings;
+    findings.reset(prefix);
+    const redacted = this.values.redactEntries(attributes, null, findings, this.values.allowListOn, REDACTIONS_ATTRIBUTE);
+    if (findings.isEmpty) return redacted as Attributes;
+    return withRedactions(redacted, attributes, findings.entries);
+  }
+}
+
+function withRedactions(
+  redacted: Record<string, unknown>,
+  original: Attributes,
+  entries: readonly RedactionEntry[],
+): Attributes {
+  const previous = decodeRedactions(original[REDACTIONS_ATTRIBUTE]);
+  const all = previous.length === 0 ? entries : mergeRedactions(previous, entries);
+  const out = (redacted === original ? { ...original } : redacted) as Attributes;
+  out[REDACTIONS_ATTRIBUTE] = encodeRedactions(all);
+  return out;
+}
