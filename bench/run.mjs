@@ -6,11 +6,16 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ingestCase } from './ingest-case.mjs';
+import { exportCase } from './export-case.mjs';
+import { grpcIngestCase } from './grpc-ingest-case.mjs';
+import { gzipIngestCase } from './gzip-ingest-case.mjs';
+import { samplingCase } from './sampling-case.mjs';
+import { sdkCase } from './sdk-case.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 
-const cases = [ingestCase];
+const cases = [ingestCase, grpcIngestCase, gzipIngestCase, samplingCase, sdkCase, exportCase];
 const results = [];
 for (const run of cases) {
   const result = await run({ quick, root });
@@ -50,6 +55,23 @@ function markdown(rows) {
     '  (otlp receiver → decision processor → decisions exporter into SQLite). Every request is distinct, so every',
     '  decision is a new ledger row and record. Measured from the first request to the last 200 response. Baseline:',
     '  protobufjs decode-only of the same bodies in the benchmark process (one core).',
+    '- **otlp_grpc_ingest**: the same workload, bodies and baseline as otlp_http_protobuf_ingest, sent as OTLP/gRPC',
+    '  `TraceService/Export` calls, 8 in flight on one HTTP/2 channel (as the OpenTelemetry gRPC exporters send).',
+    '- **otlp_http_protobuf_gzip_ingest**: otlp_http_protobuf_ingest with `Content-Encoding: gzip` bodies (the',
+    '  OpenTelemetry Collector otlphttp exporter\'s default), compressed before the clock starts; the collector\'s',
+    '  decompression is measured. Baseline: decode-only of the same uncompressed bodies.',
+    '- **tail_sampling_decisions**: the tail sampler (drop, status_code, latency, decision and probabilistic',
+    '  policies) ingests decoded requests of 10 traces × 10 spans with their decision events, then decides every',
+    '  trace; traces decided per second. Baseline: grouping the same spans by trace id in a Map, nothing else.',
+    '- **tail_sampling_heap_per_buffered_span**: heap held (after GC) per buffered span with `num_traces: 50000` full',
+    '  (500,000 spans): the decoded span plus the sampler\'s structures. Baseline: the span\'s own OTLP protobuf size;',
+    '  the target is at most 1 KiB beyond it.',
+    '- **sdk_non_decision_span_cpu**, **sdk_decision_call**, **sdk_decision_total_cpu**: the in-process SDK, in CPU',
+    '  time. Spans without decisions (requests of 5 spans, flushed per 100) with `DecisionSpanProcessor` added, against',
+    '  the bare SDK with `BatchSpanProcessor` (target ≤ 1.15×); one `decision()` with three evidence items and an',
+    '  outcome as the caller pays for it (target ≤ 10 µs), and with its later conversion and delivery to a no-op sink.',
+    '  Baseline of the last two: a bare SDK span with five attributes.',
+    '- **dual_export_ingest**, **persistent_queue_ingest**: the otlp_http_protobuf_ingest workload with the spans also forwarded by the `otlphttp` exporter (protobuf, gzip) to a sink in the benchmark process, measured until every request was answered and every forwarded request received; baseline: the decisions exporter alone. Then the same dual export with the forwarding queue journaled to disk (`sending_queue.storage`, one fdatasync per group commit); baseline: the in-memory queue.',
     '',
   ];
   return lines.join('\n');

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { lintCommand } from './cli/lint.js';
 import { queryCommand } from './cli/query.js';
+import { samplingTestCommand } from './cli/sampling-test.js';
 import { showCommand } from './cli/show.js';
 import { startCommand } from './cli/start.js';
 import { verifyCommand } from './cli/verify.js';
@@ -49,6 +51,29 @@ program
   .requiredOption('--storage <url>', 'storage URL, e.g. sqlite:./data/decisions.db')
   .option('--json', 'print JSON')
   .action(verifyCommand);
+
+program
+  .command('sampling')
+  .description('sampling policies')
+  .command('test')
+  .description('run the config\'s sampling processors over OTLP JSON traces and print each trace\'s decision')
+  .requiredOption('-c, --config <file>', 'collector config (OpenTelemetry Collector layout)')
+  .requiredOption('-i, --input <file>', 'OTLP JSON: one ExportTraceServiceRequest or an array of them')
+  .option('--json', 'one JSON line per trace: {traceId, decision, policy}')
+  .action(samplingTestCommand);
+
+program
+  .command('lint')
+  .description('check decisions against a decision registry (exit 0 clean, 1 violations, 2 usage or input errors)')
+  .option('-r, --registry <file>', 'decision registry YAML')
+  .option('-i, --input <file>', 'JSONL of canonical decision events (one event or one array per line)')
+  .option('--storage <url>', 'stored decisions, e.g. sqlite:./data/decisions.db')
+  .option('--tenant <tenant>', 'only this tenant')
+  .option('--unknown-types <mode>', 'a type not in the registry: allow, flag or reject', 'flag')
+  .option('--json', 'print JSON')
+  // Usage errors exit 2 so CI can tell a broken lint call from decisions that break a contract.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action(lintCommand);
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`decision-trace: ${error.message}\n`);

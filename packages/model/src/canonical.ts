@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   CANONICAL_EVENT_TYPES,
+  EXTENSION_EVENT_TYPES,
   CAUSAL_LINK_TYPES,
   DEFAULT_TENANT,
   SCHEMA_VERSION,
@@ -76,7 +77,7 @@ const causalLinkSchema = z.object(
 
 const canonicalEventSchema = z.object({
   decision_id: requiredText(),
-  event_type: oneOf(CANONICAL_EVENT_TYPES),
+  event_type: oneOf([...CANONICAL_EVENT_TYPES, ...EXTENSION_EVENT_TYPES]),
   timestamp: rfc3339Timestamp,
   event_id: optionalNonEmptyText,
   tenant_id: optionalNonEmptyText,
@@ -91,6 +92,32 @@ const canonicalEventSchema = z.object({
   actor: actorSchema,
   payload: z.record(z.string(), z.unknown(), { error: 'must be an object or null' }).nullish(),
   causal_links: z.array(causalLinkSchema, { error: 'must be an array or null' }).nullish(),
+  // Beyond schema 1.0, sent by senders that convert spans (the in-process SDK): where the event
+  // was observed and what the conversion noticed.
+  span_id: optionalText,
+  service_name: optionalText,
+  flags: z
+    .array(
+      z.object({ code: requiredText(), field: z.string({ error: 'must be a string' }), detail: z.string({ error: 'must be a string' }) }),
+      { error: 'must be an array or null' },
+    )
+    .nullish(),
+  sampling: z
+    .object(
+      {
+        trace_sampled: z.boolean({ error: 'must be a boolean' }),
+        adjusted_count: z.number({ error: 'must be a number' }).positive('must be positive').optional(),
+        policy: z.string({ error: 'must be a string' }).optional(),
+      },
+      { error: 'must be an object or null' },
+    )
+    .nullish(),
+  violations: z
+    .array(z.object({ rule: requiredText(), detail: z.string({ error: 'must be a string' }) }), { error: 'must be an array or null' })
+    .nullish(),
+  redactions: z
+    .array(z.object({ field: requiredText(), action: requiredText() }), { error: 'must be an array or null' })
+    .nullish(),
 });
 
 type CanonicalEventInput = z.output<typeof canonicalEventSchema>;
@@ -173,6 +200,8 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
     decision_type: input.decision_type ?? null,
     parent_decision_id: input.parent_decision_id ?? null,
     trace_id: input.trace_id ?? null,
+    span_id: input.span_id ?? null,
+    service_name: input.service_name ?? null,
     environment: input.environment ?? null,
     // One spelling of each instant (UTC, milliseconds), so the store can order by text.
     timestamp: new Date(input.timestamp).toISOString(),
@@ -191,7 +220,7 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
     decision_type: content.decision_type,
     parent_decision_id: content.parent_decision_id,
     trace_id: content.trace_id,
-    span_id: null,
+    span_id: content.span_id,
     tenant_id: authenticatedTenant ?? input.tenant_id ?? DEFAULT_TENANT,
     environment: content.environment,
     timestamp: content.timestamp,
@@ -199,6 +228,11 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
     payload: content.payload,
     causal_links: content.causal_links,
     source: 'api.events',
+    ...(content.service_name !== null ? { service_name: content.service_name } : {}),
+    ...(input.flags ? { flags: input.flags.map((f) => ({ code: f.code, field: f.field, detail: f.detail })) } : {}),
+    ...(input.sampling ? { sampling: input.sampling } : {}),
+    ...(input.violations ? { violations: input.violations.map((v) => ({ rule: v.rule, detail: v.detail })) } : {}),
+    ...(input.redactions ? { redactions: input.redactions.map((r) => ({ field: r.field, action: r.action })) } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { RecordFlag } from './record.js';
+import type { ContractViolation, RecordFlag, RedactionEntry } from './record.js';
 
 /**
  * A decision event: the unit of the ledger. Every input (span attributes, span events, the
@@ -24,7 +24,35 @@ export const CANONICAL_EVENT_TYPES = [
  * `decision.linked` is ours too: the decision's parent became known after the decision itself
  * was stored (its ancestor span arrived later); it carries only `parent_decision_id`.
  */
-export type DecisionEventType = (typeof CANONICAL_EVENT_TYPES)[number] | 'decision.observed' | 'decision.linked';
+export type DecisionEventType =
+  | (typeof CANONICAL_EVENT_TYPES)[number]
+  | 'decision.observed'
+  | 'decision.linked'
+  | 'decision.sampling';
+
+/**
+ * `decision.sampling` is ours too: a trace sampler's verdict on the trace of a decision whose
+ * events were already forwarded (tail sampling decides after `decision_wait`). Its only content
+ * is `sampling`; its event id is deterministic (`sampling:<decision id>`) so redelivery of the
+ * verdict changes nothing.
+ */
+export const SAMPLING_EVENT_TYPE = 'decision.sampling';
+
+/**
+ * The event types of ours that `POST /v1/events` accepts beside the canonical ones, so a
+ * collector or SDK can hand any decision event to a remote backend unchanged.
+ */
+export const EXTENSION_EVENT_TYPES = ['decision.observed', 'decision.linked', 'decision.sampling'] as const;
+
+/** What a trace sampler concluded about the trace a decision belongs to. */
+export interface TraceSampling {
+  /** Whether the trace's spans were kept (forwarded) by the sampler. */
+  trace_sampled: boolean;
+  /** How many traces the kept one stands for (1/p under ratio sampling); absent when unknown. */
+  adjusted_count?: number | null;
+  /** The policy or sampler that decided, for explanations. */
+  policy?: string | null;
+}
 
 export const CAUSAL_LINK_TYPES = ['depends_on', 'triggered_by', 'uses_evidence_from', 'compensates'] as const;
 export type CausalLinkType = (typeof CAUSAL_LINK_TYPES)[number];
@@ -43,7 +71,7 @@ export interface Actor {
   org: string | null;
 }
 
-export type EventSource = 'otlp.span' | 'otlp.span_event' | 'otlp.dt_span' | 'api.events';
+export type EventSource = 'otlp.span' | 'otlp.span_event' | 'otlp.dt_span' | 'api.events' | 'collector.sampling';
 
 export interface DecisionEvent {
   schema_version: string;
@@ -68,6 +96,12 @@ export interface DecisionEvent {
   service_name?: string | null;
   /** Problems found while converting the input (malformed JSON, out-of-range confidence). */
   flags?: RecordFlag[];
+  /** Set by trace samplers: records are never dropped, they note whether their trace was kept. */
+  sampling?: TraceSampling;
+  /** Set by the decision processor's registry: contract rules this event shows to be broken. */
+  violations?: ContractViolation[];
+  /** Fields of the event's source the redaction processor changed (never the values). */
+  redactions?: RedactionEntry[];
 }
 
 export const DEFAULT_TENANT = 'default';

@@ -8,7 +8,7 @@ import {
   type EventSource,
 } from './event.js';
 import type { Attributes, ResourceSpans, Span, SpanEvent } from './otlp-types.js';
-import type { PolicyCheck, RecordFlag } from './record.js';
+import type { PolicyCheck, RecordFlag, RedactionEntry } from './record.js';
 import { nanosToRfc3339, toJsonValue, toText } from './attribute-values.js';
 import {
   isPlainObject,
@@ -18,6 +18,9 @@ import {
   parseJsonIfStructured,
 } from './decision-values.js';
 import { LineageIndex } from './lineage.js';
+import { readCausalLinks } from './causal-links.js';
+import { decodeRedactions, mergeRedactions } from './redaction/redactions-attribute.js';
+import { REDACTIONS_ATTRIBUTE } from './redaction/settings.js';
 
 /**
  * Span → decision event conversion (DESIGN.md §2 inputs A, B and C).
@@ -28,6 +31,9 @@ import { LineageIndex } from './lineage.js';
  *    other events of the decision may come on other spans or in other requests.
  * A span with both `dt.decision_id` and `decision.type` is read as C only: the explicit id and
  * event type say more than the generic keys, and one span should map to one decision.
+ *
+ * The redaction processor's `dt.redactions` note (see redaction/) on the resource and on the
+ * attributes a decision was read from becomes the event's `redactions`.
  *
  * Everything in an event is derived from the span, never from the clock, so redelivering a
  * span yields identical events (same ids, same content) and the store can ignore the repeat.
@@ -184,6 +190,8 @@ interface ResourceContext {
   serviceName: string | null;
   /** From the resource's deployment environment; a decision's own environment key wins. */
   environment: string | null;
+  /** What the redaction processor changed in the resource's attributes (its `dt.redactions`). */
+  redactions: RedactionEntry[];
 }
 
 function resourceContext(resource: ResourceSpans, authenticatedTenant: string | null): ResourceContext {
@@ -192,6 +200,7 @@ function resourceContext(resource: ResourceSpans, authenticatedTenant: string | 
     authenticatedTenant,
     serviceName: toText(attributes['service.name']),
     environment: toText(attributes['deployment.environment.name']) ?? toText(attributes['deployment.environment']),
+    redactions: decodeRedactions(attributes[REDACTIONS_ATTRIBUTE]),
   };
 }
 
@@ -301,6 +310,7 @@ function fromDecisionSpan(span: Span, context: ResourceContext, lineage: Lineage
     timestamp,
     context,
     source: 'otlp.span',
+    attributes: span.attributes,
   });
 }
 
@@ -335,6 +345,7 @@ function fromDecisionSpanEvent(
     timestamp,
     context,
     source: 'otlp.span_event',
+    attributes: spanEvent.attributes,
   });
 }
 
@@ -438,6 +449,7 @@ function fromDtSpan(span: Span, decisionId: string, context: ResourceContext, li
     timestamp,
     context,
     source: 'otlp.dt_span',
+    attributes: span.attributes,
   });
 }
 
@@ -480,6 +492,8 @@ interface EventParts {
   timestamp: string;
   context: ResourceContext;
   source: EventSource;
+  /** The attributes the decision was read from; their `dt.redactions` goes on the event. */
+  attributes: Attributes;
 }
 
 function buildEvent(parts: EventParts): DecisionEvent {
@@ -498,10 +512,14 @@ function buildEvent(parts: EventParts): DecisionEvent {
     timestamp: parts.timestamp,
     actor: observed.actor,
     payload: observed.payload,
-    causal_links: [],
+    causal_links: readCausalLinks(parts.attributes, parts.source === 'otlp.span_event' ? null : span, observed.flags),
     source: parts.source,
     service_name: context.serviceName,
   };
   if (observed.flags.length > 0) event.flags = observed.flags;
+  const ownRedactions = REDACTIONS_ATTRIBUTE in parts.attributes ? decodeRedactions(parts.attributes[REDACTIONS_ATTRIBUTE]) : [];
+  if (ownRedactions.length > 0 || context.redactions.length > 0) {
+    event.redactions = mergeRedactions(context.redactions, ownRedactions);
+  }
   return event;
 }

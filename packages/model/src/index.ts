@@ -6,3 +6,6 @@ export * from './lineage.js';
 export * from './from-spans.js';
 export * from './canonical.js';
 export * from './reduce.js';
+export * from './redaction/index.js';
+export * from './contracts/index.js';
+export * from './wire-events.js';

@@ -18,6 +18,21 @@ export interface RecordFlag {
   detail: string;
 }
 
+/** A broken rule of the decision's contract (the decision registry); see contracts/. */
+export interface ContractViolation {
+  rule: 'unknown_type' | 'unknown_version' | 'actor_type' | 'key_evidence' | 'key_policies' | 'outcome' | 'expected_children' | 'confidence_required' | string;
+  detail: string;
+}
+
+/**
+ * A field the redaction processor changed before the decision was built: which field and how,
+ * never the value. `truncate` means the value was cut at `max_value_length`.
+ */
+export interface RedactionEntry {
+  field: string;
+  action: 'drop' | 'mask' | 'hash' | 'derive' | 'truncate' | string;
+}
+
 /** One record per decision id, JSON in snake_case as the API returns it. */
 export interface DecisionRecord {
   id: string;
@@ -48,6 +63,17 @@ export interface DecisionRecord {
   duration_ms: number | null;
   service_name: string | null;
   flags: RecordFlag[];
+  /**
+   * Whether the decision's trace was kept by the trace samplers: false as soon as any sampler
+   * dropped it, true when samplers kept it, null when no sampler said anything.
+   */
+  trace_sampled: boolean | null;
+  /** How many traces the decision's trace stands for (1/p under ratio sampling); null when unknown. */
+  adjusted_count: number | null;
+  /** Contract violations found by the decision registry (union over the events). */
+  violations: ContractViolation[];
+  /** Fields redacted or truncated before the decision was built (union over the events). */
+  redactions: RedactionEntry[];
   /** Number of distinct ledger events folded into this record. */
   event_count: number;
   /** RFC 3339 of the last event applied. */

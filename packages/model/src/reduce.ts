@@ -1,5 +1,5 @@
 import type { Actor, CausalLink, DecisionEvent } from './event.js';
-import type { DecisionRecord, DecisionStatus, PolicyCheck, RecordFlag } from './record.js';
+import type { ContractViolation, DecisionRecord, DecisionStatus, PolicyCheck, RecordFlag, RedactionEntry } from './record.js';
 import { parseTypeVersion } from './type-version.js';
 
 /**
@@ -42,6 +42,10 @@ export function emptyRecord(id: string, tenant: string): DecisionRecord {
     duration_ms: null,
     service_name: null,
     flags: [],
+    trace_sampled: null,
+    adjusted_count: null,
+    violations: [],
+    redactions: [],
     event_count: 0,
     updated_at: '',
   };
@@ -52,9 +56,16 @@ export function applyEvent(prev: DecisionRecord | undefined, event: DecisionEven
   const payload: Record<string, unknown> = isPlainObject(event.payload) ? event.payload : {};
 
   applyEnvelope(next, event);
-  const merged = mergeOptionalFields(next, payload);
-  applyTypedPayload(next, event, payload, merged);
-  applyTimes(next, event, payload, merged);
+  applyAnnotations(next, event);
+  applySampling(next, event);
+  if (event.event_type === 'decision.sampling') {
+    // A sampler's verdict arrives when the sampler decides: its time is not the decision's.
+    applyUpdatedAt(next, event.timestamp);
+  } else {
+    const merged = mergeOptionalFields(next, payload);
+    applyTypedPayload(next, event, payload, merged);
+    applyTimes(next, event, payload, merged);
+  }
 
   next.status = statusOf(next);
   next.event_count = next.event_count + 1;
@@ -207,6 +218,69 @@ function applyTypedPayload(
     case 'decision.linked':
       return;
   }
+}
+
+/**
+ * Violations and redactions are facts about the events, so the record keeps their union (an
+ * event delivered twice, or two events saying the same, adds nothing). Records stored before
+ * these fields existed may lack them.
+ */
+function applyAnnotations(next: DecisionRecord, event: DecisionEvent): void {
+  if (Array.isArray(event.violations) && event.violations.length > 0) {
+    next.violations = unionBy(next.violations ?? [], event.violations, violationKey);
+  }
+  if (Array.isArray(event.redactions) && event.redactions.length > 0) {
+    next.redactions = unionBy(next.redactions ?? [], event.redactions, redactionKey);
+  }
+}
+
+function violationKey(violation: ContractViolation): string | null {
+  if (!isPlainObject(violation) || !isNonEmptyString(violation.rule)) return null;
+  return `${violation.rule}\u0000${violation.detail}`;
+}
+
+function redactionKey(redaction: RedactionEntry): string | null {
+  if (!isPlainObject(redaction) || !isNonEmptyString(redaction.field)) return null;
+  return `${redaction.field}\u0000${redaction.action}`;
+}
+
+/** `current` with the incoming items it lacks; `current` itself when nothing is new. */
+function unionBy<T>(current: T[], incoming: T[], keyOf: (item: T) => string | null): T[] {
+  let out = current;
+  let seen: Set<string> | null = null;
+  for (const item of incoming) {
+    const key = keyOf(item);
+    if (key === null) continue;
+    seen ??= new Set(current.map(keyOf).filter((k): k is string => k !== null));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (out === current) out = [...current];
+    out.push(item);
+  }
+  return out;
+}
+
+/**
+ * Sampling verdicts combine independently of their order (events may arrive out of order):
+ * the trace was kept only if no sampler dropped it, and the adjusted count is the largest
+ * reported (a later stage reports the product with what earlier stages kept).
+ */
+function applySampling(next: DecisionRecord, event: DecisionEvent): void {
+  const sampling = event.sampling;
+  if (!isPlainObject(sampling)) return;
+  if (typeof sampling.trace_sampled === 'boolean') {
+    next.trace_sampled = next.trace_sampled === false ? false : sampling.trace_sampled;
+  }
+  const adjusted = sampling.adjusted_count;
+  if (typeof adjusted === 'number' && Number.isFinite(adjusted) && adjusted >= 0) {
+    next.adjusted_count = next.adjusted_count === null ? adjusted : Math.max(next.adjusted_count, adjusted);
+  }
+}
+
+function applyUpdatedAt(next: DecisionRecord, timestamp: string): void {
+  const millis = instantMillis(timestamp);
+  if (next.updated_at === '') next.updated_at = timestamp;
+  else if (!Number.isNaN(millis) && millis > instantMillis(next.updated_at)) next.updated_at = timestamp;
 }
 
 function applyTimes(

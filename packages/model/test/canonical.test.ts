@@ -171,3 +171,24 @@ test('payload checks depend on the event type; free types accept any object', ()
   assert.deepEqual(events[2].payload, {});
   assert.equal(events[3].payload.result, null);
 });
+
+test('span_id, service_name and conversion flags sent by span-converting senders are kept', () => {
+  const { events, errors } = parseCanonicalEvents(
+    [
+      {
+        decision_id: 'd-1',
+        event_type: 'decision.start',
+        timestamp: '2026-01-02T03:04:05.000Z',
+        span_id: 'eee19b7ec3c1b174',
+        service_name: 'refund-service',
+        flags: [{ code: 'invalid_json', field: 'factors', detail: 'Unexpected token in JSON' }],
+      },
+      { decision_id: 'd-2', event_type: 'decision.start', timestamp: '2026-01-02T03:04:05.000Z', flags: [{ field: 1 }] },
+    ],
+    {},
+  );
+  assert.equal(events[0].span_id, 'eee19b7ec3c1b174');
+  assert.equal(events[0].service_name, 'refund-service');
+  assert.deepEqual(events[0].flags, [{ code: 'invalid_json', field: 'factors', detail: 'Unexpected token in JSON' }]);
+  assert.deepEqual(errors.map((e) => `${e.index}:${e.field}`).sort(), ['1:flags.0.code', '1:flags.0.detail', '1:flags.0.field']);
+});

@@ -528,3 +528,44 @@ test('environment falls back to the resource deployment environment', () => {
     ],
   );
 });
+
+test('causal links from decision.links, dt.causal_links and span links; malformed ones are flagged', () => {
+  const events = extractDecisionEvents(
+    request([
+      span({
+        spanId: spanId(1),
+        attributes: {
+          'decision.type': 'refund.approve',
+          'decision.links': JSON.stringify([
+            { type: 'depends_on', target_decision_id: 'kyc-1' },
+            { type: 'teleports_to', target_decision_id: 'x' },
+          ]),
+        },
+        links: [
+          {
+            traceId: OTHER_TRACE_ID,
+            spanId: spanId(9),
+            traceState: '',
+            attributes: { 'decision.link.type': 'triggered_by', 'decision.link.target_id': 'alert-7' },
+            droppedAttributesCount: 0,
+            flags: 0,
+          },
+        ],
+      }),
+      span({
+        spanId: spanId(2),
+        attributes: {
+          'dt.decision_id': 'refund-2',
+          'dt.event_type': 'decision.start',
+          'dt.causal_links': JSON.stringify([{ type: 'compensates', target_decision_id: 'refund-1' }]),
+        },
+      }),
+    ]),
+  );
+  assert.deepEqual(events[0].causal_links, [
+    { type: 'depends_on', target_decision_id: 'kyc-1' },
+    { type: 'triggered_by', target_decision_id: 'alert-7' },
+  ]);
+  assert.ok(events[0].flags?.some((f) => f.field === 'decision.links' && f.code === 'invalid_value'));
+  assert.deepEqual(events[1].causal_links, [{ type: 'compensates', target_decision_id: 'refund-1' }]);
+});

@@ -402,3 +402,55 @@ test('decision.linked fills a missing parent without touching anything else', ()
   const alreadyParented = fold(event('decision.observed', {}, { parent_decision_id: 'given' }), linked);
   assert.equal(alreadyParented.parent_decision_id, 'given', 'a given parent is never replaced');
 });
+
+test('sampling verdicts: false sticks whatever the order, the adjusted count is the largest reported', () => {
+  const kept = event('decision.observed', { outcome: 'approved' }, { sampling: { trace_sampled: true, adjusted_count: 10 } });
+  const dropped = event('decision.sampling', {}, { sampling: { trace_sampled: false, policy: 'errors' } });
+  const forward = fold(kept, dropped);
+  const backward = fold(dropped, kept);
+  for (const record of [forward, backward]) {
+    assert.equal(record.trace_sampled, false);
+    assert.equal(record.adjusted_count, 10);
+  }
+  const tail = fold(kept, event('decision.sampling', {}, { sampling: { trace_sampled: true, adjusted_count: 40 } }));
+  assert.equal(tail.trace_sampled, true);
+  assert.equal(tail.adjusted_count, 40);
+  assert.equal(emptyRecord('d', 't').trace_sampled, null);
+  assert.equal(fold(event('decision.observed')).adjusted_count, null, 'no sampler, nothing known');
+});
+
+test('a decision.sampling event changes no decision field and no decision time', () => {
+  const observed = event('decision.observed', { outcome: 'approved', start_time: '2025-03-01T10:00:00.000Z', end_time: '2025-03-01T10:00:00.250Z' });
+  const verdict = event('decision.sampling', {}, { decision_type: null, timestamp: '2025-03-01T10:00:31.000Z', sampling: { trace_sampled: true } });
+  const record = fold(observed, verdict);
+  assert.equal(record.outcome, 'approved');
+  assert.equal(record.type, 'refund.approve');
+  assert.equal(record.end_time, '2025-03-01T10:00:00.250Z');
+  assert.equal(record.duration_ms, 250);
+  assert.equal(record.updated_at, '2025-03-01T10:00:31.000Z');
+  assert.equal(record.event_count, 2);
+  assert.equal(record.trace_sampled, true);
+});
+
+test('redactions and violations: the record keeps the union of its events, once each, without values', () => {
+  const first = event('decision.observed', { outcome: 'approved' }, {
+    redactions: [{ field: 'decision.evidence.email', action: 'derive' }],
+    violations: [{ rule: 'key_evidence', detail: 'missing evidence amount' }],
+  });
+  const second = event('evidence', { key: 'note', value: 'n' }, {
+    event_id: 'e-2',
+    redactions: [{ field: 'decision.evidence.email', action: 'derive' }, { field: 'decision.evidence.note', action: 'truncate' }],
+  });
+  const forward = fold(first, second);
+  assert.deepEqual(forward.redactions, [
+    { field: 'decision.evidence.email', action: 'derive' },
+    { field: 'decision.evidence.note', action: 'truncate' },
+  ]);
+  assert.deepEqual(forward.violations, [{ rule: 'key_evidence', detail: 'missing evidence amount' }]);
+  assert.equal(fold(second, first).redactions.length, 2, 'order does not matter');
+  assert.deepEqual(emptyRecord('d', 't').redactions, []);
+  assert.deepEqual(emptyRecord('d', 't').violations, []);
+  const legacy = { ...emptyRecord('d', 't') } as Partial<DecisionRecord>;
+  delete legacy.redactions;
+  assert.deepEqual(applyEvent(legacy as DecisionRecord, first).redactions, first.redactions, 'a record stored before the field existed');
+});

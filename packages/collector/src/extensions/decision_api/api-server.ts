@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { parseCanonicalEvents } from '@decision-trace/model';
-import { InvalidQueryError, type DecisionQuery, type DecisionStore } from '@decision-trace/store';
+import { parseCanonicalEvents, type DecisionEvent } from '@decision-trace/model';
+import { InvalidQueryError, type AppendResult, type DecisionQuery, type DecisionStore } from '@decision-trace/store';
 import { HttpError } from '../../http/http-error.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { readBody } from '../../http/read-body.js';
@@ -84,7 +84,7 @@ export class DecisionApiServer {
       throw new HttpError(400, `invalid JSON: ${(error as Error).message}`);
     }
     const { events, errors } = parseCanonicalEvents(parsed, {});
-    const result = events.length > 0 ? await this.store.append(events) : { appended: 0, duplicates: 0 };
+    const result = events.length > 0 ? await this.appendOrRetryLater(events) : { appended: 0, duplicates: 0 };
     if (errors.length > 0) {
       const total = Array.isArray(parsed) ? parsed.length : 1;
       const invalid = new Set(errors.map((e) => e.index)).size;
@@ -97,6 +97,19 @@ export class DecisionApiServer {
       return;
     }
     send(res, 200, { accepted: result.appended, duplicates: result.duplicates });
+  }
+
+  /**
+   * A store that cannot take the events now (locked, closing, its worker gone) is the client's
+   * cue to retry, as OTLP receivers answer: 503 with Retry-After, never a 500.
+   */
+  private async appendOrRetryLater(events: DecisionEvent[]): Promise<AppendResult> {
+    try {
+      return await this.store.append(events);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'storing posted events failed; asking the client to retry');
+      throw new HttpError(503, `decision store unavailable: ${(error as Error).message}`, { 'Retry-After': '1' });
+    }
   }
 
   private async listDecisions(params: URLSearchParams, res: ServerResponse): Promise<void> {
