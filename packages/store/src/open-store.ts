@@ -1,17 +1,29 @@
 import type { DecisionStore } from './store.js';
 import { SqliteDecisionStore } from './sqlite/sqlite-store.js';
+import { WorkerDecisionStore } from './worker/worker-store.js';
 
 const SQLITE_SCHEME = 'sqlite:';
+const SQLITE_MEMORY = ':memory:';
+
+export interface OpenStoreOptions {
+  /**
+   * Where a SQLite file store does its work: `worker` (default) in a worker thread, so the
+   * caller's event loop never waits for the database; `inline` on the caller's thread (short-lived
+   * tools). An in-memory database is always inline: another thread could not see it.
+   */
+  thread?: 'worker' | 'inline';
+}
 
 /**
  * Opens a store from a storage URL: `sqlite:<path>` (everything after `sqlite:` is the path,
  * relative to the working directory or absolute) or `sqlite::memory:`.
  */
-export async function openStore(url: string): Promise<DecisionStore> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<DecisionStore> {
   if (url.startsWith(SQLITE_SCHEME)) {
     const path = url.slice(SQLITE_SCHEME.length);
     if (path === '') throw new Error(`storage URL "${url}" has no path; expected sqlite:<path> or sqlite::memory:`);
-    return new SqliteDecisionStore(path);
+    if (path === SQLITE_MEMORY || options.thread === 'inline') return new SqliteDecisionStore(path);
+    return WorkerDecisionStore.open(path);
   }
   throw new Error(`unsupported storage URL "${withoutPassword(url)}"; expected sqlite:<path>`);
 }

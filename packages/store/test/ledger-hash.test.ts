@@ -22,6 +22,35 @@ test('canonical JSON: bigint as decimal string, undefined dropped, non-finite as
   assert.equal(ledgerCanonicalJson(undefined), 'null');
 });
 
+test('canonical JSON: escapes and key order are those of JSON.stringify and a code-unit sort', () => {
+  // The obvious encoding, to compare the optimised one with.
+  const reference = (value: unknown): string => {
+    if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+    if (value !== null && typeof value === 'object') {
+      const object = value as Record<string, unknown>;
+      return `{${Object.keys(object).sort().map((key) => `${JSON.stringify(key)}:${reference(object[key])}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
+  };
+  const tricky = {
+    'quote"': 'say "hi"',
+    'back\\slash': 'c:\\dir',
+    control: 'tab\tnul\u0000bell\u0007',
+    lone: 'high \ud800 low \udc00',
+    pair: 'emoji 😀',
+    latin: 'é ü ß',
+    '10': 'integer-like keys sort as text',
+    '9': 'after 10',
+    '': 'empty key',
+    Zebra: 'upper case first',
+    apple: ['z', { y: 1, x: 2, 'é': 3, e: 4 }],
+  };
+  assert.equal(ledgerCanonicalJson(tricky), reference(tricky));
+  // Twice: the second encoding reuses the quoted keys of the first.
+  assert.equal(ledgerCanonicalJson(tricky), reference(tricky));
+  assert.ok(ledgerCanonicalJson(tricky).startsWith('{"":"empty key","10":'));
+});
+
 test('encoding the parsed output again gives the same text', () => {
   const value = { z: [1.5, -0, 1e21, 'ü'], a: { big: 2n ** 70n, nested: { y: false, x: [] } }, m: null };
   const once = ledgerCanonicalJson(value);

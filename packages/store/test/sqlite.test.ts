@@ -1,58 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { openStore, SqliteDecisionStore } from '../src/index.js';
 import { migrate } from '../src/sqlite/migrate.js';
 import { SQLITE_MIGRATIONS } from '../src/sqlite/migrations.js';
-import { makeEvent, runStoreSuite, type StoreTestDatabase } from './store-suite.js';
+import { sqliteTestDatabase, tempDir, withConnection } from './sqlite-test-database.js';
+import { makeEvent, runStoreSuite } from './store-suite.js';
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'decision-trace-store-'));
-}
-
-/** Opens another connection on the file, as someone tampering with it would. */
-function withConnection<T>(file: string, body: (db: Database.Database) => T): T {
-  const db = new Database(file);
-  try {
-    return body(db);
-  } finally {
-    db.close();
-  }
-}
-
-function sqliteTestDatabase(): StoreTestDatabase {
-  const dir = tempDir();
-  const file = join(dir, 'decisions.db');
-  return {
-    open: async () => new SqliteDecisionStore(file),
-    rewriteLedgerEvent: async (tenant, seq, rewrite) =>
-      withConnection(file, (db) => {
-        const row = db.prepare<[string, number], { row_id: number; event: string }>(
-          'SELECT row_id, event FROM ledger WHERE tenant_id = ? AND seq = ?',
-        ).get(tenant, seq);
-        assert.ok(row, `ledger row ${tenant}/${seq} exists`);
-        db.prepare('UPDATE ledger SET event = ? WHERE row_id = ?').run(JSON.stringify(rewrite(JSON.parse(row.event))), row.row_id);
-        return row.row_id;
-      }),
-    deleteLedgerRow: async (tenant, seq) =>
-      withConnection(file, (db) => {
-        const row = db.prepare<[string, number], { row_id: number }>(
-          'DELETE FROM ledger WHERE tenant_id = ? AND seq = ? RETURNING row_id',
-        ).get(tenant, seq);
-        assert.ok(row, `ledger row ${tenant}/${seq} exists`);
-        return row.row_id;
-      }),
-    appliedMigrations: async () =>
-      withConnection(file, (db) => db.prepare('SELECT version FROM schema_migrations ORDER BY rowid').pluck().all() as number[]),
-    dispose: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-runStoreSuite('SqliteDecisionStore (file)', async () => sqliteTestDatabase());
+runStoreSuite('SqliteDecisionStore (file)', async () => sqliteTestDatabase(async (file) => new SqliteDecisionStore(file)));
 
 test('the file is opened in WAL mode and parent directories are created', async () => {
   const dir = tempDir();

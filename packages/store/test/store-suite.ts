@@ -183,6 +183,15 @@ export function runStoreSuite(name: string, createDatabase: () => Promise<StoreT
       assert.equal((await store.verifyLedger()).ok, true);
     });
 
+    withStore('bigint values are kept as decimal strings in the record and the ledger', async (store) => {
+      const big = 2n ** 70n;
+      await store.append([makeEvent('evidence', { key: 'count', value: big }, { decision_id: 'big' })]);
+      const [detail] = await store.getDecision('big');
+      assert.deepEqual(detail!.record.evidence, { count: big.toString() });
+      assert.deepEqual(detail!.events[0]!.event.payload, { key: 'count', value: big.toString() });
+      assert.equal((await store.verifyLedger()).ok, true);
+    });
+
     withStore('the same event id in another tenant is not a duplicate', async (store) => {
       const event = makeEvent('decision.start', {});
       await store.append([event]);

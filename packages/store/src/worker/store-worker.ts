@@ -1,0 +1,83 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DecisionEvent } from '@decision-trace/model';
+import { SqliteDecisionStore } from '../sqlite/sqlite-store.js';
+import type { AppendOutcome, AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
+import { toRemoteError } from './remote-error.js';
+
+/**
+ * The store worker: owns the SQLite connection so that transactions, hashing and JSON run off
+ * the collector's event loop. It serves WorkerDecisionStore's requests; see protocol.ts.
+ */
+
+if (parentPort === null) throw new Error('store-worker.ts runs as a worker thread (see WorkerDecisionStore)');
+const port = parentPort;
+
+let store: SqliteDecisionStore | undefined;
+try {
+  store = new SqliteDecisionStore((workerData as StoreWorkerData).path);
+} catch (error) {
+  post({ kind: 'open-failed', error: toRemoteError(error) });
+}
+
+if (store !== undefined) serve(store);
+
+function serve(store: SqliteDecisionStore): void {
+  /** Requests received and not yet answered; close waits for them. */
+  const inFlight = new Set<Promise<void>>();
+  port.on('message', (request: StoreRequest) => {
+    const answered = answer(store, request, inFlight).then(
+      (value) => reply(request.id, value),
+      (error: unknown) => post({ kind: 'failed', id: request.id, error: toRemoteError(error) }),
+    );
+    inFlight.add(answered);
+    void answered.finally(() => inFlight.delete(answered));
+  });
+  post({ kind: 'ready' });
+}
+
+async function answer(
+  store: SqliteDecisionStore,
+  request: StoreRequest,
+  inFlight: ReadonlySet<Promise<void>>,
+): Promise<StoreReplyValues[keyof StoreReplyValues]> {
+  switch (request.op) {
+    case 'append':
+      return appendGroup(store, request.calls);
+    case 'getDecision':
+      return store.getDecision(request.decisionId, request.opts);
+    case 'queryDecisions':
+      return store.queryDecisions(request.query);
+    case 'verifyLedger':
+      return store.verifyLedger();
+    case 'close':
+      // The set does not hold this request yet: it is added once answer() returns.
+      await Promise.allSettled(inFlight);
+      await store.close();
+      // Nothing else will arrive: let the thread end once the reply is out.
+      setImmediate(() => port.close());
+      return null;
+  }
+}
+
+/** The calls are appended in one turn, so the SQLite store commits them as one transaction. */
+async function appendGroup(store: SqliteDecisionStore, calls: DecisionEvent[][]): Promise<AppendReply> {
+  const settled = await Promise.allSettled(calls.map((events) => store.append(events)));
+  const outcomes = settled.map(
+    (outcome): AppendOutcome =>
+      outcome.status === 'fulfilled' ? { result: outcome.value } : { error: toRemoteError(outcome.reason) },
+  );
+  return { outcomes, commits: store.commits };
+}
+
+/** A value that cannot be copied back fails its request instead of the whole worker. */
+function reply(id: number, value: StoreReplyValues[keyof StoreReplyValues]): void {
+  try {
+    post({ kind: 'done', id, value });
+  } catch (error) {
+    post({ kind: 'failed', id, error: toRemoteError(error) });
+  }
+}
+
+function post(message: StoreReply): void {
+  port.postMessage(message);
+}

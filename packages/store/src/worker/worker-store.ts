@@ -1,0 +1,229 @@
+import { Worker } from 'node:worker_threads';
+import type { DecisionEvent } from '@decision-trace/model';
+import { assertAppendable } from '../appendable-event.js';
+import type {
+  AppendResult,
+  DecisionDetail,
+  DecisionQuery,
+  DecisionStore,
+  LedgerVerification,
+  QueryPage,
+} from '../store.js';
+import type { AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
+import { rebuildError } from './remote-error.js';
+
+/** Tests run the TypeScript sources through tsx; `npm start` runs dist. */
+const RUNNING_FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER_ENTRY = new URL(RUNNING_FROM_SOURCES ? './store-worker.ts' : './store-worker.js', import.meta.url);
+
+function startWorker(workerData: StoreWorkerData): Worker {
+  if (!RUNNING_FROM_SOURCES) return new Worker(WORKER_ENTRY, { workerData });
+  // The worker inherits `--import tsx`, but on Node 20 tsx registers its loader in the main
+  // thread only; without it the worker could not load a .ts entry.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_ENTRY.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+export interface WorkerStoreOptions {
+  /** Tests: receives the worker thread once it has opened the database, e.g. to kill it as a crash would. */
+  onWorkerReady?(worker: Worker): void;
+}
+
+interface PendingRequest {
+  resolve(value: StoreReplyValues[keyof StoreReplyValues]): void;
+  reject(error: Error): void;
+}
+
+interface QueuedAppend {
+  events: DecisionEvent[];
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/** A request before it is given its id. */
+type RequestBody = StoreRequest extends infer R ? (R extends StoreRequest ? Omit<R, 'id'> : never) : never;
+
+/**
+ * A SqliteDecisionStore running in a worker thread, so that the collector's event loop never
+ * waits for SQLite, hashing or record JSON. Append calls made in one event-loop turn travel as
+ * one message and commit in one transaction in the worker; each call resolves with its own
+ * result once that transaction committed. If the worker dies, every pending and later call
+ * rejects.
+ */
+export class WorkerDecisionStore implements DecisionStore {
+  readonly #worker: Worker;
+  readonly #requests = new Map<number, PendingRequest>();
+  #nextRequestId = 1;
+  #queuedAppends: QueuedAppend[] = [];
+  #commits = 0;
+  /** Why calls are refused: the store was closed, or the worker died. */
+  #unavailable: Error | null = null;
+  #closing: Promise<void> | null = null;
+  readonly #opened: Promise<void>;
+  #settleOpen: { resolve(): void; reject(error: Error): void } | null = null;
+  #workerError: Error | null = null;
+
+  /** Starts the worker and resolves once it has opened (and migrated) the database. */
+  static async open(path: string, options: WorkerStoreOptions = {}): Promise<WorkerDecisionStore> {
+    const store = new WorkerDecisionStore(path);
+    await store.#opened;
+    options.onWorkerReady?.(store.#worker);
+    return store;
+  }
+
+  private constructor(path: string) {
+    this.#worker = startWorker({ path });
+    this.#opened = new Promise((resolve, reject) => (this.#settleOpen = { resolve, reject }));
+    this.#worker.on('message', (reply: StoreReply) => this.#onReply(reply));
+    this.#worker.on('error', (error) => (this.#workerError = error));
+    this.#worker.on('exit', (code) => this.#onExit(code));
+  }
+
+  append(events: DecisionEvent[]): Promise<AppendResult> {
+    if (events.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
+    try {
+      for (const event of events) assertAppendable(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#unavailable !== null) return Promise.reject(this.#unavailable);
+    return new Promise((resolve, reject) => {
+      this.#queuedAppends.push({ events, resolve, reject });
+      if (this.#queuedAppends.length === 1) setImmediate(() => this.#flushAppends());
+    });
+  }
+
+  getDecision(id: string, opts: { tenant?: string } = {}): Promise<DecisionDetail[]> {
+    return this.#request({ op: 'getDecision', decisionId: id, opts });
+  }
+
+  queryDecisions(query: DecisionQuery): Promise<QueryPage> {
+    return this.#request({ op: 'queryDecisions', query });
+  }
+
+  verifyLedger(): Promise<LedgerVerification> {
+    return this.#request({ op: 'verifyLedger' });
+  }
+
+  /** Sends the appends still queued, waits for everything sent, closes the database and ends the worker. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  /** Append transactions the worker has committed, as of the last append reply. */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#flushAppends();
+    if (this.#unavailable !== null) return; // The worker is gone already.
+    const closed = this.#request({ op: 'close' });
+    this.#unavailable = new Error('store is closed');
+    try {
+      await closed;
+    } finally {
+      await this.#worker.terminate();
+    }
+  }
+
+  #flushAppends(): void {
+    const group = this.#queuedAppends;
+    this.#queuedAppends = [];
+    if (group.length === 0) return;
+    if (this.#unavailable !== null) {
+      for (const call of group) call.reject(this.#unavailable);
+      return;
+    }
+    if (this.#sendAppends(group)) return;
+    // Something in the group cannot be copied to the worker: send each call alone so that only
+    // the offending call fails.
+    for (const call of group) this.#sendAppends([call]);
+  }
+
+  /** false when a group of several calls could not be posted (its calls are still unsettled). */
+  #sendAppends(group: QueuedAppend[]): boolean {
+    let reply: Promise<AppendReply>;
+    try {
+      reply = this.#request({ op: 'append', calls: group.map((call) => call.events) }, group.length > 1);
+    } catch (error) {
+      if (group.length > 1) return false;
+      group[0]!.reject(error);
+      return true;
+    }
+    void reply.then(
+      ({ outcomes, commits }) => {
+        this.#commits = commits;
+        group.forEach((call, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.error === undefined) call.resolve(outcome.result);
+          else call.reject(rebuildError(outcome.error));
+        });
+      },
+      (error: unknown) => {
+        for (const call of group) call.reject(error);
+      },
+    );
+    return true;
+  }
+
+  /**
+   * Posts one request. A message that cannot be copied rejects the returned promise, or throws
+   * when `throwIfUncopyable` (the append group then retries call by call).
+   */
+  #request<Op extends StoreRequest['op']>(
+    request: RequestBody & { op: Op },
+    throwIfUncopyable = false,
+  ): Promise<StoreReplyValues[Op]> {
+    if (this.#unavailable !== null) return Promise.reject(this.#unavailable);
+    const id = this.#nextRequestId++;
+    try {
+      this.#worker.postMessage({ ...request, id });
+    } catch (error) {
+      if (throwIfUncopyable) throw error;
+      return Promise.reject(error);
+    }
+    // Keep the process alive only while an answer is awaited, as an in-thread store would.
+    if (this.#requests.size === 0) this.#worker.ref();
+    return new Promise((resolve, reject) =>
+      this.#requests.set(id, { resolve: resolve as PendingRequest['resolve'], reject }),
+    );
+  }
+
+  #onReply(reply: StoreReply): void {
+    switch (reply.kind) {
+      case 'ready':
+        this.#worker.unref();
+        this.#settleOpen?.resolve();
+        this.#settleOpen = null;
+        return;
+      case 'open-failed':
+        this.#settleOpen?.reject(rebuildError(reply.error));
+        this.#settleOpen = null;
+        void this.#worker.terminate();
+        return;
+    }
+    const request = this.#requests.get(reply.id);
+    if (request === undefined) return;
+    this.#requests.delete(reply.id);
+    if (this.#requests.size === 0) this.#worker.unref();
+    if (reply.kind === 'done') request.resolve(reply.value);
+    else request.reject(rebuildError(reply.error));
+  }
+
+  #onExit(exitCode: number): void {
+    const cause = this.#workerError === null ? '' : `: ${this.#workerError.message}`;
+    const stopped = new Error(`decision store worker stopped (exit code ${exitCode})${cause}`, {
+      ...(this.#workerError === null ? {} : { cause: this.#workerError }),
+    });
+    if (this.#unavailable === null) this.#unavailable = stopped;
+    this.#settleOpen?.reject(stopped);
+    this.#settleOpen = null;
+    const requests = [...this.#requests.values()];
+    this.#requests.clear();
+    for (const request of requests) request.reject(stopped);
+    this.#flushAppends();
+  }
+}

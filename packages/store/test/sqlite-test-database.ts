@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { DecisionStore } from '../src/index.js';
+import type { StoreTestDatabase } from './store-suite.js';
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'decision-trace-store-'));
+}
+
+/** Opens another connection on the file, as someone tampering with it would. */
+export function withConnection<T>(file: string, body: (db: Database.Database) => T): T {
+  const db = new Database(file);
+  try {
+    return body(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** A fresh SQLite file for the shared suite; `open` decides which store runs on it. */
+export function sqliteTestDatabase(open: (file: string) => Promise<DecisionStore>): StoreTestDatabase {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  return {
+    open: () => open(file),
+    rewriteLedgerEvent: async (tenant, seq, rewrite) =>
+      withConnection(file, (db) => {
+        const row = db.prepare<[string, number], { row_id: number; event: string }>(
+          'SELECT row_id, event FROM ledger WHERE tenant_id = ? AND seq = ?',
+        ).get(tenant, seq);
+        assert.ok(row, `ledger row ${tenant}/${seq} exists`);
+        db.prepare('UPDATE ledger SET event = ? WHERE row_id = ?').run(JSON.stringify(rewrite(JSON.parse(row.event))), row.row_id);
+        return row.row_id;
+      }),
+    deleteLedgerRow: async (tenant, seq) =>
+      withConnection(file, (db) => {
+        const row = db.prepare<[string, number], { row_id: number }>(
+          'DELETE FROM ledger WHERE tenant_id = ? AND seq = ? RETURNING row_id',
+        ).get(tenant, seq);
+        assert.ok(row, `ledger row ${tenant}/${seq} exists`);
+        return row.row_id;
+      }),
+    appliedMigrations: async () =>
+      withConnection(file, (db) => db.prepare('SELECT version FROM schema_migrations ORDER BY rowid').pluck().all() as number[]),
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,193 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Worker } from 'node:worker_threads';
+import {
+  InvalidQueryError,
+  openStore,
+  SqliteDecisionStore,
+  WorkerDecisionStore,
+  type DecisionStore,
+} from '../src/index.js';
+import { sqliteTestDatabase, tempDir, withConnection } from './sqlite-test-database.js';
+import { makeEvent, runStoreSuite } from './store-suite.js';
+
+runStoreSuite('WorkerDecisionStore (file)', async () => sqliteTestDatabase((file) => WorkerDecisionStore.open(file)));
+
+/** Runs `body` with a worker store on a fresh file, and removes everything afterwards. */
+async function withWorkerStore(
+  body: (store: WorkerDecisionStore, file: string, worker: Worker) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  let worker: Worker | undefined;
+  const store = await WorkerDecisionStore.open(file, { onWorkerReady: (w) => (worker = w) });
+  try {
+    await body(store, file, worker!);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('openStore puts a SQLite file in a worker unless asked to stay inline; :memory: stays inline', async () => {
+  const dir = tempDir();
+  const opened: DecisionStore[] = [];
+  try {
+    const byDefault = await openStore(`sqlite:${join(dir, 'a.db')}`);
+    opened.push(byDefault);
+    assert.ok(byDefault instanceof WorkerDecisionStore);
+    const inline = await openStore(`sqlite:${join(dir, 'b.db')}`, { thread: 'inline' });
+    opened.push(inline);
+    assert.ok(inline instanceof SqliteDecisionStore);
+    const memory = await openStore('sqlite::memory:');
+    opened.push(memory);
+    assert.ok(memory instanceof SqliteDecisionStore);
+  } finally {
+    await Promise.all(opened.map((store) => store.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('appends from many concurrent callers commit in one worker transaction, each with its own result', async () => {
+  await withWorkerStore(async (store) => {
+    const seen = makeEvent('decision.start', {}, { decision_id: 'seen' });
+    await store.append([seen]);
+    const before = store.commits;
+    assert.ok(before >= 1, 'the first append was counted');
+
+    // Call i appends i + 1 new events; every third call also redelivers `seen`.
+    const calls = Array.from({ length: 40 }, (_, i) => {
+      const events = Array.from({ length: i + 1 }, (_, j) => makeEvent('decision.start', {}, { decision_id: `c${i}-${j}` }));
+      return store.append(i % 3 === 0 ? [...events, seen] : events);
+    });
+    const results = await Promise.all(calls);
+    assert.deepEqual(
+      results,
+      Array.from({ length: 40 }, (_, i) => ({ appended: i + 1, duplicates: i % 3 === 0 ? 1 : 0 })),
+    );
+    assert.equal(store.commits - before, 1, 'forty calls in one turn, one commit');
+    assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 1 + (40 * 41) / 2, first_broken: null });
+  });
+});
+
+test('a call that fails in the worker, or cannot be sent to it, fails alone', async () => {
+  await withWorkerStore(async (store) => {
+    const cyclic: Record<string, unknown> = { key: 'loop' };
+    cyclic.value = cyclic;
+    const settled = await Promise.allSettled([
+      store.append([makeEvent('decision.start', {}, { decision_id: 'ok-1' })]),
+      store.append([makeEvent('evidence', cyclic, { decision_id: 'cyclic' })]),
+      store.append([makeEvent('evidence', { key: 'fn', value: () => 1 }, { decision_id: 'uncopyable' })]),
+      store.append([makeEvent('decision.start', {}, { decision_id: 'ok-2' })]),
+    ]);
+    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    const cyclicError = (settled[1] as PromiseRejectedResult).reason;
+    assert.ok(cyclicError instanceof RangeError, 'the worker-side RangeError keeps its class');
+    assert.equal((settled[2] as PromiseRejectedResult).reason.name, 'DataCloneError');
+    for (const id of ['ok-1', 'ok-2']) assert.equal((await store.getDecision(id)).length, 1);
+    for (const id of ['cyclic', 'uncopyable']) assert.deepEqual(await store.getDecision(id), []);
+    assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 2, first_broken: null });
+  });
+});
+
+test('errors keep the class callers branch on; other errors keep message and code', async () => {
+  await withWorkerStore(async (store, file) => {
+    await assert.rejects(store.queryDecisions({ cursor: 'not a cursor' }), (error: unknown) => {
+      assert.ok(error instanceof InvalidQueryError);
+      assert.equal(error.name, 'InvalidQueryError');
+      assert.match(error.message, /cursor/);
+      return true;
+    });
+    await assert.rejects(store.queryDecisions({ limit: 0 }), InvalidQueryError);
+    const withoutId = { ...makeEvent('decision.start', {}), event_id: '' };
+    await assert.rejects(store.append([withoutId]), TypeError);
+
+    withConnection(file, (db) => db.exec('DROP TABLE decisions'));
+    await assert.rejects(store.append([makeEvent('decision.start', {}, { decision_id: 'gone' })]), (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.ok(!(error instanceof InvalidQueryError));
+      assert.match(error.message, /no such table: decisions/);
+      assert.equal((error as { code?: string }).code, 'SQLITE_ERROR');
+      return true;
+    });
+  });
+});
+
+test('a worker that dies rejects pending and later calls instead of hanging', { timeout: 10_000 }, async () => {
+  await withWorkerStore(async (store, _file, worker) => {
+    await store.append([makeEvent('decision.start', {}, { decision_id: 'before' })]);
+    // Sent while the worker is dying, so they are never answered.
+    const killed = worker.terminate();
+    const pending = [
+      store.append([makeEvent('decision.start', {}, { decision_id: 'during' })]),
+      store.queryDecisions({}),
+      store.verifyLedger(),
+    ];
+    await Promise.all(pending.map((call) => assert.rejects(call, /decision store worker stopped \(exit code 1\)/)));
+    await killed;
+    await assert.rejects(store.append([makeEvent('decision.start', {}, { decision_id: 'after' })]), /worker stopped/);
+    await assert.rejects(store.getDecision('before'), /worker stopped/);
+    // close() of a dead store has nothing to do and does not hang.
+    await store.close();
+  });
+});
+
+test('close sends the appends still queued and waits for them before closing the database', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  try {
+    const store = await WorkerDecisionStore.open(file);
+    const appended = store.append([makeEvent('decision.start', {}, { decision_id: 'last-words' })]);
+    await store.close();
+    assert.deepEqual(await appended, { appended: 1, duplicates: 0 });
+    await assert.rejects(store.append([makeEvent('decision.start', {})]), /store is closed/);
+    await assert.rejects(store.queryDecisions({}), /store is closed/);
+    await store.close();
+    withConnection(file, (db) =>
+      assert.equal(db.prepare("SELECT COUNT(*) FROM decisions WHERE id = 'last-words'").pluck().get(), 1),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database the worker cannot open rejects open() with the reason', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'decisions.db');
+    await new SqliteDecisionStore(file).close();
+    withConnection(file, (db) =>
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'future', 'x'),
+    );
+    await assert.rejects(WorkerDecisionStore.open(file), /schema version 999 is newer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an idle worker store does not keep the process alive, a pending call does', async () => {
+  const dir = tempDir();
+  try {
+    const script = join(dir, 'left-open.mjs');
+    writeFileSync(
+      script,
+      `
+      import { WorkerDecisionStore } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      const store = await WorkerDecisionStore.open(${JSON.stringify(join(dir, 'left-open.db'))});
+      const result = await store.append([{ schema_version: '1.0', event_id: 'e', event_type: 'decision.start',
+        decision_id: 'd', decision_type: null, parent_decision_id: null, trace_id: null, span_id: null, tenant_id: 't',
+        environment: null, timestamp: '2025-03-01T10:00:00.000Z', actor: null, payload: {}, causal_links: [], source: 'api.events' }]);
+      console.log(JSON.stringify(result));
+      // No close(): the process must still end.
+    `,
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, script], { timeout: 20_000 });
+    assert.deepEqual(JSON.parse(stdout), { appended: 1, duplicates: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
