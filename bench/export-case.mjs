@@ -1,31 +1,12 @@
 // Dual export and the persistent queue: what forwarding spans to an OTel collector costs the
 // ingest path, and what journaling the forwarding queue to disk costs on top of that.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer as createHttpServer, request } from 'node:http';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeTraceRequestProtobuf } from '@decision-trace/otlp';
-import { makeRequest } from './workload.mjs';
+import { freePort, makeProtobufBodies, median, pipelineYaml, postAll, startCollector, stopCollector } from './harness.mjs';
 
-const SPANS_PER_REQUEST = 100;
 const CONCURRENCY = 8;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** An OTLP/HTTP sink that only counts the requests it got (one per forwarded request: no batching). */
 async function startSink() {
@@ -48,58 +29,17 @@ async function startSink() {
   return sink;
 }
 
-function post(agent, port, body) {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { agent, host: '127.0.0.1', port, method: 'POST', path: '/v1/traces', headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
-      (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Spans per second from the first request until every request was answered and, if forwarded, received. */
-async function sendAll(port, bodies, sink) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+function sendAll(port, bodies, sink) {
   const expected = sink ? sink.requests + bodies.length : 0;
-  let next = 0;
-  const start = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < bodies.length) await post(agent, port, bodies[next++]);
-    }),
-  );
-  if (sink) await sink.reached(expected);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  agent.destroy();
-  return (bodies.length * SPANS_PER_REQUEST) / seconds;
+  return postAll(port, bodies, { concurrency: CONCURRENCY, until: sink ? () => sink.reached(expected) : undefined });
 }
 
-function makeBodies(count) {
-  const bodies = [];
-  for (let i = 0; i < count; i++) bodies.push(Buffer.from(encodeTraceRequestProtobuf(makeRequest(SPANS_PER_REQUEST))));
-  return bodies;
-}
-
-async function startCollector(root, dir, name, exportersYaml, exporterIds) {
+async function startExportCollector(root, dir, name, exporters, exporterIds) {
   const [http, health] = [await freePort(), await freePort()];
-  const config = join(dir, `${name}.yaml`);
-  writeFileSync(
-    config,
-    `receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:${http}\nprocessors:\n  decision: {}\nexporters:\n  decisions:\n    storage: sqlite:${join(dir, `${name}.db`)}\n${exportersYaml}extensions:\n  health_check:\n    endpoint: 127.0.0.1:${health}\nservice:\n  extensions: [health_check]\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [decision]\n      exporters: [${exporterIds}]\n  telemetry:\n    logs:\n      level: warn\n    metrics:\n      level: none\n`,
-  );
-  const child = spawn(process.execPath, [join(root, 'packages/collector/dist/cli.js'), 'start', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
-  for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`http://127.0.0.1:${health}/`).then((r) => r.ok, () => false);
-    if (ok) return { child, port: http };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`collector ${name} did not start`);
+  const receiver = `      http:\n        endpoint: 127.0.0.1:${http}\n`;
+  const child = await startCollector(root, dir, name, pipelineYaml({ dir, name, receiver, healthPort: health, exporters, exporterIds }), health);
+  return { child, port: http };
 }
 
 export async function exportCase({ quick, root }) {
@@ -109,21 +49,21 @@ export async function exportCase({ quick, root }) {
   const sinks = { memory: await startSink(), persistent: await startSink() };
   const otlphttp = (sink, queue) => `  otlphttp:\n    endpoint: ${sink.url}\n    sending_queue:\n      queue_size: 5000\n${queue}`;
   const collectors = {
-    single: await startCollector(root, dir, 'single', '', 'decisions'),
-    memory: await startCollector(root, dir, 'memory', otlphttp(sinks.memory, ''), 'decisions, otlphttp'),
-    persistent: await startCollector(root, dir, 'persistent', otlphttp(sinks.persistent, `      storage: ${join(dir, 'queue')}\n`), 'decisions, otlphttp'),
+    single: await startExportCollector(root, dir, 'single', '', 'decisions'),
+    memory: await startExportCollector(root, dir, 'memory', otlphttp(sinks.memory, ''), 'decisions, otlphttp'),
+    persistent: await startExportCollector(root, dir, 'persistent', otlphttp(sinks.persistent, `      storage: ${join(dir, 'queue')}\n`), 'decisions, otlphttp'),
   };
   try {
-    const warmup = makeBodies(50);
+    const warmup = makeProtobufBodies(50);
     await sendAll(collectors.single.port, warmup);
     await sendAll(collectors.memory.port, warmup, sinks.memory);
     await sendAll(collectors.persistent.port, warmup, sinks.persistent);
     const results = { single: [], memory: [], persistent: [] };
     for (let round = 0; round < rounds; round++) {
       // Interleaved, so drift on a noisy machine touches every configuration alike.
-      results.single.push(await sendAll(collectors.single.port, makeBodies(requestsPerRound)));
-      results.memory.push(await sendAll(collectors.memory.port, makeBodies(requestsPerRound), sinks.memory));
-      results.persistent.push(await sendAll(collectors.persistent.port, makeBodies(requestsPerRound), sinks.persistent));
+      results.single.push(await sendAll(collectors.single.port, makeProtobufBodies(requestsPerRound)));
+      results.memory.push(await sendAll(collectors.memory.port, makeProtobufBodies(requestsPerRound), sinks.memory));
+      results.persistent.push(await sendAll(collectors.persistent.port, makeProtobufBodies(requestsPerRound), sinks.persistent));
     }
     const single = median(results.single);
     const dual = median(results.memory);
@@ -133,10 +73,7 @@ export async function exportCase({ quick, root }) {
       { name: 'persistent_queue_ingest', unit: 'spans/s', value: persistent, baseline_name: 'memory_queue_ingest', baseline_value: dual, ratio: persistent / dual },
     ];
   } finally {
-    for (const { child } of Object.values(collectors)) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    for (const { child } of Object.values(collectors)) await stopCollector(child);
     await Promise.all(Object.values(sinks).map((s) => s.close()));
     rmSync(dir, { recursive: true, force: true });
   }
