@@ -3,11 +3,15 @@ import { randomBytes } from 'node:crypto';
 import type { AttributeValue, ResourceSpans, Span } from '@decision-trace/model';
 import { pino } from 'pino';
 import type { Host, TraceBatch, TracesConsumer } from '@decision-trace/collector';
+import { MetricsRegistry } from '../packages/collector/src/telemetry/metrics-registry.js';
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 export const silentLogger = pino({ level: 'silent' });
-/** The sampling processors use nothing from the host. */
-export const noHost = {} as Host;
+/** The sampling processors use only the host's metrics registry (a fresh one per call). */
+export function metricsHost(metrics = new MetricsRegistry()): Host {
+  return { metrics } as Host;
+}
+export const noHost = metricsHost();
 
 export function makeSpan(traceId: string, overrides: Partial<Span> = {}): Span {
   const start = BigInt(Date.now()) * 1_000_000n;

@@ -56,5 +56,5 @@ export { samplingEvent, samplingEventId, withSampling } from './annotate/samplin
 export { ConsistentRatioSampler } from './head/consistent-ratio-sampler.js';
 export { RateLimitingSampler } from './head/rate-limiting-sampler.js';
 export { DecisionAwareSampler } from './head/decision-aware-sampler.js';
-export { HeadSamplingCounters, annotateDecisions, spanKey, spansWithDecisions } from './annotate/annotate-decisions.js';
+export { annotateDecisions, spanKey, spansWithDecisions } from './annotate/annotate-decisions.js';
 export { samplingOfVerdict } from './annotate/verdict-sampling.js';

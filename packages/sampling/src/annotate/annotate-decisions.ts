@@ -1,17 +1,6 @@
 import type { DecisionEvent, TraceSampling } from '@decision-trace/model';
 import { withSampling } from './sampling-events.js';
 
-/** Counters a head sampler keeps until the collector exposes metrics: spans by reason and outcome. */
-export class HeadSamplingCounters {
-  readonly spans: Record<string, { sampled: number; not_sampled: number }> = {};
-
-  count(reason: string, sampled: boolean): void {
-    const entry = (this.spans[reason] ??= { sampled: 0, not_sampled: 0 });
-    if (sampled) entry.sampled++;
-    else entry.not_sampled++;
-  }
-}
-
 export function spanKey(traceId: string, spanId: string): string {
   return `${traceId}:${spanId}`;
 }

@@ -20,6 +20,8 @@ export interface RateLimiterConfig {
 
 export class RateLimiter {
   readonly unit: 'spans' | 'traces';
+  /** What the buckets decided, in `unit`s: every span in spans mode, every new trace in traces mode. */
+  readonly decided = { admitted: 0, refused: 0 };
   private readonly rate: number;
   private readonly burst: number;
   private readonly buckets: LruMap<string, TokenBucket>;
@@ -43,11 +45,14 @@ export class RateLimiter {
 
   /** Whether one span (of `traceId`, counted under `key`) passes. */
   admit(traceId: string, key = ''): boolean {
-    if (this.unit === 'spans') return this.bucket(key).tryTake(1);
-    const known = this.traceVerdicts.get(traceId);
-    if (known !== undefined) return known;
+    if (this.unit === 'traces') {
+      const known = this.traceVerdicts.get(traceId);
+      if (known !== undefined) return known;
+    }
     const admitted = this.bucket(key).tryTake(1);
-    this.traceVerdicts.set(traceId, admitted);
+    if (admitted) this.decided.admitted++;
+    else this.decided.refused++;
+    if (this.unit === 'traces') this.traceVerdicts.set(traceId, admitted);
     return admitted;
   }
 

@@ -61,7 +61,11 @@ export interface IngestResult {
 export interface TailSamplerMetrics {
   /** Per policy name, how often it returned each decision. */
   policyDecisions: Record<string, Record<PolicyDecision, number>>;
+  /** Per policy name and decision, the spans of the traces it decided on. */
+  policySpans: Record<string, Record<PolicyDecision, number>>;
   finalDecisions: Record<FinalDecision, number>;
+  /** Trace ids seen for the first time (or again after they left memory and the caches). */
+  newTraces: number;
   /** Spans that arrived after their trace was decided. */
   lateSpans: number;
   /** Traces pushed out by `num_traces` before their decision. */
@@ -107,12 +111,16 @@ export class TailSampler {
     this.sampledCache = new LruMap(config.decision_cache.sampled_cache_size);
     this.notSampledCache = new LruMap(config.decision_cache.non_sampled_cache_size);
     const policyDecisions: TailSamplerMetrics['policyDecisions'] = {};
+    const policySpans: TailSamplerMetrics['policySpans'] = {};
     for (const policy of this.policies) {
       policyDecisions[policy.name] = Object.fromEntries(POLICY_DECISIONS.map((d) => [d, 0])) as Record<PolicyDecision, number>;
+      policySpans[policy.name] = Object.fromEntries(POLICY_DECISIONS.map((d) => [d, 0])) as Record<PolicyDecision, number>;
     }
     this.metrics = {
       policyDecisions,
+      policySpans,
       finalDecisions: { sampled: 0, not_sampled: 0, dropped: 0 },
+      newTraces: 0,
       lateSpans: 0,
       evictedBeforeDecision: 0,
       decidedAfterRoot: 0,
@@ -182,6 +190,8 @@ export class TailSampler {
       }
     }
 
+    // A trace pushed out by this very batch has not seen the batch's decision events yet.
+    const evictedNow = evicted.length === 0 ? undefined : new Map(evicted.map((trace) => [trace.traceId, trace]));
     for (const event of decisions) {
       const traceId = event.trace_id;
       if (traceId === null || traceId === '') continue;
@@ -191,6 +201,13 @@ export class TailSampler {
         entry.decisions.set(key, applyEvent(entry.decisions.get(key), event));
         const adjusted = event.sampling?.adjusted_count;
         if (typeof adjusted === 'number') entry.headAdjustedCount = Math.max(entry.headAdjustedCount ?? 0, adjusted);
+        continue;
+      }
+      const gone = entry === undefined ? evictedNow?.get(traceId) : undefined;
+      if (gone !== undefined) {
+        const index = gone.decisions.findIndex((record) => record.id === event.decision_id && record.tenant === event.tenant_id);
+        if (index === -1) gone.decisions.push(applyEvent(undefined, event));
+        else gone.decisions[index] = applyEvent(gone.decisions[index], event);
         continue;
       }
       const verdict = entry?.verdict ?? this.cachedVerdict(traceId);
@@ -255,8 +272,10 @@ export class TailSampler {
 
   private decide(entry: TraceEntry): TraceVerdict {
     const counts = this.metrics.policyDecisions;
+    const spans = this.metrics.policySpans;
     return decideTrace(this.policies, entry, this.config.sample_on_first_match, (policy, decision) => {
       counts[policy][decision]++;
+      spans[policy][decision] += entry.spanCount;
     });
   }
 
@@ -304,6 +323,7 @@ export class TailSampler {
     };
     this.traces.set(traceId, entry);
     this.pending++;
+    this.metrics.newTraces++;
     this.waitQueue.push({ traceId, at: now + this.config.decision_wait, afterRoot: false });
     while (this.traces.size > this.config.num_traces) {
       const oldestId = this.traces.keys().next().value as string;

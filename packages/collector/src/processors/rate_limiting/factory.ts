@@ -1,6 +1,5 @@
 import type { Span, ResourceSpans } from '@decision-trace/model';
 import {
-  HeadSamplingCounters,
   RateLimiter,
   annotateDecisions,
   filterSpans,
@@ -9,6 +8,7 @@ import {
   systemClock,
 } from '@decision-trace/sampling';
 import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
+import { componentName } from '../../telemetry/component-name.js';
 import { rateLimitingSchema, type RateLimitingProcessorConfig } from './config.js';
 
 /**
@@ -20,34 +20,51 @@ export const rateLimitingProcessorFactory: ProcessorFactory<RateLimitingProcesso
   kind: 'processor',
   type: 'rate_limiting',
   configSchema: rateLimitingSchema,
-  create({ config }, next) {
+  create({ id, config, host, pipeline }, next) {
     const limiter = new RateLimiter(config, systemClock);
-    const counters = new HeadSamplingCounters();
-    return Object.assign(
-      {
-        async start() {},
-        async shutdown() {},
-        consumeTraces(batch: TraceBatch) {
-          const wanted = spansWithDecisions(batch.decisions);
-          const kept = new Map<string, boolean>();
-          const keyOf = keyFunction(config.key);
-          const result = filterSpans(batch.resourceSpans, (span, resource) => {
-            const admitted = limiter.admit(span.traceId, keyOf(span, resource));
-            counters.count(limiter.unit, admitted);
-            const id = spanKey(span.traceId, span.spanId);
-            if (wanted.has(id)) kept.set(id, admitted);
-            return admitted ? span : null;
-          });
-          const decisions = annotateDecisions(batch.decisions, (event) => {
-            if (!event.trace_id || !event.span_id) return undefined;
-            const admitted = kept.get(spanKey(event.trace_id, event.span_id));
-            return admitted === undefined ? undefined : { trace_sampled: admitted, policy: 'rate_limiting' };
-          });
-          return next.consumeTraces({ ...batch, resourceSpans: result.resourceSpans, spanCount: result.spanCount, decisions });
-        },
-      },
-      { counters },
+    const keyOf = keyFunction(config.key);
+    const labels = { processor: componentName(id, pipeline), pipeline: pipeline ?? '' };
+    const spans = host.metrics.counter(
+      'otelcol_processor_rate_limiting_count_spans_processed_total',
+      'Spans the rate_limiting processor let through (sampled="true") or dropped.',
     );
+    const spansSampled = spans.with({ ...labels, sampled: 'true' });
+    const spansNotSampled = spans.with({ ...labels, sampled: 'false' });
+    // In traces mode the bucket decides once per trace: count those decisions too.
+    const traces =
+      limiter.unit === 'traces'
+        ? host.metrics.counter(
+            'otelcol_processor_rate_limiting_count_traces_processed_total',
+            'New traces the rate_limiting processor admitted (sampled="true") or refused (traces_per_second).',
+          )
+        : undefined;
+    const tracesSampled = traces?.with({ ...labels, sampled: 'true' });
+    const tracesNotSampled = traces?.with({ ...labels, sampled: 'false' });
+    return {
+      async start() {},
+      async shutdown() {},
+      consumeTraces(batch: TraceBatch) {
+        const wanted = spansWithDecisions(batch.decisions);
+        const kept = new Map<string, boolean>();
+        const admittedBefore = limiter.decided.admitted;
+        const refusedBefore = limiter.decided.refused;
+        const result = filterSpans(batch.resourceSpans, (span, resource) => {
+          const admitted = limiter.admit(span.traceId, keyOf(span, resource));
+          (admitted ? spansSampled : spansNotSampled).add(1);
+          const id = spanKey(span.traceId, span.spanId);
+          if (wanted.has(id)) kept.set(id, admitted);
+          return admitted ? span : null;
+        });
+        tracesSampled?.add(limiter.decided.admitted - admittedBefore);
+        tracesNotSampled?.add(limiter.decided.refused - refusedBefore);
+        const decisions = annotateDecisions(batch.decisions, (event) => {
+          if (!event.trace_id || !event.span_id) return undefined;
+          const admitted = kept.get(spanKey(event.trace_id, event.span_id));
+          return admitted === undefined ? undefined : { trace_sampled: admitted, policy: 'rate_limiting' };
+        });
+        return next.consumeTraces({ ...batch, resourceSpans: result.resourceSpans, spanCount: result.spanCount, decisions });
+      },
+    };
   },
 };
 

@@ -1,4 +1,5 @@
 import type { ProcessorFactory } from '../../component/component.js';
+import { componentName } from '../../telemetry/component-name.js';
 import { tailSamplingSchema, type TailSamplingProcessorConfig } from './config.js';
 import { TailSamplingProcessor } from './tail-sampling-processor.js';
 
@@ -7,7 +8,8 @@ export const tailSamplingProcessorFactory: ProcessorFactory<TailSamplingProcesso
   kind: 'processor',
   type: 'tail_sampling',
   configSchema: tailSamplingSchema,
-  create({ config, logger }, next) {
-    return new TailSamplingProcessor(config, next, logger);
+  create({ id, config, logger, host, pipeline }, next) {
+    const labels = { processor: componentName(id, pipeline), pipeline: pipeline ?? '' };
+    return new TailSamplingProcessor(config, next, logger, { registry: host.metrics, labels });
   },
 };

@@ -12,6 +12,8 @@ import {
   type TailSamplerMetrics,
 } from '@decision-trace/sampling';
 import type { ProcessorComponent, TraceBatch, TracesConsumer } from '../../component/component.js';
+import type { Labels, MetricsRegistry } from '../../telemetry/metrics-registry.js';
+import { TailSamplingMetrics } from './tail-sampling-metrics.js';
 
 /** Verdicts that could not be delivered are retried on the next tick, up to this many events. */
 const MAX_RETRY_EVENTS = 10_000;
@@ -34,14 +36,22 @@ export class TailSamplingProcessor implements ProcessorComponent {
   private ticking: Promise<void> | undefined;
   private retry: DecisionEvent[] = [];
   private verdictEventsLost = 0;
+  private readonly metrics: TailSamplingMetrics;
 
   constructor(
     private readonly config: TailSamplerConfig,
     private readonly next: TracesConsumer,
     private readonly logger: Logger,
+    telemetry: { registry: MetricsRegistry; labels: Labels },
     private readonly clock: Clock = systemClock,
   ) {
     this.engine = new TailSampler(config, clock);
+    this.metrics = new TailSamplingMetrics(
+      telemetry.registry,
+      telemetry.labels,
+      config.policies.map((policy) => policy.name),
+      { tracesTracked: () => this.engine.tracesTracked, tracesAwaitingDecision: () => this.engine.tracesInMemory },
+    );
   }
 
   telemetry(): TailSamplingTelemetry {
@@ -65,11 +75,14 @@ export class TailSamplingProcessor implements ProcessorComponent {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.ticking;
-    await this.emit(this.engine.decideAll());
+    const released = this.engine.decideAll();
+    this.publishMetrics();
+    await this.emit(released);
   }
 
   async consumeTraces(batch: TraceBatch): Promise<void> {
     const result = this.engine.ingest(batch.resourceSpans, batch.decisions, batch.tenant);
+    this.publishMetrics();
     let decisions = annotateDecisions(batch.decisions, (event) => {
       const verdict = event.trace_id ? result.verdicts.get(event.trace_id) : undefined;
       return verdict === undefined ? undefined : samplingOfVerdict(verdict);
@@ -85,10 +98,17 @@ export class TailSamplingProcessor implements ProcessorComponent {
   /** Runs due decisions now; the timer calls it, tests may too. */
   tick(): Promise<void> {
     if (this.ticking) return this.ticking;
-    this.ticking = this.emit(this.engine.decideDue()).finally(() => {
+    const released = this.engine.decideDue();
+    // Between batches only decisions change the counts, and most ticks decide nothing.
+    if (released.length > 0) this.publishMetrics();
+    this.ticking = this.emit(released).finally(() => {
       this.ticking = undefined;
     });
     return this.ticking;
+  }
+
+  private publishMetrics(): void {
+    this.metrics.publish(this.engine.metrics, this.verdictEventsLost);
   }
 
   private followUps(released: ReleasedTrace[]): DecisionEvent[] {
@@ -137,6 +157,7 @@ export class TailSamplingProcessor implements ProcessorComponent {
       const kept = batch.decisions.slice(0, Math.max(0, room));
       this.retry.push(...kept);
       this.verdictEventsLost += batch.decisions.length - kept.length;
+      this.publishMetrics();
       this.logger.error({ err: error, spans: batch.spanCount, decisions: batch.decisions.length }, 'forwarding sampled traces failed; their verdicts will be retried');
     }
   }
