@@ -1,11 +1,15 @@
 // In-process SDK: what adding the DecisionSpanProcessor and calling decision() cost an
 // application, against the bare OpenTelemetry SDK (BasicTracerProvider + BatchSpanProcessor)
-// measured in the same run. Rounds of both set-ups alternate so drift hits both alike.
+// measured in the same run; and the latency of a request handler that records a decision while
+// the decision backend is down, against the same handler with the backend up. Rounds of both
+// set-ups alternate so drift hits both alike.
+import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest, Agent } from 'node:http';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { DecisionSpanProcessor, DecisionTrace } from '@decision-trace/sdk';
+import { DecisionSpanProcessor, DecisionTrace, HttpDecisionSink } from '@decision-trace/sdk';
 
 const SPANS_PER_REQUEST = 5;
 /** Well below BatchSpanProcessor's queue (2048), so the bare SDK never takes its cheap drop path. */
@@ -114,6 +118,175 @@ async function decisionTotalChunk(setup, dt) {
   return cpuNanos(start) / CALLS_PER_CHUNK;
 }
 
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+function listen(server) {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+}
+
+function closeServer(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * A decision backend that takes every batch (`POST /v1/events` → 200), in a process of its own
+ * as a real backend is: its work must not land on the application's event loop.
+ */
+const BACKEND_SCRIPT = `
+const server = require('node:http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":true}'));
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+async function startBackend() {
+  const child = spawn(process.execPath, ['-e', BACKEND_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      child.kill();
+      return exited;
+    },
+  };
+}
+
+/** The address of a backend that is down: a port that was just free, with nothing listening. */
+async function downBackendUrl() {
+  const server = createServer();
+  const port = await listen(server);
+  await closeServer(server);
+  return `http://127.0.0.1:${port}`;
+}
+
+const HANDLER_CONCURRENCY = 4;
+
+/**
+ * The application side for one round: the SDK with the decision processor posting to
+ * `endpoint` (delivery every 100 ms, the default retries), and a request handler that records a
+ * decision around a little asynchronous work. A fresh set-up per round, shut down after it,
+ * so one round's background delivery (retrying against a dead backend) never runs in the next.
+ */
+function handlerSetUp(endpoint) {
+  const decisions = new DecisionSpanProcessor({
+    sink: new HttpDecisionSink({ endpoint }),
+    scheduledDelayMillis: 100,
+    shutdownTimeoutMillis: 50,
+    receiveUnsampledDecisions: false,
+  });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'bench-handler' }),
+    spanProcessors: [new BatchSpanProcessor(nullExporter), decisions],
+  });
+  const tracer = provider.getTracer('bench-handler', '1.0.0');
+  const dt = new DecisionTrace({ tracerProvider: provider, unsampledRecorders: [decisions] });
+  async function handle(res) {
+    await tracer.startActiveSpan('POST /refunds', { kind: 1 }, async (span) => {
+      const outcome = await dt.decision(DECISION_OPTIONS, async (d) => {
+        d.evidence('order', ORDER).evidence('reason', 'arrived broken');
+        await new Promise((resolve) => setImmediate(resolve));
+        d.outcome('approved', { confidence: 0.92 });
+        return 'approved';
+      });
+      span.setAttribute('http.response.status_code', 200);
+      span.end();
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(outcome);
+    });
+  }
+  return { decisions, provider, handle };
+}
+
+/** Wall-clock microseconds of each of `count` requests, `HANDLER_CONCURRENCY` in flight over keep-alive connections. */
+async function requestLatencies(port, agent, count) {
+  const latencies = [];
+  let next = 0;
+  async function client() {
+    while (next < count) {
+      next++;
+      const start = process.hrtime.bigint();
+      await new Promise((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/refunds', method: 'POST', agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      latencies.push(Number(process.hrtime.bigint() - start) / 1000);
+    }
+  }
+  await Promise.all(Array.from({ length: HANDLER_CONCURRENCY }, client));
+  return latencies;
+}
+
+/**
+ * p99 latency of the handler, backend down against backend up: each round runs a fresh set-up
+ * for one of the two and measures `requests` requests; the value is the median of the rounds'
+ * p99s. Rounds alternate, the first of each pair switching, so drift hits both alike.
+ */
+async function handlerLatencyCase({ quick }) {
+  const backend = await startBackend();
+  const deadUrl = await downBackendUrl();
+  let current;
+  const app = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => current.handle(res));
+  });
+  const port = await listen(app);
+  const agent = new Agent({ keepAlive: true, maxSockets: HANDLER_CONCURRENCY });
+  const rounds = quick ? 6 : 30;
+  const requests = quick ? 1_000 : 3_000;
+  const p99 = { up: [], down: [] };
+  let deadBackendRetries = 0;
+  async function measureRounds() {
+    for (let round = -2; round < rounds; round++) {
+      const order = round % 2 === 0 ? ['up', 'down'] : ['down', 'up'];
+      for (const mode of order) {
+        current = handlerSetUp(mode === 'up' ? backend.url : deadUrl);
+        const latencies = await requestLatencies(port, agent, requests);
+        // Let the round's last batch reach (or fail to reach) the backend before shutting down.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const stats = current.decisions.stats;
+        await current.provider.shutdown();
+        if (mode === 'up' && (stats.failedEvents > 0 || stats.exportedEvents === 0)) {
+          throw new Error(`the live backend did not take the decisions: ${JSON.stringify(stats)}`);
+        }
+        if (mode === 'down') deadBackendRetries += stats.retries;
+        if (round >= 0) p99[mode].push(percentile(latencies, 0.99));
+      }
+    }
+  }
+  try {
+    await measureRounds();
+  } finally {
+    agent.destroy();
+    await closeServer(app);
+    await backend.close();
+  }
+  if (deadBackendRetries === 0) throw new Error('the dead backend was never tried: the comparison would mean nothing');
+  const down = median(p99.down);
+  const up = median(p99.up);
+  return {
+    name: 'sdk_handler_p99_backend_down',
+    unit: 'µs p99/request',
+    value: down,
+    baseline_name: 'sdk_handler_p99_backend_up',
+    baseline_value: up,
+    ratio: down / up,
+  };
+}
+
 export async function sdkCase({ quick }) {
   // NodeSDK installs this context manager; decisions are measured with it, as users run them.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -157,6 +330,7 @@ export async function sdkCase({ quick }) {
   const callValue = median(decisionCall);
   const callBaseline = median(bareCall);
   const totalValue = median(decisionTotal);
+  const handlerLatency = await handlerLatencyCase({ quick });
   return [
     {
       name: 'sdk_non_decision_span_cpu',
@@ -182,5 +356,6 @@ export async function sdkCase({ quick }) {
       baseline_value: callBaseline,
       ratio: totalValue / callBaseline,
     },
+    handlerLatency,
   ];
 }

@@ -248,6 +248,21 @@ describe('DecisionSpanProcessor', () => {
     await sdk.shutdown();
   });
 
+  test('a big batch is converted a slice at a time, letting the application run in between', async () => {
+    const sdk = makeSdk({ processor: { scheduledDelayMillis: 60_000 } });
+    const tracer = sdk.provider.getTracer('app');
+    for (let i = 0; i < 300; i++) tracer.startSpan('refund.decide', { attributes: { 'decision.type': 'refund.approve', 'decision.outcome': 'ok' } }).end();
+    const sink = sdk.sink as InMemoryDecisionSink;
+    const flushed = sdk.processor.forceFlush();
+    let deliveredBeforeTheApplicationRan: number | undefined;
+    setImmediate(() => (deliveredBeforeTheApplicationRan = sink.events.length));
+    await flushed;
+    assert.equal(deliveredBeforeTheApplicationRan, 0, 'the application ran while the batch was being converted');
+    assert.equal(sink.events.length, 300);
+    assert.equal(sink.batches, 1, 'still one batch for the sink');
+    await sdk.shutdown();
+  });
+
   test('decisions in span events on ordinary spans are found too', async () => {
     const sdk = makeSdk();
     const span = sdk.provider.getTracer('app').startSpan('route');

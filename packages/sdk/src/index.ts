@@ -1,5 +1,13 @@
 export { DecisionSpanProcessor, type DecisionSpanProcessorOptions } from './export/decision-span-processor.js';
 export type { DeliveryStats } from './export/delivery-queue.js';
+export {
+  DualSpanExporter,
+  type DualSpanExporterOptions,
+  type DualSpanExporterStats,
+  type SpanDeliveryStats,
+  type SpanQueueOptions,
+} from './export/dual-span-exporter.js';
+export { SpanExportError, isRetryableSpanExportFailure } from './export/span-export-failure.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './export/retry-policy.js';
 export { toModelSpan, hrTimeToNanos, ResourceSpansBuilder } from './export/span-adapter.js';
 
@@ -38,5 +46,5 @@ export {
 } from './linking.js';
 
 export { snapshotJson, snapshotValue, DEFAULT_SNAPSHOT_LIMITS, type SnapshotLimits } from './snapshot/safe-json.js';
-export type { ReadableSpanLike, SpanProcessorLike } from './otel-span-like.js';
+export type { ExportResultLike, ReadableSpanLike, SpanExporterLike, SpanProcessorLike } from './otel-span-like.js';
 export { SDK_NAME, SDK_VERSION } from './version.js';

@@ -54,3 +54,19 @@ export interface SpanProcessorLike {
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
+
+/** The SDK's `ExportResult`: `code` 0 is SUCCESS, 1 is FAILED. */
+export interface ExportResultLike {
+  code: number;
+  error?: Error;
+}
+
+/**
+ * The SDK's `SpanExporter`, structurally: `OTLPTraceExporter` from
+ * `@opentelemetry/exporter-trace-otlp-http`, `-proto` or `-grpc` of either SDK line is one.
+ */
+export interface SpanExporterLike {
+  export(spans: ReadableSpanLike[], resultCallback: (result: ExportResultLike) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}

@@ -16,6 +16,7 @@ import type { DecisionSink } from '../sinks/decision-sink.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import { attachCausalLinks } from './causal-links.js';
 import { DeliveryQueue, type DeliveryStats } from './delivery-queue.js';
+import { nonNegative, positive } from './option-values.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { ResourceSpansBuilder, spanScope, toModelSpan } from './span-adapter.js';
 
@@ -55,6 +56,11 @@ export interface DecisionSpanProcessorOptions {
   receiveUnsampledDecisions?: boolean;
 }
 
+/**
+ * Decision spans converted per turn of the event loop: about a millisecond of work, so a full
+ * batch (512) never holds the application's requests up for the ten or more it takes at once.
+ */
+const CONVERSION_SLICE_SIZE = 64;
 const DEFAULT_LINEAGE: LineageIndexOptions = { maxTraces: 512, maxSpansPerTrace: 256 };
 /** Ancestor spans waited for at once; beyond it the oldest wishes are forgotten. */
 const MAX_WANTED_ANCESTORS = 16_384;
@@ -102,6 +108,7 @@ export class DecisionSpanProcessor implements SpanProcessorLike, UnsampledDecisi
       scheduledDelayMillis: nonNegative(options.scheduledDelayMillis, 1000),
       exportTimeoutMillis: positive(options.exportTimeoutMillis, 10_000),
       retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      conversionSliceSize: CONVERSION_SLICE_SIZE,
     });
     this.shutdownTimeoutMillis = nonNegative(options.shutdownTimeoutMillis, 10_000);
     this.tenant = options.tenant;
@@ -212,16 +219,4 @@ function environmentResource(): ResourceLike {
     cachedEnvironmentResource = { attributes: serviceName ? { 'service.name': serviceName } : {} };
   }
   return cachedEnvironmentResource;
-}
-
-function positive(value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`expected a positive number, got ${value}`);
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`expected a number ≥ 0, got ${value}`);
-  return value;
 }

@@ -1,8 +1,32 @@
 import { diag } from '@opentelemetry/api';
 import type { DecisionEvent } from '@decision-trace/model';
-import { DecisionSinkError, type DecisionSink } from '../sinks/decision-sink.js';
+import type { SinkExportOptions } from '../sinks/decision-sink.js';
 import { withTracingSuppressed } from '../context/suppress-tracing.js';
 import { retryDelayMillis, type RetryPolicy } from './retry-policy.js';
+
+/**
+ * Where a delivery queue sends its batches: a decision sink (`DecisionSink` is one), or the
+ * application's span exporter behind the dual exporter. A rejection may carry `retryable`
+ * (false: sending again cannot help) and `retryAfterMs` (the destination's own wait hint);
+ * any other rejection counts as retryable.
+ */
+export interface DeliveryDestination<Output> {
+  export(batch: readonly Output[], options: SinkExportOptions): Promise<void>;
+  /** Called once, after the last export. */
+  shutdown?(): Promise<void>;
+}
+
+/** What a queue delivers, for its diagnostics: nouns in the plural. */
+export interface DeliveryWording {
+  /** What is queued: `decision items`, `spans`. */
+  items: string;
+  /** What the destination receives: `decision events`, `spans`. */
+  outputs: string;
+  /** The destination: `decision sink`, `span exporter`. */
+  destination: string;
+}
+
+const DECISION_WORDING: DeliveryWording = { items: 'decision items', outputs: 'decision events', destination: 'decision sink' };
 
 export interface DeliveryOptions {
   /** Items waiting for delivery; beyond it new items are dropped and counted. */
@@ -14,6 +38,13 @@ export interface DeliveryOptions {
   /** One sink call may take this long; then it counts as failed (retryable) and is abandoned. */
   exportTimeoutMillis: number;
   retry: RetryPolicy;
+  /**
+   * Items converted per turn of the event loop: conversion yields between slices so that a big
+   * batch never stalls the application's requests for long. Default: the whole batch at once.
+   */
+  conversionSliceSize?: number;
+  /** Default: the decision delivery's wording. */
+  wording?: DeliveryWording;
 }
 
 export interface DeliveryStats {
@@ -34,12 +65,13 @@ export interface DeliveryStats {
 const DROP_WARNING_INTERVAL_MS = 10_000;
 
 /**
- * A bounded queue between span processing and a decision sink. `offer` is all the calling
- * thread ever does (an array push); conversion and delivery happen later, one batch at a time,
- * with retries and backoff. Nothing a sink does — throw, reject, hang — reaches `offer`'s
- * caller: a hung call is abandoned after `exportTimeoutMillis`.
+ * A bounded queue between span processing and a destination (a decision sink, a span
+ * exporter). `offer` is all the calling thread ever does (an array push); conversion and
+ * delivery happen later, one batch at a time, with retries and backoff. Nothing a destination
+ * does — throw, reject, hang — reaches `offer`'s caller: a hung call is abandoned after
+ * `exportTimeoutMillis`. `stats` counts outputs as `exportedEvents` / `failedEvents`.
  */
-export class DeliveryQueue<Item> {
+export class DeliveryQueue<Item, Output = DecisionEvent> {
   private pending: Item[] = [];
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -50,11 +82,15 @@ export class DeliveryQueue<Item> {
   private lastDropWarning = 0;
   private readonly counters = { dropped: 0, exportedEvents: 0, failedEvents: 0, retries: 0 };
 
+  private readonly wording: DeliveryWording;
+
   constructor(
-    private readonly sink: DecisionSink,
-    private readonly convert: (items: Item[]) => DecisionEvent[],
+    private readonly sink: DeliveryDestination<Output>,
+    private readonly convert: (items: Item[]) => Output[],
     private readonly options: DeliveryOptions,
-  ) {}
+  ) {
+    this.wording = options.wording ?? DECISION_WORDING;
+  }
 
   get stats(): DeliveryStats {
     return { queued: this.pending.length, ...this.counters };
@@ -123,10 +159,10 @@ export class DeliveryQueue<Item> {
     });
     await Promise.race([this.flush(), deadlineReached]);
     clearTimeout(deadlineTimer);
-    this.stopSignal.abort(new Error('decision delivery shut down'));
+    this.stopSignal.abort(new Error(`delivery to the ${this.wording.destination} shut down`));
     if (this.pending.length > 0) {
       this.counters.dropped += this.pending.length;
-      diag.warn(`decision-trace: ${this.pending.length} queued decision items not delivered before shutdown`);
+      diag.warn(`decision-trace: ${this.pending.length} queued ${this.wording.items} not delivered before shutdown`);
       this.pending = [];
     }
     this.clearTimers();
@@ -134,7 +170,7 @@ export class DeliveryQueue<Item> {
       // A sink gets at least a moment to close, even when delivery used up the whole deadline.
       await withTimeout(Promise.resolve().then(() => this.sink.shutdown?.()), Math.max(100, this.deadline - Date.now()));
     } catch (error) {
-      diag.warn('decision-trace: decision sink shutdown failed', error);
+      diag.warn(`decision-trace: ${this.wording.destination} shutdown failed`, error);
     }
   }
 
@@ -164,14 +200,7 @@ export class DeliveryQueue<Item> {
   }
 
   private async deliver(batch: Item[]): Promise<void> {
-    let events: DecisionEvent[];
-    try {
-      events = this.convert(batch);
-    } catch (error) {
-      this.counters.dropped += batch.length;
-      diag.error('decision-trace: converting spans to decision events failed', error);
-      return;
-    }
+    const events = await this.convertInSlices(batch);
     if (events.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       const failure = await this.attempt(events);
@@ -179,10 +208,8 @@ export class DeliveryQueue<Item> {
         this.counters.exportedEvents += events.length;
         return;
       }
-      const retryable = !(failure instanceof DecisionSinkError) || failure.retryable;
-      const delay = retryable
-        ? retryDelayMillis(attempt, this.options.retry, (failure as Partial<DecisionSinkError>).retryAfterMs)
-        : 0;
+      const retryable = isRetryable(failure);
+      const delay = retryable ? retryDelayMillis(attempt, this.options.retry, retryAfterOf(failure)) : 0;
       const giveUp =
         !retryable ||
         attempt >= this.options.retry.maxAttempts ||
@@ -190,7 +217,10 @@ export class DeliveryQueue<Item> {
         Date.now() + delay >= this.deadline;
       if (giveUp) {
         this.counters.failedEvents += events.length;
-        diag.warn(`decision-trace: ${events.length} decision events not delivered after ${attempt} attempt(s)`, failure);
+        diag.warn(
+          `decision-trace: ${events.length} ${this.wording.outputs} not delivered after ${attempt} attempt(s)`,
+          failure,
+        );
         return;
       }
       this.counters.retries++;
@@ -198,8 +228,27 @@ export class DeliveryQueue<Item> {
     }
   }
 
+  /** A slice that fails to convert is dropped (and counted); the others go on. */
+  private async convertInSlices(batch: Item[]): Promise<Output[]> {
+    const sliceSize = this.options.conversionSliceSize ?? batch.length;
+    let outputs: Output[] = [];
+    for (let start = 0; start < batch.length; start += sliceSize) {
+      if (start > 0) await nextTurn();
+      const slice = sliceSize >= batch.length ? batch : batch.slice(start, start + sliceSize);
+      try {
+        const converted = this.convert(slice);
+        if (start === 0) outputs = converted;
+        else for (let i = 0; i < converted.length; i++) outputs.push(converted[i]);
+      } catch (error) {
+        this.counters.dropped += slice.length;
+        diag.error(`decision-trace: converting ${this.wording.items} to ${this.wording.outputs} failed`, error);
+      }
+    }
+    return outputs;
+  }
+
   /** One sink call; resolves to undefined on success or to what went wrong. Never rejects. */
-  private async attempt(events: DecisionEvent[]): Promise<unknown> {
+  private async attempt(events: Output[]): Promise<unknown> {
     const controller = new AbortController();
     let abandon!: (reason: unknown) => void;
     const abandoned = new Promise<unknown>((resolve) => {
@@ -209,11 +258,7 @@ export class DeliveryQueue<Item> {
       };
     });
     const timer = setTimeout(() => {
-      abandon(
-        new DecisionSinkError(`decision sink did not answer within ${this.options.exportTimeoutMillis} ms`, {
-          retryable: true,
-        }),
-      );
+      abandon(new Error(`${this.wording.destination} did not answer within ${this.options.exportTimeoutMillis} ms`));
     }, this.options.exportTimeoutMillis);
     timer.unref();
     const abandonOnStop = () => abandon(this.stopSignal.signal.reason);
@@ -222,7 +267,7 @@ export class DeliveryQueue<Item> {
       .then(() => withTracingSuppressed(() => this.sink.export(events, { signal: controller.signal })))
       .then(
         () => undefined,
-        (error: unknown) => error ?? new Error('decision sink rejected without a reason'),
+        (error: unknown) => error ?? new Error(`${this.wording.destination} rejected without a reason`),
       );
     try {
       return await Promise.race([call, abandoned]);
@@ -237,8 +282,8 @@ export class DeliveryQueue<Item> {
     if (now - this.lastDropWarning < DROP_WARNING_INTERVAL_MS) return;
     this.lastDropWarning = now;
     diag.warn(
-      `decision-trace: decision queue ${this.stopped ? 'is shut down' : `is full (${this.options.maxQueueSize})`}; ` +
-        `${this.counters.dropped} decision items dropped so far`,
+      `decision-trace: ${this.wording.destination} queue ${this.stopped ? 'is shut down' : `is full (${this.options.maxQueueSize})`}; ` +
+        `${this.counters.dropped} ${this.wording.items} dropped so far`,
     );
   }
 
@@ -248,6 +293,23 @@ export class DeliveryQueue<Item> {
     this.timer = undefined;
     this.immediate = undefined;
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A failure is retryable unless it says otherwise (`DecisionSinkError` and `SpanExportError` do). */
+function isRetryable(failure: unknown): boolean {
+  if (typeof failure !== 'object' || failure === null) return true;
+  const retryable = (failure as { retryable?: unknown }).retryable;
+  return typeof retryable === 'boolean' ? retryable : true;
+}
+
+function retryAfterOf(failure: unknown): number | undefined {
+  if (typeof failure !== 'object' || failure === null) return undefined;
+  const retryAfter = (failure as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof retryAfter === 'number' ? retryAfter : undefined;
 }
 
 /**
