@@ -11,11 +11,12 @@ import { grpcIngestCase } from './grpc-ingest-case.mjs';
 import { gzipIngestCase } from './gzip-ingest-case.mjs';
 import { samplingCase } from './sampling-case.mjs';
 import { sdkCase } from './sdk-case.mjs';
+import { storeQueryCase } from './store-query-case.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 
-const cases = [ingestCase, grpcIngestCase, gzipIngestCase, samplingCase, sdkCase, exportCase];
+const cases = [ingestCase, grpcIngestCase, gzipIngestCase, samplingCase, sdkCase, exportCase, storeQueryCase];
 const results = [];
 for (const run of cases) {
   const result = await run({ quick, root });

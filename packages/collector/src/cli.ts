@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { ingestCommand } from './cli/ingest.js';
 import { lintCommand } from './cli/lint.js';
 import { queryCommand } from './cli/query.js';
 import { samplingTestCommand } from './cli/sampling-test.js';
@@ -19,6 +20,19 @@ program
   .description('run the collector')
   .option('-c, --config <file>', 'collector config (OpenTelemetry Collector layout)', 'collector-config.yaml')
   .action(startCommand);
+
+program
+  .command('ingest')
+  .description('write decision events from a NATS JetStream stream to a store (a stateless writer; run several)')
+  .requiredOption('--from <url>', 'NATS server, e.g. nats://127.0.0.1:4222')
+  .option('--stream <name>', 'JetStream stream (created when missing)', 'DECISIONS')
+  .option('--subject <subject>', 'subject the collectors publish on', 'decisions.events')
+  .requiredOption('--storage <url>', 'store to write to, e.g. sqlite:./data/decisions.db or postgres://…')
+  .option('--durable <name>', 'durable consumer shared by all writers', 'decision-trace-writers')
+  .option('--batch <n>', 'messages per store transaction', '256')
+  .option('--ack-wait <duration>', 'redelivery delay of messages a writer took and did not acknowledge (when the consumer is created)', '30s')
+  .option('--log-level <level>', 'trace … fatal, silent', 'info')
+  .action(ingestCommand);
 
 program
   .command('query')

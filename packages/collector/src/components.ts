@@ -3,6 +3,7 @@ import { decisionsExporterFactory } from './exporters/decisions/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
 import { otlpGrpcExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
+import { loadBalancingExporterFactory } from './exporters/load_balancing/factory.js';
 import { healthCheckFactory } from './extensions/health_check/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory_limiter/factory.js';
@@ -28,6 +29,7 @@ export function defaultComponents(): ComponentRegistry {
     .register(decisionApiFactory)
     .register(otlpHttpExporterFactory)
     .register(otlpGrpcExporterFactory)
+    .register(loadBalancingExporterFactory)
     .register(batchProcessorFactory)
     .register(memoryLimiterProcessorFactory)
     .register(healthCheckFactory);

@@ -77,7 +77,7 @@ describe('collector config', () => {
       valid
         .replace('decision: {}', 'decision: {}\n  nope: {}')
         .replace('exporters: [decisions]', 'exporters: [decisions, otlp/missing]')
-        .replace('storage: sqlite:./data/x.db', 'storage: postgres://x'),
+        .replace('storage: sqlite:./data/x.db', 'storage: mysql://x'),
     );
     assert.ok(errors.some((e) => /^processors\.nope: unknown processor type "nope"/.test(e)), errors.join('\n'));
     assert.ok(errors.includes('service.pipelines.traces.exporters[1]: "otlp/missing" is not defined in the top-level exporters section'), errors.join('\n'));

@@ -106,8 +106,8 @@ const canonicalEventSchema = z.object({
     .object(
       {
         trace_sampled: z.boolean({ error: 'must be a boolean' }),
-        adjusted_count: z.number({ error: 'must be a number' }).positive('must be positive').optional(),
-        policy: z.string({ error: 'must be a string' }).optional(),
+        adjusted_count: z.number({ error: 'must be a number or null' }).positive('must be positive').nullish(),
+        policy: z.string({ error: 'must be a string or null' }).nullish(),
       },
       { error: 'must be an object or null' },
     )

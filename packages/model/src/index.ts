@@ -9,3 +9,7 @@ export * from './reduce.js';
 export * from './redaction/index.js';
 export * from './contracts/index.js';
 export * from './wire-events.js';
+export * from './token-usage.js';
+export * from './span-kind.js';
+export * from './context-span.js';
+export * from './token-rollup.js';

@@ -1,4 +1,5 @@
 import type { Actor, CausalLink } from './event.js';
+import type { TokenUsage } from './token-usage.js';
 
 export type DecisionStatus = 'pending' | 'decided' | 'errored';
 
@@ -74,6 +75,14 @@ export interface DecisionRecord {
   violations: ContractViolation[];
   /** Fields redacted or truncated before the decision was built (union over the events). */
   redactions: RedactionEntry[];
+  /**
+   * What the LLM calls beneath the decision's span cost, not counting those beneath a nested
+   * decision (token-rollup.ts); null while no such call is known. Kept by the store from the
+   * trace's context spans, not by the events.
+   */
+  token_usage: TokenUsage | null;
+  /** The same including the calls beneath nested decisions (each call once); null if none. */
+  token_usage_with_nested: TokenUsage | null;
   /** Number of distinct ledger events folded into this record. */
   event_count: number;
   /** RFC 3339 of the last event applied. */

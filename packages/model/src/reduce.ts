@@ -46,6 +46,8 @@ export function emptyRecord(id: string, tenant: string): DecisionRecord {
     adjusted_count: null,
     violations: [],
     redactions: [],
+    token_usage: null,
+    token_usage_with_nested: null,
     event_count: 0,
     updated_at: '',
   };

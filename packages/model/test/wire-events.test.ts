@@ -84,7 +84,15 @@ test('every event our code produces travels through POST /v1/events without loss
     violations: [{ rule: 'key_evidence', detail: 'missing evidence "amount"' }],
     redactions: [{ field: 'user.email', action: 'derive' }],
   };
-  const events = [...first, ...second, sampling];
+  // A tail sampler's "not sampled" verdict carries nulls where it knows nothing.
+  const notSampled: DecisionEvent = {
+    ...second[0],
+    event_id: `sampling:${second[0].decision_id}`,
+    event_type: 'decision.sampling',
+    payload: {},
+    sampling: { trace_sampled: false, adjusted_count: null, policy: null },
+  };
+  const events = [...first, ...second, sampling, notSampled];
   assert.deepEqual(
     new Set(events.map((e) => e.event_type)),
     new Set(['decision.observed', 'decision.linked', 'decision.start', 'decision.sampling']),

@@ -3,13 +3,20 @@ export type {
   DecisionDetail,
   DecisionQuery,
   DecisionStore,
+  LedgerCheckpoint,
   LedgerEntry,
   LedgerProblem,
   LedgerVerification,
+  NeighborQuery,
   QueryPage,
+  RetentionPolicy,
+  RetentionResult,
+  TraceDetail,
 } from './store.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';
 export { SqliteDecisionStore } from './sqlite/sqlite-store.js';
+// Types only: `pg` is loaded when openStore is given a postgres:// URL, not with this package.
+export type { PostgresDecisionStore, PostgresStoreOptions } from './postgres/postgres-store.js';
 export { WorkerDecisionStore, type WorkerStoreOptions } from './worker/worker-store.js';
 export { InvalidQueryError } from './invalid-query-error.js';
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, normalizeDecisionQuery, type NormalizedDecisionQuery } from './decision-query.js';
@@ -24,3 +31,22 @@ export {
 } from './ledger-hash.js';
 export { LedgerChainVerifier, type StoredLedgerRow } from './ledger-verifier.js';
 export { rfc3339ToEpochMicros } from './instant.js';
+export {
+  governingRetentionPolicy,
+  planRetention,
+  validateRetentionPolicies,
+  type RetentionTarget,
+  type StoredDecisionKind,
+} from './retention-policy.js';
+export { compareContextSpans } from './context-span-order.js';
+export type { AppendCall } from './append-call.js';
+export { MAX_NEIGHBORS, neighborLimit } from './neighbor-limit.js';
+export {
+  DEFAULT_GRAPH_DEPTH,
+  MAX_GRAPH_DEPTH,
+  MAX_GRAPH_NODES,
+  walkDecisionGraph,
+  type DecisionGraph,
+  type DecisionGraphEdge,
+  type DecisionGraphNode,
+} from './decision-graph.js';

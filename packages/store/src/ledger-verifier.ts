@@ -1,5 +1,5 @@
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from './ledger-hash.js';
-import type { LedgerProblem } from './store.js';
+import type { LedgerCheckpoint, LedgerProblem } from './store.js';
 
 /** A ledger row as any backend reads it back. */
 export interface StoredLedgerRow {
@@ -11,7 +11,10 @@ export interface StoredLedgerRow {
   event_type: string;
   timestamp: string;
   received_at: string;
-  /** JSON text, or the already parsed value (e.g. from a jsonb column). */
+  /**
+   * JSON text, or the already parsed value (e.g. from a jsonb column). '' or null once retention
+   * pruned the row: then only its place in the chain can be checked, not its content.
+   */
   event: unknown;
   prev_hash: string;
   hash: string;
@@ -24,6 +27,13 @@ interface ChainTail {
   seq: number;
   row: number;
   eventId: string;
+  /** Rows of the chain that still hold their event. */
+  live: number;
+}
+
+interface ChainStart {
+  seq: number;
+  hash: string;
 }
 
 /**
@@ -33,26 +43,58 @@ interface ChainTail {
  * or an indexed column that disagrees with the event. `finish` then catches rows deleted from
  * the end of a chain, which no link can reveal, by comparing each chain's length with the
  * number of events the tenant's decision records say they were built from.
+ *
+ * After retention a chain starts at its tenant's newest checkpoint (see startFromCheckpoints)
+ * instead of at seq 1 and the genesis hash, and pruned rows hold only their links.
  */
 export class LedgerChainVerifier {
   #checked = 0;
   #tenant: string | null = null;
   #prevHash = GENESIS_HASH;
   readonly #tails = new Map<string, ChainTail>();
+  readonly #starts = new Map<string, ChainStart>();
 
   get checked(): number {
     return this.#checked;
+  }
+
+  /**
+   * Call before the first row, with every checkpoint in (tenant_id, seq) order. Each must remove
+   * exactly the rows between the previous one and itself; the newest is where its chain starts.
+   */
+  startFromCheckpoints(checkpoints: Iterable<LedgerCheckpoint>): LedgerProblem | null {
+    for (const checkpoint of checkpoints) {
+      const previous = this.#starts.get(checkpoint.tenant_id)?.seq ?? 0;
+      if (checkpoint.seq <= previous || checkpoint.removed !== checkpoint.seq - previous) {
+        return {
+          tenant_id: checkpoint.tenant_id,
+          seq: checkpoint.seq,
+          event_id: '',
+          row: 0,
+          reason: `checkpoint at seq ${checkpoint.seq} says it removed ${checkpoint.removed} rows, but the previous checkpoint is at seq ${previous}`,
+        };
+      }
+      this.#starts.set(checkpoint.tenant_id, { seq: checkpoint.seq, hash: checkpoint.hash });
+    }
+    return null;
   }
 
   check(row: StoredLedgerRow): LedgerProblem | null {
     this.#checked += 1;
     if (row.tenant_id !== this.#tenant) {
       this.#tenant = row.tenant_id;
-      this.#prevHash = GENESIS_HASH;
+      this.#prevHash = this.#starts.get(row.tenant_id)?.hash ?? GENESIS_HASH;
     }
-    const expectedSeq = (this.#tails.get(row.tenant_id)?.seq ?? 0) + 1;
+    const tail = this.#tails.get(row.tenant_id);
+    const expectedSeq = (tail?.seq ?? this.#starts.get(row.tenant_id)?.seq ?? 0) + 1;
     if (row.seq !== expectedSeq) return problem(row, `seq gap: expected ${expectedSeq}, found ${row.seq}`);
     if (row.prev_hash !== this.#prevHash) return problem(row, 'prev_hash does not match previous row');
+    const live = tail?.live ?? 0;
+    if (row.event === '' || row.event === null) {
+      this.#prevHash = row.hash;
+      this.#tails.set(row.tenant_id, { seq: row.seq, row: row.row, eventId: row.event_id, live });
+      return null;
+    }
 
     const event = parseEvent(row.event);
     if (event === undefined) return problem(row, 'event is not a JSON object');
@@ -63,38 +105,42 @@ export class LedgerChainVerifier {
     }
 
     this.#prevHash = row.hash;
-    this.#tails.set(row.tenant_id, { seq: row.seq, row: row.row, eventId: row.event_id });
+    this.#tails.set(row.tenant_id, { seq: row.seq, row: row.row, eventId: row.event_id, live: live + 1 });
     return null;
   }
 
   /** `recordEventCounts`: tenant → sum of event_count over its decision records. */
   finish(recordEventCounts: ReadonlyMap<string, number>): LedgerProblem | null {
-    const tenants = [...new Set([...this.#tails.keys(), ...recordEventCounts.keys()])].sort();
+    const tenants = [...new Set([...this.#tails.keys(), ...recordEventCounts.keys(), ...this.#starts.keys()])].sort();
     for (const tenant of tenants) {
       const tail = this.#tails.get(tenant);
-      const chainLength = tail?.seq ?? 0;
-      const counted = recordEventCounts.get(tenant) ?? 0;
-      if (chainLength < counted) {
-        return {
-          tenant_id: tenant,
-          seq: chainLength + 1,
-          event_id: '',
-          row: 0,
-          reason: `rows missing at the end: the chain ends at seq ${chainLength} but decision records count ${counted} events`,
-        };
+      const start = this.#starts.get(tenant);
+      const lastSeq = tail?.seq ?? start?.seq ?? 0;
+      if (tail === undefined && start !== undefined) {
+        // Retention never removes a chain's last row, so a checkpoint is always followed by one.
+        return missingAtEnd(tenant, lastSeq, `nothing follows the checkpoint at seq ${start.seq}`);
       }
-      if (chainLength > counted && tail !== undefined) {
+      const live = tail?.live ?? 0;
+      const counted = recordEventCounts.get(tenant) ?? 0;
+      if (live < counted) {
+        return missingAtEnd(tenant, lastSeq, `the chain ends at seq ${lastSeq} with ${live} events but decision records count ${counted} events`);
+      }
+      if (live > counted && tail !== undefined) {
         return {
           tenant_id: tenant,
           seq: tail.seq,
           event_id: tail.eventId,
           row: tail.row,
-          reason: `decision records count ${counted} events but the chain holds ${chainLength}`,
+          reason: `decision records count ${counted} events but the chain holds ${live}`,
         };
       }
     }
     return null;
   }
+}
+
+function missingAtEnd(tenant: string, lastSeq: number, detail: string): LedgerProblem {
+  return { tenant_id: tenant, seq: lastSeq + 1, event_id: '', row: 0, reason: `rows missing at the end: ${detail}` };
 }
 
 function parseEvent(stored: unknown): Record<string, unknown> | undefined {

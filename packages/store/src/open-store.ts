@@ -1,6 +1,7 @@
 import type { DecisionStore } from './store.js';
 import { SqliteDecisionStore } from './sqlite/sqlite-store.js';
 import { WorkerDecisionStore } from './worker/worker-store.js';
+import { isPostgresUrl, withoutPassword } from './postgres/postgres-url.js';
 
 const SQLITE_SCHEME = 'sqlite:';
 const SQLITE_MEMORY = ':memory:';
@@ -16,7 +17,8 @@ export interface OpenStoreOptions {
 
 /**
  * Opens a store from a storage URL: `sqlite:<path>` (everything after `sqlite:` is the path,
- * relative to the working directory or absolute) or `sqlite::memory:`.
+ * relative to the working directory or absolute), `sqlite::memory:`, or
+ * `postgres://user:password@host:port/database[?schema=name]` (also `postgresql://`).
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<DecisionStore> {
   if (url.startsWith(SQLITE_SCHEME)) {
@@ -25,10 +27,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     if (path === SQLITE_MEMORY || options.thread === 'inline') return new SqliteDecisionStore(path);
     return WorkerDecisionStore.open(path);
   }
-  throw new Error(`unsupported storage URL "${withoutPassword(url)}"; expected sqlite:<path>`);
-}
-
-/** Error messages end up in logs; a database URL may carry a password. */
-function withoutPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+  if (isPostgresUrl(url)) {
+    // Loaded on demand: whoever only uses SQLite (the in-process SDK's sink) never loads `pg`.
+    const { PostgresDecisionStore } = await import('./postgres/postgres-store.js');
+    return PostgresDecisionStore.open(url);
+  }
+  throw new Error(`unsupported storage URL "${withoutPassword(url)}"; expected sqlite:<path> or postgres://…`);
 }

@@ -45,6 +45,21 @@ export function sqliteTestDatabase(open: (file: string) => Promise<DecisionStore
       }),
     appliedMigrations: async () =>
       withConnection(file, (db) => db.prepare('SELECT version FROM schema_migrations ORDER BY rowid').pluck().all() as number[]),
+    ledgerShape: async (tenant) =>
+      withConnection(file, (db) => ({
+        rows: db
+          .prepare<[string], { seq: number; pruned: number }>("SELECT seq, event = '' AS pruned FROM ledger WHERE tenant_id = ? ORDER BY seq")
+          .all(tenant)
+          .map((row) => ({ seq: row.seq, pruned: row.pruned === 1 })),
+        checkpoints: db
+          .prepare<[string], { seq: number; removed: number }>('SELECT seq, removed FROM ledger_checkpoints WHERE tenant_id = ? ORDER BY seq')
+          .all(tenant),
+      })),
+    rewriteCheckpointHash: async (tenant, seq, hash) =>
+      withConnection(file, (db) => {
+        const { changes } = db.prepare('UPDATE ledger_checkpoints SET hash = ? WHERE tenant_id = ? AND seq = ?').run(hash, tenant, seq);
+        assert.equal(changes, 1, `checkpoint ${tenant}/${seq} exists`);
+      }),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }

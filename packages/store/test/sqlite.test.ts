@@ -26,7 +26,7 @@ test('the file is opened in WAL mode and parent directories are created', async 
     }
     withConnection(file, (db) => {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['decisions', 'ledger', 'schema_migrations']);
+      assert.deepEqual(tables, ['causal_links', 'context_spans', 'decisions', 'ledger', 'ledger_checkpoints', 'schema_migrations']);
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -114,6 +114,29 @@ test('two stores on one file keep one chain (cached tails are refreshed on confl
     assert.deepEqual(detail!.events.map((e) => e.seq), [1, 2, 3]);
     assert.equal(detail!.record.event_count, 3);
     assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 3, first_broken: null });
+  } finally {
+    await first.close();
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a store whose cached chain tail is behind another store\'s retention checkpoint reads its tails again', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  const first = new SqliteDecisionStore(file);
+  const second = new SqliteDecisionStore(file);
+  const old = '2025-03-01T10:00:00.000Z';
+  try {
+    await first.append([makeEvent('decision.observed', {}, { decision_id: 'a', timestamp: old })]);
+    await second.append([makeEvent('decision.observed', {}, { decision_id: 'b', timestamp: old })]);
+    await second.append([makeEvent('decision.observed', {}, { decision_id: 'c', timestamp: '2025-03-30T10:00:00.000Z' })]);
+    // Rows 1 and 2 go behind a checkpoint; `first` still believes the chain ends at seq 1.
+    await second.applyRetention([{ ttl_ms: 10 * 86_400_000 }], new Date('2025-03-31T00:00:00.000Z'));
+    await first.append([makeEvent('outcome', { status: 'ok' }, { decision_id: 'c' })]);
+    const [detail] = await first.getDecision('c');
+    assert.deepEqual(detail!.events.map((e) => e.seq), [3, 4]);
+    assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 2, first_broken: null });
   } finally {
     await first.close();
     await second.close();
@@ -214,8 +237,8 @@ test('openStore: sqlite paths, :memory:, and a clear error for other schemes', a
       await memory.close();
     }
 
-    await assert.rejects(openStore('postgres://user:secret@db/decisions'), (error: Error) => {
-      assert.match(error.message, /^unsupported storage URL .*; expected sqlite:<path>$/);
+    await assert.rejects(openStore('mysql://user:secret@db/decisions'), (error: Error) => {
+      assert.match(error.message, /^unsupported storage URL .*; expected sqlite:<path> or postgres:\/\/…$/);
       assert.ok(!error.message.includes('secret'), 'the password is not echoed');
       return true;
     });

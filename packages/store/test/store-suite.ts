@@ -2,6 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionEvent, DecisionEventType, DecisionRecord } from '@decision-trace/model';
 import { GENESIS_HASH, InvalidQueryError, type DecisionStore } from '../src/index.js';
+import { registerTraceTests } from './trace-suite.js';
+import { registerRetentionTests } from './retention-suite.js';
 
 /**
  * The behaviour every DecisionStore backend must have. A backend test provides a fresh
@@ -21,7 +23,21 @@ export interface StoreTestDatabase {
   deleteLedgerRow(tenant: string, seq: number): Promise<number>;
   /** Versions recorded as applied, in the order they are stored. */
   appliedMigrations(): Promise<number[]>;
+  /** What the ledger physically holds for a tenant: its rows (pruned or not) and its checkpoints, by seq. */
+  ledgerShape(tenant: string): Promise<LedgerShape>;
+  /** Through another connection: replaces the hash of a tenant's checkpoint. */
+  rewriteCheckpointHash(tenant: string, seq: number, hash: string): Promise<void>;
   dispose(): Promise<void>;
+}
+
+export interface LedgerShape {
+  rows: Array<{ seq: number; pruned: boolean }>;
+  checkpoints: Array<{ seq: number; removed: number }>;
+}
+
+export interface StoreSuiteOptions {
+  /** Skips every test with this reason (e.g. the database server is not reachable). */
+  skip?: string;
 }
 
 let eventCounter = 0;
@@ -58,8 +74,12 @@ function observed(id: string, minute: number, overrides: Partial<DecisionEvent> 
   return makeEvent('decision.observed', { outcome: 'approved', ...payload }, { decision_id: id, timestamp: time, ...overrides });
 }
 
-export function runStoreSuite(name: string, createDatabase: () => Promise<StoreTestDatabase>): void {
-  describe(name, () => {
+export function runStoreSuite(
+  name: string,
+  createDatabase: () => Promise<StoreTestDatabase>,
+  options: StoreSuiteOptions = {},
+): void {
+  describe(name, options.skip === undefined ? {} : { skip: options.skip }, () => {
     /** Runs `body` with a store on a fresh database and cleans up whatever happens. */
     function withStore(title: string, body: (store: DecisionStore, database: StoreTestDatabase) => Promise<void>): void {
       test(title, async () => {
@@ -84,6 +104,9 @@ export function runStoreSuite(name: string, createDatabase: () => Promise<StoreT
       const page = await store.queryDecisions({ limit: 1000, ...query });
       return page.decisions.map((d) => d.id);
     }
+
+    registerTraceTests(withStore, makeEvent);
+    registerRetentionTests(withStore, makeEvent);
 
     withStore('append materialises one record merged across calls', async (store) => {
       const first = await store.append([

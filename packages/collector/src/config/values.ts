@@ -61,6 +61,6 @@ export const durationSchema = z.union([z.string(), z.number()]).transform((value
 });
 
 /** Storage URLs the store package can open; validated here so a typo fails at start. */
-export const storageUrlSchema = z.string().refine((value) => /^sqlite:.+/.test(value), {
-  message: 'unsupported storage URL: expected sqlite:<path>',
+export const storageUrlSchema = z.string().refine((value) => /^(?:sqlite:.+|postgres(?:ql)?:\/\/.+)/.test(value), {
+  message: 'unsupported storage URL: expected sqlite:<path> or postgres://user@host/database',
 });

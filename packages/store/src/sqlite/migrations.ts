@@ -60,4 +60,65 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX decisions_by_trace ON decisions (trace_id);
     `,
   },
+  {
+    version: 2,
+    name: 'ledger checkpoints for retention',
+    // Retention prunes rows in place (event = '') and deletes a chain's pruned start behind a
+    // checkpoint. A writer whose cached chain tail is older than a checkpoint would reuse a
+    // deleted seq that no unique key holds any more: the trigger refuses that insert, and the
+    // store then reads its tails again, as after a unique-key conflict.
+    sql: `
+      CREATE TABLE ledger_checkpoints (
+        tenant_id  TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        hash       TEXT NOT NULL,
+        removed    INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TRIGGER ledger_seq_after_checkpoint BEFORE INSERT ON ledger
+      WHEN NEW.seq <= (SELECT max(seq) FROM ledger_checkpoints WHERE tenant_id = NEW.tenant_id)
+      BEGIN
+        SELECT RAISE(ABORT, 'ledger.seq is at or before the tenant''s checkpoint');
+      END;
+    `,
+  },
+  {
+    version: 3,
+    name: 'context spans, causal link index, token usage',
+    // Context spans keep their roll-up inputs (parent, kind, token counts) in columns so that
+    // token usage is recomputed without parsing whole spans; the trace id leads their key, which
+    // serves lookups with and without a tenant alike. causal_links mirrors the records'
+    // causal_links so the decision graph finds the decisions linking TO a decision; existing
+    // records' links are copied, and their token usage starts as unknown.
+    sql: `
+      CREATE TABLE context_spans (
+        tenant_id      TEXT NOT NULL,
+        trace_id       TEXT NOT NULL,
+        span_id        TEXT NOT NULL,
+        parent_span_id TEXT,
+        kind           TEXT,
+        token_usage    TEXT,
+        span           TEXT NOT NULL,
+        PRIMARY KEY (trace_id, tenant_id, span_id)
+      );
+
+      CREATE TABLE causal_links (
+        tenant_id TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        type      TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, source_id, type, target_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX causal_links_by_target ON causal_links (tenant_id, target_id);
+      INSERT OR IGNORE INTO causal_links (tenant_id, source_id, type, target_id)
+        SELECT d.tenant_id, d.id, json_extract(l.value, '$.type'), json_extract(l.value, '$.target_decision_id')
+        FROM decisions d, json_each(d.record, '$.causal_links') l
+        WHERE json_extract(l.value, '$.type') IS NOT NULL AND json_extract(l.value, '$.target_decision_id') IS NOT NULL;
+
+      CREATE INDEX decisions_tenant_parent ON decisions (tenant_id, parent_decision_id);
+      UPDATE decisions SET record = json_set(record, '$.token_usage', json('null'), '$.token_usage_with_nested', json('null'))
+        WHERE json_type(record, '$.token_usage') IS NULL;
+    `,
+  },
 ];

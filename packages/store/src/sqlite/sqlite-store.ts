@@ -2,23 +2,31 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { applyEvent, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { assertAppendable } from '../appendable-event.js';
 import { decisionSortTime, encodeCursor } from '../decision-order.js';
 import { normalizeDecisionQuery, type NormalizedDecisionQuery } from '../decision-query.js';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import { LedgerChainVerifier, type StoredLedgerRow } from '../ledger-verifier.js';
+import { checkpointThrough, RETENTION_BATCH_DECISIONS } from '../ledger-pruning.js';
+import { planRetention, retentionTargetsByTenant, type RetentionTarget, type StoredDecisionKind } from '../retention-policy.js';
 import type {
   AppendResult,
   DecisionDetail,
   DecisionQuery,
   DecisionStore,
+  LedgerCheckpoint,
   LedgerEntry,
   LedgerVerification,
   QueryPage,
+  RetentionPolicy,
+  RetentionResult,
 } from '../store.js';
 import { migrate } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import type { NeighborQuery, TraceDetail } from '../store.js';
+import { recordKey, SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
+import type { AppendCall } from '../append-call.js';
 
 const IN_MEMORY = ':memory:';
 /** WAL pages (4 KiB) written between two automatic checkpoints; SQLite's default is 1000. */
@@ -27,7 +35,7 @@ const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const VERIFY_ROWS_PER_TURN = 2000;
 
 interface PendingAppend {
-  events: readonly DecisionEvent[];
+  call: AppendCall;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -127,6 +135,43 @@ function prepareVerification(db: Database.Database) {
     recordEventCounts: db.prepare<[], { tenant_id: string; events: number }>(
       'SELECT tenant_id, SUM(event_count) AS events FROM decisions GROUP BY tenant_id',
     ),
+    checkpoints: db.prepare<[], LedgerCheckpoint>(
+      'SELECT tenant_id, seq, hash, removed, created_at FROM ledger_checkpoints ORDER BY tenant_id, seq',
+    ),
+  };
+}
+
+/** Retention's statements; see ledger-pruning.ts for what pruning keeps. */
+function prepareRetention(db: Database.Database) {
+  return {
+    decisionKinds: db.prepare<[], StoredDecisionKind>('SELECT DISTINCT tenant_id AS tenant, type FROM decisions'),
+    expiredIds: db.prepare<[string, string | null, number, number], string>(
+      'SELECT id FROM decisions WHERE tenant_id = ? AND type IS ? AND sort_time < ? LIMIT ?',
+    ).pluck(),
+    deleteRecord: db.prepare<[string, string], { trace_id: string | null }>(
+      'DELETE FROM decisions WHERE tenant_id = ? AND id = ? RETURNING trace_id',
+    ),
+    deleteLinksFrom: db.prepare<[string, string]>('DELETE FROM causal_links WHERE tenant_id = ? AND source_id = ?'),
+    deleteSpansIfNoDecision: db.prepare<[string, string, string, string]>(
+      `DELETE FROM context_spans WHERE tenant_id = ? AND trace_id = ?
+       AND NOT EXISTS (SELECT 1 FROM decisions WHERE trace_id = ? AND tenant_id = ?)`,
+    ),
+    pruneEvents: db.prepare<[string, string]>(
+      `UPDATE ledger SET event = '', decision_id = '', event_type = '', timestamp = '', received_at = ''
+       WHERE tenant_id = ? AND decision_id = ?`,
+    ),
+    checkpointSeq: db.prepare<[string], number>(
+      'SELECT seq FROM ledger_checkpoints WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
+    ).pluck(),
+    firstLiveSeq: db.prepare<[string], number>(
+      "SELECT seq FROM ledger WHERE tenant_id = ? AND event <> '' ORDER BY seq LIMIT 1",
+    ).pluck(),
+    lastSeq: db.prepare<[string], number>('SELECT seq FROM ledger WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
+    hashAt: db.prepare<[string, number], string>('SELECT hash FROM ledger WHERE tenant_id = ? AND seq = ?').pluck(),
+    insertCheckpoint: db.prepare<[string, number, string, number, string]>(
+      'INSERT INTO ledger_checkpoints (tenant_id, seq, hash, removed, created_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    deleteThrough: db.prepare<[string, number]>('DELETE FROM ledger WHERE tenant_id = ? AND seq <= ?'),
   };
 }
 
@@ -140,11 +185,13 @@ export class SqliteDecisionStore implements DecisionStore {
   readonly #db: Database.Database;
   readonly #file: string | null;
   readonly #statements: ReturnType<typeof prepareStatements>;
+  /** Context spans, token roll-up and the causal-link index (migration 3). */
+  readonly #traces: SqliteTraceTables;
   readonly #pageStatements = new Map<string, Database.Statement<unknown[], PageRow>>();
   /** Last seq and hash per tenant, read once; only updated after a commit. */
   readonly #tails = new Map<string, ChainTail>();
   readonly #appendTransaction: Database.Transaction<
-    (calls: ReadonlyArray<readonly DecisionEvent[]>) => { results: AppendResult[]; tails: Map<string, ChainTail> }
+    (calls: ReadonlyArray<AppendCall>) => { results: AppendResult[]; tails: Map<string, ChainTail> }
   >;
   /** Append calls waiting for the group commit at the end of this event-loop turn. */
   #pendingAppends: PendingAppend[] = [];
@@ -152,6 +199,7 @@ export class SqliteDecisionStore implements DecisionStore {
   /** Verification reads from its own connection so that it sees one snapshot while appends go on. */
   #verifyReader: Database.Database | null = null;
   #verifications: Promise<unknown> = Promise.resolve();
+  #retention: ReturnType<typeof prepareRetention> | null = null;
   #closed = false;
 
   /** `path`: a file (its directory is created) or `:memory:`. */
@@ -171,7 +219,8 @@ export class SqliteDecisionStore implements DecisionStore {
       this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       migrate(this.#db, SQLITE_MIGRATIONS);
       this.#statements = prepareStatements(this.#db);
-      this.#appendTransaction = this.#db.transaction((calls: ReadonlyArray<readonly DecisionEvent[]>) => this.#appendAll(calls));
+      this.#traces = new SqliteTraceTables(this.#db);
+      this.#appendTransaction = this.#db.transaction((calls: ReadonlyArray<AppendCall>) => this.#appendAll(calls));
     } catch (error) {
       this.#db.close();
       throw error;
@@ -182,7 +231,7 @@ export class SqliteDecisionStore implements DecisionStore {
    * Appends are grouped: calls made in the same event-loop turn (concurrent requests) commit in
    * one transaction, which costs about as much as one call's alone. Each call resolves only
    * after that commit. If the group fails, each call is retried in a transaction of its own so
-   * one bad call cannot fail the others.
+   * one bad call cannot fail the others. `appendContextSpans` calls join the same group.
    */
   append(events: DecisionEvent[]): Promise<AppendResult> {
     if (events.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
@@ -191,9 +240,18 @@ export class SqliteDecisionStore implements DecisionStore {
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.#enqueue({ events });
+  }
+
+  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+    if (spans.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
+    return this.#enqueue({ spans });
+  }
+
+  #enqueue(call: AppendCall): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
-      this.#pendingAppends.push({ events, resolve, reject });
+      this.#pendingAppends.push({ call, resolve, reject });
       if (this.#pendingAppends.length === 1) setImmediate(() => this.#flushAppends());
     });
   }
@@ -204,7 +262,7 @@ export class SqliteDecisionStore implements DecisionStore {
     if (group.length === 0) return;
     let results: AppendResult[] | undefined;
     try {
-      results = this.#commitWithRetry(group.map((call) => call.events));
+      results = this.#commitWithRetry(group.map((pending) => pending.call));
     } catch {
       // Fall through: settle each call on its own.
     }
@@ -214,14 +272,14 @@ export class SqliteDecisionStore implements DecisionStore {
     }
     for (const call of group) {
       try {
-        call.resolve(this.#commitWithRetry([call.events])[0]);
+        call.resolve(this.#commitWithRetry([call.call])[0]);
       } catch (error) {
         call.reject(error);
       }
     }
   }
 
-  #commitWithRetry(calls: ReadonlyArray<readonly DecisionEvent[]>): AppendResult[] {
+  #commitWithRetry(calls: ReadonlyArray<AppendCall>): AppendResult[] {
     try {
       return this.#commitAppend(calls);
     } catch (error) {
@@ -268,6 +326,79 @@ export class SqliteDecisionStore implements DecisionStore {
     return verification;
   }
 
+  /**
+   * One IMMEDIATE transaction per tenant and batch of expired decisions, with a turn of the
+   * event loop between them, so that appends are never held up for long.
+   */
+  async applyRetention(policies: readonly RetentionPolicy[], now: Date): Promise<RetentionResult> {
+    if (this.#closed) throw new Error('store is closed');
+    const statements = (this.#retention ??= prepareRetention(this.#db));
+    const targets = planRetention(policies, statements.decisionKinds.all(), now);
+    const result: RetentionResult = { deleted_decisions: 0, deleted_events: 0, checkpoints: 0 };
+    const createdAt = now.toISOString();
+    for (const tenantTargets of retentionTargetsByTenant(targets)) {
+      for (;;) {
+        if (this.#closed) throw new Error('store is closed');
+        const step = this.#db
+          .transaction(() => this.#retentionStep(statements, tenantTargets, createdAt))
+          .immediate();
+        result.deleted_decisions += step.deleted_decisions;
+        result.deleted_events += step.deleted_events;
+        result.checkpoints += step.checkpoints;
+        if (step.deleted_decisions < RETENTION_BATCH_DECISIONS) break;
+        await nextTurn();
+      }
+    }
+    return result;
+  }
+
+  /** Runs inside a transaction: one batch of one tenant's expired decisions. */
+  #retentionStep(
+    statements: ReturnType<typeof prepareRetention>,
+    targets: readonly RetentionTarget[],
+    createdAt: string,
+  ): RetentionResult {
+    const tenant = targets[0]!.tenant;
+    const ids: string[] = [];
+    for (const target of targets) {
+      const room = RETENTION_BATCH_DECISIONS - ids.length;
+      if (room === 0) break;
+      ids.push(...statements.expiredIds.all(tenant, target.type, target.beforeMicros, room));
+    }
+    let events = 0;
+    const traces = new Set<string>();
+    for (const id of ids) {
+      const traceId = statements.deleteRecord.get(tenant, id)?.trace_id;
+      if (traceId != null) traces.add(traceId.toLowerCase());
+      statements.deleteLinksFrom.run(tenant, id);
+      events += statements.pruneEvents.run(tenant, id).changes;
+    }
+    // Context spans are kept for traces that hold decisions: those of a trace left without any go too.
+    for (const traceId of traces) statements.deleteSpansIfNoDecision.run(tenant, traceId, traceId, tenant);
+    let checkpoints = 0;
+    const lastSeq = statements.lastSeq.get(tenant);
+    if (ids.length > 0 && lastSeq !== undefined) {
+      const checkpointSeq = statements.checkpointSeq.get(tenant) ?? 0;
+      const through = checkpointThrough({ checkpointSeq, firstLiveSeq: statements.firstLiveSeq.get(tenant) ?? null, lastSeq });
+      const hash = through === null ? undefined : statements.hashAt.get(tenant, through);
+      // No row at `through` means the chain was damaged behind the store; leave it for verification to report.
+      if (through !== null && hash !== undefined) {
+        statements.insertCheckpoint.run(tenant, through, hash, through - checkpointSeq, createdAt);
+        statements.deleteThrough.run(tenant, through);
+        checkpoints = 1;
+      }
+    }
+    return { deleted_decisions: ids.length, deleted_events: events, checkpoints };
+  }
+
+  async getTrace(traceId: string, opts: { tenant?: string } = {}): Promise<TraceDetail[]> {
+    return this.#traces.trace(traceId, opts.tenant);
+  }
+
+  async neighborDecisions(tenant: string, ids: readonly string[], opts: NeighborQuery = {}): Promise<DecisionRecord[]> {
+    return this.#traces.neighbors(tenant, ids, opts.limit);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flushAppends();
@@ -282,7 +413,7 @@ export class SqliteDecisionStore implements DecisionStore {
     return this.#commits;
   }
 
-  #commitAppend(calls: ReadonlyArray<readonly DecisionEvent[]>): AppendResult[] {
+  #commitAppend(calls: ReadonlyArray<AppendCall>): AppendResult[] {
     const { results, tails } = this.#appendTransaction.immediate(calls);
     this.#commits += 1;
     for (const [tenant, tail] of tails) this.#tails.set(tenant, tail);
@@ -290,14 +421,22 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   /** Runs inside the append transaction; one result per call. */
-  #appendAll(calls: ReadonlyArray<readonly DecisionEvent[]>): { results: AppendResult[]; tails: Map<string, ChainTail> } {
+  #appendAll(calls: ReadonlyArray<AppendCall>): { results: AppendResult[]; tails: Map<string, ChainTail> } {
     const { insertLedger } = this.#statements;
     const receivedAt = new Date().toISOString();
     const tails = new Map<string, ChainTail>();
     // Records touched by this transaction, written once at the end however many events they got.
-    const records = new Map<string, DecisionRecord>();
+    const transaction: TransactionRecords = { records: new Map(), priors: new Map() };
+    const { records, priors } = transaction;
     const results: AppendResult[] = [];
-    for (const events of calls) {
+    // Traces that got a new context span; their token roll-up is computed once, at the end.
+    const touchedTraces = new Map<string, { tenant: string; traceId: string }>();
+    for (const call of calls) {
+      if (call.spans !== undefined) {
+        results.push(this.#traces.insertSpans(call.spans, touchedTraces));
+        continue;
+      }
+      const events = call.events;
       let appended = 0;
       let duplicates = 0;
 
@@ -325,13 +464,19 @@ export class SqliteDecisionStore implements DecisionStore {
         }
         appended += 1;
         tails.set(tenant, { seq, hash });
-        const key = `${tenant}\u0000${event.decision_id}`;
-        records.set(key, applyEvent(records.get(key) ?? this.#readRecord(tenant, event.decision_id), event));
+        const key = recordKey(tenant, event.decision_id);
+        let current = records.get(key);
+        if (current === undefined && !priors.has(key)) {
+          current = this.#readRecord(tenant, event.decision_id);
+          priors.set(key, current);
+        }
+        records.set(key, applyEvent(current, event));
       }
       results.push({ appended, duplicates });
     }
 
-    for (const record of records.values()) this.#writeRecord(record);
+    this.#traces.refreshAfterAppend(transaction, touchedTraces);
+    for (const [key, record] of records) this.#writeRecord(record, priors.get(key));
     return { results, tails };
   }
 
@@ -344,7 +489,8 @@ export class SqliteDecisionStore implements DecisionStore {
     return json === undefined ? undefined : (JSON.parse(json) as DecisionRecord);
   }
 
-  #writeRecord(record: DecisionRecord): void {
+  #writeRecord(record: DecisionRecord, prior: DecisionRecord | undefined): void {
+    this.#traces.syncCausalLinks(record, prior);
     this.#statements.upsertRecord.run(
       record.tenant,
       record.id,
@@ -377,6 +523,8 @@ export class SqliteDecisionStore implements DecisionStore {
     const verifier = new LedgerChainVerifier();
     if (separateReader) reader.exec('BEGIN');
     try {
+      const checkpointProblem = verifier.startFromCheckpoints(statements.checkpoints.all());
+      if (checkpointProblem !== null) return { ok: false, checked: 0, first_broken: checkpointProblem };
       let sinceYield = 0;
       for (const row of statements.ledgerInChainOrder.iterate()) {
         const problem = verifier.check(row);
@@ -437,12 +585,11 @@ function toLedgerEntry(row: LedgerEntryRow): LedgerEntry {
   };
 }
 
+/** A unique-key conflict on the chain, or a seq behind a checkpoint (migration 2's trigger). */
 function isSeqConflict(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    error.message.includes('ledger.seq')
-  );
+  if (!(error instanceof Error) || !error.message.includes('ledger.seq')) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_TRIGGER';
 }
 
 /**

@@ -1,5 +1,15 @@
-import type { DecisionEvent } from '@decision-trace/model';
-import type { AppendResult, DecisionDetail, DecisionQuery, LedgerVerification, QueryPage } from '../store.js';
+import type { DecisionRecord } from '@decision-trace/model';
+import type { AppendCall } from '../append-call.js';
+import type { NeighborQuery, TraceDetail } from '../store.js';
+import type {
+  AppendResult,
+  DecisionDetail,
+  DecisionQuery,
+  LedgerVerification,
+  QueryPage,
+  RetentionPolicy,
+  RetentionResult,
+} from '../store.js';
 import type { RemoteError } from './remote-error.js';
 
 /**
@@ -13,11 +23,14 @@ export interface StoreWorkerData {
 }
 
 export type StoreRequest =
-  /** The append calls of one event-loop turn on the main thread, committed as one group. */
-  | { id: number; op: 'append'; calls: DecisionEvent[][] }
+  /** The append and appendContextSpans calls of one event-loop turn, committed as one group. */
+  | { id: number; op: 'append'; calls: AppendCall[] }
   | { id: number; op: 'getDecision'; decisionId: string; opts: { tenant?: string } }
   | { id: number; op: 'queryDecisions'; query: DecisionQuery }
   | { id: number; op: 'verifyLedger' }
+  | { id: number; op: 'getTrace'; traceId: string; opts: { tenant?: string } }
+  | { id: number; op: 'neighborDecisions'; tenant: string; ids: string[]; opts: NeighborQuery }
+  | { id: number; op: 'applyRetention'; policies: RetentionPolicy[]; now: Date }
   /** Waits for the requests already received, then closes the database. */
   | { id: number; op: 'close' };
 
@@ -35,6 +48,9 @@ export interface StoreReplyValues {
   getDecision: DecisionDetail[];
   queryDecisions: QueryPage;
   verifyLedger: LedgerVerification;
+  getTrace: TraceDetail[];
+  neighborDecisions: DecisionRecord[];
+  applyRetention: RetentionResult;
   close: null;
 }
 

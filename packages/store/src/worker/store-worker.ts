@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { DecisionEvent } from '@decision-trace/model';
+import type { AppendCall } from '../append-call.js';
 import { SqliteDecisionStore } from '../sqlite/sqlite-store.js';
 import type { AppendOutcome, AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
 import { toRemoteError } from './remote-error.js';
@@ -49,6 +49,12 @@ async function answer(
       return store.queryDecisions(request.query);
     case 'verifyLedger':
       return store.verifyLedger();
+    case 'getTrace':
+      return store.getTrace(request.traceId, request.opts);
+    case 'neighborDecisions':
+      return store.neighborDecisions(request.tenant, request.ids, request.opts);
+    case 'applyRetention':
+      return store.applyRetention(request.policies, request.now);
     case 'close':
       // The set does not hold this request yet: it is added once answer() returns.
       await Promise.allSettled(inFlight);
@@ -60,8 +66,10 @@ async function answer(
 }
 
 /** The calls are appended in one turn, so the SQLite store commits them as one transaction. */
-async function appendGroup(store: SqliteDecisionStore, calls: DecisionEvent[][]): Promise<AppendReply> {
-  const settled = await Promise.allSettled(calls.map((events) => store.append(events)));
+async function appendGroup(store: SqliteDecisionStore, calls: AppendCall[]): Promise<AppendReply> {
+  const settled = await Promise.allSettled(
+    calls.map((call) => (call.spans !== undefined ? store.appendContextSpans(call.spans) : store.append(call.events))),
+  );
   const outcomes = settled.map(
     (outcome): AppendOutcome =>
       outcome.status === 'fulfilled' ? { result: outcome.value } : { error: toRemoteError(outcome.reason) },

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { DecisionEvent } from '@decision-trace/model';
+import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
+import type { NeighborQuery, TraceDetail } from '../store.js';
+import type { AppendCall } from '../append-call.js';
 import { assertAppendable } from '../appendable-event.js';
 import type {
   AppendResult,
@@ -8,6 +10,8 @@ import type {
   DecisionStore,
   LedgerVerification,
   QueryPage,
+  RetentionPolicy,
+  RetentionResult,
 } from '../store.js';
 import type { AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
 import { rebuildError } from './remote-error.js';
@@ -36,7 +40,7 @@ interface PendingRequest {
 }
 
 interface QueuedAppend {
-  events: DecisionEvent[];
+  call: AppendCall;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -87,9 +91,19 @@ export class WorkerDecisionStore implements DecisionStore {
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.#enqueue({ events });
+  }
+
+  /** Joins the append group of this turn: one message, one transaction with the decisions. */
+  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+    if (spans.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
+    return this.#enqueue({ spans });
+  }
+
+  #enqueue(call: AppendCall): Promise<AppendResult> {
     if (this.#unavailable !== null) return Promise.reject(this.#unavailable);
     return new Promise((resolve, reject) => {
-      this.#queuedAppends.push({ events, resolve, reject });
+      this.#queuedAppends.push({ call, resolve, reject });
       if (this.#queuedAppends.length === 1) setImmediate(() => this.#flushAppends());
     });
   }
@@ -104,6 +118,18 @@ export class WorkerDecisionStore implements DecisionStore {
 
   verifyLedger(): Promise<LedgerVerification> {
     return this.#request({ op: 'verifyLedger' });
+  }
+
+  applyRetention(policies: readonly RetentionPolicy[], now: Date): Promise<RetentionResult> {
+    return this.#request({ op: 'applyRetention', policies: [...policies], now });
+  }
+
+  getTrace(traceId: string, opts: { tenant?: string } = {}): Promise<TraceDetail[]> {
+    return this.#request({ op: 'getTrace', traceId, opts });
+  }
+
+  neighborDecisions(tenant: string, ids: readonly string[], opts: NeighborQuery = {}): Promise<DecisionRecord[]> {
+    return this.#request({ op: 'neighborDecisions', tenant, ids: [...ids], opts });
   }
 
   /** Sends the appends still queued, waits for everything sent, closes the database and ends the worker. */
@@ -147,7 +173,7 @@ export class WorkerDecisionStore implements DecisionStore {
   #sendAppends(group: QueuedAppend[]): boolean {
     let reply: Promise<AppendReply>;
     try {
-      reply = this.#request({ op: 'append', calls: group.map((call) => call.events) }, group.length > 1);
+      reply = this.#request({ op: 'append', calls: group.map((queued) => queued.call) }, group.length > 1);
     } catch (error) {
       if (group.length > 1) return false;
       group[0]!.reject(error);

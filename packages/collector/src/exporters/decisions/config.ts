@@ -14,7 +14,47 @@ const httpUrl = z.string().refine((value) => {
   }
 }, 'expected an http:// or https:// URL of a decision backend');
 
+/** `nats://host:port` (or `tls://`, or several comma-separated for a cluster). */
+const natsUrl = z.string().refine(
+  (value) =>
+    value.split(',').every((part) => {
+      try {
+        const url = new URL(part.trim());
+        return (url.protocol === 'nats:' || url.protocol === 'tls:') && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    }),
+  'expected nats://host:port (several separated by commas)',
+);
+
+/** NATS subjects: dot-separated tokens without spaces; no wildcards where a message is published. */
+const natsSubject = z.string().regex(/^[^\s.*>]+(\.[^\s.*>]+)*$/, 'expected a subject such as decisions.events (no wildcards)');
+
+export const natsTargetSchema = z.strictObject({
+  /** The NATS server (JetStream enabled). */
+  url: natsUrl,
+  /** The JetStream stream; created (work-queue retention, file storage) when missing. */
+  stream: z.string().regex(/^[^\s.*>]+$/, 'expected a stream name without spaces, dots or wildcards').default('DECISIONS'),
+  /** The subject events are published on; the stream must capture it. */
+  subject: natsSubject.default('decisions.events'),
+  /** For the stream's acknowledgement of one publish (and for the first connection). */
+  timeout: durationSchema.default(5_000),
+});
+
+export type NatsTarget = z.output<typeof natsTargetSchema>;
+
 const REMOTE_ONLY = ['api_key', 'headers', 'compression', 'timeout', 'tls', 'sending_queue', 'retry_on_failure'] as const;
+const EMBEDDED_ONLY = ['store_context_spans', 'context_span_buffer'] as const;
+
+/** Spans of traces whose decision has not arrived yet wait here (see context-span-window.ts). */
+export const contextSpanBufferSchema = z
+  .strictObject({
+    max_spans: z.number().int().nonnegative().default(20_000),
+    max_age: durationSchema.default(30_000),
+    /** Traces known to hold decisions, remembered so their later spans are kept too. */
+    max_traces: z.number().int().positive().default(10_000),
+  });
 
 export const decisionsExporterSchema = z
   .strictObject({
@@ -22,6 +62,8 @@ export const decisionsExporterSchema = z
     storage: storageUrlSchema.optional(),
     /** A remote decision backend (its decision API); events are posted to `<endpoint>/v1/events`. */
     endpoint: httpUrl.optional(),
+    /** A NATS JetStream stream: the durable queue in front of `decision-trace ingest` writers. */
+    nats: natsTargetSchema.optional(),
     /** Sent as `Authorization: Bearer <api_key>`. */
     api_key: z.string().min(1, 'must not be empty').optional(),
     headers: z.record(z.string(), z.string()).optional(),
@@ -30,10 +72,26 @@ export const decisionsExporterSchema = z
     tls: clientTlsSchema.optional(),
     sending_queue: sendingQueueSchema.optional(),
     retry_on_failure: retryOnFailureSchema.optional(),
+    /** Keep the spans of traces that hold decisions in the store (GET /v1/traces, token roll-up). */
+    store_context_spans: z.boolean().optional(),
+    context_span_buffer: contextSpanBufferSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.endpoint !== undefined && config.storage !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'storage (the embedded store) and endpoint (a remote backend) exclude each other' });
+    }
+    if (config.nats !== undefined && (config.storage !== undefined || config.endpoint !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['nats'], message: 'nats (a JetStream stream), storage and endpoint exclude each other' });
+    }
+    if (config.nats !== undefined) {
+      for (const key of EMBEDDED_ONLY) {
+        if (config[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only applies to the embedded store (storage); the nats stream carries decision events only' });
+      }
+    }
+    if (config.endpoint !== undefined) {
+      for (const key of EMBEDDED_ONLY) {
+        if (config[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only applies to the embedded store (storage); a remote backend does not receive context spans' });
+      }
     }
     if (config.endpoint === undefined) {
       for (const key of REMOTE_ONLY) {
@@ -41,7 +99,9 @@ export const decisionsExporterSchema = z
       }
     }
   })
-  .transform((config) => (config.endpoint === undefined ? { ...config, storage: config.storage ?? DEFAULT_STORAGE } : config));
+  .transform((config) =>
+    config.endpoint === undefined && config.nats === undefined ? { ...config, storage: config.storage ?? DEFAULT_STORAGE } : config,
+  );
 
 export type DecisionsExporterConfig = z.output<typeof decisionsExporterSchema>;
 

@@ -4,13 +4,15 @@ import type { CreateSettings, ExporterComponent, ExporterFactory, TraceBatch } f
 import { PipelineError } from '../../component/pipeline-error.js';
 import { exporterMetrics } from '../../exporter-helper/exporter-metrics.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
-import { decisionsExporterSchema, remoteSettings, type DecisionsExporterConfig } from './config.js';
+import { contextSpanBufferSchema, decisionsExporterSchema, remoteSettings, type DecisionsExporterConfig } from './config.js';
+import { ContextSpanWindow } from './context-span-window.js';
 import { RemoteDecisionSender } from './remote-sender.js';
+import { NatsDecisionsExporter } from './nats-exporter.js';
 
 /**
  * Sends the batch's decision events to the decision backend: the embedded store (`storage`),
- * written before the receiver acknowledges, or a remote backend (`endpoint`) through a sending
- * queue with retries. Either way redelivery is harmless: event ids make appends idempotent.
+ * written before the receiver acknowledges, a remote backend (`endpoint`) through a sending
+ * queue with retries, or a NATS JetStream stream (`nats`) that acknowledged them. Either way redelivery is harmless: event ids make appends idempotent.
  */
 export const decisionsExporterFactory: ExporterFactory<DecisionsExporterConfig> = {
   kind: 'exporter',
@@ -18,6 +20,7 @@ export const decisionsExporterFactory: ExporterFactory<DecisionsExporterConfig> 
   configSchema: decisionsExporterSchema,
   create(settings) {
     const { config } = settings;
+    if (config.nats !== undefined) return new NatsDecisionsExporter(settings.id, config.nats, settings.logger, settings.host);
     return config.endpoint !== undefined ? remoteExporter(settings, config.endpoint) : embeddedExporter(settings, config.storage!);
   },
 };
@@ -44,11 +47,20 @@ function remoteExporter(settings: CreateSettings<DecisionsExporterConfig>, endpo
   });
 }
 
-/** The store is the durable path: the client is acknowledged only after the append committed. */
+/**
+ * The store is the durable path: the client is acknowledged only after the append committed.
+ * With `store_context_spans` (the default) the spans of traces that hold decisions are stored
+ * beside them, in the same acknowledged write.
+ */
 function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, storage: string): ExporterComponent {
-  const { id, host, logger } = settings;
+  const { id, host, logger, config } = settings;
   const metrics = exporterMetrics(host.metrics, id, 'decision_events');
   const statusId = `exporters.${id}`;
+  const buffer = config.context_span_buffer ?? contextSpanBufferSchema.parse({});
+  const contextSpans =
+    config.store_context_spans === false
+      ? null
+      : new ContextSpanWindow({ maxPendingSpans: buffer.max_spans, maxPendingAgeMs: buffer.max_age, maxDecisionTraces: buffer.max_traces });
   let store: DecisionStore | undefined;
   return {
     async start() {
@@ -58,11 +70,12 @@ function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, sto
       host.status.forget(statusId);
     },
     async consumeTraces(batch: TraceBatch) {
-      if (batch.decisions.length === 0) return;
+      const spans = contextSpans?.select(batch) ?? [];
+      if (batch.decisions.length === 0 && spans.length === 0) return;
       if (!store) throw new PipelineError('decisions exporter is not started', { retryable: true });
       metrics.accepted.add(batch.decisions.length);
       try {
-        await store.append(batch.decisions);
+        await Promise.all([store.append(batch.decisions), store.appendContextSpans(spans)]);
       } catch (error) {
         metrics.enqueueFailed.add(batch.decisions.length);
         host.status.reportFailure(statusId, (error as Error).message);

@@ -1,15 +1,26 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { parseCanonicalEvents, type DecisionEvent } from '@decision-trace/model';
-import { InvalidQueryError, type AppendResult, type DecisionQuery, type DecisionStore } from '@decision-trace/store';
+import {
+  DEFAULT_GRAPH_DEPTH,
+  InvalidQueryError,
+  MAX_GRAPH_DEPTH,
+  walkDecisionGraph,
+  type AppendResult,
+  type DecisionDetail,
+  type DecisionQuery,
+  type DecisionStore,
+} from '@decision-trace/store';
 import { HttpError } from '../../http/http-error.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { readBody } from '../../http/read-body.js';
 import type { DecisionApiConfig } from './config.js';
 import { parseTimeBound } from './time-bound.js';
+import { traceView } from './trace-view.js';
 
 const QUERY_PARAMS = new Set(['type', 'version', 'outcome', 'tenant', 'since', 'until', 'limit', 'cursor', 'trace_id']);
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
+const TRACE_ID = /^[0-9a-f]{32}$/i;
 
 /** The decision API: canonical events in, decision records out. */
 export class DecisionApiServer {
@@ -61,6 +72,16 @@ export class DecisionApiServer {
     if (one) {
       allow(req, 'GET');
       return this.getDecision(decodeURIComponent(one[1]), url.searchParams, res);
+    }
+    const graph = /^\/v1\/decisions\/([^/]+)\/graph$/.exec(path);
+    if (graph) {
+      allow(req, 'GET');
+      return this.getGraph(decodeURIComponent(graph[1]), url.searchParams, res);
+    }
+    const trace = /^\/v1\/traces\/([^/]+)$/.exec(path);
+    if (trace) {
+      allow(req, 'GET');
+      return this.getTrace(decodeURIComponent(trace[1]), url.searchParams, res);
     }
     throw new HttpError(404, `no route for ${req.method} ${url.pathname}`);
   }
@@ -148,16 +169,54 @@ export class DecisionApiServer {
   }
 
   private async getDecision(id: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
+    const found = await this.findDecision(id, params, res);
+    if (found === null) return;
+    send(res, 200, { ...found.record, events: found.events });
+  }
+
+  /** The one decision of that id (in ?tenant=), or null once a 409 was sent; 404 if none. */
+  private async findDecision(id: string, params: URLSearchParams, res: ServerResponse): Promise<DecisionDetail | null> {
     const tenant = params.get('tenant') ?? undefined;
     const found = await this.store.getDecision(id, { tenant });
     if (found.length === 0) throw new HttpError(404, `decision "${id}" not found`);
     if (found.length > 1) {
       const tenants = found.map((f) => f.record.tenant);
       send(res, 409, { error: `decision "${id}" exists in several tenants; add ?tenant=`, tenants });
+      return null;
+    }
+    return found[0];
+  }
+
+  /** Parent, child and causal edges in both directions, breadth-first up to ?depth= hops. */
+  private async getGraph(id: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
+    onlyParams(params, ['depth', 'tenant']);
+    const depthText = params.get('depth');
+    const depth = depthText === null ? DEFAULT_GRAPH_DEPTH : Number(depthText);
+    if (depthText !== null && (!/^\d+$/.test(depthText) || depth > MAX_GRAPH_DEPTH)) {
+      throw new HttpError(400, `invalid depth "${depthText}": expected an integer from 0 to ${MAX_GRAPH_DEPTH}`);
+    }
+    const found = await this.findDecision(id, params, res);
+    if (found === null) return;
+    send(res, 200, await walkDecisionGraph(this.store, found.record, depth));
+  }
+
+  /** The trace's context spans and decisions; 404 when the store knows neither. */
+  private async getTrace(traceId: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
+    onlyParams(params, ['tenant']);
+    if (!TRACE_ID.test(traceId)) throw new HttpError(400, `invalid trace id "${traceId}": expected 32 hex digits`);
+    const found = await this.store.getTrace(traceId, { tenant: params.get('tenant') ?? undefined });
+    if (found.length === 0) throw new HttpError(404, `trace "${traceId}" not found`);
+    if (found.length > 1) {
+      send(res, 409, { error: `trace "${traceId}" exists in several tenants; add ?tenant=`, tenants: found.map((f) => f.tenant) });
       return;
     }
-    const [{ record, events }] = found;
-    send(res, 200, { ...record, events });
+    send(res, 200, traceView(found[0]));
+  }
+}
+
+function onlyParams(params: URLSearchParams, known: readonly string[]): void {
+  for (const key of params.keys()) {
+    if (!known.includes(key)) throw new HttpError(400, `unknown query parameter "${key}" (known: ${known.join(', ')})`);
   }
 }
 

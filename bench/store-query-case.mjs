@@ -1,0 +1,171 @@
+// Query latency of the decision store with many stored decisions, on SQLite and PostgreSQL: a
+// filtered list (tenant + type + outcome + time range, 50 per page) and the next page of a
+// tenant's listing (a cursor page), p50 and p95 in microseconds. Baseline: getDecision by id on
+// the same store (a primary-key lookup with its events). PostgreSQL rows are left out, with a
+// note, when no server answers at DECISION_TRACE_BENCH_POSTGRES_URL (default the test database).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openStore } from '@decision-trace/store';
+
+const POSTGRES_URL = process.env.DECISION_TRACE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const TENANTS = 10;
+const TYPES = ['refund.approve.v2', 'kyc.check.v1', 'pricing.quote.v3', 'fraud.screen.v1', 'support.route.v2'];
+const OUTCOMES = ['approved', 'denied', 'review'];
+const DAYS = 30;
+const EVENTS_PER_CALL = 2000;
+const CALLS_IN_FLIGHT = 4;
+/** The newest decision's time; listings look at the last week before it. */
+const END = Date.UTC(2025, 2, 31);
+
+export async function storeQueryCase({ quick }) {
+  const decisions = quick ? 10_000 : 1_000_000;
+  const samples = quick ? 40 : 400;
+  const results = [];
+
+  const dir = mkdtempSync(join(tmpdir(), 'decision-trace-bench-store-'));
+  try {
+    results.push(...(await measureBackend('sqlite', `sqlite:${join(dir, 'decisions.db')}`, decisions, samples)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const unreachable = await postgresUnreachable();
+  if (unreachable !== null) {
+    console.log(`store query case: PostgreSQL rows skipped (${unreachable})`);
+    return results;
+  }
+  const schema = `dt_bench_${process.pid}_${Date.now().toString(36)}`;
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('schema', schema);
+  try {
+    results.push(...(await measureBackend('postgres', url.toString(), decisions, samples)));
+  } finally {
+    await withClient((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+  }
+  return results;
+}
+
+async function measureBackend(backend, storageUrl, decisions, samples) {
+  const store = await openStore(storageUrl);
+  try {
+    const started = Date.now();
+    await populate(store, decisions);
+    console.log(`store query case: ${decisions.toLocaleString('en-US')} decisions into ${backend} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const since = new Date(END - 7 * 86_400_000).toISOString();
+    const filtered = (i) => ({ tenant: tenantOf(i), type: 'refund.approve', outcome: OUTCOMES[i % OUTCOMES.length], since, limit: 50 });
+    const cursors = [];
+    for (let t = 0; t < TENANTS; t++) cursors.push((await store.queryDecisions({ tenant: tenantOf(t), limit: 50 })).next_cursor);
+
+    // Warm caches and prepared statements first; then sample.
+    for (let i = 0; i < 20; i++) await store.queryDecisions(filtered(i));
+    const list = await latencies(samples, (i) => store.queryDecisions(filtered(i)));
+    const page = await latencies(samples, (i) => store.queryDecisions({ tenant: tenantOf(i), limit: 50, cursor: cursors[i % TENANTS] }));
+    const byId = await latencies(samples, (i) => store.getDecision(decisionId((i * 7919) % decisions), { tenant: tenantOf((i * 7919) % decisions) }));
+
+    const rows = [];
+    for (const [query, values] of [['filtered_list', list], ['cursor_page', page]]) {
+      for (const q of [50, 95]) {
+        const value = percentile(values, q);
+        const baseline = percentile(byId, q);
+        rows.push({
+          name: `store_${query}_p${q}_${backend}`,
+          value,
+          unit: 'µs',
+          baseline_name: `getDecision by id p${q} (${backend})`,
+          baseline_value: baseline,
+          ratio: value / baseline,
+          decisions,
+        });
+      }
+    }
+    return rows;
+  } finally {
+    await store.close();
+  }
+}
+
+/** One decision.observed event per decision, spread over tenants, types, outcomes and 30 days. */
+async function populate(store, decisions) {
+  const span = DAYS * 86_400_000;
+  let next = 0;
+  const call = () => {
+    const events = [];
+    for (let n = 0; n < EVENTS_PER_CALL && next < decisions; n++, next++) {
+      const i = next;
+      const time = new Date(END - Math.floor(((i * 2654435761) % decisions) / decisions * span)).toISOString();
+      events.push({
+        schema_version: '1.0',
+        event_id: `bench-${i}`,
+        event_type: 'decision.observed',
+        decision_id: decisionId(i),
+        decision_type: TYPES[Math.floor(i / TENANTS) % TYPES.length],
+        parent_decision_id: null,
+        trace_id: (i + 1).toString(16).padStart(32, '0'),
+        span_id: null,
+        tenant_id: tenantOf(i),
+        environment: 'prod',
+        timestamp: time,
+        actor: { id: `agent-${i % 50}`, type: 'agent', version: null, org: null },
+        payload: {
+          outcome: OUTCOMES[Math.floor(i / (TENANTS * TYPES.length)) % OUTCOMES.length],
+          confidence: (i % 100) / 100,
+          start_time: time,
+          evidence: { order_total: i % 500, customer_tier: i % 3 === 0 ? 'gold' : 'standard' },
+        },
+        causal_links: [],
+        source: 'api.events',
+      });
+    }
+    return events;
+  };
+  while (next < decisions) {
+    const batch = [];
+    for (let k = 0; k < CALLS_IN_FLIGHT && next < decisions; k++) batch.push(store.append(call()));
+    await Promise.all(batch);
+  }
+}
+
+async function latencies(samples, query) {
+  const values = [];
+  for (let i = 0; i < samples; i++) {
+    const start = process.hrtime.bigint();
+    await query(i);
+    values.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  return values;
+}
+
+function percentile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)];
+}
+
+function tenantOf(i) {
+  return `tenant-${i % TENANTS}`;
+}
+
+function decisionId(i) {
+  return `decision-${i}`;
+}
+
+async function postgresUnreachable() {
+  try {
+    await withClient((client) => client.query('SELECT 1'));
+    return null;
+  } catch (error) {
+    return `not reachable at ${new URL(POSTGRES_URL).host}: ${error.message || error.name}`;
+  }
+}
+
+async function withClient(body) {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}

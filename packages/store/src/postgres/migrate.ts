@@ -1,0 +1,47 @@
+import type { Pool } from 'pg';
+import type { Migration } from '../sqlite/migrations.js';
+import { inTransaction } from './transaction.js';
+
+/**
+ * Brings a schema up to the newest migration and returns the versions applied now. Everything
+ * runs in one transaction under an advisory lock keyed by the schema, so processes starting at
+ * the same time apply each migration once (the others wait, then find nothing pending), and a
+ * failing migration leaves the schema as it was. `schema` null: the connection's search_path.
+ */
+export async function migratePostgres(pool: Pool, schema: string | null, migrations: readonly Migration[]): Promise<number[]> {
+  assertOrdered(migrations);
+  return inTransaction(pool, 'BEGIN', async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`decision-trace migrations ${schema ?? ''}`]);
+    if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    integer PRIMARY KEY,
+      name       text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    )`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((row) => row.version));
+    const newest = migrations.at(-1)?.version ?? 0;
+    const unknown = [...applied].filter((version) => version > newest);
+    if (unknown.length > 0) {
+      throw new Error(
+        `database schema version ${Math.max(...unknown)} is newer than this build supports (${newest}); upgrade Decision Trace`,
+      );
+    }
+    const appliedNow: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      appliedNow.push(migration.version);
+    }
+    return appliedNow;
+  });
+}
+
+function assertOrdered(migrations: readonly Migration[]): void {
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.version <= migrations[i - 1]!.version) {
+      throw new Error(`migrations must have strictly increasing versions (${migrations[i]!.version} after ${migrations[i - 1]!.version})`);
+    }
+  }
+}

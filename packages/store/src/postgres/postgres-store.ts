@@ -1,0 +1,576 @@
+import pg from 'pg';
+import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { assertAppendable } from '../appendable-event.js';
+import { decisionSortTime, encodeCursor } from '../decision-order.js';
+import { normalizeDecisionQuery } from '../decision-query.js';
+import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
+import { checkpointThrough, RETENTION_BATCH_DECISIONS } from '../ledger-pruning.js';
+import { LedgerChainVerifier, type StoredLedgerRow } from '../ledger-verifier.js';
+import { planRetention, retentionTargetsByTenant, type RetentionTarget, type StoredDecisionKind } from '../retention-policy.js';
+import type {
+  AppendResult,
+  DecisionDetail,
+  DecisionQuery,
+  DecisionStore,
+  LedgerCheckpoint,
+  LedgerEntry,
+  LedgerVerification,
+  NeighborQuery,
+  QueryPage,
+  RetentionPolicy,
+  RetentionResult,
+  TraceDetail,
+} from '../store.js';
+import { migratePostgres } from './migrate.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { decisionPageSql } from './page-sql.js';
+import { parsePostgresUrl, withoutPassword } from './postgres-url.js';
+import {
+  insertContextSpans,
+  readNeighbors,
+  readTrace,
+  recordKey,
+  refreshAfterAppend,
+  refreshTokenUsage,
+  syncCausalLinks,
+  type TransactionRecords,
+} from './trace-tables.js';
+import { inTransaction } from './transaction.js';
+
+/** Ledger rows fetched per round trip while verifying. */
+const VERIFY_ROWS_PER_FETCH = 2000;
+/** Attempts of one append transaction when PostgreSQL reports a transient conflict. */
+const APPEND_ATTEMPTS = 3;
+/** SQLSTATEs worth retrying: serialization failure, deadlock detected, unique violation (a racing writer without the lock). */
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505']);
+const INT8_OID = 20;
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool; default 10. */
+  maxConnections?: number;
+  /** How long a call (opening included) waits for a connection before it fails; default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+interface PendingAppend {
+  events: readonly DecisionEvent[];
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * bigint columns (seq, sort_time, row ids) as numbers: they stay far below 2^53 (sort_time is
+ * epoch microseconds), and every other backend hands them out as numbers.
+ */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+/**
+ * The PostgreSQL backend, for several collector processes sharing one database. Same model as
+ * the SQLite store: a hash-chained ledger per tenant and the materialised records, in one
+ * transaction per group of appends.
+ *
+ * Writers (in this process or others) extend a tenant's chain only while holding that tenant's
+ * `ledger_heads` row (SELECT … FOR UPDATE, tenants locked in sorted order so that two writers
+ * cannot deadlock), so seq numbers stay gap-free and each row links to the row committed before
+ * it; duplicates are found under the same lock, so a redelivered event is counted, not stored.
+ */
+export class PostgresDecisionStore implements DecisionStore {
+  readonly #pool: pg.Pool;
+  #pendingAppends: PendingAppend[] = [];
+  /** The append loop: one group transaction at a time; calls arriving meanwhile form the next group. */
+  #appending: Promise<void> | null = null;
+  #commits = 0;
+  #closed = false;
+  #closing: Promise<void> | null = null;
+
+  /** Connects, creates the schema if needed and applies pending migrations. */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresDecisionStore> {
+    const target = parsePostgresUrl(url);
+    const pool = new pg.Pool({
+      connectionString: target.connectionString,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      types,
+    });
+    // An idle connection that the server closes (restart, idle timeout) is dropped by the pool;
+    // without a listener the error would end the process.
+    pool.on('error', () => undefined);
+    try {
+      await migratePostgres(pool, target.schema, POSTGRES_MIGRATIONS);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`cannot open the PostgreSQL store at ${withoutPassword(url)}: ${reason}`, { cause: error });
+    }
+    return new PostgresDecisionStore(pool);
+  }
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /**
+   * Calls made while a group transaction is running (or in the same event-loop turn) commit
+   * together in the next one; each resolves after that commit. If a group fails, each of its
+   * calls is retried in a transaction of its own so that one bad call cannot fail the others.
+   */
+  append(events: DecisionEvent[]): Promise<AppendResult> {
+    if (events.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
+    try {
+      for (const event of events) assertAppendable(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#pendingAppends.push({ events, resolve, reject });
+      this.#appending ??= this.#drainAppends();
+    });
+  }
+
+  async getDecision(id: string, opts: { tenant?: string } = {}): Promise<DecisionDetail[]> {
+    // One statement, so the record and its events come from the same snapshot.
+    const tenantFilter = opts.tenant === undefined ? '' : 'AND tenant_id = $2';
+    const { rows } = await this.#pool.query<{
+      tenant_id: string;
+      record: string;
+      seq: number | null;
+      event: string | null;
+      received_at: string | null;
+      prev_hash: string | null;
+      hash: string | null;
+    }>(
+      `WITH found AS (SELECT tenant_id, record FROM decisions WHERE id = $1 ${tenantFilter})
+       SELECT found.tenant_id, found.record, l.seq, l.event, l.received_at, l.prev_hash, l.hash
+       FROM found LEFT JOIN ledger l ON l.tenant_id = found.tenant_id AND l.decision_id = $1
+       ORDER BY found.tenant_id, l.seq`,
+      opts.tenant === undefined ? [id] : [id, opts.tenant],
+    );
+    const details: DecisionDetail[] = [];
+    for (const row of rows) {
+      let detail = details.at(-1);
+      if (detail === undefined || detail.record.tenant !== row.tenant_id) {
+        detail = { record: JSON.parse(row.record) as DecisionRecord, events: [] };
+        details.push(detail);
+      }
+      if (row.seq === null || row.event === null) continue;
+      detail.events.push({
+        tenant_id: row.tenant_id,
+        seq: row.seq,
+        event: JSON.parse(row.event) as DecisionEvent,
+        received_at: row.received_at!,
+        prev_hash: row.prev_hash!,
+        hash: row.hash!,
+      } satisfies LedgerEntry);
+    }
+    return details;
+  }
+
+  async queryDecisions(query: DecisionQuery): Promise<QueryPage> {
+    const normalized = normalizeDecisionQuery(query);
+    const { sql, params } = decisionPageSql(normalized);
+    const { rows } = await this.#pool.query<{ sort_time: number; id: string; tenant_id: string; record: string }>(sql, params);
+    const hasMore = rows.length > normalized.limit;
+    const page = hasMore ? rows.slice(0, normalized.limit) : rows;
+    const last = page.at(-1);
+    return {
+      decisions: page.map((row) => JSON.parse(row.record) as DecisionRecord),
+      next_cursor: hasMore && last ? encodeCursor({ time: last.sort_time, id: last.id, tenant: last.tenant_id }) : null,
+    };
+  }
+
+  /**
+   * One transaction per call, holding the chain heads of the spans' tenants as an append does:
+   * a roll-up then always sees every span and decision of its trace committed before it.
+   */
+  async appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+    if (this.#closed) throw new Error('store is closed');
+    if (spans.length === 0) return { appended: 0, duplicates: 0 };
+    return this.#withRetry(() =>
+      inTransaction(this.#pool, 'BEGIN', async (client) => {
+        await lockChains(client, spans.map((span) => span.tenant));
+        const { appended, duplicates, touched } = await insertContextSpans(client, spans);
+        const transaction: TransactionRecords = { records: new Map(), priors: new Map() };
+        for (const { tenant, traceId } of touched.values()) await refreshTokenUsage(client, tenant, traceId, transaction);
+        await writeRecords(client, transaction.records.values());
+        await syncCausalLinks(client, transaction);
+        return { appended, duplicates };
+      }),
+    );
+  }
+
+  getTrace(traceId: string, opts: { tenant?: string } = {}): Promise<TraceDetail[]> {
+    return readTrace(this.#pool, traceId, opts.tenant);
+  }
+
+  neighborDecisions(tenant: string, ids: readonly string[], opts: NeighborQuery = {}): Promise<DecisionRecord[]> {
+    return readNeighbors(this.#pool, tenant, ids, opts.limit);
+  }
+
+  /** Reads one snapshot (REPEATABLE READ) through a cursor, a batch of rows per round trip. */
+  async verifyLedger(): Promise<LedgerVerification> {
+    if (this.#closed) throw new Error('store is closed');
+    return inTransaction(this.#pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
+      const verifier = new LedgerChainVerifier();
+      const checkpoints = await client.query<LedgerCheckpoint>(
+        'SELECT tenant_id, seq, hash, removed, created_at FROM ledger_checkpoints ORDER BY tenant_id, seq',
+      );
+      const checkpointProblem = verifier.startFromCheckpoints(checkpoints.rows);
+      if (checkpointProblem !== null) return { ok: false, checked: 0, first_broken: checkpointProblem };
+      await client.query(
+        `DECLARE ledger_in_chain_order NO SCROLL CURSOR FOR
+         SELECT row_id AS row, tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash
+         FROM ledger ORDER BY tenant_id, seq`,
+      );
+      for (;;) {
+        const { rows } = await client.query<StoredLedgerRow>(`FETCH FORWARD ${VERIFY_ROWS_PER_FETCH} FROM ledger_in_chain_order`);
+        for (const row of rows) {
+          const problem = verifier.check(row);
+          if (problem !== null) return { ok: false, checked: verifier.checked, first_broken: problem };
+        }
+        if (rows.length < VERIFY_ROWS_PER_FETCH) break;
+      }
+      const counts = await client.query<{ tenant_id: string; events: number }>(
+        'SELECT tenant_id, SUM(event_count)::bigint AS events FROM decisions GROUP BY tenant_id',
+      );
+      const problem = verifier.finish(new Map(counts.rows.map((row) => [row.tenant_id, row.events])));
+      return { ok: problem === null, checked: verifier.checked, first_broken: problem };
+    });
+  }
+
+  /**
+   * One transaction per tenant and batch of expired decisions, holding the tenant's chain head
+   * like an append does, so that retention and appends of one tenant never interleave.
+   */
+  async applyRetention(policies: readonly RetentionPolicy[], now: Date): Promise<RetentionResult> {
+    if (this.#closed) throw new Error('store is closed');
+    const kinds = await this.#pool.query<StoredDecisionKind>('SELECT DISTINCT tenant_id AS tenant, type FROM decisions');
+    const targets = planRetention(policies, kinds.rows, now);
+    const result: RetentionResult = { deleted_decisions: 0, deleted_events: 0, checkpoints: 0 };
+    const createdAt = now.toISOString();
+    for (const tenantTargets of retentionTargetsByTenant(targets)) {
+      for (;;) {
+        if (this.#closed) throw new Error('store is closed');
+        const step = await inTransaction(this.#pool, 'BEGIN', (client) => retentionStep(client, tenantTargets, createdAt));
+        result.deleted_decisions += step.deleted_decisions;
+        result.deleted_events += step.deleted_events;
+        result.checkpoints += step.checkpoints;
+        if (step.deleted_decisions < RETENTION_BATCH_DECISIONS) break;
+      }
+    }
+    return result;
+  }
+
+  /** Waits for the appends already accepted, then closes every connection. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      await this.#appending;
+      await this.#pool.end();
+    })();
+    return this.#closing;
+  }
+
+  /** Append transactions committed so far (several concurrent append calls share one). */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  async #drainAppends(): Promise<void> {
+    // Let the rest of this event-loop turn add its calls to the first group.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (this.#pendingAppends.length > 0) {
+        const group = this.#pendingAppends;
+        this.#pendingAppends = [];
+        await this.#commitGroup(group);
+      }
+    } finally {
+      this.#appending = null;
+    }
+  }
+
+  /** Settles every call of the group; never throws. */
+  async #commitGroup(group: PendingAppend[]): Promise<void> {
+    try {
+      const results = await this.#commitWithRetry(group.map((call) => call.events));
+      group.forEach((call, i) => call.resolve(results[i]!));
+      return;
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]!.reject(error);
+        return;
+      }
+    }
+    for (const call of group) {
+      try {
+        call.resolve((await this.#commitWithRetry([call.events]))[0]!);
+      } catch (error) {
+        call.reject(error);
+      }
+    }
+  }
+
+  async #commitWithRetry(calls: ReadonlyArray<readonly DecisionEvent[]>): Promise<AppendResult[]> {
+    const results = await this.#withRetry(() => inTransaction(this.#pool, 'BEGIN', (client) => appendCalls(client, calls)));
+    this.#commits += 1;
+    return results;
+  }
+
+  async #withRetry<T>(transaction: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await transaction();
+      } catch (error) {
+        if (attempt >= APPEND_ATTEMPTS || !RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '')) throw error;
+      }
+    }
+  }
+}
+
+/** The body of one append transaction; one result per call. */
+async function appendCalls(client: pg.PoolClient, calls: ReadonlyArray<readonly DecisionEvent[]>): Promise<AppendResult[]> {
+  const heads = await lockChains(client, calls.flatMap((events) => events.map((event) => event.tenant_id)));
+
+  const stored = await client.query<{ tenant_id: string; event_id: string }>(
+    `SELECT l.tenant_id, l.event_id FROM ledger l
+     JOIN unnest($1::text[], $2::text[]) AS wanted(tenant_id, event_id)
+       ON l.tenant_id = wanted.tenant_id AND l.event_id = wanted.event_id`,
+    [calls.flatMap((events) => events.map((e) => e.tenant_id)), calls.flatMap((events) => events.map((e) => e.event_id))],
+  );
+  const seen = new Set(stored.rows.map((row) => recordKey(row.tenant_id, row.event_id)));
+
+  const receivedAt = new Date().toISOString();
+  const ledger = new LedgerColumns();
+  const newEvents: DecisionEvent[] = [];
+  const results = calls.map((events): AppendResult => {
+    let appended = 0;
+    for (const event of events) {
+      const key = recordKey(event.tenant_id, event.event_id);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const head = heads.get(event.tenant_id)!;
+      const seq = head.seq + 1;
+      const eventJson = ledgerCanonicalJson(event);
+      const hash = chainHash(head.hash, canonicalLedgerEntry(event.tenant_id, seq, receivedAt, eventJson));
+      ledger.add(event, seq, eventJson, head.hash, hash);
+      heads.set(event.tenant_id, { seq, hash });
+      newEvents.push(event);
+      appended += 1;
+    }
+    return { appended, duplicates: events.length - appended };
+  });
+  if (newEvents.length === 0) return results;
+
+  const transaction: TransactionRecords = { records: new Map(), priors: await readRecords(client, newEvents) };
+  for (const event of newEvents) {
+    const key = recordKey(event.tenant_id, event.decision_id);
+    transaction.records.set(key, applyEvent(transaction.records.get(key) ?? transaction.priors.get(key), event));
+  }
+  await refreshAfterAppend(client, transaction);
+
+  await client.query(
+    `INSERT INTO ledger (tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash)
+     SELECT tenant_id, seq, event_id, decision_id, event_type, timestamp, $8, event, prev_hash, hash
+     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::text[], $10::text[])
+       AS v(tenant_id, seq, event_id, decision_id, event_type, timestamp, event, prev_hash, hash)`,
+    [...ledger.params.slice(0, 7), receivedAt, ...ledger.params.slice(7)],
+  );
+  await writeRecords(client, transaction.records.values());
+  await syncCausalLinks(client, transaction);
+  const changedTenants = [...new Set(newEvents.map((event) => event.tenant_id))];
+  await client.query(
+    `UPDATE ledger_heads AS h SET seq = v.seq, hash = v.hash
+     FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(tenant_id, seq, hash)
+     WHERE h.tenant_id = v.tenant_id`,
+    [changedTenants, changedTenants.map((t) => heads.get(t)!.seq), changedTenants.map((t) => heads.get(t)!.hash)],
+  );
+  return results;
+}
+
+/**
+ * Locks the chain heads of the tenants (creating missing ones) and returns them. Every writer
+ * locks in the same (sorted) order, so two writers never wait for each other in a cycle.
+ */
+async function lockChains(client: pg.PoolClient, tenantIds: readonly string[]): Promise<Map<string, ChainHead>> {
+  const tenants = [...new Set(tenantIds)].sort(compareText);
+  await client.query(
+    `INSERT INTO ledger_heads (tenant_id, seq, hash) SELECT tenant, 0, $2 FROM unnest($1::text[]) AS tenant
+     ON CONFLICT (tenant_id) DO NOTHING`,
+    [tenants, GENESIS_HASH],
+  );
+  const locked = await client.query<{ tenant_id: string; seq: number; hash: string }>(
+    'SELECT tenant_id, seq, hash FROM ledger_heads WHERE tenant_id = ANY($1::text[]) ORDER BY tenant_id FOR UPDATE',
+    [tenants],
+  );
+  return new Map(locked.rows.map((row) => [row.tenant_id, { seq: row.seq, hash: row.hash }]));
+}
+
+/** Ledger rows of one transaction as column arrays, the shape `unnest` inserts in one statement. */
+class LedgerColumns {
+  readonly tenant: string[] = [];
+  readonly seq: number[] = [];
+  readonly eventId: string[] = [];
+  readonly decisionId: string[] = [];
+  readonly eventType: string[] = [];
+  readonly timestamp: string[] = [];
+  readonly event: string[] = [];
+  readonly prevHash: string[] = [];
+  readonly hash: string[] = [];
+
+  add(event: DecisionEvent, seq: number, eventJson: string, prevHash: string, hash: string): void {
+    this.tenant.push(event.tenant_id);
+    this.seq.push(seq);
+    this.eventId.push(event.event_id);
+    this.decisionId.push(event.decision_id);
+    this.eventType.push(event.event_type);
+    this.timestamp.push(event.timestamp);
+    this.event.push(eventJson);
+    this.prevHash.push(prevHash);
+    this.hash.push(hash);
+  }
+
+  /** $1…$7 then $9, $10 of the insert ($8 is received_at). */
+  get params(): unknown[] {
+    return [this.tenant, this.seq, this.eventId, this.decisionId, this.eventType, this.timestamp, this.event, this.prevHash, this.hash];
+  }
+}
+
+/** The stored records of the events' decisions, by recordKey; undefined for decisions not stored yet. */
+async function readRecords(client: pg.PoolClient, events: readonly DecisionEvent[]): Promise<Map<string, DecisionRecord | undefined>> {
+  const keys = new Map<string, [string, string]>();
+  for (const event of events) keys.set(recordKey(event.tenant_id, event.decision_id), [event.tenant_id, event.decision_id]);
+  const pairs = [...keys.values()];
+  const { rows } = await client.query<{ tenant_id: string; id: string; record: string }>(
+    `SELECT d.tenant_id, d.id, d.record FROM decisions d
+     JOIN unnest($1::text[], $2::text[]) AS wanted(tenant_id, id) ON d.tenant_id = wanted.tenant_id AND d.id = wanted.id`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  );
+  const records = new Map<string, DecisionRecord | undefined>([...keys.keys()].map((key) => [key, undefined]));
+  for (const row of rows) records.set(recordKey(row.tenant_id, row.id), JSON.parse(row.record) as DecisionRecord);
+  return records;
+}
+
+async function writeRecords(client: pg.PoolClient, records: Iterable<DecisionRecord>): Promise<void> {
+  const columns: unknown[][] = Array.from({ length: 19 }, () => []);
+  for (const record of records) {
+    const values = [
+      record.tenant,
+      record.id,
+      record.type,
+      record.version,
+      record.outcome,
+      record.status,
+      record.start_time,
+      record.end_time,
+      decisionSortTime(record),
+      record.trace_id,
+      record.parent_decision_id,
+      record.environment,
+      record.service_name,
+      record.actor?.id ?? null,
+      record.actor?.type ?? null,
+      record.confidence,
+      record.event_count,
+      record.updated_at,
+      recordJson(record),
+    ];
+    values.forEach((value, i) => columns[i]!.push(value));
+  }
+  await client.query(
+    `INSERT INTO decisions (tenant_id, id, type, version, outcome, status, start_time, end_time, sort_time, trace_id,
+       parent_decision_id, environment, service_name, actor_id, actor_type, confidence, event_count, updated_at, record)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+       $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::float8[],
+       $17::integer[], $18::text[], $19::text[])
+     ON CONFLICT (tenant_id, id) DO UPDATE SET
+       type = excluded.type, version = excluded.version, outcome = excluded.outcome, status = excluded.status,
+       start_time = excluded.start_time, end_time = excluded.end_time, sort_time = excluded.sort_time,
+       trace_id = excluded.trace_id, parent_decision_id = excluded.parent_decision_id,
+       environment = excluded.environment, service_name = excluded.service_name, actor_id = excluded.actor_id,
+       actor_type = excluded.actor_type, confidence = excluded.confidence, event_count = excluded.event_count,
+       updated_at = excluded.updated_at, record = excluded.record`,
+    columns,
+  );
+}
+
+/** One batch of one tenant's expired decisions, inside a transaction. */
+async function retentionStep(client: pg.PoolClient, targets: readonly RetentionTarget[], createdAt: string): Promise<RetentionResult> {
+  const tenant = targets[0]!.tenant;
+  const head = await client.query<{ seq: number }>('SELECT seq FROM ledger_heads WHERE tenant_id = $1 FOR UPDATE', [tenant]);
+  const ids: string[] = [];
+  for (const target of targets) {
+    const room = RETENTION_BATCH_DECISIONS - ids.length;
+    if (room === 0) break;
+    const typeCondition = target.type === null ? 'type IS NULL' : 'type = $4';
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT id FROM decisions WHERE tenant_id = $1 AND ${typeCondition} AND sort_time < $2 LIMIT $3`,
+      target.type === null ? [tenant, target.beforeMicros, room] : [tenant, target.beforeMicros, room, target.type],
+    );
+    for (const row of rows) ids.push(row.id);
+  }
+  if (ids.length === 0) return { deleted_decisions: 0, deleted_events: 0, checkpoints: 0 };
+
+  const deleted = await client.query<{ trace_id: string | null }>(
+    'DELETE FROM decisions WHERE tenant_id = $1 AND id = ANY($2::text[]) RETURNING trace_id',
+    [tenant, ids],
+  );
+  await client.query('DELETE FROM causal_links WHERE tenant_id = $1 AND source_id = ANY($2::text[])', [tenant, ids]);
+  // Context spans are kept for traces that hold decisions: those of a trace left without any go too.
+  const traces = [...new Set(deleted.rows.flatMap((row) => (row.trace_id === null ? [] : [row.trace_id.toLowerCase()])))];
+  await client.query(
+    `DELETE FROM context_spans s WHERE s.tenant_id = $1 AND s.trace_id = ANY($2::text[])
+     AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.trace_id = s.trace_id AND d.tenant_id = $1)`,
+    [tenant, traces],
+  );
+  const pruned = await client.query(
+    `UPDATE ledger SET event = NULL, decision_id = '', event_type = '', timestamp = '', received_at = ''
+     WHERE tenant_id = $1 AND decision_id = ANY($2::text[])`,
+    [tenant, ids],
+  );
+  const step: RetentionResult = { deleted_decisions: ids.length, deleted_events: pruned.rowCount ?? 0, checkpoints: 0 };
+  const lastSeq = head.rows[0]?.seq;
+  if (lastSeq === undefined) return step;
+
+  const extent = await client.query<{ checkpoint_seq: number | null; first_live_seq: number | null }>(
+    `SELECT (SELECT max(seq) FROM ledger_checkpoints WHERE tenant_id = $1) AS checkpoint_seq,
+            (SELECT seq FROM ledger WHERE tenant_id = $1 AND event IS NOT NULL ORDER BY seq LIMIT 1) AS first_live_seq`,
+    [tenant],
+  );
+  const checkpointSeq = extent.rows[0]!.checkpoint_seq ?? 0;
+  const through = checkpointThrough({ checkpointSeq, firstLiveSeq: extent.rows[0]!.first_live_seq, lastSeq });
+  if (through === null) return step;
+  // No row at `through` means the chain was damaged behind the store; leave it for verification to report.
+  const written = await client.query(
+    `INSERT INTO ledger_checkpoints (tenant_id, seq, hash, removed, created_at)
+     SELECT tenant_id, seq, hash, $3, $4 FROM ledger WHERE tenant_id = $1 AND seq = $2`,
+    [tenant, through, through - checkpointSeq, createdAt],
+  );
+  if (written.rowCount === 0) return step;
+  await client.query('DELETE FROM ledger WHERE tenant_id = $1 AND seq <= $2', [tenant, through]);
+  return { ...step, checkpoints: 1 };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** JSON of a record, bigints as decimal strings (see the SQLite store's recordJson). */
+function recordJson(record: DecisionRecord): string {
+  try {
+    return JSON.stringify(record);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  }
+}
