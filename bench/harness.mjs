@@ -34,10 +34,12 @@ export function makeProtobufBodies(count) {
 
 /**
  * The default pipeline (otlp → decision → exporters) as YAML. `receiver` is the protocols block,
- * `exporters` extra exporter definitions and `exporterIds` the pipeline's exporter list.
+ * `exporters` extra exporter definitions and `exporterIds` the pipeline's exporter list;
+ * `contextSpans: false` keeps only decisions (no context spans stored).
  */
-export function pipelineYaml({ dir, name = 'decisions', receiver, healthPort, exporters = '', exporterIds = 'decisions' }) {
-  return `receivers:\n  otlp:\n    protocols:\n${receiver}processors:\n  decision: {}\nexporters:\n  decisions:\n    storage: sqlite:${join(dir, `${name}.db`)}\n${exporters}extensions:\n  health_check:\n    endpoint: 127.0.0.1:${healthPort}\nservice:\n  extensions: [health_check]\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [decision]\n      exporters: [${exporterIds}]\n  telemetry:\n    logs:\n      level: warn\n    metrics:\n      level: none\n`;
+export function pipelineYaml({ dir, name = 'decisions', receiver, healthPort, exporters = '', exporterIds = 'decisions', contextSpans = true }) {
+  const spans = contextSpans ? '' : '    store_context_spans: false\n';
+  return `receivers:\n  otlp:\n    protocols:\n${receiver}processors:\n  decision: {}\nexporters:\n  decisions:\n    storage: sqlite:${join(dir, `${name}.db`)}\n${spans}${exporters}extensions:\n  health_check:\n    endpoint: 127.0.0.1:${healthPort}\nservice:\n  extensions: [health_check]\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [decision]\n      exporters: [${exporterIds}]\n  telemetry:\n    logs:\n      level: warn\n    metrics:\n      level: none\n`;
 }
 
 /**

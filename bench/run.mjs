@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { ingestCase } from './ingest-case.mjs';
+import { decisionsOnlyIngestCase, ingestCase } from './ingest-case.mjs';
 import { exportCase } from './export-case.mjs';
 import { grpcIngestCase } from './grpc-ingest-case.mjs';
 import { gzipIngestCase } from './gzip-ingest-case.mjs';
@@ -16,7 +16,7 @@ import { storeQueryCase } from './store-query-case.mjs';
 const root = new URL('..', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 
-const cases = [ingestCase, grpcIngestCase, gzipIngestCase, samplingCase, sdkCase, exportCase, storeQueryCase];
+const cases = [ingestCase, decisionsOnlyIngestCase, grpcIngestCase, gzipIngestCase, samplingCase, sdkCase, exportCase, storeQueryCase];
 const results = [];
 for (const run of cases) {
   const result = await run({ quick, root });
@@ -59,8 +59,11 @@ function markdown(rows) {
     '  .proto files as they are (what the ingest target is stated against). The `_vs_tuned_decode` rows compare the',
     '  same throughput with the collector\'s own raw decode, whose in-memory schema gives each AnyValue member its own',
     '  oneof (about twice as fast as stock protobufjs on these bodies; the collector uses it).',
+    '- **otlp_http_protobuf_ingest_decisions_only**: the same with `exporters.decisions.store_context_spans: false`:',
+    '  only decisions are written, not the trace\'s context spans (which the default keeps: every trace of this workload',
+    '  holds a decision, so the default writes all 100 spans of each request).',
     '- **otlp_grpc_ingest**: the same workload, bodies and baseline as otlp_http_protobuf_ingest, sent as OTLP/gRPC',
-    '  `TraceService/Export` calls, 8 in flight on one HTTP/2 channel (as the OpenTelemetry gRPC exporters send).',
+    '  `TraceService/Export` calls, 16 in flight on one HTTP/2 channel (as the OpenTelemetry gRPC exporters send).',
     '- **otlp_http_protobuf_gzip_ingest**: otlp_http_protobuf_ingest with `Content-Encoding: gzip` bodies (the',
     '  OpenTelemetry Collector otlphttp exporter\'s default), compressed before the clock starts; the collector\'s',
     '  decompression is measured. Baseline: decode-only of the same uncompressed bodies.',
@@ -75,6 +78,11 @@ function markdown(rows) {
     '  the bare SDK with `BatchSpanProcessor` (target ≤ 1.15×); one `decision()` with three evidence items and an',
     '  outcome as the caller pays for it (target ≤ 10 µs), and with its later conversion and delivery to a no-op sink.',
     '  Baseline of the last two: a bare SDK span with five attributes.',
+    '- **sdk_handler_p99_backend_down**: the p99 latency of an HTTP request handler that records a decision while',
+    '  the decision backend is down, against the same handler with the backend up (target: equal within noise).',
+    '- **store_filtered_list_***, **store_cursor_page_***: query latency of the store (SQLite and PostgreSQL) with',
+    '  1,000,000 stored decisions (10,000 with --quick) for a filtered list and a cursor page, p50 and p95; baseline:',
+    '  getDecision by id on the same store.',
     '- **dual_export_ingest**, **persistent_queue_ingest**: the otlp_http_protobuf_ingest workload with the spans also forwarded by the `otlphttp` exporter (protobuf, gzip) to a sink in the benchmark process, measured until every request was answered and every forwarded request received; baseline: the decisions exporter alone. Then the same dual export with the forwarding queue journaled to disk (`sending_queue.storage`, one fdatasync per group commit); baseline: the in-memory queue.',
     '',
   ];
