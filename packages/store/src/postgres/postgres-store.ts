@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { assertAppendable } from '../appendable-event.js';
-import { decisionSortTime, encodeCursor } from '../decision-order.js';
+import { encodeCursor } from '../decision-order.js';
+import { DECISION_ROW_WIDTH, decisionRowValues } from '../decision-row.js';
 import { normalizeDecisionQuery } from '../decision-query.js';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import { checkpointThrough, RETENTION_BATCH_DECISIONS } from '../ledger-pruning.js';
@@ -462,29 +463,9 @@ async function readRecords(client: pg.PoolClient, events: readonly DecisionEvent
 }
 
 async function writeRecords(client: pg.PoolClient, records: Iterable<DecisionRecord>): Promise<void> {
-  const columns: unknown[][] = Array.from({ length: 19 }, () => []);
+  const columns: unknown[][] = Array.from({ length: DECISION_ROW_WIDTH }, () => []);
   for (const record of records) {
-    const values = [
-      record.tenant,
-      record.id,
-      record.type,
-      record.version,
-      record.outcome,
-      record.status,
-      record.start_time,
-      record.end_time,
-      decisionSortTime(record),
-      record.trace_id,
-      record.parent_decision_id,
-      record.environment,
-      record.service_name,
-      record.actor?.id ?? null,
-      record.actor?.type ?? null,
-      record.confidence,
-      record.event_count,
-      record.updated_at,
-      recordJson(record),
-    ];
+    const values = decisionRowValues(record);
     values.forEach((value, i) => columns[i]!.push(value));
   }
   await client.query(
@@ -565,12 +546,3 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** JSON of a record, bigints as decimal strings (see the SQLite store's recordJson). */
-function recordJson(record: DecisionRecord): string {
-  try {
-    return JSON.stringify(record);
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    return JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
-  }
-}

@@ -4,7 +4,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { assertAppendable } from '../appendable-event.js';
-import { decisionSortTime, encodeCursor } from '../decision-order.js';
+import { encodeCursor } from '../decision-order.js';
+import { decisionRowValues } from '../decision-row.js';
 import { normalizeDecisionQuery, type NormalizedDecisionQuery } from '../decision-query.js';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import { LedgerChainVerifier, type StoredLedgerRow } from '../ledger-verifier.js';
@@ -491,27 +492,7 @@ export class SqliteDecisionStore implements DecisionStore {
 
   #writeRecord(record: DecisionRecord, prior: DecisionRecord | undefined): void {
     this.#traces.syncCausalLinks(record, prior);
-    this.#statements.upsertRecord.run(
-      record.tenant,
-      record.id,
-      record.type,
-      record.version,
-      record.outcome,
-      record.status,
-      record.start_time,
-      record.end_time,
-      decisionSortTime(record),
-      record.trace_id,
-      record.parent_decision_id,
-      record.environment,
-      record.service_name,
-      record.actor?.id ?? null,
-      record.actor?.type ?? null,
-      record.confidence,
-      record.event_count,
-      record.updated_at,
-      recordJson(record),
-    );
+    this.#statements.upsertRecord.run(...(decisionRowValues(record) as RecordColumns));
   }
 
   async #verify(): Promise<LedgerVerification> {
@@ -592,19 +573,4 @@ function isSeqConflict(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_TRIGGER';
 }
 
-/**
- * JSON of a record, bigints as decimal strings. A replacer function makes JSON.stringify about
- * half as fast, and records rarely hold a bigint, so it is only used when the plain call fails.
- */
-function recordJson(record: DecisionRecord): string {
-  try {
-    return JSON.stringify(record);
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    return JSON.stringify(record, bigintAsString);
-  }
-}
 
-function bigintAsString(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}

@@ -1,0 +1,44 @@
+import type { DecisionRecord } from '@decision-trace/model';
+import { decisionSortTime } from './decision-order.js';
+
+/**
+ * A record as the `decisions` table's row, in column order: tenant_id, id, type, version, outcome,
+ * status, start_time, end_time, sort_time, trace_id, parent_decision_id, environment,
+ * service_name, actor_id, actor_type, confidence, event_count, updated_at, record (JSON).
+ * Both backends' tables have these columns in this order.
+ */
+export function decisionRowValues(record: DecisionRecord): unknown[] {
+  return [
+    record.tenant,
+    record.id,
+    record.type,
+    record.version,
+    record.outcome,
+    record.status,
+    record.start_time,
+    record.end_time,
+    decisionSortTime(record),
+    record.trace_id,
+    record.parent_decision_id,
+    record.environment,
+    record.service_name,
+    record.actor?.id ?? null,
+    record.actor?.type ?? null,
+    record.confidence,
+    record.event_count,
+    record.updated_at,
+    recordJson(record),
+  ];
+}
+
+export const DECISION_ROW_WIDTH = 19;
+
+/** JSON of a record; the replacer (slow) only when a bigint made plain JSON.stringify throw. */
+export function recordJson(record: DecisionRecord): string {
+  try {
+    return JSON.stringify(record);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return JSON.stringify(record, (_key, value) => (typeof value === 'bigint' ? value.toString(10) : value));
+  }
+}
