@@ -1,19 +1,28 @@
 // Query latency of the decision store with many stored decisions, on SQLite and PostgreSQL: a
-// filtered list (tenant + type + outcome + time range, 50 per page) and the next page of a
-// tenant's listing (a cursor page), p50 and p95 in microseconds. Baseline: getDecision by id on
-// the same store (a primary-key lookup with its events). PostgreSQL rows are left out, with a
-// note, when no server answers at DECISION_TRACE_BENCH_POSTGRES_URL (default the test database).
+// filtered list (tenant + type + outcome + time range, 50 per page), a list filtered by the
+// newer filters (tenant + actor + minimum confidence + time range), the next page of a tenant's
+// listing (a cursor page), stats over one day of every tenant (1 h buckets), and a decision
+// graph of depth 5 (the root read by id, then walkDecisionGraph), p50 and p95 in microseconds.
+// Baseline: getDecision by id on the same store (a primary-key lookup with its events).
+// Decisions spread evenly over 30 days (a day holds ~1/30 of them, ~33,000 of 1,000,000); one
+// in 200 per tenant and type starts a lineage chain of 6 (depth 5). PostgreSQL rows are left
+// out, with a note, when no server answers at DECISION_TRACE_BENCH_POSTGRES_URL (default the test database).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openStore } from '@decision-trace/store';
+import { openStore, walkDecisionGraph } from '@decision-trace/store';
 
 const POSTGRES_URL = process.env.DECISION_TRACE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TENANTS = 10;
 const TYPES = ['refund.approve.v2', 'kyc.check.v1', 'pricing.quote.v3', 'fraud.screen.v1', 'support.route.v2'];
 const OUTCOMES = ['approved', 'denied', 'review'];
+const ACTORS = 50;
 const DAYS = 30;
+/** Per tenant, every CHAIN_EVERY-th decision starts a parent chain of CHAIN_LENGTH decisions. */
+const CHAIN_EVERY = 200;
+const CHAIN_LENGTH = 6;
+const GRAPH_DEPTH = 5;
 const EVENTS_PER_CALL = 2000;
 const CALLS_IN_FLIGHT = 4;
 /** The newest decision's time; listings look at the last week before it. */
@@ -62,11 +71,36 @@ async function measureBackend(backend, storageUrl, decisions, samples) {
     // Warm caches and prepared statements first; then sample.
     for (let i = 0; i < 20; i++) await store.queryDecisions(filtered(i));
     const list = await latencies(samples, (i) => store.queryDecisions(filtered(i)));
+    const byActor = (i) => ({ tenant: tenantOf(i), actor_id: `agent-${(i * 13) % ACTORS}`, min_confidence: 0.5, since, limit: 50 });
+    for (let i = 0; i < 20; i++) await store.queryDecisions(byActor(i));
+    const newFilters = await latencies(samples, (i) => store.queryDecisions(byActor(i)));
+    // One day of every tenant, a different day of the last week for each sample.
+    const day = (i) => {
+      const until = END - (i % 7) * 86_400_000;
+      return { since: new Date(until - 86_400_000).toISOString(), until: new Date(until).toISOString(), bucket_ms: 3_600_000 };
+    };
+    for (let i = 0; i < 3; i++) await store.stats(day(i));
+    const stats = await latencies(Math.min(samples, 100), (i) => store.stats(day(i)));
+    const chains = Math.max(1, Math.floor(decisions / (TENANTS * CHAIN_EVERY)));
+    const graph = async (i) => {
+      const root = chainRoot(i % chains, i % TENANTS);
+      const [detail] = await store.getDecision(decisionId(root), { tenant: tenantOf(root) });
+      const walked = await walkDecisionGraph(store, detail.record, GRAPH_DEPTH);
+      if (walked.nodes.length < CHAIN_LENGTH) throw new Error(`graph of ${decisionId(root)} has ${walked.nodes.length} nodes, expected ${CHAIN_LENGTH}`);
+    };
+    for (let i = 0; i < 5; i++) await graph(i);
+    const graphs = await latencies(samples, graph);
     const page = await latencies(samples, (i) => store.queryDecisions({ tenant: tenantOf(i), limit: 50, cursor: cursors[i % TENANTS] }));
     const byId = await latencies(samples, (i) => store.getDecision(decisionId((i * 7919) % decisions), { tenant: tenantOf((i * 7919) % decisions) }));
 
     const rows = [];
-    for (const [query, values] of [['filtered_list', list], ['cursor_page', page]]) {
+    for (const [query, values] of [
+      ['filtered_list', list],
+      ['filtered_list_actor_confidence', newFilters],
+      ['cursor_page', page],
+      ['stats_day', stats],
+      ['graph_depth5', graphs],
+    ]) {
       for (const q of [50, 95]) {
         const value = percentile(values, q);
         const baseline = percentile(byId, q);
@@ -87,7 +121,21 @@ async function measureBackend(backend, storageUrl, decisions, samples) {
   }
 }
 
-/** One decision.observed event per decision, spread over tenants, types, outcomes and 30 days. */
+/** The i-th decision of `tenant` that starts a chain; its chain's next decisions are root + TENANTS, + 2 x TENANTS, … */
+function chainRoot(chain, tenant) {
+  return chain * TENANTS * CHAIN_EVERY + tenant;
+}
+
+/** The parent of decision i in its chain, or null. */
+function parentOf(i) {
+  const position = Math.floor(i / TENANTS) % CHAIN_EVERY;
+  return position > 0 && position < CHAIN_LENGTH ? decisionId(i - TENANTS) : null;
+}
+
+/**
+ * One decision.observed event per decision, spread over tenants, types, outcomes, actors and 30
+ * days; durations up to 2 s, 1 in 200 with a contract violation, 1 in 4 sampled at 1/10.
+ */
 async function populate(store, decisions) {
   const span = DAYS * 86_400_000;
   let next = 0;
@@ -95,28 +143,32 @@ async function populate(store, decisions) {
     const events = [];
     for (let n = 0; n < EVENTS_PER_CALL && next < decisions; n++, next++) {
       const i = next;
-      const time = new Date(END - Math.floor(((i * 2654435761) % decisions) / decisions * span)).toISOString();
+      const startMillis = END - Math.floor(((i * 2654435761) % decisions) / decisions * span);
+      const time = new Date(startMillis).toISOString();
       events.push({
         schema_version: '1.0',
         event_id: `bench-${i}`,
         event_type: 'decision.observed',
         decision_id: decisionId(i),
         decision_type: TYPES[Math.floor(i / TENANTS) % TYPES.length],
-        parent_decision_id: null,
+        parent_decision_id: parentOf(i),
         trace_id: (i + 1).toString(16).padStart(32, '0'),
         span_id: null,
         tenant_id: tenantOf(i),
         environment: 'prod',
         timestamp: time,
-        actor: { id: `agent-${i % 50}`, type: 'agent', version: null, org: null },
+        actor: { id: `agent-${Math.floor(i / 7) % ACTORS}`, type: i % 20 === 0 ? 'human' : 'agent', version: null, org: null },
         payload: {
           outcome: OUTCOMES[Math.floor(i / (TENANTS * TYPES.length)) % OUTCOMES.length],
           confidence: (i % 100) / 100,
           start_time: time,
+          end_time: new Date(startMillis + ((i * 7919) % 2000)).toISOString(),
           evidence: { order_total: i % 500, customer_tier: i % 3 === 0 ? 'gold' : 'standard' },
         },
         causal_links: [],
         source: 'api.events',
+        ...(i % 4 === 0 ? { sampling: { trace_sampled: true, adjusted_count: 10 } } : {}),
+        ...(i % 200 === 3 ? { violations: [{ rule: 'key_evidence', detail: 'order_total missing' }] } : {}),
       });
     }
     return events;

@@ -81,3 +81,27 @@ test('resourceServiceName', () => {
   assert.equal(resourceServiceName({ attributes: { 'service.name': 'svc' }, droppedAttributesCount: 0 }), 'svc');
   assert.equal(resourceServiceName({ attributes: {}, droppedAttributesCount: 0 }), null);
 });
+
+test('span times: millisecond RFC 3339 as Date#toISOString writes it, across seconds, days and the year range', () => {
+  const times = [
+    1n,
+    999_999n,
+    1_000_000n,
+    BASE_TIME_NANOS,
+    BASE_TIME_NANOS + 999_999_999n,
+    BASE_TIME_NANOS + 1_000_000_000n,
+    BASE_TIME_NANOS + 7n * MILLI,
+    BASE_TIME_NANOS + 70n * MILLI + 1n,
+    BASE_TIME_NANOS + 86_400_000n * MILLI,
+    253_402_300_799_999_999_999n, // 9999-12-31T23:59:59.999Z
+    253_402_300_800_000_000_000n, // year 10000: extended-year form
+  ];
+  for (const nanos of times) {
+    // Interleaved start and end times in different seconds: a reused second must never leak.
+    const context = toContextSpan(span({ startTimeUnixNano: nanos, endTimeUnixNano: BASE_TIME_NANOS + 5n * MILLI }), 'acme', null);
+    assert.equal(context.start_time, new Date(Number(nanos / MILLI)).toISOString(), `${nanos}`);
+    assert.equal(context.end_time, '2024-05-01T10:00:00.005Z');
+  }
+  assert.equal(toContextSpan(span({ startTimeUnixNano: 0n }), 'acme', null).start_time, null);
+  assert.equal(toContextSpan(span({ startTimeUnixNano: 8_640_000_000_000_001_000_000n }), 'acme', null).start_time, null, 'beyond the Date range');
+});

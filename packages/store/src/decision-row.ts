@@ -4,7 +4,9 @@ import { decisionSortTime } from './decision-order.js';
 /**
  * A record as the `decisions` table's row, in column order: tenant_id, id, type, version, outcome,
  * status, start_time, end_time, sort_time, trace_id, parent_decision_id, environment,
- * service_name, actor_id, actor_type, confidence, event_count, updated_at, record (JSON).
+ * service_name, actor_id, actor_type, confidence, event_count, updated_at, record (JSON), then
+ * migration 5's columns for filters and stats: duration_ms, adjusted_count, has_violations (0/1),
+ * input_tokens, output_tokens, total_tokens (null without token usage).
  * Both backends' tables have these columns in this order.
  */
 export function decisionRowValues(record: DecisionRecord): unknown[] {
@@ -28,10 +30,16 @@ export function decisionRowValues(record: DecisionRecord): unknown[] {
     record.event_count,
     record.updated_at,
     recordJson(record),
+    record.duration_ms,
+    record.adjusted_count,
+    record.violations.length > 0 ? 1 : 0,
+    record.token_usage?.input ?? null,
+    record.token_usage?.output ?? null,
+    record.token_usage?.total ?? null,
   ];
 }
 
-export const DECISION_ROW_WIDTH = 19;
+export const DECISION_ROW_WIDTH = 25;
 
 /** JSON of a record; the replacer (slow) only when a bigint made plain JSON.stringify throw. */
 export function recordJson(record: DecisionRecord): string {

@@ -1,19 +1,34 @@
 export type {
   AppendResult,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
+  ConfidenceBin,
   DecisionDetail,
+  DecisionFilter,
   DecisionQuery,
+  DecisionStats,
   DecisionStore,
+  DurationPercentiles,
+  EvidenceMatch,
   LedgerCheckpoint,
   LedgerEntry,
   LedgerProblem,
   LedgerVerification,
   NeighborQuery,
+  OutcomeCount,
   QueryPage,
   RetentionPolicy,
   RetentionResult,
+  StatsOutcome,
+  StatsQuery,
+  StatsSeriesPoint,
+  TokenUsageTotals,
   TraceDetail,
+  WeightedCount,
 } from './store.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';
+export { withoutPassword } from './postgres/postgres-url.js';
 export { SqliteDecisionStore } from './sqlite/sqlite-store.js';
 // Types only: `pg` is loaded when openStore is given a postgres:// URL, not with this package.
 export type { PostgresDecisionStore, PostgresStoreOptions } from './postgres/postgres-store.js';
@@ -50,3 +65,14 @@ export {
   type DecisionGraphEdge,
   type DecisionGraphNode,
 } from './decision-graph.js';
+export {
+  NO_OUTCOME,
+  chiSquareStatistic,
+  contingencyTable,
+  cramersV,
+  outcomeDrift,
+  type ContingencyTable,
+  type OutcomeCounts,
+  type OutcomeDrift,
+} from './analytics/outcome-drift.js';
+export { chiSquareSurvival } from './analytics/chi-square-distribution.js';

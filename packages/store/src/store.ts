@@ -7,10 +7,9 @@ import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace
 
 /**
  * Filters combine with AND; an absent or empty-string filter does not filter.
- * Order: newest first by (start_time, or updated_at when a record has no start_time) desc,
- * then id desc, then tenant desc.
+ * Ordering time: start_time, or updated_at when a record has no start_time.
  */
-export interface DecisionQuery {
+export interface DecisionFilter {
   tenant?: string;
   /** `refund.approve` matches any version; `refund.approve.v2` means type AND version v2. */
   type?: string;
@@ -22,10 +21,146 @@ export interface DecisionQuery {
   since?: string;
   /** RFC 3339 instant, exclusive, compared with the ordering time. */
   until?: string;
+  /** record.actor.id */
+  actor_id?: string;
+  /** record.actor.type */
+  actor_type?: string;
+  /** record.service_name */
+  service?: string;
+  /** record.status (`pending`, `decided`, …). */
+  status?: string;
+  /** Inclusive, 0..1; records without confidence never match a confidence bound. */
+  min_confidence?: number;
+  /** Inclusive, 0..1. */
+  max_confidence?: number;
+  /** true: record.violations is non-empty; false: it is empty. */
+  has_violations?: boolean;
+  /** Every entry must hold: see EvidenceMatch. */
+  evidence?: EvidenceMatch[];
+}
+
+/**
+ * The record's evidence[key] equals `value`: a string evidence value compares as is, a number
+ * or boolean by its JSON text (`120`, `true`). Objects, arrays and null never match.
+ */
+export interface EvidenceMatch {
+  key: string;
+  value: string;
+}
+
+/** Order: newest first by ordering time desc, then id desc, then tenant desc. */
+export interface DecisionQuery extends DecisionFilter {
   /** Default 50; values above 1000 are lowered to 1000. */
   limit?: number;
   /** `next_cursor` of the previous page. */
   cursor?: string;
+}
+
+/**
+ * Defaults: until = now, since = until - 24 h, bucket_ms = 1 h; at most 1000 buckets in the
+ * window (else InvalidQueryError).
+ */
+export interface StatsQuery extends DecisionFilter {
+  bucket_ms?: number;
+}
+
+export interface WeightedCount {
+  count: number;
+  /** Sum of record.adjusted_count, a record without one counting 1. */
+  weighted_count: number;
+}
+
+export interface StatsSeriesPoint extends WeightedCount {
+  /** RFC 3339; buckets are aligned to `since`. */
+  bucket_start: string;
+  type: string | null;
+  version: string | null;
+  outcome: string | null;
+  /** weighted_count / the weighted total of the same (bucket_start, type, version). */
+  rate: number;
+}
+
+export interface StatsOutcome extends WeightedCount {
+  type: string | null;
+  version: string | null;
+  outcome: string | null;
+  /** weighted_count / the weighted total of the same (type, version) over the window. */
+  rate: number;
+}
+
+export interface ConfidenceBin {
+  lower: number;
+  upper: number;
+  count: number;
+}
+
+export interface DurationPercentiles {
+  /** Records with a duration (start_time and end_time both known). */
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface TokenUsageTotals {
+  /** Records with token usage. */
+  decisions: number;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+}
+
+export interface DecisionStats {
+  since: string;
+  until: string;
+  bucket_ms: number;
+  total: WeightedCount;
+  /** Ordered by bucket_start, type, version, outcome (nulls first). */
+  series: StatsSeriesPoint[];
+  /** Ordered by type, version, outcome (nulls first). */
+  by_outcome: StatsOutcome[];
+  /** 10 bins [0,0.1) … [0.9,1.0]; records without confidence are not counted. */
+  confidence_histogram: ConfidenceBin[];
+  duration_ms: DurationPercentiles;
+  token_usage: TokenUsageTotals;
+}
+
+export interface OutcomeCount extends WeightedCount {
+  outcome: string | null;
+}
+
+/** One authorised read of the decision API. */
+export interface AuditEntry {
+  /** RFC 3339. */
+  at: string;
+  key_name: string;
+  role: string;
+  /** The key's tenant; null for an admin key. */
+  tenant: string | null;
+  method: string;
+  path: string;
+  /** The filter as asked. */
+  query: Record<string, string>;
+  /** HTTP status of the reply. */
+  status: number;
+}
+
+export interface AuditQuery {
+  /** Entries of keys of this tenant. */
+  tenant?: string;
+  /** RFC 3339, inclusive. */
+  since?: string;
+  /** Default 50, capped at 1000. */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  entries: AuditEntry[];
+  next_cursor: string | null;
 }
 
 export interface QueryPage {
@@ -132,7 +267,16 @@ export interface DecisionStore {
   getDecision(id: string, opts?: { tenant?: string }): Promise<DecisionDetail[]>;
   /** Throws InvalidQueryError for a malformed cursor, instant or limit. */
   queryDecisions(q: DecisionQuery): Promise<QueryPage>;
-  verifyLedger(): Promise<LedgerVerification>;
+  /** Every tenant's chain, or only `tenant`'s. */
+  verifyLedger(opts?: { tenant?: string }): Promise<LedgerVerification>;
+  /** Throws InvalidQueryError for malformed filters or too many buckets. */
+  stats(query: StatsQuery): Promise<DecisionStats>;
+  /** Decisions per outcome (ordered by outcome, null first) of the filtered records. */
+  outcomeCounts(filter: DecisionFilter): Promise<OutcomeCount[]>;
+  /** One transaction per call. */
+  appendAudit(entries: AuditEntry[]): Promise<void>;
+  /** Newest first; throws InvalidQueryError for a malformed cursor, instant or limit. */
+  queryAudit(query: AuditQuery): Promise<AuditPage>;
   /**
    * Keeps spans of traces that hold decisions (the trace view; token roll-up). A span already
    * stored (same tenant, trace id and span id) changes nothing and counts as a duplicate. One

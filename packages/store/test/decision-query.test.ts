@@ -63,3 +63,28 @@ test('RFC 3339 parsing keeps microseconds and requires an offset', () => {
   assert.equal(rfc3339ToEpochMicros('1970-01-01T00:00:00'), null);
   assert.equal(rfc3339ToEpochMicros('soon'), null);
 });
+
+test('the new filters are normalised: empty strings drop, bounds and evidence are kept', () => {
+  const filter = normalizeDecisionQuery({
+    actor_id: 'agent-1',
+    actor_type: '',
+    service: 'svc',
+    status: 'decided',
+    min_confidence: 0,
+    max_confidence: 1,
+    has_violations: false,
+    evidence: [{ key: 'tier', value: 'a=b' }],
+  });
+  assert.equal(filter.actorId, 'agent-1');
+  assert.equal(filter.actorType, null);
+  assert.equal(filter.service, 'svc');
+  assert.equal(filter.status, 'decided');
+  assert.equal(filter.minConfidence, 0);
+  assert.equal(filter.maxConfidence, 1);
+  assert.equal(filter.hasViolations, false);
+  assert.deepEqual(filter.evidence, [{ key: 'tier', value: 'a=b' }]);
+  const none = normalizeDecisionQuery({});
+  assert.deepEqual([none.minConfidence, none.maxConfidence, none.hasViolations, none.evidence], [null, null, null, []]);
+  assert.throws(() => normalizeDecisionQuery({ min_confidence: 0.6, max_confidence: 0.5 }), /min_confidence 0.6 is above max_confidence 0.5/);
+  assert.throws(() => normalizeDecisionQuery({ max_confidence: 2 }), /invalid max_confidence: expected a number from 0 to 1, got 2/);
+});

@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openStore, type DecisionStore, type PostgresDecisionStore } from '../src/index.js';
 import { parsePostgresUrl } from '../src/postgres/postgres-url.js';
+import { POSTGRES_MIGRATIONS } from '../src/postgres/migrations.js';
+import { migratePostgres } from '../src/postgres/migrate.js';
+import pg from 'pg';
+import { assertLegacyRecordsBackfilled, COLUMNS_BEFORE_MIGRATION_5, legacyRecordRows } from './legacy-records.js';
 import {
   freshSchemaName,
   postgresTestDatabase,
@@ -88,7 +92,7 @@ test('stores opening one schema at once apply each migration once', server, asyn
       const applied = await withAdminConnection(async (client) =>
         (await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)).rows.map((r) => r.version),
       );
-      assert.deepEqual(applied, [1]);
+      assert.deepEqual(applied, POSTGRES_MIGRATIONS.map((migration) => migration.version));
       await Promise.all(stores.map((store, i) => store.append([makeEvent('decision.start', {}, { decision_id: `s${i}` })])));
       assert.deepEqual(await stores[0]!.verifyLedger(), { ok: true, checked: 5, first_broken: null });
     } finally {
@@ -202,5 +206,36 @@ test('writer processes appending to one database at once: no duplicates, no brok
     } finally {
       await store.close();
     }
+  });
+});
+
+test('migration 5 backfills the filter and stats columns of records stored before it', server, async () => {
+  await withSchema(async (url) => {
+    const schema = new URL(url).searchParams.get('schema')!;
+    const pool = new pg.Pool({ connectionString: parsePostgresUrl(url).connectionString });
+    try {
+      await migratePostgres(pool, schema, POSTGRES_MIGRATIONS.filter((migration) => migration.version < 5));
+      const placeholders = Array.from({ length: COLUMNS_BEFORE_MIGRATION_5 }, (_, i) => `$${i + 1}`).join(', ');
+      for (const row of legacyRecordRows()) await pool.query(`INSERT INTO decisions VALUES (${placeholders})`, row);
+    } finally {
+      await pool.end();
+    }
+    const store = await openStore(url);
+    try {
+      await assertLegacyRecordsBackfilled(store);
+    } finally {
+      await store.close();
+    }
+    const columns = await withAdminConnection(async (client) =>
+      (
+        await client.query(
+          `SELECT id, duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens FROM ${schema}.decisions ORDER BY id`,
+        )
+      ).rows,
+    );
+    assert.deepEqual(columns, [
+      { id: 'old-1', duration_ms: 1500, adjusted_count: 3, has_violations: 1, input_tokens: null, output_tokens: null, total_tokens: null },
+      { id: 'old-2', duration_ms: 0, adjusted_count: null, has_violations: 0, input_tokens: 40, output_tokens: 2, total_tokens: 42 },
+    ]);
   });
 });

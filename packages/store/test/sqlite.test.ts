@@ -9,6 +9,7 @@ import { migrate } from '../src/sqlite/migrate.js';
 import { SQLITE_MIGRATIONS } from '../src/sqlite/migrations.js';
 import { sqliteTestDatabase, tempDir, withConnection } from './sqlite-test-database.js';
 import { makeEvent, runStoreSuite } from './store-suite.js';
+import { assertLegacyRecordsBackfilled, COLUMNS_BEFORE_MIGRATION_5, legacyRecordRows } from './legacy-records.js';
 
 runStoreSuite('SqliteDecisionStore (file)', async () => sqliteTestDatabase(async (file) => new SqliteDecisionStore(file)));
 
@@ -26,7 +27,7 @@ test('the file is opened in WAL mode and parent directories are created', async 
     }
     withConnection(file, (db) => {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['causal_links', 'context_spans', 'decisions', 'ledger', 'ledger_checkpoints', 'schema_migrations']);
+      assert.deepEqual(tables, ['audit_log', 'causal_links', 'context_span_packs', 'decisions', 'ledger', 'ledger_checkpoints', 'schema_migrations']);
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -286,6 +287,35 @@ test('concurrent appends share one transaction; a failing call does not fail the
     assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 22, first_broken: null });
   } finally {
     await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('migration 5 backfills the filter and stats columns of records stored before it', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  try {
+    withConnection(file, (db) => {
+      migrate(db, SQLITE_MIGRATIONS.filter((migration) => migration.version < 5));
+      const insert = db.prepare(`INSERT INTO decisions VALUES (${Array.from({ length: COLUMNS_BEFORE_MIGRATION_5 }, () => '?').join(', ')})`);
+      for (const row of legacyRecordRows()) insert.run(...row);
+    });
+    const store = new SqliteDecisionStore(file);
+    try {
+      await assertLegacyRecordsBackfilled(store);
+    } finally {
+      await store.close();
+    }
+    withConnection(file, (db) =>
+      assert.deepEqual(
+        db.prepare('SELECT id, duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens FROM decisions ORDER BY id').all(),
+        [
+          { id: 'old-1', duration_ms: 1500, adjusted_count: 3, has_violations: 1, input_tokens: null, output_tokens: null, total_tokens: null },
+          { id: 'old-2', duration_ms: 0, adjusted_count: null, has_violations: 0, input_tokens: 40, output_tokens: 2, total_tokens: 42 },
+        ],
+      ),
+    );
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

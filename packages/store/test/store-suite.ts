@@ -4,6 +4,7 @@ import type { DecisionEvent, DecisionEventType, DecisionRecord } from '@decision
 import { GENESIS_HASH, InvalidQueryError, type DecisionStore } from '../src/index.js';
 import { registerTraceTests } from './trace-suite.js';
 import { registerRetentionTests } from './retention-suite.js';
+import { registerAnalyticsTests } from './analytics-suite.js';
 
 /**
  * The behaviour every DecisionStore backend must have. A backend test provides a fresh
@@ -107,6 +108,7 @@ export function runStoreSuite(
 
     registerTraceTests(withStore, makeEvent);
     registerRetentionTests(withStore, makeEvent);
+    registerAnalyticsTests(withStore, makeEvent);
 
     withStore('append materialises one record merged across calls', async (store) => {
       const first = await store.append([

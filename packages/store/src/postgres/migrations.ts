@@ -103,4 +103,45 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX causal_links_by_target ON causal_links (tenant_id, target_id);
     `,
   },
+  {
+    version: 5,
+    name: 'filter and stats columns, audit log',
+    // As SQLite's migration 5: columns for filters and stats filled from the record JSON, a
+    // partial index on violating records, and the audit log of API reads.
+    sql: `
+      ALTER TABLE decisions
+        ADD COLUMN duration_ms double precision,
+        ADD COLUMN adjusted_count double precision,
+        ADD COLUMN has_violations smallint NOT NULL DEFAULT 0,
+        ADD COLUMN input_tokens double precision,
+        ADD COLUMN output_tokens double precision,
+        ADD COLUMN total_tokens double precision;
+      UPDATE decisions SET (duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens) = (
+        SELECT (r ->> 'duration_ms')::double precision,
+               (r ->> 'adjusted_count')::double precision,
+               CASE WHEN json_typeof(r -> 'violations') = 'array' THEN sign(json_array_length(r -> 'violations')) ELSE 0 END,
+               (r -> 'token_usage' ->> 'input')::double precision,
+               (r -> 'token_usage' ->> 'output')::double precision,
+               (r -> 'token_usage' ->> 'total')::double precision
+        FROM (SELECT decisions.record::json AS r) AS parsed
+      );
+      CREATE INDEX decisions_tenant_actor ON decisions (tenant_id, actor_id, sort_time, id);
+      CREATE INDEX decisions_violating ON decisions (sort_time, id, tenant_id) WHERE has_violations = 1;
+
+      CREATE TABLE audit_log (
+        row_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at        text NOT NULL,
+        at_micros bigint NOT NULL,
+        key_name  text NOT NULL,
+        role      text NOT NULL,
+        tenant    text COLLATE "C",
+        method    text NOT NULL,
+        path      text NOT NULL,
+        query     text NOT NULL,
+        status    integer NOT NULL
+      );
+      CREATE INDEX audit_log_newest ON audit_log (at_micros, row_id);
+      CREATE INDEX audit_log_tenant_newest ON audit_log (tenant, at_micros, row_id);
+    `,
+  },
 ];

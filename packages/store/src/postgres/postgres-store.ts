@@ -3,15 +3,27 @@ import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord }
 import { assertAppendable } from '../appendable-event.js';
 import { encodeCursor } from '../decision-order.js';
 import { DECISION_ROW_WIDTH, decisionRowValues } from '../decision-row.js';
-import { normalizeDecisionQuery } from '../decision-query.js';
+import { normalizeDecisionFilter, normalizeDecisionQuery } from '../decision-query.js';
+import { auditPage, auditRowValues, normalizeAuditQuery, type AuditRow } from '../audit-query.js';
+import { auditPageSql } from '../audit-sql.js';
+import { compareNullable, decisionStats, type StatsAggregates } from '../decision-stats.js';
+import { normalizeStatsQuery } from '../stats-query.js';
+import { outcomeCountsSql, statsSql } from './stats-sql.js';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import { checkpointThrough, RETENTION_BATCH_DECISIONS } from '../ledger-pruning.js';
 import { LedgerChainVerifier, type StoredLedgerRow } from '../ledger-verifier.js';
 import { planRetention, retentionTargetsByTenant, type RetentionTarget, type StoredDecisionKind } from '../retention-policy.js';
 import type {
   AppendResult,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
   DecisionDetail,
+  DecisionFilter,
   DecisionQuery,
+  DecisionStats,
+  OutcomeCount,
+  StatsQuery,
   DecisionStore,
   LedgerCheckpoint,
   LedgerEntry,
@@ -219,19 +231,22 @@ export class PostgresDecisionStore implements DecisionStore {
   }
 
   /** Reads one snapshot (REPEATABLE READ) through a cursor, a batch of rows per round trip. */
-  async verifyLedger(): Promise<LedgerVerification> {
+  async verifyLedger(opts: { tenant?: string } = {}): Promise<LedgerVerification> {
     if (this.#closed) throw new Error('store is closed');
+    const tenant = opts.tenant === undefined || opts.tenant === '' ? null : opts.tenant;
     return inTransaction(this.#pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
+      // DECLARE takes no bind parameters: the tenant is written as an escaped literal.
+      const only = tenant === null ? '' : `WHERE tenant_id = ${client.escapeLiteral(tenant)}`;
       const verifier = new LedgerChainVerifier();
       const checkpoints = await client.query<LedgerCheckpoint>(
-        'SELECT tenant_id, seq, hash, removed, created_at FROM ledger_checkpoints ORDER BY tenant_id, seq',
+        `SELECT tenant_id, seq, hash, removed, created_at FROM ledger_checkpoints ${only} ORDER BY tenant_id, seq`,
       );
       const checkpointProblem = verifier.startFromCheckpoints(checkpoints.rows);
       if (checkpointProblem !== null) return { ok: false, checked: 0, first_broken: checkpointProblem };
       await client.query(
         `DECLARE ledger_in_chain_order NO SCROLL CURSOR FOR
          SELECT row_id AS row, tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash
-         FROM ledger ORDER BY tenant_id, seq`,
+         FROM ledger ${only} ORDER BY tenant_id, seq`,
       );
       for (;;) {
         const { rows } = await client.query<StoredLedgerRow>(`FETCH FORWARD ${VERIFY_ROWS_PER_FETCH} FROM ledger_in_chain_order`);
@@ -242,11 +257,62 @@ export class PostgresDecisionStore implements DecisionStore {
         if (rows.length < VERIFY_ROWS_PER_FETCH) break;
       }
       const counts = await client.query<{ tenant_id: string; events: number }>(
-        'SELECT tenant_id, SUM(event_count)::bigint AS events FROM decisions GROUP BY tenant_id',
+        `SELECT tenant_id, SUM(event_count)::bigint AS events FROM decisions ${only} GROUP BY tenant_id`,
       );
       const problem = verifier.finish(new Map(counts.rows.map((row) => [row.tenant_id, row.events])));
       return { ok: problem === null, checked: verifier.checked, first_broken: problem };
     });
+  }
+
+  async stats(query: StatsQuery): Promise<DecisionStats> {
+    if (this.#closed) throw new Error('store is closed');
+    const normalized = normalizeStatsQuery(query, new Date());
+    const { sql, params } = statsSql(normalized);
+    const { rows } = await this.#pool.query<{
+      groups: StatsAggregates['groups'];
+      bins: StatsAggregates['confidenceBins'];
+      durations: { count: number; max: number | null; percentiles: number[] | null };
+      tokens: StatsAggregates['token_usage'];
+    }>(sql, params);
+    const { groups, bins, durations, tokens } = rows[0]!;
+    const [p50 = null, p90 = null, p95 = null, p99 = null] = durations.percentiles ?? [];
+    return decisionStats(normalized, {
+      groups,
+      confidenceBins: bins,
+      duration_ms: { count: durations.count, p50, p90, p95, p99, max: durations.max },
+      token_usage: tokens,
+    });
+  }
+
+  async outcomeCounts(filter: DecisionFilter): Promise<OutcomeCount[]> {
+    if (this.#closed) throw new Error('store is closed');
+    const { sql, params } = outcomeCountsSql(normalizeDecisionFilter(filter));
+    const { rows } = await this.#pool.query<OutcomeCount>(sql, params);
+    return rows.sort((a, b) => compareNullable(a.outcome, b.outcome));
+  }
+
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
+    if (this.#closed) throw new Error('store is closed');
+    if (entries.length === 0) return;
+    const columns: unknown[][] = Array.from({ length: 9 }, () => []);
+    for (const entry of entries) auditRowValues(entry).forEach((value, i) => columns[i]!.push(value));
+    await this.#pool.query(
+      `INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::integer[])`,
+      columns,
+    );
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditPage> {
+    if (this.#closed) throw new Error('store is closed');
+    const normalized = normalizeAuditQuery(query);
+    const params: unknown[] = [];
+    const sql = auditPageSql(normalized, (value) => {
+      params.push(value);
+      return `$${params.length}`;
+    });
+    const { rows } = await this.#pool.query<AuditRow>(sql, params);
+    return auditPage(rows, normalized.limit);
   }
 
   /**
@@ -470,17 +536,21 @@ async function writeRecords(client: pg.PoolClient, records: Iterable<DecisionRec
   }
   await client.query(
     `INSERT INTO decisions (tenant_id, id, type, version, outcome, status, start_time, end_time, sort_time, trace_id,
-       parent_decision_id, environment, service_name, actor_id, actor_type, confidence, event_count, updated_at, record)
+       parent_decision_id, environment, service_name, actor_id, actor_type, confidence, event_count, updated_at, record,
+       duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
        $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::float8[],
-       $17::integer[], $18::text[], $19::text[])
+       $17::integer[], $18::text[], $19::text[], $20::float8[], $21::float8[], $22::smallint[], $23::float8[], $24::float8[],
+       $25::float8[])
      ON CONFLICT (tenant_id, id) DO UPDATE SET
        type = excluded.type, version = excluded.version, outcome = excluded.outcome, status = excluded.status,
        start_time = excluded.start_time, end_time = excluded.end_time, sort_time = excluded.sort_time,
        trace_id = excluded.trace_id, parent_decision_id = excluded.parent_decision_id,
        environment = excluded.environment, service_name = excluded.service_name, actor_id = excluded.actor_id,
        actor_type = excluded.actor_type, confidence = excluded.confidence, event_count = excluded.event_count,
-       updated_at = excluded.updated_at, record = excluded.record`,
+       updated_at = excluded.updated_at, record = excluded.record, duration_ms = excluded.duration_ms,
+       adjusted_count = excluded.adjusted_count, has_violations = excluded.has_violations,
+       input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, total_tokens = excluded.total_tokens`,
     columns,
   );
 }

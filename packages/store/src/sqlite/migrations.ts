@@ -121,4 +121,73 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         WHERE json_type(record, '$.token_usage') IS NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'context spans packed per trace and append',
+    // One row per (tenant, trace) and append call instead of one per span: far fewer rows and
+    // index entries to write, the spans as JSON arrays of value tuples (context-span-pack.ts
+    // names the fields and their order). Existing spans move into packs of at most 500.
+    sql: `
+      CREATE TABLE context_span_packs (
+        pack_id   INTEGER PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        trace_id  TEXT NOT NULL,
+        spans     TEXT NOT NULL
+      );
+      CREATE INDEX context_span_packs_by_trace ON context_span_packs (trace_id, tenant_id);
+      INSERT INTO context_span_packs (tenant_id, trace_id, spans)
+        SELECT tenant_id, trace_id, json_group_array(json_array(
+          span -> '$.span_id', span -> '$.parent_span_id', span -> '$.name', span -> '$.kind', span -> '$.kind_source',
+          span -> '$.span_kind', span -> '$.service_name', span -> '$.start_time', span -> '$.end_time',
+          span -> '$.start_time_unix_nano', span -> '$.end_time_unix_nano', span -> '$.duration_ms', span -> '$.status',
+          span -> '$.status_message', span -> '$.operation', span -> '$.model', span -> '$.agent_name', span -> '$.tool_name',
+          span -> '$.token_usage'))
+        FROM (
+          SELECT tenant_id, trace_id, span, (row_number() OVER (PARTITION BY trace_id, tenant_id ORDER BY span_id) - 1) / 500 AS chunk
+          FROM context_spans
+        )
+        GROUP BY trace_id, tenant_id, chunk;
+      DROP TABLE context_spans;
+    `,
+  },
+  {
+    version: 5,
+    name: 'filter and stats columns, audit log',
+    // Filters and stats read columns instead of parsing record JSON per row; existing records
+    // get them from their JSON. Violating records are rare: a partial index finds them without
+    // scanning, and only those rows pay for it at ingest. The audit log of API reads lives
+    // beside the ledger, newest first by (at_micros, row_id).
+    sql: `
+      ALTER TABLE decisions ADD COLUMN duration_ms REAL;
+      ALTER TABLE decisions ADD COLUMN adjusted_count REAL;
+      ALTER TABLE decisions ADD COLUMN has_violations INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE decisions ADD COLUMN input_tokens INTEGER;
+      ALTER TABLE decisions ADD COLUMN output_tokens INTEGER;
+      ALTER TABLE decisions ADD COLUMN total_tokens INTEGER;
+      UPDATE decisions SET
+        duration_ms = json_extract(record, '$.duration_ms'),
+        adjusted_count = json_extract(record, '$.adjusted_count'),
+        has_violations = coalesce(json_array_length(record, '$.violations'), 0) > 0,
+        input_tokens = json_extract(record, '$.token_usage.input'),
+        output_tokens = json_extract(record, '$.token_usage.output'),
+        total_tokens = json_extract(record, '$.token_usage.total');
+      CREATE INDEX decisions_tenant_actor ON decisions (tenant_id, actor_id, sort_time, id);
+      CREATE INDEX decisions_violating ON decisions (sort_time, id, tenant_id) WHERE has_violations = 1;
+
+      CREATE TABLE audit_log (
+        row_id    INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        at_micros INTEGER NOT NULL,
+        key_name  TEXT NOT NULL,
+        role      TEXT NOT NULL,
+        tenant    TEXT,
+        method    TEXT NOT NULL,
+        path      TEXT NOT NULL,
+        query     TEXT NOT NULL,
+        status    INTEGER NOT NULL
+      );
+      CREATE INDEX audit_log_newest ON audit_log (at_micros, row_id);
+      CREATE INDEX audit_log_tenant_newest ON audit_log (tenant, at_micros, row_id);
+    `,
+  },
 ];

@@ -6,15 +6,28 @@ import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord }
 import { assertAppendable } from '../appendable-event.js';
 import { encodeCursor } from '../decision-order.js';
 import { decisionRowValues } from '../decision-row.js';
-import { normalizeDecisionQuery, type NormalizedDecisionQuery } from '../decision-query.js';
+import { normalizeDecisionFilter, normalizeDecisionQuery, type NormalizedDecisionFilter, type NormalizedDecisionQuery } from '../decision-query.js';
+import { auditPage, auditRowValues, normalizeAuditQuery, type AuditRow } from '../audit-query.js';
+import { auditPageSql } from '../audit-sql.js';
+import { compareNullable, decisionStats } from '../decision-stats.js';
+import { aggregateStatsRows, STATS_ROW_COLUMNS, type StatsRow } from '../stats-rows.js';
+import { filterConditions, sqliteEvidenceCondition, whereClause } from '../filter-sql.js';
+import { normalizeStatsQuery } from '../stats-query.js';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import { LedgerChainVerifier, type StoredLedgerRow } from '../ledger-verifier.js';
 import { checkpointThrough, RETENTION_BATCH_DECISIONS } from '../ledger-pruning.js';
 import { planRetention, retentionTargetsByTenant, type RetentionTarget, type StoredDecisionKind } from '../retention-policy.js';
 import type {
   AppendResult,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
   DecisionDetail,
+  DecisionFilter,
   DecisionQuery,
+  DecisionStats,
+  OutcomeCount,
+  StatsQuery,
   DecisionStore,
   LedgerCheckpoint,
   LedgerEntry,
@@ -26,12 +39,15 @@ import type {
 import { migrate } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import type { NeighborQuery, TraceDetail } from '../store.js';
-import { recordKey, SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
+import { ContextSpanTransaction, recordKey, SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
+import { packContextSpans, type ContextSpanPack } from '../context-span-pack.js';
 import type { AppendCall } from '../append-call.js';
 
 const IN_MEMORY = ':memory:';
 /** WAL pages (4 KiB) written between two automatic checkpoints; SQLite's default is 1000. */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** Prepared filter-dependent statements kept at most. */
+const MAX_CACHED_QUERY_STATEMENTS = 500;
 /** Ledger rows verified between two yields to the event loop. */
 const VERIFY_ROWS_PER_TURN = 2000;
 
@@ -81,6 +97,12 @@ type RecordColumns = [
   event_count: number,
   updated_at: string,
   record: string,
+  duration_ms: number | null,
+  adjusted_count: number | null,
+  has_violations: number,
+  input_tokens: number | null,
+  output_tokens: number | null,
+  total_tokens: number | null,
 ];
 
 interface PageRow {
@@ -104,15 +126,18 @@ function prepareStatements(db: Database.Database) {
     // Positional parameters: binding them costs about half of binding a named-parameter object.
     upsertRecord: db.prepare<RecordColumns>(
       `INSERT INTO decisions (tenant_id, id, type, version, outcome, status, start_time, end_time, sort_time, trace_id,
-         parent_decision_id, environment, service_name, actor_id, actor_type, confidence, event_count, updated_at, record)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         parent_decision_id, environment, service_name, actor_id, actor_type, confidence, event_count, updated_at, record,
+         duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (tenant_id, id) DO UPDATE SET
          type = excluded.type, version = excluded.version, outcome = excluded.outcome, status = excluded.status,
          start_time = excluded.start_time, end_time = excluded.end_time, sort_time = excluded.sort_time,
          trace_id = excluded.trace_id, parent_decision_id = excluded.parent_decision_id,
          environment = excluded.environment, service_name = excluded.service_name, actor_id = excluded.actor_id,
          actor_type = excluded.actor_type, confidence = excluded.confidence, event_count = excluded.event_count,
-         updated_at = excluded.updated_at, record = excluded.record`,
+         updated_at = excluded.updated_at, record = excluded.record, duration_ms = excluded.duration_ms,
+         adjusted_count = excluded.adjusted_count, has_violations = excluded.has_violations,
+         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, total_tokens = excluded.total_tokens`,
     ),
     selectDecisionsById: db.prepare<[string], DecisionRow>(
       'SELECT tenant_id, record FROM decisions WHERE id = ? ORDER BY tenant_id',
@@ -127,18 +152,24 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-function prepareVerification(db: Database.Database) {
+/** Every tenant's chain, or (`tenant` given) one: bind the tenant to each statement then. */
+function prepareVerification(db: Database.Database, tenant: string | null) {
+  const only = tenant === null ? '' : 'WHERE tenant_id = ?';
+  const params: string[] = tenant === null ? [] : [tenant];
+  const ledgerInChainOrder = db.prepare<string[], StoredLedgerRow>(
+    `SELECT row_id AS row, tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash
+     FROM ledger ${only} ORDER BY tenant_id, seq`,
+  );
+  const recordEventCounts = db.prepare<string[], { tenant_id: string; events: number }>(
+    `SELECT tenant_id, SUM(event_count) AS events FROM decisions ${only} GROUP BY tenant_id`,
+  );
+  const checkpoints = db.prepare<string[], LedgerCheckpoint>(
+    `SELECT tenant_id, seq, hash, removed, created_at FROM ledger_checkpoints ${only} ORDER BY tenant_id, seq`,
+  );
   return {
-    ledgerInChainOrder: db.prepare<[], StoredLedgerRow>(
-      `SELECT row_id AS row, tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash
-       FROM ledger ORDER BY tenant_id, seq`,
-    ),
-    recordEventCounts: db.prepare<[], { tenant_id: string; events: number }>(
-      'SELECT tenant_id, SUM(event_count) AS events FROM decisions GROUP BY tenant_id',
-    ),
-    checkpoints: db.prepare<[], LedgerCheckpoint>(
-      'SELECT tenant_id, seq, hash, removed, created_at FROM ledger_checkpoints ORDER BY tenant_id, seq',
-    ),
+    ledgerInChainOrder: () => ledgerInChainOrder.iterate(...params),
+    recordEventCounts: () => recordEventCounts.all(...params),
+    checkpoints: () => checkpoints.all(...params),
   };
 }
 
@@ -154,7 +185,7 @@ function prepareRetention(db: Database.Database) {
     ),
     deleteLinksFrom: db.prepare<[string, string]>('DELETE FROM causal_links WHERE tenant_id = ? AND source_id = ?'),
     deleteSpansIfNoDecision: db.prepare<[string, string, string, string]>(
-      `DELETE FROM context_spans WHERE tenant_id = ? AND trace_id = ?
+      `DELETE FROM context_span_packs WHERE tenant_id = ? AND trace_id = ?
        AND NOT EXISTS (SELECT 1 FROM decisions WHERE trace_id = ? AND tenant_id = ?)`,
     ),
     pruneEvents: db.prepare<[string, string]>(
@@ -188,7 +219,8 @@ export class SqliteDecisionStore implements DecisionStore {
   readonly #statements: ReturnType<typeof prepareStatements>;
   /** Context spans, token roll-up and the causal-link index (migration 3). */
   readonly #traces: SqliteTraceTables;
-  readonly #pageStatements = new Map<string, Database.Statement<unknown[], PageRow>>();
+  /** Statements whose SQL depends on the filters asked, by SQL text. */
+  readonly #queryStatements = new Map<string, Database.Statement<unknown[], unknown>>();
   /** Last seq and hash per tenant, read once; only updated after a commit. */
   readonly #tails = new Map<string, ChainTail>();
   readonly #appendTransaction: Database.Transaction<
@@ -246,7 +278,19 @@ export class SqliteDecisionStore implements DecisionStore {
 
   appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
     if (spans.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
-    return this.#enqueue({ spans });
+    let packs: ContextSpanPack[];
+    try {
+      packs = packContextSpans(spans);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#enqueue({ packs });
+  }
+
+  /** appendContextSpans with the spans packed by the caller (the worker store packs them in its thread). */
+  appendContextSpanPacks(packs: ContextSpanPack[]): Promise<AppendResult> {
+    if (packs.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
+    return this.#enqueue({ packs });
   }
 
   #enqueue(call: AppendCall): Promise<AppendResult> {
@@ -305,12 +349,7 @@ export class SqliteDecisionStore implements DecisionStore {
   async queryDecisions(query: DecisionQuery): Promise<QueryPage> {
     const normalized = normalizeDecisionQuery(query);
     const { sql, params } = pageSql(normalized);
-    let statement = this.#pageStatements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare<unknown[], PageRow>(sql);
-      this.#pageStatements.set(sql, statement);
-    }
-    const rows = statement.all(...params);
+    const rows = this.#prepared<PageRow>(sql).all(...params);
     const hasMore = rows.length > normalized.limit;
     const page = hasMore ? rows.slice(0, normalized.limit) : rows;
     const last = page.at(-1);
@@ -320,11 +359,71 @@ export class SqliteDecisionStore implements DecisionStore {
     };
   }
 
-  verifyLedger(): Promise<LedgerVerification> {
+  verifyLedger(opts: { tenant?: string } = {}): Promise<LedgerVerification> {
     // One verification at a time: they share the reader connection and its snapshot.
-    const verification = this.#verifications.then(() => this.#verify());
+    const tenant = opts.tenant === undefined || opts.tenant === '' ? null : opts.tenant;
+    const verification = this.#verifications.then(() => this.#verify(tenant));
     this.#verifications = verification.catch(() => undefined);
     return verification;
+  }
+
+  /**
+   * The window's rows are read once (the reads, not the sums, cost here: each row is a lookup in
+   * the table) and aggregated in one pass by aggregateStatsRows.
+   */
+  async stats(query: StatsQuery): Promise<DecisionStats> {
+    if (this.#closed) throw new Error('store is closed');
+    const normalized = normalizeStatsQuery(query, new Date());
+    const { sql, params } = boundSql(normalized.filter, (_bind, where) => `SELECT ${STATS_ROW_COLUMNS} FROM decisions${where()}`);
+    const statement = this.#prepared<StatsRow>(sql, 'raw');
+    const aggregates = aggregateStatsRows(statement.iterate(...params), normalized.filter.sinceMicros, normalized.bucketMs * 1000);
+    return decisionStats(normalized, aggregates);
+  }
+
+  async outcomeCounts(filter: DecisionFilter): Promise<OutcomeCount[]> {
+    if (this.#closed) throw new Error('store is closed');
+    const { sql, params } = outcomeCountsSql(normalizeDecisionFilter(filter));
+    const rows = this.#prepared<OutcomeCount>(sql).all(...params);
+    return rows.sort((a, b) => compareNullable(a.outcome, b.outcome));
+  }
+
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
+    if (this.#closed) throw new Error('store is closed');
+    if (entries.length === 0) return;
+    const rows = entries.map(auditRowValues);
+    const insert = this.#prepared(
+      `INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#db
+      .transaction(() => {
+        for (const row of rows) insert.run(...row);
+      })
+      .immediate();
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditPage> {
+    if (this.#closed) throw new Error('store is closed');
+    const normalized = normalizeAuditQuery(query);
+    const params: unknown[] = [];
+    const sql = auditPageSql(normalized, (value) => {
+      params.push(value);
+      return '?';
+    });
+    return auditPage(this.#prepared<AuditRow>(sql).all(...params), normalized.limit);
+  }
+
+  /** A statement prepared once per SQL text (`raw`: rows as arrays). */
+  #prepared<Row>(sql: string, mode: 'object' | 'raw' = 'object'): Database.Statement<unknown[], Row> {
+    const key = `${mode}:${sql}`;
+    let statement = this.#queryStatements.get(key);
+    if (statement === undefined) {
+      // Filters combine freely; keep the cache from growing without bound on unusual mixes.
+      if (this.#queryStatements.size >= MAX_CACHED_QUERY_STATEMENTS) this.#queryStatements.clear();
+      statement = this.#db.prepare<unknown[], unknown>(sql);
+      if (mode === 'raw') statement.raw();
+      this.#queryStatements.set(key, statement);
+    }
+    return statement as Database.Statement<unknown[], Row>;
   }
 
   /**
@@ -431,10 +530,10 @@ export class SqliteDecisionStore implements DecisionStore {
     const { records, priors } = transaction;
     const results: AppendResult[] = [];
     // Traces that got a new context span; their token roll-up is computed once, at the end.
-    const touchedTraces = new Map<string, { tenant: string; traceId: string }>();
+    const contextSpans = new ContextSpanTransaction();
     for (const call of calls) {
-      if (call.spans !== undefined) {
-        results.push(this.#traces.insertSpans(call.spans, touchedTraces));
+      if (call.packs !== undefined) {
+        results.push(this.#traces.insertPacks(call.packs, contextSpans));
         continue;
       }
       const events = call.events;
@@ -476,7 +575,7 @@ export class SqliteDecisionStore implements DecisionStore {
       results.push({ appended, duplicates });
     }
 
-    this.#traces.refreshAfterAppend(transaction, touchedTraces);
+    this.#traces.refreshAfterAppend(transaction, contextSpans);
     for (const [key, record] of records) this.#writeRecord(record, priors.get(key));
     return { results, tails };
   }
@@ -495,19 +594,19 @@ export class SqliteDecisionStore implements DecisionStore {
     this.#statements.upsertRecord.run(...(decisionRowValues(record) as RecordColumns));
   }
 
-  async #verify(): Promise<LedgerVerification> {
+  async #verify(tenant: string | null): Promise<LedgerVerification> {
     if (this.#closed) throw new Error('store is closed');
     // An in-memory database has no second connection; it is verified in one synchronous pass.
     const reader = this.#file === null ? this.#db : this.#reader(this.#file);
     const separateReader = reader !== this.#db;
-    const statements = prepareVerification(reader);
+    const statements = prepareVerification(reader, tenant);
     const verifier = new LedgerChainVerifier();
     if (separateReader) reader.exec('BEGIN');
     try {
-      const checkpointProblem = verifier.startFromCheckpoints(statements.checkpoints.all());
+      const checkpointProblem = verifier.startFromCheckpoints(statements.checkpoints());
       if (checkpointProblem !== null) return { ok: false, checked: 0, first_broken: checkpointProblem };
       let sinceYield = 0;
-      for (const row of statements.ledgerInChainOrder.iterate()) {
+      for (const row of statements.ledgerInChainOrder()) {
         const problem = verifier.check(row);
         if (problem !== null) return { ok: false, checked: verifier.checked, first_broken: problem };
         if (separateReader && ++sinceYield === VERIFY_ROWS_PER_TURN) {
@@ -515,7 +614,7 @@ export class SqliteDecisionStore implements DecisionStore {
           await nextTurn();
         }
       }
-      const counts = new Map(statements.recordEventCounts.all().map((row) => [row.tenant_id, row.events]));
+      const counts = new Map(statements.recordEventCounts().map((row) => [row.tenant_id, row.events]));
       const problem = verifier.finish(counts);
       return { ok: problem === null, checked: verifier.checked, first_broken: problem };
     } finally {
@@ -532,27 +631,49 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 }
 
-function pageSql(query: NormalizedDecisionQuery): { sql: string; params: unknown[] } {
-  const conditions: string[] = [];
+interface BoundSql {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Builds one statement: `build` gets `bind` (adds a parameter, returns `?`) and `where`, the
+ * filter's WHERE clause with `extra` conditions; call them in the order their text appears.
+ */
+function boundSql(
+  filter: NormalizedDecisionFilter | null,
+  build: (bind: (value: unknown) => string, where: (...extra: string[]) => string) => string,
+): BoundSql {
   const params: unknown[] = [];
-  const where = (condition: string, ...values: unknown[]) => {
-    conditions.push(condition);
-    params.push(...values);
+  const bind = (value: unknown) => {
+    params.push(value);
+    return '?';
   };
-  if (query.tenant !== null) where('tenant_id = ?', query.tenant);
-  if (query.type !== null) where('type = ?', query.type);
-  for (const version of query.versions) where('version = ?', version);
-  if (query.outcome !== null) where('outcome = ?', query.outcome);
-  if (query.traceId !== null) where('trace_id = ?', query.traceId);
-  if (query.sinceMicros !== null) where('sort_time >= ?', query.sinceMicros);
-  if (query.untilMicros !== null) where('sort_time < ?', query.untilMicros);
-  if (query.after !== null) where('(sort_time, id, tenant_id) < (?, ?, ?)', query.after.time, query.after.id, query.after.tenant);
-  params.push(query.limit + 1);
-  const sql =
-    'SELECT sort_time, id, tenant_id, record FROM decisions' +
-    (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
-    ' ORDER BY sort_time DESC, id DESC, tenant_id DESC LIMIT ?';
-  return { sql, params };
+  const where = (...extra: string[]) =>
+    whereClause([...(filter === null ? [] : filterConditions(filter, { bind, evidence: sqliteEvidenceCondition })), ...extra]);
+  return { sql: build(bind, where), params };
+}
+
+function pageSql(query: NormalizedDecisionQuery): BoundSql {
+  return boundSql(null, (bind) => {
+    const conditions = filterConditions(query, { bind, evidence: sqliteEvidenceCondition });
+    if (query.after !== null) {
+      conditions.push(`(sort_time, id, tenant_id) < (${bind(query.after.time)}, ${bind(query.after.id)}, ${bind(query.after.tenant)})`);
+    }
+    return (
+      'SELECT sort_time, id, tenant_id, record FROM decisions' +
+      whereClause(conditions) +
+      ` ORDER BY sort_time DESC, id DESC, tenant_id DESC LIMIT ${bind(query.limit + 1)}`
+    );
+  });
+}
+
+function outcomeCountsSql(filter: NormalizedDecisionFilter): BoundSql {
+  return boundSql(
+    filter,
+    (_bind, where) =>
+      `SELECT outcome, count(*) AS count, total(coalesce(adjusted_count, 1)) AS weighted_count FROM decisions${where()} GROUP BY outcome`,
+  );
 }
 
 function toLedgerEntry(row: LedgerEntryRow): LedgerEntry {

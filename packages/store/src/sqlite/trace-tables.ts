@@ -2,21 +2,21 @@ import type Database from 'better-sqlite3';
 import {
   rollUpTokenUsage,
   sameTokenUsage,
-  type ContextSpan,
   type DecisionAnchor,
   type DecisionRecord,
   type RollupSpan,
-  type TokenCounts,
   type TokenUsage,
 } from '@decision-trace/model';
 import { compareContextSpans } from '../context-span-order.js';
+import { parseSpanTuples, tupleRollupSpan, tupleSpanId, tupleToContextSpan, type ContextSpanPack, type SpanTuple } from '../context-span-pack.js';
 import { neighborLimit } from '../neighbor-limit.js';
 import type { AppendResult, TraceDetail } from '../store.js';
 
 /**
  * The SQLite tables beside the ledger and the records that serve the trace view and the
- * decision graph: context spans (with the token roll-up they feed) and an index of causal
- * links by target. The writes run inside the caller's append transaction.
+ * decision graph: context spans (packed per trace and append call, see context-span-pack.ts,
+ * with the token roll-up they feed) and an index of causal links by target. The writes run
+ * inside the caller's append transaction.
  */
 
 /** Records a transaction changes, by `tenant\0id`, and their state before it (undefined: new). */
@@ -35,13 +35,6 @@ export function recordKey(tenant: string, id: string): string {
   return `${tenant}\u0000${id}`;
 }
 
-interface RollupRow {
-  span_id: string;
-  parent_span_id: string | null;
-  kind: string | null;
-  token_usage: string | null;
-}
-
 interface TraceDecisionRow {
   id: string;
   span_id: string | null;
@@ -54,15 +47,28 @@ interface TenantJsonRow {
   json: string;
 }
 
+/** A trace's stored context spans as far as this transaction needs them. */
+interface TraceSpans {
+  ids: Set<string>;
+  rollup: RollupSpan[];
+  /** LLM spans with token counts among them: without any, no decision of the trace has usage. */
+  calls: number;
+}
+
+/**
+ * The context-span state of one append transaction: traces whose spans were read (by
+ * `tenant\0traceId`), and the traces that got a new span, whose roll-up is computed once at
+ * the end.
+ */
+export class ContextSpanTransaction {
+  readonly traces = new Map<string, TraceSpans>();
+  readonly touched = new Map<string, TraceKey>();
+}
+
 function prepare(db: Database.Database) {
   return {
-    insertSpan: db.prepare<[string, string, string, string | null, string | null, string | null, string]>(
-      `INSERT INTO context_spans (tenant_id, trace_id, span_id, parent_span_id, kind, token_usage, span)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id, tenant_id, span_id) DO NOTHING`,
-    ),
-    rollupSpans: db.prepare<[string, string], RollupRow>(
-      'SELECT span_id, parent_span_id, kind, token_usage FROM context_spans WHERE tenant_id = ? AND trace_id = ?',
-    ),
+    insertPack: db.prepare<[string, string, string]>('INSERT INTO context_span_packs (tenant_id, trace_id, spans) VALUES (?, ?, ?)'),
+    tracePacks: db.prepare<[string, string], string>('SELECT spans FROM context_span_packs WHERE trace_id = ? AND tenant_id = ?').pluck(),
     traceDecisions: db.prepare<[string, string], TraceDecisionRow>(
       `SELECT id, json_extract(record, '$.span_id') AS span_id, json_extract(record, '$.token_usage') AS token_usage,
          json_extract(record, '$.token_usage_with_nested') AS token_usage_with_nested
@@ -73,9 +79,9 @@ function prepare(db: Database.Database) {
     insertLink: db.prepare<[string, string, string, string]>(
       'INSERT OR IGNORE INTO causal_links (tenant_id, source_id, type, target_id) VALUES (?, ?, ?, ?)',
     ),
-    traceSpans: db.prepare<[string], TenantJsonRow>('SELECT tenant_id, span AS json FROM context_spans WHERE trace_id = ?'),
+    traceSpans: db.prepare<[string], TenantJsonRow>('SELECT tenant_id, spans AS json FROM context_span_packs WHERE trace_id = ?'),
     tenantTraceSpans: db.prepare<[string, string], TenantJsonRow>(
-      'SELECT tenant_id, span AS json FROM context_spans WHERE trace_id = ? AND tenant_id = ?',
+      'SELECT tenant_id, spans AS json FROM context_span_packs WHERE trace_id = ? AND tenant_id = ?',
     ),
     traceRecords: db.prepare<[string], TenantJsonRow>(
       'SELECT tenant_id, record AS json FROM decisions WHERE trace_id = ? ORDER BY tenant_id, sort_time, id',
@@ -107,25 +113,57 @@ export class SqliteTraceTables {
     this.#statements = prepare(db);
   }
 
-  /** Stores the spans; adds the traces that got a new span to `touched`. */
-  insertSpans(spans: readonly ContextSpan[], touched: Map<string, TraceKey>): AppendResult {
+  /**
+   * Stores the packs' spans not stored yet (one row per pack); a span already stored (same
+   * tenant, trace and span id), or twice in the call, is a duplicate.
+   */
+  insertPacks(packs: readonly ContextSpanPack[], state: ContextSpanTransaction): AppendResult {
     let appended = 0;
-    for (const span of spans) {
-      const traceId = span.trace_id.toLowerCase();
-      const { changes } = this.#statements.insertSpan.run(
-        span.tenant,
-        traceId,
-        span.span_id,
-        span.parent_span_id,
-        span.kind,
-        span.token_usage === null ? null : JSON.stringify(span.token_usage),
-        JSON.stringify(traceId === span.trace_id ? span : { ...span, trace_id: traceId }),
-      );
-      if (changes === 0) continue;
-      appended += 1;
-      touched.set(recordKey(span.tenant, traceId), { tenant: span.tenant, traceId });
+    let given = 0;
+    for (const pack of packs) {
+      given += pack.count;
+      const key = recordKey(pack.tenant, pack.trace_id);
+      const trace = this.#traceSpans(state, key, pack.tenant, pack.trace_id);
+      const tuples = parseSpanTuples(pack.spans);
+      let fresh: SpanTuple[] | null = null;
+      for (let i = 0; i < tuples.length; i++) {
+        const tuple = tuples[i]!;
+        const spanId = tupleSpanId(tuple);
+        if (trace.ids.has(spanId)) {
+          // Redelivered: keep what is new of this pack only.
+          fresh ??= tuples.slice(0, i);
+          continue;
+        }
+        trace.ids.add(spanId);
+        const rollup = tupleRollupSpan(tuple);
+        trace.rollup.push(rollup);
+        if (isCall(rollup)) trace.calls += 1;
+        fresh?.push(tuple);
+      }
+      const stored = fresh ?? tuples;
+      if (stored.length === 0) continue;
+      this.#statements.insertPack.run(pack.tenant, pack.trace_id, fresh === null ? pack.spans : JSON.stringify(fresh));
+      appended += stored.length;
+      state.touched.set(key, { tenant: pack.tenant, traceId: pack.trace_id });
     }
-    return { appended, duplicates: spans.length - appended };
+    return { appended, duplicates: given - appended };
+  }
+
+  /** The trace's spans stored before (read once per transaction) and since. */
+  #traceSpans(state: ContextSpanTransaction, key: string, tenant: string, traceId: string): TraceSpans {
+    let trace = state.traces.get(key);
+    if (trace !== undefined) return trace;
+    trace = { ids: new Set(), rollup: [], calls: 0 };
+    for (const json of this.#statements.tracePacks.all(traceId, tenant)) {
+      for (const tuple of parseSpanTuples(json)) {
+        const rollup = tupleRollupSpan(tuple);
+        trace.ids.add(rollup.span_id);
+        trace.rollup.push(rollup);
+        if (isCall(rollup)) trace.calls += 1;
+      }
+    }
+    state.traces.set(key, trace);
+    return trace;
   }
 
   /**
@@ -133,8 +171,8 @@ export class SqliteTraceTables {
    * decision got its span (a new decision, or one whose span became known: it may take LLM
    * calls from an ancestor's `token_usage`), are rolled up again.
    */
-  refreshAfterAppend(transaction: TransactionRecords, touchedTraces: ReadonlyMap<string, TraceKey>): void {
-    const traces = new Map(touchedTraces);
+  refreshAfterAppend(transaction: TransactionRecords, spans: ContextSpanTransaction): void {
+    const traces = new Map(spans.touched);
     // The transaction's records by trace, so each trace finds its own without a scan.
     const recordsOfTrace = new Map<string, DecisionRecord[]>();
     for (const [key, record] of transaction.records) {
@@ -150,7 +188,10 @@ export class SqliteTraceTables {
       traces.set(traceKey, { tenant: record.tenant, traceId });
     }
     for (const [traceKey, { tenant, traceId }] of traces) {
-      this.#refreshTokenUsage(tenant, traceId, recordsOfTrace.get(traceKey) ?? [], transaction);
+      const trace = this.#traceSpans(spans, traceKey, tenant, traceId);
+      // No call in the trace: no decision of it has usage, nothing to compute or rewrite.
+      if (trace.calls === 0) continue;
+      this.#refreshTokenUsage(tenant, traceId, trace.rollup, recordsOfTrace.get(traceKey) ?? [], transaction);
     }
   }
 
@@ -159,17 +200,13 @@ export class SqliteTraceTables {
    * transaction's records of the trace); records whose usage changes are put into the
    * transaction's records.
    */
-  #refreshTokenUsage(tenant: string, traceId: string, ownRecords: readonly DecisionRecord[], transaction: TransactionRecords): void {
-    const rows = this.#statements.rollupSpans.all(tenant, traceId);
-    // No call in the trace: no decision of it has usage, nothing to compute or rewrite.
-    if (!rows.some((row) => row.kind === 'LLM' && row.token_usage !== null)) return;
-    const spans: RollupSpan[] = rows.map((row) => ({
-      span_id: row.span_id,
-      parent_span_id: row.parent_span_id,
-      kind: row.kind as RollupSpan['kind'],
-      token_usage: row.token_usage === null ? null : (JSON.parse(row.token_usage) as TokenCounts),
-    }));
-
+  #refreshTokenUsage(
+    tenant: string,
+    traceId: string,
+    spans: readonly RollupSpan[],
+    ownRecords: readonly DecisionRecord[],
+    transaction: TransactionRecords,
+  ): void {
     const anchors: DecisionAnchor[] = [];
     const storedUsage = new Map<string, TraceDecisionRow>();
     for (const row of this.#statements.traceDecisions.all(traceId, tenant)) {
@@ -215,7 +252,10 @@ export class SqliteTraceTables {
       if (found === undefined) byTenant.set(tenantId, (found = { tenant: tenantId, trace_id: id, spans: [], decisions: [] }));
       return found;
     };
-    for (const row of spanRows) detail(row.tenant_id).spans.push(JSON.parse(row.json) as ContextSpan);
+    for (const row of spanRows) {
+      const spans = detail(row.tenant_id).spans;
+      for (const tuple of parseSpanTuples(row.json)) spans.push(tupleToContextSpan(row.tenant_id, id, tuple));
+    }
     for (const row of recordRows) detail(row.tenant_id).decisions.push(JSON.parse(row.json) as DecisionRecord);
     const details = [...byTenant.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
     for (const found of details) found.spans.sort(compareContextSpans);
@@ -228,6 +268,10 @@ export class SqliteTraceTables {
       .all(JSON.stringify(ids), tenant, tenant, tenant, tenant, tenant, neighborLimit(limit))
       .map((json) => JSON.parse(json) as DecisionRecord);
   }
+}
+
+function isCall(span: RollupSpan): boolean {
+  return span.kind === 'LLM' && span.token_usage !== null;
 }
 
 function parseUsage(json: string | null): TokenUsage | null {

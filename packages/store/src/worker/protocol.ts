@@ -3,8 +3,15 @@ import type { AppendCall } from '../append-call.js';
 import type { NeighborQuery, TraceDetail } from '../store.js';
 import type {
   AppendResult,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
   DecisionDetail,
+  DecisionFilter,
   DecisionQuery,
+  DecisionStats,
+  OutcomeCount,
+  StatsQuery,
   LedgerVerification,
   QueryPage,
   RetentionPolicy,
@@ -27,7 +34,11 @@ export type StoreRequest =
   | { id: number; op: 'append'; calls: AppendCall[] }
   | { id: number; op: 'getDecision'; decisionId: string; opts: { tenant?: string } }
   | { id: number; op: 'queryDecisions'; query: DecisionQuery }
-  | { id: number; op: 'verifyLedger' }
+  | { id: number; op: 'verifyLedger'; opts: { tenant?: string } }
+  | { id: number; op: 'stats'; query: StatsQuery }
+  | { id: number; op: 'outcomeCounts'; filter: DecisionFilter }
+  | { id: number; op: 'appendAudit'; entries: AuditEntry[] }
+  | { id: number; op: 'queryAudit'; query: AuditQuery }
   | { id: number; op: 'getTrace'; traceId: string; opts: { tenant?: string } }
   | { id: number; op: 'neighborDecisions'; tenant: string; ids: string[]; opts: NeighborQuery }
   | { id: number; op: 'applyRetention'; policies: RetentionPolicy[]; now: Date }
@@ -48,6 +59,10 @@ export interface StoreReplyValues {
   getDecision: DecisionDetail[];
   queryDecisions: QueryPage;
   verifyLedger: LedgerVerification;
+  stats: DecisionStats;
+  outcomeCounts: OutcomeCount[];
+  appendAudit: null;
+  queryAudit: AuditPage;
   getTrace: TraceDetail[];
   neighborDecisions: DecisionRecord[];
   applyRetention: RetentionResult;

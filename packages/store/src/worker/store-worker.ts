@@ -48,7 +48,16 @@ async function answer(
     case 'queryDecisions':
       return store.queryDecisions(request.query);
     case 'verifyLedger':
-      return store.verifyLedger();
+      return store.verifyLedger(request.opts);
+    case 'stats':
+      return store.stats(request.query);
+    case 'outcomeCounts':
+      return store.outcomeCounts(request.filter);
+    case 'appendAudit':
+      await store.appendAudit(request.entries);
+      return null;
+    case 'queryAudit':
+      return store.queryAudit(request.query);
     case 'getTrace':
       return store.getTrace(request.traceId, request.opts);
     case 'neighborDecisions':
@@ -68,7 +77,7 @@ async function answer(
 /** The calls are appended in one turn, so the SQLite store commits them as one transaction. */
 async function appendGroup(store: SqliteDecisionStore, calls: AppendCall[]): Promise<AppendReply> {
   const settled = await Promise.allSettled(
-    calls.map((call) => (call.spans !== undefined ? store.appendContextSpans(call.spans) : store.append(call.events))),
+    calls.map((call) => (call.packs !== undefined ? store.appendContextSpanPacks(call.packs) : store.append(call.events))),
   );
   const outcomes = settled.map(
     (outcome): AppendOutcome =>

@@ -3,10 +3,18 @@ import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace
 import type { NeighborQuery, TraceDetail } from '../store.js';
 import type { AppendCall } from '../append-call.js';
 import { assertAppendable } from '../appendable-event.js';
+import { packContextSpans, type ContextSpanPack } from '../context-span-pack.js';
 import type {
   AppendResult,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
   DecisionDetail,
+  DecisionFilter,
   DecisionQuery,
+  DecisionStats,
+  OutcomeCount,
+  StatsQuery,
   DecisionStore,
   LedgerVerification,
   QueryPage,
@@ -94,10 +102,19 @@ export class WorkerDecisionStore implements DecisionStore {
     return this.#enqueue({ events });
   }
 
-  /** Joins the append group of this turn: one message, one transaction with the decisions. */
+  /**
+   * Joins the append group of this turn: one message, one transaction with the decisions. The
+   * spans are packed here, so the worker receives one string per trace, not span objects.
+   */
   appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
     if (spans.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
-    return this.#enqueue({ spans });
+    let packs: ContextSpanPack[];
+    try {
+      packs = packContextSpans(spans);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#enqueue({ packs });
   }
 
   #enqueue(call: AppendCall): Promise<AppendResult> {
@@ -116,8 +133,24 @@ export class WorkerDecisionStore implements DecisionStore {
     return this.#request({ op: 'queryDecisions', query });
   }
 
-  verifyLedger(): Promise<LedgerVerification> {
-    return this.#request({ op: 'verifyLedger' });
+  verifyLedger(opts: { tenant?: string } = {}): Promise<LedgerVerification> {
+    return this.#request({ op: 'verifyLedger', opts });
+  }
+
+  stats(query: StatsQuery): Promise<DecisionStats> {
+    return this.#request({ op: 'stats', query });
+  }
+
+  outcomeCounts(filter: DecisionFilter): Promise<OutcomeCount[]> {
+    return this.#request({ op: 'outcomeCounts', filter });
+  }
+
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
+    await this.#request({ op: 'appendAudit', entries });
+  }
+
+  queryAudit(query: AuditQuery): Promise<AuditPage> {
+    return this.#request({ op: 'queryAudit', query });
   }
 
   applyRetention(policies: readonly RetentionPolicy[], now: Date): Promise<RetentionResult> {
