@@ -78,7 +78,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}:\n${output}`);
     try {
       const res = await fetch(`${apiUrl}/v1/decisions?limit=1`);
-      if (res.ok) break;
+      // 401: the API is up and asks for a key (decision_api.auth).
+      if (res.ok || res.status === 401) break;
     } catch {
       // not listening yet
     }

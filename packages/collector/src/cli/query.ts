@@ -1,5 +1,5 @@
 import type { DecisionRecord } from '@decision-trace/model';
-import { ApiClient } from './api-client.js';
+import { ApiClient, resolveApiKey } from './api-client.js';
 import { formatValue, renderTable } from './format.js';
 
 export interface QueryOptions {
@@ -11,6 +11,16 @@ export interface QueryOptions {
   since?: string;
   until?: string;
   traceId?: string;
+  actorId?: string;
+  actorType?: string;
+  service?: string;
+  status?: string;
+  minConfidence?: string;
+  maxConfidence?: string;
+  hasViolations?: string;
+  /** `key=value`, repeatable: every one must match. */
+  evidence?: string[];
+  apiKey?: string;
   limit?: string;
   cursor?: string;
   json?: boolean;
@@ -22,7 +32,7 @@ interface Page {
 }
 
 export async function queryCommand(options: QueryOptions): Promise<void> {
-  const api = new ApiClient(options.endpoint);
+  const api = new ApiClient(options.endpoint, resolveApiKey(options.apiKey));
   const page = await api.get<Page>('v1/decisions', {
     type: options.type,
     version: options.version,
@@ -31,6 +41,14 @@ export async function queryCommand(options: QueryOptions): Promise<void> {
     since: options.since,
     until: options.until,
     trace_id: options.traceId,
+    actor_id: options.actorId,
+    actor_type: options.actorType,
+    service: options.service,
+    status: options.status,
+    min_confidence: options.minConfidence,
+    max_confidence: options.maxConfidence,
+    has_violations: options.hasViolations,
+    evidence: options.evidence,
     limit: options.limit,
     cursor: options.cursor,
   });

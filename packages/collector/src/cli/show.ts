@@ -1,13 +1,13 @@
 import type { DecisionRecord } from '@decision-trace/model';
-import { ApiClient } from './api-client.js';
+import { ApiClient, resolveApiKey } from './api-client.js';
 import { renderDecisionTree } from './decision-tree.js';
 
 interface Detail extends DecisionRecord {
   events: unknown[];
 }
 
-export async function showCommand(id: string, options: { endpoint: string; tenant?: string; json?: boolean }): Promise<void> {
-  const api = new ApiClient(options.endpoint);
+export async function showCommand(id: string, options: { endpoint: string; tenant?: string; apiKey?: string; json?: boolean }): Promise<void> {
+  const api = new ApiClient(options.endpoint, resolveApiKey(options.apiKey));
   const decision = await api.get<Detail>(`v1/decisions/${encodeURIComponent(id)}`, { tenant: options.tenant });
   let related: DecisionRecord[] = [decision];
   if (decision.trace_id) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTypeVersion } from '@decision-trace/model';
 import { durationSchema, storageUrlSchema } from '../../config/values.js';
 import { retryOnFailureSchema, sendingQueueSchema } from '../../exporter-helper/config.js';
 import { clientTlsSchema } from '../../exporter-helper/tls-config.js';
@@ -56,6 +57,45 @@ export const contextSpanBufferSchema = z
     max_traces: z.number().int().positive().default(10_000),
   });
 
+const retentionPolicySchema = z.strictObject({
+  /** Absent: every tenant. */
+  tenant: z.string().trim().min(1, 'must not be empty (leave tenant out for every tenant)').optional(),
+  /** A type without its version suffix; absent: every type. */
+  type: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty (leave type out for every type)')
+    .refine((type) => parseTypeVersion(type).version === null, 'retention is per type, for all its versions: remove the version suffix')
+    .optional(),
+  /** Decisions whose ordering time is older than this are deleted. */
+  ttl: z
+    .union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'required (a duration such as 30d)' : 'expected a duration such as 30d or 12h') })
+    .pipe(durationSchema)
+    .refine((ms) => ms >= 1, 'must be at least 1ms').transform((ms) => Math.round(ms)),
+});
+
+/**
+ * Deleting old decisions in the background. For one decision the most specific policy counts
+ * (tenant and type, then tenant, then type, then neither); a decision no policy covers is kept.
+ */
+export const retentionSchema = z.strictObject({
+  interval: durationSchema.refine((ms) => ms >= 1, 'must be at least 1ms').default(3_600_000),
+  policies: z
+    .array(retentionPolicySchema)
+    .min(1, 'list at least one {ttl, tenant?, type?}, or remove retention to keep decisions forever')
+    .superRefine((policies, ctx) => {
+      const first = new Map<string, number>();
+      policies.forEach((policy, index) => {
+        const key = JSON.stringify([policy.tenant ?? null, policy.type ?? null]);
+        const earlier = first.get(key);
+        if (earlier === undefined) first.set(key, index);
+        else ctx.addIssue({ code: 'custom', path: [index], message: `the same tenant and type as policies[${earlier}]: one policy per tenant and type` });
+      });
+    }),
+});
+
+export type RetentionConfig = z.output<typeof retentionSchema>;
+
 export const decisionsExporterSchema = z
   .strictObject({
     /** The embedded store: `sqlite:<path>`. The default when no endpoint is given. */
@@ -75,6 +115,8 @@ export const decisionsExporterSchema = z
     /** Keep the spans of traces that hold decisions in the store (GET /v1/traces, token roll-up). */
     store_context_spans: z.boolean().optional(),
     context_span_buffer: contextSpanBufferSchema.optional(),
+    /** Background deletion of expired decisions; embedded storage only. */
+    retention: retentionSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.endpoint !== undefined && config.storage !== undefined) {
@@ -92,6 +134,13 @@ export const decisionsExporterSchema = z
       for (const key of EMBEDDED_ONLY) {
         if (config[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only applies to the embedded store (storage); a remote backend does not receive context spans' });
       }
+    }
+    if (config.retention !== undefined && (config.endpoint !== undefined || config.nats !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retention'],
+        message: `only applies to the embedded store (storage): set retention where the store is written (${config.endpoint !== undefined ? "the remote backend's own decisions exporter" : 'a collector whose decisions exporter has storage'})`,
+      });
     }
     if (config.endpoint === undefined) {
       for (const key of REMOTE_ONLY) {

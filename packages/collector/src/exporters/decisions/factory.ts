@@ -8,6 +8,7 @@ import { contextSpanBufferSchema, decisionsExporterSchema, remoteSettings, type 
 import { ContextSpanWindow } from './context-span-window.js';
 import { RemoteDecisionSender } from './remote-sender.js';
 import { NatsDecisionsExporter } from './nats-exporter.js';
+import { RetentionSchedule } from './retention-schedule.js';
 
 /**
  * Sends the batch's decision events to the decision backend: the embedded store (`storage`),
@@ -50,7 +51,8 @@ function remoteExporter(settings: CreateSettings<DecisionsExporterConfig>, endpo
 /**
  * The store is the durable path: the client is acknowledged only after the append committed.
  * With `store_context_spans` (the default) the spans of traces that hold decisions are stored
- * beside them, in the same acknowledged write.
+ * beside them, in the same acknowledged write. With `retention` the exporter that writes the
+ * store also deletes its expired decisions.
  */
 function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, storage: string): ExporterComponent {
   const { id, host, logger, config } = settings;
@@ -62,11 +64,17 @@ function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, sto
       ? null
       : new ContextSpanWindow({ maxPendingSpans: buffer.max_spans, maxPendingAgeMs: buffer.max_age, maxDecisionTraces: buffer.max_traces });
   let store: DecisionStore | undefined;
+  let retention: RetentionSchedule | undefined;
   return {
     async start() {
       store = await host.openStore(storage);
+      if (config.retention !== undefined) {
+        retention = new RetentionSchedule(config.retention, store, logger, host.metrics, id);
+        retention.start();
+      }
     },
     async shutdown() {
+      await retention?.stop();
       host.status.forget(statusId);
     },
     async consumeTraces(batch: TraceBatch) {

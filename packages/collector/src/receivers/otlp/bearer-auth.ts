@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
+import { readBearerToken, secretDigest } from '../../http/bearer-token.js';
 import type { AuthConfig } from './config.js';
 
 export type AuthOutcome =
   | { ok: true; tenant: string }
   | { ok: false; reason: 'missing' | 'malformed' | 'invalid'; message: string };
-
-const BEARER = /^Bearer[ \t]+([^ \t].*?)[ \t]*$/i;
 
 /**
  * Bearer tokens mapped to tenants. Tokens are kept and compared only as SHA-256 digests, so a
@@ -20,14 +18,9 @@ export class BearerTokenAuthenticator {
 
   /** `authorization` is the header (HTTP) or metadata value (gRPC) as received. */
   authenticate(authorization: string | undefined): AuthOutcome {
-    if (authorization === undefined || authorization === '') {
-      return { ok: false, reason: 'missing', message: 'missing credentials: send "Authorization: Bearer <token>"' };
-    }
-    const match = BEARER.exec(authorization);
-    if (!match) {
-      return { ok: false, reason: 'malformed', message: 'unsupported authorization scheme: expected "Bearer <token>"' };
-    }
-    const tenant = this.tenants.get(digest(match[1]));
+    const bearer = readBearerToken(authorization);
+    if (!bearer.ok) return bearer;
+    const tenant = this.tenants.get(digest(bearer.token));
     if (tenant === undefined) return { ok: false, reason: 'invalid', message: 'invalid bearer token' };
     return { ok: true, tenant };
   }
@@ -40,5 +33,5 @@ export function bearerChallenge(outcome: Extract<AuthOutcome, { ok: false }>): s
 }
 
 function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  return secretDigest(token).toString('base64');
 }
