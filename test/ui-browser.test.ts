@@ -1,0 +1,444 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OTLPTraceExporter as OtlpHttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { makeAgentProvider, runSupportAgent, type AgentTrace } from './helpers/agent-app.js';
+
+/**
+ * The web UI in a real headless Chromium against a real collector: list, filters, live refresh,
+ * a decision's detail, its graph, its trace's waterfall, trends, dark mode. Each view leaves a
+ * screenshot in test-results/ui/.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const unavailable = existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed`;
+if (unavailable) process.stderr.write(`# skipping the UI browser tests: ${unavailable}\n`);
+
+const SHOTS = join(REPO_ROOT, 'test-results/ui');
+const HOUR = 3_600_000;
+const LOANS = 60;
+/** 60 loans + 5 decisions of the graph + 2 of the agent. */
+const TOTAL = LOANS + 7;
+
+let eventCounter = 0;
+function event(id: string, type: string, at: number, fields: Record<string, unknown> = {}, payload: Record<string, unknown> = {}) {
+  eventCounter += 1;
+  return {
+    schema_version: '1.0',
+    event_id: `ui-${eventCounter}`,
+    event_type: 'outcome',
+    decision_id: id,
+    decision_type: type,
+    tenant_id: 'acme',
+    timestamp: new Date(at).toISOString(),
+    service_name: 'lending-service',
+    payload: { start_time: new Date(at - 420).toISOString(), end_time: new Date(at).toISOString(), ...payload },
+    ...fields,
+  };
+}
+
+/** v1 approves 70% of loans, v2 45%: the shift the trends view should show. */
+function loanOutcome(i: number): { version: string; outcome: string } {
+  const version = i % 2 === 0 ? 'v1' : 'v2';
+  const k = Math.floor(i / 2) % 10;
+  if (version === 'v1') return { version, outcome: k < 7 ? 'approved' : k < 9 ? 'denied' : 'escalated' };
+  return { version, outcome: k < 4 ? 'approved' : k < 9 ? 'denied' : 'escalated' };
+}
+
+function seedEvents(now: number) {
+  const events = [];
+  for (let i = 0; i < LOANS; i++) {
+    const { version, outcome } = loanOutcome(i);
+    events.push(event(`ui-loan-${i}`, `loan.approve.${version}`, now - 10 * 60_000 - i * 8 * 60_000, { actor: { id: `underwriter-${i % 3}`, type: 'agent' } }, {
+      status: outcome,
+      confidence: 0.35 + ((i * 37) % 60) / 100,
+      evidence: { credit_score: 600 + ((i * 13) % 200), amount: 1000 + i * 250 },
+      policy_checks: [{ policy: 'kyc', result: 'pass' }],
+    }));
+  }
+  // A small decision graph around ui-loan-rich:
+  //   ui-application ─parent→ ui-loan-rich ─parent→ ui-fraud-check
+  //   ui-payout depends_on ui-loan-rich;  ui-payout ─parent→ ui-notify
+  const t = now - 5 * 60_000;
+  events.push(
+    event('ui-application', 'loan.application.v1', t - 3000, {}, { status: 'accepted', confidence: 0.99 }),
+    event('ui-loan-rich', 'loan.approve.v2', t - 2000, {
+      parent_decision_id: 'ui-application',
+      actor: { id: 'underwriter-bot', type: 'agent', version: '2.4.1', org: 'risk' },
+      violations: [{ rule: 'key_evidence', detail: 'key evidence "income" is missing' }],
+      redactions: [{ field: 'decision.evidence.ssn', action: 'hash' }],
+    }, {
+      status: 'approved',
+      confidence: 0.87,
+      evidence: { credit_score: 742, amount: 25000, applicant: { tier: 'gold', years: 6 } },
+      policy_checks: [
+        { policy: 'kyc', result: 'pass' },
+        { policy: 'debt_to_income', result: 'pass', inputs: { ratio: 0.31, max: 0.4 } },
+        { policy: 'manual_review_threshold', result: 'fail' },
+      ],
+      alternatives: ['denied', 'escalated'],
+      factors: { risk: 'low', score_weight: 0.6 },
+      actions: [{ kind: 'reserve_funds', amount: 25000 }],
+      approvals: [{ by: 'maria', role: 'credit officer' }],
+    }),
+    event('ui-fraud-check', 'fraud.check.v1', t - 1000, { parent_decision_id: 'ui-loan-rich' }, { status: 'clear', confidence: 0.97 }),
+    event('ui-payout', 'payout.release.v1', t, { causal_links: [{ type: 'depends_on', target_decision_id: 'ui-loan-rich' }] }, { status: 'released' }),
+    event('ui-notify', 'customer.notify.v1', t + 1000, { parent_decision_id: 'ui-payout' }, { status: 'sent' }),
+  );
+  return events;
+}
+
+async function post(api: string, events: unknown[]): Promise<void> {
+  const res = await fetch(`${api}/v1/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(events) });
+  assert.equal(res.status, 200, await res.text());
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+const rowTexts = (page: Page) => page.locator('table.decisions tbody tr').allInnerTexts();
+
+describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
+  let collector: RunningCollector;
+  let context: BrowserContext;
+  let page: Page;
+  let agent: AgentTrace;
+  let profile: string;
+  const foreignRequests: string[] = [];
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    collector = await startCollector();
+    const now = Date.now();
+    await post(collector.apiUrl, seedEvents(now));
+    // Nested decisions with LLM, CHAIN and TOOL spans, through the real OTel SDK and OTLP.
+    const { provider, tracer } = makeAgentProvider(new OtlpHttpProtoExporter({ url: `${collector.otlpHttpUrl}/v1/traces` }));
+    agent = await runSupportAgent(tracer, 'ui');
+    await provider.forceFlush();
+    await provider.shutdown();
+    await until('the agent trace to be stored', async () => {
+      const res = await fetch(`${collector.apiUrl}/v1/traces/${agent.traceId}`);
+      if (!res.ok) return undefined;
+      const body = (await res.json()) as { spans: unknown[]; decisions: unknown[] };
+      return body.spans.length === 8 && body.decisions.length === 2 ? true : undefined;
+    });
+
+    profile = mkdtempSync(join(tmpdir(), 'dt-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1360, height: 900 },
+      colorScheme: 'light',
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(10_000);
+    page.on('request', (req) => {
+      if (!req.url().startsWith(collector.apiUrl) && !req.url().startsWith('data:')) foreignRequests.push(req.url());
+    });
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+  });
+
+  after(async () => {
+    await context?.close();
+    await collector?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('the list loads a page, "load more" follows the cursor, and only the API is contacted', async () => {
+    await page.goto(`${collector.apiUrl}/`);
+    await page.locator('table.decisions tbody tr').first().waitFor();
+    assert.equal(await page.title(), 'Decision Trace');
+    assert.equal(await page.locator('table.decisions tbody tr').count(), 50);
+    assert.match(await page.locator('#list-counts').innerText(), /50 shown, more available/);
+    await shot(page, 'list');
+    await page.click('#load-more');
+    await page.waitForFunction((n) => document.querySelectorAll('table.decisions tbody tr').length === n, TOTAL);
+    assert.equal(await page.locator('#load-more').isHidden(), true);
+    const ids = await page.locator('table.decisions tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
+    assert.equal(new Set(ids).size, TOTAL, 'no row twice');
+    assert.deepEqual(foreignRequests, []);
+  });
+
+  test('filters change the rows and are kept in the URL', async () => {
+    await page.fill('#filter-type', 'loan.approve');
+    await page.fill('#filter-outcome', 'denied');
+    await page.click('#apply-filters');
+    await page.waitForFunction(() => location.hash.includes('outcome=denied'));
+    await page.waitForFunction(() => document.querySelectorAll('table.decisions tbody tr').length > 0 && !document.querySelector('.loading'));
+    const rows = await rowTexts(page);
+    const expected = Array.from({ length: LOANS }, (_, i) => loanOutcome(i)).filter((l) => l.outcome === 'denied').length;
+    assert.equal(rows.length, expected);
+    assert.ok(rows.every((r) => r.includes('loan.approve') && r.includes('denied')), rows.join('\n'));
+    // Reloading the URL keeps the filter.
+    await page.reload();
+    await page.locator('table.decisions tbody tr').first().waitFor();
+    assert.equal(await page.inputValue('#filter-outcome'), 'denied');
+    assert.equal((await rowTexts(page)).length, expected);
+    await shot(page, 'list-filtered');
+
+
+    // The filters added for #8: violations, confidence range, actor.
+    await page.click('#reset-filters');
+    await page.waitForFunction(() => location.hash === '#/decisions');
+    await page.selectOption('#filter-has_violations', 'true');
+    await page.click('#apply-filters');
+    await page.waitForFunction(() => location.hash.includes('has_violations=true'));
+    await page.waitForFunction(() => document.querySelectorAll('table.decisions tbody tr').length === 1);
+    assert.equal(await page.locator('table.decisions tbody tr').getAttribute('data-id'), 'ui-loan-rich');
+    await page.selectOption('#filter-has_violations', '');
+    await page.fill('#filter-min_confidence', '0.9');
+    await page.fill('#filter-actor_id', 'underwriter-1');
+    await page.click('#apply-filters');
+    await page.waitForFunction(() => location.hash.includes('min_confidence=0.9'));
+    await page.waitForFunction(() => !document.querySelector('.loading') && document.querySelectorAll('table.decisions tbody tr').length > 0);
+    const confident = await page.locator('table.decisions tbody tr').evaluateAll((rows) => rows.map((r) => r.textContent ?? ''));
+    assert.ok(confident.length > 0 && confident.length < 20);
+    for (const text of confident) {
+      assert.match(text, /underwriter-1/);
+      assert.ok(Number(/(\d\.\d\d)/.exec(text)![1]) >= 0.9, text);
+    }
+
+    await page.click('#reset-filters');
+    await page.waitForFunction(() => location.hash === '#/decisions');
+    await page.waitForFunction(() => document.querySelectorAll('table.decisions tbody tr').length === 50);
+  });
+
+  test('live refresh shows a decision posted after the page loaded', async () => {
+    await page.click('label[for="live-toggle"]');
+    assert.equal(await page.isChecked('#live-toggle'), true);
+    await post(collector.apiUrl, [event('ui-live-arrival', 'loan.approve.v2', Date.now(), {}, { status: 'escalated', confidence: 0.5 })]);
+    await page.locator('tr[data-id="ui-live-arrival"]').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('table.decisions tbody tr').count(), 51);
+    assert.match(await page.locator('#list-counts').innerText(), /51 shown/);
+    assert.equal(await page.locator('tr[data-id="ui-live-arrival"]').evaluate((tr) => tr.parentElement!.firstElementChild === tr), true, 'on top');
+    await page.click('label[for="live-toggle"]');
+    assert.equal(await page.isChecked('#live-toggle'), false);
+  });
+
+  test('a decision shows its evidence, policy checks, actions, violations, redactions and relations', async () => {
+    await page.goto(`${collector.apiUrl}/#/decisions?type=loan.approve&version=v2`);
+    await page.locator('tr[data-id="ui-loan-rich"]').click();
+    await page.waitForFunction(() => location.hash.startsWith('#/decisions/ui-loan-rich'));
+    const evidence = page.locator('#section-evidence');
+    await evidence.waitFor();
+    assert.match(await evidence.innerText(), /credit_score\s+742/);
+    assert.match(await evidence.innerText(), /"tier": "gold"/);
+    const checks = await page.locator('#section-policy-checks .check').allInnerTexts();
+    assert.deepEqual(checks.map((c) => c.replace(/\s+/g, ' ').trim()), ['✓ kyc pass', '✓ debt_to_income pass inputs', '✕ manual_review_threshold fail']);
+    assert.match(await page.locator('.detail-head').innerText(), /loan\.approve\s*v2[\s\S]*approved[\s\S]*0\.87/);
+    assert.match(await page.locator('#section-alternatives').innerText(), /denied[\s\S]*escalated/);
+    assert.match(await page.locator('#section-actions').innerText(), /reserve_funds/);
+    assert.match(await page.locator('#section-approvals').innerText(), /maria/);
+    assert.match(await page.locator('#section-violations').innerText(), /key_evidence.*income/);
+    assert.match(await page.locator('#section-redactions').innerText(), /decision\.evidence\.ssn\s+hash/);
+    const related = await page.locator('#section-related').innerText();
+    assert.match(related, /PARENT\s+loan\.application/i);
+    assert.match(related, /CHILD\s+fraud\.check/i);
+    assert.match(related, /DEPENDS ON THIS\s+payout\.release/i);
+    await shot(page, 'detail');
+  });
+
+  test('the graph draws every node and edge; clicking a node opens that decision', async () => {
+    await page.click('#open-graph');
+    await page.locator('svg.graph').waitFor();
+    const graph = (await (await fetch(`${collector.apiUrl}/v1/decisions/ui-loan-rich/graph`)).json()) as { nodes: unknown[]; edges: unknown[] };
+    assert.equal(graph.nodes.length, 5);
+    assert.equal(await page.locator('svg.graph g.node').count(), 5);
+    assert.equal(await page.locator('svg.graph g.edge').count(), graph.edges.length);
+    assert.deepEqual((await page.locator('svg.graph .edge-label').allTextContents()).sort(), ['depends on', 'parent of', 'parent of', 'parent of']);
+    assert.equal(await page.locator('svg.graph g.node.root').getAttribute('data-id'), 'ui-loan-rich');
+    // Parents above children: the application's box is higher than the fraud check's.
+    const y = async (id: string) => (await page.locator(`g.node[data-id="${id}"]`).boundingBox())!.y;
+    assert.ok((await y('ui-application')) < (await y('ui-loan-rich')));
+    assert.ok((await y('ui-loan-rich')) < (await y('ui-fraud-check')));
+    await shot(page, 'graph');
+    await page.locator('g.node[data-id="ui-fraud-check"]').click();
+    await page.waitForFunction(() => location.hash.startsWith('#/decisions/ui-fraud-check'));
+    await page.locator('.detail-head').waitFor();
+    assert.match(await page.locator('.detail-head h1').innerText(), /fraud\.check/);
+  });
+
+  test('the trace timeline draws a bar per span, coloured by kind, with the decisions marked', async () => {
+    await page.goto(`${collector.apiUrl}/#/decisions/${agent.answerId}`);
+    await page.click('#open-timeline');
+    await page.locator('.waterfall').waitFor();
+    await shot(page, 'timeline');
+    assert.equal(await page.locator('.wf-span').count(), 8);
+    assert.equal(await page.locator('.wf-bar').count(), 8);
+    assert.equal(await page.locator('.wf-bar.kind-llm').count(), 3);
+    assert.equal(await page.locator('.wf-bar.kind-tool').count(), 1);
+    assert.equal(await page.locator('.wf-bar.kind-chain').count(), 1);
+    assert.equal(await page.locator('.wf-name .decision-marker').count(), 2);
+    assert.equal(await page.locator('.wf-span.focused').count(), 1, 'the decision we came from is highlighted');
+    // The axis runs from the earliest start to the latest end: bars touch both ends, none leaves it.
+    const track = (await page.locator('.wf-span').first().locator('.wf-track').boundingBox())!;
+    const bars = (await Promise.all((await page.locator('.wf-bar').all()).map((b) => b.boundingBox()))).map((b) => b!);
+    assert.ok(Math.abs(Math.min(...bars.map((b) => b.x)) - track.x) <= 1, 'earliest start at the left edge');
+    assert.ok(Math.abs(Math.max(...bars.map((b) => b.x + b.width)) - (track.x + track.width)) <= 1, 'latest end at the right edge');
+    for (const box of bars) assert.ok(box.x >= track.x - 1 && box.x + box.width <= track.x + track.width + 1);
+    assert.match(await page.locator('.wf-span.has-error .wf-label').innerText(), /execute_tool lookup_order/);
+    await page.locator('.wf-span', { hasText: 'chat gpt-4o-mini' }).locator('.wf-toggle').click();
+    assert.match(await page.locator('.wf-span', { hasText: 'chat gpt-4o-mini' }).locator('.wf-details').innerText(), /gpt-4o-mini[\s\S]*100 in · 10 out/);
+    await shot(page, 'timeline-details');
+  });
+
+  test('trends chart outcome rates per type and version (or say /v1/stats is missing)', async () => {
+    const stats = await fetch(`${collector.apiUrl}/v1/stats?since=24h`);
+    await page.goto(`${collector.apiUrl}/#/trends?type=loan.approve`);
+    if (stats.status === 404) {
+      await page.locator('.notice').waitFor();
+      assert.match(await page.locator('.notice').innerText(), /GET \/v1\/stats/);
+    } else {
+      assert.equal(stats.status, 200);
+      const card = page.locator('.trend-card[data-type="loan.approve"]');
+      await card.waitFor();
+      assert.deepEqual(await card.locator('figcaption .version').allTextContents(), ['v1', 'v2']);
+      assert.equal(await card.locator('svg.chart').count(), 2);
+      assert.ok((await card.locator('.series-line').count()) >= 4);
+      const rates = await card.locator('table.rates tbody tr').allInnerTexts();
+      // 21 of 30 v1 loans are approved.
+      assert.match(rates[0], /v1\s+70\.0%/);
+    }
+    await shot(page, 'trends');
+  });
+
+  test('dark mode: the toggle switches the palette and is remembered', async () => {
+    await page.goto(`${collector.apiUrl}/#/decisions`);
+    await page.locator('table.decisions tbody tr').first().waitFor();
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await background();
+    await page.click('#theme-toggle');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    const dark = await background();
+    assert.notEqual(dark, light);
+    const [r, g, b] = dark.match(/\d+/g)!.map(Number);
+    assert.ok(r + g + b < 120, `dark background ${dark}`);
+    await shot(page, 'dark-list');
+    await page.reload();
+    await page.locator('table.decisions tbody tr').first().waitFor();
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark', 'kept across reloads');
+    await page.goto(`${collector.apiUrl}/#/decisions/ui-loan-rich/graph`);
+    await page.locator('svg.graph').waitFor();
+    await shot(page, 'dark-graph');
+    await page.click('#theme-toggle');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(foreignRequests, []);
+  });
+});
+
+describe('web UI against a decision API with API keys', { skip: unavailable ?? false }, () => {
+  const READ_KEY = 'ui-test-read-key-0123456789';
+  const WRITE_KEY = 'ui-test-write-key-0123456789';
+  let collector: RunningCollector;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const apiAuthHeaders: Array<string | undefined> = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    collector = await startCollector({
+      config: (p) => `
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:${p.http}
+processors:
+  decision: {}
+exporters:
+  decisions:
+    storage: sqlite:${p.dbPath}
+extensions:
+  decision_api:
+    endpoint: 127.0.0.1:${p.api}
+    storage: sqlite:${p.dbPath}
+    auth:
+      api_keys:
+        - { name: ui-reader, key: ${READ_KEY}, tenant: acme, role: read }
+        - { name: ui-writer, key: ${WRITE_KEY}, tenant: acme, role: write }
+service:
+  extensions: [decision_api]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [decision]
+      exporters: [decisions]
+  telemetry:
+    logs:
+      level: warn
+`,
+    });
+    const res = await fetch(`${collector.apiUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${WRITE_KEY}` },
+      body: JSON.stringify([event('ui-secured', 'loan.approve.v2', Date.now(), {}, { status: 'approved', confidence: 0.9 })]),
+    });
+    assert.equal(res.status, 200, await res.text());
+    profile = mkdtempSync(join(tmpdir(), 'dt-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1360, height: 760 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(10_000);
+    page.on('request', (req) => {
+      if (new URL(req.url()).pathname === '/v1/decisions') apiAuthHeaders.push(req.headers().authorization);
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await collector?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('the page loads without a key, asks for one on 401, and sends it as a Bearer header', async () => {
+    const index = await page.goto(`${collector.apiUrl}/`);
+    assert.equal(index!.status(), 200, 'static files need no key');
+    const dialog = page.locator('dialog.key-dialog');
+    await dialog.waitFor();
+    assert.equal(apiAuthHeaders[0], undefined, 'first try without a key');
+    await shot(page, 'api-key');
+
+    await page.fill('#api-key-input', 'not-the-right-key-at-all');
+    await page.click('dialog.key-dialog button[type=submit]');
+    await page.locator('dialog.key-dialog', { hasText: 'did not accept' }).waitFor();
+    await page.fill('#api-key-input', READ_KEY);
+    await page.click('dialog.key-dialog button[type=submit]');
+    await page.locator('tr[data-id="ui-secured"]').waitFor();
+    assert.equal(apiAuthHeaders.at(-1), `Bearer ${READ_KEY}`);
+    assert.ok(apiAuthHeaders.includes('Bearer not-the-right-key-at-all'));
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('decision-trace.api-key')), READ_KEY);
+
+    // The key is kept for the tab: opening the decision needs no second prompt.
+    await page.locator('tr[data-id="ui-secured"] a').click();
+    await page.locator('#section-evidence').waitFor();
+    assert.equal(await dialog.count(), 0);
+
+    // Forgetting it brings the prompt back; cancelling says a key is needed.
+    await page.click('#forget-key');
+    await dialog.waitFor();
+    await page.click('dialog.key-dialog button[value=cancel]');
+    await page.locator('.notice', { hasText: 'API key' }).waitFor();
+  });
+});
