@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ingestCommand } from './cli/ingest.js';
 import { lintCommand } from './cli/lint.js';
 import { queryCommand } from './cli/query.js';
+import { replayCommand } from './cli/replay.js';
 import { samplingTestCommand } from './cli/sampling-test.js';
 import { showCommand } from './cli/show.js';
 import { startCommand } from './cli/start.js';
@@ -45,8 +46,17 @@ program
   .option('--since <time>', 'RFC 3339 time or a duration ago (1h, 7d)')
   .option('--until <time>', 'RFC 3339 time or a duration ago')
   .option('--trace-id <id>', 'trace id')
+  .option('--actor-id <id>', 'actor id')
+  .option('--actor-type <type>', 'actor type (agent, human, …)')
+  .option('--service <name>', 'service name')
+  .option('--status <status>', 'pending, decided or errored')
+  .option('--min-confidence <n>', 'confidence at least (0-1)')
+  .option('--max-confidence <n>', 'confidence at most (0-1)')
+  .option('--has-violations <bool>', 'true: only decisions with contract violations; false: only without')
+  .option('--evidence <key=value>', 'evidence[key] equals value (repeatable)', (value: string, all: string[] = []) => [...all, value])
   .option('--limit <n>', 'page size (1-1000)')
   .option('--cursor <cursor>', 'next page, from a previous query')
+  .option('--api-key <key>', 'API key when the decision API asks for one (default: $DT_API_KEY)')
   .option('--json', 'print JSON')
   .action(queryCommand);
 
@@ -56,6 +66,7 @@ program
   .argument('<id>', 'decision id')
   .option('--endpoint <url>', 'decision API', DEFAULT_API)
   .option('--tenant <tenant>', 'tenant (when the id exists in several)')
+  .option('--api-key <key>', 'API key when the decision API asks for one (default: $DT_API_KEY)')
   .option('--json', 'print JSON')
   .action(showCommand);
 
@@ -88,6 +99,25 @@ program
   // Usage errors exit 2 so CI can tell a broken lint call from decisions that break a contract.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(lintCommand);
+
+program
+  .command('replay')
+  .description('run a new policy over stored decisions and show how their outcomes would change (exit 2 on usage errors)')
+  .requiredOption('--type <type>', 'decision type, with or without version suffix')
+  .requiredOption('--policy <file>', 'JS module whose default export (or `decide`) maps { evidence, record } to an outcome')
+  .option('--version <version>', 'decision type version (v2)')
+  .option('--tenant <tenant>', 'tenant')
+  .option('--since <time>', 'RFC 3339 time or a duration ago (1h, 7d)')
+  .option('--until <time>', 'RFC 3339 time or a duration ago')
+  .option('--limit <n>', 'replay at most this many decisions (newest first)')
+  .option('--storage <url>', 'read the store directly: sqlite:<path> or postgres://…')
+  .option('--endpoint <url>', `read through the decision API (default ${DEFAULT_API})`)
+  .option('--api-key <key>', 'API key when the decision API asks for one (default: $DT_API_KEY)')
+  .option('--examples <n>', 'changed decisions (and policy errors) to show', '5')
+  .option('--timeout <duration>', 'a policy call that takes longer counts as an error', '30s')
+  .option('--json', 'print JSON')
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action((options) => replayCommand(options, DEFAULT_API));
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`decision-trace: ${error.message}\n`);
