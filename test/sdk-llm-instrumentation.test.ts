@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import { OpenAIInstrumentation } from '@arizeai/openinference-instrumentation-openai';
 import * as openaiModule from 'openai';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { Span as ModelSpan } from '@decision-trace/model';
+import type { DecisionRecord, Span as ModelSpan } from '@decision-trace/model';
 // @ts-expect-error: the example's stand-in is a plain ES module without types
 import { startLlmStandIn } from '../examples/refund-agent/llm-stand-in.mjs';
-import { NODE_TS, REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { defaultTestConfig, NODE_TS, REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { startHttpSink, type OtlpSink } from './delivery-sink.js';
 import { makeSdk, type SdkHarness } from './helpers/sdk-harness.js';
 
@@ -94,22 +94,29 @@ describe('OpenInference OpenAI instrumentation under decisions', () => {
   });
 });
 
-describe('examples/llm-auto-instrumentation against an OTLP sink and the collector', () => {
+describe('examples/llm-auto-instrumentation against the collector', () => {
   let collector: RunningCollector;
-  let sink: OtlpSink;
+  let backend: OtlpSink;
   before(async () => {
-    [collector, sink] = await Promise.all([startCollector(), startHttpSink()]);
+    // The collector forwards every span to the user's trace backend (an OTLP sink here).
+    backend = await startHttpSink();
+    collector = await startCollector({
+      config: (ports) =>
+        defaultTestConfig(ports)
+          .replace('exporters:\n', `exporters:\n  otlphttp:\n    endpoint: ${backend.url}\n    encoding: json\n`)
+          .replace('exporters: [decisions]', 'exporters: [decisions, otlphttp]'),
+    });
   });
   after(async () => {
     await collector?.stop();
-    await sink?.close();
+    await backend?.close();
   });
 
-  test('the example’s LLM spans reach the trace backend as children of its decision spans', { timeout: 60_000 }, async () => {
+  test('token usage of the LLM calls is rolled up onto each decision record, which is stored once', { timeout: 60_000 }, async () => {
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [...NODE_TS, 'examples/llm-auto-instrumentation/agent.mjs'], {
         cwd: REPO_ROOT,
-        env: { ...process.env, OTLP_URL: sink.url, DECISION_TRACE_API: collector.apiUrl },
+        env: { ...process.env, OTLP_URL: collector.otlpHttpUrl, DECISION_TRACE_API: collector.apiUrl },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -122,24 +129,66 @@ describe('examples/llm-auto-instrumentation against an OTLP sink and the collect
     const made = [...run.stdout.matchAll(/^decision (\S+) (\w+) trace (\w+) tokens (\d+)\+(\d+)/gm)].map((m) => ({
       id: m[1],
       outcome: m[2],
+      traceId: m[3],
       prompt: Number(m[4]),
       completion: Number(m[5]),
     }));
     assert.deepEqual(made.map((m) => m.outcome), ['approved', 'denied']);
+    // Both ways in were used: the processor delivered each decision to the decision API ...
+    assert.match(run.stdout, /^delivered 2 decision events to .* \(failed 0, dropped 0\)$/m);
 
-    const spans: ModelSpan[] = sink.requests.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+    await waitFor(async () => backend.requests.length > 0 && (await recordsOfType(collector.apiUrl)).every((r) => r.token_usage !== null));
+    const spans: ModelSpan[] = backend.requests.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+    const records = await recordsOfType(collector.apiUrl);
+    assert.deepEqual(records.map((r) => r.id).sort(), made.map((m) => m.id).sort(), 'one record per decision, none twice');
+
     for (const decision of made) {
+      // ... and the collector got the decision span over OTLP too (it forwarded it on).
       const decisionSpan = spans.find((s) => s.attributes['dt.decision_id'] === decision.id);
-      assert.ok(decisionSpan, `decision span of ${decision.id} forwarded`);
+      assert.ok(decisionSpan, `decision span of ${decision.id} reached the collector and was forwarded`);
       const llmSpan = spans.find((s) => s.name === LLM_SPAN_NAME && s.parentSpanId === decisionSpan.spanId);
       assert.ok(llmSpan, `an LLM span under decision ${decision.id}`);
-      assert.equal(llmSpan.traceId, decisionSpan.traceId);
+      assert.equal(llmSpan.traceId, decision.traceId);
       assert.equal(llmSpan.attributes['llm.token_count.prompt'], decision.prompt);
       assert.equal(llmSpan.attributes['llm.token_count.completion'], decision.completion);
 
       const res = await fetch(`${collector.apiUrl}/v1/decisions/${decision.id}`);
       assert.equal(res.status, 200);
-      assert.equal(((await res.json()) as { outcome: string }).outcome, decision.outcome);
+      const record = (await res.json()) as DecisionRecord & { events: Array<{ event: { event_id: string } }> };
+      assert.equal(record.outcome, decision.outcome);
+      assert.equal(record.span_id, decisionSpan.spanId);
+      const expected = { input: decision.prompt, output: decision.completion, cached: 0, total: decision.prompt + decision.completion, llm_calls: 1 };
+      assert.deepEqual(record.token_usage, expected, 'what the OpenAI response reported, rolled up from the LLM span');
+      assert.deepEqual(record.token_usage_with_nested, expected);
+      // The two deliveries of the decision span carry one event id, so the store kept one event.
+      assert.deepEqual(record.events.map((e) => e.event.event_id), [`otlp:${decision.traceId}:${decisionSpan.spanId}`]);
+      assert.equal(record.event_count, 1);
+      assert.match(
+        run.stdout,
+        new RegExp(`^recorded ${decision.id} token_usage input ${expected.input} output ${expected.output} total ${expected.total} \\(1 LLM call\\)$`, 'm'),
+        'the example prints the rolled-up usage it read back from the API',
+      );
+
+      const trace = (await fetch(`${collector.apiUrl}/v1/traces/${decision.traceId}`).then((r) => r.json())) as {
+        spans: Array<{ span_id: string; kind: string | null; decision_ids: string[] }>;
+      };
+      assert.deepEqual(trace.spans.find((s) => s.span_id === llmSpan.spanId)?.kind, 'LLM', 'the LLM span is kept as a context span');
+      assert.deepEqual(trace.spans.find((s) => s.span_id === decisionSpan.spanId)?.decision_ids, [decision.id]);
     }
   });
 });
+
+async function recordsOfType(apiUrl: string): Promise<DecisionRecord[]> {
+  const page = (await fetch(`${apiUrl}/v1/decisions?type=refund.approve&tenant=acme&limit=100`).then((r) => r.json())) as {
+    decisions: DecisionRecord[];
+  };
+  return page.decisions;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the collector');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

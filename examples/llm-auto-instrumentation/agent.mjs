@@ -7,6 +7,16 @@
 //   node examples/llm-auto-instrumentation/agent.mjs       # terminal 2
 //   npx decision-trace show <decision id>
 //
+// Two exports, as in any existing OpenTelemetry set-up with the decision processor added:
+// - every span (decision spans and the LLM spans beneath them) goes over OTLP to the bundled
+//   collector, which keeps the spans of traces holding decisions and rolls the LLM calls' token
+//   usage up onto the decision records (forwarding the spans on to any OTel backend it is
+//   configured with);
+// - the DecisionSpanProcessor sends the decisions straight to the decision API as well, so a
+//   decision is recorded even when the head sampler drops its trace.
+// The same decision arriving both ways is stored once: both convert the span with the same code
+// into an event with the same id (`otlp:<trace id>:<span id>`), and the store keeps one event per id.
+//
 // The "provider" is the refund agent's local stand-in for the OpenAI API, so no key or network
 // is needed; point `baseURL` at the real API and the spans are the same.
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -20,11 +30,12 @@ import { startLlmStandIn } from '../refund-agent/llm-stand-in.mjs';
 
 const OTLP_URL = process.env.OTLP_URL ?? 'http://localhost:4318';
 const DECISION_API = process.env.DECISION_TRACE_API ?? 'http://127.0.0.1:8711';
+const API_KEY = process.env.DT_API_KEY || undefined;
 const MODEL = 'gpt-4o-mini';
 const AGENT = { id: 'refund-agent', type: 'agent', version: '1.1.0' };
 
 const openAIInstrumentation = new OpenAIInstrumentation();
-const decisions = new DecisionSpanProcessor({ sink: new HttpDecisionSink({ endpoint: DECISION_API }) });
+const decisions = new DecisionSpanProcessor({ sink: new HttpDecisionSink({ endpoint: DECISION_API, apiKey: API_KEY }) });
 const sdk = new NodeSDK({
   resource: resourceFromAttributes({ 'service.name': 'refund-agent-llm' }),
   spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${OTLP_URL}/v1/traces` })), decisions],
@@ -64,15 +75,45 @@ const requests = [
   { orderId: 'o-2002', amount: 80, reason: 'changed my mind' },
 ];
 
+const made = [];
 try {
   for (const request of requests) {
-    const made = await handleRefund(request);
+    const decided = await handleRefund(request);
+    made.push(decided);
     console.log(
-      `decision ${made.id} ${made.outcome} trace ${made.traceId} tokens ${made.usage.prompt_tokens}+${made.usage.completion_tokens}`,
+      `decision ${decided.id} ${decided.outcome} trace ${decided.traceId} tokens ${decided.usage.prompt_tokens}+${decided.usage.completion_tokens}`,
     );
   }
 } finally {
+  // Flushes both exports: the spans to the collector, the decisions to the decision API.
   await sdk.shutdown().catch((error) => console.error(`trace export: ${error.message}`));
   await llm.close();
 }
-console.log('the LLM spans (openinference.span.kind=LLM, llm.token_count.*) are children of the decision spans');
+const { exportedEvents, failedEvents, dropped } = decisions.stats;
+console.log(`delivered ${exportedEvents} decision events to ${DECISION_API} (failed ${failedEvents}, dropped ${dropped})`);
+
+// The roll-up happens in the collector once both the decision and its trace's LLM spans are
+// stored; the records show it shortly after the export.
+for (const { id } of made) {
+  const record = await recordWithTokenUsage(id);
+  const usage = record?.token_usage;
+  console.log(
+    usage
+      ? `recorded ${id} token_usage input ${usage.input} output ${usage.output} total ${usage.total} (${usage.llm_calls} LLM call${usage.llm_calls === 1 ? '' : 's'})`
+      : `recorded ${id} without token usage (are the spans going to the collector at ${OTLP_URL}?)`,
+  );
+}
+
+async function recordWithTokenUsage(id, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let record;
+  do {
+    const response = await fetch(`${DECISION_API}/v1/decisions/${encodeURIComponent(id)}`, {
+      headers: API_KEY ? { authorization: `Bearer ${API_KEY}` } : {},
+    });
+    if (response.ok) record = await response.json();
+    if (record?.token_usage) return record;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  } while (Date.now() < deadline);
+  return record;
+}
