@@ -1,42 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli, startCollector } from './helpers/collector-process.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 
 const READ_KEY = 'cli-read-key-0123456789';
 const ADMIN_KEY = 'cli-admin-key-0123456789';
 
 test('decision-trace query/show against an authed API: --api-key or DT_API_KEY, and the new filters', async () => {
   const collector = await startCollector({
-    config: (p) => `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${p.http}
-processors:
-  decision: {}
-exporters:
-  decisions:
-    storage: sqlite:${p.dbPath}
-extensions:
-  decision_api:
-    endpoint: 127.0.0.1:${p.api}
-    storage: sqlite:${p.dbPath}
-    auth:
-      api_keys:
-        - { name: cli, key: ${READ_KEY}, tenant: acme, role: read }
-        - { name: ops, key: ${ADMIN_KEY}, role: admin }
-service:
-  extensions: [decision_api]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [decision]
-      exporters: [decisions]
-  telemetry:
-    logs:
-      level: warn
-`,
+    config: (p) =>
+      testCollectorConfig(p, {
+        extensions: {
+          decision_api: {
+            auth: {
+              api_keys: [
+                { name: 'cli', key: READ_KEY, tenant: 'acme', role: 'read' },
+                { name: 'ops', key: ADMIN_KEY, role: 'admin' },
+              ],
+            },
+          },
+        },
+      }),
   });
   try {
     const decision = (tenant: string, id: string, confidence: number, region: string, violations: boolean) => [

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { ConfigErrors, defaultComponents, parseCollectorConfig } from '@decision-trace/collector';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 
 /**
  * decision_api.auth: API keys with roles and tenants. A key of tenant alpha sees nothing of
@@ -21,38 +22,20 @@ const TRACE_SHARED = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const TRACE_BETA = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 
 function authConfig(p: { http: number; grpc: number; api: number; dbPath: string }): string {
-  return `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${p.http}
-processors:
-  decision: {}
-exporters:
-  decisions:
-    storage: sqlite:${p.dbPath}
-extensions:
-  decision_api:
-    endpoint: 127.0.0.1:${p.api}
-    storage: sqlite:${p.dbPath}
-    auth:
-      api_keys:
-        - { name: reader-alpha, key: ${KEYS.readAlpha}, tenant: alpha, role: read }
-        - { name: reader-beta, key: ${KEYS.readBeta}, tenant: beta, role: read }
-        - { name: writer-alpha, key: ${KEYS.writeAlpha}, tenant: alpha, role: write }
-        - { name: ops, key: "\${env:DT_TEST_ADMIN_KEY}", role: admin }
-service:
-  extensions: [decision_api]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [decision]
-      exporters: [decisions]
-  telemetry:
-    logs:
-      level: warn
-`;
+  return testCollectorConfig(p, {
+    extensions: {
+      decision_api: {
+        auth: {
+          api_keys: [
+            { name: 'reader-alpha', key: KEYS.readAlpha, tenant: 'alpha', role: 'read' },
+            { name: 'reader-beta', key: KEYS.readBeta, tenant: 'beta', role: 'read' },
+            { name: 'writer-alpha', key: KEYS.writeAlpha, tenant: 'alpha', role: 'write' },
+            { name: 'ops', key: '${env:DT_TEST_ADMIN_KEY}', role: 'admin' },
+          ],
+        },
+      },
+    },
+  });
 }
 
 interface Spec {

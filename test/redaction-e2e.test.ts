@@ -7,6 +7,7 @@ import type { DecisionRecord } from '@decision-trace/model';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { decisionSpan, protobufBody } from './helpers/otlp-requests.js';
 import { eventually, startHttpSink, type OtlpSink } from './delivery-sink.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 
 // The raw values must never reach storage nor the forwarded OTLP; the derived and hashed
 // forms must. The hash key comes from the environment, as a user would configure it.
@@ -32,52 +33,24 @@ before(async () => {
     config: (p) => {
       const registry = join(p.dbPath, '..', 'decision-registry.yaml');
       writeFileSync(registry, 'decision_types:\n  refund.approve:\n    key_evidence: [order_id]\n');
-      return `
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:${p.grpc}
-      http:
-        endpoint: 127.0.0.1:${p.http}
-processors:
-  redaction:
-    hash_key: \${env:DT_E2E_REDACTION_HASH_KEY}
-    rules:
-      - key: customer_email
-        action: derive
-        derive: email_domain
-      - value_kind: email
-        action: derive
-      - value_kind: card_number
-        action: derive
-      - key: decision.actor.id
-        action: hash
-  decision:
-    registry: ${registry}
-exporters:
-  decisions:
-    storage: sqlite:${p.dbPath}
-  otlphttp:
-    endpoint: ${sink.url}
-    retry_on_failure:
-      initial_interval: 100ms
-      max_interval: 200ms
-extensions:
-  decision_api:
-    endpoint: 127.0.0.1:${p.api}
-    storage: sqlite:${p.dbPath}
-service:
-  extensions: [decision_api]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [redaction, decision]
-      exporters: [decisions, otlphttp]
-  telemetry:
-    logs:
-      level: warn
-`;
+      return testCollectorConfig(p, {
+        processors: {
+          redaction: {
+            hash_key: '${env:DT_E2E_REDACTION_HASH_KEY}',
+            rules: [
+              { key: 'customer_email', action: 'derive', derive: 'email_domain' },
+              { value_kind: 'email', action: 'derive' },
+              { value_kind: 'card_number', action: 'derive' },
+              { key: 'decision.actor.id', action: 'hash' },
+            ],
+          },
+          decision: { registry },
+        },
+        exporters: {
+          otlphttp: { endpoint: sink.url, retry_on_failure: { initial_interval: '100ms', max_interval: '200ms' } },
+        },
+        service: { pipelines: { traces: { processors: ['redaction', 'decision'], exporters: ['decisions', 'otlphttp'] } } },
+      });
     },
   });
 

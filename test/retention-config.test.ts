@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ConfigErrors, defaultComponents, parseCollectorConfig } from '@decision-trace/collector';
 import { freePort } from './helpers/free-port.js';
 import { runCli, startCollector } from './helpers/collector-process.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 
 /** exporters.decisions.retention: validated at start, applied in the background by the exporter that owns the store. */
 
@@ -95,40 +96,18 @@ describe('retention in a running collector', () => {
   test('expired decisions are deleted in the background, the rest kept, and the ledger still verifies', async () => {
     const metricsPort = await freePort();
     const collector = await startCollector({
-      config: (p) => `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${p.http}
-processors:
-  decision: {}
-exporters:
-  decisions:
-    storage: sqlite:${p.dbPath}
-    retention:
-      interval: 200ms
-      policies:
-        - ttl: 30s
-        - { tenant: keeper, ttl: 30d }
-        - { type: legal.hold, ttl: 365d }
-extensions:
-  decision_api:
-    endpoint: 127.0.0.1:${p.api}
-    storage: sqlite:${p.dbPath}
-service:
-  extensions: [decision_api]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [decision]
-      exporters: [decisions]
-  telemetry:
-    logs:
-      level: warn
-    metrics:
-      address: 127.0.0.1:${metricsPort}
-`,
+      config: (p) =>
+        testCollectorConfig(p, {
+          exporters: {
+            decisions: {
+              retention: {
+                interval: '200ms',
+                policies: [{ ttl: '30s' }, { tenant: 'keeper', ttl: '30d' }, { type: 'legal.hold', ttl: '365d' }],
+              },
+            },
+          },
+          service: { telemetry: { metrics: { address: `127.0.0.1:${metricsPort}` } } },
+        }),
     });
     try {
       const hourAgo = new Date(Date.now() - 3_600_000).toISOString();

@@ -3,38 +3,19 @@ import assert from 'node:assert/strict';
 import type { DecisionRecord } from '@decision-trace/model';
 import { encodeTraceRequestJson } from '@decision-trace/otlp';
 import { ProbabilisticSpanSampler } from '@decision-trace/sampling';
+import { parse } from 'yaml';
 import { startCollector } from './helpers/collector-process.js';
+import { testCollectorConfig, type CollectorPorts } from './helpers/test-config.js';
 import { asResourceSpans, makeTrace, refundDecision } from './sampling-fixtures.js';
 
+/** The default test collector with `processorsYaml` (YAML text of processors) after `decision`, and a debug exporter beside the store. */
 function config(processorsYaml: string, pipelineProcessors: string) {
-  return (p: { http: number; grpc: number; api: number; dbPath: string }) => `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${p.http}
-processors:
-  decision: {}
-${processorsYaml}
-exporters:
-  decisions:
-    storage: sqlite:${p.dbPath}
-  debug: {}
-extensions:
-  decision_api:
-    endpoint: 127.0.0.1:${p.api}
-    storage: sqlite:${p.dbPath}
-service:
-  extensions: [decision_api]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [decision, ${pipelineProcessors}]
-      exporters: [decisions, debug]
-  telemetry:
-    logs:
-      level: warn
-`;
+  return (p: CollectorPorts) =>
+    testCollectorConfig(p, {
+      processors: parse(processorsYaml),
+      exporters: { debug: {} },
+      service: { pipelines: { traces: { processors: ['decision', pipelineProcessors], exporters: ['decisions', 'debug'] } } },
+    });
 }
 
 async function post(url: string, body: string): Promise<void> {

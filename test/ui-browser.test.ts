@@ -7,6 +7,7 @@ import { OTLPTraceExporter as OtlpHttpProtoExporter } from '@opentelemetry/expor
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { makeAgentProvider, runSupportAgent, type AgentTrace } from './helpers/agent-app.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 
 /**
  * The web UI in a real headless Chromium against a real collector: list, filters, live refresh,
@@ -355,36 +356,19 @@ describe('web UI against a decision API with API keys', { skip: unavailable ?? f
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     collector = await startCollector({
-      config: (p) => `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${p.http}
-processors:
-  decision: {}
-exporters:
-  decisions:
-    storage: sqlite:${p.dbPath}
-extensions:
-  decision_api:
-    endpoint: 127.0.0.1:${p.api}
-    storage: sqlite:${p.dbPath}
-    auth:
-      api_keys:
-        - { name: ui-reader, key: ${READ_KEY}, tenant: acme, role: read }
-        - { name: ui-writer, key: ${WRITE_KEY}, tenant: acme, role: write }
-service:
-  extensions: [decision_api]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [decision]
-      exporters: [decisions]
-  telemetry:
-    logs:
-      level: warn
-`,
+      config: (p) =>
+        testCollectorConfig(p, {
+          extensions: {
+            decision_api: {
+              auth: {
+                api_keys: [
+                  { name: 'ui-reader', key: READ_KEY, tenant: 'acme', role: 'read' },
+                  { name: 'ui-writer', key: WRITE_KEY, tenant: 'acme', role: 'write' },
+                ],
+              },
+            },
+          },
+        }),
     });
     const res = await fetch(`${collector.apiUrl}/v1/events`, {
       method: 'POST',

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { testCollectorConfig, type CollectorPorts } from './test-config.js';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 export const CLI = join(REPO_ROOT, 'packages/collector/src/cli.ts');
@@ -23,39 +24,12 @@ export interface RunningCollector {
 
 export interface CollectorOptions {
   /** Extra YAML appended under `processors.decision` etc. is not needed yet; full override instead. */
-  config?: (ports: { http: number; grpc: number; api: number; dbPath: string }) => string;
+  config?: (ports: CollectorPorts) => string;
   dir?: string;
 }
 
-export function defaultTestConfig(p: { http: number; grpc: number; api: number; dbPath: string }): string {
-  return `
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:${p.grpc}
-      http:
-        endpoint: 127.0.0.1:${p.http}
-processors:
-  decision: {}
-exporters:
-  decisions:
-    storage: sqlite:${p.dbPath}
-extensions:
-  decision_api:
-    endpoint: 127.0.0.1:${p.api}
-    storage: sqlite:${p.dbPath}
-service:
-  extensions: [decision_api]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [decision]
-      exporters: [decisions]
-  telemetry:
-    logs:
-      level: warn
-`;
+export function defaultTestConfig(p: CollectorPorts): string {
+  return testCollectorConfig(p);
 }
 
 /** Runs `decision-trace start` as a real child process and waits until its API answers. */

@@ -1,3 +1,6 @@
+import { parse } from 'yaml';
+import { testCollectorConfigWithReceiver, type CollectorPorts } from './test-config.js';
+
 /**
  * A collector config for `startCollector` with the default pipeline (otlp → decision →
  * decisions into SQLite, plus the decision API) and an `otlp` receiver block of the test's
@@ -5,28 +8,5 @@
  * (indented by four spaces).
  */
 export function configWithReceiver(receiverYaml: (ports: { http: number; grpc: number }) => string) {
-  return (p: { http: number; grpc: number; api: number; dbPath: string }) => `
-receivers:
-  otlp:
-${receiverYaml(p)}
-processors:
-  decision: {}
-exporters:
-  decisions:
-    storage: sqlite:${p.dbPath}
-extensions:
-  decision_api:
-    endpoint: 127.0.0.1:${p.api}
-    storage: sqlite:${p.dbPath}
-service:
-  extensions: [decision_api]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [decision]
-      exporters: [decisions]
-  telemetry:
-    logs:
-      level: warn
-`;
+  return (p: CollectorPorts) => testCollectorConfigWithReceiver(p, parse(receiverYaml(p)));
 }
