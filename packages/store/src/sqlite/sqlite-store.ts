@@ -11,7 +11,7 @@ import { auditPage, auditRowValues, normalizeAuditQuery, type AuditRow } from '.
 import { auditPageSql } from '../audit-sql.js';
 import { compareNullable, decisionStats } from '../decision-stats.js';
 import { aggregateStatsRows, STATS_ROW_COLUMNS, type StatsRow } from '../stats-rows.js';
-import { filterConditions, sqliteEvidenceCondition, whereClause } from '../filter-sql.js';
+import { boundSql as dialectBoundSql, decisionPageSql, SQLITE_DIALECT, type BoundSql } from '../bound-sql.js';
 import { normalizeStatsQuery } from '../stats-query.js';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import { LedgerChainVerifier, type StoredLedgerRow } from '../ledger-verifier.js';
@@ -348,7 +348,7 @@ export class SqliteDecisionStore implements DecisionStore {
 
   async queryDecisions(query: DecisionQuery): Promise<QueryPage> {
     const normalized = normalizeDecisionQuery(query);
-    const { sql, params } = pageSql(normalized);
+    const { sql, params } = decisionPageSql(SQLITE_DIALECT, normalized);
     const rows = this.#prepared<PageRow>(sql).all(...params);
     const hasMore = rows.length > normalized.limit;
     const page = hasMore ? rows.slice(0, normalized.limit) : rows;
@@ -631,41 +631,12 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 }
 
-interface BoundSql {
-  sql: string;
-  params: unknown[];
-}
-
-/**
- * Builds one statement: `build` gets `bind` (adds a parameter, returns `?`) and `where`, the
- * filter's WHERE clause with `extra` conditions; call them in the order their text appears.
- */
+/** `boundSql` with SQLite's positional `?` placeholders. */
 function boundSql(
   filter: NormalizedDecisionFilter | null,
   build: (bind: (value: unknown) => string, where: (...extra: string[]) => string) => string,
 ): BoundSql {
-  const params: unknown[] = [];
-  const bind = (value: unknown) => {
-    params.push(value);
-    return '?';
-  };
-  const where = (...extra: string[]) =>
-    whereClause([...(filter === null ? [] : filterConditions(filter, { bind, evidence: sqliteEvidenceCondition })), ...extra]);
-  return { sql: build(bind, where), params };
-}
-
-function pageSql(query: NormalizedDecisionQuery): BoundSql {
-  return boundSql(null, (bind) => {
-    const conditions = filterConditions(query, { bind, evidence: sqliteEvidenceCondition });
-    if (query.after !== null) {
-      conditions.push(`(sort_time, id, tenant_id) < (${bind(query.after.time)}, ${bind(query.after.id)}, ${bind(query.after.tenant)})`);
-    }
-    return (
-      'SELECT sort_time, id, tenant_id, record FROM decisions' +
-      whereClause(conditions) +
-      ` ORDER BY sort_time DESC, id DESC, tenant_id DESC LIMIT ${bind(query.limit + 1)}`
-    );
-  });
+  return dialectBoundSql(SQLITE_DIALECT, filter, build);
 }
 
 function outcomeCountsSql(filter: NormalizedDecisionFilter): BoundSql {

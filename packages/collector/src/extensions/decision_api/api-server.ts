@@ -207,16 +207,7 @@ export class DecisionApiServer {
 
   private async listDecisions(params: URLSearchParams, res: ServerResponse, principal: Principal): Promise<void> {
     const query: DecisionQuery = parseDecisionFilter(params, ['limit', 'cursor'], Date.now());
-    const limitText = params.get('limit');
-    if (limitText !== null) {
-      const limit = Number(limitText);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-        throw new HttpError(400, `invalid limit "${limitText}": expected an integer from 1 to 1000`);
-      }
-      query.limit = limit;
-    }
-    const cursor = params.get('cursor');
-    if (cursor !== null) query.cursor = cursor;
+    Object.assign(query, pageParams(params));
     query.tenant = scopeTenant(principal, query.tenant);
     send(res, 200, await this.store.queryDecisions(query));
   }
@@ -309,16 +300,7 @@ export class DecisionApiServer {
       if (!at) throw new HttpError(400, `invalid since "${since}": expected RFC 3339 (2026-01-02T15:04:05Z) or a duration like 1h`);
       query.since = at;
     }
-    const limitText = params.get('limit');
-    if (limitText !== null) {
-      const limit = Number(limitText);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-        throw new HttpError(400, `invalid limit "${limitText}": expected an integer from 1 to 1000`);
-      }
-      query.limit = limit;
-    }
-    const cursor = params.get('cursor');
-    if (cursor !== null) query.cursor = cursor;
+    Object.assign(query, pageParams(params));
     await this.audit?.flush();
     send(res, 200, await this.store.queryAudit(query));
   }
@@ -359,4 +341,20 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
     return;
   }
   res.writeHead(status, { ...JSON_HEADERS, ...headers }).end(JSON.stringify(body));
+}
+
+/** `limit` and `cursor` of a paged route. */
+function pageParams(params: URLSearchParams): { limit?: number; cursor?: string } {
+  const page: { limit?: number; cursor?: string } = {};
+  const limitText = params.get('limit');
+  if (limitText !== null) {
+    const limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new HttpError(400, `invalid limit "${limitText}": expected an integer from 1 to 1000`);
+    }
+    page.limit = limit;
+  }
+  const cursor = params.get('cursor');
+  if (cursor !== null) page.cursor = cursor;
+  return page;
 }
