@@ -10,7 +10,7 @@ import { REPO_ROOT } from './helpers/collector-process.js';
  * The README promises that `npm start` runs the collector on its embedded default: OTLP/HTTP on
  * 4318 and the decision API on 8711. This runs exactly that command (the build included).
  */
-test('npm start serves OTLP/HTTP on 4318 and the decision API on 8711', { timeout: 120_000 }, async () => {
+test('npm start serves OTLP/HTTP on 4318, the decision API and its web UI on 8711', { timeout: 120_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dt-npm-start-'));
   const child = spawn('npm', ['start'], {
     cwd: REPO_ROOT,
@@ -59,6 +59,11 @@ test('npm start serves OTLP/HTTP on 4318 and the decision API on 8711', { timeou
     assert.equal(otlp.status, 200, await otlp.text());
     const list = (await (await fetch('http://127.0.0.1:8711/v1/decisions?type=greeting.choose')).json()) as { decisions: Array<{ outcome: string }> };
     assert.deepEqual(list.decisions.map((d) => d.outcome), ['hello']);
+    // The web UI is served from the built collector (dist), not only from the sources the tests run.
+    const page = await fetch('http://127.0.0.1:8711/');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await page.text(), /Decision Trace/);
   } finally {
     try {
       process.kill(-child.pid!, 'SIGTERM');

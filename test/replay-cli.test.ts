@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCanonicalEvents } from '@decision-trace/model';
 import { openStore } from '@decision-trace/store';
-import { defaultTestConfig, runCli, startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { runCli, startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 
 /**
  * `decision-trace replay` end to end: the real CLI over a real SQLite store and over a running
@@ -307,15 +308,18 @@ describe('decision-trace replay against an API that asks for keys', () => {
   before(async () => {
     collector = await startCollector({
       config: (ports) =>
-        defaultTestConfig(ports).replace(
-          `    storage: sqlite:${ports.dbPath}\nservice:`,
-          `    storage: sqlite:${ports.dbPath}
-    auth:
-      api_keys:
-        - { name: reader, key: ${READ_KEY}, tenant: acme, role: read }
-        - { name: writer, key: ${WRITE_KEY}, tenant: acme, role: write }
-service:`,
-        ),
+        testCollectorConfig(ports, {
+          extensions: {
+            decision_api: {
+              auth: {
+                api_keys: [
+                  { name: 'reader', key: READ_KEY, tenant: 'acme', role: 'read' },
+                  { name: 'writer', key: WRITE_KEY, tenant: 'acme', role: 'write' },
+                ],
+              },
+            },
+          },
+        }),
     });
     const res = await fetch(`${collector.apiUrl}/v1/events`, {
       method: 'POST',

@@ -7,7 +7,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { DecisionRecord, Span as ModelSpan } from '@decision-trace/model';
 // @ts-expect-error: the example's stand-in is a plain ES module without types
 import { startLlmStandIn } from '../examples/refund-agent/llm-stand-in.mjs';
-import { defaultTestConfig, NODE_TS, REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { NODE_TS, REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 import { startHttpSink, type OtlpSink } from './delivery-sink.js';
 import { makeSdk, type SdkHarness } from './helpers/sdk-harness.js';
 
@@ -102,9 +103,10 @@ describe('examples/llm-auto-instrumentation against the collector', () => {
     backend = await startHttpSink();
     collector = await startCollector({
       config: (ports) =>
-        defaultTestConfig(ports)
-          .replace('exporters:\n', `exporters:\n  otlphttp:\n    endpoint: ${backend.url}\n    encoding: json\n`)
-          .replace('exporters: [decisions]', 'exporters: [decisions, otlphttp]'),
+        testCollectorConfig(ports, {
+          exporters: { otlphttp: { endpoint: backend.url, encoding: 'json' } },
+          service: { pipelines: { traces: { exporters: ['decisions', 'otlphttp'] } } },
+        }),
     });
   });
   after(async () => {

@@ -4,7 +4,8 @@ import { context, trace as otelTrace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpHttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { DecisionRecord } from '@decision-trace/model';
-import { defaultTestConfig, startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 import { EXPECTED_ANSWER_OWN, EXPECTED_ANSWER_WITH_NESTED, EXPECTED_TOOL, makeAgentProvider, runSupportAgent } from './helpers/agent-app.js';
 
 /** GET /v1/traces/{traceId}: the request trace ↔ decision pivot, end to end from the OTel SDK. */
@@ -148,7 +149,7 @@ describe('exporters.decisions.store_context_spans: false', () => {
   let collector: RunningCollector;
   before(async () => {
     collector = await startCollector({
-      config: (ports) => defaultTestConfig(ports).replace(`storage: sqlite:${ports.dbPath}\n`, `storage: sqlite:${ports.dbPath}\n    store_context_spans: false\n`),
+      config: (ports) => testCollectorConfig(ports, { exporters: { decisions: { store_context_spans: false } } }),
     });
   });
   after(async () => {
