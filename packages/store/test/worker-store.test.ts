@@ -74,6 +74,38 @@ test('appends from many concurrent callers commit in one worker transaction, eac
   });
 });
 
+test('appends made while a group is being committed wait for it, then go to the worker as one group', async () => {
+  await withWorkerStore(async (store, _file, worker) => {
+    const posted: string[] = [];
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = (message: { op: string }) => {
+      posted.push(message.op);
+      post(message);
+    };
+    // Big enough that its commit is still running while the next two calls are made.
+    const big = Array.from({ length: 3000 }, (_, i) => makeEvent('decision.start', {}, { decision_id: `big-${i}` }));
+    let bigCommitted = false;
+    const first = store.append(big).then((result) => {
+      bigCommitted = true;
+      return result;
+    });
+    await new Promise(setImmediate);
+    const second = store.append([makeEvent('decision.start', {}, { decision_id: 'second' })]);
+    await new Promise(setImmediate);
+    const third = store.append([makeEvent('decision.start', {}, { decision_id: 'third' })]);
+    assert.equal(bigCommitted, false, 'premise: the first group is still being committed');
+
+    assert.deepEqual(await Promise.all([first, second, third]), [
+      { appended: 3000, duplicates: 0 },
+      { appended: 1, duplicates: 0 },
+      { appended: 1, duplicates: 0 },
+    ]);
+    assert.deepEqual(posted.filter((op) => op === 'append'), ['append', 'append'], 'calls of two later turns went as one message');
+    assert.equal(store.commits, 2);
+    assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 3002, first_broken: null });
+  });
+});
+
 test('a call that fails in the worker, or cannot be sent to it, fails alone', async () => {
   await withWorkerStore(async (store) => {
     const cyclic: Record<string, unknown> = { key: 'loop' };

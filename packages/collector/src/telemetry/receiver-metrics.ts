@@ -14,15 +14,24 @@ export function countingReceiverConsumer(receiverId: string, next: TracesConsume
     .counter('otelcol_receiver_refused_spans_total', 'Spans a receiver handed to its pipelines and that they refused.')
     .with(labels);
   return {
-    async consumeTraces(batch: TraceBatch) {
+    // Not async: a suspended async function would keep the batch (every span of the request)
+    // alive while the pipeline works; see receivers/otlp/ingest.ts.
+    consumeTraces(batch: TraceBatch) {
       const spans = batch.spanCount;
+      let consumed: Promise<void>;
       try {
-        await next.consumeTraces(batch);
+        consumed = next.consumeTraces(batch);
       } catch (error) {
         refused.add(spans);
-        throw error;
+        return Promise.reject(error);
       }
-      accepted.add(spans);
+      return consumed.then(
+        () => accepted.add(spans),
+        (error: unknown) => {
+          refused.add(spans);
+          throw error;
+        },
+      );
     },
   };
 }

@@ -48,7 +48,8 @@ interface PendingRequest {
 }
 
 interface QueuedAppend {
-  call: AppendCall;
+  /** null once posted: the worker has its copy. */
+  call: AppendCall | null;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -60,14 +61,18 @@ type RequestBody = StoreRequest extends infer R ? (R extends StoreRequest ? Omit
  * A SqliteDecisionStore running in a worker thread, so that the collector's event loop never
  * waits for SQLite, hashing or record JSON. Append calls made in one event-loop turn travel as
  * one message and commit in one transaction in the worker; each call resolves with its own
- * result once that transaction committed. If the worker dies, every pending and later call
- * rejects.
+ * result once that transaction committed. While a group is being committed, later calls wait
+ * here and then go together as the next group (group commit): a commit's fixed cost, and the
+ * index pages its rows share, are then paid once for the group. If the worker dies, every
+ * pending and later call rejects.
  */
 export class WorkerDecisionStore implements DecisionStore {
   readonly #worker: Worker;
   readonly #requests = new Map<number, PendingRequest>();
   #nextRequestId = 1;
   #queuedAppends: QueuedAppend[] = [];
+  /** Append messages posted and not answered yet; new calls queue until none is. */
+  #appendsInFlight = 0;
   #commits = 0;
   /** Why calls are refused: the store was closed, or the worker died. */
   #unavailable: Error | null = null;
@@ -121,7 +126,8 @@ export class WorkerDecisionStore implements DecisionStore {
     if (this.#unavailable !== null) return Promise.reject(this.#unavailable);
     return new Promise((resolve, reject) => {
       this.#queuedAppends.push({ call, resolve, reject });
-      if (this.#queuedAppends.length === 1) setImmediate(() => this.#flushAppends());
+      // Otherwise the reply to the group in flight sends this one.
+      if (this.#queuedAppends.length === 1 && this.#appendsInFlight === 0) setImmediate(() => this.#flushAppends());
     });
   }
 
@@ -206,25 +212,35 @@ export class WorkerDecisionStore implements DecisionStore {
   #sendAppends(group: QueuedAppend[]): boolean {
     let reply: Promise<AppendReply>;
     try {
-      reply = this.#request({ op: 'append', calls: group.map((queued) => queued.call) }, group.length > 1);
+      reply = this.#request({ op: 'append', calls: group.map((queued) => queued.call!) }, group.length > 1);
     } catch (error) {
       if (group.length > 1) return false;
       group[0]!.reject(error);
       return true;
     }
-    void reply.then(
-      ({ outcomes, commits }) => {
-        this.#commits = commits;
-        group.forEach((call, i) => {
-          const outcome = outcomes[i]!;
-          if (outcome.error === undefined) call.resolve(outcome.result);
-          else call.reject(rebuildError(outcome.error));
-        });
-      },
-      (error: unknown) => {
-        for (const call of group) call.reject(error);
-      },
-    );
+    // Events and packed spans would otherwise stay alive until the commit, only to be copied
+    // around by the young-generation GC.
+    for (const queued of group) queued.call = null;
+    this.#appendsInFlight += 1;
+    void reply
+      .then(
+        ({ outcomes, commits }) => {
+          this.#commits = commits;
+          group.forEach((call, i) => {
+            const outcome = outcomes[i]!;
+            if (outcome.error === undefined) call.resolve(outcome.result);
+            else call.reject(rebuildError(outcome.error));
+          });
+        },
+        (error: unknown) => {
+          for (const call of group) call.reject(error);
+        },
+      )
+      .finally(() => {
+        this.#appendsInFlight -= 1;
+        // At the end of this turn, so that requests handled in the same turn join the group.
+        if (this.#appendsInFlight === 0 && this.#queuedAppends.length > 0) setImmediate(() => this.#flushAppends());
+      });
     return true;
   }
 

@@ -77,25 +77,38 @@ function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, sto
       await retention?.stop();
       host.status.forget(statusId);
     },
-    async consumeTraces(batch: TraceBatch) {
-      const spans = contextSpans?.select(batch) ?? [];
-      if (batch.decisions.length === 0 && spans.length === 0) return;
-      if (!store) throw new PipelineError('decisions exporter is not started', { retryable: true });
-      metrics.accepted.add(batch.decisions.length);
+    // Not async, and the wait below holds only the count: a suspended async function keeps its
+    // batch (every span of the request) alive until the store committed; see
+    // receivers/otlp/ingest.ts.
+    consumeTraces(batch: TraceBatch) {
       try {
-        await Promise.all([store.append(batch.decisions), store.appendContextSpans(spans)]);
+        const spans = contextSpans?.select(batch) ?? [];
+        const decisions = batch.decisions;
+        if (decisions.length === 0 && spans.length === 0) return Promise.resolve();
+        if (!store) throw new PipelineError('decisions exporter is not started', { retryable: true });
+        metrics.accepted.add(decisions.length);
+        return committed(Promise.all([store.append(decisions), store.appendContextSpans(spans)]), decisions.length);
       } catch (error) {
-        metrics.enqueueFailed.add(batch.decisions.length);
-        host.status.reportFailure(statusId, (error as Error).message);
-        logger.error({ err: error }, 'writing decisions to the store failed');
-        throw new PipelineError(`decision store unavailable: ${(error as Error).message}`, {
-          retryable: true,
-          retryAfterSeconds: 1,
-          cause: error,
-        });
+        return Promise.reject(error);
       }
-      metrics.sent.add(batch.decisions.length);
-      host.status.reportSuccess(statusId);
     },
   };
+
+  /** Waits for the store's writes, holding nothing of the batch but the count its metrics need. */
+  async function committed(writes: Promise<unknown>, decisionCount: number): Promise<void> {
+    try {
+      await writes;
+    } catch (error) {
+      metrics.enqueueFailed.add(decisionCount);
+      host.status.reportFailure(statusId, (error as Error).message);
+      logger.error({ err: error }, 'writing decisions to the store failed');
+      throw new PipelineError(`decision store unavailable: ${(error as Error).message}`, {
+        retryable: true,
+        retryAfterSeconds: 1,
+        cause: error,
+      });
+    }
+    metrics.sent.add(decisionCount);
+    host.status.reportSuccess(statusId);
+  }
 }

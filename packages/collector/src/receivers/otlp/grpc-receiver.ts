@@ -140,7 +140,7 @@ export class OtlpGrpcReceiver {
       throw serviceError(status.INTERNAL, 'internal error while decoding the request');
     }
     try {
-      await ingest(this.next, decoded.resourceSpans, tenant);
+      await ingest(this.next, decoded, tenant);
     } catch (error) {
       const refusal = refusalOf(error, this.logger);
       throw serviceError(refusal.rpcCode, refusal.message, refusal.retryAfterSeconds);

@@ -187,7 +187,7 @@ export class OtlpHttpReceiver {
     }
 
     try {
-      await ingest(this.next, decoded.resourceSpans, tenant);
+      await ingest(this.next, decoded, tenant);
     } catch (error) {
       const refusal = refusalOf(error, this.logger);
       const headers: Record<string, string> = refusal.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(refusal.retryAfterSeconds) };
