@@ -2,7 +2,7 @@
 // `npm run bench [-- --quick]`: each case is measured against a baseline in the same run, and
 // the median of several rounds is reported (the machine is noisy). Results go to
 // bench/results.json and a table in BENCHMARKS.md.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { decisionsOnlyIngestCase, ingestCase } from './ingest-case.mjs';
@@ -17,8 +17,10 @@ import { topologyCase } from './topology-case.mjs';
 const root = new URL('..', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 // `node bench/run.mjs [--quick] [name…]`: with names, only the cases whose name contains one of
-// them run, and nothing is written (a partial run must not replace the full table).
+// them run, and nothing is written (a partial run must not replace the full table). With
+// `--update` (not with --quick), a partial run replaces just its own rows of the full table.
 const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const update = process.argv.includes('--update') && !quick && filters.length > 0;
 
 const cases = [
   ['otlp_http_protobuf_ingest', ingestCase],
@@ -45,7 +47,15 @@ for (const [, run] of selected) {
   }
 }
 
-if (filters.length > 0) {
+if (update) {
+  const previous = JSON.parse(readFileSync(join(root, 'bench/results.json'), 'utf8'));
+  const fresh = new Map(results.map((r) => [r.name, r]));
+  const merged = previous.map((r) => fresh.get(r.name) ?? r);
+  for (const r of results) if (!previous.some((p) => p.name === r.name)) merged.push(r);
+  writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(merged, null, 2)}\n`);
+  writeFileSync(join(root, 'BENCHMARKS.md'), markdown(merged));
+  console.log(`replaced ${results.length} rows of bench/results.json and BENCHMARKS.md`);
+} else if (filters.length > 0) {
   console.log('a partial run (case names given): bench/results.json and BENCHMARKS.md left as they were');
 } else {
   writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
