@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
-import { assertAppendable } from '../appendable-event.js';
 import { encodeCursor } from '../decision-order.js';
 import { decisionRowValues } from '../decision-row.js';
 import { normalizeDecisionFilter, normalizeDecisionQuery, type NormalizedDecisionFilter, type NormalizedDecisionQuery } from '../decision-query.js';
@@ -40,8 +39,8 @@ import { migrate } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import type { NeighborQuery, TraceDetail } from '../store.js';
 import { ContextSpanTransaction, recordKey, SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
-import { packContextSpans, type ContextSpanPack } from '../context-span-pack.js';
-import type { AppendCall } from '../append-call.js';
+import type { ContextSpanPack } from '../context-span-pack.js';
+import { appendCallOf, type AppendCall } from '../append-call.js';
 
 const IN_MEMORY = ':memory:';
 /** WAL pages (4 KiB) written between two automatic checkpoints; SQLite's default is 1000. */
@@ -267,24 +266,21 @@ export class SqliteDecisionStore implements DecisionStore {
    * one bad call cannot fail the others. `appendContextSpans` calls join the same group.
    */
   append(events: DecisionEvent[]): Promise<AppendResult> {
-    if (events.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
-    try {
-      for (const event of events) assertAppendable(event);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#enqueue({ events });
+    return this.#enqueueCallOf({ events });
   }
 
   appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
-    if (spans.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
-    let packs: ContextSpanPack[];
+    return this.#enqueueCallOf({ spans });
+  }
+
+  #enqueueCallOf(input: Parameters<typeof appendCallOf>[0]): Promise<AppendResult> {
+    let call: AppendCall | null;
     try {
-      packs = packContextSpans(spans);
+      call = appendCallOf(input);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#enqueue({ packs });
+    return call === null ? Promise.resolve({ appended: 0, duplicates: 0 }) : this.#enqueue(call);
   }
 
   /** appendContextSpans with the spans packed by the caller (the worker store packs them in its thread). */

@@ -1,9 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
 import type { NeighborQuery, TraceDetail } from '../store.js';
-import type { AppendCall } from '../append-call.js';
-import { assertAppendable } from '../appendable-event.js';
-import { packContextSpans, type ContextSpanPack } from '../context-span-pack.js';
+import { appendCallOf, type AppendCall } from '../append-call.js';
 import type {
   AppendResult,
   AuditEntry,
@@ -98,13 +96,7 @@ export class WorkerDecisionStore implements DecisionStore {
   }
 
   append(events: DecisionEvent[]): Promise<AppendResult> {
-    if (events.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
-    try {
-      for (const event of events) assertAppendable(event);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#enqueue({ events });
+    return this.#enqueueCallOf({ events });
   }
 
   /**
@@ -112,14 +104,17 @@ export class WorkerDecisionStore implements DecisionStore {
    * spans are packed here, so the worker receives one string per trace, not span objects.
    */
   appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
-    if (spans.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
-    let packs: ContextSpanPack[];
+    return this.#enqueueCallOf({ spans });
+  }
+
+  #enqueueCallOf(input: Parameters<typeof appendCallOf>[0]): Promise<AppendResult> {
+    let call: AppendCall | null;
     try {
-      packs = packContextSpans(spans);
+      call = appendCallOf(input);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#enqueue({ packs });
+    return call === null ? Promise.resolve({ appended: 0, duplicates: 0 }) : this.#enqueue(call);
   }
 
   #enqueue(call: AppendCall): Promise<AppendResult> {
