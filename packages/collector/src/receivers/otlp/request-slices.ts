@@ -9,8 +9,8 @@
 
 /** One piece: the request to decode, and where its resources and scopes sit in the original. */
 export interface RequestSlice {
-  body: Buffer;
-  resources: Array<{ resourceIndex: number; scopes: Array<{ scopeIndex: number; firstSpanIndex: number }> }>;
+  readonly body: Buffer;
+  readonly resources: Array<{ resourceIndex: number; scopes: Array<{ scopeIndex: number; firstSpanIndex: number }> }>;
 }
 
 interface Range {
@@ -21,7 +21,8 @@ interface Range {
 interface ScopeFrame {
   scope?: Range;
   schemaUrl?: Range;
-  spans: Range[];
+  /** Each span field (tag included) as two numbers, start and end: a request can hold 100,000 spans. */
+  spanBounds: number[];
 }
 
 interface ResourceFrame {
@@ -51,14 +52,15 @@ class FrameReader {
 
   varint(): number {
     let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (this.pos >= this.end || shift > 49) throw new FramingError();
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (this.pos >= this.end) break;
       const byte = this.buf[this.pos++];
-      result += (byte & 0x7f) * 2 ** shift;
+      result += (byte & 0x7f) * scale;
       if (byte < 0x80) return result;
-      shift += 7;
+      scale *= 128;
     }
+    throw new FramingError();
   }
 
   /** Reads one field: its number, and the range of the whole field (tag included) and of its payload. */
@@ -102,14 +104,38 @@ function known(f: { number: number; wireType: number }, numbers: number): boolea
   return true;
 }
 
+/** The tag of a span field (ScopeSpans field 2, length-delimited), the one-byte tag nearly every span has. */
+const SPAN_TAG = 0x12;
+
 function readScope(buf: Buffer, range: Range): ScopeFrame {
-  const frame: ScopeFrame = { spans: [] };
-  const reader = new FrameReader(buf, range.start, range.end);
-  while (reader.pos < reader.end) {
+  const frame: ScopeFrame = { spanBounds: [] };
+  const bounds = frame.spanBounds;
+  const end = range.end;
+  let pos = range.start;
+  while (pos < end) {
+    // Spans are read with locals only and without allocating: this loop runs once per span of
+    // a request that can hold 100,000 of them, and it runs before any slice is decoded.
+    if (buf[pos] === SPAN_TAG) {
+      const start = pos;
+      let length = 0;
+      let scale = 1;
+      let byte = 0x80;
+      for (pos++; byte >= 0x80; scale *= 128) {
+        if (pos >= end || scale > 2 ** 49) throw new FramingError();
+        byte = buf[pos++];
+        length += (byte & 0x7f) * scale;
+      }
+      pos += length;
+      if (pos > end) throw new FramingError();
+      bounds.push(start, pos);
+      continue;
+    }
+    const reader = new FrameReader(buf, pos, end);
     const f = reader.field();
+    pos = reader.pos;
     if (!known(f, 3)) continue;
     if (f.number === 1) frame.scope = f.whole;
-    else if (f.number === 2) frame.spans.push(f.whole);
+    else if (f.number === 2) bounds.push(f.whole.start, f.whole.end);
     else if (f.number === 3) frame.schemaUrl = f.whole;
   }
   return frame;
@@ -164,7 +190,7 @@ export function sliceTraceRequest(body: Buffer, targetBytes: number): RequestSli
   let pending: Segment[] = [];
   let pendingBytes = 0;
   const flush = () => {
-    if (pending.length > 0) slices.push(encodeSlice(body, resources, pending));
+    if (pending.length > 0) slices.push(lazySlice(body, resources, pending));
     pending = [];
     pendingBytes = 0;
   };
@@ -175,22 +201,41 @@ export function sliceTraceRequest(body: Buffer, targetBytes: number): RequestSli
       return;
     }
     resource.scopes.forEach((scope, scopeIndex) => {
+      const bounds = scope.spanBounds;
+      const spanCount = bounds.length / 2;
       let first = 0;
-      for (let i = 0; i < scope.spans.length; i++) {
-        pendingBytes += rangeSize(scope.spans[i]);
+      for (let i = 0; i < spanCount; i++) {
+        pendingBytes += bounds[2 * i + 1] - bounds[2 * i];
         if (pendingBytes >= targetBytes) {
           pending.push({ resourceIndex, scopeIndex, firstSpan: first, endSpan: i + 1 });
           first = i + 1;
           flush();
         }
       }
-      if (first < scope.spans.length || scope.spans.length === 0) {
-        pending.push({ resourceIndex, scopeIndex, firstSpan: first, endSpan: scope.spans.length });
+      if (first < spanCount || spanCount === 0) {
+        pending.push({ resourceIndex, scopeIndex, firstSpan: first, endSpan: spanCount });
       }
     });
   });
   flush();
   return slices;
+}
+
+/**
+ * A slice encoded when it is first read: copying a large request's bytes into slices costs as
+ * much as framing it, and this way that cost falls in the turns in which each slice is decoded.
+ */
+function lazySlice(body: Buffer, resources: ResourceFrame[], segments: Segment[]): RequestSlice {
+  let encoded: RequestSlice | undefined;
+  const encode = () => (encoded ??= encodeSlice(body, resources, segments));
+  return {
+    get body() {
+      return encode().body;
+    },
+    get resources() {
+      return encode().resources;
+    },
+  };
 }
 
 function encodeSlice(body: Buffer, resources: ResourceFrame[], segments: Segment[]): RequestSlice {
@@ -205,7 +250,7 @@ function encodeSlice(body: Buffer, resources: ResourceFrame[], segments: Segment
   const scopePayload = (s: Segment) => {
     const scope = resources[s.resourceIndex].scopes[s.scopeIndex];
     let size = rangeSize(scope.scope) + rangeSize(scope.schemaUrl);
-    for (let i = s.firstSpan; i < s.endSpan; i++) size += rangeSize(scope.spans[i]);
+    for (let i = s.firstSpan; i < s.endSpan; i++) size += scope.spanBounds[2 * i + 1] - scope.spanBounds[2 * i];
     return size;
   };
   const resourcePayload = (g: (typeof groups)[number]) => {
@@ -243,7 +288,14 @@ function encodeSlice(body: Buffer, resources: ResourceFrame[], segments: Segment
       out[pos++] = 0x12; // field 2, LEN: scope_spans
       writeVarint(scopePayload(s));
       copy(scope.scope);
-      for (let i = s.firstSpan; i < s.endSpan; i++) copy(scope.spans[i]);
+      // Spans that follow each other in the body are copied as one run.
+      const bounds = scope.spanBounds;
+      for (let i = s.firstSpan; i < s.endSpan; ) {
+        const runStart = bounds[2 * i];
+        let runEnd = bounds[2 * i + 1];
+        for (i++; i < s.endSpan && bounds[2 * i] === runEnd; i++) runEnd = bounds[2 * i + 1];
+        pos += body.copy(out, pos, runStart, runEnd);
+      }
       copy(scope.schemaUrl);
       scopes.push({ scopeIndex: s.scopeIndex, firstSpanIndex: s.firstSpan });
     }
