@@ -40,6 +40,7 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import type { NeighborQuery, TraceDetail } from '../store.js';
 import { ContextSpanTransaction, recordKey, SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
 import type { ContextSpanPack } from '../context-span-pack.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { appendCallOf, type AppendCall } from '../append-call.js';
 
 const IN_MEMORY = ':memory:';
@@ -233,6 +234,7 @@ export class SqliteDecisionStore implements DecisionStore {
   #verifications: Promise<unknown> = Promise.resolve();
   #retention: ReturnType<typeof prepareRetention> | null = null;
   #closed = false;
+  #checkpointer: WalCheckpointer | null = null;
 
   /** `path`: a file (its directory is created) or `:memory:`. */
   constructor(path: string) {
@@ -248,6 +250,8 @@ export class SqliteDecisionStore implements DecisionStore {
       // syncs it. Appends change many pages (random index leaves), mostly the same ones again:
       // checkpointing every ~40 MB instead of the default ~4 MB of WAL copies each page once per
       // longer stretch and syncs a tenth as often. The WAL file stays at that size.
+      // Until the first append starts the checkpointer thread (wal-checkpointer.ts), and again
+      // should that thread fail.
       this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       migrate(this.#db, SQLITE_MIGRATIONS);
       this.#statements = prepareStatements(this.#db);
@@ -500,8 +504,28 @@ export class SqliteDecisionStore implements DecisionStore {
     this.#flushAppends();
     this.#closed = true;
     await this.#verifications;
+    await this.#checkpointer?.stop();
     this.#verifyReader?.close();
     this.#db.close();
+  }
+
+  /**
+   * A store that appends checkpoints its WAL from a thread of its own (wal-checkpointer.ts); one
+   * that only reads (the CLI's query or verify) starts no thread.
+   */
+  #startCheckpointer(): void {
+    if (this.#file === null) return;
+    this.#db.pragma('wal_autocheckpoint = 0');
+    this.#checkpointer = new WalCheckpointer(this.#file, {
+      onFailure: () => {
+        if (!this.#closed) this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      },
+    });
+  }
+
+  /** Checkpoint rounds the checkpointer thread has run (0 without one). */
+  get checkpoints(): number {
+    return this.#checkpointer?.checkpoints ?? 0;
   }
 
   /** Append transactions committed so far (several concurrent append calls share one). */
@@ -512,6 +536,8 @@ export class SqliteDecisionStore implements DecisionStore {
   #commitAppend(calls: ReadonlyArray<AppendCall>): AppendResult[] {
     const { results, tails } = this.#appendTransaction.immediate(calls);
     this.#commits += 1;
+    if (this.#checkpointer === null) this.#startCheckpointer();
+    else this.#checkpointer.written();
     for (const [tenant, tail] of tails) this.#tails.set(tenant, tail);
     return results;
   }

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
 import type { NeighborQuery, TraceDetail } from '../store.js';
 import { appendCallOf, type AppendCall } from '../append-call.js';
@@ -21,19 +21,17 @@ import type {
 } from '../store.js';
 import type { AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
 import { rebuildError } from './remote-error.js';
+import { startThread, threadEntry } from '../threads/start-thread.js';
 
-/** Tests run the TypeScript sources through tsx; `npm start` runs dist. */
-const RUNNING_FROM_SOURCES = import.meta.url.endsWith('.ts');
-const WORKER_ENTRY = new URL(RUNNING_FROM_SOURCES ? './store-worker.ts' : './store-worker.js', import.meta.url);
+const WORKER_ENTRY = threadEntry('./store-worker', import.meta.url);
 
-function startWorker(workerData: StoreWorkerData): Worker {
-  if (!RUNNING_FROM_SOURCES) return new Worker(WORKER_ENTRY, { workerData });
-  // The worker inherits `--import tsx`, but on Node 20 tsx registers its loader in the main
-  // thread only; without it the worker could not load a .ts entry.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_ENTRY.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
+/**
+ * Append groups posted and not answered yet, at most. One group would leave the worker idle from
+ * its reply until this thread, busy with the requests of the next group, posts that group; with
+ * two, the next group is already waiting in the worker when a commit ends. More would only make
+ * the groups smaller (a commit's fixed cost and its shared index pages are paid per group).
+ */
+const MAX_APPENDS_IN_FLIGHT = 2;
 
 export interface WorkerStoreOptions {
   /** Tests: receives the worker thread once it has opened the database, e.g. to kill it as a crash would. */
@@ -88,7 +86,7 @@ export class WorkerDecisionStore implements DecisionStore {
   }
 
   private constructor(path: string) {
-    this.#worker = startWorker({ path });
+    this.#worker = startThread(WORKER_ENTRY, { path } satisfies StoreWorkerData);
     this.#opened = new Promise((resolve, reject) => (this.#settleOpen = { resolve, reject }));
     this.#worker.on('message', (reply: StoreReply) => this.#onReply(reply));
     this.#worker.on('error', (error) => (this.#workerError = error));
@@ -122,7 +120,7 @@ export class WorkerDecisionStore implements DecisionStore {
     return new Promise((resolve, reject) => {
       this.#queuedAppends.push({ call, resolve, reject });
       // Otherwise the reply to the group in flight sends this one.
-      if (this.#queuedAppends.length === 1 && this.#appendsInFlight === 0) setImmediate(() => this.#flushAppends());
+      if (this.#queuedAppends.length === 1 && this.#appendsInFlight < MAX_APPENDS_IN_FLIGHT) setImmediate(() => this.#flushAppends());
     });
   }
 
@@ -178,7 +176,7 @@ export class WorkerDecisionStore implements DecisionStore {
   }
 
   async #shutDown(): Promise<void> {
-    this.#flushAppends();
+    this.#flushAppends({ evenAtLimit: true });
     if (this.#unavailable !== null) return; // The worker is gone already.
     const closed = this.#request({ op: 'close' });
     this.#unavailable = new Error('store is closed');
@@ -189,7 +187,9 @@ export class WorkerDecisionStore implements DecisionStore {
     }
   }
 
-  #flushAppends(): void {
+  #flushAppends({ evenAtLimit = false } = {}): void {
+    // The reply that brings the count under the limit flushes again.
+    if (this.#appendsInFlight >= MAX_APPENDS_IN_FLIGHT && !evenAtLimit && this.#unavailable === null) return;
     const group = this.#queuedAppends;
     this.#queuedAppends = [];
     if (group.length === 0) return;
@@ -234,7 +234,7 @@ export class WorkerDecisionStore implements DecisionStore {
       .finally(() => {
         this.#appendsInFlight -= 1;
         // At the end of this turn, so that requests handled in the same turn join the group.
-        if (this.#appendsInFlight === 0 && this.#queuedAppends.length > 0) setImmediate(() => this.#flushAppends());
+        if (this.#appendsInFlight === MAX_APPENDS_IN_FLIGHT - 1 && this.#queuedAppends.length > 0) setImmediate(() => this.#flushAppends());
       });
     return true;
   }
