@@ -187,6 +187,24 @@ export function runStoreSuite(
       assert.deepEqual(globex!.events.map((e) => [e.seq, e.prev_hash]), [[1, GENESIS_HASH]]);
     });
 
+    withStore('a decision id held by several tenants is found in each without a tenant, in tenant order', async (store) => {
+      // Tenants on both sides of the one holding nothing with that id, so a lookup that stopped
+      // at the first tenant, or skipped one, would show.
+      await store.append([
+        makeEvent('decision.start', {}, { decision_id: 'shared', tenant_id: 'zeta' }),
+        makeEvent('decision.start', {}, { decision_id: 'other', tenant_id: 'beta' }),
+        makeEvent('decision.start', {}, { decision_id: 'shared', tenant_id: 'alpha' }),
+        makeEvent('decision.start', {}, { decision_id: 'shared', tenant_id: 'gamma' }),
+      ]);
+      const found = await store.getDecision('shared');
+      assert.deepEqual(found.map((d) => [d.record.tenant, d.record.id, d.events.length]), [
+        ['alpha', 'shared', 1],
+        ['gamma', 'shared', 1],
+        ['zeta', 'shared', 1],
+      ]);
+      assert.deepEqual((await store.getDecision('other')).map((d) => d.record.tenant), ['beta']);
+    });
+
     withStore('redelivering the same events changes nothing and counts duplicates', async (store) => {
       const events = [
         makeEvent('decision.start', {}),

@@ -204,4 +204,15 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'no index on the decision id alone',
+    // Every new decision costs a page write in each index keyed by a random value (ids, trace
+    // ids): the leaf it lands on is anywhere in the index. The (id) index served only the
+    // lookup of a decision without a tenant, which the primary key (tenant_id, id) serves as
+    // well, once per tenant (sqlite-store.ts, selectDecisionsById).
+    sql: `
+      DROP INDEX decisions_by_id;
+    `,
+  },
 ];

@@ -139,8 +139,16 @@ function prepareStatements(db: Database.Database) {
          adjusted_count = excluded.adjusted_count, has_violations = excluded.has_violations,
          input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, total_tokens = excluded.total_tokens`,
     ),
+    // The primary key probed once per tenant: the tenants are walked through an index that leads
+    // with tenant_id, one seek each, so this costs (tenants × log n) without an index on id.
     selectDecisionsById: db.prepare<[string], DecisionRow>(
-      'SELECT tenant_id, record FROM decisions WHERE id = ? ORDER BY tenant_id',
+      `WITH RECURSIVE tenants(tenant_id) AS (
+         SELECT min(tenant_id) FROM decisions
+         UNION ALL
+         SELECT (SELECT min(tenant_id) FROM decisions WHERE tenant_id > t.tenant_id) FROM tenants t WHERE t.tenant_id IS NOT NULL
+       )
+       SELECT d.tenant_id, d.record FROM tenants t CROSS JOIN decisions d ON d.tenant_id = t.tenant_id AND d.id = ?
+       ORDER BY d.tenant_id`,
     ),
     selectTenantDecision: db.prepare<[string, string], DecisionRow>(
       'SELECT tenant_id, record FROM decisions WHERE tenant_id = ? AND id = ?',
