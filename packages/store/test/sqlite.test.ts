@@ -319,3 +319,51 @@ test('migration 5 backfills the filter and stats columns of records stored befor
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('migration 8 lists each decision\'s ledger rows on its row; events are read and retention prunes through that list', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'decisions.db');
+    const events = [
+      makeEvent('decision.start', {}, { decision_id: 'a' }),
+      makeEvent('decision.start', {}, { decision_id: 'b' }),
+      makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'a' }),
+      makeEvent('decision.start', {}, { decision_id: 'a', tenant_id: 'globex' }),
+    ];
+    const store = new SqliteDecisionStore(file);
+    await store.append(events.slice(0, 2));
+    await store.append(events.slice(2));
+    const before = await store.getDecision('a');
+    await store.close();
+    withConnection(file, (db) => {
+      assert.deepEqual(db.prepare("SELECT tenant_id, id, event_seqs FROM decisions ORDER BY tenant_id, id").all(), [
+        { tenant_id: 'acme', id: 'a', event_seqs: '1,3' },
+        { tenant_id: 'acme', id: 'b', event_seqs: '2' },
+        { tenant_id: 'globex', id: 'a', event_seqs: '1' },
+      ]);
+      // Back to the schema before migration 8, which the next open applies again from the ledger.
+      db.exec(`
+        CREATE INDEX ledger_by_decision ON ledger (tenant_id, decision_id, seq);
+        ALTER TABLE decisions DROP COLUMN event_seqs;
+        DELETE FROM schema_migrations WHERE version = 8;
+      `);
+    });
+    const migrated = new SqliteDecisionStore(file);
+    try {
+      assert.deepEqual(await migrated.getDecision('a'), before);
+      assert.deepEqual(before.map((d) => d.events.map((e) => e.seq)), [[1, 3], [1]]);
+      withConnection(file, (db) => {
+        assert.equal(db.prepare("SELECT event_seqs FROM decisions WHERE tenant_id = 'acme' AND id = 'a'").pluck().get(), '1,3');
+        assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'ledger_by_decision'").pluck().get(), 0);
+      });
+      // Appends after the migration extend the list.
+      await migrated.append([makeEvent('outcome', { status: 'approved' }, { decision_id: 'a' })]);
+      const [after] = await migrated.getDecision('a', { tenant: 'acme' });
+      assert.deepEqual(after!.events.map((e) => e.seq), [1, 3, 4]);
+    } finally {
+      await migrated.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -215,4 +215,21 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       DROP INDEX decisions_by_id;
     `,
   },
+  {
+    version: 8,
+    name: 'a decision row lists its ledger rows',
+    // The ledger's (tenant_id, decision_id, seq) index cost a page write on a random leaf for
+    // every event appended. A decision's row, rewritten on each of its events anyway, now lists
+    // the seqs of its events (comma-separated), and a decision's events are read through the
+    // (tenant_id, seq) key, whose new entries all land at its end.
+    sql: `
+      ALTER TABLE decisions ADD COLUMN event_seqs TEXT;
+      UPDATE decisions SET event_seqs = (
+        SELECT group_concat(seq, ',') FROM (
+          SELECT seq FROM ledger l WHERE l.tenant_id = decisions.tenant_id AND l.decision_id = decisions.id ORDER BY seq
+        )
+      );
+      DROP INDEX ledger_by_decision;
+    `,
+  },
 ];

@@ -103,6 +103,8 @@ type RecordColumns = [
   input_tokens: number | null,
   output_tokens: number | null,
   total_tokens: number | null,
+  /** The seqs of the events this transaction appended to the decision, comma-separated; null for none. */
+  new_event_seqs: string | null,
 ];
 
 interface PageRow {
@@ -127,8 +129,8 @@ function prepareStatements(db: Database.Database) {
     upsertRecord: db.prepare<RecordColumns>(
       `INSERT INTO decisions (tenant_id, id, type, version, outcome, status, start_time, end_time, sort_time, trace_id,
          parent_decision_id, environment, service_name, actor_id, actor_type, confidence, event_count, updated_at, record,
-         duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens, event_seqs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (tenant_id, id) DO UPDATE SET
          type = excluded.type, version = excluded.version, outcome = excluded.outcome, status = excluded.status,
          start_time = excluded.start_time, end_time = excluded.end_time, sort_time = excluded.sort_time,
@@ -137,7 +139,10 @@ function prepareStatements(db: Database.Database) {
          actor_type = excluded.actor_type, confidence = excluded.confidence, event_count = excluded.event_count,
          updated_at = excluded.updated_at, record = excluded.record, duration_ms = excluded.duration_ms,
          adjusted_count = excluded.adjusted_count, has_violations = excluded.has_violations,
-         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, total_tokens = excluded.total_tokens`,
+         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, total_tokens = excluded.total_tokens,
+         event_seqs = CASE WHEN excluded.event_seqs IS NULL THEN event_seqs
+                           WHEN event_seqs IS NULL THEN excluded.event_seqs
+                           ELSE event_seqs || ',' || excluded.event_seqs END`,
     ),
     // The primary key probed once per tenant: the tenants are walked through an index that leads
     // with tenant_id, one seek each, so this costs (tenants × log n) without an index on id.
@@ -154,8 +159,9 @@ function prepareStatements(db: Database.Database) {
       'SELECT tenant_id, record FROM decisions WHERE tenant_id = ? AND id = ?',
     ),
     selectDecisionEvents: db.prepare<[string, string], LedgerEntryRow>(
-      `SELECT tenant_id, seq, event, received_at, prev_hash, hash FROM ledger
-       WHERE tenant_id = ? AND decision_id = ? ORDER BY seq`,
+      `SELECT l.tenant_id, l.seq, l.event, l.received_at, l.prev_hash, l.hash
+       FROM decisions d CROSS JOIN json_each('[' || d.event_seqs || ']') s CROSS JOIN ledger l ON l.tenant_id = d.tenant_id AND l.seq = s.value
+       WHERE d.tenant_id = ? AND d.id = ? ORDER BY l.seq`,
     ),
   };
 }
@@ -188,17 +194,17 @@ function prepareRetention(db: Database.Database) {
     expiredIds: db.prepare<[string, string | null, number, number], string>(
       'SELECT id FROM decisions WHERE tenant_id = ? AND type IS ? AND sort_time < ? LIMIT ?',
     ).pluck(),
-    deleteRecord: db.prepare<[string, string], { trace_id: string | null }>(
-      'DELETE FROM decisions WHERE tenant_id = ? AND id = ? RETURNING trace_id',
+    deleteRecord: db.prepare<[string, string], { trace_id: string | null; event_seqs: string | null }>(
+      'DELETE FROM decisions WHERE tenant_id = ? AND id = ? RETURNING trace_id, event_seqs',
     ),
     deleteLinksFrom: db.prepare<[string, string]>('DELETE FROM causal_links WHERE tenant_id = ? AND source_id = ?'),
     deleteSpansIfNoDecision: db.prepare<[string, string, string, string]>(
       `DELETE FROM context_span_packs WHERE tenant_id = ? AND trace_id = ?
        AND NOT EXISTS (SELECT 1 FROM decisions WHERE trace_id = ? AND tenant_id = ?)`,
     ),
-    pruneEvents: db.prepare<[string, string]>(
+    pruneEvents: db.prepare<[string, string | null]>(
       `UPDATE ledger SET event = '', decision_id = '', event_type = '', timestamp = '', received_at = ''
-       WHERE tenant_id = ? AND decision_id = ?`,
+       WHERE tenant_id = ? AND seq IN (SELECT value FROM json_each('[' || ? || ']'))`,
     ),
     checkpointSeq: db.prepare<[string], number>(
       'SELECT seq FROM ledger_checkpoints WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
@@ -476,10 +482,11 @@ export class SqliteDecisionStore implements DecisionStore {
     let events = 0;
     const traces = new Set<string>();
     for (const id of ids) {
-      const traceId = statements.deleteRecord.get(tenant, id)?.trace_id;
+      const deleted = statements.deleteRecord.get(tenant, id);
+      const traceId = deleted?.trace_id;
       if (traceId != null) traces.add(traceId.toLowerCase());
       statements.deleteLinksFrom.run(tenant, id);
-      events += statements.pruneEvents.run(tenant, id).changes;
+      events += statements.pruneEvents.run(tenant, deleted?.event_seqs ?? null).changes;
     }
     // Context spans are kept for traces that hold decisions: those of a trace left without any go too.
     for (const traceId of traces) statements.deleteSpansIfNoDecision.run(tenant, traceId, traceId, tenant);
@@ -561,6 +568,8 @@ export class SqliteDecisionStore implements DecisionStore {
     const results: AppendResult[] = [];
     // Traces that got a new context span; their token roll-up is computed once, at the end.
     const contextSpans = new ContextSpanTransaction();
+    // By record key: the seqs appended to each decision, which its row lists (migration 8).
+    const newEventSeqs = new Map<string, string>();
     for (const call of calls) {
       if (call.packs !== undefined) {
         results.push(this.#traces.insertPacks(call.packs, contextSpans));
@@ -595,6 +604,8 @@ export class SqliteDecisionStore implements DecisionStore {
         appended += 1;
         tails.set(tenant, { seq, hash });
         const key = recordKey(tenant, event.decision_id);
+        const seqs = newEventSeqs.get(key);
+        newEventSeqs.set(key, seqs === undefined ? String(seq) : `${seqs},${seq}`);
         let current = records.get(key);
         if (current === undefined && !priors.has(key)) {
           current = this.#readRecord(tenant, event.decision_id);
@@ -606,7 +617,7 @@ export class SqliteDecisionStore implements DecisionStore {
     }
 
     this.#traces.refreshAfterAppend(transaction, contextSpans);
-    for (const [key, record] of records) this.#writeRecord(record, priors.get(key));
+    for (const [key, record] of records) this.#writeRecord(record, priors.get(key), newEventSeqs.get(key) ?? null);
     return { results, tails };
   }
 
@@ -619,9 +630,11 @@ export class SqliteDecisionStore implements DecisionStore {
     return json === undefined ? undefined : (JSON.parse(json) as DecisionRecord);
   }
 
-  #writeRecord(record: DecisionRecord, prior: DecisionRecord | undefined): void {
+  #writeRecord(record: DecisionRecord, prior: DecisionRecord | undefined, newEventSeqs: string | null): void {
     this.#traces.syncCausalLinks(record, prior);
-    this.#statements.upsertRecord.run(...(decisionRowValues(record) as RecordColumns));
+    const values = decisionRowValues(record);
+    values.push(newEventSeqs);
+    this.#statements.upsertRecord.run(...(values as RecordColumns));
   }
 
   async #verify(tenant: string | null): Promise<LedgerVerification> {
