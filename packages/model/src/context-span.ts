@@ -63,6 +63,8 @@ export function toContextSpan(span: Span, tenant: string, serviceName: string | 
   const classified = classifySpanKind(attributes);
   const entityName = toText(attributes['traceloop.entity.name']);
   const traceloopKind = toText(attributes['traceloop.span.kind']);
+  const startNanos = span.startTimeUnixNano.toString();
+  const endNanos = span.endTimeUnixNano.toString();
   return {
     tenant,
     trace_id: span.traceId,
@@ -73,10 +75,10 @@ export function toContextSpan(span: Span, tenant: string, serviceName: string | 
     kind_source: classified?.source ?? null,
     span_kind: SPAN_KIND_NAMES[span.kind] ?? 'unspecified',
     service_name: serviceName,
-    start_time: spanTime(span.startTimeUnixNano),
-    end_time: spanTime(span.endTimeUnixNano),
-    start_time_unix_nano: span.startTimeUnixNano.toString(),
-    end_time_unix_nano: span.endTimeUnixNano.toString(),
+    start_time: spanTime(span.startTimeUnixNano, startNanos),
+    end_time: spanTime(span.endTimeUnixNano, endNanos),
+    start_time_unix_nano: startNanos,
+    end_time_unix_nano: endNanos,
     duration_ms: durationMs(span.startTimeUnixNano, span.endTimeUnixNano),
     status: STATUS_NAMES[span.status.code] ?? 'unset',
     status_message: span.status.message === '' ? null : span.status.message,
@@ -88,20 +90,67 @@ export function toContextSpan(span: Span, tenant: string, serviceName: string | 
   };
 }
 
-const NANOS_PER_MILLI = 1_000_000n;
 /** 9999-12-31T23:59:59.999Z: up to here an instant is `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
 const MAX_FOUR_DIGIT_YEAR_MILLIS = 253_402_300_799_999;
+
+function spanTime(nanos: bigint, decimalNanos: string): string | null {
+  if (nanos <= 0n) return null;
+  return contextSpanTimeOfNanos(decimalNanos) ?? nanosToRfc3339(nanos);
+}
+
+/**
+ * RFC 3339 with milliseconds of a decimal nanosecond time, as toContextSpan writes a span's
+ * `start_time` / `end_time`, for instants from 1970-01-01T00:00:00.001Z to
+ * 9999-12-31T23:59:59.999Z; null for any other text.
+ *
+ * Stores keep a time this function gives as its nanoseconds alone, and restore it with this
+ * function. Results are cached by millisecond: a store checking whether a span's time is derived
+ * usually gets the very string toContextSpan put in the span (equal without reading a
+ * character), and a batch, whose times mostly fall in the same second, formats each millisecond
+ * once (Date#toISOString costs more than the rest of a span's conversion).
+ */
+export function contextSpanTimeOfNanos(decimalNanos: string): string | null {
+  const millis = millisOfNanos(decimalNanos);
+  if (!(millis > 0 && millis <= MAX_FOUR_DIGIT_YEAR_MILLIS)) return null;
+  // Exact: ToInt32 keeps the low bits of a safe integer.
+  const slot = millis & (TIME_CACHE_SLOTS - 1);
+  if (cachedTimeMillis[slot] === millis) return cachedTimes[slot]!;
+  const time = formatMillis(millis);
+  cachedTimeMillis[slot] = millis;
+  cachedTimes[slot] = time;
+  return time;
+}
+
+const TIME_CACHE_SLOTS = 1024;
+/** Slot → the millisecond whose time the slot holds (0: none, no time has it). */
+const cachedTimeMillis = new Float64Array(TIME_CACHE_SLOTS);
+const cachedTimes: string[] = new Array<string>(TIME_CACHE_SLOTS).fill('');
+
+/**
+ * `Number(decimalNanos.slice(0, -6))` when that is a safe integer, else NaN. Stored rows hold
+ * times derived from texts Number read (it also reads blanks, signs, exponents), and the same
+ * texts must give the same times; plain digits, what toContextSpan writes, are read in place.
+ */
+function millisOfNanos(decimalNanos: string): number {
+  const end = decimalNanos.length - 6;
+  if (end <= 0) return NaN;
+  let millis = 0;
+  for (let i = 0; i < end; i++) {
+    const digit = decimalNanos.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) {
+      const read = Number(decimalNanos.slice(0, end));
+      return Number.isSafeInteger(read) ? read : NaN;
+    }
+    millis = millis * 10 + digit;
+  }
+  // Beyond 2^53 the sum is inexact, but then far beyond year 9999 too.
+  return millis;
+}
+
 let cachedSecond = -1;
 let cachedSecondPrefix = '';
 
-/**
- * nanosToRfc3339, faster: Date#toISOString costs more than the rest of a span's conversion, and
- * a batch's span times mostly fall in the same second, so the text up to the second is reused.
- */
-function spanTime(nanos: bigint): string | null {
-  if (nanos <= 0n) return null;
-  const millis = Number(nanos / NANOS_PER_MILLI);
-  if (millis > MAX_FOUR_DIGIT_YEAR_MILLIS) return nanosToRfc3339(nanos);
+function formatMillis(millis: number): string {
   const second = Math.floor(millis / 1000);
   if (second !== cachedSecond) {
     // `YYYY-MM-DDTHH:MM:SS.` of the second.
@@ -118,9 +167,9 @@ function durationMs(start: bigint, end: bigint): number | null {
 }
 
 function firstText(attributes: Attributes, keys: readonly string[]): string | null {
-  for (const key of keys) {
-    if (!(key in attributes)) continue;
-    const text = toText(attributes[key]);
+  for (let i = 0; i < keys.length; i++) {
+    // One lookup per key: an absent key reads undefined, which is no text either.
+    const text = toText(attributes[keys[i]!]);
     if (text !== null) return text;
   }
   return null;

@@ -77,7 +77,6 @@ export function classifySpanKind(attributes: Attributes): ClassifiedSpanKind | n
 }
 
 function lookup(attributes: Attributes, key: string, kinds: KindTable, upperCase: boolean): ClassifiedSpanKind | null {
-  if (!(key in attributes)) return null;
   const value = attributes[key];
   if (typeof value !== 'string') return null;
   const normalized = upperCase ? value.trim().toUpperCase() : value.trim().toLowerCase();
@@ -92,5 +91,5 @@ function byName(attributes: Attributes): ClassifiedSpanKind | null {
 }
 
 function hasText(attributes: Attributes, key: string): boolean {
-  return key in attributes && toText(attributes[key]) !== null;
+  return toText(attributes[key]) !== null;
 }

@@ -78,9 +78,9 @@ export function sameTokenUsage(a: TokenUsage | null | undefined, b: TokenUsage |
 }
 
 function firstCount(attributes: Attributes, keys: readonly string[]): number | null {
-  for (const key of keys) {
-    if (!(key in attributes)) continue;
-    const count = toCount(attributes[key]);
+  for (let i = 0; i < keys.length; i++) {
+    // One lookup per key: an absent key reads undefined, which is no count either.
+    const count = toCount(attributes[keys[i]!]);
     if (count !== null) return count;
   }
   return null;

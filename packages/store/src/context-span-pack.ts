@@ -1,4 +1,4 @@
-import type { ContextSpan, RollupSpan, TokenCounts } from '@decision-trace/model';
+import { contextSpanTimeOfNanos, type ContextSpan, type RollupSpan, type TokenCounts } from '@decision-trace/model';
 
 /**
  * Context spans as the SQLite store keeps and moves them: one pack per (tenant, trace) of an
@@ -7,7 +7,8 @@ import type { ContextSpan, RollupSpan, TokenCounts } from '@decision-trace/model
  * (and their index entries) written per span tenfold, and keyless tuples take a third of the
  * bytes.
  * Packs are built in the caller's thread, so the store worker receives one string per trace
- * instead of structured-cloned span objects.
+ * instead of structured-cloned span objects, and beside it the little the append reads of the
+ * spans, which it would otherwise parse the string for.
  */
 export interface ContextSpanPack {
   tenant: string;
@@ -17,6 +18,16 @@ export interface ContextSpanPack {
   spans: string;
   /** Spans in `spans`. */
   count: number;
+  /**
+   * What the append reads of the spans, in the order of `spans`: their ids (the duplicate
+   * check), and for the token roll-up their parents and the LLM calls with token counts among
+   * them (the only spans whose kind and counts it reads). Flat arrays of strings and numbers:
+   * structured clone copies them at a fraction of what parsing `spans` again would cost.
+   */
+  span_ids: string[];
+  parent_span_ids: (string | null)[];
+  /** Per call five numbers: its index in `span_ids`, then its input, output, cached and total tokens. */
+  calls: number[];
 }
 
 /**
@@ -78,8 +89,8 @@ function toTuple(span: ContextSpan): SpanTuple {
     span.kind_source,
     span.span_kind,
     span.service_name,
-    span.start_time !== null && span.start_time === timeOfNanos(span.start_time_unix_nano) ? DERIVED_TIME : span.start_time,
-    span.end_time !== null && span.end_time === timeOfNanos(span.end_time_unix_nano) ? DERIVED_TIME : span.end_time,
+    storedTime(span.start_time, span.start_time_unix_nano),
+    storedTime(span.end_time, span.end_time_unix_nano),
     span.start_time_unix_nano,
     span.end_time_unix_nano,
     span.duration_ms,
@@ -93,26 +104,12 @@ function toTuple(span: ContextSpan): SpanTuple {
   ];
 }
 
-let cachedSecond = -1;
-let cachedSecondPrefix = '';
-
 /**
- * RFC 3339 with milliseconds of a decimal nanosecond time, as toContextSpan writes it; null when
- * it is not a plain positive number (such a time is then stored as it is). Encoding and decoding
- * share this function, so a derived time always comes back as the text it replaced.
+ * DERIVED_TIME for a time its nanoseconds give. Times that toContextSpan made come from the
+ * same cache as the check's, so the comparison rarely reads a character.
  */
-function timeOfNanos(nanos: string): string | null {
-  if (nanos.length <= 6) return null;
-  const millis = Number(nanos.slice(0, -6));
-  // Up to 9999-12-31T23:59:59.999Z, the form is `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-  if (!Number.isSafeInteger(millis) || millis <= 0 || millis > 253_402_300_799_999) return null;
-  const second = Math.floor(millis / 1000);
-  if (second !== cachedSecond) {
-    cachedSecondPrefix = new Date(second * 1000).toISOString().slice(0, 20);
-    cachedSecond = second;
-  }
-  const milli = millis - second * 1000;
-  return `${cachedSecondPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+function storedTime(time: string | null, nanos: string): string | null | typeof DERIVED_TIME {
+  return time !== null && time === contextSpanTimeOfNanos(nanos) ? DERIVED_TIME : time;
 }
 
 function usageOf(value: unknown): TokenCounts | null {
@@ -121,34 +118,75 @@ function usageOf(value: unknown): TokenCounts | null {
   return { input: value[0] as number, output: value[1] as number, cached: value[2] as number, total: value[3] as number };
 }
 
+/** A pack while its spans are gathered: `spans` is written from `tuples` at the end. */
+interface PackBuilder {
+  pack: ContextSpanPack;
+  tuples: SpanTuple[];
+}
+
 /** Groups the spans by tenant and (lowercased) trace, in order of first appearance. */
 export function packContextSpans(spans: readonly ContextSpan[]): ContextSpanPack[] {
-  const groups = new Map<string, { tenant: string; traceId: string; tuples: SpanTuple[] }>();
-  // A batch's spans come trace by trace: the previous span's group is usually this one's.
-  let last: { tenant: string; rawTraceId: string; tuples: SpanTuple[] } | null = null;
+  const builders = new Map<string, PackBuilder>();
+  // A batch's spans come trace by trace: the previous span's pack is usually this one's.
+  let last: PackBuilder | null = null;
+  let lastTraceId = '';
   for (const span of spans) {
-    if (last === null || span.trace_id !== last.rawTraceId || span.tenant !== last.tenant) {
+    if (last === null || span.trace_id !== lastTraceId || span.tenant !== last.pack.tenant) {
       const traceId = span.trace_id.toLowerCase();
       const key = `${span.tenant}\u0000${traceId}`;
-      let group = groups.get(key);
-      if (group === undefined) groups.set(key, (group = { tenant: span.tenant, traceId, tuples: [] }));
-      last = { tenant: span.tenant, rawTraceId: span.trace_id, tuples: group.tuples };
+      last = builders.get(key) ?? null;
+      if (last === null) builders.set(key, (last = newPackBuilder(span.tenant, traceId)));
+      lastTraceId = span.trace_id;
     }
-    last.tuples.push(toTuple(span));
+    const { pack, tuples } = last;
+    const usage = span.token_usage;
+    if (span.kind === 'LLM' && usage !== null) pack.calls.push(tuples.length, usage.input, usage.output, usage.cached, usage.total);
+    pack.span_ids.push(span.span_id);
+    pack.parent_span_ids.push(span.parent_span_id);
+    tuples.push(toTuple(span));
   }
   const packs: ContextSpanPack[] = [];
-  for (const { tenant, traceId, tuples } of groups.values()) {
-    packs.push({ tenant, trace_id: traceId, spans: JSON.stringify(tuples), count: tuples.length });
+  for (const { pack, tuples } of builders.values()) {
+    pack.spans = JSON.stringify(tuples);
+    pack.count = tuples.length;
+    packs.push(pack);
   }
   return packs;
 }
 
-export function parseSpanTuples(json: string): SpanTuple[] {
-  return JSON.parse(json) as SpanTuple[];
+function newPackBuilder(tenant: string, traceId: string): PackBuilder {
+  return { pack: { tenant, trace_id: traceId, spans: '', count: 0, span_ids: [], parent_span_ids: [], calls: [] }, tuples: [] };
 }
 
-export function tupleSpanId(tuple: SpanTuple): string {
-  return tuple[SPAN_ID] as string;
+/**
+ * The pack's spans as the token roll-up reads them, in order, from what the pack carries. Only
+ * the calls keep their kind and counts: the roll-up reads no more than id and parent of the
+ * other spans.
+ */
+export function packRollupSpans(pack: ContextSpanPack): RollupSpan[] {
+  const { span_ids: ids, parent_span_ids: parents, calls } = pack;
+  const spans = new Array<RollupSpan>(ids.length);
+  let call = 0;
+  for (let i = 0; i < ids.length; i++) {
+    if (call < calls.length && calls[call] === i) {
+      const token_usage = { input: calls[call + 1]!, output: calls[call + 2]!, cached: calls[call + 3]!, total: calls[call + 4]! };
+      spans[i] = { span_id: ids[i]!, parent_span_id: parents[i]!, kind: 'LLM', token_usage };
+      call += 5;
+    } else {
+      spans[i] = { span_id: ids[i]!, parent_span_id: parents[i]!, kind: null, token_usage: null };
+    }
+  }
+  return spans;
+}
+
+/** The JSON of a pack's spans with only those at `indexes` (ascending) left. */
+export function packedSpansAt(spans: string, indexes: readonly number[]): string {
+  const tuples = parseSpanTuples(spans);
+  return JSON.stringify(indexes.map((index) => tuples[index]));
+}
+
+export function parseSpanTuples(json: string): SpanTuple[] {
+  return JSON.parse(json) as SpanTuple[];
 }
 
 /** What the token roll-up reads of a span. */
@@ -165,8 +203,8 @@ export function tupleRollupSpan(tuple: SpanTuple): RollupSpan {
 export function tupleToContextSpan(tenant: string, traceId: string, tuple: SpanTuple): ContextSpan {
   const span: Record<string, unknown> = { tenant, trace_id: traceId };
   for (let i = 0; i < TUPLE_FIELDS.length; i++) span[TUPLE_FIELDS[i]!] = tuple[i] ?? null;
-  if (tuple[START_TIME] === DERIVED_TIME) span.start_time = timeOfNanos(tuple[START_NANOS] as string);
-  if (tuple[END_TIME] === DERIVED_TIME) span.end_time = timeOfNanos(tuple[END_NANOS] as string);
+  if (tuple[START_TIME] === DERIVED_TIME) span.start_time = contextSpanTimeOfNanos(tuple[START_NANOS] as string);
+  if (tuple[END_TIME] === DERIVED_TIME) span.end_time = contextSpanTimeOfNanos(tuple[END_NANOS] as string);
   span.token_usage = usageOf(tuple[TOKEN_USAGE]);
   return span as unknown as ContextSpan;
 }

@@ -8,7 +8,14 @@ import {
   type TokenUsage,
 } from '@decision-trace/model';
 import { compareContextSpans } from '../context-span-order.js';
-import { parseSpanTuples, tupleRollupSpan, tupleSpanId, tupleToContextSpan, type ContextSpanPack, type SpanTuple } from '../context-span-pack.js';
+import {
+  packedSpansAt,
+  packRollupSpans,
+  parseSpanTuples,
+  tupleRollupSpan,
+  tupleToContextSpan,
+  type ContextSpanPack,
+} from '../context-span-pack.js';
 import { neighborLimit } from '../neighbor-limit.js';
 import type { AppendResult, TraceDetail } from '../store.js';
 
@@ -50,6 +57,7 @@ interface TenantJsonRow {
 /** A trace's stored context spans as far as this transaction needs them. */
 interface TraceSpans {
   ids: Set<string>;
+  /** Spans of this transaction's packs have a kind and counts only when they are LLM calls with counts (packRollupSpans). */
   rollup: RollupSpan[];
   /** LLM spans with token counts among them: without any, no decision of the trace has usage. */
   calls: number;
@@ -115,7 +123,8 @@ export class SqliteTraceTables {
 
   /**
    * Stores the packs' spans not stored yet (one row per pack); a span already stored (same
-   * tenant, trace and span id), or twice in the call, is a duplicate.
+   * tenant, trace and span id), or twice in the call, is a duplicate. Reads what the packs
+   * carry beside their JSON: parsing it is left to the rare pack that holds a duplicate.
    */
   insertPacks(packs: readonly ContextSpanPack[], state: ContextSpanTransaction): AppendResult {
     let appended = 0;
@@ -124,26 +133,24 @@ export class SqliteTraceTables {
       given += pack.count;
       const key = recordKey(pack.tenant, pack.trace_id);
       const trace = this.#traceSpans(state, key, pack.tenant, pack.trace_id);
-      const tuples = parseSpanTuples(pack.spans);
-      let fresh: SpanTuple[] | null = null;
-      for (let i = 0; i < tuples.length; i++) {
-        const tuple = tuples[i]!;
-        const spanId = tupleSpanId(tuple);
-        if (trace.ids.has(spanId)) {
-          // Redelivered: keep what is new of this pack only.
-          fresh ??= tuples.slice(0, i);
+      const spans = packRollupSpans(pack);
+      // Indexes of the spans to store, once the pack turned out to hold a duplicate.
+      let fresh: number[] | null = null;
+      for (let i = 0; i < spans.length; i++) {
+        const span = spans[i]!;
+        if (trace.ids.has(span.span_id)) {
+          fresh ??= Array.from({ length: i }, (_, earlier) => earlier);
           continue;
         }
-        trace.ids.add(spanId);
-        const rollup = tupleRollupSpan(tuple);
-        trace.rollup.push(rollup);
-        if (isCall(rollup)) trace.calls += 1;
-        fresh?.push(tuple);
+        trace.ids.add(span.span_id);
+        trace.rollup.push(span);
+        if (isCall(span)) trace.calls += 1;
+        fresh?.push(i);
       }
-      const stored = fresh ?? tuples;
-      if (stored.length === 0) continue;
-      this.#statements.insertPack.run(pack.tenant, pack.trace_id, fresh === null ? pack.spans : JSON.stringify(fresh));
-      appended += stored.length;
+      const stored = fresh === null ? spans.length : fresh.length;
+      if (stored === 0) continue;
+      this.#statements.insertPack.run(pack.tenant, pack.trace_id, fresh === null ? pack.spans : packedSpansAt(pack.spans, fresh));
+      appended += stored;
       state.touched.set(key, { tenant: pack.tenant, traceId: pack.trace_id });
     }
     return { appended, duplicates: given - appended };

@@ -80,11 +80,20 @@ export class ContextSpanWindow {
       for (let i = 0; i < waiting.spans.length; i++) selected.push(toContextSpan(waiting.spans[i]!, tenant, waiting.serviceNames[i]!));
     }
 
+    // A batch's spans come trace by trace: the previous span's trace is usually this one's, and
+    // comparing its id costs less than hashing it again.
+    let traceId: string | null = null;
+    let tenant: string | undefined;
     for (const resource of batch.resourceSpans) {
       const serviceName = resourceServiceName(resource.resource);
       for (const scopeSpans of resource.scopeSpans) {
-        for (const span of scopeSpans.spans) {
-          const tenant = scope.decisionTraces.get(span.traceId);
+        const spans = scopeSpans.spans;
+        for (let i = 0; i < spans.length; i++) {
+          const span = spans[i]!;
+          if (span.traceId !== traceId) {
+            traceId = span.traceId;
+            tenant = scope.decisionTraces.get(traceId);
+          }
           if (tenant !== undefined) selected.push(toContextSpan(span, tenant, serviceName));
           else this.#wait(scope, span, serviceName, now);
         }
