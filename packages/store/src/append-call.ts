@@ -1,6 +1,7 @@
 import type { ContextSpan, DecisionEvent } from '@decision-trace/model';
 import { assertAppendable } from './appendable-event.js';
 import { packContextSpans, type ContextSpanPack } from './context-span-pack.js';
+import { ledgerCanonicalJson } from './ledger-hash.js';
 
 /**
  * One call a backend's group commit takes: `append(events)` or `appendContextSpans(spans)`,
@@ -8,7 +9,18 @@ import { packContextSpans, type ContextSpanPack } from './context-span-pack.js';
  * the same turn; committing them together costs one transaction, and the token roll-up of a
  * trace is computed once for both.
  */
-export type AppendCall = { events: DecisionEvent[]; packs?: undefined } | { packs: ContextSpanPack[]; events?: undefined };
+export type AppendCall =
+  | {
+      events: DecisionEvent[];
+      /**
+       * Each event's canonical JSON (ledger-hash.ts), the ledger's `event` column and the input
+       * of its hash. Computed in the caller's thread: it depends on the event alone, and the
+       * worker store's thread, which appends, is the busier one.
+       */
+      eventJson: string[];
+      packs?: undefined;
+    }
+  | { packs: ContextSpanPack[]; events?: undefined; eventJson?: undefined };
 
 /**
  * The call of `append(events)` or `appendContextSpans(spans)`, checked and packed as every
@@ -18,8 +30,13 @@ export type AppendCall = { events: DecisionEvent[]; packs?: undefined } | { pack
 export function appendCallOf(input: { events: DecisionEvent[] } | { spans: ContextSpan[] }): AppendCall | null {
   if ('events' in input) {
     if (input.events.length === 0) return null;
-    for (const event of input.events) assertAppendable(event);
-    return { events: input.events };
+    const eventJson: string[] = new Array(input.events.length);
+    for (let i = 0; i < input.events.length; i++) {
+      const event = input.events[i]!;
+      assertAppendable(event);
+      eventJson[i] = ledgerCanonicalJson(event);
+    }
+    return { events: input.events, eventJson };
   }
   return input.spans.length === 0 ? null : { packs: packContextSpans(input.spans) };
 }

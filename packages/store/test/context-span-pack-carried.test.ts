@@ -97,7 +97,7 @@ test('appending packs of new traces never parses their JSON', async () => {
       return parse(text, reviver);
     };
     try {
-      assert.deepEqual(await store.appendContextSpanPacks(packs), { appended: 8, duplicates: 0 });
+      assert.deepEqual(await store.appendPrepared({ packs }), { appended: 8, duplicates: 0 });
     } finally {
       JSON.parse = parse;
     }
@@ -121,7 +121,7 @@ test('redelivered packs, partly and wholly duplicate, store only their new spans
     assert.deepEqual(await store.appendContextSpans(first), { appended: 3, duplicates: 0 });
     // Partly duplicate: the stored spans come again, the new ones among and after them.
     const mixed = [first[0]!, later[0]!, first[2]!, later[1]!, later[1]!];
-    assert.deepEqual(await store.appendContextSpanPacks(packContextSpans(mixed)), { appended: 2, duplicates: 3 });
+    assert.deepEqual(await store.appendPrepared({ packs: packContextSpans(mixed) }), { appended: 2, duplicates: 3 });
     // Wholly duplicate, in the same call as a partly duplicate pack of the same trace.
     const calls = [store.appendContextSpans([...first, ...later]), store.appendContextSpans([later[1]!, contextSpan('tail', 'l3')])];
     assert.deepEqual(await Promise.all(calls), [

@@ -6,6 +6,8 @@ import { setImmediate } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { openStore, SqliteDecisionStore } from '../src/index.js';
 import { migrate } from '../src/sqlite/migrate.js';
+import { appendCallOf } from '../src/append-call.js';
+import { ledgerCanonicalJson } from '../src/ledger-hash.js';
 import { SQLITE_MIGRATIONS } from '../src/sqlite/migrations.js';
 import { sqliteTestDatabase, tempDir, withConnection } from './sqlite-test-database.js';
 import { makeEvent, runStoreSuite } from './store-suite.js';
@@ -365,5 +367,23 @@ test('migration 8 lists each decision\'s ledger rows on its row; events are read
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an append call carries its events\' canonical JSON from the caller, and the store writes that JSON to the ledger', async () => {
+  const events = [makeEvent('decision.start', {}, { decision_id: 'carried' }), makeEvent('evidence', { key: 'k', value: 2 }, { decision_id: 'carried' })];
+  const call = appendCallOf({ events });
+  assert.ok(call?.events !== undefined);
+  assert.deepEqual(call.eventJson, events.map((event) => ledgerCanonicalJson(event)));
+  // The store appends what the call carries (it does not encode the events again): a carried
+  // JSON that differs from the event object shows up in the ledger as carried.
+  const marked = { ...call, eventJson: call.eventJson.map((json) => json.replace('"k"', '"carried-k"')) };
+  const store = new SqliteDecisionStore(':memory:');
+  try {
+    assert.deepEqual(await store.appendPrepared(marked), { appended: 2, duplicates: 0 });
+    const [detail] = await store.getDecision('carried');
+    assert.equal((detail!.events[1]!.event.payload as { key: string }).key, 'carried-k');
+  } finally {
+    await store.close();
   }
 });

@@ -12,7 +12,7 @@ import { compareNullable, decisionStats } from '../decision-stats.js';
 import { aggregateStatsRows, STATS_ROW_COLUMNS, type StatsRow } from '../stats-rows.js';
 import { boundSql as dialectBoundSql, decisionPageSql, SQLITE_DIALECT, type BoundSql } from '../bound-sql.js';
 import { normalizeStatsQuery } from '../stats-query.js';
-import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
+import { canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import { LedgerChainVerifier, type StoredLedgerRow } from '../ledger-verifier.js';
 import { checkpointThrough, RETENTION_BATCH_DECISIONS } from '../ledger-pruning.js';
 import { planRetention, retentionTargetsByTenant, type RetentionTarget, type StoredDecisionKind } from '../retention-policy.js';
@@ -39,7 +39,6 @@ import { migrate } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import type { NeighborQuery, TraceDetail } from '../store.js';
 import { ContextSpanTransaction, recordKey, SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
-import type { ContextSpanPack } from '../context-span-pack.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { appendCallOf, type AppendCall } from '../append-call.js';
 
@@ -301,10 +300,12 @@ export class SqliteDecisionStore implements DecisionStore {
     return call === null ? Promise.resolve({ appended: 0, duplicates: 0 }) : this.#enqueue(call);
   }
 
-  /** appendContextSpans with the spans packed by the caller (the worker store packs them in its thread). */
-  appendContextSpanPacks(packs: ContextSpanPack[]): Promise<AppendResult> {
-    if (packs.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
-    return this.#enqueue({ packs });
+  /**
+   * An append or appendContextSpans call already checked, encoded and packed by appendCallOf:
+   * the worker store prepares its calls in the caller's thread and this one only commits them.
+   */
+  appendPrepared(call: AppendCall): Promise<AppendResult> {
+    return this.#enqueue(call);
   }
 
   #enqueue(call: AppendCall): Promise<AppendResult> {
@@ -575,15 +576,16 @@ export class SqliteDecisionStore implements DecisionStore {
         results.push(this.#traces.insertPacks(call.packs, contextSpans));
         continue;
       }
-      const events = call.events;
+      const { events, eventJson: eventJsons } = call;
       let appended = 0;
       let duplicates = 0;
 
-      for (const event of events) {
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
         const tenant = event.tenant_id;
         const tail = tails.get(tenant) ?? this.#tails.get(tenant) ?? this.#readTail(tenant);
         const seq = tail.seq + 1;
-        const eventJson = ledgerCanonicalJson(event);
+        const eventJson = eventJsons[i]!;
         const hash = chainHash(tail.hash, canonicalLedgerEntry(tenant, seq, receivedAt, eventJson));
         const { changes } = insertLedger.run(
           tenant,

@@ -77,7 +77,7 @@ async function answer(
 /** The calls are appended in one turn, so the SQLite store commits them as one transaction. */
 async function appendGroup(store: SqliteDecisionStore, calls: AppendCall[]): Promise<AppendReply> {
   const settled = await Promise.allSettled(
-    calls.map((call) => (call.packs !== undefined ? store.appendContextSpanPacks(call.packs) : store.append(call.events))),
+    calls.map((call) => store.appendPrepared(call)),
   );
   const outcomes = settled.map(
     (outcome): AppendOutcome =>
