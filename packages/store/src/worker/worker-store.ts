@@ -99,7 +99,8 @@ export class WorkerDecisionStore implements DecisionStore {
 
   /**
    * Joins the append group of this turn: one message, one transaction with the decisions. The
-   * spans are packed here, so the worker receives one string per trace, not span objects.
+   * spans are packed here (context-span-pack.ts), so the worker receives a pack per trace, not
+   * span objects.
    */
   appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
     return this.#enqueueCallOf({ spans });
