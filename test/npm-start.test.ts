@@ -6,6 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/collector-process.js';
 
+function runNpx(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['--no-install', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
 /**
  * The README promises that `npm start` runs the collector on its embedded default: OTLP/HTTP on
  * 4318 and the decision API on 8711. This runs exactly that command (the build included).
@@ -64,6 +74,10 @@ test('npm start serves OTLP/HTTP on 4318, the decision API and its web UI on 871
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(await page.text(), /Decision Trace/);
+    // The README's next step: the CLI through npx, which needs npm to have linked its bin.
+    const query = await runNpx(['decision-trace', 'query', '--json', '--type', 'greeting.choose']);
+    assert.equal(query.code, 0, query.output);
+    assert.match(query.output, /"outcome":\s*"hello"/);
   } finally {
     try {
       process.kill(-child.pid!, 'SIGTERM');
