@@ -96,6 +96,8 @@ test('a checkpointer that cannot run reports it, so the store turns SQLite check
     const checkpointer = new WalCheckpointer(join(dir, 'missing', 'nowhere.db'), { onFailure: (message) => failures.push(message) });
     await until(() => failures.length > 0, 'the failure');
     assert.match(failures[0]!, /unable to open database file|directory does not exist|exited/);
+    // By now the thread has ended: stopping it must still resolve (the store's close waits for it).
+    await sleep(200);
     await checkpointer.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });

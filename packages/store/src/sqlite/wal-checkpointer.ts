@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { startThread, threadEntry } from '../threads/start-thread.js';
 
@@ -36,6 +35,8 @@ const ENTRY = threadEntry('./checkpoint-thread', import.meta.url);
 
 export class WalCheckpointer {
   readonly #thread: Worker;
+  /** Settles when the thread has ended, whether stopped or failed (an ended thread emits no more). */
+  readonly #exited: Promise<unknown>;
   #checkpoints = 0;
   #stopped = false;
   /** The thread found nothing new and waits `idleIntervalMs`: the next write wakes it. */
@@ -50,6 +51,7 @@ export class WalCheckpointer {
       restartFrames: options.restartFrames ?? 40_000,
     };
     this.#thread = startThread(ENTRY, data);
+    this.#exited = new Promise((resolve) => this.#thread.once('exit', resolve));
     // The store's thread must be able to end while the checkpointer waits for its next round.
     this.#thread.unref();
     let failed = false;
@@ -90,10 +92,9 @@ export class WalCheckpointer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    const exited = once(this.#thread, 'exit');
     // Unreferenced, the thread would not keep this one alive while it winds down.
     this.#thread.ref();
     this.#thread.postMessage({ op: 'stop' });
-    await exited;
+    await this.#exited;
   }
 }
