@@ -76,6 +76,19 @@ describe('OTLP/gRPC receiver', () => {
     assert.equal(receiver.batches.at(-1)!.spanCount, 1);
   });
 
+  test('partial success: all-zero trace or span ids are invalid per the OTLP spec and rejected', async () => {
+    const good = decisionSpan();
+    const answer = await client.export(
+      protobufBody([{ ...decisionSpan(), spanId: '0'.repeat(16) }, good, { ...decisionSpan(), traceId: '0'.repeat(32) }]),
+    );
+    assert.equal(answer.error, undefined);
+    assert.deepEqual(decodePartialSuccess(answer.response!), {
+      rejectedSpans: 2,
+      errorMessage: 'rejected 2 spans, first: resourceSpans[0].scopeSpans[0].spans[0].spanId is all zeros, which OTLP defines as invalid',
+    });
+    assert.deepEqual(receiver.batches.at(-1)!.resourceSpans[0].scopeSpans[0].spans.map((s) => s.spanId), [good.spanId]);
+  });
+
   test('a message over max_recv_msg_size_mib: RESOURCE_EXHAUSTED, also when it only decompresses to that size', async () => {
     const big = Buffer.alloc(1.5 * MiB);
     const plain = await client.export(big);

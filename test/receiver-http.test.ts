@@ -99,6 +99,30 @@ describe('OTLP/HTTP receiver', () => {
       assert.equal(batch.resourceSpans[0].scopeSpans[0].spans[0].spanId, good.spanId);
     });
 
+    test('all-zero trace or span ids are invalid per the OTLP spec: rejected through partial_success, protobuf and JSON', async () => {
+      const good = decisionSpan();
+      const zeroTrace = { ...decisionSpan(), traceId: '0'.repeat(32) };
+      const zeroSpan = { ...decisionSpan(), spanId: '0'.repeat(16) };
+      const res = await rawRequest(url, { headers: PROTOBUF, body: protobufBody([zeroTrace, good, zeroSpan]) });
+      assert.equal(res.status, 200);
+      assert.deepEqual(decodePartialSuccess(res.body), {
+        rejectedSpans: 2,
+        errorMessage: 'rejected 2 spans, first: resourceSpans[0].scopeSpans[0].spans[0].traceId is all zeros, which OTLP defines as invalid',
+      });
+      const batch = receiver.batches.at(-1)!;
+      assert.deepEqual(batch.resourceSpans[0].scopeSpans[0].spans.map((s) => s.spanId), [good.spanId]);
+
+      const jsonRes = await rawRequest(url, { headers: JSON_TYPE, body: jsonBody([decisionSpan(), zeroSpan]) });
+      assert.equal(jsonRes.status, 200);
+      assert.deepEqual(JSON.parse(jsonRes.body.toString()), {
+        partialSuccess: {
+          rejectedSpans: '1',
+          errorMessage: 'rejected 1 span: resourceSpans[0].scopeSpans[0].spans[1].spanId is all zeros, which OTLP defines as invalid',
+        },
+      });
+      assert.equal(receiver.batches.at(-1)!.spanCount, 1);
+    });
+
     test('JSON: the same, with rejectedSpans as the JSON mapping writes int64', async () => {
       const body = jsonBody([decisionSpan(), { ...decisionSpan(), spanId: 'abcd' }]);
       const res = await rawRequest(url, { headers: JSON_TYPE, body });

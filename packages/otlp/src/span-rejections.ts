@@ -2,6 +2,8 @@ import type { Span } from '@decision-trace/model';
 
 const TRACE_ID_HEX_LENGTH = 32;
 const SPAN_ID_HEX_LENGTH = 16;
+const ZERO_TRACE_ID = '0'.repeat(TRACE_ID_HEX_LENGTH);
+const ZERO_SPAN_ID = '0'.repeat(SPAN_ID_HEX_LENGTH);
 
 function describeIdLength(label: string, hex: string, expectedHexLength: number): string | undefined {
   if (hex.length === expectedHexLength) return undefined;
@@ -11,11 +13,17 @@ function describeIdLength(label: string, hex: string, expectedHexLength: number)
 /**
  * Why a normalized span's ids make it unusable, or undefined when they are fine. Links are
  * checked too: downstream lineage and record ids are derived from them.
+ *
+ * The OTLP specification calls an all-zero trace_id or span_id of a span invalid. A link's
+ * all-zero ids are not refused: the OTel specification asks SDKs to keep a link to an invalid
+ * span context when it has attributes or a trace state, so such links are legitimate.
  */
 export function describeInvalidSpanIds(span: Span): string | undefined {
   const problem =
     describeIdLength('traceId', span.traceId, TRACE_ID_HEX_LENGTH) ??
     describeIdLength('spanId', span.spanId, SPAN_ID_HEX_LENGTH) ??
+    (span.traceId === ZERO_TRACE_ID ? 'traceId is all zeros, which OTLP defines as invalid' : undefined) ??
+    (span.spanId === ZERO_SPAN_ID ? 'spanId is all zeros, which OTLP defines as invalid' : undefined) ??
     (span.parentSpanId === ''
       ? undefined
       : describeIdLength('parentSpanId', span.parentSpanId, SPAN_ID_HEX_LENGTH));

@@ -167,6 +167,34 @@ describe('spans with ids of the wrong length', () => {
     ]);
   });
 
+  test('all-zero trace and span ids are invalid (OTLP spec) and rejected the same way; all-zero link ids are kept', () => {
+    const zeroTrace = makeSpan({ traceId: '0'.repeat(32), name: 'zero trace id' });
+    const zeroSpan = makeSpan({ spanId: '0'.repeat(16), name: 'zero span id' });
+    // The OTel spec asks SDKs to keep links to an invalid span context that carry attributes.
+    const zeroLink = makeSpan({
+      spanId: '3333333333333333',
+      name: 'link to an invalid context',
+      links: [{ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceState: '', attributes: { why: 'kept' }, droppedAttributesCount: 0, flags: 0 }],
+    });
+    const spans = [zeroTrace, valid, zeroSpan, zeroLink];
+    for (const [format, decoded] of [
+      ['protobuf', decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(withSpans(spans)))],
+      ['JSON', decodeTraceRequestJson(encodeTraceRequestJson(withSpans(spans)))],
+    ] as const) {
+      assert.equal(decoded.rejectedSpans, 2, format);
+      assert.deepStrictEqual(decoded.resourceSpans[0].scopeSpans[0].spans, [valid, zeroLink], format);
+      assert.equal(
+        decoded.errorMessage,
+        'rejected 2 spans, first: resourceSpans[0].scopeSpans[0].spans[0].traceId is all zeros, which OTLP defines as invalid',
+        format,
+      );
+    }
+    assert.equal(
+      decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(withSpans([zeroSpan]))).errorMessage,
+      'rejected 1 span: resourceSpans[0].scopeSpans[0].spans[0].spanId is all zeros, which OTLP defines as invalid',
+    );
+  });
+
   test('a span without ids is rejected', () => {
     const decoded = decodeTraceRequestJson('{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"anonymous"}]}]}]}');
     assert.equal(decoded.rejectedSpans, 1);
