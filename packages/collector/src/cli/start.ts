@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { defaultComponents } from '../components.js';
+import { StartError } from '../component/start-error.js';
 import { ConfigErrors } from '../config/config-error.js';
 import { loadCollectorConfig } from '../config/load-config.js';
 import { CollectorService } from '../pipeline/service.js';
@@ -7,7 +8,11 @@ import { CollectorService } from '../pipeline/service.js';
 /** Time allowed past shutdown_timeout for components that are already late to let go. */
 const SHUTDOWN_OVERRUN_MS = 5_000;
 
-/** Exit codes: 0 clean shutdown, 1 a component failed to start (or shutdown overran), 2 an invalid config. */
+/**
+ * Exit codes: 0 clean shutdown; 1 a component failed to start (a storage path that cannot be
+ * written, a database that does not answer, an address in use: the message names the YAML key),
+ * or a shutdown overran; 2 an invalid config.
+ */
 export async function startCommand(options: { config: string }): Promise<void> {
   let config;
   try {
@@ -24,8 +29,12 @@ export async function startCommand(options: { config: string }): Promise<void> {
   try {
     await service.start();
   } catch (error) {
-    logger.fatal({ err: error }, 'collector failed to start');
-    process.stderr.write(`decision-trace: failed to start: ${(error as Error).message}\n`);
+    // A StartError names the setting at fault (`exporters.decisions.storage: cannot open …`).
+    const message = error instanceof Error ? error.message : String(error);
+    const key = error instanceof StartError ? error.path : undefined;
+    // The message says it all; `err` is the underlying error, with its stack.
+    logger.fatal({ key, err: error instanceof StartError ? (error.cause ?? error) : error }, `collector failed to start: ${message}`);
+    process.stderr.write(`decision-trace: ${options.config}: failed to start: ${message}\n`);
     process.exit(1);
   }
   logger.info({ config: options.config }, 'collector started');

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ExporterComponent, Host, ShutdownContext, TraceBatch } from '../component/component.js';
 import { PipelineError } from '../component/pipeline-error.js';
+import { atSetting } from '../component/start-error.js';
 import type { RetryConfig, SendingQueueConfig } from './config.js';
 import { deliverWithRetry, realClock, type DeliveryClock, type DeliveryResult } from './deliver.js';
 import type { ExportRequest, RequestSender } from './export-request.js';
@@ -12,6 +13,8 @@ import { QueueClosedError, QueueFullError, SendingQueue, type QueueEntry } from 
 export interface QueuedExporterOptions {
   /** The exporter's id as configured (`otlphttp/backend`). */
   id: string;
+  /** The YAML path of the keys `sending_queue` and `retry_on_failure` sit under; default `exporters.<id>`. */
+  settingPath?: string;
   logger: Logger;
   host: Host;
   unit: ExportUnit;
@@ -63,7 +66,8 @@ export class QueuedExporter implements ExporterComponent {
     if (!config.enabled) return;
     const journal = config.storage ? new FileQueueJournal(join(config.storage, queueDirectoryName(id)), logger) : undefined;
     const queue = new SendingQueue(config.queue_size, config.sizer, journal);
-    const recovered = await queue.open();
+    const storageKey = `${this.options.settingPath ?? `exporters.${id}`}.sending_queue.storage`;
+    const recovered = await atSetting(storageKey, () => queue.open());
     if (recovered > 0) logger.info({ requests: recovered, storage: config.storage }, 'sending queue: resuming requests kept from the previous run');
     this.queue = queue;
     registerQueueGauges(host.metrics, id, {

@@ -57,7 +57,10 @@ export class CollectorService {
       await this.startTelemetry();
       await this.startAll();
     } catch (error) {
-      await this.shutdown();
+      // Stop what did start (the metrics server, extensions, listeners), so that the process can
+      // exit; bounded, because a component that hangs on shutdown must not keep a collector that
+      // failed to start running half-way.
+      await this.shutdownAfterFailedStart();
       throw error;
     }
     this.status.setPhase('running');
@@ -77,6 +80,21 @@ export class CollectorService {
     await this.stores.closeAll();
     await this.metricsServer?.shutdown();
     this.metricsServer = undefined;
+  }
+
+  private async shutdownAfterFailedStart(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = this.config.service.shutdown_timeout + 2 * SHUTDOWN_GRACE_MS;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), limit)));
+    const done = this.shutdown().then(
+      () => 'done' as const,
+      (error: unknown) => {
+        this.logger.error({ err: error }, 'stopping the components that did start failed');
+        return 'done' as const;
+      },
+    );
+    if ((await Promise.race([done, late])) === 'late') this.logger.warn('the components that did start are still stopping; giving up on them');
+    clearTimeout(timer);
   }
 
   private async shutdownWithin(id: string, component: Component, context: ShutdownContext): Promise<void> {

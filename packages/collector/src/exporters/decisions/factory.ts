@@ -2,6 +2,7 @@ import { encodeDecisionEventsJson } from '@decision-trace/model';
 import type { DecisionStore } from '@decision-trace/store';
 import type { CreateSettings, ExporterComponent, ExporterFactory, TraceBatch } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
+import { openStoreAt } from '../../component/start-error.js';
 import { exporterMetrics } from '../../exporter-helper/exporter-metrics.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
 import { contextSpanBufferSchema, decisionsExporterSchema, remoteSettings, type DecisionsExporterConfig } from './config.js';
@@ -67,7 +68,7 @@ function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, sto
   let retention: RetentionSchedule | undefined;
   return {
     async start() {
-      store = await host.openStore(storage);
+      store = await openStoreAt(`exporters.${id}.storage`, storage, (url) => host.openStore(url));
       if (config.retention !== undefined) {
         retention = new RetentionSchedule(config.retention, store, logger, host.metrics, id);
         retention.start();

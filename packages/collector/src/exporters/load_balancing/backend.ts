@@ -42,6 +42,7 @@ export class Backend {
     const prioritise = protocol.sending_queue.drop_context_on_overflow;
     this.exporter = new QueuedExporter({
       id: this.id,
+      settingPath: `exporters.${exporterId}.protocol.otlp`,
       logger: logger.child({ backend: address }),
       host,
       unit: 'spans',

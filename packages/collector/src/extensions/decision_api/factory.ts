@@ -1,4 +1,5 @@
 import type { ExtensionFactory } from '../../component/component.js';
+import { openStoreAt } from '../../component/start-error.js';
 import { DecisionApiServer } from './api-server.js';
 import { decisionApiSchema, type DecisionApiConfig } from './config.js';
 
@@ -6,11 +7,12 @@ export const decisionApiFactory: ExtensionFactory<DecisionApiConfig> = {
   kind: 'extension',
   type: 'decision_api',
   configSchema: decisionApiSchema,
-  create({ config, host, logger }) {
+  create({ id, config, host, logger }) {
     let server: DecisionApiServer | undefined;
     return {
       async start() {
-        server = new DecisionApiServer(config, await host.openStore(config.storage), logger);
+        const store = await openStoreAt(`extensions.${id}.storage`, config.storage, (url) => host.openStore(url));
+        server = new DecisionApiServer(config, store, logger);
         await server.start();
       },
       async shutdown() {
