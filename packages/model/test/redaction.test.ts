@@ -474,3 +474,142 @@ describe('decision events already extracted', () => {
     assert.equal(out.actor!.id, null);
   });
 });
+
+describe('malformed JSON strings', () => {
+  test('a key rule matching any word of a malformed JSON text masks the whole value, noted at the attribute', () => {
+    const span = redactSpan({
+      'decision.factors': '{"password":"hunter2",}',
+      'cut.short': '{"api_key": "sk-live-1", "note": "x"',
+      escaped: '{"\\u0070assword": "hunter2" "x"}',
+      'single.quoted': "{'ssn': '078-05-1120'}",
+    }, { rules: [{ key: 'ssn', action: 'drop' }] });
+    assert.equal(span.attributes['decision.factors'], '***');
+    assert.equal(span.attributes['cut.short'], '***', 'a JSON text cut short is malformed JSON too');
+    assert.equal(span.attributes.escaped, '***', 'an escaped key is still the key');
+    assert.equal('single.quoted' in span.attributes, false, 'the matching rule decides the action: drop');
+    assert.deepEqual(noteOf(span), [
+      { field: 'decision.factors', action: 'mask' },
+      { field: 'cut.short', action: 'mask' },
+      { field: 'escaped', action: 'mask' },
+      { field: 'single.quoted', action: 'drop' },
+    ]);
+  });
+
+  test('hash hashes the whole malformed text; a keep rule does not count; without a key match value rules still apply', () => {
+    const text = '{"user": {"token": "t-1"},}';
+    const hashed = attributesOf({ 'decision.factors': text }, { default_rules: { enabled: true, action: 'hash' } });
+    assert.equal(hashed['decision.factors'], hmac(text));
+    const kept = attributesOf({ 'decision.factors': '{"token": 1,}' }, { rules: [{ key: 'token', action: 'keep' }] });
+    assert.equal(kept['decision.factors'], '{"token": 1,}');
+    const plain = attributesOf({ 'decision.factors': '{"note": "mail jane@example.com",}' }, { rules: [{ value_kind: 'email', action: 'mask' }] });
+    assert.equal(plain['decision.factors'], '{"note": "mail ***",}');
+  });
+
+  test('the record keeps no raw value of a malformed JSON string (the decision processor flags what is left)', () => {
+    const record = recordOf(
+      redactor().redactResourceSpans(
+        request([span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', 'decision.factors': '{"password":"hunter2",}' } })]),
+      ),
+    );
+    assert.equal(JSON.stringify(record).includes('hunter2'), false, JSON.stringify(record));
+    assert.deepEqual(record.redactions, [{ field: 'decision.factors', action: 'mask' }]);
+  });
+});
+
+describe('scope attributes and trace state', () => {
+  test('scope attributes are redacted and noted on the scope as scope.<key>', () => {
+    const input = request([span({ spanId: spanId(1), attributes: { ok: 1 } })]);
+    input[0]!.scopeSpans[0]!.scope.attributes = { 'library.api_key': 'sk-scope', 'library.kind': 'http' };
+    const out = redactor().redactResourceSpans(input)[0]!.scopeSpans[0]!;
+    assert.equal(out.scope.attributes['library.api_key'], '***');
+    assert.equal(out.scope.attributes['library.kind'], 'http');
+    assert.deepEqual(noteOf(out.scope), [{ field: 'scope.library.api_key', action: 'mask' }]);
+    assert.equal(out.scope.name, 'refund-instrumentation');
+    assert.equal(input[0]!.scopeSpans[0]!.scope.attributes['library.api_key'], 'sk-scope', 'input untouched');
+  });
+
+  test('trace_state members are fields at trace_state.<key>: key rules, value rules, drop and derive keep a valid header', () => {
+    const out = redactSpan(
+      { ok: 1 },
+      { rules: [{ key: 'trace_state.ssn', action: 'drop' }, { key: 'mail', action: 'derive', derive: 'email_domain' }, { value_kind: 'ip', action: 'mask' }] },
+      {
+        traceState: 'congo=t61rcWkgMzE,session_id=abc123,ssn=078-05-1120,mail=jane@example.com,rojo@vendor=from 10.1.2.3',
+        links: [{ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceState: 'auth=Bearer xyz', attributes: {}, droppedAttributesCount: 0, flags: 0 }],
+      },
+    );
+    assert.equal(out.traceState, 'congo=t61rcWkgMzE,session_id=***,mail_domain=example.com,rojo@vendor=from ***');
+    assert.equal(out.links[0]!.traceState, 'auth=***');
+    assert.deepEqual(noteOf(out), [
+      { field: 'trace_state.session_id', action: 'mask' },
+      { field: 'trace_state.ssn', action: 'drop' },
+      { field: 'trace_state.mail', action: 'derive' },
+      { field: 'trace_state.rojo@vendor', action: 'mask' },
+      { field: 'link.trace_state.auth', action: 'mask' },
+    ]);
+    const clean = span({ spanId: spanId(2), traceState: 'congo=t61rcWkgMzE' });
+    const input = request([clean]);
+    assert.equal(redactor().redactResourceSpans(input), input, 'a trace state nothing applies to changes nothing');
+  });
+});
+
+describe('dt.redactions from outside', () => {
+  test('a client-sent note is dropped and the drop noted; only what this pass applied is listed', () => {
+    const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: 'jane@example.com 078-05-1120' }, { field: 'x', action: 'mask' }]);
+    const input = request(
+      [span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', [REDACTIONS_ATTRIBUTE]: forged, password: 'p' }, events: [spanEvent('log', { [REDACTIONS_ATTRIBUTE]: forged })] })],
+      { 'service.name': 'refunds', [REDACTIONS_ATTRIBUTE]: forged },
+    );
+    const out = redactor().redactResourceSpans(input)[0]!;
+    const redactedSpan = out.scopeSpans[0]!.spans[0]!;
+    assert.deepEqual(noteOf(redactedSpan), [
+      { field: 'password', action: 'mask' },
+      { field: REDACTIONS_ATTRIBUTE, action: 'drop' },
+    ]);
+    assert.deepEqual(noteOf(redactedSpan.events[0]!), [{ field: REDACTIONS_ATTRIBUTE, action: 'drop' }]);
+    assert.deepEqual(noteOf(out.resource), [{ field: `resource.${REDACTIONS_ATTRIBUTE}`, action: 'drop' }]);
+    const record = recordOf([out]);
+    assert.equal(JSON.stringify(record).includes('078-05-1120'), false);
+    assert.deepEqual(
+      record.redactions.map((entry) => entry.field).sort(),
+      ['dt.redactions', 'password', 'resource.dt.redactions'],
+    );
+  });
+
+  test('without a redaction pass, a note is still only read for actions a pass writes', () => {
+    const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: '078-05-1120' }, { field: 'decision.evidence.card', action: 'mask' }]);
+    const record = recordOf(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', [REDACTIONS_ATTRIBUTE]: forged } })]));
+    assert.deepEqual(record.redactions, [{ field: 'decision.evidence.card', action: 'mask' }]);
+  });
+});
+
+describe('decision events with schema 1.0 type names and actors', () => {
+  test('decision.evidence and decision.policy_check events are redacted like evidence and policy_check', () => {
+    const base: DecisionEvent = {
+      schema_version: '1.0',
+      event_id: 'e-1',
+      event_type: 'decision.start',
+      decision_id: 'd-1',
+      decision_type: 'refund.approve',
+      parent_decision_id: null,
+      trace_id: null,
+      span_id: null,
+      tenant_id: 'default',
+      environment: null,
+      timestamp: '2025-03-01T10:00:00.000Z',
+      actor: { id: 'a', type: 'human', version: '1', org: 'acme' },
+      payload: {},
+      causal_links: [],
+      source: 'api.events',
+    };
+    const evidence = redactor().redactDecisionEvent({ ...base, event_type: 'decision.evidence' as DecisionEvent['event_type'], payload: { key: 'api_key', value: 'sk-1' } });
+    assert.deepEqual(evidence.payload, { key: 'api_key', value: '***' });
+    const check = redactor().redactDecisionEvent({
+      ...base,
+      event_type: 'decision.policy_check' as DecisionEvent['event_type'],
+      payload: { policy: 'login', result: 'pass', inputs: { password: 'p' } },
+    });
+    assert.deepEqual(check.payload, { policy: 'login', result: 'pass', inputs: { password: '***' } });
+    const actor = redactor({ rules: [{ key: 'decision.actor.org', action: 'mask' }, { key: 'decision.actor.version', action: 'drop' }] }).redactDecisionEvent(base);
+    assert.deepEqual(actor.actor, { id: 'a', type: 'human', version: null, org: '***' });
+  });
+});

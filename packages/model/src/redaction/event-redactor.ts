@@ -59,10 +59,10 @@ export class EventRedactor {
         case 'key':
         case 'policy':
           // Names of the evidence or policy a typed event is about, not values.
-          if (event.event_type === 'evidence' || event.event_type === 'policy_check') continue;
+          if (isEventType(event, 'evidence') || isEventType(event, 'policy_check')) continue;
           break;
         case 'value':
-          if (event.event_type === 'evidence' && typeof payload.key === 'string') {
+          if (isEventType(event, 'evidence') && typeof payload.key === 'string') {
             const result = this.field(`decision.evidence.${payload.key}`, value);
             if (result instanceof Renamed) {
               // The evidence key itself is renamed (`email` → `email_domain`).
@@ -75,7 +75,7 @@ export class EventRedactor {
           break;
         case 'result':
         case 'inputs':
-          if (event.event_type === 'policy_check' && typeof payload.policy === 'string') {
+          if (isEventType(event, 'policy_check') && typeof payload.policy === 'string') {
             const path = key === 'result' ? `decision.policy.${payload.policy}` : `decision.policy.${payload.policy}.inputs`;
             const result = this.field(path, value);
             if (result !== value) change(key, result instanceof Renamed ? result.value : result);
@@ -83,7 +83,7 @@ export class EventRedactor {
           }
           break;
         case 'status':
-          if (event.event_type === 'outcome') {
+          if (isEventType(event, 'outcome')) {
             const result = this.field('decision.outcome', value);
             if (result !== value) change(key, result instanceof Renamed ? result.value : result);
             continue;
@@ -126,10 +126,13 @@ export class EventRedactor {
   }
 
   private redactActor(actor: Actor): Actor {
+    // Every field, as on a span (`decision.actor.<field>`): a rule naming one must hold here too.
     const id = this.scalarField('decision.actor.id', actor.id);
+    const type = this.scalarField('decision.actor.type', actor.type);
+    const version = this.scalarField('decision.actor.version', actor.version);
     const org = this.scalarField('decision.actor.org', actor.org);
-    if (id === actor.id && org === actor.org) return actor;
-    return { ...actor, id, org };
+    if (id === actor.id && type === actor.type && version === actor.version && org === actor.org) return actor;
+    return { ...actor, id, type, version, org };
   }
 
   private scalarField(path: string, value: string | null): string | null {
@@ -148,6 +151,16 @@ export class EventRedactor {
     }
     return this.values.redactField(path, value, this.findings);
   }
+}
+
+/**
+ * Schema 1.0 spells the types `decision.evidence`, `decision.policy_check`, `decision.outcome`;
+ * earlier releases wrote `evidence`, `policy_check`, `outcome`. Either is the same event, and
+ * a payload must not escape its rules because of the spelling.
+ */
+function isEventType(event: DecisionEvent, shortName: 'evidence' | 'policy_check' | 'outcome'): boolean {
+  const type: string = event.event_type;
+  return type === shortName || type === `decision.${shortName}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -10,7 +10,32 @@ export function encodeRedactions(entries: readonly RedactionEntry[]): string {
   return JSON.stringify(entries.map(({ field, action }) => ({ field, action })));
 }
 
-/** The entries of a `dt.redactions` value; anything malformed is ignored (it is only a note). */
+/**
+ * Attribute sets whose `dt.redactions` a redaction pass in this process wrote. A note that
+ * arrived from outside (a client, or anything upstream) is a claim anyone can make — forged
+ * notes, or raw values hidden in them — so a redaction pass trusts only these and drops the
+ * rest (noting the drop). Weak: the sets go when the spans do.
+ */
+const writtenHere = new WeakSet<object>();
+
+export function markNoteWrittenHere(attributes: object): void {
+  writtenHere.add(attributes);
+}
+
+export function isNoteWrittenHere(attributes: object): boolean {
+  return writtenHere.has(attributes);
+}
+
+/** What a redaction pass can have done to a field; a note naming anything else is not ours. */
+const NOTED_ACTIONS = new Set(['drop', 'mask', 'hash', 'derive', 'truncate']);
+/** Longer fields are not attribute paths a rule produced. */
+const MAX_NOTED_FIELD_LENGTH = 1024;
+
+/**
+ * The entries of a `dt.redactions` value; anything malformed is ignored (it is only a note), and
+ * so is an entry whose action is not one a redaction pass writes or whose field is too long to
+ * be a path.
+ */
 export function decodeRedactions(value: AttributeValue | undefined): RedactionEntry[] {
   if (typeof value !== 'string' || value === '') return [];
   let parsed: unknown;
@@ -24,7 +49,7 @@ export function decodeRedactions(value: AttributeValue | undefined): RedactionEn
   for (const item of parsed) {
     if (typeof item !== 'object' || item === null) continue;
     const { field, action } = item as Record<string, unknown>;
-    if (typeof field === 'string' && field !== '' && typeof action === 'string' && action !== '') {
+    if (typeof field === 'string' && field !== '' && field.length <= MAX_NOTED_FIELD_LENGTH && typeof action === 'string' && NOTED_ACTIONS.has(action)) {
       entries.push({ field, action });
     }
   }

@@ -1,24 +1,29 @@
 import type { Attributes, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '../otlp-types.js';
 import type { RedactionEntry } from '../record.js';
 import { Findings } from './findings.js';
-import { decodeRedactions, encodeRedactions, mergeRedactions } from './redactions-attribute.js';
+import { decodeRedactions, encodeRedactions, isNoteWrittenHere, markNoteWrittenHere, mergeRedactions } from './redactions-attribute.js';
 import { MASK_TEXT, REDACTIONS_ATTRIBUTE } from './settings.js';
+import { redactTraceState } from './trace-state.js';
 import type { ValueRedactor } from './value-redactor.js';
 
 /** Reported field prefixes for attributes that are not the span's own. */
 const RESOURCE_PREFIX = 'resource.';
+const SCOPE_PREFIX = 'scope.';
 const LINK_PREFIX = 'link.';
 const STATUS_MESSAGE_FIELD = 'status.message';
 
 /**
- * Redaction of OTLP trace data: resource, span, span-event and span-link attributes, and the
- * span status message (it becomes a record's error message). Copy on write: what changes is
- * new, everything else is shared with the input, which is never modified (another pipeline may
- * be reading the same spans).
+ * Redaction of OTLP trace data: resource, scope, span, span-event and span-link attributes, the
+ * span's and its links' `trace_state`, and the span status message (it becomes a record's error
+ * message). Copy on write: what changes is new, everything else is shared with the input, which
+ * is never modified (another pipeline may be reading the same spans).
  *
- * Each resource, span and span event that changed gets a `dt.redactions` attribute listing its
- * changed fields; the span's list includes its links' attributes (`link.<key>`) and its status
- * message, the resource's are reported as `resource.<key>`.
+ * Each resource, scope, span and span event that changed gets a `dt.redactions` attribute
+ * listing its changed fields; the span's list includes its links (`link.<key>`,
+ * `link.trace_state.<key>`), its trace state (`trace_state.<key>`) and its status message; the
+ * resource's are reported as `resource.<key>`, the scope's as `scope.<key>`. A `dt.redactions`
+ * that did not come from a redaction pass in this process is never trusted: it is dropped and
+ * the drop noted.
  */
 export class SpanRedactor {
   private readonly findings = new Findings();
@@ -42,11 +47,20 @@ export class SpanRedactor {
     const attributes = this.redactAttributeSet(resource.attributes, RESOURCE_PREFIX);
     let scopes: ScopeSpans[] | null = null;
     for (let i = 0; i < resourceSpans.scopeSpans.length; i++) {
-      const scope = resourceSpans.scopeSpans[i]!;
-      const spans = this.redactSpans(scope.spans);
-      if (spans === scope.spans && scopes === null) continue;
+      const scopeSpans = resourceSpans.scopeSpans[i]!;
+      const scopeAttributes = this.redactAttributeSet(scopeSpans.scope.attributes, SCOPE_PREFIX);
+      const spans = this.redactSpans(scopeSpans.spans);
+      if (spans === scopeSpans.spans && scopeAttributes === scopeSpans.scope.attributes && scopes === null) continue;
       scopes ??= resourceSpans.scopeSpans.slice(0, i);
-      scopes.push(spans === scope.spans ? scope : { ...scope, spans });
+      scopes.push(
+        spans === scopeSpans.spans && scopeAttributes === scopeSpans.scope.attributes
+          ? scopeSpans
+          : {
+              ...scopeSpans,
+              scope: scopeAttributes === scopeSpans.scope.attributes ? scopeSpans.scope : { ...scopeSpans.scope, attributes: scopeAttributes },
+              spans,
+            },
+      );
     }
     if (attributes === resource.attributes && scopes === null) return resourceSpans;
     return {
@@ -72,15 +86,25 @@ export class SpanRedactor {
     const events = this.redactEvents(span.events);
     const findings = this.findings;
     findings.reset();
+    const untrustedNote = hasUntrustedNote(span.attributes);
     let attributes = this.values.redactEntries(span.attributes, null, findings, this.values.allowListOn, REDACTIONS_ATTRIBUTE) as Attributes;
+    if (untrustedNote) findings.add(REDACTIONS_ATTRIBUTE, 'drop');
+    const traceState = redactTraceState(this.values, span.traceState, findings);
     const links = this.redactLinks(span.links, findings);
     const message = span.status.message === '' ? '' : this.redactStatusMessage(span.status.message, findings);
-    if (!findings.isEmpty) attributes = withRedactions(attributes, span.attributes, findings.entries);
-    if (attributes === span.attributes && events === span.events && links === span.links && message === span.status.message) {
+    if (!findings.isEmpty) attributes = withRedactions(attributes, span.attributes, findings.entries, !untrustedNote);
+    if (
+      attributes === span.attributes &&
+      events === span.events &&
+      links === span.links &&
+      message === span.status.message &&
+      traceState === span.traceState
+    ) {
       return span;
     }
     return {
       ...span,
+      traceState,
       attributes,
       events,
       links,
@@ -107,9 +131,10 @@ export class SpanRedactor {
     for (let i = 0; i < links.length; i++) {
       const link = links[i]!;
       const attributes = this.values.redactEntries(link.attributes, null, findings, this.values.allowListOn) as Attributes;
-      if (attributes === link.attributes && out === null) continue;
+      const traceState = redactTraceState(this.values, link.traceState, findings);
+      if (attributes === link.attributes && traceState === link.traceState && out === null) continue;
       out ??= links.slice(0, i);
-      out.push(attributes === link.attributes ? link : { ...link, attributes });
+      out.push(attributes === link.attributes && traceState === link.traceState ? link : { ...link, attributes, traceState });
     }
     findings.setPrefix('');
     return out ?? links;
@@ -123,24 +148,34 @@ export class SpanRedactor {
     return MASK_TEXT;
   }
 
-  /** A resource's or span event's attributes, with their own `dt.redactions` when changed. */
+  /** A resource's, scope's or span event's attributes, with their own `dt.redactions` when changed. */
   private redactAttributeSet(attributes: Attributes, prefix: string): Attributes {
     const findings = this.findings;
     findings.reset(prefix);
+    const untrustedNote = hasUntrustedNote(attributes);
     const redacted = this.values.redactEntries(attributes, null, findings, this.values.allowListOn, REDACTIONS_ATTRIBUTE);
+    if (untrustedNote) findings.add(REDACTIONS_ATTRIBUTE, 'drop');
     if (findings.isEmpty) return redacted as Attributes;
-    return withRedactions(redacted, attributes, findings.entries);
+    return withRedactions(redacted, attributes, findings.entries, !untrustedNote);
   }
 }
 
+/** A `dt.redactions` this process did not write (see isNoteWrittenHere). */
+function hasUntrustedNote(attributes: Attributes): boolean {
+  return REDACTIONS_ATTRIBUTE in attributes && !isNoteWrittenHere(attributes);
+}
+
+/** The redacted attributes with the note: this pass's entries, after a trusted earlier note's. */
 function withRedactions(
   redacted: Record<string, unknown>,
   original: Attributes,
   entries: readonly RedactionEntry[],
+  keepPrevious: boolean,
 ): Attributes {
-  const previous = decodeRedactions(original[REDACTIONS_ATTRIBUTE]);
+  const previous = keepPrevious ? decodeRedactions(original[REDACTIONS_ATTRIBUTE]) : [];
   const all = previous.length === 0 ? entries : mergeRedactions(previous, entries);
   const out = (redacted === original ? { ...original } : redacted) as Attributes;
   out[REDACTIONS_ATTRIBUTE] = encodeRedactions(all);
+  markNoteWrittenHere(out);
   return out;
 }

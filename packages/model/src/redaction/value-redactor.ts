@@ -131,7 +131,7 @@ export class ValueRedactor {
    * truncated value by value, never as a whole: a cut JSON text would lose all its structure.
    */
   private redactString(path: string, text: string, findings: Findings): FieldResult {
-    if (looksLikeJson(text)) {
+    if (startsLikeJson(text)) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -142,9 +142,46 @@ export class ValueRedactor {
         const redacted = this.redactValue(path, parsed, findings);
         return redacted === parsed ? text : JSON.stringify(redacted);
       }
+      if (parsed === undefined) {
+        const whole = this.redactMalformedJson(path, text, findings);
+        if (whole !== undefined) return whole;
+      }
     }
     const result = this.applyValueRules(path, text, findings);
     return typeof result === 'string' ? this.truncate(path, result, findings) : result;
+  }
+
+  /**
+   * A string that starts like JSON but does not parse (`{"password":"x",}`): its structure is
+   * unknown, yet whoever reads it (the record keeps it raw and flagged) sees the keys and values.
+   * Fails closed: every word in it (quoted strings unescaped, bare words) is tried as a key under
+   * `path`; if one matches a key rule, the whole value gets that rule's action (`drop` and `hash`
+   * as they are, anything else masks). Undefined when no key rule matches: the value rules and
+   * truncation then apply as to any text.
+   */
+  private redactMalformedJson(path: string, text: string, findings: Findings): FieldResult | undefined {
+    for (const word of wordsOf(text)) {
+      const rule = this.firstKeyRule(`${path}.${word}`);
+      if (rule === null || rule.action === 'keep') continue;
+      switch (rule.action) {
+        case 'drop':
+          findings.add(path, 'drop');
+          return DROP;
+        case 'hash':
+          findings.add(path, 'hash');
+          return keyedHash(this.compiled.hashKey!, text);
+        default:
+          findings.add(path, 'mask');
+          return MASK_TEXT;
+      }
+    }
+    return undefined;
+  }
+
+  /** Like keyRuleFor without the cache: the words of a malformed text are not paths worth keeping. */
+  private firstKeyRule(path: string): CompiledRule | null {
+    for (const candidate of this.compiled.keyRules) if (candidate.matchesKey!(path)) return candidate;
+    return null;
   }
 
   private redactArray(path: string, items: unknown[], findings: Findings): unknown[] {
@@ -292,14 +329,38 @@ function isSmallInteger(value: number | bigint): boolean {
   return typeof value === 'number' ? Number.isInteger(value) && Math.abs(value) < 1e12 : value < 1_000_000_000_000n && value > -1_000_000_000_000n;
 }
 
-function looksLikeJson(text: string): boolean {
+/**
+ * `{…` or `[…` after leading white space. The end is not looked at: a JSON text cut short
+ * (`{"password":"x"`) is malformed JSON all the same, and must not pass as plain text.
+ */
+function startsLikeJson(text: string): boolean {
   let start = 0;
   while (start < text.length && isSpace(text.charCodeAt(start))) start++;
-  let end = text.length - 1;
-  while (end > start && isSpace(text.charCodeAt(end))) end--;
   const first = text.charCodeAt(start);
-  const last = text.charCodeAt(end);
-  return (first === 123 && last === 125) || (first === 91 && last === 93); // {…} or […]
+  return first === 123 || first === 91; // { or [
+}
+
+/** Quoted strings (single or double quotes, JSON escapes decoded) and bare words. */
+const WORD = /"((?:[^"\\]|\\.)*)"?|'((?:[^'\\]|\\.)*)'?|([^\s"'{}\[\],:=;]+)/gs;
+
+/** The distinct words of a malformed JSON text that could be keys. */
+function wordsOf(text: string): Set<string> {
+  const words = new Set<string>();
+  WORD.lastIndex = 0;
+  for (let match = WORD.exec(text); match !== null; match = WORD.exec(text)) {
+    const quoted = match[1] ?? match[2];
+    const word = quoted === undefined ? match[3]! : unescapeJson(quoted);
+    if (word !== '') words.add(word);
+  }
+  return words;
+}
+
+/** `\u0070assword` → `password`: an escaped key must not slip past the key rules. */
+function unescapeJson(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\u([0-9a-fA-F]{4})|\\(.)/gs, (_, hex: string | undefined, char: string | undefined) =>
+    hex === undefined ? char! : String.fromCharCode(parseInt(hex, 16)),
+  );
 }
 
 function isSpace(code: number): boolean {
