@@ -51,6 +51,12 @@ export interface Host {
   metrics: MetricsRegistry;
   /** Where components report whether they can deliver; the health_check extension reads it. */
   status: StatusBoard;
+  /**
+   * Decision events that enter outside a pipeline (the decision API's `POST /v1/events`) with
+   * the rules of every redacting processor in the configured pipelines applied, so they meet
+   * the same rules as spans; the events as given when no pipeline redacts.
+   */
+  redactPostedEvents(events: DecisionEvent[]): DecisionEvent[];
 }
 
 export interface CreateSettings<C> {
@@ -77,6 +83,11 @@ export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
 export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
   kind: 'processor';
   create(settings: CreateSettings<C>, next: TracesConsumer): ProcessorComponent;
+  /**
+   * A processor that redacts offers the same rules for decision events that enter outside the
+   * pipelines (see Host.redactPostedEvents): one event in, the event as it may be stored out.
+   */
+  postedEventRedaction?(config: C): (event: DecisionEvent) => DecisionEvent;
 }
 
 export interface ExporterFactory<C = unknown> extends FactoryBase<C> {

@@ -17,6 +17,7 @@ import { registerProcessMetrics } from '../telemetry/process-metrics.js';
 import { countingReceiverConsumer } from '../telemetry/receiver-metrics.js';
 import { StatusBoard } from '../telemetry/status-board.js';
 import { fanout, fanoutToPipelines } from './fanout.js';
+import { postedEventRedaction } from './posted-event-redaction.js';
 import { StoreProvider } from './store-provider.js';
 
 /** A component still busy this long after shutdown_timeout is left behind. */
@@ -44,7 +45,14 @@ export class CollectorService {
     private readonly config: CollectorConfig,
     private readonly logger: Logger,
   ) {
-    this.host = { openStore: (url) => this.stores.open(url), metrics: this.metrics, status: this.status };
+    this.host = {
+      openStore: (url) => this.stores.open(url),
+      metrics: this.metrics,
+      status: this.status,
+      // Built from the config before anything starts: the decision API listens before the
+      // processors exist, and must redact from its first request.
+      redactPostedEvents: postedEventRedaction(config),
+    };
   }
 
   /** Where /metrics is served, once started (0 when it is off). */

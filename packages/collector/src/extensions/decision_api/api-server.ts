@@ -46,6 +46,8 @@ export class DecisionApiServer {
     private readonly config: DecisionApiConfig,
     private readonly store: DecisionStore,
     private readonly logger: Logger,
+    /** The pipelines' redaction rules (Host.redactPostedEvents): posted events are stored only through them. */
+    private readonly redact: (events: DecisionEvent[]) => DecisionEvent[],
   ) {
     this.keyring = config.auth ? new ApiKeyring(config.auth) : undefined;
     this.audit = config.auth ? new AuditLog(store, logger) : undefined;
@@ -177,7 +179,7 @@ export class DecisionApiServer {
     }
     if (principal.tenant !== null) refuseForeignTenants(parsed, principal);
     const { events, errors } = parseCanonicalEvents(parsed, principal.tenant === null ? {} : { tenant: principal.tenant });
-    const result = events.length > 0 ? await this.appendOrRetryLater(events) : { appended: 0, duplicates: 0 };
+    const result = events.length > 0 ? await this.appendOrRetryLater(this.redact(events)) : { appended: 0, duplicates: 0 };
     if (errors.length > 0) {
       const total = Array.isArray(parsed) ? parsed.length : 1;
       const invalid = new Set(errors.map((e) => e.index)).size;

@@ -12,7 +12,7 @@ export const decisionApiFactory: ExtensionFactory<DecisionApiConfig> = {
     return {
       async start() {
         const store = await openStoreAt(`extensions.${id}.storage`, config.storage, (url) => host.openStore(url));
-        server = new DecisionApiServer(config, store, logger);
+        server = new DecisionApiServer(config, store, logger, host.redactPostedEvents);
         await server.start();
       },
       async shutdown() {

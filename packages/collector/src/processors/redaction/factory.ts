@@ -6,7 +6,8 @@ import { redactionProcessorSchema, type RedactionProcessorConfig } from './confi
  * Rewrites span, span-event, span-link and resource attributes (and status messages) so that
  * nothing after it — the decision processor, the stores, the forwarded OTLP — sees the raw
  * values; decision events already on the batch are redacted too. The spans it receives are
- * never modified (another pipeline may share them): changed spans are new objects.
+ * never modified (another pipeline may share them): changed spans are new objects. The same
+ * rules apply to events posted to the decision API (`postedEventRedaction`).
  */
 export const redactionProcessorFactory: ProcessorFactory<RedactionProcessorConfig> = {
   kind: 'processor',
@@ -24,5 +25,9 @@ export const redactionProcessorFactory: ProcessorFactory<RedactionProcessorConfi
         return next.consumeTraces(batch);
       },
     };
+  },
+  postedEventRedaction(config) {
+    const redactor = createRedactor(config);
+    return (event) => redactor.redactDecisionEvent(event);
   },
 };
