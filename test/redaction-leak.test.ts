@@ -92,13 +92,37 @@ function otlpRequest(path: Exclude<InputPath, 'events'>): ResourceSpans[] {
       scopeSpans: [
         {
           scope: { name: 'leak-test', version: '1.0.0', attributes: { 'library.secret': raw(path, 'scope-attribute') }, droppedAttributesCount: 0 },
-          spans: [span],
+          spans: [span, sdkProjectionSpan(path, span)],
           schemaUrl: '',
         },
       ],
       schemaUrl: '',
     },
   ];
+}
+
+/** A decision in the Decision Trace SDK's `dt.*` projection: the configured rules name the
+ * `decision.*` fields, and must hold for the `dt.*` ones too. */
+function sdkProjectionSpan(path: Exclude<InputPath, 'events'>, parent: Span): Span {
+  return {
+    ...parent,
+    spanId: randomHex(8),
+    parentSpanId: parent.spanId,
+    traceState: '',
+    name: 'refund.sdk',
+    attributes: {
+      'dt.decision_id': `leak-${path}-dt-decision`,
+      'dt.decision_type': 'refund.approve',
+      'dt.event_type': 'decision.start',
+      'dt.actor.id': raw(path, 'dt-actor-id'),
+      'dt.actor.type': 'agent',
+      'dt.evidence.ssn': raw(path, 'dt-evidence'),
+      'dt.payload.factors': JSON.stringify({ login: { password: raw(path, 'dt-payload-json') } }),
+      'dt.policy.kyc': JSON.stringify({ result: 'pass', inputs: { api_key: raw(path, 'dt-policy-inputs') } }),
+    },
+    events: [],
+    links: [],
+  };
 }
 
 /** Canonical events holding a raw value in each location of an event a rule covers. */
@@ -232,7 +256,7 @@ function leaks(bytes: Buffer): string[] {
 
 test('the test reaches everywhere it searches: the decisions are stored, forwarded and logged', () => {
   assert.ok(markers.size >= 50, `${markers.size} locations`);
-  for (const id of ['leak-protobuf-decision', 'leak-json-decision', 'leak-grpc-decision', 'leak-grpc-event-decision']) {
+  for (const id of ['leak-protobuf-decision', 'leak-json-decision', 'leak-grpc-decision', 'leak-grpc-event-decision', 'leak-json-dt-decision']) {
     assert.notEqual(storedBytes.indexOf(id), -1, `${id} is not in the SQLite files`);
     assert.ok(logText.includes(id), `${id} is not in the logs (the debug exporter logs every decision event)`);
   }

@@ -613,3 +613,47 @@ describe('decision events with schema 1.0 type names and actors', () => {
     assert.deepEqual(actor.actor, { id: 'a', type: 'human', version: null, org: '***' });
   });
 });
+
+describe('the SDK projection (dt.*)', () => {
+  test('rules written for decision.* names hold for the dt.* names of the same fields', () => {
+    const rules: RedactionSettings['rules'] = [
+      { key: 'decision.actor.id', action: 'hash' },
+      { key: 'decision.evidence.customer_email', action: 'derive', derive: 'email_domain' },
+      { key_glob: 'decision.factors.login.*', action: 'drop' },
+      { key: 'decision.policy.kyc', action: 'mask' },
+      { key: 'decision.outcome', action: 'mask' },
+      { value_regex: 'ORD-\\d+', key: 'decision.evidence.order', action: 'mask' },
+    ];
+    const out = attributesOf(
+      {
+        'dt.decision_id': 'd-1',
+        'dt.actor.id': 'customer-8842',
+        'dt.evidence.customer_email': 'jane@example.com',
+        'dt.payload.factors': JSON.stringify({ login: { user: 'jane' }, risk: 'low' }),
+        'dt.policy.kyc': 'pass for passport X1',
+        'dt.outcome': 'approved',
+        'dt.evidence.order': 'ref ORD-123',
+        'dt.evidence.amount': 5,
+      },
+      { rules },
+    );
+    assert.deepEqual(out, {
+      'dt.decision_id': 'd-1',
+      'dt.actor.id': hmac('customer-8842'),
+      'dt.evidence.customer_email_domain': 'example.com',
+      'dt.payload.factors': JSON.stringify({ login: {}, risk: 'low' }),
+      'dt.policy.kyc': '***',
+      'dt.outcome': '***',
+      'dt.evidence.order': 'ref ***',
+      'dt.evidence.amount': 5,
+    });
+  });
+
+  test('the allow list keeps a dt.* field when its decision.* name is listed', () => {
+    const out = attributesOf(
+      { 'dt.decision_id': 'd-1', 'dt.evidence.amount': 5, 'dt.evidence.email': 'x@y.io' },
+      { allow_list: { keys: ['decision.evidence.amount'], keep_decision_keys: true } },
+    );
+    assert.deepEqual(out, { 'dt.decision_id': 'd-1', 'dt.evidence.amount': 5 });
+  });
+});

@@ -1,6 +1,7 @@
 import { toJsonValue } from '../attribute-values.js';
 import type { AttributeValue } from '../otlp-types.js';
 import type { CompiledRedaction, CompiledRule } from './compile.js';
+import { decisionPathOf } from './decision-path.js';
 import { confirmValueKind, deriveFirst, DERIVATION_SPECS } from './derive.js';
 import type { Findings } from './findings.js';
 import { keyedHash } from './keyed-hash.js';
@@ -48,7 +49,8 @@ export class ValueRedactor {
     let allowed = this.allowCache.get(path);
     if (allowed === undefined) {
       if (this.allowCache.size >= MAX_CACHED_PATHS) this.allowCache.clear();
-      allowed = isAllowed(path);
+      const alias = decisionPathOf(path);
+      allowed = isAllowed(path) || (alias !== null && isAllowed(alias));
       this.allowCache.set(path, allowed);
     }
     return allowed;
@@ -178,9 +180,15 @@ export class ValueRedactor {
     return undefined;
   }
 
-  /** Like keyRuleFor without the cache: the words of a malformed text are not paths worth keeping. */
+  /**
+   * The first key rule matching the path or its `decision.*` name (decisionPathOf). Uncached:
+   * keyRuleFor caches it, and the words of a malformed text are not paths worth keeping.
+   */
   private firstKeyRule(path: string): CompiledRule | null {
-    for (const candidate of this.compiled.keyRules) if (candidate.matchesKey!(path)) return candidate;
+    const alias = decisionPathOf(path);
+    for (const candidate of this.compiled.keyRules) {
+      if (candidate.matchesKey!(path) || (alias !== null && candidate.matchesKey!(alias))) return candidate;
+    }
     return null;
   }
 
@@ -287,13 +295,7 @@ export class ValueRedactor {
   private keyRuleFor(path: string): CompiledRule | null {
     let rule = this.keyRuleCache.get(path);
     if (rule === undefined) {
-      rule = null;
-      for (const candidate of this.compiled.keyRules) {
-        if (candidate.matchesKey!(path)) {
-          rule = candidate;
-          break;
-        }
-      }
+      rule = this.firstKeyRule(path);
       if (this.keyRuleCache.size >= MAX_CACHED_PATHS) this.keyRuleCache.clear();
       this.keyRuleCache.set(path, rule);
     }
@@ -305,7 +307,8 @@ export class ValueRedactor {
     if (all.length === 0) return NO_VALUE_RULES;
     let rules = this.valueRuleCache.get(path);
     if (rules === undefined) {
-      rules = all.filter((rule) => rule.matchesKey === null || rule.matchesKey(path));
+      const alias = decisionPathOf(path);
+      rules = all.filter((rule) => rule.matchesKey === null || rule.matchesKey(path) || (alias !== null && rule.matchesKey(alias)));
       if (this.valueRuleCache.size >= MAX_CACHED_PATHS) this.valueRuleCache.clear();
       this.valueRuleCache.set(path, rules);
     }
