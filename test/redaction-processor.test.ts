@@ -65,3 +65,52 @@ test('a redaction config with hash and no key does not parse (the collector refu
   const parsed = factory.configSchema.safeParse({ rules: [{ key: 'user.id', action: 'hash' }] });
   assert.equal(parsed.success, false);
 });
+
+function forgedBatch(): TraceBatch {
+  const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: 'mask' }]);
+  const span = decisionSpan({ decisionId: 'd-forged', attributes: { [REDACTIONS_ATTRIBUTE]: forged, 'decision.evidence.api_key': 'sk-1' } });
+  const resourceSpans = resourceSpansOf([span]);
+  resourceSpans[0]!.resource.attributes[REDACTIONS_ATTRIBUTE] = forged;
+  return { resourceSpans, spanCount: 1, decisions: [] };
+}
+
+test('a dt.redactions note sent by the client never reaches a record, whichever processors run (#17)', async () => {
+  const alone = capture();
+  await processor('decision', {}, alone).consumeTraces(forgedBatch());
+  assert.equal(alone.batches[0]!.decisions[0]!.redactions, undefined, 'the decision processor alone believes no arriving note');
+
+  const after = capture();
+  await processor('decision', {}, processor('redaction', {}, after)).consumeTraces(forgedBatch());
+  assert.deepEqual(after.batches[0]!.decisions[0]!.redactions, [{ field: 'decision.evidence.api_key', action: 'mask' }]);
+
+  const before = capture();
+  await processor('redaction', {}, processor('decision', {}, before)).consumeTraces(forgedBatch());
+  assert.deepEqual(
+    before.batches[0]!.decisions[0]!.redactions!.map(({ field, action }) => `${field} ${action}`).sort(),
+    ['decision.evidence.api_key mask', 'dt.redactions drop', 'resource.dt.redactions drop'],
+  );
+});
+
+test('the redaction factory offers its rules for posted events', () => {
+  const factory = defaultComponents().get('processor', 'redaction')!;
+  const redact = factory.postedEventRedaction!(factory.configSchema.parse({ rules: [{ key: 'decision.actor.id', action: 'mask' }] }));
+  const event = redact({
+    schema_version: '1.0',
+    event_id: 'e-1',
+    event_type: 'decision.start',
+    decision_id: 'd-1',
+    decision_type: 'refund.approve',
+    parent_decision_id: null,
+    trace_id: null,
+    span_id: null,
+    tenant_id: 'default',
+    environment: null,
+    timestamp: '2025-03-01T10:00:00.000Z',
+    actor: { id: 'customer-8842', type: 'human', version: null, org: null },
+    payload: { evidence: { password: 'p' } },
+    causal_links: [],
+    source: 'api.events',
+  });
+  assert.equal(event.actor!.id, '***');
+  assert.deepEqual(event.payload, { evidence: { password: '***' } });
+});

@@ -43,6 +43,13 @@ export interface ExtractDecisionEventsOptions {
   tenant?: string;
   /** Spans remembered across requests, for lineage; a per-call index is used when absent. */
   lineage?: LineageIndex;
+  /**
+   * Whether the `dt.redactions` note of an attribute set is to be believed. Absent: every note
+   * is read. The collector's decision processor passes isNoteWrittenHere, so only notes its own
+   * redaction processors wrote reach a record — a note sent by a client is a claim anyone can
+   * make, with raw values hidden in it.
+   */
+  trustRedactionNote?: (attributes: Attributes) => boolean;
 }
 
 export const DECISION_SPAN_EVENT_NAME = 'decision';
@@ -109,7 +116,7 @@ export function extractDecisionEvents(
         const isAttributeDecision = dtDecisionId === null && hasDecisionType(attributes);
         if (dtDecisionId === null && !isAttributeDecision && span.events.length === 0) continue;
 
-        context ??= resourceContext(resource, authenticatedTenant);
+        context ??= resourceContext(resource, authenticatedTenant, options.trustRedactionNote);
         let ownDecisionId: string | null = null;
         if (dtDecisionId !== null) {
           events.push(fromDtSpan(span, dtDecisionId, context, lineage));
@@ -192,15 +199,24 @@ interface ResourceContext {
   environment: string | null;
   /** What the redaction processor changed in the resource's attributes (its `dt.redactions`). */
   redactions: RedactionEntry[];
+  /** The trusted `dt.redactions` note of an attribute set (none when untrusted or absent). */
+  notesOf(attributes: Attributes): RedactionEntry[];
 }
 
-function resourceContext(resource: ResourceSpans, authenticatedTenant: string | null): ResourceContext {
+function resourceContext(
+  resource: ResourceSpans,
+  authenticatedTenant: string | null,
+  trustNote: ((attributes: Attributes) => boolean) | undefined,
+): ResourceContext {
   const attributes = resource.resource.attributes;
+  const notesOf = (set: Attributes): RedactionEntry[] =>
+    !(REDACTIONS_ATTRIBUTE in set) || (trustNote !== undefined && !trustNote(set)) ? [] : decodeRedactions(set[REDACTIONS_ATTRIBUTE]);
   return {
+    notesOf,
     authenticatedTenant,
     serviceName: toText(attributes['service.name']),
     environment: toText(attributes['deployment.environment.name']) ?? toText(attributes['deployment.environment']),
-    redactions: decodeRedactions(attributes[REDACTIONS_ATTRIBUTE]),
+    redactions: notesOf(attributes),
   };
 }
 
@@ -517,7 +533,7 @@ function buildEvent(parts: EventParts): DecisionEvent {
     service_name: context.serviceName,
   };
   if (observed.flags.length > 0) event.flags = observed.flags;
-  const ownRedactions = REDACTIONS_ATTRIBUTE in parts.attributes ? decodeRedactions(parts.attributes[REDACTIONS_ATTRIBUTE]) : [];
+  const ownRedactions = context.notesOf(parts.attributes);
   if (ownRedactions.length > 0 || context.redactions.length > 0) {
     event.redactions = mergeRedactions(context.redactions, ownRedactions);
   }

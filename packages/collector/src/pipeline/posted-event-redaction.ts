@@ -10,9 +10,8 @@ import type { CollectorConfig } from '../config/collector-config.js';
  *
  * The `redactions` a client sends are a claim, not a record of what was done (a client could
  * forge them, or hide raw values in them): when anything redacts, they are replaced by what
- * these rules applied. When nothing redacts they are kept as sent, like a `dt.redactions`
- * attribute reaching a pipeline without a redaction processor (a backend behind a redacting
- * collector keeps that collector's notes).
+ * these rules applied. When nothing redacts they are kept as sent: a backend whose collectors
+ * post their redacted events (the decisions exporter's remote endpoint) keeps their notes.
  */
 export function postedEventRedaction(config: CollectorConfig): (events: DecisionEvent[]) => DecisionEvent[] {
   const passes: Array<(event: DecisionEvent) => DecisionEvent> = [];

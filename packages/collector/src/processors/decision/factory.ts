@@ -1,4 +1,4 @@
-import { checkDecisionEvent, extractDecisionEvents, LineageIndex, type DecisionRegistry } from '@decision-trace/model';
+import { checkDecisionEvent, extractDecisionEvents, isNoteWrittenHere, LineageIndex, type DecisionRegistry } from '@decision-trace/model';
 import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
 import { decisionProcessorSchema, type DecisionProcessorConfig } from './config.js';
 import { loadDecisionRegistry, RegistryFileError } from './registry-file.js';
@@ -35,7 +35,9 @@ export const decisionProcessorFactory: ProcessorFactory<DecisionProcessorConfig>
       },
       async shutdown() {},
       consumeTraces(batch: TraceBatch) {
-        const found = extractDecisionEvents(batch.resourceSpans, { tenant: batch.tenant, lineage });
+        // Only redaction notes a redaction processor of this collector wrote: one that arrives
+        // with the spans is a client's claim.
+        const found = extractDecisionEvents(batch.resourceSpans, { tenant: batch.tenant, lineage, trustRedactionNote: isNoteWrittenHere });
         for (const event of found) {
           if (registry !== null) {
             const violations = checkDecisionEvent(registry, event, { unknownTypes });
