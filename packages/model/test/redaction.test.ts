@@ -505,6 +505,12 @@ describe('malformed JSON strings', () => {
     assert.equal(plain['decision.factors'], '{"note": "mail ***",}');
   });
 
+  test('text in brackets that is not JSON-like stays text: only value rules apply', () => {
+    const out = attributesOf({ message: '[auth] token refreshed for jane@example.com', list: '["password", "hunter2",]' }, { rules: [{ value_kind: 'email', action: 'mask' }] });
+    assert.equal(out.message, '[auth] token refreshed for ***');
+    assert.equal(out.list, '***', 'a malformed JSON array is JSON-like');
+  });
+
   test('the record keeps no raw value of a malformed JSON string (the decision processor flags what is left)', () => {
     const record = recordOf(
       redactor().redactResourceSpans(
@@ -573,6 +579,14 @@ describe('dt.redactions from outside', () => {
       record.redactions.map((entry) => entry.field).sort(),
       ['dt.redactions', 'password', 'resource.dt.redactions'],
     );
+  });
+
+  test('a note on a link is dropped too, noted on the span', () => {
+    const out = redactSpan({ ok: 1 }, {}, {
+      links: [{ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceState: '', attributes: { [REDACTIONS_ATTRIBUTE]: '[{"field":"x","action":"078-05-1120"}]', peer: 'p' }, droppedAttributesCount: 0, flags: 0 }],
+    });
+    assert.deepEqual(out.links[0]!.attributes, { peer: 'p' });
+    assert.deepEqual(noteOf(out), [{ field: `link.${REDACTIONS_ATTRIBUTE}`, action: 'drop' }]);
   });
 
   test('without a redaction pass, a note is still only read for actions a pass writes', () => {
