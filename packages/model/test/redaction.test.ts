@@ -558,6 +558,17 @@ describe('scope attributes and trace state', () => {
   });
 });
 
+describe('trace state in allow-list mode', () => {
+  test('only members whose trace_state.<key> path is allowed survive', () => {
+    const out = redactSpan({ 'decision.type': 't' }, { allow_list: { keys: ['trace_state.congo'], keep_decision_keys: true } }, { traceState: 'congo=t61,user=jane,junk' });
+    assert.equal(out.traceState, 'congo=t61');
+    assert.deepEqual(noteOf(out), [
+      { field: 'trace_state.user', action: 'drop' },
+      { field: 'trace_state', action: 'drop' },
+    ]);
+  });
+});
+
 describe('dt.redactions from outside', () => {
   test('a client-sent note is dropped and the drop noted; only what this pass applied is listed', () => {
     const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: 'jane@example.com 078-05-1120' }, { field: 'x', action: 'mask' }]);
