@@ -213,7 +213,7 @@ describe('persistent queue journal', () => {
   test('what was appended and not removed survives a crash, in order; removed requests do not come back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dt-journal-'));
     const first = new FileQueueJournal(dir, silent);
-    assert.deepEqual(await first.recover(), { requests: [], nextId: 1 });
+    assert.deepEqual(await first.recover(), { requests: [], nextId: 1, lost: { requests: 0, bytes: 0 } });
     for (let id = 1; id <= 5; id++) await first.append(id, request(id, id % 2 === 0, `body-${id}`));
     first.remove(2);
     first.remove(4);

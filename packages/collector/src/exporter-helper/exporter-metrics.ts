@@ -42,3 +42,14 @@ export function registerQueueGauges(
   registry.gauge('otelcol_exporter_queue_capacity', 'Capacity of the sending queue (in its sizer units).').observe(labels, read.capacity);
   registry.gauge('otelcol_exporter_in_flight_requests', 'Requests being sent or waiting to be retried.').observe(labels, read.inFlight);
 }
+
+/** A persistent queue's losses to a damaged journal (counted at start, when the journal is read). */
+export function journalLossCounters(registry: MetricsRegistry, exporterId: string): { requests: CounterHandle; bytes: CounterHandle } {
+  const labels = { exporter: exporterId };
+  return {
+    requests: registry
+      .counter('otelcol_exporter_queue_lost_requests_total', 'Queued requests lost because the persistent queue journal was damaged (at least this many).')
+      .with(labels),
+    bytes: registry.counter('otelcol_exporter_queue_lost_bytes_total', 'Bytes of damaged persistent queue journal that held lost requests.').with(labels),
+  };
+}

@@ -2,8 +2,9 @@ import { mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } fr
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ExportRequest } from './export-request.js';
-import { decodeAcks, decodeFrames, encodeAcks, encodeFrame, FRAME_HEADER_BYTES } from './journal-format.js';
-import type { QueueJournal, RecoveredRequest } from './sending-queue.js';
+import { judgeDamage, type DamageVerdict, type StoredSegment } from './journal-damage.js';
+import { decodeAcks, decodeSegment, encodeAcks, encodeFrame, FRAME_HEADER_BYTES, paddingHeader, type DecodedSegment } from './journal-format.js';
+import type { JournalLoss, JournalRecovery, QueueJournal, RecoveredRequest } from './sending-queue.js';
 
 const SEGMENT_PATTERN = /^(\d{10})\.log$/;
 const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -68,7 +69,7 @@ export class FileQueueJournal implements QueueJournal {
     this.lockPath = join(dir, 'LOCK');
   }
 
-  async recover(bodiesInMemory = Infinity): Promise<{ requests: RecoveredRequest[]; nextId: number }> {
+  async recover(bodiesInMemory = Infinity): Promise<JournalRecovery> {
     await mkdir(this.dir, { recursive: true });
     await this.lock();
     const numbers = (await readdir(this.dir))
@@ -76,38 +77,102 @@ export class FileQueueJournal implements QueueJournal {
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
-    const requests: RecoveredRequest[] = [];
-    let maxId = 0;
-    let lastNumber = 0;
+    const stored: Array<StoredSegment<Segment>> = [];
+    const acked = new Set<number>();
     for (const number of numbers) {
-      lastNumber = number;
       const segment = this.segmentFor(number);
       const data = await readFile(segment.dataPath);
-      const decoded = decodeFrames(data);
-      if (decoded.validBytes < data.length) {
-        this.logger.warn(
-          { segment: segment.dataPath, ignoredBytes: data.length - decoded.validBytes },
-          'sending queue: ignoring an incomplete write at the end of a journal segment (never acknowledged)',
-        );
+      const segmentAcks = await readFile(segment.ackPath).then(decodeAcks, () => new Set<number>());
+      for (const id of segmentAcks) acked.add(id);
+      stored.push({ segment, data, decoded: decodeSegment(data) });
+    }
+
+    const verdicts = judgeDamage(stored, acked);
+    const lost: JournalLoss = { requests: 0, bytes: 0 };
+    for (const verdict of verdicts) {
+      this.report(verdict);
+      if (verdict.kind === 'lost') {
+        lost.requests += verdict.requests;
+        lost.bytes += verdict.region.length;
       }
-      const acked = await readFile(segment.ackPath).then(decodeAcks, () => new Set<number>());
+    }
+
+    const requests: RecoveredRequest[] = [];
+    const seen = new Set<number>();
+    let maxId = 0;
+    for (const id of acked) maxId = Math.max(maxId, id);
+    for (const { segment, data, decoded } of stored) {
       for (const frame of decoded.frames) {
         maxId = Math.max(maxId, frame.id);
-        if (acked.has(frame.id)) continue;
+        if (acked.has(frame.id) || seen.has(frame.id)) continue;
+        seen.add(frame.id);
         const bodyOnDisk = requests.length >= bodiesInMemory;
         const body = bodyOnDisk ? new Uint8Array(0) : Buffer.from(data.subarray(frame.bodyOffset, frame.bodyOffset + frame.bodyLength));
         requests.push({ id: frame.id, request: { body, items: frame.items, carriesDecisions: frame.carriesDecisions }, bodyOnDisk });
         segment.live += 1;
         this.locations.set(frame.id, { segment, offset: frame.bodyOffset, length: frame.bodyLength });
       }
+      for (const region of decoded.damaged) if (region.frame) maxId = Math.max(maxId, region.frame.id);
       if (segment.live === 0) {
         await this.deleteFiles(segment);
-      } else {
-        this.segments.push(segment);
+        continue;
       }
+      this.segments.push(segment);
+      const repairs = verdicts.filter((verdict) => verdict.segment === segment);
+      if (repairs.length > 0) await this.repair(segment, data, decoded, repairs);
     }
+    const lastNumber = numbers.length > 0 ? numbers[numbers.length - 1] : 0;
     await this.openActive(lastNumber + 1);
-    return { requests, nextId: maxId + 1 };
+    return { requests, nextId: maxId + 1, lost };
+  }
+
+  private report(verdict: DamageVerdict<Segment>): void {
+    const { region, segment } = verdict;
+    const where = { segment: segment.dataPath, offset: region.offset, bytes: region.length };
+    if (verdict.kind === 'torn') {
+      this.logger.warn(
+        where,
+        'sending queue: dropping an incomplete write at the end of the journal (the process stopped while writing it; it was never acknowledged)',
+      );
+      return;
+    }
+    const format1 = verdict.format === 1 ? ' (a segment of the earlier journal format cannot be read past damage: the rest of it is lost)' : '';
+    if (verdict.kind === 'delivered') {
+      this.logger.warn(
+        { ...where, ids: verdict.ids },
+        `sending queue: ${region.length} damaged bytes at offset ${region.offset} of ${segment.dataPath} held no request that was still queued (delivered already); nothing is lost`,
+      );
+      return;
+    }
+    const count = verdict.exact ? `${verdict.requests}` : `at least ${verdict.requests}`;
+    this.logger.error(
+      { ...where, lostRequests: verdict.requests, lostRequestsExact: verdict.exact, ids: verdict.ids, items: verdict.items },
+      `sending queue: journal damaged: ${count} queued request(s) in ${region.length} bytes at offset ${region.offset} of ${segment.dataPath} cannot be read and are lost${format1}; the requests around them are delivered`,
+    );
+  }
+
+  /**
+   * Makes the damage readable, so it is reported once and not at every start: a torn tail (and
+   * the unreadable rest of a format-1 segment) is cut off, other damaged bytes become a padding
+   * frame the reader skips. Failing here costs only a second report at the next start.
+   */
+  private async repair(segment: Segment, data: Buffer, decoded: DecodedSegment, verdicts: Array<DamageVerdict<Segment>>): Promise<void> {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(segment.dataPath, 'r+');
+      let cutAt = data.length;
+      for (const { kind, region } of verdicts) {
+        // Format 1 cannot step over a padding frame, and a sliver at the end has no room for one.
+        if (kind === 'torn' || decoded.format === 1 || region.length < FRAME_HEADER_BYTES) cutAt = Math.min(cutAt, region.offset);
+        else await handle.write(paddingHeader(data.subarray(region.offset, region.offset + region.length)), 0, FRAME_HEADER_BYTES, region.offset);
+      }
+      if (cutAt < data.length) await handle.truncate(cutAt);
+      await handle.datasync();
+    } catch (error) {
+      this.logger.warn({ err: error, segment: segment.dataPath }, 'sending queue: cannot mark the damaged part of a journal segment as read (it will be reported again at the next start)');
+    } finally {
+      await handle?.close().catch(() => undefined);
+    }
   }
 
   append(id: number, request: ExportRequest): Promise<void> {
@@ -174,6 +239,11 @@ export class FileQueueJournal implements QueueJournal {
       } catch (error) {
         this.logger.error({ err: error, segment: segment.dataPath }, 'sending queue: writing the journal failed');
         for (const p of batch) p.reject(error);
+        // Cut off what part of the batch did reach the file (a full disk writes some of it): it
+        // was refused, and left there it would read as damage at the next start.
+        await segment.data!.truncate(segment.bytes).catch((truncateError) =>
+          this.logger.warn({ err: truncateError, segment: segment.dataPath }, 'sending queue: cannot cut a failed write off the journal'),
+        );
         // The segment may end in a partial frame now: later frames go to a fresh one.
         await this.rotate().catch((rotateError) => this.logger.error({ err: rotateError }, 'sending queue: cannot open a new journal segment'));
         continue;

@@ -6,7 +6,7 @@ import { atSetting } from '../component/start-error.js';
 import type { RetryConfig, SendingQueueConfig } from './config.js';
 import { deliverWithRetry, realClock, type DeliveryClock, type DeliveryResult } from './deliver.js';
 import type { ExportRequest, RequestSender } from './export-request.js';
-import { exporterMetrics, registerQueueGauges, type ExporterMetrics, type ExportUnit } from './exporter-metrics.js';
+import { exporterMetrics, journalLossCounters, registerQueueGauges, type ExporterMetrics, type ExportUnit } from './exporter-metrics.js';
 import { FileQueueJournal } from './file-journal.js';
 import { QueueClosedError, QueueFullError, SendingQueue, type QueueEntry } from './sending-queue.js';
 
@@ -67,8 +67,14 @@ export class QueuedExporter implements ExporterComponent {
     const journal = config.storage ? new FileQueueJournal(join(config.storage, queueDirectoryName(id)), logger) : undefined;
     const queue = new SendingQueue(config.queue_size, config.sizer, journal);
     const storageKey = `${this.options.settingPath ?? `exporters.${id}`}.sending_queue.storage`;
-    const recovered = await atSetting(storageKey, () => queue.open());
+    const { recovered, lost } = await atSetting(storageKey, () => queue.open());
     if (recovered > 0) logger.info({ requests: recovered, storage: config.storage }, 'sending queue: resuming requests kept from the previous run');
+    // The journal logged where and what; the counters make it visible to alerting.
+    if (journal) {
+      const losses = journalLossCounters(host.metrics, id);
+      losses.requests.add(lost.requests);
+      losses.bytes.add(lost.bytes);
+    }
     this.queue = queue;
     registerQueueGauges(host.metrics, id, {
       size: () => queue.size,

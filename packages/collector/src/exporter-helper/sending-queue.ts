@@ -16,6 +16,20 @@ export interface RecoveredRequest {
   bodyOnDisk: boolean;
 }
 
+/** Queued requests a journal could not read back at start (damaged storage). */
+export interface JournalLoss {
+  /** Exact when the journal could tell, else a lower bound. */
+  requests: number;
+  /** Damaged bytes that held them. */
+  bytes: number;
+}
+
+export interface JournalRecovery {
+  requests: RecoveredRequest[];
+  nextId: number;
+  lost: JournalLoss;
+}
+
 /**
  * Durable storage behind a queue. `append` resolves once the request would survive a crash;
  * `remove` forgets a delivered (or abandoned) one and may be lazy: forgetting late only means
@@ -23,7 +37,7 @@ export interface RecoveredRequest {
  */
 export interface QueueJournal {
   /** Requests kept from an earlier run, oldest first; only the first `bodiesInMemory` with their body. */
-  recover(bodiesInMemory: number): Promise<{ requests: RecoveredRequest[]; nextId: number }>;
+  recover(bodiesInMemory: number): Promise<JournalRecovery>;
   append(id: number, request: ExportRequest): Promise<void>;
   read(id: number): Promise<Uint8Array>;
   remove(id: number): void;
@@ -86,17 +100,17 @@ export class SendingQueue {
     private readonly journal?: QueueJournal,
   ) {}
 
-  /** Loads what a journal kept from an earlier run; returns how many requests were recovered. */
-  async open(): Promise<number> {
-    if (!this.journal) return 0;
-    const { requests, nextId } = await this.journal.recover(BODIES_IN_MEMORY);
+  /** Loads what a journal kept from an earlier run: how many requests it recovered, and what it lost. */
+  async open(): Promise<{ recovered: number; lost: JournalLoss }> {
+    if (!this.journal) return { recovered: 0, lost: { requests: 0, bytes: 0 } };
+    const { requests, nextId, lost } = await this.journal.recover(BODIES_IN_MEMORY);
     this.nextId = nextId;
     for (const { id, request, bodyOnDisk } of requests) {
       const size = this.sizeOf(request);
       this.used += size;
       this.waiting.push({ id, request, size, bodyOnDisk });
     }
-    return requests.length;
+    return { recovered: requests.length, lost };
   }
 
   /** Requests or items waiting, in sizer units. */
