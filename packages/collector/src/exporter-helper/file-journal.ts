@@ -79,12 +79,14 @@ export class FileQueueJournal implements QueueJournal {
       .sort((a, b) => a - b);
     const stored: Array<StoredSegment<Segment>> = [];
     const acked = new Set<number>();
+    // Only what the frames are, not their bytes: a journal that rode out a long outage may not
+    // fit in memory. Bodies are read again below for the requests that keep theirs in memory.
     for (const number of numbers) {
       const segment = this.segmentFor(number);
       const data = await readFile(segment.dataPath);
       const segmentAcks = await readFile(segment.ackPath).then(decodeAcks, () => new Set<number>());
       for (const id of segmentAcks) acked.add(id);
-      stored.push({ segment, data, decoded: decodeSegment(data) });
+      stored.push({ segment, size: data.length, decoded: decodeSegment(data) });
     }
 
     const verdicts = judgeDamage(stored, acked);
@@ -98,16 +100,16 @@ export class FileQueueJournal implements QueueJournal {
     }
 
     const requests: RecoveredRequest[] = [];
-    const seen = new Set<number>();
     let maxId = 0;
     for (const id of acked) maxId = Math.max(maxId, id);
-    for (const { segment, data, decoded } of stored) {
+    for (const { segment, size, decoded } of stored) {
+      let data: Buffer | undefined;
       for (const frame of decoded.frames) {
         maxId = Math.max(maxId, frame.id);
-        if (acked.has(frame.id) || seen.has(frame.id)) continue;
-        seen.add(frame.id);
+        if (acked.has(frame.id)) continue;
         const bodyOnDisk = requests.length >= bodiesInMemory;
-        const body = bodyOnDisk ? new Uint8Array(0) : Buffer.from(data.subarray(frame.bodyOffset, frame.bodyOffset + frame.bodyLength));
+        data ??= bodyOnDisk ? undefined : await readFile(segment.dataPath);
+        const body = bodyOnDisk ? new Uint8Array(0) : Buffer.from(data!.subarray(frame.bodyOffset, frame.bodyOffset + frame.bodyLength));
         requests.push({ id: frame.id, request: { body, items: frame.items, carriesDecisions: frame.carriesDecisions }, bodyOnDisk });
         segment.live += 1;
         this.locations.set(frame.id, { segment, offset: frame.bodyOffset, length: frame.bodyLength });
@@ -119,7 +121,7 @@ export class FileQueueJournal implements QueueJournal {
       }
       this.segments.push(segment);
       const repairs = verdicts.filter((verdict) => verdict.segment === segment);
-      if (repairs.length > 0) await this.repair(segment, data, decoded, repairs);
+      if (repairs.length > 0) await this.repair(segment, size, decoded, repairs);
     }
     const lastNumber = numbers.length > 0 ? numbers[numbers.length - 1] : 0;
     await this.openActive(lastNumber + 1);
@@ -156,17 +158,22 @@ export class FileQueueJournal implements QueueJournal {
    * the unreadable rest of a format-1 segment) is cut off, other damaged bytes become a padding
    * frame the reader skips. Failing here costs only a second report at the next start.
    */
-  private async repair(segment: Segment, data: Buffer, decoded: DecodedSegment, verdicts: Array<DamageVerdict<Segment>>): Promise<void> {
+  private async repair(segment: Segment, size: number, decoded: DecodedSegment, verdicts: Array<DamageVerdict<Segment>>): Promise<void> {
     let handle: FileHandle | undefined;
     try {
       handle = await open(segment.dataPath, 'r+');
-      let cutAt = data.length;
+      let cutAt = size;
       for (const { kind, region } of verdicts) {
         // Format 1 cannot step over a padding frame, and a sliver at the end has no room for one.
-        if (kind === 'torn' || decoded.format === 1 || region.length < FRAME_HEADER_BYTES) cutAt = Math.min(cutAt, region.offset);
-        else await handle.write(paddingHeader(data.subarray(region.offset, region.offset + region.length)), 0, FRAME_HEADER_BYTES, region.offset);
+        if (kind === 'torn' || decoded.format === 1 || region.length < FRAME_HEADER_BYTES) {
+          cutAt = Math.min(cutAt, region.offset);
+          continue;
+        }
+        const bytes = Buffer.alloc(region.length);
+        await handle.read(bytes, 0, region.length, region.offset);
+        await handle.write(paddingHeader(bytes), 0, FRAME_HEADER_BYTES, region.offset);
       }
-      if (cutAt < data.length) await handle.truncate(cutAt);
+      if (cutAt < size) await handle.truncate(cutAt);
       await handle.datasync();
     } catch (error) {
       this.logger.warn({ err: error, segment: segment.dataPath }, 'sending queue: cannot mark the damaged part of a journal segment as read (it will be reported again at the next start)');

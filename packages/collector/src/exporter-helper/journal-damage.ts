@@ -3,7 +3,8 @@ import type { DamagedRegion, DecodedSegment } from './journal-format.js';
 /** A journal segment as read at start. */
 export interface StoredSegment<S> {
   segment: S;
-  data: Buffer;
+  /** Bytes in the file. */
+  size: number;
   decoded: DecodedSegment;
 }
 
@@ -43,7 +44,7 @@ export function judgeDamage<S>(stored: ReadonlyArray<StoredSegment<S>>, acked: R
   const entries: Entry[] = [];
   let lastWithData = -1;
   stored.forEach((s, index) => {
-    if (s.data.length > 0) lastWithData = index;
+    if (s.size > 0) lastWithData = index;
   });
   stored.forEach((s, index) => {
     const inOrder: Array<{ offset: number; entry: Entry }> = [
