@@ -24,13 +24,13 @@ test('decision-trace query/show against an authed API: --api-key or DT_API_KEY, 
   });
   try {
     const decision = (tenant: string, id: string, confidence: number, region: string, violations: boolean) => [
-      { tenant_id: tenant, decision_id: id, decision_type: 'kyc.check.v1', event_id: `${id}-e`, event_type: 'evidence', timestamp: '2026-11-20T10:00:00.000Z', payload: { key: 'region', value: region } },
+      { tenant_id: tenant, decision_id: id, decision_type: 'kyc.check.v1', event_id: `${id}-e`, event_type: 'decision.evidence', timestamp: '2026-11-20T10:00:00.000Z', payload: { key: 'region', value: region } },
       {
         tenant_id: tenant,
         decision_id: id,
         decision_type: 'kyc.check.v1',
         event_id: `${id}-o`,
-        event_type: 'outcome',
+        event_type: 'decision.outcome',
         timestamp: '2026-11-20T10:00:01.000Z',
         payload: { status: 'pass', confidence },
         actor: { id: `${id}-actor`, type: 'agent' },

@@ -58,7 +58,7 @@ describe('decision-trace CLI', () => {
       decision_id: `v-${id}`,
       decision_type: 'kyc.check.v1',
       event_id: `v-${id}-o`,
-      event_type: 'outcome',
+      event_type: 'decision.outcome',
       timestamp: `2026-11-20T10:00:0${i}.000Z`,
       payload: { status: 'pass' },
     }));

@@ -34,13 +34,13 @@ function events(s: Spec): unknown[] {
   };
   const out: unknown[] = [{ ...common, event_id: `${s.id}-start`, event_type: 'decision.start', timestamp: s.at, payload: {} }];
   Object.entries(s.evidence ?? {}).forEach(([key, value], i) =>
-    out.push({ ...common, event_id: `${s.id}-ev${i}`, event_type: 'evidence', timestamp: s.at, payload: { key, value } }),
+    out.push({ ...common, event_id: `${s.id}-ev${i}`, event_type: 'decision.evidence', timestamp: s.at, payload: { key, value } }),
   );
   if (s.outcome !== undefined) {
     out.push({
       ...common,
       event_id: `${s.id}-outcome`,
-      event_type: 'outcome',
+      event_type: 'decision.outcome',
       timestamp: new Date(Date.parse(s.at) + (s.durationMs ?? 0)).toISOString(),
       payload: s.confidence === undefined ? { status: s.outcome } : { status: s.outcome, confidence: s.confidence },
       violations: s.violations ? [{ rule: 'max_amount', detail: 'above the limit' }] : null,

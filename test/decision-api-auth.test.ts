@@ -66,7 +66,7 @@ function decisionEvents(s: Spec): unknown[] {
   const evidence = Object.entries(s.evidence ?? {}).map(([key, value], i) => ({
     ...common,
     event_id: `${s.tenant}-${s.id}-ev${i}`,
-    event_type: 'evidence',
+    event_type: 'decision.evidence',
     timestamp: s.at,
     payload: { key, value },
   }));
@@ -83,7 +83,7 @@ function decisionEvents(s: Spec): unknown[] {
     {
       ...common,
       event_id: `${s.tenant}-${s.id}-outcome`,
-      event_type: 'outcome',
+      event_type: 'decision.outcome',
       timestamp: s.at,
       payload: { status: s.outcome, confidence: s.confidence ?? 0.5 },
       violations: s.violations ? [{ rule: 'limit', detail: 'over the limit' }] : null,

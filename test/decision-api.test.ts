@@ -33,16 +33,16 @@ describe('decision API: canonical events and queries', () => {
   test('canonical events of one decision merge into one record, also across requests', async () => {
     const first = [
       event('e1', 'decision.start', '2026-11-20T10:00:00.000Z', {}),
-      event('e2', 'evidence', '2026-11-20T10:00:01.000Z', { key: 'credit_score', value: 712 }),
-      event('e3', 'evidence', '2026-11-20T10:00:02.000Z', { key: 'income', value: 85000 }),
-      event('e4', 'policy_check', '2026-11-20T10:00:03.000Z', { policy: 'dti_limit', result: 'pass', inputs: { dti: 0.31 } }),
-      event('e5', 'outcome', '2026-11-20T10:00:04.000Z', { status: 'approved', confidence: 0.87 }),
+      event('e2', 'decision.evidence', '2026-11-20T10:00:01.000Z', { key: 'credit_score', value: 712 }),
+      event('e3', 'decision.evidence', '2026-11-20T10:00:02.000Z', { key: 'income', value: 85000 }),
+      event('e4', 'decision.policy_check', '2026-11-20T10:00:03.000Z', { policy: 'dti_limit', result: 'pass', inputs: { dti: 0.31 } }),
+      event('e5', 'decision.outcome', '2026-11-20T10:00:04.000Z', { status: 'approved', confidence: 0.87 }),
     ];
     const r1 = await post(collector.apiUrl, JSON.stringify(first));
     assert.equal(r1.status, 200, JSON.stringify(r1.body));
     assert.deepEqual(r1.body, { accepted: 5, duplicates: 0 });
 
-    const r2 = await post(collector.apiUrl, JSON.stringify([event('e6', 'evaluation', '2026-11-21T09:00:00.000Z', { label: 'repaid_on_time', score: 1 })]));
+    const r2 = await post(collector.apiUrl, JSON.stringify([event('e6', 'decision.evaluation', '2026-11-21T09:00:00.000Z', { label: 'repaid_on_time', score: 1 })]));
     assert.equal(r2.status, 200);
 
     const res = await fetch(`${collector.apiUrl}/v1/decisions/loan-42`);
@@ -74,8 +74,8 @@ describe('decision API: canonical events and queries', () => {
 
   test('malformed events get a 400 naming the index and field of each; valid ones are kept', async () => {
     const body = [
-      event('m1', 'evidence', '2026-11-20T11:00:00.000Z', { key: 'k', value: 1 }),
-      { ...event('m2', 'evidence', '2026-11-20T11:00:00.000Z', { value: 1 }), decision_id: 'loan-43' },
+      event('m1', 'decision.evidence', '2026-11-20T11:00:00.000Z', { key: 'k', value: 1 }),
+      { ...event('m2', 'decision.evidence', '2026-11-20T11:00:00.000Z', { value: 1 }), decision_id: 'loan-43' },
       { ...event('m3', 'teleport', 'yesterday', {}), decision_id: '' },
     ];
     const res = await post(collector.apiUrl, JSON.stringify(body));
@@ -112,7 +112,7 @@ describe('decision API: canonical events and queries', () => {
         decision_id: `p-${i}`,
         decision_type: i % 2 === 0 ? 'route.pick.v1' : 'route.pick.v2',
         event_id: `p-${i}-outcome`,
-        event_type: 'outcome',
+        event_type: 'decision.outcome',
         timestamp: new Date(Date.now() - i * 60_000).toISOString(),
         payload: { status: i % 3 === 0 ? 'east' : 'west' },
       });

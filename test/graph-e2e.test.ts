@@ -18,7 +18,7 @@ function decision(id: string, fields: Record<string, unknown> = {}, tenant = 'ac
   return {
     schema_version: '1.0',
     event_id: `graph-${eventCounter}`,
-    event_type: 'outcome',
+    event_type: 'decision.outcome',
     decision_id: id,
     decision_type: 'claims.step.v1',
     tenant_id: tenant,

@@ -135,7 +135,7 @@ test('usage, registry and input errors exit 2 and say what is wrong', async () =
   writeFileSync(badRegistry, 'decision_types:\n  refund.approve:\n    outcomes: [approved]\n    expected_childs: [x]\n');
   cases.push({ args: ['lint', '--registry', badRegistry, '--input', clean], stderr: /decision_types\.refund\.approve\.expected_childs: unknown key/ });
   const badInput = join(dir, 'bad.jsonl');
-  writeFileSync(badInput, `${JSON.stringify(compliantRefund('b-1')[0])}\nnot json\n{"decision_id":"d","event_type":"evidence","timestamp":"2025-03-01T10:00:00Z","payload":{}}\n`);
+  writeFileSync(badInput, `${JSON.stringify(compliantRefund('b-1')[0])}\nnot json\n{"decision_id":"d","event_type":"decision.evidence","timestamp":"2025-03-01T10:00:00Z","payload":{}}\n`);
   cases.push({ args: ['lint', '--registry', EXAMPLE_REGISTRY, '--input', badInput], stderr: /line 2: not JSON\n {2}line 3: payload\.key: required/ });
 
   const results = await Promise.all(cases.map((c) => runCli(c.args)));

@@ -35,9 +35,9 @@ function decision(spec: {
     { ...base, event_id: `ev-${++eventNumber}`, event_type: 'decision.start', actor: { id: 'refund-agent', type: 'agent' }, payload: {} },
   ];
   for (const [key, value] of Object.entries(spec.evidence ?? {})) {
-    events.push({ ...base, event_id: `ev-${++eventNumber}`, event_type: 'evidence', payload: { key, value } });
+    events.push({ ...base, event_id: `ev-${++eventNumber}`, event_type: 'decision.evidence', payload: { key, value } });
   }
-  if (spec.outcome !== undefined) events.push({ ...base, event_id: `ev-${++eventNumber}`, event_type: 'outcome', payload: { status: spec.outcome } });
+  if (spec.outcome !== undefined) events.push({ ...base, event_id: `ev-${++eventNumber}`, event_type: 'decision.outcome', payload: { status: spec.outcome } });
   return events;
 }
 

@@ -30,7 +30,7 @@ function event(id: string, type: string, at: number, fields: Record<string, unkn
   return {
     schema_version: '1.0',
     event_id: `ui-${eventCounter}`,
-    event_type: 'outcome',
+    event_type: 'decision.outcome',
     decision_id: id,
     decision_type: type,
     tenant_id: 'acme',

@@ -100,7 +100,7 @@ export function recordRefundDecisions(tracer: Tracer, run: string): AppTrace {
       attributes: {
         'dt.decision_id': `fraud-check-${run}`,
         'dt.event_id': `fraud-check-${run}-outcome`,
-        'dt.event_type': 'outcome',
+        'dt.event_type': 'decision.outcome',
         'dt.decision_type': 'fraud.screen.v3',
         'dt.tenant_id': 'acme',
         'dt.outcome': 'clear',

@@ -276,12 +276,12 @@ function sampleEvents(): DecisionEvent[] {
   return [
     { ...base, event_id: 'otlp:a', event_type: 'decision.observed', source: 'otlp.span', payload: { outcome: 'approved', confidence: 0.9, evidence: { amount: 12 } }, flags: [{ code: 'invalid_value', field: 'x', detail: 'y' }] },
     { ...base, event_id: 'otlp:b', event_type: 'decision.linked', source: 'otlp.span', payload: {}, parent_decision_id: 'd-parent' },
-    { ...base, event_id: 'otlp:c', event_type: 'evidence', source: 'otlp.dt_span', payload: { key: 'tier', value: 'gold' } },
-    { ...base, event_id: 'otlp:d', event_type: 'evidence', source: 'otlp.dt_span', payload: { evidence: { a: 1, b: 2 } } },
-    { ...base, event_id: 'otlp:e', event_type: 'outcome', source: 'otlp.dt_span', payload: { status: 'approved' } },
-    { ...base, event_id: 'otlp:f', event_type: 'outcome', source: 'otlp.dt_span', payload: { outcome: 'denied' } },
-    { ...base, event_id: 'otlp:g', event_type: 'policy_check', source: 'otlp.dt_span', payload: { policy: 'limit', result: 'pass' } },
-    { ...base, event_id: 'otlp:h', event_type: 'error', source: 'otlp.dt_span', payload: { error_type: 'Timeout' } },
+    { ...base, event_id: 'otlp:c', event_type: 'decision.evidence', source: 'otlp.dt_span', payload: { key: 'tier', value: 'gold' } },
+    { ...base, event_id: 'otlp:d', event_type: 'decision.evidence', source: 'otlp.dt_span', payload: { evidence: { a: 1, b: 2 } } },
+    { ...base, event_id: 'otlp:e', event_type: 'decision.outcome', source: 'otlp.dt_span', payload: { status: 'approved' } },
+    { ...base, event_id: 'otlp:f', event_type: 'decision.outcome', source: 'otlp.dt_span', payload: { outcome: 'denied' } },
+    { ...base, event_id: 'otlp:g', event_type: 'decision.policy_check', source: 'otlp.dt_span', payload: { policy: 'limit', result: 'pass' } },
+    { ...base, event_id: 'otlp:h', event_type: 'decision.error', source: 'otlp.dt_span', payload: { error_type: 'Timeout' } },
   ] as DecisionEvent[];
 }
 

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import {
   CANONICAL_EVENT_TYPES,
   EXTENSION_EVENT_TYPES,
+  LEGACY_EVENT_TYPE_ALIASES,
+  schemaEventType,
+  type CanonicalEventType,
   CAUSAL_LINK_TYPES,
   DEFAULT_TENANT,
   SCHEMA_VERSION,
@@ -77,7 +80,13 @@ const causalLinkSchema = z.object(
 
 const canonicalEventSchema = z.object({
   decision_id: requiredText(),
-  event_type: oneOf([...CANONICAL_EVENT_TYPES, ...EXTENSION_EVENT_TYPES]),
+  // Schema 1.0's names; the unprefixed names of earlier releases are accepted and translated.
+  event_type: z
+    .enum([...CANONICAL_EVENT_TYPES, ...EXTENSION_EVENT_TYPES, ...Object.keys(LEGACY_EVENT_TYPE_ALIASES)], {
+      error: (issue) =>
+        issue.input === undefined ? REQUIRED : `must be one of ${[...CANONICAL_EVENT_TYPES, ...EXTENSION_EVENT_TYPES].join(', ')}`,
+    })
+    .transform((name) => schemaEventType(name) as (typeof CANONICAL_EVENT_TYPES)[number] | (typeof EXTENSION_EVENT_TYPES)[number]),
   timestamp: rfc3339Timestamp,
   event_id: optionalNonEmptyText,
   tenant_id: optionalNonEmptyText,
@@ -125,11 +134,11 @@ type CanonicalEventInput = z.output<typeof canonicalEventSchema>;
 const presentValue = z.unknown().refine((value) => value !== undefined, REQUIRED);
 
 /** What each event type's payload must hold, beyond being an object. */
-const payloadSchemas: Partial<Record<(typeof CANONICAL_EVENT_TYPES)[number], z.ZodType>> = {
-  evidence: z.object({ key: requiredText() }),
-  policy_check: z.object({ policy: requiredText(), result: presentValue }),
-  outcome: z.object({ status: requiredText() }),
-  error: z.object({
+const payloadSchemas: Partial<Record<CanonicalEventType, z.ZodType>> = {
+  'decision.evidence': z.object({ key: requiredText() }),
+  'decision.policy_check': z.object({ policy: requiredText(), result: presentValue }),
+  'decision.outcome': z.object({ status: requiredText() }),
+  'decision.error': z.object({
     message: z.string({ error: (issue) => (issue.input === undefined ? REQUIRED : 'must be a string') }),
   }),
 };
@@ -164,7 +173,7 @@ export function parseCanonicalEvents(
 function collectPayloadIssues(item: Record<string, unknown>, index: number, errors: CanonicalEventError[]): void {
   const eventType = item.event_type;
   if (typeof eventType !== 'string') return;
-  const payloadSchema = payloadSchemas[eventType as keyof typeof payloadSchemas];
+  const payloadSchema = payloadSchemas[schemaEventType(eventType) as keyof typeof payloadSchemas];
   const payload = item.payload ?? {};
   if (payloadSchema === undefined || typeof payload !== 'object' || Array.isArray(payload)) return;
   const parsed = payloadSchema.safeParse(payload);
@@ -214,7 +223,7 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
   };
   return {
     schema_version: content.schema_version,
-    event_id: input.event_id ?? contentEventId(content),
+    event_id: input.event_id ?? contentEventId({ ...content, event_type: idSpellingOf(content.event_type) }),
     event_type: content.event_type,
     decision_id: content.decision_id,
     decision_type: content.decision_type,
@@ -234,6 +243,19 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
     ...(input.violations ? { violations: input.violations.map((v) => ({ rule: v.rule, detail: v.detail })) } : {}),
     ...(input.redactions ? { redactions: input.redactions.map((r) => ({ field: r.field, action: r.action })) } : {}),
   };
+}
+
+/**
+ * Content ids are derived from the unprefixed spelling earlier releases stored, so an event
+ * posted without an id is recognised as a repeat whichever spelling it uses, and across the
+ * upgrade that introduced schema 1.0's names.
+ */
+const ID_SPELLING: ReadonlyMap<string, string> = new Map(
+  Object.entries(LEGACY_EVENT_TYPE_ALIASES).map(([legacy, schemaName]) => [schemaName, legacy]),
+);
+
+function idSpellingOf(eventType: string): string {
+  return ID_SPELLING.get(eventType) ?? eventType;
 }
 
 /**

@@ -7,14 +7,43 @@ import type { ContractViolation, RecordFlag, RedactionEntry } from './record.js'
  */
 export const CANONICAL_EVENT_TYPES = [
   'decision.start',
-  'evidence',
-  'policy_check',
-  'action',
-  'approval',
-  'outcome',
-  'error',
-  'evaluation',
+  'decision.evidence',
+  'decision.policy_check',
+  'decision.action',
+  'decision.approval',
+  'decision.outcome',
+  'decision.error',
+  'decision.evaluation',
 ] as const;
+export type CanonicalEventType = (typeof CANONICAL_EVENT_TYPES)[number];
+
+/**
+ * The names our releases before schema 1.0's spelling used (`DESIGN.md` §2 once abbreviated
+ * them). They stay accepted as aliases wherever an event type is read — `POST /v1/events`,
+ * `lint --input`, `dt.event_type`, ledger rows written by those releases — and are always
+ * answered with the schema name. Ledger rows keep the bytes they were hashed with, so a row
+ * written with an alias still verifies; only reads translate it.
+ */
+export const LEGACY_EVENT_TYPE_ALIASES: Readonly<Record<string, CanonicalEventType>> = Object.freeze({
+  evidence: 'decision.evidence',
+  policy_check: 'decision.policy_check',
+  action: 'decision.action',
+  approval: 'decision.approval',
+  outcome: 'decision.outcome',
+  error: 'decision.error',
+  evaluation: 'decision.evaluation',
+});
+
+/** The schema 1.0 name of an event type: aliases translated, every other name unchanged. */
+export function schemaEventType<T extends string>(eventType: T): T | CanonicalEventType {
+  return Object.hasOwn(LEGACY_EVENT_TYPE_ALIASES, eventType) ? LEGACY_EVENT_TYPE_ALIASES[eventType] : eventType;
+}
+
+/** The event with its type under the schema 1.0 name; the same object when it already is. */
+export function withSchemaEventType<E extends { event_type: string }>(event: E): E {
+  const name = schemaEventType(event.event_type);
+  return name === event.event_type ? event : { ...event, event_type: name };
+}
 
 /**
  * `decision.observed` is ours: a whole decision seen at once (inputs A and B of the design,
@@ -25,7 +54,7 @@ export const CANONICAL_EVENT_TYPES = [
  * was stored (its ancestor span arrived later); it carries only `parent_decision_id`.
  */
 export type DecisionEventType =
-  | (typeof CANONICAL_EVENT_TYPES)[number]
+  | CanonicalEventType
   | 'decision.observed'
   | 'decision.linked'
   | 'decision.sampling';

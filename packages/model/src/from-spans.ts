@@ -1,6 +1,7 @@
 import {
   CANONICAL_EVENT_TYPES,
   DEFAULT_TENANT,
+  schemaEventType,
   SCHEMA_VERSION,
   type Actor,
   type DecisionEvent,
@@ -422,7 +423,9 @@ function fromDtSpan(span: Span, decisionId: string, context: ResourceContext, li
 
   let eventType: DecisionEventType = 'decision.start';
   if (eventTypeText !== null) {
-    if (canonicalEventTypes.has(eventTypeText)) eventType = eventTypeText as DecisionEventType;
+    // Earlier releases' unprefixed names are aliases of schema 1.0's (event.ts).
+    const schemaName = schemaEventType(eventTypeText);
+    if (canonicalEventTypes.has(schemaName)) eventType = schemaName as DecisionEventType;
     else flags.push({ code: 'invalid_value', field: 'event_type', detail: 'unknown dt.event_type, kept as decision.start' });
   }
 
@@ -431,7 +434,7 @@ function fromDtSpan(span: Span, decisionId: string, context: ResourceContext, li
   if ('alternatives' in payload) payload.alternatives = normalizeAlternatives(payload.alternatives, flags);
   if (evidence !== null) {
     payload.evidence = isPlainObject(payload.evidence) ? { ...payload.evidence, ...evidence } : evidence;
-    if (eventType === 'evidence' && evidenceCount === 1 && !('key' in payload)) {
+    if (eventType === 'decision.evidence' && evidenceCount === 1 && !('key' in payload)) {
       const [[key, value]] = Object.entries(evidence);
       payload.key = key;
       payload.value = value;
@@ -441,13 +444,13 @@ function fromDtSpan(span: Span, decisionId: string, context: ResourceContext, li
     payload.policy_checks = Array.isArray(payload.policy_checks)
       ? [...(payload.policy_checks as unknown[]), ...policyChecks]
       : policyChecks;
-    if (eventType === 'policy_check' && policyChecks.length === 1 && !('policy' in payload)) {
+    if (eventType === 'decision.policy_check' && policyChecks.length === 1 && !('policy' in payload)) {
       payload.policy = policyChecks[0].policy;
       payload.result = policyChecks[0].result;
     }
   }
   if (outcome !== null) {
-    const outcomeField = eventType === 'outcome' ? 'status' : 'outcome';
+    const outcomeField = eventType === 'decision.outcome' ? 'status' : 'outcome';
     if (!(outcomeField in payload)) payload[outcomeField] = outcome;
   }
   // The SDK's own trace id is kept when it differs from the OTel trace the span travelled in.

@@ -1,4 +1,4 @@
-import type { Actor, CausalLink, DecisionEvent } from './event.js';
+import { schemaEventType, type Actor, type CausalLink, type DecisionEvent } from './event.js';
 import type { ContractViolation, DecisionRecord, DecisionStatus, PolicyCheck, RecordFlag, RedactionEntry } from './record.js';
 import { parseTypeVersion } from './type-version.js';
 
@@ -184,32 +184,33 @@ function applyTypedPayload(
   payload: Record<string, unknown>,
   merged: Set<OptionalField>,
 ): void {
-  switch (event.event_type) {
-    case 'evidence':
+  // Ledger rows of earlier releases carry the unprefixed aliases.
+  switch (schemaEventType(event.event_type)) {
+    case 'decision.evidence':
       if (isNonEmptyString(payload.key)) {
         next.evidence = { ...next.evidence, [payload.key]: payload.value ?? null };
       } else {
         addFlags(next, [invalidValue('payload.key', 'evidence event without a key')]);
       }
       return;
-    case 'policy_check':
+    case 'decision.policy_check':
       if (isNonEmptyString(payload.policy)) upsertPolicyCheck(next, payload);
       else addFlags(next, [invalidValue('payload.policy', 'policy_check event without a policy name')]);
       return;
-    case 'action':
+    case 'decision.action':
       next.actions = [...next.actions, withoutMerged(payload, merged)];
       return;
-    case 'approval':
+    case 'decision.approval':
       next.approvals = [...next.approvals, withoutMerged(payload, merged)];
       return;
-    case 'evaluation':
+    case 'decision.evaluation':
       next.evaluations = [...next.evaluations, withoutMerged(payload, merged)];
       return;
-    case 'outcome':
+    case 'decision.outcome':
       if (isNonEmptyString(payload.status)) next.outcome = payload.status;
       else if (!merged.has('outcome')) addFlags(next, [invalidValue('payload.status', 'outcome event without a status')]);
       return;
-    case 'error': {
+    case 'decision.error': {
       const details = withoutMerged(payload, merged);
       // `{error: {...}}` already set record.error; an empty remainder must not replace it.
       if (Object.keys(details).length > 0 || !merged.has('error')) next.error = details;

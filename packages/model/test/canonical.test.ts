@@ -22,19 +22,19 @@ function sdkBatch(): Record<string, unknown>[] {
       causal_links: [{ type: 'triggered_by', target_decision_id: 'dec-ticket-9' }],
     },
     {
-      event_type: 'evidence',
+      event_type: 'decision.evidence',
       decision_id: 'dec-refund-1',
       timestamp: '2024-05-01T10:00:01Z',
       payload: { key: 'order_total', value: 120.5 },
     },
     {
-      event_type: 'policy_check',
+      event_type: 'decision.policy_check',
       decision_id: 'dec-refund-1',
       timestamp: '2024-05-01T10:00:02Z',
       payload: { policy: 'refund_limit', result: 'pass', inputs: { limit: 500 } },
     },
     {
-      event_type: 'outcome',
+      event_type: 'decision.outcome',
       decision_id: 'dec-refund-1',
       timestamp: '2024-05-01T10:00:03Z',
       payload: { status: 'approved' },
@@ -86,7 +86,7 @@ test('an event without event_id gets a stable id derived from its content', () =
   assert.match(first[1].event_id, /^sha256:[0-9a-f]{64}$/);
   assert.equal(again[1].event_id, first[1].event_id);
   const reordered = parseCanonicalEvents(
-    [{ payload: { value: 120.5, key: 'order_total' }, timestamp: '2024-05-01T10:00:01.000Z', decision_id: 'dec-refund-1', event_type: 'evidence' }],
+    [{ payload: { value: 120.5, key: 'order_total' }, timestamp: '2024-05-01T10:00:01.000Z', decision_id: 'dec-refund-1', event_type: 'decision.evidence' }],
     {},
   ).events;
   assert.equal(reordered[0].event_id, first[1].event_id, 'key order and timestamp spelling do not matter');
@@ -95,6 +95,46 @@ test('an event without event_id gets a stable id derived from its content', () =
   const changed = sdkBatch();
   (changed[1].payload as Record<string, unknown>).value = 99;
   assert.notEqual(parseCanonicalEvents(changed, {}).events[1].event_id, first[1].event_id);
+});
+
+test('the unprefixed names of earlier releases are aliases: accepted, checked and stored under the schema name', () => {
+  const legacy = sdkBatch().map((event) => ({ ...event, event_type: String(event.event_type).replace(/^decision\.(?!start)/, '') }));
+  assert.deepEqual(legacy.map((event) => event.event_type), ['decision.start', 'evidence', 'policy_check', 'outcome']);
+  const { events, errors } = parseCanonicalEvents(legacy, {});
+  assert.deepEqual(errors, []);
+  assert.deepEqual(
+    events.map((event) => event.event_type),
+    ['decision.start', 'decision.evidence', 'decision.policy_check', 'decision.outcome'],
+  );
+  const aliases = ['evidence', 'policy_check', 'action', 'approval', 'outcome', 'error', 'evaluation'];
+  const payloads: Record<string, Record<string, unknown>> = {
+    evidence: { key: 'k', value: 1 },
+    policy_check: { policy: 'p', result: 'pass' },
+    outcome: { status: 'approved' },
+    error: { message: 'boom' },
+  };
+  const each = parseCanonicalEvents(
+    aliases.map((alias) => ({ event_type: alias, decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: payloads[alias] ?? {} })),
+  );
+  assert.deepEqual(each.errors, []);
+  assert.deepEqual(each.events.map((event) => event.event_type), aliases.map((alias) => `decision.${alias}`));
+
+  // Payload rules hold under either name.
+  const bad = parseCanonicalEvents([{ event_type: 'evidence', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { value: 1 } }]);
+  assert.deepEqual(fields(bad.errors), [[0, 'payload.key']]);
+
+  // An event posted without an id is the same event under either name (and so a repeat of what
+  // an earlier release stored for it).
+  const schemaIds = parseCanonicalEvents(sdkBatch()).events.map((event) => event.event_id);
+  assert.deepEqual(events.map((event) => event.event_id).slice(1), schemaIds.slice(1));
+});
+
+test('an unknown event type names the schema names it could have been', () => {
+  const { errors } = parseCanonicalEvents([{ event_type: 'decision.finish', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z' }]);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].field, 'event_type');
+  assert.match(errors[0].message, /decision\.start, decision\.evidence, decision\.policy_check, decision\.action, decision\.approval, decision\.outcome, decision\.error, decision\.evaluation/);
+  assert.doesNotMatch(errors[0].message, /, evidence/, 'aliases are accepted, not advertised');
 });
 
 test('a body that is not an array is one error at index -1', () => {
@@ -117,17 +157,17 @@ test('every problem of every event is reported with its index and path; valid ev
       actor: 'refund-bot',
       causal_links: [{ type: 'caused', target_decision_id: 'x' }, { type: 'depends_on' }],
     },
-    { event_type: 'evidence', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { value: 1 } },
-    { event_type: 'policy_check', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { policy: 7 } },
-    { event_type: 'outcome', timestamp: '2024-05-01T10:00:00', payload: {} },
-    { event_type: 'error', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { error_type: 'Timeout' } },
+    { event_type: 'decision.evidence', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { value: 1 } },
+    { event_type: 'decision.policy_check', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { policy: 7 } },
+    { event_type: 'decision.outcome', timestamp: '2024-05-01T10:00:00', payload: {} },
+    { event_type: 'decision.error', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { error_type: 'Timeout' } },
     'not an event',
     sdkBatch()[1],
   ];
   const { events, errors } = parseCanonicalEvents(body, {});
   assert.deepEqual(
     events.map((event) => event.event_type),
-    ['outcome', 'evidence'],
+    ['decision.outcome', 'decision.evidence'],
   );
   assert.deepEqual(
     new Set(fields(errors)),
@@ -157,11 +197,11 @@ test('every problem of every event is reported with its index and path; valid ev
 test('payload checks depend on the event type; free types accept any object', () => {
   const { events, errors } = parseCanonicalEvents(
     [
-      { event_type: 'action', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { name: 'refund.issue' } },
-      { event_type: 'approval', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z' },
-      { event_type: 'evaluation', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: null },
-      { event_type: 'policy_check', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { policy: 'p', result: null } },
-      { event_type: 'action', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: ['not', 'an', 'object'] },
+      { event_type: 'decision.action', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { name: 'refund.issue' } },
+      { event_type: 'decision.approval', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z' },
+      { event_type: 'decision.evaluation', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: null },
+      { event_type: 'decision.policy_check', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { policy: 'p', result: null } },
+      { event_type: 'decision.action', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: ['not', 'an', 'object'] },
     ],
     {},
   );

@@ -212,18 +212,18 @@ describe('event contracts (what the decision processor can see)', () => {
   test('a part of a decision is checked only on what it carries', () => {
     const start = event({ event_type: 'decision.start', payload: {} });
     assert.deepEqual(checkDecisionEvent(registry(), start, flag), [], 'evidence may come later');
-    const outcome = event({ event_type: 'outcome', payload: { status: 'maybe' }, actor: null });
+    const outcome = event({ event_type: 'decision.outcome', payload: { status: 'maybe' }, actor: null });
     assert.deepEqual(checkDecisionEvent(registry(), outcome, flag), [{ rule: 'outcome', detail: 'outcome maybe is not one of approved, denied' }]);
-    const human = event({ event_type: 'evidence', payload: { key: 'amount', value: 1 }, actor: { id: 'u', type: 'human', version: null, org: null } });
+    const human = event({ event_type: 'decision.evidence', payload: { key: 'amount', value: 1 }, actor: { id: 'u', type: 'human', version: null, org: null } });
     assert.deepEqual(rules(checkDecisionEvent(registry(), human, flag)), ['actor_type']);
-    assert.deepEqual(rules(checkDecisionEvent(registry(), event({ event_type: 'evidence', decision_type: 'x.y' }), flag)), ['unknown_type']);
-    assert.deepEqual(checkDecisionEvent(registry(), event({ event_type: 'evidence', decision_type: null }), flag), [], 'no type: nothing to check');
+    assert.deepEqual(rules(checkDecisionEvent(registry(), event({ event_type: 'decision.evidence', decision_type: 'x.y' }), flag)), ['unknown_type']);
+    assert.deepEqual(checkDecisionEvent(registry(), event({ event_type: 'decision.evidence', decision_type: null }), flag), [], 'no type: nothing to check');
   });
 
   test('violations on events end up on the record, once each, whatever the order', () => {
     const violation = { rule: 'outcome', detail: 'outcome maybe is not one of approved, denied' };
     const first = event({ event_id: 'e1', violations: [violation] });
-    const second = event({ event_id: 'e2', event_type: 'evidence', payload: { key: 'k', value: 1 }, violations: [violation, { rule: 'actor_type', detail: 'x' }] });
+    const second = event({ event_id: 'e2', event_type: 'decision.evidence', payload: { key: 'k', value: 1 }, violations: [violation, { rule: 'actor_type', detail: 'x' }] });
     const record = applyEvent(applyEvent(undefined, first), second);
     assert.deepEqual(record.violations, [violation, { rule: 'actor_type', detail: 'x' }]);
     assert.deepEqual(applyEvent(undefined, event({})).violations, []);

@@ -393,7 +393,7 @@ test('C: dt.* spans become canonical events of their decision', () => {
       parentSpanId: spanId(2),
       attributes: {
         'dt.decision_id': decisionId,
-        'dt.event_type': 'policy_check',
+        'dt.event_type': 'decision.policy_check',
         'dt.policy.refund_limit': 'pass',
         'dt.payload.inputs': '{"limit": 500}',
       },
@@ -402,7 +402,7 @@ test('C: dt.* spans become canonical events of their decision', () => {
       spanId: spanId(5),
       parentSpanId: spanId(2),
       endTimeUnixNano: BASE_TIME_NANOS + 900n * MILLI,
-      attributes: { 'dt.decision_id': decisionId, 'dt.event_type': 'outcome', 'dt.outcome': 'approved' },
+      attributes: { 'dt.decision_id': decisionId, 'dt.event_type': 'decision.outcome', 'dt.outcome': 'approved' },
     }),
   ];
   const events = extractDecisionEvents(request(spans)).filter((event) => event.decision_id === decisionId);
@@ -423,20 +423,20 @@ test('C: dt.* spans become canonical events of their decision', () => {
   assert.deepEqual(start.payload.factors, { tier: 'gold' });
   assert.equal(start.payload.channel, 'chat');
 
-  assert.equal(evidence.event_type, 'evidence');
+  assert.equal(evidence.event_type, 'decision.evidence', 'the unprefixed name of earlier releases is an alias');
   assert.equal(evidence.event_id, `otlp:${TRACE_ID}:${spanId(3)}`);
   assert.equal(evidence.tenant_id, DEFAULT_TENANT);
   assert.equal(evidence.payload.key, 'order_total');
   assert.equal(evidence.payload.value, 120.5);
   assert.deepEqual(evidence.payload.evidence, { order_total: 120.5 });
 
-  assert.equal(policy.event_type, 'policy_check');
+  assert.equal(policy.event_type, 'decision.policy_check');
   assert.deepEqual(policy.payload.policy_checks, [{ policy: 'refund_limit', result: 'pass' }]);
   assert.equal(policy.payload.policy, 'refund_limit');
   assert.equal(policy.payload.result, 'pass');
   assert.deepEqual(policy.payload.inputs, { limit: 500 });
 
-  assert.equal(outcome.event_type, 'outcome');
+  assert.equal(outcome.event_type, 'decision.outcome');
   assert.equal(outcome.payload.status, 'approved');
   assert.equal(outcome.timestamp, '2024-05-01T10:00:00.900Z');
   assert.equal(outcome.payload.end_time, '2024-05-01T10:00:00.900Z');
@@ -497,7 +497,7 @@ test('redelivery of the same spans yields identical events', () => {
         attributes: { 'decision.type': 'tool.call', 'decision.confidence': 3 },
         events: [spanEvent('decision', { 'decision.type': 'arg.pick' })],
       }),
-      span({ spanId: spanId(4), parentSpanId: spanId(3), attributes: { 'dt.decision_id': 'd9', 'dt.event_type': 'outcome' } }),
+      span({ spanId: spanId(4), parentSpanId: spanId(3), attributes: { 'dt.decision_id': 'd9', 'dt.event_type': 'decision.outcome' } }),
     ]);
   const lineage = new LineageIndex();
   const first = extractDecisionEvents(build(), { lineage });

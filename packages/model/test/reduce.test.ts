@@ -79,16 +79,16 @@ test('a type without suffix has a null version; a later suffix of the same type 
   const first = applyEvent(undefined, event('decision.start', {}, { decision_type: 'refund.approve' }));
   assert.equal(first.type, 'refund.approve');
   assert.equal(first.version, null);
-  const second = applyEvent(first, event('evidence', { key: 'k', value: 1 }, { decision_type: 'refund.approve.v3' }));
+  const second = applyEvent(first, event('decision.evidence', { key: 'k', value: 1 }, { decision_type: 'refund.approve.v3' }));
   assert.equal(second.version, 'v3');
-  const other = applyEvent(first, event('evidence', { key: 'k', value: 1 }, { decision_type: 'other.kind.v7' }));
+  const other = applyEvent(first, event('decision.evidence', { key: 'k', value: 1 }, { decision_type: 'other.kind.v7' }));
   assert.equal(other.type, 'refund.approve', 'the first type wins');
   assert.equal(other.version, null, 'a suffix of another type is not this record\'s version');
 });
 
 test('a null decision_type leaves the type to a later event', () => {
   const record = fold(
-    event('evidence', { key: 'k', value: 1 }, { decision_type: null }),
+    event('decision.evidence', { key: 'k', value: 1 }, { decision_type: null }),
     event('decision.start', {}, { decision_type: 'kyc.check.v1' }),
   );
   assert.equal(record.type, 'kyc.check');
@@ -96,21 +96,21 @@ test('a null decision_type leaves the type to a later event', () => {
 });
 
 test('payload.version overrides the suffix version', () => {
-  const record = fold(event('decision.start', { version: '2025-01' }), event('evidence', { key: 'k', value: 1 }));
+  const record = fold(event('decision.start', { version: '2025-01' }), event('decision.evidence', { key: 'k', value: 1 }));
   assert.equal(record.version, '2025-01');
 });
 
 test('envelope fields: first non-empty wins, later events fill gaps only', () => {
   const record = fold(
     event('decision.start', {}, { trace_id: 'trace-1', environment: null, service_name: '' }),
-    event('evidence', { key: 'k', value: 1 }, {
+    event('decision.evidence', { key: 'k', value: 1 }, {
       trace_id: 'trace-2',
       environment: 'staging',
       service_name: 'svc-b',
       span_id: 'span-2',
       parent_decision_id: 'parent-2',
     }),
-    event('evidence', { key: 'k', value: 2 }, { environment: 'prod', parent_decision_id: 'parent-3' }),
+    event('decision.evidence', { key: 'k', value: 2 }, { environment: 'prod', parent_decision_id: 'parent-3' }),
   );
   assert.equal(record.trace_id, 'trace-1');
   assert.equal(record.environment, 'staging');
@@ -122,8 +122,8 @@ test('envelope fields: first non-empty wins, later events fill gaps only', () =>
 test('actor is merged field by field', () => {
   const record = fold(
     event('decision.start', {}, { actor: { id: 'agent-7', type: null, version: null, org: null } }),
-    event('approval', {}, { actor: { id: 'someone-else', type: 'agent', version: '1.4', org: null } }),
-    event('outcome', { status: 'approved' }, { actor: null }),
+    event('decision.approval', {}, { actor: { id: 'someone-else', type: 'agent', version: '1.4', org: null } }),
+    event('decision.outcome', { status: 'approved' }, { actor: null }),
   );
   assert.deepEqual(record.actor, { id: 'agent-7', type: 'agent', version: '1.4', org: null });
 });
@@ -136,7 +136,7 @@ test('causal links are a union deduplicated by (type, target)', () => {
         { type: 'depends_on', target_decision_id: 'a' },
       ],
     }),
-    event('evidence', { key: 'k', value: 1 }, {
+    event('decision.evidence', { key: 'k', value: 1 }, {
       causal_links: [
         { type: 'depends_on', target_decision_id: 'a' },
         { type: 'triggered_by', target_decision_id: 'a' },
@@ -176,25 +176,25 @@ test('event flags are appended and deduplicated by code and field', () => {
 
 test('evidence event sets evidence[key]; payload.evidence objects merge', () => {
   const record = fold(
-    event('evidence', { key: 'order_total', value: 120.5 }),
-    event('evidence', { key: 'customer_tier', value: 'gold' }),
+    event('decision.evidence', { key: 'order_total', value: 120.5 }),
+    event('decision.evidence', { key: 'customer_tier', value: 'gold' }),
     event('decision.observed', { evidence: { order_total: 99, country: 'FR' } }),
-    event('evidence', { key: 'note', value: null }),
+    event('decision.evidence', { key: 'note', value: null }),
   );
   assert.deepEqual(record.evidence, { order_total: 99, customer_tier: 'gold', country: 'FR', note: null });
 });
 
 test('evidence event without a key is flagged and changes no evidence', () => {
-  const record = fold(event('evidence', { value: 3 }));
+  const record = fold(event('decision.evidence', { value: 3 }));
   assert.deepEqual(record.evidence, {});
   assert.deepEqual(record.flags.map((f) => f.field), ['payload.key']);
 });
 
 test('policy checks are upserted by policy name, from events and payload.policy_checks', () => {
   const record = fold(
-    event('policy_check', { policy: 'max_amount', result: 'fail', inputs: { amount: 900 } }),
-    event('policy_check', { policy: 'kyc', result: 'pass' }),
-    event('policy_check', { policy: 'max_amount', result: 'pass' }),
+    event('decision.policy_check', { policy: 'max_amount', result: 'fail', inputs: { amount: 900 } }),
+    event('decision.policy_check', { policy: 'kyc', result: 'pass' }),
+    event('decision.policy_check', { policy: 'max_amount', result: 'pass' }),
     event('decision.observed', { policy_checks: [{ policy: 'kyc', result: 'waived' }, { policy: 'fraud', result: 'pass' }] }),
   );
   assert.deepEqual(record.policy_checks, [
@@ -206,10 +206,10 @@ test('policy checks are upserted by policy name, from events and payload.policy_
 
 test('action, approval and evaluation payloads are appended without the merged optional fields', () => {
   const record = fold(
-    event('action', { name: 'refund', amount: 40, confidence: 0.7, start_time: '2025-03-01T09:59:00Z' }),
-    event('action', { name: 'notify' }),
-    event('approval', { approver: 'lead', outcome: 'approved' }),
-    event('evaluation', { metric: 'csat', score: 4, actions: ['follow_up'] }),
+    event('decision.action', { name: 'refund', amount: 40, confidence: 0.7, start_time: '2025-03-01T09:59:00Z' }),
+    event('decision.action', { name: 'notify' }),
+    event('decision.approval', { approver: 'lead', outcome: 'approved' }),
+    event('decision.evaluation', { metric: 'csat', score: 4, actions: ['follow_up'] }),
   );
   assert.deepEqual(record.actions, [{ name: 'refund', amount: 40 }, { name: 'notify' }, 'follow_up']);
   assert.deepEqual(record.approvals, [{ approver: 'lead' }]);
@@ -219,7 +219,7 @@ test('action, approval and evaluation payloads are appended without the merged o
 });
 
 test('an optional field that is not valid is not merged and stays in the appended payload', () => {
-  const record = fold(event('action', { name: 'refund', confidence: 'high' }));
+  const record = fold(event('decision.action', { name: 'refund', confidence: 'high' }));
   assert.equal(record.confidence, null);
   assert.deepEqual(record.actions, [{ name: 'refund', confidence: 'high' }]);
 });
@@ -237,7 +237,7 @@ test('payload arrays actions/approvals/evaluations are appended on any event typ
 test('outcome event: status becomes the outcome, with confidence, alternatives and factors', () => {
   const record = fold(
     event('decision.start'),
-    event('outcome', {
+    event('decision.outcome', {
       status: 'approved',
       confidence: 0.92,
       alternatives: ['deny', 'escalate'],
@@ -252,8 +252,8 @@ test('outcome event: status becomes the outcome, with confidence, alternatives a
 });
 
 test('outcome event without status falls back to payload.outcome, else is flagged', () => {
-  assert.equal(fold(event('outcome', { outcome: 'denied' })).outcome, 'denied');
-  const flagged = fold(event('outcome', {}));
+  assert.equal(fold(event('decision.outcome', { outcome: 'denied' })).outcome, 'denied');
+  const flagged = fold(event('decision.outcome', {}));
   assert.equal(flagged.outcome, null);
   assert.deepEqual(flagged.flags.map((f) => f.field), ['payload.status']);
 });
@@ -276,8 +276,8 @@ test('later scalar values replace earlier ones', () => {
 
 test('error event stores the payload as the error and the record becomes errored', () => {
   const record = fold(
-    event('outcome', { status: 'approved' }),
-    event('error', { message: 'ledger timeout', error_type: 'TimeoutError' }),
+    event('decision.outcome', { status: 'approved' }),
+    event('decision.error', { message: 'ledger timeout', error_type: 'TimeoutError' }),
   );
   assert.deepEqual(record.error, { message: 'ledger timeout', error_type: 'TimeoutError' });
   assert.equal(record.outcome, 'approved');
@@ -288,25 +288,25 @@ test('payload.error on any event sets the error; an error event carrying only it
   const observed = fold(event('decision.observed', { error: { message: 'boom' } }));
   assert.deepEqual(observed.error, { message: 'boom' });
   assert.equal(observed.status, 'errored');
-  const wrapped = fold(event('error', { error: { message: 'inner' } }));
+  const wrapped = fold(event('decision.error', { error: { message: 'inner' } }));
   assert.deepEqual(wrapped.error, { message: 'inner' });
 });
 
 test('status transitions: pending → decided → errored', () => {
   const started = fold(event('decision.start'));
   assert.equal(started.status, 'pending');
-  const decided = applyEvent(started, event('outcome', { status: 'approved' }));
+  const decided = applyEvent(started, event('decision.outcome', { status: 'approved' }));
   assert.equal(decided.status, 'decided');
-  const errored = applyEvent(decided, event('error', { message: 'x', error_type: 'E' }));
+  const errored = applyEvent(decided, event('decision.error', { message: 'x', error_type: 'E' }));
   assert.equal(errored.status, 'errored');
 });
 
 test('start_time is the minimum and end_time the maximum over events; duration follows', () => {
   const record = fold(
-    event('evidence', { key: 'k', value: 1 }, { timestamp: '2025-03-01T10:00:05.000Z' }),
+    event('decision.evidence', { key: 'k', value: 1 }, { timestamp: '2025-03-01T10:00:05.000Z' }),
     event('decision.start', {}, { timestamp: '2025-03-01T10:00:01.000Z' }),
-    event('outcome', { status: 'ok' }, { timestamp: '2025-03-01T10:00:09.500Z' }),
-    event('evaluation', { score: 1 }, { timestamp: '2025-03-01T10:00:03.000Z' }),
+    event('decision.outcome', { status: 'ok' }, { timestamp: '2025-03-01T10:00:09.500Z' }),
+    event('decision.evaluation', { score: 1 }, { timestamp: '2025-03-01T10:00:03.000Z' }),
   );
   assert.equal(record.start_time, '2025-03-01T10:00:01.000Z');
   assert.equal(record.end_time, '2025-03-01T10:00:09.500Z');
@@ -330,7 +330,7 @@ test('payload start_time/end_time take the place of the timestamp for min/max', 
 test('instants with offsets compare by the moment they denote', () => {
   const record = fold(
     event('decision.start', {}, { timestamp: '2025-03-01T10:00:00.000Z' }),
-    event('evidence', { key: 'k', value: 1 }, { timestamp: '2025-03-01T11:30:00.000+02:00' }),
+    event('decision.evidence', { key: 'k', value: 1 }, { timestamp: '2025-03-01T11:30:00.000+02:00' }),
   );
   assert.equal(record.start_time, '2025-03-01T11:30:00.000+02:00', '09:30Z is earlier than 10:00Z');
   assert.equal(record.end_time, '2025-03-01T10:00:00.000Z');
@@ -345,7 +345,7 @@ test('an invalid payload start_time is flagged and the timestamp is used instead
 
 test('updated_at is the latest timestamp even when events arrive out of order', () => {
   const record = fold(
-    event('evaluation', { score: 1 }, { timestamp: '2025-03-02T00:00:00.000Z' }),
+    event('decision.evaluation', { score: 1 }, { timestamp: '2025-03-02T00:00:00.000Z' }),
     event('decision.start', {}, { timestamp: '2025-03-01T00:00:00.000Z' }),
   );
   assert.equal(record.updated_at, '2025-03-02T00:00:00.000Z');
@@ -353,15 +353,15 @@ test('updated_at is the latest timestamp even when events arrive out of order', 
 });
 
 test('event_count counts applied events', () => {
-  const record = fold(event('decision.start'), event('evidence', { key: 'a', value: 1 }), event('outcome', { status: 'x' }));
+  const record = fold(event('decision.start'), event('decision.evidence', { key: 'a', value: 1 }), event('decision.outcome', { status: 'x' }));
   assert.equal(record.event_count, 3);
 });
 
 test('applyEvent does not modify the previous record', () => {
   const before = fold(
     event('decision.start', { evidence: { a: 1 } }, { actor: { id: null, type: 'agent', version: null, org: null } }),
-    event('action', { name: 'first' }),
-    event('policy_check', { policy: 'p', result: 'pass' }),
+    event('decision.action', { name: 'first' }),
+    event('decision.policy_check', { policy: 'p', result: 'pass' }),
   );
   const snapshot = structuredClone(before);
   const after = applyEvent(
@@ -437,7 +437,7 @@ test('redactions and violations: the record keeps the union of its events, once 
     redactions: [{ field: 'decision.evidence.email', action: 'derive' }],
     violations: [{ rule: 'key_evidence', detail: 'missing evidence amount' }],
   });
-  const second = event('evidence', { key: 'note', value: 'n' }, {
+  const second = event('decision.evidence', { key: 'note', value: 'n' }, {
     event_id: 'e-2',
     redactions: [{ field: 'decision.evidence.email', action: 'derive' }, { field: 'decision.evidence.note', action: 'truncate' }],
   });

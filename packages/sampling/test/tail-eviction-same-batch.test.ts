@@ -20,7 +20,7 @@ test('a trace evicted by the batch that carries its decision events still report
   // Spans are taken before decision events: the first trace is gone when its events are read.
   const events = [
     decisionEvent({ trace_id: ids[0], decision_id: 'd0', event_type: 'decision.start' }),
-    decisionEvent({ trace_id: ids[0], decision_id: 'd0', event_type: 'outcome', payload: { outcome: 'approved' } }),
+    decisionEvent({ trace_id: ids[0], decision_id: 'd0', event_type: 'decision.outcome', payload: { outcome: 'approved' } }),
     decisionEvent({ trace_id: ids[1], decision_id: 'd1' }),
   ];
   const result = tail.ingest([resourceSpans(ids.map((traceId) => span({ traceId })))], events);

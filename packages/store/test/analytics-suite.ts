@@ -273,7 +273,7 @@ export function registerAnalyticsTests(withStore: WithStore, makeEvent: MakeEven
 
   withStore('verifyLedger with a tenant checks only that tenant’s chain', async (store, database) => {
     await seed(store);
-    await store.append([makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'd5', tenant_id: 'globex' })]);
+    await store.append([makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'd5', tenant_id: 'globex' })]);
     assert.deepEqual(await store.verifyLedger({ tenant: 'acme' }), { ok: true, checked: 5, first_broken: null });
     assert.deepEqual(await store.verifyLedger({ tenant: 'globex' }), { ok: true, checked: 2, first_broken: null });
     assert.deepEqual(await store.verifyLedger({ tenant: 'nobody' }), { ok: true, checked: 0, first_broken: null });

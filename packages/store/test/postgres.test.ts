@@ -125,7 +125,7 @@ test('concurrent appends share one transaction; a failing call does not fail the
       circular.self = circular;
       const settled = await Promise.allSettled([
         store.append([makeEvent('decision.start', {}, { decision_id: 'ok-1' })]),
-        store.append([makeEvent('evidence', { key: 'loop', value: circular }, { decision_id: 'bad' })]),
+        store.append([makeEvent('decision.evidence', { key: 'loop', value: circular }, { decision_id: 'bad' })]),
         store.append([makeEvent('decision.start', {}, { decision_id: 'ok-2' })]),
       ]);
       assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);

@@ -21,7 +21,7 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
     const date = `2025-03-${String(day).padStart(2, '0')}`;
     return [
       makeEvent('decision.start', {}, { decision_id: id, timestamp: `${date}T10:00:00.000Z`, ...overrides }),
-      makeEvent('outcome', { status: 'approved' }, { decision_id: id, timestamp: `${date}T10:00:01.000Z`, ...overrides }),
+      makeEvent('decision.outcome', { status: 'approved' }, { decision_id: id, timestamp: `${date}T10:00:01.000Z`, ...overrides }),
     ];
   }
 
@@ -50,7 +50,7 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
     });
     assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 4, first_broken: null });
 
-    await store.append([makeEvent('evaluation', { score: 1 }, { decision_id: 'new-c', timestamp: '2025-03-30T10:00:00.000Z' })]);
+    await store.append([makeEvent('decision.evaluation', { score: 1 }, { decision_id: 'new-c', timestamp: '2025-03-30T10:00:00.000Z' })]);
     const [after] = await store.getDecision('new-c');
     assert.deepEqual(after!.events.map((e) => e.seq), [5, 6, 7]);
     assert.equal(after!.events[2]!.prev_hash, after!.events[1]!.hash);

@@ -90,13 +90,13 @@ function chain(tenant: string, count: number, pruned: ReadonlySet<number> = new 
   const rows: StoredLedgerRow[] = [];
   let prev = GENESIS_HASH;
   for (let seq = 1; seq <= count; seq++) {
-    const event = { tenant_id: tenant, event_id: `e${seq}`, decision_id: `d${seq}`, event_type: 'outcome', timestamp: '2025-03-01T10:00:00.000Z' };
+    const event = { tenant_id: tenant, event_id: `e${seq}`, decision_id: `d${seq}`, event_type: 'decision.outcome', timestamp: '2025-03-01T10:00:00.000Z' };
     const receivedAt = '2025-03-01T10:00:01.000Z';
     const hash = chainHash(prev, canonicalLedgerEntry(tenant, seq, receivedAt, ledgerCanonicalJson(event)));
     rows.push(
       pruned.has(seq)
         ? { row: seq, tenant_id: tenant, seq, event_id: `e${seq}`, decision_id: '', event_type: '', timestamp: '', received_at: '', event: '', prev_hash: prev, hash }
-        : { row: seq, tenant_id: tenant, seq, event_id: `e${seq}`, decision_id: `d${seq}`, event_type: 'outcome', timestamp: event.timestamp, received_at: receivedAt, event: JSON.stringify(event), prev_hash: prev, hash },
+        : { row: seq, tenant_id: tenant, seq, event_id: `e${seq}`, decision_id: `d${seq}`, event_type: 'decision.outcome', timestamp: event.timestamp, received_at: receivedAt, event: JSON.stringify(event), prev_hash: prev, hash },
     );
     prev = hash;
   }

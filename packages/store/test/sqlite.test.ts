@@ -107,9 +107,9 @@ test('two stores on one file keep one chain (cached tails are refreshed on confl
   const second = new SqliteDecisionStore(file);
   try {
     await first.append([makeEvent('decision.start', {}, { decision_id: 'p' })]);
-    await second.append([makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'p' })]);
+    await second.append([makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'p' })]);
     // `first` still believes the chain ends at seq 1.
-    assert.deepEqual(await first.append([makeEvent('outcome', { status: 'ok' }, { decision_id: 'p' })]), {
+    assert.deepEqual(await first.append([makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'p' })]), {
       appended: 1,
       duplicates: 0,
     });
@@ -136,7 +136,7 @@ test('a store whose cached chain tail is behind another store\'s retention check
     await second.append([makeEvent('decision.observed', {}, { decision_id: 'c', timestamp: '2025-03-30T10:00:00.000Z' })]);
     // Rows 1 and 2 go behind a checkpoint; `first` still believes the chain ends at seq 1.
     await second.applyRetention([{ ttl_ms: 10 * 86_400_000 }], new Date('2025-03-31T00:00:00.000Z'));
-    await first.append([makeEvent('outcome', { status: 'ok' }, { decision_id: 'c' })]);
+    await first.append([makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'c' })]);
     const [detail] = await first.getDecision('c');
     assert.deepEqual(detail!.events.map((e) => e.seq), [3, 4]);
     assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 2, first_broken: null });
@@ -154,8 +154,8 @@ test('verification catches an edited hash, an edited indexed column and a tamper
   try {
     await store.append([
       makeEvent('decision.start', {}, { decision_id: 'h' }),
-      makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'h' }),
-      makeEvent('outcome', { status: 'ok' }, { decision_id: 'h' }),
+      makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'h' }),
+      makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'h' }),
     ]);
     const rowOf = (seq: number) =>
       withConnection(file, (db) => db.prepare('SELECT row_id FROM ledger WHERE seq = ?').pluck().get(seq) as number);
@@ -175,7 +175,7 @@ test('verification catches an edited hash, an edited indexed column and a tamper
     const clean = join(dir, 'clean.db');
     const other = new SqliteDecisionStore(clean);
     try {
-      await other.append([makeEvent('decision.start', {}, { decision_id: 'c' }), makeEvent('outcome', { status: 'ok' }, { decision_id: 'c' })]);
+      await other.append([makeEvent('decision.start', {}, { decision_id: 'c' }), makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'c' })]);
       withConnection(clean, (db) => db.prepare("UPDATE ledger SET decision_id = 'other' WHERE seq = 1").run());
       result = await other.verifyLedger();
       assert.deepEqual([result.first_broken?.seq, result.first_broken?.reason], [1, 'decision_id column does not match the event']);
@@ -232,7 +232,7 @@ test('openStore: sqlite paths, :memory:, and a clear error for other schemes', a
 
     const memory = await openStore('sqlite::memory:');
     try {
-      await memory.append([makeEvent('decision.start', {}, { decision_id: 'mem' }), makeEvent('outcome', { status: 'ok' }, { decision_id: 'mem' })]);
+      await memory.append([makeEvent('decision.start', {}, { decision_id: 'mem' }), makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'mem' })]);
       const [detail] = await memory.getDecision('mem');
       assert.equal(detail?.record.status, 'decided');
       assert.deepEqual(await memory.verifyLedger(), { ok: true, checked: 2, first_broken: null });
@@ -279,7 +279,7 @@ test('concurrent appends share one transaction; a failing call does not fail the
     circular.self = circular;
     const settled = await Promise.allSettled([
       store.append([makeEvent('decision.start', {}, { decision_id: 'ok-1' })]),
-      store.append([makeEvent('evidence', { key: 'loop', value: circular }, { decision_id: 'bad' })]),
+      store.append([makeEvent('decision.evidence', { key: 'loop', value: circular }, { decision_id: 'bad' })]),
       store.append([makeEvent('decision.start', {}, { decision_id: 'ok-2' })]),
     ]);
     assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
@@ -329,7 +329,7 @@ test('migration 8 lists each decision\'s ledger rows on its row; events are read
     const events = [
       makeEvent('decision.start', {}, { decision_id: 'a' }),
       makeEvent('decision.start', {}, { decision_id: 'b' }),
-      makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'a' }),
+      makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'a' }),
       makeEvent('decision.start', {}, { decision_id: 'a', tenant_id: 'globex' }),
     ];
     const store = new SqliteDecisionStore(file);
@@ -359,7 +359,7 @@ test('migration 8 lists each decision\'s ledger rows on its row; events are read
         assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'ledger_by_decision'").pluck().get(), 0);
       });
       // Appends after the migration extend the list.
-      await migrated.append([makeEvent('outcome', { status: 'approved' }, { decision_id: 'a' })]);
+      await migrated.append([makeEvent('decision.outcome', { status: 'approved' }, { decision_id: 'a' })]);
       const [after] = await migrated.getDecision('a', { tenant: 'acme' });
       assert.deepEqual(after!.events.map((e) => e.seq), [1, 3, 4]);
     } finally {
@@ -371,7 +371,7 @@ test('migration 8 lists each decision\'s ledger rows on its row; events are read
 });
 
 test('an append call carries its events\' canonical JSON from the caller, and the store writes that JSON to the ledger', async () => {
-  const events = [makeEvent('decision.start', {}, { decision_id: 'carried' }), makeEvent('evidence', { key: 'k', value: 2 }, { decision_id: 'carried' })];
+  const events = [makeEvent('decision.start', {}, { decision_id: 'carried' }), makeEvent('decision.evidence', { key: 'k', value: 2 }, { decision_id: 'carried' })];
   const call = appendCallOf({ events });
   assert.ok(call?.events !== undefined);
   assert.deepEqual(call.eventJson, events.map((event) => ledgerCanonicalJson(event)));

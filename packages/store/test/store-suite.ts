@@ -113,14 +113,14 @@ export function runStoreSuite(
     withStore('append materialises one record merged across calls', async (store) => {
       const first = await store.append([
         makeEvent('decision.start', {}, { timestamp: '2025-03-01T10:00:00.000Z' }),
-        makeEvent('evidence', { key: 'order_total', value: 120 }, { timestamp: '2025-03-01T10:00:01.000Z' }),
+        makeEvent('decision.evidence', { key: 'order_total', value: 120 }, { timestamp: '2025-03-01T10:00:01.000Z' }),
       ]);
       assert.deepEqual(first, { appended: 2, duplicates: 0 });
       assert.equal((await only(store, 'dec-1')).status, 'pending');
 
       const second = await store.append([
-        makeEvent('policy_check', { policy: 'max_amount', result: 'pass' }, { timestamp: '2025-03-01T10:00:02.000Z' }),
-        makeEvent('outcome', { status: 'approved', confidence: 0.9 }, { timestamp: '2025-03-01T10:00:03.000Z' }),
+        makeEvent('decision.policy_check', { policy: 'max_amount', result: 'pass' }, { timestamp: '2025-03-01T10:00:02.000Z' }),
+        makeEvent('decision.outcome', { status: 'approved', confidence: 0.9 }, { timestamp: '2025-03-01T10:00:03.000Z' }),
       ]);
       assert.deepEqual(second, { appended: 2, duplicates: 0 });
 
@@ -140,8 +140,8 @@ export function runStoreSuite(
     });
 
     withStore('a late event a day later updates the record', async (store) => {
-      await store.append([makeEvent('outcome', { status: 'approved' })]);
-      await store.append([makeEvent('evaluation', { metric: 'csat', score: 5 }, { timestamp: '2025-03-02T10:00:00.000Z' })]);
+      await store.append([makeEvent('decision.outcome', { status: 'approved' })]);
+      await store.append([makeEvent('decision.evaluation', { metric: 'csat', score: 5 }, { timestamp: '2025-03-02T10:00:00.000Z' })]);
       const record = await only(store, 'dec-1');
       assert.deepEqual(record.evaluations, [{ metric: 'csat', score: 5 }]);
       assert.equal(record.updated_at, '2025-03-02T10:00:00.000Z');
@@ -152,9 +152,9 @@ export function runStoreSuite(
       const result = await store.append([
         makeEvent('decision.start', {}, { decision_id: 'a' }),
         makeEvent('decision.start', {}, { decision_id: 'b' }),
-        makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'a' }),
+        makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'a' }),
         makeEvent('decision.start', {}, { decision_id: 'a', tenant_id: 'globex' }),
-        makeEvent('outcome', { status: 'denied' }, { decision_id: 'a' }),
+        makeEvent('decision.outcome', { status: 'denied' }, { decision_id: 'a' }),
       ]);
       assert.deepEqual(result, { appended: 5, duplicates: 0 });
       const a = await only(store, 'a', 'acme');
@@ -169,7 +169,7 @@ export function runStoreSuite(
       const events = [
         makeEvent('decision.start', {}, { decision_id: 'x' }),
         makeEvent('decision.start', {}, { decision_id: 'x', tenant_id: 'globex' }),
-        makeEvent('evidence', { key: 'k', value: 'v' }, { decision_id: 'x' }),
+        makeEvent('decision.evidence', { key: 'k', value: 'v' }, { decision_id: 'x' }),
       ];
       await store.append(events.slice(0, 2));
       await store.append(events.slice(2));
@@ -208,8 +208,8 @@ export function runStoreSuite(
     withStore('redelivering the same events changes nothing and counts duplicates', async (store) => {
       const events = [
         makeEvent('decision.start', {}),
-        makeEvent('evidence', { key: 'k', value: 1 }),
-        makeEvent('outcome', { status: 'approved' }),
+        makeEvent('decision.evidence', { key: 'k', value: 1 }),
+        makeEvent('decision.outcome', { status: 'approved' }),
       ];
       assert.deepEqual(await store.append(events), { appended: 3, duplicates: 0 });
       const before = await store.getDecision('dec-1');
@@ -217,7 +217,7 @@ export function runStoreSuite(
       assert.deepEqual(await store.append(events), { appended: 0, duplicates: 3 });
       assert.deepEqual(await store.getDecision('dec-1'), before);
 
-      const late = makeEvent('evaluation', { score: 1 });
+      const late = makeEvent('decision.evaluation', { score: 1 });
       assert.deepEqual(await store.append([events[1]!, late, late]), { appended: 1, duplicates: 2 });
       const [after] = await store.getDecision('dec-1');
       assert.equal(after!.record.event_count, 4);
@@ -228,7 +228,7 @@ export function runStoreSuite(
 
     withStore('bigint values are kept as decimal strings in the record and the ledger', async (store) => {
       const big = 2n ** 70n;
-      await store.append([makeEvent('evidence', { key: 'count', value: big }, { decision_id: 'big' })]);
+      await store.append([makeEvent('decision.evidence', { key: 'count', value: big }, { decision_id: 'big' })]);
       const [detail] = await store.getDecision('big');
       assert.deepEqual(detail!.record.evidence, { count: big.toString() });
       assert.deepEqual(detail!.events[0]!.event.payload, { key: 'count', value: big.toString() });
@@ -243,14 +243,14 @@ export function runStoreSuite(
 
     withStore('an event without an id is refused, and a failing append stores nothing', async (store) => {
       const good = makeEvent('decision.start', {});
-      const withoutId = { ...makeEvent('evidence', { key: 'k', value: 1 }), event_id: undefined } as unknown as DecisionEvent;
+      const withoutId = { ...makeEvent('decision.evidence', { key: 'k', value: 1 }), event_id: undefined } as unknown as DecisionEvent;
       await assert.rejects(store.append([good, withoutId]), /event_id/);
       assert.deepEqual(await store.getDecision('dec-1'), []);
 
       // Fails only once the first event is already written inside the transaction.
       const cyclic: Record<string, unknown> = { key: 'k' };
       cyclic.value = cyclic;
-      await assert.rejects(store.append([good, makeEvent('evidence', cyclic)]));
+      await assert.rejects(store.append([good, makeEvent('decision.evidence', cyclic)]));
       assert.deepEqual(await store.getDecision('dec-1'), []);
       assert.deepEqual(await store.append([good]), { appended: 1, duplicates: 0 });
       assert.equal((await store.verifyLedger()).ok, true);
@@ -387,8 +387,8 @@ export function runStoreSuite(
 
     withStore('verification passes on an untouched ledger', async (store) => {
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 0, first_broken: null });
-      await store.append([observed('a', 1), observed('b', 2, { tenant_id: 'globex' }), makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'a' })]);
-      await store.append([makeEvent('outcome', { status: 'ok' }, { decision_id: 'b', tenant_id: 'globex' })]);
+      await store.append([observed('a', 1), observed('b', 2, { tenant_id: 'globex' }), makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'a' })]);
+      await store.append([makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'b', tenant_id: 'globex' })]);
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 4, first_broken: null });
     });
 
@@ -396,8 +396,8 @@ export function runStoreSuite(
       await store.append([
         makeEvent('decision.start', {}, { decision_id: 'v', tenant_id: 'globex' }),
         makeEvent('decision.start', {}, { decision_id: 'v' }),
-        makeEvent('evidence', { key: 'order_total', value: 120 }, { decision_id: 'v' }),
-        makeEvent('outcome', { status: 'approved' }, { decision_id: 'v' }),
+        makeEvent('decision.evidence', { key: 'order_total', value: 120 }, { decision_id: 'v' }),
+        makeEvent('decision.outcome', { status: 'approved' }, { decision_id: 'v' }),
       ]);
       const [detail] = await store.getDecision('v', { tenant: 'acme' });
       const edited = detail!.events[1]!;
@@ -446,7 +446,7 @@ export function runStoreSuite(
       const database = await createDatabase();
       try {
         const first = await database.open();
-        await first.append([observed('kept', 1), makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'kept' })]);
+        await first.append([observed('kept', 1), makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'kept' })]);
         await first.close();
         const migrations = await database.appliedMigrations();
         assert.ok(migrations.length > 0);
@@ -457,7 +457,7 @@ export function runStoreSuite(
           const [detail] = await second.getDecision('kept');
           assert.equal(detail?.record.event_count, 2);
           // The chain continues where it stopped.
-          await second.append([makeEvent('outcome', { status: 'ok' }, { decision_id: 'kept' })]);
+          await second.append([makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'kept' })]);
           const [after] = await second.getDecision('kept');
           assert.deepEqual(after!.events.map((e) => e.seq), [1, 2, 3]);
           assert.equal(after!.events[2]!.prev_hash, after!.events[1]!.hash);

@@ -182,7 +182,7 @@ export function registerTraceTests(withStore: WithStore, makeEvent: MakeEvent): 
       llm('l8', 'plan', 7000, 7000, 0, { trace: OTHER_TRACE }),
     ]);
     await store.append([decisionAt('outer', 'plan'), decisionAt('inner', 'check')]);
-    await store.append([makeEvent('evaluation', { score: 1 }, { decision_id: 'outer', trace_id: TRACE, timestamp: '2025-03-02T10:00:00.000Z' })]);
+    await store.append([makeEvent('decision.evaluation', { score: 1 }, { decision_id: 'outer', trace_id: TRACE, timestamp: '2025-03-02T10:00:00.000Z' })]);
     const outer = await record(store, 'outer');
     assert.deepEqual(outer.evaluations, [{ score: 1 }]);
     assert.deepEqual(outer.token_usage, expectedOuter);
@@ -228,7 +228,7 @@ export function registerTraceTests(withStore: WithStore, makeEvent: MakeEvent): 
   withStore('neighborDecisions: a causal link added by a later event is found from its target', async (store) => {
     await store.append([decisionAt('a', null), decisionAt('b', null)]);
     assert.deepEqual((await store.neighborDecisions('acme', ['b'])).map((r) => r.id), []);
-    await store.append([makeEvent('evidence', { key: 'k', value: 1 }, { decision_id: 'a', causal_links: [{ type: 'uses_evidence_from', target_decision_id: 'b' }] })]);
+    await store.append([makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'a', causal_links: [{ type: 'uses_evidence_from', target_decision_id: 'b' }] })]);
     assert.deepEqual((await store.neighborDecisions('acme', ['b'])).map((r) => r.id), ['a']);
   });
 }

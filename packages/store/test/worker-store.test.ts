@@ -117,8 +117,8 @@ test('a call that fails in the worker, or cannot be sent to it, fails alone', as
     cyclic.value = cyclic;
     const settled = await Promise.allSettled([
       store.append([makeEvent('decision.start', {}, { decision_id: 'ok-1' })]),
-      store.append([makeEvent('evidence', cyclic, { decision_id: 'cyclic' })]),
-      store.append([makeEvent('evidence', { key: 'fn', value: () => 1 }, { decision_id: 'uncopyable' })]),
+      store.append([makeEvent('decision.evidence', cyclic, { decision_id: 'cyclic' })]),
+      store.append([makeEvent('decision.evidence', { key: 'fn', value: () => 1 }, { decision_id: 'uncopyable' })]),
       store.append([makeEvent('decision.start', {}, { decision_id: 'ok-2' })]),
     ]);
     assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);

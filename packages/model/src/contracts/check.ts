@@ -1,4 +1,4 @@
-import type { DecisionEvent } from '../event.js';
+import { schemaEventType, type DecisionEvent } from '../event.js';
 import type { ContractViolation, DecisionRecord } from '../record.js';
 import { applyEvent } from '../reduce.js';
 import { parseTypeVersion } from '../type-version.js';
@@ -107,7 +107,7 @@ export function checkDecisionEvent(
   const { contract, violations } = resolveContract(registry, typed.type, version, options);
   if (contract === null) return violations;
   checkActorType(contract, event.actor?.type ?? null, false, violations);
-  const outcome = event.event_type === 'outcome' ? payload.status : payload.outcome;
+  const outcome = schemaEventType(event.event_type) === 'decision.outcome' ? payload.status : payload.outcome;
   if (typeof outcome === 'string' && outcome !== '') checkOutcome(contract, outcome, violations);
   return violations;
 }

@@ -1,4 +1,4 @@
-import type { Actor, DecisionEvent } from '../event.js';
+import { schemaEventType, type Actor, type DecisionEvent } from '../event.js';
 import { Findings } from './findings.js';
 import { mergeRedactions } from './redactions-attribute.js';
 import { DROP, Renamed, type FieldResult, type ValueRedactor } from './value-redactor.js';
@@ -29,6 +29,7 @@ export class EventRedactor {
   private redactPayload(event: DecisionEvent): Record<string, unknown> {
     const payload = event.payload;
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
+    const eventType = schemaEventType(event.event_type);
     let out: Record<string, unknown> | null = null;
     const change = (key: string, result: FieldResult, renameKey = key) => {
       out ??= { ...payload };
@@ -59,10 +60,10 @@ export class EventRedactor {
         case 'key':
         case 'policy':
           // Names of the evidence or policy a typed event is about, not values.
-          if (isEventType(event, 'evidence') || isEventType(event, 'policy_check')) continue;
+          if (eventType === 'decision.evidence' || eventType === 'decision.policy_check') continue;
           break;
         case 'value':
-          if (isEventType(event, 'evidence') && typeof payload.key === 'string') {
+          if (eventType === 'decision.evidence' && typeof payload.key === 'string') {
             const result = this.field(`decision.evidence.${payload.key}`, value);
             if (result instanceof Renamed) {
               // The evidence key itself is renamed (`email` → `email_domain`).
@@ -75,7 +76,7 @@ export class EventRedactor {
           break;
         case 'result':
         case 'inputs':
-          if (isEventType(event, 'policy_check') && typeof payload.policy === 'string') {
+          if (eventType === 'decision.policy_check' && typeof payload.policy === 'string') {
             const path = key === 'result' ? `decision.policy.${payload.policy}` : `decision.policy.${payload.policy}.inputs`;
             const result = this.field(path, value);
             if (result !== value) change(key, result instanceof Renamed ? result.value : result);
@@ -83,7 +84,7 @@ export class EventRedactor {
           }
           break;
         case 'status':
-          if (isEventType(event, 'outcome')) {
+          if (eventType === 'decision.outcome') {
             const result = this.field('decision.outcome', value);
             if (result !== value) change(key, result instanceof Renamed ? result.value : result);
             continue;
@@ -151,16 +152,6 @@ export class EventRedactor {
     }
     return this.values.redactField(path, value, this.findings);
   }
-}
-
-/**
- * Schema 1.0 spells the types `decision.evidence`, `decision.policy_check`, `decision.outcome`;
- * earlier releases wrote `evidence`, `policy_check`, `outcome`. Either is the same event, and
- * a payload must not escape its rules because of the spelling.
- */
-function isEventType(event: DecisionEvent, shortName: 'evidence' | 'policy_check' | 'outcome'): boolean {
-  const type: string = event.event_type;
-  return type === shortName || type === `decision.${shortName}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -130,13 +130,7 @@ export class SpanRedactor {
     findings.setPrefix(LINK_PREFIX);
     for (let i = 0; i < links.length; i++) {
       const link = links[i]!;
-      let attributes = this.values.redactEntries(link.attributes, null, findings, this.values.allowListOn, REDACTIONS_ATTRIBUTE) as Attributes;
-      if (REDACTIONS_ATTRIBUTE in attributes) {
-        // No pass writes a note on a link: one there is a client's, and is dropped like any other.
-        const { [REDACTIONS_ATTRIBUTE]: _claimed, ...rest } = attributes;
-        attributes = rest;
-        findings.add(REDACTIONS_ATTRIBUTE, 'drop');
-      }
+      const attributes = this.values.redactEntries(link.attributes, null, findings, this.values.allowListOn) as Attributes;
       const traceState = redactTraceState(this.values, link.traceState, findings);
       if (attributes === link.attributes && traceState === link.traceState && out === null) continue;
       out ??= links.slice(0, i);

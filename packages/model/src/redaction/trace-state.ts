@@ -10,8 +10,7 @@ export const TRACE_STATE_FIELD = 'trace_state';
  * attribute set, and travels with the span to every backend it is forwarded to, so the rules
  * apply to it too: each member's value is a field at `trace_state.<key>`. A member the rules
  * drop is removed; a derived one is stored under its key + suffix. Text that is not a
- * `key=value` member is treated as a value at `trace_state` (value rules only). In allow-list
- * mode only members whose path is allowed are kept. The result
+ * `key=value` member is treated as a value at `trace_state` (value rules only). The result
  * stays a valid header: redacted values are `***`, hex, or the derived forms, none of which
  * holds `,` or `=`.
  */
@@ -24,15 +23,10 @@ export function redactTraceState(values: ValueRedactor, traceState: string, find
     const equals = member.indexOf('=');
     const key = equals === -1 ? '' : member.slice(0, equals).trim();
     const value = equals === -1 ? member : member.slice(equals + 1);
-    const path = key === '' ? TRACE_STATE_FIELD : `${TRACE_STATE_FIELD}.${key}`;
-    let result: unknown;
-    if (values.allowListOn && !values.isAllowed(path)) {
-      // Allow-list mode fails closed here too: vendor data is data.
-      findings.add(path, 'drop');
-      result = DROP;
-    } else {
-      result = key === '' ? values.redactValue(path, value, findings) : values.redactField(path, value, findings);
-    }
+    const result =
+      key === ''
+        ? values.redactValue(TRACE_STATE_FIELD, value, findings)
+        : values.redactField(`${TRACE_STATE_FIELD}.${key}`, value, findings);
     if (result === value) {
       out.push(member);
       continue;

@@ -333,23 +333,15 @@ function isSmallInteger(value: number | bigint): boolean {
 }
 
 /**
- * `{…`, or `[` followed by what can start a JSON value, after leading white space. The end is
- * not looked at: a JSON text cut short (`{"password":"x"`) is malformed JSON all the same, and
- * must not pass as plain text. `[ERROR] …`-style text is not JSON.
+ * `{…` or `[…` after leading white space. The end is not looked at: a JSON text cut short
+ * (`{"password":"x"`) is malformed JSON all the same, and must not pass as plain text.
  */
 function startsLikeJson(text: string): boolean {
   let start = 0;
   while (start < text.length && isSpace(text.charCodeAt(start))) start++;
   const first = text.charCodeAt(start);
-  if (first === 123) return true; // {
-  if (first !== 91) return false; // [
-  let next = start + 1;
-  while (next < text.length && isSpace(text.charCodeAt(next))) next++;
-  return next === text.length || JSON_VALUE_START.has(text[next]!);
+  return first === 123 || first === 91; // { or [
 }
-
-/** What a JSON value (or the end of an array) starts with; a quote for single-quoted near-JSON. */
-const JSON_VALUE_START = new Set(['{', '[', ']', '"', "'", '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 't', 'f', 'n']);
 
 /** Quoted strings (single or double quotes, JSON escapes decoded) and bare words. */
 const WORD = /"((?:[^"\\]|\\.)*)"?|'((?:[^'\\]|\\.)*)'?|([^\s"'{}\[\],:=;]+)/gs;

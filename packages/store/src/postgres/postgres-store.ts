@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, withSchemaEventType, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { assertAppendable } from '../appendable-event.js';
 import { encodeCursor } from '../decision-order.js';
 import { DECISION_ROW_WIDTH, decisionRowValues } from '../decision-row.js';
@@ -180,7 +180,8 @@ export class PostgresDecisionStore implements DecisionStore {
       detail.events.push({
         tenant_id: row.tenant_id,
         seq: row.seq,
-        event: JSON.parse(row.event) as DecisionEvent,
+        // Rows of earlier releases name event types without `decision.` (see the SQLite store).
+        event: withSchemaEventType(JSON.parse(row.event) as DecisionEvent),
         received_at: row.received_at!,
         prev_hash: row.prev_hash!,
         hash: row.hash!,

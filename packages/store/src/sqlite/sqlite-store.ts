@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { applyEvent, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, withSchemaEventType, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { encodeCursor } from '../decision-order.js';
 import { decisionRowValues } from '../decision-row.js';
 import { normalizeDecisionFilter, normalizeDecisionQuery, type NormalizedDecisionFilter, type NormalizedDecisionQuery } from '../decision-query.js';
@@ -696,7 +696,9 @@ function toLedgerEntry(row: LedgerEntryRow): LedgerEntry {
   return {
     tenant_id: row.tenant_id,
     seq: row.seq,
-    event: JSON.parse(row.event) as DecisionEvent,
+    // Rows of earlier releases name event types without `decision.`: read under schema 1.0's
+    // names (the hash covers the stored bytes, which verification reads, not this value).
+    event: withSchemaEventType(JSON.parse(row.event) as DecisionEvent),
     received_at: row.received_at,
     prev_hash: row.prev_hash,
     hash: row.hash,
