@@ -13,3 +13,4 @@ export * from './token-usage.js';
 export * from './span-kind.js';
 export * from './context-span.js';
 export * from './token-rollup.js';
+export * from './integral-doubles.js';

@@ -30,6 +30,7 @@ import {
   readUint64,
 } from './json-fields.js';
 import { setAttribute } from './set-attribute.js';
+import { noteIntegralDouble } from '@decision-trace/model';
 import { SpanRejections, describeInvalidSpanIds, spanPath } from './span-rejections.js';
 
 const SPAN_KIND_NAMES: ReadonlyMap<string, number> = new Map([
@@ -248,6 +249,7 @@ function toAttributes(list: readonly unknown[], fieldName: string): Attributes {
         throw within(error, 'value');
       }
       setAttribute(attributes, key, value);
+      if (typeof value === 'number') noteIntegralDouble(attributes, key, decodedDouble && Number.isSafeInteger(value));
     } catch (error) {
       throw within(error, `${fieldName}[${i}]`);
     }
@@ -255,13 +257,21 @@ function toAttributes(list: readonly unknown[], fieldName: string): Attributes {
   return attributes;
 }
 
+/** Whether the last toAttributeValue call returned a number from `doubleValue` (see noteIntegralDouble). */
+let decodedDouble = false;
+
 /** One AnyValue; the first member present wins, none present is the null value. */
 function toAttributeValue(object: JsonObject | undefined): AttributeValue {
+  decodedDouble = false;
   if (object === undefined) return null;
   if (member(object, 'stringValue', 'string_value') != null) return readString(object, 'stringValue', 'string_value');
   if (member(object, 'intValue', 'int_value') != null) return readInt64(object, 'intValue', 'int_value');
   if (member(object, 'boolValue', 'bool_value') != null) return readBool(object, 'boolValue', 'bool_value');
-  if (member(object, 'doubleValue', 'double_value') != null) return readDouble(object, 'doubleValue', 'double_value');
+  if (member(object, 'doubleValue', 'double_value') != null) {
+    const double = readDouble(object, 'doubleValue', 'double_value');
+    decodedDouble = true;
+    return double;
+  }
   if (member(object, 'arrayValue', 'array_value') != null) {
     const array = readObject(object, 'arrayValue', 'array_value')!;
     try {
@@ -270,7 +280,9 @@ function toAttributeValue(object: JsonObject | undefined): AttributeValue {
       for (let i = 0; i < list.length; i++) {
         const element = list[i];
         try {
-          values[i] = toAttributeValue(element == null ? undefined : expectObject(element));
+          const value = toAttributeValue(element == null ? undefined : expectObject(element));
+          if (decodedDouble && typeof value === 'number' && Number.isSafeInteger(value)) noteIntegralDouble(values, i, true);
+          values[i] = value;
         } catch (error) {
           throw within(error, `values[${i}]`);
         }

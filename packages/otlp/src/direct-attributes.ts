@@ -1,4 +1,4 @@
-import type { AttributeValue, Attributes } from '@decision-trace/model';
+import { noteIntegralDouble, type AttributeValue, type Attributes } from '@decision-trace/model';
 import { setAttribute } from './set-attribute.js';
 import {
   type BufferWireReader,
@@ -62,6 +62,7 @@ export function decodeKeyValueInto(reader: BufferWireReader, depth: number, attr
   }
   leaveMessage(reader, enclosingLimit);
   setAttribute(attributes, key, value);
+  if (typeof value === 'number') noteIntegralDouble(attributes, key, rank === DOUBLE_VALUE && Number.isSafeInteger(value));
 }
 
 /**
@@ -159,7 +160,9 @@ function decodeArrayValue(reader: BufferWireReader, depth: number, values: Attri
     const wireType = tag & 7;
     // repeated AnyValue values = 1
     if (tag >>> 3 === 1 && wireType === 2) {
-      values.push(decodeAnyValue(reader, depth + 1, NO_MEMBER, null));
+      const value = decodeAnyValue(reader, depth + 1, NO_MEMBER, null);
+      if (decodedMemberRank === DOUBLE_VALUE && Number.isSafeInteger(value)) noteIntegralDouble(values, values.length, true);
+      values.push(value);
       continue;
     }
     reader.skipType(wireType, depth, tag >>> 3);

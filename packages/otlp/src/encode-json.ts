@@ -8,6 +8,7 @@ import type {
   SpanEvent,
   SpanLink,
 } from '@decision-trace/model';
+import { isDoubleValue } from '@decision-trace/model';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 type JsonObject = { [key: string]: JsonValue };
@@ -98,20 +99,20 @@ function toJsonKeyValues(attributes: Attributes): JsonValue[] {
   const keys = Object.keys(attributes);
   const keyValues: JsonValue[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
-    keyValues[i] = { key: keys[i], value: toJsonAnyValue(attributes[keys[i]]) };
+    keyValues[i] = { key: keys[i], value: toJsonAnyValue(attributes[keys[i]], attributes, keys[i]) };
   }
   return keyValues;
 }
 
-/** Same type choices as the protobuf encoder: integral numbers become intValue. */
-function toJsonAnyValue(value: AttributeValue): JsonObject {
+/** Same type choices as the protobuf encoder: integral numbers become intValue unless noted as doubles. */
+function toJsonAnyValue(value: AttributeValue, container: Attributes | AttributeValue[], key: string | number): JsonObject {
   switch (typeof value) {
     case 'string':
       return { stringValue: value };
     case 'boolean':
       return { boolValue: value };
     case 'number':
-      if (Number.isSafeInteger(value)) return { intValue: String(value) };
+      if (!isDoubleValue(container, key, value)) return { intValue: String(value) };
       // JSON has no literal for these; the protobuf JSON mapping spells them as strings.
       return { doubleValue: Number.isFinite(value) ? value : String(value) };
     case 'bigint':
@@ -121,6 +122,6 @@ function toJsonAnyValue(value: AttributeValue): JsonObject {
   if (value instanceof Uint8Array) {
     return { bytesValue: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   }
-  if (Array.isArray(value)) return { arrayValue: { values: value.map(toJsonAnyValue) } };
+  if (Array.isArray(value)) return { arrayValue: { values: value.map((element, index) => toJsonAnyValue(element, value, index)) } };
   return { kvlistValue: { values: toJsonKeyValues(value) } };
 }

@@ -8,6 +8,7 @@ import type {
   SpanEvent,
   SpanLink,
 } from '@decision-trace/model';
+import { isDoubleValue } from '@decision-trace/model';
 import { bigIntToLongHalves } from './int64.js';
 import { ExportTraceServiceRequestType } from './proto-root.js';
 import type {
@@ -105,26 +106,30 @@ function toWireKeyValues(attributes: Attributes): WireKeyValue[] {
   const keys = Object.keys(attributes);
   const keyValues: WireKeyValue[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
-    keyValues[i] = { key: keys[i], value: toWireAnyValue(attributes[keys[i]]) };
+    keyValues[i] = { key: keys[i], value: toWireAnyValue(attributes[keys[i]], attributes, keys[i]) };
   }
   return keyValues;
 }
 
-/** Integral numbers go out as intValue (as the OpenTelemetry SDKs do), others as doubleValue. */
-function toWireAnyValue(value: AttributeValue): WireAnyValue {
+/**
+ * Integral numbers go out as intValue (as the OpenTelemetry SDKs do), others as doubleValue;
+ * an integral number that arrived as a double (noted on its container, see isDoubleValue)
+ * leaves as the double it was.
+ */
+function toWireAnyValue(value: AttributeValue, container: Attributes | AttributeValue[], key: string | number): WireAnyValue {
   switch (typeof value) {
     case 'string':
       return { stringValue: value };
     case 'boolean':
       return { boolValue: value };
     case 'number':
-      return Number.isSafeInteger(value) ? { intValue: value } : { doubleValue: value };
+      return isDoubleValue(container, key, value) ? { doubleValue: value } : { intValue: value };
     case 'bigint':
       return { intValue: bigIntToLongHalves(value) };
   }
   if (value === null) return {};
   if (value instanceof Uint8Array) return { bytesValue: value };
-  if (Array.isArray(value)) return { arrayValue: { values: value.map(toWireAnyValue) } };
+  if (Array.isArray(value)) return { arrayValue: { values: value.map((element, index) => toWireAnyValue(element, value, index)) } };
   return { kvlistValue: { values: toWireKeyValues(value) } };
 }
 
