@@ -1,10 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { gunzip, inflate } from 'node:zlib';
-import { promisify } from 'node:util';
+import { decodeContent } from './content-decoding.js';
 import { HttpError } from './http-error.js';
-
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
 
 /**
  * Reads a request body, refusing more than `limit` bytes both on the wire and after
@@ -17,7 +13,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     throw new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
   }
   const raw = await collect(req, limit);
-  return decompress(raw, req.headers['content-encoding'], limit);
+  return decodeContent(raw, req.headers['content-encoding'], limit);
 }
 
 /**
@@ -61,19 +57,4 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('error', onError);
     req.on('aborted', onAborted);
   });
-}
-
-async function decompress(raw: Buffer, encoding: string | undefined, limit: number): Promise<Buffer> {
-  const name = (encoding ?? 'identity').trim().toLowerCase();
-  if (name === '' || name === 'identity') return raw;
-  const inflater = name === 'gzip' || name === 'x-gzip' ? gunzipAsync : name === 'deflate' ? inflateAsync : undefined;
-  if (!inflater) throw new HttpError(415, `unsupported Content-Encoding "${encoding}": expected gzip, deflate or identity`);
-  try {
-    return await inflater(raw, { maxOutputLength: limit });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
-      throw new HttpError(413, `decompressed request body exceeds the limit of ${limit} bytes`);
-    }
-    throw new HttpError(400, `invalid ${name} body: ${(error as Error).message}`);
-  }
 }

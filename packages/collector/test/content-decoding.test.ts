@@ -1,0 +1,95 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deflateSync, gzipSync } from 'node:zlib';
+import snappy from 'snappyjs';
+import { decodeContent } from '../src/http/content-decoding.js';
+import { HttpError } from '../src/http/http-error.js';
+
+/**
+ * The request-body decodings the OpenTelemetry Collector's HTTP clients send. zstd has no
+ * encoder in Node 20, so its inputs are zstd frames written by hand from RFC 8878: RLE blocks
+ * (one byte repeated up to 128 KiB) make a tiny body that inflates to any size.
+ */
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+
+/** A zstd frame of `blocks` RLE blocks of `blockSize` copies of `byte`, window 2^(10+exponent). */
+function zstdRleFrame(byte: number, blocks: number, blockSize: number, windowExponent = 13): Buffer {
+  const parts = [ZSTD_MAGIC, Buffer.from([0x00, windowExponent << 3])];
+  for (let i = 0; i < blocks; i++) {
+    const header = (i === blocks - 1 ? 1 : 0) | (1 << 1) | (blockSize << 3);
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff, byte]));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The snappy framing format around one uncompressed chunk (checksums are not verified). */
+function snappyFramed(data: Buffer): Buffer {
+  const stream = Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]);
+  const compressed = Buffer.from(snappy.compress(data));
+  const length = compressed.length + 4;
+  const chunk = Buffer.concat([Buffer.from([0x00, length & 0xff, (length >> 8) & 0xff, length >> 16, 0, 0, 0, 0]), compressed]);
+  return Buffer.concat([stream, chunk]);
+}
+
+async function refusal(promise: Promise<unknown>): Promise<HttpError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof HttpError, String(error));
+    return error;
+  }
+  assert.fail('expected a refusal');
+}
+
+const MiB = 1024 * 1024;
+const body = Buffer.from('{"resourceSpans":[]}'.repeat(1000));
+
+describe('request bodies decoded by Content-Encoding', () => {
+  test('gzip, x-gzip, deflate and zlib (zlib format), identity and none', async () => {
+    for (const [encoding, raw] of [['gzip', gzipSync(body)], ['x-gzip', gzipSync(body)], ['deflate', deflateSync(body)], ['zlib', deflateSync(body)], ['identity', body], [undefined, body], ['GZip ', gzipSync(body)]] as const) {
+      assert.deepEqual(await decodeContent(raw as Buffer, encoding, MiB), body, String(encoding));
+    }
+  });
+
+  test('zstd: RLE blocks across several frames', async () => {
+    const raw = Buffer.concat([zstdRleFrame(0x61, 3, 1000), zstdRleFrame(0x62, 1, 10)]);
+    assert.deepEqual(await decodeContent(raw, 'zstd', MiB), Buffer.concat([Buffer.alloc(3000, 0x61), Buffer.alloc(10, 0x62)]));
+  });
+
+  test('snappy: the block format, and the framed format under "snappy" (older Collectors) and "x-snappy-framed"', async () => {
+    assert.deepEqual(await decodeContent(Buffer.from(snappy.compress(body)), 'snappy', MiB), body);
+    assert.deepEqual(await decodeContent(snappyFramed(body), 'snappy', MiB), body);
+    assert.deepEqual(await decodeContent(snappyFramed(body), 'x-snappy-framed', MiB), body);
+  });
+
+  test('a bomb is refused with 413 at the limit, in every decoding', async () => {
+    const limit = MiB;
+    const big = Buffer.alloc(4 * MiB);
+    const bombs: Array<[string, Buffer]> = [
+      ['gzip', gzipSync(big)],
+      ['zstd', zstdRleFrame(0, 40, 128 * 1024)],
+      ['snappy', Buffer.from(snappy.compress(big))],
+      ['x-snappy-framed', snappyFramed(big)],
+    ];
+    for (const [encoding, raw] of bombs) {
+      assert.ok(raw.length < limit, `${encoding} bomb passes the wire limit (${raw.length} bytes)`);
+      const error = await refusal(decodeContent(raw, encoding, limit));
+      assert.equal(error.status, 413, `${encoding}: ${error.message}`);
+    }
+  });
+
+  test('a zstd frame declaring a huge window is refused before anything is allocated', async () => {
+    const error = await refusal(decodeContent(zstdRleFrame(0, 1, 10, 30), 'zstd', MiB));
+    assert.equal(error.status, 413);
+  });
+
+  test('corrupt bodies are 400, unknown encodings 415 naming the supported ones', async () => {
+    for (const encoding of ['gzip', 'zstd', 'snappy', 'x-snappy-framed', 'deflate']) {
+      const error = await refusal(decodeContent(Buffer.from('definitely not compressed'), encoding, MiB));
+      assert.equal(error.status, 400, `${encoding}: ${error.message}`);
+    }
+    const unknown = await refusal(decodeContent(body, 'lz4', MiB));
+    assert.equal(unknown.status, 415);
+    assert.match(unknown.message, /lz4.*zstd, snappy/);
+  });
+});
