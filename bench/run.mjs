@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { decisionsOnlyIngestCase, ingestCase } from './ingest-case.mjs';
 import { exportCase } from './export-case.mjs';
 import { grpcIngestCase } from './grpc-ingest-case.mjs';
+import { otelcolPassthroughCase } from './otelcol-passthrough-case.mjs';
 import { gzipIngestCase } from './gzip-ingest-case.mjs';
 import { samplingCase } from './sampling-case.mjs';
 import { sdkCase } from './sdk-case.mjs';
@@ -32,6 +33,7 @@ const cases = [
   ['dual_export_ingest', exportCase],
   ['store_query', storeQueryCase],
   ['topology_3_samplers', topologyCase],
+  ['otelcol_passthrough', otelcolPassthroughCase],
 ];
 const selected = filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)));
 if (selected.length === 0) {
@@ -133,6 +135,12 @@ function markdown(rows) {
     '  On 2 cores the 8 processes, NATS and PostgreSQL share the machine, so the layout is slower than one collector:',
     '  it buys capacity by adding machines, and the CPU seconds per tier it prints are what sizing starts from.',
     '  Left out when NATS or PostgreSQL is not reachable.',
+    '- **otelcol_passthrough_spans_per_s**, **otelcol_passthrough_cpu_per_million_spans**: ours beside the OpenTelemetry',
+    '  Collector (core + contrib v0.161.0, built by scripts/peers/otelcol-build.sh), one run, the same load generator:',
+    '  OTLP/HTTP protobuf requests of 100 spans, 16 at a time → otlp receiver → batch (8192 spans, 200ms) → otlphttp',
+    '  (protobuf, uncompressed) to a sink in the benchmark process that counts spans; measured until the sink has every',
+    '  span. Spans per second, and CPU time (user + system, from /proc) of the collector process in milliseconds per',
+    '  million spans. Baseline: otelcol on the same input; the ratio is ours/otelcol. Left out when Go is missing.',
     '',
   ];
   return lines.join('\n');

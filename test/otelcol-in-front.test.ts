@@ -1,0 +1,217 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { DecisionRecord } from '@decision-trace/model';
+import { startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { makeProvider, recordRefundDecisions, type AppTrace } from './helpers/decision-app.js';
+import { freePort } from './helpers/free-port.js';
+import { skipWithoutOtelcol, startOtelcol, type RunningOtelcol } from './helpers/otelcol.js';
+
+/**
+ * The OpenTelemetry Collector in front of ours, as users deploy it (an agent or gateway whose
+ * exporters point at us): the same spans from the real OTel JS SDK are sent once straight to one
+ * of our collectors and once through otelcol to another, and the decision records stored by
+ * both must be equal, for every exporter, encoding and compression otelcol offers that we serve.
+ */
+
+const skip = skipWithoutOtelcol();
+
+async function appSpans(run: string): Promise<{ app: AppTrace; spans: ReadableSpan[] }> {
+  const { provider, tracer, captured } = makeProvider(new InMemorySpanExporter());
+  const app = recordRefundDecisions(tracer, run);
+  await provider.forceFlush();
+  return { app, spans: captured.getFinishedSpans() };
+}
+
+function exportOnce(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
+  return new Promise((resolve) => exporter.export(spans, resolve));
+}
+
+async function decisionsOfTrace(apiUrl: string, traceId: string): Promise<DecisionRecord[]> {
+  const res = await fetch(`${apiUrl}/v1/decisions?trace_id=${traceId}&limit=100`);
+  assert.equal(res.status, 200);
+  const { decisions } = (await res.json()) as { decisions: DecisionRecord[] };
+  return decisions.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+async function waitForDecisions(apiUrl: string, traceId: string, count: number, timeoutMs = 30_000): Promise<DecisionRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const decisions = await decisionsOfTrace(apiUrl, traceId);
+    if (decisions.length >= count || Date.now() > deadline) return decisions;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Fields that say when this store took the record in, not what the record is. */
+const INGEST_FIELDS = new Set(['ingested_at', 'received_at', 'recorded_at', 'seq', 'ledger_seq', 'ledger_hash', 'hash', 'prev_hash']);
+
+function withoutIngestFields(records: DecisionRecord[]): unknown[] {
+  return records.map((record) => Object.fromEntries(Object.entries(record).filter(([key]) => !INGEST_FIELDS.has(key))));
+}
+
+interface Route {
+  name: string;
+  exporter: 'otlp' | 'otlphttp';
+  settings: (ours: RunningCollector) => Record<string, unknown>;
+}
+
+const grpcRoute = (compression: string): Route => ({
+  name: `otlp (gRPC), compression ${compression}`,
+  exporter: 'otlp',
+  settings: (ours) => ({ endpoint: ours.grpcEndpoint, tls: { insecure: true }, compression }),
+});
+const httpRoute = (encoding: 'proto' | 'json', compression: string): Route => ({
+  name: `otlphttp ${encoding === 'proto' ? 'protobuf' : 'JSON'}, compression ${compression}`,
+  exporter: 'otlphttp',
+  settings: (ours) => ({ endpoint: ours.otlpHttpUrl, encoding, compression }),
+});
+
+/** Every way otelcol's two OTLP exporters can talk to us that our receiver serves. */
+const ROUTES: Route[] = [
+  grpcRoute('gzip'),
+  grpcRoute('none'),
+  ...['gzip', 'zstd', 'snappy', 'x-snappy-framed', 'deflate', 'zlib', 'none'].map((c) => httpRoute('proto', c)),
+  ...['gzip', 'zstd', 'snappy', 'none'].map((c) => httpRoute('json', c)),
+];
+
+describe('otelcol in front of us: records equal to a direct send', { skip }, () => {
+  let direct: RunningCollector;
+  let behind: RunningCollector;
+  let otelcol: RunningOtelcol;
+  const ports: number[] = [];
+
+  before(async () => {
+    [direct, behind] = await Promise.all([startCollector(), startCollector()]);
+    const receivers: Record<string, unknown> = {};
+    const exporters: Record<string, unknown> = {};
+    const pipelines: Record<string, unknown> = {};
+    for (let i = 0; i < ROUTES.length; i++) {
+      ports.push(await freePort());
+      receivers[`otlp/${i}`] = { protocols: { http: { endpoint: `127.0.0.1:${ports[i]}` } } };
+      exporters[`${ROUTES[i].exporter}/${i}`] = ROUTES[i].settings(behind);
+      pipelines[`traces/${i}`] = { receivers: [`otlp/${i}`], processors: ['batch'], exporters: [`${ROUTES[i].exporter}/${i}`] };
+    }
+    otelcol = await startOtelcol({
+      receivers,
+      processors: { batch: { timeout: '100ms' } },
+      exporters,
+      service: { pipelines },
+    });
+  });
+
+  after(async () => {
+    await otelcol?.stop();
+    await Promise.all([direct?.stop(), behind?.stop()]);
+  });
+
+  for (const [i, route] of ROUTES.entries()) {
+    test(route.name, async () => {
+      const { app, spans } = await appSpans(`otelcol-in-front-${i}`);
+      const [straight, through] = await Promise.all([
+        exportOnce(new OtlpProtoExporter({ url: `${direct.otlpHttpUrl}/v1/traces` }), spans),
+        exportOnce(new OtlpProtoExporter({ url: `http://127.0.0.1:${ports[i]}/v1/traces` }), spans),
+      ]);
+      assert.equal(straight.code, ExportResultCode.SUCCESS, String(straight.error));
+      assert.equal(through.code, ExportResultCode.SUCCESS, String(through.error));
+      const expected = await waitForDecisions(direct.apiUrl, app.traceId, 4);
+      assert.equal(expected.length, 4, 'the direct send stored the four decisions');
+      const forwarded = await waitForDecisions(behind.apiUrl, app.traceId, 4);
+      assert.equal(forwarded.length, 4, `${route.name}: four decisions through otelcol\n${otelcol.logs().slice(-2000)}`);
+      assert.deepEqual(withoutIngestFields(forwarded), withoutIngestFields(expected), route.name);
+    });
+  }
+});
+
+const REFUSED_LOG = 'pipeline refused data; asking the client to retry';
+
+/** Holds SQLite's write lock on the collector's database until `release` is called. */
+function lockDatabase(dbPath: string): { release(): void } {
+  const lock = new Database(dbPath);
+  lock.exec('BEGIN EXCLUSIVE');
+  let held = true;
+  return {
+    release() {
+      if (!held) return;
+      held = false;
+      lock.exec('ROLLBACK');
+      lock.close();
+    },
+  };
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Real back-pressure: the test holds SQLite's write lock on our collector's database, so our
+ * receiver answers 503 + Retry-After: 1 (gRPC UNAVAILABLE + RetryInfo 1s). otelcol, with its
+ * sending queue and retry as deployed, must wait what we asked (its retry interval is raised
+ * from 100ms to our 1s) and deliver everything once the lock is gone.
+ */
+describe('otelcol in front of us: our 503 + Retry-After drives its retry, and everything lands', { skip }, () => {
+  let ours: RunningCollector;
+  let otelcol: RunningOtelcol;
+  let lock: { release(): void } | undefined;
+  const ports = { http: 0, grpc: 0 };
+
+  before(async () => {
+    ours = await startCollector();
+    [ports.http, ports.grpc] = [await freePort(), await freePort()];
+    const resilience = { retry_on_failure: { enabled: true, initial_interval: '100ms', max_interval: '2s', max_elapsed_time: '120s' }, sending_queue: { enabled: true } };
+    otelcol = await startOtelcol({
+      receivers: {
+        'otlp/http': { protocols: { http: { endpoint: `127.0.0.1:${ports.http}` } } },
+        'otlp/to_grpc': { protocols: { http: { endpoint: `127.0.0.1:${ports.grpc}` } } },
+      },
+      processors: { batch: { timeout: '100ms' } },
+      exporters: {
+        otlphttp: { endpoint: ours.otlpHttpUrl, ...resilience },
+        otlp: { endpoint: ours.grpcEndpoint, tls: { insecure: true }, ...resilience },
+      },
+      service: {
+        pipelines: {
+          'traces/http': { receivers: ['otlp/http'], processors: ['batch'], exporters: ['otlphttp'] },
+          'traces/grpc': { receivers: ['otlp/to_grpc'], processors: ['batch'], exporters: ['otlp'] },
+        },
+      },
+    });
+  });
+
+  after(async () => {
+    lock?.release();
+    await otelcol?.stop();
+    await ours?.stop();
+  });
+
+  test('otlphttp and otlp exporters: refused while the store is locked, retried after our Retry-After, all decisions stored', async (t) => {
+    const viaHttp = await appSpans('otelcol-backpressure-http');
+    const viaGrpc = await appSpans('otelcol-backpressure-grpc');
+    lock = lockDatabase(ours.dbPath);
+    const sent = await Promise.all([
+      exportOnce(new OtlpProtoExporter({ url: `http://127.0.0.1:${ports.http}/v1/traces` }), viaHttp.spans),
+      exportOnce(new OtlpProtoExporter({ url: `http://127.0.0.1:${ports.grpc}/v1/traces` }), viaGrpc.spans),
+    ]);
+    for (const result of sent) assert.equal(result.code, ExportResultCode.SUCCESS, 'otelcol queued the spans');
+    await waitFor(() => ours.logs().includes(REFUSED_LOG), 'our receiver to refuse data');
+    // Each exporter logs its retry with the interval it will wait: our Retry-After (1s), not its own 100ms.
+    const retryLines = () => otelcol.logs().split('\n').filter((line) => line.includes('Will retry the request after interval'));
+    await waitFor(() => ['"otlphttp"', '"otlp"'].every((id) => retryLines().some((line) => line.includes(id))), 'both otelcol exporters to schedule a retry');
+    for (const line of retryLines()) assert.match(line, /"interval": "1s"/, line);
+    t.diagnostic(retryLines()[0]);
+    lock.release();
+    for (const { app } of [viaHttp, viaGrpc]) {
+      const decisions = await waitForDecisions(ours.apiUrl, app.traceId, 4, 60_000);
+      assert.equal(decisions.length, 4, `every decision landed after the retry\n${otelcol.logs().slice(-2000)}`);
+    }
+    assert.doesNotMatch(otelcol.logs(), /Exporting failed\. Dropping data|Dropping data because sending_queue is full/, 'otelcol dropped nothing');
+  });
+});
