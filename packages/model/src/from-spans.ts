@@ -1,35 +1,38 @@
-import {
-  CANONICAL_EVENT_TYPES,
-  DEFAULT_TENANT,
-  schemaEventType,
-  SCHEMA_VERSION,
-  type Actor,
-  type DecisionEvent,
-  type DecisionEventType,
-  type EventSource,
-} from './event.js';
+import { SCHEMA_VERSION, type Actor, type DecisionEvent } from './event.js';
 import type { Attributes, ResourceSpans, Span, SpanEvent } from './otlp-types.js';
-import type { PolicyCheck, RecordFlag, RedactionEntry } from './record.js';
+import type { PolicyCheck, RecordFlag } from './record.js';
 import { nanosToRfc3339, toJsonValue, toText } from './attribute-values.js';
 import {
   isPlainObject,
   normalizeAlternatives,
   normalizeConfidence,
   normalizeFactors,
-  parseJsonIfStructured,
 } from './decision-values.js';
 import { LineageIndex } from './lineage.js';
-import { readCausalLinks } from './causal-links.js';
-import { decodeRedactions, mergeRedactions } from './redaction/redactions-attribute.js';
-import { REDACTIONS_ATTRIBUTE } from './redaction/settings.js';
+import { DT_DECISION_ID_KEY, fromDtSpan } from './from-dt-spans.js';
+import {
+  ActorFields,
+  SPAN_STATUS_ERROR,
+  addSpanTimes,
+  buildEvent,
+  derivedSpanEventId,
+  errorFromException,
+  exceptionEvents,
+  missingTime,
+  resourceContext,
+  type ResourceContext,
+} from './span-event-parts.js';
+
+export { derivedSpanEventId } from './span-event-parts.js';
 
 /**
  * Span → decision event conversion (DESIGN.md §2 inputs A, B and C).
  *
  * A: a span with `decision.type` is one decision (`decision.observed`, source otlp.span).
  * B: each span event named `decision` is one decision (`decision.observed`, otlp.span_event).
- * C: a span with `dt.decision_id` is one canonical event of that decision (otlp.dt_span); the
- *    other events of the decision may come on other spans or in other requests.
+ * C: a span with `dt.decision_id` gives canonical events of that decision (otlp.dt_span, see
+ *    from-dt-spans.ts); the other events of the decision may come on other spans or in other
+ *    requests.
  * A span with both `dt.decision_id` and `decision.type` is read as C only: the explicit id and
  * event type say more than the generic keys, and one span should map to one decision.
  *
@@ -57,26 +60,13 @@ export const DECISION_SPAN_EVENT_NAME = 'decision';
 
 const DECISION_TYPE_KEY = 'decision.type';
 const DECISION_ID_KEY = 'decision.id';
-const DT_DECISION_ID_KEY = 'dt.decision_id';
 const DECISION_PREFIX = 'decision.';
 const DECISION_EVIDENCE_PREFIX = 'decision.evidence.';
 const DECISION_POLICY_PREFIX = 'decision.policy.';
-const DT_PREFIX = 'dt.';
-const DT_EVIDENCE_PREFIX = 'dt.evidence.';
-const DT_POLICY_PREFIX = 'dt.policy.';
-const DT_PAYLOAD_PREFIX = 'dt.payload.';
-const SPAN_STATUS_ERROR = 2;
-const EPOCH = new Date(0).toISOString();
-const canonicalEventTypes: ReadonlySet<string> = new Set(CANONICAL_EVENT_TYPES);
 
 /** Decision id of a span or span event that carries none: stable across redelivery. */
 export function derivedDecisionId(traceId: string, spanId: string, eventIndex?: number): string {
   return eventIndex === undefined ? `${traceId}-${spanId}` : `${traceId}-${spanId}-${eventIndex}`;
-}
-
-/** Event id of a span or span event's decision event when none is given. */
-export function derivedSpanEventId(traceId: string, spanId: string, eventIndex?: number): string {
-  return eventIndex === undefined ? `otlp:${traceId}:${spanId}` : `otlp:${traceId}:${spanId}:e${eventIndex}`;
 }
 
 /**
@@ -107,6 +97,9 @@ export function extractDecisionEvents(
   }
 
   const events: DecisionEvent[] = [];
+  // Where each decision was seen in its OTel trace, for lineage (a dt.* event's trace_id is
+  // the SDK's trace, which the lineage index does not know).
+  const seenAt: SeenAt[] = [];
   const authenticatedTenant = options.tenant ? options.tenant : null;
   for (const resource of resourceSpans) {
     let context: ResourceContext | undefined;
@@ -120,10 +113,13 @@ export function extractDecisionEvents(
         context ??= resourceContext(resource, authenticatedTenant, options.trustRedactionNote);
         let ownDecisionId: string | null = null;
         if (dtDecisionId !== null) {
-          events.push(fromDtSpan(span, dtDecisionId, context, lineage));
+          const dtEvents = fromDtSpan({ span, decisionId: dtDecisionId, context, lineage });
+          seenAt.push({ event: dtEvents[0], traceId: span.traceId, spanId: span.spanId });
+          for (const event of dtEvents) events.push(event);
           ownDecisionId = dtDecisionId;
         } else if (isAttributeDecision) {
           const event = fromDecisionSpan(span, context, lineage);
+          seenAt.push({ event, traceId: span.traceId, spanId: span.spanId });
           events.push(event);
           ownDecisionId = event.decision_id;
         }
@@ -131,28 +127,37 @@ export function extractDecisionEvents(
         for (let index = 0; index < spanEvents.length; index++) {
           const spanEvent = spanEvents[index];
           if (spanEvent.name !== DECISION_SPAN_EVENT_NAME) continue;
-          events.push(fromDecisionSpanEvent(span, spanEvent, index, ownDecisionId, context, lineage));
+          const event = fromDecisionSpanEvent(span, spanEvent, index, ownDecisionId, context, lineage);
+          seenAt.push({ event, traceId: span.traceId, spanId: span.spanId });
+          events.push(event);
         }
       }
     }
   }
-  awaitMissingAncestors(events, lineage);
+  awaitMissingAncestors(seenAt, lineage);
   linkArrivedAncestors(events, lineage);
   return events;
+}
+
+/** A decision's first event and the OTel span it was read from. */
+interface SeenAt {
+  event: DecisionEvent;
+  traceId: string;
+  spanId: string;
 }
 
 /**
  * A decision without a parent whose ancestry broke at a span not seen yet waits for that span:
  * SDKs export children before their parents, and one trace's spans may be split over requests.
  */
-function awaitMissingAncestors(events: DecisionEvent[], lineage: LineageIndex): void {
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i];
-    if (event.parent_decision_id !== null || event.trace_id === null || event.span_id === null) continue;
-    const lookup = lineage.lookupAncestor(event.trace_id, event.span_id, event.decision_id);
+function awaitMissingAncestors(seenAt: SeenAt[], lineage: LineageIndex): void {
+  for (let i = 0; i < seenAt.length; i++) {
+    const { event, traceId, spanId } = seenAt[i];
+    if (event.parent_decision_id !== null) continue;
+    const lookup = lineage.lookupAncestor(traceId, spanId, event.decision_id);
     if (lookup.kind !== 'missing') continue;
     lineage.awaitSpan(lookup.spanId, {
-      traceId: event.trace_id,
+      traceId,
       decisionId: event.decision_id,
       tenantId: event.tenant_id,
       timestamp: event.timestamp,
@@ -191,34 +196,6 @@ function hasDecisionType(attributes: Attributes): boolean {
   if (!(DECISION_TYPE_KEY in attributes)) return false;
   const value = attributes[DECISION_TYPE_KEY];
   return value !== null && value !== undefined && value !== '';
-}
-
-interface ResourceContext {
-  authenticatedTenant: string | null;
-  serviceName: string | null;
-  /** From the resource's deployment environment; a decision's own environment key wins. */
-  environment: string | null;
-  /** What the redaction processor changed in the resource's attributes (its `dt.redactions`). */
-  redactions: RedactionEntry[];
-  /** The trusted `dt.redactions` note of an attribute set (none when untrusted or absent). */
-  notesOf(attributes: Attributes): RedactionEntry[];
-}
-
-function resourceContext(
-  resource: ResourceSpans,
-  authenticatedTenant: string | null,
-  trustNote: ((attributes: Attributes) => boolean) | undefined,
-): ResourceContext {
-  const attributes = resource.resource.attributes;
-  const notesOf = (set: Attributes): RedactionEntry[] =>
-    !(REDACTIONS_ATTRIBUTE in set) || (trustNote !== undefined && !trustNote(set)) ? [] : decodeRedactions(set[REDACTIONS_ATTRIBUTE]);
-  return {
-    notesOf,
-    authenticatedTenant,
-    serviceName: toText(attributes['service.name']),
-    environment: toText(attributes['deployment.environment.name']) ?? toText(attributes['deployment.environment']),
-    redactions: notesOf(attributes),
-  };
 }
 
 // ---- inputs A and B: `decision.*` keys on a span or on a span event ----
@@ -314,15 +291,17 @@ function fromDecisionSpan(span: Span, context: ResourceContext, lineage: Lineage
   const payload = observed.payload;
   const timestamp = addSpanTimes(span, payload, observed.flags);
   if (span.status.code === SPAN_STATUS_ERROR) {
-    payload.error = { message: span.status.message || 'span status ERROR' };
+    // The OTel convention: an `exception` event says what failed (message and type).
+    payload.error = errorFromException(exceptionEvents(span).at(-1), span.status.message);
   }
   return buildEvent({
+    ...observedParts(observed),
     schemaVersion: SCHEMA_VERSION,
     eventId: derivedSpanEventId(span.traceId, span.spanId),
     eventType: 'decision.observed',
     decisionId,
-    observed,
     parentDecisionId,
+    traceId: span.traceId,
     span,
     timestamp,
     context,
@@ -352,12 +331,13 @@ function fromDecisionSpanEvent(
     nanosToRfc3339(span.startTimeUnixNano) ??
     missingTime(observed.flags);
   return buildEvent({
+    ...observedParts(observed),
     schemaVersion: SCHEMA_VERSION,
     eventId: derivedSpanEventId(span.traceId, span.spanId, index),
     eventType: 'decision.observed',
     decisionId,
-    observed,
     parentDecisionId,
+    traceId: span.traceId,
     span,
     timestamp,
     context,
@@ -366,179 +346,13 @@ function fromDecisionSpanEvent(
   });
 }
 
-// ---- input C: the Decision Trace SDK's `dt.*` projection ----
-
-function fromDtSpan(span: Span, decisionId: string, context: ResourceContext, lineage: LineageIndex): DecisionEvent {
-  const attributes = span.attributes;
-  const flags: RecordFlag[] = [];
-  const actor = new ActorFields();
-  let eventTypeText: string | null = null;
-  let parentDecisionId: string | null = null;
-  let decisionType: string | null = null;
-  let tenantId: string | null = null;
-  let environment: string | null = null;
-  let schemaVersion: string | null = null;
-  let eventId: string | null = null;
-  let sdkTraceId: string | null = null;
-  let outcome: string | null = null;
-  let evidence: Record<string, unknown> | null = null;
-  let evidenceCount = 0;
-  let policyChecks: PolicyCheck[] | null = null;
-  const payload: Record<string, unknown> = {};
-
-  for (const key in attributes) {
-    if (!key.startsWith(DT_PREFIX)) continue;
-    const value = attributes[key];
-    switch (key) {
-      case DT_DECISION_ID_KEY: break;
-      case 'dt.parent_decision_id': parentDecisionId = toText(value); break;
-      case 'dt.trace_id': sdkTraceId = toText(value); break;
-      case 'dt.decision_type': decisionType = toText(value); break;
-      case 'dt.event_type': eventTypeText = toText(value); break;
-      case 'dt.tenant_id': tenantId = toText(value); break;
-      case 'dt.environment': environment = toText(value); break;
-      case 'dt.schema_version': schemaVersion = toText(value); break;
-      case 'dt.event_id': eventId = toText(value); break;
-      case 'dt.outcome': outcome = toText(value); break;
-      case 'dt.actor.id': actor.id = toText(value); break;
-      case 'dt.actor.type': actor.type = toText(value); break;
-      case 'dt.actor.version': actor.version = toText(value); break;
-      case 'dt.actor.org': actor.org = toText(value); break;
-      default:
-        if (key.startsWith(DT_PAYLOAD_PREFIX)) {
-          const payloadKey = key.slice(DT_PAYLOAD_PREFIX.length);
-          if (payloadKey !== '') payload[payloadKey] = parseJsonIfStructured(toJsonValue(value));
-        } else if (key.startsWith(DT_EVIDENCE_PREFIX)) {
-          const evidenceKey = key.slice(DT_EVIDENCE_PREFIX.length);
-          if (evidenceKey !== '') {
-            (evidence ??= {})[evidenceKey] = parseJsonIfStructured(toJsonValue(value));
-            evidenceCount++;
-          }
-        } else if (key.startsWith(DT_POLICY_PREFIX)) {
-          const policy = key.slice(DT_POLICY_PREFIX.length);
-          if (policy !== '') (policyChecks ??= []).push({ policy, result: parseJsonIfStructured(toJsonValue(value)) });
-        }
-    }
-  }
-
-  let eventType: DecisionEventType = 'decision.start';
-  if (eventTypeText !== null) {
-    // Earlier releases' unprefixed names are aliases of schema 1.0's (event.ts).
-    const schemaName = schemaEventType(eventTypeText);
-    if (canonicalEventTypes.has(schemaName)) eventType = schemaName as DecisionEventType;
-    else flags.push({ code: 'invalid_value', field: 'event_type', detail: 'unknown dt.event_type, kept as decision.start' });
-  }
-
-  if ('confidence' in payload) payload.confidence = normalizeConfidence(payload.confidence, flags);
-  if ('factors' in payload) payload.factors = normalizeFactors(payload.factors, flags);
-  if ('alternatives' in payload) payload.alternatives = normalizeAlternatives(payload.alternatives, flags);
-  if (evidence !== null) {
-    payload.evidence = isPlainObject(payload.evidence) ? { ...payload.evidence, ...evidence } : evidence;
-    if (eventType === 'decision.evidence' && evidenceCount === 1 && !('key' in payload)) {
-      const [[key, value]] = Object.entries(evidence);
-      payload.key = key;
-      payload.value = value;
-    }
-  }
-  if (policyChecks !== null) {
-    payload.policy_checks = Array.isArray(payload.policy_checks)
-      ? [...(payload.policy_checks as unknown[]), ...policyChecks]
-      : policyChecks;
-    if (eventType === 'decision.policy_check' && policyChecks.length === 1 && !('policy' in payload)) {
-      payload.policy = policyChecks[0].policy;
-      payload.result = policyChecks[0].result;
-    }
-  }
-  if (outcome !== null) {
-    const outcomeField = eventType === 'decision.outcome' ? 'status' : 'outcome';
-    if (!(outcomeField in payload)) payload[outcomeField] = outcome;
-  }
-  // The SDK's own trace id is kept when it differs from the OTel trace the span travelled in.
-  if (sdkTraceId !== null && sdkTraceId !== span.traceId) payload.sdk_trace_id = sdkTraceId;
-  const timestamp = addSpanTimes(span, payload, flags);
-
-  return buildEvent({
-    schemaVersion: schemaVersion ?? SCHEMA_VERSION,
-    eventId: eventId ?? derivedSpanEventId(span.traceId, span.spanId),
-    eventType,
-    decisionId,
-    observed: { decisionType, tenantId, environment, actor: actor.toActor(), payload, flags },
-    parentDecisionId: parentDecisionId ?? lineage.nearestAncestorDecision(span.traceId, span.spanId, decisionId),
-    span,
-    timestamp,
-    context,
-    source: 'otlp.dt_span',
-    attributes: span.attributes,
-  });
-}
-
-// ---- shared ----
-
-class ActorFields {
-  id: string | null = null;
-  type: string | null = null;
-  version: string | null = null;
-  org: string | null = null;
-
-  toActor(): Actor | null {
-    if (this.id === null && this.type === null && this.version === null && this.org === null) return null;
-    return { id: this.id, type: this.type, version: this.version, org: this.org };
-  }
-}
-
-/** Sets payload.start_time / end_time from the span unless given; returns the event time. */
-function addSpanTimes(span: Span, payload: Record<string, unknown>, flags: RecordFlag[]): string {
-  const startTime = nanosToRfc3339(span.startTimeUnixNano);
-  const endTime = nanosToRfc3339(span.endTimeUnixNano);
-  if (startTime !== null && !('start_time' in payload)) payload.start_time = startTime;
-  if (endTime !== null && !('end_time' in payload)) payload.end_time = endTime;
-  return endTime ?? startTime ?? missingTime(flags);
-}
-
-function missingTime(flags: RecordFlag[]): string {
-  flags.push({ code: 'invalid_value', field: 'timestamp', detail: 'no valid time on the span; epoch used' });
-  return EPOCH;
-}
-
-interface EventParts {
-  schemaVersion: string;
-  eventId: string;
-  eventType: DecisionEventType;
-  decisionId: string;
-  observed: Pick<ObservedDecision, 'decisionType' | 'tenantId' | 'environment' | 'actor' | 'payload' | 'flags'>;
-  parentDecisionId: string | null;
-  span: Span;
-  timestamp: string;
-  context: ResourceContext;
-  source: EventSource;
-  /** The attributes the decision was read from; their `dt.redactions` goes on the event. */
-  attributes: Attributes;
-}
-
-function buildEvent(parts: EventParts): DecisionEvent {
-  const { observed, span, context } = parts;
-  const event: DecisionEvent = {
-    schema_version: parts.schemaVersion,
-    event_id: parts.eventId,
-    event_type: parts.eventType,
-    decision_id: parts.decisionId,
-    decision_type: observed.decisionType,
-    parent_decision_id: parts.parentDecisionId,
-    trace_id: span.traceId,
-    span_id: span.spanId,
-    tenant_id: context.authenticatedTenant ?? observed.tenantId ?? DEFAULT_TENANT,
-    environment: observed.environment ?? context.environment,
-    timestamp: parts.timestamp,
+function observedParts(observed: ObservedDecision) {
+  return {
+    decisionType: observed.decisionType,
+    tenantId: observed.tenantId,
+    environment: observed.environment,
     actor: observed.actor,
     payload: observed.payload,
-    causal_links: readCausalLinks(parts.attributes, parts.source === 'otlp.span_event' ? null : span, observed.flags),
-    source: parts.source,
-    service_name: context.serviceName,
+    flags: observed.flags,
   };
-  if (observed.flags.length > 0) event.flags = observed.flags;
-  const ownRedactions = context.notesOf(parts.attributes);
-  if (ownRedactions.length > 0 || context.redactions.length > 0) {
-    event.redactions = mergeRedactions(context.redactions, ownRedactions);
-  }
-  return event;
 }
