@@ -92,8 +92,13 @@ export async function startOtelcol(config: Record<string, unknown>, options: { d
   };
 }
 
-/** The requests otelcol's file exporter wrote (format json: one ExportTraceServiceRequest per line). */
+/**
+ * The requests otelcol's file exporter wrote (format json: one ExportTraceServiceRequest per
+ * line). A last line without its newline is still being written, and is left for the next read.
+ */
 export function readFileExporterLines(path: string): string[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.pop();
+  return lines.filter((line) => line.trim() !== '');
 }
