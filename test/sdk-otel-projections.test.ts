@@ -42,6 +42,19 @@ function millis(value: unknown): number {
   return Date.parse(String(value));
 }
 
+/** An RFC 3339 instant in microseconds, so equal instants compare equal however spelled. */
+function micros(value: unknown): bigint {
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/i.exec(String(value));
+  assert.ok(match, `not an RFC 3339 instant: ${String(value)}`);
+  return BigInt(Date.parse(match[1] + match[3])) * 1000n + BigInt((match[2] ?? '').slice(0, 6).padEnd(6, '0'));
+}
+
+/** Record times compared as instants, at the precision both paths keep. */
+function sameTimes(reference: StoredRecord): Partial<Record<string, (value: unknown) => void>> {
+  const same = (field: string) => (value: unknown) => assert.equal(micros(value), micros(reference[field]), `${String(value)} vs ${String(reference[field])}`);
+  return { start_time: same('start_time'), end_time: same('end_time'), updated_at: same('updated_at') };
+}
+
 /** The projection's end is the SDK's flush: at or after the last event, and soon after it. */
 function assertAtOrAfter(value: unknown, reference: unknown): void {
   const delta = millis(value) - millis(reference);
@@ -239,6 +252,7 @@ describe("the Decision Trace SDKs' OpenTelemetry projections", { skip: peer.skip
       const projected = await record(docsMapping, id);
       const carried = localRecord(carriedByDocsMapping(written.filter((event) => event.decision_id === id)));
       compareRecords(`${name} (docs mapping)`, projected, reference, {
+        ...sameTimes(reference),
         span_id: (value) => assert.match(String(value), /^[0-9a-f]{16}$/),
         service_name: (value) => assert.equal(value, 'python-docs-mapping'),
         causal_links: (value) => assert.deepEqual(value, carried.causal_links),
@@ -257,6 +271,7 @@ describe("the Decision Trace SDKs' OpenTelemetry projections", { skip: peer.skip
       const reference = await record(canonical, id);
       const projected = await record(java, id);
       compareRecords(`${name} (java exporter)`, projected, reference, {
+        ...sameTimes(reference),
         span_id: (value) => assert.match(String(value), /^[0-9a-f]{16}$/),
         service_name: (value) => assert.equal(value, 'java-otel-exporter'),
       });
@@ -264,7 +279,7 @@ describe("the Decision Trace SDKs' OpenTelemetry projections", { skip: peer.skip
       const events = (rows: StoredRecord) =>
         rows.events.map(({ event }) => {
           const e = event as Record<string, unknown>;
-          return [e.event_id, e.event_type, e.timestamp, e.payload, e.causal_links];
+          return [e.event_id, e.event_type, micros(e.timestamp), e.payload, e.causal_links];
         });
       assert.deepEqual(events(projected), events(reference), `${name}: ledger events`);
     }

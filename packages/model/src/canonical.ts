@@ -212,8 +212,7 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
     span_id: input.span_id ?? null,
     service_name: input.service_name ?? null,
     environment: input.environment ?? null,
-    // One spelling of each instant (UTC, milliseconds), so the store can order by text.
-    timestamp: new Date(input.timestamp).toISOString(),
+    timestamp: canonicalEventTimestamp(input.timestamp),
     actor,
     payload: (input.payload ?? {}) as Record<string, unknown>,
     causal_links: (input.causal_links ?? []).map((link) => ({
@@ -256,6 +255,15 @@ const ID_SPELLING: ReadonlyMap<string, string> = new Map(
 
 function idSpellingOf(eventType: string): string {
   return ID_SPELLING.get(eventType) ?? eventType;
+}
+
+/**
+ * The timestamp an event is stored with. One spelling of each instant (UTC, milliseconds), so
+ * the store can order by text. The SDK projections' events (from-dt-spans.ts) use it too, so
+ * both paths store the same time.
+ */
+export function canonicalEventTimestamp(text: string): string {
+  return new Date(text).toISOString();
 }
 
 /**

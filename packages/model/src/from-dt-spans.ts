@@ -17,6 +17,7 @@ import {
   normalizeFactors,
   parseJsonIfStructured,
 } from './decision-values.js';
+import { canonicalEventTimestamp } from './canonical.js';
 import type { LineageIndex } from './lineage.js';
 import { parsePythonLiteral } from './python-literal.js';
 import {
@@ -385,13 +386,14 @@ function readEvidenceValue(value: unknown, pythonValues: boolean): unknown {
   return literal.ok ? literal.value : value;
 }
 
-/** The canonical event's own timestamp, normalised as POST /v1/events normalises it. */
+/** The canonical event's own timestamp, stored as POST /v1/events stores it. */
 function jsonTimestamp(event: Record<string, unknown> | null): string | null {
   const text = textOf(event?.timestamp);
-  if (text === null) return null;
-  const millis = Date.parse(text);
-  return Number.isNaN(millis) ? null : new Date(millis).toISOString();
+  if (text === null || !RFC3339.test(text) || Number.isNaN(Date.parse(text))) return null;
+  return canonicalEventTimestamp(text);
 }
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 function jsonCausalLinks(value: unknown, flags: RecordFlag[]): CausalLink[] {
   if (value === null || value === undefined) return [];
