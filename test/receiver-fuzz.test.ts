@@ -1,10 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import type { DecisionRecord } from '@decision-trace/model';
+import { MAX_NESTING_DEPTH, MAX_PAYLOAD_NESTING, type DecisionRecord } from '@decision-trace/model';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
-import { fuzzCase, seededRandom, type FuzzCase } from './helpers/fuzz-bodies.js';
+import { deepNestingCases, fuzzCase, nestedObjectJson, seededRandom, type FuzzCase } from './helpers/fuzz-bodies.js';
 import { decisionSpan, protobufBody, RawTraceServiceClient } from './helpers/otlp-requests.js';
 import { rawRequest } from './helpers/raw-http.js';
 
@@ -104,6 +105,36 @@ describe(`fuzzing the running receiver (seed ${SEED})`, () => {
     }
     t.diagnostic(`answers: ${[...counts].map(([s, n]) => `${s}×${n}`).join(', ')}`);
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers`);
+    await assertHealthy();
+  });
+
+  test(`values nested past ${MAX_NESTING_DEPTH} levels on every input path: client errors, and every read still answers`, async () => {
+    const cases = deepNestingCases(MAX_NESTING_DEPTH);
+    const grpc = new RawTraceServiceClient(collector.grpcEndpoint, { gzip: true });
+    const failures: string[] = [];
+    try {
+      for (const [index, c] of cases.entries()) {
+        // Compressed too: the limit holds after decompression.
+        const gzip = index % 2 === 1;
+        const headers: Record<string, string> = { 'content-type': c.contentType, ...(gzip ? { 'content-encoding': 'gzip' } : {}) };
+        const res = await withTimeout(rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers, body: gzip ? gzipSync(c.body) : c.body }), c.origin);
+        if (res.status !== 400) failures.push(`${c.origin}: HTTP ${res.status}`);
+        if (c.protobuf) {
+          const answer = await withTimeout(grpc.export(c.body), `grpc ${c.origin}`);
+          if (answer.error?.code !== grpcStatus.INVALID_ARGUMENT) failures.push(`${c.origin}: gRPC ${grpcStatus[answer.error?.code ?? grpcStatus.OK]}`);
+        }
+      }
+      for (const levels of [MAX_PAYLOAD_NESTING + 1, 3_000, 50_000]) {
+        const body = `[{"tenant_id":"t","event_id":"deep-${levels}","decision_id":"deep","event_type":"evidence","timestamp":"2026-11-20T10:00:00.000Z","payload":{"key":"k","value":${nestedObjectJson(levels)}}}]`;
+        const res = await withTimeout(rawRequest(`${collector.apiUrl}/v1/events`, { headers: { 'content-type': 'application/json' }, body: Buffer.from(body) }), `/v1/events ${levels} deep`);
+        if (res.status !== 400) failures.push(`/v1/events payload ${levels} deep: HTTP ${res.status}`);
+      }
+    } finally {
+      grpc.close();
+    }
+    assert.deepEqual(failures, []);
+    const reads = await withTimeout(fetch(`${collector.apiUrl}/v1/decisions?limit=1000`), 'GET /v1/decisions');
+    assert.equal(reads.status, 200);
     await assertHealthy();
   });
 });

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import type { Span } from '@decision-trace/model';
+import type { AttributeValue, Span } from '@decision-trace/model';
 import { decisionSpan, jsonBody, protobufBody } from './otlp-requests.js';
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
@@ -149,4 +149,74 @@ export function fuzzCase(random: () => number): FuzzCase {
     fuzz = { ...fuzz, contentEncoding: 'gzip', body, origin: `${fuzz.origin}, corrupted gzip` };
   }
   return fuzz;
+}
+
+// ---- deep nesting (issue 17): one limit on every input path ----
+
+/** JSON text of `{"k":{"k":…"leaf"…}}`, `levels` objects deep, built without recursion. */
+export function nestedObjectJson(levels: number): string {
+  return '{"k":'.repeat(levels) + '"leaf"' + '}'.repeat(levels);
+}
+
+/** An OTLP/JSON AnyValue: a kvlist `levels` deep (or an array when `array`), as text. */
+export function nestedAnyValueJson(levels: number, array = false): string {
+  const open = array ? '{"arrayValue":{"values":[' : '{"kvlistValue":{"values":[{"key":"k","value":';
+  const close = array ? ']}}' : '}]}}';
+  return open.repeat(levels) + '{"stringValue":"leaf"}' + close.repeat(levels);
+}
+
+/** The same as an attribute value the OTLP encoders take (only shallow ones: they recurse). */
+export function nestedAttributeValue(levels: number, array = false): AttributeValue {
+  let value: AttributeValue = 'leaf';
+  for (let i = 0; i < levels; i++) value = array ? [value] : { k: value };
+  return value;
+}
+
+const PLACEHOLDER = 'deep-value-goes-here';
+
+/** A decision span whose attribute `key` is the OTLP/JSON AnyValue text `anyValueJson`, as an OTLP/JSON body. */
+export function jsonBodyWithAnyValue(key: string, anyValueJson: string, span: Span = decisionSpan()): string {
+  span.attributes[key] = PLACEHOLDER;
+  return jsonBody([span]).replace(`{"stringValue":"${PLACEHOLDER}"}`, anyValueJson);
+}
+
+export interface DeepCase {
+  /** Which path and how deep, to name a failing case. */
+  origin: string;
+  contentType: string;
+  body: Buffer;
+  /** Binary protobuf: also sent over gRPC. */
+  protobuf: boolean;
+}
+
+/**
+ * Bodies nesting past the limit on every OTLP input path (a kvlist or array value, JSON text in
+ * a string attribute, in either encoding), at the depths of the issue and just past the limit.
+ */
+export function deepNestingCases(limit: number): DeepCase[] {
+  const cases: DeepCase[] = [];
+  for (const levels of [limit + 1, 2_000, 5_000]) {
+    for (const array of [false, true]) {
+      cases.push({
+        origin: `OTLP/JSON ${array ? 'array' : 'kvlist'} value ${levels} deep`,
+        contentType: 'application/json',
+        body: Buffer.from(jsonBodyWithAnyValue('decision.evidence.deep', nestedAnyValueJson(levels, array))),
+        protobuf: false,
+      });
+    }
+    for (const key of ['decision.factors', 'decision.alternatives', 'decision.evidence.blob']) {
+      const text = key === 'decision.alternatives' ? `[${nestedObjectJson(levels - 1)}]` : nestedObjectJson(levels);
+      const span = () => decisionSpan({ attributes: { [key]: text } });
+      cases.push({ origin: `protobuf ${key} JSON text ${levels} deep`, contentType: 'application/x-protobuf', body: protobufBody([span()]), protobuf: true });
+      cases.push({ origin: `OTLP/JSON ${key} JSON text ${levels} deep`, contentType: 'application/json', body: Buffer.from(jsonBody([span()])), protobuf: false });
+    }
+  }
+  // Binary protobuf arrays pass protobufjs's recursion limit up to 47 levels.
+  cases.push({
+    origin: `protobuf array value ${limit + 1} deep`,
+    contentType: 'application/x-protobuf',
+    body: protobufBody([decisionSpan({ attributes: { 'decision.evidence.deep': nestedAttributeValue(limit + 1, true) } })]),
+    protobuf: true,
+  });
+  return cases;
 }

@@ -1,4 +1,5 @@
 import type { AttributeValue } from './otlp-types.js';
+import { exceedsJsonNesting, MAX_NESTING_DEPTH } from './json-nesting.js';
 
 /**
  * Conversions from OTLP attribute values (which may hold bigint and bytes) to values that
@@ -53,7 +54,9 @@ export function describeJsonError(error: unknown): string {
 
 export type JsonParseResult = { ok: true; value: unknown } | { ok: false; detail: string };
 
+/** JSON text nesting deeper than MAX_NESTING_DEPTH is not parsed: it stays text, and says why. */
 export function tryParseJson(text: string): JsonParseResult {
+  if (exceedsJsonNesting(text)) return { ok: false, detail: `JSON nests deeper than ${MAX_NESTING_DEPTH} levels` };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {

@@ -2,6 +2,7 @@ import { CAUSAL_LINK_TYPES, type CausalLink, type CausalLinkType } from './event
 import type { Attributes, Span } from './otlp-types.js';
 import type { RecordFlag } from './record.js';
 import { toText } from './attribute-values.js';
+import { exceedsJsonNesting } from './json-nesting.js';
 
 const linkTypes: ReadonlySet<string> = new Set(CAUSAL_LINK_TYPES);
 const NONE: CausalLink[] = [];
@@ -36,6 +37,7 @@ function parseLinkList(value: unknown, field: string, flags: RecordFlag[]): Caus
   let list: unknown = value;
   if (typeof value === 'string') {
     try {
+      if (exceedsJsonNesting(value)) throw new RangeError('too deep');
       list = JSON.parse(value);
     } catch {
       flags.push({ code: 'invalid_json', field, detail: 'not a JSON array of causal links' });
@@ -61,6 +63,7 @@ function parseLinkList(value: unknown, field: string, flags: RecordFlag[]): Caus
 }
 
 function safeParse(text: string): unknown {
+  if (exceedsJsonNesting(text)) return undefined;
   try {
     return JSON.parse(text);
   } catch {

@@ -14,3 +14,4 @@ export * from './span-kind.js';
 export * from './context-span.js';
 export * from './token-rollup.js';
 export * from './integral-doubles.js';
+export * from './json-nesting.js';

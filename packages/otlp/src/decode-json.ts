@@ -11,6 +11,7 @@ import type {
   SpanStatus,
 } from '@decision-trace/model';
 import type { DecodedTraceRequest } from './decoded-request.js';
+import { assertAttributeNesting, assertJsonBodyNesting } from './attribute-nesting.js';
 import { OtlpDecodeError } from './errors.js';
 import {
   JsonShapeError,
@@ -54,6 +55,7 @@ const STATUS_CODE_NAMES: ReadonlyMap<string, number> = new Map([
  * with its path, while well-formed ids of the wrong length only reject their span.
  */
 export function decodeTraceRequestJson(body: string | Uint8Array): DecodedTraceRequest {
+  assertJsonBodyNesting(body);
   const request = parseJsonBody(body);
   const rejections = new SpanRejections();
   try {
@@ -66,6 +68,7 @@ export function decodeTraceRequestJson(body: string | Uint8Array): DecodedTraceR
         throw within(error, `resourceSpans[${r}]`);
       }
     }
+    assertAttributeNesting(resourceSpans);
     return { resourceSpans, rejectedSpans: rejections.count, errorMessage: rejections.errorMessage };
   } catch (error) {
     if (error instanceof JsonShapeError) throw new OtlpDecodeError(`${error.path}: ${error.message}`);

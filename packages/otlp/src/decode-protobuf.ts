@@ -1,4 +1,5 @@
 import type { DecodedTraceRequest } from './decoded-request.js';
+import { assertAttributeNesting } from './attribute-nesting.js';
 import { decodeTraceRequestDirect } from './direct-decoder.js';
 import { OtlpDecodeError } from './errors.js';
 import { ExportTraceServiceRequestType } from './proto-root.js';
@@ -25,5 +26,7 @@ export function decodeTraceRequestProtobufRaw(body: Uint8Array): WireExportTrace
  * would, without building the wire objects.
  */
 export function decodeTraceRequestProtobuf(body: Uint8Array): DecodedTraceRequest {
-  return decodeTraceRequestDirect(body);
+  const decoded = decodeTraceRequestDirect(body);
+  assertAttributeNesting(decoded.resourceSpans);
+  return decoded;
 }

@@ -7,3 +7,4 @@ export { encodeTraceRequestJson } from './encode-json.js';
 export { encodeExportResponse, type ExportResult } from './export-response.js';
 export { OTLP_PROTO_DIR, TRACE_SERVICE_PROTO_FILE } from './proto-root.js';
 export type { WireExportTraceServiceRequest } from './wire-messages.js';
+export { assertAttributeNesting, assertJsonBodyNesting, OTLP_JSON_BODY_NESTING } from './attribute-nesting.js';

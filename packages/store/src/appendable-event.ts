@@ -1,13 +1,20 @@
-import type { DecisionEvent } from '@decision-trace/model';
+import { exceedsValueNesting, MAX_NESTING_DEPTH, MAX_PAYLOAD_NESTING, type DecisionEvent } from '@decision-trace/model';
 
 /**
  * Refuses an event the ledger cannot key or order. Every backend checks this before its
- * transaction so that a malformed call fails alone and synchronously, with a TypeError.
+ * transaction so that a malformed call fails alone and synchronously, with a TypeError (a RangeError when
+ * its payload nests too deep).
  */
 export function assertAppendable(event: DecisionEvent): void {
   for (const field of ['tenant_id', 'event_id', 'decision_id', 'event_type', 'timestamp'] as const) {
     if (typeof event?.[field] !== 'string' || event[field] === '') {
       throw new TypeError(`cannot append a decision event without a ${field}`);
     }
+  }
+  // Every input path refuses such values; this keeps any other caller (the in-process SDK) from
+  // storing a record that could not be read back without overflowing the stack. A RangeError,
+  // as for a cyclic payload (which this refuses too: it nests without end).
+  if (exceedsValueNesting(event.payload, MAX_PAYLOAD_NESTING)) {
+    throw new RangeError(`cannot append a decision event whose payload values nest deeper than ${MAX_NESTING_DEPTH} levels`);
   }
 }

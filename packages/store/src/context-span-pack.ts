@@ -1,4 +1,5 @@
 import { contextSpanTimeOfNanos, type ContextSpan, type RollupSpan, type TokenCounts } from '@decision-trace/model';
+import { parseStoredJson } from './stored-json.js';
 
 /**
  * Context spans as the SQLite store keeps and moves them: one pack per (tenant, trace) of an
@@ -186,7 +187,7 @@ export function packedSpansAt(spans: string, indexes: readonly number[]): string
 }
 
 export function parseSpanTuples(json: string): SpanTuple[] {
-  return JSON.parse(json) as SpanTuple[];
+  return parseStoredJson<SpanTuple[]>(json);
 }
 
 /** What the token roll-up reads of a span. */

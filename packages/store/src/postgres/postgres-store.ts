@@ -49,6 +49,7 @@ import {
   type TransactionRecords,
 } from './trace-tables.js';
 import { inTransaction } from './transaction.js';
+import { parseStoredRecord, parseStoredJson } from '../stored-json.js';
 
 /** Ledger rows fetched per round trip while verifying. */
 const VERIFY_ROWS_PER_FETCH = 2000;
@@ -173,7 +174,7 @@ export class PostgresDecisionStore implements DecisionStore {
     for (const row of rows) {
       let detail = details.at(-1);
       if (detail === undefined || detail.record.tenant !== row.tenant_id) {
-        detail = { record: JSON.parse(row.record) as DecisionRecord, events: [] };
+        detail = { record: parseStoredRecord(row.record), events: [] };
         details.push(detail);
       }
       if (row.seq === null || row.event === null) continue;
@@ -181,7 +182,7 @@ export class PostgresDecisionStore implements DecisionStore {
         tenant_id: row.tenant_id,
         seq: row.seq,
         // Rows of earlier releases name event types without `decision.` (see the SQLite store).
-        event: withSchemaEventType(JSON.parse(row.event) as DecisionEvent),
+        event: withSchemaEventType(parseStoredJson<DecisionEvent>(row.event)),
         received_at: row.received_at!,
         prev_hash: row.prev_hash!,
         hash: row.hash!,
@@ -198,7 +199,7 @@ export class PostgresDecisionStore implements DecisionStore {
     const page = hasMore ? rows.slice(0, normalized.limit) : rows;
     const last = page.at(-1);
     return {
-      decisions: page.map((row) => JSON.parse(row.record) as DecisionRecord),
+      decisions: page.map((row) => parseStoredRecord(row.record)),
       next_cursor: hasMore && last ? encodeCursor({ time: last.sort_time, id: last.id, tenant: last.tenant_id }) : null,
     };
   }

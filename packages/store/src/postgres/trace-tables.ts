@@ -12,6 +12,7 @@ import {
 import { compareContextSpans } from '../context-span-order.js';
 import { neighborLimit } from '../neighbor-limit.js';
 import type { AppendResult, TraceDetail } from '../store.js';
+import { parseStoredRecord, parseStoredJson } from '../stored-json.js';
 
 /**
  * The PostgreSQL side of the trace view and the decision graph (as sqlite/trace-tables.ts):
@@ -135,7 +136,7 @@ export async function refreshTokenUsage(
         continue;
       }
       const stored = await client.query<{ record: string }>('SELECT record FROM decisions WHERE tenant_id = $1 AND id = $2', [tenant, id]);
-      record = JSON.parse(stored.rows[0]!.record) as DecisionRecord;
+      record = parseStoredRecord(stored.rows[0]!.record);
       transaction.priors.set(key, record);
     } else if (sameTokenUsage(record.token_usage, usage.token_usage) && sameTokenUsage(record.token_usage_with_nested, usage.token_usage_with_nested)) {
       continue;
@@ -194,8 +195,8 @@ export async function readTrace(pool: pg.Pool, traceId: string, tenant: string |
       detail = { tenant: row.tenant_id, trace_id: id, spans: [], decisions: [] };
       details.push(detail);
     }
-    if (row.part === 0) detail.spans.push(JSON.parse(row.json) as ContextSpan);
-    else detail.decisions.push(JSON.parse(row.json) as DecisionRecord);
+    if (row.part === 0) detail.spans.push(parseStoredJson<ContextSpan>(row.json));
+    else detail.decisions.push(parseStoredRecord(row.json));
   }
   for (const detail of details) detail.spans.sort(compareContextSpans);
   return details;
@@ -216,5 +217,5 @@ export async function readNeighbors(pool: pg.Pool, tenant: string, ids: readonly
      SELECT d.record FROM related r JOIN decisions d ON d.tenant_id = $2 AND d.id = r.id LIMIT $3`,
     [[...ids], tenant, max],
   );
-  return rows.map((row) => JSON.parse(row.record) as DecisionRecord);
+  return rows.map((row) => parseStoredRecord(row.record));
 }

@@ -41,6 +41,7 @@ import type { NeighborQuery, TraceDetail } from '../store.js';
 import { ContextSpanTransaction, recordKey, SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { appendCallOf, type AppendCall } from '../append-call.js';
+import { parseStoredRecord, parseStoredJson } from '../stored-json.js';
 
 const IN_MEMORY = ':memory:';
 /** WAL pages (4 KiB) written between two automatic checkpoints; SQLite's default is 1000. */
@@ -356,7 +357,7 @@ export class SqliteDecisionStore implements DecisionStore {
         ? this.#statements.selectDecisionsById.all(id)
         : this.#statements.selectTenantDecision.all(opts.tenant, id);
     return rows.map((row) => ({
-      record: JSON.parse(row.record) as DecisionRecord,
+      record: parseStoredRecord(row.record),
       events: this.#statements.selectDecisionEvents.all(row.tenant_id, id).map(toLedgerEntry),
     }));
   }
@@ -369,7 +370,7 @@ export class SqliteDecisionStore implements DecisionStore {
     const page = hasMore ? rows.slice(0, normalized.limit) : rows;
     const last = page.at(-1);
     return {
-      decisions: page.map((row) => JSON.parse(row.record) as DecisionRecord),
+      decisions: page.map((row) => parseStoredRecord(row.record)),
       next_cursor: hasMore && last ? encodeCursor({ time: last.sort_time, id: last.id, tenant: last.tenant_id }) : null,
     };
   }
@@ -698,7 +699,7 @@ function toLedgerEntry(row: LedgerEntryRow): LedgerEntry {
     seq: row.seq,
     // Rows of earlier releases name event types without `decision.`: read under schema 1.0's
     // names (the hash covers the stored bytes, which verification reads, not this value).
-    event: withSchemaEventType(JSON.parse(row.event) as DecisionEvent),
+    event: withSchemaEventType(parseStoredJson<DecisionEvent>(row.event)),
     received_at: row.received_at,
     prev_hash: row.prev_hash,
     hash: row.hash,

@@ -18,6 +18,7 @@ import {
 } from '../context-span-pack.js';
 import { neighborLimit } from '../neighbor-limit.js';
 import type { AppendResult, TraceDetail } from '../store.js';
+import { parseStoredRecord } from '../stored-json.js';
 
 /**
  * The SQLite tables beside the ledger and the records that serve the trace view and the
@@ -230,7 +231,7 @@ export class SqliteTraceTables {
         if (sameTokenUsage(parseUsage(row.token_usage), usage.token_usage) && sameTokenUsage(parseUsage(row.token_usage_with_nested), usage.token_usage_with_nested)) {
           continue;
         }
-        record = JSON.parse(this.#statements.selectRecord.get(tenant, id)!) as DecisionRecord;
+        record = parseStoredRecord(this.#statements.selectRecord.get(tenant, id)!);
         transaction.priors.set(key, record);
       } else if (sameTokenUsage(record.token_usage, usage.token_usage) && sameTokenUsage(record.token_usage_with_nested, usage.token_usage_with_nested)) {
         continue;
@@ -263,7 +264,7 @@ export class SqliteTraceTables {
       const spans = detail(row.tenant_id).spans;
       for (const tuple of parseSpanTuples(row.json)) spans.push(tupleToContextSpan(row.tenant_id, id, tuple));
     }
-    for (const row of recordRows) detail(row.tenant_id).decisions.push(JSON.parse(row.json) as DecisionRecord);
+    for (const row of recordRows) detail(row.tenant_id).decisions.push(parseStoredRecord(row.json));
     const details = [...byTenant.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
     for (const found of details) found.spans.sort(compareContextSpans);
     return details;
@@ -273,7 +274,7 @@ export class SqliteTraceTables {
     if (ids.length === 0) return [];
     return this.#statements.neighbors
       .all(JSON.stringify(ids), tenant, tenant, tenant, tenant, tenant, neighborLimit(limit))
-      .map((json) => JSON.parse(json) as DecisionRecord);
+      .map((json) => parseStoredRecord(json));
   }
 }
 

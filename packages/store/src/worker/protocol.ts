@@ -72,5 +72,11 @@ export interface StoreReplyValues {
 export type StoreReply =
   | { kind: 'ready' }
   | { kind: 'open-failed'; error: RemoteError }
-  | { kind: 'done'; id: number; value: StoreReplyValues[keyof StoreReplyValues] }
+  /**
+   * `value` is the answer as v8.serialize wrote it: read on the receiving side with
+   * v8.deserialize, a value that cannot be read back (e.g. nested so deep that reading it
+   * overflows the stack) fails this request alone. Carried as plain message data, it would fail
+   * in the port as a 'messageerror' that names no request, and the request would never settle.
+   */
+  | { kind: 'done'; id: number; value: Uint8Array }
   | { kind: 'failed'; id: number; error: RemoteError };

@@ -1,3 +1,4 @@
+import { serialize } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppendCall } from '../append-call.js';
 import { SqliteDecisionStore } from '../sqlite/sqlite-store.js';
@@ -88,13 +89,18 @@ async function appendGroup(store: SqliteDecisionStore, calls: AppendCall[]): Pro
 
 /** A value that cannot be copied back fails its request instead of the whole worker. */
 function reply(id: number, value: StoreReplyValues[keyof StoreReplyValues]): void {
+  let bytes: Buffer;
   try {
-    post({ kind: 'done', id, value });
+    bytes = serialize(value);
   } catch (error) {
     post({ kind: 'failed', id, error: toRemoteError(error) });
+    return;
   }
+  // The bytes are this reply's own memory: moved, not copied, when nothing else shares it.
+  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  post({ kind: 'done', id, value: bytes }, owned ? [bytes.buffer as ArrayBuffer] : []);
 }
 
-function post(message: StoreReply): void {
-  port.postMessage(message);
+function post(message: StoreReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
 }

@@ -1,3 +1,4 @@
+import { deserialize } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
 import type { NeighborQuery, TraceDetail } from '../store.js';
@@ -280,8 +281,18 @@ export class WorkerDecisionStore implements DecisionStore {
     if (request === undefined) return;
     this.#requests.delete(reply.id);
     if (this.#requests.size === 0) this.#worker.unref();
-    if (reply.kind === 'done') request.resolve(reply.value);
-    else request.reject(rebuildError(reply.error));
+    if (reply.kind === 'failed') {
+      request.reject(rebuildError(reply.error));
+      return;
+    }
+    let value: StoreReplyValues[keyof StoreReplyValues];
+    try {
+      value = deserialize(reply.value) as StoreReplyValues[keyof StoreReplyValues];
+    } catch (error) {
+      request.reject(new Error(`the decision store's answer cannot be read: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
+    request.resolve(value);
   }
 
   #onExit(exitCode: number): void {

@@ -27,6 +27,7 @@ import { parseDriftQuery } from './drift-query.js';
 import { driftReport } from './drift-report.js';
 import { decodePathSegment } from './path-segment.js';
 import { parseTimeBound } from './time-bound.js';
+import { refuseDeepEventsBody } from './event-body-nesting.js';
 import { traceView } from './trace-view.js';
 import { UiAssets } from './ui-assets.js';
 
@@ -171,6 +172,7 @@ export class DecisionApiServer {
       throw new HttpError(415, `unsupported Content-Type "${req.headers['content-type'] ?? ''}": expected application/json`);
     }
     const body = await readBody(req, this.config.max_request_body_size);
+    refuseDeepEventsBody(body);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
