@@ -16,6 +16,11 @@ dir="$cache/otelcol-$key"
 binary="$dir/otelcol"
 if [ ! -x "$binary" ]; then
   mkdir -p "$dir"
+  # Test files run in parallel and may all ask for the binary at once: one builds, the rest wait.
+  exec 9>"$dir.lock"
+  flock 9
+fi
+if [ ! -x "$binary" ]; then
   # The builder itself, installed into the cache folder (not onto PATH).
   if [ ! -x "$dir/tools/builder" ]; then
     GOBIN="$dir/tools" "$go" install "go.opentelemetry.io/collector/cmd/builder@$builder_version" >&2 \
