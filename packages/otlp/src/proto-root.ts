@@ -2,10 +2,10 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
 /**
- * Folder holding the OTLP .proto files (the repository's top-level `proto/`). The relative
- * URL is the same from `src/` and `dist/`, so tests and the built package agree.
+ * Folder holding the OTLP .proto files (`proto/` of this package, shipped in its tarball). The
+ * relative URL is the same from `src/` and `dist/`, so tests and the installed package agree.
  */
-export const OTLP_PROTO_DIR: string = fileURLToPath(new URL('../../../proto/', import.meta.url));
+export const OTLP_PROTO_DIR: string = fileURLToPath(new URL('../proto/', import.meta.url));
 
 /** The trace service definition, relative to OTLP_PROTO_DIR (what a gRPC loader needs). */
 export const TRACE_SERVICE_PROTO_FILE = 'opentelemetry/proto/collector/trace/v1/trace_service.proto';
