@@ -138,9 +138,10 @@ const payloadSchemas: Partial<Record<CanonicalEventType, z.ZodType>> = {
   'decision.evidence': z.object({ key: requiredText() }),
   'decision.policy_check': z.object({ policy: requiredText(), result: presentValue }),
   'decision.outcome': z.object({ status: requiredText() }),
-  'decision.error': z.object({
-    message: z.string({ error: (issue) => (issue.input === undefined ? REQUIRED : 'must be a string') }),
-  }),
+  // Schema 1.0 leaves an error's payload free (the SDKs write `message` and `error_type` when
+  // they catch an exception, a caller's own `ctx.error({...})` may say anything): a message,
+  // when given, is text.
+  'decision.error': z.object({ message: z.string({ error: 'must be a string' }).optional() }),
 };
 
 export function parseCanonicalEvents(

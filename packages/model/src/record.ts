@@ -5,8 +5,14 @@ export type DecisionStatus = 'pending' | 'decided' | 'errored';
 
 export interface PolicyCheck {
   policy: string;
+  /** The current result: the last check of this policy applied. */
   result: unknown;
   inputs?: unknown;
+  /**
+   * Present once the policy was checked more than once: every check in the order applied, the
+   * last one being `result`/`inputs` (a re-check never erases what the first check said).
+   */
+  history?: Array<{ result: unknown; inputs?: unknown }>;
 }
 
 /**

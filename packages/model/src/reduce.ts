@@ -60,9 +60,13 @@ export function applyEvent(prev: DecisionRecord | undefined, event: DecisionEven
   applyEnvelope(next, event);
   applyAnnotations(next, event);
   applySampling(next, event);
-  if (event.event_type === 'decision.sampling') {
+  const eventType = schemaEventType(event.event_type);
+  if (eventType === 'decision.sampling') {
     // A sampler's verdict arrives when the sampler decides: its time is not the decision's.
     applyUpdatedAt(next, event.timestamp);
+  } else if (isEntryEventType(eventType)) {
+    applyEntry(next, eventType, payload);
+    applyTimes(next, event, payload, NOTHING_MERGED);
   } else {
     const merged = mergeOptionalFields(next, payload);
     applyTypedPayload(next, event, payload, merged);
@@ -91,6 +95,39 @@ const OPTIONAL_FIELDS = [
   'end_time',
 ] as const;
 type OptionalField = (typeof OPTIONAL_FIELDS)[number];
+
+/**
+ * Schema 1.0's action, approval, evaluation and error events describe one thing that happened
+ * within the decision: their whole payload is that entry, as the SDK wrote it. None of its keys
+ * speaks for the record (an evaluation's `outcome` is the evaluation's verdict, an action's
+ * `confidence` the action's), so they never set the record's version, outcome, confidence or
+ * evidence.
+ */
+const ENTRY_EVENT_TYPES = ['decision.action', 'decision.approval', 'decision.evaluation', 'decision.error'] as const;
+type EntryEventType = (typeof ENTRY_EVENT_TYPES)[number];
+const NOTHING_MERGED: ReadonlySet<OptionalField> = new Set();
+
+function isEntryEventType(eventType: string): eventType is EntryEventType {
+  return (ENTRY_EVENT_TYPES as readonly string[]).includes(eventType);
+}
+
+function applyEntry(next: DecisionRecord, eventType: EntryEventType, payload: Record<string, unknown>): void {
+  const entry = { ...payload };
+  switch (eventType) {
+    case 'decision.action':
+      next.actions = [...next.actions, entry];
+      return;
+    case 'decision.approval':
+      next.approvals = [...next.approvals, entry];
+      return;
+    case 'decision.evaluation':
+      next.evaluations = [...next.evaluations, entry];
+      return;
+    case 'decision.error':
+      next.error = entry;
+      return;
+  }
+}
 
 function applyEnvelope(next: DecisionRecord, event: DecisionEvent): void {
   const parsed = parseTypeVersion(event.decision_type);
@@ -197,25 +234,10 @@ function applyTypedPayload(
       if (isNonEmptyString(payload.policy)) upsertPolicyCheck(next, payload);
       else addFlags(next, [invalidValue('payload.policy', 'policy_check event without a policy name')]);
       return;
-    case 'decision.action':
-      next.actions = [...next.actions, withoutMerged(payload, merged)];
-      return;
-    case 'decision.approval':
-      next.approvals = [...next.approvals, withoutMerged(payload, merged)];
-      return;
-    case 'decision.evaluation':
-      next.evaluations = [...next.evaluations, withoutMerged(payload, merged)];
-      return;
     case 'decision.outcome':
       if (isNonEmptyString(payload.status)) next.outcome = payload.status;
       else if (!merged.has('outcome')) addFlags(next, [invalidValue('payload.status', 'outcome event without a status')]);
       return;
-    case 'decision.error': {
-      const details = withoutMerged(payload, merged);
-      // `{error: {...}}` already set record.error; an empty remainder must not replace it.
-      if (Object.keys(details).length > 0 || !merged.has('error')) next.error = details;
-      return;
-    }
     case 'decision.start':
     case 'decision.observed':
     case 'decision.linked':
@@ -290,7 +312,7 @@ function applyTimes(
   next: DecisionRecord,
   event: DecisionEvent,
   payload: Record<string, unknown>,
-  merged: Set<OptionalField>,
+  merged: ReadonlySet<OptionalField>,
 ): void {
   const timestampMillis = instantMillis(event.timestamp);
   if (Number.isNaN(timestampMillis)) {
@@ -325,14 +347,24 @@ function statusOf(record: DecisionRecord): DecisionStatus {
   return 'pending';
 }
 
+/** A policy checked again keeps its place; its result becomes current and its history grows. */
 function upsertPolicyCheck(next: DecisionRecord, source: Record<string, unknown>): void {
   const check: PolicyCheck = { policy: source.policy as string, result: source.result ?? null };
   if (source.inputs !== undefined) check.inputs = source.inputs;
   const index = next.policy_checks.findIndex((existing) => existing.policy === check.policy);
   const checks = [...next.policy_checks];
-  if (index === -1) checks.push(check);
-  else checks[index] = check;
+  if (index === -1) {
+    checks.push(check);
+  } else {
+    const previous = checks[index];
+    const earlier = Array.isArray(previous.history) ? previous.history : [historyEntry(previous)];
+    checks[index] = { ...check, history: [...earlier, historyEntry(check)] };
+  }
   next.policy_checks = checks;
+}
+
+function historyEntry(check: PolicyCheck): { result: unknown; inputs?: unknown } {
+  return check.inputs === undefined ? { result: check.result } : { result: check.result, inputs: check.inputs };
 }
 
 function mergeActor(current: Actor | null, incoming: Actor): Actor {
@@ -383,15 +415,6 @@ function addFlags(next: DecisionRecord, incoming: RecordFlag[]): void {
 
 function invalidValue(field: string, detail: string): RecordFlag {
   return { code: 'invalid_value', field, detail };
-}
-
-function withoutMerged(payload: Record<string, unknown>, merged: Set<OptionalField>): Record<string, unknown> {
-  if (merged.size === 0) return { ...payload };
-  const rest: Record<string, unknown> = {};
-  for (const key of Object.keys(payload)) {
-    if (!merged.has(key as OptionalField)) rest[key] = payload[key];
-  }
-  return rest;
 }
 
 /** Empty strings carry no information, so they never win "first non-empty wins". */

@@ -160,7 +160,7 @@ test('every problem of every event is reported with its index and path; valid ev
     { event_type: 'decision.evidence', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { value: 1 } },
     { event_type: 'decision.policy_check', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { policy: 7 } },
     { event_type: 'decision.outcome', timestamp: '2024-05-01T10:00:00', payload: {} },
-    { event_type: 'decision.error', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { error_type: 'Timeout' } },
+    { event_type: 'decision.error', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { message: 504, error_type: 'Timeout' } },
     'not an event',
     sdkBatch()[1],
   ];
@@ -202,11 +202,14 @@ test('payload checks depend on the event type; free types accept any object', ()
       { event_type: 'decision.evaluation', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: null },
       { event_type: 'decision.policy_check', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { policy: 'p', result: null } },
       { event_type: 'decision.action', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: ['not', 'an', 'object'] },
+      // Schema 1.0 leaves an error's payload free: `ctx.error({...})` with the caller's own keys.
+      { event_type: 'decision.error', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { reason: 'quota', retry: false } },
     ],
     {},
   );
   assert.deepEqual(fields(errors), [[4, 'payload']]);
-  assert.equal(events.length, 4);
+  assert.equal(events.length, 5);
+  assert.deepEqual(events[4].payload, { reason: 'quota', retry: false });
   assert.deepEqual(events[1].payload, {});
   assert.deepEqual(events[2].payload, {});
   assert.equal(events[3].payload.result, null);

@@ -190,38 +190,76 @@ test('evidence event without a key is flagged and changes no evidence', () => {
   assert.deepEqual(record.flags.map((f) => f.field), ['payload.key']);
 });
 
-test('policy checks are upserted by policy name, from events and payload.policy_checks', () => {
+test('a policy checked twice keeps both results in order, the last as the current one', () => {
   const record = fold(
     event('decision.policy_check', { policy: 'max_amount', result: 'fail', inputs: { amount: 900 } }),
     event('decision.policy_check', { policy: 'kyc', result: 'pass' }),
     event('decision.policy_check', { policy: 'max_amount', result: 'pass' }),
     event('decision.observed', { policy_checks: [{ policy: 'kyc', result: 'waived' }, { policy: 'fraud', result: 'pass' }] }),
+    event('decision.policy_check', { policy: 'max_amount', result: 'pass', inputs: { amount: 90 } }),
   );
   assert.deepEqual(record.policy_checks, [
-    { policy: 'max_amount', result: 'pass' },
-    { policy: 'kyc', result: 'waived' },
+    {
+      policy: 'max_amount',
+      result: 'pass',
+      inputs: { amount: 90 },
+      history: [{ result: 'fail', inputs: { amount: 900 } }, { result: 'pass' }, { result: 'pass', inputs: { amount: 90 } }],
+    },
+    { policy: 'kyc', result: 'waived', history: [{ result: 'pass' }, { result: 'waived' }] },
     { policy: 'fraud', result: 'pass' },
   ]);
 });
 
-test('action, approval and evaluation payloads are appended without the merged optional fields', () => {
+test('a policy that failed and then passed is current pass, its failure still on record', () => {
   const record = fold(
-    event('decision.action', { name: 'refund', amount: 40, confidence: 0.7, start_time: '2025-03-01T09:59:00Z' }),
-    event('decision.action', { name: 'notify' }),
-    event('decision.approval', { approver: 'lead', outcome: 'approved' }),
-    event('decision.evaluation', { metric: 'csat', score: 4, actions: ['follow_up'] }),
+    event('decision.policy_check', { policy: 'credit_score', result: 'fail' }),
+    event('decision.policy_check', { policy: 'credit_score', result: 'pass' }),
   );
-  assert.deepEqual(record.actions, [{ name: 'refund', amount: 40 }, { name: 'notify' }, 'follow_up']);
-  assert.deepEqual(record.approvals, [{ approver: 'lead' }]);
-  assert.deepEqual(record.evaluations, [{ metric: 'csat', score: 4 }]);
-  assert.equal(record.confidence, 0.7);
-  assert.equal(record.outcome, 'approved');
+  assert.equal(record.policy_checks.length, 1);
+  assert.equal(record.policy_checks[0].result, 'pass');
+  assert.deepEqual(record.policy_checks[0].history?.map((check) => check.result), ['fail', 'pass']);
 });
 
-test('an optional field that is not valid is not merged and stays in the appended payload', () => {
-  const record = fold(event('decision.action', { name: 'refund', confidence: 'high' }));
+test('action, approval, evaluation and error keep their whole payload and never set record-level fields', () => {
+  const record = fold(
+    event('decision.start', { version: '2025-01' }),
+    event('decision.evidence', { key: 'amount', value: 40 }),
+    event('decision.outcome', { status: 'approved', confidence: 0.9 }),
+    event('decision.action', { name: 'refund', amount: 40, confidence: 0.7, version: 'tool-v9', start_time: '2025-03-01T09:59:00Z' }),
+    event('decision.action', { name: 'notify', evidence: { channel: 'email' } }),
+    event('decision.approval', { approver: 'lead', outcome: 'escalated', confidence: 0.1 }),
+    event('decision.evaluation', { metric: 'csat', score: 4, outcome: 'overturned', actions: ['follow_up'], evidence: { survey: 1 } }),
+  );
+  assert.deepEqual(record.actions, [
+    { name: 'refund', amount: 40, confidence: 0.7, version: 'tool-v9', start_time: '2025-03-01T09:59:00Z' },
+    { name: 'notify', evidence: { channel: 'email' } },
+  ]);
+  assert.deepEqual(record.approvals, [{ approver: 'lead', outcome: 'escalated', confidence: 0.1 }]);
+  assert.deepEqual(record.evaluations, [{ metric: 'csat', score: 4, outcome: 'overturned', actions: ['follow_up'], evidence: { survey: 1 } }]);
+  assert.equal(record.version, '2025-01');
+  assert.equal(record.outcome, 'approved');
+  assert.equal(record.confidence, 0.9);
+  assert.deepEqual(record.evidence, { amount: 40 });
+  assert.equal(record.start_time, '2025-03-01T10:00:00.000Z', "an action's start_time is the action's");
+  assert.equal(record.status, 'decided');
+});
+
+test('a late evaluation keeps its outcome on the evaluation; the decision keeps its own', () => {
+  const decided = fold(event('decision.start'), event('decision.outcome', { status: 'approved' }));
+  const evaluated = applyEvent(
+    decided,
+    event('decision.evaluation', { outcome: 'incorrect', reviewer: 'qa' }, { timestamp: '2025-03-09T10:00:00.000Z' }),
+  );
+  assert.equal(evaluated.outcome, 'approved');
+  assert.equal(evaluated.status, 'decided');
+  assert.deepEqual(evaluated.evaluations, [{ outcome: 'incorrect', reviewer: 'qa' }]);
+  assert.equal(evaluated.updated_at, '2025-03-09T10:00:00.000Z');
+});
+
+test('an optional field that is not valid is not merged (and flags nothing)', () => {
+  const record = fold(event('decision.observed', { outcome: 'ok', confidence: 'high' }));
   assert.equal(record.confidence, null);
-  assert.deepEqual(record.actions, [{ name: 'refund', confidence: 'high' }]);
+  assert.equal(record.outcome, 'ok');
 });
 
 test('payload arrays actions/approvals/evaluations are appended on any event type', () => {
@@ -284,12 +322,17 @@ test('error event stores the payload as the error and the record becomes errored
   assert.equal(record.status, 'errored');
 });
 
-test('payload.error on any event sets the error; an error event carrying only it keeps it', () => {
+test('payload.error on an observed decision sets the error; an error event is its whole payload', () => {
   const observed = fold(event('decision.observed', { error: { message: 'boom' } }));
   assert.deepEqual(observed.error, { message: 'boom' });
   assert.equal(observed.status, 'errored');
   const wrapped = fold(event('decision.error', { error: { message: 'inner' } }));
-  assert.deepEqual(wrapped.error, { message: 'inner' });
+  assert.deepEqual(wrapped.error, { error: { message: 'inner' } });
+  const free = fold(event('decision.outcome', { status: 'approved' }), event('decision.error', { reason: 'quota', outcome: 'x', confidence: 0 }));
+  assert.deepEqual(free.error, { reason: 'quota', outcome: 'x', confidence: 0 });
+  assert.equal(free.outcome, 'approved');
+  assert.equal(free.confidence, null);
+  assert.equal(free.status, 'errored');
 });
 
 test('status transitions: pending → decided → errored', () => {

@@ -184,7 +184,7 @@ test('decision events are folded per trace for decision policies; late events ge
   const traceId = randomTraceId();
   const spanId = 'bbbbbbbbbbbbbbbb';
   tail.ingest([resourceSpans([span({ traceId, spanId })])], [decisionEvent({ trace_id: traceId, span_id: spanId, decision_id: 'r1', payload: { outcome: 'approved' } })]);
-  tail.ingest([], [decisionEvent({ trace_id: traceId, decision_id: 'r1', event_type: 'decision.evaluation', payload: { confidence: 0.6 } })]);
+  tail.ingest([], [decisionEvent({ trace_id: traceId, decision_id: 'r1', event_type: 'decision.outcome', payload: { status: 'approved', confidence: 0.6 } })]);
   clock.advance(1_000);
   const [released] = tail.decideDue();
   assert.equal(released.verdict.decision, 'sampled');
