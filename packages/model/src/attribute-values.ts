@@ -1,5 +1,6 @@
 import type { AttributeValue } from './otlp-types.js';
 import { exceedsJsonNesting, MAX_NESTING_DEPTH } from './json-nesting.js';
+import { setOwn } from './own-property.js';
 
 /**
  * Conversions from OTLP attribute values (which may hold bigint and bytes) to values that
@@ -21,7 +22,7 @@ export function toJsonValue(value: AttributeValue | undefined): unknown {
   if (value instanceof Uint8Array) return bytesToBase64(value);
   if (Array.isArray(value)) return value.map(toJsonValue);
   const result: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) result[key] = toJsonValue(value[key]);
+  for (const key of Object.keys(value)) setOwn(result, key, toJsonValue(value[key]));
   return result;
 }
 

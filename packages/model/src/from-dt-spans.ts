@@ -32,6 +32,7 @@ import {
   type EventParts,
   type ResourceContext,
 } from './span-event-parts.js';
+import { setOwn } from './own-property.js';
 
 /**
  * Input C: the Decision Trace SDKs' OpenTelemetry projections (spans with `dt.decision_id`),
@@ -127,7 +128,7 @@ function readDtAttributes(attributes: Attributes): DtAttributes {
       default:
         if (key.startsWith(DT_PAYLOAD_PREFIX)) {
           const payloadKey = key.slice(DT_PAYLOAD_PREFIX.length);
-          if (payloadKey !== '') dt.payload[payloadKey] = parseJsonIfStructured(toJsonValue(value));
+          if (payloadKey !== '') setOwn(dt.payload, payloadKey, parseJsonIfStructured(toJsonValue(value)));
         } else if (key.startsWith(DT_EVIDENCE_PREFIX)) {
           const evidenceKey = key.slice(DT_EVIDENCE_PREFIX.length);
           if (evidenceKey !== '') dt.evidence.push([evidenceKey, toJsonValue(value)]);
@@ -271,7 +272,7 @@ function fromEventSpan(
 function foldAttributeFields(payload: Record<string, unknown>, eventType: DecisionEventType, dt: DtAttributes): void {
   if (dt.evidence.length > 0) {
     const evidence: Record<string, unknown> = {};
-    for (const [key, value] of dt.evidence) evidence[key] = readEvidenceValue(value, false);
+    for (const [key, value] of dt.evidence) setOwn(evidence, key, readEvidenceValue(value, false));
     payload.evidence = isPlainObject(payload.evidence) ? { ...payload.evidence, ...evidence } : evidence;
     if (eventType === 'decision.evidence' && dt.evidence.length === 1 && !('key' in payload)) {
       payload.key = dt.evidence[0][0];

@@ -22,6 +22,7 @@ import {
   resourceContext,
   type ResourceContext,
 } from './span-event-parts.js';
+import { setOwn } from './own-property.js';
 
 export { derivedSpanEventId } from './span-event-parts.js';
 
@@ -254,13 +255,14 @@ function readObservedDecision(attributes: Attributes): ObservedDecision {
       case 'decision.evidence': {
         // A kvlist value carries all evidence at once.
         const entries = toJsonValue(value);
-        if (isPlainObject(entries)) evidence = Object.assign(evidence ?? {}, entries);
+        // A spread, not Object.assign: a "__proto__" entry stays an entry.
+        if (isPlainObject(entries)) evidence = { ...(evidence ?? {}), ...entries };
         break;
       }
       default:
         if (key.startsWith(DECISION_EVIDENCE_PREFIX)) {
           const evidenceKey = key.slice(DECISION_EVIDENCE_PREFIX.length);
-          if (evidenceKey !== '') (evidence ??= {})[evidenceKey] = toJsonValue(value);
+          if (evidenceKey !== '') setOwn((evidence ??= {}), evidenceKey, toJsonValue(value));
         } else if (key.startsWith(DECISION_POLICY_PREFIX)) {
           const policy = key.slice(DECISION_POLICY_PREFIX.length);
           if (policy !== '') (policyChecks ??= []).push({ policy, result: toJsonValue(value) });

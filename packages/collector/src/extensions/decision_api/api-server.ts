@@ -16,6 +16,7 @@ import {
 import { parseDuration } from '../../config/values.js';
 import { HttpError } from '../../http/http-error.js';
 import { closeServer, listen } from '../../http/listen.js';
+import { refuseInvalidUtf8, refuseNonUtf8Charset } from '../../http/json-charset.js';
 import { readBody } from '../../http/read-body.js';
 import { AuditLog } from './audit/audit-log.js';
 import { auditedQuery } from './audit/audited-query.js';
@@ -31,7 +32,8 @@ import { refuseDeepEventsBody } from './event-body-nesting.js';
 import { traceView } from './trace-view.js';
 import { UiAssets } from './ui-assets.js';
 
-const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
+/** nosniff: a browser must never read an answer (which echoes stored data) as anything but JSON. */
+const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
 const TRACE_ID = /^[0-9a-f]{32}$/i;
 const CHALLENGE = 'Bearer realm="decision_api"';
 
@@ -171,7 +173,9 @@ export class DecisionApiServer {
       req.resume();
       throw new HttpError(415, `unsupported Content-Type "${req.headers['content-type'] ?? ''}": expected application/json`);
     }
+    refuseNonUtf8Charset(req.headers['content-type']);
     const body = await readBody(req, this.config.max_request_body_size);
+    refuseInvalidUtf8(body);
     refuseDeepEventsBody(body);
     let parsed: unknown;
     try {

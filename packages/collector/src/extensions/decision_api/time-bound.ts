@@ -13,5 +13,11 @@ export function parseTimeBound(value: string, now: number): string | undefined {
   }
   const ago = parseDuration(value);
   if (ago === undefined || !/[a-zµ]$/.test(value.trim())) return undefined;
-  return new Date(now - ago).toISOString();
+  const instant = now - ago;
+  // A duration reaching before the first instant a Date can hold is not a bound (a 400), not a RangeError.
+  if (!Number.isFinite(instant) || Math.abs(instant) > MAX_DATE_MILLIS) return undefined;
+  return new Date(instant).toISOString();
 }
+
+/** ECMAScript's Date range: ±8.64e15 ms around the epoch. */
+const MAX_DATE_MILLIS = 8.64e15;

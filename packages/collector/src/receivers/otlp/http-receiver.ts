@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { decodeTraceRequestJson, encodeExportResponse, OtlpDecodeError } from '@decision-trace/otlp';
 import type { TracesConsumer } from '../../component/component.js';
 import { HttpError } from '../../http/http-error.js';
+import { refuseInvalidUtf8, refuseNonUtf8Charset } from '../../http/json-charset.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { readBody } from '../../http/read-body.js';
 import { bearerChallenge, type BearerTokenAuthenticator } from './bearer-auth.js';
@@ -178,7 +179,9 @@ export class OtlpHttpReceiver {
 
     let decoded;
     try {
+      if (format === 'json') refuseNonUtf8Charset(req.headers['content-type']);
       const body = await readBody(req, this.config.max_request_body_size);
+      if (format === 'json') refuseInvalidUtf8(body);
       decoded = format === 'protobuf' ? await decodeProtobufInSlices(body) : decodeTraceRequestJson(body);
     } catch (error) {
       if (error instanceof HttpError) return this.fail(res, format, error);
