@@ -14,6 +14,7 @@ import { samplingCase } from './sampling-case.mjs';
 import { sdkCase } from './sdk-case.mjs';
 import { storeQueryCase } from './store-query-case.mjs';
 import { topologyCase } from './topology-case.mjs';
+import { zstdDecodeCase } from './zstd-decode-case.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
@@ -34,6 +35,7 @@ const cases = [
   ['store_query', storeQueryCase],
   ['topology_3_samplers', topologyCase],
   ['otelcol_passthrough', otelcolPassthroughCase],
+  ['zstd_decode', zstdDecodeCase],
 ];
 const selected = filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)));
 if (selected.length === 0) {

@@ -1,9 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { deflateSync, gzipSync } from 'node:zlib';
 import snappy from 'snappyjs';
 import { decodeContent } from '../src/http/content-decoding.js';
 import { HttpError } from '../src/http/http-error.js';
+import { decodeWithFzstd, ZSTD_DECODER } from '../src/http/zstd-decoding.js';
 
 /**
  * The request-body decodings the OpenTelemetry Collector's HTTP clients send. zstd has no
@@ -92,4 +95,30 @@ describe('request bodies decoded by Content-Encoding', () => {
     assert.equal(unknown.status, 415);
     assert.match(unknown.message, /lz4.*zstd, snappy/);
   });
+
+  // Node 22.15+ and 24 decode zstd natively; Node 20 uses fzstd. .ci/run runs this file on all three.
+  const zstdCompressSync = (zlib as { zstdCompressSync?: (data: Buffer) => Buffer }).zstdCompressSync;
+  test('zstd is decoded by node:zlib where the runtime has it, else by fzstd', () => {
+    assert.equal(ZSTD_DECODER, typeof zstdCompressSync === 'function' ? 'node:zlib' : 'fzstd');
+  });
+
+  test(
+    'zstd from a real encoder: node:zlib and fzstd decode it alike, and its bomb is 413 on both',
+    { skip: zstdCompressSync === undefined ? `Node ${process.version} has no zstd encoder in node:zlib (the Node 22 and 24 passes of .ci/run run this)` : false },
+    async () => {
+      const raw = zstdCompressSync!(body);
+      assert.deepEqual(await decodeContent(raw, 'zstd', MiB), body);
+      assert.deepEqual(decodeWithFzstd(raw, MiB), body);
+      const bomb = zstdCompressSync!(Buffer.alloc(4 * MiB));
+      assert.ok(bomb.length < MiB);
+      assert.equal((await refusal(decodeContent(bomb, 'zstd', MiB))).status, 413);
+      assert.throws(() => decodeWithFzstd(bomb, MiB), (e: HttpError) => e.status === 413);
+      // Past 64 KiB of input the native decoder runs on the thread pool instead of inline.
+      const noisy = randomBytes(256 * 1024);
+      const large = zstdCompressSync!(noisy);
+      assert.ok(large.length > 64 * 1024, `${large.length} bytes`);
+      assert.deepEqual(await decodeContent(large, 'zstd', MiB), noisy);
+      assert.equal((await refusal(decodeContent(large, 'zstd', 100 * 1024))).status, 413);
+    },
+  );
 });

@@ -1,8 +1,8 @@
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
-import { Decompress as ZstdDecompress } from 'fzstd';
 import snappy from 'snappyjs';
-import { HttpError } from './http-error.js';
+import { HttpError, decompressedTooLarge as tooLarge } from './http-error.js';
+import { decodeZstd } from './zstd-decoding.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -33,7 +33,7 @@ export async function decodeContent(raw: Buffer, encoding: string | undefined, l
       case 'zlib':
         return await inflateAsync(raw, { maxOutputLength: limit });
       case 'zstd':
-        return decodeZstd(raw, limit);
+        return await decodeZstd(raw, limit);
       case 'snappy':
         // As the Collector does: "snappy" is the block format, but its older releases sent the
         // framed format under that name, so a body starting with the framing header is framed.
@@ -51,81 +51,6 @@ export async function decodeContent(raw: Buffer, encoding: string | undefined, l
   throw new HttpError(415, `unsupported Content-Encoding "${encoding}": expected one of identity, ${CONTENT_ENCODINGS.join(', ')}`);
 }
 
-function tooLarge(limit: number): HttpError {
-  return new HttpError(413, `decompressed request body exceeds the limit of ${limit} bytes`);
-}
-
-/**
- * fzstd allocates each frame's declared window before decoding, so the frame headers are
- * checked first: a window (or single-segment content size) over the limit is refused before any
- * allocation. The output is then counted block by block as it streams.
- */
-function decodeZstd(raw: Buffer, limit: number): Buffer {
-  checkZstdFrameHeaders(raw, Math.max(limit, ZSTD_USUAL_WINDOW));
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const decoder = new ZstdDecompress((chunk) => {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  });
-  decoder.push(raw, true);
-  return Buffer.concat(chunks, size);
-}
-
-/** Encoders' default windows (8 MiB in the Go Collector's zstd) are allowed even under a smaller limit. */
-const ZSTD_USUAL_WINDOW = 8 * 1024 * 1024;
-const ZSTD_MAGIC = 0xfd2fb528;
-
-/** Walks the frames of a zstd stream (RFC 8878 §3.1) and refuses one needing more than `maxWindow` bytes. */
-function checkZstdFrameHeaders(raw: Buffer, maxWindow: number): void {
-  let at = 0;
-  while (at + 4 <= raw.length) {
-    const magic = raw.readUInt32LE(at);
-    if ((magic & 0xfffffff0) === 0x184d2a50) {
-      // A skippable frame: 4 bytes of length follow the magic number.
-      if (at + 8 > raw.length) return;
-      at += 8 + raw.readUInt32LE(at + 4);
-      continue;
-    }
-    if (magic !== ZSTD_MAGIC || at + 5 > raw.length) return; // fzstd reports the malformed rest
-    const descriptor = raw[at + 4];
-    const singleSegment = (descriptor >> 5) & 1;
-    const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6];
-    const dictionaryIdBytes = [0, 1, 2, 4][descriptor & 3];
-    let cursor = at + 5;
-    let window = 0;
-    if (!singleSegment) {
-      const windowDescriptor = raw[cursor++];
-      const base = 2 ** (10 + (windowDescriptor >> 3));
-      window = base + (base / 8) * (windowDescriptor & 7);
-    }
-    cursor += dictionaryIdBytes;
-    if (singleSegment && cursor + contentSizeBytes <= raw.length) {
-      window = readLittleEndian(raw, cursor, contentSizeBytes) + (contentSizeBytes === 2 ? 256 : 0);
-    }
-    if (window > maxWindow) throw tooLarge(maxWindow);
-    cursor += contentSizeBytes;
-    // Blocks: a 3-byte header each (last-block bit, type, size); an RLE block holds one byte.
-    for (;;) {
-      if (cursor + 3 > raw.length) return;
-      const header = raw[cursor] | (raw[cursor + 1] << 8) | (raw[cursor + 2] << 16);
-      const last = header & 1;
-      const type = (header >> 1) & 3;
-      const blockSize = header >>> 3;
-      cursor += 3 + (type === 1 ? 1 : blockSize);
-      if (last) break;
-    }
-    if ((descriptor >> 2) & 1) cursor += 4; // content checksum
-    at = cursor;
-  }
-}
-
-function readLittleEndian(raw: Buffer, at: number, bytes: number): number {
-  let value = 0;
-  for (let i = bytes - 1; i >= 0; i--) value = value * 256 + raw[at + i];
-  return value;
-}
 
 function decodeSnappyBlock(raw: Buffer, limit: number): Buffer {
   try {

@@ -10,3 +10,8 @@ export class HttpError extends Error {
     this.headers = headers;
   }
 }
+
+/** 413 for a body whose decompressed size passes `limit`, whichever decoder noticed. */
+export function decompressedTooLarge(limit: number): HttpError {
+  return new HttpError(413, `decompressed request body exceeds the limit of ${limit} bytes`);
+}
