@@ -246,7 +246,7 @@ describe('decision-trace replay over a SQLite store', () => {
     }
     const typo = await runCli(['replay', '--storage', `sqlite:${join(dir, 'typo.db')}`, '--type', 'x', '--policy', ALL_FAST_POLICY]);
     assert.equal(typo.code, 2);
-    assert.match(typo.stderr, /no SQLite store at .*typo\.db/);
+    assert.match(typo.stderr, /no store at sqlite:.*typo\.db: .* does not exist/);
   });
 
   test('a policy that never answers counts as an error after --timeout, and the run goes on', async () => {

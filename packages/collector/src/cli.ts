@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { ingestCommand } from './cli/ingest.js';
 import { lintCommand } from './cli/lint.js';
@@ -7,13 +8,19 @@ import { replayCommand } from './cli/replay.js';
 import { samplingTestCommand } from './cli/sampling-test.js';
 import { showCommand } from './cli/show.js';
 import { startCommand } from './cli/start.js';
+import { validateCommand } from './cli/validate.js';
 import { verifyCommand } from './cli/verify.js';
 
 const DEFAULT_API = process.env.DECISION_TRACE_API ?? 'http://127.0.0.1:8711';
+// The package's own manifest, one level above src/ and dist/ alike.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const program = new Command()
   .name('decision-trace')
   .description('Record why software decides what it decides: collector, store and queries.')
+  .version(version, '-V, --version', 'print the version')
+  // `--version` of the program only before a command: `query --version v2` is the query's own option.
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 program
@@ -21,6 +28,12 @@ program
   .description('run the collector')
   .option('-c, --config <file>', 'collector config (OpenTelemetry Collector layout)', 'collector-config.yaml')
   .action(startCommand);
+
+program
+  .command('validate')
+  .description('check a collector config as start does, without starting (exit 0 valid, 2 the problems with their YAML paths)')
+  .option('-c, --config <file>', 'collector config (OpenTelemetry Collector layout)', 'collector-config.yaml')
+  .action(validateCommand);
 
 program
   .command('ingest')

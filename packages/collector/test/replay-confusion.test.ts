@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { confusionAxes, OutcomeComparison, type ReplayedDecision } from '../src/cli/replay/confusion.js';
 import { verdictOf, verdictOfError, type PolicyVerdict } from '../src/cli/replay/policy-verdict.js';
 import { renderConfusionTable, renderReplayReport } from '../src/cli/replay/replay-report.js';
-import { progressBarLine, progressPlainLine } from '../src/cli/replay/progress-line.js';
-import { ReplayProgress } from '../src/cli/replay/replay-progress.js';
+import { progressBarLine, progressPlainLine } from '../src/cli/progress-line.js';
+import { CommandProgress } from '../src/cli/command-progress.js';
 
 let counter = 0;
 function replayed(oldOutcome: string | null, verdict: PolicyVerdict | string, evidence: Record<string, unknown> = {}): ReplayedDecision {
@@ -197,7 +197,7 @@ describe('replay progress', () => {
   test('on a terminal: redrawn in place at most every redrawMs, cleared at the end', () => {
     let now = 0;
     const { stream, writes } = fakeStream(true);
-    const progress = new ReplayProgress(stream, { redrawMs: 100, now: () => now });
+    const progress = new CommandProgress(stream, { redrawMs: 100, now: () => now });
     progress.setTotal(10);
     for (let i = 0; i < 10; i++) {
       now += 30;
@@ -213,7 +213,7 @@ describe('replay progress', () => {
   test('not a terminal: a plain line every logEveryMs, nothing for a short run, no control characters', () => {
     let now = 0;
     const { stream, writes } = fakeStream(false);
-    const progress = new ReplayProgress(stream, { logEveryMs: 1000, now: () => now });
+    const progress = new CommandProgress(stream, { logEveryMs: 1000, now: () => now });
     for (let i = 0; i < 5; i++) {
       now += 100;
       progress.advance();

@@ -15,6 +15,7 @@ export type {
   LedgerEntry,
   LedgerProblem,
   LedgerVerification,
+  VerifyLedgerOptions,
   NeighborQuery,
   OutcomeCount,
   QueryPage,

@@ -260,6 +260,11 @@ export interface NeighborQuery {
   limit?: number;
 }
 
+export interface VerifyLedgerOptions {
+  tenant?: string;
+  onProgress?: (checked: number) => void;
+}
+
 export interface DecisionStore {
   /** One transaction per call: all events are stored, or none. */
   append(events: DecisionEvent[]): Promise<AppendResult>;
@@ -267,8 +272,11 @@ export interface DecisionStore {
   getDecision(id: string, opts?: { tenant?: string }): Promise<DecisionDetail[]>;
   /** Throws InvalidQueryError for a malformed cursor, instant or limit. */
   queryDecisions(q: DecisionQuery): Promise<QueryPage>;
-  /** Every tenant's chain, or only `tenant`'s. */
-  verifyLedger(opts?: { tenant?: string }): Promise<LedgerVerification>;
+  /**
+   * Every tenant's chain, or only `tenant`'s. `onProgress` is told the rows checked so far every
+   * few thousand rows (a long verification's progress); a worker-thread store does not call it.
+   */
+  verifyLedger(opts?: VerifyLedgerOptions): Promise<LedgerVerification>;
   /** Throws InvalidQueryError for malformed filters or too many buckets. */
   stats(query: StatsQuery): Promise<DecisionStats>;
   /** Decisions per outcome (ordered by outcome, null first) of the filtered records. */

@@ -9,8 +9,10 @@ import {
   type DecisionRegistry,
   type UnknownTypeMode,
 } from '@decision-trace/model';
-import { openStore } from '@decision-trace/store';
 import { loadDecisionRegistry, RegistryFileError } from '../processors/decision/registry-file.js';
+import type { DecisionStore } from '@decision-trace/store';
+import { CommandProgress } from './command-progress.js';
+import { MissingStoreError, openExistingStore } from './existing-store.js';
 
 export interface LintOptions {
   registry?: string;
@@ -185,21 +187,37 @@ async function recordsFromJsonl(file: string): Promise<DecisionRecord[]> {
 async function recordsFromStore(url: string): Promise<DecisionRecord[]> {
   let store;
   try {
-    store = await openStore(url, { thread: 'inline' });
+    store = await openExistingStore(url, { thread: 'inline' });
   } catch (error) {
+    if (error instanceof MissingStoreError) throw new UsageError(error.message);
     throw new UsageError(`cannot open ${url}: ${(error as Error).message}`);
   }
+  // Reading the store is the long part of a big lint: its progress goes to stderr.
+  const progress = new CommandProgress(process.stderr, { label: { activity: 'reading', command: 'lint', unit: 'decisions' } });
   try {
+    progress.setTotal(await decisionCount(store));
     const records: DecisionRecord[] = [];
     let cursor: string | undefined;
     do {
       const page = await store.queryDecisions({ limit: PAGE_SIZE, cursor });
       records.push(...page.decisions);
+      progress.advance(page.decisions.length);
       cursor = page.next_cursor ?? undefined;
     } while (cursor !== undefined);
     return records;
   } finally {
+    progress.finish();
     await store.close();
+  }
+}
+
+/** Only sizes the progress bar: without a count the progress shows a running count. */
+async function decisionCount(store: DecisionStore): Promise<number | null> {
+  try {
+    const counts = await store.outcomeCounts({});
+    return counts.reduce((sum, c) => sum + c.count, 0);
+  } catch {
+    return null;
   }
 }
 

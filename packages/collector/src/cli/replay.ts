@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { DecisionRecord } from '@decision-trace/model';
 import { parseDuration } from '../config/values.js';
 import { parseTimeBound } from '../extensions/decision_api/time-bound.js';
@@ -9,7 +8,8 @@ import type { DecisionSource, ReplaySelection } from './replay/decision-source.j
 import { loadPolicy, PolicyModuleError, type ReplayPolicy } from './replay/policy-module.js';
 import { verdictOf, verdictOfError, type PolicyVerdict } from './replay/policy-verdict.js';
 import { renderReplayReport } from './replay/replay-report.js';
-import { ReplayProgress } from './replay/replay-progress.js';
+import { MissingStoreError } from './existing-store.js';
+import { CommandProgress } from './command-progress.js';
 import { StoreDecisionSource } from './replay/store-decision-source.js';
 
 export interface ReplayOptions {
@@ -47,7 +47,7 @@ export async function replayCommand(options: ReplayOptions, defaultEndpoint: str
     const { selection, examples, timeoutMs } = readOptions(options);
     const policy = await readPolicy(options.policy!);
     source = await openSource(options, defaultEndpoint);
-    const progress = new ReplayProgress(process.stderr);
+    const progress = new CommandProgress(process.stderr);
     const comparison = new OutcomeComparison(examples);
     progress.setTotal(await countOrNull(source, selection));
     try {
@@ -117,13 +117,11 @@ async function readPolicy(file: string): Promise<ReplayPolicy> {
 async function openSource(options: ReplayOptions, defaultEndpoint: string): Promise<DecisionSource> {
   if (options.storage === undefined) return new ApiDecisionSource(options.endpoint ?? defaultEndpoint, resolveApiKey(options.apiKey));
   const url = options.storage;
-  // Opening a SQLite path creates the file: a mistyped path must not become an empty store.
-  if (url.startsWith('sqlite:') && url !== 'sqlite::memory:' && !existsSync(url.slice('sqlite:'.length))) {
-    throw new UsageError(`no SQLite store at ${url.slice('sqlite:'.length)}`);
-  }
   try {
     return await StoreDecisionSource.open(url);
   } catch (error) {
+    // A mistyped SQLite path is refused before opening it, which would create an empty store.
+    if (error instanceof MissingStoreError) throw new UsageError(error.message);
     throw new UsageError(`cannot open ${url}: ${(error as Error).message}`);
   }
 }

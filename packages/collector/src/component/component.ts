@@ -93,11 +93,26 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
 export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   kind: 'exporter';
   create(settings: CreateSettings<C>): ExporterComponent;
+  /** The store URL this exporter writes in the collector's own process, if any. */
+  writtenStore?(config: C): string | undefined;
+}
+
+/** A store that an exporter of the configured pipelines writes. */
+export interface PipelineStore {
+  /** The exporter's id, `decisions` or `decisions/<name>`. */
+  exporter: string;
+  url: string;
 }
 
 export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
   kind: 'extension';
   create(settings: CreateSettings<C>): ExtensionComponent;
+  /**
+   * Completes an enabled extension's config from what the pipelines write (the decision API
+   * serves the store its pipelines' exporter writes). Throws a ConfigError whose path is
+   * relative to the extension's config when the two cannot be reconciled.
+   */
+  withPipelineStores?(config: C, stores: readonly PipelineStore[]): C;
 }
 
 export type ComponentFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;

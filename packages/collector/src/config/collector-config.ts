@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
-import type { ComponentKind, ComponentFactory } from '../component/component.js';
+import type { ComponentKind, ComponentFactory, ExporterFactory, ExtensionFactory, PipelineStore } from '../component/component.js';
 import type { ComponentRegistry } from '../component/registry.js';
 import { ConfigError, ConfigErrors, joinPath } from './config-error.js';
 import { substituteEnvDeep } from './env-substitution.js';
@@ -92,7 +92,12 @@ export function parseCollectorConfig(
   const errors: ConfigError[] = [];
   const document = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new ConfigErrors(document.errors.map((e) => new ConfigError('', `YAML syntax error: ${e.message}`)));
+    // One broken bracket makes the parser complain about every line after it: the first error
+    // (its message carries line, column and the offending line) is the one to fix.
+    const [first] = document.errors;
+    const more = document.errors.length - 1;
+    const rest = more === 0 ? '' : `\n(${more} further syntax error${more === 1 ? '' : 's'} after it, usually caused by this one)`;
+    throw new ConfigErrors([new ConfigError('', `YAML syntax error: ${first!.message.trimEnd()}${rest}`)]);
   }
   const raw = substituteEnvDeep(document.toJS({ maxAliasCount: 100 }) ?? {}, env, errors);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -153,7 +158,42 @@ export function parseCollectorConfig(
   }
 
   if (errors.length > 0 || !service) throw new ConfigErrors(errors);
+  completeExtensionsFromPipelines(sections, service, errors);
+  if (errors.length > 0) throw new ConfigErrors(errors);
   return { ...sections, service };
+}
+
+/**
+ * The one place components learn about each other's config: an enabled extension may take a
+ * default from the stores the pipelines' exporters write (see ExtensionFactory.withPipelineStores).
+ */
+function completeExtensionsFromPipelines(
+  sections: Pick<CollectorConfig, 'exporters' | 'extensions'>,
+  service: CollectorConfig['service'],
+  errors: ConfigError[],
+): void {
+  const stores: PipelineStore[] = [];
+  const seen = new Set<string>();
+  for (const pipeline of service.pipelines) {
+    for (const id of pipeline.exporters) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const exporter = sections.exporters.get(id)!;
+      const url = (exporter.factory as ExporterFactory).writtenStore?.(exporter.config);
+      if (url !== undefined) stores.push({ exporter: id, url });
+    }
+  }
+  for (const id of service.extensions) {
+    const extension = sections.extensions.get(id);
+    const complete = (extension?.factory as ExtensionFactory | undefined)?.withPipelineStores;
+    if (!extension || !complete) continue;
+    try {
+      extension.config = complete(extension.config, stores);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(new ConfigError(joinPath('extensions', id, error.path), error.reason));
+    }
+  }
 }
 
 function resolveSection(

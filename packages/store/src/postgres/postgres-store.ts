@@ -28,6 +28,7 @@ import type {
   LedgerCheckpoint,
   LedgerEntry,
   LedgerVerification,
+  VerifyLedgerOptions,
   NeighborQuery,
   QueryPage,
   RetentionPolicy,
@@ -233,7 +234,7 @@ export class PostgresDecisionStore implements DecisionStore {
   }
 
   /** Reads one snapshot (REPEATABLE READ) through a cursor, a batch of rows per round trip. */
-  async verifyLedger(opts: { tenant?: string } = {}): Promise<LedgerVerification> {
+  async verifyLedger(opts: VerifyLedgerOptions = {}): Promise<LedgerVerification> {
     if (this.#closed) throw new Error('store is closed');
     const tenant = opts.tenant === undefined || opts.tenant === '' ? null : opts.tenant;
     return inTransaction(this.#pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
@@ -256,6 +257,7 @@ export class PostgresDecisionStore implements DecisionStore {
           const problem = verifier.check(row);
           if (problem !== null) return { ok: false, checked: verifier.checked, first_broken: problem };
         }
+        opts.onProgress?.(verifier.checked);
         if (rows.length < VERIFY_ROWS_PER_FETCH) break;
       }
       const counts = await client.query<{ tenant_id: string; events: number }>(

@@ -31,6 +31,7 @@ import type {
   LedgerCheckpoint,
   LedgerEntry,
   LedgerVerification,
+  VerifyLedgerOptions,
   QueryPage,
   RetentionPolicy,
   RetentionResult,
@@ -375,10 +376,10 @@ export class SqliteDecisionStore implements DecisionStore {
     };
   }
 
-  verifyLedger(opts: { tenant?: string } = {}): Promise<LedgerVerification> {
+  verifyLedger(opts: VerifyLedgerOptions = {}): Promise<LedgerVerification> {
     // One verification at a time: they share the reader connection and its snapshot.
     const tenant = opts.tenant === undefined || opts.tenant === '' ? null : opts.tenant;
-    const verification = this.#verifications.then(() => this.#verify(tenant));
+    const verification = this.#verifications.then(() => this.#verify(tenant, opts.onProgress));
     this.#verifications = verification.catch(() => undefined);
     return verification;
   }
@@ -640,7 +641,7 @@ export class SqliteDecisionStore implements DecisionStore {
     this.#statements.upsertRecord.run(...(values as RecordColumns));
   }
 
-  async #verify(tenant: string | null): Promise<LedgerVerification> {
+  async #verify(tenant: string | null, onProgress?: (checked: number) => void): Promise<LedgerVerification> {
     if (this.#closed) throw new Error('store is closed');
     // An in-memory database has no second connection; it is verified in one synchronous pass.
     const reader = this.#file === null ? this.#db : this.#reader(this.#file);
@@ -657,6 +658,7 @@ export class SqliteDecisionStore implements DecisionStore {
         if (problem !== null) return { ok: false, checked: verifier.checked, first_broken: problem };
         if (separateReader && ++sinceYield === VERIFY_ROWS_PER_TURN) {
           sinceYield = 0;
+          onProgress?.(verifier.checked);
           await nextTurn();
         }
       }

@@ -16,6 +16,7 @@ import type {
   StatsQuery,
   DecisionStore,
   LedgerVerification,
+  VerifyLedgerOptions,
   QueryPage,
   RetentionPolicy,
   RetentionResult,
@@ -134,8 +135,9 @@ export class WorkerDecisionStore implements DecisionStore {
     return this.#request({ op: 'queryDecisions', query });
   }
 
-  verifyLedger(opts: { tenant?: string } = {}): Promise<LedgerVerification> {
-    return this.#request({ op: 'verifyLedger', opts });
+  verifyLedger(opts: VerifyLedgerOptions = {}): Promise<LedgerVerification> {
+    // A callback cannot cross to the worker thread: only the tenant goes.
+    return this.#request({ op: 'verifyLedger', opts: { tenant: opts.tenant } });
   }
 
   stats(query: StatsQuery): Promise<DecisionStats> {

@@ -1,5 +1,6 @@
 import type { DecisionRecord } from '@decision-trace/model';
-import { openStore, withoutPassword, type DecisionStore } from '@decision-trace/store';
+import { withoutPassword, type DecisionStore } from '@decision-trace/store';
+import { openExistingStore } from '../existing-store.js';
 import { nextPageSize, type DecisionSource, type ReplaySelection } from './decision-source.js';
 
 /** Reads the store directly (`sqlite:<path>`, `postgres://…`), with no collector running. */
@@ -11,7 +12,7 @@ export class StoreDecisionSource implements DecisionSource {
 
   static async open(url: string): Promise<StoreDecisionSource> {
     // Inline: a one-shot command has no event loop to keep free, and needs no worker thread.
-    const store = await openStore(url, { thread: 'inline' });
+    const store = await openExistingStore(url, { thread: 'inline' });
     return new StoreDecisionSource(withoutPassword(url), store);
   }
 

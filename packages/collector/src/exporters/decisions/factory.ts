@@ -20,6 +20,8 @@ export const decisionsExporterFactory: ExporterFactory<DecisionsExporterConfig> 
   kind: 'exporter',
   type: 'decisions',
   configSchema: decisionsExporterSchema,
+  // Only the embedded store is written here; the schema sets it when there is no endpoint or nats.
+  writtenStore: (config) => config.storage,
   create(settings) {
     const { config } = settings;
     if (config.nats !== undefined) return new NatsDecisionsExporter(settings.id, config.nats, settings.logger, settings.host);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { endpointSchema, storageUrlSchema } from '../../config/values.js';
-import { DEFAULT_STORAGE } from '../../exporters/decisions/config.js';
 
 /** Shorter keys are guessable; a key from an unset `${env:...}` is empty and fails here too. */
 export const MIN_API_KEY_LENGTH = 16;
@@ -47,8 +46,11 @@ export type ApiKeyConfig = ApiAuthConfig['api_keys'][number];
 
 export const decisionApiSchema = z.strictObject({
   endpoint: endpointSchema.default({ host: '127.0.0.1', port: 8711 }),
-  /** The store the API reads and `POST /v1/events` writes; the same URL as the decisions exporter shares one handle. */
-  storage: storageUrlSchema.default(DEFAULT_STORAGE),
+  /**
+   * The store the API reads and `POST /v1/events` writes. Absent: the store the pipelines'
+   * `decisions` exporter writes (see storageFromPipelines); the same URL shares one handle.
+   */
+  storage: storageUrlSchema.optional(),
   max_request_body_size: z.number().int().positive().default(10 * 1024 * 1024),
   /** Absent: no keys asked, every tenant readable (a local setup). */
   auth: apiAuthSchema.optional(),

@@ -1,11 +1,13 @@
-import { progressBarLine, progressPlainLine, type ProgressState } from './progress-line.js';
+import { progressBarLine, progressPlainLine, REPLAY_LABEL, type ProgressLabel, type ProgressState } from './progress-line.js';
 
 export interface ProgressStream {
   isTTY?: boolean;
   write(text: string): unknown;
 }
 
-export interface ReplayProgressOptions {
+export interface CommandProgressOptions {
+  /** What the lines say is being done: replay's by default. */
+  label?: ProgressLabel;
   /** A terminal's bar is redrawn at most this often. */
   redrawMs?: number;
   /** Without a terminal, one plain line this often (none for runs shorter than that). */
@@ -14,10 +16,11 @@ export interface ReplayProgressOptions {
 }
 
 /**
- * Progress of a long replay on stderr, so stdout stays the result alone: a bar redrawn in
+ * Progress of a long command (replay, verify, lint) on stderr, so stdout stays the result alone: a bar redrawn in
  * place on a terminal (cleared when done), periodic plain lines when stderr is a pipe or a log.
  */
-export class ReplayProgress {
+export class CommandProgress {
+  private readonly label: ProgressLabel;
   private readonly startedAt: number;
   private lastWriteAt: number;
   private total: number | null = null;
@@ -30,9 +33,10 @@ export class ReplayProgress {
 
   constructor(
     private readonly stream: ProgressStream,
-    options: ReplayProgressOptions = {},
+    options: CommandProgressOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.label = options.label ?? REPLAY_LABEL;
     this.tty = stream.isTTY === true;
     this.redrawMs = options.redrawMs ?? 100;
     this.logEveryMs = options.logEveryMs ?? 10_000;
@@ -51,10 +55,10 @@ export class ReplayProgress {
     this.lastWriteAt = at;
     const state = this.state(at);
     if (this.tty) {
-      this.stream.write(`\r${progressBarLine(state)}\x1b[K`);
+      this.stream.write(`\r${progressBarLine(state, this.label)}\x1b[K`);
       this.drawn = true;
     } else {
-      this.stream.write(`${progressPlainLine(state)}\n`);
+      this.stream.write(`${progressPlainLine(state, this.label)}\n`);
     }
   }
 
