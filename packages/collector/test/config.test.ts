@@ -48,7 +48,7 @@ describe('collector config', () => {
     assert.equal(otlp.protocols.http.max_request_body_size, 20 * 1024 * 1024);
     const api = config.extensions.get('decision_api')!.config as { endpoint: unknown; storage: string };
     assert.deepEqual(api.endpoint, { host: '127.0.0.1', port: 8711 });
-    assert.equal(api.storage, 'sqlite:./data/decisions.db');
+    assert.equal(api.storage, 'sqlite:./data/x.db', 'without storage the API serves the store its pipeline writes');
     assert.deepEqual(config.service.pipelines, [{ id: 'traces', receivers: ['otlp'], processors: ['decision'], exporters: ['decisions'] }]);
     assert.equal(config.service.telemetry.logs.level, 'info');
   });
