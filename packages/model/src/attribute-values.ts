@@ -1,13 +1,20 @@
 import type { AttributeValue } from './otlp-types.js';
 import { exceedsJsonNesting, MAX_NESTING_DEPTH } from './json-nesting.js';
 import { setOwn } from './own-property.js';
+import { parseJsonExact, stringifyJsonExact } from './exact-json.js';
 
 /**
  * Conversions from OTLP attribute values (which may hold bigint and bytes) to values that
  * survive JSON.stringify unchanged, so that events built from spans can be stored and hashed.
  */
 
-/** bigint → decimal string, bytes → base64, non-finite numbers → their name; recursive. */
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE_BIGINT = -MAX_SAFE_BIGINT;
+
+/**
+ * bytes → base64, non-finite numbers → their name; recursive. A bigint (an int64 beyond 2^53)
+ * stays a bigint: records keep it exact and our JSON writes it as a number (exact-json.ts).
+ */
 export function toJsonValue(value: AttributeValue | undefined): unknown {
   if (value === null || value === undefined) return null;
   switch (typeof value) {
@@ -17,7 +24,8 @@ export function toJsonValue(value: AttributeValue | undefined): unknown {
     case 'number':
       return Number.isFinite(value) ? value : String(value);
     case 'bigint':
-      return value.toString(10);
+      // Decoders give a bigint only beyond 2^53; one in the safe range is a plain number.
+      return value >= MIN_SAFE_BIGINT && value <= MAX_SAFE_BIGINT ? Number(value) : value;
   }
   if (value instanceof Uint8Array) return bytesToBase64(value);
   if (Array.isArray(value)) return value.map(toJsonValue);
@@ -33,7 +41,7 @@ export function toText(value: AttributeValue | undefined): string | null {
   if (typeof value === 'string') text = value;
   else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
   else if (value instanceof Uint8Array) text = bytesToBase64(value);
-  else text = JSON.stringify(toJsonValue(value));
+  else text = stringifyJsonExact(toJsonValue(value));
   return text === '' ? null : text;
 }
 
@@ -59,20 +67,11 @@ export type JsonParseResult = { ok: true; value: unknown } | { ok: false; detail
 export function tryParseJson(text: string): JsonParseResult {
   if (exceedsJsonNesting(text)) return { ok: false, detail: `JSON nests deeper than ${MAX_NESTING_DEPTH} levels` };
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: parseJsonExact(text) };
   } catch (error) {
     return { ok: false, detail: describeJsonError(error) };
   }
 }
 
-const NANOS_PER_MILLI = 1_000_000n;
-/** ECMAScript's Date range: ±8.64e15 ms around the epoch. */
-const MAX_DATE_MILLIS = 8_640_000_000_000_000n;
-
-/** Nanoseconds since the epoch → RFC 3339 with milliseconds, or null when 0 or out of range. */
-export function nanosToRfc3339(nanos: bigint): string | null {
-  if (nanos <= 0n) return null;
-  const millis = nanos / NANOS_PER_MILLI;
-  if (millis > MAX_DATE_MILLIS) return null;
-  return new Date(Number(millis)).toISOString();
-}
+// Kept here too for the modules that read span times with the attribute helpers.
+export { nanosToRfc3339 } from './instant.js';

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { stringifyJsonExact } from './exact-json.js';
+import { utcInstantText } from './instant.js';
 import {
   CANONICAL_EVENT_TYPES,
   EXTENSION_EVENT_TYPES,
@@ -223,7 +225,11 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
   };
   return {
     schema_version: content.schema_version,
-    event_id: input.event_id ?? contentEventId({ ...content, event_type: idSpellingOf(content.event_type) }),
+    // The id reads the instant in one spelling (UTC, exact), so `+02:00` and `Z` of one instant
+    // are one event; for millisecond times that spelling is the one ids always used.
+    event_id:
+      input.event_id ??
+      contentEventId({ ...content, event_type: idSpellingOf(content.event_type), timestamp: utcInstantText(content.timestamp) }),
     event_type: content.event_type,
     decision_id: content.decision_id,
     decision_type: content.decision_type,
@@ -259,12 +265,13 @@ function idSpellingOf(eventType: string): string {
 }
 
 /**
- * The timestamp an event is stored with. One spelling of each instant (UTC, milliseconds), so
- * the store can order by text. The SDK projections' events (from-dt-spans.ts) use it too, so
- * both paths store the same time.
+ * The timestamp an event is stored with: the text as given, with all its fraction digits (µs,
+ * ns) and its offset, so the ledger keeps what the client said (lossless). Orderings and time
+ * filters compare instants (instant.ts), never this text. The SDK projections' events
+ * (from-dt-spans.ts) use it too, so both paths store the same time.
  */
 export function canonicalEventTimestamp(text: string): string {
-  return new Date(text).toISOString();
+  return text;
 }
 
 /**
@@ -277,11 +284,10 @@ function contentEventId(content: unknown): string {
 
 /** JSON with object keys sorted at every level: equal content, equal text. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return stringifyJsonExact(sortKeys(value));
 }
 
 function sortKeys(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString(10);
   if (Array.isArray(value)) return value.map(sortKeys);
   if (typeof value !== 'object' || value === null) return value;
   const sorted: Record<string, unknown> = {};

@@ -1,5 +1,6 @@
 import type { Attributes, Resource, Span } from './otlp-types.js';
 import { nanosToRfc3339, toText } from './attribute-values.js';
+import { withSubMillis } from './instant.js';
 import { classifySpanKind, type ContextSpanKind, type SpanKindSource } from './span-kind.js';
 import { readTokenCounts, type TokenCounts } from './token-usage.js';
 
@@ -51,7 +52,6 @@ const MODEL_KEYS = [
 ];
 const AGENT_KEYS = ['gen_ai.agent.name', 'agent.name'];
 const TOOL_KEYS = ['gen_ai.tool.name', 'tool.name'];
-const NANOS_PER_MICRO = 1000n;
 
 /** `service.name` of a resource, read once per resource rather than per span. */
 export function resourceServiceName(resource: Resource): string | null {
@@ -99,26 +99,41 @@ function spanTime(nanos: bigint, decimalNanos: string): string | null {
 }
 
 /**
- * RFC 3339 with milliseconds of a decimal nanosecond time, as toContextSpan writes a span's
- * `start_time` / `end_time`, for instants from 1970-01-01T00:00:00.001Z to
- * 9999-12-31T23:59:59.999Z; null for any other text.
+ * RFC 3339 of a decimal nanosecond time, exact (3, 6 or 9 fraction digits, see instant.ts), as
+ * toContextSpan writes a span's `start_time` / `end_time`, for instants from
+ * 1970-01-01T00:00:00.001Z to 9999-12-31T23:59:59.999999999Z; null for any other text.
  *
  * Stores keep a time this function gives as its nanoseconds alone, and restore it with this
- * function. Results are cached by millisecond: a store checking whether a span's time is derived
- * usually gets the very string toContextSpan put in the span (equal without reading a
- * character), and a batch, whose times mostly fall in the same second, formats each millisecond
- * once (Date#toISOString costs more than the rest of a span's conversion).
+ * function. The millisecond part is cached by millisecond: a batch, whose times mostly fall in
+ * the same second, formats each millisecond once (Date#toISOString costs more than the rest of
+ * a span's conversion).
  */
 export function contextSpanTimeOfNanos(decimalNanos: string): string | null {
   const millis = millisOfNanos(decimalNanos);
   if (!(millis > 0 && millis <= MAX_FOUR_DIGIT_YEAR_MILLIS)) return null;
   // Exact: ToInt32 keeps the low bits of a safe integer.
   const slot = millis & (TIME_CACHE_SLOTS - 1);
-  if (cachedTimeMillis[slot] === millis) return cachedTimes[slot]!;
-  const time = formatMillis(millis);
-  cachedTimeMillis[slot] = millis;
-  cachedTimes[slot] = time;
-  return time;
+  let time: string;
+  if (cachedTimeMillis[slot] === millis) time = cachedTimes[slot]!;
+  else {
+    time = formatMillis(millis);
+    cachedTimeMillis[slot] = millis;
+    cachedTimes[slot] = time;
+  }
+  // The nanoseconds within the millisecond, so the time is as exact as the span's (lossless).
+  const subMillis = subMillisOfNanos(decimalNanos);
+  return subMillis === 0 ? time : withSubMillis(time, subMillis);
+}
+
+/** The last six digits of a decimal nanosecond time as a number; 0 unless they are all digits. */
+function subMillisOfNanos(decimalNanos: string): number {
+  let nanos = 0;
+  for (let i = decimalNanos.length - 6; i < decimalNanos.length; i++) {
+    const digit = decimalNanos.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return 0;
+    nanos = nanos * 10 + digit;
+  }
+  return nanos;
 }
 
 const TIME_CACHE_SLOTS = 1024;
@@ -163,7 +178,8 @@ function formatMillis(millis: number): string {
 
 function durationMs(start: bigint, end: bigint): number | null {
   if (start <= 0n || end <= 0n || end < start) return null;
-  return Number((end - start) / NANOS_PER_MICRO) / 1000;
+  // Exact to the nanosecond: 250 µs is 0.25, 1 ns is 0.000001.
+  return Number(end - start) / 1e6;
 }
 
 function firstText(attributes: Attributes, keys: readonly string[]): string | null {

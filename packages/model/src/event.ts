@@ -115,7 +115,10 @@ export interface DecisionEvent {
   span_id: string | null;
   tenant_id: string;
   environment: string | null;
-  /** RFC 3339 with millisecond precision. */
+  /**
+   * RFC 3339 at the precision it was given: a canonical event's text as posted
+   * (`2026-04-21T14:18:03.123456Z`), a span's unix nanoseconds with 3, 6 or 9 fraction digits.
+   */
   timestamp: string;
   actor: Actor | null;
   payload: Record<string, unknown>;

@@ -15,3 +15,5 @@ export * from './context-span.js';
 export * from './token-rollup.js';
 export * from './integral-doubles.js';
 export * from './json-nesting.js';
+export * from './instant.js';
+export * from './exact-json.js';

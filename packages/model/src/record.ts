@@ -17,10 +17,10 @@ export interface PolicyCheck {
 
 /**
  * Something about the input that was kept but is not what it should be: a malformed JSON
- * string, a confidence outside 0..1. Flags never carry secrets, only the field and a reason.
+ * string, a confidence outside 0..1, a span that ends before it starts. Flags never carry secrets, only the field and a reason.
  */
 export interface RecordFlag {
-  code: 'invalid_json' | 'confidence_out_of_range' | 'invalid_value' | string;
+  code: 'invalid_json' | 'confidence_out_of_range' | 'invalid_value' | 'end_before_start' | string;
   field: string;
   detail: string;
 }

@@ -1,6 +1,7 @@
 import { schemaEventType, type Actor, type CausalLink, type DecisionEvent } from './event.js';
 import type { ContractViolation, DecisionRecord, DecisionStatus, PolicyCheck, RecordFlag, RedactionEntry } from './record.js';
 import { parseTypeVersion } from './type-version.js';
+import { compareExactInstants, exactDurationMillis, parseExactInstant, type ExactInstant } from './instant.js';
 
 /**
  * The fold of decision events into a decision record (conventions: the event payload brief).
@@ -209,7 +210,7 @@ function mergeOptionalField(next: DecisionRecord, field: OptionalField, value: u
       return true;
     case 'start_time':
     case 'end_time':
-      if (typeof value === 'string' && !Number.isNaN(instantMillis(value))) return true;
+      if (typeof value === 'string' && parseExactInstant(value) !== null) return true;
       addFlags(next, [invalidValue(`payload.${field}`, 'not an RFC 3339 instant; the event timestamp was used')]);
       return false;
   }
@@ -303,9 +304,8 @@ function applySampling(next: DecisionRecord, event: DecisionEvent): void {
 }
 
 function applyUpdatedAt(next: DecisionRecord, timestamp: string): void {
-  const millis = instantMillis(timestamp);
   if (next.updated_at === '') next.updated_at = timestamp;
-  else if (!Number.isNaN(millis) && millis > instantMillis(next.updated_at)) next.updated_at = timestamp;
+  else if (isLater(timestamp, next.updated_at)) next.updated_at = timestamp;
 }
 
 function applyTimes(
@@ -314,31 +314,55 @@ function applyTimes(
   payload: Record<string, unknown>,
   merged: ReadonlySet<OptionalField>,
 ): void {
-  const timestampMillis = instantMillis(event.timestamp);
-  if (Number.isNaN(timestampMillis)) {
+  const timestamp = parseExactInstant(event.timestamp);
+  if (timestamp === null) {
     addFlags(next, [invalidValue('timestamp', 'event timestamp is not an RFC 3339 instant')]);
   }
 
+  // Times are kept as the text they came in (µs, ns); only comparisons go through the instant.
   const start = merged.has('start_time') ? (payload.start_time as string) : event.timestamp;
   const end = merged.has('end_time') ? (payload.end_time as string) : event.timestamp;
-  const startMillis = merged.has('start_time') ? instantMillis(start) : timestampMillis;
-  const endMillis = merged.has('end_time') ? instantMillis(end) : timestampMillis;
+  const startInstant = merged.has('start_time') ? parseExactInstant(start) : timestamp;
+  const endInstant = merged.has('end_time') ? parseExactInstant(end) : timestamp;
 
-  if (!Number.isNaN(startMillis) && (next.start_time === null || startMillis < instantMillis(next.start_time))) {
+  if (startInstant !== null && (next.start_time === null || isBefore(startInstant, next.start_time))) {
     next.start_time = start;
   }
-  if (!Number.isNaN(endMillis) && (next.end_time === null || endMillis > instantMillis(next.end_time))) {
+  if (endInstant !== null && (next.end_time === null || isAfter(endInstant, next.end_time))) {
     next.end_time = end;
   }
   if (next.start_time !== null && next.end_time !== null) {
-    next.duration_ms = roundToMicros(instantMillis(next.end_time) - instantMillis(next.start_time));
+    const first = parseExactInstant(next.start_time)!;
+    const last = parseExactInstant(next.end_time)!;
+    if (compareExactInstants(last, first) < 0) {
+      // A span (or payload) that ends before it starts: its clock is wrong, no duration is true.
+      addFlags(next, [{ code: 'end_before_start', field: 'end_time', detail: 'the decision ends before it starts; duration_ms left null' }]);
+      next.duration_ms = null;
+    } else {
+      next.duration_ms = exactDurationMillis(first, last);
+    }
   }
 
   if (next.updated_at === '') {
     next.updated_at = event.timestamp;
-  } else if (!Number.isNaN(timestampMillis) && timestampMillis > instantMillis(next.updated_at)) {
+  } else if (timestamp !== null && isAfter(timestamp, next.updated_at)) {
     next.updated_at = event.timestamp;
   }
+}
+
+function isBefore(instant: ExactInstant, than: string): boolean {
+  const other = parseExactInstant(than);
+  return other === null || compareExactInstants(instant, other) < 0;
+}
+
+function isAfter(instant: ExactInstant, than: string): boolean {
+  const other = parseExactInstant(than);
+  return other !== null && compareExactInstants(instant, other) > 0;
+}
+
+function isLater(text: string, than: string): boolean {
+  const instant = parseExactInstant(text);
+  return instant !== null && isAfter(instant, than);
 }
 
 function statusOf(record: DecisionRecord): DecisionStatus {
@@ -432,23 +456,3 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.(\d+))?(?:[Zz]|[+-]\d{2}:\d{2})$/;
-
-/**
- * Epoch milliseconds with microsecond fractions (Date.parse stops at milliseconds, and spans are
- * often shorter than one), or NaN. Only RFC 3339 with an offset: a zone-less time would be read
- * as the host's local time.
- */
-function instantMillis(value: string): number {
-  const match = RFC3339.exec(value);
-  if (match === null) return NaN;
-  const millis = Date.parse(value);
-  if (Number.isNaN(millis)) return NaN;
-  const fraction = match[1];
-  if (fraction === undefined || fraction.length <= 3) return millis;
-  return millis + Number(fraction.slice(3, 6).padEnd(3, '0')) / 1000;
-}
-
-function roundToMicros(millis: number): number {
-  return Math.round(millis * 1000) / 1000;
-}

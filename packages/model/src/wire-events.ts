@@ -1,3 +1,4 @@
+import { stringifyJsonExact } from './exact-json.js';
 import type { DecisionEvent } from './event.js';
 
 /**
@@ -7,12 +8,12 @@ import type { DecisionEvent } from './event.js';
  * schema 1.0 are a subset of this shape, so any Decision Trace backend speaks it.
  */
 export function encodeDecisionEventsJson(events: readonly DecisionEvent[]): string {
-  return JSON.stringify(events, withoutSource);
+  // The receiving backend records where the event entered it (`api.events`). 64-bit integers
+  // beyond 2^53 (bigints) are written as exact JSON numbers, which the receiver parses exactly.
+  return stringifyJsonExact(events.map(withoutSource));
 }
 
-// The receiving backend records where the event entered it (`api.events`); 64-bit integers
-// that did not fit a number travel as decimal strings.
-function withoutSource(key: string, value: unknown): unknown {
-  if (key === 'source') return undefined;
-  return typeof value === 'bigint' ? value.toString(10) : value;
+function withoutSource(event: DecisionEvent): Omit<DecisionEvent, 'source'> {
+  const { source: _source, ...rest } = event;
+  return rest;
 }

@@ -14,7 +14,15 @@ function formerTimeOfNanos(nanos: string): string | null {
   return new Date(millis).toISOString();
 }
 
-test('contextSpanTimeOfNanos reads every text as stores read it before', () => {
+/** Now exact: the former millisecond time, extended by the text's last six digits (µs or ns). */
+function exactTimeOfNanos(nanos: string): string | null {
+  const former = formerTimeOfNanos(nanos);
+  const subMillis = nanos.slice(-6);
+  if (former === null || !/^\d{6}$/.test(subMillis) || subMillis === '000000') return former;
+  return `${former.slice(0, -1)}${subMillis.endsWith('000') ? subMillis.slice(0, 3) : subMillis}Z`;
+}
+
+test('contextSpanTimeOfNanos reads every text as stores read it before, now with its sub-millisecond digits', () => {
   const texts = [
     '',
     '123456',
@@ -36,7 +44,7 @@ test('contextSpanTimeOfNanos reads every text as stores read it before', () => {
     '9'.repeat(400),
     `${BASE_TIME_NANOS}`.replace('4', 'x'),
   ];
-  for (const text of texts) assert.equal(contextSpanTimeOfNanos(text), formerTimeOfNanos(text), JSON.stringify(text));
+  for (const text of texts) assert.equal(contextSpanTimeOfNanos(text), exactTimeOfNanos(text), JSON.stringify(text));
 });
 
 test('contextSpanTimeOfNanos: milliseconds that share a cache slot, and seconds interleaved, each keep their own time', () => {
@@ -45,7 +53,7 @@ test('contextSpanTimeOfNanos: milliseconds that share a cache slot, and seconds 
   const offsets = [0n, 1024n, 0n, 2048n, 1000n, 0n, 1n, 1025n, 1n, 86_400_000n, 0n];
   for (const offset of offsets) {
     const nanos = base + offset * MILLI + 456_789n;
-    assert.equal(contextSpanTimeOfNanos(nanos.toString()), new Date(Number(nanos / MILLI)).toISOString(), `+${offset} ms`);
+    assert.equal(contextSpanTimeOfNanos(nanos.toString()), new Date(Number(nanos / MILLI)).toISOString().replace('Z', '456789Z'), `+${offset} ms`);
   }
 });
 

@@ -31,10 +31,10 @@ test('a GenAI chat span becomes an LLM context span with model and usage', () =>
     span_kind: 'client',
     service_name: 'agent-service',
     start_time: '2024-05-01T10:00:00.000Z',
-    end_time: '2024-05-01T10:00:00.001Z',
+    end_time: '2024-05-01T10:00:00.001234567Z',
     start_time_unix_nano: BASE_TIME_NANOS.toString(),
     end_time_unix_nano: (BASE_TIME_NANOS + 1_234_567n).toString(),
-    duration_ms: 1.234,
+    duration_ms: 1.234567,
     status: 'unset',
     status_message: null,
     operation: 'chat',
@@ -82,7 +82,7 @@ test('resourceServiceName', () => {
   assert.equal(resourceServiceName({ attributes: {}, droppedAttributesCount: 0 }), null);
 });
 
-test('span times: millisecond RFC 3339 as Date#toISOString writes it, across seconds, days and the year range', () => {
+test('span times: RFC 3339 as Date#toISOString writes it plus the exact µs or ns, across seconds, days and the year range', () => {
   const times = [
     1n,
     999_999n,
@@ -99,7 +99,10 @@ test('span times: millisecond RFC 3339 as Date#toISOString writes it, across sec
   for (const nanos of times) {
     // Interleaved start and end times in different seconds: a reused second must never leak.
     const context = toContextSpan(span({ startTimeUnixNano: nanos, endTimeUnixNano: BASE_TIME_NANOS + 5n * MILLI }), 'acme', null);
-    assert.equal(context.start_time, new Date(Number(nanos / MILLI)).toISOString(), `${nanos}`);
+    const subMillis = nanos % MILLI;
+    const digits = String(subMillis).padStart(6, '0').replace(/000$/, '');
+    const millisText = new Date(Number(nanos / MILLI)).toISOString();
+    assert.equal(context.start_time, subMillis === 0n ? millisText : millisText.replace('Z', `${digits}Z`), `${nanos}`);
     assert.equal(context.end_time, '2024-05-01T10:00:00.005Z');
   }
   assert.equal(toContextSpan(span({ startTimeUnixNano: 0n }), 'acme', null).start_time, null);

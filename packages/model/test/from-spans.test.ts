@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { extractDecisionEvents } from '../src/from-spans.js';
 import { LineageIndex } from '../src/lineage.js';
 import { DEFAULT_TENANT, type DecisionEvent } from '../src/event.js';
+import { parseJsonExact, stringifyJsonExact } from '../src/exact-json.js';
 import { BASE_TIME_NANOS, MILLI, OTHER_TRACE_ID, TRACE_ID, request, span, spanEvent, spanId } from './span-builders.js';
 
 function only(events: DecisionEvent[]): DecisionEvent {
@@ -184,7 +185,7 @@ test('A: confidence as a numeric string becomes a number; out of range and non-n
   assert.deepEqual(notNumber.flags?.map((flag) => [flag.code, flag.field]), [['invalid_value', 'confidence']]);
 });
 
-test('A: bigint and byte attribute values become JSON-safe strings', () => {
+test('A: int64 values beyond 2^53 stay exact bigints (JSON numbers in our JSON), bytes become base64', () => {
   const event = only(
     extractDecisionEvents(
       request([
@@ -201,11 +202,13 @@ test('A: bigint and byte attribute values become JSON-safe strings', () => {
     ),
   );
   assert.deepEqual(event.payload.evidence, {
-    amount_minor: '9007199254740993',
+    amount_minor: 9_007_199_254_740_993n,
     signature: '3q2+7w==',
-    parts: ['1', 'AQ=='],
+    parts: [1, 'AQ=='],
   });
-  assert.deepEqual(JSON.parse(JSON.stringify(event)), event);
+  const json = stringifyJsonExact(event);
+  assert.match(json, /"amount_minor":9007199254740993[,}]/);
+  assert.deepEqual(parseJsonExact(json), event);
 });
 
 test('A: a decision span with status ERROR carries the error', () => {

@@ -10,6 +10,7 @@ import type {
   SpanLink,
   SpanStatus,
 } from '@decision-trace/model';
+import { parseJsonExact } from '@decision-trace/model';
 import type { DecodedTraceRequest } from './decoded-request.js';
 import { assertAttributeNesting, assertJsonBodyNesting } from './attribute-nesting.js';
 import { OtlpDecodeError } from './errors.js';
@@ -82,7 +83,8 @@ function parseJsonBody(body: string | Uint8Array): JsonObject {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Exact: intValue and times may be JSON numbers beyond 2^53 (the fast JSON.parse otherwise).
+    parsed = parseJsonExact(text);
   } catch (error) {
     throw new OtlpDecodeError(`invalid JSON: ${(error as Error).message}`);
   }

@@ -4,7 +4,7 @@ import { isUint64 } from './int64.js';
  * Typed reads of one field of a parsed OTLP/JSON object, following the protobuf JSON
  * mapping: the lowerCamelCase name is preferred and the proto's snake_case name accepted,
  * a missing or null field means the default, 64-bit integers may be decimal strings or
- * numbers. A value of the wrong type throws JsonShapeError naming the field; callers add
+ * numbers (a number beyond 2^53 arrives as a bigint from parseJsonExact, exact). A value of the wrong type throws JsonShapeError naming the field; callers add
  * the enclosing path on the way out.
  */
 
@@ -87,6 +87,7 @@ export function readUint64(object: JsonObject, name: string, snakeName: string):
   let result: bigint;
   if (typeof value === 'string' && UNSIGNED_DECIMAL.test(value)) result = BigInt(value);
   else if (typeof value === 'number' && Number.isInteger(value)) result = BigInt(value);
+  else if (typeof value === 'bigint') result = value;
   else throw new JsonShapeError(name, 'expected an integer');
   if (!isUint64(result)) throw new JsonShapeError(name, 'expected an unsigned 64-bit integer');
   return result;
@@ -99,6 +100,9 @@ export function readInt64(object: JsonObject, name: string, snakeName: string): 
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return value;
     if (Number.isInteger(value)) return checkInt64(BigInt(value), name);
+  } else if (typeof value === 'bigint') {
+    // A JSON number beyond 2^53 (`{"intValue": 9007199254740993}`), read exactly.
+    return checkInt64(value, name);
   } else if (typeof value === 'string' && SIGNED_DECIMAL.test(value)) {
     // Up to 15 digits always fits a double exactly.
     if (value.length <= 15) return Number(value);
@@ -117,6 +121,7 @@ export function readDouble(object: JsonObject, name: string, snakeName: string):
   const value = member(object, name, snakeName);
   if (value == null) return 0;
   if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'string') {
     if (value === 'NaN') return NaN;
     if (value === 'Infinity') return Infinity;

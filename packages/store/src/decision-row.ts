@@ -1,4 +1,4 @@
-import type { DecisionRecord } from '@decision-trace/model';
+import { stringifyJsonExact, type DecisionRecord } from '@decision-trace/model';
 import { decisionSortTime } from './decision-order.js';
 
 /**
@@ -41,12 +41,7 @@ export function decisionRowValues(record: DecisionRecord): unknown[] {
 
 export const DECISION_ROW_WIDTH = 25;
 
-/** JSON of a record; the replacer (slow) only when a bigint made plain JSON.stringify throw. */
+/** JSON of a record; integers beyond 2^53 (bigints) as exact numbers (exact-json.ts). */
 export function recordJson(record: DecisionRecord): string {
-  try {
-    return JSON.stringify(record);
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    return JSON.stringify(record, (_key, value) => (typeof value === 'bigint' ? value.toString(10) : value));
-  }
+  return stringifyJsonExact(record);
 }

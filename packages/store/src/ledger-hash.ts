@@ -20,10 +20,10 @@ export interface HashedLedgerFields {
 
 /**
  * Deterministic JSON: object keys sorted (by UTF-16 code units) at every depth, no whitespace,
- * bigint as a decimal string, undefined/functions/symbols dropped from objects and null in
+ * bigint as its exact decimal number, undefined/functions/symbols dropped from objects and null in
  * arrays, non-finite numbers as null, `toJSON` honoured, typed arrays as arrays of numbers.
- * Parsing the output and encoding it again gives the same text, so a backend may store either
- * this text or the parsed value (e.g. PostgreSQL jsonb) and still verify.
+ * Parsing the output (with parseJsonExact) and encoding it again gives the same text, so a
+ * backend may store either this text or the parsed value and still verify.
  */
 export function ledgerCanonicalJson(value: unknown): string {
   return encode(value) ?? 'null';
@@ -66,7 +66,9 @@ function encode(value: unknown): string | undefined {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
-      return `"${value.toString()}"`;
+      // An integer beyond 2^53 as the exact number it is; parseJsonExact reads it back as this
+      // bigint, so the stored text re-encodes to itself.
+      return value.toString();
     case 'undefined':
     case 'function':
     case 'symbol':

@@ -1,3 +1,4 @@
+import { parseJsonExact } from '@decision-trace/model';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from './ledger-hash.js';
 import type { LedgerCheckpoint, LedgerProblem } from './store.js';
 
@@ -147,7 +148,8 @@ function parseEvent(stored: unknown): Record<string, unknown> | undefined {
   let value = stored;
   if (typeof stored === 'string') {
     try {
-      value = JSON.parse(stored);
+      // Exact: the hashed text wrote integers beyond 2^53 with all their digits.
+      value = parseJsonExact(stored);
     } catch {
       return undefined;
     }

@@ -1,4 +1,4 @@
-import { flattenJsonNesting, MAX_NESTING_DEPTH, type DecisionRecord } from '@decision-trace/model';
+import { flattenJsonNesting, MAX_NESTING_DEPTH, parseJsonExact, type DecisionRecord } from '@decision-trace/model';
 
 /**
  * The JSON a stored record, event or context span may nest when read: a value at the input
@@ -9,15 +9,18 @@ import { flattenJsonNesting, MAX_NESTING_DEPTH, type DecisionRecord } from '@dec
  */
 export const STORED_JSON_NESTING = MAX_NESTING_DEPTH + 8;
 
-/** Parses stored JSON; parts nested past STORED_JSON_NESTING come back as their JSON text. */
+/**
+ * Parses stored JSON; parts nested past STORED_JSON_NESTING come back as their JSON text.
+ * Exactly: integers beyond 2^53 come back as the bigints they were (exact-json.ts).
+ */
 export function parseStoredJson<T>(json: string): T {
-  return JSON.parse(flattenJsonNesting(json, STORED_JSON_NESTING).text) as T;
+  return parseJsonExact(flattenJsonNesting(json, STORED_JSON_NESTING).text) as T;
 }
 
 /** parseStoredJson for a record, which also says (a flag) that parts of it came back as text. */
 export function parseStoredRecord(json: string): DecisionRecord {
   const { text, flattened } = flattenJsonNesting(json, STORED_JSON_NESTING);
-  const record = JSON.parse(text) as DecisionRecord;
+  const record = parseJsonExact(text) as DecisionRecord;
   if (flattened > 0 && Array.isArray(record.flags)) {
     record.flags.push({
       code: 'invalid_value',

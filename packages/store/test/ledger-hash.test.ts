@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerRowHash } from '../src/ledger-hash.js';
+import { parseJsonExact } from '@decision-trace/model';
 
 test('canonical JSON sorts keys at every depth and has no whitespace', () => {
   assert.equal(
@@ -11,8 +12,8 @@ test('canonical JSON sorts keys at every depth and has no whitespace', () => {
   assert.equal(ledgerCanonicalJson({ b: 1, a: 2 }), ledgerCanonicalJson({ a: 2, b: 1 }));
 });
 
-test('canonical JSON: bigint as decimal string, undefined dropped, non-finite as null', () => {
-  assert.equal(ledgerCanonicalJson({ n: 12345678901234567890n }), '{"n":"12345678901234567890"}');
+test('canonical JSON: bigint as its exact number, undefined dropped, non-finite as null', () => {
+  assert.equal(ledgerCanonicalJson({ n: 12345678901234567890n }), '{"n":12345678901234567890}');
   assert.equal(ledgerCanonicalJson({ gone: undefined, kept: 1, f: () => 1 }), '{"kept":1}');
   assert.equal(ledgerCanonicalJson([undefined, 1]), '[null,1]');
   assert.equal(ledgerCanonicalJson({ x: Number.NaN, y: Infinity }), '{"x":null,"y":null}');
@@ -51,10 +52,14 @@ test('canonical JSON: escapes and key order are those of JSON.stringify and a co
   assert.ok(ledgerCanonicalJson(tricky).startsWith('{"":"empty key","10":'));
 });
 
-test('encoding the parsed output again gives the same text', () => {
-  const value = { z: [1.5, -0, 1e21, 'ü'], a: { big: 2n ** 70n, nested: { y: false, x: [] } }, m: null };
+test('encoding the exactly parsed output again gives the same text', () => {
+  const value = { z: [1.5, -0, 1e21, 2 ** 60, 'ü'], a: { big: 2n ** 70n, safe: 9_007_199_254_740_993n, nested: { y: false, x: [] } }, m: null };
   const once = ledgerCanonicalJson(value);
-  assert.equal(ledgerCanonicalJson(JSON.parse(once)), once);
+  assert.match(once, /"safe":9007199254740993[,}]/);
+  assert.equal(ledgerCanonicalJson(parseJsonExact(once)), once);
+  // A double JSON.stringify wrote as an unsafe integer literal (old rows) reads back as the same digits.
+  const oldRow = ledgerCanonicalJson({ at2p53: 9007199254740992, rounded: 2 ** 60 });
+  assert.equal(ledgerCanonicalJson(parseJsonExact(oldRow)), oldRow);
 });
 
 test('the ledger entry wraps the canonical event with tenant, seq and received_at in key order', () => {

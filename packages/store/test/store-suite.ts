@@ -226,12 +226,21 @@ export function runStoreSuite(
       assert.equal((await store.verifyLedger()).ok, true);
     });
 
-    withStore('bigint values are kept as decimal strings in the record and the ledger', async (store) => {
-      const big = 2n ** 70n;
-      await store.append([makeEvent('decision.evidence', { key: 'count', value: big }, { decision_id: 'big' })]);
+    withStore('integers beyond 2^53 stay exact in the record and the ledger; evidence queries find them by exact value', async (store) => {
+      const beyondSafe = 9_007_199_254_740_993n; // 2^53 + 1: a double would read 2^53
+      const beyondInt64 = 2n ** 70n;
+      await store.append([
+        makeEvent('decision.evidence', { key: 'count', value: beyondSafe }, { decision_id: 'big' }),
+        makeEvent('decision.evidence', { key: 'huge', value: beyondInt64 }, { decision_id: 'big' }),
+        makeEvent('decision.evidence', { key: 'count', value: 9_007_199_254_740_992 }, { decision_id: 'near' }),
+      ]);
       const [detail] = await store.getDecision('big');
-      assert.deepEqual(detail!.record.evidence, { count: big.toString() });
-      assert.deepEqual(detail!.events[0]!.event.payload, { key: 'count', value: big.toString() });
+      assert.deepEqual(detail!.record.evidence, { count: beyondSafe, huge: beyondInt64 });
+      assert.deepEqual(detail!.events[0]!.event.payload, { key: 'count', value: beyondSafe });
+      const found = await store.queryDecisions({ evidence: [{ key: 'count', value: '9007199254740993' }] });
+      assert.deepEqual(found.decisions.map((record) => record.id), ['big']);
+      const near = await store.queryDecisions({ evidence: [{ key: 'count', value: '9007199254740992' }] });
+      assert.deepEqual(near.decisions.map((record) => record.id), ['near']);
       assert.equal((await store.verifyLedger()).ok, true);
     });
 

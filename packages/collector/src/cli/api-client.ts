@@ -1,3 +1,4 @@
+import { parseJsonExact } from '@decision-trace/model';
 /** The CLI's view of the decision API; errors carry the API's own message. */
 export class ApiClient {
   /** `apiKey` (from `--api-key` or `$DT_API_KEY`) is sent as a bearer token when the API asks for keys. */
@@ -24,7 +25,7 @@ export class ApiClient {
     const text = await response.text();
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = parseJsonExact(text);
     } catch {
       body = undefined;
     }

@@ -1,4 +1,4 @@
-import type { DecisionRecord } from '@decision-trace/model';
+import { compareExactInstants, parseExactInstant, type DecisionRecord } from '@decision-trace/model';
 import { formatValue } from './format.js';
 
 /**
@@ -18,7 +18,8 @@ export function renderDecisionTree(decisions: DecisionRecord[], focus: string): 
       roots.push(d);
     }
   }
-  const byStart = (a: DecisionRecord, b: DecisionRecord) => (a.start_time ?? '').localeCompare(b.start_time ?? '');
+  // By instant, not by text: times keep the precision and offset they were given.
+  const byStart = (a: DecisionRecord, b: DecisionRecord) => compareStartTimes(a.start_time, b.start_time);
   const lines: string[] = [];
   const seen = new Set<string>();
   const walk = (d: DecisionRecord, prefix: string, last: boolean, depth: number) => {
@@ -42,4 +43,12 @@ export function renderDecisionTree(decisions: DecisionRecord[], focus: string): 
   };
   roots.sort(byStart).forEach((root) => walk(root, '', true, 0));
   return lines.join('\n');
+}
+
+/** Unknown times first, as the empty text sorted before any time. */
+function compareStartTimes(a: string | null, b: string | null): number {
+  const first = a === null ? null : parseExactInstant(a);
+  const second = b === null ? null : parseExactInstant(b);
+  if (first === null || second === null) return (first === null ? 0 : 1) - (second === null ? 0 : 1);
+  return compareExactInstants(first, second);
 }

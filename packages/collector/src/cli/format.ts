@@ -1,3 +1,4 @@
+import { stringifyJsonExact } from '@decision-trace/model';
 /** Plain-text rendering helpers for the CLI: no colours, safe in pipes and logs. */
 export function renderTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -6,6 +7,6 @@ export function renderTable(headers: string[], rows: string[][]): string {
 }
 
 export function formatValue(value: unknown, max = 60): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+  const text = typeof value === 'string' ? value : stringifyJsonExact(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import { pino, type Logger } from 'pino';
-import { parseCanonicalEvents, type DecisionEvent } from '@decision-trace/model';
+import { parseCanonicalEvents, parseJsonExact, type DecisionEvent } from '@decision-trace/model';
 import { openStore, type DecisionStore } from '@decision-trace/store';
 import { parseDuration } from '../config/values.js';
 import { connectPersistently, ensureStream } from '../exporters/decisions/nats-stream.js';
@@ -107,7 +107,7 @@ async function writeBatch(messages: JsMsg[], store: DecisionStore, logger: Logge
   for (const message of messages) {
     let body: unknown;
     try {
-      body = JSON.parse(decoder.decode(message.data));
+      body = parseJsonExact(decoder.decode(message.data));
     } catch (error) {
       logger.error({ err: error, seq: message.seq }, 'message is not JSON; terminating it');
       message.term('not JSON');

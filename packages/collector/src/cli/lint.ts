@@ -3,6 +3,8 @@ import {
   applyEvent,
   checkDecisionRecord,
   parseCanonicalEvents,
+  parseJsonExact,
+  stringifyJsonExact,
   UNKNOWN_TYPE_MODES,
   type ContractViolation,
   type DecisionRecord,
@@ -64,7 +66,7 @@ export async function lintCommand(options: LintOptions): Promise<void> {
     const records = options.input !== undefined ? await recordsFromJsonl(options.input) : await recordsFromStore(options.storage!);
     const selected = options.tenant === undefined ? records : records.filter((record) => record.tenant === options.tenant);
     const result = lintRecords(registry, selected, unknownTypes);
-    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : renderLintReport(result, options.input ?? options.storage!));
+    process.stdout.write(options.json ? `${stringifyJsonExact(result)}\n` : renderLintReport(result, options.input ?? options.storage!));
     process.exitCode = result.failing.length === 0 ? EXIT_CLEAN : EXIT_VIOLATIONS;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -162,7 +164,7 @@ async function recordsFromJsonl(file: string): Promise<DecisionRecord[]> {
     if (line.trim() === '') return;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseJsonExact(line);
     } catch {
       problems.push(`line ${lineNumber}: not JSON`);
       return;

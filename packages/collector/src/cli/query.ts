@@ -1,4 +1,4 @@
-import type { DecisionRecord } from '@decision-trace/model';
+import { stringifyJsonExact, type DecisionRecord } from '@decision-trace/model';
 import { ApiClient, resolveApiKey } from './api-client.js';
 import { formatValue, renderTable } from './format.js';
 
@@ -53,7 +53,7 @@ export async function queryCommand(options: QueryOptions): Promise<void> {
     cursor: options.cursor,
   });
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(page)}\n`);
+    process.stdout.write(`${stringifyJsonExact(page)}\n`);
     return;
   }
   if (page.decisions.length === 0) {

@@ -1,4 +1,4 @@
-import type { DecisionRecord } from '@decision-trace/model';
+import { stringifyJsonExact, type DecisionRecord } from '@decision-trace/model';
 import { ApiClient, resolveApiKey } from './api-client.js';
 import { renderDecisionTree } from './decision-tree.js';
 
@@ -19,7 +19,7 @@ export async function showCommand(id: string, options: { endpoint: string; tenan
     related = page.decisions.some((d) => d.id === decision.id) ? page.decisions : [decision, ...page.decisions];
   }
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ decision, trace_decisions: related })}\n`);
+    process.stdout.write(`${stringifyJsonExact({ decision, trace_decisions: related })}\n`);
     return;
   }
   const header = decision.trace_id ? `trace ${decision.trace_id} (${related.length} decisions)` : `decision ${decision.id}`;

@@ -1,4 +1,5 @@
 import { toJsonValue } from '../attribute-values.js';
+import { parseJsonExact, stringifyJsonExact } from '../exact-json.js';
 import type { AttributeValue } from '../otlp-types.js';
 import type { CompiledRedaction, CompiledRule } from './compile.js';
 import { decisionPathOf } from './decision-path.js';
@@ -136,13 +137,13 @@ export class ValueRedactor {
     if (startsLikeJson(text)) {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(text);
+        parsed = parseJsonExact(text);
       } catch {
         parsed = undefined;
       }
       if (typeof parsed === 'object' && parsed !== null) {
         const redacted = this.redactValue(path, parsed, findings);
-        return redacted === parsed ? text : JSON.stringify(redacted);
+        return redacted === parsed ? text : stringifyJsonExact(redacted);
       }
       if (parsed === undefined) {
         const whole = this.redactMalformedJson(path, text, findings);
@@ -321,7 +322,7 @@ function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === null || value === undefined) return '';
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(toJsonValue(value as AttributeValue));
+  return stringifyJsonExact(toJsonValue(value as AttributeValue));
 }
 
 /**

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { applyEvent, withSchemaEventType, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, parseJsonExact, withSchemaEventType, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { assertAppendable } from '../appendable-event.js';
 import { encodeCursor } from '../decision-order.js';
 import { DECISION_ROW_WIDTH, decisionRowValues } from '../decision-row.js';
@@ -528,7 +528,7 @@ async function readRecords(client: pg.PoolClient, events: readonly DecisionEvent
     [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
   );
   const records = new Map<string, DecisionRecord | undefined>([...keys.keys()].map((key) => [key, undefined]));
-  for (const row of rows) records.set(recordKey(row.tenant_id, row.id), JSON.parse(row.record) as DecisionRecord);
+  for (const row of rows) records.set(recordKey(row.tenant_id, row.id), parseJsonExact(row.record) as DecisionRecord);
   return records;
 }
 

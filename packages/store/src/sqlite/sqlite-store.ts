@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { applyEvent, withSchemaEventType, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, parseJsonExact, withSchemaEventType, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { encodeCursor } from '../decision-order.js';
 import { decisionRowValues } from '../decision-row.js';
 import { normalizeDecisionFilter, normalizeDecisionQuery, type NormalizedDecisionFilter, type NormalizedDecisionQuery } from '../decision-query.js';
@@ -631,7 +631,7 @@ export class SqliteDecisionStore implements DecisionStore {
 
   #readRecord(tenant: string, id: string): DecisionRecord | undefined {
     const json = this.#statements.selectRecord.get(tenant, id);
-    return json === undefined ? undefined : (JSON.parse(json) as DecisionRecord);
+    return json === undefined ? undefined : (parseJsonExact(json) as DecisionRecord);
   }
 
   #writeRecord(record: DecisionRecord, prior: DecisionRecord | undefined, newEventSeqs: string | null): void {

@@ -1,3 +1,4 @@
+import { parseJsonExact } from '@decision-trace/model';
 import { ExportError } from '../../exporter-helper/export-error.js';
 import type { RequestSender, SendOutcome } from '../../exporter-helper/export-request.js';
 import { HttpPoster } from '../../exporter-helper/http-client.js';
@@ -62,7 +63,7 @@ export class RemoteDecisionSender implements RequestSender {
 function parseAnswer(body: Buffer): EventsAnswer | undefined {
   if (body.length === 0) return undefined;
   try {
-    return JSON.parse(body.toString('utf8')) as EventsAnswer;
+    return parseJsonExact(body.toString('utf8')) as EventsAnswer;
   } catch {
     return undefined;
   }

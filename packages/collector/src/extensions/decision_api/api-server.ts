@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { parseCanonicalEvents, type DecisionEvent } from '@decision-trace/model';
+import { parseCanonicalEvents, parseJsonExact, stringifyJsonExact, type DecisionEvent } from '@decision-trace/model';
 import {
   DEFAULT_GRAPH_DEPTH,
   InvalidQueryError,
@@ -179,7 +179,7 @@ export class DecisionApiServer {
     refuseDeepEventsBody(body);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = parseJsonExact(body.toString('utf8'));
     } catch (error) {
       throw new HttpError(400, `invalid JSON: ${(error as Error).message}`);
     }
@@ -348,7 +348,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
     res.end();
     return;
   }
-  res.writeHead(status, { ...JSON_HEADERS, ...headers }).end(JSON.stringify(body));
+  res.writeHead(status, { ...JSON_HEADERS, ...headers }).end(stringifyJsonExact(body));
 }
 
 /** `limit` and `cursor` of a paged route. */
