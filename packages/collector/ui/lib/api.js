@@ -52,8 +52,20 @@ export async function apiGet(path, params = {}, { signal } = {}) {
       rememberApiKey(entered);
       continue;
     }
-    const body = await res.json().catch(() => null);
+    const body = await res.text().then(parseExactJson).catch(() => null);
     if (!res.ok) throw new ApiError(res.status, body?.error ?? `${res.status} ${res.statusText}`, body);
     return body;
   }
+}
+
+/**
+ * JSON.parse, but an integer beyond 2^53 (the API writes such evidence and payload values with
+ * all their digits) becomes an exact BigInt, read from its source text where the browser
+ * gives the reviver that text (JSON.parse source text access); elsewhere it stays a double.
+ */
+export function parseExactJson(text) {
+  return JSON.parse(text, (_key, value, context) =>
+    typeof value === 'number' && !Number.isSafeInteger(value) && typeof context?.source === 'string' && /^-?\d+$/.test(context.source)
+      ? BigInt(context.source)
+      : value);
 }

@@ -68,8 +68,19 @@ export function shortId(id, max = 18) {
 export function displayValue(value) {
   if (value === null || value === undefined) return '–';
   if (typeof value === 'string') return value;
-  return JSON.stringify(value, null, 2);
+  if (typeof value === 'bigint') return value.toString();
+  return jsonText(value, 2);
 }
+
+/** JSON.stringify that writes a BigInt (an integer beyond 2^53, see api.js) as its exact digits. */
+export function jsonText(value, space) {
+  return JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? `${BIGINT_MARK}${item}${BIGINT_MARK}` : item), space)
+    ?.replace(BIGINT_TEXT, '$1');
+}
+
+const BIGINT_MARK = '\u0000';
+/** A marked BigInt as JSON.stringify writes it: the string with its escaped marks. */
+const BIGINT_TEXT = /"\\u0000(-?\d+)\\u0000"/g;
 
 const GOOD = /^(approved?|allow(ed)?|accept(ed)?|pass(ed)?|ok|success|granted|yes|true|refund_offered|resolved|completed?)$/i;
 const BAD = /^(den(y|ied)|reject(ed)?|block(ed)?|fail(ed|ure)?|error|refused|no|false|declined?|fraud)$/i;

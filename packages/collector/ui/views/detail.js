@@ -2,7 +2,7 @@
 // what it did (actions, approvals), what went wrong (violations, errors), and its relations.
 import { apiGet } from '../lib/api.js';
 import { clear, h } from '../lib/dom.js';
-import { displayValue, formatDuration, formatNumber, formatTime, shortId, tone } from '../lib/format.js';
+import { displayValue, formatDuration, formatNumber, formatTime, jsonText, shortId, tone } from '../lib/format.js';
 import { routeHash } from '../lib/route.js';
 import { confidenceMeter, loading, outcomeBadge, statusPill } from '../components/badges.js';
 import { errorNotice } from '../components/errors.js';
@@ -71,7 +71,7 @@ function page(r, graph) {
       r.evaluations?.length ? section('Evaluations', 'evaluations', items(r.evaluations)) : null,
       r.flags?.length ? section('Data flags', 'flags', h('ul', { class: 'plain-list' }, r.flags.map((f) => h('li', {}, h('code', {}, f.field), ` ${f.code}: ${f.detail}`)))) : null,
     ),
-    r.events?.length ? h('details', { class: 'card raw-events' }, h('summary', {}, `Ledger events (${r.events.length})`), pre(JSON.stringify(r.events, null, 2))) : null,
+    r.events?.length ? h('details', { class: 'card raw-events' }, h('summary', {}, `Ledger events (${r.events.length})`), pre(jsonText(r.events, 2))) : null,
   );
 }
 
@@ -105,7 +105,7 @@ function keyValues(object) {
 }
 
 function valueCell(value) {
-  if (value !== null && typeof value === 'object') return pre(JSON.stringify(value, null, 2));
+  if (value !== null && typeof value === 'object') return pre(jsonText(value, 2));
   if (typeof value === 'boolean') return h('span', { class: `badge ${value ? 'good' : 'bad'}` }, String(value));
   return h('span', { class: typeof value === 'number' ? 'num' : undefined }, displayValue(value));
 }
@@ -125,7 +125,7 @@ function policyChecks(checks) {
 function alternatives(alts) {
   if (alts === null || alts === undefined || (Array.isArray(alts) && alts.length === 0)) return null;
   if (typeof alts === 'string') return pre(alts);
-  return h('ul', { class: 'chips' }, alts.map((a) => h('li', { class: 'chip' }, typeof a === 'string' ? a : JSON.stringify(a))));
+  return h('ul', { class: 'chips' }, alts.map((a) => h('li', { class: 'chip' }, typeof a === 'string' ? a : jsonText(a))));
 }
 
 function items(list) {
