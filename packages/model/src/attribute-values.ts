@@ -5,7 +5,7 @@ import { parseJsonExact, stringifyJsonExact } from './exact-json.js';
 
 /**
  * Conversions from OTLP attribute values (which may hold bigint and bytes) to values that
- * survive JSON.stringify unchanged, so that events built from spans can be stored and hashed.
+ * survive stringifyJsonExact unchanged, so that events built from spans can be stored and hashed.
  */
 
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);

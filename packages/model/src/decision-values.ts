@@ -1,5 +1,6 @@
 import type { RecordFlag } from './record.js';
 import { tryParseJson } from './attribute-values.js';
+import { stringifyJsonExact } from './exact-json.js';
 
 /**
  * Normalisation of the decision fields whose wire form is loose (a confidence sent as text,
@@ -61,7 +62,7 @@ function parseJsonText(
   if (typeof value !== 'string') {
     // Records hold these fields as the expected shape or as text; keep other shapes as text.
     flags.push({ code: 'invalid_value', field, detail: `${field} must be ${expected}` });
-    return JSON.stringify(value);
+    return stringifyJsonExact(value);
   }
   const parsed = tryParseJson(value);
   if (!parsed.ok) {
