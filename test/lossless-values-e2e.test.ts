@@ -48,9 +48,9 @@ describe('lossless values end to end', () => {
     const body = `[
       {"event_id": "lossless-1", "decision_id": "lossless-events", "decision_type": "ledger.post.v1", "event_type": "decision.start",
        "timestamp": "2026-04-21T14:18:03.123456Z"},
-      {"event_id": "lossless-2", "decision_id": "lossless-events", "event_type": "evidence",
+      {"event_id": "lossless-2", "decision_id": "lossless-events", "event_type": "decision.evidence",
        "timestamp": "2026-04-21T14:18:03.123456789Z", "payload": {"key": "account", "value": ${BIG}}},
-      {"event_id": "lossless-3", "decision_id": "lossless-events", "event_type": "outcome",
+      {"event_id": "lossless-3", "decision_id": "lossless-events", "event_type": "decision.outcome",
        "timestamp": "2026-04-21T14:18:03.123706789Z", "payload": {"status": "posted"}}
     ]`;
     const res = await fetch(`${collector.apiUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

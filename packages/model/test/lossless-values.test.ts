@@ -59,9 +59,9 @@ test('instants: µs and ns are kept; unix nanos format with 3, 6 or 9 digits as 
 test('canonical events keep µs and ns timestamps as posted, and payload integers beyond 2^53 exact', () => {
   const body = parseJsonExact(`[
     {"decision_id": "d1", "event_type": "decision.start", "timestamp": "2026-04-21T14:18:03.123456Z"},
-    {"decision_id": "d1", "event_type": "evidence", "timestamp": "2026-04-21T14:18:03.123456789Z",
+    {"decision_id": "d1", "event_type": "decision.evidence", "timestamp": "2026-04-21T14:18:03.123456789Z",
      "payload": {"key": "account", "value": 9007199254740993}},
-    {"decision_id": "d1", "event_type": "outcome", "timestamp": "2026-04-21T16:18:03.123706789+02:00",
+    {"decision_id": "d1", "event_type": "decision.outcome", "timestamp": "2026-04-21T16:18:03.123706789+02:00",
      "payload": {"status": "approved", "ledger_ref": 9007199254740993}}
   ]`);
   const { events, errors } = parseCanonicalEvents(body);
