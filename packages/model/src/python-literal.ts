@@ -65,6 +65,8 @@ class Reader {
     this.pos += match[0].length;
     const value = Number(match[0]);
     if (!Number.isFinite(value)) throw new NotALiteral();
+    // Python ints are exact at any size: one beyond 2^53 stays exact as a bigint (lossless).
+    if (!Number.isSafeInteger(value) && /^-?\d+$/.test(match[0])) return BigInt(match[0]);
     return value;
   }
 

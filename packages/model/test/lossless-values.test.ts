@@ -6,6 +6,7 @@ import { parseCanonicalEvents } from '../src/canonical.js';
 import { applyEvent } from '../src/reduce.js';
 import { extractDecisionEvents } from '../src/from-spans.js';
 import type { DecisionEvent } from '../src/event.js';
+import { parsePythonLiteral } from '../src/python-literal.js';
 import type { DecisionRecord } from '../src/record.js';
 import { BASE_TIME_NANOS, request, span, spanId } from './span-builders.js';
 
@@ -123,6 +124,30 @@ test('a span that ends before it starts is flagged on the record, without a dura
   assert.deepEqual(record.flags.map((flag) => [flag.code, flag.field]), [['end_before_start', 'end_time']]);
   assert.equal(record.start_time, nanosToRfc3339(start), 'both times kept as given');
   assert.equal(record.end_time, nanosToRfc3339(start - 250_000n));
+});
+
+test("the Java exporter's dt.payload_json: its ns timestamp and a payload integer beyond 2^53 stay exact", () => {
+  const payloadJson = `{"event_id":"java-1","event_type":"decision.evidence","decision_id":"j1","timestamp":"2026-04-21T14:18:03.123456789Z",
+    "payload":{"key":"account","value":${TWO_POW_53_PLUS_1}},"causal_links":[]}`;
+  const [event] = extractDecisionEvents(
+    request([
+      span({
+        spanId: spanId(1),
+        startTimeUnixNano: BASE_TIME_NANOS,
+        endTimeUnixNano: BASE_TIME_NANOS + 1_000_000n,
+        attributes: { 'dt.decision_id': 'j1', 'dt.event_type': 'decision.evidence', 'dt.payload_json': payloadJson },
+      }),
+    ]),
+  );
+  assert.equal(event!.timestamp, '2026-04-21T14:18:03.123456789Z');
+  assert.deepEqual(event!.payload, { key: 'account', value: TWO_POW_53_PLUS_1 });
+});
+
+test("the Python OTelExporter's str() of a dict keeps an int beyond 2^53 exact", () => {
+  assert.deepEqual(parsePythonLiteral("{'account': 9007199254740993, 'small': 120, 'float': 9007199254740993.0}"), {
+    ok: true,
+    value: { account: TWO_POW_53_PLUS_1, small: 120, float: 9007199254740992 },
+  });
 });
 
 function fold(events: DecisionEvent[]): DecisionRecord {
