@@ -246,8 +246,13 @@ function fromEventSpan(
   }
 
   foldAttributeFields(payload, eventType, dt);
-  if (eventType === 'decision.error' && !('message' in payload) && span.status.code === SPAN_STATUS_ERROR) {
-    Object.assign(payload, errorFromException(exceptionEvents(span).at(-1), span.status.message));
+  if (span.status.code === SPAN_STATUS_ERROR) {
+    // ERROR status (and its `exception` event) say what failed, as on a decision.* span: the
+    // error event's own payload, or the error of a decision.start span that carries a whole
+    // decision.
+    const error = () => errorFromException(exceptionEvents(span).at(-1), span.status.message);
+    if (eventType === 'decision.error' && !('message' in payload)) Object.assign(payload, error());
+    else if (eventType === 'decision.start' && !('error' in payload)) payload.error = error();
   }
 
   // The event's time: the canonical event's own (dt.payload_json); else a decision.start span

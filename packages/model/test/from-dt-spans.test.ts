@@ -377,3 +377,21 @@ test('C: redelivery of projection spans yields identical events', () => {
   assert.equal(new Set(first.map((event) => event.event_id)).size, first.length);
   assert.deepEqual(first.at(-1)?.payload, { key: 'k', value: [1] });
 });
+
+test('a decision.start span with ERROR status and an exception event records the error, as a decision.* span does', () => {
+  const [start] = extractDecisionEvents(
+    request([
+      span({
+        spanId: spanId(1),
+        attributes: { 'dt.decision_id': 'd1', 'dt.event_type': 'decision.start', 'dt.decision_type': 'refund.approve' },
+        events: [spanEvent('exception', { 'exception.type': 'TimeoutError', 'exception.message': 'upstream timeout' })],
+        status: { code: 2, message: 'failed' },
+      }),
+    ]),
+  );
+  assert.deepEqual(start.payload.error, { message: 'upstream timeout', error_type: 'TimeoutError' });
+  const record = fold([start]);
+  assert.equal(record.status, 'errored');
+  assert.deepEqual(record.error, { message: 'upstream timeout', error_type: 'TimeoutError' });
+});
+
