@@ -66,6 +66,20 @@ describe('collector config', () => {
     assert.deepEqual(errors, ['receivers.otlp.protocols.http.bogus_key: unknown key']);
   });
 
+  test('a __proto__ key is an unknown key with its YAML path, at any level, not silently dropped (#17)', () => {
+    const yaml = valid
+      .replace('endpoint: 127.0.0.1:4318', 'endpoint: 127.0.0.1:4318\n        __proto__: {max_request_body_size: 1}')
+      .replace('service:\n', 'service:\n  __proto__: {}\n')
+      .replace('  otlp:\n', '  otlp:\n    __proto__:\n      polluted: 1\n');
+    const errors = errorsOf(`${yaml}__proto__: {}\n`);
+    assert.deepEqual(errors.sort(), [
+      '__proto__: unknown key',
+      'receivers.otlp.__proto__: unknown key',
+      'receivers.otlp.protocols.http.__proto__: unknown key',
+      'service.__proto__: unknown key',
+    ]);
+  });
+
   test('an invalid port is named by its YAML path and reason', () => {
     const errors = errorsOf(valid.replace('127.0.0.1:4318', '127.0.0.1:99999'));
     assert.equal(errors.length, 1);

@@ -41,7 +41,14 @@ export function substituteEnvDeep(node: unknown, env: NodeJS.ProcessEnv, errors:
   if (node !== null && typeof node === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(node)) {
-      out[key] = substituteEnvDeep(child, env, errors, path ? `${path}.${key}` : key);
+      // Defined, not assigned: `out["__proto__"] = …` would set the prototype, so a `__proto__`
+      // key would pass as no key at all and its entries as inherited ones of its parent.
+      Object.defineProperty(out, key, {
+        value: substituteEnvDeep(child, env, errors, path ? `${path}.${key}` : key),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
