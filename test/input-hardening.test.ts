@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { testCollectorConfig } from './helpers/test-config.js';
 import { decisionSpan, jsonBody, protobufBody } from './helpers/otlp-requests.js';
 import { rawRequest } from './helpers/raw-http.js';
 
@@ -79,4 +81,41 @@ describe('the running collector refuses odd input cleanly', () => {
     assert.ok(Object.hasOwn(pb.evidence, '__proto__'), JSON.stringify(pb.evidence));
     assert.equal(pb.evidence['__proto__'], 'kv');
   });
+});
+
+describe('an address in use at start (#17)', () => {
+  for (const protocol of ['grpc', 'http'] as const) {
+    test(`otlp ${protocol}: exit 1 naming the YAML key and the variable that moves it, no stray grpc-js line`, async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const port = (taken.address() as AddressInfo).port;
+      const variable = `DT_OTLP_${protocol.toUpperCase()}_ENDPOINT`;
+      try {
+        const failure = await startCollector({
+          config: (p) =>
+            testCollectorConfig(p).replace(
+              `endpoint: 127.0.0.1:${p[protocol]}`,
+              // As the default collector-config.yaml writes it.
+              `endpoint: \${env:${variable}:-127.0.0.1:${port}}`,
+            ),
+        }).then(
+          async (collector) => {
+            await collector.stop();
+            return undefined;
+          },
+          (error: Error) => error.message,
+        );
+        assert.ok(failure !== undefined, 'the collector did not start');
+        assert.match(failure, /exited with 1/);
+        assert.ok(
+          failure.includes(`receivers.otlp.protocols.${protocol}.endpoint: cannot listen on 127.0.0.1:${port}: address already in use`),
+          failure,
+        );
+        assert.ok(failure.includes(variable), `names ${variable}: ${failure}`);
+        assert.doesNotMatch(failure, /^E No address/m, 'no grpc-js line of its own');
+      } finally {
+        taken.close();
+      }
+    });
+  }
 });

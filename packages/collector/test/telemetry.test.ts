@@ -125,7 +125,7 @@ ${telemetry}
         parseCollectorConfig(config(`    metrics:\n      address: 127.0.0.1:${first.metricsPort}`), defaultComponents(), {}),
         pino({ level: 'silent' }),
       );
-      await assert.rejects(clash.start(), /service\.telemetry\.metrics: cannot listen/);
+      await assert.rejects(clash.start(), /service\.telemetry\.metrics\.address: cannot listen/);
     } finally {
       await first.shutdown();
     }

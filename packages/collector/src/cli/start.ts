@@ -1,9 +1,22 @@
+import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
+import { envVariablesAt } from '../config/env-source.js';
 import { defaultComponents } from '../components.js';
 import { StartError } from '../component/start-error.js';
 import { ConfigErrors } from '../config/config-error.js';
 import { loadCollectorConfig } from '../config/load-config.js';
 import { CollectorService } from '../pipeline/service.js';
+import { routeGrpcLogs } from '../telemetry/grpc-logs.js';
+
+/** ` (set by DT_X in the config: change DT_X to move it)` when the failing key's value comes from the environment. */
+async function envHint(configFile: string, key: string): Promise<string> {
+  try {
+    const variables = envVariablesAt(await readFile(configFile, 'utf8'), key);
+    return variables.length === 0 ? '' : ` (the config takes ${key} from ${variables.join(', ')}: set ${variables.length > 1 ? 'them' : 'it'} to change it)`;
+  } catch {
+    return '';
+  }
+}
 
 /** Time allowed past shutdown_timeout for components that are already late to let go. */
 const SHUTDOWN_OVERRUN_MS = 5_000;
@@ -25,13 +38,14 @@ export async function startCommand(options: { config: string }): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.service.telemetry.logs.level, base: { service: 'decision-trace-collector' } });
+  routeGrpcLogs(logger);
   const service = new CollectorService(config, logger);
   try {
     await service.start();
   } catch (error) {
     // A StartError names the setting at fault (`exporters.decisions.storage: cannot open …`).
-    const message = error instanceof Error ? error.message : String(error);
     const key = error instanceof StartError ? error.path : undefined;
+    const message = (error instanceof Error ? error.message : String(error)) + (key === undefined ? '' : await envHint(options.config, key));
     // The message says it all; `err` is the underlying error, with its stack.
     logger.fatal({ key, err: error instanceof StartError ? (error.cause ?? error) : error }, `collector failed to start: ${message}`);
     process.stderr.write(`decision-trace: ${options.config}: failed to start: ${message}\n`);

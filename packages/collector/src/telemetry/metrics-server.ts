@@ -37,7 +37,7 @@ export class MetricsServer {
   }
 
   async start(): Promise<void> {
-    await listen(this.server, this.endpoint, 'service.telemetry.metrics');
+    await listen(this.server, this.endpoint, 'service.telemetry.metrics.address');
     this.logger.info({ endpoint: `${this.endpoint.host}:${this.port}` }, 'collector metrics served at /metrics');
   }
 

@@ -75,8 +75,9 @@ export class DecisionApiServer {
     return a !== null && typeof a === 'object' ? a.port : 0;
   }
 
-  async start(): Promise<void> {
-    await listen(this.server, this.config.endpoint, 'decision_api');
+  /** `endpointKey`: the YAML path of `endpoint`, which a failure to listen names. */
+  async start(endpointKey = 'extensions.decision_api.endpoint'): Promise<void> {
+    await listen(this.server, this.config.endpoint, endpointKey);
     this.logger.info({ endpoint: `${this.config.endpoint.host}:${this.port}`, auth: this.keyring !== undefined }, 'decision API listening');
   }
 

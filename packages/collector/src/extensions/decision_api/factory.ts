@@ -18,7 +18,7 @@ export const decisionApiFactory: ExtensionFactory<DecisionApiConfig> = {
         const url = config.storage ?? storageFromPipelines([]);
         const store = await openStoreAt(`extensions.${id}.storage`, url, (u) => host.openStore(u));
         server = new DecisionApiServer(config, store, logger, host.redactPostedEvents);
-        await server.start();
+        await server.start(`extensions.${id}.endpoint`);
       },
       async shutdown() {
         await server?.shutdown();

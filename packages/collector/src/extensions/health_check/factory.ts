@@ -9,7 +9,7 @@ export const healthCheckFactory: ExtensionFactory<HealthCheckConfig> = {
   kind: 'extension',
   type: 'health_check',
   configSchema: healthCheckSchema,
-  create({ config, host, logger }) {
+  create({ id, config, host, logger }) {
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0];
       if (path !== config.path) {
@@ -26,7 +26,7 @@ export const healthCheckFactory: ExtensionFactory<HealthCheckConfig> = {
     });
     return {
       async start() {
-        await listen(server, config.endpoint, 'health_check');
+        await listen(server, config.endpoint, `extensions.${id}.endpoint`);
         const address = server.address();
         const port = address !== null && typeof address === 'object' ? address.port : config.endpoint.port;
         logger.info({ endpoint: `${config.endpoint.host}:${port}${config.path}` }, 'health check listening');

@@ -16,6 +16,8 @@ import { ingest } from './ingest.js';
 import { refusalOf } from './refusal.js';
 import { encodeRpcStatus } from './rpc-status.js';
 import { decodeProtobufInSlices } from './sliced-decode.js';
+import { StartError } from '../../component/start-error.js';
+import { cannotListen } from '../../http/listen.js';
 import { readTlsFiles } from './tls-files.js';
 
 const MiB = 1024 * 1024;
@@ -73,7 +75,7 @@ export class OtlpGrpcReceiver {
     await new Promise<void>((resolve, reject) => {
       this.server.bindAsync(target, credentials, (error, bound) => {
         if (error) {
-          reject(new Error(`otlp receiver (grpc): cannot listen on ${target}: ${error.message}`));
+          reject(new StartError(`${this.options.configPath}.endpoint`, cannotListen(`${host}:${port}`, error), { cause: error }));
           return;
         }
         this.boundPort = bound;

@@ -96,7 +96,7 @@ export class OtlpHttpReceiver {
     };
     this.server = this.config.tls ? await this.createTlsServer(handler) : createServer(handler);
     this.server.keepAliveTimeout = 65_000;
-    await listen(this.server, this.config.endpoint, 'otlp receiver (http)');
+    await listen(this.server, this.config.endpoint, `${this.options.configPath}.endpoint`);
     this.logger.info(
       { endpoint: `${this.config.endpoint.host}:${this.address.port}`, tls: this.config.tls !== undefined },
       'OTLP/HTTP receiver listening',
