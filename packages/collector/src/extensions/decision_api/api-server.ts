@@ -34,7 +34,8 @@ import { UiAssets } from './ui-assets.js';
 
 /** nosniff: a browser must never read an answer (which echoes stored data) as anything but JSON. */
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
-const TRACE_ID = /^[0-9a-f]{32}$/i;
+/** An OTel trace id (32 hex digits), or a UUID: the Decision Trace SDKs' own trace ids. */
+const TRACE_ID = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 const CHALLENGE = 'Bearer realm="decision_api"';
 
 /** The decision API: canonical events in, decision records, statistics and the audit log out. */
@@ -257,7 +258,7 @@ export class DecisionApiServer {
   /** The trace's context spans and decisions; 404 when the store knows neither. */
   private async getTrace(traceId: string, params: URLSearchParams, res: ServerResponse, principal: Principal): Promise<void> {
     onlyParams(params, ['tenant']);
-    if (!TRACE_ID.test(traceId)) throw new HttpError(400, `invalid trace id "${traceId}": expected 32 hex digits`);
+    if (!TRACE_ID.test(traceId)) throw new HttpError(400, `invalid trace id "${traceId}": expected 32 hex digits or a UUID`);
     const found = await this.store.getTrace(traceId, { tenant: scopeTenant(principal, params.get('tenant')) });
     if (found.length === 0) throw new HttpError(404, `trace "${traceId}" not found`);
     if (found.length > 1) {
