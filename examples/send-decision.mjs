@@ -32,6 +32,7 @@ await tracer.startActiveSpan('POST /refunds', async (request) => {
     // A nested decision: its parent is found through the span tree.
     span.addEvent('decision', {
       'decision.type': 'notify.channel.v1',
+      'decision.actor.type': 'system',
       'decision.outcome': 'email',
       'decision.alternatives': ['sms', 'none'],
     });
