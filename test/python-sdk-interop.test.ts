@@ -60,13 +60,6 @@ function normalActor(actor: SdkEvent['actor'] | null | undefined) {
   return { id: actor.id ?? null, type: actor.type ?? null, version: actor.version ?? null, org: actor.org ?? null };
 }
 
-/** Milliseconds since the epoch, with the microseconds the SDK writes as a fraction. */
-function instantMicros(text: string): number {
-  const match = /\.(\d+)/.exec(text);
-  const micros = match ? Number(match[1].slice(3, 6).padEnd(3, '0')) : 0;
-  return Date.parse(text) * 1000 + micros;
-}
-
 /**
  * The record the SDK's events describe, as schema 1.0 means them, computed here from the JSONL
  * alone (not with our reducer): what the stored record must say.
@@ -178,13 +171,8 @@ async function mismatchesWithStore(apiUrl: string, sdkEvents: SdkEvent[]): Promi
       differ(`${at}.actor`, event.actor, normalActor(sdk.actor));
       differ(`${at}.payload`, event.payload, sdk.payload);
       differ(`${at}.causal_links`, event.causal_links, sdk.causal_links ?? []);
-      // Same instant. Stored to the millisecond until the lossless-timestamps work (#14 item 3)
-      // lands; then to the microsecond the SDK wrote.
-      const storedMicros = instantMicros(event.timestamp as string);
-      const sdkMicros = instantMicros(sdk.timestamp);
-      if (storedMicros !== sdkMicros && Math.floor(storedMicros / 1000) !== Math.floor(sdkMicros / 1000)) {
-        mismatches.push(`${at}.timestamp: stored ${event.timestamp as string}, the SDK wrote ${sdk.timestamp}`);
-      }
+      // Timestamps keep the precision the SDK gave them (microseconds).
+      differ(`${at}.timestamp`, event.timestamp, sdk.timestamp);
     }
     const expected = expectedRecord(events);
     const typeAndVersion = detail.version === null ? detail.type : `${detail.type as string}.${detail.version as string}`;
