@@ -1,2 +1,3 @@
 export * from './registry.js';
 export * from './check.js';
+export * from './upstream-registry.js';

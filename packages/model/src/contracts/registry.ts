@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTypeVersion } from '../type-version.js';
+import { fromUpstreamRegistry, isUpstreamRegistry } from './upstream-registry.js';
 
 /**
  * The decision registry: the contract each decision type (and version) follows. Parsed from a
@@ -75,7 +76,17 @@ const registrySchema = z.strictObject({
 
 type ContractInput = z.output<typeof versionSchema>;
 
+/** Our format, or one of upstream's (upstream-registry.ts), told apart by their top-level keys. */
 export function parseDecisionRegistry(document: unknown): ParseRegistryResult {
+  if (isUpstreamRegistry(document)) {
+    const converted = fromUpstreamRegistry(document);
+    if (!converted.ok) return converted;
+    return parseOwnRegistry(converted.document);
+  }
+  return parseOwnRegistry(document);
+}
+
+function parseOwnRegistry(document: unknown): ParseRegistryResult {
   const parsed = registrySchema.safeParse(document ?? {});
   if (!parsed.success) {
     const problems: RegistryProblem[] = [];
