@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { otlpReceiverFactory } from '../packages/collector/src/receivers/otlp/factory.js';
+import { decisionApiFactory } from '../packages/collector/src/extensions/decision_api/factory.js';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { testCollectorConfig } from './helpers/test-config.js';
 import { decisionSpan, jsonBody, protobufBody } from './helpers/otlp-requests.js';
@@ -118,4 +120,110 @@ describe('an address in use at start (#17)', () => {
       }
     });
   }
+});
+
+/** Resolves with how long the server took to close `socket` (ms), or rejects after `within` ms. */
+function closedWithin(socket: Socket, within: number): Promise<{ ms: number; data: string }> {
+  const started = Date.now();
+  let data = '';
+  socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the connection was still open after ${within} ms`)), within);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve({ ms: Date.now() - started, data });
+    });
+    socket.on('error', () => {});
+  });
+}
+
+function connect(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(Number(port), hostname, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+describe('slow clients and connection caps on the otlp receiver and the decision API (#17)', () => {
+  let collector: RunningCollector;
+  const limits = { read_header_timeout: '1s', read_timeout: '2s', idle_timeout: '1s', max_connections: 4 };
+  before(async () => {
+    collector = await startCollector({
+      config: (p) =>
+        testCollectorConfig(p, {
+          receivers: { otlp: { protocols: { http: limits } } },
+          extensions: { decision_api: limits },
+        }),
+    });
+  });
+  after(async () => {
+    await collector.stop();
+  });
+
+  for (const target of ['otlp', 'api'] as const) {
+    const url = () => (target === 'otlp' ? `${collector.otlpHttpUrl}/v1/traces` : `${collector.apiUrl}/v1/events`);
+
+    test(`${target}: a body trickled a byte at a time is cut off at read_timeout, not after 5 minutes`, async () => {
+      const socket = await connect(url());
+      const { pathname, host } = new URL(url());
+      socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+      const trickle = setInterval(() => socket.writable && socket.write('['), 100);
+      try {
+        const { ms, data } = await closedWithin(socket, 8_000);
+        assert.ok(ms >= 1_500, `not before read_timeout (${ms} ms)`);
+        assert.match(data, /^HTTP\/1\.1 408/, 'answered 408 Request Timeout');
+      } finally {
+        clearInterval(trickle);
+        socket.destroy();
+      }
+    });
+
+    test(`${target}: headers trickled are cut off at read_header_timeout`, async () => {
+      const socket = await connect(url());
+      socket.write('POST / HTTP/1.1\r\n');
+      const trickle = setInterval(() => socket.writable && socket.write('X-Slow: a\r\n'), 100);
+      try {
+        const { ms } = await closedWithin(socket, 6_000);
+        assert.ok(ms < 4_000, `closed after ${ms} ms`);
+      } finally {
+        clearInterval(trickle);
+        socket.destroy();
+      }
+    });
+
+    test(`${target}: connections past max_connections are closed at once; the server serves again once they go`, async () => {
+      const held = await Promise.all(Array.from({ length: 4 }, () => connect(url())));
+      // Node counts a connection once its server has seen it.
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        const extra = await connect(url());
+        const { ms } = await closedWithin(extra, 3_000);
+        assert.ok(ms < 3_000);
+      } finally {
+        for (const socket of held) socket.destroy();
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const res =
+        target === 'otlp'
+          ? (await rawRequest(url(), { headers: { 'content-type': 'application/x-protobuf' }, body: protobufBody([decisionSpan()]) })).status
+          : (await fetch(`${collector.apiUrl}/v1/decisions`)).status;
+      assert.equal(res, 200);
+    });
+  }
+
+  test('a valid request is still served after all that', async () => {
+    const res = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body: protobufBody([decisionSpan()]) });
+    assert.equal(res.status, 200);
+  });
+});
+
+test('the limits have documented defaults in both components', () => {
+  const http = otlpReceiverFactory.configSchema.parse({ protocols: { http: {}, grpc: {} } }) as { protocols: { http: Record<string, unknown>; grpc: Record<string, unknown> } };
+  const expected = { read_header_timeout: 10_000, read_timeout: 60_000, idle_timeout: 65_000, max_connections: 1000 };
+  for (const [key, value] of Object.entries(expected)) assert.equal(http.protocols.http[key], value, key);
+  assert.equal(http.protocols.grpc.max_concurrent_streams, 100);
+  assert.equal(http.protocols.grpc.max_connection_idle, 300_000);
+  const api = decisionApiFactory.configSchema.parse({}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(expected)) assert.equal(api[key], value, key);
 });

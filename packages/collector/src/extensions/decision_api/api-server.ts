@@ -18,6 +18,7 @@ import { HttpError } from '../../http/http-error.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { refuseInvalidUtf8, refuseNonUtf8Charset } from '../../http/json-charset.js';
 import { readBody } from '../../http/read-body.js';
+import { applyServerLimits, serverOptionsFor } from '../../http/server-limits.js';
 import { AuditLog } from './audit/audit-log.js';
 import { auditedQuery } from './audit/audited-query.js';
 import { requireRole, scopeTenant, UNAUTHENTICATED, type Principal } from './auth/access.js';
@@ -55,7 +56,7 @@ export class DecisionApiServer {
   ) {
     this.keyring = config.auth ? new ApiKeyring(config.auth) : undefined;
     this.audit = config.auth ? new AuditLog(store, logger) : undefined;
-    this.server = createServer((req, res) => {
+    this.server = createServer(serverOptionsFor(config), (req, res) => {
       this.route(req, res).catch((error: unknown) => {
         if (error instanceof HttpError) {
           send(res, error.status, { error: error.message }, error.headers);
@@ -78,6 +79,8 @@ export class DecisionApiServer {
 
   /** `endpointKey`: the YAML path of `endpoint`, which a failure to listen names. */
   async start(endpointKey = 'extensions.decision_api.endpoint'): Promise<void> {
+    // The same connection limits as the otlp receiver's HTTP server (server-limits.ts).
+    applyServerLimits(this.server, this.config);
     await listen(this.server, this.config.endpoint, endpointKey);
     this.logger.info({ endpoint: `${this.config.endpoint.host}:${this.port}`, auth: this.keyring !== undefined }, 'decision API listening');
   }

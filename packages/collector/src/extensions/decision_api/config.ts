@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { endpointSchema, storageUrlSchema } from '../../config/values.js';
+import { serverLimitsShape } from '../../http/server-limits.js';
 
 /** Shorter keys are guessable; a key from an unset `${env:...}` is empty and fails here too. */
 export const MIN_API_KEY_LENGTH = 16;
@@ -52,6 +53,7 @@ export const decisionApiSchema = z.strictObject({
    */
   storage: storageUrlSchema.optional(),
   max_request_body_size: z.number().int().positive().default(10 * 1024 * 1024),
+  ...serverLimitsShape,
   /** Absent: no keys asked, every tenant readable (a local setup). */
   auth: apiAuthSchema.optional(),
 });

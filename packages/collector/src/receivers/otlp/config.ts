@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { endpointSchema } from '../../config/values.js';
+import { durationSchema, endpointSchema } from '../../config/values.js';
+import { serverLimitsShape } from '../../http/server-limits.js';
 
 const MiB = 1024 * 1024;
 
@@ -30,11 +31,16 @@ export const otlpHttpSchema = z.strictObject({
   traces_url_path: z.string().startsWith('/').default('/v1/traces'),
   tls: tlsSchema.optional(),
   cors: orEmpty(corsSchema).optional(),
+  ...serverLimitsShape,
 });
 
 export const otlpGrpcSchema = z.strictObject({
   endpoint: endpointSchema.default({ host: 'localhost', port: 4317 }),
   max_recv_msg_size_mib: z.number().positive().default(4),
+  /** Concurrent calls per connection (HTTP/2 streams), as the Collector's key; more wait in the client. */
+  max_concurrent_streams: z.number().int().positive().default(100),
+  /** A connection without calls for this long is closed (grpc.max_connection_idle_ms). */
+  max_connection_idle: durationSchema.default(300_000),
   tls: tlsSchema.optional(),
 });
 

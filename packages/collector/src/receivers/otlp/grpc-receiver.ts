@@ -47,6 +47,8 @@ export class OtlpGrpcReceiver {
   ) {
     this.server = new Server({
       'grpc.max_receive_message_length': Math.floor(config.max_recv_msg_size_mib * MiB),
+      'grpc.max_concurrent_streams': config.max_concurrent_streams,
+      'grpc.max_connection_idle_ms': config.max_connection_idle,
     });
     this.server.addService(
       {

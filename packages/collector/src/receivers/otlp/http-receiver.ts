@@ -7,6 +7,7 @@ import { HttpError } from '../../http/http-error.js';
 import { refuseInvalidUtf8, refuseNonUtf8Charset } from '../../http/json-charset.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { readBody } from '../../http/read-body.js';
+import { applyServerLimits, serverOptionsFor } from '../../http/server-limits.js';
 import { bearerChallenge, type BearerTokenAuthenticator } from './bearer-auth.js';
 import type { OtlpHttpConfig } from './config.js';
 import { CorsPolicy } from './cors-policy.js';
@@ -94,8 +95,8 @@ export class OtlpHttpReceiver {
         else res.destroy();
       });
     };
-    this.server = this.config.tls ? await this.createTlsServer(handler) : createServer(handler);
-    this.server.keepAliveTimeout = 65_000;
+    this.server = this.config.tls ? await this.createTlsServer(handler) : createServer(serverOptionsFor(this.config), handler);
+    applyServerLimits(this.server, this.config);
     await listen(this.server, this.config.endpoint, `${this.options.configPath}.endpoint`);
     this.logger.info(
       { endpoint: `${this.config.endpoint.host}:${this.address.port}`, tls: this.config.tls !== undefined },
@@ -114,6 +115,7 @@ export class OtlpHttpReceiver {
     try {
       return createTlsServer(
         {
+          ...serverOptionsFor(this.config),
           cert: material.cert,
           key: material.key,
           minVersion: 'TLSv1.2',
