@@ -1,10 +1,11 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO_ROOT, runCli, startCollector } from './helpers/collector-process.js';
+import { CLI, REPO_ROOT, runCli, startCollector } from './helpers/collector-process.js';
 import { testCollectorConfig } from './helpers/test-config.js';
 
 function tempDir(): string {
@@ -147,3 +148,58 @@ describe('decision_api without storage', () => {
     assert.equal(ok.code, 0, ok.stderr);
   });
 });
+
+describe('service.telemetry.logs.encoding', () => {
+  test('console: readable lines, not JSON; the default off a terminal stays JSON lines', async () => {
+    const consoleRun = await startCollector({
+      config: (p) => testCollectorConfig(p, { service: { telemetry: { logs: { level: 'info', encoding: 'console' } } } }),
+    });
+    await consoleRun.stop();
+    const consoleLines = consoleRun.logs().split('\n').filter((line) => line.trim() !== '');
+    assert.ok(consoleLines.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: collector started$/.test(line)), consoleRun.logs());
+    assert.ok(!consoleLines.some((line) => line.startsWith('{')), consoleRun.logs());
+
+    const jsonRun = await startCollector({ config: (p) => testCollectorConfig(p, { service: { telemetry: { logs: { level: 'info' } } } }) });
+    await jsonRun.stop();
+    const started = jsonRun
+      .logs()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; level: number })
+      .find((entry) => entry.msg === 'collector started');
+    assert.equal(started?.level, 30, jsonRun.logs());
+  });
+
+  test('the default on a terminal is console', { skip: scriptMissing() }, async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir, testCollectorConfig({ http: 0, grpc: 0, api: 0, dbPath: join(dir, 'decisions.db') }, {
+      extensions: undefined,
+      service: { extensions: [], telemetry: { logs: { level: 'info' }, metrics: { level: 'none' } } },
+    }));
+    // util-linux `script` gives the collector a pseudo-terminal as stdout; SIGINT stops it.
+    const command = [process.execPath, '--conditions=source', '--import', 'tsx', CLI, 'start', '--config', file].map((a) => `'${a}'`).join(' ');
+    // Waits for the start line however loaded the machine is; `timeout` only bounds a hang.
+    const result = await new Promise<string>((resolve) => {
+      const child = spawn('script', ['-qec', `timeout -s INT 120 ${command}`, '/dev/null'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const collect = (d: Buffer) => {
+        output += d;
+        // Closing the pseudo-terminal hangs the collector up.
+        if (/collector started|failed to start/.test(output.replace(/\x1b\[[0-9;]*m/g, ''))) child.kill('SIGTERM');
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.once('exit', () => resolve(output));
+    });
+    const plain = result.replace(/\x1b\[[0-9;]*m/g, '');
+    assert.match(plain, /INFO: collector started/);
+    assert.doesNotMatch(plain, /"msg":"collector started"/);
+  });
+});
+
+function scriptMissing(): string | false {
+  const found = spawnSync('script', ['--version'], { stdio: 'ignore' });
+  if (found.error === undefined) return false;
+  if (process.env.CI === 'true') return false;
+  return 'util-linux `script` (a pseudo-terminal) is not installed';
+}

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { pino } from 'pino';
 import { envVariablesAt } from '../config/env-source.js';
 import { defaultComponents } from '../components.js';
 import { StartError } from '../component/start-error.js';
 import { ConfigErrors } from '../config/config-error.js';
 import { loadCollectorConfig } from '../config/load-config.js';
 import { CollectorService } from '../pipeline/service.js';
+import { collectorLogger } from '../telemetry/collector-logger.js';
 import { routeGrpcLogs } from '../telemetry/grpc-logs.js';
 
 /** ` (set by DT_X in the config: change DT_X to move it)` when the failing key's value comes from the environment. */
@@ -37,7 +37,7 @@ export async function startCommand(options: { config: string }): Promise<void> {
     }
     throw error;
   }
-  const logger = pino({ level: config.service.telemetry.logs.level, base: { service: 'decision-trace-collector' } });
+  const logger = collectorLogger(config.service.telemetry.logs, { service: 'decision-trace-collector' });
   routeGrpcLogs(logger);
   const service = new CollectorService(config, logger);
   try {

@@ -24,6 +24,8 @@ export interface PipelineConfig {
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+/** `json`: one JSON object a line; `console`: readable lines for a person at a terminal. */
+export const LOG_ENCODINGS = ['json', 'console'] as const;
 export const METRICS_LEVELS = ['none', 'basic', 'normal', 'detailed'] as const;
 export const DEFAULT_METRICS_ADDRESS: Endpoint = { host: '127.0.0.1', port: 8888 };
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -43,7 +45,11 @@ export interface CollectorConfig {
   service: {
     extensions: string[];
     pipelines: PipelineConfig[];
-    telemetry: { logs: { level: (typeof LOG_LEVELS)[number] }; metrics: MetricsTelemetryConfig };
+    telemetry: {
+      /** No encoding: `console` when stdout is a terminal, `json` otherwise (see logger.ts). */
+      logs: { level: (typeof LOG_LEVELS)[number]; encoding?: (typeof LOG_ENCODINGS)[number] };
+      metrics: MetricsTelemetryConfig;
+    };
     /** Milliseconds a graceful shutdown may spend flushing queues before what remains is left. */
     shutdown_timeout: number;
   };
@@ -69,7 +75,7 @@ const serviceSchema = z.strictObject({
   pipelines: z.record(z.string(), z.unknown()),
   telemetry: z
     .strictObject({
-      logs: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
+      logs: z.strictObject({ level: z.enum(LOG_LEVELS).default('info'), encoding: z.enum(LOG_ENCODINGS).optional() }).default({ level: 'info' }),
       metrics: z
         .strictObject({ level: z.enum(METRICS_LEVELS).default('normal'), address: endpointSchema.optional() })
         .default({ level: 'normal' }),
