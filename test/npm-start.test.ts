@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/collector-process.js';
+import { assertPortsFree } from './helpers/free-port.js';
 
 function runNpx(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -21,6 +22,15 @@ function runNpx(args: string[]): Promise<{ code: number | null; output: string }
  * 4318 and the decision API on 8711. This runs exactly that command (the build included).
  */
 test('npm start serves OTLP/HTTP on 4318, the decision API and its web UI on 8711', { timeout: 120_000 }, async () => {
+  // `npm start` runs the default config, on fixed ports: whatever already answers there (a
+  // collector the user left running) would be read instead of the collector this test starts.
+  // The default metrics address may be busy: the collector starts anyway and nothing reads it.
+  await assertPortsFree([
+    { host: '127.0.0.1', port: 4318, movedBy: 'DT_OTLP_HTTP_ENDPOINT' },
+    { host: '127.0.0.1', port: 4317, movedBy: 'DT_OTLP_GRPC_ENDPOINT' },
+    { host: '127.0.0.1', port: 8711, movedBy: 'DT_API_ENDPOINT' },
+    { host: '127.0.0.1', port: 13133, movedBy: 'DT_HEALTH_ENDPOINT' },
+  ]);
   const dataDir = mkdtempSync(join(tmpdir(), 'dt-npm-start-'));
   const child = spawn('npm', ['start'], {
     cwd: REPO_ROOT,

@@ -43,7 +43,9 @@ function defaultConfigObject(p: CollectorPorts): Record<string, unknown> {
     service: {
       extensions: ['decision_api'],
       pipelines: { traces: { receivers: ['otlp'], processors: ['decision'], exporters: ['decisions'] } },
-      telemetry: { logs: { level: 'warn' } },
+      // Never the default 127.0.0.1:8888: a collector the user left running keeps its metrics,
+      // and no test reads another process's numbers. Tests that read /metrics set their own port.
+      telemetry: { logs: { level: 'warn' }, metrics: { address: '127.0.0.1:0' } },
     },
   };
 }
