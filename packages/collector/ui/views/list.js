@@ -3,6 +3,7 @@ import { apiGet } from '../lib/api.js';
 import { clear, h } from '../lib/dom.js';
 import { activeFilters, FILTER_FIELDS, filterProblems } from '../lib/filters.js';
 import { formatAgo, formatNumber, formatTime, shortId, tone } from '../lib/format.js';
+import { countText, outcomeChips } from '../lib/list-counts.js';
 import { routeHash } from '../lib/route.js';
 import { confidenceMeter, loading, notice, outcomeBadge, statusPill } from '../components/badges.js';
 import { errorNotice } from '../components/errors.js';
@@ -20,7 +21,7 @@ export function renderList(root, route) {
   const controller = new AbortController();
 
   const counts = h('div', { class: 'counts', 'aria-live': 'polite', id: 'list-counts' });
-  const total = h('span', { class: 'total-count', hidden: true });
+  let total = null; // decisions matching the filters, from GET /v1/stats; null when unknown
   const message = h('div', { class: 'list-message' });
   const tbody = h('tbody');
   const moreButton = h('button', { type: 'button', class: 'button', id: 'load-more', hidden: true, onclick: () => loadPage(cursor) }, 'Load more');
@@ -31,7 +32,7 @@ export function renderList(root, route) {
   root.append(
     h('section', { class: 'page' },
       h('header', { class: 'page-head' },
-        h('div', {}, h('h1', {}, 'Decisions'), h('p', { class: 'subtitle' }, counts, total)),
+        h('div', {}, h('h1', {}, 'Decisions'), h('p', { class: 'subtitle' }, counts)),
         h('div', { class: 'head-tools' },
           lastRefresh,
           h('label', { class: 'switch', for: 'live-toggle' }, liveToggle, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), 'Live'),
@@ -70,12 +71,12 @@ export function renderList(root, route) {
     clear(tbody);
     for (const record of rows.values()) tbody.append(row(record, fresh.has(record.id)));
     const n = rows.size;
-    const byOutcome = new Map();
-    for (const r of rows.values()) byOutcome.set(r.outcome ?? 'no outcome', (byOutcome.get(r.outcome ?? 'no outcome') ?? 0) + 1);
+    // The chips split the rows shown (not the total), so they add up to the number shown.
     clear(counts).append(
-      h('span', { class: 'count-main' }, n === 0 ? 'No decisions' : `${formatNumber(n)} shown${cursor ? ', more available' : ''}`),
-      ...[...byOutcome.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([outcome, count]) =>
-        h('span', { class: `count-chip ${tone(outcome)}` }, `${outcome} ${formatNumber(count)}`)),
+      h('span', { class: 'count-main' }, countText(n, cursor !== null, total, Object.keys(filters).length > 0)),
+      n > 0 ? h('span', { class: 'count-of muted small' }, cursor !== null ? 'Of those shown:' : 'Outcomes:') : null,
+      ...outcomeChips(rows.values()).map(({ outcome, count, other }) =>
+        h('span', { class: `count-chip ${other ? 'neutral' : tone(outcome)}` }, `${outcome} ${formatNumber(count)}`)),
     );
     moreButton.hidden = cursor === null;
     if (n === 0 && message.childElementCount === 0) {
@@ -114,6 +115,7 @@ export function renderList(root, route) {
       rows.clear();
       for (const [id, record] of merged) rows.set(id, record);
       cursor = hadMore;
+      if (fresh.size > 0 && cursor !== null) total = await matchingTotal(filters, controller.signal);
       if (rows.size > 0) clear(message);
       renderRows(fresh);
       lastRefresh.textContent = `Updated ${formatTime(new Date().toISOString())}`;
@@ -137,8 +139,15 @@ export function renderList(root, route) {
     schedule();
   });
 
-  loadPage(null).then(schedule);
-  loadTotal(filters, total, controller.signal);
+  let loaded = false;
+  loadPage(null).then(() => {
+    loaded = true;
+    schedule();
+  });
+  matchingTotal(filters, controller.signal).then((t) => {
+    total = t;
+    if (loaded && !stopped) renderRows();
+  });
 
   return () => {
     stopped = true;
@@ -217,14 +226,17 @@ function row(record, fresh) {
   return tr;
 }
 
-/** The number of matching decisions from GET /v1/stats, when the API serves it. */
-async function loadTotal(filters, el, signal) {
-  const { since, ...rest } = filters;
+/**
+ * The number of decisions matching the list's filters, from GET /v1/stats over the same filters
+ * and window (all time when the filters give none), or null when the API does not serve it.
+ */
+async function matchingTotal(filters, signal) {
+  const since = filters.since ?? '1970-01-02T00:00:00Z';
+  const until = filters.until ?? '2999-01-01T00:00:00Z';
   try {
-    const stats = await apiGet('/v1/stats', { ...rest, since: since ?? '24h' }, { signal });
-    el.textContent = `${formatNumber(stats.total.count)} match${since ? '' : ' in the last 24 h'}`;
-    el.hidden = false;
+    const stats = await apiGet('/v1/stats', { ...filters, since, until, bucket: '400000d' }, { signal });
+    return typeof stats?.total?.count === 'number' ? stats.total.count : null;
   } catch {
-    // Without /v1/stats (or with filters it does not take) the list still works; no total shown.
+    return null; // without /v1/stats the list still works; the header then says "more below"
   }
 }

@@ -6,7 +6,7 @@ import { routeHash } from '../lib/route.js';
 import { bucketFor, outcomeTable, trendSeries } from '../lib/trend-series.js';
 import { loading, notice } from '../components/badges.js';
 import { errorNotice } from '../components/errors.js';
-import { lineChart } from '../components/line-chart.js';
+import { legendSample, lineChart, seriesStyle } from '../components/line-chart.js';
 
 const WINDOWS = [
   { value: '6h', label: 'Last 6 hours', ms: 6 * 3_600_000 },
@@ -89,18 +89,18 @@ function histogram(bins) {
 
 function typeCard(group, stats, domain) {
   const colorOf = outcomeColors(group.outcomes);
+  const styleOf = new Map(group.outcomes.map((o, i) => [o, seriesStyle(i)]));
   const table = outcomeTable(stats.by_outcome, group.type);
   return h('section', { class: 'card section trend-card', 'aria-label': `Trends of ${group.type}`, dataset: { type: group.type } },
     h('div', { class: 'trend-head' },
       h('h2', {}, group.type),
-      h('ul', { class: 'legend' }, group.outcomes.map((o) => h('li', {}, h('span', { class: `swatch ${colorOf.get(o)}` }), o)))),
-    h('div', { class: 'chart-grid' }, group.versions.map((v) => h('figure', { class: 'chart-box' },
-      h('figcaption', {}, h('span', { class: 'version' }, v.version), h('span', { class: 'muted small' }, `${formatNumber(v.total)} decisions`)),
-      lineChart({
-        xDomain: domain,
-        label: `Outcome rates of ${group.type} ${v.version} over time`,
-        lines: v.lines.map((l) => ({ label: l.outcome, colorClass: colorOf.get(l.outcome), points: l.points })),
-      })))),
+      h('ul', { class: 'legend' }, group.outcomes.map((o) => h('li', {}, legendSample(styleOf.get(o), colorOf.get(o)), o)))),
+    h('div', { class: 'chart-grid' }, group.versions.map((v) => chartFigure(v, {
+      xDomain: domain,
+      label: `Outcome rates of ${group.type} ${v.version} over time`,
+      lines: v.lines.map((l) => ({ label: l.outcome, colorClass: colorOf.get(l.outcome), style: styleOf.get(l.outcome), points: l.points })),
+    }))),
+    h('div', { class: 'table-scroll' },
     h('table', { class: 'rates' },
       h('caption', { class: 'sr-only' }, `Outcome rates of ${group.type} by version over the window`),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Version'), table.outcomes.map((o) => h('th', { scope: 'col' }, h('span', { class: `swatch ${colorOf.get(o) ?? ''}` }), o)))),
@@ -112,7 +112,34 @@ function typeCard(group, stats, domain) {
             h('span', { class: 'rate-bar', 'aria-hidden': 'true' }, h('span', { class: colorOf.get(o), style: { width: `${(cell?.rate ?? 0) * 100}%` } })),
             h('span', { class: 'num' }, formatPercent(cell?.rate ?? 0)),
             h('span', { class: 'sub' }, ` ${formatNumber(cell?.count ?? 0)}`));
-        }))))));
+        })))))));
+}
+
+/**
+ * A version's chart, drawn at its box's width (and again when that changes) so that the chart
+ * fills its card and its text stays readable from a phone to a wide screen.
+ */
+function chartFigure(version, chart) {
+  const figure = h('figure', { class: 'chart-box' },
+    h('figcaption', {}, h('span', { class: 'version' }, version.version), h('span', { class: 'muted small' }, `${formatNumber(version.total)} decisions`)));
+  let drawn = null;
+  let drawnWidth = 0;
+  const draw = (width) => {
+    const w = Math.max(260, Math.round(width));
+    if (drawn && Math.abs(w - drawnWidth) < 4) return;
+    const next = lineChart({ ...chart, width: w, height: w < 480 ? 200 : 230 });
+    if (drawn) drawn.replaceWith(next);
+    else figure.append(next);
+    drawn = next;
+    drawnWidth = w;
+  };
+  draw(520);
+  new ResizeObserver((entries) => {
+    const box = entries[0]?.contentBoxSize?.[0];
+    const width = box ? box.inlineSize : figure.clientWidth;
+    if (width > 0) draw(width);
+  }).observe(figure);
+  return figure;
 }
 
 /**
