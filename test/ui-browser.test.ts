@@ -111,6 +111,31 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/**
+ * Run in the page (as source text: tsx would add helpers to a compiled function): what reaches
+ * past the viewport's right edge. The page must not scroll sideways, and an element wider than the
+ * viewport must sit inside a box that scrolls or clips it within the viewport (a wide table in an
+ * overflow-x: auto wrapper is fine).
+ */
+const OVERFLOW_PROBE = `(() => {
+  const width = window.innerWidth;
+  const found = [];
+  if (document.documentElement.scrollWidth > width) found.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + width);
+  function clipped(el) {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if ((ox === 'auto' || ox === 'scroll' || ox === 'hidden' || ox === 'clip') && a.getBoundingClientRect().right <= width + 1) return true;
+    }
+    return false;
+  }
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= width + 1 || el.closest('.sr-only, .skip-link')) continue;
+    if (!clipped(el)) found.push(el.tagName.toLowerCase() + '.' + String(el.getAttribute('class') || '').replace(/ /g, '.') + ' right edge ' + Math.round(r.right) + ' > ' + width);
+  }
+  return found.slice(0, 5);
+})()`;
+
 const rowTexts = (page: Page) => page.locator('table.decisions tbody tr').allInnerTexts();
 
 describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
@@ -166,11 +191,16 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     await page.locator('table.decisions tbody tr').first().waitFor();
     assert.equal(await page.title(), 'Decision Trace');
     assert.equal(await page.locator('table.decisions tbody tr').count(), 50);
-    assert.match(await page.locator('#list-counts').innerText(), /50 shown, more available/);
+    // The header's numbers add up: 50 of all 67, and the outcome chips split the 50 shown.
+    await page.locator('#list-counts', { hasText: `Showing 50 of ${TOTAL} decisions` }).waitFor();
+    const chips = await page.locator('#list-counts .count-chip').allInnerTexts();
+    assert.equal(chips.reduce((sum, c) => sum + Number(/(\d+)$/.exec(c)![1]), 0), 50, chips.join(', '));
+    assert.match(await page.locator('#list-counts').innerText(), /Of those shown:/);
     await shot(page, 'list');
     await page.click('#load-more');
     await page.waitForFunction((n) => document.querySelectorAll('table.decisions tbody tr').length === n, TOTAL);
     assert.equal(await page.locator('#load-more').isHidden(), true);
+    assert.match(await page.locator('#list-counts .count-main').innerText(), new RegExp(`^All ${TOTAL} decisions$`));
     const ids = await page.locator('table.decisions tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
     assert.equal(new Set(ids).size, TOTAL, 'no row twice');
     assert.deepEqual(foreignRequests, []);
@@ -191,6 +221,7 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     await page.locator('table.decisions tbody tr').first().waitFor();
     assert.equal(await page.inputValue('#filter-outcome'), 'denied');
     assert.equal((await rowTexts(page)).length, expected);
+    assert.equal(await page.locator('#list-counts .count-main').innerText(), `All ${expected} decisions matching the filters`);
     await shot(page, 'list-filtered');
 
 
@@ -226,7 +257,7 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     await post(collector.apiUrl, [event('ui-live-arrival', 'loan.approve.v2', Date.now(), {}, { status: 'escalated', confidence: 0.5 })]);
     await page.locator('tr[data-id="ui-live-arrival"]').waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('table.decisions tbody tr').count(), 51);
-    assert.match(await page.locator('#list-counts').innerText(), /51 shown/);
+    await page.locator('#list-counts', { hasText: `Showing 51 of ${TOTAL + 1} decisions` }).waitFor({ timeout: 15_000 });
     assert.equal(await page.locator('tr[data-id="ui-live-arrival"]').evaluate((tr) => tr.parentElement!.firstElementChild === tr), true, 'on top');
     await page.click('label[for="live-toggle"]');
     assert.equal(await page.isChecked('#live-toggle'), false);
@@ -341,6 +372,68 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(foreignRequests, []);
+  });
+
+  test('trends: a type with a single decision shows its point as a dot with its value; overlapping outcomes stay apart', async () => {
+    await post(collector.apiUrl, [event('ui-solo', 'solo.check.v1', Date.now() - 60_000, {}, { status: 'passed', confidence: 0.8 })]);
+    await page.goto(`${collector.apiUrl}/#/trends?type=solo.check`);
+    const card = page.locator('.trend-card[data-type="solo.check"]');
+    await card.waitFor();
+    const point = card.locator('svg.chart .series-point');
+    assert.equal(await point.count(), 1);
+    const box = (await point.boundingBox())!;
+    assert.ok(box.width >= 6 && box.height >= 6, `the lone point is a visible dot (${box.width}×${box.height})`);
+    assert.match((await card.locator('.series-value').textContent()) ?? '', /^100% passed$/);
+    // The chart fills its card: with one version, the figure takes the card's whole width.
+    const cardBox = (await card.boundingBox())!;
+    const chartBox = (await card.locator('svg.chart').boundingBox())!;
+    assert.ok(chartBox.width >= cardBox.width - 80, `chart ${chartBox.width} px in a ${cardBox.width} px card`);
+
+    // loan.approve: its outcomes' lines each have their own dash pattern and marker shape, named in the legend.
+    await page.goto(`${collector.apiUrl}/#/trends?type=loan.approve`);
+    const loans = page.locator('.trend-card[data-type="loan.approve"]');
+    await loans.waitFor();
+    const styles = await loans.locator('svg.chart').first().locator('g.series').evaluateAll((groups) =>
+      groups.map((g) => `${g.querySelector('.series-line')?.getAttribute('stroke-dasharray') ?? 'solid'}|${g.querySelector('.series-point')?.tagName}`));
+    assert.ok(styles.length >= 3);
+    assert.equal(new Set(styles).size, styles.length, `distinct line styles: ${styles.join(', ')}`);
+    assert.equal(await loans.locator('.legend svg.legend-sample').count(), styles.length);
+  });
+
+  test('every view fits a 390 px phone and a 1280 px desktop, light and dark, without horizontal overflow', async () => {
+    const views: Array<{ name: string; hash: string; ready: string }> = [
+      { name: 'list', hash: '#/decisions?type=loan.approve&min_confidence=0.5', ready: 'table.decisions tbody tr' },
+      { name: 'detail', hash: '#/decisions/ui-loan-rich', ready: '#section-evidence' },
+      { name: 'graph', hash: '#/decisions/ui-loan-rich/graph', ready: 'svg.graph' },
+      { name: 'timeline', hash: `#/traces/${agent.traceId}?decision=${encodeURIComponent(agent.answerId)}`, ready: '.waterfall' },
+      { name: 'trends', hash: '#/trends?type=loan.approve', ready: '.trend-card svg.chart' },
+    ];
+    const widths = [
+      { label: 'phone', width: 390, height: 844 },
+      { label: 'desktop', width: 1280, height: 800 },
+    ];
+    const problems: string[] = [];
+    for (const theme of ['light', 'dark']) {
+      // Hash navigation does not reload the page: set the theme as the toggle would and reload once.
+      await page.evaluate((t) => localStorage.setItem('decision-trace.theme', t), theme);
+      await page.reload();
+      for (const size of widths) {
+        await page.setViewportSize({ width: size.width, height: size.height });
+        for (const view of views) {
+          await page.goto(`${collector.apiUrl}/${view.hash}`);
+          await page.locator(view.ready).first().waitFor({ timeout: 20_000 });
+          await page.waitForFunction(() => !document.querySelector('.loading'), undefined, { timeout: 20_000 });
+          assert.equal(await page.getAttribute('html', 'data-theme'), theme);
+          const overflow = (await page.evaluate(OVERFLOW_PROBE)) as string[];
+          for (const p of overflow) problems.push(`${view.name} ${size.label} ${theme}: ${p}`);
+          await shot(page, `${view.name}-${size.label}-${theme}`);
+        }
+      }
+    }
+    await page.evaluate(() => localStorage.removeItem('decision-trace.theme'));
+    await page.setViewportSize({ width: 1360, height: 900 });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(pageErrors, []);
   });
 });
 
