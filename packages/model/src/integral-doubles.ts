@@ -36,3 +36,15 @@ export function isDoubleValue(container: Container, key: string | number, value:
   if (!Number.isSafeInteger(value)) return true;
   return (container as Noted)[INTEGRAL_DOUBLES]?.has(key) === true;
 }
+
+/**
+ * Carries the notes of `from` over to `to`, a rebuilt copy of it (a redaction pass that changed
+ * some entries), for every entry `to` kept unchanged under the same key.
+ */
+export function carryIntegralDoubleNotes(from: Container, to: Container): void {
+  const keys = (from as Noted)[INTEGRAL_DOUBLES];
+  if (keys === undefined || from === to) return;
+  for (const key of keys) {
+    if ((to as Record<string | number, unknown>)[key] === (from as Record<string | number, unknown>)[key]) noteIntegralDouble(to, key, true);
+  }
+}

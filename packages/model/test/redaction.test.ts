@@ -7,8 +7,11 @@ import {
   DEFAULT_REDACTION_SETTINGS,
   extractDecisionEvents,
   REDACTIONS_ATTRIBUTE,
+  type AttributeValue,
   type Attributes,
   type DecisionEvent,
+  isDoubleValue,
+  noteIntegralDouble,
   type DecisionRecord,
   type RedactionSettings,
   type ResourceSpans,
@@ -655,5 +658,27 @@ describe('the SDK projection (dt.*)', () => {
       { allow_list: { keys: ['decision.evidence.amount'], keep_decision_keys: true } },
     );
     assert.deepEqual(out, { 'dt.decision_id': 'd-1', 'dt.evidence.amount': 5 });
+  });
+});
+
+describe('integral doubles through a redaction pass', () => {
+  test('a 3.0 that arrived as an OTLP double stays noted as a double when a neighbour is redacted or dropped', () => {
+    const attributes: Attributes = { 'customer.email': 'a@b.io', ratio: 3, count: 3, list: [1, 2, 4] };
+    noteIntegralDouble(attributes, 'ratio', true);
+    noteIntegralDouble(attributes.list as AttributeValue[], 2, true);
+    const out = redactSpan(attributes, { rules: [{ key: 'customer.email', action: 'mask' }] }).attributes;
+    assert.equal(out['customer.email'], '***');
+    assert.notEqual(out, attributes, 'the attributes were rebuilt');
+    assert.equal(isDoubleValue(out, 'ratio', 3), true, 'the double keeps its note');
+    assert.equal(isDoubleValue(out, 'count', 3), false, 'the int stays an int');
+
+    // In an array rebuilt because one element was masked, the note stays with its element.
+    const list: AttributeValue[] = [1, 'a@b.io', 4];
+    noteIntegralDouble(list, 2, true);
+    const masked = redactSpan({ list }, { rules: [{ value_regex: 'a@b\\.io', action: 'mask' }] }).attributes.list as AttributeValue[];
+    assert.notEqual(masked, list);
+    assert.equal(masked[1], '***');
+    assert.equal(isDoubleValue(masked, 2, 4), true);
+    assert.equal(isDoubleValue(masked, 0, 1), false);
   });
 });

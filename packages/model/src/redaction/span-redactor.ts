@@ -1,4 +1,5 @@
 import type { Attributes, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '../otlp-types.js';
+import { carryIntegralDoubleNotes } from '../integral-doubles.js';
 import type { RedactionEntry } from '../record.js';
 import { Findings } from './findings.js';
 import { decodeRedactions, encodeRedactions, isNoteWrittenHere, markNoteWrittenHere, mergeRedactions } from './redactions-attribute.js';
@@ -175,6 +176,7 @@ function withRedactions(
   const previous = keepPrevious ? decodeRedactions(original[REDACTIONS_ATTRIBUTE]) : [];
   const all = previous.length === 0 ? entries : mergeRedactions(previous, entries);
   const out = (redacted === original ? { ...original } : redacted) as Attributes;
+  carryIntegralDoubleNotes(original, out);
   out[REDACTIONS_ATTRIBUTE] = encodeRedactions(all);
   markNoteWrittenHere(out);
   return out;

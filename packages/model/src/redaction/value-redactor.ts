@@ -1,6 +1,7 @@
 import { toJsonValue } from '../attribute-values.js';
 import { parseJsonExact, stringifyJsonExact } from '../exact-json.js';
-import type { AttributeValue } from '../otlp-types.js';
+import { carryIntegralDoubleNotes, isDoubleValue, noteIntegralDouble } from '../integral-doubles.js';
+import type { AttributeValue, Attributes } from '../otlp-types.js';
 import type { CompiledRedaction, CompiledRule } from './compile.js';
 import { decisionPathOf } from './decision-path.js';
 import { confirmValueKind, deriveFirst, DERIVATION_SPECS } from './derive.js';
@@ -94,7 +95,9 @@ export class ValueRedactor {
       if (result instanceof Renamed) out[`${key}${result.suffix}`] = result.value;
       else out[key] = result;
     }
-    return out ?? entries;
+    if (out === null) return entries;
+    carryIntegralDoubleNotes(entries as Attributes, out as Attributes);
+    return out;
   }
 
   /** One field (a key and its value) at `path`. */
@@ -199,9 +202,14 @@ export class ValueRedactor {
       const item = items[i];
       const result = this.redactValue(path, item, findings);
       if (result === item && out === null) continue;
-      out ??= items.slice(0, i);
+      if (out === null) {
+        out = items.slice(0, i);
+        carryIntegralDoubleNotes(items as AttributeValue[], out as AttributeValue[]);
+      }
       if (result === DROP) continue;
       out.push(result instanceof Renamed ? result.value : result);
+      // An unchanged integral double keeps its note at its new index (drops shift the indices).
+      if (result === item && typeof item === 'number' && isDoubleValue(items as AttributeValue[], i, item)) noteIntegralDouble(out as AttributeValue[], out.length - 1, true);
     }
     return out ?? items;
   }
