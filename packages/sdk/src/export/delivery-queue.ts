@@ -1,4 +1,5 @@
 import { diag } from '@opentelemetry/api';
+import { LossEpisode } from './loss-episode.js';
 import type { DecisionEvent } from '@decision-trace/model';
 import type { SinkExportOptions } from '../sinks/decision-sink.js';
 import { withTracingSuppressed } from '../context/suppress-tracing.js';
@@ -83,6 +84,7 @@ export class DeliveryQueue<Item, Output = DecisionEvent> {
   private readonly counters = { dropped: 0, exportedEvents: 0, failedEvents: 0, retries: 0 };
 
   private readonly wording: DeliveryWording;
+  private readonly losses: LossEpisode;
 
   constructor(
     private readonly sink: DeliveryDestination<Output>,
@@ -90,6 +92,7 @@ export class DeliveryQueue<Item, Output = DecisionEvent> {
     private readonly options: DeliveryOptions,
   ) {
     this.wording = options.wording ?? DECISION_WORDING;
+    this.losses = new LossEpisode(this.wording);
   }
 
   get stats(): DeliveryStats {
@@ -166,6 +169,7 @@ export class DeliveryQueue<Item, Output = DecisionEvent> {
       this.pending = [];
     }
     this.clearTimers();
+    this.losses.closeAtShutdown();
     try {
       // A sink gets at least a moment to close, even when delivery used up the whole deadline.
       await withTimeout(Promise.resolve().then(() => this.sink.shutdown?.()), Math.max(100, this.deadline - Date.now()));
@@ -206,6 +210,7 @@ export class DeliveryQueue<Item, Output = DecisionEvent> {
       const failure = await this.attempt(events);
       if (failure === undefined) {
         this.counters.exportedEvents += events.length;
+        this.losses.delivered();
         return;
       }
       const retryable = isRetryable(failure);
@@ -217,10 +222,8 @@ export class DeliveryQueue<Item, Output = DecisionEvent> {
         Date.now() + delay >= this.deadline;
       if (giveUp) {
         this.counters.failedEvents += events.length;
-        diag.warn(
-          `decision-trace: ${events.length} ${this.wording.outputs} not delivered after ${attempt} attempt(s)`,
-          failure,
-        );
+        // Once per outage with its count (a store package missing, a backend down).
+        this.losses.lose(events.length, attempt, failure);
         return;
       }
       this.counters.retries++;
