@@ -110,6 +110,20 @@ export function runStoreSuite(
     registerRetentionTests(withStore, makeEvent);
     registerAnalyticsTests(withStore, makeEvent);
 
+    withStore('ledger rows with the unprefixed event names of earlier releases verify and read under schema 1.0 names', async (store) => {
+      // As an earlier release stored them: the alias in the event and in the ledger's column.
+      const legacy = [
+        makeEvent('evidence' as DecisionEventType, { key: 'k', value: 1 }, { timestamp: '2025-03-01T10:00:00.000Z' }),
+        makeEvent('outcome' as DecisionEventType, { status: 'approved' }, { timestamp: '2025-03-01T10:00:01.000Z' }),
+      ];
+      assert.deepEqual(await store.append(legacy), { appended: 2, duplicates: 0 });
+      const [detail] = await store.getDecision('dec-1');
+      assert.deepEqual(detail.events.map((entry) => entry.event.event_type), ['decision.evidence', 'decision.outcome']);
+      assert.equal(detail.record.outcome, 'approved');
+      assert.deepEqual(detail.record.evidence, { k: 1 });
+      assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 2, first_broken: null });
+    });
+
     withStore('append materialises one record merged across calls', async (store) => {
       const first = await store.append([
         makeEvent('decision.start', {}, { timestamp: '2025-03-01T10:00:00.000Z' }),
