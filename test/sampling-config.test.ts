@@ -83,7 +83,7 @@ test('tail_sampling: unsupported or unknown policy types and keys fail naming th
       - {name: c, type: latency, latency: {threshold_ms: 5, bogus: 1}}
       - {name: d, type: and, and: {and_sub_policy: [{name: e, type: composite}]}}
       - {name: f, type: always_sample, latency: {threshold_ms: 1}}
-      - {name: g, type: composite, composite: {max_total_spans_per_second: 10, policy_order: [x], composite_sub_policy: [{name: y, type: always_sample}]}}
+      - {name: g, type: composite, composite: {max_total_spans_per_second: 10, policy_order: [x], composite_sub_policy: [{name: y, type: always_sample}], rate_allocation: [{policy: x, percent: 10}]}}
       - {name: h, type: status_code, status_code: {status_codes: [FAILED]}}
       - {name: i, type: string_attribute, string_attribute: {key: k, values: ["("], enabled_regex_matching: true}}
       - {name: j, type: numeric_attribute, numeric_attribute: {key: k}}
@@ -96,7 +96,7 @@ test('tail_sampling: unsupported or unknown policy types and keys fail naming th
     /^processors\.tail_sampling\.policies\[2\]\.latency\.bogus: unknown key$/,
     /^processors\.tail_sampling\.policies\[3\]\.and\.and_sub_policy\[0\]\.type: unknown or misplaced policy type "composite"/,
     /^processors\.tail_sampling\.policies\[4\]\.latency: unknown key$/,
-    /^processors\.tail_sampling\.policies\[5\]\.composite\.policy_order\[0\]: "x" is not a composite_sub_policy name$/,
+    /^processors\.tail_sampling\.policies\[5\]\.composite\.rate_allocation\[0\]\.policy: "x" is not a composite_sub_policy name$/,
     /^processors\.tail_sampling\.policies\[6\]\.status_code\.status_codes\[0\]: /,
     /^processors\.tail_sampling\.policies\[7\]\.string_attribute\.values\[0\]: invalid regular expression/,
     /^processors\.tail_sampling\.policies\[8\]\.numeric_attribute: set min_value, max_value or both$/,

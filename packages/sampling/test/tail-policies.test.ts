@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEvent } from '@decision-trace/model';
+import { applyEvent, noteIntegralDouble } from '@decision-trace/model';
 import { ManualClock } from '../src/clock.js';
 import { buildPolicy } from '../src/tail/policies/build-policy.js';
 import type { PolicyConfig } from '../src/tail/policy-config.js';
@@ -20,9 +20,11 @@ test('always_sample samples', () => {
   assert.equal(evaluate({ name: 'a', type: 'always_sample' }, traceOf([span()])), 'sampled');
 });
 
-test('latency: at least threshold_ms without upper bound; above threshold and at most upper with one', () => {
+test('latency: above threshold_ms (strictly, as the Collector) without upper bound; above threshold and at most upper with one', () => {
   const lower = { name: 'l', type: 'latency', latency: { threshold_ms: 100, upper_threshold_ms: 0 } } as const;
-  assert.equal(evaluate(lower, withDuration(100)), 'sampled');
+  assert.equal(evaluate(lower, withDuration(101)), 'sampled');
+  // The Collector compares duration.Milliseconds() > threshold_ms: exactly 100 ms is not slow.
+  assert.equal(evaluate(lower, withDuration(100)), 'not_sampled');
   assert.equal(evaluate(lower, withDuration(99)), 'not_sampled');
   const band = { name: 'b', type: 'latency', latency: { threshold_ms: 100, upper_threshold_ms: 200 } } as const;
   assert.equal(evaluate(band, withDuration(100)), 'not_sampled');
@@ -38,9 +40,19 @@ test('numeric_attribute: inclusive bounds on span or resource attributes; invert
   assert.equal(evaluate(config(), traceOf([span({ attributes: { 'http.status': 500 } })])), 'not_sampled');
   assert.equal(evaluate(config(), traceOf([span({ attributes: { 'http.status': 399n } })])), 'not_sampled');
   assert.equal(evaluate(config(), traceOf([span()], { 'http.status': 404 })), 'sampled');
+  // Invert: plain decisions, as the Collector's since the inverted ones were deprecated.
+  assert.equal(evaluate(config(true), traceOf([span({ attributes: { 'http.status': 404 } })])), 'not_sampled');
+  assert.equal(evaluate(config(true), traceOf([span()])), 'sampled');
+  // pcommon Value.Int(): a present value that is not an int reads as 0.
+  const upTo300: PolicyConfig = { name: 'u', type: 'numeric_attribute', numeric_attribute: { key: 'http.status', max_value: 300, invert_match: false } };
   assert.equal(evaluate(config(), traceOf([span({ attributes: { 'http.status': '404' } })])), 'not_sampled');
-  assert.equal(evaluate(config(true), traceOf([span({ attributes: { 'http.status': 404 } })])), 'invert_not_sampled');
-  assert.equal(evaluate(config(true), traceOf([span()])), 'invert_sampled');
+  assert.equal(evaluate(upTo300, traceOf([span({ attributes: { 'http.status': '404' } })])), 'sampled');
+  assert.equal(evaluate(upTo300, traceOf([span({ attributes: { 'http.status': 404.5 } })])), 'sampled');
+  assert.equal(evaluate(upTo300, traceOf([span({ attributes: { 'http.status': 404 } })])), 'not_sampled');
+  const integralDouble = { 'http.status': 404 };
+  noteIntegralDouble(integralDouble, 'http.status', true); // arrived as double_value 404.0
+  assert.equal(evaluate(upTo300, traceOf([span({ attributes: integralDouble })])), 'sampled');
+  assert.equal(evaluate(upTo300, traceOf([span({ attributes: {} })])), 'not_sampled');
   const onlyMin: PolicyConfig = { name: 'm', type: 'numeric_attribute', numeric_attribute: { key: 'x', min_value: 10, invert_match: false } };
   assert.equal(evaluate(onlyMin, traceOf([span({ attributes: { x: 1e9 } })])), 'sampled');
 });
@@ -58,8 +70,14 @@ test('string_attribute: exact values, regex values (unanchored, cached), invert_
     assert.equal(policy.evaluate(traceOf([span({ attributes: { route: '/api/health' } })])), 'not_sampled');
   }
   const invert: PolicyConfig = { ...exact, string_attribute: { ...exact.string_attribute, invert_match: true } } as PolicyConfig;
-  assert.equal(evaluate(invert, traceOf([span({ attributes: { route: '/a' } })])), 'invert_not_sampled');
-  assert.equal(evaluate(invert, traceOf([span({ attributes: { route: '/c' } })])), 'invert_sampled');
+  assert.equal(evaluate(invert, traceOf([span({ attributes: { route: '/a' } })])), 'not_sampled');
+  assert.equal(evaluate(invert, traceOf([span({ attributes: { route: '/c' } })])), 'sampled');
+  // pcommon Value.Str(): a resource value that is not a string reads as "", which a regex may match;
+  // on a span an empty value is skipped.
+  const empty: PolicyConfig = { name: 'e', type: 'string_attribute', string_attribute: { key: 'route', values: ['^$'], enabled_regex_matching: true, cache_max_size: 0, invert_match: false } };
+  assert.equal(evaluate(empty, traceOf([span()], { route: 7 })), 'sampled');
+  assert.equal(evaluate(empty, traceOf([span({ attributes: { route: 7 } })])), 'not_sampled');
+  assert.equal(evaluate(empty, traceOf([span()])), 'not_sampled');
 });
 
 test('boolean_attribute matches the configured value; invert_match', () => {
@@ -68,7 +86,11 @@ test('boolean_attribute matches the configured value; invert_match', () => {
   assert.equal(evaluate(config(true), traceOf([span({ attributes: { force: false } })])), 'not_sampled');
   assert.equal(evaluate(config(false), traceOf([span({ attributes: { force: false } })])), 'sampled');
   assert.equal(evaluate(config(true), traceOf([span({ attributes: { force: 'true' } })])), 'not_sampled');
-  assert.equal(evaluate(config(true, true), traceOf([span({ attributes: { force: true } })])), 'invert_not_sampled');
+  // pcommon Value.Bool(): a present value that is not a bool reads as false.
+  assert.equal(evaluate(config(false), traceOf([span({ attributes: { force: 'true' } })])), 'sampled');
+  assert.equal(evaluate(config(false), traceOf([span()])), 'not_sampled');
+  assert.equal(evaluate(config(true, true), traceOf([span({ attributes: { force: true } })])), 'not_sampled');
+  assert.equal(evaluate(config(true, true), traceOf([span()])), 'sampled');
 });
 
 test('status_code samples traces with a span of a listed status', () => {
@@ -121,29 +143,37 @@ test('probabilistic: 0% never, 100% always, the ratio in between, deterministic 
   assert.equal(ten.adjustedCount, 10);
 });
 
-test('rate_limiting admits traces while the spans of this second stay below spans_per_second', () => {
+test('rate_limiting: a token bucket of spans (burst_capacity, default twice the rate), as golang.org/x/time/rate', () => {
   const local = new ManualClock(5_000);
-  const policy = buildPolicy({ name: 'r', type: 'rate_limiting', rate_limiting: { spans_per_second: 10 } }, local);
+  const policy = buildPolicy({ name: 'r', type: 'rate_limiting', rate_limiting: { spans_per_second: 10, burst_capacity: 20 } }, local);
   const traceId = randomTraceId();
   const fourSpans = traceOf(Array.from({ length: 4 }, () => span({ traceId })));
-  assert.equal(policy.evaluate(fourSpans), 'sampled'); // 4 < 10
-  assert.equal(policy.evaluate(fourSpans), 'sampled'); // 8 < 10
-  assert.equal(policy.evaluate(fourSpans), 'not_sampled'); // 12
-  assert.equal(policy.evaluate(traceOf([span()])), 'sampled'); // 9 < 10
-  assert.equal(policy.evaluate(traceOf([span()])), 'not_sampled'); // 10 is not below 10
-  local.advance(1_000);
+  for (let i = 0; i < 5; i++) assert.equal(policy.evaluate(fourSpans), 'sampled'); // 20 of the full bucket
+  assert.equal(policy.evaluate(traceOf([span()])), 'not_sampled');
+  local.advance(100); // one span refilled
+  assert.equal(policy.evaluate(traceOf([span()])), 'sampled');
+  assert.equal(policy.evaluate(traceOf([span()])), 'not_sampled');
+  local.advance(10_000);
+  const tooBig = traceOf(Array.from({ length: 21 }, () => span({ traceId })));
+  assert.equal(policy.evaluate(tooBig), 'not_sampled', 'a trace above the burst is never sampled');
   assert.equal(policy.evaluate(fourSpans), 'sampled');
 });
 
-test('bytes_limiting spends the trace encoded size from a token bucket', () => {
+test('bytes_limiting spends the trace size as the Collector counts it (pdata SizeProto of the trace held)', () => {
   const local = new ManualClock(0);
-  const trace = traceOf([span({ attributes: { payload: 'x'.repeat(900) } })]);
-  const policy = buildPolicy({ name: 'b', type: 'bytes_limiting', bytes_limiting: { bytes_per_second: 1000, burst_capacity: 2000 } }, local);
-  assert.equal(policy.evaluate(trace), 'sampled');
-  assert.equal(policy.evaluate(trace), 'sampled');
-  assert.equal(policy.evaluate(trace), 'not_sampled');
-  local.advance(1_000);
-  assert.equal(policy.evaluate(trace), 'sampled');
+  const start = 1_700_000_000_000_000_000n;
+  const trace = traceOf([span({ parentSpanId: '', name: '', kind: 0, startTimeUnixNano: start, endTimeUnixNano: start })]);
+  trace.groups[0].resourceSpans.resource.attributes = {};
+  // Span: ids 28 + empty parent id 2 + start 9 + end 9 + empty status 2 = 50, as a field 52;
+  // scope "test" 6, as a field 8; ScopeSpans 60, as a field 62; empty resource 2; ResourceSpans
+  // 64, as a field 66. (Our first count left out the wrappers, the empty parent and status.)
+  const sized = (burst: number) => buildPolicy({ name: 'b', type: 'bytes_limiting', bytes_limiting: { bytes_per_second: 1, burst_capacity: burst } }, local);
+  assert.equal(sized(66).evaluate(trace), 'sampled');
+  assert.equal(sized(65).evaluate(trace), 'not_sampled');
+  const twice = sized(132);
+  assert.equal(twice.evaluate(trace), 'sampled');
+  assert.equal(twice.evaluate(trace), 'sampled');
+  assert.equal(twice.evaluate(trace), 'not_sampled');
 });
 
 test('and, not and drop combine sub-policies', () => {
@@ -231,4 +261,39 @@ test('decision policy: type/version globs, outcome, confidence strictly below/ab
   assert.equal(match({ has_violations: true }), 'sampled');
   assert.equal(match({ status: 'errored', type: 'fraud.*' }), 'sampled');
   assert.equal(match({ status: 'errored', type: 'refund.*' }), 'not_sampled');
+});
+
+test('composite as the Collector v0.161.0: members in composite_sub_policy order (policy_order unused); no rate_allocation entry or percent 0: an equal share', () => {
+  const local = new ManualClock(10_000);
+  const policy = buildPolicy(
+    {
+      name: 'c',
+      type: 'composite',
+      composite: {
+        max_total_spans_per_second: 30,
+        policy_order: ['second', 'first'],
+        composite_sub_policy: [
+          { name: 'first', type: 'always_sample' },
+          { name: 'second', type: 'always_sample' },
+          { name: 'third', type: 'always_sample' },
+        ],
+        rate_allocation: [{ policy: 'second', percent: 0 }],
+      },
+    },
+    local,
+  );
+  // "first" has no entry: 30 / 3 = 10 spans/s (not 0), and it is asked first despite policy_order.
+  const five = traceOf(Array.from({ length: 5 }, () => span()));
+  assert.equal(policy.evaluate(five), 'sampled');
+  assert.equal(policy.evaluate(five), 'sampled');
+  // "first" is full; the first member that matches decides, so the trace is not sampled.
+  assert.equal(policy.evaluate(five), 'not_sampled');
+});
+
+test('trace_state reads the header as W3C strictly: a duplicated or upper-case key makes it unreadable', () => {
+  const config: PolicyConfig = { name: 't', type: 'trace_state', trace_state: { key: 'sampling', values: ['high'] } };
+  assert.equal(evaluate(config, traceOf([span({ traceState: 'vendor=a, sampling=high' })])), 'sampled');
+  assert.equal(evaluate(config, traceOf([span({ traceState: 'sampling=high,sampling=low' })])), 'not_sampled');
+  assert.equal(evaluate(config, traceOf([span({ traceState: 'Vendor=a,sampling=high' })])), 'not_sampled');
+  assert.equal(evaluate(config, traceOf([span({ traceState: 'sampling=high,x=a=b' })])), 'not_sampled');
 });

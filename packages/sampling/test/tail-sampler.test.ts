@@ -74,7 +74,7 @@ test('precedence: drop first, then any sampled, else not sampled', () => {
   assert.equal(tail.metrics.policyDecisions.forced.sampled, 0);
 });
 
-test('an inverted match vetoes sampling; an inverted sample needs no "not sampled" beside it', () => {
+test('an inverted match is a plain "not sampled" (no veto), as in the Collector v0.161.0 where invert_match no longer returns inverted decisions', () => {
   const notAcme: PolicyConfig = { name: 'not-acme', type: 'string_attribute', string_attribute: { key: 'team', values: ['acme'], enabled_regex_matching: false, cache_max_size: 0, invert_match: true } };
   const { tail, clock } = sampler([notAcme, { name: 'all', type: 'always_sample' }]);
   const acme = randomTraceId();
@@ -82,16 +82,18 @@ test('an inverted match vetoes sampling; an inverted sample needs no "not sample
   tail.ingest([resourceSpans([span({ traceId: acme, attributes: { team: 'acme' } }), span({ traceId: other, attributes: { team: 'b' } })])]);
   clock.advance(1_000);
   const verdicts = new Map(tail.decideDue().map((r) => [r.traceId, r.verdict]));
-  assert.equal(verdicts.get(acme)?.decision, 'not_sampled');
-  assert.equal(verdicts.get(acme)?.policy, 'not-acme');
+  // always_sample samples it: the inverted match no longer vetoes.
+  assert.equal(verdicts.get(acme)?.decision, 'sampled');
+  assert.equal(verdicts.get(acme)?.policy, 'all');
   assert.equal(verdicts.get(other)?.decision, 'sampled');
+  assert.equal(verdicts.get(other)?.policy, 'not-acme');
 
   const alone = sampler([notAcme, errors]);
   const otherAlone = randomTraceId();
   alone.tail.ingest([resourceSpans([span({ traceId: otherAlone, attributes: { team: 'b' } })])]);
   alone.clock.advance(1_000);
-  // errors said not sampled, so the inverted sample does not carry the trace.
-  assert.equal(alone.tail.decideDue()[0].verdict.decision, 'not_sampled');
+  // The inverted policy samples on its own, whatever errors said.
+  assert.equal(alone.tail.decideDue()[0].verdict.decision, 'sampled');
 });
 
 test('sample_on_first_match stops at the first policy that samples', () => {

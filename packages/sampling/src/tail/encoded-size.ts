@@ -1,14 +1,16 @@
-import type { AttributeValue, Attributes, Span } from '@decision-trace/model';
+import type { AttributeValue, Attributes, InstrumentationScope, Resource, Span } from '@decision-trace/model';
 
 /**
  * The size of a span in the OTLP protobuf encoding, computed from the model without encoding
  * it: what `bytes_limiting` counts and what the memory benchmark compares against. Integers
- * and doubles are told apart by value (the model keeps both as numbers).
+ * and doubles are told apart by value (the model keeps both as numbers). Byte for byte the
+ * Collector's pdata `SizeProto`: an empty parent span id and an empty status are still written
+ * (2 bytes each), an event's zero time is not.
  */
 export function encodedSpanSize(span: Span): number {
   let size = 18 + 10; // trace_id, span_id
   size += stringField(span.traceState);
-  if (span.parentSpanId !== '') size += 10;
+  size += span.parentSpanId !== '' ? 10 : 2;
   if (span.flags !== 0) size += 6;
   size += stringField(span.name);
   if (span.kind !== 0) size += 2;
@@ -17,7 +19,7 @@ export function encodedSpanSize(span: Span): number {
   size += attributesSize(span.attributes);
   size += varintField(span.droppedAttributesCount);
   for (const event of span.events) {
-    const eventSize = 9 + stringField(event.name) + attributesSize(event.attributes) + varintField(event.droppedAttributesCount);
+    const eventSize = (event.timeUnixNano !== 0n ? 9 : 0) + stringField(event.name) + attributesSize(event.attributes) + varintField(event.droppedAttributesCount);
     size += 1 + varintSize(eventSize) + eventSize;
   }
   size += varintField(span.droppedEventsCount);
@@ -27,8 +29,21 @@ export function encodedSpanSize(span: Span): number {
   }
   size += varintField(span.droppedLinksCount);
   const statusSize = stringField(span.status.message) + varintField(span.status.code);
-  if (statusSize > 0) size += 1 + varintSize(statusSize) + statusSize;
+  size += 1 + varintSize(statusSize) + statusSize;
   return size;
+}
+
+/** A message field: tag, length, content. */
+export function messageField(contentSize: number): number {
+  return 1 + varintSize(contentSize) + contentSize;
+}
+
+export function resourceSize(resource: Resource): number {
+  return attributesSize(resource.attributes) + varintField(resource.droppedAttributesCount);
+}
+
+export function scopeSize(scope: InstrumentationScope): number {
+  return stringField(scope.name) + stringField(scope.version) + attributesSize(scope.attributes) + varintField(scope.droppedAttributesCount);
 }
 
 export function attributesSize(attributes: Attributes): number {

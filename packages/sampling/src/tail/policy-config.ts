@@ -46,7 +46,7 @@ export type LeafPolicyConfig =
   | { name: string; type: 'span_count'; span_count: { min_spans: number; max_spans: number } }
   | { name: string; type: 'trace_state'; trace_state: { key: string; values: string[] } }
   | { name: string; type: 'trace_flags' }
-  | { name: string; type: 'rate_limiting'; rate_limiting: { spans_per_second: number } }
+  | { name: string; type: 'rate_limiting'; rate_limiting: { spans_per_second: number; burst_capacity: number } }
   | { name: string; type: 'bytes_limiting'; bytes_limiting: { bytes_per_second: number; burst_capacity: number } }
   | { name: string; type: 'decision'; decision: DecisionMatchConfig };
 

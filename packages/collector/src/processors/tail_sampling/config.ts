@@ -26,8 +26,9 @@ const latency = z.strictObject({
 const numericAttribute = z
   .strictObject({
     key: z.string().min(1),
-    min_value: z.number().optional(),
-    max_value: z.number().optional(),
+    // int64 in the Collector: a fraction is refused rather than read differently.
+    min_value: z.number().int().optional(),
+    max_value: z.number().int().optional(),
     invert_match: z.boolean().default(false),
   })
   .refine((value) => value.min_value !== undefined || value.max_value !== undefined, {
@@ -103,7 +104,10 @@ const leafPolicies = [
   z.strictObject({
     name,
     type: z.literal('rate_limiting'),
-    rate_limiting: z.strictObject({ spans_per_second: integer().pipe(z.number().positive()) }),
+    // burst_capacity defaults to twice the rate, as the Collector's.
+    rate_limiting: z
+      .strictObject({ spans_per_second: integer().pipe(z.number().positive()), burst_capacity: integer().pipe(z.number().positive()).optional() })
+      .transform((value) => ({ spans_per_second: value.spans_per_second, burst_capacity: value.burst_capacity ?? value.spans_per_second * 2 })),
   }),
   z.strictObject({
     name,
@@ -142,16 +146,15 @@ const compositePolicy = z
     type: z.literal('composite'),
     composite: z.strictObject({
       max_total_spans_per_second: integer().pipe(z.number().positive()),
-      policy_order: z.array(z.string()).min(1),
+      // Accepted as the Collector accepts it, and like it not used: members are asked in
+      // composite_sub_policy order.
+      policy_order: z.array(z.string()).default([]),
       composite_sub_policy: z.array(z.discriminatedUnion('type', [...leafPolicies, andPolicy], unionError)).min(1),
-      rate_allocation: z.array(z.strictObject({ policy: z.string(), percent: z.number().min(0).max(100) })).default([]),
+      rate_allocation: z.array(z.strictObject({ policy: z.string(), percent: z.number().int().min(0).max(100) })).default([]),
     }),
   })
   .superRefine((value, ctx) => {
     const names = new Set(value.composite.composite_sub_policy.map((sub) => sub.name));
-    value.composite.policy_order.forEach((entry, index) => {
-      if (!names.has(entry)) ctx.addIssue({ code: 'custom', path: ['composite', 'policy_order', index], message: `"${entry}" is not a composite_sub_policy name` });
-    });
     value.composite.rate_allocation.forEach((entry, index) => {
       if (!names.has(entry.policy)) ctx.addIssue({ code: 'custom', path: ['composite', 'rate_allocation', index, 'policy'], message: `"${entry.policy}" is not a composite_sub_policy name` });
     });

@@ -1,8 +1,12 @@
-import type { AttributeValue } from '@decision-trace/model';
+import { isDoubleValue, type AttributeValue, type Attributes } from '@decision-trace/model';
 import type { TraceData } from '../trace-data.js';
 import { anyResourceOrSpan, noResourceOrSpan, type PolicyDecision, type PolicyEvaluator } from './policy.js';
 
-/** `numeric_attribute`: a resource or span attribute within [min_value, max_value], both inclusive. */
+/**
+ * `numeric_attribute`: a resource or span attribute within [min_value, max_value], both
+ * inclusive. Like the Collector (pcommon `Value.Int()`), an attribute that is present but not an
+ * integer — a double, a string, a bool — counts as 0, so `max_value: 300` matches `404.5`.
+ */
 export class NumericAttributePolicy implements PolicyEvaluator {
   private readonly min: number;
   private readonly max: number;
@@ -14,19 +18,23 @@ export class NumericAttributePolicy implements PolicyEvaluator {
 
   evaluate(trace: TraceData): PolicyDecision {
     const { key } = this.config;
-    const matches = (attributes: Record<string, AttributeValue>) => key in attributes && this.inRange(attributes[key]);
+    const matches = (attributes: Record<string, AttributeValue>) => key in attributes && this.inRange(integerValueOf(attributes, key));
     const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) => matches(resource.attributes);
     const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => matches(span.attributes);
     return this.config.invert_match ? noResourceOrSpan(trace, resourceMatches, spanMatches) : anyResourceOrSpan(trace, resourceMatches, spanMatches);
   }
 
-  private inRange(value: AttributeValue): boolean {
-    let numeric: number;
-    if (typeof value === 'number') numeric = value;
-    else if (typeof value === 'bigint') numeric = Number(value);
-    else return false;
+  private inRange(numeric: number): boolean {
     return numeric >= this.min && numeric <= this.max;
   }
+}
+
+/** pcommon `Value.Int()`: the integer, or 0 for every other type (doubles included, 3.0 too). */
+function integerValueOf(attributes: Attributes, key: string): number {
+  const value = attributes[key];
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number' && Number.isInteger(value) && !isDoubleValue(attributes, key, value)) return value;
+  return 0;
 }
 
 /**
@@ -62,10 +70,9 @@ export class StringAttributePolicy implements PolicyEvaluator {
 
   evaluate(trace: TraceData): PolicyDecision {
     const { key } = this.config;
-    const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) => {
-      const value = resource.attributes[key];
-      return typeof value === 'string' && this.matcher(value);
-    };
+    // A present non-string value reads as "" (pcommon `Value.Str()`), which a regex may match.
+    const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) =>
+      key in resource.attributes && this.matcher(stringValueOf(resource.attributes[key]));
     // An empty span value never matches (the Collector skips it); a resource's may.
     const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => {
       const value = span.attributes[key];
@@ -75,13 +82,21 @@ export class StringAttributePolicy implements PolicyEvaluator {
   }
 }
 
-/** `boolean_attribute`: a boolean resource or span attribute equal to `value`. */
+/** pcommon `Value.Str()`: the string, or "" for every other type. */
+function stringValueOf(value: AttributeValue): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * `boolean_attribute`: a resource or span attribute equal to `value`. Like the Collector
+ * (pcommon `Value.Bool()`), a present attribute that is not a bool reads as false.
+ */
 export class BooleanAttributePolicy implements PolicyEvaluator {
   constructor(private readonly config: { key: string; value: boolean; invert_match: boolean }) {}
 
   evaluate(trace: TraceData): PolicyDecision {
     const { key, value } = this.config;
-    const matches = (attributes: Record<string, AttributeValue>) => attributes[key] === value;
+    const matches = (attributes: Record<string, AttributeValue>) => key in attributes && (attributes[key] === true) === value;
     const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) => matches(resource.attributes);
     const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => matches(span.attributes);
     return this.config.invert_match ? noResourceOrSpan(trace, resourceMatches, spanMatches) : anyResourceOrSpan(trace, resourceMatches, spanMatches);

@@ -25,14 +25,13 @@ export function buildPolicy(config: PolicyConfig, clock: Clock): PolicyEvaluator
       return new DropPolicy(config.drop.drop_sub_policy.map((sub) => buildLeafPolicy(sub, clock)));
     case 'composite': {
       const { composite } = config;
-      const byName = new Map(composite.composite_sub_policy.map((sub) => [sub.name, sub]));
       const allocations = rateAllocations(composite);
-      const members: CompositeMember[] = composite.policy_order.map((name) => {
-        const sub = byName.get(name);
-        if (sub === undefined) throw new Error(`composite policy_order names "${name}", which is not a composite_sub_policy`);
-        const policy = sub.type === 'and' ? buildAnd(sub, clock) : buildLeafPolicy(sub, clock);
-        return { name, policy, allocated: allocations.get(name) ?? 0 };
-      });
+      // The Collector asks the members in composite_sub_policy order; policy_order is not used.
+      const members: CompositeMember[] = composite.composite_sub_policy.map((sub) => ({
+        name: sub.name,
+        policy: sub.type === 'and' ? buildAnd(sub, clock) : buildLeafPolicy(sub, clock),
+        allocated: allocations.get(sub.name)!,
+      }));
       return new CompositePolicy(members, composite.max_total_spans_per_second, clock);
     }
     default:
@@ -45,15 +44,22 @@ function buildAnd(config: AndPolicyConfig, clock: Clock): PolicyEvaluator {
 }
 
 /**
- * Spans per second of each composite member: `percent` of the total; an entry with percent 0
- * gets an equal share; a member without an entry gets nothing (the Collector's arithmetic).
+ * Spans per second of each composite member, as the Collector (v0.161.0) computes them: `percent`
+ * of the total when its rate_allocation entry has percent > 0; otherwise — percent 0 or no entry
+ * at all — an equal share of the total (total / number of members), truncated to an integer.
  */
-function rateAllocations(composite: { max_total_spans_per_second: number; composite_sub_policy: unknown[]; rate_allocation: Array<{ policy: string; percent: number }> }): Map<string, number> {
+function rateAllocations(composite: {
+  max_total_spans_per_second: number;
+  composite_sub_policy: Array<{ name: string }>;
+  rate_allocation: Array<{ policy: string; percent: number }>;
+}): Map<string, number> {
   const total = composite.max_total_spans_per_second;
   const equalShare = total / composite.composite_sub_policy.length;
+  const percents = new Map(composite.rate_allocation.map(({ policy, percent }) => [policy, percent]));
   const allocations = new Map<string, number>();
-  for (const { policy, percent } of composite.rate_allocation) {
-    allocations.set(policy, Math.trunc(percent > 0 ? (percent / 100) * total : equalShare));
+  for (const { name } of composite.composite_sub_policy) {
+    const percent = percents.get(name) ?? 0;
+    allocations.set(name, Math.trunc(percent > 0 ? (percent / 100) * total : equalShare));
   }
   return allocations;
 }

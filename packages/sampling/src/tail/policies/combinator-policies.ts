@@ -49,7 +49,7 @@ export interface CompositeMember {
 }
 
 /**
- * `composite`: members in `policy_order`; the first that would sample decides — sampled if its
+ * `composite`: members in `composite_sub_policy` order; the first that would sample decides — sampled if its
  * own allocation and the total still have room for the trace's spans this second, otherwise
  * not sampled (later members are not asked, as in the Collector).
  */

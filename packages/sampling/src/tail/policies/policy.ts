@@ -34,13 +34,18 @@ export function anyResourceOrSpan(
   return 'not_sampled';
 }
 
-/** The inverted form: `invert_not_sampled` as soon as anything matches, else `invert_sampled`. */
+/**
+ * The `invert_match` form: not sampled as soon as anything matches, else sampled. Plain
+ * decisions, as the Collector's attribute policies return since the inverted decisions were
+ * deprecated (contrib v0.161.0 never returns them): an inverted match does not veto the other
+ * policies, it is one "not sampled" among them.
+ */
 export function noResourceOrSpan(
   trace: TraceData,
   resourceMatches: (resource: Resource) => boolean,
   spanMatches: (span: Span) => boolean,
 ): PolicyDecision {
-  return anyResourceOrSpan(trace, resourceMatches, spanMatches) === 'sampled' ? 'invert_not_sampled' : 'invert_sampled';
+  return anyResourceOrSpan(trace, resourceMatches, spanMatches) === 'sampled' ? 'not_sampled' : 'sampled';
 }
 
 export function anySpan(trace: TraceData, spanMatches: (span: Span) => boolean): PolicyDecision {

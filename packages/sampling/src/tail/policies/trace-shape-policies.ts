@@ -1,4 +1,4 @@
-import { getTraceStateValue } from '../../otep235/tracestate.js';
+import { parseW3cTraceState } from '../w3c-tracestate.js';
 import type { TraceData } from '../trace-data.js';
 import { anySpan, type PolicyDecision, type PolicyEvaluator } from './policy.js';
 import type { StatusCodeName } from '../policy-config.js';
@@ -12,9 +12,9 @@ export class AlwaysSamplePolicy implements PolicyEvaluator {
 }
 
 /**
- * `latency`: the trace's duration (earliest start to latest end, in whole milliseconds) is at
- * least `threshold_ms`; with `upper_threshold_ms`, above `threshold_ms` and at most the upper
- * bound. Like the Collector, the window grows span by span and the first span that brings it
+ * `latency`: the trace's duration (earliest start to latest end, in whole milliseconds) is
+ * above `threshold_ms` (strictly, as the Collector compares); with `upper_threshold_ms`, above
+ * `threshold_ms` and at most the upper bound. Like the Collector, the window grows span by span and the first span that brings it
  * into range decides.
  */
 export class LatencyPolicy implements PolicyEvaluator {
@@ -28,7 +28,7 @@ export class LatencyPolicy implements PolicyEvaluator {
       if (min === 0n || span.startTimeUnixNano < min) min = span.startTimeUnixNano;
       if (max === 0n || span.endTimeUnixNano > max) max = span.endTimeUnixNano;
       const durationMs = Number((max - min) / 1_000_000n);
-      if (upper === 0) return durationMs >= lower;
+      if (upper === 0) return durationMs > lower;
       return lower < durationMs && durationMs <= upper;
     });
   }
@@ -60,7 +60,7 @@ export class StatusCodePolicy implements PolicyEvaluator {
   }
 }
 
-/** `trace_state`: any span whose tracestate has `key` with one of `values`. */
+/** `trace_state`: any span whose tracestate (valid W3C, else ignored) has `key` with one of `values`. */
 export class TraceStatePolicy implements PolicyEvaluator {
   private readonly values: Set<string>;
 
@@ -71,7 +71,8 @@ export class TraceStatePolicy implements PolicyEvaluator {
 
   evaluate(trace: TraceData): PolicyDecision {
     return anySpan(trace, (span) => {
-      const value = getTraceStateValue(span.traceState, this.config.key);
+      if (span.traceState === '' || !span.traceState.includes(this.config.key)) return false;
+      const value = parseW3cTraceState(span.traceState)?.get(this.config.key);
       return value !== undefined && this.values.has(value);
     });
   }
