@@ -121,7 +121,7 @@ test('explicit rv in tracestate is the randomness, not the trace id', () => {
   const lowButRv = sampler.decide({ traceId: '1' + lowTraceId.slice(1), traceState: 'ot=rv:ffffffffffffff', attributes: {} });
   assert.equal(lowButRv.sampled, true);
   assert.equal(lowButRv.reason, 'sampling_randomness');
-  assert.equal(lowButRv.traceState, 'ot=th:8;rv:ffffffffffffff');
+  assert.equal(lowButRv.traceState, 'ot=rv:ffffffffffffff;th:8', 'rv before th, as the Collector writes them');
 });
 
 test('an arriving threshold the randomness contradicts fails closed by default, open when asked', () => {
@@ -155,7 +155,7 @@ test('hash_seed mode makes the legacy FNV decision and writes rv and th', () => 
     const traceId = randomTraceId();
     const decision = sampler.decide({ traceId, traceState: '', attributes: {} });
     assert.equal(decision.sampled, legacyHashSeedSampled(traceId, 22, 15.3), traceId);
-    if (decision.sampled) assert.match(decision.traceState, /^ot=th:[0-9a-f]+;rv:[0-9a-f]{14}$/);
+    if (decision.sampled) assert.match(decision.traceState, /^ot=rv:[0-9a-f]{14};th:[0-9a-f]+$/);
   }
   assert.equal(fnv1a32TraceId(0, '00'.repeat(16)), legacyFnv([0, 0, 0, 0, ...new Array(16).fill(0)]));
   // A span already carrying OTEP 235 randomness is not hash-sampled (fail closed).
@@ -169,3 +169,32 @@ function legacyFnv(bytes: number[]): number {
   for (const byte of bytes) hash = Number((BigInt((hash ^ byte) >>> 0) * 0x01000193n) & 0xffffffffn);
   return hash;
 }
+
+// Differences found against the Collector v0.161.0 (test/otelcol-sampling-diff.test.ts), one by one.
+test('as the Collector: hash_seed writes the rv its randomnessFromBytes derives (top 14 bits of the hash mixed in)', () => {
+  const sampler = new ProbabilisticSpanSampler({ sampling_percentage: 30, mode: 'hash_seed', hash_seed: 4242 });
+  // What the Collector v0.161.0 wrote for this trace id (seed 4242, 30 %); we wrote rv:e6d548c926c64a.
+  const kept = sampler.decide({ traceId: 'bf1bfa71c68513af7c0c48458314dde0', traceState: '', attributes: {} });
+  assert.equal(kept.sampled, true);
+  assert.equal(kept.traceState, 'ot=rv:e6d4148c22464a;th:b334');
+});
+
+test('as the Collector: a tracestate that is not valid W3C, or an ot th/rv that is not hex of the right size, is invalid', () => {
+  const closed = new ProbabilisticSpanSampler({ sampling_percentage: 100, mode: 'proportional' });
+  const open = new ProbabilisticSpanSampler({ sampling_percentage: 50, mode: 'proportional', fail_closed: false });
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  for (const traceState of ['Sampling=high', 'a=b=c', 'ot=th:zz', 'ot=rv:123', 'ot=th:']) {
+    const dropped = closed.decide({ traceId, traceState, attributes: {} });
+    assert.equal(dropped.sampled, false, traceState);
+    assert.equal(dropped.reason, 'invalid_tracestate', traceState);
+    const kept = open.decide({ traceId, traceState, attributes: {} });
+    assert.equal(kept.sampled, true, traceState);
+    assert.equal(kept.traceState, traceState, 'failing open keeps the tracestate as it came');
+  }
+});
+
+test('as the Collector: a repeated tracestate key is forwarded as it came', () => {
+  const sampler = new ProbabilisticSpanSampler({ sampling_percentage: 100, mode: 'proportional' });
+  const decision = sampler.decide({ traceId: '0af7651916cd43dd8448eb211c80319c', traceState: 'sampling=high,sampling=low', attributes: {} });
+  assert.equal(decision.traceState, 'ot=th:0,sampling=high,sampling=low');
+});

@@ -204,7 +204,9 @@ export class ProbabilisticSpanSampler {
 function hashRandomness(hash32: number): string {
   const bucket = hash32 & HASH_BUCKET_MASK;
   const top14 = BigInt(HASH_BUCKET_MASK - bucket);
-  const unused18 = BigInt(hash32 >>> 14);
+  // The Collector's randomnessFromBytes shifts by 32 - 14 (meaning the 18 unused bits, taking
+  // the top 14): the same shift here, so the rv written is the Collector's to the bit.
+  const unused18 = BigInt(hash32 >>> 18);
   const mixed28 = (unused18 ^ (unused18 << 10n)) & 0xfffffffn;
   const value = (top14 << 42n) | (mixed28 << 14n) | BigInt(bucket);
   return value.toString(16).padStart(HEX_DIGITS, '0');
