@@ -435,6 +435,25 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     assert.deepEqual(problems, []);
     assert.deepEqual(pageErrors, []);
   });
+
+  test('a trace id as the Decision Trace SDKs write it (a UUID) opens its timeline from a decision', async () => {
+    const traceId = '3f2b8c1e-7a4d-4e0f-9b6a-2c5d8e1f0a3b';
+    const sdkEvent = (decisionId: string, eventType: string, payload: Record<string, unknown>, parent: string | null = null) => ({
+      tenant_id: 'acme', environment: 'prod', schema_version: '1.0', timestamp: new Date().toISOString(), trace_id: traceId,
+      decision_id: decisionId, parent_decision_id: parent, event_id: `${decisionId}-${eventType}`, event_type: eventType,
+      decision_type: 'ui.uuid.check', actor: { id: 'sdk', type: 'agent' }, payload,
+    });
+    await post(collector.apiUrl, [
+      sdkEvent('ui-uuid-parent', 'decision.outcome', { status: 'approved' }),
+      sdkEvent('ui-uuid-child', 'decision.outcome', { status: 'sent' }, 'ui-uuid-parent'),
+    ]);
+    await page.goto(`${collector.apiUrl}/#/decisions/ui-uuid-child?tenant=acme`);
+    await page.click('#open-timeline');
+    await page.locator('#trace-decisions').waitFor();
+    assert.equal(await page.locator('.page-head .subtitle').innerText(), traceId);
+    assert.equal(await page.locator('#trace-decisions + ul.related-list li').count(), 2);
+    assert.deepEqual(pageErrors, []);
+  });
 });
 
 describe('web UI against a decision API with API keys', { skip: unavailable ?? false }, () => {
