@@ -433,6 +433,27 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     await page.evaluate(() => localStorage.removeItem('decision-trace.theme'));
     await page.setViewportSize({ width: 1360, height: 900 });
     assert.deepEqual(problems, []);
+
+  test('an integer beyond 2^53 is shown with all its digits, a 250 µs decision as 0.25 ms', async () => {
+    // Hand-written JSON: 9007199254740993 (2^53 + 1) must reach the collector and the page exactly.
+    const at = new Date(Date.now() - 60_000).toISOString().slice(0, 19);
+    const body = `[
+      {"event_id": "ui-big-1", "decision_id": "ui-big-int", "decision_type": "ledger.post.v1", "event_type": "decision.start", "timestamp": "${at}.123456Z"},
+      {"event_id": "ui-big-2", "decision_id": "ui-big-int", "event_type": "decision.evidence", "timestamp": "${at}.123456Z",
+       "payload": {"key": "account", "value": 9007199254740993}},
+      {"event_id": "ui-big-3", "decision_id": "ui-big-int", "event_type": "decision.evidence", "timestamp": "${at}.123456Z",
+       "payload": {"key": "transfer", "value": {"ledger": 9007199254740993}}},
+      {"event_id": "ui-big-4", "decision_id": "ui-big-int", "event_type": "decision.outcome", "timestamp": "${at}.123706Z",
+       "payload": {"status": "posted"}}
+    ]`;
+    const res = await fetch(`${collector.apiUrl}/v1/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    assert.equal(res.status, 200, await res.text());
+    await page.goto(`${collector.apiUrl}/#/decisions/ui-big-int`);
+    const evidence = page.locator('#section-evidence');
+    await evidence.waitFor();
+    assert.match(await evidence.innerText(), /account\s+9007199254740993/);
+    assert.match(await evidence.innerText(), /"ledger": 9007199254740993/);
+    assert.match(await page.locator('.detail-head').innerText(), /0\.25 ms/);
     assert.deepEqual(pageErrors, []);
   });
 
