@@ -433,6 +433,8 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     await page.evaluate(() => localStorage.removeItem('decision-trace.theme'));
     await page.setViewportSize({ width: 1360, height: 900 });
     assert.deepEqual(problems, []);
+    assert.deepEqual(pageErrors, []);
+  });
 
   test('an integer beyond 2^53 is shown with all its digits, a 250 µs decision as 0.25 ms', async () => {
     // Hand-written JSON: 9007199254740993 (2^53 + 1) must reach the collector and the page exactly.
