@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import { pino, type Logger } from 'pino';
-import { parseCanonicalEvents, parseJsonExact, type DecisionEvent } from '@decision-trace/model';
+import { exceedsJsonNesting, MAX_NESTING_DEPTH, MAX_PAYLOAD_NESTING, parseCanonicalEvents, parseJsonExact, type DecisionEvent } from '@decision-trace/model';
 import { openStore, type DecisionStore } from '@decision-trace/store';
 import { parseDuration } from '../config/values.js';
 import { connectPersistently, ensureStream } from '../exporters/decisions/nats-stream.js';
@@ -105,6 +105,14 @@ async function writeBatch(messages: JsMsg[], store: DecisionStore, logger: Logge
   const events: DecisionEvent[] = [];
   const accepted: JsMsg[] = [];
   for (const message of messages) {
+    // A payload past the nesting limit of every input path would make the store refuse the
+    // whole batch, and it would come back for ever: it is invalid, checked before parsing.
+    if (exceedsJsonNesting(message.data, 2 + MAX_PAYLOAD_NESTING)) {
+      logger.error({ seq: message.seq }, `message nests deeper than events whose payload values nest at most ${MAX_NESTING_DEPTH} levels; terminating it`);
+      message.term('nested too deep');
+      totals.invalid += 1;
+      continue;
+    }
     let body: unknown;
     try {
       body = parseJsonExact(decoder.decode(message.data));
