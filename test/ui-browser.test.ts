@@ -388,6 +388,10 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     const cardBox = (await card.boundingBox())!;
     const chartBox = (await card.locator('svg.chart').boundingBox())!;
     assert.ok(chartBox.width >= cardBox.width - 80, `chart ${chartBox.width} px in a ${cardBox.width} px card`);
+    // Its label stays inside the chart.
+    const labelBox = (await card.locator('.series-value').boundingBox())!;
+    assert.ok(labelBox.x >= chartBox.x && labelBox.x + labelBox.width <= chartBox.x + chartBox.width + 1, 'the value label stays inside the chart');
+    await shot(page, 'trends-single-point');
 
     // loan.approve: its outcomes' lines each have their own dash pattern and marker shape, named in the legend.
     await page.goto(`${collector.apiUrl}/#/trends?type=loan.approve`);

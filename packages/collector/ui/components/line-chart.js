@@ -58,13 +58,12 @@ export function lineChart({ lines, xDomain, width = 520, height = 220, label }) 
           return m;
         }));
     }),
-    valueLabels.map((l) => s('text', {
-      x: l.x > width - 60 ? l.x - 9 : l.x + 9,
-      y: l.y,
-      dy: '0.32em',
-      'text-anchor': l.x > width - 60 ? 'end' : 'start',
-      class: `series-value ${l.line.colorClass}`,
-    }, `${l.text} ${l.line.label}`)));
+    valueLabels.map((l) => {
+      const text = `${l.text} ${l.line.label}`;
+      // About 7 px a character at 11.5 px: a label that would leave the chart goes left of its dot.
+      const left = l.x + 9 + text.length * 7 > width;
+      return s('text', { x: left ? l.x - 9 : l.x + 9, y: l.y, dy: '0.32em', 'text-anchor': left ? 'end' : 'start', class: `series-value ${l.line.colorClass}` }, text);
+    }));
 }
 
 function marker(shape, cx, cy, r, cls) {

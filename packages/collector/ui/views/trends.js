@@ -121,7 +121,7 @@ function typeCard(group, stats, domain) {
  */
 function chartFigure(version, chart) {
   const figure = h('figure', { class: 'chart-box' },
-    h('figcaption', {}, h('span', { class: 'version' }, version.version), h('span', { class: 'muted small' }, `${formatNumber(version.total)} decisions`)));
+    h('figcaption', {}, h('span', { class: 'version' }, version.version), h('span', { class: 'muted small' }, `${formatNumber(version.total)} decision${version.total === 1 ? '' : 's'}`)));
   let drawn = null;
   let drawnWidth = 0;
   const draw = (width) => {
