@@ -232,7 +232,8 @@ function row(record, fresh) {
  */
 async function matchingTotal(filters, signal) {
   const since = filters.since ?? '1970-01-02T00:00:00Z';
-  const until = filters.until ?? '2999-01-01T00:00:00Z';
+  // 2200 keeps the bound's microseconds within Number.MAX_SAFE_INTEGER.
+  const until = filters.until ?? '2200-01-01T00:00:00Z';
   try {
     const stats = await apiGet('/v1/stats', { ...filters, since, until, bucket: '400000d' }, { signal });
     return typeof stats?.total?.count === 'number' ? stats.total.count : null;
