@@ -1,4 +1,4 @@
-import type { DecisionRecord } from '@decision-trace/model';
+import { stringifyJsonExact, type DecisionRecord } from '@decision-trace/model';
 import { parseDuration } from '../config/values.js';
 import { parseTimeBound } from '../extensions/decision_api/time-bound.js';
 import { resolveApiKey } from './api-client.js';
@@ -68,7 +68,7 @@ export async function replayCommand(options: ReplayOptions, defaultEndpoint: str
     }
     const result = comparison.result();
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ selection, source: source.description, policy: options.policy, ...result })}\n`);
+      process.stdout.write(`${stringifyJsonExact({ selection, source: source.description, policy: options.policy, ...result })}\n`);
     } else {
       process.stdout.write(
         renderReplayReport(result, { selection: describeSelection(selection), source: source.description, policy: options.policy! }),
