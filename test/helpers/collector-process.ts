@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { freePort } from './free-port.js';
 import { testCollectorConfig, type CollectorPorts } from './test-config.js';
 
@@ -37,7 +38,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dt-collector-'));
   const ports = { http: await freePort(), grpc: await freePort(), api: await freePort(), dbPath: join(dir, 'decisions.db') };
   const configFile = join(dir, 'collector-config.yaml');
-  writeFileSync(configFile, (options.config ?? defaultTestConfig)(ports));
+  const configText = (options.config ?? defaultTestConfig)(ports);
+  writeFileSync(configFile, configText);
   const child = spawn(process.execPath, [...NODE_TS, CLI, 'start', '--config', configFile], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,6 +64,20 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       throw new Error(`collector did not start in time:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
+  }
+  // The decision API (an extension) listens before the receivers, which start last: a test that
+  // sent at once could meet ECONNREFUSED (the mutual-TLS test did, its receivers reading their
+  // certificates). The receivers' ports the config uses must accept connections too.
+  for (const port of [ports.http, ports.grpc].filter((p) => configText.includes(`:${p}`))) {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}:\n${output}`);
+      if (await accepts(port)) break;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`collector's receiver on port ${port} did not listen in time:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
   return {
     otlpHttpUrl: `http://127.0.0.1:${ports.http}`,
@@ -91,5 +107,17 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }

@@ -70,15 +70,24 @@ function random(seed: number): () => number {
   };
 }
 
-/** Every span of every trace, shuffled, cut into batches of `batchSize` spans grouped by service. */
-export function shuffledBatches(traces: TestTrace[], batchSize: number, seed: number): TraceBatch[] {
+/**
+ * Every span of every trace, shuffled, cut into batches of `batchSize` spans grouped by service.
+ * `window`: shuffle only among that many consecutive traces, so a trace's spans arrive within a
+ * few requests of each other, not over the whole run (a tail sampler's decision_wait then holds
+ * them however slowly the requests go out); the whole set when absent.
+ */
+export function shuffledBatches(traces: TestTrace[], batchSize: number, seed: number, window = traces.length): TraceBatch[] {
   const start = BigInt(Date.now()) * 1_000_000n;
   const all: Array<{ trace: TestTrace; span: Span }> = [];
-  for (const trace of traces) trace.spanIds.forEach((_, i) => all.push({ trace, span: makeSpan(trace, i, start) }));
   const next = random(seed);
-  for (let i = all.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [all[i], all[j]] = [all[j], all[i]];
+  for (let first = 0; first < traces.length; first += window) {
+    const part: Array<{ trace: TestTrace; span: Span }> = [];
+    for (const trace of traces.slice(first, first + window)) trace.spanIds.forEach((_, i) => part.push({ trace, span: makeSpan(trace, i, start) }));
+    for (let i = part.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [part[i], part[j]] = [part[j], part[i]];
+    }
+    all.push(...part);
   }
   const batches: TraceBatch[] = [];
   for (let offset = 0; offset < all.length; offset += batchSize) {
@@ -100,8 +109,8 @@ export function shuffledBatches(traces: TestTrace[], batchSize: number, seed: nu
 }
 
 /** The same batches as OTLP/protobuf request bodies. */
-export function shuffledRequests(traces: TestTrace[], batchSize: number, seed: number): Buffer[] {
-  return shuffledBatches(traces, batchSize, seed).map((batch) => Buffer.from(encodeTraceRequestProtobuf(batch.resourceSpans)));
+export function shuffledRequests(traces: TestTrace[], batchSize: number, seed: number, window?: number): Buffer[] {
+  return shuffledBatches(traces, batchSize, seed, window).map((batch) => Buffer.from(encodeTraceRequestProtobuf(batch.resourceSpans)));
 }
 
 /** For each trace, the sinks (by url) that received any of its spans. */
