@@ -49,7 +49,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const apiUrl = `http://127.0.0.1:${ports.api}`;
-  const deadline = Date.now() + 20_000;
+  // Generous: under load (2 cores, several suites) tsx alone can take many seconds to start.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}:\n${output}`);
     try {
