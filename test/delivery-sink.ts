@@ -164,7 +164,7 @@ export interface CollectorProcess {
  * Starts `decision-trace start` with the given config and waits until `readyUrl` answers
  * (any HTTP status whose JSON says the pipelines run, or a 200).
  */
-export async function launchCollector(configFile: string, readyUrl: string, timeoutMs = 20_000): Promise<CollectorProcess> {
+export async function launchCollector(configFile: string, readyUrl: string, timeoutMs = 60_000): Promise<CollectorProcess> {
   const child = spawn(process.execPath, [...NODE_TS, CLI, 'start', '--config', configFile], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -227,4 +227,15 @@ describe('replay progress', () => {
     progress.finish();
     assert.deepEqual(writes, ['replay: 10 decisions, 10/s\n', 'replay: 20 decisions, 10/s\n', 'replay: 30 decisions, 10/s\n']);
   });
+
+  test('verify and lint use the same progress with their own words', () => {
+    let now = 0;
+    const { stream, writes } = fakeStream(false);
+    const progress = new CommandProgress(stream, { label: { activity: 'verifying', command: 'verify', unit: 'ledger rows' }, logEveryMs: 1000, now: () => now });
+    now += 1000;
+    progress.advance(2000);
+    assert.deepEqual(writes, ['verify: 2000 ledger rows, 2000/s\n']);
+    assert.equal(progressBarLine({ done: 500, total: 1000, elapsedMs: 1000 }, { activity: 'reading', command: 'lint', unit: 'decisions' }).includes('500/1000 decisions'), true);
+    assert.equal(progressBarLine({ done: 4000, total: null, elapsedMs: 1000 }, { activity: 'verifying', command: 'verify', unit: 'ledger rows' }), 'verifying: 4000 ledger rows  4000/s');
+  });
 });
