@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
-import type { Attributes, ResourceSpans } from '@decision-trace/model';
+import { MAX_NESTING_DEPTH, type Attributes, type ResourceSpans } from '@decision-trace/model';
 import { type DecodedTraceRequest, OtlpDecodeError, decodeTraceRequestProtobuf, encodeTraceRequestProtobuf } from '../src/index.js';
 import { bigIntToLongHalves } from '../src/int64.js';
 import { makeRichResourceSpans, makeSpan } from './fixtures/model-spans.js';
@@ -594,9 +594,14 @@ describe('direct protobuf decoder: bodies that cannot be decoded', () => {
         };
         nest(w, levels);
       });
+    // Values nest at most MAX_NESTING_DEPTH levels on every input path (the collector's one
+    // limit, checked after the wire decode, which the reflective decoder does not apply)…
+    assert.ok(onlyAttributes(nestedArrays(MAX_NESTING_DEPTH)).k);
+    const tooDeep = outcome(decodeTraceRequestProtobuf, nestedArrays(MAX_NESTING_DEPTH + 1));
+    assert.ok('error' in tooDeep && /attribute "k" nests deeper than 31 levels/.test(tooDeep.error), JSON.stringify(tooDeep).slice(0, 200));
+    // …and past protobufjs's recursion limit the wire decoder fails first, as protobufjs does.
     // KeyValue at depth 4, its AnyValue at 5, and two more per level.
     const deepest = Math.floor((protobuf.Reader.recursionLimit - 5) / 2);
-    assert.ok(onlyAttributes(nestedArrays(deepest)).k);
     assert.equal(decodeError(nestedArrays(deepest + 1)), 'invalid protobuf: max depth exceeded');
     // Unknown groups nested as deep fail the same way.
     const nestedGroups = requestWithSpan((w) => {
