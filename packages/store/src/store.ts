@@ -198,6 +198,38 @@ export interface LedgerProblem {
   /** The backend's physical row id (SQLite rowid); 0 when the problem is a row that is missing. */
   row: number;
   reason: string;
+  /**
+   * What is broken; absent for a ledger row. `record`: a decision record disagrees with the fold
+   * of its ledger events; `audit`: the audit log's chain (then `seq` is the audit entry's place
+   * in it and `tenant_id` the entry's tenant, '' for none); `witness`: a chain head the witness
+   * file saw is gone or different.
+   */
+  kind?: 'record' | 'audit' | 'witness';
+  /** The decision whose record is broken (kind `record`). */
+  decision_id?: string;
+}
+
+export interface VerifyOptions {
+  /** Only this tenant's chain and records (the audit log is not checked then). */
+  tenant?: string;
+  /**
+   * A witness file (see WitnessOptions) whose chain heads must still be in the store. Without
+   * it, the witness attached to this store handle (attachWitness) is used, if any.
+   */
+  witness?: string;
+}
+
+/**
+ * Chain heads (each tenant's last ledger seq and hash, and the audit log's) appended as JSON
+ * lines to a file outside the database, so that deleting a whole chain, its newest rows or
+ * audit entries is caught by verification against that file. Heads are written every
+ * `interval_ms` when they changed and at close, never per append: appends of the last interval
+ * before a crash are covered by the hash chains only.
+ */
+export interface WitnessOptions {
+  path: string;
+  /** Default 1000. */
+  interval_ms?: number;
 }
 
 export interface LedgerVerification {
@@ -260,8 +292,7 @@ export interface NeighborQuery {
   limit?: number;
 }
 
-export interface VerifyLedgerOptions {
-  tenant?: string;
+export interface VerifyLedgerOptions extends VerifyOptions {
   onProgress?: (checked: number) => void;
 }
 
@@ -273,15 +304,23 @@ export interface DecisionStore {
   /** Throws InvalidQueryError for a malformed cursor, instant or limit. */
   queryDecisions(q: DecisionQuery): Promise<QueryPage>;
   /**
-   * Every tenant's chain, or only `tenant`'s. `onProgress` is told the rows checked so far every
-   * few thousand rows (a long verification's progress); a worker-thread store does not call it.
+   * Every tenant's chain, or only `tenant`'s; then each decision record against the fold of its
+   * ledger events (record-verifier.ts); then the audit log's chain (not for one tenant); then the
+   * chain heads of the witness file, if any. `checked` counts ledger rows. `onProgress` is told
+   * the ledger rows checked so far every few thousand rows (a long verification's progress); a
+   * worker-thread store does not call it.
    */
   verifyLedger(opts?: VerifyLedgerOptions): Promise<LedgerVerification>;
+  /**
+   * Starts writing this handle's chain heads to a witness file: first every head the store
+   * holds, then those that changed, every interval and at close. Once per handle.
+   */
+  attachWitness(options: WitnessOptions): Promise<void>;
   /** Throws InvalidQueryError for malformed filters or too many buckets. */
   stats(query: StatsQuery): Promise<DecisionStats>;
   /** Decisions per outcome (ordered by outcome, null first) of the filtered records. */
   outcomeCounts(filter: DecisionFilter): Promise<OutcomeCount[]>;
-  /** One transaction per call. */
+  /** One transaction per call; entries are hash-chained in the order stored (audit-chain.ts). */
   appendAudit(entries: AuditEntry[]): Promise<void>;
   /** Newest first; throws InvalidQueryError for a malformed cursor, instant or limit. */
   queryAudit(query: AuditQuery): Promise<AuditPage>;

@@ -106,6 +106,41 @@ export function postgresTestDatabase(open: (url: string) => Promise<DecisionStor
         );
         assert.equal(rowCount, 1, `checkpoint ${tenant}/${seq} exists`);
       }),
+    tamper: {
+      rewriteRecord: (tenant, id, rewrite) =>
+        withAdminConnection(async (client) => {
+          const { rows } = await client.query<{ record: string }>(`SELECT record FROM ${schema}.decisions WHERE tenant_id = $1 AND id = $2`, [tenant, id]);
+          assert.equal(rows.length, 1, `decision ${tenant}/${id} exists`);
+          const record = JSON.stringify(rewrite(JSON.parse(rows[0]!.record) as Record<string, unknown>));
+          await client.query(`UPDATE ${schema}.decisions SET record = $1 WHERE tenant_id = $2 AND id = $3`, [record, tenant, id]);
+        }),
+      setDecisionColumn: (tenant, id, column, value) =>
+        withAdminConnection(async (client) => {
+          const { rowCount } = await client.query(`UPDATE ${schema}.decisions SET ${column} = $1 WHERE tenant_id = $2 AND id = $3`, [value, tenant, id]);
+          assert.equal(rowCount, 1, `decision ${tenant}/${id} exists`);
+        }),
+      deleteTenant: (tenant) =>
+        withAdminConnection(async (client) => {
+          for (const table of ['ledger', 'decisions', 'ledger_checkpoints', 'ledger_heads', 'causal_links', 'context_spans']) {
+            await client.query(`DELETE FROM ${schema}.${table} WHERE tenant_id = $1`, [tenant]);
+          }
+        }),
+      deleteRecord: (tenant, id) =>
+        withAdminConnection(async (client) => {
+          const { rowCount } = await client.query(`DELETE FROM ${schema}.decisions WHERE tenant_id = $1 AND id = $2`, [tenant, id]);
+          assert.equal(rowCount, 1, `decision ${tenant}/${id} exists`);
+        }),
+      setAuditColumn: (seq, column, value) =>
+        withAdminConnection(async (client) => {
+          const { rowCount } = await client.query(`UPDATE ${schema}.audit_log SET ${column} = $1 WHERE seq = $2`, [value, seq]);
+          assert.equal(rowCount, 1, `audit entry ${seq} exists`);
+        }),
+      deleteAudit: (seq) =>
+        withAdminConnection(async (client) => {
+          const { rowCount } = await client.query(`DELETE FROM ${schema}.audit_log WHERE seq = $1`, [seq]);
+          assert.equal(rowCount, 1, `audit entry ${seq} exists`);
+        }),
+    },
     dispose: () =>
       withAdminConnection(async (client) => {
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -60,6 +60,40 @@ export function sqliteTestDatabase(open: (file: string) => Promise<DecisionStore
         const { changes } = db.prepare('UPDATE ledger_checkpoints SET hash = ? WHERE tenant_id = ? AND seq = ?').run(hash, tenant, seq);
         assert.equal(changes, 1, `checkpoint ${tenant}/${seq} exists`);
       }),
+    tamper: {
+      rewriteRecord: async (tenant, id, rewrite) =>
+        withConnection(file, (db) => {
+          const record = db.prepare<[string, string], string>('SELECT record FROM decisions WHERE tenant_id = ? AND id = ?').pluck().get(tenant, id);
+          assert.ok(record !== undefined, `decision ${tenant}/${id} exists`);
+          db.prepare('UPDATE decisions SET record = ? WHERE tenant_id = ? AND id = ?').run(JSON.stringify(rewrite(JSON.parse(record))), tenant, id);
+        }),
+      setDecisionColumn: async (tenant, id, column, value) =>
+        withConnection(file, (db) => {
+          const { changes } = db.prepare(`UPDATE decisions SET ${column} = ? WHERE tenant_id = ? AND id = ?`).run(value, tenant, id);
+          assert.equal(changes, 1, `decision ${tenant}/${id} exists`);
+        }),
+      deleteTenant: async (tenant) =>
+        withConnection(file, (db) => {
+          for (const table of ['ledger', 'decisions', 'ledger_checkpoints', 'causal_links', 'context_span_packs']) {
+            db.prepare(`DELETE FROM ${table} WHERE tenant_id = ?`).run(tenant);
+          }
+        }),
+      deleteRecord: async (tenant, id) =>
+        withConnection(file, (db) => {
+          const { changes } = db.prepare('DELETE FROM decisions WHERE tenant_id = ? AND id = ?').run(tenant, id);
+          assert.equal(changes, 1, `decision ${tenant}/${id} exists`);
+        }),
+      setAuditColumn: async (seq, column, value) =>
+        withConnection(file, (db) => {
+          const { changes } = db.prepare(`UPDATE audit_log SET ${column} = ? WHERE seq = ?`).run(value, seq);
+          assert.equal(changes, 1, `audit entry ${seq} exists`);
+        }),
+      deleteAudit: async (seq) =>
+        withConnection(file, (db) => {
+          const { changes } = db.prepare('DELETE FROM audit_log WHERE seq = ?').run(seq);
+          assert.equal(changes, 1, `audit entry ${seq} exists`);
+        }),
+    },
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }

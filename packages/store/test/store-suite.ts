@@ -5,6 +5,7 @@ import { GENESIS_HASH, InvalidQueryError, type DecisionStore } from '../src/inde
 import { registerTraceTests } from './trace-suite.js';
 import { registerRetentionTests } from './retention-suite.js';
 import { registerAnalyticsTests } from './analytics-suite.js';
+import { registerTamperTests, type TamperHooks } from './tamper-suite.js';
 
 /**
  * The behaviour every DecisionStore backend must have. A backend test provides a fresh
@@ -28,6 +29,8 @@ export interface StoreTestDatabase {
   ledgerShape(tenant: string): Promise<LedgerShape>;
   /** Through another connection: replaces the hash of a tenant's checkpoint. */
   rewriteCheckpointHash(tenant: string, seq: number, hash: string): Promise<void>;
+  /** Edits of records, whole tenants and the audit log behind the store's back (tamper-suite.ts). */
+  tamper: TamperHooks;
   dispose(): Promise<void>;
 }
 
@@ -109,6 +112,7 @@ export function runStoreSuite(
     registerTraceTests(withStore, makeEvent);
     registerRetentionTests(withStore, makeEvent);
     registerAnalyticsTests(withStore, makeEvent);
+    registerTamperTests(withStore, makeEvent);
 
     withStore('ledger rows with the unprefixed event names of earlier releases verify and read under schema 1.0 names', async (store) => {
       // As an earlier release stored them: the alias in the event and in the ledger's column.

@@ -1,4 +1,5 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { chainExistingAuditRows, type StoredAuditRow } from '../audit-chain.js';
 import type { Migration } from '../sqlite/migrations.js';
 import { inTransaction } from './transaction.js';
 
@@ -31,6 +32,7 @@ export async function migratePostgres(pool: Pool, schema: string | null, migrati
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.sql);
+      if (migration.backfill === 'audit_chain') await chainAuditLog(client);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       appliedNow.push(migration.version);
     }
@@ -44,4 +46,17 @@ function assertOrdered(migrations: readonly Migration[]): void {
       throw new Error(`migrations must have strictly increasing versions (${migrations[i]!.version} after ${migrations[i - 1]!.version})`);
     }
   }
+}
+
+async function chainAuditLog(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<StoredAuditRow>(
+    'SELECT row_id, seq, at, key_name, role, tenant, method, path, query, status, prev_hash, hash FROM audit_log ORDER BY row_id',
+  );
+  const links = chainExistingAuditRows(rows);
+  if (links.length === 0) return;
+  await client.query(
+    `UPDATE audit_log a SET seq = l.seq, prev_hash = l.prev_hash, hash = l.hash
+     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS l(row_id, seq, prev_hash, hash) WHERE a.row_id = l.row_id`,
+    [links.map((l) => l.row_id), links.map((l) => l.seq), links.map((l) => l.prev_hash), links.map((l) => l.hash)],
+  );
 }

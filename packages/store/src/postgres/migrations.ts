@@ -144,4 +144,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_tenant_newest ON audit_log (tenant, at_micros, row_id);
     `,
   },
+  {
+    version: 6,
+    name: 'hash-chained audit log',
+    // As SQLite's migration 9: the audit log's chain, entries already stored chained in row order.
+    sql: `
+      ALTER TABLE audit_log ADD COLUMN seq bigint, ADD COLUMN prev_hash text, ADD COLUMN hash text;
+      CREATE UNIQUE INDEX audit_log_chain ON audit_log (seq);
+    `,
+    backfill: 'audit_chain',
+  },
 ];

@@ -27,6 +27,7 @@ import type {
   DecisionStore,
   LedgerCheckpoint,
   LedgerEntry,
+  LedgerProblem,
   LedgerVerification,
   VerifyLedgerOptions,
   NeighborQuery,
@@ -34,6 +35,7 @@ import type {
   RetentionPolicy,
   RetentionResult,
   TraceDetail,
+  WitnessOptions,
 } from '../store.js';
 import { migratePostgres } from './migrate.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -51,6 +53,12 @@ import {
 } from './trace-tables.js';
 import { inTransaction } from './transaction.js';
 import { parseStoredRecord, parseStoredJson } from '../stored-json.js';
+import { AuditChainVerifier, auditEntryHash, nextAuditLink, type StoredAuditRow } from '../audit-chain.js';
+import { verifyRecord, VERIFIED_DECISION_COLUMNS, type StoredDecisionRow } from '../record-verifier.js';
+import { emptyChainHeads, type ChainHeads } from '../witness/chain-heads.js';
+import { checkWitness } from '../witness/witness-check.js';
+import { readWitnessFile } from '../witness/witness-file.js';
+import { WitnessWriter } from '../witness/witness-writer.js';
 
 /** Ledger rows fetched per round trip while verifying. */
 const VERIFY_ROWS_PER_FETCH = 2000;
@@ -107,6 +115,7 @@ export class PostgresDecisionStore implements DecisionStore {
   #commits = 0;
   #closed = false;
   #closing: Promise<void> | null = null;
+  #witness: WitnessWriter | null = null;
 
   /** Connects, creates the schema if needed and applies pending migrations. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresDecisionStore> {
@@ -233,39 +242,115 @@ export class PostgresDecisionStore implements DecisionStore {
     return readNeighbors(this.#pool, tenant, ids, opts.limit);
   }
 
-  /** Reads one snapshot (REPEATABLE READ) through a cursor, a batch of rows per round trip. */
+  /** Reads one snapshot (REPEATABLE READ) through cursors, a batch of rows per round trip. */
   async verifyLedger(opts: VerifyLedgerOptions = {}): Promise<LedgerVerification> {
     if (this.#closed) throw new Error('store is closed');
     const tenant = opts.tenant === undefined || opts.tenant === '' ? null : opts.tenant;
+    const witnessed = this.#witnessedHeads(opts.witness);
     return inTransaction(this.#pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
       // DECLARE takes no bind parameters: the tenant is written as an escaped literal.
       const only = tenant === null ? '' : `WHERE tenant_id = ${client.escapeLiteral(tenant)}`;
       const verifier = new LedgerChainVerifier();
+      const broken = (problem: LedgerProblem): LedgerVerification => ({ ok: false, checked: verifier.checked, first_broken: problem });
       const checkpoints = await client.query<LedgerCheckpoint>(
         `SELECT tenant_id, seq, hash, removed, created_at FROM ledger_checkpoints ${only} ORDER BY tenant_id, seq`,
       );
       const checkpointProblem = verifier.startFromCheckpoints(checkpoints.rows);
-      if (checkpointProblem !== null) return { ok: false, checked: 0, first_broken: checkpointProblem };
-      await client.query(
-        `DECLARE ledger_in_chain_order NO SCROLL CURSOR FOR
-         SELECT row_id AS row, tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash
+      if (checkpointProblem !== null) return broken(checkpointProblem);
+      const ledgerProblem = await eachRow<StoredLedgerRow>(
+        client,
+        `SELECT row_id AS row, tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash
          FROM ledger ${only} ORDER BY tenant_id, seq`,
+        (row) => verifier.check(row),
+        () => opts.onProgress?.(verifier.checked),
       );
-      for (;;) {
-        const { rows } = await client.query<StoredLedgerRow>(`FETCH FORWARD ${VERIFY_ROWS_PER_FETCH} FROM ledger_in_chain_order`);
-        for (const row of rows) {
-          const problem = verifier.check(row);
-          if (problem !== null) return { ok: false, checked: verifier.checked, first_broken: problem };
-        }
-        opts.onProgress?.(verifier.checked);
-        if (rows.length < VERIFY_ROWS_PER_FETCH) break;
-      }
+      if (ledgerProblem !== null) return broken(ledgerProblem);
       const counts = await client.query<{ tenant_id: string; events: number }>(
         `SELECT tenant_id, SUM(event_count)::bigint AS events FROM decisions ${only} GROUP BY tenant_id`,
       );
-      const problem = verifier.finish(new Map(counts.rows.map((row) => [row.tenant_id, row.events])));
-      return { ok: problem === null, checked: verifier.checked, first_broken: problem };
+      const chainProblem = verifier.finish(new Map(counts.rows.map((row) => [row.tenant_id, row.events])));
+      if (chainProblem !== null) return broken(chainProblem);
+
+      // Each record with its live events, in seq order: one row per event (one with nulls for a record without any).
+      let current: StoredDecisionRow | null = null;
+      const recordProblem = await eachRow<Record<string, unknown>>(
+        client,
+        `SELECT ${VERIFIED_DECISION_COLUMNS.map((column) => `d.${column}`).join(', ')}, d.record,
+                l.seq AS event_seq, l.decision_id AS event_decision_id, l.event AS event_json
+         FROM decisions d LEFT JOIN ledger l ON l.tenant_id = d.tenant_id AND l.decision_id = d.id AND l.event IS NOT NULL
+         ${tenant === null ? '' : `WHERE d.tenant_id = ${client.escapeLiteral(tenant)}`}
+         ORDER BY d.tenant_id, d.id, l.seq`,
+        (row) => {
+          let problem: LedgerProblem | null = null;
+          if (current === null || current.tenant_id !== row.tenant_id || current.id !== row.id) {
+            if (current !== null) problem = verifyRecord(current);
+            current = {
+              tenant_id: row.tenant_id as string,
+              id: row.id as string,
+              record: row.record,
+              columns: VERIFIED_DECISION_COLUMNS.map((column) => row[column]),
+              events: [],
+            };
+          }
+          if (row.event_seq !== null) {
+            (current.events as Array<StoredDecisionRow['events'][number]>).push({
+              seq: row.event_seq as number,
+              decision_id: row.event_decision_id as string,
+              event: row.event_json,
+            });
+          }
+          return problem;
+        },
+      );
+      if (recordProblem !== null) return broken(recordProblem);
+      const lastRecord = current === null ? null : verifyRecord(current);
+      if (lastRecord !== null) return broken(lastRecord);
+
+      if (tenant === null) {
+        const audit = new AuditChainVerifier();
+        const auditProblem = await eachRow<StoredAuditRow>(
+          client,
+          `SELECT row_id, seq, at, key_name, role, tenant, method, path, query, status, prev_hash, hash FROM audit_log
+           ORDER BY seq IS NULL, seq, row_id`,
+          (row) => audit.check(row),
+        );
+        if (auditProblem !== null) return broken(auditProblem);
+      }
+
+      if (witnessed !== null) {
+        const first = async <T>(sql: string, params: unknown[]): Promise<T | undefined> => (await client.query<T & pg.QueryResultRow>(sql, params)).rows[0];
+        const problem = await checkWitness(
+          witnessed,
+          {
+            ledgerHash: async (t, seq) => (await first<{ hash: string }>('SELECT hash FROM ledger WHERE tenant_id = $1 AND seq = $2', [t, seq]))?.hash,
+            newestCheckpoint: (t) => first<{ seq: number; hash: string }>('SELECT seq, hash FROM ledger_checkpoints WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1', [t]),
+            auditHash: async (seq) => (await first<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = $1', [seq]))?.hash,
+          },
+          { tenant },
+        );
+        if (problem !== null) return broken(problem);
+      }
+      return { ok: true, checked: verifier.checked, first_broken: null };
     });
+  }
+
+  async attachWitness(options: WitnessOptions): Promise<void> {
+    if (this.#closed) throw new Error('store is closed');
+    if (this.#witness !== null) throw new Error(`this store already writes the witness file ${this.#witness.path}`);
+    const heads = emptyChainHeads();
+    const ledger = await this.#pool.query<{ tenant_id: string; seq: number; hash: string }>('SELECT tenant_id, seq, hash FROM ledger_heads WHERE seq > 0');
+    for (const row of ledger.rows) heads.ledger.set(row.tenant_id, { seq: row.seq, hash: row.hash });
+    const audit = await this.#pool.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1');
+    heads.audit = audit.rows[0] ?? null;
+    this.#witness = new WitnessWriter(options, heads);
+  }
+
+  /** The file's heads (`path`), else those of the attached witness after writing what it holds; null without either. */
+  #witnessedHeads(path: string | undefined): ChainHeads | null {
+    if (path !== undefined && path !== '') return readWitnessFile(path);
+    if (this.#witness === null) return null;
+    this.#witness.flush();
+    return readWitnessFile(this.#witness.path);
   }
 
   async stats(query: StatsQuery): Promise<DecisionStats> {
@@ -295,16 +380,35 @@ export class PostgresDecisionStore implements DecisionStore {
     return rows.sort((a, b) => compareNullable(a.outcome, b.outcome));
   }
 
+  /**
+   * The table is locked (EXCLUSIVE: reads go on, other writers wait) while the chain's tail is
+   * read and extended, so writers in several processes never fork it.
+   */
   async appendAudit(entries: AuditEntry[]): Promise<void> {
     if (this.#closed) throw new Error('store is closed');
     if (entries.length === 0) return;
-    const columns: unknown[][] = Array.from({ length: 9 }, () => []);
-    for (const entry of entries) auditRowValues(entry).forEach((value, i) => columns[i]!.push(value));
-    await this.#pool.query(
-      `INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::integer[])`,
-      columns,
-    );
+    const rows = entries.map(auditRowValues);
+    const tail = await inTransaction(this.#pool, 'BEGIN', async (client) => {
+      await client.query('LOCK TABLE audit_log IN EXCLUSIVE MODE');
+      const found = await client.query<ChainHead>('SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1');
+      let tail: ChainHead | null = found.rows[0] ?? null;
+      const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+      for (const row of rows) {
+        const { seq, prevHash } = nextAuditLink(tail);
+        const [at, , key_name, role, tenant, method, path, query, status] = row;
+        const hash = auditEntryHash(prevHash, { seq, at, key_name, role, tenant, method, path, query, status });
+        [...row, seq, prevHash, hash].forEach((value, i) => columns[i]!.push(value));
+        tail = { seq, hash };
+      }
+      await client.query(
+        `INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status, seq, prev_hash, hash)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+           $9::integer[], $10::bigint[], $11::text[], $12::text[])`,
+        columns,
+      );
+      return tail;
+    });
+    if (tail !== null) this.#witness?.noteAudit(tail);
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditPage> {
@@ -347,7 +451,11 @@ export class PostgresDecisionStore implements DecisionStore {
     this.#closing ??= (async () => {
       this.#closed = true;
       await this.#appending;
-      await this.#pool.end();
+      try {
+        this.#witness?.close();
+      } finally {
+        await this.#pool.end();
+      }
     })();
     return this.#closing;
   }
@@ -393,8 +501,9 @@ export class PostgresDecisionStore implements DecisionStore {
   }
 
   async #commitWithRetry(calls: ReadonlyArray<readonly DecisionEvent[]>): Promise<AppendResult[]> {
-    const results = await this.#withRetry(() => inTransaction(this.#pool, 'BEGIN', (client) => appendCalls(client, calls)));
+    const { results, heads } = await this.#withRetry(() => inTransaction(this.#pool, 'BEGIN', (client) => appendCalls(client, calls)));
     this.#commits += 1;
+    if (this.#witness !== null) for (const [tenant, head] of heads) this.#witness.noteLedger(tenant, head);
     return results;
   }
 
@@ -409,8 +518,11 @@ export class PostgresDecisionStore implements DecisionStore {
   }
 }
 
-/** The body of one append transaction; one result per call. */
-async function appendCalls(client: pg.PoolClient, calls: ReadonlyArray<readonly DecisionEvent[]>): Promise<AppendResult[]> {
+/** The body of one append transaction; one result per call, and the chain heads it moved. */
+async function appendCalls(
+  client: pg.PoolClient,
+  calls: ReadonlyArray<readonly DecisionEvent[]>,
+): Promise<{ results: AppendResult[]; heads: Map<string, ChainHead> }> {
   const heads = await lockChains(client, calls.flatMap((events) => events.map((event) => event.tenant_id)));
 
   const stored = await client.query<{ tenant_id: string; event_id: string }>(
@@ -441,7 +553,7 @@ async function appendCalls(client: pg.PoolClient, calls: ReadonlyArray<readonly 
     }
     return { appended, duplicates: events.length - appended };
   });
-  if (newEvents.length === 0) return results;
+  if (newEvents.length === 0) return { results, heads: new Map() };
 
   const transaction: TransactionRecords = { records: new Map(), priors: await readRecords(client, newEvents) };
   for (const event of newEvents) {
@@ -466,7 +578,7 @@ async function appendCalls(client: pg.PoolClient, calls: ReadonlyArray<readonly 
      WHERE h.tenant_id = v.tenant_id`,
     [changedTenants, changedTenants.map((t) => heads.get(t)!.seq), changedTenants.map((t) => heads.get(t)!.hash)],
   );
-  return results;
+  return { results, heads: new Map(changedTenants.map((t) => [t, heads.get(t)!])) };
 }
 
 /**
@@ -620,3 +732,29 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+
+/**
+ * Streams the rows of `sql` through a cursor, a batch per round trip, until `check` names a
+ * problem. One cursor at a time per transaction (they share its name).
+ */
+async function eachRow<Row>(
+  client: pg.PoolClient,
+  sql: string,
+  check: (row: Row) => LedgerProblem | null,
+  afterBatch?: () => void,
+): Promise<LedgerProblem | null> {
+  await client.query(`DECLARE verify_rows NO SCROLL CURSOR FOR ${sql}`);
+  try {
+    for (;;) {
+      const { rows } = await client.query(`FETCH FORWARD ${VERIFY_ROWS_PER_FETCH} FROM verify_rows`);
+      for (const row of rows) {
+        const problem = check(row as Row);
+        if (problem !== null) return problem;
+      }
+      afterBatch?.();
+      if (rows.length < VERIFY_ROWS_PER_FETCH) return null;
+    }
+  } finally {
+    await client.query('CLOSE verify_rows');
+  }
+}

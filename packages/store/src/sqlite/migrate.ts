@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
+import { chainExistingAuditRows, type StoredAuditRow } from '../audit-chain.js';
 
 /**
  * Brings a database up to the newest migration. Pending migrations run in one IMMEDIATE
@@ -29,6 +30,7 @@ export function migrate(db: Database, migrations: readonly Migration[]): number[
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       db.exec(migration.sql);
+      if (migration.backfill === 'audit_chain') chainAuditLog(db);
       record.run(migration.version, migration.name, new Date().toISOString());
       appliedNow.push(migration.version);
     }
@@ -43,4 +45,12 @@ function assertOrdered(migrations: readonly Migration[]): void {
       throw new Error(`migrations must have strictly increasing versions (${migrations[i]!.version} after ${migrations[i - 1]!.version})`);
     }
   }
+}
+
+function chainAuditLog(db: Database): void {
+  const rows = db
+    .prepare('SELECT row_id, seq, at, key_name, role, tenant, method, path, query, status, prev_hash, hash FROM audit_log ORDER BY row_id')
+    .all() as StoredAuditRow[];
+  const update = db.prepare('UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE row_id = ?');
+  for (const link of chainExistingAuditRows(rows)) update.run(link.seq, link.prev_hash, link.hash, link.row_id);
 }

@@ -6,6 +6,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Work after `sql` that SQL cannot do, in the same transaction: `audit_chain` hash-chains the
+   * audit entries stored before the chain existed (audit-chain.ts), in row order.
+   */
+  backfill?: 'audit_chain';
 }
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
@@ -231,5 +236,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       );
       DROP INDEX ledger_by_decision;
     `,
+  },
+  {
+    version: 9,
+    name: 'hash-chained audit log',
+    // The audit log becomes tamper-evident like the ledger: one chain over all entries (seq,
+    // prev_hash, hash); entries already stored are chained in row order by the backfill.
+    sql: `
+      ALTER TABLE audit_log ADD COLUMN seq INTEGER;
+      ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+      ALTER TABLE audit_log ADD COLUMN hash TEXT;
+      CREATE UNIQUE INDEX audit_log_chain ON audit_log (seq);
+    `,
+    backfill: 'audit_chain',
   },
 ];

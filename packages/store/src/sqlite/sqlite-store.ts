@@ -30,11 +30,13 @@ import type {
   DecisionStore,
   LedgerCheckpoint,
   LedgerEntry,
+  LedgerProblem,
   LedgerVerification,
   VerifyLedgerOptions,
   QueryPage,
   RetentionPolicy,
   RetentionResult,
+  WitnessOptions,
 } from '../store.js';
 import { migrate } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -43,6 +45,12 @@ import { ContextSpanTransaction, recordKey, SqliteTraceTables, type TransactionR
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { appendCallOf, type AppendCall } from '../append-call.js';
 import { parseStoredRecord, parseStoredJson } from '../stored-json.js';
+import { AuditChainVerifier, auditEntryHash, nextAuditLink, type StoredAuditRow } from '../audit-chain.js';
+import { verifyRecord, VERIFIED_DECISION_COLUMNS } from '../record-verifier.js';
+import { emptyChainHeads, type ChainHeads } from '../witness/chain-heads.js';
+import { checkWitness, type WitnessLookup } from '../witness/witness-check.js';
+import { readWitnessFile } from '../witness/witness-file.js';
+import { WitnessWriter } from '../witness/witness-writer.js';
 
 const IN_MEMORY = ':memory:';
 /** WAL pages (4 KiB) written between two automatic checkpoints; SQLite's default is 1000. */
@@ -125,6 +133,16 @@ function prepareStatements(db: Database.Database) {
     selectTail: db.prepare<[string], ChainTail>(
       'SELECT seq, hash FROM ledger WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
     ),
+    // Each tenant's newest row: the tenants walked through the (tenant_id, seq) key, one seek each.
+    selectChainHeads: db.prepare<[], { tenant_id: string; seq: number; hash: string }>(
+      `WITH RECURSIVE tenants(tenant_id) AS (
+         SELECT min(tenant_id) FROM ledger
+         UNION ALL
+         SELECT (SELECT min(tenant_id) FROM ledger WHERE tenant_id > t.tenant_id) FROM tenants t WHERE t.tenant_id IS NOT NULL
+       )
+       SELECT t.tenant_id, l.seq, l.hash FROM tenants t
+       CROSS JOIN ledger l ON l.tenant_id = t.tenant_id AND l.seq = (SELECT max(seq) FROM ledger WHERE tenant_id = t.tenant_id)`,
+    ),
     selectRecord: db.prepare<[string, string], string>('SELECT record FROM decisions WHERE tenant_id = ? AND id = ?').pluck(),
     // Positional parameters: binding them costs about half of binding a named-parameter object.
     upsertRecord: db.prepare<RecordColumns>(
@@ -181,10 +199,38 @@ function prepareVerification(db: Database.Database, tenant: string | null) {
   const checkpoints = db.prepare<string[], LedgerCheckpoint>(
     `SELECT tenant_id, seq, hash, removed, created_at FROM ledger_checkpoints ${only} ORDER BY tenant_id, seq`,
   );
+  const decisionsInOrder = db
+    .prepare<string[], [string, string, string | null, string, ...unknown[]]>(
+      `SELECT tenant_id, id, event_seqs, record, ${VERIFIED_DECISION_COLUMNS.join(', ')} FROM decisions ${only} ORDER BY tenant_id, id`,
+    )
+    .raw();
+  // Only live rows: retention empties the events of the decisions it deletes.
+  const eventsAt = db.prepare<[string | null, string], { seq: number; decision_id: string; event: string }>(
+    `SELECT l.seq, l.decision_id, l.event FROM json_each('[' || coalesce(?, '') || ']') s
+     JOIN ledger l ON l.tenant_id = ? AND l.seq = s.value ORDER BY l.seq`,
+  );
+  const auditInChainOrder = db.prepare<[], StoredAuditRow>(
+    `SELECT row_id, seq, at, key_name, role, tenant, method, path, query, status, prev_hash, hash FROM audit_log
+     ORDER BY seq IS NULL, seq, row_id`,
+  );
+  const ledgerHash = db.prepare<[string, number], string>('SELECT hash FROM ledger WHERE tenant_id = ? AND seq = ?').pluck();
+  const newestCheckpoint = db.prepare<[string], { seq: number; hash: string }>(
+    'SELECT seq, hash FROM ledger_checkpoints WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
+  );
+  const auditHash = db.prepare<[number], string>('SELECT hash FROM audit_log WHERE seq = ?').pluck();
   return {
     ledgerInChainOrder: () => ledgerInChainOrder.iterate(...params),
     recordEventCounts: () => recordEventCounts.all(...params),
     checkpoints: () => checkpoints.all(...params),
+    decisionsInOrder: () => decisionsInOrder.iterate(...params),
+    /** A decision's events by the seqs its row lists; verifyRecord checks they are its own. */
+    eventsAt: (tenant: string, seqs: string | null) => eventsAt.all(seqs, tenant),
+    auditInChainOrder: () => auditInChainOrder.iterate(),
+    witnessLookup: {
+      ledgerHash: (tenant: string, seq: number) => ledgerHash.get(tenant, seq),
+      newestCheckpoint: (tenant: string) => newestCheckpoint.get(tenant),
+      auditHash: (seq: number) => auditHash.get(seq),
+    } satisfies WitnessLookup,
   };
 }
 
@@ -250,6 +296,7 @@ export class SqliteDecisionStore implements DecisionStore {
   #retention: ReturnType<typeof prepareRetention> | null = null;
   #closed = false;
   #checkpointer: WalCheckpointer | null = null;
+  #witness: WitnessWriter | null = null;
 
   /** `path`: a file (its directory is created) or `:memory:`. */
   constructor(path: string) {
@@ -379,7 +426,13 @@ export class SqliteDecisionStore implements DecisionStore {
   verifyLedger(opts: VerifyLedgerOptions = {}): Promise<LedgerVerification> {
     // One verification at a time: they share the reader connection and its snapshot.
     const tenant = opts.tenant === undefined || opts.tenant === '' ? null : opts.tenant;
-    const verification = this.#verifications.then(() => this.#verify(tenant, opts.onProgress));
+    let witnessed: ChainHeads | null;
+    try {
+      witnessed = this.#witnessedHeads(opts.witness);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const verification = this.#verifications.then(() => this.#verify(tenant, witnessed, opts.onProgress));
     this.#verifications = verification.catch(() => undefined);
     return verification;
   }
@@ -409,13 +462,26 @@ export class SqliteDecisionStore implements DecisionStore {
     if (entries.length === 0) return;
     const rows = entries.map(auditRowValues);
     const insert = this.#prepared(
-      `INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status, seq, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#db
+    const selectTail = this.#prepared<ChainTail>('SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1');
+    // The tail is read inside the IMMEDIATE transaction: another process appending to the same
+    // file waits for the write lock, so the chain never forks.
+    const tail = this.#db
       .transaction(() => {
-        for (const row of rows) insert.run(...row);
+        let tail = selectTail.get() ?? null;
+        for (const row of rows) {
+          const { seq, prevHash } = nextAuditLink(tail);
+          const [at, , key_name, role, tenant, method, path, query, status] = row;
+          const hash = auditEntryHash(prevHash, { seq, at, key_name, role, tenant, method, path, query, status });
+          insert.run(...row, seq, prevHash, hash);
+          tail = { seq, hash };
+        }
+        return tail;
       })
       .immediate();
+    if (tail !== null) this.#witness?.noteAudit(tail);
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditPage> {
@@ -509,6 +575,23 @@ export class SqliteDecisionStore implements DecisionStore {
     return { deleted_decisions: ids.length, deleted_events: events, checkpoints };
   }
 
+  async attachWitness(options: WitnessOptions): Promise<void> {
+    if (this.#closed) throw new Error('store is closed');
+    if (this.#witness !== null) throw new Error(`this store already writes the witness file ${this.#witness.path}`);
+    const heads = emptyChainHeads();
+    for (const row of this.#statements.selectChainHeads.all()) heads.ledger.set(row.tenant_id, { seq: row.seq, hash: row.hash });
+    heads.audit = this.#prepared<ChainTail>('SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1').get() ?? null;
+    this.#witness = new WitnessWriter(options, heads);
+  }
+
+  /** The file's heads (`path`), else those of the attached witness after writing what it holds; null without either. */
+  #witnessedHeads(path: string | undefined): ChainHeads | null {
+    if (path !== undefined && path !== '') return readWitnessFile(path);
+    if (this.#witness === null) return null;
+    this.#witness.flush();
+    return readWitnessFile(this.#witness.path);
+  }
+
   async getTrace(traceId: string, opts: { tenant?: string } = {}): Promise<TraceDetail[]> {
     return this.#traces.trace(traceId, opts.tenant);
   }
@@ -522,6 +605,7 @@ export class SqliteDecisionStore implements DecisionStore {
     this.#flushAppends();
     this.#closed = true;
     await this.#verifications;
+    this.#witness?.close();
     await this.#checkpointer?.stop();
     this.#verifyReader?.close();
     this.#db.close();
@@ -556,7 +640,10 @@ export class SqliteDecisionStore implements DecisionStore {
     this.#commits += 1;
     if (this.#checkpointer === null) this.#startCheckpointer();
     else this.#checkpointer.written();
-    for (const [tenant, tail] of tails) this.#tails.set(tenant, tail);
+    for (const [tenant, tail] of tails) {
+      this.#tails.set(tenant, tail);
+      this.#witness?.noteLedger(tenant, tail);
+    }
     return results;
   }
 
@@ -641,30 +728,57 @@ export class SqliteDecisionStore implements DecisionStore {
     this.#statements.upsertRecord.run(...(values as RecordColumns));
   }
 
-  async #verify(tenant: string | null, onProgress?: (checked: number) => void): Promise<LedgerVerification> {
+  async #verify(tenant: string | null, witnessed: ChainHeads | null, onProgress?: (checked: number) => void): Promise<LedgerVerification> {
     if (this.#closed) throw new Error('store is closed');
     // An in-memory database has no second connection; it is verified in one synchronous pass.
     const reader = this.#file === null ? this.#db : this.#reader(this.#file);
     const separateReader = reader !== this.#db;
     const statements = prepareVerification(reader, tenant);
     const verifier = new LedgerChainVerifier();
+    let sinceYield = 0;
+    const pace = async (report?: () => void): Promise<void> => {
+      if (separateReader && ++sinceYield === VERIFY_ROWS_PER_TURN) {
+        sinceYield = 0;
+        report?.();
+        await nextTurn();
+      }
+    };
     if (separateReader) reader.exec('BEGIN');
     try {
+      const broken = (problem: LedgerProblem): LedgerVerification => ({ ok: false, checked: verifier.checked, first_broken: problem });
       const checkpointProblem = verifier.startFromCheckpoints(statements.checkpoints());
-      if (checkpointProblem !== null) return { ok: false, checked: 0, first_broken: checkpointProblem };
-      let sinceYield = 0;
+      if (checkpointProblem !== null) return broken(checkpointProblem);
       for (const row of statements.ledgerInChainOrder()) {
         const problem = verifier.check(row);
-        if (problem !== null) return { ok: false, checked: verifier.checked, first_broken: problem };
-        if (separateReader && ++sinceYield === VERIFY_ROWS_PER_TURN) {
-          sinceYield = 0;
-          onProgress?.(verifier.checked);
-          await nextTurn();
-        }
+        if (problem !== null) return broken(problem);
+        await pace(() => onProgress?.(verifier.checked));
       }
       const counts = new Map(statements.recordEventCounts().map((row) => [row.tenant_id, row.events]));
-      const problem = verifier.finish(counts);
-      return { ok: problem === null, checked: verifier.checked, first_broken: problem };
+      const chainProblem = verifier.finish(counts);
+      if (chainProblem !== null) return broken(chainProblem);
+
+      for (const row of statements.decisionsInOrder()) {
+        const [tenantId, id, eventSeqs, record, ...columns] = row;
+        const events = statements.eventsAt(tenantId, eventSeqs);
+        const problem = verifyRecord({ tenant_id: tenantId, id, record, columns, events });
+        if (problem !== null) return broken(problem);
+        await pace();
+      }
+
+      if (tenant === null) {
+        const audit = new AuditChainVerifier();
+        for (const row of statements.auditInChainOrder()) {
+          const problem = audit.check(row);
+          if (problem !== null) return broken(problem);
+          await pace();
+        }
+      }
+
+      if (witnessed !== null) {
+        const problem = await checkWitness(witnessed, statements.witnessLookup, { tenant });
+        if (problem !== null) return broken(problem);
+      }
+      return { ok: true, checked: verifier.checked, first_broken: null };
     } finally {
       if (separateReader) reader.exec('COMMIT');
     }

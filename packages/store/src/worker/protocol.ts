@@ -16,6 +16,8 @@ import type {
   QueryPage,
   RetentionPolicy,
   RetentionResult,
+  VerifyOptions,
+  WitnessOptions,
 } from '../store.js';
 import type { RemoteError } from './remote-error.js';
 
@@ -34,7 +36,8 @@ export type StoreRequest =
   | { id: number; op: 'append'; calls: AppendCall[] }
   | { id: number; op: 'getDecision'; decisionId: string; opts: { tenant?: string } }
   | { id: number; op: 'queryDecisions'; query: DecisionQuery }
-  | { id: number; op: 'verifyLedger'; opts: { tenant?: string } }
+  | { id: number; op: 'verifyLedger'; opts: VerifyOptions }
+  | { id: number; op: 'attachWitness'; options: WitnessOptions }
   | { id: number; op: 'stats'; query: StatsQuery }
   | { id: number; op: 'outcomeCounts'; filter: DecisionFilter }
   | { id: number; op: 'appendAudit'; entries: AuditEntry[] }
@@ -59,6 +62,7 @@ export interface StoreReplyValues {
   getDecision: DecisionDetail[];
   queryDecisions: QueryPage;
   verifyLedger: LedgerVerification;
+  attachWitness: null;
   stats: DecisionStats;
   outcomeCounts: OutcomeCount[];
   appendAudit: null;

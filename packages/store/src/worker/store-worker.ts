@@ -50,6 +50,9 @@ async function answer(
       return store.queryDecisions(request.query);
     case 'verifyLedger':
       return store.verifyLedger(request.opts);
+    case 'attachWitness':
+      await store.attachWitness(request.options);
+      return null;
     case 'stats':
       return store.stats(request.query);
     case 'outcomeCounts':

@@ -1,7 +1,7 @@
 import { deserialize } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
-import type { NeighborQuery, TraceDetail } from '../store.js';
+import type { NeighborQuery, TraceDetail, WitnessOptions } from '../store.js';
 import { appendCallOf, type AppendCall } from '../append-call.js';
 import type {
   AppendResult,
@@ -136,8 +136,13 @@ export class WorkerDecisionStore implements DecisionStore {
   }
 
   verifyLedger(opts: VerifyLedgerOptions = {}): Promise<LedgerVerification> {
-    // A callback cannot cross to the worker thread: only the tenant goes.
-    return this.#request({ op: 'verifyLedger', opts: { tenant: opts.tenant } });
+    // A callback cannot cross to the worker thread: only the tenant and the witness go.
+    return this.#request({ op: 'verifyLedger', opts: { tenant: opts.tenant, witness: opts.witness } });
+  }
+
+  /** The worker's store writes the witness file: it knows each head as it commits. */
+  async attachWitness(options: WitnessOptions): Promise<void> {
+    await this.#request({ op: 'attachWitness', options });
   }
 
   stats(query: StatsQuery): Promise<DecisionStats> {
