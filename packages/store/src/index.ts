@@ -26,8 +26,12 @@ export type {
   StatsSeriesPoint,
   TokenUsageTotals,
   TraceDetail,
+  VerifyOptions,
   WeightedCount,
+  WitnessOptions,
 } from './store.js';
+export { readWitnessFile } from './witness/witness-file.js';
+export { DEFAULT_WITNESS_INTERVAL_MS } from './witness/witness-writer.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';
 export { withoutPassword } from './postgres/postgres-url.js';
 export { SqliteDecisionStore } from './sqlite/sqlite-store.js';

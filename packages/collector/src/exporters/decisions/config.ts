@@ -46,7 +46,7 @@ export const natsTargetSchema = z.strictObject({
 export type NatsTarget = z.output<typeof natsTargetSchema>;
 
 const REMOTE_ONLY = ['api_key', 'headers', 'compression', 'timeout', 'tls', 'sending_queue', 'retry_on_failure'] as const;
-const EMBEDDED_ONLY = ['store_context_spans', 'context_span_buffer'] as const;
+const EMBEDDED_ONLY = ['store_context_spans', 'context_span_buffer', 'witness'] as const;
 
 /** Spans of traces whose decision has not arrived yet wait here (see context-span-window.ts). */
 export const contextSpanBufferSchema = z
@@ -96,6 +96,19 @@ export const retentionSchema = z.strictObject({
 
 export type RetentionConfig = z.output<typeof retentionSchema>;
 
+/**
+ * Chain heads appended to a file outside the database, so that `decision-trace verify --witness`
+ * catches a chain deleted whole, rows deleted from a chain's end and audit entries deleted.
+ */
+export const witnessSchema = z.strictObject({
+  /** An append-only file (its folder is created); keep it where whoever can edit the database cannot. */
+  path: z.string().trim().min(1, 'a file path, e.g. ./data/witness.jsonl'),
+  /** Heads that changed are written this often (and at shutdown), with one fsync each time. */
+  interval: durationSchema.refine((ms) => ms >= 1, 'must be at least 1ms').default(1_000),
+});
+
+export type WitnessConfig = z.output<typeof witnessSchema>;
+
 export const decisionsExporterSchema = z
   .strictObject({
     /** The embedded store: `sqlite:<path>`. The default when no endpoint is given. */
@@ -117,6 +130,8 @@ export const decisionsExporterSchema = z
     context_span_buffer: contextSpanBufferSchema.optional(),
     /** Background deletion of expired decisions; embedded storage only. */
     retention: retentionSchema.optional(),
+    /** A witness file of chain heads; embedded storage only. */
+    witness: witnessSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.endpoint !== undefined && config.storage !== undefined) {

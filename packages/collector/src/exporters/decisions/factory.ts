@@ -2,7 +2,7 @@ import { encodeDecisionEventsJson } from '@decision-trace/model';
 import type { DecisionStore } from '@decision-trace/store';
 import type { CreateSettings, ExporterComponent, ExporterFactory, TraceBatch } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
-import { openStoreAt } from '../../component/start-error.js';
+import { atSetting, openStoreAt } from '../../component/start-error.js';
 import { exporterMetrics } from '../../exporter-helper/exporter-metrics.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
 import { contextSpanBufferSchema, decisionsExporterSchema, remoteSettings, type DecisionsExporterConfig } from './config.js';
@@ -71,6 +71,11 @@ function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, sto
   return {
     async start() {
       store = await openStoreAt(`exporters.${id}.storage`, storage, (url) => host.openStore(url));
+      const witness = config.witness;
+      if (witness !== undefined) {
+        const opened = store;
+        await atSetting(`exporters.${id}.witness.path`, () => opened.attachWitness({ path: witness.path, interval_ms: witness.interval }));
+      }
       if (config.retention !== undefined) {
         retention = new RetentionSchedule(config.retention, store, logger, host.metrics, id);
         retention.start();
