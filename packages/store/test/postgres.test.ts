@@ -209,6 +209,37 @@ test('writer processes appending to one database at once: no duplicates, no brok
   });
 });
 
+test('migration 6 hash-chains the audit entries stored before it, which then verify and show edits', server, async () => {
+  await withSchema(async (url) => {
+    const schema = new URL(url).searchParams.get('schema')!;
+    const pool = new pg.Pool({ connectionString: parsePostgresUrl(url).connectionString });
+    try {
+      await migratePostgres(pool, schema, POSTGRES_MIGRATIONS.filter((migration) => migration.version < 6));
+      const insert = `INSERT INTO ${schema}.audit_log (at, at_micros, key_name, role, tenant, method, path, query, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+      await pool.query(insert, ['2025-03-01T12:00:00.000Z', 1740830400000000, 'ops', 'admin', null, 'GET', '/v1/decisions', '{"a":"1"}', 200]);
+      await pool.query(insert, ['2025-03-01T12:00:01.000Z', 1740830401000000, 'ci', 'read', 'acme', 'GET', '/v1/stats', '{}', 200]);
+    } finally {
+      await pool.end();
+    }
+    const store = await openStore(url);
+    try {
+      await store.appendAudit([{ at: '2025-03-01T12:00:02.000Z', key_name: 'ci', role: 'read', tenant: 'acme', method: 'GET', path: '/v1/audit', query: {}, status: 403 }]);
+      assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 0, first_broken: null });
+      const seqs = await withAdminConnection(async (client) => {
+        const { rows } = await client.query<{ seq: string }>(`SELECT seq FROM ${schema}.audit_log ORDER BY row_id`);
+        await client.query(`UPDATE ${schema}.audit_log SET status = 500 WHERE seq = 1`);
+        return rows.map((row) => Number(row.seq));
+      });
+      assert.deepEqual(seqs, [1, 2, 3]);
+      const broken = await store.verifyLedger();
+      assert.equal(broken.first_broken?.kind, 'audit');
+      assert.equal(broken.first_broken?.seq, 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 test('migration 5 backfills the filter and stats columns of records stored before it', server, async () => {
   await withSchema(async (url) => {
     const schema = new URL(url).searchParams.get('schema')!;

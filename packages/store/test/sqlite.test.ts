@@ -293,6 +293,35 @@ test('concurrent appends share one transaction; a failing call does not fail the
   }
 });
 
+test('migration 9 hash-chains the audit entries stored before it, which then verify and show edits', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  try {
+    withConnection(file, (db) => {
+      migrate(db, SQLITE_MIGRATIONS.filter((migration) => migration.version < 9));
+      const insert = db.prepare('INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      insert.run('2025-03-01T12:00:00.000Z', 1740830400000000, 'ops', 'admin', null, 'GET', '/v1/decisions', '{"a":"1"}', 200);
+      insert.run('2025-03-01T12:00:01.000Z', 1740830401000000, 'ci', 'read', 'acme', 'GET', '/v1/stats', '{}', 200);
+    });
+    const store = new SqliteDecisionStore(file);
+    try {
+      await store.appendAudit([{ at: '2025-03-01T12:00:02.000Z', key_name: 'ci', role: 'read', tenant: 'acme', method: 'GET', path: '/v1/audit', query: {}, status: 403 }]);
+      assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 0, first_broken: null });
+      withConnection(file, (db) => {
+        assert.deepEqual(db.prepare('SELECT seq FROM audit_log ORDER BY row_id').pluck().all(), [1, 2, 3]);
+        db.prepare("UPDATE audit_log SET status = 500 WHERE seq = 1").run();
+      });
+      const broken = await store.verifyLedger();
+      assert.equal(broken.first_broken?.kind, 'audit');
+      assert.equal(broken.first_broken?.seq, 1);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('migration 5 backfills the filter and stats columns of records stored before it', async () => {
   const dir = tempDir();
   const file = join(dir, 'decisions.db');
