@@ -192,6 +192,23 @@ export function registerTamperTests(withStore: WithStore, makeEvent: MakeEvent):
     }
   });
 
+  withStore('tamper: heads that retention removed on purpose still verify against the witness', async (store) => {
+    const dir = mkdtempSync(join(tmpdir(), 'decision-trace-witness-'));
+    try {
+      const witness = join(dir, 'w.jsonl');
+      await store.attachWitness({ path: witness, interval_ms: 60_000 });
+      await seed(store);
+      // Witness acme at seq 6 (r1's last event), then append more and let retention remove r1 and r2.
+      assert.equal((await store.verifyLedger()).ok, true);
+      await store.append([makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: 'r3', timestamp: '2026-12-01T00:00:00.000Z' })]);
+      const removed = await store.applyRetention([{ tenant: 'acme', ttl_ms: 24 * 3_600_000 }], new Date('2026-12-01T12:00:00.000Z'));
+      assert.equal(removed.deleted_decisions, 2);
+      assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 2, first_broken: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   registerWitnessAtCloseTest(withStore);
 }
 
