@@ -4,7 +4,10 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { stringify } from 'yaml';
+import { ConfigErrors, defaultComponents, parseCollectorConfig } from '@decision-trace/collector';
 import { runCli, startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { freePort } from './helpers/free-port.js';
 import { testCollectorConfig, type CollectorPorts } from './helpers/test-config.js';
 
 /**
@@ -188,5 +191,48 @@ describe('tampering behind the store is caught by decision-trace verify --witnes
     } finally {
       await restarted.stop();
     }
+  });
+});
+
+describe('exporters.decisions.witness config', () => {
+  function errorsOf(decisions: Record<string, unknown>): string[] {
+    const yaml = stringify({
+      receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
+      processors: { decision: {} },
+      exporters: { decisions },
+      service: { pipelines: { traces: { receivers: ['otlp'], processors: ['decision'], exporters: ['decisions'] } } },
+    });
+    try {
+      parseCollectorConfig(yaml, defaultComponents(), {});
+    } catch (error) {
+      assert.ok(error instanceof ConfigErrors, String(error));
+      return error.errors.map((e) => e.message);
+    }
+    return [];
+  }
+
+  test('path is required, interval is a duration, and only the embedded store has a witness', () => {
+    assert.deepEqual(errorsOf({ storage: 'sqlite::memory:', witness: { path: './w.jsonl', interval: '250ms' } }), []);
+    assert.match(errorsOf({ storage: 'sqlite::memory:', witness: {} }).join('\n'), /exporters\.decisions\.witness\.path/);
+    assert.match(errorsOf({ storage: 'sqlite::memory:', witness: { path: './w.jsonl', interval: 'soon' } }).join('\n'), /exporters\.decisions\.witness\.interval/);
+    assert.match(errorsOf({ endpoint: 'http://127.0.0.1:1', witness: { path: './w.jsonl' } }).join('\n'), /exporters\.decisions\.witness: only applies to the embedded store/);
+  });
+
+  test('a witness file that cannot be written fails the start (exit 1) naming witness.path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dt-witness-start-'));
+    const regularFile = join(dir, 'a-regular-file');
+    writeFileSync(regularFile, 'not a directory');
+    const [http, api] = await Promise.all([freePort(), freePort()]);
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      testCollectorConfig(
+        { http, grpc: await freePort(), api, dbPath: join(dir, 'decisions.db') },
+        { exporters: { decisions: { witness: { path: join(regularFile, 'witness.jsonl') } } } },
+      ),
+    );
+    const { code, stdout, stderr } = await runCli(['start', '--config', config]);
+    assert.equal(code, 1, stdout + stderr);
+    assert.match(stderr, /exporters\.decisions\.witness\.path: /);
   });
 });
