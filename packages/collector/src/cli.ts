@@ -85,7 +85,7 @@ program
 
 program
   .command('verify')
-  .description('verify the ledger\'s hash chains, each decision record against its events and the audit log (exit 1 naming the first problem, 2 for an unusable witness file)')
+  .description('verify the ledger\'s hash chains, each decision record against its events and the audit log (exit 1 naming the first problem, 2 for a missing store or an unusable witness file)')
   .requiredOption('--storage <url>', 'storage URL, e.g. sqlite:./data/decisions.db')
   .option('--witness <file>', 'witness file of chain heads (the decisions exporter\'s witness.path): each head must still be in the store')
   .option('--json', 'print JSON')
