@@ -18,11 +18,17 @@ function copy(): string {
   return file;
 }
 
-test("a previous release's database verifies, and an edit of one of its records is named", async () => {
+test("a previous release's database is refolded by migration 10, verifies, and an edit of one of its records is named", async () => {
   const file = copy();
+  const before = withConnection(file, (db) =>
+    db.prepare("SELECT json_extract(record, '$.outcome') FROM decisions WHERE tenant_id = 'acme' AND id = 'refund-1'").pluck().get(),
+  );
+  assert.equal(before, 'confirmed', "the previous reducer let an evaluation's outcome set the record's");
   const intact = new SqliteDecisionStore(file);
   try {
     assert.equal((await intact.verifyLedger()).ok, true);
+    const [refund] = await intact.getDecision('refund-1', { tenant: 'acme' });
+    assert.equal(refund!.record.outcome, 'approved', "refolded: schema 1.0's evaluation no longer sets it");
   } finally {
     await intact.close();
   }

@@ -1,5 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { chainExistingAuditRows, type StoredAuditRow } from '../audit-chain.js';
+import type { DecisionRecord } from '@decision-trace/model';
+import { refoldRecord, refoldedValues, REFOLDED_COLUMNS } from '../record-refold.js';
 import type { Migration } from '../sqlite/migrations.js';
 import { inTransaction } from './transaction.js';
 
@@ -31,8 +33,9 @@ export async function migratePostgres(pool: Pool, schema: string | null, migrati
     const appliedNow: number[] = [];
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
-      await client.query(migration.sql);
+      if (migration.sql !== '') await client.query(migration.sql);
       if (migration.backfill === 'audit_chain') await chainAuditLog(client);
+      if (migration.backfill === 'refold_records') await refoldRecords(client);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       appliedNow.push(migration.version);
     }
@@ -59,4 +62,27 @@ async function chainAuditLog(client: PoolClient): Promise<void> {
      FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS l(row_id, seq, prev_hash, hash) WHERE a.row_id = l.row_id`,
     [links.map((l) => l.row_id), links.map((l) => l.seq), links.map((l) => l.prev_hash), links.map((l) => l.hash)],
   );
+}
+
+/** One decision at a time: a record and its live events in seq order. */
+async function refoldRecords(client: PoolClient): Promise<void> {
+  const { rows: keys } = await client.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM decisions');
+  const assignments = REFOLDED_COLUMNS.map((column, i) => `${column} = $${i + 1}`).join(', ');
+  for (const { tenant_id: tenant, id } of keys) {
+    const { rows } = await client.query<{ record: string; event: string | null }>(
+      `SELECT d.record, l.event FROM decisions d
+       LEFT JOIN ledger l ON l.tenant_id = d.tenant_id AND l.decision_id = d.id AND l.event IS NOT NULL
+       WHERE d.tenant_id = $1 AND d.id = $2 ORDER BY l.seq`,
+      [tenant, id],
+    );
+    if (rows.length === 0) continue;
+    const events = rows.flatMap((row) => (row.event === null ? [] : [row.event]));
+    const record = refoldRecord(JSON.parse(rows[0]!.record) as DecisionRecord, events);
+    if (record === null) continue;
+    const values = refoldedValues(record);
+    await client.query(
+      `UPDATE decisions SET ${assignments} WHERE tenant_id = $${values.length + 1} AND id = $${values.length + 2}`,
+      [...values, tenant, id],
+    );
+  }
 }

@@ -154,4 +154,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
     backfill: 'audit_chain',
   },
+  {
+    version: 7,
+    name: 'records folded with schema 1.0 payload semantics',
+    // As SQLite's migration 10.
+    sql: '',
+    backfill: 'refold_records',
+  },
 ];

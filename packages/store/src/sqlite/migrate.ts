@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
 import { chainExistingAuditRows, type StoredAuditRow } from '../audit-chain.js';
+import type { DecisionRecord } from '@decision-trace/model';
+import { refoldRecord, refoldedValues, REFOLDED_COLUMNS } from '../record-refold.js';
 
 /**
  * Brings a database up to the newest migration. Pending migrations run in one IMMEDIATE
@@ -29,8 +31,9 @@ export function migrate(db: Database, migrations: readonly Migration[]): number[
     const appliedNow: number[] = [];
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
-      db.exec(migration.sql);
+      if (migration.sql !== '') db.exec(migration.sql);
       if (migration.backfill === 'audit_chain') chainAuditLog(db);
+      if (migration.backfill === 'refold_records') refoldRecords(db);
       record.run(migration.version, migration.name, new Date().toISOString());
       appliedNow.push(migration.version);
     }
@@ -53,4 +56,25 @@ function chainAuditLog(db: Database): void {
     .all() as StoredAuditRow[];
   const update = db.prepare('UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE row_id = ?');
   for (const link of chainExistingAuditRows(rows)) update.run(link.seq, link.prev_hash, link.hash, link.row_id);
+}
+
+function refoldRecords(db: Database): void {
+  const keys = db.prepare('SELECT tenant_id, id FROM decisions').raw().all() as Array<[string, string]>;
+  const read = db.prepare<[string, string], { record: string; event_seqs: string | null }>(
+    'SELECT record, event_seqs FROM decisions WHERE tenant_id = ? AND id = ?',
+  );
+  const events = db
+    .prepare<[string | null, string], string>(
+      `SELECT l.event FROM json_each('[' || coalesce(?, '') || ']') s
+       JOIN ledger l ON l.tenant_id = ? AND l.seq = s.value AND l.event <> '' ORDER BY l.seq`,
+    )
+    .pluck();
+  const write = db.prepare(
+    `UPDATE decisions SET ${REFOLDED_COLUMNS.map((column) => `${column} = ?`).join(', ')} WHERE tenant_id = ? AND id = ?`,
+  );
+  for (const [tenant, id] of keys) {
+    const row = read.get(tenant, id)!;
+    const record = refoldRecord(JSON.parse(row.record) as DecisionRecord, events.all(row.event_seqs, tenant));
+    if (record !== null) write.run(...refoldedValues(record), tenant, id);
+  }
 }

@@ -8,9 +8,11 @@ export interface Migration {
   sql: string;
   /**
    * Work after `sql` that SQL cannot do, in the same transaction: `audit_chain` hash-chains the
-   * audit entries stored before the chain existed (audit-chain.ts), in row order.
+   * audit entries stored before the chain existed (audit-chain.ts), in row order;
+   * `refold_records` folds every decision record again from its ledger events with today's
+   * reducer (record-refold.ts).
    */
-  backfill?: 'audit_chain';
+  backfill?: 'audit_chain' | 'refold_records';
 }
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
@@ -249,5 +251,15 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX audit_log_chain ON audit_log (seq);
     `,
     backfill: 'audit_chain',
+  },
+  {
+    version: 10,
+    name: 'records folded with schema 1.0 payload semantics',
+    // Schema 1.0's reducer no longer lets action, approval, evaluation and error payloads set
+    // record-level fields, and keeps a policy's earlier results: records written before are
+    // folded again from their events, so that each record is what its events give today and
+    // verification can check it against them.
+    sql: '',
+    backfill: 'refold_records',
   },
 ];
