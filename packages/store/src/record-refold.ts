@@ -1,4 +1,4 @@
-import { applyEvent, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, parseJsonExact, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { decisionRowValues } from './decision-row.js';
 
 /**
@@ -11,7 +11,7 @@ import { decisionRowValues } from './decision-row.js';
 export function refoldRecord(stored: DecisionRecord, events: readonly unknown[]): DecisionRecord | null {
   let folded: DecisionRecord | undefined;
   for (const event of events) {
-    const parsed = typeof event === 'string' ? (JSON.parse(event) as DecisionEvent) : (event as DecisionEvent);
+    const parsed = typeof event === 'string' ? (parseJsonExact(event) as DecisionEvent) : (event as DecisionEvent);
     folded = applyEvent(folded, parsed);
   }
   if (folded === undefined) return null;

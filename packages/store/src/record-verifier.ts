@@ -1,4 +1,4 @@
-import { applyEvent, emptyRecord, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, emptyRecord, parseJsonExact, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { decisionRowValues } from './decision-row.js';
 import { ledgerCanonicalJson } from './ledger-hash.js';
 import type { LedgerProblem } from './store.js';
@@ -125,7 +125,8 @@ function parseObject(value: unknown): Record<string, unknown> | undefined {
   let parsed = value;
   if (typeof value === 'string') {
     try {
-      parsed = JSON.parse(value);
+      // Exactly, as the store reads them: an integer beyond 2^53 edited by one is a difference.
+      parsed = parseJsonExact(value);
     } catch {
       return undefined;
     }
