@@ -52,7 +52,14 @@ describe('StoreDecisionSink', () => {
       const sink = ${useStore}
         ? new StoreDecisionSink({ url: 'sqlite:' + join(mkdtempSync(join(tmpdir(), 'dt-lazy-')), 'd.db'), thread: 'inline' })
         : new HttpDecisionSink({ endpoint: 'http://127.0.0.1:9' });
-      const processor = new DecisionSpanProcessor({ sink, exportTimeoutMillis: 200, shutdownTimeoutMillis: 500, retry: { maxAttempts: 1 } });
+      // The HTTP sink's export fails at once (nothing listens on port 9); the store's first export
+      // loads better-sqlite3 and creates the database, which can take seconds on a loaded machine.
+      const processor = new DecisionSpanProcessor({
+        sink,
+        exportTimeoutMillis: ${useStore ? 30_000 : 200},
+        shutdownTimeoutMillis: ${useStore ? 35_000 : 500},
+        retry: { maxAttempts: 1 },
+      });
       const provider = new BasicTracerProvider({ spanProcessors: [processor] });
       const dt = new DecisionTrace({ tracerProvider: provider });
       await dt.decision({ type: 'refund.approve.v2' }, (d) => d.outcome('approved'));
