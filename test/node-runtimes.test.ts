@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/collector-process.js';
@@ -58,15 +58,19 @@ describe('supported Node.js runtimes', () => {
         .find((node) => spawnSync(node, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).stdout.trim() !== process.versions.modules)
     : undefined;
   test(
-    'on a runtime the native addon was not built for, verify says so plainly and creates nothing',
+    'on a runtime the native addon was not built for, verify says so plainly and touches nothing',
     { skip: other === undefined ? `no other Node.js runtime in ${PEERS_CACHE} (scripts/ci/node-runtime.sh installs one)` : false },
     () => {
+      // An existing (empty) database file, so verify gets as far as opening it.
       const dir = mkdtempSync(join(tmpdir(), 'dt-runtime-'));
-      const run = spawnSync(other!, [BIN, 'verify', '--storage', `sqlite:${join(dir, 'decisions.db')}`], { cwd: REPO_ROOT, encoding: 'utf8' });
+      const file = join(dir, 'decisions.db');
+      writeFileSync(file, '');
+      const run = spawnSync(other!, [BIN, 'verify', '--storage', `sqlite:${file}`], { cwd: REPO_ROOT, encoding: 'utf8' });
       assert.notEqual(run.status, 0);
       assert.match(run.stderr, /better-sqlite3 was built for another Node\.js \(ABI \d+\) than this Node\.js v\d+\.\d+\.\d+ \(ABI \d+\); run `npm rebuild better-sqlite3` with this Node\.js/);
       assert.doesNotMatch(run.stderr, /NODE_MODULE_VERSION|at Module\./, 'no stack trace from inside the addon');
-      assert.equal(existsSync(join(dir, 'decisions.db')), false);
+      assert.equal(statSync(file).size, 0, 'the database file is left as it was');
+      assert.deepEqual(readdirSync(dir), ['decisions.db'], 'no -wal or -journal file was created');
     },
   );
 });
