@@ -206,8 +206,23 @@ describe('otelcol in front of us: our 503 + Retry-After drives its retry, and ev
     // Each exporter logs its retry with the interval it will wait: after our 503 that is our
     // Retry-After (1s), not its own 100ms backoff. (While the lock is held, requests queue behind
     // the store, and a later attempt may also time out; those retry on otelcol's own backoff.)
+    // The interval is the larger of its backoff and our wait: exactly 1s when the backoff is
+    // still below it, more when earlier attempts (timed out behind the lock) had grown it.
+    const intervalSeconds = (line: string) => {
+      const match = /"interval": "(\d+(?:\.\d+)?)(ms|s)"/.exec(line);
+      return match === null ? 0 : Number(match[1]) / (match[2] === 'ms' ? 1000 : 1);
+    };
     const retriesAfterOurRetryAfter = (id: string) =>
-      otelcol.logs().split('\n').filter((line) => line.includes('Will retry the request after interval') && line.includes(`"otelcol.component.id": "${id}"`) && line.includes('"interval": "1s"'));
+      otelcol
+        .logs()
+        .split('\n')
+        .filter(
+          (line) =>
+            line.includes('Will retry the request after interval') &&
+            line.includes(`"otelcol.component.id": "${id}"`) &&
+            /503|Unavailable/.test(line) &&
+            intervalSeconds(line) >= 1,
+        );
     await waitFor(() => ['otlphttp', 'otlp'].every((id) => retriesAfterOurRetryAfter(id).length > 0), 'both otelcol exporters to wait our Retry-After');
     assert.match(retriesAfterOurRetryAfter('otlphttp')[0], /503/);
     assert.match(retriesAfterOurRetryAfter('otlp')[0], /Unavailable/);
