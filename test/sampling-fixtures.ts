@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, ResourceSpans, Span } from '@decision-trace/model';
 import { pino } from 'pino';
-import type { Host, TraceBatch, TracesConsumer } from '@decision-trace/collector';
+import type { Host, TraceBatch } from '@decision-trace/collector';
 import { MetricsRegistry } from '../packages/collector/src/telemetry/metrics-registry.js';
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
@@ -74,23 +74,6 @@ export function refundDecision(outcome: string, confidence: number): Record<stri
     'decision.actor.type': 'agent',
     'decision.tenant_id': 'acme',
   };
-}
-
-/** A pipeline end that remembers every batch. */
-export class CapturingConsumer implements TracesConsumer {
-  readonly batches: TraceBatch[] = [];
-
-  async consumeTraces(batch: TraceBatch): Promise<void> {
-    this.batches.push(batch);
-  }
-
-  spans(): Span[] {
-    return this.batches.flatMap((b) => b.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
-  }
-
-  decisions() {
-    return this.batches.flatMap((b) => b.decisions);
-  }
 }
 
 export function batchOf(resourceSpans: ResourceSpans[]): TraceBatch {

@@ -1,9 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultComponents, type ProcessorComponent, type TracesConsumer } from '@decision-trace/collector';
+import { CollectingConsumer, defaultComponents, type ProcessorComponent, type TracesConsumer } from '@decision-trace/collector';
 import type { DecisionEvent } from '@decision-trace/model';
 import type { TailSamplingProcessor } from '../packages/collector/src/processors/tail_sampling/tail-sampling-processor.js';
-import { CapturingConsumer, asResourceSpans, batchOf, makeSpan, makeTrace, noHost, refundDecision, silentLogger } from './sampling-fixtures.js';
+import { asResourceSpans, batchOf, makeSpan, makeTrace, noHost, refundDecision, silentLogger } from './sampling-fixtures.js';
 
 const registry = defaultComponents();
 
@@ -14,13 +14,13 @@ function processor(type: string, config: unknown, next: TracesConsumer): Process
 
 /** decision processor → the sampler under test → capture, as a pipeline would run them. */
 function pipeline(type: string, config: unknown) {
-  const sink = new CapturingConsumer();
+  const sink = new CollectingConsumer();
   const sampler = processor(type, config, sink);
   const decision = processor('decision', {}, sampler);
   return { sink, sampler, decision };
 }
 
-const spanIds = (sink: CapturingConsumer) => new Set(sink.spans().map((s) => s.spanId));
+const spanIds = (sink: CollectingConsumer) => new Set(sink.spans().map((s) => s.spanId));
 
 describe('probabilistic_sampler processor', () => {
   test('drops spans, never decisions; each decision notes whether its trace was kept and its adjusted count', async () => {
@@ -148,7 +148,7 @@ describe('tail_sampling processor', () => {
 
   test('a verdict the exporters refused is retried on the next tick', async () => {
     let failures = 1;
-    const sink = new CapturingConsumer();
+    const sink = new CollectingConsumer();
     const flaky: TracesConsumer = {
       async consumeTraces(batch) {
         if (batch.decisions.some((d) => d.event_type === 'decision.sampling') && failures-- > 0) throw new Error('store down');

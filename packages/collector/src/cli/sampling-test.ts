@@ -1,22 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { LineageIndex, extractDecisionEvents, type DecisionEvent, type ResourceSpans } from '@decision-trace/model';
+import { pino } from 'pino';
+import type { ResourceSpans } from '@decision-trace/model';
 import { decodeTraceRequestJson } from '@decision-trace/otlp';
-import {
-  ManualClock,
-  ProbabilisticSpanSampler,
-  RateLimiter,
-  SpanGroups,
-  TailSampler,
-  filterSpans,
-  type FinalDecision,
-} from '@decision-trace/sampling';
+import { ManualClock, SpanGroups, type FinalDecision } from '@decision-trace/sampling';
+import { CollectingConsumer } from '../component/collecting-consumer.js';
+import type { DecidedTrace, Host, ProcessorComponent, ProcessorFactory } from '../component/component.js';
 import { defaultComponents } from '../components.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { ConfigErrors } from '../config/config-error.js';
 import { loadCollectorConfig } from '../config/load-config.js';
-import type { ProbabilisticSamplerProcessorConfig } from '../processors/probabilistic_sampler/config.js';
-import type { RateLimitingProcessorConfig } from '../processors/rate_limiting/config.js';
-import type { TailSamplingProcessorConfig } from '../processors/tail_sampling/config.js';
+import { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import { StatusBoard } from '../telemetry/status-board.js';
 import { renderTable } from './format.js';
 
 export interface TraceSamplingResult {
@@ -27,23 +21,36 @@ export interface TraceSamplingResult {
 }
 
 const SAMPLING_TYPES = new Set(['probabilistic_sampler', 'rate_limiting', 'tail_sampling']);
+/**
+ * Left out of the offline run: it refuses data by this process's memory use, which says nothing
+ * about which traces the pipeline keeps.
+ */
+const NOT_RUN = new Set(['memory_limiter']);
+
+/** One processor of the pipeline, with what came out of it and the traces it decided whole. */
+interface Stage {
+  id: string;
+  processor: ProcessorComponent;
+  passed: CollectingConsumer;
+  decided: Map<string, DecidedTrace>;
+}
 
 /**
- * Runs the config's sampling processors over traces as if each had just arrived whole: all of
- * a trace's spans at once, then its decision. Head samplers drop spans; a trace none of whose
- * spans survive a head sampler is `not_sampled` by that processor. The tail sampler (if any)
- * then decides. Processors run in the order of the first traces pipeline that has one; rate
- * limits see every trace at the same instant, in file order.
+ * Runs the processors of the config's first traces pipeline that samples, built by their own
+ * factories exactly as the service builds them, over traces as if each had just arrived whole:
+ * all of a trace's spans in one batch, trace after trace in file order, on a clock that stands
+ * still (rate limits see every trace at the same instant); then shuts the processors down, which
+ * decides every trace a tail sampler still holds. A trace is decided by the first processor that
+ * decided it whole (tail_sampling) or out of which none of its spans came (`not_sampled` by that
+ * processor's id); a trace that came through every processor is `sampled` by the last sampling
+ * processor.
  */
-export function runSamplingTest(config: CollectorConfig, requests: ResourceSpans[][]): TraceSamplingResult[] {
+export async function runSamplingTest(config: CollectorConfig, requests: ResourceSpans[][]): Promise<TraceSamplingResult[]> {
   const pipeline = config.service.pipelines.find((p) => p.processors.some((id) => SAMPLING_TYPES.has(typeOf(id))));
   if (!pipeline) throw new Error('no traces pipeline uses probabilistic_sampler, rate_limiting or tail_sampling');
 
-  const lineage = new LineageIndex();
-  const decisions: DecisionEvent[] = [];
   const traces = new Map<string, SpanGroups>();
   for (const resourceSpans of requests) {
-    decisions.push(...extractDecisionEvents(resourceSpans, { lineage }));
     for (const resource of resourceSpans) {
       for (const scope of resource.scopeSpans) {
         for (const span of scope.spans) {
@@ -54,82 +61,71 @@ export function runSamplingTest(config: CollectorConfig, requests: ResourceSpans
       }
     }
   }
-  const decisionsByTrace = new Map<string, DecisionEvent[]>();
-  for (const event of decisions) {
-    if (!event.trace_id) continue;
-    const list = decisionsByTrace.get(event.trace_id);
-    if (list) list.push(event);
-    else decisionsByTrace.set(event.trace_id, [event]);
-  }
 
   const clock = new ManualClock(Date.now());
-  const stages: Array<{ id: string; run: (spans: ResourceSpans[], traceId: string, events: DecisionEvent[]) => { spans: ResourceSpans[]; count: number; verdict?: { decision: FinalDecision; policy: string | null } } }> = [];
-  for (const id of pipeline.processors) {
+  const host = offlineHost();
+  const logger = pino({ level: 'silent' });
+  const stages: Stage[] = [];
+  let next = new CollectingConsumer();
+  for (const id of [...pipeline.processors].reverse()) {
+    if (NOT_RUN.has(typeOf(id))) continue;
     const resolved = config.processors.get(id)!;
-    switch (typeOf(id)) {
-      case 'probabilistic_sampler': {
-        const sampler = new ProbabilisticSpanSampler(resolved.config as ProbabilisticSamplerProcessorConfig);
-        stages.push({
-          id,
-          run: (spans) => {
-            const kept = filterSpans(spans, (span) => {
-              const decision = sampler.decide(span);
-              return decision.sampled ? { ...span, traceState: decision.traceState } : null;
-            });
-            return { spans: kept.resourceSpans, count: kept.spanCount };
-          },
-        });
-        break;
-      }
-      case 'rate_limiting': {
-        const limiter = new RateLimiter(resolved.config as RateLimitingProcessorConfig, clock);
-        stages.push({
-          id,
-          run: (spans) => {
-            const kept = filterSpans(spans, (span) => (limiter.admit(span.traceId) ? span : null));
-            return { spans: kept.resourceSpans, count: kept.spanCount };
-          },
-        });
-        break;
-      }
-      case 'tail_sampling': {
-        const tailConfig = resolved.config as TailSamplingProcessorConfig;
-        // Offline, every trace of the file is held at once: nothing is evicted.
-        const tail = new TailSampler({ ...tailConfig, num_traces: Math.max(tailConfig.num_traces, traces.size + 1) }, clock);
-        stages.push({
-          id,
-          run: (spans, _traceId, events) => {
-            tail.ingest(spans, events);
-            const [released] = tail.decideAll();
-            return { spans: released?.resourceSpans ?? [], count: released?.verdict.decision === 'sampled' ? released.spanCount : 0, verdict: released?.verdict };
-          },
-        });
-        break;
-      }
+    let processorConfig = resolved.config;
+    if (typeOf(id) === 'tail_sampling') {
+      // Offline, every trace of the file is held until the end: none may be evicted.
+      const tail = processorConfig as { num_traces: number };
+      processorConfig = { ...tail, num_traces: Math.max(tail.num_traces, traces.size + 1) };
     }
+    const decided = new Map<string, DecidedTrace>();
+    const processor = (resolved.factory as ProcessorFactory).create(
+      {
+        id,
+        config: processorConfig,
+        logger,
+        host,
+        pipeline: pipeline.id,
+        clock,
+        onTraceDecided: (verdict) => decided.set(verdict.traceId, verdict),
+      },
+      next,
+    );
+    stages.unshift({ id, processor, passed: next, decided });
+    next = new CollectingConsumer(processor);
   }
 
-  const results: TraceSamplingResult[] = [];
-  for (const [traceId, groups] of traces) {
-    let spans = groups.toResourceSpans();
-    let outcome: TraceSamplingResult | undefined;
-    let lastHead: string | null = null;
-    for (const stage of stages) {
-      const out = stage.run(spans, traceId, decisionsByTrace.get(traceId) ?? []);
-      if (out.verdict) {
-        outcome = { traceId, decision: out.verdict.decision, policy: out.verdict.policy };
-        break;
-      }
-      if (out.count === 0) {
-        outcome = { traceId, decision: 'not_sampled', policy: stage.id };
-        break;
-      }
-      lastHead = stage.id;
-      spans = out.spans;
+  for (const stage of stages) await stage.processor.start();
+  try {
+    for (const groups of traces.values()) {
+      const resourceSpans = groups.toResourceSpans();
+      await next.consumeTraces({ resourceSpans, spanCount: groups.count, decisions: [] });
     }
-    results.push(outcome ?? { traceId, decision: 'sampled', policy: lastHead });
+  } finally {
+    // In pipeline order, so what one processor still holds reaches the next before it stops.
+    for (const stage of stages) await stage.processor.shutdown({ deadline: Date.now() });
   }
-  return results;
+
+  const passedBy = stages.map((stage) => stage.passed.traceIds());
+  const lastSampler = [...stages].reverse().find((stage) => SAMPLING_TYPES.has(typeOf(stage.id)))?.id ?? null;
+  return [...traces.keys()].map((traceId) => {
+    for (const [index, stage] of stages.entries()) {
+      const verdict = stage.decided.get(traceId);
+      if (verdict) return { traceId, decision: verdict.decision, policy: verdict.policy };
+      if (!passedBy[index].has(traceId)) return { traceId, decision: 'not_sampled', policy: stage.id };
+    }
+    return { traceId, decision: 'sampled', policy: lastSampler };
+  });
+}
+
+/** What the processors may ask of the host offline: counters to count into, a board to report to. */
+function offlineHost(): Host {
+  return {
+    metrics: new MetricsRegistry(),
+    status: new StatusBoard(),
+    async openStore() {
+      throw new Error('sampling test opens no store');
+    },
+    redactPostedEvents: (events) => events,
+  };
 }
 
 function typeOf(id: string): string {
@@ -173,7 +169,7 @@ export async function samplingTestCommand(options: { config: string; input: stri
   }
   let results: TraceSamplingResult[];
   try {
-    results = runSamplingTest(config, requests);
+    results = await runSamplingTest(config, requests);
   } catch (error) {
     process.stderr.write(`decision-trace: ${(error as Error).message}\n`);
     process.exitCode = 2;

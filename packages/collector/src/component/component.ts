@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { DecisionEvent, ResourceSpans } from '@decision-trace/model';
+import type { Clock, FinalDecision } from '@decision-trace/sampling';
 import type { DecisionStore } from '@decision-trace/store';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { StatusBoard } from '../telemetry/status-board.js';
@@ -67,6 +68,24 @@ export interface CreateSettings<C> {
   host: Host;
   /** For processors: the pipeline this instance belongs to (each pipeline has its own instance). */
   pipeline?: string;
+  /**
+   * The time source of components that keep time (rate limits, tail sampling's waits); the
+   * system clock when absent. The offline `sampling test` command gives a manual one.
+   */
+  clock?: Clock;
+  /**
+   * Told of each trace a trace-deciding processor (tail_sampling) decides. The service does not
+   * listen; the offline `sampling test` command reports these verdicts.
+   */
+  onTraceDecided?: (verdict: DecidedTrace) => void;
+}
+
+/** One trace's verdict, as a trace-deciding processor reached it. */
+export interface DecidedTrace {
+  traceId: string;
+  decision: FinalDecision;
+  /** The policy that decided; null when none matched. */
+  policy: string | null;
 }
 
 interface FactoryBase<C> {

@@ -20,8 +20,8 @@ export const rateLimitingProcessorFactory: ProcessorFactory<RateLimitingProcesso
   kind: 'processor',
   type: 'rate_limiting',
   configSchema: rateLimitingSchema,
-  create({ id, config, host, pipeline }, next) {
-    const limiter = new RateLimiter(config, systemClock);
+  create({ id, config, host, pipeline, clock = systemClock }, next) {
+    const limiter = new RateLimiter(config, clock);
     const keyOf = keyFunction(config.key);
     const labels = { processor: componentName(id, pipeline), pipeline: pipeline ?? '' };
     const spans = host.metrics.counter(

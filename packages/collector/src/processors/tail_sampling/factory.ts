@@ -8,8 +8,8 @@ export const tailSamplingProcessorFactory: ProcessorFactory<TailSamplingProcesso
   kind: 'processor',
   type: 'tail_sampling',
   configSchema: tailSamplingSchema,
-  create({ id, config, logger, host, pipeline }, next) {
+  create({ id, config, logger, host, pipeline, clock, onTraceDecided }, next) {
     const labels = { processor: componentName(id, pipeline), pipeline: pipeline ?? '' };
-    return new TailSamplingProcessor(config, next, logger, { registry: host.metrics, labels });
+    return new TailSamplingProcessor(config, next, logger, { registry: host.metrics, labels }, clock, onTraceDecided);
   },
 };

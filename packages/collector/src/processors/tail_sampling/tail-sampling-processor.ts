@@ -11,7 +11,7 @@ import {
   type TailSamplerConfig,
   type TailSamplerMetrics,
 } from '@decision-trace/sampling';
-import type { ProcessorComponent, TraceBatch, TracesConsumer } from '../../component/component.js';
+import type { DecidedTrace, ProcessorComponent, TraceBatch, TracesConsumer } from '../../component/component.js';
 import type { Labels, MetricsRegistry } from '../../telemetry/metrics-registry.js';
 import { TailSamplingMetrics } from './tail-sampling-metrics.js';
 
@@ -44,6 +44,7 @@ export class TailSamplingProcessor implements ProcessorComponent {
     private readonly logger: Logger,
     telemetry: { registry: MetricsRegistry; labels: Labels },
     private readonly clock: Clock = systemClock,
+    private readonly onTraceDecided?: (verdict: DecidedTrace) => void,
   ) {
     this.engine = new TailSampler(config, clock);
     this.metrics = new TailSamplingMetrics(
@@ -88,6 +89,7 @@ export class TailSamplingProcessor implements ProcessorComponent {
       return verdict === undefined ? undefined : samplingOfVerdict(verdict);
     });
     if (result.evicted.length > 0) {
+      this.reportDecided(result.evicted);
       this.logger.warn({ traces: result.evicted.length }, 'num_traces reached: oldest traces dropped before their decision');
       decisions = [...decisions, ...this.followUps(result.evicted)];
     }
@@ -122,7 +124,13 @@ export class TailSamplingProcessor implements ProcessorComponent {
     return events;
   }
 
+  private reportDecided(released: ReleasedTrace[]): void {
+    if (!this.onTraceDecided) return;
+    for (const trace of released) this.onTraceDecided({ traceId: trace.traceId, decision: trace.verdict.decision, policy: trace.verdict.policy });
+  }
+
   private async emit(released: ReleasedTrace[]): Promise<void> {
+    this.reportDecided(released);
     const retry = this.retry;
     this.retry = [];
     if (released.length === 0 && retry.length === 0) return;

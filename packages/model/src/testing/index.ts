@@ -1,0 +1,60 @@
+/**
+ * Builders of OTLP data in the pipeline's normalized shape, for tests of every package
+ * (`@decision-trace/model/testing`): one place that knows every field a span needs, so a new
+ * field is added once. Every default can be overridden.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Attributes, ResourceSpans, Span, SpanEvent } from '../otlp-types.js';
+
+/** 2024-05-01T10:00:00.000Z in nanoseconds: the default start of a built span. */
+export const BASE_TIME_NANOS = 1_714_557_600_000_000_000n;
+/** One millisecond in nanoseconds. */
+export const MILLI = 1_000_000n;
+
+export const randomTraceId = (): string => randomBytes(16).toString('hex');
+export const randomSpanId = (): string => randomBytes(8).toString('hex');
+
+/** A root span (no parent) of a new trace, 250 ms long from BASE_TIME_NANOS, unless overridden. */
+export function makeSpan(overrides: Partial<Span> = {}): Span {
+  return {
+    traceId: randomTraceId(),
+    spanId: randomSpanId(),
+    parentSpanId: '',
+    traceState: '',
+    flags: 1,
+    name: 'operation',
+    kind: 1,
+    startTimeUnixNano: BASE_TIME_NANOS,
+    endTimeUnixNano: BASE_TIME_NANOS + 250n * MILLI,
+    attributes: {},
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+    ...overrides,
+  };
+}
+
+/** A span event `offsetMillis` after BASE_TIME_NANOS. */
+export function makeSpanEvent(name: string, attributes: Attributes, offsetMillis = 100n): SpanEvent {
+  return { timeUnixNano: BASE_TIME_NANOS + offsetMillis * MILLI, name, attributes, droppedAttributesCount: 0 };
+}
+
+export interface ResourceOptions {
+  /** Default: `{ 'service.name': 'refund-service' }`. */
+  resourceAttributes?: Attributes;
+  /** The instrumentation scope's name; default `test`. */
+  scope?: string;
+  schemaUrl?: string;
+}
+
+/** One resource with one scope holding the spans. */
+export function makeResourceSpans(spans: Span[], options: ResourceOptions = {}): ResourceSpans {
+  return {
+    resource: { attributes: options.resourceAttributes ?? { 'service.name': 'refund-service' }, droppedAttributesCount: 0 },
+    scopeSpans: [{ scope: { name: options.scope ?? 'test', version: '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
+    schemaUrl: options.schemaUrl ?? '',
+  };
+}
