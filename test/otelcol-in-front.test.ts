@@ -137,10 +137,10 @@ function lockDatabase(dbPath: string): { release(): void } {
   };
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000, context?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -163,9 +163,13 @@ describe('otelcol in front of us: our 503 + Retry-After drives its retry, and ev
     // timeout: our refusal comes after the SQLite store's 5 s busy timeout, exactly otelcol's
     // default exporter timeout; with the default, its client deadline often fires first (it
     // then retries on its own backoff, and still delivers, but never sees our Retry-After).
+    // Each write queued behind the lock waits those 5 s in turn, so on a loaded machine a
+    // request can wait several of them; a deadline that fires first leaves its write queued
+    // and adds the retry behind it, and the queue then only grows. 120 s keeps every attempt
+    // waiting for our answer.
     const resilience = {
-      timeout: '30s',
-      retry_on_failure: { enabled: true, initial_interval: '100ms', max_interval: '2s', max_elapsed_time: '120s' },
+      timeout: '120s',
+      retry_on_failure: { enabled: true, initial_interval: '100ms', max_interval: '2s', max_elapsed_time: '300s' },
       sending_queue: { enabled: true },
     };
     otelcol = await startOtelcol({
@@ -223,7 +227,12 @@ describe('otelcol in front of us: our 503 + Retry-After drives its retry, and ev
             /503|Unavailable/.test(line) &&
             intervalSeconds(line) >= 1,
         );
-    await waitFor(() => ['otlphttp', 'otlp'].every((id) => retriesAfterOurRetryAfter(id).length > 0), 'both otelcol exporters to wait our Retry-After');
+    await waitFor(
+      () => ['otlphttp', 'otlp'].every((id) => retriesAfterOurRetryAfter(id).length > 0),
+      'both otelcol exporters to wait our Retry-After',
+      120_000,
+      () => `otelcol's log:\n${otelcol.logs().slice(-6000)}\nour log:\n${ours.logs().slice(-4000)}`,
+    );
     assert.match(retriesAfterOurRetryAfter('otlphttp')[0], /503/);
     assert.match(retriesAfterOurRetryAfter('otlp')[0], /Unavailable/);
     t.diagnostic(retriesAfterOurRetryAfter('otlphttp')[0]);
