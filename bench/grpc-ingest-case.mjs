@@ -50,6 +50,7 @@ export async function grpcIngestCase({ quick, root }) {
   const client = new TraceServiceClient(`127.0.0.1:${grpc}`, credentials.createInsecure());
   try {
     return await measureIngest({
+      pid: child.pid,
       name: 'otlp_grpc_ingest',
       quick,
       makeBodies: (count) => {

@@ -17,6 +17,7 @@ export async function gzipIngestCase({ quick, root }) {
   const child = await startCollector(root, dir, 'gzip', pipelineYaml({ dir, receiver, healthPort: health }), health);
   try {
     return await measureIngest({
+      pid: child.pid,
       name: 'otlp_http_protobuf_gzip_ingest',
       quick,
       makeBodies: (count) => {

@@ -1,7 +1,7 @@
 // What the collector benchmarks share: the workload's request bodies, a collector child process
 // built from a pipeline's YAML, an OTLP/HTTP load generator, and medians.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -105,4 +105,42 @@ export async function postAll(port, bodies, { concurrency, headers = {}, until }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   agent.destroy();
   return (bodies.length * SPANS_PER_REQUEST) / seconds;
+}
+
+/**
+ * CPU time (ns) each thread of process `pid` has run so far, grouped as `main` (the event loop:
+ * its thread id is the pid), `store` (the store worker, which names itself dt-store) and `other`
+ * (V8's GC and compiler threads, libuv's pool, the WAL checkpointer, …). Read from
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds; the tick counts of `stat` are too coarse for a
+ * round of a second or two). Threads that ended between two reads drop out of `other`. null where
+ * /proc is not there (not Linux).
+ */
+export function threadCpuNanos(pid) {
+  const totals = { main: 0, store: 0, other: 0 };
+  let tids;
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  for (const tid of tids) {
+    let comm;
+    let ns;
+    try {
+      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      continue; // The thread ended while we looked.
+    }
+    const group = Number(tid) === pid ? 'main' : comm === 'dt-store' ? 'store' : 'other';
+    totals[group] += ns;
+  }
+  return totals;
+}
+
+/** µs CPU per span of each thread group between two threadCpuNanos readings. */
+export function cpuMicrosPerSpan(before, after, spans) {
+  if (before === null || after === null) return null;
+  const per = (group) => (after[group] - before[group]) / 1000 / spans;
+  return { main: per('main'), store: per('store'), other: per('other') };
 }

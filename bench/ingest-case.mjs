@@ -23,6 +23,7 @@ async function runIngest({ quick, root }, name, contextSpans) {
   const child = await startCollector(root, dir, 'http', pipelineYaml({ dir, receiver, healthPort: health, contextSpans }), health);
   try {
     return await measureIngest({
+      pid: child.pid,
       name,
       quick,
       makeBodies: (count) => {

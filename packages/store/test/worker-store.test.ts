@@ -228,3 +228,26 @@ test('an idle worker store does not keep the process alive, a pending call does'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the store worker and the WAL checkpointer name their threads (dt-store, dt-checkpoint), so their CPU time can be read per thread', { skip: process.platform !== 'linux' ? 'thread names are read from /proc (Linux)' : false }, async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const names = () =>
+    readdirSync('/proc/self/task').map((tid) => {
+      try {
+        return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    });
+  await withWorkerStore(async (store) => {
+    // The checkpointer thread starts with the first append.
+    await store.append([makeEvent('decision.start', {}, { decision_id: 'named' })]);
+    let seen = names();
+    for (let i = 0; i < 50 && !seen.includes('dt-checkpoint'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen = names();
+    }
+    assert.ok(seen.includes('dt-store'), `threads: ${seen.join(', ')}`);
+    assert.ok(seen.includes('dt-checkpoint'), `threads: ${seen.join(', ')}`);
+  });
+});

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { CheckpointThreadData, CheckpointThreadMessage } from './wal-checkpointer.js';
+import { nameThisThread } from '../threads/thread-name.js';
 
 /**
  * The WAL checkpointer's thread (see wal-checkpointer.ts): its own connection copies committed
@@ -9,6 +10,7 @@ import type { CheckpointThreadData, CheckpointThreadMessage } from './wal-checkp
 
 if (parentPort === null) throw new Error('checkpoint-thread.ts runs as a worker thread (see WalCheckpointer)');
 const port = parentPort;
+nameThisThread('dt-checkpoint');
 const { path, intervalMs, idleIntervalMs, restartFrames } = workerData as CheckpointThreadData;
 
 interface CheckpointResult {

@@ -4,6 +4,7 @@ import type { AppendCall } from '../append-call.js';
 import { SqliteDecisionStore } from '../sqlite/sqlite-store.js';
 import type { AppendOutcome, AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
 import { toRemoteError } from './remote-error.js';
+import { nameThisThread } from '../threads/thread-name.js';
 
 /**
  * The store worker: owns the SQLite connection so that transactions, hashing and JSON run off
@@ -12,6 +13,7 @@ import { toRemoteError } from './remote-error.js';
 
 if (parentPort === null) throw new Error('store-worker.ts runs as a worker thread (see WorkerDecisionStore)');
 const port = parentPort;
+nameThisThread('dt-store');
 
 let store: SqliteDecisionStore | undefined;
 try {
