@@ -58,6 +58,8 @@ test('a tail_sampling block copied from the OpenTelemetry Collector README parse
         { name: test-policy-10, type: span_count, span_count: {min_spans: 2, max_spans: 20} },
         { name: test-policy-11, type: trace_state, trace_state: { key: key3, values: [value1, value2] } },
         { name: test-policy-12, type: boolean_attribute, boolean_attribute: {key: key4, value: true} },
+        { name: test-policy-13, type: ottl_condition, ottl_condition: { error_mode: ignore, span: [ "attributes[\\"test_attr_key_1\\"] == \\"test_attr_val_1\\"", "attributes[\\"test_attr_key_2\\"] != \\"test_attr_val_1\\"" ], spanevent: [ "name != \\"test_span_event_name\\"", "attributes[\\"test_event_attr_key_2\\"] != \\"test_event_attr_val_1\\"" ] } },
+        { name: test-policy-14, type: ottl_condition, ottl_condition: { error_mode: ignore, span: [ "resource.attributes[\\"service.name\\"] == \\"checkout\\"", "span.attributes[\\"http.status_code\\"] >= 500" ], spanevent: [ "spanevent.name == \\"exception\\"" ] } },
         { name: and-policy-1, type: and, and: { and_sub_policy: [ { name: test-and-policy-1, type: numeric_attribute, numeric_attribute: { key: key1, min_value: 50, max_value: 100 } }, { name: test-and-policy-2, type: string_attribute, string_attribute: { key: key2, values: [ value1, value2 ] } } ] } },
         { name: drop-policy-1, type: drop, drop: { drop_sub_policy: [ { name: test-drop-policy-1, type: string_attribute, string_attribute: {key: url.path, values: [\\/health, \\/metrics], enabled_regex_matching: true} } ] } },
         { name: composite-policy-1, type: composite, composite: { max_total_spans_per_second: 1000, policy_order: [test-composite-policy-1, test-composite-policy-2, test-composite-policy-3], composite_sub_policy: [ { name: test-composite-policy-1, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 50} }, { name: test-composite-policy-2, type: string_attribute, string_attribute: {key: key2, values: [value1, value2]} }, { name: test-composite-policy-3, type: always_sample } ], rate_allocation: [ { policy: test-composite-policy-1, percent: 50 }, { policy: test-composite-policy-2, percent: 25 } ] } },
@@ -69,7 +71,13 @@ test('a tail_sampling block copied from the OpenTelemetry Collector README parse
   assert.equal(config.decision_wait, 10_000);
   assert.equal(config.decision_wait_after_root_received, 0);
   assert.equal(config.sample_on_first_match, false);
-  assert.equal((config.policies as unknown[]).length, 17);
+  assert.equal((config.policies as unknown[]).length, 19);
+  const ottl = (config.policies as Array<{ name: string; ottl_condition?: unknown }>).find((p) => p.name === 'test-policy-14');
+  assert.deepEqual(ottl?.ottl_condition, {
+    error_mode: 'ignore',
+    span: ['resource.attributes["service.name"] == "checkout"', 'span.attributes["http.status_code"] >= 500'],
+    spanevent: ['spanevent.name == "exception"'],
+  });
   const bytes = (config.policies as Array<{ name: string; bytes_limiting?: unknown }>).find((p) => p.name === 'test-policy-9');
   assert.deepEqual(bytes?.bytes_limiting, { bytes_per_second: 1024000, burst_capacity: 2048000 });
 });
@@ -78,7 +86,7 @@ test('tail_sampling: unsupported or unknown policy types and keys fail naming th
   const messages = errorsOf(`  tail_sampling:
     sampling_strategy: span-ingest
     policies:
-      - {name: a, type: ottl_condition, ottl_condition: {span: ["true"]}}
+      - {name: a, type: ottl_condition, ottl_condition: {span: ["true", "name =="]}}
       - {name: b, type: bogus}
       - {name: c, type: latency, latency: {threshold_ms: 5, bogus: 1}}
       - {name: d, type: and, and: {and_sub_policy: [{name: e, type: composite}]}}
@@ -91,7 +99,7 @@ test('tail_sampling: unsupported or unknown policy types and keys fail naming th
       - {name: k}`);
   const expected = [
     /^processors\.tail_sampling\.sampling_strategy: unknown key$/,
-    /^processors\.tail_sampling\.policies\[0\]\.type: policy type "ottl_condition" is not supported/,
+    /^processors\.tail_sampling\.policies\[0\]\.ottl_condition\.span\[1\]: invalid OTTL condition: syntax error at column 8: unexpected end of condition: expected a value/,
     /^processors\.tail_sampling\.policies\[1\]\.type: unknown or misplaced policy type "bogus"/,
     /^processors\.tail_sampling\.policies\[2\]\.latency\.bogus: unknown key$/,
     /^processors\.tail_sampling\.policies\[3\]\.and\.and_sub_policy\[0\]\.type: unknown or misplaced policy type "composite"/,
@@ -104,6 +112,30 @@ test('tail_sampling: unsupported or unknown policy types and keys fail naming th
     /^processors\.tail_sampling\.policies\[10\]\.type: a policy needs a type$/,
   ];
   for (const pattern of expected) assert.ok(messages.some((m) => pattern.test(m)), `${pattern} not in:\n${messages.join('\n')}`);
+});
+
+test('tail_sampling ottl_condition: conditions are built at start; what we cannot evaluate is refused by name, with path and column', () => {
+  const messages = errorsOf(`  tail_sampling:
+    policies:
+      - {name: a, type: ottl_condition, ottl_condition: {error_mode: sometimes, span: ["true"]}}
+      - {name: b, type: ottl_condition, ottl_condition: {}}
+      - {name: c, type: ottl_condition, ottl_condition: {span: ["IsMatch(name, \\"x\\") and Substring(name, 0, 1) == \\"x\\""], spanevent: ["IsRootSpan()"]}}
+      - {name: d, type: and, and: {and_sub_policy: [{name: e, type: ottl_condition, ottl_condition: {span: ["attributes[\\"k\\"] == 'x'"]}}]}}
+      - {name: f, type: ottl_condition, ottl_condition: {span: ["name == 1"], bogus: 1}}`);
+  const expected = [
+    /^processors\.tail_sampling\.policies\[0\]\.ottl_condition\.error_mode: /,
+    /^processors\.tail_sampling\.policies\[1\]\.ottl_condition: expected at least one OTTL condition \(span or spanevent\)$/,
+    /^processors\.tail_sampling\.policies\[2\]\.ottl_condition\.span\[0\]: invalid OTTL condition at column 24: converter Substring is not supported by this collector/,
+    /^processors\.tail_sampling\.policies\[2\]\.ottl_condition\.spanevent\[0\]: invalid OTTL condition at column 1: undefined function "IsRootSpan"/,
+    /^processors\.tail_sampling\.policies\[3\]\.and\.and_sub_policy\[0\]\.ottl_condition\.span\[0\]: invalid OTTL condition: syntax error at column 20: unexpected character "'"/,
+    /^processors\.tail_sampling\.policies\[4\]\.ottl_condition\.bogus: unknown key$/,
+  ];
+  for (const pattern of expected) assert.ok(messages.some((m) => pattern.test(m)), `${pattern} not in:\n${messages.join('\n')}`);
+  // error_mode is read case-insensitively; unset is silent.
+  const config = configOf(`  tail_sampling: {policies: [{name: a, type: ottl_condition, ottl_condition: {error_mode: PROPAGATE, spanevent: ["name == \\"x\\""]}}, {name: b, type: ottl_condition, ottl_condition: {span: ["true"]}}]}`, 'tail_sampling');
+  const policies = config.policies as Array<{ ottl_condition: unknown }>;
+  assert.deepEqual(policies[0].ottl_condition, { error_mode: 'propagate', span: [], spanevent: ['name == "x"'] });
+  assert.deepEqual(policies[1].ottl_condition, { error_mode: 'silent', span: ['true'], spanevent: [] });
 });
 
 test('tail_sampling: policy names must be unique, and policies are required', () => {

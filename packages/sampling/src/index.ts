@@ -40,7 +40,7 @@ export { SpanGroups, filterSpans } from './span-groups.js';
 export type * from './tail/policy-config.js';
 export type { TraceData, BufferedSpans } from './tail/trace-data.js';
 export { encodedSpanSize } from './tail/encoded-size.js';
-export { POLICY_DECISIONS, type PolicyDecision, type PolicyEvaluator } from './tail/policies/policy.js';
+export { POLICY_DECISIONS, PolicyEvaluationError, type PolicyDecision, type PolicyEvaluator, type PolicyHooks } from './tail/policies/policy.js';
 export { buildPolicy, buildLeafPolicy } from './tail/policies/build-policy.js';
 export { hasViolations } from './tail/policies/decision-policy.js';
 export { decideTrace, orderPolicies, type FinalDecision, type NamedPolicy, type TraceVerdict } from './tail/final-decision.js';
@@ -58,3 +58,16 @@ export { RateLimitingSampler } from './head/rate-limiting-sampler.js';
 export { DecisionAwareSampler } from './head/decision-aware-sampler.js';
 export { annotateDecisions, spanKey, spansWithDecisions } from './annotate/annotate-decisions.js';
 export { samplingOfVerdict } from './annotate/verdict-sampling.js';
+export {
+  OttlCondition,
+  OttlCompileError,
+  OttlEvaluationError,
+  OttlSyntaxError,
+  OttlTypeError,
+  compareValues as compareOttlValues,
+  ottlConditionProblem,
+  parseCondition as parseOttlCondition,
+  type OttlConditionContext,
+  type OttlEvalContext,
+  type OttlValue,
+} from './ottl/index.js';

@@ -1,4 +1,4 @@
-import type { PolicyDecision, PolicyEvaluator } from './policies/policy.js';
+import { PolicyEvaluationError, type PolicyDecision, type PolicyEvaluator } from './policies/policy.js';
 import type { TraceData } from './trace-data.js';
 
 export type FinalDecision = 'sampled' | 'not_sampled' | 'dropped';
@@ -19,18 +19,21 @@ export interface NamedPolicy {
 }
 
 export type DecisionCounter = (policy: string, decision: PolicyDecision) => void;
+export type EvaluationErrorCounter = (policy: string, error: PolicyEvaluationError) => void;
 
 /**
  * The Collector's final decision: any drop → dropped; else an inverted "not sampled" vetoes;
  * else any sampled → sampled; else an inverted "sampled" samples when no policy said not
  * sampled; else not sampled. With `sampleOnFirstMatch` evaluation stops at the first policy
- * that samples, and that policy decides.
+ * that samples, and that policy decides. A policy that fails to evaluate (PolicyEvaluationError)
+ * is left out, as the Collector leaves it out: it neither samples nor counts as "not sampled".
  */
 export function decideTrace(
   policies: readonly NamedPolicy[],
   trace: TraceData,
   sampleOnFirstMatch: boolean,
   count?: DecisionCounter,
+  countError?: EvaluationErrorCounter,
 ): TraceVerdict {
   let dropped: NamedPolicy | undefined;
   let vetoed: NamedPolicy | undefined;
@@ -40,7 +43,14 @@ export function decideTrace(
   let firstMatch: NamedPolicy | undefined;
 
   for (const policy of policies) {
-    const decision = policy.evaluator.evaluate(trace);
+    let decision: PolicyDecision;
+    try {
+      decision = policy.evaluator.evaluate(trace);
+    } catch (error) {
+      if (!(error instanceof PolicyEvaluationError)) throw error;
+      countError?.(policy.name, error);
+      continue;
+    }
     count?.(policy.name, decision);
     if (decision === 'dropped') {
       dropped = policy;

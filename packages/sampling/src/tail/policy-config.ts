@@ -21,6 +21,9 @@ export interface DecisionMatchConfig {
   status?: 'pending' | 'decided' | 'errored';
 }
 
+/** How an `ottl_condition` policy treats a condition that fails to evaluate. */
+export type OttlErrorMode = 'ignore' | 'propagate' | 'silent';
+
 export type LeafPolicyConfig =
   | { name: string; type: 'always_sample' }
   | { name: string; type: 'latency'; latency: { threshold_ms: number; upper_threshold_ms: number } }
@@ -48,7 +51,8 @@ export type LeafPolicyConfig =
   | { name: string; type: 'trace_flags' }
   | { name: string; type: 'rate_limiting'; rate_limiting: { spans_per_second: number; burst_capacity: number } }
   | { name: string; type: 'bytes_limiting'; bytes_limiting: { bytes_per_second: number; burst_capacity: number } }
-  | { name: string; type: 'decision'; decision: DecisionMatchConfig };
+  | { name: string; type: 'decision'; decision: DecisionMatchConfig }
+  | { name: string; type: 'ottl_condition'; ottl_condition: { error_mode: OttlErrorMode; span: string[]; spanevent: string[] } };
 
 export interface AndPolicyConfig {
   name: string;

@@ -4,7 +4,7 @@ import { LruMap } from '../lru-set.js';
 import { SpanGroups } from '../span-groups.js';
 import { decideTrace, orderPolicies, type FinalDecision, type NamedPolicy, type TraceVerdict } from './final-decision.js';
 import { buildPolicy } from './policies/build-policy.js';
-import { POLICY_DECISIONS, type PolicyDecision } from './policies/policy.js';
+import { POLICY_DECISIONS, type PolicyDecision, type PolicyHooks } from './policies/policy.js';
 import type { PolicyConfig } from './policy-config.js';
 import type { TraceData } from './trace-data.js';
 
@@ -72,6 +72,8 @@ export interface TailSamplerMetrics {
   evictedBeforeDecision: number;
   /** Decisions made early because the root span had arrived. */
   decidedAfterRoot: number;
+  /** Policy evaluations that failed (an OTTL condition with error_mode propagate); those policies were left out. */
+  evaluationErrors: number;
 }
 
 interface TraceEntry extends TraceData {
@@ -103,10 +105,11 @@ export class TailSampler {
   constructor(
     private readonly config: TailSamplerConfig,
     private readonly clock: Clock,
+    hooks: PolicyHooks = {},
   ) {
     if (config.policies.length === 0) throw new Error('tail sampling needs at least one policy');
     this.policies = orderPolicies(
-      config.policies.map((policy) => ({ name: policy.name, isDrop: policy.type === 'drop', evaluator: buildPolicy(policy, clock) })),
+      config.policies.map((policy) => ({ name: policy.name, isDrop: policy.type === 'drop', evaluator: buildPolicy(policy, clock, hooks) })),
     );
     this.sampledCache = new LruMap(config.decision_cache.sampled_cache_size);
     this.notSampledCache = new LruMap(config.decision_cache.non_sampled_cache_size);
@@ -124,6 +127,7 @@ export class TailSampler {
       lateSpans: 0,
       evictedBeforeDecision: 0,
       decidedAfterRoot: 0,
+      evaluationErrors: 0,
     };
   }
 
@@ -276,6 +280,8 @@ export class TailSampler {
     return decideTrace(this.policies, entry, this.config.sample_on_first_match, (policy, decision) => {
       counts[policy][decision]++;
       spans[policy][decision] += entry.spanCount;
+    }, () => {
+      this.metrics.evaluationErrors++;
     });
   }
 

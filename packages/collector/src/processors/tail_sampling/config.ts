@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CompositePolicyConfig, LeafPolicyConfig, PolicyConfig } from '@decision-trace/sampling';
+import { ottlConditionProblem, type CompositePolicyConfig, type LeafPolicyConfig, type PolicyConfig } from '@decision-trace/sampling';
 import { durationSchema } from '../../config/values.js';
 
 /**
@@ -67,6 +67,32 @@ const decisionMatch = z
   })
   .refine((value) => Object.values(value).some((v) => v !== undefined), { message: 'set at least one condition' });
 
+/**
+ * `ottl_condition`: OTTL conditions on spans and span events. Each is parsed and built here, so a
+ * condition that does not parse, names an unknown path or converter, or uses OTTL this collector
+ * does not evaluate is refused at start with its YAML path and column. error_mode is read
+ * case-insensitively, as otelcol reads it; unset behaves as `silent`, as there.
+ */
+const ottlCondition = z
+  .strictObject({
+    error_mode: z
+      .preprocess((value) => (typeof value === 'string' ? value.toLowerCase() : value), z.enum(['ignore', 'propagate', 'silent']))
+      .default('silent'),
+    span: stringList.default([]),
+    spanevent: stringList.default([]),
+  })
+  .superRefine((value, ctx) => {
+    if (value.span.length === 0 && value.spanevent.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'expected at least one OTTL condition (span or spanevent)' });
+    }
+    for (const context of ['span', 'spanevent'] as const) {
+      value[context].forEach((condition, index) => {
+        const problem = ottlConditionProblem(condition, context);
+        if (problem !== null) ctx.addIssue({ code: 'custom', path: [context, index], message: `${problem} (in ${JSON.stringify(condition)})` });
+      });
+    }
+  });
+
 /** Leaf policies: what `and`, `not`, `drop` and `composite` may contain. */
 const leafPolicies = [
   z.strictObject({ name, type: z.literal('always_sample') }),
@@ -117,9 +143,10 @@ const leafPolicies = [
       .transform((value) => ({ bytes_per_second: value.bytes_per_second, burst_capacity: value.burst_capacity ?? value.bytes_per_second * 2 })),
   }),
   z.strictObject({ name, type: z.literal('decision'), decision: decisionMatch }),
+  z.strictObject({ name, type: z.literal('ottl_condition'), ottl_condition: ottlCondition }),
 ] as const;
 
-const unsupportedTypes = ['ottl_condition'];
+const unsupportedTypes: string[] = [];
 
 /** An unknown type names itself; a known one in the wrong place (e.g. composite inside and) too. */
 const unionError = {

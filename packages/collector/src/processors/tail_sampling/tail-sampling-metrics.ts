@@ -81,6 +81,10 @@ export class TailSamplingMetrics {
       counter('otelcol_processor_tail_sampling_decided_after_root_total', 'Traces decided early by decision_wait_after_root_received.'),
     );
     this.track(
+      (engine) => engine.evaluationErrors,
+      counter('otelcol_processor_tail_sampling_sampling_policy_evaluation_error_total', 'Policy evaluations that failed (an ottl_condition with error_mode propagate); the policy was left out of that decision.'),
+    );
+    this.track(
       (_engine, lost) => lost,
       counter('otelcol_processor_tail_sampling_verdict_events_lost_total', 'Follow-up decision.sampling events given up after the pipeline kept refusing them.'),
     );

@@ -46,7 +46,8 @@ export class TailSamplingProcessor implements ProcessorComponent {
     private readonly clock: Clock = systemClock,
     private readonly onTraceDecided?: (verdict: DecidedTrace) => void,
   ) {
-    this.engine = new TailSampler(config, clock);
+    // ottl_condition policies with error_mode ignore log the conditions that failed, as otelcol does.
+    this.engine = new TailSampler(config, clock, { warn: (message, fields) => this.logger.warn(fields, message) });
     this.metrics = new TailSamplingMetrics(
       telemetry.registry,
       telemetry.labels,

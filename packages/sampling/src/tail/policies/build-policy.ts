@@ -4,7 +4,8 @@ import { BooleanAttributePolicy, NumericAttributePolicy, StringAttributePolicy }
 import { AndPolicy, CompositePolicy, DropPolicy, NotPolicy, type CompositeMember } from './combinator-policies.js';
 import { DecisionPolicy } from './decision-policy.js';
 import { BytesLimitingPolicy, RateLimitingPolicy } from './limiting-policies.js';
-import type { PolicyEvaluator } from './policy.js';
+import { OttlConditionPolicy } from './ottl-condition-policy.js';
+import type { PolicyEvaluator, PolicyHooks } from './policy.js';
 import { ProbabilisticPolicy } from './probabilistic-policy.js';
 import {
   AlwaysSamplePolicy,
@@ -15,32 +16,32 @@ import {
   TraceStatePolicy,
 } from './trace-shape-policies.js';
 
-export function buildPolicy(config: PolicyConfig, clock: Clock): PolicyEvaluator {
+export function buildPolicy(config: PolicyConfig, clock: Clock, hooks: PolicyHooks = {}): PolicyEvaluator {
   switch (config.type) {
     case 'and':
-      return buildAnd(config, clock);
+      return buildAnd(config, clock, hooks);
     case 'not':
-      return new NotPolicy(buildLeafPolicy(config.not.not_sub_policy, clock));
+      return new NotPolicy(buildLeafPolicy(config.not.not_sub_policy, clock, hooks));
     case 'drop':
-      return new DropPolicy(config.drop.drop_sub_policy.map((sub) => buildLeafPolicy(sub, clock)));
+      return new DropPolicy(config.drop.drop_sub_policy.map((sub) => buildLeafPolicy(sub, clock, hooks)));
     case 'composite': {
       const { composite } = config;
       const allocations = rateAllocations(composite);
       // The Collector asks the members in composite_sub_policy order; policy_order is not used.
       const members: CompositeMember[] = composite.composite_sub_policy.map((sub) => ({
         name: sub.name,
-        policy: sub.type === 'and' ? buildAnd(sub, clock) : buildLeafPolicy(sub, clock),
+        policy: sub.type === 'and' ? buildAnd(sub, clock, hooks) : buildLeafPolicy(sub, clock, hooks),
         allocated: allocations.get(sub.name)!,
       }));
       return new CompositePolicy(members, composite.max_total_spans_per_second, clock);
     }
     default:
-      return buildLeafPolicy(config, clock);
+      return buildLeafPolicy(config, clock, hooks);
   }
 }
 
-function buildAnd(config: AndPolicyConfig, clock: Clock): PolicyEvaluator {
-  return new AndPolicy(config.and.and_sub_policy.map((sub) => buildLeafPolicy(sub, clock)));
+function buildAnd(config: AndPolicyConfig, clock: Clock, hooks: PolicyHooks): PolicyEvaluator {
+  return new AndPolicy(config.and.and_sub_policy.map((sub) => buildLeafPolicy(sub, clock, hooks)));
 }
 
 /**
@@ -64,7 +65,7 @@ function rateAllocations(composite: {
   return allocations;
 }
 
-export function buildLeafPolicy(config: LeafPolicyConfig, clock: Clock): PolicyEvaluator {
+export function buildLeafPolicy(config: LeafPolicyConfig, clock: Clock, hooks: PolicyHooks = {}): PolicyEvaluator {
   switch (config.type) {
     case 'always_sample':
       return new AlwaysSamplePolicy();
@@ -92,5 +93,7 @@ export function buildLeafPolicy(config: LeafPolicyConfig, clock: Clock): PolicyE
       return new BytesLimitingPolicy(config.bytes_limiting, clock);
     case 'decision':
       return new DecisionPolicy(config.decision);
+    case 'ottl_condition':
+      return new OttlConditionPolicy(config.ottl_condition, hooks);
   }
 }

@@ -10,6 +10,23 @@ export type PolicyDecision = 'sampled' | 'not_sampled' | 'invert_sampled' | 'inv
 
 export const POLICY_DECISIONS: readonly PolicyDecision[] = ['sampled', 'not_sampled', 'invert_sampled', 'invert_not_sampled', 'dropped'];
 
+/**
+ * A policy could not evaluate a trace (an OTTL condition with `error_mode: propagate` failed).
+ * As in the Collector, the error passes up through and/not/drop/composite, and the top-level
+ * policy it reaches is left out of the trace's final decision.
+ */
+export class PolicyEvaluationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyEvaluationError';
+  }
+}
+
+/** What policies may report while they evaluate (the sampling engine itself does no I/O). */
+export interface PolicyHooks {
+  warn?(message: string, fields: Record<string, unknown>): void;
+}
+
 export interface PolicyEvaluator {
   evaluate(trace: TraceData): PolicyDecision;
   /** Set by ratio policies: how many traces each sampled one stands for. */
