@@ -2,7 +2,9 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { ingestCommand } from './cli/ingest.js';
+import { withConfigOptions } from './cli/config-options.js';
 import { lintCommand } from './cli/lint.js';
+import { printConfigCommand } from './cli/print-config.js';
 import { queryCommand } from './cli/query.js';
 import { replayCommand } from './cli/replay.js';
 import { samplingTestCommand } from './cli/sampling-test.js';
@@ -23,17 +25,17 @@ const program = new Command()
   .enablePositionalOptions()
   .showHelpAfterError();
 
-program
-  .command('start')
-  .description('run the collector')
-  .option('-c, --config <file>', 'collector config (OpenTelemetry Collector layout)', 'collector-config.yaml')
-  .action(startCommand);
+withConfigOptions(program.command('start').description('run the collector')).action(startCommand);
 
-program
-  .command('validate')
-  .description('check a collector config as start does, without starting (exit 0 valid, 2 the problems with their YAML paths)')
-  .option('-c, --config <file>', 'collector config (OpenTelemetry Collector layout)', 'collector-config.yaml')
-  .action(validateCommand);
+withConfigOptions(
+  program.command('validate').description('check a collector config as start does, without starting (exit 0 valid, 2 the problems with their YAML paths)'),
+).action(validateCommand);
+
+withConfigOptions(
+  program.command('print-config').description('print the config the --config sources and --set values resolve to, after validating it (exit 2 when invalid)'),
+)
+  .option('--format <format>', 'yaml or json', 'yaml')
+  .action(printConfigCommand);
 
 program
   .command('ingest')

@@ -125,8 +125,8 @@ describe('collector config', () => {
   });
 
   test('an unsupported reference form is reported at its path', () => {
-    const errors = errorsOf(valid.replace('sqlite:./data/x.db', '${file:/etc/passwd}'));
-    assert.match(errors[0], /^exporters\.decisions\.storage: unsupported reference/);
+    const errors = errorsOf(valid.replace('sqlite:./data/x.db', '${https://example.com/x}'));
+    assert.match(errors[0], /^exporters\.decisions\.storage: \$\{https:\/\/example\.com\/x\}: config URI scheme "https" is not supported/);
   });
 
   test('YAML syntax errors are reported, not thrown raw', () => {

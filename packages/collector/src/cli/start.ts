@@ -1,21 +1,22 @@
-import { readFile } from 'node:fs/promises';
 import { envVariablesAt } from '../config/env-source.js';
 import { defaultComponents } from '../components.js';
 import { StartError } from '../component/start-error.js';
 import { ConfigErrors } from '../config/config-error.js';
-import { loadCollectorConfig } from '../config/load-config.js';
+import { resolveCollectorConfig, type ResolvedCollectorConfig } from '../config/collector-config.js';
+import { configLocations, describeLocations, type ConfigOptions } from './config-options.js';
 import { CollectorService } from '../pipeline/service.js';
 import { collectorLogger } from '../telemetry/collector-logger.js';
 import { routeGrpcLogs } from '../telemetry/grpc-logs.js';
 
 /** ` (set by DT_X in the config: change DT_X to move it)` when the failing key's value comes from the environment. */
-async function envHint(configFile: string, key: string): Promise<string> {
-  try {
-    const variables = envVariablesAt(await readFile(configFile, 'utf8'), key);
-    return variables.length === 0 ? '' : ` (the config takes ${key} from ${variables.join(', ')}: set ${variables.length > 1 ? 'them' : 'it'} to change it)`;
-  } catch {
-    return '';
+function envHint(sources: ResolvedCollectorConfig['sources'], key: string): string {
+  // The last file that sets the key is the one whose value counts.
+  for (const source of [...sources].reverse()) {
+    if (source.fileText === undefined) continue;
+    const variables = envVariablesAt(source.fileText, key);
+    if (variables.length > 0) return ` (the config takes ${key} from ${variables.join(', ')}: set ${variables.length > 1 ? 'them' : 'it'} to change it)`;
   }
+  return '';
 }
 
 /** Time allowed past shutdown_timeout for components that are already late to let go. */
@@ -26,13 +27,16 @@ const SHUTDOWN_OVERRUN_MS = 5_000;
  * written, a database that does not answer, an address in use: the message names the YAML key),
  * or a shutdown overran; 2 an invalid config.
  */
-export async function startCommand(options: { config: string }): Promise<void> {
+export async function startCommand(options: ConfigOptions): Promise<void> {
+  const locations = configLocations(options);
+  const where = describeLocations(locations);
   let config;
+  let sources: ResolvedCollectorConfig['sources'];
   try {
-    config = await loadCollectorConfig(options.config, defaultComponents());
+    ({ config, sources } = resolveCollectorConfig(locations, defaultComponents()));
   } catch (error) {
     if (error instanceof ConfigErrors) {
-      process.stderr.write(`decision-trace: ${options.config}: ${error.message}\n`);
+      process.stderr.write(`decision-trace: ${where}: ${error.message}\n`);
       process.exit(2);
     }
     throw error;
@@ -45,13 +49,13 @@ export async function startCommand(options: { config: string }): Promise<void> {
   } catch (error) {
     // A StartError names the setting at fault (`exporters.decisions.storage: cannot open …`).
     const key = error instanceof StartError ? error.path : undefined;
-    const message = (error instanceof Error ? error.message : String(error)) + (key === undefined ? '' : await envHint(options.config, key));
+    const message = (error instanceof Error ? error.message : String(error)) + (key === undefined ? '' : envHint(sources, key));
     // The message says it all; `err` is the underlying error, with its stack.
     logger.fatal({ key, err: error instanceof StartError ? (error.cause ?? error) : error }, `collector failed to start: ${message}`);
-    process.stderr.write(`decision-trace: ${options.config}: failed to start: ${message}\n`);
+    process.stderr.write(`decision-trace: ${where}: failed to start: ${message}\n`);
     process.exit(1);
   }
-  logger.info({ config: options.config }, 'collector started');
+  logger.info({ config: locations.configs, set: locations.sets }, 'collector started');
 
   // SIGTERM/SIGINT: stop accepting, flush for up to service.shutdown_timeout (persistent queues
   // keep the rest), then exit. A second signal, or a shutdown that overruns, exits at once.

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { parseDocument } from 'yaml';
 import type { ComponentKind, ComponentFactory, ExporterFactory, ExtensionFactory, PipelineStore } from '../component/component.js';
 import type { ComponentRegistry } from '../component/registry.js';
 import { ConfigError, ConfigErrors, joinPath } from './config-error.js';
-import { substituteEnvDeep } from './env-substitution.js';
+import { ExpandedValue, defineKey, isPlainMap, typedView } from './expanded-value.js';
+import { annotateSources, resolveConfigSources, resolveConfigText, type ConfigLocations, type ResolvedSources } from './resolve-config.js';
+import { safeParseTyped } from './typed-parse.js';
 import { durationSchema, endpointSchema, type Endpoint } from './values.js';
 import { issuesToConfigErrors } from './zod-issues.js';
 
@@ -87,29 +88,51 @@ const serviceSchema = z.strictObject({
 const topLevelKeys = new Set(['receivers', 'processors', 'exporters', 'extensions', 'service']);
 
 /**
- * Parses and validates a collector config in the OpenTelemetry Collector's layout. Every
- * problem found is reported together, each with its YAML path.
+ * Parses and validates a collector config in the OpenTelemetry Collector's layout, given as one
+ * YAML text (references such as `${env:X}` and `${file:p}` are expanded; relative files are read
+ * from the working directory). Every problem found is reported together, each with its YAML path.
  */
 export function parseCollectorConfig(
   yamlText: string,
   registry: ComponentRegistry,
   env: NodeJS.ProcessEnv = process.env,
 ): CollectorConfig {
+  return interpretConfig(resolveConfigText(yamlText, { env, cwd: process.cwd() }), registry).config;
+}
+
+export interface ResolvedCollectorConfig {
+  config: CollectorConfig;
+  /** Every source merged, references expanded and typed as the components took them (print-config). */
+  effective: Record<string, unknown>;
+  sources: ResolvedSources['sources'];
+}
+
+/**
+ * The config the Collector's command line describes: `--config` files and URIs merged in order,
+ * then `--set` values (see resolve-config.ts), then validated as parseCollectorConfig does.
+ */
+export function resolveCollectorConfig(
+  locations: ConfigLocations,
+  registry: ComponentRegistry,
+  context: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ResolvedCollectorConfig {
+  return interpretConfig(resolveConfigSources(locations, { env: context.env ?? process.env, cwd: context.cwd ?? process.cwd() }), registry);
+}
+
+function interpretConfig(resolved: ResolvedSources, registry: ComponentRegistry): ResolvedCollectorConfig {
+  try {
+    return interpretRoot(resolved, registry);
+  } catch (error) {
+    if (error instanceof ConfigErrors) throw new ConfigErrors(annotateSources(error.errors, resolved.sources));
+    throw error;
+  }
+}
+
+function interpretRoot(resolved: ResolvedSources, registry: ComponentRegistry): ResolvedCollectorConfig {
   const errors: ConfigError[] = [];
-  const document = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    // One broken bracket makes the parser complain about every line after it: the first error
-    // (its message carries line, column and the offending line) is the one to fix.
-    const [first] = document.errors;
-    const more = document.errors.length - 1;
-    const rest = more === 0 ? '' : `\n(${more} further syntax error${more === 1 ? '' : 's'} after it, usually caused by this one)`;
-    throw new ConfigErrors([new ConfigError('', `YAML syntax error: ${first!.message.trimEnd()}${rest}`)]);
-  }
-  const raw = substituteEnvDeep(document.toJS({ maxAliasCount: 100 }) ?? {}, env, errors);
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigErrors([new ConfigError('', 'the config must be a YAML map')]);
-  }
-  const root = raw as Record<string, unknown>;
+  /** Whole-value references the components took as text (the rest are typed), by YAML path. */
+  const useOriginal = new Set<string>();
+  const root = typedSections(resolved.root);
   for (const key of Object.keys(root)) {
     if (!topLevelKeys.has(key)) errors.push(new ConfigError(key, 'unknown key'));
   }
@@ -119,7 +142,7 @@ export function parseCollectorConfig(
   // reported as a dangling reference.
   const declared = {} as Record<(typeof SECTIONS)[number][0], Set<string>>;
   for (const [section, kind] of SECTIONS) {
-    sections[section] = resolveSection(section, kind, root[section], registry, errors);
+    sections[section] = resolveSection(section, kind, root[section], registry, errors, useOriginal);
     const value = root[section];
     declared[section] = new Set(value !== null && typeof value === 'object' ? Object.keys(value) : []);
   }
@@ -129,7 +152,7 @@ export function parseCollectorConfig(
   if (serviceRaw === undefined) {
     errors.push(new ConfigError('service', 'required: the service section defines the pipelines'));
   } else {
-    const parsed = serviceSchema.safeParse(serviceRaw, { reportInput: true });
+    const parsed = parseAt('service', serviceSchema, serviceRaw, useOriginal);
     if (!parsed.success) {
       errors.push(...issuesToConfigErrors('service', parsed.error));
     } else {
@@ -140,7 +163,7 @@ export function parseCollectorConfig(
           errors.push(new ConfigError(path, 'unsupported pipeline: only traces pipelines exist (traces or traces/<name>)'));
           continue;
         }
-        const p = pipelineSchema.safeParse(body ?? {}, { reportInput: true });
+        const p = parseAt(path, pipelineSchema, body ?? {}, useOriginal);
         if (!p.success) {
           errors.push(...issuesToConfigErrors(path, p.error));
           continue;
@@ -166,7 +189,27 @@ export function parseCollectorConfig(
   if (errors.length > 0 || !service) throw new ConfigErrors(errors);
   completeExtensionsFromPipelines(sections, service, errors);
   if (errors.length > 0) throw new ConfigErrors(errors);
-  return { ...sections, service };
+  return { config: { ...sections, service }, effective: typedView(resolved.root, useOriginal) as Record<string, unknown>, sources: resolved.sources };
+}
+
+/**
+ * The root with its section maps (and each section's component map) looked through: a section
+ * may come whole from a reference (`receivers: ${file:receivers.yaml}`).
+ */
+function typedSections(root: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(root)) {
+    defineKey(out, key, value instanceof ExpandedValue && isPlainMap(value.value) ? value.value : value);
+  }
+  return out;
+}
+
+/** safeParseTyped for the value at `path`, recording its text-taken references under that path. */
+function parseAt<S extends z.ZodType>(path: string, schema: S, raw: unknown, useOriginal: Set<string>): ReturnType<S['safeParse']> {
+  const local = new Set<string>();
+  const result = safeParseTyped(schema, raw, local);
+  for (const key of local) useOriginal.add(key === '' ? path : key.startsWith('[') ? `${path}${key}` : `${path}.${key}`);
+  return result;
 }
 
 /**
@@ -208,6 +251,7 @@ function resolveSection(
   value: unknown,
   registry: ComponentRegistry,
   errors: ConfigError[],
+  useOriginal: Set<string>,
 ): Map<string, ResolvedComponent> {
   const out = new Map<string, ResolvedComponent>();
   if (value === undefined || value === null) return out;
@@ -227,7 +271,7 @@ function resolveSection(
       errors.push(new ConfigError(path, `unknown ${kind} type "${match[1]}" (known: ${registry.types(kind).join(', ')})`));
       continue;
     }
-    const parsed = factory.configSchema.safeParse(body ?? {}, { reportInput: true });
+    const parsed = parseAt(path, factory.configSchema, body ?? {}, useOriginal);
     if (!parsed.success) {
       errors.push(...issuesToConfigErrors(path, parsed.error));
       continue;

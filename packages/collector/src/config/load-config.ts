@@ -1,18 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import type { ComponentRegistry } from '../component/registry.js';
-import { parseCollectorConfig, type CollectorConfig } from './collector-config.js';
-import { ConfigError, ConfigErrors } from './config-error.js';
+import { resolveCollectorConfig, type CollectorConfig } from './collector-config.js';
+import type { ConfigLocations } from './resolve-config.js';
 
+/**
+ * Loads the config a command line names: one file path, several `--config` values (paths or
+ * `file:`, `env:`, `yaml:` URIs, merged in order) or those plus `--set` values.
+ */
 export async function loadCollectorConfig(
-  file: string,
+  locations: string | string[] | ConfigLocations,
   registry: ComponentRegistry,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CollectorConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigErrors([new ConfigError('', `cannot read config file ${file}: ${(error as Error).message}`)]);
-  }
-  return parseCollectorConfig(text, registry, env);
+  const normalized = typeof locations === 'string' ? { configs: [locations] } : Array.isArray(locations) ? { configs: locations } : locations;
+  return resolveCollectorConfig(normalized, registry, { env }).config;
 }
