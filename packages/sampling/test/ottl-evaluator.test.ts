@@ -195,6 +195,7 @@ test('converters: IsMatch with Go regexp semantics, Len in bytes, Is…, convers
     'IsMatch(attributes["multiline"], "a.b")',
     'IsMatch(name, "(?i)^get")',
     'IsMatch(name, "(?P<verb>GET) /")',
+    'IsMatch(name, "^(?i)get /ORDERS$")',
     'IsMatch(attributes["ratio"], "^0\\\\.25$")',
     'IsMatch(attributes["nested"], "^\\\\{\\"a\\":\\"x\\\\\\\\u003cy\\"")',
     'not IsMatch(attributes["missing"], ".*")',

@@ -9,13 +9,18 @@
 export function compileGoRegexp(pattern: string): RegExp {
   let flags = 'u';
   let body = pattern;
+  // Flags at the start — after `^` anchors too, where i and s mean the same as at the start.
+  let anchors = '';
   for (;;) {
-    const leading = /^\(\?([imsU]+)\)/.exec(body);
+    const leading = /^(\^*)\(\?([imsU]+)\)/.exec(body);
     if (leading === null) break;
-    if (leading[1].includes('U')) throw new Error('the (?U) flag (ungreedy) is not supported');
-    for (const flag of leading[1]) if (!flags.includes(flag)) flags += flag;
+    if (leading[2].includes('U')) throw new Error('the (?U) flag (ungreedy) is not supported');
+    if (leading[1] !== '' && leading[2].includes('m')) throw new Error('the (?m) flag after ^ is not supported; put it at the start');
+    for (const flag of leading[2]) if (!flags.includes(flag)) flags += flag;
+    anchors += leading[1];
     body = body.slice(leading[0].length);
   }
+  body = anchors + body;
   const dotAll = flags.includes('s');
   let out = '';
   let inClass = false;
