@@ -14,6 +14,8 @@ import { rateLimitingProcessorFactory } from './processors/rate_limiting/factory
 import { redactionProcessorFactory } from './processors/redaction/factory.js';
 import { tailSamplingProcessorFactory } from './processors/tail_sampling/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
+import { decisionMetricsConnectorFactory } from './connectors/decision_metrics/factory.js';
 
 /** Every component type this build of the collector knows. */
 export function defaultComponents(): ComponentRegistry {
@@ -32,5 +34,7 @@ export function defaultComponents(): ComponentRegistry {
     .register(loadBalancingExporterFactory)
     .register(batchProcessorFactory)
     .register(memoryLimiterProcessorFactory)
-    .register(healthCheckFactory);
+    .register(healthCheckFactory)
+    .register(prometheusExporterFactory)
+    .register(decisionMetricsConnectorFactory);
 }

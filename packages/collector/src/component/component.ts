@@ -3,10 +3,15 @@ import type { Logger } from 'pino';
 import type { DecisionEvent, ResourceSpans } from '@decision-trace/model';
 import type { Clock, FinalDecision } from '@decision-trace/sampling';
 import type { DecisionStore } from '@decision-trace/store';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { StatusBoard } from '../telemetry/status-board.js';
 
-export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
+export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension' | 'connector';
+
+/** The kinds of data a pipeline carries (`service.pipelines.<signal>[/<name>]`). */
+export const SIGNALS = ['traces', 'metrics'] as const;
+export type Signal = (typeof SIGNALS)[number];
 
 /**
  * What flows through a traces pipeline: the spans of one request and the decision events the
@@ -25,6 +30,20 @@ export interface TracesConsumer {
   consumeTraces(batch: TraceBatch): Promise<void>;
 }
 
+/**
+ * What flows through a metrics pipeline: metrics in the OpenTelemetry JS SDK's data model
+ * (`@opentelemetry/sdk-metrics`), which its OTLP and Prometheus serializers encode as they are.
+ */
+export interface MetricsBatch {
+  resourceMetrics: ResourceMetrics;
+  /** Data points over every metric of the batch (what exporters count). */
+  dataPointCount: number;
+}
+
+export interface MetricsConsumer {
+  consumeMetrics(batch: MetricsBatch): Promise<void>;
+}
+
 /** Passed to `shutdown`: work still pending (a queue to flush) may continue until `deadline`. */
 export interface ShutdownContext {
   /** Epoch milliseconds (service.shutdown_timeout after the shutdown began). */
@@ -39,6 +58,9 @@ export interface Component {
 
 export interface ProcessorComponent extends Component, TracesConsumer {}
 export interface ExporterComponent extends Component, TracesConsumer {}
+export interface MetricsExporterComponent extends Component, MetricsConsumer {}
+/** A connector as the exporter of a traces pipeline; what it makes of the spans goes on as metrics. */
+export interface TracesToMetricsConnector extends Component, TracesConsumer {}
 export type ReceiverComponent = Component;
 export type ExtensionComponent = Component;
 
@@ -111,7 +133,13 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
 
 export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   kind: 'exporter';
-  create(settings: CreateSettings<C>): ExporterComponent;
+  /** The exporter of traces pipelines; absent when it exports no traces. */
+  create?(settings: CreateSettings<C>): ExporterComponent;
+  /**
+   * The exporter of metrics pipelines; absent when it exports no metrics. As in the Collector,
+   * an exporter listed in pipelines of both signals runs one instance per signal.
+   */
+  createMetrics?(settings: CreateSettings<C>): MetricsExporterComponent;
   /** The store URL this exporter writes in the collector's own process, if any. */
   writtenStore?(config: C): string | undefined;
 }
@@ -134,4 +162,16 @@ export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
   withPipelineStores?(config: C, stores: readonly PipelineStore[]): C;
 }
 
-export type ComponentFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;
+/**
+ * A connector joins pipelines as the Collector's do: it is listed as an exporter of a pipeline
+ * of one signal and as a receiver of a pipeline of another, and turns what it is given into the
+ * other signal. Only traces → metrics exists so far.
+ */
+export interface ConnectorFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'connector';
+  /** [exporter side, receiver side] signal pairs it supports. */
+  pairs: ReadonlyArray<readonly [Signal, Signal]>;
+  createTracesToMetrics(settings: CreateSettings<C>, next: MetricsConsumer): TracesToMetricsConnector;
+}
+
+export type ComponentFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory | ConnectorFactory;

@@ -1,5 +1,6 @@
 import type {
   ComponentFactory,
+  ConnectorFactory,
   ComponentKind,
   ExporterFactory,
   ExtensionFactory,
@@ -13,7 +14,9 @@ type FactoryOf<K extends ComponentKind> = K extends 'receiver'
     ? ProcessorFactory
     : K extends 'exporter'
       ? ExporterFactory
-      : ExtensionFactory;
+      : K extends 'connector'
+        ? ConnectorFactory
+        : ExtensionFactory;
 
 /** The component types a collector build knows, by kind. */
 export class ComponentRegistry {

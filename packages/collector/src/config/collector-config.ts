@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ComponentKind, ComponentFactory, ExporterFactory, ExtensionFactory, PipelineStore } from '../component/component.js';
+import type { ComponentKind, ComponentFactory, ConnectorFactory, ExporterFactory, ExtensionFactory, PipelineStore, Signal } from '../component/component.js';
 import type { ComponentRegistry } from '../component/registry.js';
 import { ConfigError, ConfigErrors, joinPath } from './config-error.js';
 import { ExpandedValue, defineKey, isPlainMap, typedView } from './expanded-value.js';
@@ -7,6 +7,7 @@ import { annotateSources, resolveConfigSources, resolveConfigText, type ConfigLo
 import { safeParseTyped } from './typed-parse.js';
 import { durationSchema, endpointSchema, type Endpoint } from './values.js';
 import { issuesToConfigErrors } from './zod-issues.js';
+import { checkConnectorUses, exporterSignals, pipelineSignal, type PipelineUse } from './pipeline-signals.js';
 
 export interface ResolvedComponent {
   /** `type` or `type/name`. */
@@ -19,6 +20,9 @@ export interface ResolvedComponent {
 
 export interface PipelineConfig {
   id: string;
+  /** What the pipeline carries, from its id (`traces`, `metrics/<name>`). */
+  signal: Signal;
+  /** Receivers and exporters may be connectors (ids of the `connectors` section). */
   receivers: string[];
   processors: string[];
   exporters: string[];
@@ -43,6 +47,7 @@ export interface CollectorConfig {
   processors: Map<string, ResolvedComponent>;
   exporters: Map<string, ResolvedComponent>;
   extensions: Map<string, ResolvedComponent>;
+  connectors: Map<string, ResolvedComponent>;
   service: {
     extensions: string[];
     pipelines: PipelineConfig[];
@@ -61,6 +66,7 @@ const SECTIONS = [
   ['processors', 'processor'],
   ['exporters', 'exporter'],
   ['extensions', 'extension'],
+  ['connectors', 'connector'],
 ] as const;
 
 const componentId = /^([a-z][a-z0-9_]*)(?:\/([A-Za-z0-9_.\-]+))?$/;
@@ -85,7 +91,7 @@ const serviceSchema = z.strictObject({
   shutdown_timeout: durationSchema.default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
 });
 
-const topLevelKeys = new Set(['receivers', 'processors', 'exporters', 'extensions', 'service']);
+const topLevelKeys = new Set(['receivers', 'processors', 'exporters', 'extensions', 'connectors', 'service']);
 
 /**
  * Parses and validates a collector config in the OpenTelemetry Collector's layout, given as one
@@ -157,10 +163,17 @@ function interpretRoot(resolved: ResolvedSources, registry: ComponentRegistry): 
       errors.push(...issuesToConfigErrors('service', parsed.error));
     } else {
       const pipelines: PipelineConfig[] = [];
+      const connectorUses = new Map<string, PipelineUse[]>();
+      for (const id of declared.connectors) {
+        for (const other of ['receivers', 'exporters'] as const) {
+          if (declared[other].has(id)) errors.push(new ConfigError(joinPath('connectors', id), `ambiguous id: "${id}" is both a connector and one of the ${other}`));
+        }
+      }
       for (const [id, body] of Object.entries(parsed.data.pipelines)) {
         const path = joinPath('service', 'pipelines', id);
-        if (!/^traces(\/[A-Za-z0-9_.\-]+)?$/.test(id)) {
-          errors.push(new ConfigError(path, 'unsupported pipeline: only traces pipelines exist (traces or traces/<name>)'));
+        const signal = pipelineSignal(id);
+        if (!signal) {
+          errors.push(new ConfigError(path, 'unsupported pipeline: expected traces, traces/<name>, metrics or metrics/<name>'));
           continue;
         }
         const p = parseAt(path, pipelineSchema, body ?? {}, useOriginal);
@@ -168,11 +181,16 @@ function interpretRoot(resolved: ResolvedSources, registry: ComponentRegistry): 
           errors.push(...issuesToConfigErrors(path, p.error));
           continue;
         }
-        checkReferences(path, 'receivers', p.data.receivers, declared.receivers, errors);
+        const receiversOrConnectors = new Set([...declared.receivers, ...declared.connectors]);
+        const exportersOrConnectors = new Set([...declared.exporters, ...declared.connectors]);
+        checkReferences(path, 'receivers', p.data.receivers, receiversOrConnectors, errors);
         checkReferences(path, 'processors', p.data.processors, declared.processors, errors);
-        checkReferences(path, 'exporters', p.data.exporters, declared.exporters, errors);
-        pipelines.push({ id, ...p.data });
+        checkReferences(path, 'exporters', p.data.exporters, exportersOrConnectors, errors);
+        checkSignals(path, signal, p.data, sections, connectorUses, errors);
+        pipelines.push({ id, signal, ...p.data });
       }
+      const connectorFactories = new Map([...sections.connectors].map(([id, c]) => [id, c.factory as ConnectorFactory]));
+      checkConnectorUses(connectorFactories, connectorUses, errors);
       if (Object.keys(parsed.data.pipelines).length === 0) {
         errors.push(new ConfigError('service.pipelines', 'at least one pipeline is required'));
       }
@@ -227,7 +245,8 @@ function completeExtensionsFromPipelines(
     for (const id of pipeline.exporters) {
       if (seen.has(id)) continue;
       seen.add(id);
-      const exporter = sections.exporters.get(id)!;
+      const exporter = sections.exporters.get(id);
+      if (!exporter) continue; // a connector
       const url = (exporter.factory as ExporterFactory).writtenStore?.(exporter.config);
       if (url !== undefined) stores.push({ exporter: id, url });
     }
@@ -242,6 +261,46 @@ function completeExtensionsFromPipelines(
       if (!(error instanceof ConfigError)) throw error;
       errors.push(new ConfigError(joinPath('extensions', id, error.path), error.reason));
     }
+  }
+}
+
+/**
+ * Whether each component of a pipeline handles the pipeline's signal (receivers and processors
+ * handle traces only so far), and where the connectors are used (checked once all are known).
+ */
+function checkSignals(
+  path: string,
+  signal: Signal,
+  pipeline: { receivers: string[]; processors: string[]; exporters: string[] },
+  sections: Record<(typeof SECTIONS)[number][0], Map<string, ResolvedComponent>>,
+  connectorUses: Map<string, PipelineUse[]>,
+  errors: ConfigError[],
+): void {
+  const pipelineId = path.slice('service.pipelines.'.length);
+  for (const side of ['receivers', 'exporters'] as const) {
+    pipeline[side].forEach((id, index) => {
+      if (sections.connectors.has(id)) {
+        const uses = connectorUses.get(id) ?? [];
+        uses.push({ pipeline: pipelineId, signal, side, index });
+        connectorUses.set(id, uses);
+        return;
+      }
+      if (side === 'receivers') {
+        if (sections.receivers.has(id) && signal !== 'traces') errors.push(new ConfigError(joinPath(path, side, index), `receiver "${id}" does not receive ${signal} (it receives traces)`));
+        return;
+      }
+      const exporter = sections.exporters.get(id);
+      if (!exporter) return;
+      const supported = exporterSignals(exporter.factory as ExporterFactory);
+      if (!supported.includes(signal)) {
+        errors.push(new ConfigError(joinPath(path, side, index), `exporter "${id}" does not export ${signal} (it exports ${supported.join(', ')})`));
+      }
+    });
+  }
+  if (signal !== 'traces') {
+    pipeline.processors.forEach((id, index) => {
+      if (sections.processors.has(id)) errors.push(new ConfigError(joinPath(path, 'processors', index), `processor "${id}" does not process ${signal} (it processes traces)`));
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import type { CounterHandle, MetricsRegistry } from '../telemetry/metrics-registry.js';
 
-/** What an exporter counts: spans for OTLP exporters, decision events for the decisions exporter. */
-export type ExportUnit = 'spans' | 'decision_events';
+/** What an exporter counts: spans or metric points for OTLP exporters, decision events for the decisions exporter. */
+export type ExportUnit = 'spans' | 'decision_events' | 'metric_points';
 
 export interface ExporterMetrics {
   /** Taken on: queued, or sent when there is no queue. */
@@ -20,7 +20,7 @@ export interface ExporterMetrics {
 
 export function exporterMetrics(registry: MetricsRegistry, exporterId: string, unit: ExportUnit): ExporterMetrics {
   const labels = { exporter: exporterId };
-  const noun = unit === 'spans' ? 'Spans' : 'Decision events';
+  const noun = unit === 'spans' ? 'Spans' : unit === 'metric_points' ? 'Metric points' : 'Decision events';
   const counter = (name: string, help: string) => registry.counter(`otelcol_exporter_${name}_${unit}_total`, `${noun} ${help}`).with(labels);
   return {
     accepted: counter('accepted', 'the exporter took on (queued, or sent when it has no queue).'),
@@ -35,9 +35,10 @@ export function exporterMetrics(registry: MetricsRegistry, exporterId: string, u
 export function registerQueueGauges(
   registry: MetricsRegistry,
   exporterId: string,
+  extraLabels: Readonly<Record<string, string>>,
   read: { size(): number; capacity(): number; inFlight(): number },
 ): void {
-  const labels = { exporter: exporterId };
+  const labels = { exporter: exporterId, ...extraLabels };
   registry.gauge('otelcol_exporter_queue_size', 'Current size of the sending queue (in its sizer units).').observe(labels, read.size);
   registry.gauge('otelcol_exporter_queue_capacity', 'Capacity of the sending queue (in its sizer units).').observe(labels, read.capacity);
   registry.gauge('otelcol_exporter_in_flight_requests', 'Requests being sent or waiting to be retried.').observe(labels, read.inFlight);

@@ -89,14 +89,16 @@ export function decodePartialSuccess(body: Uint8Array, format: 'protobuf' | 'jso
   try {
     if (format === 'json') {
       const parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as {
-        partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string };
-        partial_success?: { rejected_spans?: string | number; error_message?: string };
+        partialSuccess?: { rejectedSpans?: string | number; rejectedDataPoints?: string | number; errorMessage?: string };
+        partial_success?: { rejected_spans?: string | number; rejected_data_points?: string | number; error_message?: string };
       };
+      // The metrics service's response names the same field rejected_data_points.
       const partial = parsed.partialSuccess ?? {
         rejectedSpans: parsed.partial_success?.rejected_spans,
+        rejectedDataPoints: parsed.partial_success?.rejected_data_points,
         errorMessage: parsed.partial_success?.error_message,
       };
-      const rejected = Number(partial.rejectedSpans ?? 0);
+      const rejected = Number(partial.rejectedSpans ?? partial.rejectedDataPoints ?? 0);
       const message = partial.errorMessage ?? '';
       return rejected > 0 || message !== '' ? { rejected: Number.isFinite(rejected) ? rejected : 0, message } : undefined;
     }

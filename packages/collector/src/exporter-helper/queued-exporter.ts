@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ExporterComponent, Host, ShutdownContext, TraceBatch } from '../component/component.js';
+import type { Component, Host, ShutdownContext, TraceBatch } from '../component/component.js';
 import { PipelineError } from '../component/pipeline-error.js';
 import { atSetting } from '../component/start-error.js';
 import type { RetryConfig, SendingQueueConfig } from './config.js';
@@ -10,7 +10,7 @@ import { exporterMetrics, journalLossCounters, registerQueueGauges, type Exporte
 import { FileQueueJournal } from './file-journal.js';
 import { QueueClosedError, QueueFullError, SendingQueue, type QueueEntry } from './sending-queue.js';
 
-export interface QueuedExporterOptions {
+export interface QueuedExporterOptions<B = TraceBatch> {
   /** The exporter's id as configured (`otlphttp/backend`). */
   id: string;
   /** The YAML path of the keys `sending_queue` and `retry_on_failure` sit under; default `exporters.<id>`. */
@@ -23,7 +23,14 @@ export interface QueuedExporterOptions {
   /** Per send attempt. */
   timeoutMs: number;
   /** The request this exporter sends for a batch, or undefined when it has nothing to send. */
-  encode(batch: TraceBatch): ExportRequest | undefined;
+  encode(batch: B): ExportRequest | undefined;
+  /** Items in a batch refused before it was encoded; spans or decision events of a TraceBatch when absent. */
+  itemsOf?(batch: B): number;
+  /**
+   * Set for the metrics instance of an exporter that also exports traces: its queue gauges carry
+   * `data_type="metrics"` and its persistent queue has a folder of its own.
+   */
+  dataType?: 'metrics';
   sender: RequestSender;
   clock?: DeliveryClock;
   random?: () => number;
@@ -39,7 +46,7 @@ const MAX_RETRY_AFTER_SECONDS = 30;
  * receiver answers 503 + Retry-After instead of dropping anything silently. Without a queue,
  * `consumeTraces` delivers (with retries) before resolving.
  */
-export class QueuedExporter implements ExporterComponent {
+export class QueuedExporter<B = TraceBatch> implements Component {
   private readonly metrics: ExporterMetrics;
   private readonly statusId: string;
   private readonly clock: DeliveryClock;
@@ -54,7 +61,7 @@ export class QueuedExporter implements ExporterComponent {
   /** Failed attempts since the last success: an outage is logged once when it starts and once when it ends. */
   private failedAttempts = 0;
 
-  constructor(private readonly options: QueuedExporterOptions) {
+  constructor(private readonly options: QueuedExporterOptions<B>) {
     this.metrics = exporterMetrics(options.host.metrics, options.id, options.unit);
     this.statusId = `exporters.${options.id}`;
     this.clock = options.clock ?? realClock;
@@ -64,7 +71,8 @@ export class QueuedExporter implements ExporterComponent {
     const { queue: config, logger, host, id } = this.options;
     await this.options.sender.start?.();
     if (!config.enabled) return;
-    const journal = config.storage ? new FileQueueJournal(join(config.storage, queueDirectoryName(id)), logger) : undefined;
+    const folder = queueDirectoryName(id) + (this.options.dataType ? `~${this.options.dataType}` : '');
+    const journal = config.storage ? new FileQueueJournal(join(config.storage, folder), logger) : undefined;
     const queue = new SendingQueue(config.queue_size, config.sizer, journal);
     const storageKey = `${this.options.settingPath ?? `exporters.${id}`}.sending_queue.storage`;
     const { recovered, lost } = await atSetting(storageKey, () => queue.open());
@@ -76,20 +84,28 @@ export class QueuedExporter implements ExporterComponent {
       losses.bytes.add(lost.bytes);
     }
     this.queue = queue;
-    registerQueueGauges(host.metrics, id, {
+    registerQueueGauges(host.metrics, id, this.options.dataType ? { data_type: this.options.dataType } : {}, {
       size: () => queue.size,
       capacity: () => queue.capacity,
       inFlight: () => this.inFlight.size,
     });
-    for (let i = 0; i < config.num_consumers; i++) this.consumers.push(this.consume(queue));
+    for (let i = 0; i < config.num_consumers; i++) this.consumers.push(this.consumeQueue(queue));
   }
 
-  async consumeTraces(batch: TraceBatch): Promise<void> {
+  consumeTraces(batch: B): Promise<void> {
+    return this.consume(batch);
+  }
+
+  consumeMetrics(batch: B): Promise<void> {
+    return this.consume(batch);
+  }
+
+  private async consume(batch: B): Promise<void> {
     if (this.stopping) throw new PipelineError(`exporter ${this.options.id} is shutting down`, { retryable: true, retryAfterSeconds: 1 });
     const queue = this.queue;
     if (queue?.isFull && !this.options.queue.block_on_overflow && !this.options.queue.drop_context_on_overflow) {
       // Refused anyway: spare the encoding, which would only add load to an overloaded process.
-      const items = this.options.unit === 'spans' ? batch.spanCount : batch.decisions.length;
+      const items = this.options.itemsOf ? this.options.itemsOf(batch) : traceItems(batch as TraceBatch, this.options.unit);
       if (items === 0) return;
       throw this.refusal(items, new QueueFullError(`sending queue is full (${queue.size} of ${queue.capacity})`));
     }
@@ -146,7 +162,7 @@ export class QueuedExporter implements ExporterComponent {
     this.options.host.status.forget(this.statusId);
   }
 
-  private async consume(queue: SendingQueue): Promise<void> {
+  private async consumeQueue(queue: SendingQueue): Promise<void> {
     for (;;) {
       const entry = await queue.take();
       if (!entry) return;
@@ -212,7 +228,7 @@ export class QueuedExporter implements ExporterComponent {
       this.metrics.sent.add(request.items - rejected);
       if (rejected > 0) {
         this.metrics.sendFailed.add(rejected);
-        logger.warn({ rejected, message: result.outcome?.message }, `the destination rejected some of the ${this.options.unit === 'spans' ? 'spans' : 'decision events'}`);
+        logger.warn({ rejected, message: result.outcome?.message }, `the destination rejected some of the ${this.options.unit.replace('_', ' ')}`);
       }
       this.lastRetryWaitMs = 0;
       if (this.failedAttempts > 0) logger.info({ failedAttempts: this.failedAttempts }, 'export works again');
@@ -252,6 +268,10 @@ export class QueuedExporter implements ExporterComponent {
   private retryAfterSeconds(): number {
     return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(this.lastRetryWaitMs / 1000)));
   }
+}
+
+function traceItems(batch: TraceBatch, unit: ExportUnit): number {
+  return unit === 'spans' ? batch.spanCount : batch.decisions.length;
 }
 
 /** One folder per exporter under the storage directory; `~` cannot appear in a component id. */

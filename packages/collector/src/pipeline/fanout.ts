@@ -1,4 +1,4 @@
-import type { TraceBatch, TracesConsumer } from '../component/component.js';
+import type { MetricsBatch, MetricsConsumer, TraceBatch, TracesConsumer } from '../component/component.js';
 
 /** Hands one batch to several consumers; fails if any fails, so the client is never told "ok" too early. */
 export function fanout(consumers: TracesConsumer[]): TracesConsumer {
@@ -23,6 +23,16 @@ export function fanoutToPipelines(consumers: TracesConsumer[]): TracesConsumer {
           c.consumeTraces({ resourceSpans: batch.resourceSpans, spanCount: batch.spanCount, decisions: [...batch.decisions], tenant: batch.tenant }),
         ),
       );
+    },
+  };
+}
+
+/** Hands one metrics batch to several consumers (they only read it); fails if any fails. */
+export function fanoutMetrics(consumers: MetricsConsumer[]): MetricsConsumer {
+  if (consumers.length === 1) return consumers[0];
+  return {
+    async consumeMetrics(batch: MetricsBatch) {
+      await Promise.all(consumers.map((c) => c.consumeMetrics(batch)));
     },
   };
 }

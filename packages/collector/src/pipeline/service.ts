@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import type {
   Component,
+  ConnectorFactory,
   ExporterComponent,
+  MetricsConsumer,
+  MetricsExporterComponent,
   ExporterFactory,
   ExtensionFactory,
   Host,
@@ -16,7 +19,7 @@ import { MetricsServer } from '../telemetry/metrics-server.js';
 import { registerProcessMetrics } from '../telemetry/process-metrics.js';
 import { countingReceiverConsumer } from '../telemetry/receiver-metrics.js';
 import { StatusBoard } from '../telemetry/status-board.js';
-import { fanout, fanoutToPipelines } from './fanout.js';
+import { fanout, fanoutMetrics, fanoutToPipelines } from './fanout.js';
 import { postedEventRedaction } from './posted-event-redaction.js';
 import { StoreProvider } from './store-provider.js';
 
@@ -157,20 +160,48 @@ export class CollectorService {
       await this.run(`extensions.${id}`, factory.create(this.settings('extension', id, resolved.config)));
     }
 
+    // As in the Collector, an exporter runs one instance per signal it is used for.
     const exporters = new Map<string, ExporterComponent>();
+    const metricsExporters = new Map<string, MetricsExporterComponent>();
     for (const pipeline of config.service.pipelines) {
       for (const id of pipeline.exporters) {
+        const resolved = config.exporters.get(id);
+        if (!resolved) continue; // a connector, started below with the pipelines it feeds
+        const factory = resolved.factory as ExporterFactory;
+        if (pipeline.signal === 'metrics') {
+          if (metricsExporters.has(id)) continue;
+          const exporter = factory.createMetrics!(this.settings('exporter', id, resolved.config));
+          await this.run(`exporters.${id} (metrics)`, exporter);
+          metricsExporters.set(id, exporter);
+          continue;
+        }
         if (exporters.has(id)) continue;
-        const resolved = config.exporters.get(id)!;
-        const exporter = (resolved.factory as ExporterFactory).create(this.settings('exporter', id, resolved.config));
+        const exporter = factory.create!(this.settings('exporter', id, resolved.config));
         await this.run(`exporters.${id}`, exporter);
         exporters.set(id, exporter);
       }
     }
 
+    // Metrics pipelines (no processor handles metrics yet) start from connectors only.
+    const metricsHeads = new Map<string, MetricsConsumer[]>();
+    for (const pipeline of config.service.pipelines) {
+      if (pipeline.signal !== 'metrics') continue;
+      const head = fanoutMetrics(pipeline.exporters.map((id) => metricsExporters.get(id)!));
+      for (const id of pipeline.receivers) metricsHeads.set(id, [...(metricsHeads.get(id) ?? []), head]);
+    }
+    const connectors = new Map<string, TracesConsumer>();
+    for (const [id, heads] of metricsHeads) {
+      const resolved = config.connectors.get(id);
+      if (!resolved) continue;
+      const connector = (resolved.factory as ConnectorFactory).createTracesToMetrics(this.settings('connector', id, resolved.config), fanoutMetrics(heads));
+      await this.run(`connectors.${id}`, connector);
+      connectors.set(id, connector);
+    }
+
     const pipelineHeads = new Map<string, TracesConsumer[]>();
     for (const pipeline of config.service.pipelines) {
-      let next: TracesConsumer = fanout(pipeline.exporters.map((id) => exporters.get(id)!));
+      if (pipeline.signal !== 'traces') continue;
+      let next: TracesConsumer = fanout(pipeline.exporters.map((id) => exporters.get(id) ?? connectors.get(id)!));
       for (const id of [...pipeline.processors].reverse()) {
         const resolved = config.processors.get(id)!;
         const processor = (resolved.factory as ProcessorFactory).create(

@@ -1,12 +1,13 @@
 import { encodeTraceRequestProtobuf } from '@decision-trace/otlp';
-import type { ExporterFactory } from '../../component/component.js';
+import type { ExporterFactory, MetricsBatch } from '../../component/component.js';
+import { encodeMetricsRequest } from '../../exporter-helper/metrics-encoding.js';
 import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
 import type { ExportRequest } from '../../exporter-helper/export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
 import { otlpGrpcExporterSchema, type OtlpGrpcExporterConfig } from './config.js';
-import { OtlpGrpcSender } from './grpc-sender.js';
+import { EXPORT_METHODS, OtlpGrpcSender } from './grpc-sender.js';
 
-/** Forwards spans to any OTLP/gRPC endpoint through a sending queue with retries. */
+/** Forwards spans and metrics to any OTLP/gRPC endpoint through a sending queue (one per signal) with retries. */
 export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = {
   kind: 'exporter',
   type: 'otlp',
@@ -30,6 +31,21 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
           carriesDecisions: prioritise ? carriesDecisionData(batch) : batch.decisions.length > 0,
         };
       },
+    });
+  },
+  createMetrics({ id, config, logger, host }) {
+    return new QueuedExporter<MetricsBatch>({
+      id,
+      logger,
+      host,
+      unit: 'metric_points',
+      dataType: 'metrics',
+      queue: config.sending_queue,
+      retry: config.retry_on_failure,
+      timeoutMs: config.timeout,
+      sender: new OtlpGrpcSender(config, EXPORT_METHODS.metrics),
+      itemsOf: (batch) => batch.dataPointCount,
+      encode: (batch) => encodeMetricsRequest(batch, 'protobuf'),
     });
   },
 };

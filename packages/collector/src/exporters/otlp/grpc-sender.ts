@@ -5,7 +5,11 @@ import { decodePartialSuccess, decodeRpcStatus, retryDelayOf } from '../../expor
 import { loadTls } from '../../exporter-helper/tls-config.js';
 import { parseGrpcEndpoint, type OtlpGrpcExporterConfig } from './config.js';
 
-const EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+/** The Export method of each signal's OTLP service. */
+export const EXPORT_METHODS = {
+  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+} as const;
 const GZIP = 2;
 
 /** Codes the OTLP specification says to retry (RESOURCE_EXHAUSTED only with RetryInfo). */
@@ -19,14 +23,17 @@ const RETRYABLE_CODES = new Set<number>([
 ]);
 
 /**
- * One OTLP/gRPC TraceService/Export call. The request is already protobuf bytes, so it is
+ * One OTLP/gRPC Export call (TraceService or MetricsService). The request is already protobuf bytes, so it is
  * passed through as is (as the receiver does), with gzip message compression when configured.
  */
 export class OtlpGrpcSender implements RequestSender {
   private client?: Client;
   private readonly metadata = new Metadata();
 
-  constructor(private readonly config: OtlpGrpcExporterConfig) {
+  constructor(
+    private readonly config: OtlpGrpcExporterConfig,
+    private readonly method: string = EXPORT_METHODS.traces,
+  ) {
     for (const [key, value] of Object.entries(config.headers)) this.metadata.set(key.toLowerCase(), value);
   }
 
@@ -47,7 +54,7 @@ export class OtlpGrpcSender implements RequestSender {
     const client = this.client!;
     return new Promise((resolve, reject) => {
       const call = client.makeUnaryRequest<Uint8Array, Buffer>(
-        EXPORT_METHOD,
+        this.method,
         (value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength),
         (bytes) => bytes,
         body,

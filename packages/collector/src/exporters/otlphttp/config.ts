@@ -18,6 +18,8 @@ export const otlpHttpExporterSchema = z
     endpoint: httpUrl.optional(),
     /** Full URL for traces, instead of endpoint + /v1/traces. */
     traces_endpoint: httpUrl.optional(),
+    /** Full URL for metrics, instead of endpoint + /v1/metrics. */
+    metrics_endpoint: httpUrl.optional(),
     headers: z.record(z.string(), z.string()).default({}),
     compression: z.enum(['gzip', 'none']).default('gzip'),
     encoding: z.enum(['proto', 'json']).default('proto'),
@@ -27,15 +29,17 @@ export const otlpHttpExporterSchema = z
     sending_queue: sendingQueueSchema.prefault({}),
     retry_on_failure: retryOnFailureSchema.prefault({}),
   })
-  .refine((config) => config.endpoint !== undefined || config.traces_endpoint !== undefined, {
-    message: 'set endpoint (base URL) or traces_endpoint',
+  .refine((config) => config.endpoint !== undefined || config.traces_endpoint !== undefined || config.metrics_endpoint !== undefined, {
+    message: 'set endpoint (base URL), traces_endpoint or metrics_endpoint',
   });
 
 export type OtlpHttpExporterConfig = z.output<typeof otlpHttpExporterSchema>;
 
-/** The URL traces are posted to. */
-export function tracesUrl(config: OtlpHttpExporterConfig): URL {
-  if (config.traces_endpoint) return new URL(config.traces_endpoint);
-  const base = config.endpoint!.replace(/\/+$/, '');
-  return new URL(`${base}/v1/traces`);
+/** The URL a signal is posted to, or undefined when neither its own URL nor `endpoint` is set. */
+export function signalUrl(config: OtlpHttpExporterConfig, signal: 'traces' | 'metrics'): URL | undefined {
+  const own = signal === 'traces' ? config.traces_endpoint : config.metrics_endpoint;
+  if (own) return new URL(own);
+  if (config.endpoint === undefined) return undefined;
+  const base = config.endpoint.replace(/\/+$/, '');
+  return new URL(`${base}/v1/${signal}`);
 }

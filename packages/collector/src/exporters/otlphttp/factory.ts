@@ -1,14 +1,17 @@
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '@decision-trace/otlp';
-import type { ExporterFactory, TraceBatch } from '../../component/component.js';
+import type { ExporterFactory, MetricsBatch, TraceBatch } from '../../component/component.js';
+import { StartError } from '../../component/start-error.js';
 import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
 import type { ExportRequest } from '../../exporter-helper/export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
-import { otlpHttpExporterSchema, type OtlpHttpExporterConfig } from './config.js';
+import { encodeMetricsRequest } from '../../exporter-helper/metrics-encoding.js';
+import { otlpHttpExporterSchema, signalUrl, type OtlpHttpExporterConfig } from './config.js';
 import { OtlpHttpSender } from './otlp-http-sender.js';
 
 /**
- * Forwards spans (after the processors' changes) to any OTLP/HTTP endpoint: an OpenTelemetry
- * Collector, Jaeger, Tempo… through a sending queue with retries.
+ * Forwards spans (after the processors' changes) and metrics (a connector's) to any OTLP/HTTP
+ * endpoint: an OpenTelemetry Collector, Jaeger, Tempo, Prometheus… through a sending queue with
+ * retries (one queue per signal, as in the Collector).
  */
 export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = {
   kind: 'exporter',
@@ -28,7 +31,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       queue: config.sending_queue,
       retry: config.retry_on_failure,
       timeoutMs: config.timeout,
-      sender: new OtlpHttpSender(config, config.sending_queue.enabled ? config.sending_queue.num_consumers : 16),
+      sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'traces', id)),
       encode(batch): ExportRequest | undefined {
         if (batch.spanCount === 0) return undefined;
         return {
@@ -40,4 +43,31 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       },
     });
   },
+  createMetrics({ id, config, logger, host }) {
+    const encoding = config.encoding === 'json' ? 'json' : 'protobuf';
+    return new QueuedExporter<MetricsBatch>({
+      id,
+      logger,
+      host,
+      unit: 'metric_points',
+      dataType: 'metrics',
+      queue: config.sending_queue,
+      retry: config.retry_on_failure,
+      timeoutMs: config.timeout,
+      sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'metrics', id)),
+      itemsOf: (batch) => batch.dataPointCount,
+      encode: (batch) => encodeMetricsRequest(batch, encoding),
+    });
+  },
 };
+
+function maxSockets(config: OtlpHttpExporterConfig): number {
+  return config.sending_queue.enabled ? config.sending_queue.num_consumers : 16;
+}
+
+/** Only known once the exporter is placed in a pipeline: an endpoint for the signal it exports. */
+function urlFor(config: OtlpHttpExporterConfig, signal: 'traces' | 'metrics', id: string): URL {
+  const url = signalUrl(config, signal);
+  if (!url) throw new StartError(`exporters.${id}`, `exports ${signal} but has neither endpoint nor ${signal}_endpoint`);
+  return url;
+}

@@ -4,7 +4,7 @@ import { HttpPoster } from '../../exporter-helper/http-client.js';
 import { decodePartialSuccess, decodeRpcStatus } from '../../exporter-helper/otlp-responses.js';
 import { parseRetryAfter } from '../../exporter-helper/retry-after.js';
 import { loadTls } from '../../exporter-helper/tls-config.js';
-import { tracesUrl, type OtlpHttpExporterConfig } from './config.js';
+import { signalUrl, type OtlpHttpExporterConfig } from './config.js';
 
 /** HTTP statuses the OTLP specification says to retry. */
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
@@ -12,14 +12,14 @@ const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 /** One OTLP/HTTP export attempt, with the answer classified as the OTLP specification says. */
 export class OtlpHttpSender implements RequestSender {
   private poster?: HttpPoster;
-  private readonly url: URL;
   private readonly format: 'protobuf' | 'json';
 
   constructor(
     private readonly config: OtlpHttpExporterConfig,
     private readonly maxSockets: number,
+    /** The signal's URL; the traces URL when not given. */
+    private readonly url: URL = signalUrl(config, 'traces')!,
   ) {
-    this.url = tracesUrl(config);
     this.format = config.encoding === 'json' ? 'json' : 'protobuf';
   }
 
