@@ -49,7 +49,7 @@ describe('collector config', () => {
     const api = config.extensions.get('decision_api')!.config as { endpoint: unknown; storage: string };
     assert.deepEqual(api.endpoint, { host: '127.0.0.1', port: 8711 });
     assert.equal(api.storage, 'sqlite:./data/x.db', 'without storage the API serves the store its pipeline writes');
-    assert.deepEqual(config.service.pipelines, [{ id: 'traces', receivers: ['otlp'], processors: ['decision'], exporters: ['decisions'] }]);
+    assert.deepEqual(config.service.pipelines, [{ id: 'traces', signal: 'traces', receivers: ['otlp'], processors: ['decision'], exporters: ['decisions'] }]);
     assert.equal(config.service.telemetry.logs.level, 'info');
   });
 
@@ -105,8 +105,8 @@ describe('collector config', () => {
   });
 
   test('unknown top-level and service keys', () => {
-    const errors = errorsOf(`${valid}\nconnectors: {}\n`.replace('service:\n', 'service:\n  bogus: 1\n'));
-    assert.ok(errors.includes('connectors: unknown key'), errors.join('\n'));
+    const errors = errorsOf(`${valid}\nconnector: {}\n`.replace('service:\n', 'service:\n  bogus: 1\n'));
+    assert.ok(errors.includes('connector: unknown key'), errors.join('\n'));
     assert.ok(errors.includes('service.bogus: unknown key'), errors.join('\n'));
   });
 
@@ -134,9 +134,9 @@ describe('collector config', () => {
     assert.match(errors[0], /YAML syntax error/);
   });
 
-  test('a pipeline needs receivers and exporters; only traces pipelines exist', () => {
-    const errors = errorsOf(valid.replace('traces:\n', 'metrics:\n      receivers: [otlp]\n      exporters: [decisions]\n    traces:\n').replace('receivers: [otlp]\n      processors', 'receivers: []\n      processors'));
-    assert.ok(errors.some((e) => e.startsWith('service.pipelines.metrics: unsupported pipeline')), errors.join('\n'));
+  test('a pipeline needs receivers and exporters; only traces and metrics pipelines exist', () => {
+    const errors = errorsOf(valid.replace('traces:\n', 'logs:\n      receivers: [otlp]\n      exporters: [decisions]\n    traces:\n').replace('receivers: [otlp]\n      processors', 'receivers: []\n      processors'));
+    assert.ok(errors.some((e) => e.startsWith('service.pipelines.logs: unsupported pipeline')), errors.join('\n'));
     assert.ok(errors.some((e) => e.startsWith('service.pipelines.traces.receivers: a pipeline needs at least one receiver')), errors.join('\n'));
   });
 });
