@@ -343,7 +343,12 @@ service:
     let samples: Sample[] = [];
     const scraped = await eventually(async () => {
       samples = parsePrometheus(await (await fetch(scrapeUrl)).text());
-      return valueOf(samples, 'decision_delta_evaluations_total', { ...DENIED_LABELS, decision_evaluation_agreement: 'disagree' }) === 1;
+      // Each connector flushes on its own timer: wait for both.
+      return ['decision', 'decision_delta'].every(
+        (prefix) =>
+          valueOf(samples, `${prefix}_evaluations_total`, { ...APPROVED_LABELS, decision_evaluation_agreement: 'agree' }) !== undefined &&
+          valueOf(samples, `${prefix}_evaluations_total`, { ...DENIED_LABELS, decision_evaluation_agreement: 'disagree' }) !== undefined,
+      );
     }, 30_000);
     assert.ok(scraped, `no evaluations scraped:\n${collector.logs()}`);
     for (const prefix of ['decision', 'decision_delta']) {
