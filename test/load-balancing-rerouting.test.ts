@@ -4,13 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { Host } from '../packages/collector/src/component/component.js';
+import { offlineHost, type Host } from '@decision-trace/collector';
 import { loadBalancingExporterSchema } from '../packages/collector/src/exporters/load_balancing/config.js';
 import { HashRing } from '../packages/collector/src/exporters/load_balancing/hash-ring.js';
 import { LoadBalancingExporter } from '../packages/collector/src/exporters/load_balancing/load-balancer.js';
 import type { BackendResolver } from '../packages/collector/src/exporters/load_balancing/resolver.js';
-import { MetricsRegistry } from '../packages/collector/src/telemetry/metrics-registry.js';
-import { StatusBoard } from '../packages/collector/src/telemetry/status-board.js';
 import { eventually, startGrpcSink, type OtlpSink } from './delivery-sink.js';
 import { laterSpansOf, makeTraces, shuffledBatches, tracesPerSink, type TestTrace } from './helpers/trace-batches.js';
 
@@ -36,9 +34,6 @@ class ControlledResolver implements BackendResolver {
   async shutdown(): Promise<void> {}
 }
 
-function testHost(): Host {
-  return { openStore: () => Promise.reject(new Error('no store here')), metrics: new MetricsRegistry(), status: new StatusBoard() };
-}
 
 function balancer(resolver: BackendResolver, host: Host, extra: { storage?: string; initialInterval?: string } = {}) {
   const config = loadBalancingExporterSchema.parse({
@@ -78,7 +73,7 @@ describe('load_balancing: membership changes', () => {
     for (const sink of sinks) sink.failWith(undefined);
     c.failWith({ status: UNAVAILABLE });
     const resolver = new ControlledResolver([a.url, b.url, c.url]);
-    const host = testHost();
+    const host = offlineHost();
     const exporter = balancer(resolver, host);
     await exporter.start();
     const before = totalSpans([a, b]);
@@ -116,7 +111,7 @@ describe('load_balancing: membership changes', () => {
     const [a, b, c, d] = sinks;
     for (const sink of sinks) sink.failWith(undefined);
     const resolver = new ControlledResolver([a.url, b.url, c.url]);
-    const exporter = balancer(resolver, testHost(), { initialInterval: '100ms' });
+    const exporter = balancer(resolver, offlineHost(), { initialInterval: '100ms' });
     await exporter.start();
     const traces = makeTraces(400, 2, 'join');
     const start = totalSpans(sinks);
@@ -151,7 +146,7 @@ describe('load_balancing: membership changes', () => {
     for (const sink of sinks) sink.failWith(undefined);
     c.failWith({ status: UNAVAILABLE });
     const storage = mkdtempSync(join(tmpdir(), 'dt-lb-queue-'));
-    const first = balancer(new ControlledResolver([a.url, c.url]), testHost(), { storage });
+    const first = balancer(new ControlledResolver([a.url, c.url]), offlineHost(), { storage });
     await first.start();
     const traces = makeTraces(120, 3, 'orphan');
     const start = totalSpans([a]);
@@ -162,7 +157,7 @@ describe('load_balancing: membership changes', () => {
     await first.shutdown({ deadline: Date.now() });
     assert.equal(totalSpans([a]) - start, toA, 'the rest is in the failing backend\'s persistent queue');
 
-    const host = testHost();
+    const host = offlineHost();
     const second = balancer(new ControlledResolver([a.url]), host, { storage });
     await second.start();
     assert.ok(await eventually(() => totalSpans([a]) - start === traces.length * 3, 10_000), 'the orphaned queue drains into the ring');

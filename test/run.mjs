@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs every test file with node's test runner against the TypeScript sources (the `source`
-// export condition + tsx), so tests never run against a stale build.
-import { spawn } from 'node:child_process';
+// export condition + tsx), so tests never run against a stale build. tsx does not type-check:
+// a whole run (no filter) first type-checks every test file (tsconfig.test*.json); a run of a
+// part (`npm test -- <part of a path>`) skips that to stay quick (`npm run typecheck:tests`).
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,6 +22,13 @@ let files = [
   ...testFiles(join(root, 'test')),
 ];
 if (filter.length > 0) files = files.filter((f) => filter.some((part) => f.includes(part)));
+else {
+  const typecheck = spawnSync('npm', ['run', '--silent', 'typecheck:tests'], { cwd: root, stdio: 'inherit' });
+  if (typecheck.status !== 0) {
+    process.stderr.write('the test files do not type-check (npm run typecheck:tests): no tests run\n');
+    process.exit(typecheck.status ?? 1);
+  }
+}
 
 const child = spawn(
   process.execPath,

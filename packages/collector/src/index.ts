@@ -1,6 +1,7 @@
 export * from './component/component.js';
 export { ComponentRegistry } from './component/registry.js';
 export { CollectingConsumer } from './component/collecting-consumer.js';
+export { offlineHost } from './component/offline-host.js';
 export { PipelineError } from './component/pipeline-error.js';
 export { ConfigError, ConfigErrors } from './config/config-error.js';
 export { parseCollectorConfig, resolveCollectorConfig, type CollectorConfig, type ResolvedCollectorConfig } from './config/collector-config.js';

@@ -2,14 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { ResourceSpans, Span } from '@decision-trace/model';
-import { PipelineError } from '@decision-trace/collector';
+import { PipelineError, offlineHost } from '@decision-trace/collector';
 import type { TraceBatch, TracesConsumer } from '../src/component/component.js';
 import { Batcher, type Timers } from '../src/processors/batch/batcher.js';
 import { batchProcessorSchema } from '../src/processors/batch/config.js';
 import { batchProcessorFactory } from '../src/processors/batch/factory.js';
 import { partitionByDecision, takeSpans } from '../src/processors/batch/split-spans.js';
-import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
-import { StatusBoard } from '../src/telemetry/status-board.js';
 
 let serial = 0;
 function span(attributes: Record<string, string> = {}, events: Span['events'] = []): Span {
@@ -204,7 +202,7 @@ describe('batch processor', () => {
     pipeline: 'traces',
     config: batchProcessorSchema.parse(config),
     logger: pino({ level: 'silent' }),
-    host: { openStore: () => Promise.reject(new Error('none')), metrics: new MetricsRegistry(), status: new StatusBoard() },
+    host: offlineHost(),
   });
 
   test('decision data passes straight on before the caller is acknowledged; context spans wait for the batch', async () => {

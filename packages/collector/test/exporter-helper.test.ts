@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { PipelineError } from '@decision-trace/collector';
+import { PipelineError, offlineHost } from '@decision-trace/collector';
 import { RetrySchedule } from '../src/exporter-helper/backoff.js';
 import { DEFAULT_RETRY, DEFAULT_SENDING_QUEUE, type RetryConfig } from '../src/exporter-helper/config.js';
 import { deliverWithRetry, type DeliveryClock } from '../src/exporter-helper/deliver.js';
@@ -14,8 +14,6 @@ import { FileQueueJournal } from '../src/exporter-helper/file-journal.js';
 import { QueuedExporter } from '../src/exporter-helper/queued-exporter.js';
 import { parseRetryAfter } from '../src/exporter-helper/retry-after.js';
 import { BODIES_IN_MEMORY, QueueFullError, SendingQueue } from '../src/exporter-helper/sending-queue.js';
-import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
-import { StatusBoard } from '../src/telemetry/status-board.js';
 import type { Host, TraceBatch } from '../src/component/component.js';
 
 const silent = pino({ level: 'silent' });
@@ -306,13 +304,6 @@ describe('persistent queue journal', () => {
   });
 });
 
-function testHost(): Host & { metrics: MetricsRegistry; status: StatusBoard } {
-  return {
-    openStore: () => Promise.reject(new Error('no store')),
-    metrics: new MetricsRegistry(),
-    status: new StatusBoard(),
-  };
-}
 
 function batch(spans: number, decisions = 0): TraceBatch {
   return { resourceSpans: [], spanCount: spans, decisions: Array.from({ length: decisions }, () => ({}) as never) };
@@ -338,7 +329,7 @@ describe('queued exporter', () => {
     b.spanCount === 0 ? undefined : { body: Buffer.from(`req-${++serial}`), items: b.spanCount, carriesDecisions: b.decisions.length > 0 };
 
   test('a full queue refuses with a retryable PipelineError; metrics account for every span', async () => {
-    const host = testHost();
+    const host = offlineHost();
     const { sender, sent, fail } = controllableSender();
     const exporter = new QueuedExporter({
       id: 'otlphttp/x',
@@ -373,7 +364,7 @@ describe('queued exporter', () => {
   });
 
   test('permanent failures and rejections are counted as failed, not retried', async () => {
-    const host = testHost();
+    const host = offlineHost();
     let calls = 0;
     const sender: RequestSender = {
       async send(body) {
@@ -394,7 +385,7 @@ describe('queued exporter', () => {
   });
 
   test('shutdown flushes a memory queue until the deadline and counts what is left as dropped', async () => {
-    const host = testHost();
+    const host = offlineHost();
     const { sender, sent, fail } = controllableSender();
     const exporter = new QueuedExporter({ id: 'otlphttp', logger: silent, host, unit: 'spans', queue: { ...DEFAULT_SENDING_QUEUE, num_consumers: 1 }, retry: fastRetry, timeoutMs: 1000, encode, sender });
     await exporter.start();
@@ -404,7 +395,7 @@ describe('queued exporter', () => {
     assert.equal(sent.length, 3, 'flushed once the destination came back');
 
     const stuck = controllableSender();
-    const host2 = testHost();
+    const host2 = offlineHost();
     const second = new QueuedExporter({ id: 'otlphttp', logger: silent, host: host2, unit: 'spans', queue: { ...DEFAULT_SENDING_QUEUE, num_consumers: 1 }, retry: fastRetry, timeoutMs: 1000, encode, sender: stuck.sender });
     await second.start();
     for (let i = 0; i < 3; i++) await second.consumeTraces(batch(2));
@@ -425,7 +416,7 @@ describe('queued exporter', () => {
     };
     const make = (sender: RequestSender, host: Host) =>
       new QueuedExporter({ id: 'decisions/remote', logger: silent, host, unit: 'decision_events', queue: { ...DEFAULT_SENDING_QUEUE, storage, num_consumers: 2 }, retry: fastRetry, timeoutMs: 1000, encode: recordingEncode, sender });
-    const host = testHost();
+    const host = offlineHost();
     const first = make(controllableSender().sender, host);
     await first.start();
     for (let i = 0; i < 4; i++) await first.consumeTraces(batch(1, 1));
@@ -435,7 +426,7 @@ describe('queued exporter', () => {
 
     const working = controllableSender();
     working.fail(undefined);
-    const second = make(working.sender, testHost());
+    const second = make(working.sender, offlineHost());
     await second.start();
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual([...working.sent].sort(), [...enqueued].sort());
@@ -443,7 +434,7 @@ describe('queued exporter', () => {
 
     const third = controllableSender();
     third.fail(undefined);
-    const again = make(third.sender, testHost());
+    const again = make(third.sender, offlineHost());
     await again.start();
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(third.sent, [], 'delivered requests are not sent again');
@@ -451,7 +442,7 @@ describe('queued exporter', () => {
   });
 
   test('drop_context_on_overflow: context is dropped and counted, decision data evicts it and is never dropped', async () => {
-    const host = testHost();
+    const host = offlineHost();
     const { sender } = controllableSender();
     const exporter = new QueuedExporter({
       id: 'otlp',
@@ -480,7 +471,7 @@ describe('queued exporter', () => {
   });
 
   test('without a queue, consumeTraces delivers before resolving and reports failures to the caller', async () => {
-    const host = testHost();
+    const host = offlineHost();
     const failing = controllableSender();
     failing.fail(ExportError.permanent('401 unauthorized'));
     const exporter = new QueuedExporter({ id: 'otlp', logger: silent, host, unit: 'spans', queue: { ...DEFAULT_SENDING_QUEUE, enabled: false }, retry: fastRetry, timeoutMs: 1000, encode, sender: failing.sender });

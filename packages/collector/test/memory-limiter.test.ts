@@ -1,13 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { PipelineError } from '@decision-trace/collector';
+import { PipelineError, offlineHost } from '@decision-trace/collector';
 import type { TraceBatch } from '../src/component/component.js';
 import { memoryLimiterSchema, memoryLimits } from '../src/processors/memory_limiter/config.js';
 import { memoryLimiterProcessorFactory } from '../src/processors/memory_limiter/factory.js';
 import { MemoryLimiter } from '../src/processors/memory_limiter/memory-limiter.js';
-import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
-import { StatusBoard } from '../src/telemetry/status-board.js';
 
 const MiB = 1024 * 1024;
 
@@ -64,7 +62,7 @@ describe('memory limiter', () => {
   });
 
   test('the processor refuses with a retryable PipelineError while over the limit, and counts the spans', async () => {
-    const host = { openStore: () => Promise.reject(new Error('none')), metrics: new MetricsRegistry(), status: new StatusBoard() };
+    const host = offlineHost();
     let passed = 0;
     const processor = memoryLimiterProcessorFactory.create(
       // 1 MiB is far below what any node process uses: always over the limit.

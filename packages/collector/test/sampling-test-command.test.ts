@@ -5,10 +5,8 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { AttributeValue, ResourceSpans, Span } from '@decision-trace/model';
 import { makeResourceSpans, makeSpan, randomSpanId, randomTraceId } from '@decision-trace/model/testing';
-import { CollectingConsumer, defaultComponents, parseCollectorConfig, type Host, type ProcessorComponent, type ProcessorFactory } from '@decision-trace/collector';
+import { CollectingConsumer, defaultComponents, offlineHost, parseCollectorConfig, type ProcessorComponent, type ProcessorFactory } from '@decision-trace/collector';
 import { runSamplingTest } from '../src/cli/sampling-test.js';
-import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
-import { StatusBoard } from '../src/telemetry/status-board.js';
 
 const registry = defaultComponents();
 
@@ -61,7 +59,7 @@ const traceIdOf = (rs: ResourceSpans) => rs.scopeSpans[0].spans[0].traceId;
  */
 async function keptByProcessors(config: ReturnType<typeof configOf>, requests: ResourceSpans[][]): Promise<Set<string>> {
   const pipeline = config.service.pipelines[0];
-  const host = { metrics: new MetricsRegistry(), status: new StatusBoard(), redactPostedEvents: (e) => e } as Host;
+  const host = offlineHost();
   const sink = new CollectingConsumer();
   const processors: ProcessorComponent[] = [];
   let next: ProcessorComponent | CollectingConsumer = sink;

@@ -13,7 +13,7 @@ function jsonRequest(attribute: string, span: string = '"startTimeUnixNano": "17
   }]}]}]}`;
 }
 
-function firstSpan(body: string | Uint8Array, decode: typeof decodeTraceRequestJson = decodeTraceRequestJson) {
+function firstSpan<B extends string | Uint8Array>(body: B, decode: (body: B) => ReturnType<typeof decodeTraceRequestJson> = decodeTraceRequestJson) {
   return decode(body).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { applyEvent, noteIntegralDouble } from '@decision-trace/model';
 import { ManualClock } from '../src/clock.js';
 import { buildPolicy } from '../src/tail/policies/build-policy.js';
-import type { PolicyConfig } from '../src/tail/policy-config.js';
+import type { LeafPolicyConfig, PolicyConfig } from '../src/tail/policy-config.js';
 import type { TraceData } from '../src/tail/trace-data.js';
 import { decisionEvent, randomTraceId, span, traceOf } from './spans.js';
 
@@ -177,8 +177,8 @@ test('bytes_limiting spends the trace size as the Collector counts it (pdata Siz
 });
 
 test('and, not and drop combine sub-policies', () => {
-  const always = { name: 'a', type: 'always_sample' } as const;
-  const errors = { name: 'e', type: 'status_code', status_code: { status_codes: ['ERROR'] } } as const;
+  const always: LeafPolicyConfig = { name: 'a', type: 'always_sample' };
+  const errors: LeafPolicyConfig = { name: 'e', type: 'status_code', status_code: { status_codes: ['ERROR'] } };
   const ok = traceOf([span()]);
   const failed = traceOf([span({ status: { code: 2, message: '' } })]);
   const and: PolicyConfig = { name: 'and', type: 'and', and: { and_sub_policy: [always, errors] } };
@@ -191,7 +191,7 @@ test('and, not and drop combine sub-policies', () => {
   assert.equal(evaluate(drop, failed), 'dropped');
   assert.equal(evaluate(drop, ok), 'not_sampled');
   // Inverted decisions inside and: a veto is a no.
-  const inverted = { name: 'i', type: 'string_attribute', string_attribute: { key: 'k', values: ['v'], enabled_regex_matching: false, cache_max_size: 0, invert_match: true } } as const;
+  const inverted: LeafPolicyConfig = { name: 'i', type: 'string_attribute', string_attribute: { key: 'k', values: ['v'], enabled_regex_matching: false, cache_max_size: 0, invert_match: true } };
   const andInverted: PolicyConfig = { name: 'ai', type: 'and', and: { and_sub_policy: [always, inverted] } };
   assert.equal(evaluate(andInverted, traceOf([span({ attributes: { k: 'v' } })])), 'not_sampled');
   assert.equal(evaluate(andInverted, traceOf([span({ attributes: { k: 'w' } })])), 'sampled');

@@ -56,18 +56,18 @@ export function registerTamperTests(withStore: WithStore, makeEvent: MakeEvent):
   async function seed(store: DecisionStore): Promise<void> {
     await store.append([
       makeEvent('decision.start', {}, { decision_id: 'r1', timestamp: '2025-03-01T10:00:00.000Z', span_id: 'plan-r1', service_name: 'svc-a' }),
-      makeEvent('evidence', { key: 'order_total', value: 120 }, { decision_id: 'r1', timestamp: '2025-03-01T10:00:01.000Z' }),
-      makeEvent('policy_check', { policy: 'max_amount', result: 'pass' }, { decision_id: 'r1', timestamp: '2025-03-01T10:00:02.000Z' }),
-      makeEvent('action', { name: 'refund', amount: 120 }, { decision_id: 'r1', timestamp: '2025-03-01T10:00:02.500Z' }),
+      makeEvent('decision.evidence', { key: 'order_total', value: 120 }, { decision_id: 'r1', timestamp: '2025-03-01T10:00:01.000Z' }),
+      makeEvent('decision.policy_check', { policy: 'max_amount', result: 'pass' }, { decision_id: 'r1', timestamp: '2025-03-01T10:00:02.000Z' }),
+      makeEvent('decision.action', { name: 'refund', amount: 120 }, { decision_id: 'r1', timestamp: '2025-03-01T10:00:02.500Z' }),
       makeEvent(
-        'outcome',
+        'decision.outcome',
         { status: 'approved', confidence: 0.9 },
         {
           decision_id: 'r1',
           timestamp: '2025-03-01T10:00:03.000Z',
           violations: [{ rule: 'key_evidence', detail: 'tier missing' }],
           redactions: [{ field: 'evidence.email', action: 'mask' }],
-          causal_links: [{ type: 'follows', target_decision_id: 'r2' }],
+          causal_links: [{ type: 'triggered_by', target_decision_id: 'r2' }],
         },
       ),
       makeEvent('decision.sampling', {}, { decision_id: 'r1', timestamp: '2025-03-01T10:05:00.000Z', sampling: { trace_sampled: true, adjusted_count: 4 } }),

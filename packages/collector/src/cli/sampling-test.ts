@@ -4,13 +4,12 @@ import type { ResourceSpans } from '@decision-trace/model';
 import { decodeTraceRequestJson } from '@decision-trace/otlp';
 import { ManualClock, SpanGroups, type FinalDecision } from '@decision-trace/sampling';
 import { CollectingConsumer } from '../component/collecting-consumer.js';
-import type { DecidedTrace, Host, ProcessorComponent, ProcessorFactory } from '../component/component.js';
+import type { DecidedTrace, ProcessorComponent, ProcessorFactory } from '../component/component.js';
+import { offlineHost } from '../component/offline-host.js';
 import { defaultComponents } from '../components.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { ConfigErrors } from '../config/config-error.js';
 import { loadCollectorConfig } from '../config/load-config.js';
-import { MetricsRegistry } from '../telemetry/metrics-registry.js';
-import { StatusBoard } from '../telemetry/status-board.js';
 import { renderTable } from './format.js';
 
 export interface TraceSamplingResult {
@@ -114,18 +113,6 @@ export async function runSamplingTest(config: CollectorConfig, requests: Resourc
     }
     return { traceId, decision: 'sampled', policy: lastSampler };
   });
-}
-
-/** What the processors may ask of the host offline: counters to count into, a board to report to. */
-function offlineHost(): Host {
-  return {
-    metrics: new MetricsRegistry(),
-    status: new StatusBoard(),
-    async openStore() {
-      throw new Error('sampling test opens no store');
-    },
-    redactPostedEvents: (events) => events,
-  };
 }
 
 function typeOf(id: string): string {

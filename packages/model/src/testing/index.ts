@@ -47,6 +47,7 @@ export interface ResourceOptions {
   resourceAttributes?: Attributes;
   /** The instrumentation scope's name; default `test`. */
   scope?: string;
+  scopeVersion?: string;
   schemaUrl?: string;
 }
 
@@ -54,7 +55,7 @@ export interface ResourceOptions {
 export function makeResourceSpans(spans: Span[], options: ResourceOptions = {}): ResourceSpans {
   return {
     resource: { attributes: options.resourceAttributes ?? { 'service.name': 'refund-service' }, droppedAttributesCount: 0 },
-    scopeSpans: [{ scope: { name: options.scope ?? 'test', version: '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
+    scopeSpans: [{ scope: { name: options.scope ?? 'test', version: options.scopeVersion ?? '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
     schemaUrl: options.schemaUrl ?? '',
   };
 }
