@@ -15,8 +15,8 @@ import { readFileExporterLines, skipWithoutOtelcol, startOtelcol, type RunningOt
  * Decisions in, metrics out (issue #20): an application instrumented with the real OpenTelemetry
  * SDK sends decision spans to our collector; its traces pipeline ends in two `decision_metrics`
  * connectors (one cumulative with a cardinality limit, one delta) feeding a metrics pipeline
- * whose `otlphttp` exporter sends OTLP metrics to the real OpenTelemetry Collector (its file
- * exporter writes what arrived) and whose `prometheus` exporter is scraped.
+ * whose `otlphttp` and `otlp` (gRPC) exporters send OTLP metrics to the real OpenTelemetry
+ * Collector (its file exporters write what arrived) and whose `prometheus` exporter is scraped.
  */
 
 const skip = skipWithoutOtelcol();
@@ -97,7 +97,11 @@ function recordDecisions(tracer: Tracer): void {
   }
 }
 
-/** Phase 2, later: evaluations of two decisions, as the Decision Trace SDK's `dt.*` spans. */
+/**
+ * Phase 2, later: evaluations of two decisions, as the Decision Trace SDK's `dt.*` spans: one on
+ * the decision itself, one by a review decision naming its target (as the upstream SDK's example
+ * does); and the start of a decision whose outcome comes in a later request.
+ */
 function recordEvaluations(tracer: Tracer): void {
   const evaluation = (decisionId: string, n: number, payload: Record<string, string | boolean>) => {
     const attributes: Record<string, string | boolean> = {
@@ -112,7 +116,22 @@ function recordEvaluations(tracer: Tracer): void {
     tracer.startSpan('decision.evaluation', { attributes }).end();
   };
   evaluation(REFUNDS[0].id, 1, { expected_outcome: 'approved', reviewer: 'qa' });
-  evaluation(REFUNDS[4].id, 1, { correct: false });
+  evaluation(`review-${RUN}`, 1, { target_decision_id: REFUNDS[4].id, correct: false });
+  fraudEvent(tracer, 'start', { 'dt.actor.type': 'system', 'dt.environment': 'test', 'dt.evidence.score': 0.12 });
+}
+
+function fraudEvent(tracer: Tracer, type: 'start' | 'outcome', attributes: Record<string, string | number>): void {
+  tracer.startSpan(`decision.${type}`, {
+    attributes: {
+      'dt.decision_id': `fraud-${RUN}`,
+      'dt.event_id': `fraud-${RUN}-${type}`,
+      'dt.event_type': `decision.${type}`,
+      'dt.decision_type': 'fraud.screen.v3',
+      'dt.tenant_id': 'acme',
+      'dt.schema_version': '1.0',
+      ...attributes,
+    },
+  }).end();
 }
 
 // --- reading what arrived ------------------------------------------------------------------
@@ -210,16 +229,26 @@ describe('decision_metrics: decisions in, OTLP metrics to otelcol and a Promethe
   let provider: BasicTracerProvider;
   let tracer: Tracer;
   let metricsFile: string;
+  let grpcMetricsFile: string;
   let scrapeUrl: string;
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dt-decision-metrics-'));
-    const [otelcolHttp, receiverHttp, promPort, healthPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [otelcolHttp, otelcolGrpc, receiverHttp, promPort, healthPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     metricsFile = join(dir, 'metrics.jsonl');
+    grpcMetricsFile = join(dir, 'metrics-grpc.jsonl');
     otelcol = await startOtelcol({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${otelcolHttp}` } } } },
-      exporters: { file: { path: metricsFile, flush_interval: '100ms' } },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['file'] } } },
+      receivers: {
+        otlp: { protocols: { http: { endpoint: `127.0.0.1:${otelcolHttp}` } } },
+        'otlp/grpc': { protocols: { grpc: { endpoint: `127.0.0.1:${otelcolGrpc}` } } },
+      },
+      exporters: { file: { path: metricsFile, flush_interval: '100ms' }, 'file/grpc': { path: grpcMetricsFile, flush_interval: '100ms' } },
+      service: {
+        pipelines: {
+          metrics: { receivers: ['otlp'], exporters: ['file'] },
+          'metrics/grpc': { receivers: ['otlp/grpc'], exporters: ['file/grpc'] },
+        },
+      },
     });
     const configFile = join(dir, 'collector.yaml');
     writeFileSync(
@@ -244,6 +273,8 @@ exporters:
   otlphttp:
     endpoint: http://127.0.0.1:${otelcolHttp}
     compression: gzip
+  otlp:
+    endpoint: http://127.0.0.1:${otelcolGrpc}
   prometheus:
     endpoint: 127.0.0.1:${promPort}
 extensions:
@@ -259,7 +290,7 @@ service:
       exporters: [decision_metrics, decision_metrics/delta]
     metrics:
       receivers: [decision_metrics, decision_metrics/delta]
-      exporters: [otlphttp, prometheus]
+      exporters: [otlphttp, otlp, prometheus]
 `,
     );
     collector = await launchCollector(configFile, `http://127.0.0.1:${healthPort}/`);
@@ -358,6 +389,18 @@ service:
       assert.equal(valueOf(samples, `${prefix}_count_total`, APPROVED_LABELS), 4);
     }
 
+    // A decision whose start came alone is not counted until its outcome arrives; then once,
+    // with the dimensions of both events.
+    assert.ok(samples.every((s) => s.labels.decision_type !== 'fraud.screen'), 'no outcome yet, no count');
+    fraudEvent(tracer, 'outcome', { 'dt.outcome': 'clear' });
+    await provider.forceFlush();
+    const fraud = { decision_type: 'fraud.screen', decision_version: 'v3', decision_outcome: 'clear', decision_tenant: 'acme', decision_environment: 'test', decision_actor_type: 'system' };
+    const counted = await eventually(async () => {
+      samples = parsePrometheus(await (await fetch(scrapeUrl)).text());
+      return valueOf(samples, 'decision_delta_count_total', fraud) === 1;
+    }, 30_000);
+    assert.ok(counted, `the fraud decision was not counted:\n${collector.logs()}`);
+
     // Let a few more flushes pass, then read what otelcol got: the cumulative connector sends
     // the totals again with each flush, the delta one each increment once.
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -368,6 +411,9 @@ service:
     const cumulativeCounts = points.filter((p) => p.metric === 'decision.count' && matches(p.attributes, APPROVED));
     assert.ok(cumulativeCounts.length >= 3, 'cumulative totals are sent with every flush');
     assert.ok(cumulativeCounts.every((p) => p.value === 4));
+    // The otlp (gRPC) exporter delivered the same.
+    const grpcDelta = otlpPoints(grpcMetricsFile).filter((p) => p.metric === 'decision_delta.count' && matches(p.attributes, APPROVED));
+    assert.equal(grpcDelta.reduce((sum, p) => sum + p.value!, 0), 4, 'the deltas over OTLP/gRPC');
     const agreements = points.filter((p) => p.metric === 'decision_delta.evaluations');
     assert.deepEqual(
       agreements.map((p) => [p.attributes['decision.outcome'], p.attributes['decision.evaluation.agreement'], p.value]).sort(),
