@@ -5,14 +5,14 @@ import { ManualClock } from '../src/clock.js';
 import { decideTrace } from '../src/tail/final-decision.js';
 import { buildPolicy } from '../src/tail/policies/build-policy.js';
 import { PolicyEvaluationError } from '../src/tail/policies/policy.js';
-import type { OttlErrorMode, PolicyConfig } from '../src/tail/policy-config.js';
+import type { LeafPolicyConfig, OttlErrorMode, PolicyConfig } from '../src/tail/policy-config.js';
 import { TailSampler } from '../src/tail/tail-sampler.js';
 import { resourceSpans, span, traceOf } from './spans.js';
 
 /** The `ottl_condition` tail-sampling policy (#15 item 4): any condition on any span or span event; error_mode. */
 
 const clock = new ManualClock(1_000_000);
-const ottl = (span: string[], spanevent: string[] = [], errorMode: OttlErrorMode = 'silent', name = 'ottl'): PolicyConfig => ({
+const ottl = (span: string[], spanevent: string[] = [], errorMode: OttlErrorMode = 'silent', name = 'ottl'): LeafPolicyConfig => ({
   name,
   type: 'ottl_condition',
   ottl_condition: { error_mode: errorMode, span, spanevent },
