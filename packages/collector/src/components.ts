@@ -4,6 +4,7 @@ import { debugExporterFactory } from './exporters/debug/factory.js';
 import { otlpGrpcExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { loadBalancingExporterFactory } from './exporters/load_balancing/factory.js';
+import { fileStorageFactory } from './extensions/file_storage/factory.js';
 import { healthCheckFactory } from './extensions/health_check/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory_limiter/factory.js';
@@ -36,5 +37,6 @@ export function defaultComponents(): ComponentRegistry {
     .register(memoryLimiterProcessorFactory)
     .register(healthCheckFactory)
     .register(prometheusExporterFactory)
-    .register(decisionMetricsConnectorFactory);
+    .register(decisionMetricsConnectorFactory)
+    .register(fileStorageFactory);
 }

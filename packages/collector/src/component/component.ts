@@ -160,6 +160,11 @@ export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
    * relative to the extension's config when the two cannot be reconciled.
    */
   withPipelineStores?(config: C, stores: readonly PipelineStore[]): C;
+  /**
+   * A storage extension (file_storage): the directory under which an exporter whose
+   * `sending_queue.storage` names this extension keeps its persistent queue.
+   */
+  storageDirectory?(config: C): string;
 }
 
 /**

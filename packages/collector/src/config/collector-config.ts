@@ -4,6 +4,7 @@ import type { ComponentRegistry } from '../component/registry.js';
 import { ConfigError, ConfigErrors, joinPath } from './config-error.js';
 import { ExpandedValue, defineKey, isPlainMap, typedView } from './expanded-value.js';
 import { annotateSources, resolveConfigSources, resolveConfigText, type ConfigLocations, type ResolvedSources } from './resolve-config.js';
+import { resolveStorageReferences } from './storage-references.js';
 import { safeParseTyped } from './typed-parse.js';
 import { durationSchema, endpointSchema, type Endpoint } from './values.js';
 import { issuesToConfigErrors } from './zod-issues.js';
@@ -205,6 +206,7 @@ function interpretRoot(resolved: ResolvedSources, registry: ComponentRegistry): 
   }
 
   if (errors.length > 0 || !service) throw new ConfigErrors(errors);
+  resolveStorageReferences(sections, service.extensions, registry, errors);
   completeExtensionsFromPipelines(sections, service, errors);
   if (errors.length > 0) throw new ConfigErrors(errors);
   return { config: { ...sections, service }, effective: typedView(resolved.root, useOriginal) as Record<string, unknown>, sources: resolved.sources };

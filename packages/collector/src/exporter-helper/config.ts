@@ -45,8 +45,12 @@ export const sendingQueueSchema = z
      * is never dropped: it is refused (or waits, with block_on_overflow) instead.
      */
     drop_context_on_overflow: z.boolean().default(false),
-    /** A directory: the queue is journaled there and survives a crash. */
-    storage: z.string().min(1, 'must be a directory path').optional(),
+    /**
+     * Where the queue is journaled so it survives a crash: a storage extension's id as in the
+     * Collector (`file_storage` or `file_storage/<name>`, resolved to its directory by the config
+     * loader: see storage-references.ts), or a directory path (our own shorthand).
+     */
+    storage: z.string().min(1, 'must be a storage extension id (file_storage/<name>) or a directory path').optional(),
   });
 
 export type RetryConfig = z.output<typeof retryOnFailureSchema>;
