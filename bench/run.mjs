@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { decisionsOnlyIngestCase, ingestCase } from './ingest-case.mjs';
 import { exportCase } from './export-case.mjs';
 import { grpcIngestCase } from './grpc-ingest-case.mjs';
-import { otelcolPassthroughCase } from './otelcol-passthrough-case.mjs';
+import { otelcolPassthroughCase, otelcolProbabilisticCase, otelcolTailSamplingCase } from './otelcol-side-by-side-case.mjs';
 import { gzipIngestCase } from './gzip-ingest-case.mjs';
 import { samplingCase } from './sampling-case.mjs';
 import { sdkCase } from './sdk-case.mjs';
@@ -35,6 +35,8 @@ const cases = [
   ['store_query', storeQueryCase],
   ['topology_3_samplers', topologyCase],
   ['otelcol_passthrough', otelcolPassthroughCase],
+  ['otelcol_tail_sampling', otelcolTailSamplingCase],
+  ['otelcol_probabilistic', otelcolProbabilisticCase],
   ['zstd_decode', zstdDecodeCase],
 ];
 const selected = filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)));
@@ -145,12 +147,22 @@ function markdown(rows) {
     '  On 2 cores the 8 processes, NATS and PostgreSQL share the machine, so the layout is slower than one collector:',
     '  it buys capacity by adding machines, and the CPU seconds per tier it prints are what sizing starts from.',
     '  Left out when NATS or PostgreSQL is not reachable.',
-    '- **otelcol_passthrough_spans_per_s**, **otelcol_passthrough_cpu_per_million_spans**: ours beside the OpenTelemetry',
-    '  Collector (core + contrib v0.161.0, built by scripts/peers/otelcol-build.sh), one run, the same load generator:',
-    '  OTLP/HTTP protobuf requests of 100 spans, 16 at a time → otlp receiver → batch (8192 spans, 200ms) → otlphttp',
-    '  (protobuf, uncompressed) to a sink in the benchmark process that counts spans; measured until the sink has every',
-    '  span. Spans per second, and CPU time (user + system, from /proc) of the collector process in milliseconds per',
-    '  million spans. Baseline: otelcol on the same input; the ratio is ours/otelcol. Left out when Go is missing.',
+    '- **otelcol_*_spans_per_s**, **otelcol_*_cpu_per_million_spans**: ours beside the OpenTelemetry Collector (core +',
+    '  contrib v0.161.0, built by scripts/peers/otelcol-build.sh), both started by the same benchmark process and fed by',
+    '  the same load generator with the same request bodies: OTLP/HTTP protobuf requests of 100 spans (10 traces of 10),',
+    '  16 at a time → otlp receiver → the case\'s processor → batch (8192 spans, 200ms) → otlphttp (protobuf, uncompressed)',
+    '  to a sink in the benchmark process. Both collectors get the same processors block (bench/otelcol-side-by-side-case.mjs).',
+    '  A round lasts until the sink has every span the configuration keeps, and is then checked: the sink must hold exactly',
+    '  the spans of exactly the traces the policies keep (computed independently from the workload), or the benchmark',
+    '  fails. Rounds alternate between the two collectors on the same bodies; every value and baseline is the median over',
+    '  the rounds of one run, so each ratio (ours/otelcol) compares the two under the same machine load. spans/s counts',
+    '  the spans sent (kept or not) per second; CPU is user + system time of the collector process, all threads, from',
+    '  /proc, in milliseconds per million spans sent (the figure to trust on a busy machine: lower is better, a ratio',
+    '  below 1 means ours spends less CPU). Cases: `passthrough` (no processor but batch); `tail_sampling` (decision_wait',
+    '  1s, subtracted from the time; policies: drop health checks by url.path regex, status_code ERROR, latency > 5 s,',
+    '  string_attribute tier platinum, and(latency > 1 s, tier gold), probabilistic 10 %; about 28 % of spans kept);',
+    '  `probabilistic_hash_seed` (hash_seed 22, 25 %) and `probabilistic_proportional` (25 %). Left out when Go is',
+    '  missing (a failure in CI, which builds the peer).',
     '',
   ];
   return lines.join('\n');
