@@ -198,3 +198,24 @@ test('as the Collector: a repeated tracestate key is forwarded as it came', () =
   const decision = sampler.decide({ traceId: '0af7651916cd43dd8448eb211c80319c', traceState: 'sampling=high,sampling=low', attributes: {} });
   assert.equal(decision.traceState, 'ot=th:0,sampling=high,sampling=low');
 });
+
+test('spans of one trace in a row get the decision a fresh sampler makes for each (the repeat shortcut changes nothing)', () => {
+  for (const mode of ['hash_seed', 'proportional', 'equalizing'] as const) {
+    const config = { sampling_percentage: 50, mode, hash_seed: 9 };
+    const reused = new ProbabilisticSpanSampler(config);
+    for (let t = 0; t < 200; t++) {
+      const traceId = randomTraceId();
+      const spans = [
+        { traceId, traceState: '', attributes: {} },
+        { traceId, traceState: '', attributes: {} },
+        // A different tracestate, then a priority, within the same trace: each decided for itself.
+        { traceId, traceState: 'ot=th:c', attributes: {} },
+        { traceId, traceState: 'ot=th:c', attributes: { 'sampling.priority': 0 } },
+        { traceId, traceState: 'ot=th:c', attributes: { 'sampling.priority': 1 } },
+        { traceId, traceState: 'ot=th:c', attributes: {} },
+        { traceId, traceState: 'vendor=x', attributes: {} },
+      ];
+      for (const span of spans) assert.deepEqual(reused.decide(span), new ProbabilisticSpanSampler(config).decide(span), `${mode} ${JSON.stringify(span)}`);
+    }
+  }
+});

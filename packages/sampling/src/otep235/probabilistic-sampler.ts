@@ -80,6 +80,12 @@ export class ProbabilisticSpanSampler {
   /** Fixed threshold of hash_seed and equalizing modes. */
   private readonly fixedThreshold: string;
   private readonly hashSeed: number;
+  /**
+   * The last decision made without `sampling.priority`. Such a decision depends on nothing but
+   * the trace id and the tracestate, and the spans of a trace mostly arrive one after another
+   * with the same tracestate: they reuse it instead of hashing and encoding again per span.
+   */
+  private last: { traceId: string; traceState: string; result: SpanSamplingResult } | undefined;
 
   constructor(config: ProbabilisticSamplerConfig) {
     const percentage = Math.min(100, Math.max(0, config.sampling_percentage));
@@ -105,10 +111,15 @@ export class ProbabilisticSpanSampler {
     return this.never ? 0 : thresholdAdjustedCount(this.fixedThreshold);
   }
 
+  /** The decision for one span. The result may be shared between spans: read it, never change it. */
   decide(span: SpanSamplingInput): SpanSamplingResult {
+    const deferred = !('sampling.priority' in span.attributes);
+    const last = this.last;
+    if (deferred && last !== undefined && last.traceId === span.traceId && last.traceState === span.traceState) return last.result;
     const otel = otelTraceStateOf(span.traceState);
-    if (this.mode === 'hash_seed') return this.decideHashSeed(span, otel);
-    return this.decideConsistent(span, otel);
+    const result = this.mode === 'hash_seed' ? this.decideHashSeed(span, otel) : this.decideConsistent(span, otel);
+    if (deferred) this.last = { traceId: span.traceId, traceState: span.traceState, result };
+    return result;
   }
 
   private decideHashSeed(span: SpanSamplingInput, otel: OtelTraceState | Error): SpanSamplingResult {

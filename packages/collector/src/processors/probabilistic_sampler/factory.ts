@@ -49,7 +49,8 @@ export const probabilisticSamplerFactory: ProcessorFactory<ProbabilisticSamplerP
         const result = filterSpans(batch.resourceSpans, (span) => {
           const decision = sampler.decide(span);
           countSpan(decision.reason, decision.sampled);
-          if (wanted.has(spanKey(span.traceId, span.spanId))) verdicts.set(spanKey(span.traceId, span.spanId), decision);
+          // Most batches carry no decisions: no key to build for them.
+          if (wanted.size > 0 && wanted.has(spanKey(span.traceId, span.spanId))) verdicts.set(spanKey(span.traceId, span.spanId), decision);
           if (!decision.sampled) return null;
           return decision.traceState === span.traceState ? span : { ...span, traceState: decision.traceState };
         });
