@@ -47,8 +47,9 @@ function decisionSpan(tracer: Tracer, start: number, durationMs: number, attribu
   return span;
 }
 
-/** Phase 1: the decisions, each on its own span (input A of DESIGN.md). */
-function recordDecisions(tracer: Tracer): void {
+/** Phase 1: the decisions, each on its own span (input A of DESIGN.md); their spans' ids by decision id. */
+function recordDecisions(tracer: Tracer): Map<string, { traceId: string; spanId: string }> {
+  const spans = new Map<string, { traceId: string; spanId: string }>();
   let at = T0;
   for (const refund of REFUNDS) {
     const span = decisionSpan(tracer, at, refund.durationMs, {
@@ -78,6 +79,7 @@ function recordDecisions(tracer: Tracer): void {
       call.end(at + 25);
     }
     span.end(at + refund.durationMs);
+    spans.set(refund.id, { traceId: span.spanContext().traceId, spanId: span.spanContext().spanId });
     at += 2000;
   }
   const kyc = decisionSpan(tracer, at, 10, {
@@ -95,6 +97,7 @@ function recordDecisions(tracer: Tracer): void {
     at += 100;
     decisionSpan(tracer, at, 10, { 'decision.type': type, 'decision.outcome': 'done', 'decision.tenant_id': 'acme', 'decision.environment': 'test' }).end(at + 10);
   }
+  return spans;
 }
 
 /**
@@ -162,8 +165,16 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
   return found[0]?.value;
 }
 
+interface OtlpExemplar {
+  traceId?: string;
+  spanId?: string;
+  asDouble?: number;
+  filteredAttributes?: Array<{ key: string; value: AnyValueJson }>;
+}
+
 interface OtlpPoint {
   metric: string;
+  exemplars: OtlpExemplar[];
   temporality?: number;
   attributes: Record<string, string | boolean>;
   value?: number;
@@ -198,6 +209,7 @@ function otlpPoints(file: string): OtlpPoint[] {
               count: p.count !== undefined ? Number(p.count) : undefined,
               bucketCounts: p.bucketCounts?.map(Number),
               explicitBounds: p.explicitBounds,
+              exemplars: p.exemplars ?? [],
             });
           }
         }
@@ -265,6 +277,7 @@ connectors:
   decision_metrics:
     aggregation_cardinality_limit: 3
     metrics_flush_interval: 200ms
+    exemplars: { enabled: true, max_per_data_point: 2 }
   decision_metrics/delta:
     namespace: decision_delta
     aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA
@@ -272,7 +285,7 @@ connectors:
 exporters:
   otlphttp:
     endpoint: http://127.0.0.1:${otelcolHttp}
-    compression: gzip
+    encoding: json
   otlp:
     endpoint: http://127.0.0.1:${otelcolGrpc}
   prometheus:
@@ -309,7 +322,7 @@ service:
   });
 
   test('counts, histograms, policy checks, tokens and the overflow series, scraped and sent as OTLP', async () => {
-    recordDecisions(tracer);
+    const spans = recordDecisions(tracer);
     await provider.forceFlush();
 
     let samples: Sample[] = [];
@@ -365,6 +378,26 @@ service:
     assert.deepEqual(histogram.explicitBounds, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]);
     assert.deepEqual(histogram.bucketCounts, [0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0]);
     assert.equal(histogram.temporality, 2);
+
+    // Exemplars point at the decisions: the last two measurements of each series, with the
+    // decision's trace and span ids (over OTLP/HTTP JSON here, and protobuf over gRPC).
+    let grpcPoints: OtlpPoint[] = [];
+    assert.ok(await eventually(() => (grpcPoints = otlpPoints(grpcMetricsFile)).some((p) => p.metric === 'decision.count' && p.value === 4), 30_000));
+    for (const [transport, all] of [['http/json', points], ['grpc/protobuf', grpcPoints]] as const) {
+      const counted = all.findLast((p) => p.metric === 'decision.count' && matches(p.attributes, APPROVED) && p.exemplars.length > 0);
+      assert.ok(counted, `${transport}: no exemplars on decision.count`);
+      assert.equal(counted.exemplars.length, 2, transport);
+      for (const exemplar of counted.exemplars) {
+        const decisionId = exemplar.filteredAttributes?.find((a) => a.key === 'decision.id')?.value.stringValue;
+        assert.ok(decisionId && spans.has(decisionId), `${transport}: exemplar of an unknown decision ${decisionId}`);
+        assert.equal(exemplar.traceId, spans.get(decisionId)!.traceId, transport);
+        assert.equal(exemplar.spanId, spans.get(decisionId)!.spanId, transport);
+        assert.equal(exemplar.asDouble, 1, transport);
+      }
+      const latency = all.findLast((p) => p.metric === 'decision.duration' && matches(p.attributes, APPROVED) && p.exemplars.length > 0)!;
+      assert.deepEqual(latency.exemplars.map((e) => e.asDouble).sort((a, b) => a! - b!), [30, 700], `${transport}: r3 and r4, the last two approved`);
+      assert.ok(all.every((p) => !p.metric.startsWith('decision_delta.') || p.exemplars.length === 0), 'exemplars are off by default');
+    }
   });
 
   test('a later evaluation counts as agreeing or not, and delta metrics send each count once', async () => {

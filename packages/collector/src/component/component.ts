@@ -4,6 +4,7 @@ import type { DecisionEvent, ResourceSpans } from '@decision-trace/model';
 import type { Clock, FinalDecision } from '@decision-trace/sampling';
 import type { DecisionStore } from '@decision-trace/store';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ExemplarIndex } from './metric-exemplars.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { StatusBoard } from '../telemetry/status-board.js';
 
@@ -38,6 +39,8 @@ export interface MetricsBatch {
   resourceMetrics: ResourceMetrics;
   /** Data points over every metric of the batch (what exporters count). */
   dataPointCount: number;
+  /** Exemplars of the data points, which the SDK's data model has no place for; OTLP exporters send them. */
+  exemplars?: ExemplarIndex;
 }
 
 export interface MetricsConsumer {

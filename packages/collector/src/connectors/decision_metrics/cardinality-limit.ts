@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import { seriesKey } from '../../component/metric-exemplars.js';
 
 /** The one series every dimension set beyond the limit is counted under (as the Collector names it). */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
@@ -16,7 +17,7 @@ export class CardinalityLimit {
 
   admit(attributes: Attributes): Attributes {
     if (this.limit === 0) return attributes;
-    const key = attributesKey(attributes);
+    const key = seriesKey(attributes);
     if (this.seen.has(key)) return attributes;
     if (this.seen.size >= this.limit) return OVERFLOW_ATTRIBUTES;
     this.seen.add(key);
@@ -26,10 +27,4 @@ export class CardinalityLimit {
   reset(): void {
     this.seen.clear();
   }
-}
-
-function attributesKey(attributes: Attributes): string {
-  let key = '';
-  for (const name of Object.keys(attributes).sort()) key += `${name}\u0000${String(attributes[name])}\u0001`;
-  return key;
 }

@@ -54,6 +54,13 @@ export const decisionMetricsConnectorSchema = z
         latency: z.strictObject({ buckets: buckets.default(DEFAULT_LATENCY_BUCKETS) }).prefault({}),
       })
       .prefault({}),
+    exemplars: z
+      .strictObject({
+        /** Attach to each data point measurements of the last flush interval, with their trace, span and decision ids. */
+        enabled: z.boolean().default(false),
+        max_per_data_point: z.number().int().min(1).default(5),
+      })
+      .prefault({}),
     /**
      * Decisions whose events are kept folded until they have an outcome (events of one decision
      * may arrive in several requests), and decided ones kept so a later evaluation finds the

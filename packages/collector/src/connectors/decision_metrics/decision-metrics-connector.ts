@@ -14,6 +14,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Logger } from 'pino';
 import type { MetricsConsumer, TraceBatch, TracesToMetricsConnector } from '../../component/component.js';
+import { seriesKey, type ExemplarIndex } from '../../component/metric-exemplars.js';
 import { countDataPoints } from '../../exporter-helper/metrics-encoding.js';
 import { CardinalityLimit } from './cardinality-limit.js';
 import type { DecisionMetricsConnectorConfig } from './config.js';
@@ -31,11 +32,13 @@ class OnDemandReader extends MetricReader {
 }
 
 interface LimitedCounter {
+  name: string;
   instrument: Counter;
   limit: CardinalityLimit;
 }
 
 interface LimitedHistogram {
+  name: string;
   instrument: Histogram;
   limit: CardinalityLimit;
 }
@@ -62,6 +65,8 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
   private readonly policyChecks: LimitedCounter;
   private readonly evaluations: LimitedCounter;
   private readonly tokens: LimitedCounter;
+  /** Measurements of this flush interval kept as exemplars (when enabled). */
+  private exemplars: ExemplarIndex = new Map();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
 
@@ -83,14 +88,15 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
 
     const meter = this.provider.getMeter(SCOPE_NAME);
     const name = (suffix: string) => `${config.namespace}.${suffix}`;
-    const limited = <T>(instrument: T) => ({ instrument, limit: new CardinalityLimit(config.aggregation_cardinality_limit) });
-    this.decisions = limited(meter.createCounter(name('count'), { unit: '{decision}', description: 'Decisions that reached an outcome or an error.' }));
+    const limited = <T>(instrument: T, metric: string) => ({ name: metric, instrument, limit: new CardinalityLimit(config.aggregation_cardinality_limit) });
+    this.decisions = limited(meter.createCounter(name('count'), { unit: '{decision}', description: 'Decisions that reached an outcome or an error.' }), name('count'));
     this.confidence = limited(
       meter.createHistogram(name('confidence'), {
         unit: '1',
         description: 'Confidence of the decisions that state one (0..1).',
         advice: { explicitBucketBoundaries: config.histogram.confidence.buckets },
       }),
+      name('confidence'),
     );
     this.latency = limited(
       meter.createHistogram(name('duration'), {
@@ -98,14 +104,17 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
         description: 'How long the decisions took, from their start to their end.',
         advice: { explicitBucketBoundaries: config.histogram.latency.buckets },
       }),
+      name('duration'),
     );
     this.policyChecks = limited(
       meter.createCounter(name('policy_checks'), { unit: '{check}', description: 'Policy checks of the decisions, by policy and result (the last result of each policy).' }),
+      name('policy_checks'),
     );
     this.evaluations = limited(
       meter.createCounter(name('evaluations'), { unit: '{evaluation}', description: "Evaluations of decisions, by whether they agree with the decision's outcome." }),
+      name('evaluations'),
     );
-    this.tokens = limited(meter.createCounter(name('tokens'), { unit: '{token}', description: 'Tokens of the model calls beneath the decisions, by token type.' }));
+    this.tokens = limited(meter.createCounter(name('tokens'), { unit: '{token}', description: 'Tokens of the model calls beneath the decisions, by token type.' }), name('tokens'));
   }
 
   async start(): Promise<void> {
@@ -132,7 +141,7 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
       if (seen.completed) this.recordDecision(seen.completed);
       if (seen.evaluation) {
         const judged = seen.evaluation.target ?? seen.evaluation.carrier;
-        this.add(this.evaluations, 1, { ...this.dimensions.of(judged), 'decision.evaluation.agreement': seen.evaluation.agreement });
+        this.add(this.evaluations, 1, { ...this.dimensions.of(judged), 'decision.evaluation.agreement': seen.evaluation.agreement }, judged);
       }
     }
     this.recordTokens(batch, events);
@@ -146,13 +155,16 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
 
   private async collectAndSend(): Promise<void> {
     const { resourceMetrics, errors } = await this.reader.collect();
+    // Exemplars belong to the interval just collected.
+    const exemplars = this.exemplars;
+    this.exemplars = new Map();
     for (const error of errors) this.logger.warn({ err: error }, 'collecting decision metrics reported an error');
     // A delta flush starts every metric afresh: its cardinality count too.
     if (this.delta) for (const m of [this.decisions, this.confidence, this.latency, this.policyChecks, this.evaluations, this.tokens]) m.limit.reset();
     const dataPointCount = countDataPoints(resourceMetrics);
     if (dataPointCount === 0) return;
     try {
-      await this.next.consumeMetrics({ resourceMetrics, dataPointCount });
+      await this.next.consumeMetrics({ resourceMetrics, dataPointCount, ...(exemplars.size > 0 ? { exemplars } : {}) });
     } catch (error) {
       this.logger.warn(
         { err: error, dataPoints: dataPointCount, connector: this.id },
@@ -163,11 +175,11 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
 
   private recordDecision(record: DecisionRecord): void {
     const attributes = this.dimensions.of(record);
-    this.add(this.decisions, 1, attributes);
-    if (record.confidence !== null && Number.isFinite(record.confidence)) this.observe(this.confidence, record.confidence, attributes);
-    if (record.duration_ms !== null && record.duration_ms >= 0) this.observe(this.latency, record.duration_ms, attributes);
+    this.add(this.decisions, 1, attributes, record);
+    if (record.confidence !== null && Number.isFinite(record.confidence)) this.observe(this.confidence, record.confidence, attributes, record);
+    if (record.duration_ms !== null && record.duration_ms >= 0) this.observe(this.latency, record.duration_ms, attributes, record);
     for (const check of record.policy_checks) {
-      this.add(this.policyChecks, 1, { ...attributes, 'decision.policy.name': check.policy, 'decision.policy.result': resultText(check.result) });
+      this.add(this.policyChecks, 1, { ...attributes, 'decision.policy.name': check.policy, 'decision.policy.result': resultText(check.result) }, record);
     }
   }
 
@@ -212,18 +224,41 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
         const record = this.tracker.get(anchor.tenant, anchor.id);
         if (!own || !record) continue;
         const attributes = this.tokenDimensions.of(record);
-        if (own.input > 0) this.add(this.tokens, own.input, { ...attributes, 'gen_ai.token.type': 'input' });
-        if (own.output > 0) this.add(this.tokens, own.output, { ...attributes, 'gen_ai.token.type': 'output' });
+        if (own.input > 0) this.add(this.tokens, own.input, { ...attributes, 'gen_ai.token.type': 'input' }, record);
+        if (own.output > 0) this.add(this.tokens, own.output, { ...attributes, 'gen_ai.token.type': 'output' }, record);
       }
     }
   }
 
-  private add(counter: LimitedCounter, value: number, attributes: Attributes): void {
-    counter.instrument.add(value, counter.limit.admit(attributes));
+  private add(counter: LimitedCounter, value: number, attributes: Attributes, record: DecisionRecord): void {
+    const admitted = counter.limit.admit(attributes);
+    counter.instrument.add(value, admitted);
+    this.keepExemplar(counter.name, admitted, value, record);
   }
 
-  private observe(histogram: LimitedHistogram, value: number, attributes: Attributes): void {
-    histogram.instrument.record(value, histogram.limit.admit(attributes));
+  private observe(histogram: LimitedHistogram, value: number, attributes: Attributes, record: DecisionRecord): void {
+    const admitted = histogram.limit.admit(attributes);
+    histogram.instrument.record(value, admitted);
+    this.keepExemplar(histogram.name, admitted, value, record);
+  }
+
+  /** The last `max_per_data_point` measurements of each series, with the decision they came from. */
+  private keepExemplar(metric: string, attributes: Attributes, value: number, record: DecisionRecord): void {
+    const { enabled, max_per_data_point: max } = this.config.exemplars;
+    if (!enabled) return;
+    let bySeries = this.exemplars.get(metric);
+    if (!bySeries) this.exemplars.set(metric, (bySeries = new Map()));
+    const key = seriesKey(attributes);
+    let list = bySeries.get(key);
+    if (!list) bySeries.set(key, (list = []));
+    if (list.length === max) list.shift();
+    list.push({
+      value,
+      timeMs: Date.now(),
+      ...(record.trace_id ? { traceId: record.trace_id } : {}),
+      ...(record.span_id ? { spanId: record.span_id } : {}),
+      attributes: { 'decision.id': record.id },
+    });
   }
 }
 
