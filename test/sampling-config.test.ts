@@ -98,7 +98,7 @@ test('tail_sampling: unsupported or unknown policy types and keys fail naming th
       - {name: a, type: decision, decision: {}}
       - {name: k}`);
   const expected = [
-    /^processors\.tail_sampling\.sampling_strategy: unknown key$/,
+    /^processors\.tail_sampling\.sampling_strategy: not supported by this collector: only trace-complete .* not span-ingest; remove the key$/,
     /^processors\.tail_sampling\.policies\[0\]\.ottl_condition\.span\[1\]: invalid OTTL condition: syntax error at column 8: unexpected end of condition: expected a value/,
     /^processors\.tail_sampling\.policies\[1\]\.type: unknown or misplaced policy type "bogus"/,
     /^processors\.tail_sampling\.policies\[2\]\.latency\.bogus: unknown key$/,
@@ -159,10 +159,39 @@ test('probabilistic_sampler and rate_limiting: keys, defaults and errors', () =>
     /^processors\.probabilistic_sampler\.sampling_percentage: /,
     /^processors\.probabilistic_sampler\.mode: /,
     /^processors\.probabilistic_sampler\.sampling_precision: /,
-    /^processors\.probabilistic_sampler\.attribute_source: unknown key$/,
+    /^processors\.probabilistic_sampler\.attribute_source: not supported by this collector: a logs-only key in the Collector.*remove the key$/,
     /^processors\.rate_limiting: set exactly one of spans_per_second and traces_per_second$/,
     /^processors\.rate_limiting\/b\.key: /,
   ]) {
     assert.ok(problems.some((m) => pattern.test(m)), `${pattern} not in:\n${problems.join('\n')}`);
   }
+});
+
+test('Collector keys we do not implement are refused by name with what to use instead; values that ask for what we do pass', () => {
+  const messages = errorsOf(`  tail_sampling:
+    sampling_strategy: span-ingest
+    num_shards: 4
+    maximum_trace_size_bytes: 1000000
+    block_on_overflow: true
+    tail_storage: file_storage/ts
+    policies: [{name: a, type: always_sample}]
+  probabilistic_sampler:
+    sampling_percentage: 10
+    attribute_source: record
+    from_attribute: log.id
+    sampling_priority: priority`);
+  const at = (key: string) => messages.find((m) => m.startsWith(`processors.${key}: not supported by this collector: `));
+  assert.match(at('tail_sampling.sampling_strategy')!, /only trace-complete/);
+  assert.match(at('tail_sampling.num_shards')!, /one loop .*remove the key/);
+  assert.match(at('tail_sampling.maximum_trace_size_bytes')!, /bound memory with num_traces and a memory_limiter/);
+  assert.match(at('tail_sampling.block_on_overflow')!, /oldest trace is evicted .*memory_limiter/);
+  assert.match(at('tail_sampling.tail_storage')!, /in memory only/);
+  assert.match(at('probabilistic_sampler.attribute_source')!, /logs-only .*trace id/);
+  assert.match(at('probabilistic_sampler.from_attribute')!, /logs-only .*trace id/);
+  assert.match(at('probabilistic_sampler.sampling_priority')!, /logs-only .*sampling\.priority attribute/);
+  assert.equal(messages.length, 8, messages.join('\n'));
+
+  const accepted = configOf(`  tail_sampling: {sampling_strategy: trace-complete, num_shards: 1, maximum_trace_size_bytes: 0, block_on_overflow: false, policies: [{name: a, type: always_sample}]}`, 'tail_sampling');
+  for (const key of ['sampling_strategy', 'num_shards', 'maximum_trace_size_bytes', 'block_on_overflow']) assert.equal(key in accepted, false, `${key} is not passed on`);
+  assert.equal(accepted.num_traces, 50_000);
 });

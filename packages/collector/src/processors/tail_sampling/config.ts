@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ottlConditionProblem, type CompositePolicyConfig, type LeafPolicyConfig, type PolicyConfig } from '@decision-trace/sampling';
+import { unsupportedKeyFields, withoutKeys, type UnsupportedKey } from '../../config/unsupported-keys.js';
 import { durationSchema } from '../../config/values.js';
 
 /**
@@ -201,8 +202,35 @@ const policy = z.discriminatedUnion('type', [
   compositePolicy,
 ], unionError);
 
+/**
+ * The Collector's top-level tail_sampling keys we do not implement, refused with what to do
+ * instead (a value that asks for what we do anyway is accepted).
+ */
+const unsupportedTopLevelKeys = {
+  sampling_strategy: {
+    accepts: (value: unknown) => value === 'trace-complete',
+    instead: 'only trace-complete (the default: a trace is decided once decision_wait has passed) is implemented, not span-ingest; remove the key',
+  },
+  num_shards: {
+    accepts: (value: unknown) => value === 0 || value === 1,
+    instead: 'traces are handled by one loop (as num_shards: 1); remove the key',
+  },
+  maximum_trace_size_bytes: {
+    accepts: (value: unknown) => value === 0,
+    instead: 'traces are not dropped by size; bound memory with num_traces and a memory_limiter processor before tail_sampling; remove the key',
+  },
+  block_on_overflow: {
+    accepts: (value: unknown) => value === false,
+    instead: 'at num_traces the oldest trace is evicted (as block_on_overflow: false); to push back on senders put a memory_limiter processor before tail_sampling; remove the key',
+  },
+  tail_storage: {
+    instead: 'spans wait in memory only (bounded by num_traces); remove the key',
+  },
+} satisfies Record<string, UnsupportedKey>;
+
 export const tailSamplingSchema = z
   .strictObject({
+    ...unsupportedKeyFields(unsupportedTopLevelKeys),
     decision_wait: durationSchema.default(30_000),
     decision_wait_after_root_received: durationSchema.default(0),
     num_traces: integer().pipe(z.number().positive()).default(50_000),
@@ -223,7 +251,8 @@ export const tailSamplingSchema = z
       if (seen.has(entry.name)) ctx.addIssue({ code: 'custom', path: ['policies', index, 'name'], message: `policy name "${entry.name}" is used twice` });
       seen.add(entry.name);
     });
-  });
+  })
+  .transform(withoutKeys(unsupportedTopLevelKeys));
 
 export type TailSamplingProcessorConfig = z.output<typeof tailSamplingSchema>;
 
