@@ -19,7 +19,6 @@ const unavailable = existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed`
 if (unavailable) process.stderr.write(`# skipping the UI browser tests: ${unavailable}\n`);
 
 const SHOTS = join(REPO_ROOT, 'test-results/ui');
-const HOUR = 3_600_000;
 const LOANS = 60;
 /** 60 loans + 5 decisions of the graph + 2 of the agent. */
 const TOTAL = LOANS + 7;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { defaultComponents, type Host, type TraceBatch } from '@decision-trace/collector';
 import type { Attributes, DecisionEvent } from '@decision-trace/model';
-import { loadDecisionRegistry } from '../packages/collector/src/processors/decision/registry-file.js';
+import { loadDecisionRegistry } from '../packages/collector/src/shared/decision-registry-file.js';
 import { REPO_ROOT, runCli } from './helpers/collector-process.js';
 import { decisionSpan, resourceSpansOf } from './helpers/otlp-requests.js';
 

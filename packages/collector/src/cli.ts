@@ -12,6 +12,7 @@ import { showCommand } from './cli/show.js';
 import { startCommand } from './cli/start.js';
 import { validateCommand } from './cli/validate.js';
 import { verifyCommand } from './cli/verify.js';
+import { DEFAULT_STREAM_TARGET } from './shared/nats-stream.js';
 
 const DEFAULT_API = process.env.DECISION_TRACE_API ?? 'http://127.0.0.1:8711';
 // The package's own manifest, one level above src/ and dist/ alike.
@@ -41,8 +42,8 @@ program
   .command('ingest')
   .description('write decision events from a NATS JetStream stream to a store (a stateless writer; run several)')
   .requiredOption('--from <url>', 'NATS server, e.g. nats://127.0.0.1:4222')
-  .option('--stream <name>', 'JetStream stream (created when missing)', 'DECISIONS')
-  .option('--subject <subject>', 'subject the collectors publish on', 'decisions.events')
+  .option('--stream <name>', 'JetStream stream (created when missing)', DEFAULT_STREAM_TARGET.stream)
+  .option('--subject <subject>', 'subject the collectors publish on', DEFAULT_STREAM_TARGET.subject)
   .requiredOption('--storage <url>', 'store to write to, e.g. sqlite:./data/decisions.db or postgres://…')
   .option('--durable <name>', 'durable consumer shared by all writers', 'decision-trace-writers')
   .option('--batch <n>', 'messages per store transaction', '256')

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { Metadata, Server as GrpcServer, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { encodeDecisionEventsJson, parseCanonicalEvents, type DecisionEvent } from '@decision-trace/model';
+import { encodeDecisionEventsJson, type DecisionEvent } from '@decision-trace/model';
 import { ExportError } from '../src/exporter-helper/export-error.js';
 import { DEFAULT_RETRY, DEFAULT_SENDING_QUEUE } from '../src/exporter-helper/config.js';
 import { otlpHttpExporterSchema } from '../src/exporters/otlphttp/config.js';
 import { OtlpHttpSender } from '../src/exporters/otlphttp/otlp-http-sender.js';
 import { otlpGrpcExporterSchema } from '../src/exporters/otlp/config.js';
-import { OtlpGrpcSender } from '../src/exporters/otlp/grpc-sender.js';
+import { OtlpGrpcSender } from '../src/exporter-helper/otlp-grpc-sender.js';
 import { RemoteDecisionSender } from '../src/exporters/decisions/remote-sender.js';
 
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseCanonicalEvents, type DecisionEvent } from '@decision-trace/model';
 import { decisionsExporterSchema } from '../src/exporters/decisions/config.js';
 import { decisionMessages, EventTooLargeError, messageId } from '../src/exporters/decisions/nats-messages.js';
-import { subjectMatches } from '../src/exporters/decisions/nats-stream.js';
+import { subjectMatches } from '../src/shared/nats-stream.js';
 
 function event(i: number, tenant = 'acme', padding = ''): DecisionEvent {
   return {

@@ -1,6 +1,6 @@
 import { CAUSAL_LINK_TYPES, type CausalLink, type CausalLinkType } from './event.js';
 import type { Attributes, Span } from './otlp-types.js';
-import type { RecordFlag } from './record.js';
+import type { RecordFlag } from './decision-notes.js';
 import { toText } from './attribute-values.js';
 import { exceedsJsonNesting } from './json-nesting.js';
 

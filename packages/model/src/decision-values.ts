@@ -1,4 +1,4 @@
-import type { RecordFlag } from './record.js';
+import type { RecordFlag } from './decision-notes.js';
 import { tryParseJson } from './attribute-values.js';
 import { stringifyJsonExact } from './exact-json.js';
 

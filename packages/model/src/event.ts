@@ -1,4 +1,4 @@
-import type { ContractViolation, RecordFlag, RedactionEntry } from './record.js';
+import type { ContractViolation, RecordFlag, RedactionEntry } from './decision-notes.js';
 
 /**
  * A decision event: the unit of the ledger. Every input (span attributes, span events, the

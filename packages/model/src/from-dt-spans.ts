@@ -8,7 +8,7 @@ import {
   type DecisionEventType,
 } from './event.js';
 import type { Attributes, Span } from './otlp-types.js';
-import type { RecordFlag } from './record.js';
+import type { RecordFlag } from './decision-notes.js';
 import { nanosToRfc3339, toJsonValue, toText, tryParseJson } from './attribute-values.js';
 import {
   isPlainObject,

@@ -1,6 +1,7 @@
 import { SCHEMA_VERSION, type Actor, type DecisionEvent } from './event.js';
 import type { Attributes, ResourceSpans, Span, SpanEvent } from './otlp-types.js';
-import type { PolicyCheck, RecordFlag } from './record.js';
+import type { PolicyCheck } from './record.js';
+import type { RecordFlag } from './decision-notes.js';
 import { nanosToRfc3339, toJsonValue, toText } from './attribute-values.js';
 import {
   isPlainObject,

@@ -1,6 +1,7 @@
 export * from './otlp-types.js';
 export * from './event.js';
 export * from './record.js';
+export * from './decision-notes.js';
 export * from './type-version.js';
 export * from './lineage.js';
 export * from './from-spans.js';

@@ -1,4 +1,5 @@
 import type { Actor, CausalLink } from './event.js';
+import type { ContractViolation, RecordFlag, RedactionEntry } from './decision-notes.js';
 import type { TokenUsage } from './token-usage.js';
 
 export type DecisionStatus = 'pending' | 'decided' | 'errored';
@@ -13,31 +14,6 @@ export interface PolicyCheck {
    * last one being `result`/`inputs` (a re-check never erases what the first check said).
    */
   history?: Array<{ result: unknown; inputs?: unknown }>;
-}
-
-/**
- * Something about the input that was kept but is not what it should be: a malformed JSON
- * string, a confidence outside 0..1, a span that ends before it starts. Flags never carry secrets, only the field and a reason.
- */
-export interface RecordFlag {
-  code: 'invalid_json' | 'confidence_out_of_range' | 'invalid_value' | 'end_before_start' | string;
-  field: string;
-  detail: string;
-}
-
-/** A broken rule of the decision's contract (the decision registry); see contracts/. */
-export interface ContractViolation {
-  rule: 'unknown_type' | 'unknown_version' | 'actor_type' | 'key_evidence' | 'key_policies' | 'outcome' | 'expected_children' | 'confidence_required' | string;
-  detail: string;
-}
-
-/**
- * A field the redaction processor changed before the decision was built: which field and how,
- * never the value. `truncate` means the value was cut at `max_value_length`.
- */
-export interface RedactionEntry {
-  field: string;
-  action: 'drop' | 'mask' | 'hash' | 'derive' | 'truncate' | string;
 }
 
 /** One record per decision id, JSON in snake_case as the API returns it. */

@@ -1,5 +1,6 @@
 import { schemaEventType, type Actor, type CausalLink, type DecisionEvent } from './event.js';
-import type { ContractViolation, DecisionRecord, DecisionStatus, PolicyCheck, RecordFlag, RedactionEntry } from './record.js';
+import type { DecisionRecord, DecisionStatus, PolicyCheck } from './record.js';
+import type { ContractViolation, RecordFlag, RedactionEntry } from './decision-notes.js';
 import { parseTypeVersion } from './type-version.js';
 import { compareExactInstants, exactDurationMillis, parseExactInstant, type ExactInstant } from './instant.js';
 

@@ -1,6 +1,6 @@
 import { DEFAULT_TENANT, type Actor, type DecisionEvent, type DecisionEventType, type EventSource } from './event.js';
 import type { Attributes, ResourceSpans, Span, SpanEvent } from './otlp-types.js';
-import type { RecordFlag, RedactionEntry } from './record.js';
+import type { RecordFlag, RedactionEntry } from './decision-notes.js';
 import { nanosToRfc3339, toText } from './attribute-values.js';
 import { readCausalLinks } from './causal-links.js';
 import { decodeRedactions, mergeRedactions } from './redaction/redactions-attribute.js';

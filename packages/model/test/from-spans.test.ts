@@ -4,7 +4,7 @@ import { extractDecisionEvents } from '../src/from-spans.js';
 import { LineageIndex } from '../src/lineage.js';
 import { DEFAULT_TENANT, type DecisionEvent } from '../src/event.js';
 import { parseJsonExact, stringifyJsonExact } from '../src/exact-json.js';
-import { BASE_TIME_NANOS, MILLI, OTHER_TRACE_ID, TRACE_ID, request, span, spanEvent, spanId } from './span-builders.js';
+import { OTHER_TRACE_ID, TRACE_ID, request, span, spanEvent, spanId } from './span-builders.js';
 
 function only(events: DecisionEvent[]): DecisionEvent {
   assert.equal(events.length, 1, `expected one event, got ${events.length}`);

@@ -20,6 +20,7 @@ test('parseJsonExact: an integer beyond 2^53 is an exact bigint, everything else
     amount: TWO_POW_53_PLUS_1,
     safe: 9_007_199_254_740_991,
     negative: -TWO_POW_53_PLUS_1,
+    // eslint-disable-next-line no-loss-of-precision -- the double JSON.parse gives for the text above, on purpose
     float: 12345678901234567.5,
     exp: 1e21,
     list: [TWO_POW_53_PLUS_1, 1],

@@ -22,6 +22,7 @@ export interface DecisionTraceOptions {
   unsampledRecorders?: Iterable<UnsampledDecisionRecorder>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `any[]` is the one parameter list every function is assignable to
 type AnyFunction = (...args: any[]) => any;
 
 /**
@@ -109,6 +110,7 @@ export class DecisionTrace {
 
   private wrap<F extends AnyFunction>(fn: F, options: ObserveOptions, fallbackName: string): F {
     const config = new ObservedCallConfig(options, fallbackName);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper needs both this instance and its caller's `this`
     const owner = this;
     const observed = function (this: unknown, ...args: unknown[]): unknown {
       return runObserved(owner.tracer(), config, args, () => fn.apply(this, args));

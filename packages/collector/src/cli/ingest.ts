@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { exceedsJsonNesting, MAX_NESTING_DEPTH, MAX_PAYLOAD_NESTING, parseCanonicalEvents, parseJsonExact, type DecisionEvent } from '@decision-trace/model';
 import { openStore, type DecisionStore } from '@decision-trace/store';
 import { parseDuration } from '../config/values.js';
-import { connectPersistently, ensureStream } from '../exporters/decisions/nats-stream.js';
+import { connectPersistently, ensureStream } from '../shared/nats-stream.js';
 
 export interface IngestOptions {
   from: string;

@@ -11,7 +11,7 @@ import {
   type DecisionRegistry,
   type UnknownTypeMode,
 } from '@decision-trace/model';
-import { loadDecisionRegistry, RegistryFileError } from '../processors/decision/registry-file.js';
+import { loadDecisionRegistry, RegistryFileError } from '../shared/decision-registry-file.js';
 import type { DecisionStore } from '@decision-trace/store';
 import { CommandProgress } from './command-progress.js';
 import { MissingStoreError, openExistingStore } from './existing-store.js';

@@ -1,6 +1,6 @@
 import { stringifyJsonExact, type DecisionRecord } from '@decision-trace/model';
 import { parseDuration } from '../config/values.js';
-import { parseTimeBound } from '../extensions/decision_api/time-bound.js';
+import { parseTimeBound } from '../shared/time-bound.js';
 import { resolveApiKey } from './api-client.js';
 import { ApiDecisionSource } from './replay/api-decision-source.js';
 import { OutcomeComparison } from './replay/confusion.js';

@@ -54,7 +54,7 @@ export function layoutGraph(nodes, edges, options = {}) {
     const pair = [edge.from, edge.to].sort().join('\u0000');
     const nth = pairCount.get(pair) ?? 0;
     pairCount.set(pair, nth + 1);
-    outEdges.push({ ...edge, ...route(a, b, nth, o) });
+    outEdges.push({ ...edge, ...route(a, b, nth) });
   }
   return { nodes: outNodes, edges: outEdges, width, height };
 }
@@ -140,7 +140,7 @@ function orderLayers(ids, layerOf, flows, sweeps) {
 }
 
 /** A cubic curve between the facing sides of two placed nodes, and where its label sits. */
-function route(a, b, nth, o) {
+function route(a, b, nth) {
   const fan = nth * 18;
   let x1, y1, x2, y2, path;
   if (a.y === b.y) {

@@ -1,5 +1,6 @@
 import { schemaEventType, type DecisionEvent } from '../event.js';
-import type { ContractViolation, DecisionRecord } from '../record.js';
+import type { DecisionRecord } from '../record.js';
+import type { ContractViolation } from '../decision-notes.js';
 import { applyEvent } from '../reduce.js';
 import { parseTypeVersion } from '../type-version.js';
 import type { DecisionContract, DecisionRegistry } from './registry.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseTypeVersion } from '../type-version.js';
 import { fromUpstreamRegistry, isUpstreamRegistry } from './upstream-registry.js';
+import type { RegistryProblem } from './registry-problem.js';
 
 /**
  * The decision registry: the contract each decision type (and version) follows. Parsed from a
@@ -41,11 +42,6 @@ export interface RegisteredDecisionType {
 
 export interface DecisionRegistry {
   types: Map<string, RegisteredDecisionType>;
-}
-
-export interface RegistryProblem {
-  path: Array<string | number>;
-  message: string;
 }
 
 export type ParseRegistryResult = { ok: true; registry: DecisionRegistry } | { ok: false; problems: RegistryProblem[] };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseTypeVersion } from '../type-version.js';
-import type { RegistryProblem } from './registry.js';
+import type { RegistryProblem } from './registry-problem.js';
 
 /**
  * The registry formats of the upstream Decision Trace project, read unchanged beside ours:

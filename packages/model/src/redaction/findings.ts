@@ -1,4 +1,4 @@
-import type { RedactionEntry } from '../record.js';
+import type { RedactionEntry } from '../decision-notes.js';
 
 /**
  * What one pass over one attribute set changed: field paths and actions, never values.

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '../otlp-types.js';
-import type { RedactionEntry } from '../record.js';
+import type { RedactionEntry } from '../decision-notes.js';
 
 /**
  * The `dt.redactions` attribute: a JSON array of `{field, action}` that the redaction processor

@@ -1,6 +1,6 @@
 import type { Attributes, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '../otlp-types.js';
 import { carryIntegralDoubleNotes } from '../integral-doubles.js';
-import type { RedactionEntry } from '../record.js';
+import type { RedactionEntry } from '../decision-notes.js';
 import { Findings } from './findings.js';
 import { decodeRedactions, encodeRedactions, isNoteWrittenHere, markNoteWrittenHere, mergeRedactions } from './redactions-attribute.js';
 import { MASK_TEXT, REDACTIONS_ATTRIBUTE } from './settings.js';

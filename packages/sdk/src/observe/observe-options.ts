@@ -4,6 +4,7 @@ import type { ObservedKind } from './observe-attributes.js';
 /** An id given as it is, or computed from the call's arguments. */
 export type IdSource<Args extends unknown[]> = string | ((...args: Args) => string | undefined);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- by default options fit a function of any parameters (`unknown[]` would not accept narrower ones)
 export interface ObserveOptions<Args extends unknown[] = any[]> {
   /** The span's name; by default the function's name. */
   name?: string;

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { applyEvent, parseJsonExact, withSchemaEventType, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { encodeCursor } from '../decision-order.js';
 import { decisionRowValues } from '../decision-row.js';
-import { normalizeDecisionFilter, normalizeDecisionQuery, type NormalizedDecisionFilter, type NormalizedDecisionQuery } from '../decision-query.js';
+import { normalizeDecisionFilter, normalizeDecisionQuery, type NormalizedDecisionFilter } from '../decision-query.js';
 import { auditPage, auditRowValues, normalizeAuditQuery, type AuditRow } from '../audit-query.js';
 import { auditPageSql } from '../audit-sql.js';
 import { compareNullable, decisionStats } from '../decision-stats.js';

@@ -3,8 +3,8 @@ import { parseTypeVersion } from '@decision-trace/model';
 import { durationSchema, storageUrlSchema } from '../../config/values.js';
 import { retryOnFailureSchema, sendingQueueSchema } from '../../exporter-helper/config.js';
 import { clientTlsSchema } from '../../exporter-helper/tls-config.js';
-
-export const DEFAULT_STORAGE = 'sqlite:./data/decisions.db';
+import { DEFAULT_STORAGE } from '../../shared/default-storage.js';
+import { DEFAULT_STREAM_TARGET } from '../../shared/nats-stream.js';
 
 const httpUrl = z.string().refine((value) => {
   try {
@@ -36,9 +36,9 @@ export const natsTargetSchema = z.strictObject({
   /** The NATS server (JetStream enabled). */
   url: natsUrl,
   /** The JetStream stream; created (work-queue retention, file storage) when missing. */
-  stream: z.string().regex(/^[^\s.*>]+$/, 'expected a stream name without spaces, dots or wildcards').default('DECISIONS'),
+  stream: z.string().regex(/^[^\s.*>]+$/, 'expected a stream name without spaces, dots or wildcards').default(DEFAULT_STREAM_TARGET.stream),
   /** The subject events are published on; the stream must capture it. */
-  subject: natsSubject.default('decisions.events'),
+  subject: natsSubject.default(DEFAULT_STREAM_TARGET.subject),
   /** For the stream's acknowledgement of one publish (and for the first connection). */
   timeout: durationSchema.default(5_000),
 });

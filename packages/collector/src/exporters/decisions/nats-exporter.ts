@@ -5,7 +5,7 @@ import { PipelineError } from '../../component/pipeline-error.js';
 import { exporterMetrics, type ExporterMetrics } from '../../exporter-helper/exporter-metrics.js';
 import type { NatsTarget } from './config.js';
 import { decisionMessages, EventTooLargeError } from './nats-messages.js';
-import { connectPersistently, ensureStream } from './nats-stream.js';
+import { connectPersistently, ensureStream } from '../../shared/nats-stream.js';
 
 /** NATS' default, used until the server told its own. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;

@@ -5,7 +5,7 @@ import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
 import type { DeliveryClock } from '../../exporter-helper/deliver.js';
 import type { ExportRequest, RequestSender, SendOutcome } from '../../exporter-helper/export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
-import { OtlpGrpcSender } from '../otlp/grpc-sender.js';
+import { OtlpGrpcSender } from '../../exporter-helper/otlp-grpc-sender.js';
 import type { BackendProtocolConfig } from './config.js';
 
 /** Hands the spans of a request that its backend can no longer take to their new owners. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from '../../config/values.js';
-import { otlpGrpcExporterSchema } from '../otlp/config.js';
+import { otlpGrpcExporterSchema } from '../../exporter-helper/otlp-grpc-config.js';
 
 /** The port a backend listens on when a hostname or DNS answer does not say: OTLP/gRPC's. */
 export const DEFAULT_BACKEND_PORT = 4317;

@@ -5,7 +5,7 @@ import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
 import type { ExportRequest } from '../../exporter-helper/export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
 import { otlpGrpcExporterSchema, type OtlpGrpcExporterConfig } from './config.js';
-import { EXPORT_METHODS, OtlpGrpcSender } from './grpc-sender.js';
+import { EXPORT_METHODS, OtlpGrpcSender } from '../../exporter-helper/otlp-grpc-sender.js';
 
 /** Forwards spans and metrics to any OTLP/gRPC endpoint through a sending queue (one per signal) with retries. */
 export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = {

@@ -28,7 +28,7 @@ import { parseDecisionFilter } from './decision-filter-params.js';
 import { parseDriftQuery } from './drift-query.js';
 import { driftReport } from './drift-report.js';
 import { decodePathSegment } from './path-segment.js';
-import { parseTimeBound } from './time-bound.js';
+import { parseTimeBound } from '../../shared/time-bound.js';
 import { refuseDeepEventsBody } from './event-body-nesting.js';
 import { traceView } from './trace-view.js';
 import { UiAssets } from './ui-assets.js';

@@ -1,6 +1,6 @@
 import type { DecisionFilter } from '@decision-trace/store';
 import { HttpError } from '../../http/http-error.js';
-import { parseTimeBound } from './time-bound.js';
+import { parseTimeBound } from '../../shared/time-bound.js';
 
 /** The query parameters every filtered route (list, stats, drift) takes, as in DecisionFilter. */
 export const FILTER_PARAMS = [

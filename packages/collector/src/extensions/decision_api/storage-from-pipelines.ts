@@ -1,6 +1,6 @@
 import type { PipelineStore } from '../../component/component.js';
 import { ConfigError } from '../../config/config-error.js';
-import { DEFAULT_STORAGE } from '../../exporters/decisions/config.js';
+import { DEFAULT_STORAGE } from '../../shared/default-storage.js';
 
 /**
  * The store a decision API without `storage` serves: the one its pipelines' `decisions`

@@ -1,7 +1,7 @@
 import { checkDecisionEvent, extractDecisionEvents, isNoteWrittenHere, LineageIndex, type DecisionRegistry } from '@decision-trace/model';
 import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
 import { decisionProcessorSchema, type DecisionProcessorConfig } from './config.js';
-import { loadDecisionRegistry, RegistryFileError } from './registry-file.js';
+import { loadDecisionRegistry, RegistryFileError } from '../../shared/decision-registry-file.js';
 
 /** Unknown types named in warnings, at most: a flood of new types must not flood the log. */
 const MAX_REPORTED_UNKNOWN_TYPES = 100;

@@ -6,6 +6,9 @@ export interface StreamTarget {
   subject: string;
 }
 
+/** Where the `decisions` exporter publishes and `decision-trace ingest` reads unless told otherwise. */
+export const DEFAULT_STREAM_TARGET: Readonly<StreamTarget> = { stream: 'DECISIONS', subject: 'decisions.events' };
+
 /** JetStream's API error for a stream that does not exist. */
 const STREAM_NOT_FOUND = 10059;
 /** How long JetStream remembers message ids to drop re-published copies. */

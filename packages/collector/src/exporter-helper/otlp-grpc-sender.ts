@@ -1,9 +1,9 @@
 import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { ExportError } from '../../exporter-helper/export-error.js';
-import type { RequestSender, SendOutcome } from '../../exporter-helper/export-request.js';
-import { decodePartialSuccess, decodeRpcStatus, retryDelayOf } from '../../exporter-helper/otlp-responses.js';
-import { loadTls } from '../../exporter-helper/tls-config.js';
-import { parseGrpcEndpoint, type OtlpGrpcExporterConfig } from './config.js';
+import { ExportError } from './export-error.js';
+import type { RequestSender, SendOutcome } from './export-request.js';
+import { decodePartialSuccess, decodeRpcStatus, retryDelayOf } from './otlp-responses.js';
+import { loadTls } from './tls-config.js';
+import { parseGrpcEndpoint, type OtlpGrpcExporterConfig } from './otlp-grpc-config.js';
 
 /** The Export method of each signal's OTLP service. */
 export const EXPORT_METHODS = {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { parseDecisionRegistry, type DecisionRegistry } from '@decision-trace/model';
-import { joinPath } from '../../config/config-error.js';
+import { joinPath } from '../config/config-error.js';
 
 /** A registry file that cannot be used; `problems` are `path: reason` inside the file. */
 export class RegistryFileError extends Error {
