@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { decisionsOnlyIngestCase, ingestCase } from './ingest-case.mjs';
+import { decisionMetricsCase } from './decision-metrics-case.mjs';
 import { exportCase } from './export-case.mjs';
 import { grpcIngestCase } from './grpc-ingest-case.mjs';
 import { otelcolPassthroughCase, otelcolProbabilisticCase, otelcolTailSamplingCase } from './otelcol-side-by-side-case.mjs';
@@ -38,6 +39,7 @@ const cases = [
   ['otelcol_tail_sampling', otelcolTailSamplingCase],
   ['otelcol_probabilistic', otelcolProbabilisticCase],
   ['zstd_decode', zstdDecodeCase],
+  ['decision_metrics_connector', decisionMetricsCase],
 ];
 const selected = filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)));
 if (selected.length === 0) {
