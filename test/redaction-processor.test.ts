@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { defaultComponents, type Host, type ProcessorComponent, type TraceBatch, type TracesConsumer } from '@decision-trace/collector';
-import { REDACTIONS_ATTRIBUTE } from '@decision-trace/model';
+import { ATTR_DT_REDACTIONS } from '@decision-trace/model';
 import { decisionSpan, resourceSpansOf } from './helpers/otlp-requests.js';
 
 function processor(type: string, config: unknown, next: TracesConsumer): ProcessorComponent {
@@ -57,7 +57,7 @@ test('redaction before decision: the events are built from redacted spans and li
   ]);
   const received = original[0]!.scopeSpans[0]!.spans[0]!;
   assert.equal(received.attributes['decision.evidence.email'], 'jane@example.com', 'spans another pipeline may share are not modified');
-  assert.equal(received.attributes[REDACTIONS_ATTRIBUTE], undefined);
+  assert.equal(received.attributes[ATTR_DT_REDACTIONS], undefined);
 });
 
 test('a redaction config with hash and no key does not parse (the collector refuses to start)', () => {
@@ -68,9 +68,9 @@ test('a redaction config with hash and no key does not parse (the collector refu
 
 function forgedBatch(): TraceBatch {
   const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: 'mask' }]);
-  const span = decisionSpan({ decisionId: 'd-forged', attributes: { [REDACTIONS_ATTRIBUTE]: forged, 'decision.evidence.api_key': 'sk-1' } });
+  const span = decisionSpan({ decisionId: 'd-forged', attributes: { [ATTR_DT_REDACTIONS]: forged, 'decision.evidence.api_key': 'sk-1' } });
   const resourceSpans = resourceSpansOf([span]);
-  resourceSpans[0]!.resource.attributes[REDACTIONS_ATTRIBUTE] = forged;
+  resourceSpans[0]!.resource.attributes[ATTR_DT_REDACTIONS] = forged;
   return { resourceSpans, spanCount: 1, decisions: [] };
 }
 

@@ -1,3 +1,4 @@
+import { ATTR_DECISION_LINKS, ATTR_DECISION_LINK_TARGET_ID, ATTR_DECISION_LINK_TYPE, ATTR_DT_CAUSAL_LINKS } from './semconv.js';
 import { CAUSAL_LINK_TYPES, type CausalLink, type CausalLinkType } from './event.js';
 import type { Attributes, Span } from './otlp-types.js';
 import type { RecordFlag } from './decision-notes.js';
@@ -14,13 +15,13 @@ const NONE: CausalLink[] = [];
  * `decision.link.type` and `decision.link.target_id`. Malformed entries are flagged, not fatal.
  */
 export function readCausalLinks(attributes: Attributes, span: Span | null, flags: RecordFlag[]): CausalLink[] {
-  const key = 'decision.links' in attributes ? 'decision.links' : 'dt.causal_links' in attributes ? 'dt.causal_links' : null;
+  const key = ATTR_DECISION_LINKS in attributes ? ATTR_DECISION_LINKS : ATTR_DT_CAUSAL_LINKS in attributes ? ATTR_DT_CAUSAL_LINKS : null;
   let links = NONE;
   if (key !== null) links = parseLinkList(attributes[key], key, flags);
   if (span !== null && span.links.length > 0) {
     for (const link of span.links) {
-      const type = toText(link.attributes['decision.link.type']);
-      const target = toText(link.attributes['decision.link.target_id']);
+      const type = toText(link.attributes[ATTR_DECISION_LINK_TYPE]);
+      const target = toText(link.attributes[ATTR_DECISION_LINK_TARGET_ID]);
       if (type === null && target === null) continue;
       if (type === null || !linkTypes.has(type) || target === null) {
         flags.push({ code: 'invalid_value', field: 'links', detail: 'a span link needs decision.link.type (one of the causal link types) and decision.link.target_id' });

@@ -1,3 +1,4 @@
+import { ATTR_DT_ACTOR_ID, ATTR_DT_ACTOR_ORG, ATTR_DT_ACTOR_TYPE, ATTR_DT_ACTOR_VERSION, ATTR_DT_DECISION_ID, ATTR_DT_DECISION_TYPE, ATTR_DT_ENVIRONMENT, ATTR_DT_EVENT_ID, ATTR_DT_EVENT_TYPE, ATTR_DT_EVIDENCE_PREFIX, ATTR_DT_OUTCOME, ATTR_DT_PARENT_DECISION_ID, ATTR_DT_PAYLOAD_JSON, ATTR_DT_PAYLOAD_PREFIX, ATTR_DT_POLICY_PREFIX, ATTR_DT_SCHEMA_VERSION, ATTR_DT_TENANT_ID, ATTR_DT_TRACE_ID, DT_ATTRIBUTE_PREFIX } from './semconv.js';
 import {
   CANONICAL_EVENT_TYPES,
   CAUSAL_LINK_TYPES,
@@ -61,12 +62,6 @@ import { setOwn } from './own-property.js';
  * The record's trace is the SDK's (`dt.trace_id`), as on the canonical path; the span keeps
  * its OTel span id. Ids of the events a span gives are stable, so redelivery changes nothing.
  */
-export const DT_DECISION_ID_KEY = 'dt.decision_id';
-const DT_PREFIX = 'dt.';
-const DT_EVIDENCE_PREFIX = 'dt.evidence.';
-const DT_POLICY_PREFIX = 'dt.policy.';
-const DT_PAYLOAD_PREFIX = 'dt.payload.';
-const DT_PAYLOAD_JSON_KEY = 'dt.payload_json';
 const canonicalEventTypes: ReadonlySet<string> = new Set(CANONICAL_EVENT_TYPES);
 const causalLinkTypes: ReadonlySet<string> = new Set(CAUSAL_LINK_TYPES);
 
@@ -107,33 +102,33 @@ function readDtAttributes(attributes: Attributes): DtAttributes {
     payloadJson: null,
   };
   for (const key in attributes) {
-    if (!key.startsWith(DT_PREFIX)) continue;
+    if (!key.startsWith(DT_ATTRIBUTE_PREFIX)) continue;
     const value = attributes[key];
     switch (key) {
-      case DT_DECISION_ID_KEY: break;
-      case 'dt.parent_decision_id': dt.parentDecisionId = toText(value); break;
-      case 'dt.trace_id': dt.sdkTraceId = toText(value); break;
-      case 'dt.decision_type': dt.decisionType = toText(value); break;
-      case 'dt.event_type': dt.eventType = toText(value); break;
-      case 'dt.tenant_id': dt.tenantId = toText(value); break;
-      case 'dt.environment': dt.environment = toText(value); break;
-      case 'dt.schema_version': dt.schemaVersion = toText(value); break;
-      case 'dt.event_id': dt.eventId = toText(value); break;
-      case 'dt.outcome': dt.outcome = toText(value); break;
-      case 'dt.actor.id': dt.actor.id = toText(value); break;
-      case 'dt.actor.type': dt.actor.type = toText(value); break;
-      case 'dt.actor.version': dt.actor.version = toText(value); break;
-      case 'dt.actor.org': dt.actor.org = toText(value); break;
-      case DT_PAYLOAD_JSON_KEY: dt.payloadJson = typeof value === 'string' ? value : toText(value); break;
+      case ATTR_DT_DECISION_ID: break;
+      case ATTR_DT_PARENT_DECISION_ID: dt.parentDecisionId = toText(value); break;
+      case ATTR_DT_TRACE_ID: dt.sdkTraceId = toText(value); break;
+      case ATTR_DT_DECISION_TYPE: dt.decisionType = toText(value); break;
+      case ATTR_DT_EVENT_TYPE: dt.eventType = toText(value); break;
+      case ATTR_DT_TENANT_ID: dt.tenantId = toText(value); break;
+      case ATTR_DT_ENVIRONMENT: dt.environment = toText(value); break;
+      case ATTR_DT_SCHEMA_VERSION: dt.schemaVersion = toText(value); break;
+      case ATTR_DT_EVENT_ID: dt.eventId = toText(value); break;
+      case ATTR_DT_OUTCOME: dt.outcome = toText(value); break;
+      case ATTR_DT_ACTOR_ID: dt.actor.id = toText(value); break;
+      case ATTR_DT_ACTOR_TYPE: dt.actor.type = toText(value); break;
+      case ATTR_DT_ACTOR_VERSION: dt.actor.version = toText(value); break;
+      case ATTR_DT_ACTOR_ORG: dt.actor.org = toText(value); break;
+      case ATTR_DT_PAYLOAD_JSON: dt.payloadJson = typeof value === 'string' ? value : toText(value); break;
       default:
-        if (key.startsWith(DT_PAYLOAD_PREFIX)) {
-          const payloadKey = key.slice(DT_PAYLOAD_PREFIX.length);
+        if (key.startsWith(ATTR_DT_PAYLOAD_PREFIX)) {
+          const payloadKey = key.slice(ATTR_DT_PAYLOAD_PREFIX.length);
           if (payloadKey !== '') setOwn(dt.payload, payloadKey, parseJsonIfStructured(toJsonValue(value)));
-        } else if (key.startsWith(DT_EVIDENCE_PREFIX)) {
-          const evidenceKey = key.slice(DT_EVIDENCE_PREFIX.length);
+        } else if (key.startsWith(ATTR_DT_EVIDENCE_PREFIX)) {
+          const evidenceKey = key.slice(ATTR_DT_EVIDENCE_PREFIX.length);
           if (evidenceKey !== '') dt.evidence.push([evidenceKey, toJsonValue(value)]);
-        } else if (key.startsWith(DT_POLICY_PREFIX)) {
-          const policy = key.slice(DT_POLICY_PREFIX.length);
+        } else if (key.startsWith(ATTR_DT_POLICY_PREFIX)) {
+          const policy = key.slice(ATTR_DT_POLICY_PREFIX.length);
           if (policy !== '') dt.policies.push([policy, toJsonValue(value)]);
         }
     }
@@ -151,12 +146,12 @@ function readPayloadJson(text: string | null, flags: RecordFlag[]): PayloadJson 
   if (text === null) return { payload: null, event: null };
   const parsed = tryParseJson(text);
   if (!parsed.ok) {
-    flags.push({ code: 'invalid_json', field: DT_PAYLOAD_JSON_KEY, detail: parsed.detail });
+    flags.push({ code: 'invalid_json', field: ATTR_DT_PAYLOAD_JSON, detail: parsed.detail });
     return { payload: null, event: null };
   }
   const value = parsed.value;
   if (!isPlainObject(value)) {
-    flags.push({ code: 'invalid_value', field: DT_PAYLOAD_JSON_KEY, detail: 'expected a JSON object' });
+    flags.push({ code: 'invalid_value', field: ATTR_DT_PAYLOAD_JSON, detail: 'expected a JSON object' });
     return { payload: null, event: null };
   }
   if (typeof value.event_type === 'string' && isPlainObject(value.payload)) return { payload: value.payload, event: value };
@@ -404,7 +399,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d
 function jsonCausalLinks(value: unknown, flags: RecordFlag[]): CausalLink[] {
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value)) {
-    flags.push({ code: 'invalid_value', field: DT_PAYLOAD_JSON_KEY, detail: 'causal_links must be an array' });
+    flags.push({ code: 'invalid_value', field: ATTR_DT_PAYLOAD_JSON, detail: 'causal_links must be an array' });
     return [];
   }
   const links: CausalLink[] = [];
@@ -412,7 +407,7 @@ function jsonCausalLinks(value: unknown, flags: RecordFlag[]): CausalLink[] {
     if (isPlainObject(item) && typeof item.type === 'string' && causalLinkTypes.has(item.type) && typeof item.target_decision_id === 'string' && item.target_decision_id !== '') {
       links.push({ type: item.type as CausalLink['type'], target_decision_id: item.target_decision_id });
     } else {
-      flags.push({ code: 'invalid_value', field: DT_PAYLOAD_JSON_KEY, detail: 'a causal link needs a known type and a target_decision_id' });
+      flags.push({ code: 'invalid_value', field: ATTR_DT_PAYLOAD_JSON, detail: 'a causal link needs a known type and a target_decision_id' });
     }
   }
   return links;

@@ -1,3 +1,4 @@
+import { ATTR_DECISION_ACTOR_ID, ATTR_DECISION_ACTOR_ORG, ATTR_DECISION_ACTOR_TYPE, ATTR_DECISION_ACTOR_VERSION, ATTR_DECISION_ALTERNATIVES, ATTR_DECISION_CONFIDENCE, ATTR_DECISION_ENVIRONMENT, ATTR_DECISION_EVIDENCE, ATTR_DECISION_EVIDENCE_PREFIX, ATTR_DECISION_FACTORS, ATTR_DECISION_ID, ATTR_DECISION_OUTCOME, ATTR_DECISION_PARENT_ID, ATTR_DECISION_POLICY_PREFIX, ATTR_DECISION_RESULT, ATTR_DECISION_TENANT_ID, ATTR_DECISION_TYPE, ATTR_DECISION_VERSION, ATTR_DT_DECISION_ID, DECISION_ATTRIBUTE_PREFIX, SPAN_EVENT_DECISION } from './semconv.js';
 import { SCHEMA_VERSION, type Actor, type DecisionEvent } from './event.js';
 import type { Attributes, ResourceSpans, Span, SpanEvent } from './otlp-types.js';
 import type { PolicyCheck } from './record.js';
@@ -10,7 +11,7 @@ import {
   normalizeFactors,
 } from './decision-values.js';
 import { LineageIndex } from './lineage.js';
-import { DT_DECISION_ID_KEY, fromDtSpan } from './from-dt-spans.js';
+import { fromDtSpan } from './from-dt-spans.js';
 import {
   ActorFields,
   SPAN_STATUS_ERROR,
@@ -58,13 +59,6 @@ export interface ExtractDecisionEventsOptions {
   trustRedactionNote?: (attributes: Attributes) => boolean;
 }
 
-export const DECISION_SPAN_EVENT_NAME = 'decision';
-
-const DECISION_TYPE_KEY = 'decision.type';
-const DECISION_ID_KEY = 'decision.id';
-const DECISION_PREFIX = 'decision.';
-const DECISION_EVIDENCE_PREFIX = 'decision.evidence.';
-const DECISION_POLICY_PREFIX = 'decision.policy.';
 
 /** Decision id of a span or span event that carries none: stable across redelivery. */
 export function derivedDecisionId(traceId: string, spanId: string, eventIndex?: number): string {
@@ -77,10 +71,10 @@ export function derivedDecisionId(traceId: string, spanId: string, eventIndex?: 
  */
 export function spanDecisionId(span: Span): string | null {
   const attributes = span.attributes;
-  const dtDecisionId = DT_DECISION_ID_KEY in attributes ? toText(attributes[DT_DECISION_ID_KEY]) : null;
+  const dtDecisionId = ATTR_DT_DECISION_ID in attributes ? toText(attributes[ATTR_DT_DECISION_ID]) : null;
   if (dtDecisionId !== null) return dtDecisionId;
   if (!hasDecisionType(attributes)) return null;
-  return toText(attributes[DECISION_ID_KEY]) ?? derivedDecisionId(span.traceId, span.spanId);
+  return toText(attributes[ATTR_DECISION_ID]) ?? derivedDecisionId(span.traceId, span.spanId);
 }
 
 export function extractDecisionEvents(
@@ -108,7 +102,7 @@ export function extractDecisionEvents(
     for (const scope of resource.scopeSpans) {
       for (const span of scope.spans) {
         const attributes = span.attributes;
-        const dtDecisionId = DT_DECISION_ID_KEY in attributes ? toText(attributes[DT_DECISION_ID_KEY]) : null;
+        const dtDecisionId = ATTR_DT_DECISION_ID in attributes ? toText(attributes[ATTR_DT_DECISION_ID]) : null;
         const isAttributeDecision = dtDecisionId === null && hasDecisionType(attributes);
         if (dtDecisionId === null && !isAttributeDecision && span.events.length === 0) continue;
 
@@ -128,7 +122,7 @@ export function extractDecisionEvents(
         const spanEvents = span.events;
         for (let index = 0; index < spanEvents.length; index++) {
           const spanEvent = spanEvents[index];
-          if (spanEvent.name !== DECISION_SPAN_EVENT_NAME) continue;
+          if (spanEvent.name !== SPAN_EVENT_DECISION) continue;
           const event = fromDecisionSpanEvent(span, spanEvent, index, ownDecisionId, context, lineage);
           seenAt.push({ event, traceId: span.traceId, spanId: span.spanId });
           events.push(event);
@@ -172,7 +166,7 @@ function linkArrivedAncestors(events: DecisionEvent[], lineage: LineageIndex): v
   for (const { spanId, waiter } of lineage.takeArrived()) {
     const lookup = lineage.lookupAncestor(waiter.traceId, spanId, waiter.decisionId, true);
     if (lookup.kind === 'missing') lineage.awaitSpan(lookup.spanId, waiter);
-    if (lookup.kind !== 'decision') continue;
+    if (lookup.kind !== SPAN_EVENT_DECISION) continue;
     events.push({
       schema_version: SCHEMA_VERSION,
       // One parent per decision, so the id is stable and a redelivered link changes nothing.
@@ -195,8 +189,8 @@ function linkArrivedAncestors(events: DecisionEvent[], lineage: LineageIndex): v
 }
 
 function hasDecisionType(attributes: Attributes): boolean {
-  if (!(DECISION_TYPE_KEY in attributes)) return false;
-  const value = attributes[DECISION_TYPE_KEY];
+  if (!(ATTR_DECISION_TYPE in attributes)) return false;
+  const value = attributes[ATTR_DECISION_TYPE];
   return value !== null && value !== undefined && value !== '';
 }
 
@@ -235,25 +229,25 @@ function readObservedDecision(attributes: Attributes): ObservedDecision {
   const actor = new ActorFields();
 
   for (const key in attributes) {
-    if (!key.startsWith(DECISION_PREFIX)) continue;
+    if (!key.startsWith(DECISION_ATTRIBUTE_PREFIX)) continue;
     const value = attributes[key];
     switch (key) {
-      case DECISION_TYPE_KEY: observed.decisionType = toText(value); break;
-      case 'decision.version': version = toText(value); break;
-      case 'decision.outcome': outcome = toText(value); break;
-      case 'decision.result': result = toText(value); break;
-      case 'decision.confidence': confidence = toJsonValue(value); break;
-      case 'decision.factors': factors = toJsonValue(value); break;
-      case 'decision.alternatives': alternatives = toJsonValue(value); break;
-      case DECISION_ID_KEY: observed.decisionId = toText(value); break;
-      case 'decision.parent_id': observed.parentDecisionId = toText(value); break;
-      case 'decision.tenant_id': observed.tenantId = toText(value); break;
-      case 'decision.environment': observed.environment = toText(value); break;
-      case 'decision.actor.id': actor.id = toText(value); break;
-      case 'decision.actor.type': actor.type = toText(value); break;
-      case 'decision.actor.version': actor.version = toText(value); break;
-      case 'decision.actor.org': actor.org = toText(value); break;
-      case 'decision.evidence': {
+      case ATTR_DECISION_TYPE: observed.decisionType = toText(value); break;
+      case ATTR_DECISION_VERSION: version = toText(value); break;
+      case ATTR_DECISION_OUTCOME: outcome = toText(value); break;
+      case ATTR_DECISION_RESULT: result = toText(value); break;
+      case ATTR_DECISION_CONFIDENCE: confidence = toJsonValue(value); break;
+      case ATTR_DECISION_FACTORS: factors = toJsonValue(value); break;
+      case ATTR_DECISION_ALTERNATIVES: alternatives = toJsonValue(value); break;
+      case ATTR_DECISION_ID: observed.decisionId = toText(value); break;
+      case ATTR_DECISION_PARENT_ID: observed.parentDecisionId = toText(value); break;
+      case ATTR_DECISION_TENANT_ID: observed.tenantId = toText(value); break;
+      case ATTR_DECISION_ENVIRONMENT: observed.environment = toText(value); break;
+      case ATTR_DECISION_ACTOR_ID: actor.id = toText(value); break;
+      case ATTR_DECISION_ACTOR_TYPE: actor.type = toText(value); break;
+      case ATTR_DECISION_ACTOR_VERSION: actor.version = toText(value); break;
+      case ATTR_DECISION_ACTOR_ORG: actor.org = toText(value); break;
+      case ATTR_DECISION_EVIDENCE: {
         // A kvlist value carries all evidence at once.
         const entries = toJsonValue(value);
         // A spread, not Object.assign: a "__proto__" entry stays an entry.
@@ -261,11 +255,11 @@ function readObservedDecision(attributes: Attributes): ObservedDecision {
         break;
       }
       default:
-        if (key.startsWith(DECISION_EVIDENCE_PREFIX)) {
-          const evidenceKey = key.slice(DECISION_EVIDENCE_PREFIX.length);
+        if (key.startsWith(ATTR_DECISION_EVIDENCE_PREFIX)) {
+          const evidenceKey = key.slice(ATTR_DECISION_EVIDENCE_PREFIX.length);
           if (evidenceKey !== '') setOwn((evidence ??= {}), evidenceKey, toJsonValue(value));
-        } else if (key.startsWith(DECISION_POLICY_PREFIX)) {
-          const policy = key.slice(DECISION_POLICY_PREFIX.length);
+        } else if (key.startsWith(ATTR_DECISION_POLICY_PREFIX)) {
+          const policy = key.slice(ATTR_DECISION_POLICY_PREFIX.length);
           if (policy !== '') (policyChecks ??= []).push({ policy, result: toJsonValue(value) });
         }
     }

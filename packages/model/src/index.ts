@@ -1,4 +1,5 @@
 export * from './otlp-types.js';
+export * from './semconv.js';
 export * from './event.js';
 export * from './record.js';
 export * from './decision-notes.js';

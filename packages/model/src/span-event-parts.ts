@@ -4,7 +4,7 @@ import type { RecordFlag, RedactionEntry } from './decision-notes.js';
 import { nanosToRfc3339, toText } from './attribute-values.js';
 import { readCausalLinks } from './causal-links.js';
 import { decodeRedactions, mergeRedactions } from './redaction/redactions-attribute.js';
-import { REDACTIONS_ATTRIBUTE } from './redaction/settings.js';
+import { ATTR_DT_REDACTIONS } from './semconv.js';
 
 /**
  * What every span → decision event conversion (from-spans.ts, from-dt-spans.ts) shares: the
@@ -29,7 +29,7 @@ export function resourceContext(
 ): ResourceContext {
   const attributes = resource.resource.attributes;
   const notesOf = (set: Attributes): RedactionEntry[] =>
-    !(REDACTIONS_ATTRIBUTE in set) || (trustNote !== undefined && !trustNote(set)) ? [] : decodeRedactions(set[REDACTIONS_ATTRIBUTE]);
+    !(ATTR_DT_REDACTIONS in set) || (trustNote !== undefined && !trustNote(set)) ? [] : decodeRedactions(set[ATTR_DT_REDACTIONS]);
   return {
     notesOf,
     authenticatedTenant,

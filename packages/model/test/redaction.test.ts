@@ -6,7 +6,7 @@ import {
   createRedactor,
   DEFAULT_REDACTION_SETTINGS,
   extractDecisionEvents,
-  REDACTIONS_ATTRIBUTE,
+  ATTR_DT_REDACTIONS,
   type AttributeValue,
   type Attributes,
   type DecisionEvent,
@@ -33,12 +33,12 @@ function redactSpan(attributes: Attributes, overrides: Partial<RedactionSettings
 }
 
 function attributesOf(attributes: Attributes, overrides: Partial<RedactionSettings> = {}): Attributes {
-  const { [REDACTIONS_ATTRIBUTE]: _note, ...rest } = redactSpan(attributes, overrides).attributes;
+  const { [ATTR_DT_REDACTIONS]: _note, ...rest } = redactSpan(attributes, overrides).attributes;
   return rest;
 }
 
 function noteOf(target: { attributes: Attributes }): Array<{ field: string; action: string }> {
-  const note = target.attributes[REDACTIONS_ATTRIBUTE];
+  const note = target.attributes[ATTR_DT_REDACTIONS];
   return typeof note === 'string' ? (JSON.parse(note) as Array<{ field: string; action: string }>) : [];
 }
 
@@ -559,17 +559,17 @@ describe('dt.redactions from outside', () => {
   test('a client-sent note is dropped and the drop noted; only what this pass applied is listed', () => {
     const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: 'jane@example.com 078-05-1120' }, { field: 'x', action: 'mask' }]);
     const input = request(
-      [span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', [REDACTIONS_ATTRIBUTE]: forged, password: 'p' }, events: [spanEvent('log', { [REDACTIONS_ATTRIBUTE]: forged })] })],
-      { 'service.name': 'refunds', [REDACTIONS_ATTRIBUTE]: forged },
+      [span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', [ATTR_DT_REDACTIONS]: forged, password: 'p' }, events: [spanEvent('log', { [ATTR_DT_REDACTIONS]: forged })] })],
+      { 'service.name': 'refunds', [ATTR_DT_REDACTIONS]: forged },
     );
     const out = redactor().redactResourceSpans(input)[0]!;
     const redactedSpan = out.scopeSpans[0]!.spans[0]!;
     assert.deepEqual(noteOf(redactedSpan), [
       { field: 'password', action: 'mask' },
-      { field: REDACTIONS_ATTRIBUTE, action: 'drop' },
+      { field: ATTR_DT_REDACTIONS, action: 'drop' },
     ]);
-    assert.deepEqual(noteOf(redactedSpan.events[0]!), [{ field: REDACTIONS_ATTRIBUTE, action: 'drop' }]);
-    assert.deepEqual(noteOf(out.resource), [{ field: `resource.${REDACTIONS_ATTRIBUTE}`, action: 'drop' }]);
+    assert.deepEqual(noteOf(redactedSpan.events[0]!), [{ field: ATTR_DT_REDACTIONS, action: 'drop' }]);
+    assert.deepEqual(noteOf(out.resource), [{ field: `resource.${ATTR_DT_REDACTIONS}`, action: 'drop' }]);
     const record = recordOf([out]);
     assert.equal(JSON.stringify(record).includes('078-05-1120'), false);
     assert.deepEqual(
@@ -580,7 +580,7 @@ describe('dt.redactions from outside', () => {
 
   test('without a redaction pass, a note is still only read for actions a pass writes', () => {
     const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: '078-05-1120' }, { field: 'decision.evidence.card', action: 'mask' }]);
-    const record = recordOf(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', [REDACTIONS_ATTRIBUTE]: forged } })]));
+    const record = recordOf(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', [ATTR_DT_REDACTIONS]: forged } })]));
     assert.deepEqual(record.redactions, [{ field: 'decision.evidence.card', action: 'mask' }]);
   });
 });

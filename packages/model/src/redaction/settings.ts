@@ -58,9 +58,3 @@ export const DEFAULT_REDACTION_SETTINGS: RedactionSettings = {
 export const MASK_TEXT = '***';
 /** Appended to a truncated value. */
 export const TRUNCATION_MARKER = '…[truncated]';
-/**
- * The attribute (on a resource, a span or a span event) listing what the redaction processor
- * changed there, as a JSON array of `{field, action}`; the decision extractor reads it into the
- * decision events' `redactions`.
- */
-export const REDACTIONS_ATTRIBUTE = 'dt.redactions';

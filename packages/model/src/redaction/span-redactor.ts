@@ -3,7 +3,8 @@ import { carryIntegralDoubleNotes } from '../integral-doubles.js';
 import type { RedactionEntry } from '../decision-notes.js';
 import { Findings } from './findings.js';
 import { decodeRedactions, encodeRedactions, isNoteWrittenHere, markNoteWrittenHere, mergeRedactions } from './redactions-attribute.js';
-import { MASK_TEXT, REDACTIONS_ATTRIBUTE } from './settings.js';
+import { ATTR_DT_REDACTIONS } from '../semconv.js';
+import { MASK_TEXT } from './settings.js';
 import { redactTraceState } from './trace-state.js';
 import type { ValueRedactor } from './value-redactor.js';
 
@@ -88,8 +89,8 @@ export class SpanRedactor {
     const findings = this.findings;
     findings.reset();
     const untrustedNote = hasUntrustedNote(span.attributes);
-    let attributes = this.values.redactEntries(span.attributes, null, findings, this.values.allowListOn, REDACTIONS_ATTRIBUTE) as Attributes;
-    if (untrustedNote) findings.add(REDACTIONS_ATTRIBUTE, 'drop');
+    let attributes = this.values.redactEntries(span.attributes, null, findings, this.values.allowListOn, ATTR_DT_REDACTIONS) as Attributes;
+    if (untrustedNote) findings.add(ATTR_DT_REDACTIONS, 'drop');
     const traceState = redactTraceState(this.values, span.traceState, findings);
     const links = this.redactLinks(span.links, findings);
     const message = span.status.message === '' ? '' : this.redactStatusMessage(span.status.message, findings);
@@ -154,8 +155,8 @@ export class SpanRedactor {
     const findings = this.findings;
     findings.reset(prefix);
     const untrustedNote = hasUntrustedNote(attributes);
-    const redacted = this.values.redactEntries(attributes, null, findings, this.values.allowListOn, REDACTIONS_ATTRIBUTE);
-    if (untrustedNote) findings.add(REDACTIONS_ATTRIBUTE, 'drop');
+    const redacted = this.values.redactEntries(attributes, null, findings, this.values.allowListOn, ATTR_DT_REDACTIONS);
+    if (untrustedNote) findings.add(ATTR_DT_REDACTIONS, 'drop');
     if (findings.isEmpty) return redacted as Attributes;
     return withRedactions(redacted, attributes, findings.entries, !untrustedNote);
   }
@@ -163,7 +164,7 @@ export class SpanRedactor {
 
 /** A `dt.redactions` this process did not write (see isNoteWrittenHere). */
 function hasUntrustedNote(attributes: Attributes): boolean {
-  return REDACTIONS_ATTRIBUTE in attributes && !isNoteWrittenHere(attributes);
+  return ATTR_DT_REDACTIONS in attributes && !isNoteWrittenHere(attributes);
 }
 
 /** The redacted attributes with the note: this pass's entries, after a trusted earlier note's. */
@@ -173,11 +174,11 @@ function withRedactions(
   entries: readonly RedactionEntry[],
   keepPrevious: boolean,
 ): Attributes {
-  const previous = keepPrevious ? decodeRedactions(original[REDACTIONS_ATTRIBUTE]) : [];
+  const previous = keepPrevious ? decodeRedactions(original[ATTR_DT_REDACTIONS]) : [];
   const all = previous.length === 0 ? entries : mergeRedactions(previous, entries);
   const out = (redacted === original ? { ...original } : redacted) as Attributes;
   carryIntegralDoubleNotes(original, out);
-  out[REDACTIONS_ATTRIBUTE] = encodeRedactions(all);
+  out[ATTR_DT_REDACTIONS] = encodeRedactions(all);
   markNoteWrittenHere(out);
   return out;
 }

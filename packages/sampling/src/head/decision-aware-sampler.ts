@@ -1,7 +1,6 @@
 import { SamplingDecision, type Attributes, type Context, type Link, type Sampler, type SamplingResult, type SpanKind } from '@opentelemetry/api';
 
-const DECISION_TYPE = 'decision.type';
-const DT_DECISION_ID = 'dt.decision_id';
+import { ATTR_DECISION_TYPE, ATTR_DT_DECISION_ID } from '@decision-trace/model';
 
 /**
  * Wraps any sampler so that a span started with a `decision.type` (or `dt.decision_id`)
@@ -28,8 +27,8 @@ export class DecisionAwareSampler implements Sampler {
 }
 
 function isDecisionSpan(attributes: Attributes): boolean {
-  const type = attributes[DECISION_TYPE];
+  const type = attributes[ATTR_DECISION_TYPE];
   if (type !== undefined && type !== null && type !== '') return true;
-  const id = attributes[DT_DECISION_ID];
+  const id = attributes[ATTR_DT_DECISION_ID];
   return id !== undefined && id !== null && id !== '';
 }

@@ -1,45 +1,49 @@
+import { ATTR_DT_PAYLOAD_PREFIX, type DecisionEventType } from '@decision-trace/model';
+
 /**
  * The span attributes a decision made with this SDK carries: the Decision Trace SDK's `dt.*`
  * projection (DESIGN.md §2 C), one span per decision, read by the same conversion in this
  * process (DecisionSpanProcessor) and in the collector. Structured values travel as JSON text
  * in `dt.payload.<field>`, which the conversion parses back, so evidence keeps its exact
- * shape and types (OTel attributes cannot hold objects).
+ * shape and types (OTel attributes cannot hold objects). The names are the model's
+ * (`@decision-trace/model`'s semconv.ts), under the names this SDK has always exported.
  */
-export const DT_DECISION_ID = 'dt.decision_id';
-export const DT_DECISION_TYPE = 'dt.decision_type';
-export const DT_EVENT_TYPE = 'dt.event_type';
-export const DT_PARENT_DECISION_ID = 'dt.parent_decision_id';
-export const DT_TENANT_ID = 'dt.tenant_id';
-export const DT_ENVIRONMENT = 'dt.environment';
-export const DT_ACTOR_ID = 'dt.actor.id';
-export const DT_ACTOR_TYPE = 'dt.actor.type';
-export const DT_ACTOR_VERSION = 'dt.actor.version';
-export const DT_ACTOR_ORG = 'dt.actor.org';
-export const DT_OUTCOME = 'dt.outcome';
-export const DT_EVIDENCE = 'dt.payload.evidence';
-export const DT_POLICY_CHECKS = 'dt.payload.policy_checks';
-export const DT_ACTIONS = 'dt.payload.actions';
-export const DT_APPROVALS = 'dt.payload.approvals';
-export const DT_CONFIDENCE = 'dt.payload.confidence';
-export const DT_ALTERNATIVES = 'dt.payload.alternatives';
-export const DT_FACTORS = 'dt.payload.factors';
-export const DT_ERROR = 'dt.payload.error';
-/**
- * Causal links as a JSON array of {type, target_decision_id}. The model's span conversion does
- * not read this key yet; until it does, DecisionSpanProcessor adds the links to the converted
- * events itself (export/causal-links.ts).
- */
-export const DT_CAUSAL_LINKS = 'dt.causal_links';
+export {
+  ATTR_DT_DECISION_ID as DT_DECISION_ID,
+  ATTR_DT_DECISION_TYPE as DT_DECISION_TYPE,
+  ATTR_DT_EVENT_TYPE as DT_EVENT_TYPE,
+  ATTR_DT_PARENT_DECISION_ID as DT_PARENT_DECISION_ID,
+  ATTR_DT_TENANT_ID as DT_TENANT_ID,
+  ATTR_DT_ENVIRONMENT as DT_ENVIRONMENT,
+  ATTR_DT_ACTOR_ID as DT_ACTOR_ID,
+  ATTR_DT_ACTOR_TYPE as DT_ACTOR_TYPE,
+  ATTR_DT_ACTOR_VERSION as DT_ACTOR_VERSION,
+  ATTR_DT_ACTOR_ORG as DT_ACTOR_ORG,
+  ATTR_DT_OUTCOME as DT_OUTCOME,
+  /** Causal links as a JSON array of {type, target_decision_id}; the model's conversion reads them. */
+  ATTR_DT_CAUSAL_LINKS as DT_CAUSAL_LINKS,
+} from '@decision-trace/model';
+
+export const DT_EVIDENCE = `${ATTR_DT_PAYLOAD_PREFIX}evidence`;
+export const DT_POLICY_CHECKS = `${ATTR_DT_PAYLOAD_PREFIX}policy_checks`;
+export const DT_ACTIONS = `${ATTR_DT_PAYLOAD_PREFIX}actions`;
+export const DT_APPROVALS = `${ATTR_DT_PAYLOAD_PREFIX}approvals`;
+export const DT_CONFIDENCE = `${ATTR_DT_PAYLOAD_PREFIX}confidence`;
+export const DT_ALTERNATIVES = `${ATTR_DT_PAYLOAD_PREFIX}alternatives`;
+export const DT_FACTORS = `${ATTR_DT_PAYLOAD_PREFIX}factors`;
+export const DT_ERROR = `${ATTR_DT_PAYLOAD_PREFIX}error`;
 
 /** The whole decision travels as one event of this type; its fields are all payload fields. */
-export const DECISION_EVENT_TYPE = 'decision.start';
+export const DECISION_EVENT_TYPE: DecisionEventType = 'decision.start';
 
 /** Keys of the linking helpers (DESIGN.md §2 A / B): what other spans say about a decision. */
-export const DECISION_ID = 'decision.id';
-export const DECISION_TRACE_ID = 'decision.trace_id';
-export const DECISION_TYPE = 'decision.type';
-export const DECISION_OUTCOME = 'decision.outcome';
-export const DECISION_PARENT_ID = 'decision.parent_id';
-export const DECISION_TENANT_ID = 'decision.tenant_id';
-export const DECISION_ENVIRONMENT = 'decision.environment';
-export const DECISION_SPAN_EVENT = 'decision';
+export {
+  ATTR_DECISION_ID as DECISION_ID,
+  ATTR_DECISION_TRACE_ID as DECISION_TRACE_ID,
+  ATTR_DECISION_TYPE as DECISION_TYPE,
+  ATTR_DECISION_OUTCOME as DECISION_OUTCOME,
+  ATTR_DECISION_PARENT_ID as DECISION_PARENT_ID,
+  ATTR_DECISION_TENANT_ID as DECISION_TENANT_ID,
+  ATTR_DECISION_ENVIRONMENT as DECISION_ENVIRONMENT,
+  SPAN_EVENT_DECISION as DECISION_SPAN_EVENT,
+} from '@decision-trace/model';

@@ -1,5 +1,9 @@
 import type { Attributes, Context } from '@opentelemetry/api';
 import {
+  ATTR_DECISION_PARENT_ID,
+  ATTR_DECISION_TYPE,
+  ATTR_DT_DECISION_ID,
+  ATTR_DT_PARENT_DECISION_ID,
   extractDecisionEvents,
   LineageIndex,
   type DecisionEvent,
@@ -14,7 +18,6 @@ import {
 import type { InstrumentationScopeLike, ReadableSpanLike, ResourceLike, SpanProcessorLike } from '../otel-span-like.js';
 import type { DecisionSink } from '../sinks/decision-sink.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
-import { attachCausalLinks } from './causal-links.js';
 import { DeliveryQueue, type DeliveryStats } from './delivery-queue.js';
 import { nonNegative, positive } from './option-values.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
@@ -179,10 +182,7 @@ export class DecisionSpanProcessor implements SpanProcessorLike, UnsampledDecisi
         builder.add(item.resource, item.resource.attributes, spanScope(item), toModelSpan(item));
       }
     }
-    const resourceSpans = builder.build();
-    const events = extractDecisionEvents(resourceSpans, { tenant: this.tenant, lineage: this.lineage });
-    attachCausalLinks(events, resourceSpans);
-    return events;
+    return extractDecisionEvents(builder.build(), { tenant: this.tenant, lineage: this.lineage });
   }
 
   private unsampledResource(): ResourceLike {
@@ -197,14 +197,14 @@ function parentSpanIdOf(span: ReadableSpanLike): string {
 /** A decision that names its parent needs no lineage (all of `decision()`'s nested decisions). */
 function hasExplicitParent(span: ReadableSpanLike): boolean {
   const attributes = span.attributes;
-  return attributes['dt.parent_decision_id'] !== undefined || attributes['decision.parent_id'] !== undefined;
+  return attributes[ATTR_DT_PARENT_DECISION_ID] !== undefined || attributes[ATTR_DECISION_PARENT_ID] !== undefined;
 }
 
 /** Cheap on purpose: it runs for every span the application ends. */
 function carriesDecision(span: ReadableSpanLike): boolean {
   const attributes = span.attributes;
-  if (attributes['dt.decision_id'] !== undefined) return true;
-  const decisionType = attributes['decision.type'];
+  if (attributes[ATTR_DT_DECISION_ID] !== undefined) return true;
+  const decisionType = attributes[ATTR_DECISION_TYPE];
   if (decisionType !== undefined && decisionType !== '') return true;
   const events = span.events;
   for (let i = 0; i < events.length; i++) if (events[i].name === 'decision') return true;

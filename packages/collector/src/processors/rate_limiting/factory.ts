@@ -1,4 +1,4 @@
-import type { Span, ResourceSpans } from '@decision-trace/model';
+import { ATTR_DECISION_TYPE, ATTR_DT_DECISION_TYPE, type ResourceSpans, type Span } from '@decision-trace/model';
 import {
   RateLimiter,
   annotateDecisions,
@@ -79,7 +79,7 @@ function keyFunction(key: RateLimitingProcessorConfig['key']): (span: Span, reso
       };
     case 'decision_type':
       return (span) => {
-        const type = span.attributes['decision.type'] ?? span.attributes['dt.decision_type'];
+        const type = span.attributes[ATTR_DECISION_TYPE] ?? span.attributes[ATTR_DT_DECISION_TYPE];
         return typeof type === 'string' ? type : '';
       };
   }
