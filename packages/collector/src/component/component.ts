@@ -124,8 +124,24 @@ export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
   create(settings: CreateSettings<C>, next: TracesConsumer): ReceiverComponent;
 }
 
+/**
+ * What a consumer does with the data it is handed, as the Collector's `consumer.Capabilities`.
+ * The receiver's fan-out to several pipelines shares one set of spans and decision events among
+ * them; only a pipeline with a processor that mutates gets its own copy (see pipeline/fanout.ts).
+ */
+export interface ConsumerCapabilities {
+  /**
+   * `true`: changes span or decision-event objects it receives in place. `false`: only reads
+   * them and builds new objects for what it changes (copy on write); it may still replace the
+   * batch's own fields (`resourceSpans`, `decisions`), which each pipeline has to itself.
+   */
+  mutatesData: boolean;
+}
+
 export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
   kind: 'processor';
+  /** Whether its instances change the spans or decision events they receive in place. */
+  capabilities: ConsumerCapabilities;
   create(settings: CreateSettings<C>, next: TracesConsumer): ProcessorComponent;
   /**
    * A processor that redacts offers the same rules for decision events that enter outside the

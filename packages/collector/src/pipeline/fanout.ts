@@ -10,21 +10,37 @@ export function fanout(consumers: TracesConsumer[]): TracesConsumer {
   };
 }
 
+/** A traces pipeline as its receiver sees it: its first consumer and what its processors do. */
+export interface PipelineEntry {
+  consumer: TracesConsumer;
+  /** Some processor of the pipeline declares `capabilities.mutatesData`. */
+  mutatesData: boolean;
+}
+
 /**
- * A receiver feeding several pipelines gives each its own batch: processors may change spans
- * and add decisions, and one pipeline must not see another's changes.
+ * A receiver feeding several pipelines gives each its own batch, so that a processor replacing
+ * the batch's spans or adding decisions changes its own pipeline only. The span and decision-event
+ * objects are shared, read-only, with every pipeline whose processors copy what they change
+ * (`mutatesData: false`, all of ours); a pipeline with a processor that changes them in place gets
+ * its own deep copy, as the Collector's fan-out clones for consumers that mutate.
  */
-export function fanoutToPipelines(consumers: TracesConsumer[]): TracesConsumer {
-  if (consumers.length === 1) return consumers[0];
+export function fanoutToPipelines(pipelines: PipelineEntry[]): TracesConsumer {
+  if (pipelines.length === 1) return pipelines[0].consumer;
   return {
     async consumeTraces(batch: TraceBatch) {
-      await Promise.all(
-        consumers.map((c) =>
-          c.consumeTraces({ resourceSpans: batch.resourceSpans, spanCount: batch.spanCount, decisions: [...batch.decisions], tenant: batch.tenant }),
-        ),
-      );
+      await Promise.all(pipelines.map(({ consumer, mutatesData }) => consumer.consumeTraces(mutatesData ? copyOfBatch(batch) : batchSharingData(batch))));
     },
   };
+}
+
+function batchSharingData(batch: TraceBatch): TraceBatch {
+  return { resourceSpans: batch.resourceSpans, spanCount: batch.spanCount, decisions: [...batch.decisions], tenant: batch.tenant };
+}
+
+/** Spans and decision events are plain data (bigint, Uint8Array included): structuredClone copies them whole. */
+function copyOfBatch(batch: TraceBatch): TraceBatch {
+  const { resourceSpans, decisions } = structuredClone({ resourceSpans: batch.resourceSpans, decisions: batch.decisions });
+  return { resourceSpans, spanCount: batch.spanCount, decisions, tenant: batch.tenant };
 }
 
 /** Hands one metrics batch to several consumers (they only read it); fails if any fails. */

@@ -19,7 +19,7 @@ import { MetricsServer } from '../telemetry/metrics-server.js';
 import { registerProcessMetrics } from '../telemetry/process-metrics.js';
 import { countingReceiverConsumer } from '../telemetry/receiver-metrics.js';
 import { StatusBoard } from '../telemetry/status-board.js';
-import { fanout, fanoutMetrics, fanoutToPipelines } from './fanout.js';
+import { fanout, fanoutMetrics, fanoutToPipelines, type PipelineEntry } from './fanout.js';
 import { postedEventRedaction } from './posted-event-redaction.js';
 import { StoreProvider } from './store-provider.js';
 
@@ -198,12 +198,14 @@ export class CollectorService {
       connectors.set(id, connector);
     }
 
-    const pipelineHeads = new Map<string, TracesConsumer[]>();
+    const pipelineHeads = new Map<string, PipelineEntry[]>();
     for (const pipeline of config.service.pipelines) {
       if (pipeline.signal !== 'traces') continue;
       let next: TracesConsumer = fanout(pipeline.exporters.map((id) => exporters.get(id) ?? connectors.get(id)!));
+      let mutatesData = false;
       for (const id of [...pipeline.processors].reverse()) {
         const resolved = config.processors.get(id)!;
+        mutatesData ||= (resolved.factory as ProcessorFactory).capabilities.mutatesData;
         const processor = (resolved.factory as ProcessorFactory).create(
           { ...this.settings('processor', `${id} (${pipeline.id})`, resolved.config), pipeline: pipeline.id },
           next,
@@ -213,7 +215,7 @@ export class CollectorService {
       }
       for (const id of pipeline.receivers) {
         const heads = pipelineHeads.get(id) ?? [];
-        heads.push(next);
+        heads.push({ consumer: next, mutatesData });
         pipelineHeads.set(id, heads);
       }
     }

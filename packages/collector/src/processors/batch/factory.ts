@@ -12,6 +12,7 @@ import { partitionByDecision } from './split-spans.js';
  */
 export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig> = {
   kind: 'processor',
+  capabilities: { mutatesData: false },
   type: 'batch',
   configSchema: batchProcessorSchema,
   create({ id, config, logger, host, pipeline }, next) {

@@ -13,6 +13,7 @@ const MAX_REPORTED_UNKNOWN_TYPES = 100;
  */
 export const decisionProcessorFactory: ProcessorFactory<DecisionProcessorConfig> = {
   kind: 'processor',
+  capabilities: { mutatesData: false },
   type: 'decision',
   configSchema: decisionProcessorSchema,
   create({ id, config, logger }, next) {

@@ -13,6 +13,7 @@ const MiB = 1024 * 1024;
  */
 export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig> = {
   kind: 'processor',
+  capabilities: { mutatesData: false },
   type: 'memory_limiter',
   configSchema: memoryLimiterSchema,
   create({ id, config, logger, host, pipeline }, next) {

@@ -18,6 +18,7 @@ import { probabilisticSamplerSchema, type ProbabilisticSamplerProcessorConfig } 
  */
 export const probabilisticSamplerFactory: ProcessorFactory<ProbabilisticSamplerProcessorConfig> = {
   kind: 'processor',
+  capabilities: { mutatesData: false },
   type: 'probabilistic_sampler',
   configSchema: probabilisticSamplerSchema,
   create({ id, config, host, pipeline }, next) {

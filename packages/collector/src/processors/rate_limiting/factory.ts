@@ -18,6 +18,7 @@ import { rateLimitingSchema, type RateLimitingProcessorConfig } from './config.j
  */
 export const rateLimitingProcessorFactory: ProcessorFactory<RateLimitingProcessorConfig> = {
   kind: 'processor',
+  capabilities: { mutatesData: false },
   type: 'rate_limiting',
   configSchema: rateLimitingSchema,
   create({ id, config, host, pipeline, clock = systemClock }, next) {

@@ -11,6 +11,7 @@ import { redactionProcessorSchema, type RedactionProcessorConfig } from './confi
  */
 export const redactionProcessorFactory: ProcessorFactory<RedactionProcessorConfig> = {
   kind: 'processor',
+  capabilities: { mutatesData: false },
   type: 'redaction',
   configSchema: redactionProcessorSchema,
   create({ config }, next) {

@@ -6,6 +6,7 @@ import { TailSamplingProcessor } from './tail-sampling-processor.js';
 /** Tail sampling with the OpenTelemetry Collector's config and semantics, plus `decision` policies. */
 export const tailSamplingProcessorFactory: ProcessorFactory<TailSamplingProcessorConfig> = {
   kind: 'processor',
+  capabilities: { mutatesData: false },
   type: 'tail_sampling',
   configSchema: tailSamplingSchema,
   create({ id, config, logger, host, pipeline, clock, onTraceDecided }, next) {
