@@ -45,8 +45,12 @@ export function registerQueueGauges(
 }
 
 /** A persistent queue's losses to a damaged journal (counted at start, when the journal is read). */
-export function journalLossCounters(registry: MetricsRegistry, exporterId: string): { requests: CounterHandle; bytes: CounterHandle } {
-  const labels = { exporter: exporterId };
+export function journalLossCounters(
+  registry: MetricsRegistry,
+  exporterId: string,
+  extraLabels: Readonly<Record<string, string>> = {},
+): { requests: CounterHandle; bytes: CounterHandle } {
+  const labels = { exporter: exporterId, ...extraLabels };
   return {
     requests: registry
       .counter('otelcol_exporter_queue_lost_requests_total', 'Queued requests lost because the persistent queue journal was damaged (at least this many).')

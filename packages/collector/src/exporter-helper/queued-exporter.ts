@@ -63,7 +63,8 @@ export class QueuedExporter<B = TraceBatch> implements Component {
 
   constructor(private readonly options: QueuedExporterOptions<B>) {
     this.metrics = exporterMetrics(options.host.metrics, options.id, options.unit);
-    this.statusId = `exporters.${options.id}`;
+    // The metrics instance of an exporter reports its health apart from the traces instance.
+    this.statusId = `exporters.${options.id}${options.dataType ? ` (${options.dataType})` : ''}`;
     this.clock = options.clock ?? realClock;
   }
 
@@ -79,7 +80,7 @@ export class QueuedExporter<B = TraceBatch> implements Component {
     if (recovered > 0) logger.info({ requests: recovered, storage: config.storage }, 'sending queue: resuming requests kept from the previous run');
     // The journal logged where and what; the counters make it visible to alerting.
     if (journal) {
-      const losses = journalLossCounters(host.metrics, id);
+      const losses = journalLossCounters(host.metrics, id, this.options.dataType ? { data_type: this.options.dataType } : {});
       losses.requests.add(lost.requests);
       losses.bytes.add(lost.bytes);
     }
