@@ -243,10 +243,19 @@ describe('decision_metrics: decisions in, OTLP metrics to otelcol and a Promethe
   let metricsFile: string;
   let grpcMetricsFile: string;
   let scrapeUrl: string;
+  let telemetryUrl: string;
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dt-decision-metrics-'));
-    const [otelcolHttp, otelcolGrpc, receiverHttp, promPort, healthPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [otelcolHttp, otelcolGrpc, receiverHttp, promPort, healthPort, telemetryPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    telemetryUrl = `http://127.0.0.1:${telemetryPort}/metrics`;
     metricsFile = join(dir, 'metrics.jsonl');
     grpcMetricsFile = join(dir, 'metrics-grpc.jsonl');
     otelcol = await startOtelcol({
@@ -295,7 +304,7 @@ extensions:
     endpoint: 127.0.0.1:${healthPort}
 service:
   extensions: [health_check]
-  telemetry: { logs: { level: warn }, metrics: { address: 127.0.0.1:0 } }
+  telemetry: { logs: { level: warn }, metrics: { address: 127.0.0.1:${telemetryPort} } }
   pipelines:
     traces:
       receivers: [otlp]
@@ -397,6 +406,13 @@ service:
       const latency = all.findLast((p) => p.metric === 'decision.duration' && matches(p.attributes, APPROVED) && p.exemplars.length > 0)!;
       assert.deepEqual(latency.exemplars.map((e) => e.asDouble).sort((a, b) => a! - b!), [30, 700], `${transport}: r3 and r4, the last two approved`);
       assert.ok(all.every((p) => !p.metric.startsWith('decision_delta.') || p.exemplars.length === 0), 'exemplars are off by default');
+    }
+
+    // The collector's own metrics count the metric points each exporter's metrics instance sent.
+    const own = parsePrometheus(await (await fetch(telemetryUrl)).text());
+    for (const exporter of ['otlphttp', 'otlp']) {
+      assert.ok(valueOf(own, 'otelcol_exporter_sent_metric_points_total', { exporter })! > 0, exporter);
+      assert.equal(valueOf(own, 'otelcol_exporter_queue_capacity', { exporter, data_type: 'metrics' }), 1000, exporter);
     }
   });
 
