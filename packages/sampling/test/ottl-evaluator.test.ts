@@ -196,6 +196,11 @@ test('converters: IsMatch with Go regexp semantics, Len in bytes, Is…, convers
     'IsMatch(name, "(?i)^get")',
     'IsMatch(name, "(?P<verb>GET) /")',
     'IsMatch(name, "^(?i)get /ORDERS$")',
+    'IsMatch(name, "^[[:upper:]]{3} [[:punct:]]")',
+    'IsMatch(name, "\\\\QGET /\\\\E")',
+    'IsMatch("a{,2}", "^a{,2}$") and not IsMatch("aa", "^a{,2}$")',
+    'not IsMatch(name, "\\\\p{Greek}")',
+    'IsMatch(attributes["text"], "^h\\\\pLllo$")',
     'IsMatch(attributes["ratio"], "^0\\\\.25$")',
     'IsMatch(attributes["nested"], "^\\\\{\\"a\\":\\"x\\\\\\\\u003cy\\"")',
     'not IsMatch(attributes["missing"], ".*")',
@@ -230,7 +235,11 @@ test('converters: IsMatch with Go regexp semantics, Len in bytes, Is…, convers
   ]);
   // A pattern that is not a literal is compiled when evaluated, and fails there.
   fails('IsMatch(name, attributes["pattern"])', /not a valid pattern/);
-  fails('Int("4x") == 4', /invalid syntax/);
+  fails('Int(attributes["tier"]) == 4', /strconv.ParseInt: parsing "gold": invalid syntax/);
+  // A key that is not a string fails on a valid tracestate (an invalid one reads as nil first).
+  fails('trace_state[0] == "x"', /trace_state indexing type must be a string/);
+  // otelcol's tail sampler gives span-event contexts no index: event_index always fails.
+  fails('event_index == 0', /no 'event_index' property has been set/, eventCtx);
   fails('Len(attributes["missing"]) == 0', /Len: unsupported target type nil/);
   fails('HasPrefix(attributes["http.status_code"], "5")', /expected string but got int64/);
   fails('Len(name)', /must be bool but got int64/);

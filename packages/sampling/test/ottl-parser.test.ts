@@ -156,12 +156,20 @@ test('build errors: unknown paths, contexts, enums and converters, argument coun
   assert.match(compileError('attributes["a"] == ["x"]').message, /list literals are not supported/);
   assert.match(compileError('name.string == "x"').message, /segment "string" from path "name.string"/);
   assert.match(compileError('cache["x"] == 1').message, /"cache" path is not supported/);
-  assert.match(compileError('trace_state[0] == "x"').message, /trace_state indexing type must be a string/);
+  assert.match(compileError('trace_state["a"]["b"] == "x"').message, /exactly 1 key/);
+  // Literal arguments go through the parameter's type when the configuration is read, as in the Collector.
+  assert.match(compileError('IsString(1)').message, /column 10: invalid argument target of IsString: expected string but got int64/);
+  assert.match(compileError('HasPrefix(name, nil)').message, /invalid argument prefix of HasPrefix: expected string but got nil/);
+  assert.match(compileError('IsMatch(name, 1)').message, /invalid argument pattern of IsMatch: expected string but got int64/);
+  assert.match(compileError('Int("4x") == 4').message, /invalid argument target of Int: strconv.ParseInt: parsing "4x": invalid syntax/);
+  assert.match(compileError('Concat([name], 1) == "x"').message, /invalid argument delimiter of Concat/);
+  assert.match(compileError('IsMatch(name, "(?U)a")').message, /\(\?U\) flag/);
 });
 
 test('ottlConditionProblem: null for a good condition, the column and detail otherwise', () => {
   assert.equal(ottlConditionProblem('span.attributes["http.status_code"] >= 500', 'span'), null);
   assert.equal(ottlConditionProblem('spanevent.name == "exception" and span.name != ""', 'spanevent'), null);
   assert.equal(ottlConditionProblem('name ==', 'span'), 'invalid OTTL condition: syntax error at column 8: unexpected end of condition: expected a value (a path, literal, converter call or expression)');
+  assert.equal(ottlConditionProblem('event_index == 0', 'spanevent'), null);
   assert.match(ottlConditionProblem('foo == 1', 'spanevent')!, /^invalid OTTL condition at column 1: segment "foo"/);
 });

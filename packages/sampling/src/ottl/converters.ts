@@ -20,7 +20,11 @@ type Argument = CompiledValue | CompiledValue[];
 type ParamKind = 'value' | 'list';
 
 interface ConverterSpec {
-  params: Array<{ name: string; kind?: ParamKind }>;
+  /**
+   * `check`: the typed getter of the parameter. A literal argument goes through it when the
+   * configuration is read (as the Collector does): `IsString(1)`, `Int("x")` are refused there.
+   */
+  params: Array<{ name: string; kind?: ParamKind; check?: (value: OttlValue) => unknown }>;
   /** Only in these condition kinds (IsRootSpan needs a span context). */
   contexts?: OttlConditionContext[];
   build(args: Argument[], column: number): (ctx: OttlEvalContext) => OttlValue;
@@ -147,7 +151,7 @@ function boolLike(value: OttlValue): boolean | undefined {
 /** IsString, IsInt, …: true when the value has the type, false on a type error, other errors pass. */
 function typeTest(check: (value: OttlValue) => unknown): ConverterSpec {
   return {
-    params: [{ name: 'target' }],
+    params: [{ name: 'target', check }],
     build: ([target]) => (ctx) => {
       const value = argument(target as CompiledValue, ctx);
       try {
@@ -164,21 +168,27 @@ function typeTest(check: (value: OttlValue) => unknown): ConverterSpec {
 /** Int(), Double(), String(), Bool(): the converted value, nil for nil. */
 function conversion(convert: (value: OttlValue) => OttlValue | undefined): ConverterSpec {
   return {
-    params: [{ name: 'target' }],
+    params: [{ name: 'target', check: convert }],
     build: ([target]) => (ctx) => convert(argument(target as CompiledValue, ctx)) ?? null,
   };
 }
 
 function stringPair(test: (value: string, other: string) => boolean, second: string): ConverterSpec {
   return {
-    params: [{ name: 'target' }, { name: second }],
+    params: [
+      { name: 'target', check: asString },
+      { name: second, check: asString },
+    ],
     build: ([target, other]) => (ctx) => test(asString(argument(target as CompiledValue, ctx)), asString(argument(other as CompiledValue, ctx))),
   };
 }
 
 export const CONVERTERS: Record<string, ConverterSpec> = {
   IsMatch: {
-    params: [{ name: 'target' }, { name: 'pattern' }],
+    params: [
+      { name: 'target', check: stringLike },
+      { name: 'pattern', check: asString },
+    ],
     build([target, pattern], column) {
       const patternArg = pattern as CompiledValue;
       let fixed: RegExp | undefined;
@@ -233,7 +243,10 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
     },
   },
   Concat: {
-    params: [{ name: 'vals', kind: 'list' }, { name: 'delimiter' }],
+    params: [
+      { name: 'vals', kind: 'list', check: stringLike },
+      { name: 'delimiter', check: asString },
+    ],
     build: ([vals, delimiter]) => (ctx) => {
       const separator = asString(argument(delimiter as CompiledValue, ctx));
       return (vals as CompiledValue[]).map((val) => stringLike(argument(val, ctx)) ?? '<nil>').join(separator);
@@ -246,11 +259,11 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
   HasPrefix: stringPair((value, prefix) => value.startsWith(prefix), 'prefix'),
   HasSuffix: stringPair((value, suffix) => value.endsWith(suffix), 'suffix'),
   ToLowerCase: {
-    params: [{ name: 'target' }],
+    params: [{ name: 'target', check: asString }],
     build: ([target]) => (ctx) => asString(argument(target as CompiledValue, ctx)).toLowerCase(),
   },
   ToUpperCase: {
-    params: [{ name: 'target' }],
+    params: [{ name: 'target', check: asString }],
     build: ([target]) => (ctx) => asString(argument(target as CompiledValue, ctx)).toUpperCase(),
   },
   IsRootSpan: {

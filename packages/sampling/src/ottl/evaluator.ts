@@ -147,10 +147,21 @@ class Builder {
         if (slot === -1) throw new OttlCompileError(arg.column, `no such parameter: ${arg.name} (${expr.name} takes ${params.map((p) => p.name).join(', ')})`);
       } else if (seenNamed) throw new OttlCompileError(arg.column, 'unnamed argument used after named argument');
       if (bound[slot] !== undefined) throw new OttlCompileError(arg.column, `parameter ${params[slot].name} given twice`);
+      const { check } = params[slot];
+      const checked = (value: CompiledValue, column: number): CompiledValue => {
+        if (check !== undefined && value.literal) {
+          try {
+            check(value.value);
+          } catch (error) {
+            throw new OttlCompileError(column, `invalid argument ${params[slot].name} of ${expr.name}: ${(error as Error).message}`);
+          }
+        }
+        return value;
+      };
       if (params[slot].kind === 'list') {
         if (arg.value.kind !== 'list') throw new OttlCompileError(arg.value.column, `argument ${params[slot].name} of ${expr.name} must be a list [ … ]`);
-        bound[slot] = arg.value.values.map((value) => this.value(value));
-      } else bound[slot] = this.value(arg.value);
+        bound[slot] = arg.value.values.map((value) => checked(this.value(value), value.column));
+      } else bound[slot] = checked(this.value(arg.value), arg.value.column);
     });
     const get = spec.build(bound as Array<CompiledValue | CompiledValue[]>, expr.column);
     if (expr.keys.length === 0) return { literal: false, get };

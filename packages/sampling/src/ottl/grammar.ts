@@ -212,7 +212,7 @@ class ConditionParser {
     if (head.kind !== first) return null;
     let name = head.text;
     this.pos++;
-    while (this.peek().kind === 'Uppercase' || this.peek().kind === 'Lowercase') name += this.tokens[this.pos++].text;
+    while (this.continuesName()) name += this.tokens[this.pos++].text;
     if (!this.accept('LParen', '"("')) {
       this.pos = start;
       return null;
@@ -251,7 +251,7 @@ class ConditionParser {
     let name: string | undefined;
     if (this.peek().kind === 'Lowercase') {
       let candidate = this.tokens[this.pos++].text;
-      while (this.peek().kind === 'Uppercase' || this.peek().kind === 'Lowercase') candidate += this.tokens[this.pos++].text;
+      while (this.continuesName()) candidate += this.tokens[this.pos++].text;
       if (this.peek().kind === 'Equal') {
         this.pos++;
         name = candidate;
@@ -264,7 +264,7 @@ class ConditionParser {
       const head = this.peek();
       let fn = head.text;
       this.pos++;
-      while (this.peek().kind === 'Uppercase' || this.peek().kind === 'Lowercase') fn += this.tokens[this.pos++].text;
+      while (this.continuesName()) fn += this.tokens[this.pos++].text;
       return { name, value: { kind: 'call', column: head.column, name: fn, args: [], keys: [], editor: false }, column };
     }
     this.pos = start;
@@ -278,6 +278,11 @@ class ConditionParser {
     // `(Lowercase '.')?`: a context name is a bare name followed by a dot.
     let contextWritten = false;
     const segments: PathSegment[] = [];
+    if (this.tokens[this.pos + 1].kind === 'Punct' && this.tokens[this.pos + 1].text === '.' && this.tokens[this.pos + 2].kind !== 'Lowercase') {
+      this.pos += 2;
+      this.expect('a path segment');
+      this.pos -= 2;
+    }
     if (this.tokens[this.pos + 1].kind === 'Punct' && this.tokens[this.pos + 1].text === '.' && this.tokens[this.pos + 2].kind === 'Lowercase') {
       contextWritten = true;
       segments.push({ name: head.text, keys: [], column: head.column });
@@ -297,9 +302,11 @@ class ConditionParser {
         return null;
       }
       segments.push({ name: field.text, keys, column: field.column });
-      if (this.peek().kind === 'Punct' && this.peek().text === '.' && this.tokens[this.pos + 1].kind === 'Lowercase') {
+      if (this.peek().kind === 'Punct' && this.peek().text === '.') {
         this.pos++;
-        continue;
+        if (this.peek().kind === 'Lowercase') continue;
+        this.expect('a path segment');
+        this.pos--;
       }
       return { kind: 'path', column: head.column, segments, contextWritten };
     }
@@ -443,6 +450,7 @@ class ConditionParser {
       else operand = null;
     }
     if (operand === null) {
+      this.expect('a value (a path, literal, converter call or expression)');
       this.pos = start;
       return null;
     }
@@ -451,6 +459,12 @@ class ConditionParser {
   }
 
   // ---- helpers -------------------------------------------------------------------------------
+
+  /** The next token continues a function name (`IsMatch` lexes as I·s·M·atch; like the Collector, whitespace between the parts is allowed). */
+  private continuesName(): boolean {
+    const next = this.peek();
+    return next.kind === 'Uppercase' || next.kind === 'Lowercase';
+  }
 
   private peek(): Token {
     return this.tokens[this.pos];

@@ -166,11 +166,13 @@ function spanPath(field: PathSegment | undefined, rest: PathSegment[], text: str
       if (field.keys.length === 0) return (ctx) => span(ctx).traceState;
       const [key] = field.keys;
       if (field.keys.length !== 1) throw new OttlCompileError(field.keys[1].column, 'must provide exactly 1 key when accessing trace_state');
-      if (key.kind !== 'string') throw new OttlCompileError(key.column, 'trace_state indexing type must be a string');
-      // Invalid tracestate reads as nil; so does a missing key.
+      // An invalid tracestate reads as nil, a missing key as "". A key that is not a string is
+      // an evaluation error, and only when the tracestate is valid, as in the Collector.
       return (ctx) => {
         const members = parseW3cTraceState(span(ctx).traceState);
-        return members === undefined ? null : (members.get(key.value) ?? '');
+        if (members === undefined) return null;
+        if (key.kind !== 'string') throw new OttlEvaluationError('trace_state indexing type must be a string');
+        return members.get(key.value) ?? '';
       };
     }
     case 'name':
@@ -231,6 +233,11 @@ function eventPath(field: PathSegment | undefined, rest: PathSegment[], text: st
       return attributesPath(field, rest, text, context, (ctx) => event(ctx).attributes);
     case 'dropped_attributes_count':
       return plain(field, rest, text, context, (ctx) => BigInt(event(ctx).droppedAttributesCount));
+    case 'event_index':
+      // The Collector's tail sampler does not give its span-event contexts an index: reading it always fails.
+      return plain(field, rest, text, context, () => {
+        throw new OttlEvaluationError("no 'event_index' property has been set");
+      });
     case 'cache':
       throw new OttlCompileError(field.column, 'the "cache" path is not supported in conditions of this collector');
     default:
