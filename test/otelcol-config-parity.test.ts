@@ -152,6 +152,23 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
     assert.deepEqual(ourConfig!.service.pipelines.traces.processors, ['batch/y', 'batch/x', 'batch']);
   });
 
+  test('Go YAML in files: integer forms and << merge keys read the same', async () => {
+    const dir = workDir({
+      'c.yaml': base
+        .replace('send_batch_size: 100', 'send_batch_size: 1_000\n    send_batch_max_size: 0o7640')
+        .replace('  batch:\n', '  batch/base: &batch\n    send_batch_size: 017\n    timeout: 5s\n  batch/merged:\n    <<: *batch\n    timeout: 6s\n  batch:\n'),
+    });
+    const { theirs, ours, theirConfig, ourConfig } = await printBoth(['--config', 'c.yaml'], {}, dir);
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.equal(ours.code, 0, ours.stderr);
+    for (const id of ['batch', 'batch/base', 'batch/merged']) {
+      for (const key of Object.keys(ourConfig!.processors[id])) {
+        assert.equal(ourConfig!.processors[id][key], theirConfig!.processors[id][key], `processors.${id}.${key}`);
+      }
+    }
+    assert.deepEqual(ourConfig!.processors['batch/merged'], { send_batch_size: 15, timeout: '6s' });
+  });
+
   test('a later null empties a component back to its defaults in both', async () => {
     const dir = workDir({ 'a.yaml': base });
     const { theirConfig, ourConfig, ours, theirs } = await printBoth(['--config', 'a.yaml', '--config', 'yaml:processors::batch:'], {}, dir);

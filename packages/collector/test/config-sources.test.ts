@@ -128,6 +128,21 @@ describe('${env:VAR} typed as the Collector types it', () => {
   });
 });
 
+describe('YAML read as Go YAML reads it', () => {
+  test('Go integer forms in a file, and << merge keys', () => {
+    const yaml = base
+      .replace('send_batch_size: 100', 'send_batch_size: 1_000\n    send_batch_max_size: 0o7640')
+      .replace('  batch:\n', '  batch/base: &batch\n    send_batch_size: 017\n    timeout: 5s\n  batch/merged:\n    <<: *batch\n    timeout: 6s\n  batch:\n');
+    const config = parseCollectorConfig(yaml, registry, {});
+    assert.deepEqual([batchOf(config).send_batch_size, batchOf(config).send_batch_max_size], [1000, 4000]);
+    assert.deepEqual([batchOf(config, 'batch/merged').send_batch_size, batchOf(config, 'batch/merged').timeout], [15, 6000]);
+  });
+
+  test('a duplicate key is refused, naming it', () => {
+    assert.match(errorsOf(() => parseCollectorConfig(base.replace('    timeout: 1s', '    timeout: 1s\n    timeout: 2s'), registry, {}))[0]!, /YAML syntax error: .*[Mm]ap keys must be unique/);
+  });
+});
+
 describe('several --config sources, URIs and --set', () => {
   test('maps merge key by key, later sources win, lists are replaced', () => {
     const dir = tempDir();

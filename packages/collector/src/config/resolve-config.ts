@@ -3,6 +3,7 @@ import { ConfigError, ConfigErrors } from './config-error.js';
 import { ProviderError, SCHEMES, URI_PATTERN, retrieve, type ProviderContext } from './config-providers.js';
 import { expandReferences } from './expand-references.js';
 import { defineKey, isPlainMap } from './expanded-value.js';
+import { CONFIG_YAML_OPTIONS } from './yaml-value.js';
 import { KEY_DELIMITER, mergeConfig, unflattenKeys } from './merge-config.js';
 
 /** Where the config comes from, as the Collector takes it on its command line. */
@@ -92,7 +93,7 @@ function readSource(uri: string, name: string, context: ProviderContext): Config
 
 function sourceFromText(text: string, name: string, isFile: boolean): ConfigSource {
   // Parsed here again, not taken from the provider, for the line and column of a syntax error.
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const document = parseDocument(text, { ...CONFIG_YAML_OPTIONS, prettyErrors: true });
   if (document.errors.length > 0) {
     // One broken bracket makes the parser complain about every line after it: the first error
     // (its message carries line, column and the offending line) is the one to fix.
