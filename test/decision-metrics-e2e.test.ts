@@ -14,7 +14,8 @@ import { readFileExporterLines, skipWithoutOtelcol, startOtelcol, type RunningOt
 /**
  * Decisions in, metrics out (issue #20): an application instrumented with the real OpenTelemetry
  * SDK sends decision spans to our collector; its traces pipeline ends in two `decision_metrics`
- * connectors (one cumulative with a cardinality limit, one delta) feeding a metrics pipeline
+ * connectors (one cumulative with a cardinality limit, one delta; a third sits in a second traces
+ * pipeline without the decision processor) feeding a metrics pipeline
  * whose `otlphttp` and `otlp` (gRPC) exporters send OTLP metrics to the real OpenTelemetry
  * Collector (its file exporters write what arrived) and whose `prometheus` exporter is scraped.
  */
@@ -287,6 +288,9 @@ connectors:
     aggregation_cardinality_limit: 3
     metrics_flush_interval: 200ms
     exemplars: { enabled: true, max_per_data_point: 2 }
+  decision_metrics/raw:
+    namespace: decision_raw
+    metrics_flush_interval: 200ms
   decision_metrics/delta:
     namespace: decision_delta
     aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA
@@ -310,8 +314,11 @@ service:
       receivers: [otlp]
       processors: [decision]
       exporters: [decision_metrics, decision_metrics/delta]
+    traces/raw:
+      receivers: [otlp]
+      exporters: [decision_metrics/raw]
     metrics:
-      receivers: [decision_metrics, decision_metrics/delta]
+      receivers: [decision_metrics, decision_metrics/delta, decision_metrics/raw]
       exporters: [otlphttp, otlp, prometheus]
 `,
     );
@@ -409,9 +416,14 @@ service:
     }
 
     // The collector's own metrics count the metric points each exporter's metrics instance sent.
-    const own = parsePrometheus(await (await fetch(telemetryUrl)).text());
+    // (otelcol writes a request down before it answers: the count may follow a moment later.)
+    let own: Sample[] = [];
+    const sentCounted = await eventually(async () => {
+      own = parsePrometheus(await (await fetch(telemetryUrl)).text());
+      return ['otlphttp', 'otlp'].every((exporter) => (valueOf(own, 'otelcol_exporter_sent_metric_points_total', { exporter }) ?? 0) > 0);
+    }, 10_000);
+    assert.ok(sentCounted, own.filter((s) => s.name.includes('metric_points')).map((s) => JSON.stringify(s)).join('\n'));
     for (const exporter of ['otlphttp', 'otlp']) {
-      assert.ok(valueOf(own, 'otelcol_exporter_sent_metric_points_total', { exporter })! > 0, exporter);
       assert.equal(valueOf(own, 'otelcol_exporter_queue_capacity', { exporter, data_type: 'metrics' }), 1000, exporter);
     }
   });
@@ -462,6 +474,10 @@ service:
         valueOf(samples, 'decision_count_total', APPROVED_LABELS) === 5
       );
     }, 30_000);
+    assert.ok(
+      await eventually(async () => valueOf(parsePrometheus(await (await fetch(scrapeUrl)).text()), 'decision_raw_count_total', APPROVED_LABELS) === 5, 30_000),
+      'a connector in a pipeline without the decision processor finds the decisions itself, with the same extraction',
+    );
     assert.ok(counted, `the fraud decision and the seventh refund were not counted:\n${samples.filter((s) => s.name.endsWith('count_total')).map((s) => JSON.stringify(s)).join('\n')}\n${collector.logs()}`);
 
     // Let a few more flushes pass, then read what otelcol got: the cumulative connector sends

@@ -93,6 +93,8 @@ export interface CreateSettings<C> {
   host: Host;
   /** For processors: the pipeline this instance belongs to (each pipeline has its own instance). */
   pipeline?: string;
+  /** For connectors: the pipelines that export to it, with their processors (ids as configured). */
+  upstream?: ReadonlyArray<{ id: string; processors: readonly string[] }>;
   /**
    * The time source of components that keep time (rate limits, tail sampling's waits); the
    * system clock when absent. The offline `sampling test` command gives a manual one.

@@ -193,7 +193,11 @@ export class CollectorService {
     for (const [id, heads] of metricsHeads) {
       const resolved = config.connectors.get(id);
       if (!resolved) continue;
-      const connector = (resolved.factory as ConnectorFactory).createTracesToMetrics(this.settings('connector', id, resolved.config), fanoutMetrics(heads));
+      const upstream = config.service.pipelines.filter((p) => p.exporters.includes(id)).map((p) => ({ id: p.id, processors: p.processors }));
+      const connector = (resolved.factory as ConnectorFactory).createTracesToMetrics(
+        { ...this.settings('connector', id, resolved.config), upstream },
+        fanoutMetrics(heads),
+      );
       await this.run(`connectors.${id}`, connector);
       connectors.set(id, connector);
     }

@@ -75,6 +75,8 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
     private readonly config: DecisionMetricsConnectorConfig,
     private readonly logger: Logger,
     private readonly next: MetricsConsumer,
+    /** False when every pipeline feeding the connector has a decision processor. */
+    private readonly options: { extractItself: boolean } = { extractItself: true },
   ) {
     this.delta = config.aggregation_temporality === 'AGGREGATION_TEMPORALITY_DELTA';
     const temporality = this.delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
@@ -132,7 +134,7 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
     // Behind the decision processor the decisions are on the batch already; without one in the
     // pipeline the connector finds them itself, with the same extraction.
     const events =
-      batch.decisions.length > 0 || batch.spanCount === 0
+      !this.options.extractItself || batch.decisions.length > 0 || batch.spanCount === 0
         ? batch.decisions
         : extractDecisionEvents(batch.resourceSpans, { tenant: batch.tenant, lineage: this.lineage, trustRedactionNote: isNoteWrittenHere });
     if (events.length === 0) return;

@@ -8,7 +8,10 @@ export const decisionMetricsConnectorFactory: ConnectorFactory<DecisionMetricsCo
   type: 'decision_metrics',
   configSchema: decisionMetricsConnectorSchema,
   pairs: [['traces', 'metrics']],
-  createTracesToMetrics({ id, config, logger }, next) {
-    return new DecisionMetricsConnector(id, config, logger, next);
+  createTracesToMetrics({ id, config, logger, upstream = [] }, next) {
+    // Behind a decision processor in every pipeline that feeds it, the decisions are on the
+    // batches already: a batch without any has none, and its spans need not be read again.
+    const extractItself = upstream.length === 0 || upstream.some((p) => !p.processors.some((processor) => processor.split('/')[0] === 'decision'));
+    return new DecisionMetricsConnector(id, config, logger, next, { extractItself });
   },
 };
