@@ -10,6 +10,7 @@ import { Server as GrpcServer, ServerCredentials, type ServerUnaryCall, type sen
 import { decodeTraceRequestJson, decodeTraceRequestProtobuf, encodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import type { ResourceSpans, Span } from '@decision-trace/model';
 import { CLI, NODE_TS, REPO_ROOT } from './helpers/collector-process.js';
+import { makeSpan } from '@decision-trace/model/testing';
 
 export interface ReceivedRequest {
   /** The URL path (HTTP) or method path (gRPC). */
@@ -254,24 +255,17 @@ export function makeTraffic(spans: number, decisions: number, service = 'deliver
       attributes['decision.tenant_id'] = 'acme';
       decisionIds.push(`${traceId}-${spanId}`);
     }
-    list.push({
-      traceId,
-      spanId,
-      parentSpanId: i === 0 ? '' : spanIds[0],
-      traceState: '',
-      flags: 1,
-      name: i < decisions ? 'refund.decide' : `step ${i}`,
-      kind: 1,
-      startTimeUnixNano: start + BigInt(i) * 1000n,
-      endTimeUnixNano: start + BigInt(i) * 1000n + 500n,
-      attributes,
-      droppedAttributesCount: 0,
-      events: [],
-      droppedEventsCount: 0,
-      links: [],
-      droppedLinksCount: 0,
-      status: { code: 0, message: '' },
-    });
+    list.push(
+      makeSpan({
+        traceId,
+        spanId,
+        parentSpanId: i === 0 ? '' : spanIds[0],
+        name: i < decisions ? 'refund.decide' : `step ${i}`,
+        startTimeUnixNano: start + BigInt(i) * 1000n,
+        endTimeUnixNano: start + BigInt(i) * 1000n + 500n,
+        attributes,
+      }),
+    );
   }
   const resourceSpans: ResourceSpans[] = [
     {

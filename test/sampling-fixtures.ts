@@ -1,6 +1,7 @@
 // Traces for the sampling tests: each trace has a root span, a child and one decision span.
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, ResourceSpans, Span } from '@decision-trace/model';
+import { makeResourceSpans, makeSpan as makeModelSpan } from '@decision-trace/model/testing';
 import { pino } from 'pino';
 import type { Host, TraceBatch } from '@decision-trace/collector';
 import { MetricsRegistry } from '../packages/collector/src/telemetry/metrics-registry.js';
@@ -13,27 +14,10 @@ export function metricsHost(metrics = new MetricsRegistry()): Host {
 }
 export const noHost = metricsHost();
 
+/** A 5 ms child span (of a random parent) of the trace, starting now. */
 export function makeSpan(traceId: string, overrides: Partial<Span> = {}): Span {
   const start = BigInt(Date.now()) * 1_000_000n;
-  return {
-    traceId,
-    spanId: hex(8),
-    parentSpanId: hex(8),
-    traceState: '',
-    flags: 1,
-    name: 'work',
-    kind: 1,
-    startTimeUnixNano: start,
-    endTimeUnixNano: start + 5_000_000n,
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-    ...overrides,
-  };
+  return makeModelSpan({ traceId, parentSpanId: hex(8), name: 'work', startTimeUnixNano: start, endTimeUnixNano: start + 5_000_000n, ...overrides });
 }
 
 export interface TraceSpec {
@@ -57,13 +41,7 @@ export function makeTrace(spec: TraceSpec = {}): { traceId: string; spans: Span[
 }
 
 export function asResourceSpans(spans: Span[], service = 'refund-service'): ResourceSpans[] {
-  return [
-    {
-      resource: { attributes: { 'service.name': service }, droppedAttributesCount: 0 },
-      scopeSpans: [{ scope: { name: 'test', version: '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
-      schemaUrl: '',
-    },
-  ];
+  return [makeResourceSpans(spans, { resourceAttributes: { 'service.name': service } })];
 }
 
 export function refundDecision(outcome: string, confidence: number): Record<string, AttributeValue> {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionEvent, ResourceSpans, Span } from '@decision-trace/model';
+import { makeSpan } from '@decision-trace/model/testing';
 import type { TraceBatch } from '../packages/collector/src/component/component.js';
 import { ContextSpanWindow } from '../packages/collector/src/exporters/decisions/context-span-window.js';
 import { decisionsExporterSchema } from '../packages/collector/src/exporters/decisions/config.js';
@@ -10,24 +11,14 @@ const traceB = 'b'.repeat(32);
 const traceC = 'c'.repeat(32);
 
 function span(traceId: string, spanId: string): Span {
-  return {
+  return makeSpan({
     traceId,
     spanId,
-    parentSpanId: '',
-    traceState: '',
-    flags: 1,
     name: `op ${spanId}`,
-    kind: 1,
     startTimeUnixNano: 1_714_557_600_000_000_000n,
     endTimeUnixNano: 1_714_557_600_100_000_000n,
     attributes: { 'gen_ai.operation.name': 'chat' },
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
+  });
 }
 
 function decision(traceId: string, tenant = 'acme'): DecisionEvent {

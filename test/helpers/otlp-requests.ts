@@ -8,6 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import type { Attributes, ResourceSpans, Span } from '@decision-trace/model';
+import { makeResourceSpans, makeSpan } from '@decision-trace/model/testing';
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '@decision-trace/otlp';
 
 export const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -15,14 +16,10 @@ export const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** A span carrying one decision (input A: `decision.*` attributes). */
 export function decisionSpan(options: { traceId?: string; spanId?: string; decisionId?: string; tenant?: string; attributes?: Attributes } = {}): Span {
   const start = BigInt(Date.now()) * 1_000_000n;
-  return {
-    traceId: options.traceId ?? randomHex(16),
-    spanId: options.spanId ?? randomHex(8),
-    parentSpanId: '',
-    traceState: '',
-    flags: 1,
+  return makeSpan({
+    ...(options.traceId !== undefined ? { traceId: options.traceId } : {}),
+    ...(options.spanId !== undefined ? { spanId: options.spanId } : {}),
     name: 'refund.decide',
-    kind: 1,
     startTimeUnixNano: start,
     endTimeUnixNano: start + 1_000_000n,
     attributes: {
@@ -32,23 +29,11 @@ export function decisionSpan(options: { traceId?: string; spanId?: string; decis
       ...(options.tenant ? { 'decision.tenant_id': options.tenant } : {}),
       ...options.attributes,
     },
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
+  });
 }
 
 export function resourceSpansOf(spans: Span[], serviceName = 'receiver-test'): ResourceSpans[] {
-  return [
-    {
-      resource: { attributes: { 'service.name': serviceName }, droppedAttributesCount: 0 },
-      scopeSpans: [{ scope: { name: 'receiver-test', version: '1.0.0', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
-      schemaUrl: '',
-    },
-  ];
+  return [makeResourceSpans(spans, { resourceAttributes: { 'service.name': serviceName }, scope: 'receiver-test', scopeVersion: '1.0.0' })];
 }
 
 export function protobufBody(spans: Span[]): Buffer {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { ResourceSpans, Span } from '@decision-trace/model';
 import { encodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import type { TraceBatch } from '../../packages/collector/src/component/component.js';
+import { makeSpan as makeModelSpan } from '@decision-trace/model/testing';
 
 export interface TestTrace {
   traceId: string;
@@ -36,26 +37,17 @@ export function laterSpansOf(traces: TestTrace[], seed: string): TestTrace[] {
 
 function makeSpan(trace: TestTrace, index: number, start: bigint): Span {
   const decision = index === 0 && trace.outcome !== undefined;
-  return {
+  return makeModelSpan({
     traceId: trace.traceId,
     spanId: trace.spanIds[index],
     parentSpanId: index === 0 ? '' : trace.spanIds[0],
-    traceState: '',
-    flags: 1,
     name: decision ? 'refund.decide' : `step ${index}`,
-    kind: 1,
     startTimeUnixNano: start + BigInt(index) * 1000n,
     endTimeUnixNano: start + BigInt(index) * 1000n + 500n,
     attributes: decision
       ? { 'decision.type': 'refund.approve.v2', 'decision.outcome': trace.outcome!, 'decision.confidence': trace.outcome === 'denied' ? 0.4 : 0.9 }
       : { 'span.index': index },
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
+  });
 }
 
 /** A small deterministic PRNG (mulberry32): the same shuffle in every run. */

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { ResourceSpans, Span } from '@decision-trace/model';
+import { makeSpan } from '@decision-trace/model/testing';
 import { PipelineError, offlineHost } from '@decision-trace/collector';
 import type { TraceBatch, TracesConsumer } from '../src/component/component.js';
 import { Batcher, type Timers } from '../src/processors/batch/batcher.js';
@@ -12,24 +13,16 @@ import { partitionByDecision, takeSpans } from '../src/processors/batch/split-sp
 let serial = 0;
 function span(attributes: Record<string, string> = {}, events: Span['events'] = []): Span {
   serial += 1;
-  return {
+  return makeSpan({
     traceId: 'a'.repeat(32),
     spanId: serial.toString(16).padStart(16, '0'),
-    parentSpanId: '',
-    traceState: '',
     flags: 0,
     name: `s${serial}`,
-    kind: 1,
     startTimeUnixNano: 1n,
     endTimeUnixNano: 2n,
     attributes,
-    droppedAttributesCount: 0,
     events,
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
+  });
 }
 
 function resource(service: string, ...scopes: Span[][]): ResourceSpans {

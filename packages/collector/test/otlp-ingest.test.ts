@@ -1,3 +1,4 @@
+import { makeSpan } from '@decision-trace/model/testing';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
@@ -13,24 +14,17 @@ setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
 function decodedRequest(spanCount: number): DecodedTraceRequest {
-  const spans = Array.from({ length: spanCount }, (_, i) => ({
-    traceId: '0af7651916cd43dd8448eb211c80319c',
-    spanId: `b7ad6b71692033${String(i).padStart(2, '0')}`,
-    parentSpanId: '',
-    traceState: '',
-    flags: 1,
-    name: `span ${i}`,
-    kind: 2,
-    startTimeUnixNano: 1_700_000_000_000_000_000n,
-    endTimeUnixNano: 1_700_000_000_500_000_000n,
-    attributes: { 'http.route': '/orders/{id}' },
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  }));
+  const spans = Array.from({ length: spanCount }, (_, i) =>
+    makeSpan({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: `b7ad6b71692033${String(i).padStart(2, '0')}`,
+      name: `span ${i}`,
+      kind: 2,
+      startTimeUnixNano: 1_700_000_000_000_000_000n,
+      endTimeUnixNano: 1_700_000_000_500_000_000n,
+      attributes: { 'http.route': '/orders/{id}' },
+    }),
+  );
   const scope = { name: 'orders-scope', version: '', attributes: {}, droppedAttributesCount: 0 };
   const resourceSpans: ResourceSpans[] = [
     {

@@ -1,3 +1,4 @@
+import { makeSpan } from '@decision-trace/model/testing';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionEvent, ResourceSpans, Span } from '@decision-trace/model';
@@ -6,24 +7,7 @@ import { normalizeBackendAddress, loadBalancingExporterSchema } from '../src/exp
 import { routeBatch } from '../src/exporters/load_balancing/route-batch.js';
 
 function span(traceId: string, spanId: string): Span {
-  return {
-    traceId,
-    spanId,
-    parentSpanId: '',
-    traceState: '',
-    flags: 1,
-    name: `span ${spanId}`,
-    kind: 1,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
+  return makeSpan({ traceId, spanId, name: `span ${spanId}`, startTimeUnixNano: 1n, endTimeUnixNano: 2n });
 }
 
 function resource(service: string, scopes: Span[][]): ResourceSpans {

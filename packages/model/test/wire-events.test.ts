@@ -8,29 +8,13 @@ import { encodeDecisionEventsJson } from '../src/wire-events.js';
 import type { DecisionEvent } from '../src/event.js';
 import type { DecisionRecord } from '../src/record.js';
 import type { ResourceSpans, Span } from '../src/otlp-types.js';
+import { makeSpan } from '@decision-trace/model/testing';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const T0 = 1_714_557_600_000_000_000n;
 
 function span(spanId: string, parentSpanId: string, attributes: Span['attributes'], events: Span['events'] = []): Span {
-  return {
-    traceId: TRACE,
-    spanId,
-    parentSpanId,
-    traceState: '',
-    flags: 1,
-    name: 'op',
-    kind: 1,
-    startTimeUnixNano: T0,
-    endTimeUnixNano: T0 + 250_000_000n,
-    attributes,
-    droppedAttributesCount: 0,
-    events,
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
+  return makeSpan({ traceId: TRACE, spanId, parentSpanId, name: 'op', startTimeUnixNano: T0, endTimeUnixNano: T0 + 250_000_000n, attributes, events });
 }
 
 function request(spans: Span[]): ResourceSpans[] {

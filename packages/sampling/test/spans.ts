@@ -1,38 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import type { AttributeValue, DecisionEvent, ResourceSpans, Span } from '@decision-trace/model';
+import { makeResourceSpans, makeSpan, randomTraceId } from '@decision-trace/model/testing';
 import type { TraceData } from '../src/tail/trace-data.js';
 
-export const randomTraceId = (): string => randomBytes(16).toString('hex');
-export const randomSpanId = (): string => randomBytes(8).toString('hex');
+export { randomSpanId, randomTraceId } from '@decision-trace/model/testing';
 
+/** A 10 ms child span of a new trace, sampled flag unset. */
 export function span(overrides: Partial<Span> = {}): Span {
-  return {
-    traceId: overrides.traceId ?? randomTraceId(),
-    spanId: randomSpanId(),
+  return makeSpan({
     parentSpanId: 'aaaaaaaaaaaaaaaa',
-    traceState: '',
     flags: 0,
     name: 'work',
-    kind: 1,
     startTimeUnixNano: 1_700_000_000_000_000_000n,
     endTimeUnixNano: 1_700_000_000_010_000_000n,
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
     ...overrides,
-  };
+  });
 }
 
 export function resourceSpans(spans: Span[], resourceAttributes: Record<string, AttributeValue> = {}): ResourceSpans {
-  return {
-    resource: { attributes: { 'service.name': 'svc', ...resourceAttributes }, droppedAttributesCount: 0 },
-    scopeSpans: [{ scope: { name: 'test', version: '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
-    schemaUrl: '',
-  };
+  return makeResourceSpans(spans, { resourceAttributes: { 'service.name': 'svc', ...resourceAttributes } });
 }
 
 /** A TraceData for policy tests: one resource, the given spans. */
