@@ -23,7 +23,7 @@ export class PrometheusExporter implements MetricsExporterComponent {
     private readonly logger: Logger,
   ) {
     this.state = new CumulativeState(config.metric_expiration);
-    this.serializer = new PrometheusSerializer(config.namespace ? `${config.namespace}_` : undefined, config.send_timestamps);
+    this.serializer = new PrometheusSerializer(config.namespace, config.send_timestamps);
     this.server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0];
       if (path !== '/metrics') {
