@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionEvent, ResourceSpans, Span } from '@decision-trace/model';
 import { makeSpan } from '@decision-trace/model/testing';
-import type { TraceBatch } from '../packages/collector/src/component/component.js';
-import { ContextSpanWindow } from '../packages/collector/src/exporters/decisions/context-span-window.js';
-import { decisionsExporterSchema } from '../packages/collector/src/exporters/decisions/config.js';
+import type { TraceBatch } from '../src/component/component.js';
+import { ContextSpanWindow } from '../src/exporters/decisions/context-span-window.js';
+import { decisionsExporterSchema } from '../src/exporters/decisions/config.js';
 
 const traceA = 'a'.repeat(32);
 const traceB = 'b'.repeat(32);
