@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { parse } from 'yaml';
 import { runCli } from './helpers/collector-process.js';
 
@@ -72,5 +73,22 @@ describe('--config (several) and --set on the command line', () => {
     assert.equal(start.code, 2);
     assert.match(start.stderr, new RegExp(`processors\\.batch\\.send_batch_size: expected number, got string "lots" \\(from file:${b.replace(/[.]/g, '\\.')}\\)`));
     assert.equal(start.stderr, validate.stderr);
+  });
+
+  test('a failed start names the variable the key took its value from, in the file that set it', async () => {
+    const { a } = files();
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'dt-config-cli-'));
+      const c = join(dir, 'c.yaml');
+      writeFileSync(c, 'receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: ${HTTP_ADDR}\n');
+      const start = await runCli(['start', '--config', a, '--config', c], { env: { ...process.env, HTTP_ADDR: `127.0.0.1:${port}` } });
+      assert.equal(start.code, 1, start.stderr);
+      assert.match(start.stderr, /receivers\.otlp\.protocols\.http\.endpoint: .*\(the config takes receivers\.otlp\.protocols\.http\.endpoint from HTTP_ADDR: set it to change it\)/);
+    } finally {
+      busy.close();
+    }
   });
 });

@@ -169,6 +169,18 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
     assert.deepEqual(ourConfig!.processors['batch/merged'], { send_batch_size: 15, timeout: '6s' });
   });
 
+  test('with --feature-gates=confmap.enableMergeAppendOption the same lists are appended', async () => {
+    const dir = workDir({
+      'a.yaml': base.replace('  otlphttp:\n', '  otlphttp/2:\n    endpoint: http://127.0.0.1:2\n  otlphttp:\n').replace('processors:\n  batch:', 'processors:\n  batch/2: {}\n  batch:'),
+      'b.yaml': 'service:\n  pipelines:\n    traces:\n      processors: [batch/2]\n      exporters: [otlphttp/2, otlphttp]\n',
+    });
+    const { theirs, ours, theirConfig, ourConfig } = await printBoth(['--feature-gates=confmap.enableMergeAppendOption', '--config', 'a.yaml', '--config', 'b.yaml'], {}, dir);
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.deepEqual(ourConfig!.service.pipelines.traces, { receivers: ['otlp'], processors: ['batch/2'], exporters: ['otlphttp', 'otlphttp/2'] });
+    for (const key of ['receivers', 'processors', 'exporters']) assert.deepEqual(ourConfig!.service.pipelines.traces[key], theirConfig!.service.pipelines.traces[key], key);
+  });
+
   test('a later null empties a component back to its defaults in both', async () => {
     const dir = workDir({ 'a.yaml': base });
     const { theirConfig, ourConfig, ours, theirs } = await printBoth(['--config', 'a.yaml', '--config', 'yaml:processors::batch:'], {}, dir);

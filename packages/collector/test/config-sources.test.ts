@@ -154,6 +154,16 @@ describe('several --config sources, URIs and --set', () => {
     assert.deepEqual(config.service.pipelines[0]!.processors, ['batch/x'], 'the list is replaced, not appended');
   });
 
+  test('--feature-gates confmap.enableMergeAppendOption appends service.extensions and pipeline receivers/exporters', () => {
+    const later = 'yaml:service::pipelines::traces::exporters: [otlphttp, debug]';
+    const extra = base.replace('  debug: {}', '  debug: {}\n  otlphttp:\n    endpoint: http://127.0.0.1:1');
+    const appended = resolveCollectorConfig({ configs: ['env:BASE', later], featureGates: ['+confmap.enableMergeAppendOption'] }, registry, { env: { BASE: extra } }).config;
+    assert.deepEqual(appended.service.pipelines[0]!.exporters, ['debug', 'otlphttp'], 'appended, without the duplicate');
+    const replaced = resolveCollectorConfig({ configs: ['env:BASE', later], featureGates: ['confmap.enableMergeAppendOption,-confmap.enableMergeAppendOption'] }, registry, { env: { BASE: extra } }).config;
+    assert.deepEqual(replaced.service.pipelines[0]!.exporters, ['otlphttp', 'debug'], 'switched off again: replaced');
+    assert.match(errorsOf(() => resolveCollectorConfig({ configs: ['env:BASE'], featureGates: ['service.profilesSupport'] }, registry, { env: { BASE: base } }))[0]!, /unknown feature gate "service\.profilesSupport"/);
+  });
+
   test('a later null replaces a map: the component takes its defaults', () => {
     const { config } = resolveCollectorConfig({ configs: ['env:BASE', 'yaml:processors::batch:'] }, registry, { env: { BASE: base } });
     assert.equal(batchOf(config).send_batch_size, 8192);

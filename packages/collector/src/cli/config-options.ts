@@ -6,6 +6,7 @@ export const DEFAULT_CONFIG_FILE = 'collector-config.yaml';
 export interface ConfigOptions {
   config: string[];
   set: string[];
+  featureGates: string[];
 }
 
 const collect = (value: string, all: string[] = []) => [...all, value];
@@ -22,11 +23,12 @@ export function withConfigOptions(command: Command): Command {
       collect,
       [],
     )
-    .option('--set <key.path=value>', 'set one key after every --config (`.` or `::` between keys, the value is YAML); repeatable', collect, []);
+    .option('--set <key.path=value>', 'set one key after every --config (`.` or `::` between keys, the value is YAML); repeatable', collect, [])
+    .option('--feature-gates <gates>', 'comma-separated feature gates (+name on, -name off); this collector has confmap.enableMergeAppendOption', collect, []);
 }
 
 export function configLocations(options: ConfigOptions): ConfigLocations {
-  return { configs: options.config.length > 0 ? options.config : [DEFAULT_CONFIG_FILE], sets: options.set };
+  return { configs: options.config.length > 0 ? options.config : [DEFAULT_CONFIG_FILE], sets: options.set, featureGates: options.featureGates };
 }
 
 /** How messages name the config: the file, or every source in order. */

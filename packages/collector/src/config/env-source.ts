@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 
-const ENV_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)/g;
+/** `${env:X…}` or `${X…}` (env is the default scheme), not escaped as `$${`. */
+const ENV_REFERENCE = /(?<!\$)\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?=\}|:-)/g;
 
 /**
  * The environment variables the config text takes the value at `keyPath` (dot-separated, as

@@ -4,7 +4,7 @@ import { ProviderError, SCHEMES, URI_PATTERN, retrieve, type ProviderContext } f
 import { expandReferences } from './expand-references.js';
 import { defineKey, isPlainMap } from './expanded-value.js';
 import { CONFIG_YAML_OPTIONS } from './yaml-value.js';
-import { KEY_DELIMITER, mergeConfig, unflattenKeys } from './merge-config.js';
+import { KEY_DELIMITER, MERGE_APPEND_GATE, mergeConfig, unflattenKeys, type MergeOptions } from './merge-config.js';
 
 /** Where the config comes from, as the Collector takes it on its command line. */
 export interface ConfigLocations {
@@ -12,6 +12,8 @@ export interface ConfigLocations {
   configs: string[];
   /** `--set key.path=value` (or `key::path=value`) values, applied after every `--config`. */
   sets?: string[];
+  /** `--feature-gates` values: `gate`, `+gate` or `-gate`, comma-separated (see parseFeatureGates). */
+  featureGates?: string[];
 }
 
 export interface ConfigSource {
@@ -35,6 +37,22 @@ export function configUri(location: string): string {
   return location;
 }
 
+/**
+ * The feature gates switched on by `--feature-gates` (the Collector's syntax: comma-separated,
+ * `+gate` or `gate` on, `-gate` off, later wins). Only the gates this collector implements are
+ * known; any other is refused by name rather than ignored.
+ */
+export function parseFeatureGates(values: string[]): Set<string> {
+  const on = new Set<string>();
+  for (const item of values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean)) {
+    const name = item.replace(/^[+-]/, '');
+    if (name !== MERGE_APPEND_GATE) throw new ProviderError(`--feature-gates: unknown feature gate "${name}" (this collector has ${MERGE_APPEND_GATE})`);
+    if (item.startsWith('-')) on.delete(name);
+    else on.add(name);
+  }
+  return on;
+}
+
 /** `--set a.b=c` as the Collector turns it into a yaml: source: `.` separates keys like `::`. */
 export function setUri(set: string): string {
   const equals = set.indexOf('=');
@@ -53,7 +71,14 @@ export function resolveConfigSources(locations: ConfigLocations, context: Provid
     ...(locations.sets ?? []).map((set) => ({ name: `--set ${set}`, read: () => readSource(setUri(set), `--set ${set}`, context) })),
   ];
   if (entries.length === 0) throw new ConfigErrors([new ConfigError('', 'no config: pass --config <file or URI>')]);
-  return resolveEntries(entries, context);
+  let gates;
+  try {
+    gates = parseFeatureGates(locations.featureGates ?? []);
+  } catch (error) {
+    if (error instanceof ProviderError) throw new ConfigErrors([new ConfigError('', error.message)]);
+    throw error;
+  }
+  return resolveEntries(entries, context, { appendLists: gates.has(MERGE_APPEND_GATE) });
 }
 
 /** One config given as text (a test, or an embedding program), resolved as a one-file config. */
@@ -61,7 +86,7 @@ export function resolveConfigText(text: string, context: ProviderContext): Resol
   return resolveEntries([{ name: 'config', read: () => sourceFromText(text, 'config', false) }], context);
 }
 
-function resolveEntries(entries: Array<{ name: string; read: () => ConfigSource }>, context: ProviderContext): ResolvedSources {
+function resolveEntries(entries: Array<{ name: string; read: () => ConfigSource }>, context: ProviderContext, merge: MergeOptions = {}): ResolvedSources {
   const errors: ConfigError[] = [];
   const sources: ConfigSource[] = [];
   for (const entry of entries) {
@@ -75,7 +100,7 @@ function resolveEntries(entries: Array<{ name: string; read: () => ConfigSource 
   }
   if (errors.length > 0) throw new ConfigErrors(errors);
   let merged: Record<string, unknown> = {};
-  for (const source of sources) merged = mergeConfig(merged, source.tree);
+  for (const source of sources) merged = mergeConfig(merged, source.tree, merge);
   const root = expandLeaves(merged, context, errors, '');
   if (errors.length > 0) throw new ConfigErrors(annotateSources(errors, sources));
   return { sources, root };
