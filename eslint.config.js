@@ -1,4 +1,4 @@
-// ESLint: correctness rules and the architecture's boundaries (docs/architecture.md, "Boundaries").
+// ESLint: correctness rules and the architecture's boundaries (docs/architecture.md §7).
 // Formatting is not linted here.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -48,7 +48,7 @@ function decisionSpan(tracer: Tracer, start: number, durationMs: number, attribu
   return span;
 }
 
-/** Phase 1: the decisions, each on its own span (input A of DESIGN.md); their spans' ids by decision id. */
+/** Phase 1: the decisions, each on its own span (input A, docs/architecture.md §2); their spans' ids by decision id. */
 function recordDecisions(tracer: Tracer): Map<string, { traceId: string; spanId: string }> {
   const spans = new Map<string, { traceId: string; spanId: string }>();
   let at = T0;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ESLint } from 'eslint';
 
-// The architecture's boundaries are rules in eslint.config.js (docs/architecture.md, "Boundaries"):
+// The architecture's boundaries are rules in eslint.config.js (docs/architecture.md §7):
 // these lint code placed where it would break one and expect the rule to say so, and lint code
 // that keeps to them and expect silence. `npm run lint` runs the same rules over the tree.
 const REPO_ROOT = new URL('../', import.meta.url).pathname;

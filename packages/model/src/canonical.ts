@@ -16,7 +16,7 @@ import {
 } from './event.js';
 
 /**
- * Validation of canonical decision events (Decision Trace schema 1.0, DESIGN.md §2 D) as the
+ * Validation of canonical decision events (Decision Trace schema 1.0, docs/architecture.md §2 D) as the
  * Python and Java SDKs post them to `POST /v1/events`.
  *
  * Every problem of every event is reported (index, dotted field path, message) so a client

@@ -18,7 +18,7 @@ export const CANONICAL_EVENT_TYPES = [
 export type CanonicalEventType = (typeof CANONICAL_EVENT_TYPES)[number];
 
 /**
- * The names our releases before schema 1.0's spelling used (`DESIGN.md` §2 once abbreviated
+ * The names our releases before schema 1.0's spelling used (an early version of the product design abbreviated
  * them). They stay accepted as aliases wherever an event type is read — `POST /v1/events`,
  * `lint --input`, `dt.event_type`, ledger rows written by those releases — and are always
  * answered with the schema name. Ledger rows keep the bytes they were hashed with, so a row

@@ -29,7 +29,7 @@ import { setOwn } from './own-property.js';
 export { derivedSpanEventId } from './span-event-parts.js';
 
 /**
- * Span → decision event conversion (DESIGN.md §2 inputs A, B and C).
+ * Span → decision event conversion (docs/architecture.md §2, inputs A, B and C).
  *
  * A: a span with `decision.type` is one decision (`decision.observed`, source otlp.span).
  * B: each span event named `decision` is one decision (`decision.observed`, otlp.span_event).

@@ -2,7 +2,7 @@ import type { Attributes } from './otlp-types.js';
 import { toText } from './attribute-values.js';
 
 /**
- * The kind of a context span, read from the AI conventions users already emit (DESIGN.md §2 E).
+ * The kind of a context span, read from the AI conventions users already emit (docs/architecture.md §2 E).
  *
  * Precedence, first match wins; a value a step does not know falls through to the next step:
  * 1. OpenInference `openinference.span.kind`: the instrumentation states the kind itself.

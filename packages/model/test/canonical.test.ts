@@ -62,7 +62,7 @@ test('valid events become api.events decision events', () => {
     span_id: null,
     tenant_id: 'acme',
     environment: 'production',
-    // As posted: all six fraction digits and the offset (lossless, DESIGN.md §2 D).
+    // As posted: all six fraction digits and the offset (lossless, docs/architecture.md §2 D).
     timestamp: '2024-05-01T12:00:00.123456+02:00',
     actor: { id: 'refund-bot', type: 'agent', version: null, org: 'acme' },
     payload: { confidence: 0.8 },

@@ -2,7 +2,7 @@ import { ATTR_DT_PAYLOAD_PREFIX, type DecisionEventType } from '@decision-trace/
 
 /**
  * The span attributes a decision made with this SDK carries: the Decision Trace SDK's `dt.*`
- * projection (DESIGN.md §2 C), one span per decision, read by the same conversion in this
+ * projection (docs/architecture.md §2 C), one span per decision, read by the same conversion in this
  * process (DecisionSpanProcessor) and in the collector. Structured values travel as JSON text
  * in `dt.payload.<field>`, which the conversion parses back, so evidence keeps its exact
  * shape and types (OTel attributes cannot hold objects). The names are the model's
@@ -36,7 +36,7 @@ export const DT_ERROR = `${ATTR_DT_PAYLOAD_PREFIX}error`;
 /** The whole decision travels as one event of this type; its fields are all payload fields. */
 export const DECISION_EVENT_TYPE: DecisionEventType = 'decision.start';
 
-/** Keys of the linking helpers (DESIGN.md §2 A / B): what other spans say about a decision. */
+/** Keys of the linking helpers (docs/architecture.md §2 A / B): what other spans say about a decision. */
 export {
   ATTR_DECISION_ID as DECISION_ID,
   ATTR_DECISION_TRACE_ID as DECISION_TRACE_ID,

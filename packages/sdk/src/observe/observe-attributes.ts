@@ -2,7 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 
 /**
  * Span attributes of observed functions, in conventions the collector already types context
- * spans by (DESIGN.md §2 E): OpenInference's span kind, tags, metadata, user and session ids and
+ * spans by (docs/architecture.md §2 E): OpenInference's span kind, tags, metadata, user and session ids and
  * input/output values; OTel GenAI's operation and tool/agent names.
  */
 export type ObservedKind = 'LLM' | 'TOOL' | 'CHAIN' | 'AGENT' | 'FUNCTION' | 'RETRIEVER' | 'EMBEDDING';
