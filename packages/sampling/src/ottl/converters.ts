@@ -79,10 +79,24 @@ function stringLike(value: OttlValue): string | undefined {
   if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
   if (value.kind === 'map') return goJson({ m: value.entries }, 'm');
   if (value.kind === 'slice') return goJson({ s: value.items }, 's');
-  throw new OttlEvaluationError(`a ${value.kind} value cannot be read as a string by this collector`);
+  // Go's encoding/json: a duration is its nanoseconds, a time its RFC 3339 form in quotes (UTC, as pcommon gives it).
+  if (value.kind === 'duration') return value.ns.toString();
+  if (value.kind === 'time') return `"${rfc3339Nano(value.ns)}"`;
+  // An id is a Go byte array (a JSON array of numbers); events, links and status have no exported fields.
+  if (value.kind === 'trace_id' || value.kind === 'span_id') return `[${[...Buffer.from(value.hex, 'hex')].join(',')}]`;
+  return '{}';
 }
 
 const INT64_MIN = -(1n << 63n);
+
+/** time.Time's RFC3339Nano in UTC: the fraction without trailing zeros, none when it is zero. */
+function rfc3339Nano(ns: bigint): string {
+  const seconds = ns / 1_000_000_000n - (ns % 1_000_000_000n < 0n ? 1n : 0n);
+  const fraction = ns - seconds * 1_000_000_000n;
+  const date = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  const digits = fraction === 0n ? '' : `.${fraction.toString().padStart(9, '0').replace(/0+$/, '')}`;
+  return `${date}${digits}Z`;
+}
 const INT64_MAX = (1n << 63n) - 1n;
 
 function intLike(value: OttlValue): bigint | undefined {
@@ -97,10 +111,13 @@ function intLike(value: OttlValue): bigint | undefined {
       if (parsed < INT64_MIN || parsed > INT64_MAX) throw new OttlEvaluationError(`strconv.ParseInt: parsing ${JSON.stringify(value)}: value out of range`);
       return parsed;
     }
-    case 'number':
-      // Go's int64(float64): truncation toward zero.
-      if (!Number.isFinite(value)) return INT64_MIN;
-      return BigInt.asIntN(64, BigInt(Math.trunc(value)));
+    case 'number': {
+      // Go's int64(float64): truncation toward zero; out of range or NaN gives the minimum int64
+      // on amd64 (the instruction's "integer indefinite"), which is what otelcol runs on here.
+      const truncated = Math.trunc(value);
+      if (!Number.isFinite(truncated) || truncated >= 2 ** 63 || truncated < -(2 ** 63)) return INT64_MIN;
+      return BigInt(truncated);
+    }
     case 'boolean':
       return value ? 1n : 0n;
   }
