@@ -226,6 +226,7 @@ test('converters: IsMatch with Go regexp semantics, Len in bytes, Is…, convers
     'String(attributes["bytes"]) == "0102"',
     'String(attributes["nested"]) == "{\\"a\\":\\"x\\\\u003cy\\",\\"b\\":2,\\"list\\":[1.5]}"',
     'String(1.0e21) == "1e+21"',
+    'String(0.0000001) == "1e-07"',
     // Go's encoding/json of the other kinds, as the Collector's String() gives them.
     'String(end_time - start_time) == "1500000000"',
     'String(start_time) == "\\"2023-11-14T22:13:20Z\\""',

@@ -138,12 +138,14 @@ export function utf8Length(value: string): number {
 }
 
 /**
- * Go's encoding/json of a float64: the shortest form that reads back, in exponent form below
- * 1e-6 and from 1e21 (the same thresholds and digits as JavaScript's).
+ * encoding/json of a float64 as otelcol v0.161.0 (built with Go 1.26) writes it: the shortest
+ * form that reads back, in exponent form below 1e-6 and from 1e21 (JavaScript's thresholds and
+ * digits), the exponent with at least two digits (`1e-07`, `1e+21`) — checked against its String().
  */
 export function goJsonNumber(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`json: unsupported value: ${value}`);
-  return Object.is(value, -0) ? '-0' : String(value);
+  if (Object.is(value, -0)) return '-0';
+  return String(value).replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
 /** Go's encoding/json of a string: HTML-sensitive characters and U+2028/U+2029 escaped too. */
