@@ -108,3 +108,15 @@ describe('file_storage and sending_queue.storage', () => {
     assert.equal(statSync(target).mode & 0o777, 0o700);
   });
 });
+
+describe('sending_queue keys of the Collector we do not implement', () => {
+  test('wait_for_result (except false), batch and sizer: bytes are refused by name with what to do instead', () => {
+    const yaml = (queue: string) => config('  health_check: {}', '/tmp/q', '[health_check]').replace('      storage: /tmp/q', () => queue);
+    const errors = errorsOf(yaml('      wait_for_result: true\n      batch:\n        flush_timeout: 1s\n      sizer: bytes'));
+    assert.ok(errors.includes('exporters.otlphttp.sending_queue.wait_for_result: not supported by this collector: a request is acknowledged once queued (with storage: once synced to disk), as wait_for_result: false; to acknowledge only after delivery, disable the queue (enabled: false)'), errors.join('\n'));
+    assert.ok(errors.includes('exporters.otlphttp.sending_queue.batch: not supported by this collector: put a batch processor in the pipeline before this exporter'), errors.join('\n'));
+    assert.ok(errors.includes('exporters.otlphttp.sending_queue.sizer: sizer bytes is not supported by this collector: use requests or items'), errors.join('\n'));
+    const accepted = parseCollectorConfig(yaml('      wait_for_result: false'), registry, {}).exporters.get('otlphttp')!.config as { sending_queue: Record<string, unknown> };
+    assert.equal('wait_for_result' in accepted.sending_queue, false);
+  });
+});

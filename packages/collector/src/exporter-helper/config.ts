@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unsupportedKeyFields, withoutKeys, type UnsupportedKey } from '../config/unsupported-keys.js';
 import { durationSchema } from '../config/values.js';
 
 /**
@@ -28,15 +29,27 @@ export const retryOnFailureSchema = z
     }
   });
 
+/** The Collector's sending_queue keys we do not implement, refused with what to do instead. */
+const unsupportedQueueKeys = {
+  wait_for_result: {
+    accepts: (value: unknown) => value === false,
+    instead: 'a request is acknowledged once queued (with storage: once synced to disk), as wait_for_result: false; to acknowledge only after delivery, disable the queue (enabled: false)',
+  },
+  batch: {
+    instead: 'put a batch processor in the pipeline before this exporter',
+  },
+} satisfies Record<string, UnsupportedKey>;
+
 export const sendingQueueSchema = z
   .strictObject({
+    ...unsupportedKeyFields(unsupportedQueueKeys),
     enabled: z.boolean().default(true),
     /** Requests sent at the same time, each with its own retries. */
     num_consumers: z.number().int().positive().default(10),
     /** Capacity, counted in `sizer` units. */
     queue_size: z.number().int().positive().default(1000),
     /** `requests`: incoming batches; `items`: spans (decision events for the decisions exporter). */
-    sizer: z.enum(['requests', 'items']).default('requests'),
+    sizer: z.enum(['requests', 'items'], { error: (issue) => (issue.input === 'bytes' ? 'sizer bytes is not supported by this collector: use requests or items' : 'expected requests or items') }).default('requests'),
     /** Wait for room instead of refusing when full (the caller's request waits too). */
     block_on_overflow: z.boolean().default(false),
     /**
@@ -51,7 +64,8 @@ export const sendingQueueSchema = z
      * loader: see storage-references.ts), or a directory path (our own shorthand).
      */
     storage: z.string().min(1, 'must be a storage extension id (file_storage/<name>) or a directory path').optional(),
-  });
+  })
+  .transform(withoutKeys(unsupportedQueueKeys));
 
 export type RetryConfig = z.output<typeof retryOnFailureSchema>;
 export type SendingQueueConfig = z.output<typeof sendingQueueSchema>;
