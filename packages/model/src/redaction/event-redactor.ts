@@ -1,4 +1,5 @@
 import { schemaEventType, type Actor, type DecisionEvent } from '../event.js';
+import { ATTR_DECISION_ACTOR_ID, ATTR_DECISION_ACTOR_ORG, ATTR_DECISION_ACTOR_TYPE, ATTR_DECISION_ACTOR_VERSION, ATTR_DECISION_EVIDENCE } from '../semconv.js';
 import { Findings } from './findings.js';
 import { mergeRedactions } from './redactions-attribute.js';
 import { DROP, Renamed, type FieldResult, type ValueRedactor } from './value-redactor.js';
@@ -45,7 +46,7 @@ export class EventRedactor {
       switch (key) {
         case 'evidence':
           if (isPlainObject(value)) {
-            const evidence = this.values.redactEntries(value, 'decision.evidence', this.findings, this.values.allowListOn);
+            const evidence = this.values.redactEntries(value, ATTR_DECISION_EVIDENCE, this.findings, this.values.allowListOn);
             if (evidence !== value) change(key, evidence);
             continue;
           }
@@ -128,10 +129,10 @@ export class EventRedactor {
 
   private redactActor(actor: Actor): Actor {
     // Every field, as on a span (`decision.actor.<field>`): a rule naming one must hold here too.
-    const id = this.scalarField('decision.actor.id', actor.id);
-    const type = this.scalarField('decision.actor.type', actor.type);
-    const version = this.scalarField('decision.actor.version', actor.version);
-    const org = this.scalarField('decision.actor.org', actor.org);
+    const id = this.scalarField(ATTR_DECISION_ACTOR_ID, actor.id);
+    const type = this.scalarField(ATTR_DECISION_ACTOR_TYPE, actor.type);
+    const version = this.scalarField(ATTR_DECISION_ACTOR_VERSION, actor.version);
+    const org = this.scalarField(ATTR_DECISION_ACTOR_ORG, actor.org);
     if (id === actor.id && type === actor.type && version === actor.version && org === actor.org) return actor;
     return { ...actor, id, type, version, org };
   }

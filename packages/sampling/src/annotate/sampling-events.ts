@@ -1,4 +1,4 @@
-import { SCHEMA_VERSION, type DecisionEvent, type DecisionRecord, type TraceSampling } from '@decision-trace/model';
+import { SAMPLING_EVENT_TYPE, SCHEMA_VERSION, type DecisionEvent, type DecisionRecord, type TraceSampling } from '@decision-trace/model';
 
 /**
  * How samplers tell the decision records what happened to their traces, since records are
@@ -20,7 +20,7 @@ export function samplingEvent(record: DecisionRecord, sampling: TraceSampling, t
   return {
     schema_version: SCHEMA_VERSION,
     event_id: samplingEventId(record.id),
-    event_type: 'decision.sampling',
+    event_type: SAMPLING_EVENT_TYPE,
     decision_id: record.id,
     // Type and envelope stay with the decision's own events; this one only reports the verdict.
     decision_type: null,
