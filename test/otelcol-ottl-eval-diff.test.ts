@@ -81,6 +81,12 @@ const WRITTEN: Array<[OttlConditionContext, string]> = [
   ['span', 'IsMatch(name, "^(?i)REQ") or IsMatch(name, "\\\\Qstep 1\\\\E")'],
   ['span', 'IsMatch(attributes["x"], "[[:digit:]]{2,}") or IsMatch(attributes["x"], "a{,2}")'],
   ['span', 'IsMatch(attributes["x"], attributes["y"])'],
+  ['span', 'end_time - start_time > Duration("100ms") or Milliseconds(end_time - start_time) == 50'],
+  ['span', 'Seconds(end_time - start_time) > 0.05 and Minutes(Duration("-90s")) == -1.5'],
+  ['span', 'UnixMilli(start_time) > 1765000005000 or UnixSeconds(end_time) == 1765000005'],
+  ['span', 'Duration("1h2m3.5s") == Duration("3723500ms") and Duration(".5s") < Duration("1µs") + Duration("1s")'],
+  ['span', 'Duration(attributes["x"]) > Duration("1s")'],
+  ['span', 'Duration("9223372036854775808ns") > Duration("1s")'],
   ['spanevent', 'name == "exception" and span.status.code == STATUS_CODE_ERROR'],
   ['spanevent', 'attributes["x"] == span.attributes["x"]'],
   ['spanevent', 'event_index == 0'],
@@ -137,6 +143,9 @@ function generated(count: number): Array<[OttlConditionContext, string]> {
       () => `String(${pick(paths)})`,
       () => `Len(${pick(paths)})`,
       () => `Concat([${arg()}, nil, 0x0a], ${pick(['"-"', '""'])})`,
+      () => `${pick(['Milliseconds', 'Seconds', 'Nanoseconds', 'Hours'])}(${pick([arg(), 'end_time - start_time', 'Duration("1.5s")'])})`,
+      () => `${pick(['UnixMilli', 'UnixSeconds', 'UnixNano'])}(${pick([arg(), 'start_time', 'end_time'])})`,
+      () => `Duration(${pick([arg(), '"100ms"', '"1h30m"', '"-2.5s"', '"x"'])})`,
     ])();
   };
   const condition = (): string => {

@@ -239,6 +239,14 @@ test('converters: IsMatch with Go regexp semantics, Len in bytes, Is…, convers
     'Bool("T") and not Bool(0)',
     'Concat([resource.attributes["service.name"], name, attributes["missing"], 1], "|") == "checkout|GET /orders|<nil>|1"',
     'HasPrefix(name, "GET") and HasSuffix(name, "orders")',
+    // Durations and times: Go's duration syntax, its unit conversions, Unix times.
+    'end_time - start_time == Duration("1.5s")',
+    'end_time - start_time > Duration("1s") and end_time - start_time < Duration("1m")',
+    'Milliseconds(end_time - start_time) == 1500 and Seconds(end_time - start_time) == 1.5',
+    'Duration("1h2m3.5s") == Duration("3723500ms") and Duration("1µs") == Duration("1000ns")',
+    'Minutes(Duration("-90s")) == -1.5 and Microseconds(Duration("-1500ns")) == -1',
+    'UnixMilli(end_time) == 1700000001500 and UnixSeconds(end_time) == 1700000001',
+    'start_time + Duration("1500ms") == end_time',
     'ToLowerCase(name) == "get /orders"',
     'ToUpperCase(attributes["tier"]) == "GOLD"',
   ]);
@@ -250,6 +258,10 @@ test('converters: IsMatch with Go regexp semantics, Len in bytes, Is…, convers
   // otelcol's tail sampler gives span-event contexts no index: event_index always fails.
   fails('event_index == 0', /no 'event_index' property has been set/, eventCtx);
   fails('Len(attributes["missing"]) == 0', /Len: unsupported target type nil/);
+  fails('Duration("1") > Duration("0")', /missing unit in duration "1"/);
+  fails('Duration("2562048h") > Duration("0")', /invalid duration/);
+  fails('Duration(attributes["tier"]) > Duration("0")', /invalid duration "gold"/);
+  fails('Milliseconds(attributes["tier"]) > 0', /expected duration but got string/);
   fails('HasPrefix(attributes["http.status_code"], "5")', /expected string but got int64/);
   fails('Len(name)', /must be bool but got int64/);
   // A failure to get the value is not a type error: IsString does not turn it into false.

@@ -57,6 +57,14 @@ function asBool(value: OttlValue): boolean {
   if (typeof value === 'boolean') return value;
   throw new OttlTypeError(`expected bool but got ${typeName(value)}`);
 }
+function asDuration(value: OttlValue): bigint {
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && value.kind === 'duration') return value.ns;
+  throw new OttlTypeError(`expected duration but got ${typeName(value)}`);
+}
+function asTime(value: OttlValue): bigint {
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && value.kind === 'time') return value.ns;
+  throw new OttlTypeError(`expected time but got ${typeName(value)}`);
+}
 function asMap(value: OttlValue): void {
   if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && value.kind === 'map') return;
   throw new OttlTypeError(`expected pcommon.Map but got ${typeName(value)}`);
@@ -190,6 +198,21 @@ function conversion(convert: (value: OttlValue) => OttlValue | undefined): Conve
   };
 }
 
+/** A converter of one typed argument to a value. */
+function unary<T>(check: (value: OttlValue) => T, name: string, convert: (value: T) => OttlValue): ConverterSpec {
+  return {
+    params: [{ name, check }],
+    build: ([arg]) => (ctx) => convert(check(argument(arg as CompiledValue, ctx))),
+  };
+}
+
+/** Go's integer division of int64s: truncated toward zero. */
+const per = (ns: bigint, unit: bigint) => ns / unit;
+/** Go's Duration.Seconds/Minutes/Hours: whole units plus the remainder as a fraction. */
+const fractional = (ns: bigint, unit: bigint) => Number(ns / unit) + Number(ns % unit) / Number(unit);
+/** Go's Time.Unix*(): floored, as a time's nanoseconds within its second are never negative. */
+const floored = (ns: bigint, unit: bigint) => (ns >= 0n ? ns / unit : -((-ns + unit - 1n) / unit));
+
 function stringPair(test: (value: string, other: string) => boolean, second: string): ConverterSpec {
   return {
     params: [
@@ -283,12 +306,68 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
     params: [{ name: 'target', check: asString }],
     build: ([target]) => (ctx) => asString(argument(target as CompiledValue, ctx)).toUpperCase(),
   },
+  Duration: unary(asString, 'duration', (text) => ({ kind: 'duration', ns: parseGoDuration(text) })),
+  Nanoseconds: unary(asDuration, 'duration', (ns) => ns),
+  Microseconds: unary(asDuration, 'duration', (ns) => per(ns, 1_000n)),
+  Milliseconds: unary(asDuration, 'duration', (ns) => per(ns, 1_000_000n)),
+  Seconds: unary(asDuration, 'duration', (ns) => fractional(ns, 1_000_000_000n)),
+  Minutes: unary(asDuration, 'duration', (ns) => fractional(ns, 60_000_000_000n)),
+  Hours: unary(asDuration, 'duration', (ns) => fractional(ns, 3_600_000_000_000n)),
+  UnixNano: unary(asTime, 'time', (ns) => ns),
+  UnixMicro: unary(asTime, 'time', (ns) => floored(ns, 1_000n)),
+  UnixMilli: unary(asTime, 'time', (ns) => floored(ns, 1_000_000n)),
+  UnixSeconds: unary(asTime, 'time', (ns) => floored(ns, 1_000_000_000n)),
   IsRootSpan: {
     params: [],
     contexts: ['span'],
     build: () => (ctx) => ctx.span.parentSpanId === '' || /^0+$/.test(ctx.span.parentSpanId),
   },
 };
+
+const DURATION_UNITS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  'µs': 1_000n, // U+00B5
+  'μs': 1_000n, // U+03BC
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
+
+/** Go's time.ParseDuration: "300ms", "-1.5h", "2h45m"; a unit on every number but a lone "0". */
+export function parseGoDuration(text: string): bigint {
+  const invalid = () => new OttlEvaluationError(`time: invalid duration ${JSON.stringify(text)}`);
+  let rest = text;
+  let negative = false;
+  if (rest.startsWith('-') || rest.startsWith('+')) {
+    negative = rest[0] === '-';
+    rest = rest.slice(1);
+  }
+  if (rest === '0') return 0n;
+  if (rest === '') throw invalid();
+  let total = 0n;
+  while (rest !== '') {
+    const number = /^(\d*)(\.(\d*))?/.exec(rest)!;
+    const whole = number[1];
+    const fraction = number[3] ?? '';
+    if (whole === '' && fraction === '') throw invalid();
+    rest = rest.slice(number[0].length);
+    const unitMatch = /^[^\d.]+/.exec(rest);
+    if (unitMatch === null) throw new OttlEvaluationError(`time: missing unit in duration ${JSON.stringify(text)}`);
+    const unit = DURATION_UNITS[unitMatch[0]];
+    if (unit === undefined) throw new OttlEvaluationError(`time: unknown unit ${JSON.stringify(unitMatch[0])} in duration ${JSON.stringify(text)}`);
+    rest = rest.slice(unitMatch[0].length);
+    let value = BigInt(whole || '0') * unit;
+    if (fraction !== '') {
+      // As Go: the fraction's digits as an integer times unit/10^digits, in float64, truncated.
+      value += BigInt(Math.trunc(Number(fraction) * (Number(unit) / 10 ** fraction.length)));
+    }
+    total += value;
+    if (total > (1n << 63n) - (negative ? 0n : 1n)) throw invalid();
+  }
+  return negative ? -total : total;
+}
 
 function asStringOrFail(value: OttlValue): string {
   if (typeof value === 'string') return value;
@@ -298,11 +377,11 @@ function asStringOrFail(value: OttlValue): string {
 /** The Collector's other standard converters (v0.161.0): refused by name rather than called unknown. */
 export const UNSUPPORTED_CONVERTERS = new Set([
   'All', 'Any', 'Base64Encode', 'Coalesce', 'CommunityID', 'ContainsValue', 'ConvertAttributesToElementsXML', 'ConvertCase', 'ConvertTextToElementsXML',
-  'Day', 'Decode', 'Duration', 'ExtractGrokPatterns', 'ExtractPatterns', 'Filter', 'Find', 'FNV', 'Format', 'FormatTime', 'GetXML', 'Hex', 'Hour', 'Hours',
-  'Index', 'InsertXML', 'IsEmpty', 'IsInCIDR', 'IsValidLuhn', 'Keys', 'Log', 'MapEach', 'MapKeys', 'MD5', 'Microseconds', 'Milliseconds', 'Minute',
-  'Minutes', 'Month', 'Murmur3Hash', 'Murmur3Hash128', 'Nanosecond', 'Nanoseconds', 'Now', 'ParseCSV', 'ParseInt', 'ParseJSON', 'ParseKeyValue',
-  'ParseSeverity', 'ParseSimplifiedXML', 'ParseXML', 'ProfileID', 'Reduce', 'RemoveXML', 'Second', 'Seconds', 'SHA1', 'SHA256', 'SHA512', 'SliceToMap',
+  'Day', 'Decode', 'ExtractGrokPatterns', 'ExtractPatterns', 'Filter', 'Find', 'FNV', 'Format', 'FormatTime', 'GetXML', 'Hex', 'Hour',
+  'Index', 'InsertXML', 'IsEmpty', 'IsInCIDR', 'IsValidLuhn', 'Keys', 'Log', 'MapEach', 'MapKeys', 'MD5', 'Minute',
+  'Month', 'Murmur3Hash', 'Murmur3Hash128', 'Nanosecond', 'Now', 'ParseCSV', 'ParseInt', 'ParseJSON', 'ParseKeyValue',
+  'ParseSeverity', 'ParseSimplifiedXML', 'ParseXML', 'ProfileID', 'Reduce', 'RemoveXML', 'Second', 'SHA1', 'SHA256', 'SHA512', 'SliceToMap',
   'Sort', 'SpanID', 'Split', 'Substring', 'Time', 'ToCamelCase', 'ToKeyValueString', 'ToSnakeCase', 'TraceID', 'Trim', 'TrimPrefix', 'TrimSuffix',
-  'TruncateTime', 'Unix', 'UnixMicro', 'UnixMilli', 'UnixNano', 'UnixSeconds', 'URL', 'UserAgent', 'UUID', 'UUIDv7', 'Values', 'Weekday', 'When',
+  'TruncateTime', 'Unix', 'URL', 'UserAgent', 'UUID', 'UUIDv7', 'Values', 'Weekday', 'When',
   'XXH128', 'XXH3', 'Year', 'Append', 'DeleteIndex',
 ]);
