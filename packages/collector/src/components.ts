@@ -17,6 +17,7 @@ import { tailSamplingProcessorFactory } from './processors/tail_sampling/factory
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
 import { decisionMetricsConnectorFactory } from './connectors/decision_metrics/factory.js';
+import { decisionAnomalyConnectorFactory } from './connectors/decision_anomaly/factory.js';
 
 /** Every component type this build of the collector knows. */
 export function defaultComponents(): ComponentRegistry {
@@ -38,5 +39,6 @@ export function defaultComponents(): ComponentRegistry {
     .register(healthCheckFactory)
     .register(prometheusExporterFactory)
     .register(decisionMetricsConnectorFactory)
+    .register(decisionAnomalyConnectorFactory)
     .register(fileStorageFactory);
 }

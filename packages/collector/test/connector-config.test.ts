@@ -178,7 +178,7 @@ describe('metrics pipelines and connectors in the config', () => {
       'service.pipelines.metrics.receivers[0]',
       'service.pipelines.traces.exporters[1]',
     ]);
-    assert.ok(errors.includes('connectors.otlp: unknown connector type "otlp" (known: decision_metrics)'), errors.join('\n'));
+    assert.ok(errors.includes('connectors.otlp: unknown connector type "otlp" (known: decision_anomaly, decision_metrics)'), errors.join('\n'));
     assert.ok(errors.includes('connectors.otlp: ambiguous id: "otlp" is both a connector and one of the receivers'), errors.join('\n'));
   });
 

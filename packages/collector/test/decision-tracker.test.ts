@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionEvent } from '@decision-trace/model';
-import { agreementOf, DecisionTracker } from '../src/connectors/decision_metrics/decision-tracker.js';
+import { agreementOf, DecisionTracker } from '../src/shared/decision-tracker.js';
 
 /** The decision_metrics connector's fold of events: counted once, at the outcome; bounded; evaluations judged. */
 

@@ -18,7 +18,7 @@ import { seriesKey, type ExemplarIndex } from '../../component/metric-exemplars.
 import { countDataPoints } from '../../exporter-helper/metrics-encoding.js';
 import { CardinalityLimit } from './cardinality-limit.js';
 import type { DecisionMetricsConnectorConfig } from './config.js';
-import { DecisionTracker } from './decision-tracker.js';
+import { DecisionTracker } from '../../shared/decision-tracker.js';
 import { DimensionSet } from './dimensions.js';
 
 /** The resource of the metrics: who computed them (the decisions' own services are a dimension). */

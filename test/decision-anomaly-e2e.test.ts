@@ -1,0 +1,143 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { eventually, launchCollector, type CollectorProcess } from './delivery-sink.js';
+import { freePort } from './helpers/free-port.js';
+
+/**
+ * The decision_anomaly connector end to end (issue #20, item 3): an application on the real
+ * OpenTelemetry SDK approves 60 % of its refunds, then 80 %; our collector (otlp → decision →
+ * decision_anomaly with its default settings → prometheus) raises one alert for the shift, with
+ * its evidence in the log, and none before it.
+ */
+
+const RUN = Math.random().toString(36).slice(2, 8);
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+let collector: CollectorProcess;
+let provider: BasicTracerProvider;
+let tracer: Tracer;
+let scrapeUrl: string;
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dt-decision-anomaly-'));
+  const [receiverHttp, promPort, healthPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const configFile = join(dir, 'collector.yaml');
+  writeFileSync(
+    configFile,
+    `
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:${receiverHttp}
+processors:
+  decision: {}
+connectors:
+  decision_anomaly:
+    metrics_flush_interval: 200ms
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:${promPort}
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:${healthPort}
+service:
+  extensions: [health_check]
+  telemetry: { logs: { level: warn }, metrics: { level: none } }
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [decision]
+      exporters: [decision_anomaly]
+    metrics:
+      receivers: [decision_anomaly]
+      exporters: [prometheus]
+`,
+  );
+  collector = await launchCollector(configFile, `http://127.0.0.1:${healthPort}/`);
+  scrapeUrl = `http://127.0.0.1:${promPort}/metrics`;
+  provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'refund-service' }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${receiverHttp}/v1/traces` }))],
+  });
+  tracer = provider.getTracer('refund-app');
+});
+
+after(async () => {
+  await provider?.shutdown();
+  await collector?.stop();
+});
+
+const random = seeded(20);
+let sent = 0;
+
+/** `count` refund decisions approving with probability `rate`, sent in order, 100 per request. */
+async function decide(count: number, rate: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    sent += 1;
+    tracer
+      .startSpan('refund.decide', {
+        attributes: {
+          'decision.id': `refund-${RUN}-${sent}`,
+          'decision.type': 'refund.approve.v2',
+          'decision.outcome': random() < rate ? 'approved' : 'denied',
+          'decision.confidence': 0.6 + random() * 0.2,
+          'decision.tenant_id': 'acme',
+          'decision.policy.refund_limit': random() < 0.9 ? 'pass' : 'fail',
+        },
+      })
+      .end();
+    if (sent % 100 === 0) await provider.forceFlush();
+  }
+  await provider.forceFlush();
+}
+
+async function alerts(): Promise<string[]> {
+  const text = await (await fetch(scrapeUrl)).text();
+  return text.split('\n').filter((line) => line.startsWith('decision_anomaly_alerts_total'));
+}
+
+test('a planted shift of the approval rate (60 % → 80 %) raises one alert with its evidence; the stable stream before it none', { timeout: 120_000 }, async () => {
+  await decide(1000, 0.6);
+  // Give the last flush time to pass: still no alert.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.deepEqual(await alerts(), [], `alerts on a stable stream:\n${collector.logs()}`);
+
+  await decide(400, 0.8);
+  let lines: string[] = [];
+  const raised = await eventually(async () => (lines = await alerts()).length > 0, 30_000);
+  assert.ok(raised, `no alert after the shift:\n${collector.logs()}`);
+  assert.equal(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0], /anomaly_signal="outcome_rate"/);
+  assert.match(lines[0], /anomaly_subject="approved",anomaly_direction="up"|anomaly_subject="denied",anomaly_direction="down"/);
+  assert.match(lines[0], /decision_type="refund.approve",decision_version="v2",decision_tenant="acme"/);
+  assert.match(lines[0], / 1$/);
+
+  const logged = collector
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes('decision anomaly'))
+    .map((line) => JSON.parse(line) as { alert: { baseline: { rate: number; count: number }; current: { rate: number; count: number }; p_value: number; example_decision_ids: string[] } });
+  assert.equal(logged.length, 1);
+  const { alert } = logged[0];
+  assert.equal(alert.baseline.count, 500);
+  assert.ok(Math.abs(alert.baseline.rate - 0.6) < 0.06 || Math.abs(alert.baseline.rate - 0.4) < 0.06, `baseline ${alert.baseline.rate}`);
+  assert.ok(alert.current.count <= 400 + 500, `current over ${alert.current.count} decisions`);
+  assert.ok(alert.p_value < 0.05, `p ${alert.p_value}`);
+  assert.equal(alert.example_decision_ids.length, 5);
+  assert.ok(alert.example_decision_ids.every((id) => id.startsWith(`refund-${RUN}-`)));
+});
