@@ -36,6 +36,7 @@ const CASES: Record<string, unknown> = {
   'tail_sampling/ottl_not_equal': tail(ottl('ne', { span: ['attributes["http.status_code"] != 200 and attributes["http.status_code"] != nil and name == "request"'] })),
   'tail_sampling/ottl_status_resource': tail(ottl('checkout-errors', { span: ['span.status.code == STATUS_CODE_ERROR and resource.attributes["service.name"] == "checkout"'] })),
   'tail_sampling/ottl_kind_duration': tail(ottl('slow-servers', { span: ['kind == SPAN_KIND_SERVER and end_time_unix_nano - start_time_unix_nano > 100000000'] })),
+  'tail_sampling/ottl_durations': tail(ottl('slow-spans', { span: ['Milliseconds(end_time - start_time) > 100 and end_time - start_time <= Duration("0.2s")', 'UnixSeconds(start_time) - UnixSeconds(start_time) / 7 * 7 == 3'] })),
   'tail_sampling/ottl_times': tail(ottl('slow-by-time', { span: ['end_time - start_time > end_time - end_time and kind.string == "Server" and status.message == "failed"'] })),
   'tail_sampling/ottl_is_match': tail(ottl('goldish', { span: ['IsMatch(attributes["user.tier"], "^(?i)gold")', 'IsMatch(attributes["user.tier"], "^(7|true)$")'] })),
   'tail_sampling/ottl_types': tail(ottl('not-strings', { span: ['not IsString(attributes["user.tier"]) and attributes["user.tier"] != nil', 'IsDouble(attributes["latency"])'] })),
