@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ESLint } from 'eslint';
+import ts from 'typescript';
 
 // The architecture's boundaries are rules in eslint.config.js (docs/architecture.md §7):
 // these lint code placed where it would break one and expect the rule to say so, and lint code
@@ -74,4 +76,45 @@ test('an import cycle is an error', async () => {
     found.some((p) => p.startsWith('import-x/no-cycle: ')),
     `expected a cycle through reduce.ts, which imports event.ts: ${found.join('\n')}`,
   );
+});
+
+// import-x/no-cycle follows value imports only. This follows every import, `import type`
+// included, with TypeScript's own module resolution, so a cycle of types shows too.
+test('no package source imports itself through a cycle, counting type-only imports', () => {
+  const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
+  const sources = readdirSync(join(REPO_ROOT, 'packages'), { recursive: true, encoding: 'utf8' })
+    .filter((path) => /^[^/]+\/src\/.*\.ts$/.test(path) && !path.endsWith('.d.ts'))
+    .map((path) => join(REPO_ROOT, 'packages', path));
+  const known = new Set(sources);
+  const imports = new Map<string, string[]>();
+  for (const file of sources) {
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    const targets: string[] = [];
+    for (const { fileName } of importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      const resolved = ts.resolveModuleName(fileName, file, options, ts.sys).resolvedModule?.resolvedFileName;
+      if (resolved !== undefined && known.has(resolved)) targets.push(resolved);
+    }
+    imports.set(file, targets);
+  }
+  assert.ok(imports.size > 300, `read ${imports.size} source files`);
+
+  // Depth-first search; a file met again while still on the path closes a cycle.
+  const done = new Set<string>();
+  const onPath: string[] = [];
+  const cycles: string[] = [];
+  const visit = (file: string) => {
+    const at = onPath.indexOf(file);
+    if (at >= 0) {
+      cycles.push([...onPath.slice(at), file].map((f) => relative(REPO_ROOT, f)).join(' → '));
+      return;
+    }
+    if (done.has(file)) return;
+    onPath.push(file);
+    for (const target of imports.get(file)!) visit(target);
+    onPath.pop();
+    done.add(file);
+  };
+  for (const file of sources) visit(file);
+  assert.deepEqual(cycles, []);
 });

@@ -1,23 +1,17 @@
 import { z } from 'zod';
-import type { ComponentKind, ComponentFactory, ConnectorFactory, ExporterFactory, ExtensionFactory, PipelineStore, Signal } from '../component/component.js';
+import type { ComponentKind, ConnectorFactory, ExporterFactory, ExtensionFactory, PipelineStore, Signal } from '../component/component.js';
 import type { ComponentRegistry } from '../component/registry.js';
 import { ConfigError, ConfigErrors, joinPath } from './config-error.js';
 import { ExpandedValue, defineKey, isPlainMap, typedView } from './expanded-value.js';
 import { annotateSources, resolveConfigSources, resolveConfigText, type ConfigLocations, type ResolvedSources } from './resolve-config.js';
 import { resolveStorageReferences } from './storage-references.js';
+import type { ResolvedComponent } from './resolved-component.js';
 import { safeParseTyped } from './typed-parse.js';
 import { durationSchema, endpointSchema, type Endpoint } from './values.js';
 import { issuesToConfigErrors } from './zod-issues.js';
 import { checkConnectorUses, exporterSignals, pipelineSignal, type PipelineUse } from './pipeline-signals.js';
 
-export interface ResolvedComponent {
-  /** `type` or `type/name`. */
-  id: string;
-  kind: ComponentKind;
-  factory: ComponentFactory;
-  /** Output of the factory's schema: defaults applied, values parsed. */
-  config: unknown;
-}
+export type { ResolvedComponent };
 
 export interface PipelineConfig {
   id: string;

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import type { ExtensionFactory } from '../component/component.js';
 import type { ComponentRegistry } from '../component/registry.js';
 import { ConfigError, joinPath } from './config-error.js';
-import type { CollectorConfig, ResolvedComponent } from './collector-config.js';
+import type { ResolvedComponent } from './resolved-component.js';
 
 /**
  * What `sending_queue.storage` names. The Collector takes only a storage extension's id there
@@ -28,7 +28,7 @@ export function storageExtensionType(value: string, registry: ComponentRegistry)
  * extension is refused; the Collector refuses those too, though only when it starts.
  */
 export function resolveStorageReferences(
-  sections: Pick<CollectorConfig, 'exporters' | 'extensions'>,
+  sections: { exporters: ReadonlyMap<string, ResolvedComponent>; extensions: ReadonlyMap<string, ResolvedComponent> },
   enabled: readonly string[],
   registry: ComponentRegistry,
   errors: ConfigError[],
