@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { CollectingConsumer, defaultComponents, type ProcessorComponent, type TracesConsumer } from '@decision-trace/collector';
 import type { DecisionEvent } from '@decision-trace/model';
 import type { TailSamplingProcessor } from '../packages/collector/src/processors/tail_sampling/tail-sampling-processor.js';
-import { asResourceSpans, batchOf, makeSpan, makeTrace, noHost, refundDecision, silentLogger } from './sampling-fixtures.js';
+import { pino } from 'pino';
+import { MetricsRegistry } from '../packages/collector/src/telemetry/metrics-registry.js';
+import { asResourceSpans, batchOf, makeSpan, makeTrace, metricsHost, noHost, refundDecision, silentLogger } from './sampling-fixtures.js';
 
 const registry = defaultComponents();
 
@@ -117,6 +119,34 @@ describe('tail_sampling processor', () => {
     } finally {
       await sampler.shutdown();
     }
+  });
+
+  test('ottl_condition: keeps what a condition matches; ignore logs failed conditions, propagate counts the policy error', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const metrics = new MetricsRegistry();
+    const factory = registry.get('processor', 'tail_sampling')!;
+    const sink = new CollectingConsumer();
+    const failing = 'Len(attributes["n"]) > 0';
+    const ottlConfig = factory.configSchema.parse({
+      decision_wait: '1h',
+      policies: [
+        { name: 'ignore', type: 'ottl_condition', ottl_condition: { error_mode: 'ignore', span: [failing, 'name == "request" and IsRootSpan()'] } },
+        { name: 'propagate', type: 'ottl_condition', ottl_condition: { error_mode: 'propagate', span: [failing] } },
+      ],
+    });
+    const sampler = factory.create({ id: 'tail_sampling', config: ottlConfig, logger, host: metricsHost(metrics) }, sink);
+    await sampler.start();
+    const trace = makeTrace();
+    trace.spans[1].attributes.n = 1;
+    await sampler.consumeTraces(batchOf(asResourceSpans(trace.spans)));
+    await sampler.shutdown();
+    assert.equal(sink.spans().length, trace.spans.length, 'the root span matched the second condition of "ignore"');
+    const warning = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'failed to eval condition');
+    assert.equal(warning?.condition, failing);
+    assert.match(String(warning?.error), /Len: unsupported target type (nil|int64)/);
+    assert.equal((sampler as TailSamplingProcessor).telemetry().evaluationErrors, 1);
+    assert.match(metrics.render(), /otelcol_processor_tail_sampling_sampling_policy_evaluation_error_total\{[^}]*\} 1/);
   });
 
   test('shutdown decides and flushes what is buffered', async () => {

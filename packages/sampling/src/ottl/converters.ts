@@ -1,7 +1,8 @@
 import { OttlCompileError, OttlEvaluationError, OttlTypeError } from './errors.js';
 import { compileGoRegexp } from './go-regexp.js';
 import type { OttlConditionContext, OttlEvalContext } from './paths.js';
-import { goJson, goJsonNumber, typeName, utf8Length, type OttlValue } from './values.js';
+import { parseGoDuration } from './go-duration.js';
+import { goJson, goJsonNumber, goJsonTime, typeName, utf8Length, type OttlValue } from './values.js';
 
 /**
  * The OTTL converters (functions with an upper-case name) this collector evaluates, with the
@@ -89,7 +90,7 @@ function stringLike(value: OttlValue): string | undefined {
   if (value.kind === 'slice') return goJson({ s: value.items }, 's');
   // Go's encoding/json: a duration is its nanoseconds, a time its RFC 3339 form in quotes (UTC, as pcommon gives it).
   if (value.kind === 'duration') return value.ns.toString();
-  if (value.kind === 'time') return `"${rfc3339Nano(value.ns)}"`;
+  if (value.kind === 'time') return goJsonTime(value.ns);
   // An id is a Go byte array (a JSON array of numbers); events, links and status have no exported fields.
   if (value.kind === 'trace_id' || value.kind === 'span_id') return `[${[...Buffer.from(value.hex, 'hex')].join(',')}]`;
   return '{}';
@@ -97,14 +98,6 @@ function stringLike(value: OttlValue): string | undefined {
 
 const INT64_MIN = -(1n << 63n);
 
-/** time.Time's RFC3339Nano in UTC: the fraction without trailing zeros, none when it is zero. */
-function rfc3339Nano(ns: bigint): string {
-  const seconds = ns / 1_000_000_000n - (ns % 1_000_000_000n < 0n ? 1n : 0n);
-  const fraction = ns - seconds * 1_000_000_000n;
-  const date = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
-  const digits = fraction === 0n ? '' : `.${fraction.toString().padStart(9, '0').replace(/0+$/, '')}`;
-  return `${date}${digits}Z`;
-}
 const INT64_MAX = (1n << 63n) - 1n;
 
 function intLike(value: OttlValue): bigint | undefined {
@@ -323,51 +316,6 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
     build: () => (ctx) => ctx.span.parentSpanId === '' || /^0+$/.test(ctx.span.parentSpanId),
   },
 };
-
-const DURATION_UNITS: Record<string, bigint> = {
-  ns: 1n,
-  us: 1_000n,
-  'µs': 1_000n, // U+00B5
-  'μs': 1_000n, // U+03BC
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-};
-
-/** Go's time.ParseDuration: "300ms", "-1.5h", "2h45m"; a unit on every number but a lone "0". */
-export function parseGoDuration(text: string): bigint {
-  const invalid = () => new OttlEvaluationError(`time: invalid duration ${JSON.stringify(text)}`);
-  let rest = text;
-  let negative = false;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    negative = rest[0] === '-';
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0n;
-  if (rest === '') throw invalid();
-  let total = 0n;
-  while (rest !== '') {
-    const number = /^(\d*)(\.(\d*))?/.exec(rest)!;
-    const whole = number[1];
-    const fraction = number[3] ?? '';
-    if (whole === '' && fraction === '') throw invalid();
-    rest = rest.slice(number[0].length);
-    const unitMatch = /^[^\d.]+/.exec(rest);
-    if (unitMatch === null) throw new OttlEvaluationError(`time: missing unit in duration ${JSON.stringify(text)}`);
-    const unit = DURATION_UNITS[unitMatch[0]];
-    if (unit === undefined) throw new OttlEvaluationError(`time: unknown unit ${JSON.stringify(unitMatch[0])} in duration ${JSON.stringify(text)}`);
-    rest = rest.slice(unitMatch[0].length);
-    let value = BigInt(whole || '0') * unit;
-    if (fraction !== '') {
-      // As Go: the fraction's digits as an integer times unit/10^digits, in float64, truncated.
-      value += BigInt(Math.trunc(Number(fraction) * (Number(unit) / 10 ** fraction.length)));
-    }
-    total += value;
-    if (total > (1n << 63n) - (negative ? 0n : 1n)) throw invalid();
-  }
-  return negative ? -total : total;
-}
 
 function asStringOrFail(value: OttlValue): string {
   if (typeof value === 'string') return value;

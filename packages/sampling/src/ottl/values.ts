@@ -175,3 +175,12 @@ export function goJson(container: Attributes | AttributeValue[], key: string | n
   }
   return 'null';
 }
+
+/** Go's encoding/json of a time.Time (UTC, as pcommon gives it): RFC3339Nano in quotes, the fraction without trailing zeros. */
+export function goJsonTime(ns: bigint): string {
+  const seconds = ns / 1_000_000_000n - (ns % 1_000_000_000n < 0n ? 1n : 0n);
+  const fraction = ns - seconds * 1_000_000_000n;
+  const date = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  const digits = fraction === 0n ? '' : `.${fraction.toString().padStart(9, '0').replace(/0+$/, '')}`;
+  return `"${date}${digits}Z"`;
+}
