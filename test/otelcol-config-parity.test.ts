@@ -242,4 +242,26 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
     assert.equal(ours.code, 2);
     assert.match(ours.stderr, /processors\.batch\.send_batch_size: expected number, got string ""/);
   });
+
+  test('kept difference: Collector keys we do not implement pass otelcol validate and are refused here by name', async () => {
+    const dir = workDir({});
+    const processors = {
+      'tail_sampling:\n    num_shards: 4\n    policies: [{name: a, type: always_sample}]': /processors\.tail_sampling\.num_shards: not supported by this collector: /,
+      'tail_sampling:\n    sampling_strategy: span-ingest\n    policies: [{name: a, type: always_sample}]': /processors\.tail_sampling\.sampling_strategy: not supported by this collector: only trace-complete/,
+      'tail_sampling:\n    maximum_trace_size_bytes: 1000\n    policies: [{name: a, type: always_sample}]': /processors\.tail_sampling\.maximum_trace_size_bytes: not supported/,
+      'tail_sampling:\n    block_on_overflow: true\n    policies: [{name: a, type: always_sample}]': /processors\.tail_sampling\.block_on_overflow: not supported/,
+      'probabilistic_sampler:\n    sampling_percentage: 10\n    attribute_source: record\n    from_attribute: id': /processors\.probabilistic_sampler\.attribute_source: not supported by this collector: a logs-only key/,
+      'probabilistic_sampler:\n    sampling_percentage: 10\n    sampling_priority: prio': /processors\.probabilistic_sampler\.sampling_priority: not supported/,
+    };
+    for (const [block, refusal] of Object.entries(processors)) {
+      const type = block.split(':')[0]!;
+      const file = join(dir, `${type}-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(file, base.replace('processors:\n  batch:\n    send_batch_size: 100\n    timeout: 1s\n', () => `processors:\n  ${block}\n`).replace('processors: [batch]', `processors: [${type}]`));
+      const theirs = runOtelcol(['validate', '--config', file], {}, dir);
+      assert.equal(theirs.code, 0, `otelcol refused ${block}: ${theirs.stderr}`);
+      const ours = await runOurs(['validate', '--config', file], {}, dir);
+      assert.equal(ours.code, 2, block);
+      assert.match(ours.stderr, refusal);
+    }
+  });
 });
