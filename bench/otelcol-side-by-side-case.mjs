@@ -36,7 +36,9 @@ const TAIL_SALT = 'side-by-side';
 const TAIL_PERCENT = 10;
 const TAIL_SAMPLING = {
   decision_wait: `${TAIL_DECISION_WAIT_MS}ms`,
-  num_traces: 100_000,
+  // The Collector's default: both keep decided traces until this many newer ones push them out, so from the
+  // second round on every new trace evicts one, as in a collector that has been running a while.
+  num_traces: 50_000,
   policies: [
     {
       name: 'no-health-checks',

@@ -207,3 +207,23 @@ test('decideAll at shutdown decides what is buffered, or drops it when asked', (
   assert.equal(released.reason, 'shutdown');
   assert.equal(released.verdict.decision, 'not_sampled');
 });
+
+test('num_traces under churn: thousands of traces later, each new trace still pushes out exactly the oldest one', () => {
+  const { tail, clock } = sampler([{ name: 'all', type: 'always_sample' }], { num_traces: 50 });
+  const ids = Array.from({ length: 5_000 }, () => randomTraceId());
+  const evicted: string[] = [];
+  ids.forEach((traceId, i) => {
+    evicted.push(...tail.ingest([resourceSpans([span({ traceId })])]).evicted.map((r) => r.traceId));
+    // Some traces are decided (and stay tracked with their verdict), some are not.
+    if (i % 7 === 0) {
+      clock.advance(1_000);
+      tail.decideDue();
+    }
+  });
+  assert.equal(tail.tracesTracked, 50);
+  // Only undecided traces are reported as evicted, and always in arrival order.
+  const order = new Map(ids.map((id, i) => [id, i]));
+  for (let i = 1; i < evicted.length; i++) assert.ok(order.get(evicted[i - 1])! < order.get(evicted[i])!, 'evicted in arrival order');
+  const tracked = new Set(tail.decideAll().map((r) => r.traceId));
+  for (const id of tracked) assert.ok(order.get(id)! >= ids.length - 50, 'only the newest 50 are still tracked');
+});

@@ -94,6 +94,14 @@ export class TailSampler {
   readonly metrics: TailSamplerMetrics;
   private readonly policies: NamedPolicy[];
   private readonly traces = new Map<string, TraceEntry>();
+  /**
+   * The tracked entries in the order they were tracked (the order of `traces`, which only
+   * `track` adds to and deletes from), so the oldest is found in O(1). Asking the Map for its
+   * first key instead walks every slot its earlier deletions left behind: at a full
+   * num_traces of 100,000 that cost over 100 µs per new trace.
+   */
+  private readonly arrivals: TraceEntry[] = [];
+  private arrivalsHead = 0;
   private readonly sampledCache: LruMap<string, TraceVerdict>;
   private readonly notSampledCache: LruMap<string, TraceVerdict>;
   private readonly waitQueue: Due[] = [];
@@ -328,17 +336,21 @@ export class TailSampler {
       headAdjustedCount: null,
     };
     this.traces.set(traceId, entry);
+    this.arrivals.push(entry);
     this.pending++;
     this.metrics.newTraces++;
     this.waitQueue.push({ traceId, at: now + this.config.decision_wait, afterRoot: false });
     while (this.traces.size > this.config.num_traces) {
-      const oldestId = this.traces.keys().next().value as string;
-      const oldest = this.traces.get(oldestId)!;
-      this.traces.delete(oldestId);
+      const oldest = this.arrivals[this.arrivalsHead++];
+      this.traces.delete(oldest.traceId);
       if (oldest.verdict === null) {
         this.metrics.evictedBeforeDecision++;
         evicted.push(this.release(oldest, { decision: 'not_sampled', policy: null, adjustedCount: null }, 'evicted'));
       }
+    }
+    if (this.arrivalsHead > 1024 && this.arrivalsHead * 2 > this.arrivals.length) {
+      this.arrivals.splice(0, this.arrivalsHead);
+      this.arrivalsHead = 0;
     }
     return entry;
   }
