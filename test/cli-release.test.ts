@@ -60,6 +60,26 @@ describe('decision-trace CLI: version and validate', () => {
     assert.equal(start.stderr, result.stderr, 'validate and start report the same problems');
   });
 
+  test('validate and start: an OTTL condition that does not parse is exit 2 with its YAML path and column (#15)', async () => {
+    const dir = tempDir();
+    const file = writeConfig(
+      dir,
+      testCollectorConfig(ports(dir), {
+        processors: {
+          tail_sampling: {
+            policies: [{ name: 'errors', type: 'ottl_condition', ottl_condition: { span: ['status.code == STATUS_CODE_ERROR', 'attributes["http.status_code"] >= '] } }],
+          },
+        },
+      }),
+    );
+    const result = await runCli(['validate', '--config', file]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /processors\.tail_sampling\.policies\[0\]\.ottl_condition\.span\[1\]: invalid OTTL condition: syntax error at column 35: unexpected end of condition/);
+    const start = await runCli(['start', '--config', file]);
+    assert.equal(start.code, 2);
+    assert.equal(start.stderr, result.stderr);
+  });
+
   test('a YAML syntax error is one error with its line and column, not one per following line', async () => {
     const dir = tempDir();
     const file = writeConfig(dir, 'receivers:\n  otlp: {\n  bad: [\nservice: x\n  y: : :\n');
