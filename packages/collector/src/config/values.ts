@@ -51,7 +51,26 @@ export function parseDuration(value: string | number): number | undefined {
   return total;
 }
 
+/** A duration, or a bare number of milliseconds (keys of our own that document it so). */
+export const millisecondsOrDurationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration "${value}": expected e.g. 500ms, 5s, 1m` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/**
+ * A config duration as the OpenTelemetry Collector writes them: a Go-style string, or 0. A bare
+ * number other than 0 is refused: the Collector reads `timeout: 5` (or `${env:T}` holding 5) as
+ * 5 nanoseconds, so taking it for milliseconds would misread a pasted config.
+ */
 export const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'number' && value !== 0) {
+    ctx.addIssue({ code: 'custom', message: `a bare number is not a duration (the OpenTelemetry Collector reads ${value} as ${value} nanoseconds): write its unit, e.g. ${value}ms or ${value}s` });
+    return z.NEVER;
+  }
   const ms = parseDuration(value);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `invalid duration "${value}": expected e.g. 500ms, 5s, 1m` });

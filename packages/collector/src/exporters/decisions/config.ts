@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseTypeVersion } from '@decision-trace/model';
-import { durationSchema, storageUrlSchema } from '../../config/values.js';
+import { durationSchema, millisecondsOrDurationSchema, storageUrlSchema } from '../../config/values.js';
 import { retryOnFailureSchema, sendingQueueSchema } from '../../exporter-helper/config.js';
 import { clientTlsSchema } from '../../exporter-helper/tls-config.js';
 import { DEFAULT_STORAGE } from '../../shared/default-storage.js';
@@ -70,7 +70,8 @@ const retentionPolicySchema = z.strictObject({
   /** Decisions whose ordering time is older than this are deleted. */
   ttl: z
     .union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'required (a duration such as 30d)' : 'expected a duration such as 30d or 12h') })
-    .pipe(durationSchema)
+    // A bare number is milliseconds here (documented for retention): not a Collector key.
+    .pipe(millisecondsOrDurationSchema)
     .refine((ms) => ms >= 1, 'must be at least 1ms').transform((ms) => Math.round(ms)),
 });
 
