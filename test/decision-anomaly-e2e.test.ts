@@ -9,13 +9,17 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { eventually, launchCollector, type CollectorProcess } from './delivery-sink.js';
 import { freePort } from './helpers/free-port.js';
+import { readFileExporterLines, skipWithoutOtelcol, startOtelcol, type RunningOtelcol } from './helpers/otelcol.js';
 
 /**
  * The decision_anomaly connector end to end (issue #20, item 3): an application on the real
  * OpenTelemetry SDK approves 60 % of its refunds, then 80 %; our collector (otlp → decision →
- * decision_anomaly with its default settings → prometheus) raises one alert for the shift, with
- * its evidence in the log, and none before it.
+ * decision_anomaly with its default settings → prometheus, and → otlphttp as OTLP log records to
+ * the real OpenTelemetry Collector when it is here) raises one alert for the shift, with its
+ * evidence, and none before it.
  */
+
+const otelcolMissing = skipWithoutOtelcol();
 
 const RUN = Math.random().toString(36).slice(2, 8);
 
@@ -31,10 +35,27 @@ let collector: CollectorProcess;
 let provider: BasicTracerProvider;
 let tracer: Tracer;
 let scrapeUrl: string;
+let otelcol: RunningOtelcol | undefined;
+let logsFile: string;
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dt-decision-anomaly-'));
-  const [receiverHttp, promPort, healthPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [receiverHttp, promPort, healthPort, otelcolHttp] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  logsFile = join(dir, 'logs.jsonl');
+  if (!otelcolMissing) {
+    otelcol = await startOtelcol({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${otelcolHttp}` } } } },
+      exporters: { file: { path: logsFile, flush_interval: '100ms' } },
+      service: { pipelines: { logs: { receivers: ['otlp'], exporters: ['file'] } } },
+    });
+  }
+  // The logs pipeline only when there is a Collector to receive its records.
+  const logs = otelcol
+    ? `    logs:
+      receivers: [decision_anomaly]
+      exporters: [otlphttp]
+`
+    : '';
   const configFile = join(dir, 'collector.yaml');
   writeFileSync(
     configFile,
@@ -52,6 +73,8 @@ connectors:
 exporters:
   prometheus:
     endpoint: 127.0.0.1:${promPort}
+  otlphttp:
+    endpoint: http://127.0.0.1:${otelcolHttp}
 extensions:
   health_check:
     endpoint: 127.0.0.1:${healthPort}
@@ -66,7 +89,7 @@ service:
     metrics:
       receivers: [decision_anomaly]
       exporters: [prometheus]
-`,
+${logs}`,
   );
   collector = await launchCollector(configFile, `http://127.0.0.1:${healthPort}/`);
   scrapeUrl = `http://127.0.0.1:${promPort}/metrics`;
@@ -80,6 +103,7 @@ service:
 after(async () => {
   await provider?.shutdown();
   await collector?.stop();
+  await otelcol?.stop();
 });
 
 const random = seeded(20);
@@ -140,4 +164,32 @@ test('a planted shift of the approval rate (60 % → 80 %) raises one alert with
   assert.ok(alert.p_value < 0.05, `p ${alert.p_value}`);
   assert.equal(alert.example_decision_ids.length, 5);
   assert.ok(alert.example_decision_ids.every((id) => id.startsWith(`refund-${RUN}-`)));
+});
+
+test('the alert arrives as an OTLP log record with its evidence at the real Collector', { skip: otelcolMissing, timeout: 60_000 }, async () => {
+  type KeyValue = { key: string; value: { stringValue?: string; intValue?: string; doubleValue?: number; arrayValue?: { values: Array<{ stringValue?: string }> } } };
+  type LogRecord = { severityNumber: number; severityText: string; eventName?: string; body: { stringValue: string }; attributes: KeyValue[] };
+  let records: LogRecord[] = [];
+  const arrived = await eventually(() => {
+    records = readFileExporterLines(logsFile).flatMap((line) =>
+      (JSON.parse(line) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: LogRecord[] }> }> }).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)),
+    );
+    return records.length > 0;
+  }, 30_000);
+  assert.ok(arrived, `no log record reached otelcol:\n${otelcol!.logs()}\n${collector.logs()}`);
+  assert.equal(records.length, 1, 'one shift, one alert');
+  const [record] = records;
+  assert.equal(record.severityText, 'WARN');
+  assert.equal(record.severityNumber, 13);
+  assert.equal(record.eventName, 'decision.anomaly');
+  assert.match(record.body.stringValue, /^decision anomaly: rate of outcome "(approved|denied)" of refund.approve v2 went (up|down)$/);
+  const attribute = (key: string) => record.attributes.find((a) => a.key === key)?.value;
+  assert.equal(attribute('decision.type')?.stringValue, 'refund.approve');
+  assert.equal(attribute('decision.version')?.stringValue, 'v2');
+  assert.equal(attribute('anomaly.signal')?.stringValue, 'outcome_rate');
+  assert.equal(Number(attribute('anomaly.baseline.count')?.intValue), 500);
+  assert.ok(attribute('anomaly.p_value')!.doubleValue! < 0.05);
+  const examples = attribute('anomaly.example_decision_ids')?.arrayValue?.values.map((v) => v.stringValue) ?? [];
+  assert.equal(examples.length, 5);
+  assert.ok(examples.every((id) => id?.startsWith(`refund-${RUN}-`)));
 });

@@ -134,9 +134,9 @@ describe('collector config', () => {
     assert.match(errors[0], /YAML syntax error/);
   });
 
-  test('a pipeline needs receivers and exporters; only traces and metrics pipelines exist', () => {
-    const errors = errorsOf(valid.replace('traces:\n', 'logs:\n      receivers: [otlp]\n      exporters: [decisions]\n    traces:\n').replace('receivers: [otlp]\n      processors', 'receivers: []\n      processors'));
-    assert.ok(errors.some((e) => e.startsWith('service.pipelines.logs: unsupported pipeline')), errors.join('\n'));
+  test('a pipeline needs receivers and exporters; only traces, metrics and logs pipelines exist', () => {
+    const errors = errorsOf(valid.replace('traces:\n', 'profiles:\n      receivers: [otlp]\n      exporters: [decisions]\n    traces:\n').replace('receivers: [otlp]\n      processors', 'receivers: []\n      processors'));
+    assert.ok(errors.some((e) => e.startsWith('service.pipelines.profiles: unsupported pipeline')), errors.join('\n'));
     assert.ok(errors.some((e) => e.startsWith('service.pipelines.traces.receivers: a pipeline needs at least one receiver')), errors.join('\n'));
   });
 });

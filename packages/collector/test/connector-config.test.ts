@@ -182,6 +182,23 @@ describe('metrics pipelines and connectors in the config', () => {
     assert.ok(errors.includes('connectors.otlp: ambiguous id: "otlp" is both a connector and one of the receivers'), errors.join('\n'));
   });
 
+  test('logs pipelines: decision_anomaly feeds one, decision_metrics cannot', () => {
+    const base = config(VALID_PIPELINES).replace('connectors:\n', 'connectors:\n  decision_anomaly: {}\n');
+    const valid = base.replace(
+      '    metrics/second:',
+      '    traces/alerts:\n      receivers: [otlp]\n      processors: [decision]\n      exporters: [decision_anomaly]\n    logs:\n      receivers: [decision_anomaly]\n      exporters: [otlphttp]\n    metrics/second:',
+    );
+    const parsed = parseCollectorConfig(valid, registry, {});
+    assert.deepEqual(parsed.service.pipelines.find((p) => p.id === 'logs')?.signal, 'logs');
+    const errors = errorsOf(
+      base.replace('    metrics/second:', '    logs:\n      receivers: [decision_metrics]\n      exporters: [prometheus]\n    metrics/second:'),
+    );
+    assert.deepEqual(errors.sort(), [
+      'service.pipelines.logs.exporters[0]: exporter "prometheus" does not export logs (it exports metrics)',
+      'service.pipelines.logs.receivers[0]: connector "decision_metrics" cannot feed a logs pipeline (it connects traces → metrics)',
+    ]);
+  });
+
   test('an id that is both a connector and an exporter is ambiguous', () => {
     const errors = errorsOf(config(VALID_PIPELINES).replace('  decisions:\n    storage', '  decision_metrics:\n    endpoint: x\n  decisions:\n    storage'));
     assert.ok(errors.some((e) => e.startsWith('connectors.decision_metrics: ambiguous id')), errors.join('\n'));

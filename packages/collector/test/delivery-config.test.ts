@@ -92,7 +92,7 @@ describe('delivery config', () => {
 
   test('otlphttp needs endpoint or traces_endpoint', () => {
     const errors = errorsOf(configWith('  otlphttp: {}').replace('exporters: [x]', 'exporters: [otlphttp]'));
-    assert.deepEqual(errors, ['exporters.otlphttp: set endpoint (base URL), traces_endpoint or metrics_endpoint']);
+    assert.deepEqual(errors, ['exporters.otlphttp: set endpoint (base URL), traces_endpoint, metrics_endpoint or logs_endpoint']);
   });
 
   test('decisions: the embedded store by default, a remote backend with endpoint', () => {

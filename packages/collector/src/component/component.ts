@@ -4,6 +4,7 @@ import type { DecisionEvent, ResourceSpans } from '@decision-trace/model';
 import type { Clock, FinalDecision } from '@decision-trace/sampling';
 import type { DecisionStore } from '@decision-trace/store';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ExemplarIndex } from './metric-exemplars.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { StatusBoard } from '../telemetry/status-board.js';
@@ -11,7 +12,7 @@ import type { StatusBoard } from '../telemetry/status-board.js';
 export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension' | 'connector';
 
 /** The kinds of data a pipeline carries (`service.pipelines.<signal>[/<name>]`). */
-export const SIGNALS = ['traces', 'metrics'] as const;
+export const SIGNALS = ['traces', 'metrics', 'logs'] as const;
 export type Signal = (typeof SIGNALS)[number];
 
 /**
@@ -47,6 +48,15 @@ export interface MetricsConsumer {
   consumeMetrics(batch: MetricsBatch): Promise<void>;
 }
 
+/** What flows through a logs pipeline: log records in the OpenTelemetry JS SDK's data model. */
+export interface LogsBatch {
+  records: ReadableLogRecord[];
+}
+
+export interface LogsConsumer {
+  consumeLogs(batch: LogsBatch): Promise<void>;
+}
+
 /** Passed to `shutdown`: work still pending (a queue to flush) may continue until `deadline`. */
 export interface ShutdownContext {
   /** Epoch milliseconds (service.shutdown_timeout after the shutdown began). */
@@ -62,7 +72,8 @@ export interface Component {
 export interface ProcessorComponent extends Component, TracesConsumer {}
 export interface ExporterComponent extends Component, TracesConsumer {}
 export interface MetricsExporterComponent extends Component, MetricsConsumer {}
-/** A connector as the exporter of a traces pipeline; what it makes of the spans goes on as metrics. */
+export interface LogsExporterComponent extends Component, LogsConsumer {}
+/** A connector as the exporter of a traces pipeline; what it makes of the spans goes on as metrics or logs. */
 export interface TracesToMetricsConnector extends Component, TracesConsumer {}
 export type ReceiverComponent = Component;
 export type ExtensionComponent = Component;
@@ -161,6 +172,8 @@ export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
    * an exporter listed in pipelines of both signals runs one instance per signal.
    */
   createMetrics?(settings: CreateSettings<C>): MetricsExporterComponent;
+  /** The exporter of logs pipelines; absent when it exports no logs. */
+  createLogs?(settings: CreateSettings<C>): LogsExporterComponent;
   /** The store URL this exporter writes in the collector's own process, if any. */
   writtenStore?(config: C): string | undefined;
 }
@@ -191,13 +204,15 @@ export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
 /**
  * A connector joins pipelines as the Collector's do: it is listed as an exporter of a pipeline
  * of one signal and as a receiver of a pipeline of another, and turns what it is given into the
- * other signal. Only traces → metrics exists so far.
+ * other signal. Traces → metrics and traces → logs exist so far.
  */
 export interface ConnectorFactory<C = unknown> extends FactoryBase<C> {
   kind: 'connector';
   /** [exporter side, receiver side] signal pairs it supports. */
   pairs: ReadonlyArray<readonly [Signal, Signal]>;
-  createTracesToMetrics(settings: CreateSettings<C>, next: MetricsConsumer): TracesToMetricsConnector;
+  createTracesToMetrics?(settings: CreateSettings<C>, next: MetricsConsumer): TracesToMetricsConnector;
+  /** As in the Collector, one instance per signal pair it is used in. */
+  createTracesToLogs?(settings: CreateSettings<C>, next: LogsConsumer): TracesToMetricsConnector;
 }
 
 export type ComponentFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory | ConnectorFactory;

@@ -168,7 +168,7 @@ function interpretRoot(resolved: ResolvedSources, registry: ComponentRegistry): 
         const path = joinPath('service', 'pipelines', id);
         const signal = pipelineSignal(id);
         if (!signal) {
-          errors.push(new ConfigError(path, 'unsupported pipeline: expected traces, traces/<name>, metrics or metrics/<name>'));
+          errors.push(new ConfigError(path, 'unsupported pipeline: expected traces, metrics or logs, each optionally /<name>'));
           continue;
         }
         const p = parseAt(path, pipelineSchema, body ?? {}, useOriginal);

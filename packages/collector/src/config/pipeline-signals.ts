@@ -3,7 +3,7 @@ import { ConfigError, joinPath } from './config-error.js';
 
 /** The signal of a pipeline id (`traces`, `metrics/prom`), or undefined for an unknown one. */
 export function pipelineSignal(id: string): Signal | undefined {
-  const match = /^(traces|metrics)(\/[A-Za-z0-9_.\-]+)?$/.exec(id);
+  const match = /^(traces|metrics|logs)(\/[A-Za-z0-9_.\-]+)?$/.exec(id);
   return match ? (match[1] as Signal) : undefined;
 }
 
@@ -12,6 +12,7 @@ export function exporterSignals(factory: ExporterFactory): Signal[] {
   const signals: Signal[] = [];
   if (factory.create) signals.push('traces');
   if (factory.createMetrics) signals.push('metrics');
+  if (factory.createLogs) signals.push('logs');
   return signals;
 }
 

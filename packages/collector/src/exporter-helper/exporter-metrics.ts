@@ -1,7 +1,7 @@
 import type { CounterHandle, MetricsRegistry } from '../telemetry/metrics-registry.js';
 
 /** What an exporter counts: spans or metric points for OTLP exporters, decision events for the decisions exporter. */
-export type ExportUnit = 'spans' | 'decision_events' | 'metric_points';
+export type ExportUnit = 'spans' | 'decision_events' | 'metric_points' | 'log_records';
 
 export interface ExporterMetrics {
   /** Taken on: queued, or sent when there is no queue. */
@@ -20,7 +20,7 @@ export interface ExporterMetrics {
 
 export function exporterMetrics(registry: MetricsRegistry, exporterId: string, unit: ExportUnit): ExporterMetrics {
   const labels = { exporter: exporterId };
-  const noun = unit === 'spans' ? 'Spans' : unit === 'metric_points' ? 'Metric points' : 'Decision events';
+  const noun = { spans: 'Spans', metric_points: 'Metric points', log_records: 'Log records', decision_events: 'Decision events' }[unit];
   const counter = (name: string, help: string) => registry.counter(`otelcol_exporter_${name}_${unit}_total`, `${noun} ${help}`).with(labels);
   return {
     accepted: counter('accepted', 'the exporter took on (queued, or sent when it has no queue).'),

@@ -9,6 +9,7 @@ import { parseGrpcEndpoint, type OtlpGrpcExporterConfig } from './otlp-grpc-conf
 export const EXPORT_METHODS = {
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
   metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
 } as const;
 const GZIP = 2;
 

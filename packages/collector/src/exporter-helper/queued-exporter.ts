@@ -30,7 +30,7 @@ export interface QueuedExporterOptions<B = TraceBatch> {
    * Set for the metrics instance of an exporter that also exports traces: its queue gauges carry
    * `data_type="metrics"` and its persistent queue has a folder of its own.
    */
-  dataType?: 'metrics';
+  dataType?: 'metrics' | 'logs';
   sender: RequestSender;
   clock?: DeliveryClock;
   random?: () => number;
@@ -98,6 +98,10 @@ export class QueuedExporter<B = TraceBatch> implements Component {
   }
 
   consumeMetrics(batch: B): Promise<void> {
+    return this.consume(batch);
+  }
+
+  consumeLogs(batch: B): Promise<void> {
     return this.consume(batch);
   }
 

@@ -1,4 +1,4 @@
-import type { MetricsBatch, MetricsConsumer, TraceBatch, TracesConsumer } from '../component/component.js';
+import type { LogsBatch, LogsConsumer, MetricsBatch, MetricsConsumer, TraceBatch, TracesConsumer } from '../component/component.js';
 
 /** Hands one batch to several consumers; fails if any fails, so the client is never told "ok" too early. */
 export function fanout(consumers: TracesConsumer[]): TracesConsumer {
@@ -49,6 +49,16 @@ export function fanoutMetrics(consumers: MetricsConsumer[]): MetricsConsumer {
   return {
     async consumeMetrics(batch: MetricsBatch) {
       await Promise.all(consumers.map((c) => c.consumeMetrics(batch)));
+    },
+  };
+}
+
+/** Hands one logs batch to several consumers (they only read it); fails if any fails. */
+export function fanoutLogs(consumers: LogsConsumer[]): LogsConsumer {
+  if (consumers.length === 1) return consumers[0];
+  return {
+    async consumeLogs(batch: LogsBatch) {
+      await Promise.all(consumers.map((c) => c.consumeLogs(batch)));
     },
   };
 }

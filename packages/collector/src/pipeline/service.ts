@@ -3,6 +3,8 @@ import type {
   Component,
   ConnectorFactory,
   ExporterComponent,
+  LogsConsumer,
+  LogsExporterComponent,
   MetricsConsumer,
   MetricsExporterComponent,
   ExporterFactory,
@@ -19,7 +21,7 @@ import { MetricsServer } from '../telemetry/metrics-server.js';
 import { registerProcessMetrics } from '../telemetry/process-metrics.js';
 import { countingReceiverConsumer } from '../telemetry/receiver-metrics.js';
 import { StatusBoard } from '../telemetry/status-board.js';
-import { fanout, fanoutMetrics, fanoutToPipelines, type PipelineEntry } from './fanout.js';
+import { fanout, fanoutLogs, fanoutMetrics, fanoutToPipelines, type PipelineEntry } from './fanout.js';
 import { postedEventRedaction } from './posted-event-redaction.js';
 import { StoreProvider } from './store-provider.js';
 
@@ -163,43 +165,62 @@ export class CollectorService {
     // As in the Collector, an exporter runs one instance per signal it is used for.
     const exporters = new Map<string, ExporterComponent>();
     const metricsExporters = new Map<string, MetricsExporterComponent>();
+    const logsExporters = new Map<string, LogsExporterComponent>();
     for (const pipeline of config.service.pipelines) {
       for (const id of pipeline.exporters) {
         const resolved = config.exporters.get(id);
         if (!resolved) continue; // a connector, started below with the pipelines it feeds
         const factory = resolved.factory as ExporterFactory;
-        if (pipeline.signal === 'metrics') {
-          if (metricsExporters.has(id)) continue;
-          const exporter = factory.createMetrics!(this.settings('exporter', id, resolved.config));
+        const settings = this.settings('exporter', id, resolved.config);
+        if (pipeline.signal === 'metrics' && !metricsExporters.has(id)) {
+          const exporter = factory.createMetrics!(settings);
           await this.run(`exporters.${id} (metrics)`, exporter);
           metricsExporters.set(id, exporter);
-          continue;
+        } else if (pipeline.signal === 'logs' && !logsExporters.has(id)) {
+          const exporter = factory.createLogs!(settings);
+          await this.run(`exporters.${id} (logs)`, exporter);
+          logsExporters.set(id, exporter);
+        } else if (pipeline.signal === 'traces' && !exporters.has(id)) {
+          const exporter = factory.create!(settings);
+          await this.run(`exporters.${id}`, exporter);
+          exporters.set(id, exporter);
         }
-        if (exporters.has(id)) continue;
-        const exporter = factory.create!(this.settings('exporter', id, resolved.config));
-        await this.run(`exporters.${id}`, exporter);
-        exporters.set(id, exporter);
       }
     }
 
-    // Metrics pipelines (no processor handles metrics yet) start from connectors only.
+    // Metrics and logs pipelines (no processor handles them yet) start from connectors only.
     const metricsHeads = new Map<string, MetricsConsumer[]>();
+    const logsHeads = new Map<string, LogsConsumer[]>();
     for (const pipeline of config.service.pipelines) {
-      if (pipeline.signal !== 'metrics') continue;
-      const head = fanoutMetrics(pipeline.exporters.map((id) => metricsExporters.get(id)!));
-      for (const id of pipeline.receivers) metricsHeads.set(id, [...(metricsHeads.get(id) ?? []), head]);
+      if (pipeline.signal === 'metrics') {
+        const head = fanoutMetrics(pipeline.exporters.map((id) => metricsExporters.get(id)!));
+        for (const id of pipeline.receivers) metricsHeads.set(id, [...(metricsHeads.get(id) ?? []), head]);
+      } else if (pipeline.signal === 'logs') {
+        const head = fanoutLogs(pipeline.exporters.map((id) => logsExporters.get(id)!));
+        for (const id of pipeline.receivers) logsHeads.set(id, [...(logsHeads.get(id) ?? []), head]);
+      }
     }
+    // A connector runs one instance per signal it feeds (as in the Collector); the traces
+    // pipelines that export to it feed every instance.
     const connectors = new Map<string, TracesConsumer>();
-    for (const [id, heads] of metricsHeads) {
-      const resolved = config.connectors.get(id);
-      if (!resolved) continue;
+    for (const [id, resolved] of config.connectors) {
+      const factory = resolved.factory as ConnectorFactory;
       const upstream = config.service.pipelines.filter((p) => p.exporters.includes(id)).map((p) => ({ id: p.id, processors: p.processors }));
-      const connector = (resolved.factory as ConnectorFactory).createTracesToMetrics(
-        { ...this.settings('connector', id, resolved.config), upstream },
-        fanoutMetrics(heads),
-      );
-      await this.run(`connectors.${id}`, connector);
-      connectors.set(id, connector);
+      const settings = { ...this.settings('connector', id, resolved.config), upstream };
+      const instances: TracesConsumer[] = [];
+      const toMetrics = metricsHeads.get(id);
+      if (toMetrics && factory.createTracesToMetrics) {
+        const connector = factory.createTracesToMetrics(settings, fanoutMetrics(toMetrics));
+        await this.run(`connectors.${id} (metrics)`, connector);
+        instances.push(connector);
+      }
+      const toLogs = logsHeads.get(id);
+      if (toLogs && factory.createTracesToLogs) {
+        const connector = factory.createTracesToLogs(settings, fanoutLogs(toLogs));
+        await this.run(`connectors.${id} (logs)`, connector);
+        instances.push(connector);
+      }
+      if (instances.length > 0) connectors.set(id, fanout(instances));
     }
 
     const pipelineHeads = new Map<string, PipelineEntry[]>();

@@ -7,9 +7,19 @@ export const decisionAnomalyConnectorFactory: ConnectorFactory<DecisionAnomalyCo
   kind: 'connector',
   type: 'decision_anomaly',
   configSchema: decisionAnomalyConnectorSchema,
-  pairs: [['traces', 'metrics']],
+  pairs: [
+    ['traces', 'metrics'],
+    ['traces', 'logs'],
+  ],
   createTracesToMetrics({ config, logger, upstream = [] }, next) {
-    const extractItself = upstream.length === 0 || upstream.some((p) => !p.processors.some((processor) => processor.split('/')[0] === 'decision'));
-    return new DecisionAnomalyConnector(config, logger, next, { extractItself });
+    return new DecisionAnomalyConnector(config, logger, { metrics: next }, { extractItself: extractsItself(upstream) });
+  },
+  createTracesToLogs({ config, logger, upstream = [] }, next) {
+    return new DecisionAnomalyConnector(config, logger, { logs: next }, { extractItself: extractsItself(upstream) });
   },
 };
+
+/** Behind a decision processor in every pipeline that feeds it, the decisions are on the batches already. */
+function extractsItself(upstream: ReadonlyArray<{ processors: readonly string[] }>): boolean {
+  return upstream.length === 0 || upstream.some((p) => !p.processors.some((processor) => processor.split('/')[0] === 'decision'));
+}

@@ -1,5 +1,6 @@
 import { encodeTraceRequestProtobuf } from '@decision-trace/otlp';
-import type { ExporterFactory, MetricsBatch } from '../../component/component.js';
+import type { ExporterFactory, LogsBatch, MetricsBatch } from '../../component/component.js';
+import { encodeLogsRequest } from '../../exporter-helper/logs-encoding.js';
 import { encodeMetricsRequest } from '../../exporter-helper/metrics-encoding.js';
 import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
 import type { ExportRequest } from '../../exporter-helper/export-request.js';
@@ -46,6 +47,21 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
       sender: new OtlpGrpcSender(config, EXPORT_METHODS.metrics),
       itemsOf: (batch) => batch.dataPointCount,
       encode: (batch) => encodeMetricsRequest(batch, 'protobuf'),
+    });
+  },
+  createLogs({ id, config, logger, host }) {
+    return new QueuedExporter<LogsBatch>({
+      id,
+      logger,
+      host,
+      unit: 'log_records',
+      dataType: 'logs',
+      queue: config.sending_queue,
+      retry: config.retry_on_failure,
+      timeoutMs: config.timeout,
+      sender: new OtlpGrpcSender(config, EXPORT_METHODS.logs),
+      itemsOf: (batch) => batch.records.length,
+      encode: (batch) => encodeLogsRequest(batch, 'protobuf'),
     });
   },
 };

@@ -20,6 +20,8 @@ export const otlpHttpExporterSchema = z
     traces_endpoint: httpUrl.optional(),
     /** Full URL for metrics, instead of endpoint + /v1/metrics. */
     metrics_endpoint: httpUrl.optional(),
+    /** Full URL for logs, instead of endpoint + /v1/logs. */
+    logs_endpoint: httpUrl.optional(),
     headers: z.record(z.string(), z.string()).default({}),
     compression: z.enum(['gzip', 'none']).default('gzip'),
     encoding: z.enum(['proto', 'json']).default('proto'),
@@ -29,15 +31,15 @@ export const otlpHttpExporterSchema = z
     sending_queue: sendingQueueSchema.prefault({}),
     retry_on_failure: retryOnFailureSchema.prefault({}),
   })
-  .refine((config) => config.endpoint !== undefined || config.traces_endpoint !== undefined || config.metrics_endpoint !== undefined, {
-    message: 'set endpoint (base URL), traces_endpoint or metrics_endpoint',
+  .refine((config) => config.endpoint !== undefined || config.traces_endpoint !== undefined || config.metrics_endpoint !== undefined || config.logs_endpoint !== undefined, {
+    message: 'set endpoint (base URL), traces_endpoint, metrics_endpoint or logs_endpoint',
   });
 
 export type OtlpHttpExporterConfig = z.output<typeof otlpHttpExporterSchema>;
 
 /** The URL a signal is posted to, or undefined when neither its own URL nor `endpoint` is set. */
-export function signalUrl(config: OtlpHttpExporterConfig, signal: 'traces' | 'metrics'): URL | undefined {
-  const own = signal === 'traces' ? config.traces_endpoint : config.metrics_endpoint;
+export function signalUrl(config: OtlpHttpExporterConfig, signal: 'traces' | 'metrics' | 'logs'): URL | undefined {
+  const own = { traces: config.traces_endpoint, metrics: config.metrics_endpoint, logs: config.logs_endpoint }[signal];
   if (own) return new URL(own);
   if (config.endpoint === undefined) return undefined;
   const base = config.endpoint.replace(/\/+$/, '');

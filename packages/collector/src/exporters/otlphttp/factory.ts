@@ -1,5 +1,6 @@
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '@decision-trace/otlp';
-import type { ExporterFactory, MetricsBatch, TraceBatch } from '../../component/component.js';
+import type { ExporterFactory, LogsBatch, MetricsBatch, TraceBatch } from '../../component/component.js';
+import { encodeLogsRequest } from '../../exporter-helper/logs-encoding.js';
 import { StartError } from '../../component/start-error.js';
 import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
 import type { ExportRequest } from '../../exporter-helper/export-request.js';
@@ -59,6 +60,22 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       encode: (batch) => encodeMetricsRequest(batch, encoding),
     });
   },
+  createLogs({ id, config, logger, host }) {
+    const encoding = config.encoding === 'json' ? 'json' : 'protobuf';
+    return new QueuedExporter<LogsBatch>({
+      id,
+      logger,
+      host,
+      unit: 'log_records',
+      dataType: 'logs',
+      queue: config.sending_queue,
+      retry: config.retry_on_failure,
+      timeoutMs: config.timeout,
+      sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'logs', id)),
+      itemsOf: (batch) => batch.records.length,
+      encode: (batch) => encodeLogsRequest(batch, encoding),
+    });
+  },
 };
 
 function maxSockets(config: OtlpHttpExporterConfig): number {
@@ -66,7 +83,7 @@ function maxSockets(config: OtlpHttpExporterConfig): number {
 }
 
 /** Only known once the exporter is placed in a pipeline: an endpoint for the signal it exports. */
-function urlFor(config: OtlpHttpExporterConfig, signal: 'traces' | 'metrics', id: string): URL {
+function urlFor(config: OtlpHttpExporterConfig, signal: 'traces' | 'metrics' | 'logs', id: string): URL {
   const url = signalUrl(config, signal);
   if (!url) throw new StartError(`exporters.${id}`, `exports ${signal} but has neither endpoint nor ${signal}_endpoint`);
   return url;
