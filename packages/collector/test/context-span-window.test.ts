@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionEvent, ResourceSpans, Span } from '@decision-trace/model';
-import { makeSpan } from '@decision-trace/model/testing';
+import { makeDecisionEvent, makeSpan } from '@decision-trace/model/testing';
 import type { TraceBatch } from '../src/component/component.js';
 import { ContextSpanWindow } from '../src/exporters/decisions/context-span-window.js';
 import { decisionsExporterSchema } from '../src/exporters/decisions/config.js';
@@ -22,23 +22,15 @@ function span(traceId: string, spanId: string): Span {
 }
 
 function decision(traceId: string, tenant = 'acme'): DecisionEvent {
-  return {
-    schema_version: '1.0',
+  return makeDecisionEvent({
     event_id: `e-${traceId}`,
-    event_type: 'decision.observed',
     decision_id: `d-${traceId}`,
     decision_type: 'refund.approve',
-    parent_decision_id: null,
     trace_id: traceId,
     span_id: '1'.repeat(16),
     tenant_id: tenant,
-    environment: null,
     timestamp: '2024-05-01T10:00:00.000Z',
-    actor: null,
-    payload: {},
-    causal_links: [],
-    source: 'otlp.span',
-  };
+  });
 }
 
 function batch(spans: Span[], decisions: DecisionEvent[] = [], tenant?: string): TraceBatch {

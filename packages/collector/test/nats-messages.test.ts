@@ -1,18 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCanonicalEvents, type DecisionEvent } from '@decision-trace/model';
+import { makeDecisionEvent } from '@decision-trace/model/testing';
 import { decisionsExporterSchema } from '../src/exporters/decisions/config.js';
 import { decisionMessages, EventTooLargeError, messageId } from '../src/exporters/decisions/nats-messages.js';
 import { subjectMatches } from '../src/shared/nats-stream.js';
 
 function event(i: number, tenant = 'acme', padding = ''): DecisionEvent {
-  return {
-    schema_version: '1.0',
+  return makeDecisionEvent({
     event_id: `evt-${i}`,
-    event_type: 'decision.observed',
     decision_id: `dec-${i}`,
-    decision_type: 'refund.approve.v2',
-    parent_decision_id: null,
     trace_id: '5b8efff798038103d269b633813fc60c',
     span_id: 'eee19b7ec3c1b174',
     tenant_id: tenant,
@@ -20,10 +17,8 @@ function event(i: number, tenant = 'acme', padding = ''): DecisionEvent {
     timestamp: '2026-01-01T00:00:00.000Z',
     actor: { id: 'agent-7', type: 'agent', version: null, org: null },
     payload: { outcome: 'approved', confidence: 0.9, note: padding },
-    causal_links: [],
-    source: 'otlp.span',
     service_name: 'refunds',
-  };
+  });
 }
 
 const decoder = new TextDecoder();

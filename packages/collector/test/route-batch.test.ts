@@ -1,4 +1,4 @@
-import { makeSpan } from '@decision-trace/model/testing';
+import { makeDecisionEvent, makeSpan } from '@decision-trace/model/testing';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionEvent, ResourceSpans, Span } from '@decision-trace/model';
@@ -19,24 +19,14 @@ function resource(service: string, scopes: Span[][]): ResourceSpans {
 }
 
 function decision(id: string, traceId: string | null, service: string | null = null): DecisionEvent {
-  return {
-    schema_version: '1.0',
+  return makeDecisionEvent({
     event_id: `e-${id}`,
-    event_type: 'decision.observed',
     decision_id: id,
     decision_type: 'refund.approve',
-    parent_decision_id: null,
     trace_id: traceId,
-    span_id: null,
-    tenant_id: 'default',
-    environment: null,
     timestamp: '2026-01-01T00:00:00.000Z',
-    actor: null,
-    payload: {},
-    causal_links: [],
-    source: 'otlp.span',
     service_name: service,
-  };
+  });
 }
 
 /** Routes by the key's first character: traces/services starting with `a` → 0, `b` → 1, `c` → 2. */

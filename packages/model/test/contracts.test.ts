@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeDecisionEvent } from '@decision-trace/model/testing';
 import {
   applyEvent,
   checkDecisionEvent,
@@ -172,18 +173,7 @@ describe('record contracts', () => {
 
 describe('event contracts (what the decision processor can see)', () => {
   function event(overrides: Partial<DecisionEvent>): DecisionEvent {
-    return {
-      schema_version: '1.0',
-      event_id: 'e',
-      event_type: 'decision.observed',
-      decision_id: 'd',
-      decision_type: 'refund.approve.v2',
-      parent_decision_id: null,
-      trace_id: null,
-      span_id: null,
-      tenant_id: 'default',
-      environment: null,
-      timestamp: '2025-03-01T10:00:00.000Z',
+    return makeDecisionEvent({
       actor: { id: 'a', type: 'agent', version: null, org: null },
       payload: {
         outcome: 'approved',
@@ -191,10 +181,8 @@ describe('event contracts (what the decision processor can see)', () => {
         evidence: { amount: 1, customer_tier: 'gold' },
         policy_checks: [{ policy: 'refund_limit', result: 'pass' }],
       },
-      causal_links: [],
-      source: 'otlp.span',
       ...overrides,
-    };
+    });
   }
 
   test('an observed decision is whole: every rule but expected_children is checked', () => {

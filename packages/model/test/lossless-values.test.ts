@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeDecisionEvent } from '@decision-trace/model/testing';
 import { parseJsonExact, stringifyJsonExact } from '../src/exact-json.js';
 import { nanosToRfc3339, parseExactInstant, utcInstantText } from '../src/instant.js';
 import { parseCanonicalEvents } from '../src/canonical.js';
@@ -158,22 +159,5 @@ function fold(events: DecisionEvent[]): DecisionRecord {
 }
 
 function event(overrides: Partial<DecisionEvent>): DecisionEvent {
-  return {
-    schema_version: '1.0',
-    event_id: 'e',
-    event_type: 'decision.start',
-    decision_id: 'd',
-    decision_type: 't',
-    parent_decision_id: null,
-    trace_id: null,
-    span_id: null,
-    tenant_id: 'default',
-    environment: null,
-    timestamp: '2026-04-21T14:18:03.123Z',
-    actor: null,
-    payload: {},
-    causal_links: [],
-    source: 'api.events',
-    ...overrides,
-  };
+  return makeDecisionEvent({ event_type: 'decision.start', decision_type: 't', timestamp: '2026-04-21T14:18:03.123Z', source: 'api.events', ...overrides });
 }

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeDecisionEvent } from '@decision-trace/model/testing';
 import { createHmac } from 'node:crypto';
 import {
   applyEvent,
@@ -406,24 +407,15 @@ describe('records', () => {
 
 describe('decision events already extracted', () => {
   function event(payload: Record<string, unknown>, overrides: Partial<DecisionEvent> = {}): DecisionEvent {
-    return {
-      schema_version: '1.0',
+    return makeDecisionEvent({
       event_id: 'e-1',
-      event_type: 'decision.observed',
       decision_id: 'd-1',
       decision_type: 'refund.approve',
-      parent_decision_id: null,
-      trace_id: null,
-      span_id: null,
-      tenant_id: 'default',
-      environment: null,
-      timestamp: '2025-03-01T10:00:00.000Z',
       actor: { id: 'jane@example.com', type: 'human', version: null, org: null },
       payload,
-      causal_links: [],
       source: 'api.events',
       ...overrides,
-    };
+    });
   }
 
   test('payload fields are matched under their span attribute names, so one rule set means the same after decision', () => {
@@ -587,23 +579,14 @@ describe('dt.redactions from outside', () => {
 
 describe('decision events with schema 1.0 type names and actors', () => {
   test('decision.evidence and decision.policy_check events are redacted like evidence and policy_check', () => {
-    const base: DecisionEvent = {
-      schema_version: '1.0',
+    const base = makeDecisionEvent({
       event_id: 'e-1',
       event_type: 'decision.start',
       decision_id: 'd-1',
       decision_type: 'refund.approve',
-      parent_decision_id: null,
-      trace_id: null,
-      span_id: null,
-      tenant_id: 'default',
-      environment: null,
-      timestamp: '2025-03-01T10:00:00.000Z',
       actor: { id: 'a', type: 'human', version: '1', org: 'acme' },
-      payload: {},
-      causal_links: [],
       source: 'api.events',
-    };
+    });
     const evidence = redactor().redactDecisionEvent({ ...base, event_type: 'decision.evidence' as DecisionEvent['event_type'], payload: { key: 'api_key', value: 'sk-1' } });
     assert.deepEqual(evidence.payload, { key: 'api_key', value: '***' });
     const check = redactor().redactDecisionEvent({

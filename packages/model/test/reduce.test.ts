@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeDecisionEvent } from '@decision-trace/model/testing';
 import { applyEvent, emptyRecord } from '../src/reduce.js';
 import type { DecisionEvent, DecisionEventType } from '../src/event.js';
 import type { DecisionRecord } from '../src/record.js';
@@ -12,24 +13,15 @@ function event(
   overrides: Partial<DecisionEvent> = {},
 ): DecisionEvent {
   nextEventNumber += 1;
-  return {
-    schema_version: '1.0',
+  return makeDecisionEvent({
     event_id: `ev-${nextEventNumber}`,
     event_type,
     decision_id: 'dec-1',
-    decision_type: 'refund.approve.v2',
-    parent_decision_id: null,
-    trace_id: null,
-    span_id: null,
     tenant_id: 'acme',
-    environment: null,
-    timestamp: '2025-03-01T10:00:00.000Z',
-    actor: null,
     payload,
-    causal_links: [],
     source: 'api.events',
     ...overrides,
-  };
+  });
 }
 
 function fold(...events: DecisionEvent[]): DecisionRecord {

@@ -1,5 +1,5 @@
 import type { AttributeValue, DecisionEvent, ResourceSpans, Span } from '@decision-trace/model';
-import { makeResourceSpans, makeSpan, randomTraceId } from '@decision-trace/model/testing';
+import { makeDecisionEvent, makeResourceSpans, makeSpan, randomTraceId } from '@decision-trace/model/testing';
 import type { TraceData } from '../src/tail/trace-data.js';
 
 export { randomSpanId, randomTraceId } from '@decision-trace/model/testing';
@@ -34,22 +34,5 @@ export function traceOf(spans: Span[], resourceAttributes: Record<string, Attrib
 let eventNumber = 0;
 export function decisionEvent(overrides: Partial<DecisionEvent> & { payload?: Record<string, unknown> } = {}): DecisionEvent {
   eventNumber++;
-  return {
-    schema_version: '1.0',
-    event_id: `ev-${eventNumber}`,
-    event_type: 'decision.observed',
-    decision_id: `dec-${eventNumber}`,
-    decision_type: 'refund.approve.v2',
-    parent_decision_id: null,
-    trace_id: null,
-    span_id: null,
-    tenant_id: 'acme',
-    environment: null,
-    timestamp: '2025-03-01T10:00:00.000Z',
-    actor: null,
-    payload: {},
-    causal_links: [],
-    source: 'otlp.span',
-    ...overrides,
-  };
+  return makeDecisionEvent({ event_id: `ev-${eventNumber}`, decision_id: `dec-${eventNumber}`, tenant_id: 'acme', ...overrides });
 }

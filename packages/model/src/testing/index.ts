@@ -4,6 +4,7 @@
  * field is added once. Every default can be overridden.
  */
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_TENANT, SCHEMA_VERSION, type DecisionEvent } from '../event.js';
 import type { Attributes, ResourceSpans, Span, SpanEvent } from '../otlp-types.js';
 
 /** 2024-05-01T10:00:00.000Z in nanoseconds: the default start of a built span. */
@@ -57,5 +58,31 @@ export function makeResourceSpans(spans: Span[], options: ResourceOptions = {}):
     resource: { attributes: options.resourceAttributes ?? { 'service.name': 'refund-service' }, droppedAttributesCount: 0 },
     scopeSpans: [{ scope: { name: options.scope ?? 'test', version: options.scopeVersion ?? '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
     schemaUrl: options.schemaUrl ?? '',
+  };
+}
+
+/**
+ * A decision event as the decision processor would put it on a batch: an observed
+ * `refund.approve.v2` decision `d` in the default tenant, with no trace, actor or payload,
+ * unless overridden.
+ */
+export function makeDecisionEvent(overrides: Partial<DecisionEvent> = {}): DecisionEvent {
+  return {
+    schema_version: SCHEMA_VERSION,
+    event_id: 'e',
+    event_type: 'decision.observed',
+    decision_id: 'd',
+    decision_type: 'refund.approve.v2',
+    parent_decision_id: null,
+    trace_id: null,
+    span_id: null,
+    tenant_id: DEFAULT_TENANT,
+    environment: null,
+    timestamp: '2025-03-01T10:00:00.000Z',
+    actor: null,
+    payload: {},
+    causal_links: [],
+    source: 'otlp.span',
+    ...overrides,
   };
 }
