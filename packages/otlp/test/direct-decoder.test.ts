@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
+import type { Writer } from 'protobufjs';
 import { MAX_NESTING_DEPTH, type Attributes, type ResourceSpans } from '@decision-trace/model';
 import { type DecodedTraceRequest, OtlpDecodeError, decodeTraceRequestProtobuf, encodeTraceRequestProtobuf } from '../src/index.js';
 import { bigIntToLongHalves } from '../src/int64.js';
@@ -42,7 +43,7 @@ function decodeError(body: Uint8Array): string {
 
 // Hand-built protobuf bytes.
 
-type Build = (writer: protobuf.Writer) => void;
+type Build = (writer: Writer) => void;
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -57,21 +58,21 @@ function bytesOf(build: Build): Uint8Array {
   return writer.finish();
 }
 
-function tag(writer: protobuf.Writer, field: number, wireType: number): protobuf.Writer {
+function tag(writer: Writer, field: number, wireType: number): Writer {
   return writer.uint32(((field << 3) | wireType) >>> 0);
 }
 
-function message(writer: protobuf.Writer, field: number, build: Build): void {
+function message(writer: Writer, field: number, build: Build): void {
   tag(writer, field, DELIMITED).fork();
   build(writer);
   writer.ldelim();
 }
 
-function text(writer: protobuf.Writer, field: number, value: string): void {
+function text(writer: Writer, field: number, value: string): void {
   tag(writer, field, DELIMITED).string(value);
 }
 
-function rawBytes(writer: protobuf.Writer, field: number, value: Uint8Array | number[]): void {
+function rawBytes(writer: Writer, field: number, value: Uint8Array | number[]): void {
   tag(writer, field, DELIMITED).bytes(Uint8Array.from(value));
 }
 
@@ -121,7 +122,7 @@ function anyValue(build: Build): Uint8Array {
 }
 
 /** One unknown field of every wire type, a group holding a nested group included. */
-function unknownFields(w: protobuf.Writer): void {
+function unknownFields(w: Writer): void {
   tag(w, 90, VARINT).uint64(2 ** 40);
   tag(w, 91, FIXED64).fixed64(7);
   tag(w, 92, DELIMITED).bytes(Uint8Array.from([1, 2, 3]));
@@ -136,7 +137,7 @@ function unknownFields(w: protobuf.Writer): void {
 
 /** A request using most messages and fields; `extra` is written into every message. */
 function everyMessage(extra: Build): Uint8Array {
-  const keyValue = (w: protobuf.Writer, field: number, key: string, build: Build) =>
+  const keyValue = (w: Writer, field: number, key: string, build: Build) =>
     message(w, field, (w) => {
       extra(w);
       text(w, 1, key);
@@ -588,7 +589,7 @@ describe('direct protobuf decoder: bodies that cannot be decoded', () => {
   test('nesting past protobufjs recursion limit fails, up to it decodes', () => {
     const nestedArrays = (levels: number) =>
       anyValue((w) => {
-        const nest = (w: protobuf.Writer, level: number): void => {
+        const nest = (w: Writer, level: number): void => {
           if (level === 0) return void text(w, 1, 'bottom');
           message(w, 5, (w) => message(w, 1, (w) => nest(w, level - 1)));
         };
