@@ -264,4 +264,15 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
       assert.match(ours.stderr, refusal);
     }
   });
+
+  test('kept difference: a bare-number duration is nanoseconds to otelcol, refused here', async () => {
+    const dir = workDir({ 'c.yaml': base.replace('timeout: 1s', 'timeout: ${env:T}') });
+    const { theirs, ours, theirConfig } = await printBoth(['--config', 'c.yaml'], { T: '5' }, dir);
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.equal(theirConfig!.processors.batch.timeout, '5ns');
+    assert.equal(ours.code, 2);
+    assert.match(ours.stderr, /processors\.batch\.timeout: invalid duration "5"/);
+    const same = await printBoth(['--config', 'c.yaml'], { T: '5s' }, dir);
+    assert.equal(same.ourConfig!.processors.batch.timeout, same.theirConfig!.processors.batch.timeout);
+  });
 });
