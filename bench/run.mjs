@@ -55,6 +55,21 @@ for (const [, run] of selected) {
   }
 }
 
+// The transport targets compare one ingest figure with another of the same run: gRPC and gzip
+// against plain OTLP/HTTP protobuf, decisions only against the default (context spans kept).
+const ingestRate = (name) => results.find((r) => r.name === name)?.value;
+for (const [name, baseline] of [
+  ['otlp_grpc_ingest', 'otlp_http_protobuf_ingest'],
+  ['otlp_http_protobuf_gzip_ingest', 'otlp_http_protobuf_ingest'],
+]) {
+  const value = ingestRate(name);
+  const baselineValue = ingestRate(baseline);
+  if (value === undefined || baselineValue === undefined) continue;
+  const row = { name: `${name}_vs_http_protobuf`, unit: 'spans/s', value, baseline_name: baseline, baseline_value: baselineValue, ratio: value / baselineValue };
+  results.push(row);
+  console.log(`${row.name}: ${format(row.value)} ${row.unit} (baseline ${row.baseline_name}: ${format(row.baseline_value)}; ratio ${row.ratio.toFixed(3)})`);
+}
+
 if (update) {
   const previous = JSON.parse(readFileSync(join(root, 'bench/results.json'), 'utf8'));
   const fresh = new Map(results.map((r) => [r.name, r]));
@@ -118,6 +133,9 @@ function markdown(rows) {
     '- **otlp_http_protobuf_gzip_ingest**: otlp_http_protobuf_ingest with `Content-Encoding: gzip` bodies (the',
     '  OpenTelemetry Collector otlphttp exporter\'s default), compressed before the clock starts; the collector\'s',
     '  decompression is measured. Baseline: decode-only of the same uncompressed bodies.',
+    '- **otlp_grpc_ingest_vs_http_protobuf**, **otlp_http_protobuf_gzip_ingest_vs_http_protobuf**: the same gRPC and',
+    '  gzip figures against otlp_http_protobuf_ingest of the same run (target: each at least 0.85); written when the',
+    '  run has both cases.',
     '- **tail_sampling_decisions**: the tail sampler (drop, status_code, latency, decision and probabilistic',
     '  policies) ingests decoded requests of 10 traces × 10 spans with their decision events, then decides every',
     '  trace; traces decided per second. Baseline: grouping the same spans by trace id in a Map, nothing else.',
