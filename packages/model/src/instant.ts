@@ -16,8 +16,27 @@ export interface ExactInstant {
 /** RFC 3339 with a required offset: a zone-less time would be read in the host's zone. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.(\d+))?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
+/**
+ * The last texts parsed and their instants (frozen: callers share them). Folding one event
+ * into a record asks for the same few times (its timestamp, the record's start and end) about
+ * six times; the regular expression and Date.parse were a twentieth of the store worker's time.
+ */
+const RECENT_INSTANTS = 8;
+const recentTexts: (string | undefined)[] = new Array(RECENT_INSTANTS).fill(undefined);
+const recentInstants: (ExactInstant | null)[] = new Array(RECENT_INSTANTS).fill(null);
+let nextRecentSlot = 0;
+
 /** The instant of an RFC 3339 text, or null. Fraction digits beyond nanoseconds are ignored. */
 export function parseExactInstant(value: string): ExactInstant | null {
+  for (let i = 0; i < RECENT_INSTANTS; i++) if (recentTexts[i] === value) return recentInstants[i]!;
+  const instant = parseInstantText(value);
+  recentTexts[nextRecentSlot] = value;
+  recentInstants[nextRecentSlot] = instant === null ? null : Object.freeze(instant);
+  nextRecentSlot = (nextRecentSlot + 1) % RECENT_INSTANTS;
+  return instant;
+}
+
+function parseInstantText(value: string): ExactInstant | null {
   const match = RFC3339.exec(value);
   if (match === null) return null;
   const millis = Date.parse(value);
