@@ -109,14 +109,17 @@ export async function postAll(port, bodies, { concurrency, headers = {}, until }
 
 /**
  * CPU time (ns) each thread of process `pid` has run so far, grouped as `main` (the event loop:
- * its thread id is the pid), `store` (the store worker, which names itself dt-store) and `other`
- * (V8's GC and compiler threads, libuv's pool, the WAL checkpointer, …). Read from
+ * its thread id is the pid), `store` (the store worker, which names itself dt-store),
+ * `checkpointer` (the WAL checkpointer, dt-checkpoint) and `other` (V8's GC and compiler
+ * threads, libuv's pool, …). Read from
  * /proc/<pid>/task/<tid>/schedstat (nanoseconds; the tick counts of `stat` are too coarse for a
  * round of a second or two). Threads that ended between two reads drop out of `other`. null where
  * /proc is not there (not Linux).
  */
+const THREAD_GROUPS = { 'dt-store': 'store', 'dt-checkpoint': 'checkpointer' };
+
 export function threadCpuNanos(pid) {
-  const totals = { main: 0, store: 0, other: 0 };
+  const totals = { main: 0, store: 0, checkpointer: 0, other: 0 };
   let tids;
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -132,7 +135,7 @@ export function threadCpuNanos(pid) {
     } catch {
       continue; // The thread ended while we looked.
     }
-    const group = Number(tid) === pid ? 'main' : comm === 'dt-store' ? 'store' : 'other';
+    const group = Number(tid) === pid ? 'main' : (THREAD_GROUPS[comm] ?? 'other');
     totals[group] += ns;
   }
   return totals;
@@ -142,5 +145,5 @@ export function threadCpuNanos(pid) {
 export function cpuMicrosPerSpan(before, after, spans) {
   if (before === null || after === null) return null;
   const per = (group) => (after[group] - before[group]) / 1000 / spans;
-  return { main: per('main'), store: per('store'), other: per('other') };
+  return { main: per('main'), store: per('store'), checkpointer: per('checkpointer'), other: per('other') };
 }

@@ -9,7 +9,7 @@ import { COLLECTOR_BASELINE, collectorDecodeSpansPerSecond, STOCK_BASELINE, stoc
  * `makeBodies(count)` returns `{ plain, sent }`: the protobuf bodies and what goes on the wire
  * (the same, or compressed); `send(sent)` resolves to spans/s. With the collector's `pid`, each
  * round also reads the CPU time of its threads (harness.mjs threadCpuNanos) and the case reports
- * µs of CPU per span of the main thread, the store worker and the rest, against the CPU time
+ * µs of CPU per span of the main thread, the store worker, the WAL checkpointer and the rest, against the CPU time
  * stock protobufjs takes to decode a span in this process: on a machine shared with other work
  * CPU time per span moves far less than spans per second.
  */
@@ -21,7 +21,7 @@ export async function measureIngest({ name, quick, makeBodies, send, pid }) {
   const stock = [];
   const collector = [];
   const stockCpu = [];
-  const threads = { main: [], store: [], other: [] };
+  const threads = { main: [], store: [], checkpointer: [], other: [] };
   for (let round = 0; round < rounds; round++) {
     const { plain, sent } = makeBodies(requestsPerRound);
     const cpuBefore = process.cpuUsage();
@@ -54,6 +54,7 @@ export async function measureIngest({ name, quick, makeBodies, send, pid }) {
 const THREAD_ROWS = [
   ['main', 'cpu_main_thread'],
   ['store', 'cpu_store_worker'],
+  ['checkpointer', 'cpu_wal_checkpointer'],
   ['other', 'cpu_other_threads'],
 ];
 
