@@ -156,10 +156,12 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
   }
 
   private async collectAndSend(): Promise<void> {
-    const { resourceMetrics, errors } = await this.reader.collect();
-    // Exemplars belong to the interval just collected.
+    // Exemplars belong to the interval being collected; taken before the collection starts, so
+    // measurements made while it runs keep theirs for the next flush (which, cumulative, sends
+    // their series again).
     const exemplars = this.exemplars;
     this.exemplars = new Map();
+    const { resourceMetrics, errors } = await this.reader.collect();
     for (const error of errors) this.logger.warn({ err: error }, 'collecting decision metrics reported an error');
     // A delta flush starts every metric afresh: its cardinality count too.
     if (this.delta) for (const m of [this.decisions, this.confidence, this.latency, this.policyChecks, this.evaluations, this.tokens]) m.limit.reset();
