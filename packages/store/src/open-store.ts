@@ -1,7 +1,7 @@
 import type { DecisionStore } from './store.js';
 import { SqliteDecisionStore } from './sqlite/sqlite-store.js';
 import { WorkerDecisionStore } from './worker/worker-store.js';
-import { assertSqliteAddonLoads } from './sqlite/native-addon.js';
+import { sqliteDriverChoice } from './sqlite/driver-choice.js';
 import { isPostgresUrl, withoutPassword } from './postgres/postgres-url.js';
 
 const SQLITE_SCHEME = 'sqlite:';
@@ -25,7 +25,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   if (url.startsWith(SQLITE_SCHEME)) {
     const path = url.slice(SQLITE_SCHEME.length);
     if (path === '') throw new Error(`storage URL "${url}" has no path; expected sqlite:<path> or sqlite::memory:`);
-    assertSqliteAddonLoads();
+    // On this thread first: a store without a usable driver fails here, with one plain sentence.
+    sqliteDriverChoice();
     if (path === SQLITE_MEMORY || options.thread === 'inline') return new SqliteDecisionStore(path);
     return WorkerDecisionStore.open(path);
   }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../src/sqlite/driver-choice.js';
+import type { SqliteDatabase } from '../src/sqlite/sqlite-driver.js';
 import type { DecisionStore } from '../src/index.js';
 import type { StoreTestDatabase } from './store-suite.js';
 
@@ -10,9 +11,12 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'decision-trace-store-'));
 }
 
-/** Opens another connection on the file, as someone tampering with it would. */
-export function withConnection<T>(file: string, body: (db: Database.Database) => T): T {
-  const db = new Database(file);
+/**
+ * Opens another connection on the file, as someone tampering with it would, with the driver the
+ * stores of this test process use (better-sqlite3 unless DT_SQLITE_DRIVER says otherwise).
+ */
+export function withConnection<T>(file: string, body: (db: SqliteDatabase) => T): T {
+  const db = openSqlite(file);
   try {
     return body(db);
   } finally {

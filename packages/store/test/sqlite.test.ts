@@ -23,7 +23,7 @@ test('the file is opened in WAL mode and parent directories are created', async 
     try {
       assert.ok(existsSync(file));
       // WAL is a property of the file, visible from any connection (synchronous is per connection).
-      withConnection(file, (db) => assert.equal(db.pragma('journal_mode', { simple: true }), 'wal'));
+      withConnection(file, (db) => assert.deepEqual([...(db.pragma('journal_mode') as object[])].map((row) => ({ ...row })), [{ journal_mode: 'wal' }]));
     } finally {
       await store.close();
     }

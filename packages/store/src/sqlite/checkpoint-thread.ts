@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openSqlite } from './driver-choice.js';
 import type { CheckpointThreadData, CheckpointThreadMessage } from './wal-checkpointer.js';
 import { nameThisThread } from '../threads/thread-name.js';
 
@@ -19,7 +19,7 @@ interface CheckpointResult {
   checkpointed: number;
 }
 
-const db = new Database(path);
+const db = openSqlite(path);
 // A restart checkpoint holds new writers back while it waits for readers (an API query, a ledger
 // verification) to leave the WAL: give up soon and try again next round rather than stall ingest.
 db.pragma('busy_timeout = 50');

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { SqliteDatabase as Database } from './sqlite-driver.js';
 import type { Migration } from './migrations.js';
 import { chainExistingAuditRows, type StoredAuditRow } from '../audit-chain.js';
 import type { DecisionRecord } from '@decision-trace/model';

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import Database from 'better-sqlite3';
+import { openSqlite } from './driver-choice.js';
+import type { SqliteDatabase, SqliteStatement, SqliteTransaction } from './sqlite-driver.js';
 import { applyEvent, parseJsonExact, withSchemaEventType, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import { encodeCursor } from '../decision-order.js';
 import { decisionRowValues } from '../decision-row.js';
@@ -123,7 +124,7 @@ interface PageRow {
   record: string;
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqliteDatabase) {
   return {
     insertLedger: db.prepare<[string, number, string, string, string, string, string, string, string, string]>(
       `INSERT INTO ledger (tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash)
@@ -186,7 +187,7 @@ function prepareStatements(db: Database.Database) {
 }
 
 /** Every tenant's chain, or (`tenant` given) one: bind the tenant to each statement then. */
-function prepareVerification(db: Database.Database, tenant: string | null) {
+function prepareVerification(db: SqliteDatabase, tenant: string | null) {
   const only = tenant === null ? '' : 'WHERE tenant_id = ?';
   const params: string[] = tenant === null ? [] : [tenant];
   const ledgerInChainOrder = db.prepare<string[], StoredLedgerRow>(
@@ -235,7 +236,7 @@ function prepareVerification(db: Database.Database, tenant: string | null) {
 }
 
 /** Retention's statements; see ledger-pruning.ts for what pruning keeps. */
-function prepareRetention(db: Database.Database) {
+function prepareRetention(db: SqliteDatabase) {
   return {
     decisionKinds: db.prepare<[], StoredDecisionKind>('SELECT DISTINCT tenant_id AS tenant, type FROM decisions'),
     expiredIds: db.prepare<[string, string | null, number, number], string>(
@@ -275,23 +276,23 @@ function prepareRetention(db: Database.Database) {
  * same file are serialised by SQLite's write lock (see `append`).
  */
 export class SqliteDecisionStore implements DecisionStore {
-  readonly #db: Database.Database;
+  readonly #db: SqliteDatabase;
   readonly #file: string | null;
   readonly #statements: ReturnType<typeof prepareStatements>;
   /** Context spans, token roll-up and the causal-link index (migration 3). */
   readonly #traces: SqliteTraceTables;
   /** Statements whose SQL depends on the filters asked, by SQL text. */
-  readonly #queryStatements = new Map<string, Database.Statement<unknown[], unknown>>();
+  readonly #queryStatements = new Map<string, SqliteStatement<unknown[], unknown>>();
   /** Last seq and hash per tenant, read once; only updated after a commit. */
   readonly #tails = new Map<string, ChainTail>();
-  readonly #appendTransaction: Database.Transaction<
+  readonly #appendTransaction: SqliteTransaction<
     (calls: ReadonlyArray<AppendCall>) => { results: AppendResult[]; tails: Map<string, ChainTail> }
   >;
   /** Append calls waiting for the group commit at the end of this event-loop turn. */
   #pendingAppends: PendingAppend[] = [];
   #commits = 0;
   /** Verification reads from its own connection so that it sees one snapshot while appends go on. */
-  #verifyReader: Database.Database | null = null;
+  #verifyReader: SqliteDatabase | null = null;
   #verifications: Promise<unknown> = Promise.resolve();
   #retention: ReturnType<typeof prepareRetention> | null = null;
   #closed = false;
@@ -303,7 +304,7 @@ export class SqliteDecisionStore implements DecisionStore {
     if (path === '') throw new Error('SQLite store needs a file path or :memory:');
     this.#file = path === IN_MEMORY ? null : resolve(path);
     if (this.#file !== null) mkdirSync(dirname(this.#file), { recursive: true });
-    this.#db = new Database(this.#file ?? IN_MEMORY);
+    this.#db = openSqlite(this.#file ?? IN_MEMORY);
     try {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
@@ -496,7 +497,7 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   /** A statement prepared once per SQL text (`raw`: rows as arrays). */
-  #prepared<Row>(sql: string, mode: 'object' | 'raw' = 'object'): Database.Statement<unknown[], Row> {
+  #prepared<Row>(sql: string, mode: 'object' | 'raw' = 'object'): SqliteStatement<unknown[], Row> {
     const key = `${mode}:${sql}`;
     let statement = this.#queryStatements.get(key);
     if (statement === undefined) {
@@ -506,7 +507,7 @@ export class SqliteDecisionStore implements DecisionStore {
       if (mode === 'raw') statement.raw();
       this.#queryStatements.set(key, statement);
     }
-    return statement as Database.Statement<unknown[], Row>;
+    return statement as SqliteStatement<unknown[], Row>;
   }
 
   /**
@@ -784,9 +785,9 @@ export class SqliteDecisionStore implements DecisionStore {
     }
   }
 
-  #reader(file: string): Database.Database {
+  #reader(file: string): SqliteDatabase {
     if (this.#verifyReader === null) {
-      this.#verifyReader = new Database(file, { readonly: true, fileMustExist: true });
+      this.#verifyReader = openSqlite(file, { readonly: true });
       this.#verifyReader.pragma('busy_timeout = 5000');
     }
     return this.#verifyReader;

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from './sqlite-driver.js';
 import {
   rollUpTokenUsage,
   sameTokenUsage,
@@ -74,7 +74,7 @@ export class ContextSpanTransaction {
   readonly touched = new Map<string, TraceKey>();
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: SqliteDatabase) {
   return {
     insertPack: db.prepare<[string, string, string]>('INSERT INTO context_span_packs (tenant_id, trace_id, spans) VALUES (?, ?, ?)'),
     tracePacks: db.prepare<[string, string], string>('SELECT spans FROM context_span_packs WHERE trace_id = ? AND tenant_id = ?').pluck(),
@@ -118,7 +118,7 @@ function prepare(db: Database.Database) {
 export class SqliteTraceTables {
   readonly #statements: ReturnType<typeof prepare>;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqliteDatabase) {
     this.#statements = prepare(db);
   }
 
