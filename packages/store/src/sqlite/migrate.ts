@@ -66,7 +66,7 @@ function refoldRecords(db: Database): void {
   const events = db
     .prepare<[string | null, string], string>(
       `SELECT l.event FROM json_each('[' || coalesce(?, '') || ']') s
-       JOIN ledger l ON l.tenant_id = ? AND l.seq = s.value AND l.event <> '' ORDER BY l.seq`,
+       CROSS JOIN ledger l ON l.tenant_id = ? AND l.seq = s.value AND l.event <> '' ORDER BY l.seq`,
     )
     .pluck();
   const write = db.prepare(

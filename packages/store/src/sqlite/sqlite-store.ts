@@ -205,10 +205,11 @@ function prepareVerification(db: SqliteDatabase, tenant: string | null) {
       `SELECT tenant_id, id, event_seqs, record, ${VERIFIED_DECISION_COLUMNS.join(', ')} FROM decisions ${only} ORDER BY tenant_id, id`,
     )
     .raw();
-  // Only live rows: retention empties the events of the decisions it deletes.
+  // Only live rows: retention empties the events of the decisions it deletes. CROSS JOIN keeps
+  // SQLite driving from the seqs (a plain JOIN let it scan the tenant's ledger per decision).
   const eventsAt = db.prepare<[string | null, string], { seq: number; decision_id: string; event: string }>(
     `SELECT l.seq, l.decision_id, l.event FROM json_each('[' || coalesce(?, '') || ']') s
-     JOIN ledger l ON l.tenant_id = ? AND l.seq = s.value ORDER BY l.seq`,
+     CROSS JOIN ledger l ON l.tenant_id = ? AND l.seq = s.value ORDER BY l.seq`,
   );
   const auditInChainOrder = db.prepare<[], StoredAuditRow>(
     `SELECT row_id, seq, at, key_name, role, tenant, method, path, query, status, prev_hash, hash FROM audit_log
