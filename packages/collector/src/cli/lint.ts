@@ -159,7 +159,12 @@ async function recordsFromJsonl(file: string): Promise<DecisionRecord[]> {
   const problems: string[] = [];
   const seenEvents = new Set<string>();
   const records = new Map<string, DecisionRecord>();
-  text.split('\n').forEach((line, index) => {
+  const lines = text.split('\n');
+  // Folding a big file's events is the long part of its lint: progress on stderr, as for a store.
+  const progress = new CommandProgress(process.stderr, { label: { activity: 'reading', command: 'lint', unit: 'lines' } });
+  progress.setTotal(lines.length);
+  lines.forEach((line, index) => {
+    progress.advance();
     const lineNumber = index + 1;
     if (line.trim() === '') return;
     let value: unknown;
@@ -182,6 +187,7 @@ async function recordsFromJsonl(file: string): Promise<DecisionRecord[]> {
       records.set(key, applyEvent(records.get(key), event));
     }
   });
+  progress.finish();
   if (problems.length > 0) throw new UsageError(`${file} is not a JSONL file of canonical decision events:\n  ${problems.join('\n  ')}`);
   return [...records.values()];
 }
