@@ -35,6 +35,8 @@ export { DEFAULT_WITNESS_INTERVAL_MS } from './witness/witness-writer.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';
 export { withoutPassword } from './postgres/postgres-url.js';
 export { SqliteDecisionStore } from './sqlite/sqlite-store.js';
+export { SQLITE_DRIVER_ENV, sqliteDriverInUse, type SqliteDriverChoice } from './sqlite/driver-choice.js';
+export type { SqliteDriverName } from './sqlite/sqlite-driver.js';
 // Types only: `pg` is loaded when openStore is given a postgres:// URL, not with this package.
 export type { PostgresDecisionStore, PostgresStoreOptions } from './postgres/postgres-store.js';
 export { WorkerDecisionStore, type WorkerStoreOptions } from './worker/worker-store.js';

@@ -18,7 +18,7 @@ import { makeEvent, runStoreSuite } from './store-suite.js';
  */
 // Before any store opens: each thread (this one, the worker store's, the checkpointer's) chooses its driver from it.
 process.env[SQLITE_DRIVER_ENV] = 'node:sqlite';
-const skip = loadNodeSqlite() === null ? `Node.js ${process.version} has no node:sqlite (it comes with 22.13+ and 24)` : undefined;
+const skip = loadNodeSqlite() === null ? `Node.js ${process.version} has no node:sqlite the store can use (Node.js 24 and recent 22 releases have it)` : undefined;
 const options = skip === undefined ? {} : { skip };
 
 runStoreSuite('SqliteDecisionStore on node:sqlite (file)', async () => sqliteTestDatabase(async (file) => new SqliteDecisionStore(file)), options);

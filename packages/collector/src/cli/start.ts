@@ -1,3 +1,4 @@
+import { sqliteDriverInUse } from '@decision-trace/store';
 import { envVariablesAt } from '../config/env-source.js';
 import { defaultComponents } from '../components.js';
 import { StartError } from '../component/start-error.js';
@@ -55,7 +56,10 @@ export async function startCommand(options: ConfigOptions): Promise<void> {
     process.stderr.write(`decision-trace: ${where}: failed to start: ${message}\n`);
     process.exit(1);
   }
-  logger.info({ config: locations.configs, set: locations.sets }, 'collector started');
+  // Which SQLite driver the stores run on (none opened: no field), and why not better-sqlite3 when it stood down.
+  const sqlite = sqliteDriverInUse();
+  const sqliteFields = sqlite === null ? {} : { sqlite_driver: sqlite.driver.name, ...(sqlite.fallbackReason === undefined ? {} : { sqlite_driver_reason: sqlite.fallbackReason }) };
+  logger.info({ config: locations.configs, set: locations.sets, ...sqliteFields }, 'collector started');
 
   // SIGTERM/SIGINT: stop accepting, flush for up to service.shutdown_timeout (persistent queues
   // keep the rest), then exit. A second signal, or a shutdown that overruns, exits at once.

@@ -2,9 +2,13 @@ import type { SqliteDatabase, SqliteDriver, SqliteRunResult, SqliteStatement, Sq
 import { withSqliteCode } from './sqlite-error-code.js';
 
 /**
- * The node:sqlite driver: DatabaseSync (Node.js 22.13+ and 24) behind the store's better-sqlite3
- * shaped API (sqlite-driver.ts). Node.js 20 has no node:sqlite; 22.12 has it only behind a flag.
+ * The node:sqlite driver: DatabaseSync behind the store's better-sqlite3 shaped API
+ * (sqlite-driver.ts). It needs rows as arrays, result columns, `iterate` and `isTransaction`,
+ * which Node.js 24 and recent 22 releases have (22.23 and 24.22 are tested); Node.js 20 has no
+ * node:sqlite, and early 22 releases have it behind a flag or without some of those parts: the
+ * driver checks for them rather than trusting a version number.
  */
+export const NODE_SQLITE_RUNTIMES = 'Node.js 24 or a recent 22';
 
 /** What this file uses of node:sqlite (the workspace's @types/node is Node 20's, without it). */
 interface NodeStatementSync {
@@ -27,6 +31,18 @@ interface NodeSqliteModule {
   DatabaseSync: new (path: string, options?: { readOnly?: boolean; timeout?: number }) => NodeDatabaseSync;
 }
 
+/** Whether this node:sqlite has every part the driver uses (asked of a connection: some are not on the prototypes). */
+function complete(sqlite: NodeSqliteModule | undefined): sqlite is NodeSqliteModule {
+  if (sqlite?.DatabaseSync === undefined) return false;
+  const db = new sqlite.DatabaseSync(':memory:');
+  try {
+    const statement = db.prepare('SELECT 1');
+    return ['setReturnArrays', 'columns', 'iterate'].every((method) => method in statement) && 'isTransaction' in db;
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * SQLite's own default page cache is 2 MB; better-sqlite3 builds SQLite with 16 MB. The store's
  * queries and appends were tuned with the latter, so both drivers run with it.
@@ -35,7 +51,7 @@ const CACHE_SIZE_PRAGMA = 'cache_size = -16000';
 /** better-sqlite3's default busy timeout; the store sets its own on each connection too. */
 const BUSY_TIMEOUT_MS = 5000;
 
-/** node:sqlite when this runtime has it unflagged, else null; its ExperimentalWarning is not printed (see below). */
+/** node:sqlite when this runtime has all the driver needs of it, else null; its ExperimentalWarning is not printed (see below). */
 export function loadNodeSqlite(): SqliteDriver | null {
   const sqlite = withoutSqliteExperimentalWarning(() => {
     try {
@@ -44,7 +60,7 @@ export function loadNodeSqlite(): SqliteDriver | null {
       return undefined;
     }
   });
-  if (sqlite?.DatabaseSync === undefined) return null;
+  if (!complete(sqlite)) return null;
   const { DatabaseSync } = sqlite;
   return {
     name: 'node:sqlite',

@@ -5,7 +5,7 @@
  * transaction functions (`.immediate` for BEGIN IMMEDIATE, nested calls as savepoints).
  *
  * Two drivers implement it (driver-choice.ts picks one): better-sqlite3, a native addon built for
- * one Node.js ABI, and node:sqlite's DatabaseSync, built into Node.js 22.13+ and 24.
+ * one Node.js ABI, and node:sqlite's DatabaseSync, built into Node.js 24 and recent 22 releases.
  * Integers read back as JavaScript numbers in both (beyond 2^53 better-sqlite3 rounds them and
  * node:sqlite throws; the store keeps none that large). Errors from SQLite carry SQLite's own
  * result-code name in `code` (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_UNIQUE`) with either driver.
