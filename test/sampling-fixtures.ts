@@ -3,14 +3,14 @@ import { randomBytes } from 'node:crypto';
 import type { AttributeValue, ResourceSpans, Span } from '@decision-trace/model';
 import { makeResourceSpans, makeSpan as makeModelSpan } from '@decision-trace/model/testing';
 import { pino } from 'pino';
-import type { Host, TraceBatch } from '@decision-trace/collector';
+import { offlineHost, type Host, type TraceBatch } from '@decision-trace/collector';
 import { MetricsRegistry } from '../packages/collector/src/telemetry/metrics-registry.js';
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 export const silentLogger = pino({ level: 'silent' });
-/** The sampling processors use only the host's metrics registry (a fresh one per call). */
+/** The offline host, counting into `metrics` (a fresh registry per call by default). */
 export function metricsHost(metrics = new MetricsRegistry()): Host {
-  return { metrics } as Host;
+  return { ...offlineHost(), metrics };
 }
 export const noHost = metricsHost();
 
