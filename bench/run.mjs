@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { decisionsOnlyIngestCase, ingestCase } from './ingest-case.mjs';
 import { decisionMetricsCase } from './decision-metrics-case.mjs';
+import { decisionConnectorsIngestCase } from './decision-connectors-ingest-case.mjs';
 import { exportCase } from './export-case.mjs';
 import { grpcIngestCase } from './grpc-ingest-case.mjs';
 import { otelcolPassthroughCase, otelcolProbabilisticCase, otelcolTailSamplingCase } from './otelcol-side-by-side-case.mjs';
@@ -40,6 +41,7 @@ const cases = [
   ['otelcol_probabilistic', otelcolProbabilisticCase],
   ['zstd_decode', zstdDecodeCase],
   ['decision_metrics_connector', decisionMetricsCase],
+  ['decision_connectors_ingest', decisionConnectorsIngestCase],
 ];
 const selected = filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)));
 if (selected.length === 0) {
@@ -191,6 +193,10 @@ function markdown(rows) {
     '  dimensions and a cardinality limit. Baseline: the decision processor finding the same decisions in the spans, the',
     '  step every decision of the default pipeline pays for; a ratio of 0.6 means the connector adds about 1/0.6 of that',
     '  step\'s CPU per decision. The description gives µs CPU per decision of both.',
+    '- **decision_connectors_ingest** (bench/decision-connectors-ingest-case.mjs): the otlp_http_protobuf_ingest workload',
+    '  through the default pipeline with `decision_metrics` and `decision_anomaly` (default settings) also exporting from',
+    '  it into a metrics pipeline with a `prometheus` exporter; baseline: the default pipeline alone, in a second collector',
+    '  run side by side, same bodies, alternating rounds.',
     '',
   ];
   return lines.join('\n');
