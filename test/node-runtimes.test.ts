@@ -118,7 +118,7 @@ describe('supported Node.js runtimes', () => {
         actor: { id: 'notifier', type: 'system' as const, version: null, org: null },
         payload: { outcome: 'email' },
         causal_links: [],
-        source: 'api.events',
+        source: 'api.events' as const,
       }));
       await store.append(events);
       await store.close();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../src/sqlite/driver-choice.js';
 import type { ContextSpan, DecisionEvent } from '@decision-trace/model';
 import { packContextSpans, parseSpanTuples, tupleToContextSpan } from '../src/context-span-pack.js';
 import { migrate } from '../src/sqlite/migrate.js';
@@ -75,7 +75,7 @@ test('migration 4 moves the context spans of a version 3 database into packs', a
   const globex = contextSpan('root', null, { tenant: 'globex' });
   try {
     // Written as the version 3 store wrote its rows: one per span, the span's JSON beside its roll-up columns.
-    const db = new Database(file);
+    const db = openSqlite(file);
     migrate(db, SQLITE_MIGRATIONS.filter((m) => m.version <= 3));
     const insert = db.prepare('INSERT INTO context_spans (tenant_id, trace_id, span_id, parent_span_id, kind, token_usage, span) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (const span of [...spans, globex]) {

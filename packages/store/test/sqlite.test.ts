@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../src/sqlite/driver-choice.js';
 import { openStore, SqliteDecisionStore } from '../src/index.js';
 import { migrate } from '../src/sqlite/migrate.js';
 import { appendCallOf } from '../src/append-call.js';
@@ -37,7 +37,7 @@ test('the file is opened in WAL mode and parent directories are created', async 
 });
 
 test('migrate applies pending migrations in order, once, and records them', () => {
-  const db = new Database(':memory:');
+  const db = openSqlite(':memory:');
   try {
     const m1 = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER)' };
     const m2 = { version: 2, name: 'two', sql: 'CREATE TABLE b (y INTEGER)' };
@@ -57,7 +57,7 @@ test('migrate applies pending migrations in order, once, and records them', () =
 });
 
 test('a failing migration leaves the database as it was', () => {
-  const db = new Database(':memory:');
+  const db = openSqlite(':memory:');
   try {
     const good = { version: 1, name: 'good', sql: 'CREATE TABLE a (x INTEGER)' };
     const bad = { version: 2, name: 'bad', sql: 'CREATE TABLE nope (' };
@@ -70,7 +70,7 @@ test('a failing migration leaves the database as it was', () => {
 });
 
 test('migrations must be listed in increasing version order', () => {
-  const db = new Database(':memory:');
+  const db = openSqlite(':memory:');
   try {
     assert.throws(
       () => migrate(db, [{ version: 2, name: 'b', sql: '' }, { version: 1, name: 'a', sql: '' }]),
