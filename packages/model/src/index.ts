@@ -5,6 +5,7 @@ export * from './record.js';
 export * from './decision-notes.js';
 export * from './type-version.js';
 export * from './lineage.js';
+export * from './lru-map.js';
 export * from './from-spans.js';
 export * from './canonical.js';
 export * from './reduce.js';

@@ -1,3 +1,5 @@
+import { LruMap } from './lru-map.js';
+
 /**
  * A bounded, in-memory memory of recently seen spans, so that a decision span can find the
  * decision it was made under even when non-decision spans (HTTP handlers, LLM calls, tools)
@@ -18,6 +20,13 @@ export interface LineageIndexOptions {
 
 interface TraceLineage {
   parentBySpan: Map<string, string>;
+  /**
+   * The trace's span ids in the order they were first recorded (the order of `parentBySpan`,
+   * which only eviction deletes from), from `spanOrderHead` on, so the oldest is found in
+   * O(1): asking the Map for its first key walks every slot earlier evictions left behind.
+   */
+  spanOrder: string[];
+  spanOrderHead: number;
   decisionBySpan: Map<string, string>;
   /** Decisions whose ancestry broke at a span not seen yet, keyed by that span id. */
   waitersBySpan?: Map<string, LineageWaiter[]>;
@@ -46,8 +55,8 @@ export const DEFAULT_LINEAGE_MAX_SPANS_PER_TRACE = 10_000;
 export class LineageIndex {
   readonly maxTraces: number;
   readonly maxSpansPerTrace: number;
-  /** Map iteration order is insertion order: the first entry is the least recently recorded. */
-  private readonly traces = new Map<string, TraceLineage>();
+  /** Least recently recorded first; evicts it beyond `maxTraces`. */
+  private readonly traces: LruMap<string, TraceLineage>;
   private mostRecentTraceId: string | null = null;
   /** Waiters whose missing span has just been recorded, with the span that arrived. */
   private arrived: Array<{ spanId: string; waiter: LineageWaiter }> = [];
@@ -59,6 +68,7 @@ export class LineageIndex {
       DEFAULT_LINEAGE_MAX_SPANS_PER_TRACE,
       'maxSpansPerTrace',
     );
+    this.traces = new LruMap(this.maxTraces);
   }
 
   /** Number of traces currently remembered. */
@@ -68,7 +78,7 @@ export class LineageIndex {
 
   /** Number of spans currently remembered for a trace. */
   spanCount(traceId: string): number {
-    return this.traces.get(traceId)?.parentBySpan.size ?? 0;
+    return this.traces.peek(traceId)?.parentBySpan.size ?? 0;
   }
 
   /**
@@ -78,10 +88,17 @@ export class LineageIndex {
   recordSpan(traceId: string, spanId: string, parentSpanId: string, decisionId: string | null = null): void {
     const trace = this.touchTrace(traceId);
     const { parentBySpan, decisionBySpan } = trace;
-    if (!parentBySpan.has(spanId) && parentBySpan.size >= this.maxSpansPerTrace) {
-      const oldestSpanId = parentBySpan.keys().next().value as string;
-      parentBySpan.delete(oldestSpanId);
-      decisionBySpan.delete(oldestSpanId);
+    if (!parentBySpan.has(spanId)) {
+      if (parentBySpan.size >= this.maxSpansPerTrace) {
+        const oldestSpanId = trace.spanOrder[trace.spanOrderHead++]!;
+        parentBySpan.delete(oldestSpanId);
+        decisionBySpan.delete(oldestSpanId);
+        if (trace.spanOrderHead > 1024 && trace.spanOrderHead * 2 > trace.spanOrder.length) {
+          trace.spanOrder.splice(0, trace.spanOrderHead);
+          trace.spanOrderHead = 0;
+        }
+      }
+      trace.spanOrder.push(spanId);
     }
     parentBySpan.set(spanId, parentSpanId);
     if (decisionId !== null) decisionBySpan.set(spanId, decisionId);
@@ -99,7 +116,7 @@ export class LineageIndex {
    * With `includeSelf` the walk starts at `spanId` itself instead of its parent.
    */
   lookupAncestor(traceId: string, spanId: string, excludeDecisionId: string | null, includeSelf = false): AncestorLookup {
-    const trace = this.traces.get(traceId);
+    const trace = this.traces.peek(traceId);
     if (trace === undefined) return { kind: 'missing', spanId };
     const { parentBySpan, decisionBySpan } = trace;
     let current: string | undefined = includeSelf ? spanId : parentBySpan.get(spanId);
@@ -141,12 +158,12 @@ export class LineageIndex {
 
   /** The decision carried by the span itself, if it is a known decision span. */
   decisionOf(traceId: string, spanId: string): string | null {
-    return this.traces.get(traceId)?.decisionBySpan.get(spanId) ?? null;
+    return this.traces.peek(traceId)?.decisionBySpan.get(spanId) ?? null;
   }
 
   /** The parent span id of a known span ('' for a root), or undefined when unknown. */
   parentOf(traceId: string, spanId: string): string | undefined {
-    return this.traces.get(traceId)?.parentBySpan.get(spanId);
+    return this.traces.peek(traceId)?.parentBySpan.get(spanId);
   }
 
   /**
@@ -157,7 +174,7 @@ export class LineageIndex {
    * corrupt parent links without allocating a visited set.
    */
   nearestAncestorDecision(traceId: string, spanId: string, excludeDecisionId?: string | null): string | null {
-    const trace = this.traces.get(traceId);
+    const trace = this.traces.peek(traceId);
     if (trace === undefined) return null;
     const { parentBySpan, decisionBySpan } = trace;
     let current = parentBySpan.get(spanId);
@@ -177,22 +194,14 @@ export class LineageIndex {
   }
 
   private touchTrace(traceId: string): TraceLineage {
-    const existing = this.traces.get(traceId);
+    // Spans of one trace usually arrive together; moving the trace to the recent end only when
+    // another trace was recorded in between keeps the common case to a single lookup.
+    const existing = this.mostRecentTraceId === traceId ? this.traces.peek(traceId) : this.traces.get(traceId);
     if (existing !== undefined) {
-      // Spans of one trace usually arrive together; re-inserting only when another trace was
-      // recorded in between keeps the common case to a single lookup.
-      if (this.mostRecentTraceId !== traceId) {
-        this.traces.delete(traceId);
-        this.traces.set(traceId, existing);
-        this.mostRecentTraceId = traceId;
-      }
+      this.mostRecentTraceId = traceId;
       return existing;
     }
-    if (this.traces.size >= this.maxTraces) {
-      const oldestTraceId = this.traces.keys().next().value as string;
-      this.traces.delete(oldestTraceId);
-    }
-    const created: TraceLineage = { parentBySpan: new Map(), decisionBySpan: new Map() };
+    const created: TraceLineage = { parentBySpan: new Map(), spanOrder: [], spanOrderHead: 0, decisionBySpan: new Map() };
     this.traces.set(traceId, created);
     this.mostRecentTraceId = traceId;
     return created;

@@ -88,6 +88,20 @@ test('forgets the oldest span of a trace beyond maxSpansPerTrace', () => {
   assert.equal(index.nearestAncestorDecision(T, 's4'), null);
 });
 
+test('beyond maxSpansPerTrace the spans leave in the order they were first recorded, re-recording keeps a span\'s place', () => {
+  const index = new LineageIndex({ maxSpansPerTrace: 100 });
+  for (let i = 0; i < 100; i++) index.recordSpan(T, `s${i}`, '');
+  index.recordSpan(T, 's0', '', 'd0'); // recorded again: still the oldest
+  // Long enough for the order queue to compact itself several times.
+  for (let i = 100; i < 5100; i++) index.recordSpan(T, `s${i}`, i % 2 === 0 ? `s${i - 1}` : '');
+  assert.equal(index.spanCount(T), 100);
+  assert.equal(index.parentOf(T, 's0'), undefined);
+  assert.equal(index.decisionOf(T, 's0'), null, 'its decision left with it');
+  assert.equal(index.parentOf(T, 's4999'), undefined, 'the oldest of the rest left first');
+  assert.equal(index.parentOf(T, 's5000'), 's4999');
+  assert.equal(index.parentOf(T, 's5099'), '');
+});
+
 test('rejects bounds that are not positive integers', () => {
   assert.throws(() => new LineageIndex({ maxTraces: 0 }), RangeError);
   assert.throws(() => new LineageIndex({ maxSpansPerTrace: 1.5 }), RangeError);

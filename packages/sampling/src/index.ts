@@ -34,7 +34,8 @@ export { fnv1a32TraceId, fnv1a64Seeded, fnv1a64TraceId } from './hash/fnv.js';
 export { TokenBucket } from './rate/token-bucket.js';
 export { OneSecondWindow } from './rate/one-second-window.js';
 export { RateLimiter, type RateLimiterConfig } from './rate/rate-limiter.js';
-export { LruMap } from './lru-set.js';
+// One implementation for every package: the model's, which stays dependency-free.
+export { LruMap } from '@decision-trace/model';
 export { globToRegExp } from './glob.js';
 export { SpanGroups, filterSpans } from './span-groups.js';
 export type * from './tail/policy-config.js';

@@ -1,4 +1,4 @@
-import { applyEvent, schemaEventType, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, LruMap, schemaEventType, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
 
 export type Agreement = 'agree' | 'disagree' | 'unknown';
 
@@ -33,9 +33,12 @@ const EXPECTED_OUTCOME_KEYS = ['expected_outcome', 'outcome'];
  * recently touched decisions are forgotten first. Pure state, no I/O.
  */
 export class DecisionTracker {
-  private readonly tracked = new Map<string, Tracked>();
+  /** Least recently touched first; `set` on every event makes a decision the most recent. */
+  private readonly tracked: LruMap<string, Tracked>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.tracked = new LruMap(capacity);
+  }
 
   get size(): number {
     return this.tracked.size;
@@ -43,11 +46,10 @@ export class DecisionTracker {
 
   observe(event: DecisionEvent): Observed {
     const key = keyOf(event.tenant_id, event.decision_id);
-    const entry = this.touch(key);
+    const entry = this.tracked.peek(key);
     const record = applyEvent(entry?.record, event);
     const now: Tracked = { record, counted: entry?.counted ?? false };
     this.tracked.set(key, now);
-    this.evictOverCapacity();
 
     const observed: Observed = {};
     if (!now.counted && record.status !== 'pending') {
@@ -57,7 +59,7 @@ export class DecisionTracker {
     if (schemaEventType(event.event_type) === 'decision.evaluation') {
       const payload = event.payload ?? {};
       const targetId = typeof payload.target_decision_id === 'string' && payload.target_decision_id !== '' ? payload.target_decision_id : event.decision_id;
-      const target = this.tracked.get(keyOf(event.tenant_id, targetId))?.record;
+      const target = this.tracked.peek(keyOf(event.tenant_id, targetId))?.record;
       observed.evaluation = { target, carrier: record, agreement: agreementOf(payload, target) };
     }
     return observed;
@@ -65,21 +67,7 @@ export class DecisionTracker {
 
   /** The decision as folded so far, if tracked. */
   get(tenant: string, decisionId: string): DecisionRecord | undefined {
-    return this.tracked.get(keyOf(tenant, decisionId))?.record;
-  }
-
-  private touch(key: string): Tracked | undefined {
-    const entry = this.tracked.get(key);
-    // Re-inserted on every event: Map order is then least recently used first.
-    if (entry) this.tracked.delete(key);
-    return entry;
-  }
-
-  private evictOverCapacity(): void {
-    while (this.tracked.size > this.capacity) {
-      const oldest = this.tracked.keys().next().value as string;
-      this.tracked.delete(oldest);
-    }
+    return this.tracked.peek(keyOf(tenant, decisionId))?.record;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { LruMap } from '../lru-set.js';
+import { LruMap } from '@decision-trace/model';
 import { TokenBucket } from './token-bucket.js';
 
 /**

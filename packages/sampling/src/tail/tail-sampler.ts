@@ -1,6 +1,5 @@
-import { applyEvent, type DecisionEvent, type DecisionRecord, type ResourceSpans, type Span } from '@decision-trace/model';
+import { applyEvent, LruMap, type DecisionEvent, type DecisionRecord, type ResourceSpans, type Span } from '@decision-trace/model';
 import type { Clock } from '../clock.js';
-import { LruMap } from '../lru-set.js';
 import { SpanGroups } from '../span-groups.js';
 import { decideTrace, orderPolicies, type FinalDecision, type NamedPolicy, type TraceVerdict } from './final-decision.js';
 import { buildPolicy } from './policies/build-policy.js';

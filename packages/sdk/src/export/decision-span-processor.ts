@@ -6,6 +6,7 @@ import {
   ATTR_DT_PARENT_DECISION_ID,
   extractDecisionEvents,
   LineageIndex,
+  LruMap,
   type DecisionEvent,
   type LineageIndexOptions,
   type Span as ModelSpan,
@@ -96,7 +97,7 @@ export class DecisionSpanProcessor implements SpanProcessorLike, UnsampledDecisi
    * span ends it is remembered and its own parent wanted in turn, up to the root. Every other
    * span costs one size check: spans away from decisions are never remembered.
    */
-  private readonly wantedAncestors = new Map<string, true>();
+  private readonly wantedAncestors = new LruMap<string, true>();
   private readonly tenant: string | undefined;
   private readonly shutdownTimeoutMillis: number;
   private readonly configuredResource: ResourceLike | undefined;
@@ -166,9 +167,10 @@ export class DecisionSpanProcessor implements SpanProcessorLike, UnsampledDecisi
     this.wantedAncestors.delete(spanId);
     const parentSpanId = parentSpanIdOf(span);
     if (parentSpanId === '') return;
-    if (this.wantedAncestors.size >= MAX_WANTED_ANCESTORS) {
-      this.wantedAncestors.delete(this.wantedAncestors.keys().next().value as string);
-    }
+    // Already wanted: it keeps its place (`set` would make it the most recent).
+    if (this.wantedAncestors.has(parentSpanId)) return;
+    // The oldest found in O(1): a Map's first key is found by walking the slots its deletions left.
+    if (this.wantedAncestors.size >= MAX_WANTED_ANCESTORS) this.wantedAncestors.deleteOldest();
     this.wantedAncestors.set(parentSpanId, true);
   }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT, resourceServiceName, toContextSpan, type ContextSpan, type Span } from '@decision-trace/model';
+import { DEFAULT_TENANT, LruMap, resourceServiceName, toContextSpan, type ContextSpan, type Span } from '@decision-trace/model';
 import type { TraceBatch } from '../../component/component.js';
 
 /**
@@ -34,12 +34,16 @@ interface PendingTrace {
   since: number;
 }
 
-/** Per authenticated tenant (or '' for unauthenticated batches), so tenants never share a trace. */
+/**
+ * Per authenticated tenant (or '' for unauthenticated batches), so tenants never share a trace.
+ * Both are LruMaps rather than Maps because the oldest entry is wanted at every eviction: a
+ * Map's first key is found by walking every slot its earlier deletions left behind.
+ */
 interface TenantScope {
-  /** Trace id → the tenant its context spans are stored under. Map order = least recently used first. */
-  decisionTraces: Map<string, string>;
-  /** Trace id → spans waiting for a decision. Map order = oldest first. */
-  pending: Map<string, PendingTrace>;
+  /** Trace id → the tenant its context spans are stored under. Least recently used first. */
+  decisionTraces: LruMap<string, string>;
+  /** Trace id → spans waiting for a decision. Oldest first (never moved: read with `peek`). */
+  pending: LruMap<string, PendingTrace>;
 }
 
 const DEFAULT_MAX_PENDING_PER_TRACE = 2000;
@@ -72,11 +76,11 @@ export class ContextSpanWindow {
 
     const newlyKnown = this.#learnDecisionTraces(scope, batch);
     for (const traceId of newlyKnown) {
-      const waiting = scope.pending.get(traceId);
+      const waiting = scope.pending.peek(traceId);
       if (waiting === undefined) continue;
       scope.pending.delete(traceId);
       this.#pendingSpans -= waiting.spans.length;
-      const tenant = scope.decisionTraces.get(traceId)!;
+      const tenant = scope.decisionTraces.peek(traceId)!;
       for (let i = 0; i < waiting.spans.length; i++) selected.push(toContextSpan(waiting.spans[i]!, tenant, waiting.serviceNames[i]!));
     }
 
@@ -92,7 +96,7 @@ export class ContextSpanWindow {
           const span = spans[i]!;
           if (span.traceId !== traceId) {
             traceId = span.traceId;
-            tenant = scope.decisionTraces.get(traceId);
+            tenant = scope.decisionTraces.peek(traceId);
           }
           if (tenant !== undefined) selected.push(toContextSpan(span, tenant, serviceName));
           else this.#wait(scope, span, serviceName, now);
@@ -105,7 +109,7 @@ export class ContextSpanWindow {
 
   #scope(key: string): TenantScope {
     let scope = this.#scopes.get(key);
-    if (scope === undefined) this.#scopes.set(key, (scope = { decisionTraces: new Map(), pending: new Map() }));
+    if (scope === undefined) this.#scopes.set(key, (scope = { decisionTraces: new LruMap(), pending: new LruMap() }));
     return scope;
   }
 
@@ -115,13 +119,8 @@ export class ContextSpanWindow {
     for (const decision of batch.decisions) {
       const traceId = decision.trace_id;
       if (traceId === null || traceId === '') continue;
-      const tenant = scope.decisionTraces.get(traceId);
-      if (tenant !== undefined) {
-        // Recently used: move to the end.
-        scope.decisionTraces.delete(traceId);
-        scope.decisionTraces.set(traceId, tenant);
-        continue;
-      }
+      // Recently used: `get` moves it to the recent end.
+      if (scope.decisionTraces.get(traceId) !== undefined) continue;
       scope.decisionTraces.set(traceId, batch.tenant || decision.tenant_id || DEFAULT_TENANT);
       this.#decisionTraceCount += 1;
       newlyKnown.push(traceId);
@@ -133,16 +132,14 @@ export class ContextSpanWindow {
   #forgetLeastRecentTrace(): void {
     // Scopes are few (one per authenticated tenant); each scope's oldest entry is its first.
     for (const scope of this.#scopes.values()) {
-      const oldest = scope.decisionTraces.keys().next();
-      if (oldest.done === true) continue;
-      scope.decisionTraces.delete(oldest.value);
+      if (scope.decisionTraces.deleteOldest() === undefined) continue;
       this.#decisionTraceCount -= 1;
       return;
     }
   }
 
   #wait(scope: TenantScope, span: Span, serviceName: string | null, now: number): void {
-    let waiting = scope.pending.get(span.traceId);
+    let waiting = scope.pending.peek(span.traceId);
     if (waiting === undefined) {
       scope.pending.set(span.traceId, (waiting = { spans: [], serviceNames: [], since: now }));
     } else if (waiting.spans.length >= this.#options.maxPendingSpansPerTrace) {
@@ -157,17 +154,16 @@ export class ContextSpanWindow {
   #expire(now: number): void {
     const oldestAllowed = now - this.#options.maxPendingAgeMs;
     for (const scope of this.#scopes.values()) {
-      for (const [traceId, waiting] of scope.pending) {
-        if (waiting.since > oldestAllowed) break;
-        this.#drop(scope, traceId, waiting);
+      for (let waiting = scope.pending.oldestValue(); waiting !== undefined && waiting.since <= oldestAllowed; waiting = scope.pending.oldestValue()) {
+        this.#drop(scope, scope.pending.oldestKey()!, waiting);
       }
     }
     while (this.#pendingSpans > this.#options.maxPendingSpans) {
       let oldest: { scope: TenantScope; traceId: string; waiting: PendingTrace } | null = null;
       for (const scope of this.#scopes.values()) {
-        const first = scope.pending.entries().next();
-        if (first.done === true) continue;
-        const [traceId, waiting] = first.value;
+        const waiting = scope.pending.oldestValue();
+        if (waiting === undefined) continue;
+        const traceId = scope.pending.oldestKey()!;
         if (oldest === null || waiting.since < oldest.waiting.since) oldest = { scope, traceId, waiting };
       }
       if (oldest === null) break;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LruMap } from '../src/lru-set.js';
+import { LruMap } from '../src/lru-map.js';
 
 test('LruMap forgets the least recently used entry; get and set make an entry the most recent', () => {
   const lru = new LruMap<string, number>(3);
@@ -51,4 +51,28 @@ test('LruMap under churn keeps exactly the capacity most recent keys, and capaci
   const none = new LruMap<string, number>(0);
   none.set('a', 1);
   assert.equal(none.size, 0);
+});
+
+test('LruMap as an insertion-ordered map: replace, peek and has keep the order; the oldest is read and removed in order', () => {
+  const map = new LruMap<string, number>(); // no capacity: the owner evicts
+  for (let i = 0; i < 5000; i++) map.set(`k${i}`, i);
+  assert.equal(map.size, 5000);
+  assert.equal(map.replace('k0', 100), true, 'an update in place');
+  assert.equal(map.replace('absent', 1), false);
+  assert.equal(map.has('k1'), true);
+  assert.equal(map.peek('k2'), 2);
+  assert.equal(map.oldestKey(), 'k0', 'replace, has and peek did not move k0');
+  assert.equal(map.oldestValue(), 100);
+  map.delete('k1');
+  const removed: string[] = [];
+  for (let i = 0; i < 3; i++) removed.push(map.deleteOldest()!);
+  assert.deepEqual(removed, ['k0', 'k2', 'k3']);
+  map.get('k4'); // now the most recent
+  assert.equal(map.oldestKey(), 'k5');
+  map.clear();
+  assert.equal(map.size, 0);
+  assert.equal(map.oldestKey(), undefined);
+  assert.equal(map.deleteOldest(), undefined);
+  map.set('again', 1);
+  assert.equal(map.oldestKey(), 'again');
 });
