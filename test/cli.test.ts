@@ -47,8 +47,8 @@ describe('decision-trace CLI', () => {
 
   test('start with a missing config file exits non-zero', async () => {
     const result = await runCli(['start', '--config', '/nonexistent/collector-config.yaml']);
-    assert.notEqual(result.code, 0);
-    assert.match(result.stderr, /cannot read config file/);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /cannot read the file \/nonexistent\/collector-config\.yaml: no such file/);
   });
 
   test('verify passes on an intact ledger and names the altered row otherwise', async () => {
