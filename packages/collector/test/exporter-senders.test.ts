@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { Metadata, Server as GrpcServer, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { encodeDecisionEventsJson, type DecisionEvent } from '@decision-trace/model';
+import { deliverWithRetry, type DeliveryClock } from '../src/exporter-helper/deliver.js';
 import { ExportError } from '../src/exporter-helper/export-error.js';
 import { DEFAULT_RETRY, DEFAULT_SENDING_QUEUE } from '../src/exporter-helper/config.js';
 import { otlpHttpExporterSchema } from '../src/exporters/otlphttp/config.js';
@@ -171,6 +172,89 @@ describe('otlphttp sender', () => {
     } finally {
       tlsServer.close();
     }
+  });
+});
+
+describe('otlphttp sender: a kept-alive connection the server has closed', () => {
+  /**
+   * A real HTTP server that, while `closing` is set, closes a reused connection as a request
+   * arrives on it, without answering: the race of a request written just as the server's idle
+   * timeout closed the connection, made certain. (A real idle timeout as short as 50 ms cannot
+   * stage it: Node's server then advertises `Keep-Alive: timeout=0` and Node's agent never
+   * reuses the connection.)
+   */
+  let closing = false;
+  let connections = 0;
+  let answered = 0;
+  const served = new WeakSet<object>();
+  let server: Server;
+  let url: string;
+
+  before(async () => {
+    server = createServer((req, res) => {
+      if (closing && served.has(req.socket)) {
+        req.socket.destroy();
+        return;
+      }
+      served.add(req.socket);
+      req.resume();
+      req.on('end', () => {
+        answered += 1;
+        res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
+      });
+    });
+    server.on('connection', () => (connections += 1));
+    url = `http://127.0.0.1:${await listen(server)}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** The retry loop with a clock that records the backoff waits instead of waiting. */
+  const deliver = (s: OtlpHttpSender) => {
+    const waits: number[] = [];
+    const failures: unknown[] = [];
+    const clock: DeliveryClock = { now: () => Date.now(), sleep: async (ms) => (waits.push(ms), true) };
+    const retry = { ...DEFAULT_RETRY, max_elapsed_time: 60_000 };
+    const result = deliverWithRetry(Buffer.from('x'), {
+      sender: s,
+      retry,
+      timeoutMs: 5000,
+      signal: signal(),
+      clock,
+      onAttemptFailed: (error) => failures.push(error),
+    });
+    return result.then((r) => ({ result: r, waits, failures }));
+  };
+
+  test('a request that meets a closed kept-alive connection is sent again at once on a new one, not after a backoff', async () => {
+    closing = false;
+    const s = new OtlpHttpSender(otlpHttpExporterSchema.parse({ endpoint: url }), 1);
+    await s.start();
+    await s.send(Buffer.from('first'), signal()); // leaves one kept-alive connection
+    const before = { connections, answered };
+    closing = true;
+    const { result, waits, failures } = await deliver(s);
+    closing = false;
+    assert.equal(result.status, 'sent');
+    assert.equal(result.attempts, 1, 'one attempt: the stale connection is not a failed attempt');
+    assert.deepEqual(failures, []);
+    assert.deepEqual(waits, [], 'no backoff');
+    assert.equal(connections - before.connections, 1, 'the request went again on a new connection');
+    assert.equal(answered - before.answered, 1);
+    await s.close();
+  });
+
+  test('a reset on a new connection is still an ordinary failure, not sent again by itself', async () => {
+    const resetting = createServer((req) => req.socket.destroy());
+    const port = await listen(resetting);
+    const r = new OtlpHttpSender(otlpHttpExporterSchema.parse({ endpoint: `http://127.0.0.1:${port}` }), 1);
+    await r.start();
+    let resetConnections = 0;
+    resetting.on('connection', () => (resetConnections += 1));
+    const attempt = await failureOf(r.send(Buffer.from('x'), signal()));
+    assert.equal((attempt as NodeJS.ErrnoException).code, 'ECONNRESET');
+    assert.equal(resetConnections, 1, 'not sent again by itself');
+    await r.close();
+    await new Promise<void>((resolve) => resetting.close(() => resolve()));
   });
 });
 

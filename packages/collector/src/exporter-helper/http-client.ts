@@ -22,14 +22,24 @@ export interface HttpPosterOptions {
   maxSockets: number;
 }
 
+/** Errors of a write into a connection the server has closed. */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
 /**
  * POSTs bodies to one URL over a keep-alive agent, gzip-compressed off the event loop when
  * configured. Network failures reject (the retry loop treats them as retryable); any HTTP
  * status resolves, for the caller to classify.
+ *
+ * A request written into a kept-alive connection that the server closed while it sat idle
+ * (Node's own servers close them after 5 s) fails with ECONNRESET or EPIPE before any answer.
+ * Such a request is posted again at once on a new connection, as Go's net/http client does,
+ * instead of failing the attempt and waiting out a backoff: the server never answered it.
+ * Only once, and only for a reused connection: a new connection that resets is a real failure.
  */
 export class HttpPoster {
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
+  #staleConnectionRetries = 0;
 
   constructor(private readonly options: HttpPosterOptions) {
     const secure = options.url.protocol === 'https:';
@@ -48,8 +58,35 @@ export class HttpPoster {
       'Content-Length': payload.byteLength,
     };
     if (this.options.compression === 'gzip') headers['Content-Encoding'] = 'gzip';
+    try {
+      return await this.request(payload, headers, signal, true);
+    } catch (error) {
+      if (!(error instanceof StaleConnectionError) || signal.aborted) throw unwrap(error);
+      this.#staleConnectionRetries += 1;
+      try {
+        return await this.request(payload, headers, signal, false);
+      } catch (retryError) {
+        throw unwrap(retryError);
+      }
+    }
+  }
+
+  /** Requests posted again on a new connection because their reused one had been closed. */
+  get staleConnectionRetries(): number {
+    return this.#staleConnectionRetries;
+  }
+
+  /**
+   * One request; `pooled` false opens a connection of its own (never one the agent kept), for
+   * the retry after a stale one. Rejects with a StaleConnectionError when a reused connection
+   * turned out closed before any answer.
+   */
+  private request(payload: Uint8Array, headers: Record<string, string | number>, signal: AbortSignal, pooled: boolean): Promise<HttpResponse> {
+    const connection = pooled ? { agent: this.agent } : { agent: false as const, ...this.options.tls };
     return new Promise((resolve, reject) => {
-      const req = this.send(this.options.url, { method: 'POST', agent: this.agent, headers, signal }, (res) => {
+      let answered = false;
+      const req = this.send(this.options.url, { method: 'POST', ...connection, headers, signal }, (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -60,7 +97,10 @@ export class HttpPoster {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const stale = pooled && req.reusedSocket && !answered && STALE_CONNECTION_CODES.has(error.code ?? '');
+        reject(stale ? new StaleConnectionError(error) : error);
+      });
       req.end(payload);
     });
   }
@@ -68,4 +108,14 @@ export class HttpPoster {
   close(): void {
     this.agent.destroy();
   }
+}
+
+class StaleConnectionError extends Error {
+  constructor(readonly original: Error) {
+    super(original.message);
+  }
+}
+
+function unwrap(error: unknown): unknown {
+  return error instanceof StaleConnectionError ? error.original : error;
 }
