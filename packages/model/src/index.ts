@@ -6,6 +6,7 @@ export * from './decision-notes.js';
 export * from './type-version.js';
 export * from './lineage.js';
 export * from './lru-map.js';
+export * from './arrival-queue.js';
 export * from './from-spans.js';
 export * from './canonical.js';
 export * from './reduce.js';

@@ -1,3 +1,4 @@
+import { ArrivalQueue } from './arrival-queue.js';
 import { LruMap } from './lru-map.js';
 
 /**
@@ -22,11 +23,10 @@ interface TraceLineage {
   parentBySpan: Map<string, string>;
   /**
    * The trace's span ids in the order they were first recorded (the order of `parentBySpan`,
-   * which only eviction deletes from), from `spanOrderHead` on, so the oldest is found in
-   * O(1): asking the Map for its first key walks every slot earlier evictions left behind.
+   * which only eviction deletes from), so the oldest is found in O(1): asking the Map for its
+   * first key walks every slot earlier evictions left behind.
    */
-  spanOrder: string[];
-  spanOrderHead: number;
+  spanOrder: ArrivalQueue<string>;
   decisionBySpan: Map<string, string>;
   /** Decisions whose ancestry broke at a span not seen yet, keyed by that span id. */
   waitersBySpan?: Map<string, LineageWaiter[]>;
@@ -90,13 +90,9 @@ export class LineageIndex {
     const { parentBySpan, decisionBySpan } = trace;
     if (!parentBySpan.has(spanId)) {
       if (parentBySpan.size >= this.maxSpansPerTrace) {
-        const oldestSpanId = trace.spanOrder[trace.spanOrderHead++]!;
+        const oldestSpanId = trace.spanOrder.shift()!;
         parentBySpan.delete(oldestSpanId);
         decisionBySpan.delete(oldestSpanId);
-        if (trace.spanOrderHead > 1024 && trace.spanOrderHead * 2 > trace.spanOrder.length) {
-          trace.spanOrder.splice(0, trace.spanOrderHead);
-          trace.spanOrderHead = 0;
-        }
       }
       trace.spanOrder.push(spanId);
     }
@@ -201,7 +197,7 @@ export class LineageIndex {
       this.mostRecentTraceId = traceId;
       return existing;
     }
-    const created: TraceLineage = { parentBySpan: new Map(), spanOrder: [], spanOrderHead: 0, decisionBySpan: new Map() };
+    const created: TraceLineage = { parentBySpan: new Map(), spanOrder: new ArrivalQueue(), decisionBySpan: new Map() };
     this.traces.set(traceId, created);
     this.mostRecentTraceId = traceId;
     return created;

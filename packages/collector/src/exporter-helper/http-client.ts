@@ -39,7 +39,6 @@ const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
 export class HttpPoster {
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
-  #staleConnectionRetries = 0;
 
   constructor(private readonly options: HttpPosterOptions) {
     const secure = options.url.protocol === 'https:';
@@ -62,18 +61,12 @@ export class HttpPoster {
       return await this.request(payload, headers, signal, true);
     } catch (error) {
       if (!(error instanceof StaleConnectionError) || signal.aborted) throw unwrap(error);
-      this.#staleConnectionRetries += 1;
       try {
         return await this.request(payload, headers, signal, false);
       } catch (retryError) {
         throw unwrap(retryError);
       }
     }
-  }
-
-  /** Requests posted again on a new connection because their reused one had been closed. */
-  get staleConnectionRetries(): number {
-    return this.#staleConnectionRetries;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { applyEvent, LruMap, type DecisionEvent, type DecisionRecord, type ResourceSpans, type Span } from '@decision-trace/model';
+import { applyEvent, ArrivalQueue, LruMap, type DecisionEvent, type DecisionRecord, type ResourceSpans, type Span } from '@decision-trace/model';
 import type { Clock } from '../clock.js';
 import { SpanGroups } from '../span-groups.js';
 import { decideTrace, orderPolicies, type FinalDecision, type NamedPolicy, type TraceVerdict } from './final-decision.js';
@@ -99,8 +99,7 @@ export class TailSampler {
    * first key instead walks every slot its earlier deletions left behind: at a full
    * num_traces of 100,000 that cost over 100 µs per new trace.
    */
-  private readonly arrivals: TraceEntry[] = [];
-  private arrivalsHead = 0;
+  private readonly arrivals = new ArrivalQueue<TraceEntry>();
   private readonly sampledCache: LruMap<string, TraceVerdict>;
   private readonly notSampledCache: LruMap<string, TraceVerdict>;
   private readonly waitQueue: Due[] = [];
@@ -340,16 +339,12 @@ export class TailSampler {
     this.metrics.newTraces++;
     this.waitQueue.push({ traceId, at: now + this.config.decision_wait, afterRoot: false });
     while (this.traces.size > this.config.num_traces) {
-      const oldest = this.arrivals[this.arrivalsHead++];
+      const oldest = this.arrivals.shift()!;
       this.traces.delete(oldest.traceId);
       if (oldest.verdict === null) {
         this.metrics.evictedBeforeDecision++;
         evicted.push(this.release(oldest, { decision: 'not_sampled', policy: null, adjustedCount: null }, 'evicted'));
       }
-    }
-    if (this.arrivalsHead > 1024 && this.arrivalsHead * 2 > this.arrivals.length) {
-      this.arrivals.splice(0, this.arrivalsHead);
-      this.arrivalsHead = 0;
     }
     return entry;
   }
