@@ -45,12 +45,7 @@ export class WalCheckpointer {
   constructor(path: string, options: WalCheckpointerOptions) {
     const data: CheckpointThreadData = {
       path,
-      // A round copies each page changed since the last one once, and syncs the WAL and the
-      // file: the index pages appends keep changing are copied, and the files synced, once a
-      // second instead of five times (every 200 ms cost about a tenth more CPU per ingested
-      // span). It is also how long an acknowledged append may wait to be synced: a power loss
-      // or OS crash (not a crash of the process) can lose up to about that much.
-      intervalMs: options.intervalMs ?? 1000,
+      intervalMs: options.intervalMs ?? 200,
       idleIntervalMs: options.idleIntervalMs ?? 2000,
       // 160 MB of 4 KB pages.
       restartFrames: options.restartFrames ?? 40_000,
