@@ -59,6 +59,7 @@ export { RateLimitingSampler } from './head/rate-limiting-sampler.js';
 export { DecisionAwareSampler } from './head/decision-aware-sampler.js';
 export { annotateDecisions, spanKey, spansWithDecisions } from './annotate/annotate-decisions.js';
 export { samplingOfVerdict } from './annotate/verdict-sampling.js';
+export { compileGoRegexp } from './go-regexp.js';
 export {
   OttlCondition,
   OttlCompileError,

@@ -78,6 +78,14 @@ test('string_attribute: exact values, regex values (unanchored, cached), invert_
   assert.equal(evaluate(empty, traceOf([span()], { route: 7 })), 'sampled');
   assert.equal(evaluate(empty, traceOf([span({ attributes: { route: 7 } })])), 'not_sampled');
   assert.equal(evaluate(empty, traceOf([span()])), 'not_sampled');
+  // Patterns are Go's RE2, as the Collector compiles them: a POSIX class and \Q…\E match as in
+  // Go (JavaScript reads [[:digit:]] as a class of ':' 'd' … followed by ']'), and `.` matches \r.
+  const goSyntax: PolicyConfig = { name: 'g', type: 'string_attribute', string_attribute: { key: 'route', values: ['^/v[[:digit:]]+/', '\\Qa.b\\E$', '^x.y$'], enabled_regex_matching: true, cache_max_size: 0, invert_match: false } };
+  assert.equal(evaluate(goSyntax, traceOf([span({ attributes: { route: '/v12/items' } })])), 'sampled');
+  assert.equal(evaluate(goSyntax, traceOf([span({ attributes: { route: '/v:/items' } })])), 'not_sampled');
+  assert.equal(evaluate(goSyntax, traceOf([span({ attributes: { route: 'file a.b' } })])), 'sampled');
+  assert.equal(evaluate(goSyntax, traceOf([span({ attributes: { route: 'file axb' } })])), 'not_sampled');
+  assert.equal(evaluate(goSyntax, traceOf([span({ attributes: { route: 'x\ry' } })])), 'sampled');
 });
 
 test('boolean_attribute matches the configured value; invert_match', () => {

@@ -1,5 +1,5 @@
 import { OttlCompileError, OttlEvaluationError, OttlTypeError } from './errors.js';
-import { compileGoRegexp } from './go-regexp.js';
+import { compileGoRegexp } from '../go-regexp.js';
 import type { OttlConditionContext, OttlEvalContext } from './paths.js';
 import { parseGoDuration } from './go-duration.js';
 import { goJson, goJsonNumber, goJsonTime, typeName, utf8Length, type OttlValue } from './values.js';

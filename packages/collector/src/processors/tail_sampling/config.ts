@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ottlConditionProblem, type CompositePolicyConfig, type LeafPolicyConfig, type PolicyConfig } from '@decision-trace/sampling';
+import { compileGoRegexp, ottlConditionProblem, type CompositePolicyConfig, type LeafPolicyConfig, type PolicyConfig } from '@decision-trace/sampling';
 import { unsupportedKeyFields, withoutKeys, type UnsupportedKey } from '../../config/unsupported-keys.js';
 import { durationSchema } from '../../config/values.js';
 
@@ -48,7 +48,7 @@ const stringAttribute = z
     if (!value.enabled_regex_matching) return;
     value.values.forEach((pattern, index) => {
       try {
-        new RegExp(pattern);
+        compileGoRegexp(pattern);
       } catch (error) {
         ctx.addIssue({ code: 'custom', path: ['values', index], message: `invalid regular expression: ${(error as Error).message}` });
       }

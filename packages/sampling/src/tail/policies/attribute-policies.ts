@@ -1,6 +1,7 @@
 import { isDoubleValue, type AttributeValue, type Attributes } from '@decision-trace/model';
 import type { TraceData } from '../trace-data.js';
 import { anyResourceOrSpan, noResourceOrSpan, type PolicyDecision, type PolicyEvaluator } from './policy.js';
+import { compileGoRegexp } from '../../go-regexp.js';
 
 /**
  * `numeric_attribute`: a resource or span attribute within [min_value, max_value], both
@@ -40,7 +41,7 @@ function integerValueOf(attributes: Attributes, key: string): number {
 /**
  * `string_attribute`: a string resource or span attribute equal to one of `values`, or, with
  * `enabled_regex_matching`, matching one of them as a regular expression anywhere in the value
- * (unanchored, as Go's MatchString). Regex results are memoised per value (`cache_max_size`).
+ * (Go's RE2 syntax, unanchored, as the Collector's regexp.MatchString). Regex results are memoised per value (`cache_max_size`).
  */
 export class StringAttributePolicy implements PolicyEvaluator {
   private readonly matcher: (value: string) => boolean;
@@ -49,7 +50,7 @@ export class StringAttributePolicy implements PolicyEvaluator {
     private readonly config: { key: string; values: string[]; enabled_regex_matching: boolean; cache_max_size: number; invert_match: boolean },
   ) {
     if (config.enabled_regex_matching) {
-      const patterns = config.values.map((value) => new RegExp(value));
+      const patterns = config.values.map((value) => compileGoRegexp(value));
       const capacity = config.cache_max_size > 0 ? config.cache_max_size : 128;
       // A memo, not an LRU: results never change, so forgetting everything when full is
       // enough to bound it, and a hit costs one Map lookup.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileGoRegexp } from '../src/ottl/go-regexp.js';
+import { compileGoRegexp } from '../src/go-regexp.js';
 
 /**
  * IsMatch compiles Go (RE2) regular expressions. Each expectation here was checked against Go's
