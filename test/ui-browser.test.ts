@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OTLPTraceExporter as OtlpHttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { makeAgentProvider, runSupportAgent, type AgentTrace } from './helpers/agent-app.js';
 import { testCollectorConfig } from './helpers/test-config.js';
@@ -104,6 +104,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A locator's box once it is laid out. A view can re-render while data arrives (a hash change
+ * renders the new view before its fetch answers), so one read may catch the element between
+ * renders, when Playwright reports no box.
+ */
+async function boxOf(locator: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
+  return until('a laid-out element', async () => (await locator.boundingBox()) ?? undefined);
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -380,15 +389,15 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     await card.waitFor();
     const point = card.locator('svg.chart .series-point');
     assert.equal(await point.count(), 1);
-    const box = (await point.boundingBox())!;
+    const box = await boxOf(point);
     assert.ok(box.width >= 6 && box.height >= 6, `the lone point is a visible dot (${box.width}×${box.height})`);
     assert.match((await card.locator('.series-value').textContent()) ?? '', /^100% passed$/);
     // The chart fills its card: with one version, the figure takes the card's whole width.
-    const cardBox = (await card.boundingBox())!;
-    const chartBox = (await card.locator('svg.chart').boundingBox())!;
+    const cardBox = await boxOf(card);
+    const chartBox = await boxOf(card.locator('svg.chart'));
     assert.ok(chartBox.width >= cardBox.width - 80, `chart ${chartBox.width} px in a ${cardBox.width} px card`);
     // Its label stays inside the chart.
-    const labelBox = (await card.locator('.series-value').boundingBox())!;
+    const labelBox = await boxOf(card.locator('.series-value'));
     assert.ok(labelBox.x >= chartBox.x && labelBox.x + labelBox.width <= chartBox.x + chartBox.width + 1, 'the value label stays inside the chart');
     await shot(page, 'trends-single-point');
 
