@@ -21,3 +21,5 @@ export * from './integral-doubles.js';
 export * from './json-nesting.js';
 export * from './instant.js';
 export * from './exact-json.js';
+export * from './statistics/outcome-drift.js';
+export { chiSquareSurvival } from './statistics/chi-square-distribution.js';

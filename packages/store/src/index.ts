@@ -81,5 +81,5 @@ export {
   type ContingencyTable,
   type OutcomeCounts,
   type OutcomeDrift,
-} from './analytics/outcome-drift.js';
-export { chiSquareSurvival } from './analytics/chi-square-distribution.js';
+} from '@decision-trace/model';
+export { chiSquareSurvival } from '@decision-trace/model';

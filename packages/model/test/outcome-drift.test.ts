@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chiSquareSurvival, contingencyTable, cramersV, outcomeDrift } from '../src/index.js';
-import { logGamma } from '../src/analytics/chi-square-distribution.js';
+import { logGamma } from '../src/statistics/chi-square-distribution.js';
 
 function close(actual: number | null, expected: number, tolerance: number, what: string): void {
   assert.ok(actual !== null && Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
