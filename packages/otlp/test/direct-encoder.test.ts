@@ -263,6 +263,19 @@ describe('direct protobuf encoder: decode(encode(x)) is x', () => {
     }
   });
 
+  test('only own attributes are written, in their order: inherited ones are not', () => {
+    const attributes = Object.create({ inherited: 'no' }) as Attributes;
+    attributes.b = 1;
+    attributes.a = 'x';
+    attributes['2'] = true;
+    const nullPrototype = Object.assign(Object.create(null) as Attributes, { z: 'z', y: [1] });
+    const input = withAttributes({ attributes, nullPrototype });
+    assertSameBytes(input);
+    const decoded = decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(input)).resourceSpans[0].scopeSpans[0].spans[0].attributes;
+    assert.deepStrictEqual(Object.entries(decoded.attributes as Attributes), [['2', true], ['b', 1], ['a', 'x']]);
+    assert.deepStrictEqual(Object.entries(decoded.nullPrototype as Attributes), [['z', 'z'], ['y', [1]]]);
+  });
+
   test('undefined values are empty AnyValues, as null is', () => {
     const attributes = { gone: undefined, kept: 1 } as unknown as Attributes;
     const span = decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(withAttributes(attributes))).resourceSpans[0].scopeSpans[0].spans[0];
