@@ -13,6 +13,7 @@ import {
   writeInt32Field,
   writeInt64BigInt,
   writeInt64Number,
+  writeKeyField,
   writeString,
   writeStringField,
   writeUint32Field,
@@ -236,7 +237,7 @@ function writeKeyValues(tag: number, attributes: AttributesInput, depth: number)
     if (!hasOwnProperty.call(attributes, key)) continue;
     if (depth > RECURSION_LIMIT) throw new Error('max depth exceeded');
     const at = beginMessage(tag, 1);
-    writeStringField(0x0a, key); // string key = 1
+    writeKeyField(key); // string key = 1
     // AnyValue value = 2 (always written; an empty one for null)
     const valueAt = beginMessage(0x12, 1);
     writeAnyValue(attributes[key], attributes, key, depth + 1);
