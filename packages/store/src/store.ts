@@ -1,4 +1,5 @@
 import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
+import type { AlertPage, AlertQuery, DecisionAlert } from './alert.js';
 
 /**
  * The storage contract every backend (SQLite, PostgreSQL) implements and the shared test suite
@@ -354,5 +355,14 @@ export interface DecisionStore {
    * policies. Safe while appends go on.
    */
   applyRetention(policies: readonly RetentionPolicy[], now: Date): Promise<RetentionResult>;
+  /**
+   * Stores anomaly alerts (alert.ts) in one transaction; an alert whose (tenant, id) is stored
+   * changes nothing and counts as a duplicate. TypeError for a malformed alert.
+   */
+  appendAlerts(alerts: DecisionAlert[]): Promise<AppendResult>;
+  /** Newest first; throws InvalidQueryError for a malformed cursor, instant or limit. */
+  queryAlerts(query: AlertQuery): Promise<AlertPage>;
+  /** One alert per tenant holding that id (ordered by tenant); [] if none. */
+  getAlert(id: string, opts?: { tenant?: string }): Promise<DecisionAlert[]>;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { registerTraceTests } from './trace-suite.js';
 import { registerRetentionTests } from './retention-suite.js';
 import { registerAnalyticsTests } from './analytics-suite.js';
 import { registerTamperTests, type TamperHooks } from './tamper-suite.js';
+import { registerAlertTests } from './alerts-suite.js';
 
 /**
  * The behaviour every DecisionStore backend must have. A backend test provides a fresh
@@ -113,6 +114,7 @@ export function runStoreSuite(
     registerRetentionTests(withStore, makeEvent);
     registerAnalyticsTests(withStore, makeEvent);
     registerTamperTests(withStore, makeEvent);
+    registerAlertTests(withStore);
 
     withStore('ledger rows with the unprefixed event names of earlier releases verify and read under schema 1.0 names', async (store) => {
       // As an earlier release stored them: the alias in the event and in the ledger's column.

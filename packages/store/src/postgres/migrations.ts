@@ -161,4 +161,23 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     sql: '',
     backfill: 'refold_records',
   },
+  {
+    version: 8,
+    name: 'anomaly alerts',
+    // As SQLite's migration 11.
+    sql: `
+      CREATE TABLE alerts (
+        tenant_id text COLLATE "C" NOT NULL,
+        id        text COLLATE "C" NOT NULL,
+        at_micros bigint NOT NULL,
+        type      text COLLATE "C" NOT NULL,
+        version   text COLLATE "C",
+        kind      text COLLATE "C" NOT NULL,
+        alert     text NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      );
+      CREATE INDEX alerts_newest ON alerts (at_micros, id, tenant_id);
+      CREATE INDEX alerts_tenant_newest ON alerts (tenant_id, at_micros, id);
+    `,
+  },
 ];

@@ -59,6 +59,8 @@ import { emptyChainHeads, type ChainHeads } from '../witness/chain-heads.js';
 import { checkWitness } from '../witness/witness-check.js';
 import { readWitnessFile } from '../witness/witness-file.js';
 import { WitnessWriter } from '../witness/witness-writer.js';
+import type { AlertPage, AlertQuery, DecisionAlert } from '../alert.js';
+import { appendAlerts, getAlert, queryAlerts } from './alerts-table.js';
 
 /** Ledger rows fetched per round trip while verifying. */
 const VERIFY_ROWS_PER_FETCH = 2000;
@@ -427,6 +429,21 @@ export class PostgresDecisionStore implements DecisionStore {
    * One transaction per tenant and batch of expired decisions, holding the tenant's chain head
    * like an append does, so that retention and appends of one tenant never interleave.
    */
+  async appendAlerts(alerts: DecisionAlert[]): Promise<AppendResult> {
+    if (this.#closed) throw new Error('store is closed');
+    return appendAlerts(this.#pool, alerts);
+  }
+
+  async queryAlerts(query: AlertQuery): Promise<AlertPage> {
+    if (this.#closed) throw new Error('store is closed');
+    return queryAlerts(this.#pool, query);
+  }
+
+  async getAlert(id: string, opts: { tenant?: string } = {}): Promise<DecisionAlert[]> {
+    if (this.#closed) throw new Error('store is closed');
+    return getAlert(this.#pool, id, opts.tenant);
+  }
+
   async applyRetention(policies: readonly RetentionPolicy[], now: Date): Promise<RetentionResult> {
     if (this.#closed) throw new Error('store is closed');
     const kinds = await this.#pool.query<StoredDecisionKind>('SELECT DISTINCT tenant_id AS tenant, type FROM decisions');

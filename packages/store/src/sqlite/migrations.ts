@@ -262,4 +262,25 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     sql: '',
     backfill: 'refold_records',
   },
+  {
+    version: 11,
+    name: 'anomaly alerts',
+    // Alerts of the collector's decision_anomaly connector, stored by the decisions exporter of
+    // a logs pipeline; the alert itself is JSON, the columns are what the listing filters and
+    // orders by (newest first).
+    sql: `
+      CREATE TABLE alerts (
+        tenant_id TEXT NOT NULL,
+        id        TEXT NOT NULL,
+        at_micros INTEGER NOT NULL,
+        type      TEXT NOT NULL,
+        version   TEXT,
+        kind      TEXT NOT NULL,
+        alert     TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      );
+      CREATE INDEX alerts_newest ON alerts (at_micros, id, tenant_id);
+      CREATE INDEX alerts_tenant_newest ON alerts (tenant_id, at_micros, id);
+    `,
+  },
 ];

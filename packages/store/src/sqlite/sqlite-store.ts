@@ -52,6 +52,8 @@ import { emptyChainHeads, type ChainHeads } from '../witness/chain-heads.js';
 import { checkWitness, type WitnessLookup } from '../witness/witness-check.js';
 import { readWitnessFile } from '../witness/witness-file.js';
 import { WitnessWriter } from '../witness/witness-writer.js';
+import type { AlertPage, AlertQuery, DecisionAlert } from '../alert.js';
+import { SqliteAlertsTable } from './alerts-table.js';
 
 const IN_MEMORY = ':memory:';
 /** WAL pages (4 KiB) written between two automatic checkpoints; SQLite's default is 1000. */
@@ -282,6 +284,8 @@ export class SqliteDecisionStore implements DecisionStore {
   readonly #statements: ReturnType<typeof prepareStatements>;
   /** Context spans, token roll-up and the causal-link index (migration 3). */
   readonly #traces: SqliteTraceTables;
+  /** Anomaly alerts (migration 11). */
+  readonly #alerts: SqliteAlertsTable;
   /** Statements whose SQL depends on the filters asked, by SQL text. */
   readonly #queryStatements = new Map<string, SqliteStatement<unknown[], unknown>>();
   /** Last seq and hash per tenant, read once; only updated after a commit. */
@@ -320,6 +324,7 @@ export class SqliteDecisionStore implements DecisionStore {
       migrate(this.#db, SQLITE_MIGRATIONS);
       this.#statements = prepareStatements(this.#db);
       this.#traces = new SqliteTraceTables(this.#db);
+      this.#alerts = new SqliteAlertsTable(this.#db);
       this.#appendTransaction = this.#db.transaction((calls: ReadonlyArray<AppendCall>) => this.#appendAll(calls));
     } catch (error) {
       this.#db.close();
@@ -600,6 +605,21 @@ export class SqliteDecisionStore implements DecisionStore {
 
   async neighborDecisions(tenant: string, ids: readonly string[], opts: NeighborQuery = {}): Promise<DecisionRecord[]> {
     return this.#traces.neighbors(tenant, ids, opts.limit);
+  }
+
+  async appendAlerts(alerts: DecisionAlert[]): Promise<AppendResult> {
+    if (this.#closed) throw new Error('store is closed');
+    return this.#alerts.append(alerts);
+  }
+
+  async queryAlerts(query: AlertQuery): Promise<AlertPage> {
+    if (this.#closed) throw new Error('store is closed');
+    return this.#alerts.query(query);
+  }
+
+  async getAlert(id: string, opts: { tenant?: string } = {}): Promise<DecisionAlert[]> {
+    if (this.#closed) throw new Error('store is closed');
+    return this.#alerts.get(id, opts.tenant);
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,7 @@ import type {
   VerifyOptions,
   WitnessOptions,
 } from '../store.js';
+import type { AlertPage, AlertQuery, DecisionAlert } from '../alert.js';
 import type { RemoteError } from './remote-error.js';
 
 /**
@@ -45,6 +46,9 @@ export type StoreRequest =
   | { id: number; op: 'getTrace'; traceId: string; opts: { tenant?: string } }
   | { id: number; op: 'neighborDecisions'; tenant: string; ids: string[]; opts: NeighborQuery }
   | { id: number; op: 'applyRetention'; policies: RetentionPolicy[]; now: Date }
+  | { id: number; op: 'appendAlerts'; alerts: DecisionAlert[] }
+  | { id: number; op: 'queryAlerts'; query: AlertQuery }
+  | { id: number; op: 'getAlert'; alertId: string; opts: { tenant?: string } }
   /** Waits for the requests already received, then closes the database. */
   | { id: number; op: 'close' };
 
@@ -70,6 +74,9 @@ export interface StoreReplyValues {
   getTrace: TraceDetail[];
   neighborDecisions: DecisionRecord[];
   applyRetention: RetentionResult;
+  appendAlerts: AppendResult;
+  queryAlerts: AlertPage;
+  getAlert: DecisionAlert[];
   close: null;
 }
 

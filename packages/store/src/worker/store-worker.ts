@@ -70,6 +70,12 @@ async function answer(
       return store.neighborDecisions(request.tenant, request.ids, request.opts);
     case 'applyRetention':
       return store.applyRetention(request.policies, request.now);
+    case 'appendAlerts':
+      return store.appendAlerts(request.alerts);
+    case 'queryAlerts':
+      return store.queryAlerts(request.query);
+    case 'getAlert':
+      return store.getAlert(request.alertId, request.opts);
     case 'close':
       // The set does not hold this request yet: it is added once answer() returns.
       await Promise.allSettled(inFlight);

@@ -2,6 +2,7 @@ import { deserialize } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
 import type { NeighborQuery, TraceDetail, WitnessOptions } from '../store.js';
+import type { AlertPage, AlertQuery, DecisionAlert } from '../alert.js';
 import { appendCallOf, type AppendCall } from '../append-call.js';
 import type {
   AppendResult,
@@ -163,6 +164,18 @@ export class WorkerDecisionStore implements DecisionStore {
 
   applyRetention(policies: readonly RetentionPolicy[], now: Date): Promise<RetentionResult> {
     return this.#request({ op: 'applyRetention', policies: [...policies], now });
+  }
+
+  appendAlerts(alerts: DecisionAlert[]): Promise<AppendResult> {
+    return this.#request({ op: 'appendAlerts', alerts });
+  }
+
+  queryAlerts(query: AlertQuery): Promise<AlertPage> {
+    return this.#request({ op: 'queryAlerts', query });
+  }
+
+  getAlert(id: string, opts: { tenant?: string } = {}): Promise<DecisionAlert[]> {
+    return this.#request({ op: 'getAlert', alertId: id, opts });
   }
 
   getTrace(traceId: string, opts: { tenant?: string } = {}): Promise<TraceDetail[]> {
