@@ -1,3 +1,4 @@
+import type { DeepReadonly } from './deep-readonly.js';
 import type { ContractViolation, RecordFlag, RedactionEntry } from './decision-notes.js';
 
 /**
@@ -135,6 +136,9 @@ export interface DecisionEvent {
   /** Fields of the event's source the redaction processor changed (never the values). */
   redactions?: RedactionEntry[];
 }
+
+/** A decision event as a part that only reads it sees it (events are shared like spans; see deep-readonly.ts). */
+export type ReadonlyDecisionEvent = DeepReadonly<DecisionEvent>;
 
 export const DEFAULT_TENANT = 'default';
 export const SCHEMA_VERSION = '1.0';
