@@ -10,11 +10,13 @@ import { ContextSpanWindow } from './context-span-window.js';
 import { RemoteDecisionSender } from './remote-sender.js';
 import { NatsDecisionsExporter } from './nats-exporter.js';
 import { RetentionSchedule } from './retention-schedule.js';
+import { alertsExporter } from './alerts-exporter.js';
 
 /**
  * Sends the batch's decision events to the decision backend: the embedded store (`storage`),
  * written before the receiver acknowledges, a remote backend (`endpoint`) through a sending
  * queue with retries, or a NATS JetStream stream (`nats`) that acknowledged them. Either way redelivery is harmless: event ids make appends idempotent.
+ * In a logs pipeline it stores the decision_anomaly connector's alerts (alerts-exporter.ts).
  */
 export const decisionsExporterFactory: ExporterFactory<DecisionsExporterConfig> = {
   kind: 'exporter',
@@ -27,6 +29,8 @@ export const decisionsExporterFactory: ExporterFactory<DecisionsExporterConfig> 
     if (config.nats !== undefined) return new NatsDecisionsExporter(settings.id, config.nats, settings.logger, settings.host);
     return config.endpoint !== undefined ? remoteExporter(settings, config.endpoint) : embeddedExporter(settings, config.storage!);
   },
+  // In a logs pipeline: the decision_anomaly connector's alerts, into the embedded store.
+  createLogs: (settings) => alertsExporter(settings),
 };
 
 function remoteExporter(settings: CreateSettings<DecisionsExporterConfig>, endpoint: string): ExporterComponent {

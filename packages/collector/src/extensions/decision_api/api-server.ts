@@ -6,6 +6,7 @@ import {
   InvalidQueryError,
   MAX_GRAPH_DEPTH,
   walkDecisionGraph,
+  type AlertQuery,
   type AppendResult,
   type AuditQuery,
   type DecisionDetail,
@@ -24,6 +25,7 @@ import { auditedQuery } from './audit/audited-query.js';
 import { requireRole, scopeTenant, UNAUTHENTICATED, type Principal } from './auth/access.js';
 import { ApiKeyring } from './auth/api-keys.js';
 import type { DecisionApiConfig } from './config.js';
+import { parseAlertFilter } from './alert-params.js';
 import { parseDecisionFilter } from './decision-filter-params.js';
 import { parseDriftQuery } from './drift-query.js';
 import { driftReport } from './drift-report.js';
@@ -128,7 +130,11 @@ export class DecisionApiServer {
         return (params, res, principal) => this.getDrift(params, res, principal);
       case '/v1/ledger/verify':
         return (params, res, principal) => this.verifyLedger(params, res, principal);
+      case '/v1/alerts':
+        return (params, res, principal) => this.listAlerts(params, res, principal);
     }
+    const alert = /^\/v1\/alerts\/([^/]+)$/.exec(path);
+    if (alert) return (params, res, principal) => this.getAlert(decodePathSegment(alert[1], 'alert id'), params, res, principal);
     const one = /^\/v1\/decisions\/([^/]+)$/.exec(path);
     if (one) return (params, res, principal) => this.getDecision(decodePathSegment(one[1], 'decision id'), params, res, principal);
     const graph = /^\/v1\/decisions\/([^/]+)\/graph$/.exec(path);
@@ -299,6 +305,25 @@ export class DecisionApiServer {
     onlyParams(params, ['tenant']);
     const tenant = scopeTenant(principal, params.get('tenant'));
     send(res, 200, await this.store.verifyLedger(tenant === undefined ? undefined : { tenant }));
+  }
+
+  /** The decision_anomaly connector's alerts the decisions exporter stored, newest first. */
+  private async listAlerts(params: URLSearchParams, res: ServerResponse, principal: Principal): Promise<void> {
+    const query: AlertQuery = parseAlertFilter(params, ['limit', 'cursor'], Date.now());
+    Object.assign(query, pageParams(params));
+    query.tenant = scopeTenant(principal, query.tenant);
+    send(res, 200, await this.store.queryAlerts(query));
+  }
+
+  private async getAlert(id: string, params: URLSearchParams, res: ServerResponse, principal: Principal): Promise<void> {
+    onlyParams(params, ['tenant']);
+    const found = await this.store.getAlert(id, { tenant: scopeTenant(principal, params.get('tenant')) });
+    if (found.length === 0) throw new HttpError(404, `alert "${id}" not found`);
+    if (found.length > 1) {
+      send(res, 409, { error: `alert "${id}" exists in several tenants; add ?tenant=`, tenants: found.map((a) => a.tenant) });
+      return;
+    }
+    send(res, 200, found[0]);
   }
 
   /** Newest first; pending entries are written first so the list includes the latest reads. */
