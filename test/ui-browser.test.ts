@@ -8,6 +8,7 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 import { REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { makeAgentProvider, runSupportAgent, type AgentTrace } from './helpers/agent-app.js';
 import { testCollectorConfig } from './helpers/test-config.js';
+import { SqliteDecisionStore, type DecisionAlert } from '@decision-trace/store';
 
 /**
  * The web UI in a real headless Chromium against a real collector: list, filters, live refresh,
@@ -91,6 +92,28 @@ function seedEvents(now: number) {
   return events;
 }
 
+/**
+ * Two alerts on the loans, written to the collector's store file as its decisions exporter
+ * writes those of a logs pipeline (test/decision-alerts-e2e.test.ts shows the connector
+ * raising one end to end): v2 approves less than v1 did, and v1's confidence fell.
+ */
+function seedAlerts(now: number): DecisionAlert[] {
+  return [
+    {
+      id: 'ui-alert-v2-approvals', tenant: 'acme', at: new Date(now - 3 * 60_000).toISOString(), type: 'loan.approve', version: 'v2',
+      kind: 'outcome_rate', subject: 'approved', direction: 'down', message: 'decision anomaly: rate of outcome "approved" of loan.approve v2 went down',
+      baseline: { version: 'v1', count: 500, rate: 0.7, mean: null }, current: { version: null, count: 120, rate: 0.45, mean: null },
+      p_value: 0.00002, example_decision_ids: ['ui-loan-rich', 'ui-loan-1', 'ui-loan-3'],
+    },
+    {
+      id: 'ui-alert-v1-confidence', tenant: 'acme', at: new Date(now - 20 * 60_000).toISOString(), type: 'loan.approve', version: 'v1',
+      kind: 'confidence_mean', subject: null, direction: 'down', message: 'decision anomaly: mean confidence of loan.approve v1 went down',
+      baseline: { version: 'v1', count: 500, rate: null, mean: 0.81 }, current: { version: null, count: 64, rate: null, mean: 0.62 },
+      p_value: null, example_decision_ids: ['ui-loan-0'],
+    },
+  ];
+}
+
 async function post(api: string, events: unknown[]): Promise<void> {
   const res = await fetch(`${api}/v1/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(events) });
   assert.equal(res.status, 200, await res.text());
@@ -160,6 +183,12 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     collector = await startCollector();
     const now = Date.now();
     await post(collector.apiUrl, seedEvents(now));
+    const store = new SqliteDecisionStore(collector.dbPath);
+    try {
+      await store.appendAlerts(seedAlerts(now));
+    } finally {
+      await store.close();
+    }
     // Nested decisions with LLM, CHAIN and TOOL spans, through the real OTel SDK and OTLP.
     const { provider, tracer } = makeAgentProvider(new OtlpHttpProtoExporter({ url: `${collector.otlpHttpUrl}/v1/traces` }));
     agent = await runSupportAgent(tracer, 'ui');
@@ -412,6 +441,50 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     assert.equal(await loans.locator('.legend svg.legend-sample').count(), styles.length);
   });
 
+  test('alerts: listed newest first with what moved and its evidence; an example decision opens its page', async () => {
+    await page.goto(`${collector.apiUrl}/#/decisions`);
+    await page.locator('table.decisions tbody tr').first().waitFor();
+    await page.locator('.mainnav a[data-nav="alerts"]').click();
+    await page.waitForFunction(() => location.hash === '#/alerts');
+    const cards = page.locator('.alert-card');
+    await cards.first().waitFor();
+    assert.equal(await page.getAttribute('.mainnav a[data-nav="alerts"]', 'aria-current'), 'page');
+    assert.deepEqual(await cards.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.alertId)), ['ui-alert-v2-approvals', 'ui-alert-v1-confidence']);
+    const first = cards.nth(0);
+    assert.match(await first.locator('.alert-head').innerText(), /loan\.approve\s*v2[\s\S]*Outcome rate[\s\S]*min ago/);
+    assert.equal((await first.locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'approved 70.0% ↓ 45.0%');
+    assert.match(await first.locator('.alert-evidence').innerText(), /baseline \(v1\): 500 · since the shift: 120 · p < 0\.0001 · tenant acme/);
+    assert.equal((await cards.nth(1).locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'mean confidence 0.81 ↓ 0.62');
+    assert.deepEqual(await first.locator('a.example-decision').allInnerTexts(), ['ui-loan-rich', 'ui-loan-1', 'ui-loan-3']);
+    await shot(page, 'alerts');
+
+    await first.locator('a.example-decision', { hasText: 'ui-loan-rich' }).click();
+    await page.waitForFunction(() => location.hash.startsWith('#/decisions/ui-loan-rich'));
+    await page.locator('#section-evidence').waitFor();
+    assert.match(await page.locator('.detail-head').innerText(), /loan\.approve\s*v2[\s\S]*approved/);
+
+    // Filtered by kind: only the confidence alert.
+    await page.goto(`${collector.apiUrl}/#/alerts?kind=confidence_mean`);
+    await page.locator('.alert-card').first().waitFor();
+    assert.deepEqual(await page.locator('.alert-card').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.alertId)), ['ui-alert-v1-confidence']);
+    await page.goto(`${collector.apiUrl}/#/alerts?type=payout.release`);
+    await page.locator('.notice').waitFor();
+    assert.match(await page.locator('.notice').innerText(), /No alerts/);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test('a trend card says its type has alerts and links to them', async () => {
+    await page.goto(`${collector.apiUrl}/#/trends`);
+    const loans = page.locator('.trend-card[data-type="loan.approve"]');
+    await loans.locator('svg.chart').first().waitFor();
+    assert.equal(await loans.locator('a.alert-link').innerText(), '2 alerts');
+    assert.equal(await page.locator('.trend-card[data-type="loan.application"] a.alert-link').count(), 0);
+    await loans.locator('a.alert-link').click();
+    await page.waitForFunction(() => location.hash === '#/alerts?type=loan.approve');
+    await page.locator('.alert-card').first().waitFor();
+    assert.equal(await page.locator('.alert-card').count(), 2);
+  });
+
   test('every view fits a 390 px phone and a 1280 px desktop, light and dark, without horizontal overflow', async () => {
     const views: Array<{ name: string; hash: string; ready: string }> = [
       { name: 'list', hash: '#/decisions?type=loan.approve&min_confidence=0.5', ready: 'table.decisions tbody tr' },
@@ -419,6 +492,7 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
       { name: 'graph', hash: '#/decisions/ui-loan-rich/graph', ready: 'svg.graph' },
       { name: 'timeline', hash: `#/traces/${agent.traceId}?decision=${encodeURIComponent(agent.answerId)}`, ready: '.waterfall' },
       { name: 'trends', hash: '#/trends?type=loan.approve', ready: '.trend-card svg.chart' },
+      { name: 'alerts', hash: '#/alerts', ready: '.alert-card' },
     ];
     const widths = [
       { label: 'phone', width: 390, height: 844 },

@@ -68,6 +68,8 @@ test('formatting, routes and filters', () => {
   assert.deepEqual(parseRoute('#/decisions/a%2Fb/graph?depth=2'), { view: 'graph', id: 'a/b', query: { depth: '2' } });
   assert.deepEqual(parseRoute('#/traces/abc?tenant=t'), { view: 'timeline', id: 'abc', query: { tenant: 't' } });
   assert.deepEqual(parseRoute(''), { view: 'list', query: {} });
+  assert.deepEqual(parseRoute('#/alerts?type=loan.approve&kind=outcome_rate'), { view: 'alerts', query: { type: 'loan.approve', kind: 'outcome_rate' } });
+  assert.equal(routeHash('alerts', { query: { type: 'loan.approve', kind: '' } }), '#/alerts?type=loan.approve');
   assert.equal(routeHash('detail', { id: 'a/b', query: { tenant: 'acme', x: '' } }), '#/decisions/a%2Fb?tenant=acme');
   assert.deepEqual(activeFilters({ type: ' loan ', outcome: '', bogus: 'x', min_confidence: '0.5' }), { type: 'loan', min_confidence: '0.5' });
   assert.deepEqual(filterProblems({ min_confidence: '0.9', max_confidence: '0.2' }), ['min confidence is above max confidence']);

@@ -7,8 +7,11 @@ import { renderDetail } from './views/detail.js';
 import { renderGraph } from './views/graph.js';
 import { renderTimeline } from './views/timeline.js';
 import { renderTrends } from './views/trends.js';
+import { renderAlerts } from './views/alerts.js';
 
-const VIEWS = { list: renderList, detail: renderDetail, graph: renderGraph, timeline: renderTimeline, trends: renderTrends };
+const VIEWS = { list: renderList, detail: renderDetail, graph: renderGraph, timeline: renderTimeline, trends: renderTrends, alerts: renderAlerts };
+/** The navigation entry each view belongs to. */
+const NAV_OF = { trends: 'trends', alerts: 'alerts' };
 const main = document.getElementById('main');
 let cleanup = null;
 
@@ -19,7 +22,7 @@ function show() {
   main.replaceChildren();
   main.dataset.view = route.view;
   for (const link of document.querySelectorAll('[data-nav]')) {
-    const active = link.dataset.nav === (route.view === 'trends' ? 'trends' : 'list');
+    const active = link.dataset.nav === (NAV_OF[route.view] ?? 'list');
     if (active) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

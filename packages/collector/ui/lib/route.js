@@ -1,4 +1,4 @@
-// Hash routes (pure): #/decisions?…, #/decisions/<id>, #/decisions/<id>/graph, #/traces/<id>, #/trends?…
+// Hash routes (pure): #/decisions?…, #/decisions/<id>, #/decisions/<id>/graph, #/traces/<id>, #/trends?…, #/alerts?…
 
 /** Parses a location hash into { view, id?, query }; unknown paths are the decisions list. */
 export function parseRoute(hash) {
@@ -10,6 +10,7 @@ export function parseRoute(hash) {
   if (parts[0] === 'decisions' && parts.length === 3 && parts[2] === 'graph') return { view: 'graph', id: parts[1], query };
   if (parts[0] === 'traces' && parts.length === 2) return { view: 'timeline', id: parts[1], query };
   if (parts[0] === 'trends' && parts.length === 1) return { view: 'trends', query };
+  if (parts[0] === 'alerts' && parts.length === 1) return { view: 'alerts', query };
   return { view: 'list', query };
 }
 
@@ -21,6 +22,7 @@ export function routeHash(view, { id, query = {} } = {}) {
     graph: `#/decisions/${encodeURIComponent(id ?? '')}/graph`,
     timeline: `#/traces/${encodeURIComponent(id ?? '')}`,
     trends: '#/trends',
+    alerts: '#/alerts',
   }[view];
   const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ''));
   const text = params.toString();

@@ -4,6 +4,7 @@ import { clear, h, s } from '../lib/dom.js';
 import { formatDuration, formatNumber, formatPercent, tone } from '../lib/format.js';
 import { routeHash } from '../lib/route.js';
 import { bucketFor, outcomeTable, trendSeries } from '../lib/trend-series.js';
+import { alertCountsByType } from '../lib/alert-text.js';
 import { loading, notice } from '../components/badges.js';
 import { errorNotice } from '../components/errors.js';
 import { legendSample, lineChart, seriesStyle } from '../components/line-chart.js';
@@ -38,8 +39,12 @@ export function renderTrends(root, route) {
       form),
     body));
 
+  // The window's alerts mark their types' cards; a collector without /v1/alerts marks none.
+  const alerts = apiGet('/v1/alerts', { type: type || undefined, since: window.value, limit: 1000 }, { signal: controller.signal })
+    .then((page) => alertCountsByType(page.alerts))
+    .catch(() => new Map());
   apiGet('/v1/stats', { type: type || undefined, since: window.value, bucket: bucketFor(window.ms) }, { signal: controller.signal })
-    .then((stats) => clear(body).append(...page(stats).flat()))
+    .then(async (stats) => clear(body).append(...page(stats, await alerts, window.value).flat()))
     .catch((error) => {
       if (error?.status === 404) {
         clear(body).append(notice('info', 'Trends are not available on this collector', 'It does not serve GET /v1/stats yet (it answered 404). Update the collector to see outcome trends.'));
@@ -50,7 +55,7 @@ export function renderTrends(root, route) {
   return () => controller.abort();
 }
 
-function page(stats) {
+function page(stats, alertCounts, windowValue) {
   const domain = [Date.parse(stats.since), Date.parse(stats.until)];
   const groups = trendSeries(stats);
   const d = stats.duration_ms;
@@ -63,7 +68,7 @@ function page(stats) {
       h('div', { class: 'stat card histogram-card' }, h('span', { class: 'label' }, 'Confidence'), histogram(stats.confidence_histogram))),
     groups.length === 0
       ? notice('info', 'No decisions in this window', 'Widen the window or send decisions to the collector.')
-      : groups.map((g) => typeCard(g, stats, domain)),
+      : groups.map((g) => typeCard(g, stats, domain, alertCounts.get(g.type) ?? 0, windowValue)),
   ];
 }
 
@@ -87,13 +92,17 @@ function histogram(bins) {
     s('text', { x: W, y: H + 11, 'text-anchor': 'end', class: 'axis-text' }, '1'));
 }
 
-function typeCard(group, stats, domain) {
+function typeCard(group, stats, domain, alertCount, windowValue) {
   const colorOf = outcomeColors(group.outcomes);
   const styleOf = new Map(group.outcomes.map((o, i) => [o, seriesStyle(i)]));
   const table = outcomeTable(stats.by_outcome, group.type);
   return h('section', { class: 'card section trend-card', 'aria-label': `Trends of ${group.type}`, dataset: { type: group.type } },
     h('div', { class: 'trend-head' },
       h('h2', {}, group.type),
+      alertCount > 0
+        ? h('a', { class: 'pill alert-link', href: routeHash('alerts', { query: { type: group.type } }), title: `Alerts of ${group.type} in the window (${windowValue})` },
+            `${alertCount} alert${alertCount === 1 ? '' : 's'}`)
+        : null,
       h('ul', { class: 'legend' }, group.outcomes.map((o) => h('li', {}, legendSample(styleOf.get(o), colorOf.get(o)), o)))),
     h('div', { class: 'chart-grid' }, group.versions.map((v) => chartFigure(v, {
       xDomain: domain,
