@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyRecord, type DecisionRecord } from '@decision-trace/model';
-import { decisionAnomalyConnectorSchema } from '../src/connectors/decision_anomaly/config.js';
+import { decisionAnomalyConnectorSchema, monitorSettings } from '../src/connectors/decision_anomaly/config.js';
 import { DecisionMonitors, type MonitorSettings } from '../src/connectors/decision_anomaly/decision-monitor.js';
 
 /**
@@ -12,14 +12,7 @@ import { DecisionMonitors, type MonitorSettings } from '../src/connectors/decisi
  */
 
 const defaults = decisionAnomalyConnectorSchema.parse({});
-const SETTINGS: MonitorSettings = {
-  baselineWindow: defaults.baseline_window,
-  rateShift: defaults.rate_shift,
-  confidenceShift: defaults.confidence_shift,
-  threshold: defaults.threshold,
-  minCount: defaults.min_count,
-  examples: defaults.example_decisions,
-};
+const SETTINGS: MonitorSettings = monitorSettings(defaults);
 
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
@@ -41,15 +34,15 @@ function decision(i: number, random: () => number, approvalRate: number, version
   };
 }
 
-/** Decisions after the shift until the first outcome-rate alert; undefined when none within `limit`. */
+/** Decisions after the shift until the first alert on the outcomes (a rate or the mix); undefined when none within `limit`. */
 function detectionDelay(seed: number, before: number, limit: number, version?: string): number | undefined {
   const random = seeded(seed);
   const monitors = new DecisionMonitors(SETTINGS);
   for (let i = 0; i < before; i++) monitors.observe(decision(i, random, 0.6));
   for (let i = 1; i <= limit; i++) {
     const alerts = monitors.observe(decision(before + i, random, 0.8, version));
-    // Approvals up or denials down: the same shift of the outcome mix.
-    if (alerts.some((a) => a.signal === 'outcome_rate')) return i;
+    // Approvals up or denials down, or the whole mix: one shift, found by whichever test first.
+    if (alerts.some((a) => a.signal === 'outcome_rate' || a.signal === 'outcome_mix')) return i;
   }
   return undefined;
 }

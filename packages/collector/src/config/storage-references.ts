@@ -22,44 +22,54 @@ export function storageExtensionType(value: string, registry: ComponentRegistry)
 }
 
 /**
- * Resolves every exporter's `sending_queue.storage` that names an extension to that
- * extension's directory (the exporter keeps its queue in its own folder below it). A reference
- * to an extension that is not configured, not enabled in service.extensions, or not a storage
+ * Resolves every exporter's `sending_queue.storage` (and a connector's `storage`) that names an
+ * extension to that extension's directory (the exporter keeps its queue in its own folder below
+ * it, the connector its state). A reference to an extension that is not configured, not enabled in service.extensions, or not a storage
  * extension is refused; the Collector refuses those too, though only when it starts.
  */
 export function resolveStorageReferences(
-  sections: { exporters: ReadonlyMap<string, ResolvedComponent>; extensions: ReadonlyMap<string, ResolvedComponent> },
+  sections: {
+    exporters: ReadonlyMap<string, ResolvedComponent>;
+    extensions: ReadonlyMap<string, ResolvedComponent>;
+    connectors?: ReadonlyMap<string, ResolvedComponent>;
+  },
   enabled: readonly string[],
   registry: ComponentRegistry,
   errors: ConfigError[],
 ): void {
-  for (const exporter of sections.exporters.values()) {
-    for (const { path, queue } of sendingQueues(exporter.config)) {
-      const value = queue.storage;
-      if (typeof value !== 'string') continue;
-      const at = joinPath('exporters', exporter.id, ...path, 'storage');
-      const type = storageExtensionType(value, registry);
-      if (type === undefined) continue;
-      const factory = registry.get('extension', type) as ExtensionFactory | undefined;
-      if (!factory) {
-        errors.push(new ConfigError(at, `"${value}" names a storage extension this collector does not have: use file_storage (or a directory path)`));
-        continue;
-      }
-      if (!factory.storageDirectory) {
-        errors.push(new ConfigError(at, `"${value}" is not a storage extension: name a file_storage extension (or a directory path)`));
-        continue;
-      }
-      const extension: ResolvedComponent | undefined = sections.extensions.get(value);
-      if (!extension) {
-        errors.push(new ConfigError(at, `extension "${value}" is not configured: add it under extensions (with its directory) and to service.extensions`));
-        continue;
-      }
-      if (!enabled.includes(value)) {
-        errors.push(new ConfigError(at, `extension "${value}" is configured but not enabled: add it to service.extensions`));
-        continue;
-      }
-      queue.storage = factory.storageDirectory(extension.config);
+  const references = [
+    ...[...sections.exporters.values()].flatMap((exporter) =>
+      sendingQueues(exporter.config).map(({ path, queue }) => ({ holder: queue, at: joinPath('exporters', exporter.id, ...path, 'storage') })),
+    ),
+    // A connector that keeps state (decision_anomaly's baselines) names its storage at the top level.
+    ...[...(sections.connectors?.values() ?? [])]
+      .filter((connector) => connector.config !== null && typeof connector.config === 'object')
+      .map((connector) => ({ holder: connector.config as { storage?: unknown }, at: joinPath('connectors', connector.id, 'storage') })),
+  ];
+  for (const { holder, at } of references) {
+    const value = holder.storage;
+    if (typeof value !== 'string') continue;
+    const type = storageExtensionType(value, registry);
+    if (type === undefined) continue;
+    const factory = registry.get('extension', type) as ExtensionFactory | undefined;
+    if (!factory) {
+      errors.push(new ConfigError(at, `"${value}" names a storage extension this collector does not have: use file_storage (or a directory path)`));
+      continue;
     }
+    if (!factory.storageDirectory) {
+      errors.push(new ConfigError(at, `"${value}" is not a storage extension: name a file_storage extension (or a directory path)`));
+      continue;
+    }
+    const extension: ResolvedComponent | undefined = sections.extensions.get(value);
+    if (!extension) {
+      errors.push(new ConfigError(at, `extension "${value}" is not configured: add it under extensions (with its directory) and to service.extensions`));
+      continue;
+    }
+    if (!enabled.includes(value)) {
+      errors.push(new ConfigError(at, `extension "${value}" is configured but not enabled: add it to service.extensions`));
+      continue;
+    }
+    holder.storage = factory.storageDirectory(extension.config);
   }
 }
 

@@ -8,8 +8,9 @@ import type { Logger } from 'pino';
 import type { LogsConsumer, MetricsConsumer, TraceBatch, TracesToMetricsConnector } from '../../component/component.js';
 import { countDataPoints } from '../../exporter-helper/metrics-encoding.js';
 import { DecisionTracker } from '../../shared/decision-tracker.js';
-import type { DecisionAnomalyConnectorConfig } from './config.js';
-import { DecisionMonitors, type AnomalyAlert } from './decision-monitor.js';
+import { monitorSettings, type DecisionAnomalyConnectorConfig } from './config.js';
+import { DecisionMonitors, type AnomalyAlert, type MonitorSettings } from './decision-monitor.js';
+import { loadMonitorState, saveMonitorState } from './monitor-state-file.js';
 
 class OnDemandReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
@@ -34,10 +35,13 @@ export class DecisionAnomalyConnector implements TracesToMetricsConnector {
   private readonly provider: MeterProvider;
   private readonly alerts: Counter;
   private readonly tracker: DecisionTracker;
-  private readonly monitors: DecisionMonitors;
+  private monitors: DecisionMonitors;
   private readonly lineage = new LineageIndex();
+  private readonly settings: MonitorSettings;
   private timer?: NodeJS.Timeout;
+  private saveTimer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  private saving?: Promise<void>;
   /** Alert records waiting for the next flush (logs instance). */
   private pending: ReadableLogRecord[] = [];
 
@@ -45,32 +49,67 @@ export class DecisionAnomalyConnector implements TracesToMetricsConnector {
     private readonly config: DecisionAnomalyConnectorConfig,
     private readonly logger: Logger,
     private readonly output: AnomalyOutput,
-    private readonly options: { extractItself: boolean } = { extractItself: true },
+    private readonly options: {
+      extractItself: boolean;
+      /** Where this instance saves its baselines and tests (from `storage`); none: in memory only. */
+      stateFile?: string;
+    } = { extractItself: true },
   ) {
     this.provider = new MeterProvider({ resource: RESOURCE, readers: [this.reader] });
     this.alerts = this.provider
       .getMeter('decision-trace/decision_anomaly')
       .createCounter('decision.anomaly.alerts', { unit: '{alert}', description: 'Shifts of a decision type and version from its baseline.' });
     this.tracker = new DecisionTracker(config.max_tracked_decisions);
-    this.monitors = new DecisionMonitors({
-      baselineWindow: config.baseline_window,
-      rateShift: config.rate_shift,
-      confidenceShift: config.confidence_shift,
-      threshold: config.threshold,
-      minCount: config.min_count,
-      examples: config.example_decisions,
-    });
+    this.settings = monitorSettings(config);
+    this.monitors = new DecisionMonitors(this.settings);
   }
 
   async start(): Promise<void> {
+    await this.restore();
     this.timer = setInterval(() => void this.flush(), this.config.metrics_flush_interval);
     this.timer.unref();
+    if (this.options.stateFile) {
+      this.saveTimer = setInterval(() => void this.save(), this.config.storage_save_interval);
+      this.saveTimer.unref();
+    }
   }
 
   async shutdown(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.saveTimer);
     await this.flush();
+    await this.saving; // a periodic save in flight holds older state: the last save comes after it
+    await this.save();
     await this.provider.shutdown();
+  }
+
+  /** Takes up the saved baselines; a damaged or incompatible file is reported and left for the next save to replace. */
+  private async restore(): Promise<void> {
+    const file = this.options.stateFile;
+    if (!file) return;
+    const loaded = await loadMonitorState(file, this.settings);
+    if ('missing' in loaded) return;
+    if ('unusable' in loaded) {
+      this.logger.warn({ file }, `the saved decision_anomaly state ${loaded.unusable}: starting with fresh baselines`);
+      return;
+    }
+    try {
+      this.monitors.restore(loaded.state);
+      this.logger.info({ file, streams: this.monitors.size }, 'decision_anomaly baselines restored');
+    } catch (error) {
+      this.monitors = new DecisionMonitors(this.settings);
+      this.logger.warn({ file, err: error }, 'the saved decision_anomaly state could not be taken up: starting with fresh baselines');
+    }
+  }
+
+  /** Saves the baselines and tests (one save at a time); a failure is logged and the next save tries again. */
+  private save(): Promise<void> {
+    const file = this.options.stateFile;
+    if (!file) return Promise.resolve();
+    this.saving ??= saveMonitorState(file, this.settings, this.monitors.state())
+      .catch((error: unknown) => this.logger.warn({ file, err: error }, 'could not save the decision_anomaly state; the next save tries again'))
+      .finally(() => (this.saving = undefined));
+    return this.saving;
   }
 
   async consumeTraces(batch: TraceBatch): Promise<void> {
@@ -91,10 +130,9 @@ export class DecisionAnomalyConnector implements TracesToMetricsConnector {
   }
 
   private raise(alert: AnomalyAlert): void {
-    const what = alert.signal === 'confidence_mean' ? 'mean confidence' : alert.signal === 'outcome_rate' ? `rate of outcome "${alert.subject}"` : `pass rate of policy "${alert.subject}"`;
-    const message = `decision anomaly: ${what} of ${alert.type}${alert.version ? ` ${alert.version}` : ''} went ${alert.direction}`;
+    const message = alertMessage(alert);
     if (this.output.logs) {
-      this.pending.push(alertRecord(alert, message));
+      this.pending.push(alertRecord(alert));
       this.logger.debug({ alert }, message);
       return;
     }
@@ -133,8 +171,17 @@ export class DecisionAnomalyConnector implements TracesToMetricsConnector {
   }
 }
 
+/** One line saying what shifted, e.g. `decision anomaly: rate of outcome "approved" of refund.approve v2 went up`. */
+export function alertMessage(alert: AnomalyAlert): string {
+  const of = `${alert.type}${alert.version ? ` ${alert.version}` : ''}`;
+  if (alert.signal === 'outcome_mix') return `decision anomaly: outcome mix of ${of} shifted ("${alert.subject}" went ${alert.direction})`;
+  const what = alert.signal === 'confidence_mean' ? 'mean confidence' : alert.signal === 'outcome_rate' ? `rate of outcome "${alert.subject}"` : `pass rate of policy "${alert.subject}"`;
+  return `decision anomaly: ${what} of ${of} went ${alert.direction}`;
+}
+
 /** An alert as an OTLP log record: the message as body, the evidence as attributes. */
-function alertRecord(alert: AnomalyAlert, message: string): ReadableLogRecord {
+export function alertRecord(alert: AnomalyAlert): ReadableLogRecord {
+  const message = alertMessage(alert);
   const now = Date.now();
   const time: HrTime = [Math.floor(now / 1000), (now % 1000) * 1_000_000];
   const attributes: LogAttributes = {
@@ -155,8 +202,16 @@ function alertRecord(alert: AnomalyAlert, message: string): ReadableLogRecord {
     ['anomaly.current.rate', alert.current.rate],
     ['anomaly.current.mean', alert.current.mean],
     ['anomaly.p_value', alert.p_value],
+    ['anomaly.statistic', alert.statistic],
+    ['anomaly.degrees_of_freedom', alert.degrees_of_freedom],
   ] as const) {
     if (value !== undefined) attributes[key] = value;
+  }
+  if (alert.outcome_counts) {
+    // Parallel arrays (OTLP attribute arrays hold one primitive type): outcome i has baseline[i] and current[i].
+    attributes['anomaly.outcomes'] = alert.outcome_counts.outcomes;
+    attributes['anomaly.baseline.outcome_counts'] = alert.outcome_counts.baseline;
+    attributes['anomaly.current.outcome_counts'] = alert.outcome_counts.current;
   }
   return {
     hrTime: time,

@@ -1,5 +1,6 @@
 import type { DecisionRecord } from '@decision-trace/model';
-import { BernoulliCusum, MeanCusum, twoProportionPValue, type Direction } from './sequential-tests.js';
+import { OutcomeMixWatch, type MixSettings, type MixWatchState } from './outcome-mix-watch.js';
+import { BernoulliCusum, MeanCusum, twoProportionPValue, type CusumState, type Direction } from './sequential-tests.js';
 
 export interface MonitorSettings {
   /** Decisions of a stream that make its baseline. */
@@ -14,9 +15,11 @@ export interface MonitorSettings {
   minCount: number;
   /** Example decision ids an alert carries. */
   examples: number;
+  /** The chi-square test of the whole outcome mix. */
+  mix: MixSettings;
 }
 
-export type Signal = 'outcome_rate' | 'policy_pass_rate' | 'confidence_mean';
+export type Signal = 'outcome_rate' | 'outcome_mix' | 'policy_pass_rate' | 'confidence_mean';
 
 export interface AnomalyAlert {
   tenant: string;
@@ -28,8 +31,13 @@ export interface AnomalyAlert {
   direction: Direction;
   baseline: { version: string | null; count: number; rate?: number; mean?: number };
   current: { count: number; rate?: number; mean?: number };
-  /** Two-proportion z-test of baseline against current (rates only). */
+  /** Two-proportion z-test of baseline against current (rates); the chi-square test's (mix). */
   p_value?: number;
+  /** The chi-square statistic and its degrees of freedom (mix only). */
+  statistic?: number;
+  degrees_of_freedom?: number;
+  /** Every outcome (sorted) with its count in the baseline and in the current window (mix only). */
+  outcome_counts?: { outcomes: string[]; baseline: number[]; current: number[] };
   example_decision_ids: string[];
 }
 
@@ -84,11 +92,54 @@ class RateWatch {
     this.learning = { k: 0, n: 0 };
   }
 
-  private startFrom(baseline: { k: number; n: number; version: string | null }): void {
-    if (baseline.n < this.settings.minCount) return;
+  private startFrom(baseline: { k: number; n: number; version: string | null }): BernoulliCusum | undefined {
+    if (baseline.n < this.settings.minCount) return undefined;
     this.baseline = baseline;
-    this.cusum = new BernoulliCusum(baseline.k / baseline.n, this.settings.rateShift, this.settings.threshold);
+    return (this.cusum = new BernoulliCusum(baseline.k / baseline.n, this.settings.rateShift, this.settings.threshold));
   }
+
+  state(): RateWatchState {
+    return { learning: { ...this.learning }, ...(this.baseline && this.cusum ? { baseline: { ...this.baseline }, cusum: this.cusum.state() } : {}) };
+  }
+
+  restore(state: RateWatchState): void {
+    this.learning = { ...state.learning };
+    this.cusum = undefined;
+    this.baseline = undefined;
+    if (!state.baseline || !state.cusum) return;
+    this.startFrom(state.baseline)?.restore(state.cusum);
+  }
+}
+
+export interface RateWatchState {
+  learning: { k: number; n: number };
+  baseline?: { k: number; n: number; version: string | null };
+  cusum?: CusumState;
+}
+
+export interface MeanWatchState {
+  learning: { n: number; sum: number; sumSquares: number };
+  baseline?: { n: number; sum: number; sumSquares: number; version: string | null };
+  cusum?: CusumState;
+}
+
+/** A stream's watches, as saved across a restart. */
+export interface StreamState {
+  tenant: string;
+  type: string;
+  version: string | null;
+  outcomes: Array<[string, RateWatchState]>;
+  policies: Array<[string, RateWatchState]>;
+  confidence: MeanWatchState;
+  mix: MixWatchState;
+  recent: string[];
+}
+
+/** Every stream's watches, and which stream a new version of each type starts from. */
+export interface MonitorsState {
+  streams: StreamState[];
+  /** Indexes into `streams`: the latest established stream of each (tenant, type). */
+  latest: number[];
 }
 
 /** The mean confidence under watch, as RateWatch does with a CUSUM on the mean. */
@@ -125,35 +176,50 @@ class MeanWatch {
     return found;
   }
 
-  private startFrom(baseline: { n: number; sum: number; sumSquares: number; version: string | null }): void {
-    if (baseline.n < this.settings.minCount) return;
+  private startFrom(baseline: { n: number; sum: number; sumSquares: number; version: string | null }): MeanCusum | undefined {
+    if (baseline.n < this.settings.minCount) return undefined;
     const mean = baseline.sum / baseline.n;
     // A constant confidence still has a scale: a change of 0.01 is one deviation.
     const deviation = Math.max(Math.sqrt(Math.max(0, baseline.sumSquares / baseline.n - mean * mean)), 0.01);
     this.baseline = baseline;
-    this.cusum = new MeanCusum(mean, deviation, this.settings.threshold, this.settings.confidenceShift / 2);
+    return (this.cusum = new MeanCusum(mean, deviation, this.settings.threshold, this.settings.confidenceShift / 2));
+  }
+
+  state(): MeanWatchState {
+    return { learning: { ...this.learning }, ...(this.baseline && this.cusum ? { baseline: { ...this.baseline }, cusum: this.cusum.state() } : {}) };
+  }
+
+  restore(state: MeanWatchState): void {
+    this.learning = { ...state.learning };
+    this.cusum = undefined;
+    this.baseline = undefined;
+    if (!state.baseline || !state.cusum) return;
+    this.startFrom(state.baseline)?.restore(state.cusum);
   }
 }
 
 /**
- * Watches the decisions of one type and version of one tenant: each outcome's rate, each
- * policy's pass rate and the mean confidence, each against a baseline it learns from its first
- * `baselineWindow` observations, or, for a new version, the previous version's.
+ * Watches the decisions of one type and version of one tenant: each outcome's rate, the whole
+ * outcome mix (chi-square), each policy's pass rate and the mean confidence, each against a
+ * baseline it learns from its first observations, or, for a new version, the previous version's.
  */
 export class DecisionStreamMonitor {
   readonly outcomes = new Map<string, RateWatch>();
   readonly policies = new Map<string, RateWatch>();
   readonly confidence: MeanWatch;
+  readonly mix: OutcomeMixWatch;
   private readonly recent: string[] = [];
 
   constructor(
-    private readonly key: { tenant: string; type: string; version: string | null },
+    readonly key: { tenant: string; type: string; version: string | null },
     private readonly settings: MonitorSettings,
     predecessor?: DecisionStreamMonitor,
   ) {
     this.confidence = new MeanWatch(settings, key.version);
+    this.mix = new OutcomeMixWatch(settings.mix, key.version);
     if (predecessor) {
       this.confidence.inherit(predecessor.confidence);
+      this.mix.inherit(predecessor.mix);
       for (const [outcome, watch] of predecessor.outcomes) this.watchOf(this.outcomes, outcome).inherit(watch);
       for (const [policy, watch] of predecessor.policies) this.watchOf(this.policies, policy).inherit(watch);
     }
@@ -161,7 +227,30 @@ export class DecisionStreamMonitor {
 
   /** Whether any of its watches has a baseline (a next version can start from it). */
   get established(): boolean {
-    return this.confidence.baseline !== undefined || [...this.outcomes.values(), ...this.policies.values()].some((w) => w.baseline !== undefined);
+    return (
+      this.confidence.baseline !== undefined ||
+      (this.settings.mix.enabled && this.mix.baseline !== undefined) ||
+      [...this.outcomes.values(), ...this.policies.values()].some((w) => w.baseline !== undefined)
+    );
+  }
+
+  state(): StreamState {
+    return {
+      ...this.key,
+      outcomes: [...this.outcomes].map(([outcome, watch]) => [outcome, watch.state()]),
+      policies: [...this.policies].map(([policy, watch]) => [policy, watch.state()]),
+      confidence: this.confidence.state(),
+      mix: this.mix.state(),
+      recent: [...this.recent],
+    };
+  }
+
+  restore(state: StreamState): void {
+    for (const [outcome, watch] of state.outcomes) this.watchOf(this.outcomes, outcome).restore(watch);
+    for (const [policy, watch] of state.policies) this.watchOf(this.policies, policy).restore(watch);
+    this.confidence.restore(state.confidence);
+    this.mix.restore(state.mix);
+    this.recent.splice(0, this.recent.length, ...state.recent.slice(-this.settings.examples));
   }
 
   observe(record: DecisionRecord): AnomalyAlert[] {
@@ -169,14 +258,36 @@ export class DecisionStreamMonitor {
     if (this.recent.length > this.settings.examples) this.recent.shift();
     const alerts: AnomalyAlert[] = [];
     if (record.outcome !== null) this.watchOf(this.outcomes, record.outcome);
+    // The outcomes are one mix: one shift of it (approvals up, denials down) is one alert, from
+    // whichever test finds it first, after which every outcome and the mix learn the new mix.
+    let mixShifted = false;
     for (const [outcome, watch] of this.outcomes) {
       const found = watch.observe(record.outcome === outcome);
       if (!found) continue;
-      // The outcomes are one mix: one shift of it (approvals up, denials down) is one alert,
-      // after which every outcome learns the new mix.
       alerts.push(this.rateAlert('outcome_rate', outcome, found));
       for (const other of this.outcomes.values()) other.relearn();
+      this.mix.relearn();
+      mixShifted = true;
       break;
+    }
+    if (this.settings.mix.enabled && !mixShifted) {
+      const found = this.mix.observe(record.outcome);
+      if (found) {
+        for (const watch of this.outcomes.values()) watch.relearn();
+        alerts.push({
+          ...this.key,
+          signal: 'outcome_mix',
+          subject: found.subject,
+          direction: found.direction,
+          baseline: { version: found.baseline.version, count: found.baseline.n },
+          current: { count: found.current.n },
+          p_value: found.pValue,
+          statistic: found.statistic,
+          degrees_of_freedom: found.degreesOfFreedom,
+          outcome_counts: { outcomes: found.outcomes, baseline: found.baselineCounts, current: found.currentCounts },
+          example_decision_ids: [...this.recent],
+        });
+      }
     }
     for (const check of record.policy_checks) {
       const found = this.watchOf(this.policies, check.policy).observe(isPass(check.result));
@@ -231,6 +342,30 @@ export class DecisionMonitors {
   private readonly latestByType = new Map<string, DecisionStreamMonitor>();
 
   constructor(private readonly settings: MonitorSettings) {}
+
+  state(): MonitorsState {
+    const streams = [...this.streams.values()];
+    return { streams: streams.map((s) => s.state()), latest: [...this.latestByType.values()].map((s) => streams.indexOf(s)).filter((i) => i >= 0) };
+  }
+
+  /** Takes up saved watches (replacing any of the same stream). */
+  restore(state: MonitorsState): void {
+    const restored = state.streams.map((saved) => {
+      const stream = new DecisionStreamMonitor({ tenant: saved.tenant, type: saved.type, version: saved.version }, this.settings);
+      stream.restore(saved);
+      this.streams.set(`${saved.tenant}\u0000${saved.type}\u0000${saved.version ?? ''}`, stream);
+      return stream;
+    });
+    for (const index of state.latest) {
+      const stream = restored[index];
+      if (stream) this.latestByType.set(`${stream.key.tenant}\u0000${stream.key.type}`, stream);
+    }
+  }
+
+  /** How many streams are watched. */
+  get size(): number {
+    return this.streams.size;
+  }
 
   observe(record: DecisionRecord): AnomalyAlert[] {
     if (record.type === null) return [];

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ConnectorFactory } from '../../component/component.js';
 import { decisionAnomalyConnectorSchema, type DecisionAnomalyConnectorConfig } from './config.js';
 import { DecisionAnomalyConnector } from './decision-anomaly-connector.js';
@@ -11,13 +12,21 @@ export const decisionAnomalyConnectorFactory: ConnectorFactory<DecisionAnomalyCo
     ['traces', 'metrics'],
     ['traces', 'logs'],
   ],
-  createTracesToMetrics({ config, logger, upstream = [] }, next) {
-    return new DecisionAnomalyConnector(config, logger, { metrics: next }, { extractItself: extractsItself(upstream) });
+  createTracesToMetrics({ id, config, logger, upstream = [] }, next) {
+    return new DecisionAnomalyConnector(config, logger, { metrics: next }, { extractItself: extractsItself(upstream), stateFile: stateFile(config, id, 'metrics') });
   },
-  createTracesToLogs({ config, logger, upstream = [] }, next) {
-    return new DecisionAnomalyConnector(config, logger, { logs: next }, { extractItself: extractsItself(upstream) });
+  createTracesToLogs({ id, config, logger, upstream = [] }, next) {
+    return new DecisionAnomalyConnector(config, logger, { logs: next }, { extractItself: extractsItself(upstream), stateFile: stateFile(config, id, 'logs') });
   },
 };
+
+/**
+ * Each instance (one per signal it feeds) its own file in the storage directory (`storage` is
+ * resolved to the extension's directory by the config loader, see config/storage-references.ts).
+ */
+function stateFile(config: DecisionAnomalyConnectorConfig, id: string, signal: 'metrics' | 'logs'): string | undefined {
+  return config.storage === undefined ? undefined : join(config.storage, `${id.replace('/', '~')}~${signal}.json`);
+}
 
 /** Behind a decision processor in every pipeline that feeds it, the decisions are on the batches already. */
 function extractsItself(upstream: ReadonlyArray<{ processors: readonly string[] }>): boolean {

@@ -8,6 +8,14 @@
 
 export type Direction = 'up' | 'down';
 
+/** A CUSUM's two sides and the runs since each last stood at zero (`k` for rates, `sum` for means). */
+export interface CusumState {
+  up: number;
+  down: number;
+  upRun: { n: number; k?: number; sum?: number };
+  downRun: { n: number; k?: number; sum?: number };
+}
+
 const MIN_RATE = 0.001;
 const clampRate = (p: number) => Math.min(1 - MIN_RATE, Math.max(MIN_RATE, p));
 
@@ -40,6 +48,17 @@ export class BernoulliCusum {
     this.upIfFalse = Math.log((1 - higher) / (1 - p0));
     this.downIfTrue = Math.log(lower / p0);
     this.downIfFalse = Math.log((1 - lower) / (1 - p0));
+  }
+
+  /** The accumulated evidence, to save across a restart (the parameters come from the baseline). */
+  state(): CusumState {
+    return { up: this.up, down: this.down, upRun: { ...this.upRun }, downRun: { ...this.downRun } };
+  }
+
+  restore(state: CusumState): void {
+    ({ up: this.up, down: this.down } = state);
+    this.upRun = { k: state.upRun.k ?? 0, n: state.upRun.n };
+    this.downRun = { k: state.downRun.k ?? 0, n: state.downRun.n };
   }
 
   observe(value: boolean): Direction | undefined {
@@ -77,6 +96,16 @@ export class MeanCusum {
     private readonly threshold: number,
     private readonly slack = 0.5,
   ) {}
+
+  state(): CusumState {
+    return { up: this.up, down: this.down, upRun: { ...this.upRun }, downRun: { ...this.downRun } };
+  }
+
+  restore(state: CusumState): void {
+    ({ up: this.up, down: this.down } = state);
+    this.upRun = { sum: state.upRun.sum ?? 0, n: state.upRun.n };
+    this.downRun = { sum: state.downRun.sum ?? 0, n: state.downRun.n };
+  }
 
   observe(value: number): Direction | undefined {
     const z = (value - this.mean) / this.deviation;
