@@ -35,11 +35,13 @@ export function makeProtobufBodies(count) {
 /**
  * The default pipeline (otlp → decision → exporters) as YAML. `receiver` is the protocols block,
  * `exporters` extra exporter definitions and `exporterIds` the pipeline's exporter list;
- * `contextSpans: false` keeps only decisions (no context spans stored).
+ * `contextSpans: false` keeps only decisions (no context spans stored); `storage` replaces the default
+ * SQLite file `<dir>/<name>.db`.
  */
-export function pipelineYaml({ dir, name = 'decisions', receiver, healthPort, exporters = '', exporterIds = 'decisions', contextSpans = true }) {
+export function pipelineYaml({ dir, name = 'decisions', receiver, healthPort, exporters = '', exporterIds = 'decisions', contextSpans = true, storage }) {
+  const store = storage ?? `sqlite:${join(dir, `${name}.db`)}`;
   const spans = contextSpans ? '' : '    store_context_spans: false\n';
-  return `receivers:\n  otlp:\n    protocols:\n${receiver}processors:\n  decision: {}\nexporters:\n  decisions:\n    storage: sqlite:${join(dir, `${name}.db`)}\n${spans}${exporters}extensions:\n  health_check:\n    endpoint: 127.0.0.1:${healthPort}\nservice:\n  extensions: [health_check]\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [decision]\n      exporters: [${exporterIds}]\n  telemetry:\n    logs:\n      level: warn\n    metrics:\n      level: none\n`;
+  return `receivers:\n  otlp:\n    protocols:\n${receiver}processors:\n  decision: {}\nexporters:\n  decisions:\n    storage: '${store}'\n${spans}${exporters}extensions:\n  health_check:\n    endpoint: 127.0.0.1:${healthPort}\nservice:\n  extensions: [health_check]\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [decision]\n      exporters: [${exporterIds}]\n  telemetry:\n    logs:\n      level: warn\n    metrics:\n      level: none\n`;
 }
 
 /**

@@ -3,7 +3,7 @@
 // the median of several rounds is reported (the machine is noisy). Results go to
 // bench/results.json and a table in BENCHMARKS.md.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { decisionsOnlyIngestCase, ingestCase } from './ingest-case.mjs';
 import { decisionMetricsCase } from './decision-metrics-case.mjs';
@@ -16,6 +16,7 @@ import { otlpEncodeCase } from './otlp-encode-case.mjs';
 import { samplingCase } from './sampling-case.mjs';
 import { sdkCase } from './sdk-case.mjs';
 import { storeQueryCase } from './store-query-case.mjs';
+import { storeScaleCase } from './store-scale-case.mjs';
 import { topologyCase } from './topology-case.mjs';
 import { zstdDecodeCase } from './zstd-decode-case.mjs';
 
@@ -45,9 +46,18 @@ const cases = [
   ['decision_metrics_connector', decisionMetricsCase],
   ['decision_connectors_ingest', decisionConnectorsIngestCase],
 ];
-const selected = filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)));
+// Opt-in cases run only when named in full: they take far longer than a bench run (hours the
+// first time, for the 10M-decision fixture), so neither `npm run bench` nor CI's --quick run
+// starts them.
+const optInCases = [['store_scale', storeScaleCase]];
+const selected = [
+  ...(filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)))),
+  ...optInCases.filter(([name]) => filters.includes(name)),
+];
+// The machine is shared: the load average at the start and end of the run goes with the results.
+const loadAtStart = loadavg();
 if (selected.length === 0) {
-  console.error(`no case matches ${filters.join(', ')}; cases: ${cases.map(([name]) => name).join(', ')}`);
+  console.error(`no case matches ${filters.join(', ')}; cases: ${cases.map(([name]) => name).join(', ')}; opt-in cases (named in full): ${optInCases.map(([name]) => name).join(', ')}`);
   process.exit(2);
 }
 const results = [];
@@ -107,6 +117,7 @@ function markdown(rows) {
     '',
     `- machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}`,
     `- run: ${new Date().toISOString()}${quick ? ' (--quick: fewer and shorter rounds)' : ''}`,
+    `- load average (1, 5, 15 min) at the run's start: ${loadAtStart.map((n) => n.toFixed(2)).join(', ')}; at its end: ${loadavg().map((n) => n.toFixed(2)).join(', ')} (${cpu.length} cores; other work shares the machine). Rows of opt-in cases carry their own in bench/results.json (\`load_average\`).`,
     '',
     '| case | value | unit | baseline | baseline value | ratio |',
     '| --- | ---: | --- | --- | ---: | ---: |',
@@ -205,6 +216,19 @@ function markdown(rows) {
     '  through the default pipeline with `decision_metrics` and `decision_anomaly` (default settings) also exporting from',
     '  it into a metrics pipeline with a `prometheus` exporter; baseline: the default pipeline alone, in a second collector',
     '  run side by side, same bodies, alternating rounds.',
+    '- **store_scale_*** (bench/store-scale-case.mjs; opt-in: `node bench/run.mjs --update store_scale`, not run by',
+    '  `npm run bench` or CI): the issue #19 "flat with size" targets on a store that already holds 10,000,000 decisions',
+    '  (`DT_BENCH_SCALE_DECISIONS`), each with its decision.observed ledger row (hash chains of 10 tenants) and the two',
+    '  context spans of its trace (server span, LLM span with tokens rolled up onto the decision), spread over 30 days as',
+    '  in store_query. bench/store-fixture.mjs builds it once through the store\'s own append path (5,000 decisions a call,',
+    '  4 calls in flight), resumably, and caches it: SQLite under ~/.cache/decision-trace-bench/store-scale-v<generator',
+    '  version>-<N>/, PostgreSQL as database dt_bench_scale_v<version>_<N>; a run measures a copy (a file copy; CREATE',
+    '  DATABASE … TEMPLATE). `store_scale_ingest_<backend>_into_<size>`: the default pipeline\'s ingest (the',
+    '  otlp_http_protobuf_ingest workload and rounds) into the copy; baseline: the same into an empty store, the run\'s',
+    '  other collector (target: ratio ≥ 0.8); `…_cpu_main_thread`/`…_cpu_store_worker`: the same as µs CPU per span.',
+    '  `store_scale_<query>_p50|p95_<backend>_at_<size>`: store_query\'s queries on the copy before the ingest (targets:',
+    '  list p95 ≤ 50 ms, stats p95 ≤ 300 ms). `<size>` is what the store held: `DT_BENCH_SCALE_PARTIAL=1` measures a',
+    '  fixture whose build was stopped part way. Rows carry `decisions` and `load_average` in bench/results.json.',
     '',
   ];
   return lines.join('\n');

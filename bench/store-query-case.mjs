@@ -27,6 +27,7 @@ const EVENTS_PER_CALL = 2000;
 const CALLS_IN_FLIGHT = 4;
 /** The newest decision's time; listings look at the last week before it. */
 const END = Date.UTC(2025, 2, 31);
+const DAYS_MS = DAYS * 86_400_000;
 
 export async function storeQueryCase({ quick }) {
   const decisions = quick ? 10_000 : 1_000_000;
@@ -62,63 +63,71 @@ async function measureBackend(backend, storageUrl, decisions, samples) {
     const started = Date.now();
     await populate(store, decisions);
     console.log(`store query case: ${decisions.toLocaleString('en-US')} decisions into ${backend} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-    const since = new Date(END - 7 * 86_400_000).toISOString();
-    const filtered = (i) => ({ tenant: tenantOf(i), type: 'refund.approve', outcome: OUTCOMES[i % OUTCOMES.length], since, limit: 50 });
-    const cursors = [];
-    for (let t = 0; t < TENANTS; t++) cursors.push((await store.queryDecisions({ tenant: tenantOf(t), limit: 50 })).next_cursor);
-
-    // Warm caches and prepared statements first; then sample.
-    for (let i = 0; i < 20; i++) await store.queryDecisions(filtered(i));
-    const list = await latencies(samples, (i) => store.queryDecisions(filtered(i)));
-    const byActor = (i) => ({ tenant: tenantOf(i), actor_id: `agent-${(i * 13) % ACTORS}`, min_confidence: 0.5, since, limit: 50 });
-    for (let i = 0; i < 20; i++) await store.queryDecisions(byActor(i));
-    const newFilters = await latencies(samples, (i) => store.queryDecisions(byActor(i)));
-    // One day of every tenant, a different day of the last week for each sample.
-    const day = (i) => {
-      const until = END - (i % 7) * 86_400_000;
-      return { since: new Date(until - 86_400_000).toISOString(), until: new Date(until).toISOString(), bucket_ms: 3_600_000 };
-    };
-    for (let i = 0; i < 3; i++) await store.stats(day(i));
-    const stats = await latencies(Math.min(samples, 100), (i) => store.stats(day(i)));
-    const chains = Math.max(1, Math.floor(decisions / (TENANTS * CHAIN_EVERY)));
-    const graph = async (i) => {
-      const root = chainRoot(i % chains, i % TENANTS);
-      const [detail] = await store.getDecision(decisionId(root), { tenant: tenantOf(root) });
-      const walked = await walkDecisionGraph(store, detail.record, GRAPH_DEPTH);
-      if (walked.nodes.length < CHAIN_LENGTH) throw new Error(`graph of ${decisionId(root)} has ${walked.nodes.length} nodes, expected ${CHAIN_LENGTH}`);
-    };
-    for (let i = 0; i < 5; i++) await graph(i);
-    const graphs = await latencies(samples, graph);
-    const page = await latencies(samples, (i) => store.queryDecisions({ tenant: tenantOf(i), limit: 50, cursor: cursors[i % TENANTS] }));
-    const byId = await latencies(samples, (i) => store.getDecision(decisionId((i * 7919) % decisions), { tenant: tenantOf((i * 7919) % decisions) }));
-
-    const rows = [];
-    for (const [query, values] of [
-      ['filtered_list', list],
-      ['filtered_list_actor_confidence', newFilters],
-      ['cursor_page', page],
-      ['stats_day', stats],
-      ['graph_depth5', graphs],
-    ]) {
-      for (const q of [50, 95]) {
-        const value = percentile(values, q);
-        const baseline = percentile(byId, q);
-        rows.push({
-          name: `store_${query}_p${q}_${backend}`,
-          value,
-          unit: 'µs',
-          baseline_name: `getDecision by id p${q} (${backend})`,
-          baseline_value: baseline,
-          ratio: value / baseline,
-          decisions,
-        });
-      }
-    }
-    return rows;
+    return await measureQueries(store, backend, decisions, samples);
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The query rows (p50 and p95 of each query against getDecision by id) of a store holding
+ * `decisions` decisions as `observedEvent` makes them; the store scale case measures the same
+ * queries on its 10M fixture.
+ */
+export async function measureQueries(store, backend, decisions, samples, suffix = '') {
+  const since = new Date(END - 7 * 86_400_000).toISOString();
+  const filtered = (i) => ({ tenant: tenantOf(i), type: 'refund.approve', outcome: OUTCOMES[i % OUTCOMES.length], since, limit: 50 });
+  const cursors = [];
+  for (let t = 0; t < TENANTS; t++) cursors.push((await store.queryDecisions({ tenant: tenantOf(t), limit: 50 })).next_cursor);
+
+  // Warm caches and prepared statements first; then sample.
+  for (let i = 0; i < 20; i++) await store.queryDecisions(filtered(i));
+  const list = await latencies(samples, (i) => store.queryDecisions(filtered(i)));
+  const byActor = (i) => ({ tenant: tenantOf(i), actor_id: `agent-${(i * 13) % ACTORS}`, min_confidence: 0.5, since, limit: 50 });
+  for (let i = 0; i < 20; i++) await store.queryDecisions(byActor(i));
+  const newFilters = await latencies(samples, (i) => store.queryDecisions(byActor(i)));
+  // One day of every tenant, a different day of the last week for each sample.
+  const day = (i) => {
+    const until = END - (i % 7) * 86_400_000;
+    return { since: new Date(until - 86_400_000).toISOString(), until: new Date(until).toISOString(), bucket_ms: 3_600_000 };
+  };
+  for (let i = 0; i < 3; i++) await store.stats(day(i));
+  const stats = await latencies(Math.min(samples, 100), (i) => store.stats(day(i)));
+  const chains = Math.max(1, Math.floor(decisions / (TENANTS * CHAIN_EVERY)));
+  const graph = async (i) => {
+    const root = chainRoot(i % chains, i % TENANTS);
+    const [detail] = await store.getDecision(decisionId(root), { tenant: tenantOf(root) });
+    const walked = await walkDecisionGraph(store, detail.record, GRAPH_DEPTH);
+    if (walked.nodes.length < CHAIN_LENGTH) throw new Error(`graph of ${decisionId(root)} has ${walked.nodes.length} nodes, expected ${CHAIN_LENGTH}`);
+  };
+  for (let i = 0; i < 5; i++) await graph(i);
+  const graphs = await latencies(samples, graph);
+  const page = await latencies(samples, (i) => store.queryDecisions({ tenant: tenantOf(i), limit: 50, cursor: cursors[i % TENANTS] }));
+  const byId = await latencies(samples, (i) => store.getDecision(decisionId((i * 7919) % decisions), { tenant: tenantOf((i * 7919) % decisions) }));
+
+  const rows = [];
+  for (const [query, values] of [
+    ['filtered_list', list],
+    ['filtered_list_actor_confidence', newFilters],
+    ['cursor_page', page],
+    ['stats_day', stats],
+    ['graph_depth5', graphs],
+  ]) {
+    for (const q of [50, 95]) {
+      const value = percentile(values, q);
+      const baseline = percentile(byId, q);
+      rows.push({
+        name: `store_${query}_p${q}_${backend}${suffix}`,
+        value,
+        unit: 'µs',
+        baseline_name: `getDecision by id p${q} (${backend})`,
+        baseline_value: baseline,
+        ratio: value / baseline,
+        decisions,
+      });
+    }
+  }
+  return rows;
 }
 
 /** The i-th decision of `tenant` that starts a chain; its chain's next decisions are root + TENANTS, + 2 x TENANTS, … */
@@ -137,40 +146,10 @@ function parentOf(i) {
  * days; durations up to 2 s, 1 in 200 with a contract violation, 1 in 4 sampled at 1/10.
  */
 async function populate(store, decisions) {
-  const span = DAYS * 86_400_000;
   let next = 0;
   const call = () => {
     const events = [];
-    for (let n = 0; n < EVENTS_PER_CALL && next < decisions; n++, next++) {
-      const i = next;
-      const startMillis = END - Math.floor(((i * 2654435761) % decisions) / decisions * span);
-      const time = new Date(startMillis).toISOString();
-      events.push({
-        schema_version: '1.0',
-        event_id: `bench-${i}`,
-        event_type: 'decision.observed',
-        decision_id: decisionId(i),
-        decision_type: TYPES[Math.floor(i / TENANTS) % TYPES.length],
-        parent_decision_id: parentOf(i),
-        trace_id: (i + 1).toString(16).padStart(32, '0'),
-        span_id: null,
-        tenant_id: tenantOf(i),
-        environment: 'prod',
-        timestamp: time,
-        actor: { id: `agent-${Math.floor(i / 7) % ACTORS}`, type: i % 20 === 0 ? 'human' : 'agent', version: null, org: null },
-        payload: {
-          outcome: OUTCOMES[Math.floor(i / (TENANTS * TYPES.length)) % OUTCOMES.length],
-          confidence: (i % 100) / 100,
-          start_time: time,
-          end_time: new Date(startMillis + ((i * 7919) % 2000)).toISOString(),
-          evidence: { order_total: i % 500, customer_tier: i % 3 === 0 ? 'gold' : 'standard' },
-        },
-        causal_links: [],
-        source: 'api.events',
-        ...(i % 4 === 0 ? { sampling: { trace_sampled: true, adjusted_count: 10 } } : {}),
-        ...(i % 200 === 3 ? { violations: [{ rule: 'key_evidence', detail: 'order_total missing' }] } : {}),
-      });
-    }
+    for (let n = 0; n < EVENTS_PER_CALL && next < decisions; n++, next++) events.push(observedEvent(next, decisions));
     return events;
   };
   while (next < decisions) {
@@ -180,7 +159,38 @@ async function populate(store, decisions) {
   }
 }
 
-async function latencies(samples, query) {
+/** Decision i of `decisions`: one decision.observed event (see populate). */
+export function observedEvent(i, decisions) {
+  const startMillis = END - Math.floor(((i * 2654435761) % decisions) / decisions * DAYS_MS);
+  const time = new Date(startMillis).toISOString();
+  return {
+    schema_version: '1.0',
+    event_id: `bench-${i}`,
+    event_type: 'decision.observed',
+    decision_id: decisionId(i),
+    decision_type: TYPES[Math.floor(i / TENANTS) % TYPES.length],
+    parent_decision_id: parentOf(i),
+    trace_id: (i + 1).toString(16).padStart(32, '0'),
+    span_id: null,
+    tenant_id: tenantOf(i),
+    environment: 'prod',
+    timestamp: time,
+    actor: { id: `agent-${Math.floor(i / 7) % ACTORS}`, type: i % 20 === 0 ? 'human' : 'agent', version: null, org: null },
+    payload: {
+      outcome: OUTCOMES[Math.floor(i / (TENANTS * TYPES.length)) % OUTCOMES.length],
+      confidence: (i % 100) / 100,
+      start_time: time,
+      end_time: new Date(startMillis + ((i * 7919) % 2000)).toISOString(),
+      evidence: { order_total: i % 500, customer_tier: i % 3 === 0 ? 'gold' : 'standard' },
+    },
+    causal_links: [],
+    source: 'api.events',
+    ...(i % 4 === 0 ? { sampling: { trace_sampled: true, adjusted_count: 10 } } : {}),
+    ...(i % 200 === 3 ? { violations: [{ rule: 'key_evidence', detail: 'order_total missing' }] } : {}),
+  };
+}
+
+export async function latencies(samples, query) {
   const values = [];
   for (let i = 0; i < samples; i++) {
     const start = process.hrtime.bigint();
@@ -190,7 +200,7 @@ async function latencies(samples, query) {
   return values;
 }
 
-function percentile(values, q) {
+export function percentile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)];
 }

@@ -1,0 +1,197 @@
+// Issue #19, "flat with size": the default pipeline's ingest into a store that already holds
+// 10,000,000 decisions (with their ledger rows and context spans) against ingest into an empty
+// store in the same run, and the store query case's queries on that store, for SQLite and
+// PostgreSQL. Opt-in (`node bench/run.mjs --update store_scale`): building the fixture takes hours
+// the first time (store-fixture.mjs caches it), far beyond CI's quick bench.
+//
+// `DT_BENCH_SCALE_DECISIONS` sets the fixture's size (default 10,000,000; 20,000 with --quick).
+// `DT_BENCH_SCALE_PARTIAL=1` measures a fixture as far as an interrupted build got (the build
+// must not be running), and the rows say how many decisions it held.
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openStore } from '@decision-trace/store';
+import { freePort, makeProtobufBodies, pipelineYaml, postAll, startCollector, stopCollector } from './harness.mjs';
+import { measureIngest } from './ingest-rounds.mjs';
+import { measureQueries } from './store-query-case.mjs';
+import {
+  clonePostgresFixture,
+  dropPostgresDatabase,
+  postgresFixture,
+  postgresFixtureDatabase,
+  postgresUrlOf,
+  sqliteFixture,
+  sqliteFixtureDir,
+  withClient,
+  POSTGRES_URL,
+} from './store-fixture.mjs';
+
+const CONCURRENCY = 16;
+
+export async function storeScaleCase({ quick, root }) {
+  const decisions = quick ? 20_000 : Number(process.env.DT_BENCH_SCALE_DECISIONS ?? 10_000_000);
+  const partial = process.env.DT_BENCH_SCALE_PARTIAL === '1';
+  const samples = quick ? 40 : 200;
+  const rows = [];
+  rows.push(...(await sqliteRows({ quick, root, decisions, partial, samples })));
+  const unreachable = await withClient(POSTGRES_URL, (client) => client.query('SELECT 1')).then(
+    () => null,
+    (error) => error.message || error.name,
+  );
+  if (unreachable !== null) console.log(`store scale case: PostgreSQL rows skipped (not reachable: ${unreachable})`);
+  else rows.push(...(await postgresRows({ quick, root, decisions, partial, samples })));
+  const load = loadavg();
+  return rows.map((row) => ({ ...row, load_average: row.load_average ?? load.map((n) => Number(n.toFixed(2))) }));
+}
+
+/** A label for the rows: 10m, 2.5m, 20k. */
+function sizeLabel(held) {
+  return held >= 1_000_000 ? `${Number((held / 1_000_000).toFixed(1))}m` : `${Math.round(held / 1000)}k`;
+}
+
+async function sqliteRows({ quick, root, decisions, partial, samples }) {
+  let fixture;
+  if (partial && !existsSync(join(sqliteFixtureDir(decisions), 'complete'))) {
+    fixture = join(sqliteFixtureDir(decisions), 'decisions.db');
+    const wal = `${fixture}-wal`;
+    if (existsSync(wal) && statSync(wal).size > 0) throw new Error(`${fixture} has a WAL: is its build still running? Stop it first`);
+  } else {
+    fixture = await sqliteFixture(decisions);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dt-bench-scale-'));
+  try {
+    const copy = join(dir, 'full.db');
+    const started = Date.now();
+    copyFileSync(fixture, copy);
+    const held = countSqlite(copy);
+    console.log(`store scale case: SQLite fixture of ${held.toLocaleString('en-US')} decisions copied in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const label = sizeLabel(held);
+
+    // The queries first, on a store nothing writes to.
+    const store = await openStore(`sqlite:${copy}`);
+    let queries;
+    try {
+      queries = renamed(await measureQueries(store, 'sqlite', held, samples, `_at_${label}`));
+    } finally {
+      await store.close();
+    }
+    const ingest = await ingestPair({ quick, root, dir, backend: 'sqlite', label, emptyStorage: `sqlite:${join(dir, 'empty.db')}`, fullStorage: `sqlite:${copy}` });
+    return [...ingest, ...queries].map((row) => ({ ...row, decisions: held }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function postgresRows({ quick, root, decisions, partial, samples }) {
+  const fixture = postgresFixtureDatabase(decisions);
+  const comment = await withClient(POSTGRES_URL, async (client) => {
+    const { rows } = await client.query(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [fixture]);
+    return rows[0]?.comment ?? null;
+  });
+  if (!(partial && comment !== null && comment !== 'complete')) await postgresFixture(decisions);
+  const full = `dt_bench_scale_run_${process.pid}`;
+  const empty = `dt_bench_scale_empty_${process.pid}`;
+  try {
+    const started = Date.now();
+    await clonePostgresFixture(decisions, full);
+    await dropPostgresDatabase(empty);
+    await withClient(POSTGRES_URL, (client) => client.query(`CREATE DATABASE ${empty}`));
+    const held = await withClient(postgresUrlOf(full), async (client) => {
+      await client.query('ANALYZE');
+      return Number((await client.query('SELECT count(*) AS n FROM decisions')).rows[0].n);
+    });
+    console.log(`store scale case: PostgreSQL fixture of ${held.toLocaleString('en-US')} decisions cloned in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const label = sizeLabel(held);
+    const store = await openStore(postgresUrlOf(full));
+    let queries;
+    try {
+      queries = renamed(await measureQueries(store, 'postgres', held, samples, `_at_${label}`));
+    } finally {
+      await store.close();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'dt-bench-scale-'));
+    try {
+      const ingest = await ingestPair({ quick, root, dir, backend: 'postgres', label, emptyStorage: postgresUrlOf(empty), fullStorage: postgresUrlOf(full) });
+      return [...ingest, ...queries].map((row) => ({ ...row, decisions: held }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    await dropPostgresDatabase(full);
+    await dropPostgresDatabase(empty);
+  }
+}
+
+function countSqlite(path) {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) AS n FROM decisions').get().n;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The default pipeline's ingest into an empty store and into the fixture's copy, one collector
+ * each, in that order in the same run: spans/s (target ≥ 0.8× empty) and the store worker's µs
+ * of CPU per span (which a busy machine disturbs less than spans/s).
+ */
+async function ingestPair({ quick, root, dir, backend, label, emptyStorage, fullStorage }) {
+  const measured = {};
+  for (const [which, storage] of [
+    ['empty', emptyStorage],
+    ['full', fullStorage],
+  ]) {
+    const [http, health] = [await freePort(), await freePort()];
+    const receiver = `      http:\n        endpoint: 127.0.0.1:${http}\n`;
+    const child = await startCollector(root, dir, which, pipelineYaml({ dir, name: which, receiver, healthPort: health, storage }), health);
+    try {
+      const rows = await measureIngest({
+        pid: child.pid,
+        name: which,
+        quick,
+        makeBodies: (count) => {
+          const bodies = makeProtobufBodies(count);
+          return { plain: bodies, sent: bodies };
+        },
+        send: (bodies) => postAll(http, bodies, { concurrency: CONCURRENCY }),
+      });
+      measured[which] = {
+        spans: rows.find((r) => r.name === which).value,
+        main: rows.find((r) => r.name === `${which}_cpu_main_thread`)?.value,
+        store: rows.find((r) => r.name === `${which}_cpu_store_worker`)?.value,
+      };
+    } finally {
+      await stopCollector(child);
+    }
+  }
+  const rows = [
+    {
+      name: `store_scale_ingest_${backend}_into_${label}`,
+      unit: 'spans/s',
+      value: measured.full.spans,
+      baseline_name: `ingest_${backend}_into_empty_store`,
+      baseline_value: measured.empty.spans,
+      ratio: measured.full.spans / measured.empty.spans,
+    },
+  ];
+  for (const thread of ['main', 'store']) {
+    // No dt-store thread with PostgreSQL (its store runs on the main thread): no store row then.
+    if (measured.full[thread] === undefined || !measured.empty[thread]) continue;
+    rows.push({
+      name: `store_scale_ingest_${backend}_into_${label}_cpu_${thread === 'main' ? 'main_thread' : 'store_worker'}`,
+      unit: 'µs CPU/span',
+      value: measured.full[thread],
+      baseline_name: `ingest_${backend}_into_empty_store_cpu_${thread === 'main' ? 'main_thread' : 'store_worker'}`,
+      baseline_value: measured.empty[thread],
+      ratio: measured.full[thread] / measured.empty[thread],
+    });
+  }
+  return rows;
+}
+
+/** The store query case's row names, as this case's: store_scale_filtered_list_p95_sqlite_at_10m. */
+function renamed(rows) {
+  return rows.map((row) => ({ ...row, name: row.name.replace(/^store_/, 'store_scale_') }));
+}
