@@ -314,6 +314,16 @@ export function beginMessage(tag: number, lengthBytes: number): number {
 export function endMessage(at: number, lengthBytes: number): void {
   const bodyStart = at + lengthBytes;
   const length = pos - bodyStart;
+  // The usual outcomes first: the guess was right.
+  if (lengthBytes === 1 && length < 0x80) {
+    buf[at] = length;
+    return;
+  }
+  if (lengthBytes === 2 && length >= 0x80 && length < 0x4000) {
+    buf[at] = (length & 127) | 128;
+    buf[at + 1] = length >>> 7;
+    return;
+  }
   const needed = varint32Size(length);
   if (needed !== lengthBytes) {
     ensure(needed - lengthBytes);
