@@ -1,4 +1,13 @@
-import { isDoubleValue, type AttributeValue, type Attributes } from '@decision-trace/model';
+import {
+  isDoubleValue,
+  type AttributeValue,
+  type Attributes,
+  type ReadonlyAttributeValue,
+  type ReadonlyAttributes,
+  type ReadonlyResourceSpans,
+  type ReadonlyScopeSpans,
+  type ReadonlySpan,
+} from '@decision-trace/model';
 import {
   beginMessage,
   endMessage,
@@ -37,7 +46,7 @@ import {
  * writeString), and an `undefined` attribute value is an empty AnyValue, as null is (the
  * previous encoder threw).
  */
-export function encodeTraceRequestProtobuf(resourceSpans: readonly ResourceSpansInput[]): Uint8Array {
+export function encodeTraceRequestProtobuf(resourceSpans: readonly ReadonlyResourceSpans[]): Uint8Array {
   startWriting();
   try {
     for (let r = 0; r < resourceSpans.length; r++) {
@@ -53,81 +62,6 @@ export function encodeTraceRequestProtobuf(resourceSpans: readonly ResourceSpans
   return finishWriting();
 }
 
-// The model's span shapes as the encoder reads them: every property read-only, so both the
-// mutable types and read-only views of them are accepted.
-
-type AttributeValueInput =
-  | string
-  | number
-  | bigint
-  | boolean
-  | Uint8Array
-  | null
-  | readonly AttributeValueInput[]
-  | { readonly [key: string]: AttributeValueInput };
-
-type AttributesInput = { readonly [key: string]: AttributeValueInput };
-
-interface ResourceInput {
-  readonly attributes: AttributesInput;
-  readonly droppedAttributesCount: number;
-}
-
-interface ScopeInput {
-  readonly name: string;
-  readonly version: string;
-  readonly attributes: AttributesInput;
-  readonly droppedAttributesCount: number;
-}
-
-interface EventInput {
-  readonly timeUnixNano: bigint;
-  readonly name: string;
-  readonly attributes: AttributesInput;
-  readonly droppedAttributesCount: number;
-}
-
-interface LinkInput {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly traceState: string;
-  readonly attributes: AttributesInput;
-  readonly droppedAttributesCount: number;
-  readonly flags: number;
-}
-
-interface SpanInput {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string;
-  readonly traceState: string;
-  readonly flags: number;
-  readonly name: string;
-  readonly kind: number;
-  readonly startTimeUnixNano: bigint;
-  readonly endTimeUnixNano: bigint;
-  readonly attributes: AttributesInput;
-  readonly droppedAttributesCount: number;
-  readonly events: readonly EventInput[];
-  readonly droppedEventsCount: number;
-  readonly links: readonly LinkInput[];
-  readonly droppedLinksCount: number;
-  readonly status: { readonly code: number; readonly message: string };
-}
-
-interface ScopeSpansInput {
-  readonly scope: ScopeInput;
-  readonly spans: readonly SpanInput[];
-  readonly schemaUrl: string;
-}
-
-/** The model's ResourceSpans, or a read-only view of it. */
-export interface ResourceSpansInput {
-  readonly resource: ResourceInput;
-  readonly scopeSpans: readonly ScopeSpansInput[];
-  readonly schemaUrl: string;
-}
-
 /** protobufjs's recursion limit (util.recursionLimit): deeper messages fail its encoder, and this one. */
 const RECURSION_LIMIT = 100;
 
@@ -138,7 +72,7 @@ const SPAN_KEY_VALUE_DEPTH = 4;
 const EVENT_KEY_VALUE_DEPTH = 5;
 
 // trace.proto ResourceSpans
-function writeResourceSpans(resourceSpans: ResourceSpansInput): void {
+function writeResourceSpans(resourceSpans: ReadonlyResourceSpans): void {
   // Resource resource = 1 (always written, as a message the previous encoder always set)
   const resource = resourceSpans.resource;
   const resourceAt = beginMessage(0x0a, 2);
@@ -156,7 +90,7 @@ function writeResourceSpans(resourceSpans: ResourceSpansInput): void {
 }
 
 // trace.proto ScopeSpans
-function writeScopeSpans(scopeSpans: ScopeSpansInput): void {
+function writeScopeSpans(scopeSpans: ReadonlyScopeSpans): void {
   // InstrumentationScope scope = 1 (common.proto; always written)
   const scope = scopeSpans.scope;
   const scopeAt = beginMessage(0x0a, 1);
@@ -176,7 +110,7 @@ function writeScopeSpans(scopeSpans: ScopeSpansInput): void {
 }
 
 // trace.proto Span
-function writeSpan(span: SpanInput): void {
+function writeSpan(span: ReadonlySpan): void {
   writeHexField(0x0a, span.traceId); // bytes trace_id = 1
   writeHexField(0x12, span.spanId); // bytes span_id = 2
   writeStringField(0x1a, span.traceState); // string trace_state = 3
@@ -229,7 +163,7 @@ function writeSpan(span: SpanInput): void {
  * message; `depth` is the KeyValue messages' depth. The attributes' own keys, in their order
  * (Object.keys's: what the previous encoder wrote).
  */
-function writeKeyValues(tag: number, attributes: AttributesInput, depth: number): void {
+function writeKeyValues(tag: number, attributes: ReadonlyAttributes, depth: number): void {
   // for-in allocates nothing on objects like the decoders' (Object.keys builds an array each
   // time) and gives the own keys in the same order; the own-key check, which V8 reduces to a
   // map check inside for-in, leaves out what an object inherits.
@@ -249,7 +183,7 @@ function writeKeyValues(tag: number, attributes: AttributesInput, depth: number)
 const { hasOwnProperty } = Object.prototype;
 
 /** The members of an AnyValue message (common.proto) for `value`, found at `key` of `container`. */
-function writeAnyValue(value: AttributeValueInput | undefined, container: object, key: string | number, depth: number): void {
+function writeAnyValue(value: ReadonlyAttributeValue | undefined, container: object, key: string | number, depth: number): void {
   if (depth > RECURSION_LIMIT) throw new Error('max depth exceeded');
   switch (typeof value) {
     case 'string': // string string_value = 1
@@ -282,7 +216,7 @@ function writeAnyValue(value: AttributeValueInput | undefined, container: object
   }
   if (Array.isArray(value)) {
     // ArrayValue array_value = 5; in it, repeated AnyValue values = 1
-    const values = value as readonly AttributeValueInput[];
+    const values = value as readonly ReadonlyAttributeValue[];
     const at = beginMessage(0x2a, 1);
     if (depth + 1 > RECURSION_LIMIT) throw new Error('max depth exceeded');
     for (let i = 0; i < values.length; i++) {
@@ -296,6 +230,6 @@ function writeAnyValue(value: AttributeValueInput | undefined, container: object
   // KeyValueList kvlist_value = 6; in it, repeated KeyValue values = 1
   if (depth + 1 > RECURSION_LIMIT) throw new Error('max depth exceeded');
   const at = beginMessage(0x32, 1);
-  writeKeyValues(0x0a, value as AttributesInput, depth + 2);
+  writeKeyValues(0x0a, value as ReadonlyAttributes, depth + 2);
   endMessage(at, 1);
 }

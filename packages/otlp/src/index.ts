@@ -2,7 +2,7 @@ export type { DecodedTraceRequest } from './decoded-request.js';
 export { OtlpDecodeError } from './errors.js';
 export { decodeTraceRequestProtobuf, decodeTraceRequestProtobufRaw } from './decode-protobuf.js';
 export { decodeTraceRequestJson } from './decode-json.js';
-export { encodeTraceRequestProtobuf, type ResourceSpansInput } from './direct-encoder.js';
+export { encodeTraceRequestProtobuf } from './direct-encoder.js';
 export { encodeTraceRequestProtobufReflective } from './encode-protobuf-reflective.js';
 export { encodeTraceRequestJson } from './encode-json.js';
 export { encodeExportResponse, type ExportResult } from './export-response.js';

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
-import { noteIntegralDouble, type AttributeValue, type Attributes, type ResourceSpans, type Span } from '@decision-trace/model';
+import { noteIntegralDouble, type AttributeValue, type Attributes, type ReadonlyResourceSpans, type ResourceSpans, type Span } from '@decision-trace/model';
 import {
   OTLP_PROTO_DIR,
   TRACE_SERVICE_PROTO_FILE,
   decodeTraceRequestProtobuf,
   encodeTraceRequestProtobuf,
   encodeTraceRequestProtobufReflective,
-  type ResourceSpansInput,
 } from '../src/index.js';
 import { describeInvalidSpanIds } from '../src/span-rejections.js';
 import { makeRichResourceSpans, makeSpan } from './fixtures/model-spans.js';
@@ -290,7 +289,7 @@ describe('direct protobuf encoder: decode(encode(x)) is x', () => {
       }
       return value;
     };
-    const frozen: readonly ResourceSpansInput[] = deepFreeze(makeRichResourceSpans());
+    const frozen: readonly ReadonlyResourceSpans[] = deepFreeze(makeRichResourceSpans());
     const first = encodeTraceRequestProtobuf(frozen);
     const copy = Buffer.from(first);
     const second = encodeTraceRequestProtobuf(request([makeSpan({ name: 'other' })]));
