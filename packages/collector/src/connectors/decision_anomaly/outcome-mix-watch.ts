@@ -1,4 +1,4 @@
-import { NO_OUTCOME, outcomeDrift } from '@decision-trace/model';
+import { NO_OUTCOME, chiSquareStatistic, chiSquareSurvival, outcomeDrift } from '@decision-trace/model';
 import type { Direction } from './sequential-tests.js';
 
 export interface MixSettings {
@@ -53,6 +53,13 @@ export class OutcomeMixWatch {
   /** The current window, oldest first, and its counts per outcome. */
   private window: string[] = [];
   private windowCounts = new Map<string, number>();
+  /**
+   * The test's columns, fixed with the baseline: each common outcome its own, the rare and new
+   * ones pooled in the last. The window's counts per column are kept as decisions come and go,
+   * so that a test after each decision costs one pass over a few numbers.
+   */
+  private columns = new Map<string, number>();
+  private table = { outcomes: [] as string[], a: [] as number[], b: [] as number[] };
 
   constructor(
     private readonly settings: MixSettings,
@@ -61,7 +68,7 @@ export class OutcomeMixWatch {
 
   /** Starts testing at once against another version's baseline mix. */
   inherit(from: OutcomeMixWatch): void {
-    if (from.baseline) this.baseline = { ...from.baseline, counts: new Map(from.baseline.counts) };
+    if (from.baseline) this.setBaseline({ ...from.baseline, counts: new Map(from.baseline.counts) });
   }
 
   observe(outcome: string | null): MixFinding | undefined {
@@ -70,15 +77,14 @@ export class OutcomeMixWatch {
       add(this.learning, label, 1);
       this.learnt += 1;
       if (this.learnt >= this.settings.baselineWindow) {
-        this.baseline = { counts: this.learning, n: this.learnt, version: this.version };
+        this.setBaseline({ counts: this.learning, n: this.learnt, version: this.version });
         this.learning = new Map();
         this.learnt = 0;
       }
       return undefined;
     }
-    this.window.push(label);
-    add(this.windowCounts, label, 1);
-    if (this.window.length > this.settings.window) add(this.windowCounts, this.window.shift()!, -1);
+    this.enter(label, 1);
+    if (this.window.length > this.settings.window) this.enter(this.window[0]!, -1);
     if (this.window.length < this.settings.window) return undefined;
     const found = this.test();
     if (found) this.relearn();
@@ -92,6 +98,7 @@ export class OutcomeMixWatch {
     this.learnt = 0;
     this.window = [];
     this.windowCounts = new Map();
+    this.setBaseline(undefined);
   }
 
   state(): MixWatchState {
@@ -105,23 +112,53 @@ export class OutcomeMixWatch {
   restore(state: MixWatchState): void {
     this.learning = new Map(state.learning);
     this.learnt = sum(this.learning.values());
-    this.baseline = state.baseline ? { counts: new Map(state.baseline.counts), n: sum(state.baseline.counts.map(([, c]) => c)), version: state.baseline.version } : undefined;
-    this.window = state.window.slice(-this.settings.window);
+    this.window = [];
     this.windowCounts = new Map();
-    for (const label of this.window) add(this.windowCounts, label, 1);
+    this.setBaseline(state.baseline ? { counts: new Map(state.baseline.counts), n: sum(state.baseline.counts.map(([, c]) => c)), version: state.baseline.version } : undefined);
+    for (const label of state.window.slice(-this.settings.window)) this.enter(label, 1);
+  }
+
+  private setBaseline(baseline: OutcomeMixWatch['baseline']): void {
+    this.baseline = baseline;
+    this.columns = new Map();
+    this.table = { outcomes: [], a: [], b: [] };
+    if (!baseline) return;
+    // Rare by the baseline's share (Cochran's rule: no expected count in the window below ~5).
+    const common = [...baseline.counts].filter(([, count]) => (count / baseline.n) * this.settings.window >= this.settings.minExpected);
+    common.forEach(([label, count], index) => {
+      this.columns.set(label, index);
+      this.table.outcomes.push(label);
+      this.table.a.push(count);
+    });
+    this.table.outcomes.push(POOLED_OUTCOMES);
+    this.table.a.push(baseline.n - sum(common.map(([, count]) => count)));
+    this.table.b = this.table.a.map(() => 0);
+    for (const [label, count] of this.windowCounts) this.table.b[this.columnOf(label)]! += count;
+  }
+
+  private columnOf(label: string): number {
+    return this.columns.get(label) ?? this.table.outcomes.length - 1;
+  }
+
+  /** A decision entering (1) or leaving (-1) the window. */
+  private enter(label: string, by: 1 | -1): void {
+    if (by === 1) this.window.push(label);
+    else this.window.shift();
+    add(this.windowCounts, label, by);
+    if (this.baseline) this.table.b[this.columnOf(label)]! += by;
   }
 
   private test(): MixFinding | undefined {
     const baseline = this.baseline!;
     const current = this.windowCounts;
     const n = this.window.length;
-    // Pool the outcomes too rare for the test's approximation (judged by the baseline's share).
-    const column = (label: string) => ((baseline.counts.get(label) ?? 0) / baseline.n) * n >= this.settings.minExpected ? label : POOLED_OUTCOMES;
-    const pooledBaseline = new Map<string, number>();
-    const pooledCurrent = new Map<string, number>();
-    for (const [label, count] of baseline.counts) add(pooledBaseline, column(label), count);
-    for (const [label, count] of current) add(pooledCurrent, column(label), count);
-    const drift = outcomeDrift(asCounts(pooledBaseline), asCounts(pooledCurrent));
+    // The statistic against the critical value first (cheap); the whole test only past it.
+    const { a, b } = this.table;
+    let columns = 0;
+    for (let j = 0; j < a.length; j++) if (a[j]! + b[j]! > 0) columns += 1;
+    if (columns < 2 || chiSquareStatistic(this.table) < criticalValue(columns - 1, this.settings.pValue)) return undefined;
+    const side = (counts: number[]) => this.table.outcomes.map((outcome, j) => ({ outcome, count: counts[j]! }));
+    const drift = outcomeDrift(side(a), side(b));
     if (drift.p_value === null || drift.p_value >= this.settings.pValue) return undefined;
 
     const outcomes = [...new Set([...baseline.counts.keys(), ...current.keys()])].filter((o) => (baseline.counts.get(o) ?? 0) + (current.get(o) ?? 0) > 0).sort();
@@ -160,8 +197,26 @@ function add(counts: Map<string, number>, label: string, by: number): void {
   else counts.set(label, next);
 }
 
-function asCounts(counts: Map<string, number>): Array<{ outcome: string; count: number }> {
-  return [...counts].map(([outcome, count]) => ({ outcome, count }));
+const criticalValues = new Map<string, number>();
+
+/**
+ * The statistic whose p-value is `pValue` for `df` degrees of freedom (bisection on the shared
+ * survival function; cached), a little below it so that rounding never skips a test.
+ */
+function criticalValue(df: number, pValue: number): number {
+  const key = `${df}:${pValue}`;
+  let value = criticalValues.get(key);
+  if (value === undefined) {
+    let [low, high] = [0, 1];
+    while (chiSquareSurvival(high, df) > pValue) high *= 2;
+    for (let i = 0; i < 100; i++) {
+      const middle = (low + high) / 2;
+      if (chiSquareSurvival(middle, df) > pValue) low = middle;
+      else high = middle;
+    }
+    criticalValues.set(key, (value = low * (1 - 1e-9)));
+  }
+  return value;
 }
 
 function sum(values: Iterable<number>): number {
