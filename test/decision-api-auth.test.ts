@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { ConfigErrors, defaultComponents, parseCollectorConfig } from '@decision-trace/collector';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { testCollectorConfig } from './helpers/test-config.js';
+import { SqliteDecisionStore, type DecisionAlert } from '@decision-trace/store';
 
 /**
  * decision_api.auth: API keys with roles and tenants. A key of tenant alpha sees nothing of
@@ -140,6 +141,8 @@ describe('decision API auth: keys, roles and tenant isolation', () => {
     '/v1/stats',
     '/v1/drift?type=loan.approve&a.version=v1&b.version=v2',
     '/v1/ledger/verify',
+    '/v1/alerts',
+    '/v1/alerts/alert-alpha',
     '/v1/audit',
   ];
 
@@ -270,6 +273,38 @@ describe('decision API auth: keys, roles and tenant isolation', () => {
     assert.equal((await get('/v1/ledger/verify?tenant=beta', KEYS.readAlpha)).status, 403);
     const beta = await get('/v1/ledger/verify', KEYS.readBeta);
     assert.equal(beta.body.checked, BETA.flatMap(decisionEvents).length);
+  });
+
+  test("alerts: a read key lists and reads only its tenant's; another tenant's is a 404, asking for it a 403", async () => {
+    const alert = (tenant: string, id: string): DecisionAlert => ({
+      id, tenant, at: ago(4), type: 'loan.approve', version: 'v2', kind: 'outcome_rate', subject: 'approved', direction: 'down',
+      message: `decision anomaly: rate of outcome "approved" of loan.approve v2 went down`,
+      baseline: { version: 'v1', count: 500, rate: 0.7, mean: null }, current: { version: null, count: 80, rate: 0.4, mean: null },
+      p_value: 0.001, example_decision_ids: [tenant === 'alpha' ? 'a-2' : 'b-2'],
+    });
+    // As the decisions exporter of a logs pipeline writes them (test/decision-alerts-e2e.test.ts).
+    const store = new SqliteDecisionStore(collector.dbPath);
+    try {
+      await store.appendAlerts([alert('alpha', 'alert-alpha'), alert('beta', 'alert-beta'), alert('beta', 'alert-alpha')]);
+    } finally {
+      await store.close();
+    }
+    const listed = await get('/v1/alerts', KEYS.readAlpha);
+    assert.equal(listed.status, 200);
+    assert.deepEqual(listed.body.alerts.map((a: Body) => `${a.tenant}/${a.id}`), ['alpha/alert-alpha']);
+    assert.equal((await get('/v1/alerts?tenant=beta', KEYS.readAlpha)).status, 403);
+    const one = await get('/v1/alerts/alert-alpha', KEYS.readAlpha);
+    assert.equal(one.status, 200, 'no 409: the key sees one tenant only');
+    assert.equal(one.body.tenant, 'alpha');
+    assert.deepEqual(one.body.example_decision_ids, ['a-2']);
+    assert.equal((await get('/v1/alerts/alert-beta', KEYS.readAlpha)).status, 404);
+    assert.equal((await get('/v1/alerts/alert-beta?tenant=beta', KEYS.readAlpha)).status, 403);
+    const all = await get('/v1/alerts', KEYS.admin);
+    assert.deepEqual(all.body.alerts.map((a: Body) => `${a.tenant}/${a.id}`).sort(), ['alpha/alert-alpha', 'beta/alert-alpha', 'beta/alert-beta']);
+    const ambiguous = await get('/v1/alerts/alert-alpha', KEYS.admin);
+    assert.equal(ambiguous.status, 409);
+    assert.deepEqual(ambiguous.body.tenants, ['alpha', 'beta']);
+    assert.equal((await get('/v1/alerts/alert-alpha?tenant=beta', KEYS.admin)).body.tenant, 'beta');
   });
 
   test('an admin key reads every tenant', async () => {

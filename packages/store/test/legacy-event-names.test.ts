@@ -97,3 +97,21 @@ describe('a ledger written with the unprefixed event names of earlier releases',
     }
   });
 });
+
+test('a database of an earlier release gains the alerts table when opened, and keeps its chains', async () => {
+  const { store, file } = openCopy();
+  try {
+    const alert = {
+      id: 'al-1', tenant: 'acme', at: '2026-01-02T03:04:05.000Z', type: 'refund.approve', version: 'v2', kind: 'outcome_rate',
+      subject: 'approved', direction: 'up', message: 'decision anomaly', baseline: { version: 'v2', count: 500, rate: 0.6, mean: null },
+      current: { version: null, count: 90, rate: 0.8, mean: null }, p_value: 0.001, example_decision_ids: ['refund-1'],
+    };
+    assert.deepEqual(await store.appendAlerts([alert]), { appended: 1, duplicates: 0 });
+    assert.deepEqual((await store.queryAlerts({ tenant: 'acme' })).alerts, [alert]);
+    assert.equal((await store.verifyLedger()).ok, true);
+  } finally {
+    await store.close();
+  }
+  const tables = withConnection(file, (db) => db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alerts'").all());
+  assert.equal(tables.length, 1);
+});
