@@ -106,6 +106,13 @@ function seedAlerts(now: number): DecisionAlert[] {
       p_value: 0.00002, example_decision_ids: ['ui-loan-rich', 'ui-loan-1', 'ui-loan-3'],
     },
     {
+      id: 'ui-alert-v2-mix', tenant: 'acme', at: new Date(now - 10 * 60_000).toISOString(), type: 'loan.approve', version: 'v2',
+      kind: 'outcome_mix', subject: 'escalated', direction: 'up', message: 'decision anomaly: outcome mix of loan.approve v2 shifted ("escalated" went up)',
+      baseline: { version: 'v2', count: 400, rate: null, mean: null }, current: { version: null, count: 200, rate: null, mean: null },
+      p_value: 0.0031, example_decision_ids: ['ui-loan-5'], statistic: 11.52, degrees_of_freedom: 2,
+      outcome_counts: [{ outcome: 'approved', baseline: 160, current: 80 }, { outcome: 'denied', baseline: 228, current: 100 }, { outcome: 'escalated', baseline: 12, current: 20 }],
+    },
+    {
       id: 'ui-alert-v1-confidence', tenant: 'acme', at: new Date(now - 20 * 60_000).toISOString(), type: 'loan.approve', version: 'v1',
       kind: 'confidence_mean', subject: null, direction: 'down', message: 'decision anomaly: mean confidence of loan.approve v1 went down',
       baseline: { version: 'v1', count: 500, rate: null, mean: 0.81 }, current: { version: null, count: 64, rate: null, mean: 0.62 },
@@ -449,12 +456,16 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     const cards = page.locator('.alert-card');
     await cards.first().waitFor();
     assert.equal(await page.getAttribute('.mainnav a[data-nav="alerts"]', 'aria-current'), 'page');
-    assert.deepEqual(await cards.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.alertId)), ['ui-alert-v2-approvals', 'ui-alert-v1-confidence']);
+    assert.deepEqual(await cards.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.alertId)), ['ui-alert-v2-approvals', 'ui-alert-v2-mix', 'ui-alert-v1-confidence']);
     const first = cards.nth(0);
     assert.match(await first.locator('.alert-head').innerText(), /loan\.approve\s*v2[\s\S]*Outcome rate[\s\S]*min ago/);
     assert.equal((await first.locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'approved 70.0% ↓ 45.0%');
     assert.match(await first.locator('.alert-evidence').innerText(), /baseline \(v1\): 500 · since the shift: 120 · p < 0\.0001 · tenant acme/);
-    assert.equal((await cards.nth(1).locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'mean confidence 0.81 ↓ 0.62');
+    const mix = cards.nth(1);
+    assert.equal((await mix.locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'outcome mix: escalated 3.0% ↑ 10.0%');
+    assert.match(await mix.locator('.alert-evidence').innerText(), /χ² = 11\.5, 2 df · p = 0\.0031/);
+    assert.deepEqual((await mix.locator('table.alert-mix tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim()), ['approved 40.0% 160 40.0% 80', 'denied 57.0% 228 50.0% 100', 'escalated 3.0% 12 10.0% 20']);
+    assert.equal((await cards.nth(2).locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'mean confidence 0.81 ↓ 0.62');
     assert.deepEqual(await first.locator('a.example-decision').allInnerTexts(), ['ui-loan-rich', 'ui-loan-1', 'ui-loan-3']);
     await shot(page, 'alerts');
 
@@ -477,12 +488,12 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     await page.goto(`${collector.apiUrl}/#/trends`);
     const loans = page.locator('.trend-card[data-type="loan.approve"]');
     await loans.locator('svg.chart').first().waitFor();
-    assert.equal(await loans.locator('a.alert-link').innerText(), '2 alerts');
+    assert.equal(await loans.locator('a.alert-link').innerText(), '3 alerts');
     assert.equal(await page.locator('.trend-card[data-type="loan.application"] a.alert-link').count(), 0);
     await loans.locator('a.alert-link').click();
     await page.waitForFunction(() => location.hash === '#/alerts?type=loan.approve');
     await page.locator('.alert-card').first().waitFor();
-    assert.equal(await page.locator('.alert-card').count(), 2);
+    assert.equal(await page.locator('.alert-card').count(), 3);
   });
 
   test('every view fits a 390 px phone and a 1280 px desktop, light and dark, without horizontal overflow', async () => {

@@ -51,7 +51,36 @@ test('an alert record becomes the alert with its evidence, in its tenant, at its
     current: { version: null, count: 90, rate: 0.81, mean: null },
     p_value: 0.0004,
     example_decision_ids: ['d-1', 'd-2'],
+    statistic: null,
+    degrees_of_freedom: null,
+    outcome_counts: null,
   });
+});
+
+test('an outcome_mix alert keeps its chi-square statistic and its counts per outcome', () => {
+  const base = alertRecord().attributes;
+  const alert = alertOfRecord(alertRecord({
+    attributes: {
+      ...base,
+      'anomaly.signal': 'outcome_mix',
+      'anomaly.subject': 'escalated',
+      'anomaly.statistic': 23.5,
+      'anomaly.degrees_of_freedom': 2,
+      'anomaly.outcomes': ['approved', 'denied', 'escalated'],
+      'anomaly.baseline.outcome_counts': [356, 32, 12],
+      'anomaly.current.outcome_counts': [178, 6, 16],
+    },
+  }))!;
+  assert.equal(alert.kind, 'outcome_mix');
+  assert.equal(alert.statistic, 23.5);
+  assert.equal(alert.degrees_of_freedom, 2);
+  assert.deepEqual(alert.outcome_counts, [
+    { outcome: 'approved', baseline: 356, current: 178 },
+    { outcome: 'denied', baseline: 32, current: 6 },
+    { outcome: 'escalated', baseline: 12, current: 16 },
+  ]);
+  const ragged = alertOfRecord(alertRecord({ attributes: { ...base, 'anomaly.outcomes': ['a', 'b'], 'anomaly.baseline.outcome_counts': [1], 'anomaly.current.outcome_counts': [1, 2] } }))!;
+  assert.equal(ragged.outcome_counts, null);
 });
 
 test('the same record redelivered is the same alert; another alert has another id', () => {

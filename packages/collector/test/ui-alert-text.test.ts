@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // @ts-expect-error: plain JS module of the UI, no type declarations
-import { alertCounts, alertCountsByType, alertKindLabel, alertShift, pValueText } from '../ui/lib/alert-text.js';
+import { alertCounts, alertCountsByType, alertKindLabel, alertShift, mixRows, pValueText, statisticText } from '../ui/lib/alert-text.js';
 
 const rateAlert = {
   type: 'refund.approve', version: 'v3', kind: 'outcome_rate', subject: 'approved', direction: 'up',
@@ -21,6 +21,19 @@ test('policy and confidence alerts name what they watch; the baseline version sh
   assert.equal(alertCounts(policy), 'baseline: 1,500 · since the shift: 90');
   const confidence = { ...rateAlert, kind: 'confidence_mean', subject: null, baseline: { version: 'v3', count: 500, rate: null, mean: 0.9 }, current: { version: null, count: 40, rate: null, mean: 0.714 } };
   assert.deepEqual(alertShift(confidence), { what: 'mean confidence', before: '0.90', now: '0.71', arrow: '↑' });
+});
+
+test('an outcome-mix alert reads as the share of the outcome that moved most, with its chi-square', () => {
+  const mix = {
+    ...rateAlert, kind: 'outcome_mix', subject: 'escalated', statistic: 23.456, degrees_of_freedom: 2,
+    outcome_counts: [{ outcome: 'approved', baseline: 356, current: 178 }, { outcome: 'denied', baseline: 32, current: 6 }, { outcome: 'escalated', baseline: 12, current: 16 }],
+  };
+  assert.deepEqual(alertShift(mix), { what: 'outcome mix: escalated', before: '3.0%', now: '8.0%', arrow: '↑' });
+  assert.equal(statisticText(mix), 'χ² = 23.5, 2 df');
+  assert.deepEqual(mixRows(mix).map((r: { outcome: string; before: string; now: string }) => `${r.outcome} ${r.before} ${r.now}`), ['approved 89.0% 89.0%', 'denied 8.0% 3.0%', 'escalated 3.0% 8.0%']);
+  assert.equal(alertKindLabel('outcome_mix'), 'Outcome mix');
+  assert.equal(statisticText(rateAlert), '');
+  assert.deepEqual(mixRows(rateAlert), []);
 });
 
 test('p-values are shown at a readable precision, none when absent', () => {

@@ -25,6 +25,12 @@ export function alertRowValues(alert: DecisionAlert): [string, string, number, s
   }
   checkWindow('baseline', alert.baseline);
   checkWindow('current', alert.current);
+  if (
+    alert.outcome_counts !== undefined && alert.outcome_counts !== null &&
+    (!Array.isArray(alert.outcome_counts) || !alert.outcome_counts.every((c) => typeof c?.outcome === 'string' && Number.isFinite(c.baseline) && Number.isFinite(c.current)))
+  ) {
+    throw new TypeError('alert: outcome_counts must be a list of {outcome, baseline, current}');
+  }
   const stored: DecisionAlert = {
     id: alert.id,
     tenant: alert.tenant,
@@ -39,6 +45,9 @@ export function alertRowValues(alert: DecisionAlert): [string, string, number, s
     current: windowOf(alert.current),
     p_value: alert.p_value ?? null,
     example_decision_ids: [...alert.example_decision_ids],
+    statistic: alert.statistic ?? null,
+    degrees_of_freedom: alert.degrees_of_freedom ?? null,
+    outcome_counts: alert.outcome_counts?.map(({ outcome, baseline, current }) => ({ outcome, baseline, current })) ?? null,
   };
   return [alert.tenant, alert.id, atMicros, alert.type, alert.version, alert.kind, JSON.stringify(stored)];
 }

@@ -25,6 +25,17 @@ export interface DecisionAlert {
   p_value: number | null;
   /** Decisions of the shifted stream (ids in the alert's tenant). */
   example_decision_ids: string[];
+  /** The chi-square statistic of an `outcome_mix` alert; null (as stored) for the other kinds. */
+  statistic?: number | null;
+  degrees_of_freedom?: number | null;
+  /** An `outcome_mix` alert's decisions per outcome, in the baseline and now; null (as stored) for the other kinds. */
+  outcome_counts?: AlertOutcomeCount[] | null;
+}
+
+export interface AlertOutcomeCount {
+  outcome: string;
+  baseline: number;
+  current: number;
 }
 
 /** One side of the comparison: the baseline or the current stretch. */

@@ -30,7 +30,7 @@ export type {
   WeightedCount,
   WitnessOptions,
 } from './store.js';
-export type { AlertFilter, AlertPage, AlertQuery, AlertWindow, DecisionAlert } from './alert.js';
+export type { AlertFilter, AlertOutcomeCount, AlertPage, AlertQuery, AlertWindow, DecisionAlert } from './alert.js';
 export { readWitnessFile } from './witness/witness-file.js';
 export { DEFAULT_WITNESS_INTERVAL_MS } from './witness/witness-writer.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';

@@ -20,6 +20,9 @@ export function makeAlert(id: string, minute: number, overrides: Partial<Decisio
     current: { version: null, count: 120, rate: 0.8, mean: null },
     p_value: 0.00012,
     example_decision_ids: ['dec-1', 'dec-2'],
+    statistic: null,
+    degrees_of_freedom: null,
+    outcome_counts: null,
     ...overrides,
   };
 }
@@ -61,6 +64,12 @@ export function registerAlertTests(withStore: WithStore): void {
     assert.deepEqual(await ids({ kind: 'confidence_mean' }), ['c']);
     assert.deepEqual(await ids({ since: '2025-03-01T10:02:00Z', until: '2025-03-01T10:04:00Z' }), ['c', 'b']);
     assert.deepEqual(await ids({ type: '', kind: '' }), ['d', 'c', 'b', 'a']);
+    const mix = makeAlert('e', 5, {
+      kind: 'outcome_mix', subject: 'escalated', baseline: { version: 'v2', count: 400, rate: null, mean: null }, current: { version: null, count: 200, rate: null, mean: null },
+      statistic: 23.5, degrees_of_freedom: 2, outcome_counts: [{ outcome: 'approved', baseline: 356, current: 178 }, { outcome: 'denied', baseline: 32, current: 6 }, { outcome: 'escalated', baseline: 12, current: 16 }],
+    });
+    await store.appendAlerts([mix]);
+    assert.deepEqual(await store.getAlert('e'), [mix]);
     const confidence = (await store.getAlert('c'))[0]!;
     assert.deepEqual([confidence.subject, confidence.p_value, confidence.current.mean], [null, null, 0.7]);
   });

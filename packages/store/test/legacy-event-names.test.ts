@@ -105,6 +105,7 @@ test('a database of an earlier release gains the alerts table when opened, and k
       id: 'al-1', tenant: 'acme', at: '2026-01-02T03:04:05.000Z', type: 'refund.approve', version: 'v2', kind: 'outcome_rate',
       subject: 'approved', direction: 'up', message: 'decision anomaly', baseline: { version: 'v2', count: 500, rate: 0.6, mean: null },
       current: { version: null, count: 90, rate: 0.8, mean: null }, p_value: 0.001, example_decision_ids: ['refund-1'],
+      statistic: null, degrees_of_freedom: null, outcome_counts: null,
     };
     assert.deepEqual(await store.appendAlerts([alert]), { appended: 1, duplicates: 0 });
     assert.deepEqual((await store.queryAlerts({ tenant: 'acme' })).alerts, [alert]);

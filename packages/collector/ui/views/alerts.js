@@ -2,8 +2,8 @@
 // the decisions that show it.
 import { apiGet } from '../lib/api.js';
 import { clear, h } from '../lib/dom.js';
-import { alertCounts, alertKindLabel, alertShift, pValueText } from '../lib/alert-text.js';
-import { formatAgo, formatTime, shortId } from '../lib/format.js';
+import { alertCounts, alertKindLabel, alertShift, mixRows, pValueText, statisticText } from '../lib/alert-text.js';
+import { formatAgo, formatNumber, formatTime, shortId } from '../lib/format.js';
 import { routeHash } from '../lib/route.js';
 import { loading, notice } from '../components/badges.js';
 import { errorNotice } from '../components/errors.js';
@@ -11,6 +11,7 @@ import { errorNotice } from '../components/errors.js';
 const KIND_OPTIONS = [
   { value: '', label: 'All kinds' },
   { value: 'outcome_rate', label: 'Outcome rate' },
+  { value: 'outcome_mix', label: 'Outcome mix' },
   { value: 'policy_pass_rate', label: 'Policy pass rate' },
   { value: 'confidence_mean', label: 'Mean confidence' },
 ];
@@ -73,6 +74,8 @@ export function renderAlerts(root, route) {
 function alertItem(alert) {
   const shift = alertShift(alert);
   const p = pValueText(alert.p_value);
+  const statistic = statisticText(alert);
+  const mix = mixRows(alert);
   return h('li', { class: `card alert-card direction-${alert.direction ?? 'none'}`, dataset: { alertId: alert.id, type: alert.type } },
     h('div', { class: 'alert-head' },
       h('h2', {}, h('a', { href: routeHash('trends', { query: { type: alert.type } }), class: 'alert-type' }, alert.type), alert.version ? h('span', { class: 'version' }, alert.version) : null),
@@ -84,7 +87,17 @@ function alertItem(alert) {
       h('span', { class: 'num alert-before' }, shift.before),
       h('span', { class: `alert-arrow ${alert.direction ?? ''}`, 'aria-label': alert.direction === 'down' ? 'went down to' : 'went up to' }, ` ${shift.arrow} `),
       h('span', { class: 'num alert-now' }, shift.now)),
-    h('p', { class: 'muted small alert-evidence' }, alertCounts(alert), p ? ` · ${p}` : '', alert.tenant ? ` · tenant ${alert.tenant}` : ''),
+    h('p', { class: 'muted small alert-evidence' }, alertCounts(alert), statistic ? ` · ${statistic}` : '', p ? ` · ${p}` : '', alert.tenant ? ` · tenant ${alert.tenant}` : ''),
+    mix.length === 0
+      ? null
+      : h('div', { class: 'table-scroll' },
+          h('table', { class: 'rates alert-mix' },
+            h('caption', { class: 'sr-only' }, `Outcome shares of ${alert.type} in the baseline and now`),
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Outcome'), h('th', { scope: 'col' }, 'Baseline'), h('th', { scope: 'col' }, 'Now'))),
+            h('tbody', {}, mix.map((r) => h('tr', { class: r.outcome === alert.subject ? 'moved' : null },
+              h('th', { scope: 'row' }, r.outcome),
+              h('td', {}, h('span', { class: 'num' }, r.before), h('span', { class: 'sub' }, ` ${formatNumber(r.baseline)}`)),
+              h('td', {}, h('span', { class: 'num' }, r.now), h('span', { class: 'sub' }, ` ${formatNumber(r.current)}`))))))),
     alert.example_decision_ids.length === 0
       ? null
       : h('div', { class: 'alert-examples' },

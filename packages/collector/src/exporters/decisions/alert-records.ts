@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AnyValue } from '@opentelemetry/api-logs';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { DEFAULT_TENANT } from '@decision-trace/model';
-import type { DecisionAlert } from '@decision-trace/store';
+import type { AlertOutcomeCount, DecisionAlert } from '@decision-trace/store';
 
 /**
  * The decision_anomaly connector's alert record, as its README states the contract: event name
@@ -48,7 +48,25 @@ export function alertOfRecord(record: ReadableLogRecord): DecisionAlert | null {
     },
     p_value: number(attributes['anomaly.p_value']),
     example_decision_ids: Array.isArray(exampleIds) ? exampleIds.filter((id): id is string => typeof id === 'string') : [],
+    statistic: number(attributes['anomaly.statistic']),
+    degrees_of_freedom: number(attributes['anomaly.degrees_of_freedom']),
+    outcome_counts: outcomeCounts(attributes['anomaly.outcomes'], attributes['anomaly.baseline.outcome_counts'], attributes['anomaly.current.outcome_counts']),
   };
+}
+
+/** An outcome_mix alert's parallel arrays (outcome i has baseline count i and current count i) as one list; null when absent or not parallel. */
+function outcomeCounts(outcomes: AnyValue | undefined, baseline: AnyValue | undefined, current: AnyValue | undefined): AlertOutcomeCount[] | null {
+  if (!Array.isArray(outcomes) || !Array.isArray(baseline) || !Array.isArray(current)) return null;
+  if (outcomes.length !== baseline.length || outcomes.length !== current.length) return null;
+  const counts: AlertOutcomeCount[] = [];
+  for (let i = 0; i < outcomes.length; i++) {
+    const outcome = outcomes[i];
+    const before = number(baseline[i]);
+    const now = number(current[i]);
+    if (typeof outcome !== 'string' || before === null || now === null) return null;
+    counts.push({ outcome, baseline: before, current: now });
+  }
+  return counts;
 }
 
 function alertId(record: ReadableLogRecord): string {
