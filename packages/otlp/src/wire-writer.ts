@@ -6,8 +6,10 @@
  * Length-delimited fields are written in one pass with back-patching: the writer reserves the
  * number of bytes the length will most likely take (`beginMessage`), writes the body, and
  * `endMessage` writes the length into the reservation, moving the body when the guess was off.
- * A size pass over the spans before the write would visit every attribute object twice; the
- * moves cost a copy of the few bodies whose length lands outside the guess.
+ * Measured on the benchmark's batches (bench/otlp-encode-case.mjs, 8,200 spans): a size pass
+ * before the write, which would visit every attribute object and measure every string twice,
+ * costs about a third of this whole encode on its own, while the moves touch 164 of 323,408
+ * messages, 0.5 % of the bytes.
  *
  * The writer's state is module-level: the encoder runs synchronously from start to `finish`,
  * which copies the bytes out, so one scratch buffer serves every call.
@@ -67,12 +69,6 @@ function writeVarint32Unchecked(value: number): void {
     value >>>= 7;
   }
   buf[pos++] = value;
-}
-
-/** A tag (or any unsigned 32-bit varint; protobufjs's `uint32`, which takes `value >>> 0`). */
-export function writeUint32(value: number): void {
-  ensure(5);
-  writeVarint32Unchecked(value >>> 0);
 }
 
 /** One byte: a tag below 128, or a bool. */
