@@ -491,7 +491,8 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     assert.equal(await loans.locator('a.alert-link').innerText(), '3 alerts');
     assert.equal(await page.locator('.trend-card[data-type="loan.application"] a.alert-link').count(), 0);
     await loans.locator('a.alert-link').click();
-    await page.waitForFunction(() => location.hash === '#/alerts?type=loan.approve');
+    await page.waitForFunction(() => location.hash === '#/alerts?type=loan.approve&since=24h');
+    assert.match(await page.locator('.page-head .subtitle').innerText(), /Since 24h ago\./);
     await page.locator('.alert-card').first().waitFor();
     assert.equal(await page.locator('.alert-card').count(), 3);
   });

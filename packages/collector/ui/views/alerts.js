@@ -20,6 +20,8 @@ export function renderAlerts(root, route) {
   const controller = new AbortController();
   const type = route.query.type ?? '';
   const kind = route.query.kind ?? '';
+  // From a trend card: the alerts of its window (a duration such as 24h, or an instant).
+  const since = route.query.since ?? '';
   const typeInput = h('input', { id: 'alert-type', name: 'type', value: type, placeholder: 'all types', autocomplete: 'off', spellcheck: 'false' });
   const kindSelect = h('select', { id: 'alert-kind', name: 'kind' }, KIND_OPTIONS.map((k) => h('option', { value: k.value, selected: k.value === kind }, k.label)));
   const form = h('form', { class: 'trend-controls', role: 'search', 'aria-label': 'Alert filters' },
@@ -28,7 +30,7 @@ export function renderAlerts(root, route) {
     h('button', { type: 'submit', class: 'button primary' }, 'Show'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    location.hash = routeHash('alerts', { query: { type: typeInput.value.trim(), kind: kindSelect.value } });
+    location.hash = routeHash('alerts', { query: { type: typeInput.value.trim(), kind: kindSelect.value, since } });
   });
   kindSelect.addEventListener('change', () => form.requestSubmit());
   const list = h('ol', { class: 'alert-list' });
@@ -36,19 +38,19 @@ export function renderAlerts(root, route) {
   const moreButton = h('button', { type: 'button', class: 'button', id: 'load-more-alerts', hidden: true }, 'Load more');
   root.append(h('section', { class: 'page' },
     h('header', { class: 'page-head' },
-      h('div', {}, h('h1', {}, 'Alerts'), h('p', { class: 'subtitle' }, 'Shifts of a decision type from its baseline, found by the decision_anomaly connector.')),
+      h('div', {}, h('h1', {}, 'Alerts'), h('p', { class: 'subtitle' }, 'Shifts of a decision type from its baseline, found by the decision_anomaly connector.', since ? ` Since ${since}${/^\d/.test(since) && !since.includes('T') ? ' ago' : ''}.` : '')),
       form),
     body));
 
   let cursor = null;
   const load = (after) => {
     moreButton.disabled = true;
-    apiGet('/v1/alerts', { type: type || undefined, kind: kind || undefined, limit: 50, cursor: after ?? undefined }, { signal: controller.signal })
+    apiGet('/v1/alerts', { type: type || undefined, kind: kind || undefined, since: since || undefined, limit: 50, cursor: after ?? undefined }, { signal: controller.signal })
       .then((page) => {
         if (after === undefined) {
           clear(body);
           if (page.alerts.length === 0) {
-            body.append(notice('info', 'No alerts', type || kind ? 'No alert matches these filters.' : 'Nothing has shifted from its baseline, or no decisions exporter of a logs pipeline stores the decision_anomaly connector\'s alerts.'));
+            body.append(notice('info', 'No alerts', type || kind || since ? 'No alert matches these filters.' : 'Nothing has shifted from its baseline, or no decisions exporter of a logs pipeline stores the decision_anomaly connector\'s alerts.'));
             return;
           }
           body.append(list, moreButton);

@@ -100,7 +100,7 @@ function typeCard(group, stats, domain, alertCount, windowValue) {
     h('div', { class: 'trend-head' },
       h('h2', {}, group.type),
       alertCount > 0
-        ? h('a', { class: 'pill alert-link', href: routeHash('alerts', { query: { type: group.type } }), title: `Alerts of ${group.type} in the window (${windowValue})` },
+        ? h('a', { class: 'pill alert-link', href: routeHash('alerts', { query: { type: group.type, since: windowValue } }), title: `Alerts of ${group.type} in the window (${windowValue})` },
             `${alertCount} alert${alertCount === 1 ? '' : 's'}`)
         : null,
       h('ul', { class: 'legend' }, group.outcomes.map((o) => h('li', {}, legendSample(styleOf.get(o), colorOf.get(o)), o)))),
