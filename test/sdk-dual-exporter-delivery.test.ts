@@ -16,7 +16,7 @@ import {
 } from '@decision-trace/sdk';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { freePort } from './helpers/free-port.js';
-import { installContextManager, sleep } from './helpers/sdk-harness.js';
+import { installContextManager, sleep } from '../packages/sdk/test/sdk-harness.js';
 import {
   eventually,
   launchCollector,

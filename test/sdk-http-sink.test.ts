@@ -6,7 +6,7 @@ import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base';
 import type { DecisionRecord } from '@decision-trace/model';
 import { DecisionSinkError, HttpDecisionSink, type Decision } from '@decision-trace/sdk';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
-import { makeSdk } from './helpers/sdk-harness.js';
+import { makeSdk } from '../packages/sdk/test/sdk-harness.js';
 
 async function getRecord(apiUrl: string, id: string): Promise<DecisionRecord & { events: unknown[] }> {
   const res = await fetch(`${apiUrl}/v1/decisions/${encodeURIComponent(id)}`);

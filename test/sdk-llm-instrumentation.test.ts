@@ -10,7 +10,7 @@ import { startLlmStandIn } from '../examples/refund-agent/llm-stand-in.mjs';
 import { NODE_TS, REPO_ROOT, startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { testCollectorConfig } from './helpers/test-config.js';
 import { startHttpSink, type OtlpSink } from './delivery-sink.js';
-import { makeSdk, type SdkHarness } from './helpers/sdk-harness.js';
+import { makeSdk, type SdkHarness } from '../packages/sdk/test/sdk-harness.js';
 
 /**
  * LLM auto-instrumentation by the ecosystem's package (OpenInference's OpenAI instrumentation,

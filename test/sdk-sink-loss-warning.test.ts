@@ -5,7 +5,7 @@ import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { HttpDecisionSink, StoreDecisionSink } from '@decision-trace/sdk';
 import { startCollector } from './helpers/collector-process.js';
 import { freePort } from './helpers/free-port.js';
-import { makeSdk } from './helpers/sdk-harness.js';
+import { makeSdk } from '../packages/sdk/test/sdk-harness.js';
 
 /** Every diag line at warn and above, as the application's own diag logger would get them. */
 const warnings: string[] = [];

@@ -8,7 +8,7 @@ import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base';
 import { openStore } from '@decision-trace/store';
 import { StoreDecisionSink } from '@decision-trace/sdk';
 import { NODE_TS, REPO_ROOT } from './helpers/collector-process.js';
-import { makeSdk } from './helpers/sdk-harness.js';
+import { makeSdk } from '../packages/sdk/test/sdk-harness.js';
 
 describe('StoreDecisionSink', () => {
   test('appends decisions (sampled or not) to the embedded store', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { addDecisionSummaryEvent, currentDecision, decisionLogFields, linkDecisionToSpan } from '@decision-trace/sdk';
-import { foldRecords, makeSdk } from './helpers/sdk-harness.js';
+import { foldRecords, makeSdk } from './sdk-harness.js';
 import { InMemoryDecisionSink } from '@decision-trace/sdk';
 
 describe('linking helpers', () => {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, trace } from '@opentelemetry/api';
 import { decision, DecisionSpanProcessor, decisionLogFields, InMemoryDecisionSink } from '@decision-trace/sdk';
-import { foldRecords, sleep } from './helpers/sdk-harness.js';
+import { foldRecords, sleep } from './sdk-harness.js';
 
 // This file installs no tracer provider and no context manager, like an application that has
 // not set up OpenTelemetry (yet): the OTel API is all no-ops.

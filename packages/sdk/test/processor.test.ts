@@ -5,8 +5,8 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { extractDecisionEvents, type DecisionEvent } from '@decision-trace/model';
 import { decodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import { DecisionSinkError, InMemoryDecisionSink, toModelSpan, type DecisionSink } from '@decision-trace/sdk';
-import { recordRefundDecisions } from './helpers/decision-app.js';
-import { foldRecords, makeSdk, sleep } from './helpers/sdk-harness.js';
+import { recordRefundDecisions } from '../../../test/helpers/decision-app.js';
+import { foldRecords, makeSdk, sleep } from './sdk-harness.js';
 
 function byEventId(events: readonly DecisionEvent[]): DecisionEvent[] {
   return [...events].sort((a, b) => a.event_id.localeCompare(b.event_id));

@@ -12,7 +12,7 @@ import {
   observe,
   traced,
 } from '@decision-trace/sdk';
-import { foldRecords } from './helpers/sdk-harness.js';
+import { foldRecords } from './sdk-harness.js';
 
 /** The user's own exporter; unlike InMemorySpanExporter it keeps its spans after shutdown. */
 class CollectingExporter implements SpanExporter {

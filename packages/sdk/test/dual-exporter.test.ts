@@ -21,8 +21,8 @@ import {
   type ReadableSpanLike,
   type SpanExporterLike,
 } from '@decision-trace/sdk';
-import { recordRefundDecisions } from './helpers/decision-app.js';
-import { installContextManager, sleep } from './helpers/sdk-harness.js';
+import { recordRefundDecisions } from '../../../test/helpers/decision-app.js';
+import { installContextManager, sleep } from './sdk-harness.js';
 
 type Behaviour = 'ok' | 'hang' | { fail: Error } | { delayMillis: number };
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { defaultComponents, type Host, type ProcessorComponent, type TraceBatch } from '@decision-trace/collector';
 import type { Attributes, DecisionEvent, ResourceSpans } from '@decision-trace/model';
-import { decisionSpan, resourceSpansOf } from './helpers/otlp-requests.js';
+import { decisionSpan, resourceSpansOf } from '../../../test/helpers/otlp-requests.js';
 
 const REGISTRY = `
 decision_types:

@@ -5,7 +5,7 @@ import { AlwaysOffSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-t
 import type { DecisionRecord } from '@decision-trace/model';
 import { DecisionAwareSampler } from '@decision-trace/sampling';
 import { DecisionSinkError, InMemoryDecisionSink, type Decision, type DecisionSink } from '@decision-trace/sdk';
-import { makeSdk, sleep, type SdkHarness } from './helpers/sdk-harness.js';
+import { makeSdk, sleep, type SdkHarness } from './sdk-harness.js';
 
 const unhandled: unknown[] = [];
 process.on('unhandledRejection', (reason) => unhandled.push(reason));

@@ -2,10 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResourceSpans } from '@decision-trace/model';
 import { decodeTraceRequestProtobuf, encodeTraceRequestProtobuf, OtlpDecodeError } from '@decision-trace/otlp';
-import { sliceTraceRequest } from '../packages/collector/src/receivers/otlp/request-slices.js';
-import { decodeProtobufInSlices } from '../packages/collector/src/receivers/otlp/sliced-decode.js';
-import { seededRandom } from './helpers/fuzz-bodies.js';
-import { decisionSpan } from './helpers/otlp-requests.js';
+import { sliceTraceRequest } from '../src/receivers/otlp/request-slices.js';
+import { decodeProtobufInSlices } from '../src/receivers/otlp/sliced-decode.js';
+import { seededRandom } from '../../../test/helpers/fuzz-bodies.js';
+import { decisionSpan } from '../../../test/helpers/otlp-requests.js';
 
 /** Several resources and scopes of uneven sizes, including an empty scope and an empty resource. */
 function unevenRequest(random: () => number): ResourceSpans[] {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { defaultComponents, type Host, type ProcessorComponent, type TraceBatch, type TracesConsumer } from '@decision-trace/collector';
 import { ATTR_DT_REDACTIONS } from '@decision-trace/model';
-import { decisionSpan, resourceSpansOf } from './helpers/otlp-requests.js';
+import { decisionSpan, resourceSpansOf } from '../../../test/helpers/otlp-requests.js';
 
 function processor(type: string, config: unknown, next: TracesConsumer): ProcessorComponent {
   const factory = defaultComponents().get('processor', type)!;

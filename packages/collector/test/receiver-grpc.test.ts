@@ -4,9 +4,9 @@ import { credentials, makeGenericClientConstructor, Metadata, status, type Servi
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { PipelineError } from '@decision-trace/collector';
-import { makeProvider, recordRefundDecisions } from './helpers/decision-app.js';
-import { decodePartialSuccess, decodeRpcStatus, decisionSpan, protobufBody, RawTraceServiceClient } from './helpers/otlp-requests.js';
-import { bothProtocols, startReceiver, type ReceiverHarness } from './helpers/receiver-harness.js';
+import { makeProvider, recordRefundDecisions } from '../../../test/helpers/decision-app.js';
+import { decodePartialSuccess, decodeRpcStatus, decisionSpan, protobufBody, RawTraceServiceClient } from '../../../test/helpers/otlp-requests.js';
+import { bothProtocols, startReceiver, type ReceiverHarness } from '../../../test/helpers/receiver-harness.js';
 
 const MiB = 1024 * 1024;
 

@@ -2,9 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { PipelineError } from '@decision-trace/collector';
-import { decodePartialSuccess, decodeRpcStatus, decisionSpan, jsonBody, protobufBody } from './helpers/otlp-requests.js';
-import { rawRequest, type RawResponse } from './helpers/raw-http.js';
-import { bothProtocols, startReceiver, type ReceiverHarness } from './helpers/receiver-harness.js';
+import { decodePartialSuccess, decodeRpcStatus, decisionSpan, jsonBody, protobufBody } from '../../../test/helpers/otlp-requests.js';
+import { rawRequest, type RawResponse } from '../../../test/helpers/raw-http.js';
+import { bothProtocols, startReceiver, type ReceiverHarness } from '../../../test/helpers/receiver-harness.js';
 
 const LIMIT = 64 * 1024;
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
