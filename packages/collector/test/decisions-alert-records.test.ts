@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { openStore, type DecisionStore } from '@decision-trace/store';
+import { offlineHost, PipelineError } from '@decision-trace/collector';
 import { alertOfRecord } from '../src/exporters/decisions/alert-records.js';
+import { alertsExporter } from '../src/exporters/decisions/alerts-exporter.js';
+import { decisionsExporterSchema } from '../src/exporters/decisions/config.js';
 
 /** A record as the decision_anomaly connector writes one (see its README). */
 function alertRecord(overrides: Partial<ReadableLogRecord> = {}): ReadableLogRecord {
@@ -93,4 +101,35 @@ test('records that are no alerts are not taken for one', () => {
   assert.equal(alertOfRecord(alertRecord({ eventName: undefined })), null);
   const { ['anomaly.signal']: _signal, ...withoutSignal } = alertRecord().attributes;
   assert.equal(alertOfRecord(alertRecord({ attributes: withoutSignal })), null);
+});
+
+test('the logs instance of the decisions exporter stores the alerts of a batch once, and counts other records as dropped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dt-alerts-exporter-'));
+  const stores: DecisionStore[] = [];
+  const host = { ...offlineHost(), openStore: async (url: string) => { const store = await openStore(url); stores.push(store); return store; } };
+  const config = decisionsExporterSchema.parse({ storage: `sqlite:${join(dir, 'decisions.db')}` });
+  const exporter = alertsExporter({ id: 'decisions', config, logger: pino({ level: 'silent' }), host });
+  await assert.rejects(exporter.consumeLogs({ records: [alertRecord()] }), (e: unknown) => e instanceof PipelineError && e.retryable, 'not started');
+  await exporter.start();
+  try {
+    const other = alertRecord({ eventName: 'app.log', body: 'hello' });
+    const second = alertRecord({ hrTime: [1_765_000_100, 0], attributes: { ...alertRecord().attributes, 'decision.tenant': 'globex' } });
+    await exporter.consumeLogs({ records: [alertRecord(), other, second] });
+    await exporter.consumeLogs({ records: [alertRecord()] }); // redelivered
+    const stored = (await stores[0]!.queryAlerts({})).alerts;
+    assert.deepEqual(stored.map((a) => a.tenant), ['globex', 'acme']);
+    const labels = { exporter: 'decisions' };
+    assert.equal(host.metrics.valueOf('otelcol_exporter_accepted_log_records_total', labels), 4);
+    assert.equal(host.metrics.valueOf('otelcol_exporter_dropped_log_records_total', labels), 1);
+    assert.equal(host.metrics.valueOf('otelcol_exporter_sent_log_records_total', labels), 3);
+  } finally {
+    await exporter.shutdown();
+    for (const store of stores) await store.close();
+  }
+});
+
+test('the logs instance refuses to start without the embedded store', async () => {
+  const config = decisionsExporterSchema.parse({ endpoint: 'http://127.0.0.1:9/' });
+  const exporter = alertsExporter({ id: 'decisions', config, logger: pino({ level: 'silent' }), host: offlineHost() });
+  await assert.rejects(exporter.start(), /exporters\.decisions: in a logs pipeline the decisions exporter stores alerts in the embedded store/);
 });

@@ -31,6 +31,7 @@ export function alertsExporter(settings: CreateSettings<DecisionsExporterConfig>
       host.status.forget(statusId);
     },
     async consumeLogs(batch: LogsBatch) {
+      if (!store) throw new PipelineError('decisions exporter is not started', { retryable: true });
       const alerts: DecisionAlert[] = [];
       for (const record of batch.records) {
         const alert = alertOfRecord(record);
@@ -43,7 +44,6 @@ export function alertsExporter(settings: CreateSettings<DecisionsExporterConfig>
         logger.debug({ dropped: others }, 'log records that are no decision_anomaly alerts were dropped');
       }
       if (alerts.length === 0) return;
-      if (!store) throw new PipelineError('decisions exporter is not started', { retryable: true });
       try {
         await store.appendAlerts(alerts);
       } catch (error) {
