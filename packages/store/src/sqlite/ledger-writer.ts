@@ -1,0 +1,304 @@
+import { applyEvent, parseJsonExact, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import type { SqliteDatabase, SqliteTransaction } from './sqlite-driver.js';
+import type { SqliteStoreHandle } from './store-handle.js';
+import { ContextSpanTransaction, recordKey, type SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
+import { decisionRowValues } from '../decision-row.js';
+import { canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
+import { appendCallOf, type AppendCall } from '../append-call.js';
+import type { ChainHead } from '../witness/chain-heads.js';
+import type { AppendResult } from '../store.js';
+
+interface PendingAppend {
+  call: AppendCall;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/** The decisions table's columns in the order upsertRecord binds them. */
+type RecordColumns = [
+  tenant_id: string,
+  id: string,
+  type: string | null,
+  version: string | null,
+  outcome: string | null,
+  status: string,
+  start_time: string | null,
+  end_time: string | null,
+  sort_time: number,
+  trace_id: string | null,
+  parent_decision_id: string | null,
+  environment: string | null,
+  service_name: string | null,
+  actor_id: string | null,
+  actor_type: string | null,
+  confidence: number | null,
+  event_count: number,
+  updated_at: string,
+  record: string,
+  duration_ms: number | null,
+  adjusted_count: number | null,
+  has_violations: number,
+  input_tokens: number | null,
+  output_tokens: number | null,
+  total_tokens: number | null,
+  /** The seqs of the events this transaction appended to the decision, comma-separated; null for none. */
+  new_event_seqs: string | null,
+];
+
+function prepareStatements(db: SqliteDatabase) {
+  return {
+    insertLedger: db.prepare<[string, number, string, string, string, string, string, string, string, string]>(
+      `INSERT INTO ledger (tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, event_id) DO NOTHING`,
+    ),
+    selectTail: db.prepare<[string], ChainHead>(
+      'SELECT seq, hash FROM ledger WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
+    ),
+    // Each tenant's newest row: the tenants walked through the (tenant_id, seq) key, one seek each.
+    selectChainHeads: db.prepare<[], { tenant_id: string; seq: number; hash: string }>(
+      `WITH RECURSIVE tenants(tenant_id) AS (
+         SELECT min(tenant_id) FROM ledger
+         UNION ALL
+         SELECT (SELECT min(tenant_id) FROM ledger WHERE tenant_id > t.tenant_id) FROM tenants t WHERE t.tenant_id IS NOT NULL
+       )
+       SELECT t.tenant_id, l.seq, l.hash FROM tenants t
+       CROSS JOIN ledger l ON l.tenant_id = t.tenant_id AND l.seq = (SELECT max(seq) FROM ledger WHERE tenant_id = t.tenant_id)`,
+    ),
+    selectRecord: db.prepare<[string, string], string>('SELECT record FROM decisions WHERE tenant_id = ? AND id = ?').pluck(),
+    // Positional parameters: binding them costs about half of binding a named-parameter object.
+    upsertRecord: db.prepare<RecordColumns>(
+      `INSERT INTO decisions (tenant_id, id, type, version, outcome, status, start_time, end_time, sort_time, trace_id,
+         parent_decision_id, environment, service_name, actor_id, actor_type, confidence, event_count, updated_at, record,
+         duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens, event_seqs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, id) DO UPDATE SET
+         type = excluded.type, version = excluded.version, outcome = excluded.outcome, status = excluded.status,
+         start_time = excluded.start_time, end_time = excluded.end_time, sort_time = excluded.sort_time,
+         trace_id = excluded.trace_id, parent_decision_id = excluded.parent_decision_id,
+         environment = excluded.environment, service_name = excluded.service_name, actor_id = excluded.actor_id,
+         actor_type = excluded.actor_type, confidence = excluded.confidence, event_count = excluded.event_count,
+         updated_at = excluded.updated_at, record = excluded.record, duration_ms = excluded.duration_ms,
+         adjusted_count = excluded.adjusted_count, has_violations = excluded.has_violations,
+         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, total_tokens = excluded.total_tokens,
+         event_seqs = CASE WHEN excluded.event_seqs IS NULL THEN event_seqs
+                           WHEN event_seqs IS NULL THEN excluded.event_seqs
+                           ELSE event_seqs || ',' || excluded.event_seqs END`,
+    ),
+  };
+}
+
+/**
+ * The SQLite store's writes to the ledger: append and appendContextSpans calls, grouped per
+ * event-loop turn into one transaction that extends each tenant's hash chain, folds the events
+ * into their records and keeps the trace tables (trace-tables.ts) in step.
+ */
+export class SqliteLedgerWriter {
+  readonly #handle: SqliteStoreHandle;
+  readonly #statements: ReturnType<typeof prepareStatements>;
+  /** Context spans, token roll-up and the causal-link index (migration 3). */
+  readonly #traces: SqliteTraceTables;
+  /** Told after each committed append transaction (the store's WAL checkpointer). */
+  readonly #afterCommit: () => void;
+  /** Last seq and hash per tenant, read once; only updated after a commit. */
+  readonly #tails = new Map<string, ChainHead>();
+  readonly #appendTransaction: SqliteTransaction<
+    (calls: ReadonlyArray<AppendCall>) => { results: AppendResult[]; tails: Map<string, ChainHead> }
+  >;
+  /** Append calls waiting for the group commit at the end of this event-loop turn. */
+  #pendingAppends: PendingAppend[] = [];
+  #commits = 0;
+
+  constructor(handle: SqliteStoreHandle, traces: SqliteTraceTables, afterCommit: () => void) {
+    this.#handle = handle;
+    this.#traces = traces;
+    this.#afterCommit = afterCommit;
+    this.#statements = prepareStatements(handle.db);
+    this.#appendTransaction = handle.db.transaction((calls: ReadonlyArray<AppendCall>) => this.#appendAll(calls));
+  }
+
+  /**
+   * Appends are grouped: calls made in the same event-loop turn (concurrent requests) commit in
+   * one transaction, which costs about as much as one call's alone. Each call resolves only
+   * after that commit. If the group fails, each call is retried in a transaction of its own so
+   * one bad call cannot fail the others. `appendContextSpans` calls join the same group.
+   */
+  append(events: DecisionEvent[]): Promise<AppendResult> {
+    return this.#enqueueCallOf({ events });
+  }
+
+  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+    return this.#enqueueCallOf({ spans });
+  }
+
+  /** An append or appendContextSpans call already checked, encoded and packed by appendCallOf. */
+  appendPrepared(call: AppendCall): Promise<AppendResult> {
+    return this.#enqueue(call);
+  }
+
+  /** Commits the calls still waiting for the end of this turn (the store is closing). */
+  flush(): void {
+    this.#flushAppends();
+  }
+
+  /** Append transactions committed so far (several concurrent append calls share one). */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  /** Each tenant's newest ledger seq and hash. */
+  chainHeads(): Array<{ tenant_id: string; seq: number; hash: string }> {
+    return this.#statements.selectChainHeads.all();
+  }
+
+  #enqueueCallOf(input: Parameters<typeof appendCallOf>[0]): Promise<AppendResult> {
+    let call: AppendCall | null;
+    try {
+      call = appendCallOf(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return call === null ? Promise.resolve({ appended: 0, duplicates: 0 }) : this.#enqueue(call);
+  }
+
+  #enqueue(call: AppendCall): Promise<AppendResult> {
+    if (this.#handle.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#pendingAppends.push({ call, resolve, reject });
+      if (this.#pendingAppends.length === 1) setImmediate(() => this.#flushAppends());
+    });
+  }
+
+  #flushAppends(): void {
+    const group = this.#pendingAppends;
+    this.#pendingAppends = [];
+    if (group.length === 0) return;
+    let results: AppendResult[] | undefined;
+    try {
+      results = this.#commitWithRetry(group.map((pending) => pending.call));
+    } catch {
+      // Fall through: settle each call on its own.
+    }
+    if (results !== undefined) {
+      group.forEach((call, i) => call.resolve(results[i]));
+      return;
+    }
+    for (const call of group) {
+      try {
+        call.resolve(this.#commitWithRetry([call.call])[0]);
+      } catch (error) {
+        call.reject(error);
+      }
+    }
+  }
+
+  #commitWithRetry(calls: ReadonlyArray<AppendCall>): AppendResult[] {
+    try {
+      return this.#commitAppend(calls);
+    } catch (error) {
+      this.#tails.clear();
+      if (!isSeqConflict(error)) throw error;
+      // Another process appended to a chain since this one cached its tail: read tails again.
+      return this.#commitAppend(calls);
+    }
+  }
+
+  #commitAppend(calls: ReadonlyArray<AppendCall>): AppendResult[] {
+    const { results, tails } = this.#appendTransaction.immediate(calls);
+    this.#commits += 1;
+    this.#afterCommit();
+    for (const [tenant, tail] of tails) {
+      this.#tails.set(tenant, tail);
+      this.#handle.witness?.noteLedger(tenant, tail);
+    }
+    return results;
+  }
+
+  /** Runs inside the append transaction; one result per call. */
+  #appendAll(calls: ReadonlyArray<AppendCall>): { results: AppendResult[]; tails: Map<string, ChainHead> } {
+    const { insertLedger } = this.#statements;
+    const receivedAt = new Date().toISOString();
+    const tails = new Map<string, ChainHead>();
+    // Records touched by this transaction, written once at the end however many events they got.
+    const transaction: TransactionRecords = { records: new Map(), priors: new Map() };
+    const { records, priors } = transaction;
+    const results: AppendResult[] = [];
+    // Traces that got a new context span; their token roll-up is computed once, at the end.
+    const contextSpans = new ContextSpanTransaction();
+    // By record key: the seqs appended to each decision, which its row lists (migration 8).
+    const newEventSeqs = new Map<string, string>();
+    for (const call of calls) {
+      if (call.packs !== undefined) {
+        results.push(this.#traces.insertPacks(call.packs, contextSpans));
+        continue;
+      }
+      const { events, eventJson: eventJsons } = call;
+      let appended = 0;
+      let duplicates = 0;
+
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        const tenant = event.tenant_id;
+        const tail = tails.get(tenant) ?? this.#tails.get(tenant) ?? this.#readTail(tenant);
+        const seq = tail.seq + 1;
+        const eventJson = eventJsons[i]!;
+        const hash = chainHash(tail.hash, canonicalLedgerEntry(tenant, seq, receivedAt, eventJson));
+        const { changes } = insertLedger.run(
+          tenant,
+          seq,
+          event.event_id,
+          event.decision_id,
+          event.event_type,
+          event.timestamp,
+          receivedAt,
+          eventJson,
+          tail.hash,
+          hash,
+        );
+        if (changes === 0) {
+          duplicates += 1;
+          continue;
+        }
+        appended += 1;
+        tails.set(tenant, { seq, hash });
+        const key = recordKey(tenant, event.decision_id);
+        const seqs = newEventSeqs.get(key);
+        newEventSeqs.set(key, seqs === undefined ? String(seq) : `${seqs},${seq}`);
+        let current = records.get(key);
+        if (current === undefined && !priors.has(key)) {
+          current = this.#readRecord(tenant, event.decision_id);
+          priors.set(key, current);
+        }
+        records.set(key, applyEvent(current, event));
+      }
+      results.push({ appended, duplicates });
+    }
+
+    this.#traces.refreshAfterAppend(transaction, contextSpans);
+    for (const [key, record] of records) this.#writeRecord(record, priors.get(key), newEventSeqs.get(key) ?? null);
+    return { results, tails };
+  }
+
+  #readTail(tenant: string): ChainHead {
+    return this.#statements.selectTail.get(tenant) ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  #readRecord(tenant: string, id: string): DecisionRecord | undefined {
+    const json = this.#statements.selectRecord.get(tenant, id);
+    return json === undefined ? undefined : (parseJsonExact(json) as DecisionRecord);
+  }
+
+  #writeRecord(record: DecisionRecord, prior: DecisionRecord | undefined, newEventSeqs: string | null): void {
+    this.#traces.syncCausalLinks(record, prior);
+    const values = decisionRowValues(record);
+    values.push(newEventSeqs);
+    this.#statements.upsertRecord.run(...(values as RecordColumns));
+  }
+}
+
+/** A unique-key conflict on the chain, or a seq behind a checkpoint (migration 2's trigger). */
+function isSeqConflict(error: unknown): boolean {
+  if (!(error instanceof Error) || !error.message.includes('ledger.seq')) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_TRIGGER';
+}
