@@ -1,6 +1,6 @@
 import type { Actor, CausalLinkType, DecisionRecord, DecisionStatus, TokenUsage } from '@decision-trace/model';
 import { MAX_NEIGHBORS } from './neighbor-limit.js';
-import type { DecisionStore } from './store.js';
+import type { DecisionReader } from './store.js';
 
 /**
  * The decision graph around one decision: a breadth-first walk over parent, child and causal
@@ -55,7 +55,7 @@ export interface DecisionGraph {
 }
 
 export async function walkDecisionGraph(
-  store: Pick<DecisionStore, 'neighborDecisions'>,
+  store: Pick<DecisionReader, 'neighborDecisions'>,
   root: DecisionRecord,
   depth: number,
   maxNodes: number = MAX_GRAPH_NODES,

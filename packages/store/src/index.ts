@@ -1,4 +1,14 @@
 export type {
+  AlertLog,
+  AuditLogStore,
+  ClosableStore,
+  DecisionReader,
+  LedgerVerifier,
+  LedgerWriter,
+  StatsReader,
+  StoreMaintenance,
+} from './store.js';
+export type {
   AppendResult,
   AuditEntry,
   AuditPage,

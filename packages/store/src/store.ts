@@ -297,13 +297,71 @@ export interface VerifyLedgerOptions extends VerifyOptions {
   onProgress?: (checked: number) => void;
 }
 
-export interface DecisionStore {
+/*
+ * Role interfaces: each consumer depends on the roles it uses (the API on readers, stats, the
+ * audit log and verification; the exporter on the ledger writer, verifier and maintenance; the
+ * SDK's sink on `append` alone), and DecisionStore, which every backend implements, is all of them.
+ */
+
+/**
+ * Writes decision events to the ledger (and context spans beside it): what the decisions
+ * exporter, `decision-trace ingest`, the decision API's POST and the SDK's store sink use.
+ */
+export interface LedgerWriter {
   /** One transaction per call: all events are stored, or none. */
   append(events: DecisionEvent[]): Promise<AppendResult>;
+  /**
+   * Keeps spans of traces that hold decisions (the trace view; token roll-up). A span already
+   * stored (same tenant, trace id and span id) changes nothing and counts as a duplicate. One
+   * transaction per call.
+   *
+   * Token roll-up: after this call and after `append`, every decision of a touched trace
+   * carries `token_usage` / `token_usage_with_nested` as `rollUpTokenUsage`
+   * (@decision-trace/model) computes them from all stored spans of its tenant and trace, in
+   * whatever order the spans and decisions arrived; a record whose usage did not change is not
+   * rewritten (its `updated_at` never changes for this).
+   */
+  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult>;
+}
+
+/** Reads decisions, their ledger events, traces and the decision graph. */
+export interface DecisionReader {
   /** One detail per tenant holding that id (ordered by tenant); [] if none. */
   getDecision(id: string, opts?: { tenant?: string }): Promise<DecisionDetail[]>;
   /** Throws InvalidQueryError for a malformed cursor, instant or limit. */
   queryDecisions(q: DecisionQuery): Promise<QueryPage>;
+  /**
+   * One detail per tenant holding spans or decisions of the trace (ordered by tenant); [] if
+   * none. The trace id is matched case-insensitively.
+   */
+  getTrace(traceId: string, opts?: { tenant?: string }): Promise<TraceDetail[]>;
+  /**
+   * One step of the decision graph inside one tenant: the decisions that are the parent of one
+   * of `ids`, a child of one (their parent_decision_id is in `ids`), the target of a causal link
+   * of one, or hold a causal link to one. May include decisions of `ids` themselves; unknown ids
+   * are skipped; no particular order, no duplicates.
+   */
+  neighborDecisions(tenant: string, ids: readonly string[], opts?: NeighborQuery): Promise<DecisionRecord[]>;
+}
+
+/** Aggregates over filtered decisions. */
+export interface StatsReader {
+  /** Throws InvalidQueryError for malformed filters or too many buckets. */
+  stats(query: StatsQuery): Promise<DecisionStats>;
+  /** Decisions per outcome (ordered by outcome, null first) of the filtered records. */
+  outcomeCounts(filter: DecisionFilter): Promise<OutcomeCount[]>;
+}
+
+/** The hash-chained audit log of the decision API's authorised reads. */
+export interface AuditLogStore {
+  /** One transaction per call; entries are hash-chained in the order stored (audit-chain.ts). */
+  appendAudit(entries: AuditEntry[]): Promise<void>;
+  /** Newest first; throws InvalidQueryError for a malformed cursor, instant or limit. */
+  queryAudit(query: AuditQuery): Promise<AuditPage>;
+}
+
+/** Proves the store's integrity: verification of every chain and record, and the witness file. */
+export interface LedgerVerifier {
   /**
    * Every tenant's chain, or only `tenant`'s; then each decision record against the fold of its
    * ledger events (record-verifier.ts); then the audit log's chain (not for one tenant); then the
@@ -317,44 +375,20 @@ export interface DecisionStore {
    * holds, then those that changed, every interval and at close. Once per handle.
    */
   attachWitness(options: WitnessOptions): Promise<void>;
-  /** Throws InvalidQueryError for malformed filters or too many buckets. */
-  stats(query: StatsQuery): Promise<DecisionStats>;
-  /** Decisions per outcome (ordered by outcome, null first) of the filtered records. */
-  outcomeCounts(filter: DecisionFilter): Promise<OutcomeCount[]>;
-  /** One transaction per call; entries are hash-chained in the order stored (audit-chain.ts). */
-  appendAudit(entries: AuditEntry[]): Promise<void>;
-  /** Newest first; throws InvalidQueryError for a malformed cursor, instant or limit. */
-  queryAudit(query: AuditQuery): Promise<AuditPage>;
-  /**
-   * Keeps spans of traces that hold decisions (the trace view; token roll-up). A span already
-   * stored (same tenant, trace id and span id) changes nothing and counts as a duplicate. One
-   * transaction per call.
-   *
-   * Token roll-up: after this call and after `append`, every decision of a touched trace
-   * carries `token_usage` / `token_usage_with_nested` as `rollUpTokenUsage`
-   * (@decision-trace/model) computes them from all stored spans of its tenant and trace, in
-   * whatever order the spans and decisions arrived; a record whose usage did not change is not
-   * rewritten (its `updated_at` never changes for this).
-   */
-  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult>;
-  /**
-   * One detail per tenant holding spans or decisions of the trace (ordered by tenant); [] if
-   * none. The trace id is matched case-insensitively.
-   */
-  getTrace(traceId: string, opts?: { tenant?: string }): Promise<TraceDetail[]>;
-  /**
-   * One step of the decision graph inside one tenant: the decisions that are the parent of one
-   * of `ids`, a child of one (their parent_decision_id is in `ids`), the target of a causal link
-   * of one, or hold a causal link to one. May include decisions of `ids` themselves; unknown ids
-   * are skipped; no particular order, no duplicates.
-   */
-  neighborDecisions(tenant: string, ids: readonly string[], opts?: NeighborQuery): Promise<DecisionRecord[]>;
+}
+
+/** Deletes what retention policies let go. */
+export interface StoreMaintenance {
   /**
    * Deletes expired decisions (records and event content) and shortens their tenants' chains
    * behind a checkpoint, so that verifyLedger still passes. Throws RangeError for invalid
    * policies. Safe while appends go on.
    */
   applyRetention(policies: readonly RetentionPolicy[], now: Date): Promise<RetentionResult>;
+}
+
+/** Anomaly alerts of the decision_anomaly connector. */
+export interface AlertLog {
   /**
    * Stores anomaly alerts (alert.ts) in one transaction; an alert whose (tenant, id) is stored
    * changes nothing and counts as a duplicate. TypeError for a malformed alert.
@@ -364,5 +398,20 @@ export interface DecisionStore {
   queryAlerts(query: AlertQuery): Promise<AlertPage>;
   /** One alert per tenant holding that id (ordered by tenant); [] if none. */
   getAlert(id: string, opts?: { tenant?: string }): Promise<DecisionAlert[]>;
+}
+
+/** A store handle that holds connections (or a worker thread) until closed. */
+export interface ClosableStore {
   close(): Promise<void>;
 }
+
+/** Everything a backend implements: the intersection of the roles above. */
+export interface DecisionStore
+  extends LedgerWriter,
+    DecisionReader,
+    StatsReader,
+    AuditLogStore,
+    LedgerVerifier,
+    StoreMaintenance,
+    AlertLog,
+    ClosableStore {}

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import { pino, type Logger } from 'pino';
 import { exceedsJsonNesting, MAX_NESTING_DEPTH, MAX_PAYLOAD_NESTING, parseCanonicalEvents, parseJsonExact, type DecisionEvent } from '@decision-trace/model';
-import { openStore, type DecisionStore } from '@decision-trace/store';
+import { openStore, type LedgerWriter } from '@decision-trace/store';
 import { parseDuration } from '../config/values.js';
 import { connectPersistently, ensureStream } from '../shared/nats-stream.js';
 
@@ -101,7 +101,7 @@ export async function ingestCommand(options: IngestOptions): Promise<void> {
  * message that is not a JSON array of events can never succeed and is terminated (logged); if
  * the store refuses the batch, every message is handed back for redelivery.
  */
-async function writeBatch(messages: JsMsg[], store: DecisionStore, logger: Logger, totals: Totals): Promise<boolean> {
+async function writeBatch(messages: JsMsg[], store: Pick<LedgerWriter, 'append'>, logger: Logger, totals: Totals): Promise<boolean> {
   const events: DecisionEvent[] = [];
   const accepted: JsMsg[] = [];
   for (const message of messages) {

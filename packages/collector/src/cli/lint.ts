@@ -12,7 +12,7 @@ import {
   type UnknownTypeMode,
 } from '@decision-trace/model';
 import { loadDecisionRegistry, RegistryFileError } from '../shared/decision-registry-file.js';
-import type { DecisionStore } from '@decision-trace/store';
+import type { StatsReader } from '@decision-trace/store';
 import { CommandProgress } from './command-progress.js';
 import { MissingStoreError, openExistingStore } from './existing-store.js';
 
@@ -220,7 +220,7 @@ async function recordsFromStore(url: string): Promise<DecisionRecord[]> {
 }
 
 /** Only sizes the progress bar: without a count the progress shows a running count. */
-async function decisionCount(store: DecisionStore): Promise<number | null> {
+async function decisionCount(store: Pick<StatsReader, 'outcomeCounts'>): Promise<number | null> {
   try {
     const counts = await store.outcomeCounts({});
     return counts.reduce((sum, c) => sum + c.count, 0);

@@ -1,5 +1,5 @@
 import type { DecisionRecord } from '@decision-trace/model';
-import { withoutPassword, type DecisionStore } from '@decision-trace/store';
+import { withoutPassword, type ClosableStore, type DecisionReader, type StatsReader } from '@decision-trace/store';
 import { openExistingStore } from '../existing-store.js';
 import { nextPageSize, type DecisionSource, type ReplaySelection } from './decision-source.js';
 
@@ -7,7 +7,7 @@ import { nextPageSize, type DecisionSource, type ReplaySelection } from './decis
 export class StoreDecisionSource implements DecisionSource {
   private constructor(
     readonly description: string,
-    private readonly store: DecisionStore,
+    private readonly store: Pick<DecisionReader, 'queryDecisions'> & Pick<StatsReader, 'outcomeCounts'> & ClosableStore,
   ) {}
 
   static async open(url: string): Promise<StoreDecisionSource> {

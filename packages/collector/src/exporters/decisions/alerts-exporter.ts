@@ -1,4 +1,4 @@
-import type { DecisionAlert, DecisionStore } from '@decision-trace/store';
+import type { AlertLog, DecisionAlert } from '@decision-trace/store';
 import type { CreateSettings, LogsBatch, LogsExporterComponent } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
 import { openStoreAt, StartError } from '../../component/start-error.js';
@@ -16,7 +16,7 @@ export function alertsExporter(settings: CreateSettings<DecisionsExporterConfig>
   const { id, host, logger, config } = settings;
   const metrics = exporterMetrics(host.metrics, id, 'log_records');
   const statusId = `exporters.${id} (logs)`;
-  let store: DecisionStore | undefined;
+  let store: Pick<AlertLog, 'appendAlerts'> | undefined;
   return {
     async start() {
       if (config.storage === undefined) {

@@ -1,5 +1,5 @@
 import { encodeDecisionEventsJson } from '@decision-trace/model';
-import type { DecisionStore } from '@decision-trace/store';
+import type { LedgerVerifier, LedgerWriter, StoreMaintenance } from '@decision-trace/store';
 import type { CreateSettings, ExporterComponent, ExporterFactory, TraceBatch } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
 import { atSetting, openStoreAt } from '../../component/start-error.js';
@@ -70,7 +70,8 @@ function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, sto
     config.store_context_spans === false
       ? null
       : new ContextSpanWindow({ maxPendingSpans: buffer.max_spans, maxPendingAgeMs: buffer.max_age, maxDecisionTraces: buffer.max_traces });
-  let store: DecisionStore | undefined;
+  // The host owns (and closes) the store; this exporter writes, attaches the witness and runs retention.
+  let store: (LedgerWriter & Pick<LedgerVerifier, 'attachWitness'> & StoreMaintenance) | undefined;
   let retention: RetentionSchedule | undefined;
   return {
     async start() {

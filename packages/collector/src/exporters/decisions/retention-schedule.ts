@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DecisionStore, RetentionPolicy, RetentionResult } from '@decision-trace/store';
+import type { RetentionPolicy, RetentionResult, StoreMaintenance } from '@decision-trace/store';
 import type { CounterHandle, MetricsRegistry } from '../../telemetry/metrics-registry.js';
 import type { RetentionConfig } from './config.js';
 
@@ -28,7 +28,7 @@ export class RetentionSchedule {
 
   constructor(
     private readonly config: RetentionConfig,
-    private readonly store: DecisionStore,
+    private readonly store: StoreMaintenance,
     private readonly logger: Logger,
     metrics: MetricsRegistry,
     exporterId: string,

@@ -10,9 +10,14 @@ import {
   type AppendResult,
   type AuditQuery,
   type DecisionDetail,
+  type AlertLog,
+  type AuditLogStore,
   type DecisionQuery,
-  type DecisionStore,
+  type DecisionReader,
+  type LedgerVerifier,
+  type LedgerWriter,
   type StatsQuery,
+  type StatsReader,
 } from '@decision-trace/store';
 import { parseDuration } from '../../config/values.js';
 import { HttpError } from '../../http/http-error.js';
@@ -41,6 +46,18 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'X-Con
 const TRACE_ID = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 const CHALLENGE = 'Bearer realm="decision_api"';
 
+/**
+ * What the decision API uses of the store: posted events appended; decisions, traces, stats,
+ * alerts and the audit log read (the audit log also written, audit/audit-log.ts); the ledger
+ * verified. Not retention, context spans, the witness or the alerts' writes.
+ */
+export type DecisionApiStore = Pick<LedgerWriter, 'append'> &
+  DecisionReader &
+  StatsReader &
+  AuditLogStore &
+  Pick<LedgerVerifier, 'verifyLedger'> &
+  Pick<AlertLog, 'queryAlerts' | 'getAlert'>;
+
 /** The decision API: canonical events in, decision records, statistics and the audit log out. */
 export class DecisionApiServer {
   private readonly server: Server;
@@ -51,7 +68,7 @@ export class DecisionApiServer {
 
   constructor(
     private readonly config: DecisionApiConfig,
-    private readonly store: DecisionStore,
+    private readonly store: DecisionApiStore,
     private readonly logger: Logger,
     /** The pipelines' redaction rules (Host.redactPostedEvents): posted events are stored only through them. */
     private readonly redact: (events: DecisionEvent[]) => DecisionEvent[],

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AuditEntry, DecisionStore } from '@decision-trace/store';
+import type { AuditEntry, AuditLogStore } from '@decision-trace/store';
 
 export interface AuditLogOptions {
   /** A batch is written this long after its first entry at the latest. */
@@ -21,7 +21,7 @@ export class AuditLog {
   private readonly maxBatch: number;
 
   constructor(
-    private readonly store: DecisionStore,
+    private readonly store: Pick<AuditLogStore, 'appendAudit'>,
     private readonly logger: Logger,
     options: AuditLogOptions = {},
   ) {
