@@ -89,11 +89,10 @@ test('a planted shift (60 % → 80 % approvals) is stored as an alert: GET /v1/a
   assert.deepEqual((await get('/v1/alerts')).body, { alerts: [], next_cursor: null }, `alerts on a stable stream:\n${collector.logs()}`);
 
   await decide(400, 0.8);
-  let alerts: DecisionAlert[] = [];
-  const stored = await eventually(async () => (alerts = (await get('/v1/alerts')).body.alerts).length > 0, 30_000);
+  const stored = await eventually(async () => (await get('/v1/alerts')).body.alerts.length > 0, 30_000);
   assert.ok(stored, `no alert stored after the shift:\n${collector.logs()}`);
   await new Promise((resolve) => setTimeout(resolve, 600));
-  alerts = (await get('/v1/alerts')).body.alerts;
+  const alerts: DecisionAlert[] = (await get('/v1/alerts')).body.alerts;
   assert.equal(alerts.length, 1, 'one shift, one alert');
   const [alert] = alerts;
   assert.equal(alert.tenant, 'acme');

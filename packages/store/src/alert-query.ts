@@ -1,7 +1,6 @@
 import { parseTypeVersion } from '@decision-trace/model';
-import type { AlertQuery, DecisionAlert } from './alert.js';
+import type { AlertQuery } from './alert.js';
 import { instantArgument, present, queryLimit } from './decision-query.js';
-import { rfc3339ToEpochMicros } from './instant.js';
 import { InvalidQueryError } from './invalid-query-error.js';
 
 /** The alerts' listing order, newest first: (at desc, id desc, tenant desc); cursors carry the last row's key. */
