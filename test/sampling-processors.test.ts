@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CollectingConsumer, defaultComponents, type ProcessorComponent, type TracesConsumer } from '@decision-trace/collector';
+import { CollectingConsumer, defaultComponents, isMutatingProcessor, type ProcessorComponent, type TracesConsumer } from '@decision-trace/collector';
 import type { DecisionEvent } from '@decision-trace/model';
 import type { TailSamplingProcessor } from '../packages/collector/src/processors/tail_sampling/tail-sampling-processor.js';
 import { pino } from 'pino';
@@ -11,6 +11,7 @@ const registry = defaultComponents();
 
 function processor(type: string, config: unknown, next: TracesConsumer): ProcessorComponent {
   const factory = registry.get('processor', type)!;
+  assert.ok(!isMutatingProcessor(factory), 'our processors only read the spans they are handed');
   return factory.create({ id: type, config: factory.configSchema.parse(config), logger: silentLogger, host: noHost }, next);
 }
 
@@ -126,6 +127,7 @@ describe('tail_sampling processor', () => {
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
     const metrics = new MetricsRegistry();
     const factory = registry.get('processor', 'tail_sampling')!;
+    assert.ok(!isMutatingProcessor(factory), 'our processors only read the spans they are handed');
     const sink = new CollectingConsumer();
     const failing = 'Len(attributes["n"]) > 0';
     const ottlConfig = factory.configSchema.parse({

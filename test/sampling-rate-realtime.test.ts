@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultComponents, type ProcessorComponent, type TraceBatch, type TracesConsumer } from '@decision-trace/collector';
+import { defaultComponents, isMutatingProcessor, type ProcessorComponent, type TraceBatch, type TracesConsumer } from '@decision-trace/collector';
 import type { Span } from '@decision-trace/model';
 import { MetricsRegistry } from '../packages/collector/src/telemetry/metrics-registry.js';
 import { asResourceSpans, batchOf, hex, makeSpan, metricsHost, silentLogger } from './sampling-fixtures.js';
@@ -28,6 +28,7 @@ class CountingConsumer implements TracesConsumer {
 
 function rateLimiter(config: Record<string, unknown>, metrics: MetricsRegistry, next: TracesConsumer, pipeline = 'traces'): ProcessorComponent {
   const factory = defaultComponents().get('processor', 'rate_limiting')!;
+  assert.ok(!isMutatingProcessor(factory), 'our processors only read the spans they are handed');
   return factory.create({ id: 'rate_limiting', config: factory.configSchema.parse(config), logger: silentLogger, host: metricsHost(metrics), pipeline }, next);
 }
 

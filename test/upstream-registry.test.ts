@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { defaultComponents, type Host, type TraceBatch } from '@decision-trace/collector';
+import { defaultComponents, isMutatingProcessor, type Host, type TraceBatch } from '@decision-trace/collector';
 import type { Attributes, DecisionEvent } from '@decision-trace/model';
 import { loadDecisionRegistry } from '../packages/collector/src/shared/decision-registry-file.js';
 import { REPO_ROOT, runCli } from './helpers/collector-process.js';
@@ -151,6 +151,7 @@ test('a registry in upstream format with a problem names its path; one with both
 
 test('the decision processor takes a template-format registry and annotates decisions with its rules', async () => {
   const factory = defaultComponents().get('processor', 'decision')!;
+  assert.ok(!isMutatingProcessor(factory), 'our processors only read the spans they are handed');
   const received: DecisionEvent[] = [];
   const processor = factory.create(
     { id: 'decision', config: factory.configSchema.parse({ registry: TEMPLATE_FORMAT }), logger: pino({ level: 'silent' }), host: {} as Host },

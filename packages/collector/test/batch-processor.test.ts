@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { ResourceSpans, Span } from '@decision-trace/model';
+import type { ReadonlyResourceSpans, ResourceSpans, Span } from '@decision-trace/model';
 import { makeSpan } from '@decision-trace/model/testing';
 import { PipelineError, offlineHost } from '@decision-trace/collector';
 import type { TraceBatch, TracesConsumer } from '../src/component/component.js';
@@ -33,7 +33,7 @@ function resource(service: string, ...scopes: Span[][]): ResourceSpans {
   };
 }
 
-const names = (rs: ResourceSpans[]) => rs.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => `${r.resource.attributes['service.name']}/${s.scope.name}/${x.name}`)));
+const names = (rs: readonly ReadonlyResourceSpans[]) => rs.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => `${r.resource.attributes['service.name']}/${s.scope.name}/${x.name}`)));
 const decisionSpan = () => span({ 'decision.type': 'refund.approve' });
 
 describe('span splitting', () => {

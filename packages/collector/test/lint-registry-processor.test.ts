@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { defaultComponents, type Host, type ProcessorComponent, type TraceBatch } from '@decision-trace/collector';
+import { defaultComponents, isMutatingProcessor, type Host, type ProcessorComponent, type TraceBatch } from '@decision-trace/collector';
 import type { Attributes, DecisionEvent, ResourceSpans } from '@decision-trace/model';
 import { decisionSpan, resourceSpansOf } from '../../../test/helpers/otlp-requests.js';
 
@@ -26,6 +26,7 @@ function registryFile(text: string): string {
 
 function decisionProcessor(config: unknown): { processor: ProcessorComponent; received: DecisionEvent[] } {
   const factory = defaultComponents().get('processor', 'decision')!;
+  assert.ok(!isMutatingProcessor(factory), 'our processors only read the spans they are handed');
   const received: DecisionEvent[] = [];
   const processor = factory.create(
     { id: 'decision', config: factory.configSchema.parse(config), logger: pino({ level: 'silent' }), host: {} as Host },

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { ResourceSpans } from '@decision-trace/model';
+import type { ReadonlyResourceSpans, ResourceSpans } from '@decision-trace/model';
 import type { DecodedTraceRequest } from '@decision-trace/otlp';
 import type { TraceBatch } from '../src/component/component.js';
 import { ingest } from '../src/receivers/otlp/ingest.js';
@@ -38,7 +38,7 @@ function decodedRequest(spanCount: number): DecodedTraceRequest {
 
 test('while the pipeline works on a request, neither the receiver nor its metrics keep the decoded spans alive', async () => {
   const registry = new MetricsRegistry();
-  let spansSeen: WeakRef<ResourceSpans[]> | undefined;
+  let spansSeen: WeakRef<readonly ReadonlyResourceSpans[]> | undefined;
   let finish!: () => void;
   // The end of the pipeline: like an exporter waiting for its store, it keeps nothing of the batch.
   const waitingExporter = {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionEvent } from '@decision-trace/model';
 import { makeResourceSpans, makeSpan } from '@decision-trace/model/testing';
-import type { TraceBatch, TracesConsumer } from '../src/component/component.js';
+import type { MutableTraceBatch, MutatingTracesConsumer, TraceBatch, TracesConsumer } from '../src/component/component.js';
 import { fanoutToPipelines } from '../src/pipeline/fanout.js';
 
 function recorder(onBatch: (batch: TraceBatch) => void = () => {}): TracesConsumer & { batches: TraceBatch[] } {
@@ -16,7 +16,19 @@ function recorder(onBatch: (batch: TraceBatch) => void = () => {}): TracesConsum
   };
 }
 
-function batchWithOneSpan(): TraceBatch {
+/** A consumer that changes what it is handed in place (its type says so: it takes a MutableTraceBatch). */
+function mutatingRecorder(onBatch: (batch: MutableTraceBatch) => void): MutatingTracesConsumer & { batches: MutableTraceBatch[] } {
+  const batches: MutableTraceBatch[] = [];
+  return {
+    batches,
+    async consumeTraces(batch) {
+      batches.push(batch);
+      onBatch(batch);
+    },
+  };
+}
+
+function batchWithOneSpan(): MutableTraceBatch {
   const span = makeSpan({ attributes: { 'decision.type': 'refund.approve', amount: 9_007_199_254_740_993n, blob: new Uint8Array([1, 2, 3]) } });
   const decision = { decision_id: 'd-1', event_type: 'decision.start' } as DecisionEvent;
   return { resourceSpans: [makeResourceSpans([span])], spanCount: 1, decisions: [decision], tenant: 'acme' };
@@ -42,7 +54,7 @@ test('pipelines whose processors copy on write share the span objects, each with
 });
 
 test('a pipeline with a processor that mutates gets its own deep copy: its changes reach no other pipeline', async () => {
-  const mutating = recorder((batch) => {
+  const mutating = mutatingRecorder((batch) => {
     const span = batch.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
     span.attributes['decision.type'] = 'changed in place';
     span.name = 'renamed';

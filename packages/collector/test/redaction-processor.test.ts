@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { defaultComponents, type Host, type ProcessorComponent, type TraceBatch, type TracesConsumer } from '@decision-trace/collector';
+import { defaultComponents, isMutatingProcessor, type Host, type ProcessorComponent, type TraceBatch, type TracesConsumer } from '@decision-trace/collector';
 import { ATTR_DT_REDACTIONS } from '@decision-trace/model';
 import { decisionSpan, resourceSpansOf } from '../../../test/helpers/otlp-requests.js';
 
 function processor(type: string, config: unknown, next: TracesConsumer): ProcessorComponent {
   const factory = defaultComponents().get('processor', type)!;
+  assert.ok(!isMutatingProcessor(factory), 'our processors only read the spans they are handed');
   return factory.create({ id: type, config: factory.configSchema.parse(config), logger: pino({ level: 'silent' }), host: {} as Host }, next);
 }
 

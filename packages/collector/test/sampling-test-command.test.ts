@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { AttributeValue, ResourceSpans, Span } from '@decision-trace/model';
 import { makeResourceSpans, makeSpan, randomSpanId, randomTraceId } from '@decision-trace/model/testing';
-import { CollectingConsumer, defaultComponents, offlineHost, parseCollectorConfig, type ProcessorComponent, type ProcessorFactory } from '@decision-trace/collector';
+import { CollectingConsumer, defaultComponents, offlineHost, parseCollectorConfig, type ProcessorComponent, type ReadingProcessorFactory } from '@decision-trace/collector';
 import { runSamplingTest } from '../src/cli/sampling-test.js';
 
 const registry = defaultComponents();
@@ -65,7 +65,7 @@ async function keptByProcessors(config: ReturnType<typeof configOf>, requests: R
   let next: ProcessorComponent | CollectingConsumer = sink;
   for (const id of [...pipeline.processors].reverse()) {
     const resolved = config.processors.get(id)!;
-    const processor = (resolved.factory as ProcessorFactory).create(
+    const processor = (resolved.factory as ReadingProcessorFactory).create(
       { id, config: resolved.config, logger: pino({ level: 'silent' }), host, pipeline: pipeline.id },
       next,
     );

@@ -1,4 +1,4 @@
-import type { AttributeValue } from './otlp-types.js';
+import { isAttributeList, type ReadonlyAttributeValue } from './readonly-otlp-types.js';
 import { exceedsJsonNesting, MAX_NESTING_DEPTH } from './json-nesting.js';
 import { setOwn } from './own-property.js';
 import { parseJsonExact, stringifyJsonExact } from './exact-json.js';
@@ -15,7 +15,7 @@ const MIN_SAFE_BIGINT = -MAX_SAFE_BIGINT;
  * bytes → base64, non-finite numbers → their name; recursive. A bigint (an int64 beyond 2^53)
  * stays a bigint: records keep it exact and our JSON writes it as a number (exact-json.ts).
  */
-export function toJsonValue(value: AttributeValue | undefined): unknown {
+export function toJsonValue(value: ReadonlyAttributeValue | undefined): unknown {
   if (value === null || value === undefined) return null;
   switch (typeof value) {
     case 'string':
@@ -28,14 +28,14 @@ export function toJsonValue(value: AttributeValue | undefined): unknown {
       return value >= MIN_SAFE_BIGINT && value <= MAX_SAFE_BIGINT ? Number(value) : value;
   }
   if (value instanceof Uint8Array) return bytesToBase64(value);
-  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (isAttributeList(value)) return value.map(toJsonValue);
   const result: Record<string, unknown> = {};
   for (const key of Object.keys(value)) setOwn(result, key, toJsonValue(value[key]));
   return result;
 }
 
 /** A scalar as text; structured values as their JSON; absent/null/empty → null. */
-export function toText(value: AttributeValue | undefined): string | null {
+export function toText(value: ReadonlyAttributeValue | undefined): string | null {
   if (value === null || value === undefined) return null;
   let text: string;
   if (typeof value === 'string') text = value;
@@ -75,3 +75,4 @@ export function tryParseJson(text: string): JsonParseResult {
 
 // Kept here too for the modules that read span times with the attribute helpers.
 export { nanosToRfc3339 } from './instant.js';
+

@@ -1,6 +1,6 @@
 import { ATTR_DECISION_LINKS, ATTR_DECISION_LINK_TARGET_ID, ATTR_DECISION_LINK_TYPE, ATTR_DT_CAUSAL_LINKS } from './semconv.js';
 import { CAUSAL_LINK_TYPES, type CausalLink, type CausalLinkType } from './event.js';
-import type { Attributes, Span } from './otlp-types.js';
+import type { ReadonlyAttributes, ReadonlySpan } from './readonly-otlp-types.js';
 import type { RecordFlag } from './decision-notes.js';
 import { toText } from './attribute-values.js';
 import { exceedsJsonNesting } from './json-nesting.js';
@@ -14,7 +14,7 @@ const NONE: CausalLink[] = [];
  * `{type, target_decision_id}`; and, for a decision span, its OTel span links that carry
  * `decision.link.type` and `decision.link.target_id`. Malformed entries are flagged, not fatal.
  */
-export function readCausalLinks(attributes: Attributes, span: Span | null, flags: RecordFlag[]): CausalLink[] {
+export function readCausalLinks(attributes: ReadonlyAttributes, span: ReadonlySpan | null, flags: RecordFlag[]): CausalLink[] {
   const key = ATTR_DECISION_LINKS in attributes ? ATTR_DECISION_LINKS : ATTR_DT_CAUSAL_LINKS in attributes ? ATTR_DT_CAUSAL_LINKS : null;
   let links = NONE;
   if (key !== null) links = parseLinkList(attributes[key], key, flags);

@@ -1,4 +1,4 @@
-import type { Attributes, Resource, Span } from './otlp-types.js';
+import type { ReadonlyAttributes, ReadonlyResource, ReadonlySpan } from './readonly-otlp-types.js';
 import { nanosToRfc3339, toText } from './attribute-values.js';
 import { withSubMillis } from './instant.js';
 import { classifySpanKind, type ContextSpanKind, type SpanKindSource } from './span-kind.js';
@@ -54,11 +54,11 @@ const AGENT_KEYS = ['gen_ai.agent.name', 'agent.name'];
 const TOOL_KEYS = ['gen_ai.tool.name', 'tool.name'];
 
 /** `service.name` of a resource, read once per resource rather than per span. */
-export function resourceServiceName(resource: Resource): string | null {
+export function resourceServiceName(resource: ReadonlyResource): string | null {
   return toText(resource.attributes['service.name']);
 }
 
-export function toContextSpan(span: Span, tenant: string, serviceName: string | null): ContextSpan {
+export function toContextSpan(span: ReadonlySpan, tenant: string, serviceName: string | null): ContextSpan {
   const attributes = span.attributes;
   const classified = classifySpanKind(attributes);
   const entityName = toText(attributes['traceloop.entity.name']);
@@ -182,7 +182,7 @@ function durationMs(start: bigint, end: bigint): number | null {
   return Number(end - start) / 1e6;
 }
 
-function firstText(attributes: Attributes, keys: readonly string[]): string | null {
+function firstText(attributes: ReadonlyAttributes, keys: readonly string[]): string | null {
   for (let i = 0; i < keys.length; i++) {
     // One lookup per key: an absent key reads undefined, which is no text either.
     const text = toText(attributes[keys[i]!]);

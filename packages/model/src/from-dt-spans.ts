@@ -8,7 +8,7 @@ import {
   type DecisionEvent,
   type DecisionEventType,
 } from './event.js';
-import type { Attributes, Span } from './otlp-types.js';
+import type { ReadonlyAttributes, ReadonlySpan } from './readonly-otlp-types.js';
 import type { RecordFlag } from './decision-notes.js';
 import { nanosToRfc3339, toJsonValue, toText, tryParseJson } from './attribute-values.js';
 import {
@@ -84,7 +84,7 @@ interface DtAttributes {
   payloadJson: string | null;
 }
 
-function readDtAttributes(attributes: Attributes): DtAttributes {
+function readDtAttributes(attributes: ReadonlyAttributes): DtAttributes {
   const dt: DtAttributes = {
     parentDecisionId: null,
     sdkTraceId: null,
@@ -159,7 +159,7 @@ function readPayloadJson(text: string | null, flags: RecordFlag[]): PayloadJson 
 }
 
 export interface DtSpanInput {
-  span: Span;
+  span: ReadonlySpan;
   decisionId: string;
   context: ResourceContext;
   lineage: LineageIndex;
@@ -212,7 +212,7 @@ function eventParts(
 }
 
 function envelope(
-  span: Span,
+  span: ReadonlySpan,
   decisionId: string,
   dt: DtAttributes,
   json: Record<string, unknown> | null,
@@ -250,7 +250,7 @@ function envelope(
 // ---- one span per canonical event (docs mapping, Java exporter) ----
 
 function fromEventSpan(
-  span: Span,
+  span: ReadonlySpan,
   decisionId: string,
   dt: DtAttributes,
   context: ResourceContext,
@@ -332,7 +332,7 @@ function foldAttributeFields(payload: Record<string, unknown>, eventType: Decisi
 // ---- one span per decision (the Python SDK's OTelExporter) ----
 
 function fromDecisionSpan(
-  span: Span,
+  span: ReadonlySpan,
   decisionId: string,
   dt: DtAttributes,
   context: ResourceContext,

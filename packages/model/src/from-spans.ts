@@ -1,6 +1,6 @@
 import { ATTR_DECISION_ACTOR_ID, ATTR_DECISION_ACTOR_ORG, ATTR_DECISION_ACTOR_TYPE, ATTR_DECISION_ACTOR_VERSION, ATTR_DECISION_ALTERNATIVES, ATTR_DECISION_CONFIDENCE, ATTR_DECISION_ENVIRONMENT, ATTR_DECISION_EVIDENCE, ATTR_DECISION_EVIDENCE_PREFIX, ATTR_DECISION_FACTORS, ATTR_DECISION_ID, ATTR_DECISION_OUTCOME, ATTR_DECISION_PARENT_ID, ATTR_DECISION_POLICY_PREFIX, ATTR_DECISION_RESULT, ATTR_DECISION_TENANT_ID, ATTR_DECISION_TYPE, ATTR_DECISION_VERSION, ATTR_DT_DECISION_ID, DECISION_ATTRIBUTE_PREFIX, SPAN_EVENT_DECISION } from './semconv.js';
 import { SCHEMA_VERSION, type Actor, type DecisionEvent } from './event.js';
-import type { Attributes, ResourceSpans, Span, SpanEvent } from './otlp-types.js';
+import type { ReadonlyAttributes, ReadonlyResourceSpans, ReadonlySpan, ReadonlySpanEvent } from './readonly-otlp-types.js';
 import type { PolicyCheck } from './record.js';
 import type { RecordFlag } from './decision-notes.js';
 import { nanosToRfc3339, toJsonValue, toText } from './attribute-values.js';
@@ -56,7 +56,7 @@ export interface ExtractDecisionEventsOptions {
    * redaction processors wrote reach a record — a note sent by a client is a claim anyone can
    * make, with raw values hidden in it.
    */
-  trustRedactionNote?: (attributes: Attributes) => boolean;
+  trustRedactionNote?: (attributes: ReadonlyAttributes) => boolean;
 }
 
 
@@ -69,7 +69,7 @@ export function derivedDecisionId(traceId: string, spanId: string, eventIndex?: 
  * The decision a span itself carries (C's dt.decision_id, or A's decision.id / derived id),
  * or null. Cheap for the common non-decision span: two `in` checks.
  */
-export function spanDecisionId(span: Span): string | null {
+export function spanDecisionId(span: ReadonlySpan): string | null {
   const attributes = span.attributes;
   const dtDecisionId = ATTR_DT_DECISION_ID in attributes ? toText(attributes[ATTR_DT_DECISION_ID]) : null;
   if (dtDecisionId !== null) return dtDecisionId;
@@ -78,7 +78,7 @@ export function spanDecisionId(span: Span): string | null {
 }
 
 export function extractDecisionEvents(
-  resourceSpans: ResourceSpans[],
+  resourceSpans: readonly ReadonlyResourceSpans[],
   options: ExtractDecisionEventsOptions = {},
 ): DecisionEvent[] {
   const lineage = options.lineage ?? new LineageIndex();
@@ -188,7 +188,7 @@ function linkArrivedAncestors(events: DecisionEvent[], lineage: LineageIndex): v
   }
 }
 
-function hasDecisionType(attributes: Attributes): boolean {
+function hasDecisionType(attributes: ReadonlyAttributes): boolean {
   if (!(ATTR_DECISION_TYPE in attributes)) return false;
   const value = attributes[ATTR_DECISION_TYPE];
   return value !== null && value !== undefined && value !== '';
@@ -207,7 +207,7 @@ interface ObservedDecision {
   flags: RecordFlag[];
 }
 
-function readObservedDecision(attributes: Attributes): ObservedDecision {
+function readObservedDecision(attributes: ReadonlyAttributes): ObservedDecision {
   const observed: ObservedDecision = {
     decisionType: null,
     decisionId: null,
@@ -280,7 +280,7 @@ function readObservedDecision(attributes: Attributes): ObservedDecision {
   return observed;
 }
 
-function fromDecisionSpan(span: Span, context: ResourceContext, lineage: LineageIndex): DecisionEvent {
+function fromDecisionSpan(span: ReadonlySpan, context: ResourceContext, lineage: LineageIndex): DecisionEvent {
   const observed = readObservedDecision(span.attributes);
   const decisionId = observed.decisionId ?? derivedDecisionId(span.traceId, span.spanId);
   const parentDecisionId =
@@ -316,8 +316,8 @@ function fromDecisionSpan(span: Span, context: ResourceContext, lineage: Lineage
 }
 
 function fromDecisionSpanEvent(
-  span: Span,
-  spanEvent: SpanEvent,
+  span: ReadonlySpan,
+  spanEvent: ReadonlySpanEvent,
   index: number,
   spanOwnDecisionId: string | null,
   context: ResourceContext,

@@ -1,6 +1,6 @@
 export * from './otlp-types.js';
 export type * from './deep-readonly.js';
-export type * from './readonly-otlp-types.js';
+export * from './readonly-otlp-types.js';
 export * from './semconv.js';
 export * from './event.js';
 export * from './record.js';

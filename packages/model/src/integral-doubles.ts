@@ -1,4 +1,4 @@
-import type { AttributeValue, Attributes } from './otlp-types.js';
+import type { ReadonlyAttributeValue, ReadonlyAttributes } from './readonly-otlp-types.js';
 
 /**
  * OTLP tells an `int_value` 3 from a `double_value` 3.0; a JavaScript number does not. Both
@@ -13,11 +13,14 @@ import type { AttributeValue, Attributes } from './otlp-types.js';
  */
 const INTEGRAL_DOUBLES = Symbol('decision-trace.integralDoubles');
 
-type Container = Attributes | AttributeValue[];
+/** A container read for its notes: any attributes object or array, shared or not. */
+type Container = ReadonlyAttributes | readonly ReadonlyAttributeValue[];
+/** A container whose notes are written: one its writer built (a decoder, a redaction pass). */
+type OwnContainer = { [key: string]: ReadonlyAttributeValue } | ReadonlyAttributeValue[];
 type Noted = { [INTEGRAL_DOUBLES]?: Set<string | number> };
 
 /** Records whether the number at `key` of `container` arrived as an OTLP double. */
-export function noteIntegralDouble(container: Container, key: string | number, isDouble: boolean): void {
+export function noteIntegralDouble(container: OwnContainer, key: string | number, isDouble: boolean): void {
   const noted = container as Noted;
   let keys = noted[INTEGRAL_DOUBLES];
   if (!isDouble) {
@@ -41,7 +44,7 @@ export function isDoubleValue(container: Container, key: string | number, value:
  * Carries the notes of `from` over to `to`, a rebuilt copy of it (a redaction pass that changed
  * some entries), for every entry `to` kept unchanged under the same key.
  */
-export function carryIntegralDoubleNotes(from: Container, to: Container): void {
+export function carryIntegralDoubleNotes(from: Container, to: OwnContainer): void {
   const keys = (from as Noted)[INTEGRAL_DOUBLES];
   if (keys === undefined || from === to) return;
   for (const key of keys) {

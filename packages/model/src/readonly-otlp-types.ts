@@ -12,3 +12,8 @@ export type ReadonlySpanStatus = DeepReadonly<SpanStatus>;
 export type ReadonlySpan = DeepReadonly<Span>;
 export type ReadonlyScopeSpans = DeepReadonly<ScopeSpans>;
 export type ReadonlyResourceSpans = DeepReadonly<ResourceSpans>;
+
+/** `Array.isArray` for an attribute value: TypeScript does not let `Array.isArray` narrow a read-only array out of a union. */
+export function isAttributeList(value: ReadonlyAttributeValue): value is readonly ReadonlyAttributeValue[] {
+  return Array.isArray(value);
+}

@@ -1,5 +1,5 @@
 import { DEFAULT_TENANT, type Actor, type DecisionEvent, type DecisionEventType, type EventSource } from './event.js';
-import type { Attributes, ResourceSpans, Span, SpanEvent } from './otlp-types.js';
+import type { ReadonlyAttributes, ReadonlyResourceSpans, ReadonlySpan, ReadonlySpanEvent } from './readonly-otlp-types.js';
 import type { RecordFlag, RedactionEntry } from './decision-notes.js';
 import { nanosToRfc3339, toText } from './attribute-values.js';
 import { readCausalLinks } from './causal-links.js';
@@ -19,16 +19,16 @@ export interface ResourceContext {
   /** What the redaction processor changed in the resource's attributes (its `dt.redactions`). */
   redactions: RedactionEntry[];
   /** The trusted `dt.redactions` note of an attribute set (none when untrusted or absent). */
-  notesOf(attributes: Attributes): RedactionEntry[];
+  notesOf(attributes: ReadonlyAttributes): RedactionEntry[];
 }
 
 export function resourceContext(
-  resource: ResourceSpans,
+  resource: ReadonlyResourceSpans,
   authenticatedTenant: string | null,
-  trustNote: ((attributes: Attributes) => boolean) | undefined,
+  trustNote: ((attributes: ReadonlyAttributes) => boolean) | undefined,
 ): ResourceContext {
   const attributes = resource.resource.attributes;
-  const notesOf = (set: Attributes): RedactionEntry[] =>
+  const notesOf = (set: ReadonlyAttributes): RedactionEntry[] =>
     !(ATTR_DT_REDACTIONS in set) || (trustNote !== undefined && !trustNote(set)) ? [] : decodeRedactions(set[ATTR_DT_REDACTIONS]);
   return {
     notesOf,
@@ -61,7 +61,7 @@ export function derivedSpanEventId(traceId: string, spanId: string, eventIndex?:
 }
 
 /** Sets payload.start_time / end_time from the span unless given; returns the event time. */
-export function addSpanTimes(span: Span, payload: Record<string, unknown>, flags: RecordFlag[]): string {
+export function addSpanTimes(span: ReadonlySpan, payload: Record<string, unknown>, flags: RecordFlag[]): string {
   const startTime = nanosToRfc3339(span.startTimeUnixNano);
   const endTime = nanosToRfc3339(span.endTimeUnixNano);
   if (startTime !== null && !('start_time' in payload)) payload.start_time = startTime;
@@ -75,7 +75,7 @@ export function missingTime(flags: RecordFlag[]): string {
 }
 
 /** The OTel semantic conventions' `exception` span events, in their order. */
-export function exceptionEvents(span: Span): SpanEvent[] {
+export function exceptionEvents(span: ReadonlySpan): ReadonlySpanEvent[] {
   return span.events.filter((event) => event.name === EXCEPTION_EVENT_NAME);
 }
 
@@ -83,7 +83,7 @@ export function exceptionEvents(span: Span): SpanEvent[] {
  * A decision error as an `exception` span event tells it: `{message, error_type}` from
  * `exception.message` and `exception.type` (each when present), else the status message.
  */
-export function errorFromException(exception: SpanEvent | undefined, statusMessage: string): Record<string, unknown> {
+export function errorFromException(exception: ReadonlySpanEvent | undefined, statusMessage: string): Record<string, unknown> {
   const message = exception === undefined ? null : toText(exception.attributes['exception.message']);
   const errorType = exception === undefined ? null : toText(exception.attributes['exception.type']);
   const error: Record<string, unknown> = { message: message ?? (statusMessage || 'span status ERROR') };
@@ -105,12 +105,12 @@ export interface EventParts {
   parentDecisionId: string | null;
   /** The decision's trace; the span's own trace id unless the sender named another. */
   traceId: string;
-  span: Span;
+  span: ReadonlySpan;
   timestamp: string;
   context: ResourceContext;
   source: EventSource;
   /** The attributes the decision was read from; their `dt.redactions` goes on the event. */
-  attributes: Attributes;
+  attributes: ReadonlyAttributes;
   /** Causal links when the caller read them itself; otherwise they come from the attributes. */
   causalLinks?: DecisionEvent['causal_links'];
 }

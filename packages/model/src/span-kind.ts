@@ -1,4 +1,4 @@
-import type { Attributes } from './otlp-types.js';
+import type { ReadonlyAttributes } from './readonly-otlp-types.js';
 import { toText } from './attribute-values.js';
 
 /**
@@ -66,7 +66,7 @@ const BY_NAME = table('names', { tool: 'TOOL', agent: 'AGENT', model: 'LLM' });
 
 const MODEL_NAME_KEYS = ['gen_ai.response.model', 'gen_ai.request.model', 'llm.model_name'] as const;
 
-export function classifySpanKind(attributes: Attributes): ClassifiedSpanKind | null {
+export function classifySpanKind(attributes: ReadonlyAttributes): ClassifiedSpanKind | null {
   return (
     lookup(attributes, 'openinference.span.kind', OPENINFERENCE, true) ??
     lookup(attributes, 'gen_ai.operation.name', GEN_AI_OPERATIONS, false) ??
@@ -76,20 +76,20 @@ export function classifySpanKind(attributes: Attributes): ClassifiedSpanKind | n
   );
 }
 
-function lookup(attributes: Attributes, key: string, kinds: KindTable, upperCase: boolean): ClassifiedSpanKind | null {
+function lookup(attributes: ReadonlyAttributes, key: string, kinds: KindTable, upperCase: boolean): ClassifiedSpanKind | null {
   const value = attributes[key];
   if (typeof value !== 'string') return null;
   const normalized = upperCase ? value.trim().toUpperCase() : value.trim().toLowerCase();
   return kinds.get(normalized) ?? null;
 }
 
-function byName(attributes: Attributes): ClassifiedSpanKind | null {
+function byName(attributes: ReadonlyAttributes): ClassifiedSpanKind | null {
   if (hasText(attributes, 'gen_ai.tool.name')) return BY_NAME.get('tool')!;
   if (hasText(attributes, 'gen_ai.agent.name')) return BY_NAME.get('agent')!;
   for (const key of MODEL_NAME_KEYS) if (hasText(attributes, key)) return BY_NAME.get('model')!;
   return null;
 }
 
-function hasText(attributes: Attributes, key: string): boolean {
+function hasText(attributes: ReadonlyAttributes, key: string): boolean {
   return toText(attributes[key]) !== null;
 }

@@ -1,4 +1,4 @@
-import type { AttributeValue, Attributes } from './otlp-types.js';
+import type { ReadonlyAttributeValue, ReadonlyAttributes } from './readonly-otlp-types.js';
 
 /**
  * Token counts of one model call, read from the attributes of the conventions users emit:
@@ -44,7 +44,7 @@ const TOTAL_KEYS = ['gen_ai.usage.total_tokens', 'llm.usage.total_tokens', 'llm.
  * input without the cache reads (some providers' raw usage does): the cache reads are then
  * added to `input`, so that `cached` is always a part of `input`.
  */
-export function readTokenCounts(attributes: Attributes): TokenCounts | null {
+export function readTokenCounts(attributes: ReadonlyAttributes): TokenCounts | null {
   const input = firstCount(attributes, INPUT_KEYS);
   const output = firstCount(attributes, OUTPUT_KEYS);
   const cached = firstCount(attributes, CACHED_KEYS);
@@ -77,7 +77,7 @@ export function sameTokenUsage(a: TokenUsage | null | undefined, b: TokenUsage |
   return a.input === b.input && a.output === b.output && a.cached === b.cached && a.total === b.total && a.llm_calls === b.llm_calls;
 }
 
-function firstCount(attributes: Attributes, keys: readonly string[]): number | null {
+function firstCount(attributes: ReadonlyAttributes, keys: readonly string[]): number | null {
   for (let i = 0; i < keys.length; i++) {
     // One lookup per key: an absent key reads undefined, which is no count either.
     const count = toCount(attributes[keys[i]!]);
@@ -86,7 +86,7 @@ function firstCount(attributes: Attributes, keys: readonly string[]): number | n
   return null;
 }
 
-function toCount(value: AttributeValue | undefined): number | null {
+function toCount(value: ReadonlyAttributeValue | undefined): number | null {
   let count: number;
   if (typeof value === 'number') count = value;
   else if (typeof value === 'bigint') count = Number(value);

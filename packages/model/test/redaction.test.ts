@@ -14,6 +14,9 @@ import {
   isDoubleValue,
   noteIntegralDouble,
   type DecisionRecord,
+  type ReadonlyAttributes,
+  type ReadonlyResourceSpans,
+  type ReadonlySpan,
   type RedactionSettings,
   type ResourceSpans,
   type Span,
@@ -28,22 +31,22 @@ function redactor(overrides: Partial<RedactionSettings> = {}) {
 }
 
 /** Redacts one span's attributes (in a request) and returns the span as it comes out. */
-function redactSpan(attributes: Attributes, overrides: Partial<RedactionSettings> = {}, extra: Partial<Span> = {}): Span {
+function redactSpan(attributes: Attributes, overrides: Partial<RedactionSettings> = {}, extra: Partial<Span> = {}): ReadonlySpan {
   const input = request([span({ spanId: spanId(1), attributes, ...extra })]);
   return redactor(overrides).redactResourceSpans(input)[0]!.scopeSpans[0]!.spans[0]!;
 }
 
-function attributesOf(attributes: Attributes, overrides: Partial<RedactionSettings> = {}): Attributes {
+function attributesOf(attributes: Attributes, overrides: Partial<RedactionSettings> = {}): ReadonlyAttributes {
   const { [ATTR_DT_REDACTIONS]: _note, ...rest } = redactSpan(attributes, overrides).attributes;
   return rest;
 }
 
-function noteOf(target: { attributes: Attributes }): Array<{ field: string; action: string }> {
+function noteOf(target: { attributes: ReadonlyAttributes }): Array<{ field: string; action: string }> {
   const note = target.attributes[ATTR_DT_REDACTIONS];
   return typeof note === 'string' ? (JSON.parse(note) as Array<{ field: string; action: string }>) : [];
 }
 
-function recordOf(resourceSpans: ResourceSpans[]): DecisionRecord {
+function recordOf(resourceSpans: readonly ReadonlyResourceSpans[]): DecisionRecord {
   const events = extractDecisionEvents(resourceSpans);
   assert.equal(events.length, 1);
   return applyEvent(undefined, events[0]!);

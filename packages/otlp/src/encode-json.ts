@@ -1,14 +1,14 @@
 import type {
-  AttributeValue,
-  Attributes,
-  InstrumentationScope,
-  Resource,
-  ResourceSpans,
-  Span,
-  SpanEvent,
-  SpanLink,
+  ReadonlyAttributeValue,
+  ReadonlyAttributes,
+  ReadonlyInstrumentationScope,
+  ReadonlyResource,
+  ReadonlyResourceSpans,
+  ReadonlySpan,
+  ReadonlySpanEvent,
+  ReadonlySpanLink,
 } from '@decision-trace/model';
-import { isDoubleValue } from '@decision-trace/model';
+import { isAttributeList, isDoubleValue } from '@decision-trace/model';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 type JsonObject = { [key: string]: JsonValue };
@@ -18,11 +18,11 @@ type JsonObject = { [key: string]: JsonValue };
  * 64-bit integers as decimal strings, enums as numbers, bytes as base64. Fields holding their
  * default value are left out, as the protobuf JSON mapping allows.
  */
-export function encodeTraceRequestJson(resourceSpans: ResourceSpans[]): string {
+export function encodeTraceRequestJson(resourceSpans: readonly ReadonlyResourceSpans[]): string {
   return JSON.stringify({ resourceSpans: resourceSpans.map(toJsonResourceSpans) });
 }
 
-function toJsonResourceSpans(resourceSpans: ResourceSpans): JsonObject {
+function toJsonResourceSpans(resourceSpans: ReadonlyResourceSpans): JsonObject {
   const json: JsonObject = {
     resource: toJsonResource(resourceSpans.resource),
     scopeSpans: resourceSpans.scopeSpans.map((scopeSpans) => {
@@ -38,13 +38,13 @@ function toJsonResourceSpans(resourceSpans: ResourceSpans): JsonObject {
   return json;
 }
 
-function toJsonResource(resource: Resource): JsonObject {
+function toJsonResource(resource: ReadonlyResource): JsonObject {
   const json: JsonObject = { attributes: toJsonKeyValues(resource.attributes) };
   if (resource.droppedAttributesCount !== 0) json.droppedAttributesCount = resource.droppedAttributesCount;
   return json;
 }
 
-function toJsonScope(scope: InstrumentationScope): JsonObject {
+function toJsonScope(scope: ReadonlyInstrumentationScope): JsonObject {
   const json: JsonObject = { name: scope.name };
   if (scope.version !== '') json.version = scope.version;
   if (Object.keys(scope.attributes).length > 0) json.attributes = toJsonKeyValues(scope.attributes);
@@ -52,7 +52,7 @@ function toJsonScope(scope: InstrumentationScope): JsonObject {
   return json;
 }
 
-function toJsonSpan(span: Span): JsonObject {
+function toJsonSpan(span: ReadonlySpan): JsonObject {
   const json: JsonObject = { traceId: span.traceId, spanId: span.spanId };
   if (span.traceState !== '') json.traceState = span.traceState;
   if (span.parentSpanId !== '') json.parentSpanId = span.parentSpanId;
@@ -76,7 +76,7 @@ function toJsonSpan(span: Span): JsonObject {
   return json;
 }
 
-function toJsonEvent(event: SpanEvent): JsonObject {
+function toJsonEvent(event: ReadonlySpanEvent): JsonObject {
   const json: JsonObject = {
     timeUnixNano: event.timeUnixNano.toString(),
     name: event.name,
@@ -86,7 +86,7 @@ function toJsonEvent(event: SpanEvent): JsonObject {
   return json;
 }
 
-function toJsonLink(link: SpanLink): JsonObject {
+function toJsonLink(link: ReadonlySpanLink): JsonObject {
   const json: JsonObject = { traceId: link.traceId, spanId: link.spanId };
   if (link.traceState !== '') json.traceState = link.traceState;
   json.attributes = toJsonKeyValues(link.attributes);
@@ -95,7 +95,7 @@ function toJsonLink(link: SpanLink): JsonObject {
   return json;
 }
 
-function toJsonKeyValues(attributes: Attributes): JsonValue[] {
+function toJsonKeyValues(attributes: ReadonlyAttributes): JsonValue[] {
   const keys = Object.keys(attributes);
   const keyValues: JsonValue[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
@@ -105,7 +105,7 @@ function toJsonKeyValues(attributes: Attributes): JsonValue[] {
 }
 
 /** Same type choices as the protobuf encoder: integral numbers become intValue unless noted as doubles. */
-function toJsonAnyValue(value: AttributeValue, container: Attributes | AttributeValue[], key: string | number): JsonObject {
+function toJsonAnyValue(value: ReadonlyAttributeValue, container: ReadonlyAttributes | readonly ReadonlyAttributeValue[], key: string | number): JsonObject {
   switch (typeof value) {
     case 'string':
       return { stringValue: value };
@@ -122,6 +122,6 @@ function toJsonAnyValue(value: AttributeValue, container: Attributes | Attribute
   if (value instanceof Uint8Array) {
     return { bytesValue: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   }
-  if (Array.isArray(value)) return { arrayValue: { values: value.map((element, index) => toJsonAnyValue(element, value, index)) } };
+  if (isAttributeList(value)) return { arrayValue: { values: value.map((element, index) => toJsonAnyValue(element, value, index)) } };
   return { kvlistValue: { values: toJsonKeyValues(value) } };
 }

@@ -1,14 +1,14 @@
 import type {
-  AttributeValue,
-  Attributes,
-  InstrumentationScope,
-  Resource,
-  ResourceSpans,
-  Span,
-  SpanEvent,
-  SpanLink,
+  ReadonlyAttributeValue,
+  ReadonlyAttributes,
+  ReadonlyInstrumentationScope,
+  ReadonlyResource,
+  ReadonlyResourceSpans,
+  ReadonlySpan,
+  ReadonlySpanEvent,
+  ReadonlySpanLink,
 } from '@decision-trace/model';
-import { isDoubleValue } from '@decision-trace/model';
+import { isAttributeList, isDoubleValue } from '@decision-trace/model';
 import { bigIntToLongHalves } from './int64.js';
 import { ExportTraceServiceRequestType } from './proto-root.js';
 import type {
@@ -29,7 +29,7 @@ import type {
  * direct one (direct-encoder.ts); kept as the reference the tests hold that one to, byte for
  * byte, and as the benchmark's baseline.
  */
-export function encodeTraceRequestProtobufReflective(resourceSpans: ResourceSpans[]): Uint8Array {
+export function encodeTraceRequestProtobufReflective(resourceSpans: readonly ReadonlyResourceSpans[]): Uint8Array {
   const wire: WireResourceSpans[] = new Array(resourceSpans.length);
   for (let r = 0; r < resourceSpans.length; r++) {
     const source = resourceSpans[r];
@@ -46,14 +46,14 @@ export function encodeTraceRequestProtobufReflective(resourceSpans: ResourceSpan
   return ExportTraceServiceRequestType.encode({ resourceSpans: wire }).finish();
 }
 
-function toWireResource(resource: Resource): WireResource {
+function toWireResource(resource: ReadonlyResource): WireResource {
   return {
     attributes: toWireKeyValues(resource.attributes),
     droppedAttributesCount: resource.droppedAttributesCount,
   };
 }
 
-function toWireScope(scope: InstrumentationScope): WireInstrumentationScope {
+function toWireScope(scope: ReadonlyInstrumentationScope): WireInstrumentationScope {
   return {
     name: scope.name,
     version: scope.version,
@@ -62,7 +62,7 @@ function toWireScope(scope: InstrumentationScope): WireInstrumentationScope {
   };
 }
 
-function toWireSpan(span: Span): WireSpan {
+function toWireSpan(span: ReadonlySpan): WireSpan {
   return {
     traceId: hexToBytes(span.traceId),
     spanId: hexToBytes(span.spanId),
@@ -84,7 +84,7 @@ function toWireSpan(span: Span): WireSpan {
   };
 }
 
-function toWireEvent(event: SpanEvent): WireSpanEvent {
+function toWireEvent(event: ReadonlySpanEvent): WireSpanEvent {
   return {
     timeUnixNano: bigIntToLongHalves(event.timeUnixNano),
     name: event.name,
@@ -93,7 +93,7 @@ function toWireEvent(event: SpanEvent): WireSpanEvent {
   };
 }
 
-function toWireLink(link: SpanLink): WireSpanLink {
+function toWireLink(link: ReadonlySpanLink): WireSpanLink {
   return {
     traceId: hexToBytes(link.traceId),
     spanId: hexToBytes(link.spanId),
@@ -104,7 +104,7 @@ function toWireLink(link: SpanLink): WireSpanLink {
   };
 }
 
-function toWireKeyValues(attributes: Attributes): WireKeyValue[] {
+function toWireKeyValues(attributes: ReadonlyAttributes): WireKeyValue[] {
   const keys = Object.keys(attributes);
   const keyValues: WireKeyValue[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
@@ -118,7 +118,7 @@ function toWireKeyValues(attributes: Attributes): WireKeyValue[] {
  * an integral number that arrived as a double (noted on its container, see isDoubleValue)
  * leaves as the double it was.
  */
-function toWireAnyValue(value: AttributeValue, container: Attributes | AttributeValue[], key: string | number): WireAnyValue {
+function toWireAnyValue(value: ReadonlyAttributeValue, container: ReadonlyAttributes | readonly ReadonlyAttributeValue[], key: string | number): WireAnyValue {
   switch (typeof value) {
     case 'string':
       return { stringValue: value };
@@ -131,7 +131,7 @@ function toWireAnyValue(value: AttributeValue, container: Attributes | Attribute
   }
   if (value === null) return {};
   if (value instanceof Uint8Array) return { bytesValue: value };
-  if (Array.isArray(value)) return { arrayValue: { values: value.map((element, index) => toWireAnyValue(element, value, index)) } };
+  if (isAttributeList(value)) return { arrayValue: { values: value.map((element, index) => toWireAnyValue(element, value, index)) } };
   return { kvlistValue: { values: toWireKeyValues(value) } };
 }
 

@@ -1,4 +1,4 @@
-import type { ResourceSpans, ScopeSpans, Span } from '@decision-trace/model';
+import type { ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan } from '@decision-trace/model';
 
 /**
  * Collects spans under their original resource and scope and rebuilds OTLP structure from
@@ -6,10 +6,10 @@ import type { ResourceSpans, ScopeSpans, Span } from '@decision-trace/model';
  * pipelines.
  */
 export class SpanGroups {
-  private readonly byResource = new Map<ResourceSpans, Map<ScopeSpans, Span[]>>();
+  private readonly byResource = new Map<ReadonlyResourceSpans, Map<ReadonlyScopeSpans, ReadonlySpan[]>>();
   count = 0;
 
-  add(resourceSpans: ResourceSpans, scopeSpans: ScopeSpans, span: Span): void {
+  add(resourceSpans: ReadonlyResourceSpans, scopeSpans: ReadonlyScopeSpans, span: ReadonlySpan): void {
     let scopes = this.byResource.get(resourceSpans);
     if (scopes === undefined) {
       scopes = new Map();
@@ -24,14 +24,14 @@ export class SpanGroups {
     this.count++;
   }
 
-  addAll(resourceSpans: ResourceSpans, scopeSpans: ScopeSpans, spans: Span[]): void {
+  addAll(resourceSpans: ReadonlyResourceSpans, scopeSpans: ReadonlyScopeSpans, spans: readonly ReadonlySpan[]): void {
     for (const span of spans) this.add(resourceSpans, scopeSpans, span);
   }
 
-  toResourceSpans(): ResourceSpans[] {
-    const out: ResourceSpans[] = [];
+  toResourceSpans(): ReadonlyResourceSpans[] {
+    const out: ReadonlyResourceSpans[] = [];
     for (const [resourceSpans, scopes] of this.byResource) {
-      const scopeSpans: ScopeSpans[] = [];
+      const scopeSpans: ReadonlyScopeSpans[] = [];
       for (const [scope, spans] of scopes) scopeSpans.push({ scope: scope.scope, spans, schemaUrl: scope.schemaUrl });
       out.push({ resource: resourceSpans.resource, scopeSpans, schemaUrl: resourceSpans.schemaUrl });
     }
@@ -44,17 +44,17 @@ export class SpanGroups {
  * the input itself when every span was kept unchanged.
  */
 export function filterSpans(
-  resourceSpans: ResourceSpans[],
-  keep: (span: Span, resource: ResourceSpans, scope: ScopeSpans) => Span | null,
-): { resourceSpans: ResourceSpans[]; spanCount: number } {
+  resourceSpans: readonly ReadonlyResourceSpans[],
+  keep: (span: ReadonlySpan, resource: ReadonlyResourceSpans, scope: ReadonlyScopeSpans) => ReadonlySpan | null,
+): { resourceSpans: readonly ReadonlyResourceSpans[]; spanCount: number } {
   let changed = false;
   let spanCount = 0;
-  const out: ResourceSpans[] = [];
+  const out: ReadonlyResourceSpans[] = [];
   for (const resource of resourceSpans) {
-    const scopes: ScopeSpans[] = [];
+    const scopes: ReadonlyScopeSpans[] = [];
     let resourceChanged = false;
     for (const scope of resource.scopeSpans) {
-      let kept: Span[] | undefined;
+      let kept: ReadonlySpan[] | undefined;
       const spans = scope.spans;
       for (let i = 0; i < spans.length; i++) {
         const result = keep(spans[i], resource, scope);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyEvent, noteIntegralDouble } from '@decision-trace/model';
+import { makeResourceSpans } from '@decision-trace/model/testing';
 import { ManualClock } from '../src/clock.js';
 import { buildPolicy } from '../src/tail/policies/build-policy.js';
 import type { LeafPolicyConfig, PolicyConfig } from '../src/tail/policy-config.js';
@@ -170,8 +171,9 @@ test('rate_limiting: a token bucket of spans (burst_capacity, default twice the 
 test('bytes_limiting spends the trace size as the Collector counts it (pdata SizeProto of the trace held)', () => {
   const local = new ManualClock(0);
   const start = 1_700_000_000_000_000_000n;
-  const trace = traceOf([span({ parentSpanId: '', name: '', kind: 0, startTimeUnixNano: start, endTimeUnixNano: start })]);
-  trace.groups[0].resourceSpans.resource.attributes = {};
+  const spans = [span({ parentSpanId: '', name: '', kind: 0, startTimeUnixNano: start, endTimeUnixNano: start })];
+  const held = makeResourceSpans(spans, { resourceAttributes: {} });
+  const trace: TraceData = { traceId: spans[0].traceId, groups: [{ resourceSpans: held, scopeSpans: held.scopeSpans[0], spans }], spanCount: 1, decisions: new Map() };
   // Span: ids 28 + empty parent id 2 + start 9 + end 9 + empty status 2 = 50, as a field 52;
   // scope "test" 6, as a field 8; ScopeSpans 60, as a field 62; empty resource 2; ResourceSpans
   // 64, as a field 66. (Our first count left out the wrappers, the empty parent and status.)

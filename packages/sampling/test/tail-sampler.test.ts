@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ResourceSpans } from '@decision-trace/model';
+import type { ReadonlyResourceSpans } from '@decision-trace/model';
 import { ManualClock } from '../src/clock.js';
 import { TailSampler, type TailSamplerConfig } from '../src/tail/tail-sampler.js';
 import type { PolicyConfig } from '../src/tail/policy-config.js';
@@ -27,7 +27,7 @@ function sampler(policies: PolicyConfig[], overrides: Partial<TailSamplerConfig>
   return { tail: new TailSampler(config, clock), clock };
 }
 
-const spanCount = (batches: ResourceSpans[]) => batches.reduce((n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0);
+const spanCount = (batches: readonly ReadonlyResourceSpans[]) => batches.reduce((n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0);
 
 test('spans are held for decision_wait, then the sampled trace is released whole', () => {
   const { tail, clock } = sampler([errors]);

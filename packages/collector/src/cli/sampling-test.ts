@@ -4,12 +4,19 @@ import type { ResourceSpans } from '@decision-trace/model';
 import { decodeTraceRequestJson } from '@decision-trace/otlp';
 import { ManualClock, SpanGroups, type FinalDecision } from '@decision-trace/sampling';
 import { CollectingConsumer } from '../component/collecting-consumer.js';
-import type { DecidedTrace, ProcessorComponent, ProcessorFactory } from '../component/component.js';
+import {
+  isMutatingProcessor,
+  type DecidedTrace,
+  type MutatingProcessorComponent,
+  type ProcessorComponent,
+  type ProcessorFactory,
+} from '../component/component.js';
 import { offlineHost } from '../component/offline-host.js';
 import { defaultComponents } from '../components.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { ConfigErrors } from '../config/config-error.js';
 import { loadCollectorConfig } from '../config/load-config.js';
+import { copyOfBatch } from '../pipeline/fanout.js';
 import { renderTable } from './format.js';
 
 export interface TraceSamplingResult {
@@ -76,18 +83,18 @@ export async function runSamplingTest(config: CollectorConfig, requests: Resourc
       processorConfig = { ...tail, num_traces: Math.max(tail.num_traces, traces.size + 1) };
     }
     const decided = new Map<string, DecidedTrace>();
-    const processor = (resolved.factory as ProcessorFactory).create(
-      {
-        id,
-        config: processorConfig,
-        logger,
-        host,
-        pipeline: pipeline.id,
-        clock,
-        onTraceDecided: (verdict) => decided.set(verdict.traceId, verdict),
-      },
-      next,
-    );
+    const factory = resolved.factory as ProcessorFactory;
+    const settings = {
+      id,
+      config: processorConfig,
+      logger,
+      host,
+      pipeline: pipeline.id,
+      clock,
+      onTraceDecided: (verdict: DecidedTrace) => decided.set(verdict.traceId, verdict),
+    };
+    // The taps keep what each stage was handed: a processor that changes spans in place gets a copy.
+    const processor = isMutatingProcessor(factory) ? handedCopies(factory.create(settings, next)) : factory.create(settings, next);
     stages.unshift({ id, processor, passed: next, decided });
     next = new CollectingConsumer(processor);
   }
@@ -171,4 +178,12 @@ export async function samplingTestCommand(options: { config: string; input: stri
   for (const r of results) counts[r.decision]++;
   process.stdout.write(`${renderTable(['TRACE ID', 'DECISION', 'POLICY'], rows)}\n\n`);
   process.stdout.write(`${results.length} traces: ${counts.sampled} sampled, ${counts.not_sampled} not sampled, ${counts.dropped} dropped\n`);
+}
+
+function handedCopies(processor: MutatingProcessorComponent): ProcessorComponent {
+  return {
+    start: () => processor.start(),
+    shutdown: (context) => processor.shutdown(context),
+    consumeTraces: (batch) => processor.consumeTraces(copyOfBatch(batch)),
+  };
 }

@@ -1,4 +1,4 @@
-import type { DecisionEvent, Span } from '@decision-trace/model';
+import type { DecisionEvent, ReadonlySpan } from '@decision-trace/model';
 import type { TraceBatch, TracesConsumer } from './component.js';
 
 /**
@@ -17,7 +17,7 @@ export class CollectingConsumer implements TracesConsumer {
     if (this.next) await this.next.consumeTraces(batch);
   }
 
-  spans(): Span[] {
+  spans(): ReadonlySpan[] {
     return this.batches.flatMap((b) => b.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
   }
 

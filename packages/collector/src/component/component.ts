@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
-import type { DecisionEvent, ResourceSpans } from '@decision-trace/model';
+import type { DecisionEvent, ReadonlyResourceSpans, ResourceSpans } from '@decision-trace/model';
 import type { Clock, FinalDecision } from '@decision-trace/sampling';
 import type { DecisionStore } from '@decision-trace/store';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -19,17 +19,49 @@ export type Signal = (typeof SIGNALS)[number];
  * What flows through a traces pipeline: the spans of one request and the decision events the
  * decision processor extracted from them. Decisions ride beside the spans so samplers can drop
  * spans without ever dropping a decision.
+ *
+ * This is the view every consumer that does not change data in place is handed: the span objects
+ * (and the `resourceSpans` array) may be shared with other pipelines, so they are read-only and
+ * the compiler refuses writes to them. The batch object and its `decisions` array are the
+ * pipeline's own: a processor may replace `resourceSpans` or add decisions. The decision events
+ * are shared too, but their type is not read-only yet (docs/architecture.md §4). A consumer that
+ * changes spans in place takes a {@link MutableTraceBatch} instead ({@link MutatingTracesConsumer}).
  */
 export interface TraceBatch {
-  resourceSpans: ResourceSpans[];
+  resourceSpans: readonly ReadonlyResourceSpans[];
   spanCount: number;
   decisions: DecisionEvent[];
   /** The tenant an authenticated receiver vouches for; overrides what the payload claims. */
   tenant?: string;
 }
 
+/**
+ * A batch whose spans and decision events nobody else holds: what a receiver builds from a
+ * request, and what the fan-out copies for a pipeline that mutates. Assignable to {@link TraceBatch}.
+ */
+export interface MutableTraceBatch {
+  resourceSpans: ResourceSpans[];
+  spanCount: number;
+  decisions: DecisionEvent[];
+  tenant?: string;
+}
+
+/**
+ * A consumer that only reads the spans and decision events it is handed (`mutatesData: false`).
+ * `consumeTraces` is a property, not a method, so that its parameter is checked strictly: a
+ * consumer that needs a MutableTraceBatch is not accepted where a TracesConsumer is expected.
+ */
 export interface TracesConsumer {
-  consumeTraces(batch: TraceBatch): Promise<void>;
+  consumeTraces: (batch: TraceBatch) => Promise<void>;
+}
+
+/**
+ * A consumer that may change the spans and decision events it is handed in place
+ * (`mutatesData: true`): it must be given data nobody else holds. Every TracesConsumer is one
+ * too (it accepts any batch), so what hands out batches it owns (a receiver) takes this type.
+ */
+export interface MutatingTracesConsumer {
+  consumeTraces: (batch: MutableTraceBatch) => Promise<void>;
 }
 
 /**
@@ -69,7 +101,10 @@ export interface Component {
   shutdown(context?: ShutdownContext): Promise<void>;
 }
 
+/** A processor that only reads the spans and decision events it is handed (`mutatesData: false`). */
 export interface ProcessorComponent extends Component, TracesConsumer {}
+/** A processor that changes spans or decision events in place (`mutatesData: true`): its pipeline gets its own copy. */
+export interface MutatingProcessorComponent extends Component, MutatingTracesConsumer {}
 export interface ExporterComponent extends Component, TracesConsumer {}
 export interface MetricsExporterComponent extends Component, MetricsConsumer {}
 export interface LogsExporterComponent extends Component, LogsConsumer {}
@@ -134,33 +169,53 @@ interface FactoryBase<C> {
 
 export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
   kind: 'receiver';
-  create(settings: CreateSettings<C>, next: TracesConsumer): ReceiverComponent;
+  /** `next` owns the batches it is handed: a receiver builds each from a request and keeps none of it. */
+  create(settings: CreateSettings<C>, next: MutatingTracesConsumer): ReceiverComponent;
 }
 
 /**
  * What a consumer does with the data it is handed, as the Collector's `consumer.Capabilities`.
  * The receiver's fan-out to several pipelines shares one set of spans and decision events among
  * them; only a pipeline with a processor that mutates gets its own copy (see pipeline/fanout.ts).
+ * The types hold each side to it: a processor declaring `false` is handed a read-only
+ * {@link TraceBatch}, one declaring `true` a {@link MutableTraceBatch}.
  */
-export interface ConsumerCapabilities {
+export interface ConsumerCapabilities<Mutates extends boolean = boolean> {
   /**
    * `true`: changes span or decision-event objects it receives in place. `false`: only reads
    * them and builds new objects for what it changes (copy on write); it may still replace the
    * batch's own fields (`resourceSpans`, `decisions`), which each pipeline has to itself.
    */
-  mutatesData: boolean;
+  mutatesData: Mutates;
 }
 
-export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
+interface ProcessorFactoryBase<C> extends FactoryBase<C> {
   kind: 'processor';
-  /** Whether its instances change the spans or decision events they receive in place. */
-  capabilities: ConsumerCapabilities;
-  create(settings: CreateSettings<C>, next: TracesConsumer): ProcessorComponent;
   /**
    * A processor that redacts offers the same rules for decision events that enter outside the
    * pipelines (see Host.redactPostedEvents): one event in, the event as it may be stored out.
    */
   postedEventRedaction?(config: C): (event: DecisionEvent) => DecisionEvent;
+}
+
+/** A processor that only reads what it is handed (all of ours): it may share spans with other pipelines. */
+export interface ReadingProcessorFactory<C = unknown> extends ProcessorFactoryBase<C> {
+  capabilities: ConsumerCapabilities<false>;
+  create(settings: CreateSettings<C>, next: TracesConsumer): ProcessorComponent;
+}
+
+/** A processor that changes spans or decision events in place: the fan-out gives its pipeline a copy. */
+export interface MutatingProcessorFactory<C = unknown> extends ProcessorFactoryBase<C> {
+  capabilities: ConsumerCapabilities<true>;
+  create(settings: CreateSettings<C>, next: TracesConsumer): MutatingProcessorComponent;
+}
+
+/** Whether its instances change the spans or decision events they receive in place is in `capabilities`. */
+export type ProcessorFactory<C = unknown> = ReadingProcessorFactory<C> | MutatingProcessorFactory<C>;
+
+/** Narrows a processor factory by what it declares (TypeScript does not narrow on a nested field). */
+export function isMutatingProcessor<C>(factory: ProcessorFactory<C>): factory is MutatingProcessorFactory<C> {
+  return factory.capabilities.mutatesData;
 }
 
 export interface ExporterFactory<C = unknown> extends FactoryBase<C> {

@@ -1,8 +1,8 @@
-import { SPAN_EVENT_DECISION, spanDecisionId, type Span } from '@decision-trace/model';
+import { SPAN_EVENT_DECISION, spanDecisionId, type ReadonlySpan } from '@decision-trace/model';
 import type { TraceBatch } from '../component/component.js';
 
 /** A span that is, or holds, decision data: a decision span, a `dt.*` span, or one with a `decision` event. */
-export function spanCarriesDecision(span: Span): boolean {
+export function spanCarriesDecision(span: ReadonlySpan): boolean {
   if (spanDecisionId(span) !== null) return true;
   for (const event of span.events) if (event.name === SPAN_EVENT_DECISION) return true;
   return false;

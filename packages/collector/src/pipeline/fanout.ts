@@ -1,4 +1,13 @@
-import type { LogsBatch, LogsConsumer, MetricsBatch, MetricsConsumer, TraceBatch, TracesConsumer } from '../component/component.js';
+import type {
+  LogsBatch,
+  LogsConsumer,
+  MetricsBatch,
+  MetricsConsumer,
+  MutableTraceBatch,
+  MutatingTracesConsumer,
+  TraceBatch,
+  TracesConsumer,
+} from '../component/component.js';
 
 /** Hands one batch to several consumers; fails if any fails, so the client is never told "ok" too early. */
 export function fanout(consumers: TracesConsumer[]): TracesConsumer {
@@ -10,12 +19,14 @@ export function fanout(consumers: TracesConsumer[]): TracesConsumer {
   };
 }
 
-/** A traces pipeline as its receiver sees it: its first consumer and what its processors do. */
-export interface PipelineEntry {
-  consumer: TracesConsumer;
-  /** Some processor of the pipeline declares `capabilities.mutatesData`. */
-  mutatesData: boolean;
-}
+/**
+ * A traces pipeline as its receiver sees it: its first consumer and whether some processor of it
+ * declares `capabilities.mutatesData`. The flag and the consumer's type go together: a pipeline
+ * that mutates takes a MutableTraceBatch, so handing it the shared spans does not compile.
+ */
+export type PipelineEntry =
+  | { mutatesData: false; consumer: TracesConsumer }
+  | { mutatesData: true; consumer: MutatingTracesConsumer };
 
 /**
  * A receiver feeding several pipelines gives each its own batch, so that a processor replacing
@@ -23,23 +34,36 @@ export interface PipelineEntry {
  * objects are shared, read-only, with every pipeline whose processors copy what they change
  * (`mutatesData: false`, all of ours); a pipeline with a processor that changes them in place gets
  * its own deep copy, as the Collector's fan-out clones for consumers that mutate.
+ *
+ * The receiver hands over batches it keeps nothing of, so one pipeline alone takes the batch as it
+ * came, mutating or not.
  */
-export function fanoutToPipelines(pipelines: PipelineEntry[]): TracesConsumer {
+export function fanoutToPipelines(pipelines: PipelineEntry[]): MutatingTracesConsumer {
   if (pipelines.length === 1) return pipelines[0].consumer;
   return {
-    async consumeTraces(batch: TraceBatch) {
-      await Promise.all(pipelines.map(({ consumer, mutatesData }) => consumer.consumeTraces(mutatesData ? copyOfBatch(batch) : batchSharingData(batch))));
+    async consumeTraces(batch: MutableTraceBatch) {
+      await Promise.all(pipelines.map((pipeline) => handTo(pipeline, batch)));
     },
   };
+}
+
+function handTo(pipeline: PipelineEntry, batch: TraceBatch): Promise<void> {
+  return pipeline.mutatesData ? pipeline.consumer.consumeTraces(copyOfBatch(batch)) : pipeline.consumer.consumeTraces(batchSharingData(batch));
 }
 
 function batchSharingData(batch: TraceBatch): TraceBatch {
   return { resourceSpans: batch.resourceSpans, spanCount: batch.spanCount, decisions: [...batch.decisions], tenant: batch.tenant };
 }
 
-/** Spans and decision events are plain data (bigint, Uint8Array included): structuredClone copies them whole. */
-function copyOfBatch(batch: TraceBatch): TraceBatch {
-  const { resourceSpans, decisions } = structuredClone({ resourceSpans: batch.resourceSpans, decisions: batch.decisions });
+/**
+ * A deep copy, which nobody else holds: mutable. Spans and decision events are plain data
+ * (bigint, Uint8Array included): structuredClone copies them whole.
+ */
+export function copyOfBatch(batch: TraceBatch): MutableTraceBatch {
+  const { resourceSpans, decisions } = structuredClone({ resourceSpans: batch.resourceSpans, decisions: batch.decisions }) as Pick<
+    MutableTraceBatch,
+    'resourceSpans' | 'decisions'
+  >;
   return { resourceSpans, spanCount: batch.spanCount, decisions, tenant: batch.tenant };
 }
 

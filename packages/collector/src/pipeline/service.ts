@@ -15,6 +15,7 @@ import type {
   ShutdownContext,
   TracesConsumer,
 } from '../component/component.js';
+import { isMutatingProcessor } from '../component/component.js';
 import { DEFAULT_METRICS_ADDRESS, type CollectorConfig } from '../config/collector-config.js';
 import { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
@@ -227,20 +228,28 @@ export class CollectorService {
     for (const pipeline of config.service.pipelines) {
       if (pipeline.signal !== 'traces') continue;
       let next: TracesConsumer = fanout(pipeline.exporters.map((id) => exporters.get(id) ?? connectors.get(id)!));
-      let mutatesData = false;
+      let head: PipelineEntry = { mutatesData: false, consumer: next };
       for (const id of [...pipeline.processors].reverse()) {
         const resolved = config.processors.get(id)!;
-        mutatesData ||= (resolved.factory as ProcessorFactory).capabilities.mutatesData;
-        const processor = (resolved.factory as ProcessorFactory).create(
-          { ...this.settings('processor', `${id} (${pipeline.id})`, resolved.config), pipeline: pipeline.id },
-          next,
-        );
-        await this.run(`processors.${id}`, processor);
-        next = processor;
+        const factory = resolved.factory as ProcessorFactory;
+        const settings = { ...this.settings('processor', `${id} (${pipeline.id})`, resolved.config), pipeline: pipeline.id };
+        if (isMutatingProcessor(factory)) {
+          const processor = factory.create(settings, next);
+          await this.run(`processors.${id}`, processor);
+          head = { mutatesData: true, consumer: processor };
+          // The processors before it hand on what the fan-out copied for this pipeline (or spans
+          // they built), which nobody outside the pipeline holds: theirs to hand to one that mutates.
+          next = processor as unknown as TracesConsumer;
+        } else {
+          const processor = factory.create(settings, next);
+          await this.run(`processors.${id}`, processor);
+          head = head.mutatesData ? { mutatesData: true, consumer: processor } : { mutatesData: false, consumer: processor };
+          next = processor;
+        }
       }
       for (const id of pipeline.receivers) {
         const heads = pipelineHeads.get(id) ?? [];
-        heads.push({ consumer: next, mutatesData });
+        heads.push(head);
         pipelineHeads.set(id, heads);
       }
     }

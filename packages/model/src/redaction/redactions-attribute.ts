@@ -1,4 +1,4 @@
-import type { AttributeValue } from '../otlp-types.js';
+import type { ReadonlyAttributeValue } from '../readonly-otlp-types.js';
 import type { RedactionEntry } from '../decision-notes.js';
 
 /**
@@ -36,7 +36,7 @@ const MAX_NOTED_FIELD_LENGTH = 1024;
  * so is an entry whose action is not one a redaction pass writes or whose field is too long to
  * be a path.
  */
-export function decodeRedactions(value: AttributeValue | undefined): RedactionEntry[] {
+export function decodeRedactions(value: ReadonlyAttributeValue | undefined): RedactionEntry[] {
   if (typeof value !== 'string' || value === '') return [];
   let parsed: unknown;
   try {

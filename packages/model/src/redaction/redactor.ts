@@ -1,5 +1,5 @@
 import type { DecisionEvent } from '../event.js';
-import type { ResourceSpans } from '../otlp-types.js';
+import type { ReadonlyResourceSpans } from '../readonly-otlp-types.js';
 import { compileRedactionSettings } from './compile.js';
 import { EventRedactor } from './event-redactor.js';
 import type { RedactionSettings } from './settings.js';
@@ -11,7 +11,7 @@ import { ValueRedactor } from './value-redactor.js';
  * modifies its inputs; returns them unchanged (the same objects) when nothing applies.
  */
 export interface Redactor {
-  redactResourceSpans(resourceSpans: ResourceSpans[]): ResourceSpans[];
+  redactResourceSpans(resourceSpans: readonly ReadonlyResourceSpans[]): readonly ReadonlyResourceSpans[];
   redactDecisionEvent(event: DecisionEvent): DecisionEvent;
 }
 

@@ -1,4 +1,4 @@
-import type { Attributes, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '../otlp-types.js';
+import type { ReadonlyAttributeValue, ReadonlyAttributes, ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan, ReadonlySpanEvent, ReadonlySpanLink } from '../readonly-otlp-types.js';
 import { carryIntegralDoubleNotes } from '../integral-doubles.js';
 import type { RedactionEntry } from '../decision-notes.js';
 import { Findings } from './findings.js';
@@ -32,8 +32,8 @@ export class SpanRedactor {
 
   constructor(private readonly values: ValueRedactor) {}
 
-  redactResourceSpans(resourceSpans: ResourceSpans[]): ResourceSpans[] {
-    let out: ResourceSpans[] | null = null;
+  redactResourceSpans(resourceSpans: readonly ReadonlyResourceSpans[]): readonly ReadonlyResourceSpans[] {
+    let out: ReadonlyResourceSpans[] | null = null;
     for (let i = 0; i < resourceSpans.length; i++) {
       const current = resourceSpans[i]!;
       const redacted = this.redactResource(current);
@@ -44,10 +44,10 @@ export class SpanRedactor {
     return out ?? resourceSpans;
   }
 
-  private redactResource(resourceSpans: ResourceSpans): ResourceSpans {
+  private redactResource(resourceSpans: ReadonlyResourceSpans): ReadonlyResourceSpans {
     const resource = resourceSpans.resource;
     const attributes = this.redactAttributeSet(resource.attributes, RESOURCE_PREFIX);
-    let scopes: ScopeSpans[] | null = null;
+    let scopes: ReadonlyScopeSpans[] | null = null;
     for (let i = 0; i < resourceSpans.scopeSpans.length; i++) {
       const scopeSpans = resourceSpans.scopeSpans[i]!;
       const scopeAttributes = this.redactAttributeSet(scopeSpans.scope.attributes, SCOPE_PREFIX);
@@ -72,8 +72,8 @@ export class SpanRedactor {
     };
   }
 
-  private redactSpans(spans: Span[]): Span[] {
-    let out: Span[] | null = null;
+  private redactSpans(spans: readonly ReadonlySpan[]): readonly ReadonlySpan[] {
+    let out: ReadonlySpan[] | null = null;
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i]!;
       const redacted = this.redactSpan(span);
@@ -84,12 +84,12 @@ export class SpanRedactor {
     return out ?? spans;
   }
 
-  private redactSpan(span: Span): Span {
+  private redactSpan(span: ReadonlySpan): ReadonlySpan {
     const events = this.redactEvents(span.events);
     const findings = this.findings;
     findings.reset();
     const untrustedNote = hasUntrustedNote(span.attributes);
-    let attributes = this.values.redactEntries(span.attributes, null, findings, this.values.allowListOn, ATTR_DT_REDACTIONS) as Attributes;
+    let attributes = this.values.redactEntries(span.attributes, null, findings, this.values.allowListOn, ATTR_DT_REDACTIONS) as ReadonlyAttributes;
     if (untrustedNote) findings.add(ATTR_DT_REDACTIONS, 'drop');
     const traceState = redactTraceState(this.values, span.traceState, findings);
     const links = this.redactLinks(span.links, findings);
@@ -114,8 +114,8 @@ export class SpanRedactor {
     };
   }
 
-  private redactEvents(events: SpanEvent[]): SpanEvent[] {
-    let out: SpanEvent[] | null = null;
+  private redactEvents(events: readonly ReadonlySpanEvent[]): readonly ReadonlySpanEvent[] {
+    let out: ReadonlySpanEvent[] | null = null;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const attributes = this.redactAttributeSet(event.attributes, '');
@@ -127,12 +127,12 @@ export class SpanRedactor {
   }
 
   /** Link attributes are reported on the span (`link.<key>`): a link is not a place records read. */
-  private redactLinks(links: SpanLink[], findings: Findings): SpanLink[] {
-    let out: SpanLink[] | null = null;
+  private redactLinks(links: readonly ReadonlySpanLink[], findings: Findings): readonly ReadonlySpanLink[] {
+    let out: ReadonlySpanLink[] | null = null;
     findings.setPrefix(LINK_PREFIX);
     for (let i = 0; i < links.length; i++) {
       const link = links[i]!;
-      const attributes = this.values.redactEntries(link.attributes, null, findings, this.values.allowListOn) as Attributes;
+      const attributes = this.values.redactEntries(link.attributes, null, findings, this.values.allowListOn) as ReadonlyAttributes;
       const traceState = redactTraceState(this.values, link.traceState, findings);
       if (attributes === link.attributes && traceState === link.traceState && out === null) continue;
       out ??= links.slice(0, i);
@@ -151,32 +151,32 @@ export class SpanRedactor {
   }
 
   /** A resource's, scope's or span event's attributes, with their own `dt.redactions` when changed. */
-  private redactAttributeSet(attributes: Attributes, prefix: string): Attributes {
+  private redactAttributeSet(attributes: ReadonlyAttributes, prefix: string): ReadonlyAttributes {
     const findings = this.findings;
     findings.reset(prefix);
     const untrustedNote = hasUntrustedNote(attributes);
     const redacted = this.values.redactEntries(attributes, null, findings, this.values.allowListOn, ATTR_DT_REDACTIONS);
     if (untrustedNote) findings.add(ATTR_DT_REDACTIONS, 'drop');
-    if (findings.isEmpty) return redacted as Attributes;
+    if (findings.isEmpty) return redacted as ReadonlyAttributes;
     return withRedactions(redacted, attributes, findings.entries, !untrustedNote);
   }
 }
 
 /** A `dt.redactions` this process did not write (see isNoteWrittenHere). */
-function hasUntrustedNote(attributes: Attributes): boolean {
+function hasUntrustedNote(attributes: ReadonlyAttributes): boolean {
   return ATTR_DT_REDACTIONS in attributes && !isNoteWrittenHere(attributes);
 }
 
 /** The redacted attributes with the note: this pass's entries, after a trusted earlier note's. */
 function withRedactions(
   redacted: Record<string, unknown>,
-  original: Attributes,
+  original: ReadonlyAttributes,
   entries: readonly RedactionEntry[],
   keepPrevious: boolean,
-): Attributes {
+): ReadonlyAttributes {
   const previous = keepPrevious ? decodeRedactions(original[ATTR_DT_REDACTIONS]) : [];
   const all = previous.length === 0 ? entries : mergeRedactions(previous, entries);
-  const out = (redacted === original ? { ...original } : redacted) as Attributes;
+  const out = (redacted === original ? { ...original } : redacted) as { [key: string]: ReadonlyAttributeValue };
   carryIntegralDoubleNotes(original, out);
   out[ATTR_DT_REDACTIONS] = encodeRedactions(all);
   markNoteWrittenHere(out);

@@ -1,4 +1,4 @@
-import type { AttributeValue, Attributes, ResourceSpans, ScopeSpans, Span, SpanEvent } from '@decision-trace/model';
+import type { ReadonlyAttributeValue, ReadonlyAttributes, ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan, ReadonlySpanEvent } from '@decision-trace/model';
 import type { KeyExpr, PathExpr, PathSegment } from './ast.js';
 import { OttlCompileError, OttlEvaluationError } from './errors.js';
 import { fromAttribute, type OttlValue } from './values.js';
@@ -16,10 +16,10 @@ export type OttlConditionContext = 'span' | 'spanevent';
 
 /** One evaluation: a span with its scope and resource, and for span-event conditions one of its events. */
 export interface OttlEvalContext {
-  resourceSpans: ResourceSpans;
-  scopeSpans: ScopeSpans;
-  span: Span;
-  event?: SpanEvent;
+  resourceSpans: ReadonlyResourceSpans;
+  scopeSpans: ReadonlyScopeSpans;
+  span: ReadonlySpan;
+  event?: ReadonlySpanEvent;
 }
 
 export type Getter = (ctx: OttlEvalContext) => OttlValue;
@@ -84,7 +84,7 @@ function withSuffix(field: PathSegment, rest: PathSegment[], text: string, conte
   return variant;
 }
 
-function attributesPath(field: PathSegment, rest: PathSegment[], text: string, context: string, attributes: (ctx: OttlEvalContext) => Attributes): Getter {
+function attributesPath(field: PathSegment, rest: PathSegment[], text: string, context: string, attributes: (ctx: OttlEvalContext) => ReadonlyAttributes): Getter {
   if (rest.length > 0) throw invalid(rest[0], text, context);
   if (field.keys.length === 0) return (ctx) => ({ kind: 'map', entries: attributes(ctx) });
   for (const key of field.keys) {
@@ -98,14 +98,14 @@ function attributesPath(field: PathSegment, rest: PathSegment[], text: string, c
  * `attributes["a"]["b"][0]`: a missing key is nil; indexing a map with an int, a slice with a
  * string, a slice out of range, or a value that is neither, is an evaluation error.
  */
-function mapValue(attributes: Attributes, keys: Array<Exclude<KeyExpr, { kind: 'expression' }>>): OttlValue {
+function mapValue(attributes: ReadonlyAttributes, keys: Array<Exclude<KeyExpr, { kind: 'expression' }>>): OttlValue {
   const [first, ...more] = keys;
   if (first.kind !== 'string') throw new OttlEvaluationError('cannot get map value: unable to resolve a string index in map: invalid key type');
   if (!Object.hasOwn(attributes, first.value)) return null;
-  let container: Attributes | AttributeValue[] = attributes;
+  let container: ReadonlyAttributes | readonly ReadonlyAttributeValue[] = attributes;
   let index: string | number = first.value;
   for (const key of more) {
-    const value: AttributeValue = (container as Record<string | number, AttributeValue>)[index];
+    const value: ReadonlyAttributeValue = (container as Record<string | number, ReadonlyAttributeValue>)[index];
     if (Array.isArray(value)) {
       if (key.kind !== 'int') throw new OttlEvaluationError('unable to resolve an integer index in slice: invalid key type');
       if (key.value >= BigInt(value.length)) throw new OttlEvaluationError(`index ${key.value} out of bounds`);
@@ -124,7 +124,7 @@ function mapValue(attributes: Attributes, keys: Array<Exclude<KeyExpr, { kind: '
 }
 
 /** pcommon's names of value types, for messages. */
-function valueTypeName(value: AttributeValue): string {
+function valueTypeName(value: ReadonlyAttributeValue): string {
   if (value === null) return 'Empty';
   if (value instanceof Uint8Array) return 'Bytes';
   switch (typeof value) {

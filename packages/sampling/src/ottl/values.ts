@@ -1,4 +1,4 @@
-import { isDoubleValue, type AttributeValue, type Attributes, type SpanEvent, type SpanLink } from '@decision-trace/model';
+import { isAttributeList, isDoubleValue, type ReadonlyAttributeValue, type ReadonlyAttributes, type ReadonlySpanEvent, type ReadonlySpanLink } from '@decision-trace/model';
 
 /**
  * What an OTTL expression evaluates to, with the Collector's types kept apart: an int64 is a
@@ -22,11 +22,11 @@ export type OttlValue =
 
 export interface OttlMap {
   readonly kind: 'map';
-  readonly entries: Attributes;
+  readonly entries: ReadonlyAttributes;
 }
 export interface OttlSlice {
   readonly kind: 'slice';
-  readonly items: AttributeValue[];
+  readonly items: readonly ReadonlyAttributeValue[];
 }
 export interface OttlTime {
   readonly kind: 'time';
@@ -44,7 +44,7 @@ export interface OttlId {
 /** Span events, links or status as a whole: only their length (Len) and identity mean anything. */
 export interface OttlOpaque {
   readonly kind: 'events' | 'links' | 'status';
-  readonly ref: SpanEvent[] | SpanLink[] | object;
+  readonly ref: readonly ReadonlySpanEvent[] | readonly ReadonlySpanLink[] | object;
 }
 
 export type OttlObject = OttlMap | OttlSlice | OttlTime | OttlDuration | OttlId | OttlOpaque;
@@ -54,8 +54,8 @@ export function isObject(value: OttlValue): value is OttlObject {
 }
 
 /** The value at `key` of an attributes object or array, typed as pcommon reads it. */
-export function fromAttribute(container: Attributes | AttributeValue[], key: string | number): OttlValue {
-  const value = (container as Record<string | number, AttributeValue>)[key];
+export function fromAttribute(container: ReadonlyAttributes | readonly ReadonlyAttributeValue[], key: string | number): OttlValue {
+  const value = (container as Record<string | number, ReadonlyAttributeValue>)[key];
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -68,7 +68,7 @@ export function fromAttribute(container: Attributes | AttributeValue[], key: str
   }
   if (value === null) return null;
   if (value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) return { kind: 'slice', items: value };
+  if (isAttributeList(value)) return { kind: 'slice', items: value };
   return { kind: 'map', entries: value };
 }
 
@@ -93,7 +93,7 @@ export function typeName(value: OttlValue): string {
  * A value with its types spelled out, for deep equality of maps and slices: an int and a double
  * of the same magnitude differ, as in pcommon.
  */
-export function typedKey(container: Attributes | AttributeValue[], key: string | number): string {
+export function typedKey(container: ReadonlyAttributes | readonly ReadonlyAttributeValue[], key: string | number): string {
   const value = fromAttribute(container, key);
   if (value === null) return 'n';
   switch (typeof value) {
@@ -154,7 +154,7 @@ export function goJsonString(value: string): string {
 }
 
 /** Go's encoding/json of an attribute value as pcommon's AsRaw gives it (map keys sorted, bytes in base64). */
-export function goJson(container: Attributes | AttributeValue[], key: string | number): string {
+export function goJson(container: ReadonlyAttributes | readonly ReadonlyAttributeValue[], key: string | number): string {
   const value = fromAttribute(container, key);
   if (value === null) return 'null';
   switch (typeof value) {

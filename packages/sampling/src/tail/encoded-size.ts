@@ -1,4 +1,4 @@
-import type { AttributeValue, Attributes, InstrumentationScope, Resource, Span } from '@decision-trace/model';
+import type { ReadonlyAttributeValue, ReadonlyAttributes, ReadonlyInstrumentationScope, ReadonlyResource, ReadonlySpan } from '@decision-trace/model';
 
 /**
  * The size of a span in the OTLP protobuf encoding, computed from the model without encoding
@@ -7,7 +7,7 @@ import type { AttributeValue, Attributes, InstrumentationScope, Resource, Span }
  * Collector's pdata `SizeProto`: an empty parent span id and an empty status are still written
  * (2 bytes each), an event's zero time is not.
  */
-export function encodedSpanSize(span: Span): number {
+export function encodedSpanSize(span: ReadonlySpan): number {
   let size = 18 + 10; // trace_id, span_id
   size += stringField(span.traceState);
   size += span.parentSpanId !== '' ? 10 : 2;
@@ -38,15 +38,15 @@ export function messageField(contentSize: number): number {
   return 1 + varintSize(contentSize) + contentSize;
 }
 
-export function resourceSize(resource: Resource): number {
+export function resourceSize(resource: ReadonlyResource): number {
   return attributesSize(resource.attributes) + varintField(resource.droppedAttributesCount);
 }
 
-export function scopeSize(scope: InstrumentationScope): number {
+export function scopeSize(scope: ReadonlyInstrumentationScope): number {
   return stringField(scope.name) + stringField(scope.version) + attributesSize(scope.attributes) + varintField(scope.droppedAttributesCount);
 }
 
-export function attributesSize(attributes: Attributes): number {
+export function attributesSize(attributes: ReadonlyAttributes): number {
   let size = 0;
   for (const key in attributes) {
     const keyValueSize = stringField(key) + anyValueField(attributes[key]);
@@ -55,12 +55,12 @@ export function attributesSize(attributes: Attributes): number {
   return size;
 }
 
-function anyValueField(value: AttributeValue): number {
+function anyValueField(value: ReadonlyAttributeValue): number {
   const inner = anyValueSize(value);
   return 1 + varintSize(inner) + inner;
 }
 
-function anyValueSize(value: AttributeValue): number {
+function anyValueSize(value: ReadonlyAttributeValue): number {
   if (value === null) return 0;
   switch (typeof value) {
     case 'string':
@@ -78,7 +78,7 @@ function anyValueSize(value: AttributeValue): number {
     for (const item of value) list += anyValueField(item);
     return 1 + varintSize(list) + list;
   }
-  const kvlist = attributesSize(value as Attributes);
+  const kvlist = attributesSize(value as ReadonlyAttributes);
   return 1 + varintSize(kvlist) + kvlist;
 }
 

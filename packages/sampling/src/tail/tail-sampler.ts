@@ -1,4 +1,4 @@
-import { applyEvent, ArrivalQueue, LruMap, type DecisionEvent, type DecisionRecord, type ResourceSpans, type Span } from '@decision-trace/model';
+import { applyEvent, ArrivalQueue, LruMap, type DecisionEvent, type DecisionRecord, type ReadonlyResourceSpans, type ReadonlySpan } from '@decision-trace/model';
 import type { Clock } from '../clock.js';
 import { SpanGroups } from '../span-groups.js';
 import { decideTrace, orderPolicies, type FinalDecision, type NamedPolicy, type TraceVerdict } from './final-decision.js';
@@ -37,7 +37,7 @@ export interface ReleasedTrace {
   verdict: TraceVerdict;
   reason: ReleaseReason;
   /** The trace's buffered spans when sampled; empty otherwise. */
-  resourceSpans: ResourceSpans[];
+  resourceSpans: ReadonlyResourceSpans[];
   spanCount: number;
   /** The trace's decisions as far as its events were seen. */
   decisions: DecisionRecord[];
@@ -49,7 +49,7 @@ export interface ReleasedTrace {
 
 export interface IngestResult {
   /** Late spans of traces already decided as sampled: forward them now. */
-  resourceSpans: ResourceSpans[];
+  resourceSpans: ReadonlyResourceSpans[];
   spanCount: number;
   /** Verdicts of already decided traces that this batch touched (for its decision events). */
   verdicts: Map<string, TraceVerdict>;
@@ -147,7 +147,7 @@ export class TailSampler {
     return this.traces.size;
   }
 
-  ingest(resourceSpans: ResourceSpans[], decisions: readonly DecisionEvent[] = [], tenant?: string): IngestResult {
+  ingest(resourceSpans: readonly ReadonlyResourceSpans[], decisions: readonly DecisionEvent[] = [], tenant?: string): IngestResult {
     const now = this.clock.now();
     const late = new SpanGroups();
     const verdicts = new Map<string, TraceVerdict>();
@@ -156,7 +156,7 @@ export class TailSampler {
 
     for (const resource of resourceSpans) {
       for (const scope of resource.scopeSpans) {
-        let group: { spans: Span[] } | undefined;
+        let group: { spans: ReadonlySpan[] } | undefined;
         let groupTrace: TraceEntry | undefined;
         for (const span of scope.spans) {
           const traceId = span.traceId;
@@ -292,7 +292,7 @@ export class TailSampler {
   }
 
   private release(entry: TraceEntry, verdict: TraceVerdict, reason: ReleaseReason): ReleasedTrace {
-    let resourceSpans: ResourceSpans[] = [];
+    let resourceSpans: ReadonlyResourceSpans[] = [];
     if (verdict.decision === 'sampled') {
       const groups = new SpanGroups();
       for (const group of entry.groups) groups.addAll(group.resourceSpans, group.scopeSpans, group.spans);

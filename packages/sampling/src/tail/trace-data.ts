@@ -1,10 +1,10 @@
-import type { DecisionRecord, ResourceSpans, ScopeSpans, Span } from '@decision-trace/model';
+import type { DecisionRecord, ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan } from '@decision-trace/model';
 
 /** Spans of one trace that arrived under one resource and scope; the originals are referenced, not copied. */
 export interface BufferedSpans {
-  resourceSpans: ResourceSpans;
-  scopeSpans: ScopeSpans;
-  spans: Span[];
+  resourceSpans: ReadonlyResourceSpans;
+  scopeSpans: ReadonlyScopeSpans;
+  spans: ReadonlySpan[];
 }
 
 /** What a tail-sampling policy sees of one trace. */
@@ -18,7 +18,7 @@ export interface TraceData {
   encodedSize?: number;
 }
 
-export function forEachSpan(trace: TraceData, visit: (span: Span, group: BufferedSpans) => boolean | void): boolean {
+export function forEachSpan(trace: TraceData, visit: (span: ReadonlySpan, group: BufferedSpans) => boolean | void): boolean {
   for (const group of trace.groups) {
     for (const span of group.spans) if (visit(span, group) === true) return true;
   }

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT, LruMap, resourceServiceName, toContextSpan, type ContextSpan, type Span } from '@decision-trace/model';
+import { DEFAULT_TENANT, LruMap, resourceServiceName, toContextSpan, type ContextSpan, type ReadonlySpan } from '@decision-trace/model';
 import type { TraceBatch } from '../../component/component.js';
 
 /**
@@ -29,7 +29,7 @@ export interface ContextSpanWindowOptions {
 }
 
 interface PendingTrace {
-  spans: Span[];
+  spans: ReadonlySpan[];
   serviceNames: (string | null)[];
   since: number;
 }
@@ -138,7 +138,7 @@ export class ContextSpanWindow {
     }
   }
 
-  #wait(scope: TenantScope, span: Span, serviceName: string | null, now: number): void {
+  #wait(scope: TenantScope, span: ReadonlySpan, serviceName: string | null, now: number): void {
     let waiting = scope.pending.peek(span.traceId);
     if (waiting === undefined) {
       scope.pending.set(span.traceId, (waiting = { spans: [], serviceNames: [], since: now }));

@@ -1,4 +1,4 @@
-import type { DecisionEvent, ResourceSpans, ScopeSpans, Span } from '@decision-trace/model';
+import type { DecisionEvent, ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan } from '@decision-trace/model';
 import type { TraceBatch } from '../../component/component.js';
 import type { RoutingKey } from './config.js';
 
@@ -28,7 +28,7 @@ export function routeBatch(batch: TraceBatch, key: RoutingKey, ownerOf: OwnerOf)
   const single = soleOwner(spanOwners.owners, decisionOwners);
   if (single !== undefined) return single === -1 ? [] : [{ owner: single, batch }];
 
-  const parts = new Map<number, { resourceSpans: ResourceSpans[]; spanCount: number; decisions: DecisionEvent[] }>();
+  const parts = new Map<number, { resourceSpans: ReadonlyResourceSpans[]; spanCount: number; decisions: DecisionEvent[] }>();
   const partOf = (owner: number) => {
     let part = parts.get(owner);
     if (!part) parts.set(owner, (part = { resourceSpans: [], spanCount: 0, decisions: [] }));
@@ -59,7 +59,7 @@ export function decisionRoutingKey(event: DecisionEvent, key: RoutingKey): strin
 }
 
 /** The resource's `service.name`, or '' (all such resources route together). */
-export function serviceNameOf(resourceSpans: ResourceSpans): string {
+export function serviceNameOf(resourceSpans: ReadonlyResourceSpans): string {
   const name = resourceSpans.resource.attributes[SERVICE_NAME];
   return typeof name === 'string' ? name : '';
 }
@@ -71,7 +71,7 @@ interface Owners {
   counts: Int32Array;
 }
 
-function ownersBySpan(resourceSpans: ResourceSpans[], ownerOf: OwnerOf): Owners {
+function ownersBySpan(resourceSpans: readonly ReadonlyResourceSpans[], ownerOf: OwnerOf): Owners {
   let total = 0;
   for (const rs of resourceSpans) for (const ss of rs.scopeSpans) total += ss.spans.length;
   const owners = new Int32Array(total);
@@ -93,7 +93,7 @@ function ownersBySpan(resourceSpans: ResourceSpans[], ownerOf: OwnerOf): Owners 
   return { owners, counts: new Int32Array(0) };
 }
 
-function ownersByResource(resourceSpans: ResourceSpans[], ownerOf: OwnerOf): Owners {
+function ownersByResource(resourceSpans: readonly ReadonlyResourceSpans[], ownerOf: OwnerOf): Owners {
   const owners = new Int32Array(resourceSpans.length);
   const counts = new Int32Array(resourceSpans.length);
   resourceSpans.forEach((rs, i) => {
@@ -112,15 +112,15 @@ function soleOwner(spanOwners: Int32Array, decisionOwners: number[]): number | u
 }
 
 function splitSpans(
-  resourceSpans: ResourceSpans[],
+  resourceSpans: readonly ReadonlyResourceSpans[],
   owners: Int32Array,
-  partOf: (owner: number) => { resourceSpans: ResourceSpans[]; spanCount: number },
+  partOf: (owner: number) => { resourceSpans: ReadonlyResourceSpans[]; spanCount: number },
 ): void {
   let i = 0;
   for (const rs of resourceSpans) {
-    const scopesByOwner = new Map<number, ScopeSpans[]>();
+    const scopesByOwner = new Map<number, ReadonlyScopeSpans[]>();
     for (const ss of rs.scopeSpans) {
-      const spansByOwner = new Map<number, Span[]>();
+      const spansByOwner = new Map<number, ReadonlySpan[]>();
       for (const span of ss.spans) {
         const owner = owners[i++];
         let spans = spansByOwner.get(owner);

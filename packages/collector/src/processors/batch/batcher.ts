@@ -1,4 +1,4 @@
-import type { ResourceSpans } from '@decision-trace/model';
+import type { ReadonlyResourceSpans } from '@decision-trace/model';
 import type { TracesConsumer } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
 import type { BatchProcessorConfig } from './config.js';
@@ -30,7 +30,7 @@ const realTimers: Timers = {
  */
 interface Partition {
   tenant: string | undefined;
-  spans: ResourceSpans[];
+  spans: ReadonlyResourceSpans[];
   count: number;
   timer?: unknown;
   /** Set while the next consumer refuses (a full queue): new spans are refused until then. */
@@ -66,7 +66,7 @@ export class Batcher {
     return total;
   }
 
-  add(tenant: string | undefined, spans: ResourceSpans[], count: number): void {
+  add(tenant: string | undefined, spans: readonly ReadonlyResourceSpans[], count: number): void {
     if (this.closed) throw new PipelineError('batch processor is shutting down', { retryable: true, retryAfterSeconds: 1 });
     const partition = this.partition(tenant);
     const now = this.timers.now();
@@ -147,7 +147,7 @@ export class Batcher {
     void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
-  private refused(partition: Partition, spans: ResourceSpans[], count: number, error: unknown): void {
+  private refused(partition: Partition, spans: readonly ReadonlyResourceSpans[], count: number, error: unknown): void {
     if (!(error instanceof PipelineError) || !error.retryable) {
       this.hooks.dropped?.(count, error);
       return;

@@ -1,4 +1,4 @@
-import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
+import type { ReadingProcessorFactory, TraceBatch } from '../../component/component.js';
 import { componentName } from '../../telemetry/component-name.js';
 import { Batcher } from './batcher.js';
 import { batchProcessorSchema, type BatchProcessorConfig } from './config.js';
@@ -10,7 +10,7 @@ import { partitionByDecision } from './split-spans.js';
  * and the client is acknowledged only once the rest of the pipeline has them; only context
  * spans wait in the batch (acknowledged when added, as in the Collector).
  */
-export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig> = {
+export const batchProcessorFactory: ReadingProcessorFactory<BatchProcessorConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
   type: 'batch',

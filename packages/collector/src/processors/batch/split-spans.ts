@@ -1,10 +1,10 @@
-import type { ResourceSpans, ScopeSpans, Span } from '@decision-trace/model';
+import type { ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan } from '@decision-trace/model';
 import { spanCarriesDecision as carriesDecision } from '../../exporter-helper/decision-data.js';
 
 export interface SpanPartition {
-  decision: ResourceSpans[];
+  decision: readonly ReadonlyResourceSpans[];
   decisionCount: number;
-  context: ResourceSpans[];
+  context: readonly ReadonlyResourceSpans[];
   contextCount: number;
 }
 
@@ -13,7 +13,7 @@ export interface SpanPartition {
  * resource and scope. The common cases (no decision span, or only decision spans) return the
  * input as it is, without copying.
  */
-export function partitionByDecision(resourceSpans: ResourceSpans[]): SpanPartition {
+export function partitionByDecision(resourceSpans: readonly ReadonlyResourceSpans[]): SpanPartition {
   let decisionCount = 0;
   let total = 0;
   for (const rs of resourceSpans) {
@@ -26,14 +26,14 @@ export function partitionByDecision(resourceSpans: ResourceSpans[]): SpanPartiti
   }
   if (decisionCount === 0) return { decision: [], decisionCount: 0, context: resourceSpans, contextCount: total };
   if (decisionCount === total) return { decision: resourceSpans, decisionCount, context: [], contextCount: 0 };
-  const decision: ResourceSpans[] = [];
-  const context: ResourceSpans[] = [];
+  const decision: ReadonlyResourceSpans[] = [];
+  const context: ReadonlyResourceSpans[] = [];
   for (const rs of resourceSpans) {
-    const decisionScopes: ScopeSpans[] = [];
-    const contextScopes: ScopeSpans[] = [];
+    const decisionScopes: ReadonlyScopeSpans[] = [];
+    const contextScopes: ReadonlyScopeSpans[] = [];
     for (const ss of rs.scopeSpans) {
-      const decisionSpans: Span[] = [];
-      const contextSpans: Span[] = [];
+      const decisionSpans: ReadonlySpan[] = [];
+      const contextSpans: ReadonlySpan[] = [];
       for (const span of ss.spans) (carriesDecision(span) ? decisionSpans : contextSpans).push(span);
       if (decisionSpans.length > 0) decisionScopes.push({ ...ss, spans: decisionSpans });
       if (contextSpans.length > 0) contextScopes.push({ ...ss, spans: contextSpans });
@@ -45,9 +45,10 @@ export function partitionByDecision(resourceSpans: ResourceSpans[]): SpanPartiti
 }
 
 export interface SpanSlice {
-  head: ResourceSpans[];
+  head: readonly ReadonlyResourceSpans[];
   headCount: number;
-  tail: ResourceSpans[];
+  /** A new array: the caller may add to it. */
+  tail: ReadonlyResourceSpans[];
   tailCount: number;
 }
 
@@ -55,9 +56,9 @@ export interface SpanSlice {
  * The first `limit` spans and the rest, in order; a resource or scope cut in two appears in
  * both parts (as send_batch_max_size splitting does in the Collector).
  */
-export function takeSpans(resourceSpans: ResourceSpans[], total: number, limit: number): SpanSlice {
+export function takeSpans(resourceSpans: readonly ReadonlyResourceSpans[], total: number, limit: number): SpanSlice {
   if (limit >= total) return { head: resourceSpans, headCount: total, tail: [], tailCount: 0 };
-  const head: ResourceSpans[] = [];
+  const head: ReadonlyResourceSpans[] = [];
   let taken = 0;
   let r = 0;
   for (; r < resourceSpans.length && taken < limit; r++) {
@@ -69,8 +70,8 @@ export function takeSpans(resourceSpans: ResourceSpans[], total: number, limit: 
       continue;
     }
     // This resource is split: its first scopes (and part of one scope) go to the head.
-    const headScopes: ScopeSpans[] = [];
-    const tailScopes: ScopeSpans[] = [];
+    const headScopes: ReadonlyScopeSpans[] = [];
+    const tailScopes: ReadonlyScopeSpans[] = [];
     for (const ss of rs.scopeSpans) {
       const room = limit - taken;
       if (room <= 0) {
@@ -91,7 +92,7 @@ export function takeSpans(resourceSpans: ResourceSpans[], total: number, limit: 
   return { head, headCount: taken, tail: resourceSpans.slice(r), tailCount: total - taken };
 }
 
-function spanCountOf(rs: ResourceSpans): number {
+function spanCountOf(rs: ReadonlyResourceSpans): number {
   let count = 0;
   for (const ss of rs.scopeSpans) count += ss.spans.length;
   return count;

@@ -1,5 +1,5 @@
 import { checkDecisionEvent, extractDecisionEvents, isNoteWrittenHere, LineageIndex, type DecisionRegistry } from '@decision-trace/model';
-import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
+import type { ReadingProcessorFactory, TraceBatch } from '../../component/component.js';
 import { decisionProcessorSchema, type DecisionProcessorConfig } from './config.js';
 import { loadDecisionRegistry, RegistryFileError } from '../../shared/decision-registry-file.js';
 
@@ -11,7 +11,7 @@ const MAX_REPORTED_UNKNOWN_TYPES = 100;
  * them on the batch beside the spans; the spans themselves flow on unchanged. With a registry,
  * each decision event carries the contract violations it shows (see the README).
  */
-export const decisionProcessorFactory: ProcessorFactory<DecisionProcessorConfig> = {
+export const decisionProcessorFactory: ReadingProcessorFactory<DecisionProcessorConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
   type: 'decision',

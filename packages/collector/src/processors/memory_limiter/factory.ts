@@ -1,4 +1,4 @@
-import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
+import type { ReadingProcessorFactory, TraceBatch } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
 import { componentName } from '../../telemetry/component-name.js';
 import { memoryLimiterSchema, memoryLimits, type MemoryLimiterConfig } from './config.js';
@@ -11,7 +11,7 @@ const MiB = 1024 * 1024;
  * Refuses data with a retryable error while memory is above the soft limit, so receivers
  * answer 503/UNAVAILABLE with Retry-After and clients back off; put it first in a pipeline.
  */
-export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig> = {
+export const memoryLimiterProcessorFactory: ReadingProcessorFactory<MemoryLimiterConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
   type: 'memory_limiter',

@@ -6,7 +6,7 @@ import {
   spansWithDecisions,
   type ProbabilisticReason,
 } from '@decision-trace/sampling';
-import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
+import type { ReadingProcessorFactory, TraceBatch } from '../../component/component.js';
 import { componentName } from '../../telemetry/component-name.js';
 import type { CounterHandle } from '../../telemetry/metrics-registry.js';
 import { probabilisticSamplerSchema, type ProbabilisticSamplerProcessorConfig } from './config.js';
@@ -16,7 +16,7 @@ import { probabilisticSamplerSchema, type ProbabilisticSamplerProcessorConfig } 
  * Decisions are never dropped: each decision event flows on, noting whether its span was kept
  * and its adjusted count.
  */
-export const probabilisticSamplerFactory: ProcessorFactory<ProbabilisticSamplerProcessorConfig> = {
+export const probabilisticSamplerFactory: ReadingProcessorFactory<ProbabilisticSamplerProcessorConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
   type: 'probabilistic_sampler',

@@ -1,4 +1,4 @@
-import { ATTR_DECISION_TYPE, ATTR_DT_DECISION_TYPE, type ResourceSpans, type Span } from '@decision-trace/model';
+import { ATTR_DECISION_TYPE, ATTR_DT_DECISION_TYPE, type ReadonlyResourceSpans, type ReadonlySpan } from '@decision-trace/model';
 import {
   RateLimiter,
   annotateDecisions,
@@ -7,7 +7,7 @@ import {
   spansWithDecisions,
   systemClock,
 } from '@decision-trace/sampling';
-import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
+import type { ReadingProcessorFactory, TraceBatch } from '../../component/component.js';
 import { componentName } from '../../telemetry/component-name.js';
 import { rateLimitingSchema, type RateLimitingProcessorConfig } from './config.js';
 
@@ -16,7 +16,7 @@ import { rateLimitingSchema, type RateLimitingProcessorConfig } from './config.j
  * with `burst`), optionally per service or per decision type. Decision events always flow on,
  * noting whether their span was kept.
  */
-export const rateLimitingProcessorFactory: ProcessorFactory<RateLimitingProcessorConfig> = {
+export const rateLimitingProcessorFactory: ReadingProcessorFactory<RateLimitingProcessorConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
   type: 'rate_limiting',
@@ -69,7 +69,7 @@ export const rateLimitingProcessorFactory: ProcessorFactory<RateLimitingProcesso
   },
 };
 
-function keyFunction(key: RateLimitingProcessorConfig['key']): (span: Span, resource: ResourceSpans) => string {
+function keyFunction(key: RateLimitingProcessorConfig['key']): (span: ReadonlySpan, resource: ReadonlyResourceSpans) => string {
   switch (key) {
     case 'none':
       return () => '';

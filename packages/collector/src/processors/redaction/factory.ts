@@ -1,5 +1,5 @@
 import { createRedactor } from '@decision-trace/model';
-import type { ProcessorFactory, TraceBatch } from '../../component/component.js';
+import type { ReadingProcessorFactory, TraceBatch } from '../../component/component.js';
 import { redactionProcessorSchema, type RedactionProcessorConfig } from './config.js';
 
 /**
@@ -9,7 +9,7 @@ import { redactionProcessorSchema, type RedactionProcessorConfig } from './confi
  * never modified (another pipeline may share them): changed spans are new objects. The same
  * rules apply to events posted to the decision API (`postedEventRedaction`).
  */
-export const redactionProcessorFactory: ProcessorFactory<RedactionProcessorConfig> = {
+export const redactionProcessorFactory: ReadingProcessorFactory<RedactionProcessorConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
   type: 'redaction',

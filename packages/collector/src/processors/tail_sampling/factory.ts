@@ -1,10 +1,10 @@
-import type { ProcessorFactory } from '../../component/component.js';
+import type { ReadingProcessorFactory } from '../../component/component.js';
 import { componentName } from '../../telemetry/component-name.js';
 import { tailSamplingSchema, type TailSamplingProcessorConfig } from './config.js';
 import { TailSamplingProcessor } from './tail-sampling-processor.js';
 
 /** Tail sampling with the OpenTelemetry Collector's config and semantics, plus `decision` policies. */
-export const tailSamplingProcessorFactory: ProcessorFactory<TailSamplingProcessorConfig> = {
+export const tailSamplingProcessorFactory: ReadingProcessorFactory<TailSamplingProcessorConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
   type: 'tail_sampling',

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DecisionEvent, ResourceSpans } from '@decision-trace/model';
+import type { DecisionEvent, ReadonlyResourceSpans } from '@decision-trace/model';
 import {
   TailSampler,
   annotateDecisions,
@@ -145,7 +145,7 @@ export class TailSamplingProcessor implements ProcessorComponent {
     // Retried verdicts carry their tenant in each event: no batch tenant needed.
     if (retry.length > 0) await this.deliver({ resourceSpans: [], spanCount: 0, decisions: retry });
     for (const [tenant, traces] of byTenant) {
-      const resourceSpans: ResourceSpans[] = [];
+      const resourceSpans: ReadonlyResourceSpans[] = [];
       let spanCount = 0;
       for (const trace of traces) {
         if (trace.verdict.decision !== 'sampled') continue;

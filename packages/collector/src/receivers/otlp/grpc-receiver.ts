@@ -9,7 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { encodeExportResponse, OtlpDecodeError, type DecodedTraceRequest } from '@decision-trace/otlp';
-import type { TracesConsumer } from '../../component/component.js';
+import type { MutatingTracesConsumer } from '../../component/component.js';
 import type { BearerTokenAuthenticator } from './bearer-auth.js';
 import type { OtlpGrpcConfig } from './config.js';
 import { ingest } from './ingest.js';
@@ -41,7 +41,7 @@ export class OtlpGrpcReceiver {
 
   constructor(
     private readonly config: OtlpGrpcConfig,
-    private readonly next: TracesConsumer,
+    private readonly next: MutatingTracesConsumer,
     private readonly logger: Logger,
     private readonly options: GrpcReceiverOptions,
   ) {

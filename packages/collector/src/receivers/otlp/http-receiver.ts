@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { decodeTraceRequestJson, encodeExportResponse, OtlpDecodeError } from '@decision-trace/otlp';
-import type { TracesConsumer } from '../../component/component.js';
+import type { MutatingTracesConsumer } from '../../component/component.js';
 import { HttpError } from '../../http/http-error.js';
 import { refuseInvalidUtf8, refuseNonUtf8Charset } from '../../http/json-charset.js';
 import { closeServer, listen } from '../../http/listen.js';
@@ -70,7 +70,7 @@ export class OtlpHttpReceiver {
 
   constructor(
     private readonly config: OtlpHttpConfig,
-    private readonly next: TracesConsumer,
+    private readonly next: MutatingTracesConsumer,
     private readonly logger: Logger,
     private readonly options: HttpReceiverOptions,
   ) {

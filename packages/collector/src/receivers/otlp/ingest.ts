@@ -1,6 +1,6 @@
 import type { ResourceSpans } from '@decision-trace/model';
 import type { DecodedTraceRequest } from '@decision-trace/otlp';
-import type { TraceBatch, TracesConsumer } from '../../component/component.js';
+import type { MutableTraceBatch, MutatingTracesConsumer } from '../../component/component.js';
 
 export function countSpans(resourceSpans: ResourceSpans[]): number {
   let count = 0;
@@ -19,12 +19,12 @@ export function countSpans(resourceSpans: ResourceSpans[]): number {
  * go of them halved the collector's main-thread GC time in the ingest benchmark. This function
  * is not async for the same reason: nothing here waits holding the batch.
  */
-export function ingest(consumer: TracesConsumer, decoded: DecodedTraceRequest, tenant?: string): Promise<number> {
+export function ingest(consumer: MutatingTracesConsumer, decoded: DecodedTraceRequest, tenant?: string): Promise<number> {
   const resourceSpans = decoded.resourceSpans;
   decoded.resourceSpans = [];
   const spanCount = countSpans(resourceSpans);
   if (spanCount === 0) return Promise.resolve(0);
-  const batch: TraceBatch = { resourceSpans, spanCount, decisions: [], tenant };
+  const batch: MutableTraceBatch = { resourceSpans, spanCount, decisions: [], tenant };
   let consumed: Promise<void>;
   try {
     consumed = consumer.consumeTraces(batch);

@@ -1,4 +1,4 @@
-import { isDoubleValue, type AttributeValue, type Attributes } from '@decision-trace/model';
+import { isDoubleValue, type ReadonlyAttributeValue, type ReadonlyAttributes } from '@decision-trace/model';
 import type { TraceData } from '../trace-data.js';
 import { anyResourceOrSpan, noResourceOrSpan, type PolicyDecision, type PolicyEvaluator } from './policy.js';
 import { compileGoRegexp } from '../../go-regexp.js';
@@ -19,9 +19,9 @@ export class NumericAttributePolicy implements PolicyEvaluator {
 
   evaluate(trace: TraceData): PolicyDecision {
     const { key } = this.config;
-    const matches = (attributes: Record<string, AttributeValue>) => key in attributes && this.inRange(integerValueOf(attributes, key));
-    const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) => matches(resource.attributes);
-    const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => matches(span.attributes);
+    const matches = (attributes: Record<string, ReadonlyAttributeValue>) => key in attributes && this.inRange(integerValueOf(attributes, key));
+    const resourceMatches = (resource: { attributes: Record<string, ReadonlyAttributeValue> }) => matches(resource.attributes);
+    const spanMatches = (span: { attributes: Record<string, ReadonlyAttributeValue> }) => matches(span.attributes);
     return this.config.invert_match ? noResourceOrSpan(trace, resourceMatches, spanMatches) : anyResourceOrSpan(trace, resourceMatches, spanMatches);
   }
 
@@ -31,7 +31,7 @@ export class NumericAttributePolicy implements PolicyEvaluator {
 }
 
 /** pcommon `Value.Int()`: the integer, or 0 for every other type (doubles included, 3.0 too). */
-function integerValueOf(attributes: Attributes, key: string): number {
+function integerValueOf(attributes: ReadonlyAttributes, key: string): number {
   const value = attributes[key];
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'number' && Number.isInteger(value) && !isDoubleValue(attributes, key, value)) return value;
@@ -72,10 +72,10 @@ export class StringAttributePolicy implements PolicyEvaluator {
   evaluate(trace: TraceData): PolicyDecision {
     const { key } = this.config;
     // A present non-string value reads as "" (pcommon `Value.Str()`), which a regex may match.
-    const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) =>
+    const resourceMatches = (resource: { attributes: Record<string, ReadonlyAttributeValue> }) =>
       key in resource.attributes && this.matcher(stringValueOf(resource.attributes[key]));
     // An empty span value never matches (the Collector skips it); a resource's may.
-    const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => {
+    const spanMatches = (span: { attributes: Record<string, ReadonlyAttributeValue> }) => {
       const value = span.attributes[key];
       return typeof value === 'string' && value !== '' && this.matcher(value);
     };
@@ -84,7 +84,7 @@ export class StringAttributePolicy implements PolicyEvaluator {
 }
 
 /** pcommon `Value.Str()`: the string, or "" for every other type. */
-function stringValueOf(value: AttributeValue): string {
+function stringValueOf(value: ReadonlyAttributeValue): string {
   return typeof value === 'string' ? value : '';
 }
 
@@ -97,9 +97,9 @@ export class BooleanAttributePolicy implements PolicyEvaluator {
 
   evaluate(trace: TraceData): PolicyDecision {
     const { key, value } = this.config;
-    const matches = (attributes: Record<string, AttributeValue>) => key in attributes && (attributes[key] === true) === value;
-    const resourceMatches = (resource: { attributes: Record<string, AttributeValue> }) => matches(resource.attributes);
-    const spanMatches = (span: { attributes: Record<string, AttributeValue> }) => matches(span.attributes);
+    const matches = (attributes: Record<string, ReadonlyAttributeValue>) => key in attributes && (attributes[key] === true) === value;
+    const resourceMatches = (resource: { attributes: Record<string, ReadonlyAttributeValue> }) => matches(resource.attributes);
+    const spanMatches = (span: { attributes: Record<string, ReadonlyAttributeValue> }) => matches(span.attributes);
     return this.config.invert_match ? noResourceOrSpan(trace, resourceMatches, spanMatches) : anyResourceOrSpan(trace, resourceMatches, spanMatches);
   }
 }

@@ -1,4 +1,4 @@
-import type { ScopeSpans } from '@decision-trace/model';
+import type { ReadonlyScopeSpans } from '@decision-trace/model';
 import type { Clock } from '../../clock.js';
 import { TokenBucket } from '../../rate/token-bucket.js';
 import { encodedSpanSize, messageField, resourceSize, scopeSize } from '../encoded-size.js';
@@ -46,7 +46,7 @@ export function traceEncodedSize(trace: TraceData): number {
     let i = 0;
     while (i < trace.groups.length) {
       const resourceSpans = trace.groups[i].resourceSpans;
-      const scopes = new Map<ScopeSpans, number>();
+      const scopes = new Map<ReadonlyScopeSpans, number>();
       for (; i < trace.groups.length && trace.groups[i].resourceSpans === resourceSpans; i++) {
         const group = trace.groups[i];
         let spans = scopes.get(group.scopeSpans) ?? 0;

@@ -1,4 +1,4 @@
-import type { Resource, Span } from '@decision-trace/model';
+import type { ReadonlyResource, ReadonlySpan } from '@decision-trace/model';
 import type { TraceData } from '../trace-data.js';
 
 /**
@@ -36,10 +36,10 @@ export interface PolicyEvaluator {
 /** Sampled when the condition holds for any resource (checked first) or span of the trace. */
 export function anyResourceOrSpan(
   trace: TraceData,
-  resourceMatches: (resource: Resource) => boolean,
-  spanMatches: (span: Span) => boolean,
+  resourceMatches: (resource: ReadonlyResource) => boolean,
+  spanMatches: (span: ReadonlySpan) => boolean,
 ): PolicyDecision {
-  let lastResource: Resource | undefined;
+  let lastResource: ReadonlyResource | undefined;
   for (const group of trace.groups) {
     const resource = group.resourceSpans.resource;
     if (resource !== lastResource) {
@@ -59,13 +59,13 @@ export function anyResourceOrSpan(
  */
 export function noResourceOrSpan(
   trace: TraceData,
-  resourceMatches: (resource: Resource) => boolean,
-  spanMatches: (span: Span) => boolean,
+  resourceMatches: (resource: ReadonlyResource) => boolean,
+  spanMatches: (span: ReadonlySpan) => boolean,
 ): PolicyDecision {
   return anyResourceOrSpan(trace, resourceMatches, spanMatches) === 'sampled' ? 'not_sampled' : 'sampled';
 }
 
-export function anySpan(trace: TraceData, spanMatches: (span: Span) => boolean): PolicyDecision {
+export function anySpan(trace: TraceData, spanMatches: (span: ReadonlySpan) => boolean): PolicyDecision {
   for (const group of trace.groups) {
     for (const span of group.spans) if (spanMatches(span)) return 'sampled';
   }
