@@ -17,6 +17,7 @@ import { samplingCase } from './sampling-case.mjs';
 import { sdkCase } from './sdk-case.mjs';
 import { storeQueryCase } from './store-query-case.mjs';
 import { storeScaleCase } from './store-scale-case.mjs';
+import { memoryOverloadCase } from './memory-overload-case.mjs';
 import { topologyCase } from './topology-case.mjs';
 import { zstdDecodeCase } from './zstd-decode-case.mjs';
 
@@ -49,7 +50,10 @@ const cases = [
 // Opt-in cases run only when named in full: they take far longer than a bench run (hours the
 // first time, for the 10M-decision fixture), so neither `npm run bench` nor CI's --quick run
 // starts them.
-const optInCases = [['store_scale', storeScaleCase]];
+const optInCases = [
+  ['store_scale', storeScaleCase],
+  ['memory_overload', memoryOverloadCase],
+];
 const selected = [
   ...(filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)))),
   ...optInCases.filter(([name]) => filters.includes(name)),

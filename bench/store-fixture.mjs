@@ -198,7 +198,7 @@ export async function dropPostgresDatabase(database) {
 }
 
 export async function withClient(url, body) {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 30_000 });
   await client.connect();
   try {
     return await body(client);

@@ -74,6 +74,15 @@ export const authSchema = z.strictObject({
     }),
 });
 
+/**
+ * The requests the receiver holds at once, over both protocols (admission.ts): bodies admitted
+ * and not yet answered, uncompressed. A request beyond it gets 503 / UNAVAILABLE with a retry
+ * delay before it is decoded, so memory stays bounded however many clients send.
+ */
+export const admissionSchema = z.strictObject({
+  request_limit_mib: z.number().positive().default(16),
+});
+
 export const otlpReceiverSchema = z.strictObject({
   protocols: z
     .strictObject({
@@ -82,6 +91,7 @@ export const otlpReceiverSchema = z.strictObject({
     })
     .refine((p) => p.grpc !== undefined || p.http !== undefined, { message: 'enable at least one of grpc, http' }),
   auth: authSchema.optional(),
+  admission: orEmpty(admissionSchema).default({ request_limit_mib: 16 }),
 });
 
 export type OtlpReceiverConfig = z.output<typeof otlpReceiverSchema>;

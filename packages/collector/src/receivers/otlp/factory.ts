@@ -1,4 +1,5 @@
 import type { ReceiverFactory } from '../../component/component.js';
+import { RequestAdmission } from './admission.js';
 import { BearerTokenAuthenticator } from './bearer-auth.js';
 import { otlpReceiverSchema, type OtlpReceiverConfig } from './config.js';
 import { OtlpGrpcReceiver } from './grpc-receiver.js';
@@ -11,11 +12,13 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   create({ id, config, logger }, next) {
     const auth = config.auth ? new BearerTokenAuthenticator(config.auth) : undefined;
     const protocols = `receivers.${id}.protocols`;
+    // One budget for both protocols: memory is shared, whichever way requests arrive.
+    const admission = new RequestAdmission(config.admission.request_limit_mib * 1024 * 1024);
     const http = config.protocols.http
-      ? new OtlpHttpReceiver(config.protocols.http, next, logger, { configPath: `${protocols}.http`, auth })
+      ? new OtlpHttpReceiver(config.protocols.http, next, logger, { configPath: `${protocols}.http`, auth, admission })
       : undefined;
     const grpc = config.protocols.grpc
-      ? new OtlpGrpcReceiver(config.protocols.grpc, next, logger, { configPath: `${protocols}.grpc`, auth })
+      ? new OtlpGrpcReceiver(config.protocols.grpc, next, logger, { configPath: `${protocols}.grpc`, auth, admission })
       : undefined;
     return {
       async start() {

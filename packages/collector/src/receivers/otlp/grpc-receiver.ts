@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { encodeExportResponse, OtlpDecodeError, type DecodedTraceRequest } from '@decision-trace/otlp';
 import type { MutatingTracesConsumer } from '../../component/component.js';
+import { ADMISSION_RETRY_AFTER_SECONDS, admissionRefusalMessage, type RequestAdmission } from './admission.js';
 import type { BearerTokenAuthenticator } from './bearer-auth.js';
 import type { OtlpGrpcConfig } from './config.js';
 import { ingest } from './ingest.js';
@@ -27,6 +28,7 @@ export interface GrpcReceiverOptions {
   /** YAML path of this protocol's settings, for start-up errors (`receivers.otlp.protocols.grpc`). */
   configPath: string;
   auth?: BearerTokenAuthenticator;
+  admission: RequestAdmission;
 }
 
 /**
@@ -124,9 +126,19 @@ export class OtlpGrpcReceiver {
       }
       tenant = outcome.tenant;
     }
+    const admission = this.options.admission;
+    const held = call.request.length;
+    if (!admission.tryAcquire(held)) {
+      callback(serviceError(status.UNAVAILABLE, admissionRefusalMessage(admission.limitBytes), ADMISSION_RETRY_AFTER_SECONDS));
+      return;
+    }
     this.decodeAndIngest(call.request, tenant).then(
-      (response) => callback(null, response),
+      (response) => {
+        admission.release(held);
+        callback(null, response);
+      },
       (error: unknown) => {
+        admission.release(held);
         if (isServiceError(error)) return callback(error);
         this.logger.error({ err: error }, 'unexpected error answering an OTLP/gRPC request');
         callback(serviceError(status.INTERNAL, 'internal error while processing the request'));

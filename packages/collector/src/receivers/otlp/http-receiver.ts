@@ -8,6 +8,7 @@ import { refuseInvalidUtf8, refuseNonUtf8Charset } from '../../http/json-charset
 import { closeServer, listen } from '../../http/listen.js';
 import { readBody } from '../../http/read-body.js';
 import { applyServerLimits, serverOptionsFor } from '../../http/server-limits.js';
+import { ADMISSION_RETRY_AFTER_SECONDS, admissionRefusalMessage, type RequestAdmission } from './admission.js';
 import { bearerChallenge, type BearerTokenAuthenticator } from './bearer-auth.js';
 import type { OtlpHttpConfig } from './config.js';
 import { CorsPolicy } from './cors-policy.js';
@@ -58,6 +59,7 @@ export interface HttpReceiverOptions {
   /** YAML path of this protocol's settings, for start-up errors (`receivers.otlp.protocols.http`). */
   configPath: string;
   auth?: BearerTokenAuthenticator;
+  admission: RequestAdmission;
 }
 
 /**
@@ -179,27 +181,49 @@ export class OtlpHttpReceiver {
       );
     }
 
-    let decoded;
-    try {
-      if (format === 'json') refuseNonUtf8Charset(req.headers['content-type']);
-      const body = await readBody(req, this.config.max_request_body_size);
-      if (format === 'json') refuseInvalidUtf8(body);
-      decoded = format === 'protobuf' ? await decodeProtobufInSlices(body) : decodeTraceRequestJson(body);
-    } catch (error) {
-      if (error instanceof HttpError) return this.fail(res, format, error);
-      if (error instanceof OtlpDecodeError) return this.fail(res, format, new HttpError(400, `cannot decode request: ${error.message}`));
-      throw error;
+    // Admitted by the declared length first, so that bodies being read count too; then by what
+    // the body turned out to be (decompressed, or sent without a length).
+    const admission = this.options.admission;
+    const declared = Number(req.headers['content-length']);
+    let held = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
+    if (!admission.tryAcquire(held)) {
+      req.resume();
+      return this.refuseAsBusy(res, format);
     }
+    try {
+      let decoded;
+      try {
+        if (format === 'json') refuseNonUtf8Charset(req.headers['content-type']);
+        const body = await readBody(req, this.config.max_request_body_size);
+        if (body.length > held) {
+          if (!admission.tryAcquire(body.length - held)) return this.refuseAsBusy(res, format);
+          held = body.length;
+        }
+        if (format === 'json') refuseInvalidUtf8(body);
+        decoded = format === 'protobuf' ? await decodeProtobufInSlices(body) : decodeTraceRequestJson(body);
+      } catch (error) {
+        if (error instanceof HttpError) return this.fail(res, format, error);
+        if (error instanceof OtlpDecodeError) return this.fail(res, format, new HttpError(400, `cannot decode request: ${error.message}`));
+        throw error;
+      }
 
-    try {
-      await ingest(this.next, decoded, tenant);
-    } catch (error) {
-      const refusal = refusalOf(error, this.logger);
-      const headers: Record<string, string> = refusal.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(refusal.retryAfterSeconds) };
-      return this.fail(res, format, new HttpError(refusal.httpStatus, refusal.message, headers), refusal.rpcCode, refusal.retryAfterSeconds);
+      try {
+        await ingest(this.next, decoded, tenant);
+      } catch (error) {
+        const refusal = refusalOf(error, this.logger);
+        const headers: Record<string, string> = refusal.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(refusal.retryAfterSeconds) };
+        return this.fail(res, format, new HttpError(refusal.httpStatus, refusal.message, headers), refusal.rpcCode, refusal.retryAfterSeconds);
+      }
+      const payload = encodeExportResponse({ rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.errorMessage }, format);
+      res.writeHead(200, { 'Content-Type': CONTENT_TYPES[format] }).end(payload);
+    } finally {
+      admission.release(held);
     }
-    const payload = encodeExportResponse({ rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.errorMessage }, format);
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[format] }).end(payload);
+  }
+
+  private refuseAsBusy(res: ServerResponse, format: WireFormat): void {
+    const error = new HttpError(503, admissionRefusalMessage(this.options.admission.limitBytes), { 'Retry-After': String(ADMISSION_RETRY_AFTER_SECONDS) });
+    this.fail(res, format, error, RpcCode.UNAVAILABLE, ADMISSION_RETRY_AFTER_SECONDS);
   }
 
   private fail(res: ServerResponse, format: WireFormat, error: HttpError, code = rpcCodeOf(error.status), retryAfterSeconds?: number): void {
