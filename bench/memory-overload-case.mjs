@@ -24,7 +24,7 @@ const SAMPLE_MS = 100;
 export const LIMITER = { check_interval: '1s', limit_mib: 512, spike_limit_mib: 128 };
 
 export async function memoryOverloadCase({ quick, root }) {
-  const seconds = quick ? 8 : 40;
+  const seconds = quick ? 8 : Number(process.env.DT_BENCH_MEMORY_SECONDS ?? 60);
   const clients = quick ? 100 : Number(process.env.DT_BENCH_MEMORY_CLIENTS ?? CLIENTS);
   const only = process.env.DT_BENCH_MEMORY_VARIANT;
   const bodies = makeProtobufBodies(quick ? 500 : BODIES);
