@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { defaultComponents, isMutatingProcessor, type Host, type TraceBatch } from '@decision-trace/collector';
-import type { Attributes, DecisionEvent } from '@decision-trace/model';
+import type { Attributes, ReadonlyDecisionEvent } from '@decision-trace/model';
 import { loadDecisionRegistry } from '../packages/collector/src/shared/decision-registry-file.js';
 import { REPO_ROOT, runCli } from './helpers/collector-process.js';
 import { decisionSpan, resourceSpansOf } from './helpers/otlp-requests.js';
@@ -152,7 +152,7 @@ test('a registry in upstream format with a problem names its path; one with both
 test('the decision processor takes a template-format registry and annotates decisions with its rules', async () => {
   const factory = defaultComponents().get('processor', 'decision')!;
   assert.ok(!isMutatingProcessor(factory), 'our processors only read the spans they are handed');
-  const received: DecisionEvent[] = [];
+  const received: ReadonlyDecisionEvent[] = [];
   const processor = factory.create(
     { id: 'decision', config: factory.configSchema.parse({ registry: TEMPLATE_FORMAT }), logger: pino({ level: 'silent' }), host: {} as Host },
     { consumeTraces: async (batch) => void received.push(...batch.decisions) },

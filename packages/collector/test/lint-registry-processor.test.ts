@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { defaultComponents, isMutatingProcessor, type Host, type ProcessorComponent, type TraceBatch } from '@decision-trace/collector';
-import type { Attributes, DecisionEvent, ResourceSpans } from '@decision-trace/model';
+import type { Attributes, ReadonlyDecisionEvent, ResourceSpans } from '@decision-trace/model';
 import { decisionSpan, resourceSpansOf } from '../../../test/helpers/otlp-requests.js';
 
 const REGISTRY = `
@@ -24,10 +24,10 @@ function registryFile(text: string): string {
   return file;
 }
 
-function decisionProcessor(config: unknown): { processor: ProcessorComponent; received: DecisionEvent[] } {
+function decisionProcessor(config: unknown): { processor: ProcessorComponent; received: ReadonlyDecisionEvent[] } {
   const factory = defaultComponents().get('processor', 'decision')!;
   assert.ok(!isMutatingProcessor(factory), 'our processors only read the spans they are handed');
-  const received: DecisionEvent[] = [];
+  const received: ReadonlyDecisionEvent[] = [];
   const processor = factory.create(
     { id: 'decision', config: factory.configSchema.parse(config), logger: pino({ level: 'silent' }), host: {} as Host },
     { consumeTraces: async (batch) => void received.push(...batch.decisions) },

@@ -4,7 +4,7 @@
 // is handed a copy) is in pipeline-fanout.test.ts.
 import { z } from 'zod';
 import { isAttributeList } from '@decision-trace/model';
-import type { ReadonlySpan, Span } from '@decision-trace/model';
+import type { DecisionEvent, ReadonlySpan, Span } from '@decision-trace/model';
 import type {
   MutableTraceBatch,
   MutatingProcessorComponent,
@@ -18,6 +18,10 @@ import { fanoutToPipelines, type PipelineEntry } from '../src/pipeline/fanout.js
 
 function rename(span: Span): void {
   span.name = 'renamed';
+}
+
+function annotate(event: DecisionEvent): void {
+  event.sampling = { trace_sampled: true };
 }
 
 function firstSpan(batch: TraceBatch): ReadonlySpan {
@@ -50,9 +54,18 @@ export const readingConsumer: TracesConsumer = {
     // @ts-expect-error nor can it hand the span to code that changes spans
     rename(span);
 
+    const event = batch.decisions[0]!;
+    // @ts-expect-error the decision events on the batch are shared as the spans are
+    event.decision_id = 'changed';
+    // @ts-expect-error and so are their parts
+    event.causal_links.push({ type: 'depends_on', target_decision_id: 'd-0' });
+    // @ts-expect-error nor can it hand an event to code that changes events
+    annotate(event);
+
     // What each pipeline has to itself stays writable: the batch object and its decisions array.
     batch.resourceSpans = batch.resourceSpans.slice(1);
     batch.spanCount = 0;
+    batch.decisions.push({ ...event, decision_id: 'added' });
     batch.decisions = [];
   },
 };
@@ -65,6 +78,7 @@ export const mutatingConsumer: MutatingTracesConsumer = {
     span.attributes['decision.type'] = 'changed';
     batch.resourceSpans.push(batch.resourceSpans[0]!);
     rename(span);
+    annotate(batch.decisions[0]!);
   },
 };
 

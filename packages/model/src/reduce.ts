@@ -1,4 +1,4 @@
-import { schemaEventType, type Actor, type CausalLink, type DecisionEvent } from './event.js';
+import { schemaEventType, type Actor, type CausalLink, type ReadonlyDecisionEvent } from './event.js';
 import type { DecisionRecord, DecisionStatus, PolicyCheck } from './record.js';
 import type { ContractViolation, RecordFlag, RedactionEntry } from './decision-notes.js';
 import { parseTypeVersion } from './type-version.js';
@@ -55,7 +55,7 @@ export function emptyRecord(id: string, tenant: string): DecisionRecord {
   };
 }
 
-export function applyEvent(prev: DecisionRecord | undefined, event: DecisionEvent): DecisionRecord {
+export function applyEvent(prev: DecisionRecord | undefined, event: ReadonlyDecisionEvent): DecisionRecord {
   const next: DecisionRecord = { ...(prev ?? emptyRecord(event.decision_id, event.tenant_id)) };
   const payload: Record<string, unknown> = isPlainObject(event.payload) ? event.payload : {};
 
@@ -131,7 +131,7 @@ function applyEntry(next: DecisionRecord, eventType: EntryEventType, payload: Re
   }
 }
 
-function applyEnvelope(next: DecisionRecord, event: DecisionEvent): void {
+function applyEnvelope(next: DecisionRecord, event: ReadonlyDecisionEvent): void {
   const parsed = parseTypeVersion(event.decision_type);
   if (parsed.type !== null) {
     if (next.type === null) next.type = parsed.type;
@@ -219,7 +219,7 @@ function mergeOptionalField(next: DecisionRecord, field: OptionalField, value: u
 
 function applyTypedPayload(
   next: DecisionRecord,
-  event: DecisionEvent,
+  event: ReadonlyDecisionEvent,
   payload: Record<string, unknown>,
   merged: Set<OptionalField>,
 ): void {
@@ -252,7 +252,7 @@ function applyTypedPayload(
  * event delivered twice, or two events saying the same, adds nothing). Records stored before
  * these fields existed may lack them.
  */
-function applyAnnotations(next: DecisionRecord, event: DecisionEvent): void {
+function applyAnnotations(next: DecisionRecord, event: ReadonlyDecisionEvent): void {
   if (Array.isArray(event.violations) && event.violations.length > 0) {
     next.violations = unionBy(next.violations ?? [], event.violations, violationKey);
   }
@@ -292,7 +292,7 @@ function unionBy<T>(current: T[], incoming: T[], keyOf: (item: T) => string | nu
  * the trace was kept only if no sampler dropped it, and the adjusted count is the largest
  * reported (a later stage reports the product with what earlier stages kept).
  */
-function applySampling(next: DecisionRecord, event: DecisionEvent): void {
+function applySampling(next: DecisionRecord, event: ReadonlyDecisionEvent): void {
   const sampling = event.sampling;
   if (!isPlainObject(sampling)) return;
   if (typeof sampling.trace_sampled === 'boolean') {
@@ -311,7 +311,7 @@ function applyUpdatedAt(next: DecisionRecord, timestamp: string): void {
 
 function applyTimes(
   next: DecisionRecord,
-  event: DecisionEvent,
+  event: ReadonlyDecisionEvent,
   payload: Record<string, unknown>,
   merged: ReadonlySet<OptionalField>,
 ): void {

@@ -1,4 +1,4 @@
-import type { ContextSpan, DecisionEvent } from '@decision-trace/model';
+import type { ContextSpan, ReadonlyDecisionEvent } from '@decision-trace/model';
 import { assertAppendable } from './appendable-event.js';
 import { packContextSpans, type ContextSpanPack } from './context-span-pack.js';
 import { ledgerCanonicalJson } from './ledger-hash.js';
@@ -11,7 +11,7 @@ import { ledgerCanonicalJson } from './ledger-hash.js';
  */
 export type AppendCall =
   | {
-      events: DecisionEvent[];
+      events: readonly ReadonlyDecisionEvent[];
       /**
        * Each event's canonical JSON (ledger-hash.ts), the ledger's `event` column and the input
        * of its hash. Computed in the caller's thread: it depends on the event alone, and the
@@ -27,7 +27,7 @@ export type AppendCall =
  * backend's group commit takes it; null when there is nothing to store. Throws for an event no
  * store may keep.
  */
-export function appendCallOf(input: { events: DecisionEvent[] } | { spans: ContextSpan[] }): AppendCall | null {
+export function appendCallOf(input: { events: readonly ReadonlyDecisionEvent[] } | { spans: ContextSpan[] }): AppendCall | null {
   if ('events' in input) {
     if (input.events.length === 0) return null;
     const eventJson: string[] = new Array(input.events.length);

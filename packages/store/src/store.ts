@@ -1,4 +1,4 @@
-import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
+import type { ContextSpan, DecisionEvent, DecisionRecord, ReadonlyDecisionEvent } from '@decision-trace/model';
 import type { AlertPage, AlertQuery, DecisionAlert } from './alert.js';
 
 /**
@@ -309,7 +309,7 @@ export interface VerifyLedgerOptions extends VerifyOptions {
  */
 export interface LedgerWriter {
   /** One transaction per call: all events are stored, or none. */
-  append(events: DecisionEvent[]): Promise<AppendResult>;
+  append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult>;
   /**
    * Keeps spans of traces that hold decisions (the trace view; token roll-up). A span already
    * stored (same tenant, trace id and span id) changes nothing and counts as a duplicate. One

@@ -1,4 +1,4 @@
-import type { DecisionEvent, ReadonlySpan } from '@decision-trace/model';
+import type { ReadonlyDecisionEvent, ReadonlySpan } from '@decision-trace/model';
 import type { TraceBatch, TracesConsumer } from './component.js';
 
 /**
@@ -21,7 +21,7 @@ export class CollectingConsumer implements TracesConsumer {
     return this.batches.flatMap((b) => b.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
   }
 
-  decisions(): DecisionEvent[] {
+  decisions(): ReadonlyDecisionEvent[] {
     return this.batches.flatMap((b) => b.decisions);
   }
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
-import type { DecisionEvent, ReadonlyResourceSpans, ResourceSpans } from '@decision-trace/model';
+import type { DecisionEvent, ReadonlyDecisionEvent, ReadonlyResourceSpans, ResourceSpans } from '@decision-trace/model';
 import type { Clock, FinalDecision } from '@decision-trace/sampling';
 import type { DecisionStore } from '@decision-trace/store';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -20,17 +20,16 @@ export type Signal = (typeof SIGNALS)[number];
  * decision processor extracted from them. Decisions ride beside the spans so samplers can drop
  * spans without ever dropping a decision.
  *
- * This is the view every consumer that does not change data in place is handed: the span objects
- * (and the `resourceSpans` array) may be shared with other pipelines, so they are read-only and
- * the compiler refuses writes to them. The batch object and its `decisions` array are the
- * pipeline's own: a processor may replace `resourceSpans` or add decisions. The decision events
- * are shared too, but their type is not read-only yet (docs/architecture.md §4). A consumer that
- * changes spans in place takes a {@link MutableTraceBatch} instead ({@link MutatingTracesConsumer}).
+ * This is the read-only view every consumer that does not change data in place is handed: the
+ * span and decision-event objects (and the `resourceSpans` array) may be shared with other
+ * pipelines, so the compiler refuses writes to them. The batch object and its `decisions` array
+ * are the pipeline's own: a processor may replace `resourceSpans` or add decisions. A consumer
+ * that changes them in place takes a {@link MutableTraceBatch} instead ({@link MutatingTracesConsumer}).
  */
 export interface TraceBatch {
   resourceSpans: readonly ReadonlyResourceSpans[];
   spanCount: number;
-  decisions: DecisionEvent[];
+  decisions: ReadonlyDecisionEvent[];
   /** The tenant an authenticated receiver vouches for; overrides what the payload claims. */
   tenant?: string;
 }

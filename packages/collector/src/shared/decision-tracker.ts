@@ -1,4 +1,4 @@
-import { applyEvent, LruMap, schemaEventType, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, LruMap, schemaEventType, type DecisionRecord, type ReadonlyDecisionEvent } from '@decision-trace/model';
 
 export type Agreement = 'agree' | 'disagree' | 'unknown';
 
@@ -44,7 +44,7 @@ export class DecisionTracker {
     return this.tracked.size;
   }
 
-  observe(event: DecisionEvent): Observed {
+  observe(event: ReadonlyDecisionEvent): Observed {
     const key = keyOf(event.tenant_id, event.decision_id);
     const entry = this.tracked.peek(key);
     const record = applyEvent(entry?.record, event);

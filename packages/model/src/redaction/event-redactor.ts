@@ -1,4 +1,4 @@
-import { schemaEventType, type Actor, type DecisionEvent } from '../event.js';
+import { schemaEventType, type Actor, type ReadonlyDecisionEvent } from '../event.js';
 import { ATTR_DECISION_ACTOR_ID, ATTR_DECISION_ACTOR_ORG, ATTR_DECISION_ACTOR_TYPE, ATTR_DECISION_ACTOR_VERSION, ATTR_DECISION_EVIDENCE } from '../semconv.js';
 import { Findings } from './findings.js';
 import { mergeRedactions } from './redactions-attribute.js';
@@ -15,19 +15,21 @@ export class EventRedactor {
 
   constructor(private readonly values: ValueRedactor) {}
 
-  /** The event itself when nothing applies; otherwise a new event listing its redactions. */
-  redact(event: DecisionEvent): DecisionEvent {
+  /**
+   * The event itself when nothing applies; otherwise a new event listing its redactions, of the
+   * event's own type (a copy of a mutable event is mutable; of a shared, read-only one, read-only).
+   */
+  redact<E extends ReadonlyDecisionEvent>(event: E): E {
     const findings = this.findings;
     findings.reset();
     const payload = this.redactPayload(event);
     const actor = event.actor === null ? null : this.redactActor(event.actor);
     if (findings.isEmpty && payload === event.payload && actor === event.actor) return event;
-    const redacted: DecisionEvent = { ...event, payload, actor };
-    if (!findings.isEmpty) redacted.redactions = mergeRedactions(event.redactions ?? [], findings.entries);
-    return redacted;
+    const redactions = findings.isEmpty ? event.redactions : mergeRedactions(event.redactions ?? [], findings.entries);
+    return { ...event, payload, actor, ...(redactions === undefined ? {} : { redactions }) };
   }
 
-  private redactPayload(event: DecisionEvent): Record<string, unknown> {
+  private redactPayload(event: ReadonlyDecisionEvent): Record<string, unknown> {
     const payload = event.payload;
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
     const eventType = schemaEventType(event.event_type);

@@ -1,4 +1,4 @@
-import type { DecisionEvent } from '../event.js';
+import type { ReadonlyDecisionEvent } from '../event.js';
 import type { ReadonlyResourceSpans } from '../readonly-otlp-types.js';
 import { compileRedactionSettings } from './compile.js';
 import { EventRedactor } from './event-redactor.js';
@@ -12,7 +12,8 @@ import { ValueRedactor } from './value-redactor.js';
  */
 export interface Redactor {
   redactResourceSpans(resourceSpans: readonly ReadonlyResourceSpans[]): readonly ReadonlyResourceSpans[];
-  redactDecisionEvent(event: DecisionEvent): DecisionEvent;
+  /** Of the event's own type: a mutable event comes out mutable, a shared one read-only. */
+  redactDecisionEvent<E extends ReadonlyDecisionEvent>(event: E): E;
 }
 
 /** Throws RedactionSettingsError (every problem with its settings path) when the settings are invalid. */

@@ -1,4 +1,4 @@
-import { SAMPLING_EVENT_TYPE, SCHEMA_VERSION, type DecisionEvent, type DecisionRecord, type TraceSampling } from '@decision-trace/model';
+import { SAMPLING_EVENT_TYPE, SCHEMA_VERSION, type DecisionEvent, type DecisionRecord, type ReadonlyDecisionEvent, type TraceSampling } from '@decision-trace/model';
 
 /**
  * How samplers tell the decision records what happened to their traces, since records are
@@ -6,8 +6,8 @@ import { SAMPLING_EVENT_TYPE, SCHEMA_VERSION, type DecisionEvent, type DecisionR
  * sampler forwards them at once and later emits one `decision.sampling` event per decision.
  */
 
-/** A copy of the event carrying `sampling` (events may be shared between pipelines). */
-export function withSampling(event: DecisionEvent, sampling: TraceSampling): DecisionEvent {
+/** A copy of the event carrying `sampling` (events may be shared between pipelines), of the event's own type. */
+export function withSampling<E extends ReadonlyDecisionEvent>(event: E, sampling: TraceSampling): E {
   return { ...event, sampling };
 }
 

@@ -1,4 +1,4 @@
-import { applyEvent, ArrivalQueue, LruMap, type DecisionEvent, type DecisionRecord, type ReadonlyResourceSpans, type ReadonlySpan } from '@decision-trace/model';
+import { applyEvent, ArrivalQueue, LruMap, type DecisionRecord, type ReadonlyDecisionEvent, type ReadonlyResourceSpans, type ReadonlySpan } from '@decision-trace/model';
 import type { Clock } from '../clock.js';
 import { SpanGroups } from '../span-groups.js';
 import { decideTrace, orderPolicies, type FinalDecision, type NamedPolicy, type TraceVerdict } from './final-decision.js';
@@ -147,7 +147,7 @@ export class TailSampler {
     return this.traces.size;
   }
 
-  ingest(resourceSpans: readonly ReadonlyResourceSpans[], decisions: readonly DecisionEvent[] = [], tenant?: string): IngestResult {
+  ingest(resourceSpans: readonly ReadonlyResourceSpans[], decisions: readonly ReadonlyDecisionEvent[] = [], tenant?: string): IngestResult {
     const now = this.clock.now();
     const late = new SpanGroups();
     const verdicts = new Map<string, TraceVerdict>();

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { applyEvent, parseJsonExact, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, parseJsonExact, type ContextSpan, type ReadonlyDecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import type { PostgresStoreHandle } from './store-handle.js';
 import { inTransaction } from './transaction.js';
 import {
@@ -22,7 +22,7 @@ const APPEND_ATTEMPTS = 3;
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505']);
 
 interface PendingAppend {
-  events: readonly DecisionEvent[];
+  events: readonly ReadonlyDecisionEvent[];
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -47,7 +47,7 @@ export class PostgresLedgerWriter {
    * together in the next one; each resolves after that commit. If a group fails, each of its
    * calls is retried in a transaction of its own so that one bad call cannot fail the others.
    */
-  append(events: DecisionEvent[]): Promise<AppendResult> {
+  append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult> {
     if (events.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
     try {
       for (const event of events) assertAppendable(event);
@@ -132,7 +132,7 @@ export class PostgresLedgerWriter {
     }
   }
 
-  async #commitWithRetry(calls: ReadonlyArray<readonly DecisionEvent[]>): Promise<AppendResult[]> {
+  async #commitWithRetry(calls: ReadonlyArray<readonly ReadonlyDecisionEvent[]>): Promise<AppendResult[]> {
     const { results, heads } = await this.#withRetry(() => inTransaction(this.#handle.pool, 'BEGIN', (client) => appendCalls(client, calls)));
     this.#commits += 1;
     const witness = this.#handle.witness;
@@ -154,7 +154,7 @@ export class PostgresLedgerWriter {
 /** The body of one append transaction; one result per call, and the chain heads it moved. */
 async function appendCalls(
   client: pg.PoolClient,
-  calls: ReadonlyArray<readonly DecisionEvent[]>,
+  calls: ReadonlyArray<readonly ReadonlyDecisionEvent[]>,
 ): Promise<{ results: AppendResult[]; heads: Map<string, ChainHead> }> {
   const heads = await lockChains(client, calls.flatMap((events) => events.map((event) => event.tenant_id)));
 
@@ -168,7 +168,7 @@ async function appendCalls(
 
   const receivedAt = new Date().toISOString();
   const ledger = new LedgerColumns();
-  const newEvents: DecisionEvent[] = [];
+  const newEvents: ReadonlyDecisionEvent[] = [];
   const results = calls.map((events): AppendResult => {
     let appended = 0;
     for (const event of events) {
@@ -244,7 +244,7 @@ class LedgerColumns {
   readonly prevHash: string[] = [];
   readonly hash: string[] = [];
 
-  add(event: DecisionEvent, seq: number, eventJson: string, prevHash: string, hash: string): void {
+  add(event: ReadonlyDecisionEvent, seq: number, eventJson: string, prevHash: string, hash: string): void {
     this.tenant.push(event.tenant_id);
     this.seq.push(seq);
     this.eventId.push(event.event_id);
@@ -263,7 +263,7 @@ class LedgerColumns {
 }
 
 /** The stored records of the events' decisions, by recordKey; undefined for decisions not stored yet. */
-async function readRecords(client: pg.PoolClient, events: readonly DecisionEvent[]): Promise<Map<string, DecisionRecord | undefined>> {
+async function readRecords(client: pg.PoolClient, events: readonly ReadonlyDecisionEvent[]): Promise<Map<string, DecisionRecord | undefined>> {
   const keys = new Map<string, [string, string]>();
   for (const event of events) keys.set(recordKey(event.tenant_id, event.decision_id), [event.tenant_id, event.decision_id]);
   const pairs = [...keys.values()];

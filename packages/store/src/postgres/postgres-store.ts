@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
+import type { ContextSpan, DecisionRecord, ReadonlyDecisionEvent } from '@decision-trace/model';
 import type {
   AppendResult,
   AuditEntry,
@@ -120,7 +120,7 @@ export class PostgresDecisionStore implements DecisionStore {
    * together in the next one; each resolves after that commit. If a group fails, each of its
    * calls is retried in a transaction of its own so that one bad call cannot fail the others.
    */
-  append(events: DecisionEvent[]): Promise<AppendResult> {
+  append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult> {
     return this.#ledger.append(events);
   }
 

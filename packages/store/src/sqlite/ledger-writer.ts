@@ -1,4 +1,4 @@
-import { applyEvent, parseJsonExact, type ContextSpan, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import { applyEvent, parseJsonExact, type ContextSpan, type ReadonlyDecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import type { SqliteDatabase, SqliteTransaction } from './sqlite-driver.js';
 import type { SqliteStoreHandle } from './store-handle.js';
 import { ContextSpanTransaction, recordKey, type SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
@@ -123,7 +123,7 @@ export class SqliteLedgerWriter {
    * after that commit. If the group fails, each call is retried in a transaction of its own so
    * one bad call cannot fail the others. `appendContextSpans` calls join the same group.
    */
-  append(events: DecisionEvent[]): Promise<AppendResult> {
+  append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult> {
     return this.#enqueueCallOf({ events });
   }
 

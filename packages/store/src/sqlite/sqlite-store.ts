@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openSqlite } from './driver-choice.js';
-import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
+import type { ContextSpan, DecisionRecord, ReadonlyDecisionEvent } from '@decision-trace/model';
 import type {
   AppendResult,
   AuditEntry,
@@ -108,7 +108,7 @@ export class SqliteDecisionStore implements DecisionStore {
    * after that commit. If the group fails, each call is retried in a transaction of its own so
    * one bad call cannot fail the others. `appendContextSpans` calls join the same group.
    */
-  append(events: DecisionEvent[]): Promise<AppendResult> {
+  append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult> {
     return this.#ledger.append(events);
   }
 

@@ -1,6 +1,6 @@
 import { deserialize } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
-import type { ContextSpan, DecisionEvent, DecisionRecord } from '@decision-trace/model';
+import type { ContextSpan, DecisionRecord, ReadonlyDecisionEvent } from '@decision-trace/model';
 import type { NeighborQuery, TraceDetail, WitnessOptions } from '../store.js';
 import type { AlertPage, AlertQuery, DecisionAlert } from '../alert.js';
 import { appendCallOf, type AppendCall } from '../append-call.js';
@@ -96,7 +96,7 @@ export class WorkerDecisionStore implements DecisionStore {
     this.#worker.on('exit', (code) => this.#onExit(code));
   }
 
-  append(events: DecisionEvent[]): Promise<AppendResult> {
+  append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult> {
     return this.#enqueueCallOf({ events });
   }
 

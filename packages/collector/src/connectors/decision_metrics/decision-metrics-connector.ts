@@ -6,7 +6,7 @@ import {
   LineageIndex,
   readTokenCounts,
   rollUpTokenUsage,
-  type DecisionEvent,
+  type ReadonlyDecisionEvent,
   type DecisionRecord,
   type RollupSpan,
 } from '@decision-trace/model';
@@ -191,7 +191,7 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
    * Tokens of the model calls in this batch beneath its decisions' spans, attributed by the
    * model's roll-up (the same the store does): calls beneath a nested decision count for it.
    */
-  private recordTokens(batch: TraceBatch, events: DecisionEvent[]): void {
+  private recordTokens(batch: TraceBatch, events: readonly ReadonlyDecisionEvent[]): void {
     const anchorsByTrace = new Map<string, Array<{ id: string; span_id: string; tenant: string }>>();
     for (const event of events) {
       if (event.trace_id === null || event.span_id === null) continue;

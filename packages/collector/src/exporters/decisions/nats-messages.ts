@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { encodeDecisionEventsJson, type DecisionEvent } from '@decision-trace/model';
+import { encodeDecisionEventsJson, type ReadonlyDecisionEvent } from '@decision-trace/model';
 
 /** One JetStream message: a JSON array of decision events and the id JetStream de-duplicates by. */
 export interface DecisionMessage {
@@ -24,10 +24,10 @@ const encoder = new TextEncoder();
  * published and is refused (EventTooLargeError). The body is what `POST /v1/events` takes, so a
  * writer reads it with `parseCanonicalEvents`.
  */
-export function decisionMessages(events: readonly DecisionEvent[], maxPayload: number): DecisionMessage[] {
+export function decisionMessages(events: readonly ReadonlyDecisionEvent[], maxPayload: number): DecisionMessage[] {
   const out: DecisionMessage[] = [];
   const readable = events.some(hasNullSamplingField) ? events.map(withoutNullSamplingFields) : events;
-  const encode = (part: readonly DecisionEvent[]) => {
+  const encode = (part: readonly ReadonlyDecisionEvent[]) => {
     const data = encoder.encode(encodeDecisionEventsJson(part));
     if (data.byteLength <= maxPayload) {
       out.push({ data, msgId: messageId(part), events: part.length });
@@ -47,11 +47,11 @@ export function decisionMessages(events: readonly DecisionEvent[], maxPayload: n
  * events' wire format (`parseCanonicalEvents`) refuses; absent means the same, so such fields
  * are left out rather than have the writer reject the verdict.
  */
-function hasNullSamplingField(event: DecisionEvent): boolean {
+function hasNullSamplingField(event: ReadonlyDecisionEvent): boolean {
   return event.sampling !== undefined && (event.sampling.policy === null || event.sampling.adjusted_count === null);
 }
 
-function withoutNullSamplingFields(event: DecisionEvent): DecisionEvent {
+function withoutNullSamplingFields(event: ReadonlyDecisionEvent): ReadonlyDecisionEvent {
   if (!hasNullSamplingField(event)) return event;
   const { policy, adjusted_count: adjustedCount, ...rest } = event.sampling!;
   return {
@@ -65,7 +65,7 @@ function withoutNullSamplingFields(event: DecisionEvent): DecisionEvent {
  * a lost acknowledgement) gets the id it had, and JetStream drops the copy within its
  * duplicate window. Beyond the window, the store's own idempotence (tenant, event id) still holds.
  */
-export function messageId(events: readonly DecisionEvent[]): string {
+export function messageId(events: readonly ReadonlyDecisionEvent[]): string {
   const hash = createHash('sha256');
   for (const event of events) hash.update(`${event.tenant_id}\u0000${event.event_id}\n`);
   return hash.digest('hex');

@@ -1,4 +1,4 @@
-import type { DecisionEvent, ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan } from '@decision-trace/model';
+import type { ReadonlyDecisionEvent, ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan } from '@decision-trace/model';
 import type { TraceBatch } from '../../component/component.js';
 import type { RoutingKey } from './config.js';
 
@@ -28,7 +28,7 @@ export function routeBatch(batch: TraceBatch, key: RoutingKey, ownerOf: OwnerOf)
   const single = soleOwner(spanOwners.owners, decisionOwners);
   if (single !== undefined) return single === -1 ? [] : [{ owner: single, batch }];
 
-  const parts = new Map<number, { resourceSpans: ReadonlyResourceSpans[]; spanCount: number; decisions: DecisionEvent[] }>();
+  const parts = new Map<number, { resourceSpans: ReadonlyResourceSpans[]; spanCount: number; decisions: ReadonlyDecisionEvent[] }>();
   const partOf = (owner: number) => {
     let part = parts.get(owner);
     if (!part) parts.set(owner, (part = { resourceSpans: [], spanCount: 0, decisions: [] }));
@@ -53,7 +53,7 @@ export function routeBatch(batch: TraceBatch, key: RoutingKey, ownerOf: OwnerOf)
 }
 
 /** The string a decision event routes by: its trace id, else its decision id; its service with `service`. */
-export function decisionRoutingKey(event: DecisionEvent, key: RoutingKey): string {
+export function decisionRoutingKey(event: ReadonlyDecisionEvent, key: RoutingKey): string {
   if (key === 'service') return event.service_name ?? '';
   return event.trace_id ?? event.decision_id;
 }

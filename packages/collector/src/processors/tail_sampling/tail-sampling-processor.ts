@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DecisionEvent, ReadonlyResourceSpans } from '@decision-trace/model';
+import type { DecisionEvent, ReadonlyDecisionEvent, ReadonlyResourceSpans } from '@decision-trace/model';
 import {
   TailSampler,
   annotateDecisions,
@@ -34,7 +34,7 @@ export class TailSamplingProcessor implements ProcessorComponent {
   private readonly engine: TailSampler;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
-  private retry: DecisionEvent[] = [];
+  private retry: ReadonlyDecisionEvent[] = [];
   private verdictEventsLost = 0;
   private readonly metrics: TailSamplingMetrics;
 
