@@ -13,7 +13,10 @@ export type ReadonlySpan = DeepReadonly<Span>;
 export type ReadonlyScopeSpans = DeepReadonly<ScopeSpans>;
 export type ReadonlyResourceSpans = DeepReadonly<ResourceSpans>;
 
-/** `Array.isArray` for an attribute value: TypeScript does not let `Array.isArray` narrow a read-only array out of a union. */
-export function isAttributeList(value: ReadonlyAttributeValue): value is readonly ReadonlyAttributeValue[] {
-  return Array.isArray(value);
-}
+/**
+ * `Array.isArray` itself (the same function: no call added), typed to narrow an attribute value to
+ * the read-only list; `Array.isArray`'s own type narrows to `any[]`, which lets a write through and
+ * leaves the read-only list in the other branch.
+ */
+export const isAttributeList = Array.isArray as (value: ReadonlyAttributeValue | undefined) => value is readonly ReadonlyAttributeValue[];
+

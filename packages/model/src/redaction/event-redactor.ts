@@ -25,8 +25,8 @@ export class EventRedactor {
     const payload = this.redactPayload(event);
     const actor = event.actor === null ? null : this.redactActor(event.actor);
     if (findings.isEmpty && payload === event.payload && actor === event.actor) return event;
-    const redactions = findings.isEmpty ? event.redactions : mergeRedactions(event.redactions ?? [], findings.entries);
-    return { ...event, payload, actor, ...(redactions === undefined ? {} : { redactions }) };
+    if (findings.isEmpty) return { ...event, payload, actor };
+    return { ...event, payload, actor, redactions: mergeRedactions(event.redactions ?? [], findings.entries) };
   }
 
   private redactPayload(event: ReadonlyDecisionEvent): Record<string, unknown> {
