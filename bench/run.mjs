@@ -233,6 +233,16 @@ function markdown(rows) {
     '  `store_scale_<query>_p50|p95_<backend>_at_<size>`: store_query\'s queries on the copy before the ingest (targets:',
     '  list p95 ≤ 50 ms, stats p95 ≤ 300 ms). `<size>` is what the store held: `DT_BENCH_SCALE_PARTIAL=1` measures a',
     '  fixture whose build was stopped part way. Rows carry `decisions` and `load_average` in bench/results.json.',
+    '- **memory_overload_*** (bench/memory-overload-case.mjs; opt-in: `node bench/run.mjs --update memory_overload`): the',
+    '  default pipeline (otlp → decision → decisions into SQLite, context spans kept) under sustained overload: 400 clients',
+    '  (`DT_BENCH_MEMORY_CLIENTS`) each posting distinct otlp_http_protobuf_ingest requests back to back for 60 s',
+    '  (`DT_BENCH_MEMORY_SECONDS`) and, on 429/503, waiting the Retry-After given before sending the same request again',
+    '  (connections the receiver closes beyond `max_connections` are retried after 1 s). The collector\'s RSS is read from',
+    '  /proc every 100 ms. `…_peak_rss_<variant>`: the highest RSS; baseline: RSS after start, idle.',
+    '  `…_rss_at_first_refusal_<variant>`: RSS when the first 429/503 with Retry-After came (the baseline name says after',
+    '  how many seconds); baseline: the peak. Variants: the default pipeline as shipped (the receiver\'s',
+    '  `admission.request_limit_mib: 16` is what refuses) and with `memory_limiter` first (check_interval 1s, limit_mib 512,',
+    '  spike_limit_mib 128). The bound these show is stated in docs/deployment.md (Memory).',
     '',
   ];
   return lines.join('\n');

@@ -5,7 +5,7 @@
 // the first time (store-fixture.mjs caches it), far beyond CI's quick bench.
 //
 // `DT_BENCH_SCALE_DECISIONS` sets the fixture's size (default 10,000,000; 20,000 with --quick).
-// `DT_BENCH_SCALE_PARTIAL=1` measures a fixture as far as an interrupted build got (the build
+// `DT_BENCH_SCALE_BACKENDS=sqlite` leaves PostgreSQL out. `DT_BENCH_SCALE_PARTIAL=1` measures a fixture as far as an interrupted build got (the build
 // must not be running), and the rows say how many decisions it held.
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -34,15 +34,22 @@ export async function storeScaleCase({ quick, root }) {
   const partial = process.env.DT_BENCH_SCALE_PARTIAL === '1';
   const samples = quick ? 40 : 200;
   const rows = [];
-  rows.push(...(await sqliteRows({ quick, root, decisions, partial, samples })));
+  // DT_BENCH_SCALE_BACKENDS=sqlite (or postgres) measures one backend only.
+  const backends = (process.env.DT_BENCH_SCALE_BACKENDS ?? 'sqlite,postgres').split(',');
+  if (backends.includes('sqlite')) rows.push(...(await sqliteRows({ quick, root, decisions, partial, samples })));
+  if (!backends.includes('postgres')) return withLoad(rows);
   const unreachable = await withClient(POSTGRES_URL, (client) => client.query('SELECT 1')).then(
     () => null,
     (error) => error.message || error.name,
   );
   if (unreachable !== null) console.log(`store scale case: PostgreSQL rows skipped (not reachable: ${unreachable})`);
   else rows.push(...(await postgresRows({ quick, root, decisions, partial, samples })));
-  const load = loadavg();
-  return rows.map((row) => ({ ...row, load_average: row.load_average ?? load.map((n) => Number(n.toFixed(2))) }));
+  return withLoad(rows);
+}
+
+function withLoad(rows) {
+  const load = loadavg().map((n) => Number(n.toFixed(2)));
+  return rows.map((row) => ({ ...row, load_average: row.load_average ?? load }));
 }
 
 /** A label for the rows: 10m, 2.5m, 20k. */
