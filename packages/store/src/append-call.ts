@@ -1,4 +1,5 @@
 import type { ContextSpan, ReadonlyDecisionEvent } from '@decision-trace/model';
+import type { AppendResult } from './store.js';
 import { assertAppendable } from './appendable-event.js';
 import { packContextSpans, type ContextSpanPack } from './context-span-pack.js';
 import { ledgerCanonicalJson } from './ledger-hash.js';
@@ -39,4 +40,22 @@ export function appendCallOf(input: { events: readonly ReadonlyDecisionEvent[] }
     return { events: input.events, eventJson };
   }
   return input.spans.length === 0 ? null : { packs: packContextSpans(input.spans) };
+}
+
+/**
+ * `append(events)` or `appendContextSpans(spans)` as the stores that group AppendCalls take it:
+ * checked and packed here, then handed to `commit`; nothing to store resolves at once, and a
+ * refused event rejects.
+ */
+export function submitAppendCall(
+  input: { events: readonly ReadonlyDecisionEvent[] } | { spans: ContextSpan[] },
+  commit: (call: AppendCall) => Promise<AppendResult>,
+): Promise<AppendResult> {
+  let call: AppendCall | null;
+  try {
+    call = appendCallOf(input);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return call === null ? Promise.resolve({ appended: 0, duplicates: 0 }) : commit(call);
 }

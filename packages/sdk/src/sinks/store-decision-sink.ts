@@ -1,7 +1,11 @@
 import type { DecisionEvent } from '@decision-trace/model';
 import { DecisionSinkError, type DecisionSink } from './decision-sink.js';
 
-/** What this sink needs of `@decision-trace/store`'s `DecisionStore`. */
+/**
+ * What this sink needs of `@decision-trace/store`'s `DecisionStore`: `append` of its
+ * `LedgerWriter` role and `close` of its `ClosableStore` role. Written out rather than imported:
+ * the store is an optional peer dependency, which an application without this sink never loads.
+ */
 export interface DecisionStoreLike {
   append(events: DecisionEvent[]): Promise<unknown>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import {
   type TransactionRecords,
 } from './trace-tables.js';
 import { assertAppendable } from '../appendable-event.js';
+import { GroupCommit } from '../group-commit.js';
 import { DECISION_ROW_WIDTH, decisionRowValues } from '../decision-row.js';
 import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import type { ChainHead } from '../witness/chain-heads.js';
@@ -21,21 +22,18 @@ const APPEND_ATTEMPTS = 3;
 /** SQLSTATEs worth retrying: serialization failure, deadlock detected, unique violation (a racing writer without the lock). */
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505']);
 
-interface PendingAppend {
-  events: readonly ReadonlyDecisionEvent[];
-  resolve(result: AppendResult): void;
-  reject(error: unknown): void;
-}
-
 /**
  * The PostgreSQL store's writes to the ledger: append calls grouped into one transaction at a
  * time, and context spans, each under the chain heads of their tenants (see PostgresDecisionStore).
  */
 export class PostgresLedgerWriter {
   readonly #handle: PostgresStoreHandle;
-  #pendingAppends: PendingAppend[] = [];
-  /** The append loop: one group transaction at a time; calls arriving meanwhile form the next group. */
-  #appending: Promise<void> | null = null;
+  /** One group transaction at a time; calls arriving meanwhile form the next group. */
+  readonly #appends = new GroupCommit<readonly ReadonlyDecisionEvent[], AppendResult>({
+    commit: async (calls) => (await this.#commitWithRetry(calls)).map((result) => ({ result })),
+    maxInFlight: 1,
+    retryRejectedAlone: true,
+  });
   #commits = 0;
 
   constructor(handle: PostgresStoreHandle) {
@@ -55,10 +53,7 @@ export class PostgresLedgerWriter {
       return Promise.reject(error);
     }
     if (this.#handle.closed) return Promise.reject(new Error('store is closed'));
-    return new Promise((resolve, reject) => {
-      this.#pendingAppends.push({ events, resolve, reject });
-      this.#appending ??= this.#drainAppends();
-    });
+    return this.#appends.add(events);
   }
 
   /**
@@ -82,8 +77,8 @@ export class PostgresLedgerWriter {
   }
 
   /** Resolves once the appends already accepted have been committed or failed. */
-  async drained(): Promise<void> {
-    await this.#appending;
+  drained(): Promise<void> {
+    return this.#appends.drained();
   }
 
   /** Each tenant's chain head, for tenants that have appended. */
@@ -95,41 +90,6 @@ export class PostgresLedgerWriter {
   /** Append transactions committed so far (several concurrent append calls share one). */
   get commits(): number {
     return this.#commits;
-  }
-
-  async #drainAppends(): Promise<void> {
-    // Let the rest of this event-loop turn add its calls to the first group.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    try {
-      while (this.#pendingAppends.length > 0) {
-        const group = this.#pendingAppends;
-        this.#pendingAppends = [];
-        await this.#commitGroup(group);
-      }
-    } finally {
-      this.#appending = null;
-    }
-  }
-
-  /** Settles every call of the group; never throws. */
-  async #commitGroup(group: PendingAppend[]): Promise<void> {
-    try {
-      const results = await this.#commitWithRetry(group.map((call) => call.events));
-      group.forEach((call, i) => call.resolve(results[i]!));
-      return;
-    } catch (error) {
-      if (group.length === 1) {
-        group[0]!.reject(error);
-        return;
-      }
-    }
-    for (const call of group) {
-      try {
-        call.resolve((await this.#commitWithRetry([call.events]))[0]!);
-      } catch (error) {
-        call.reject(error);
-      }
-    }
   }
 
   async #commitWithRetry(calls: ReadonlyArray<readonly ReadonlyDecisionEvent[]>): Promise<AppendResult[]> {

@@ -71,7 +71,7 @@ const types = {
  * This class opens the pool and composes one module per concept, which share it through
  * PostgresStoreHandle: the ledger writer (ledger-writer.ts), decision reads (decision-reads.ts),
  * stats (stats-reads.ts), the audit log (audit-log.ts), verification (ledger-verification.ts),
- * retention (retention.ts) and the trace tables (trace-tables.ts).
+ * retention (retention.ts), alerts (alerts-table.ts) and the trace tables (trace-tables.ts).
  */
 export class PostgresDecisionStore implements DecisionStore {
   readonly #handle: PostgresStoreHandle;

@@ -4,15 +4,10 @@ import type { SqliteStoreHandle } from './store-handle.js';
 import { ContextSpanTransaction, recordKey, type SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
 import { decisionRowValues } from '../decision-row.js';
 import { canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
-import { appendCallOf, type AppendCall } from '../append-call.js';
+import { submitAppendCall, type AppendCall } from '../append-call.js';
+import { GroupCommit } from '../group-commit.js';
 import type { ChainHead } from '../witness/chain-heads.js';
 import type { AppendResult } from '../store.js';
-
-interface PendingAppend {
-  call: AppendCall;
-  resolve(result: AppendResult): void;
-  reject(error: unknown): void;
-}
 
 /** The decisions table's columns in the order upsertRecord binds them. */
 type RecordColumns = [
@@ -105,8 +100,15 @@ export class SqliteLedgerWriter {
   readonly #appendTransaction: SqliteTransaction<
     (calls: ReadonlyArray<AppendCall>) => { results: AppendResult[]; tails: Map<string, ChainHead> }
   >;
-  /** Append calls waiting for the group commit at the end of this event-loop turn. */
-  #pendingAppends: PendingAppend[] = [];
+  /**
+   * Calls of one event-loop turn commit in one transaction (synchronously: nothing else runs
+   * meanwhile); a group that fails is tried call by call.
+   */
+  readonly #appends = new GroupCommit<AppendCall, AppendResult>({
+    commit: (calls) => this.#commitWithRetry(calls).map((result) => ({ result })),
+    maxInFlight: 1,
+    retryRejectedAlone: true,
+  });
   #commits = 0;
 
   constructor(handle: SqliteStoreHandle, traces: SqliteTraceTables, afterCommit: () => void) {
@@ -118,17 +120,18 @@ export class SqliteLedgerWriter {
   }
 
   /**
-   * Appends are grouped: calls made in the same event-loop turn (concurrent requests) commit in
-   * one transaction, which costs about as much as one call's alone. Each call resolves only
-   * after that commit. If the group fails, each call is retried in a transaction of its own so
-   * one bad call cannot fail the others. `appendContextSpans` calls join the same group.
+   * Appends are grouped (group-commit.ts): calls made in the same event-loop turn (concurrent
+   * requests) commit in one transaction, which costs about as much as one call's alone. Each
+   * call resolves only after that commit. If the group fails, each call is retried in a
+   * transaction of its own so one bad call cannot fail the others. `appendContextSpans` calls
+   * join the same group.
    */
   append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult> {
-    return this.#enqueueCallOf({ events });
+    return submitAppendCall({ events }, (call) => this.#enqueue(call));
   }
 
   appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
-    return this.#enqueueCallOf({ spans });
+    return submitAppendCall({ spans }, (call) => this.#enqueue(call));
   }
 
   /** An append or appendContextSpans call already checked, encoded and packed by appendCallOf. */
@@ -138,7 +141,7 @@ export class SqliteLedgerWriter {
 
   /** Commits the calls still waiting for the end of this turn (the store is closing). */
   flush(): void {
-    this.#flushAppends();
+    this.#appends.flush({ evenAtLimit: true });
   }
 
   /** Append transactions committed so far (several concurrent append calls share one). */
@@ -151,45 +154,9 @@ export class SqliteLedgerWriter {
     return this.#statements.selectChainHeads.all();
   }
 
-  #enqueueCallOf(input: Parameters<typeof appendCallOf>[0]): Promise<AppendResult> {
-    let call: AppendCall | null;
-    try {
-      call = appendCallOf(input);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return call === null ? Promise.resolve({ appended: 0, duplicates: 0 }) : this.#enqueue(call);
-  }
-
   #enqueue(call: AppendCall): Promise<AppendResult> {
     if (this.#handle.closed) return Promise.reject(new Error('store is closed'));
-    return new Promise((resolve, reject) => {
-      this.#pendingAppends.push({ call, resolve, reject });
-      if (this.#pendingAppends.length === 1) setImmediate(() => this.#flushAppends());
-    });
-  }
-
-  #flushAppends(): void {
-    const group = this.#pendingAppends;
-    this.#pendingAppends = [];
-    if (group.length === 0) return;
-    let results: AppendResult[] | undefined;
-    try {
-      results = this.#commitWithRetry(group.map((pending) => pending.call));
-    } catch {
-      // Fall through: settle each call on its own.
-    }
-    if (results !== undefined) {
-      group.forEach((call, i) => call.resolve(results[i]));
-      return;
-    }
-    for (const call of group) {
-      try {
-        call.resolve(this.#commitWithRetry([call.call])[0]);
-      } catch (error) {
-        call.reject(error);
-      }
-    }
+    return this.#appends.add(call);
   }
 
   #commitWithRetry(calls: ReadonlyArray<AppendCall>): AppendResult[] {

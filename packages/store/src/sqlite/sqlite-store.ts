@@ -54,7 +54,7 @@ const WAL_AUTOCHECKPOINT_PAGES = 10_000;
  * This class opens the connection and composes one module per concept, which share it through
  * SqliteStoreHandle: the ledger writer (ledger-writer.ts), decision reads (decision-reads.ts),
  * stats (stats-reads.ts), the audit log (audit-log.ts), verification (ledger-verification.ts),
- * retention (retention.ts) and the trace tables (trace-tables.ts).
+ * retention (retention.ts), alerts (alerts-table.ts) and the trace tables (trace-tables.ts).
  */
 export class SqliteDecisionStore implements DecisionStore {
   readonly #handle: SqliteStoreHandle;

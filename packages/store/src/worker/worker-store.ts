@@ -1,9 +1,10 @@
 import { deserialize } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
-import type { ContextSpan, DecisionRecord, ReadonlyDecisionEvent } from '@decision-trace/model';
+import type { ContextSpan, ReadonlyDecisionEvent, DecisionRecord } from '@decision-trace/model';
 import type { NeighborQuery, TraceDetail, WitnessOptions } from '../store.js';
 import type { AlertPage, AlertQuery, DecisionAlert } from '../alert.js';
-import { appendCallOf, type AppendCall } from '../append-call.js';
+import { submitAppendCall, type AppendCall } from '../append-call.js';
+import { GroupCommit, type CallOutcome } from '../group-commit.js';
 import type {
   AppendResult,
   AuditEntry,
@@ -22,7 +23,7 @@ import type {
   RetentionPolicy,
   RetentionResult,
 } from '../store.js';
-import type { AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
+import type { StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
 import { rebuildError } from './remote-error.js';
 import { startThread, threadEntry } from '../threads/start-thread.js';
 
@@ -46,13 +47,6 @@ interface PendingRequest {
   reject(error: Error): void;
 }
 
-interface QueuedAppend {
-  /** null once posted: the worker has its copy. */
-  call: AppendCall | null;
-  resolve(result: AppendResult): void;
-  reject(error: unknown): void;
-}
-
 /** A request before it is given its id. */
 type RequestBody = StoreRequest extends infer R ? (R extends StoreRequest ? Omit<R, 'id'> : never) : never;
 
@@ -69,9 +63,15 @@ export class WorkerDecisionStore implements DecisionStore {
   readonly #worker: Worker;
   readonly #requests = new Map<number, PendingRequest>();
   #nextRequestId = 1;
-  #queuedAppends: QueuedAppend[] = [];
-  /** Append messages posted and not answered yet; new calls queue until none is. */
-  #appendsInFlight = 0;
+  /**
+   * A group is one message, committed in one transaction by the worker's store, which tries a
+   * failing group's calls alone itself: a failed round trip fails the group's calls here.
+   */
+  readonly #appends = new GroupCommit<AppendCall, AppendResult>({
+    commit: (calls) => this.#postAppends(calls),
+    maxInFlight: MAX_APPENDS_IN_FLIGHT,
+    retryRejectedAlone: false,
+  });
   #commits = 0;
   /** Why calls are refused: the store was closed, or the worker died. */
   #unavailable: Error | null = null;
@@ -97,7 +97,7 @@ export class WorkerDecisionStore implements DecisionStore {
   }
 
   append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult> {
-    return this.#enqueueCallOf({ events });
+    return submitAppendCall({ events }, (call) => this.#enqueue(call));
   }
 
   /**
@@ -106,26 +106,12 @@ export class WorkerDecisionStore implements DecisionStore {
    * span objects.
    */
   appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
-    return this.#enqueueCallOf({ spans });
-  }
-
-  #enqueueCallOf(input: Parameters<typeof appendCallOf>[0]): Promise<AppendResult> {
-    let call: AppendCall | null;
-    try {
-      call = appendCallOf(input);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return call === null ? Promise.resolve({ appended: 0, duplicates: 0 }) : this.#enqueue(call);
+    return submitAppendCall({ spans }, (call) => this.#enqueue(call));
   }
 
   #enqueue(call: AppendCall): Promise<AppendResult> {
     if (this.#unavailable !== null) return Promise.reject(this.#unavailable);
-    return new Promise((resolve, reject) => {
-      this.#queuedAppends.push({ call, resolve, reject });
-      // Otherwise the reply to the group in flight sends this one.
-      if (this.#queuedAppends.length === 1 && this.#appendsInFlight < MAX_APPENDS_IN_FLIGHT) setImmediate(() => this.#flushAppends());
-    });
+    return this.#appends.add(call);
   }
 
   getDecision(id: string, opts: { tenant?: string } = {}): Promise<DecisionDetail[]> {
@@ -198,7 +184,7 @@ export class WorkerDecisionStore implements DecisionStore {
   }
 
   async #shutDown(): Promise<void> {
-    this.#flushAppends({ evenAtLimit: true });
+    this.#appends.flush({ evenAtLimit: true });
     if (this.#unavailable !== null) return; // The worker is gone already.
     const closed = this.#request({ op: 'close' });
     this.#unavailable = new Error('store is closed');
@@ -209,56 +195,18 @@ export class WorkerDecisionStore implements DecisionStore {
     }
   }
 
-  #flushAppends({ evenAtLimit = false } = {}): void {
-    // The reply that brings the count under the limit flushes again.
-    if (this.#appendsInFlight >= MAX_APPENDS_IN_FLIGHT && !evenAtLimit && this.#unavailable === null) return;
-    const group = this.#queuedAppends;
-    this.#queuedAppends = [];
-    if (group.length === 0) return;
-    if (this.#unavailable !== null) {
-      for (const call of group) call.reject(this.#unavailable);
-      return;
-    }
-    if (this.#sendAppends(group)) return;
-    // Something in the group cannot be copied to the worker: send each call alone so that only
-    // the offending call fails.
-    for (const call of group) this.#sendAppends([call]);
-  }
-
-  /** false when a group of several calls could not be posted (its calls are still unsettled). */
-  #sendAppends(group: QueuedAppend[]): boolean {
-    let reply: Promise<AppendReply>;
-    try {
-      reply = this.#request({ op: 'append', calls: group.map((queued) => queued.call!) }, group.length > 1);
-    } catch (error) {
-      if (group.length > 1) return false;
-      group[0]!.reject(error);
-      return true;
-    }
-    // Events and packed spans would otherwise stay alive until the commit, only to be copied
-    // around by the young-generation GC.
-    for (const queued of group) queued.call = null;
-    this.#appendsInFlight += 1;
-    void reply
-      .then(
-        ({ outcomes, commits }) => {
-          this.#commits = commits;
-          group.forEach((call, i) => {
-            const outcome = outcomes[i]!;
-            if (outcome.error === undefined) call.resolve(outcome.result);
-            else call.reject(rebuildError(outcome.error));
-          });
-        },
-        (error: unknown) => {
-          for (const call of group) call.reject(error);
-        },
-      )
-      .finally(() => {
-        this.#appendsInFlight -= 1;
-        // At the end of this turn, so that requests handled in the same turn join the group.
-        if (this.#appendsInFlight === MAX_APPENDS_IN_FLIGHT - 1 && this.#queuedAppends.length > 0) setImmediate(() => this.#flushAppends());
-      });
-    return true;
+  /**
+   * Posts one group of appends. Throws when the worker is gone, or when the message cannot be
+   * copied (a function in an event): the group commit then sends each call alone, so that only
+   * the offending call fails.
+   */
+  #postAppends(calls: AppendCall[]): Promise<Array<CallOutcome<AppendResult>>> {
+    if (this.#unavailable !== null) throw this.#unavailable;
+    const reply = this.#request({ op: 'append', calls }, true);
+    return reply.then(({ outcomes, commits }) => {
+      this.#commits = commits;
+      return outcomes.map((outcome) => (outcome.error === undefined ? { result: outcome.result } : { error: rebuildError(outcome.error) }));
+    });
   }
 
   /**
@@ -326,6 +274,7 @@ export class WorkerDecisionStore implements DecisionStore {
     const requests = [...this.#requests.values()];
     this.#requests.clear();
     for (const request of requests) request.reject(stopped);
-    this.#flushAppends();
+    // Nothing can be posted any more: the calls still queued fail with why.
+    this.#appends.flush({ evenAtLimit: true });
   }
 }
