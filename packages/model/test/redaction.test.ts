@@ -18,7 +18,6 @@ import {
   type ReadonlyResourceSpans,
   type ReadonlySpan,
   type RedactionSettings,
-  type ResourceSpans,
   type Span,
 } from '../src/index.js';
 import { request, span, spanEvent, spanId } from './span-builders.js';
