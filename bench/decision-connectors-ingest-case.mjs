@@ -24,7 +24,13 @@ export async function decisionConnectorsIngestCase({ quick, root }) {
   const dir = mkdtempSync(join(tmpdir(), 'dt-bench-connectors-'));
   const [plainHttp, plainHealth, onHttp, onHealth, promPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const receiver = (port) => `      http:\n        endpoint: 127.0.0.1:${port}\n`;
-  const plain = await startCollector(root, dir, 'plain', pipelineYaml({ dir, name: 'plain', receiver: receiver(plainHttp), healthPort: plainHealth }), plainHealth);
+  const plain = await startCollector(
+    root,
+    dir,
+    'plain',
+    pipelineYaml({ dir, name: 'plain', receiver: receiver(plainHttp), healthPort: plainHealth }),
+    plainHealth,
+  );
   let connected;
   try {
     const yaml = withConnectors(
@@ -46,7 +52,8 @@ export async function decisionConnectorsIngestCase({ quick, root }) {
     // The connector did count the decisions (it flushes every second here).
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const scraped = await (await fetch(`http://127.0.0.1:${promPort}/metrics`)).text();
-    if (!/^decision_count_total\{[^}]*decision_outcome="approved"/m.test(scraped)) throw new Error(`the decision_metrics connector counted nothing:\n${scraped.slice(0, 500)}`);
+    if (!/^decision_count_total\{[^}]*decision_outcome="approved"/m.test(scraped))
+      throw new Error(`the decision_metrics connector counted nothing:\n${scraped.slice(0, 500)}`);
     const value = median(on);
     const baseline = median(off);
     return {

@@ -22,10 +22,11 @@ async function startSink() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   sink.url = `http://127.0.0.1:${server.address().port}`;
   sink.reached = (count) => (sink.requests >= count ? Promise.resolve() : new Promise((resolve) => sink.waiters.push({ count, resolve })));
-  sink.close = () => new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  sink.close = () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return sink;
 }
 
@@ -51,7 +52,13 @@ export async function exportCase({ quick, root }) {
   const collectors = {
     single: await startExportCollector(root, dir, 'single', '', 'decisions'),
     memory: await startExportCollector(root, dir, 'memory', otlphttp(sinks.memory, ''), 'decisions, otlphttp'),
-    persistent: await startExportCollector(root, dir, 'persistent', otlphttp(sinks.persistent, `      storage: ${join(dir, 'queue')}\n`), 'decisions, otlphttp'),
+    persistent: await startExportCollector(
+      root,
+      dir,
+      'persistent',
+      otlphttp(sinks.persistent, `      storage: ${join(dir, 'queue')}\n`),
+      'decisions, otlphttp',
+    ),
   };
   try {
     const warmup = makeProtobufBodies(50);
@@ -70,7 +77,14 @@ export async function exportCase({ quick, root }) {
     const persistent = median(results.persistent);
     return [
       { name: 'dual_export_ingest', unit: 'spans/s', value: dual, baseline_name: 'single_export_ingest', baseline_value: single, ratio: dual / single },
-      { name: 'persistent_queue_ingest', unit: 'spans/s', value: persistent, baseline_name: 'memory_queue_ingest', baseline_value: dual, ratio: persistent / dual },
+      {
+        name: 'persistent_queue_ingest',
+        unit: 'spans/s',
+        value: persistent,
+        baseline_name: 'memory_queue_ingest',
+        baseline_value: dual,
+        ratio: persistent / dual,
+      },
     ];
   } finally {
     for (const { child } of Object.values(collectors)) await stopCollector(child);

@@ -56,7 +56,10 @@ export async function startCollector(root, dir, name, yaml, healthPort) {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`http://127.0.0.1:${healthPort}/`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${healthPort}/`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return child;
     await new Promise((r) => setTimeout(r, 100));
   }

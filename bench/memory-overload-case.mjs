@@ -31,14 +31,19 @@ export async function memoryOverloadCase({ quick, root }) {
   const rows = [];
   for (const [variant, processors] of [
     ['default_pipeline', ''],
-    ['memory_limiter', `  memory_limiter:\n    check_interval: ${LIMITER.check_interval}\n    limit_mib: ${LIMITER.limit_mib}\n    spike_limit_mib: ${LIMITER.spike_limit_mib}\n`],
+    [
+      'memory_limiter',
+      `  memory_limiter:\n    check_interval: ${LIMITER.check_interval}\n    limit_mib: ${LIMITER.limit_mib}\n    spike_limit_mib: ${LIMITER.spike_limit_mib}\n`,
+    ],
   ]) {
     if (only !== undefined && only !== variant) continue;
     const result = await overload({ root, variant, processors, bodies, clients, seconds });
     const load = loadavg().map((n) => Number(n.toFixed(2)));
     console.log(
       `memory overload (${variant}): idle ${mib(result.idleRss)} MiB, peak ${mib(result.peakRss)} MiB; ${result.accepted} accepted, ${result.refused} refused, ${result.closedConnections} connections closed by the receiver` +
-        (result.firstRefusal === null ? '; no refusal' : `; first ${result.firstRefusal.status} after ${result.firstRefusal.seconds.toFixed(1)} s at ${mib(result.firstRefusal.rss)} MiB RSS`),
+        (result.firstRefusal === null
+          ? '; no refusal'
+          : `; first ${result.firstRefusal.status} after ${result.firstRefusal.seconds.toFixed(1)} s at ${mib(result.firstRefusal.rss)} MiB RSS`),
     );
     rows.push({
       name: `memory_overload_peak_rss_${variant}`,
@@ -59,7 +64,10 @@ export async function memoryOverloadCase({ quick, root }) {
       unit: 'MiB',
       // No refusal at all: the row shows the peak and says so in its baseline name.
       value: result.firstRefusal === null ? mib(result.peakRss) : mib(result.firstRefusal.rss),
-      baseline_name: result.firstRefusal === null ? 'no_429_503_in_the_run:_peak_rss' : `peak_rss (first ${result.firstRefusal.status} after ${result.firstRefusal.seconds.toFixed(1)} s)`,
+      baseline_name:
+        result.firstRefusal === null
+          ? 'no_429_503_in_the_run:_peak_rss'
+          : `peak_rss (first ${result.firstRefusal.status} after ${result.firstRefusal.seconds.toFixed(1)} s)`,
       baseline_value: mib(result.peakRss),
       ratio: result.firstRefusal === null ? 1 : result.firstRefusal.rss / result.peakRss,
       load_average: load,
@@ -84,7 +92,9 @@ async function overload({ root, variant, processors, bodies, clients, seconds })
   const receiver = `      http:\n        endpoint: 127.0.0.1:${http}\n`;
   let yaml = pipelineYaml({ dir, name: variant, receiver, healthPort: health });
   if (processors !== '') {
-    yaml = yaml.replace('processors:\n  decision: {}\n', `processors:\n${processors}  decision: {}\n`).replace('processors: [decision]', 'processors: [memory_limiter, decision]');
+    yaml = yaml
+      .replace('processors:\n  decision: {}\n', `processors:\n${processors}  decision: {}\n`)
+      .replace('processors: [decision]', 'processors: [memory_limiter, decision]');
   }
   const child = await startCollector(root, dir, variant, yaml, health);
   try {

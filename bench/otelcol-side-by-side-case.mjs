@@ -43,7 +43,11 @@ const TAIL_SAMPLING = {
     {
       name: 'no-health-checks',
       type: 'drop',
-      drop: { drop_sub_policy: [{ name: 'health', type: 'string_attribute', string_attribute: { key: 'url.path', values: ['^/health'], enabled_regex_matching: true } }] },
+      drop: {
+        drop_sub_policy: [
+          { name: 'health', type: 'string_attribute', string_attribute: { key: 'url.path', values: ['^/health'], enabled_regex_matching: true } },
+        ],
+      },
     },
     { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
     { name: 'slow', type: 'latency', latency: { threshold_ms: 5000 } },
@@ -96,7 +100,10 @@ function makeTailBodies(count) {
 
 /** The verdict the policy set means, written out by hand (the probabilistic hash is the Collector's FNV-1a). */
 function tailExpected(facts) {
-  const probabilistic = buildPolicy({ name: 'baseline', type: 'probabilistic', probabilistic: { hash_salt: TAIL_SALT, sampling_percentage: TAIL_PERCENT } }, new ManualClock(0));
+  const probabilistic = buildPolicy(
+    { name: 'baseline', type: 'probabilistic', probabilistic: { hash_salt: TAIL_SALT, sampling_percentage: TAIL_PERCENT } },
+    new ManualClock(0),
+  );
   const kept = new Map();
   for (const [traceId, f] of facts) {
     if (f.health) continue;
@@ -148,8 +155,20 @@ const SCENARIOS = {
     // round is waiting for the tick, so rounds are long enough (300,000 spans) for that to be noise.
     requestsPerRound: 3000,
   },
-  probabilistic_hash_seed: { processors: { probabilistic_sampler: HASH_SEED }, chain: ['probabilistic_sampler'], bodies: makePlainBodies, expected: probabilisticExpected(HASH_SEED), settleMs: 0 },
-  probabilistic_proportional: { processors: { probabilistic_sampler: PROPORTIONAL }, chain: ['probabilistic_sampler'], bodies: makePlainBodies, expected: probabilisticExpected(PROPORTIONAL), settleMs: 0 },
+  probabilistic_hash_seed: {
+    processors: { probabilistic_sampler: HASH_SEED },
+    chain: ['probabilistic_sampler'],
+    bodies: makePlainBodies,
+    expected: probabilisticExpected(HASH_SEED),
+    settleMs: 0,
+  },
+  probabilistic_proportional: {
+    processors: { probabilistic_sampler: PROPORTIONAL },
+    chain: ['probabilistic_sampler'],
+    bodies: makePlainBodies,
+    expected: probabilisticExpected(PROPORTIONAL),
+    settleMs: 0,
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +223,9 @@ function checkVerdicts(who, sink, expected) {
   const missing = [...expected].filter(([id, n]) => sink.byTrace.get(id) !== n);
   const extra = [...sink.byTrace.keys()].filter((id) => !expected.has(id));
   if (missing.length > 0 || extra.length > 0) {
-    throw new Error(`${who}: wrong spans at the sink: ${missing.length} expected traces missing or incomplete, ${extra.length} traces that should have been dropped`);
+    throw new Error(
+      `${who}: wrong spans at the sink: ${missing.length} expected traces missing or incomplete, ${extra.length} traces that should have been dropped`,
+    );
   }
 }
 
@@ -230,7 +251,11 @@ const TELEMETRY = { logs: { level: 'warn' }, metrics: { level: 'none' } };
 async function startOurs(root, dir, scenario, sinkUrl) {
   const [port, health] = [await freePort(), await freePort()];
   const { pipelines, ...components } = pipelineConfig(scenario, port, sinkUrl);
-  const config = { ...components, extensions: { health_check: { endpoint: `127.0.0.1:${health}` } }, service: { extensions: ['health_check'], pipelines, telemetry: TELEMETRY } };
+  const config = {
+    ...components,
+    extensions: { health_check: { endpoint: `127.0.0.1:${health}` } },
+    service: { extensions: ['health_check'], pipelines, telemetry: TELEMETRY },
+  };
   const child = await startCollector(root, dir, 'ours', stringify(config), health);
   return { child, port, stop: () => stopCollector(child) };
 }
@@ -245,7 +270,11 @@ async function startTheirs(binary, dir, scenario, sinkUrl) {
   child.stderr.on('data', (d) => (output += d));
   // At log level warn otelcol says nothing when ready, so readiness is its receiver answering.
   for (let i = 0; i < 300; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array() }).then(
+    const up = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array(),
+    }).then(
       (r) => r.ok,
       () => false,
     );
@@ -295,7 +324,7 @@ async function sideBySide(name, scenario, { quick, root }) {
   if (!binary) return [];
   // --quick (what CI runs) only proves that both collectors run the case and agree: a few seconds.
   const rounds = quick ? 2 : 5;
-  const requestsPerRound = quick ? 50 : scenario.requestsPerRound ?? 1000;
+  const requestsPerRound = quick ? 50 : (scenario.requestsPerRound ?? 1000);
   const dir = mkdtempSync(join(tmpdir(), 'dt-bench-otelcol-'));
   const sinks = { ours: await startSpanSink(), theirs: await startSpanSink() };
   const targets = {};
@@ -322,8 +351,22 @@ async function sideBySide(name, scenario, { quick, root }) {
         `otelcol ${results.theirs.map((x) => Math.round(x.cpuMsPerMillion)).join(', ')}`,
     );
     return [
-      { name: `otelcol_${name}_spans_per_s`, unit: 'spans/s', value: throughput('ours'), baseline_name: BASELINE, baseline_value: throughput('theirs'), ratio: throughput('ours') / throughput('theirs') },
-      { name: `otelcol_${name}_cpu_per_million_spans`, unit: 'CPU ms/M spans', value: cpu('ours'), baseline_name: BASELINE, baseline_value: cpu('theirs'), ratio: cpu('ours') / cpu('theirs') },
+      {
+        name: `otelcol_${name}_spans_per_s`,
+        unit: 'spans/s',
+        value: throughput('ours'),
+        baseline_name: BASELINE,
+        baseline_value: throughput('theirs'),
+        ratio: throughput('ours') / throughput('theirs'),
+      },
+      {
+        name: `otelcol_${name}_cpu_per_million_spans`,
+        unit: 'CPU ms/M spans',
+        value: cpu('ours'),
+        baseline_name: BASELINE,
+        baseline_value: cpu('theirs'),
+        ratio: cpu('ours') / cpu('theirs'),
+      },
     ];
   } finally {
     await Promise.all(Object.values(targets).map((t) => t.stop()));

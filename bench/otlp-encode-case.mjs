@@ -16,7 +16,8 @@ function makeBatches(count) {
   const batches = [];
   for (let b = 0; b < count; b++) {
     const resourceSpans = [];
-    for (const body of bodies.slice(b * REQUESTS_PER_BATCH, (b + 1) * REQUESTS_PER_BATCH)) resourceSpans.push(...decodeTraceRequestProtobuf(body).resourceSpans);
+    for (const body of bodies.slice(b * REQUESTS_PER_BATCH, (b + 1) * REQUESTS_PER_BATCH))
+      resourceSpans.push(...decodeTraceRequestProtobuf(body).resourceSpans);
     batches.push(resourceSpans);
   }
   return batches;
@@ -75,6 +76,13 @@ export async function otlpEncodeCase({ quick }) {
   return [
     { name: 'otlp_encode_direct', unit: 'spans/s', value: rate, baseline_name: 'protobufjs_encode', baseline_value: baseRate, ratio: rate / baseRate },
     { name: 'otlp_encode_direct_cpu', unit: 'µs CPU/span', value: cpu, baseline_name: 'protobufjs_encode', baseline_value: baseCpu, ratio: cpu / baseCpu },
-    { name: 'otlp_encode_direct_allocated', unit: 'bytes/span', value: directBytes, baseline_name: 'protobufjs_encode', baseline_value: reflectiveBytes, ratio: directBytes / reflectiveBytes },
+    {
+      name: 'otlp_encode_direct_allocated',
+      unit: 'bytes/span',
+      value: directBytes,
+      baseline_name: 'protobufjs_encode',
+      baseline_value: reflectiveBytes,
+      ratio: directBytes / reflectiveBytes,
+    },
   ];
 }

@@ -61,7 +61,9 @@ const selected = [
 // The machine is shared: the load average at the start and end of the run goes with the results.
 const loadAtStart = loadavg();
 if (selected.length === 0) {
-  console.error(`no case matches ${filters.join(', ')}; cases: ${cases.map(([name]) => name).join(', ')}; opt-in cases (named in full): ${optInCases.map(([name]) => name).join(', ')}`);
+  console.error(
+    `no case matches ${filters.join(', ')}; cases: ${cases.map(([name]) => name).join(', ')}; opt-in cases (named in full): ${optInCases.map(([name]) => name).join(', ')}`,
+  );
   process.exit(2);
 }
 const results = [];
@@ -83,7 +85,14 @@ for (const [name, baseline] of [
   const value = ingestRate(name);
   const baselineValue = ingestRate(baseline);
   if (value === undefined || baselineValue === undefined) continue;
-  const row = { name: `${name}_vs_http_protobuf`, unit: 'spans/s', value, baseline_name: baseline, baseline_value: baselineValue, ratio: value / baselineValue };
+  const row = {
+    name: `${name}_vs_http_protobuf`,
+    unit: 'spans/s',
+    value,
+    baseline_name: baseline,
+    baseline_value: baselineValue,
+    ratio: value / baselineValue,
+  };
   results.push(row);
   console.log(`${row.name}: ${format(row.value)} ${row.unit} (baseline ${row.baseline_name}: ${format(row.baseline_value)}; ratio ${row.ratio.toFixed(3)})`);
 }
@@ -121,7 +130,9 @@ function markdown(rows) {
     '',
     `- machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}`,
     `- run: ${new Date().toISOString()}${quick ? ' (--quick: fewer and shorter rounds)' : ''}`,
-    `- load average (1, 5, 15 min) at the run's start: ${loadAtStart.map((n) => n.toFixed(2)).join(', ')}; at its end: ${loadavg().map((n) => n.toFixed(2)).join(', ')} (${cpu.length} cores; other work shares the machine). Rows of opt-in cases carry their own in bench/results.json (\`load_average\`).`,
+    `- load average (1, 5, 15 min) at the run's start: ${loadAtStart.map((n) => n.toFixed(2)).join(', ')}; at its end: ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(', ')} (${cpu.length} cores; other work shares the machine). Rows of opt-in cases carry their own in bench/results.json (\`load_average\`).`,
     '',
     '| case | value | unit | baseline | baseline value | ratio |',
     '| --- | ---: | --- | --- | ---: | ---: |',
@@ -135,22 +146,22 @@ function markdown(rows) {
     '  decision is a new ledger row and record. Measured from the first request to the last 200 response. Baseline:',
     '  protobufjs decode-only of the same bodies in the benchmark process (one core): protobufjs loading the OTLP',
     '  .proto files as they are (what the ingest target is stated against). The `_vs_collector_decode` rows compare',
-    '  the same throughput with the collector\'s own decode alone (protobufjs\'s Reader straight into the pipeline\'s',
+    "  the same throughput with the collector's own decode alone (protobufjs's Reader straight into the pipeline's",
     '  spans, about 3x stock protobufjs on these bodies): the ratio is the share of everything but decoding.',
     '- **otlp_http_protobuf_ingest_decisions_only**: the same with `exporters.decisions.store_context_spans: false`:',
-    '  only decisions are written, not the trace\'s context spans (which the default keeps: every trace of this workload',
+    "  only decisions are written, not the trace's context spans (which the default keeps: every trace of this workload",
     '  holds a decision, so the default writes all 100 spans of each request).',
     '- **…_cpu_main_thread**, **…_cpu_store_worker**, **…_cpu_wal_checkpointer**, **…_cpu_other_threads** (each ingest case): µs of CPU per span',
     '  the collector spent in the round, per thread, read from /proc/<pid>/task/<tid>/schedstat: the main thread',
     '  (receiver, decode, decision processor, context-span selection and packing, hand-over to the store), the store',
     '  worker (the SQLite transaction, ledger hashing, records; the thread names itself dt-store), the WAL checkpointer',
-    '  (dt-checkpoint) and the rest (V8\'s GC and compiler threads, libuv\'s pool). Lower is better. Baseline: the CPU time stock',
+    "  (dt-checkpoint) and the rest (V8's GC and compiler threads, libuv's pool). Lower is better. Baseline: the CPU time stock",
     '  protobufjs takes to decode one span of the same bodies in the benchmark process. On a machine shared with other',
     '  work, CPU per span moves far less than spans per second; the thread with the larger share caps the throughput.',
     '- **otlp_grpc_ingest**: the same workload, bodies and baseline as otlp_http_protobuf_ingest, sent as OTLP/gRPC',
     '  `TraceService/Export` calls, 16 in flight on one HTTP/2 channel (as the OpenTelemetry gRPC exporters send).',
     '- **otlp_http_protobuf_gzip_ingest**: otlp_http_protobuf_ingest with `Content-Encoding: gzip` bodies (the',
-    '  OpenTelemetry Collector otlphttp exporter\'s default), compressed before the clock starts; the collector\'s',
+    "  OpenTelemetry Collector otlphttp exporter's default), compressed before the clock starts; the collector's",
     '  decompression is measured. Baseline: decode-only of the same uncompressed bodies.',
     '- **otlp_grpc_ingest_vs_http_protobuf**, **otlp_http_protobuf_gzip_ingest_vs_http_protobuf**: the same gRPC and',
     '  gzip figures against otlp_http_protobuf_ingest of the same run (target: each at least 0.85); written when the',
@@ -159,7 +170,7 @@ function markdown(rows) {
     '  policies) ingests decoded requests of 10 traces × 10 spans with their decision events, then decides every',
     '  trace; traces decided per second. Baseline: grouping the same spans by trace id in a Map, nothing else.',
     '- **tail_sampling_heap_per_buffered_span**: heap held (after GC) per buffered span with `num_traces: 50000` full',
-    '  (500,000 spans): the decoded span plus the sampler\'s structures. Baseline: the span\'s own OTLP protobuf size;',
+    "  (500,000 spans): the decoded span plus the sampler's structures. Baseline: the span's own OTLP protobuf size;",
     '  the target is at most 1 KiB beyond it.',
     '- **sdk_non_decision_span_cpu**, **sdk_decision_call**, **sdk_decision_total_cpu**: the in-process SDK, in CPU',
     '  time. Spans without decisions (requests of 5 spans, flushed per 100) with `DecisionSpanProcessor` added, against',
@@ -180,7 +191,7 @@ function markdown(rows) {
     '  `nats` mode → NATS JetStream → 2 `decision-trace ingest` writers → PostgreSQL. Traces of 10 spans with one',
     '  decision each, the spans of every 10 requests shuffled together and cut again into OTLP/HTTP protobuf requests of',
     '  100 spans, posted 16 at a time; measured from the first request until PostgreSQL holds every decision and its',
-    '  trace\'s verdict (2 ledger rows per decision), so `decision_wait` and the writers\' batching are inside the time.',
+    "  trace's verdict (2 ledger rows per decision), so `decision_wait` and the writers' batching are inside the time.",
     '  100,000 spans per round (4,000 with --quick, where those fixed waits dominate). Baseline: one collector doing',
     '  the same tail sampling with its `decisions` exporter writing to PostgreSQL, on the same input in the same run.',
     '  On 2 cores the 8 processes, NATS and PostgreSQL share the machine, so the layout is slower than one collector:',
@@ -189,7 +200,7 @@ function markdown(rows) {
     '- **otelcol_*_spans_per_s**, **otelcol_*_cpu_per_million_spans**: ours beside the OpenTelemetry Collector (core +',
     '  contrib v0.161.0, built by scripts/peers/otelcol-build.sh), both started by the same benchmark process and fed by',
     '  the same load generator with the same request bodies: OTLP/HTTP protobuf requests of 100 spans (10 traces of 10),',
-    '  16 at a time → otlp receiver → the case\'s processor → batch (8192 spans, 200ms) → otlphttp (protobuf, uncompressed)',
+    "  16 at a time → otlp receiver → the case's processor → batch (8192 spans, 200ms) → otlphttp (protobuf, uncompressed)",
     '  to a sink in the benchmark process. Both collectors get the same processors block (bench/otelcol-side-by-side-case.mjs).',
     '  A round lasts until the sink has every span the configuration keeps, and is then checked: the sink must hold exactly',
     '  the spans of exactly the traces the policies keep (computed independently from the workload), or the benchmark',
@@ -199,15 +210,15 @@ function markdown(rows) {
     '  /proc, in milliseconds per million spans sent (the figure to trust on a busy machine: lower is better, a ratio',
     '  below 1 means ours spends less CPU). Each collector first gets one unmeasured round (V8 needs it to reach its steady',
     '  state). Cases: `passthrough` (no processor but batch); `tail_sampling` (decision_wait 1s, subtracted from the time;',
-    '  num_traces 50,000, the Collector\'s default, so a new trace pushes a decided one out as in a long-running collector;',
+    "  num_traces 50,000, the Collector's default, so a new trace pushes a decided one out as in a long-running collector;",
     '  rounds of 300,000 spans; policies: drop health checks by url.path regex, status_code ERROR, latency > 5 s,',
     '  string_attribute tier platinum, and(latency > 1 s, tier gold), probabilistic 10 %; about 28 % of spans kept);',
     '  `probabilistic_hash_seed` (hash_seed 22, 25 %) and `probabilistic_proportional` (25 %). Left out when Go is',
     '  missing (a failure in CI, which builds the peer).',
-    '- **otlp_encode_direct**, **…_cpu**, **…_allocated** (bench/otlp-encode-case.mjs): the otlp and otlphttp exporters\' trace',
+    "- **otlp_encode_direct**, **…_cpu**, **…_allocated** (bench/otlp-encode-case.mjs): the otlp and otlphttp exporters' trace",
     '  encoding, the direct protobuf encoder, on batches as the batch processor hands them over (8,200 decoded spans of the',
-    '  workload, 82 requests\' resource spans side by side); spans per second, µs CPU per span and bytes allocated on the V8',
-    '  heap per span (V8\'s sampling heap profiler, collected objects counted). Baseline: protobufjs\'s encoder of the same',
+    "  workload, 82 requests' resource spans side by side); spans per second, µs CPU per span and bytes allocated on the V8",
+    "  heap per span (V8's sampling heap profiler, collected objects counted). Baseline: protobufjs's encoder of the same",
     '  spans (wire messages built from them, then its generated encoder: what the exporters used before), same run,',
     '  alternating rounds. Both write the same bytes (checked).',
     '- **decision_metrics_connector**, **…_delta_exemplars** (bench/decision-metrics-case.mjs): decisions per second',
@@ -215,7 +226,7 @@ function markdown(rows) {
     '  10 decisions each; a flush every 100 requests): default settings, then delta temporality with exemplars, two more',
     '  dimensions and a cardinality limit. Baseline: the decision processor finding the same decisions in the spans, the',
     '  step every decision of the default pipeline pays for; a ratio of 0.6 means the connector adds about 1/0.6 of that',
-    '  step\'s CPU per decision. The description gives µs CPU per decision of both.',
+    "  step's CPU per decision. The description gives µs CPU per decision of both.",
     '- **decision_connectors_ingest** (bench/decision-connectors-ingest-case.mjs): the otlp_http_protobuf_ingest workload',
     '  through the default pipeline with `decision_metrics` and `decision_anomaly` (default settings) also exporting from',
     '  it into a metrics pipeline with a `prometheus` exporter; baseline: the default pipeline alone, in a second collector',
@@ -224,13 +235,13 @@ function markdown(rows) {
     '  `npm run bench` or CI): the issue #19 "flat with size" targets on a store that already holds 10,000,000 decisions',
     '  (`DT_BENCH_SCALE_DECISIONS`), each with its decision.observed ledger row (hash chains of 10 tenants) and the two',
     '  context spans of its trace (server span, LLM span with tokens rolled up onto the decision), spread over 30 days as',
-    '  in store_query. bench/store-fixture.mjs builds it once through the store\'s own append path (5,000 decisions a call,',
+    "  in store_query. bench/store-fixture.mjs builds it once through the store's own append path (5,000 decisions a call,",
     '  4 calls in flight), resumably, and caches it: SQLite under ~/.cache/decision-trace-bench/store-scale-v<generator',
     '  version>-<N>/, PostgreSQL as database dt_bench_scale_v<version>_<N>; a run measures a copy (a file copy; CREATE',
-    '  DATABASE … TEMPLATE). `store_scale_ingest_<backend>_into_<size>`: the default pipeline\'s ingest (the',
-    '  otlp_http_protobuf_ingest workload and rounds) into the copy; baseline: the same into an empty store, the run\'s',
+    "  DATABASE … TEMPLATE). `store_scale_ingest_<backend>_into_<size>`: the default pipeline's ingest (the",
+    "  otlp_http_protobuf_ingest workload and rounds) into the copy; baseline: the same into an empty store, the run's",
     '  other collector (target: ratio ≥ 0.8); `…_cpu_main_thread`/`…_cpu_store_worker`: the same as µs CPU per span.',
-    '  `store_scale_<query>_p50|p95_<backend>_at_<size>`: store_query\'s queries on the copy before the ingest (targets:',
+    "  `store_scale_<query>_p50|p95_<backend>_at_<size>`: store_query's queries on the copy before the ingest (targets:",
     '  list p95 ≤ 50 ms, stats p95 ≤ 300 ms). `<size>` is what the store held: `DT_BENCH_SCALE_PARTIAL=1` measures a',
     '  fixture whose build was stopped part way. Rows carry `decisions` and `load_average` in bench/results.json.',
     '  Profile (SQLite, 1.92M decisions, 64,000 a day): stats_day reads every decision of the day from the covering index',
@@ -244,10 +255,10 @@ function markdown(rows) {
     '  default pipeline (otlp → decision → decisions into SQLite, context spans kept) under sustained overload: 400 clients',
     '  (`DT_BENCH_MEMORY_CLIENTS`) each posting distinct otlp_http_protobuf_ingest requests back to back for 60 s',
     '  (`DT_BENCH_MEMORY_SECONDS`) and, on 429/503, waiting the Retry-After given before sending the same request again',
-    '  (connections the receiver closes beyond `max_connections` are retried after 1 s). The collector\'s RSS is read from',
+    "  (connections the receiver closes beyond `max_connections` are retried after 1 s). The collector's RSS is read from",
     '  /proc every 100 ms. `…_peak_rss_<variant>`: the highest RSS; baseline: RSS after start, idle.',
     '  `…_rss_at_first_refusal_<variant>`: RSS when the first 429/503 with Retry-After came (the baseline name says after',
-    '  how many seconds); baseline: the peak. Variants: the default pipeline as shipped (the receiver\'s',
+    "  how many seconds); baseline: the peak. Variants: the default pipeline as shipped (the receiver's",
     '  `admission.request_limit_mib: 16` is what refuses) and with `memory_limiter` first (check_interval 1s, limit_mib 512,',
     '  spike_limit_mib 128). The bound these show is stated in docs/deployment.md (Memory).',
     '',

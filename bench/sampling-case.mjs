@@ -12,7 +12,19 @@ const NUM_TRACES = 50_000;
 const TRACES_PER_REQUEST = 10;
 
 const POLICIES = [
-  { name: 'no-health', type: 'drop', drop: { drop_sub_policy: [{ name: 'health', type: 'string_attribute', string_attribute: { key: 'url.path', values: ['^/health'], enabled_regex_matching: true, cache_max_size: 0, invert_match: false } }] } },
+  {
+    name: 'no-health',
+    type: 'drop',
+    drop: {
+      drop_sub_policy: [
+        {
+          name: 'health',
+          type: 'string_attribute',
+          string_attribute: { key: 'url.path', values: ['^/health'], enabled_regex_matching: true, cache_max_size: 0, invert_match: false },
+        },
+      ],
+    },
+  },
   { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
   { name: 'slow', type: 'latency', latency: { threshold_ms: 5_000, upper_threshold_ms: 0 } },
   { name: 'risky-refunds', type: 'decision', decision: { type: 'refund.*', outcome: ['approved'], confidence_below: 0.6 } },
@@ -67,11 +79,13 @@ function groupOnly(batches) {
   const start = process.hrtime.bigint();
   const traces = new Map();
   for (const batch of batches) {
-    for (const rs of batch.resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) {
-      const list = traces.get(span.traceId);
-      if (list) list.push(span);
-      else traces.set(span.traceId, [span]);
-    }
+    for (const rs of batch.resourceSpans)
+      for (const ss of rs.scopeSpans)
+        for (const span of ss.spans) {
+          const list = traces.get(span.traceId);
+          if (list) list.push(span);
+          else traces.set(span.traceId, [span]);
+        }
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return traces.size / seconds;
@@ -79,7 +93,9 @@ function groupOnly(batches) {
 
 function measureMemoryInChild() {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=6144', fileURLToPath(import.meta.url), '--memory-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=6144', fileURLToPath(import.meta.url), '--memory-child'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`memory child exited ${code}`))));
@@ -102,10 +118,12 @@ async function memoryChild() {
   const tail = new TailSampler(tailConfig(NUM_TRACES), new ManualClock(0));
   for (const body of bodies) {
     const { resourceSpans } = decodeTraceRequestProtobuf(body);
-    for (const rs of resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) {
-      encodedBytes += encodedSpanSize(span);
-      spans++;
-    }
+    for (const rs of resourceSpans)
+      for (const ss of rs.scopeSpans)
+        for (const span of ss.spans) {
+          encodedBytes += encodedSpanSize(span);
+          spans++;
+        }
     tail.ingest(resourceSpans, extractDecisionEvents(resourceSpans));
   }
   const withSampler = heap();

@@ -102,7 +102,13 @@ async function bareSpanChunk(setup) {
   const start = process.cpuUsage();
   for (let i = 0; i < CALLS_PER_CHUNK; i++) {
     const span = setup.tracer.startSpan('refund.approve.v2');
-    span.setAttributes({ 'app.order': JSON.stringify(ORDER), 'app.reason': 'arrived broken', 'app.tier': 'gold', 'app.outcome': 'approved', 'app.confidence': 0.92 });
+    span.setAttributes({
+      'app.order': JSON.stringify(ORDER),
+      'app.reason': 'arrived broken',
+      'app.tier': 'gold',
+      'app.outcome': 'approved',
+      'app.confidence': 0.92,
+    });
     span.end();
   }
   const perCall = cpuNanos(start) / CALLS_PER_CHUNK;

@@ -122,7 +122,9 @@ async function fill(store, from, to, decisions, onProgress) {
     if (next - reported >= PROGRESS_EVERY || next === to) {
       reported = next;
       const rate = (next - from) / ((Date.now() - started) / 1000);
-      console.log(`store fixture: ${next.toLocaleString('en-US')} / ${decisions.toLocaleString('en-US')} decisions (${Math.round(rate).toLocaleString('en-US')}/s)`);
+      console.log(
+        `store fixture: ${next.toLocaleString('en-US')} / ${decisions.toLocaleString('en-US')} decisions (${Math.round(rate).toLocaleString('en-US')}/s)`,
+      );
       onProgress(groupStart);
     }
   }
@@ -154,10 +156,7 @@ export async function sqliteFixture(decisions) {
 export async function postgresFixture(decisions) {
   const database = postgresFixtureDatabase(decisions);
   const state = await withClient(POSTGRES_URL, async (client) => {
-    const { rows } = await client.query(
-      `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
-      [database],
-    );
+    const { rows } = await client.query(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [database]);
     if (rows.length === 0) {
       await client.query(`CREATE DATABASE ${database}`);
       return null;

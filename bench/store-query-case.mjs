@@ -161,7 +161,7 @@ async function populate(store, decisions) {
 
 /** Decision i of `decisions`: one decision.observed event (see populate). */
 export function observedEvent(i, decisions) {
-  const startMillis = END - Math.floor(((i * 2654435761) % decisions) / decisions * DAYS_MS);
+  const startMillis = END - Math.floor((((i * 2654435761) % decisions) / decisions) * DAYS_MS);
   const time = new Date(startMillis).toISOString();
   return {
     schema_version: '1.0',

@@ -83,7 +83,15 @@ async function sqliteRows({ quick, root, decisions, partial, samples }) {
     } finally {
       await store.close();
     }
-    const ingest = await ingestPair({ quick, root, dir, backend: 'sqlite', label, emptyStorage: `sqlite:${join(dir, 'empty.db')}`, fullStorage: `sqlite:${copy}` });
+    const ingest = await ingestPair({
+      quick,
+      root,
+      dir,
+      backend: 'sqlite',
+      label,
+      emptyStorage: `sqlite:${join(dir, 'empty.db')}`,
+      fullStorage: `sqlite:${copy}`,
+    });
     return [...ingest, ...queries].map((row) => ({ ...row, decisions: held }));
   } finally {
     rmSync(dir, { recursive: true, force: true });

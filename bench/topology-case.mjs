@@ -208,7 +208,14 @@ function reportCpu(processes, before, spans) {
 function post(agent, port, body) {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: '127.0.0.1', port, method: 'POST', path: '/v1/traces', headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+      },
       (res) => {
         res.resume();
         res.on('end', () => {
@@ -250,7 +257,9 @@ async function storeOf(schema) {
       const deadline = Date.now() + DRAIN_TIMEOUT_MS;
       for (let now = await progress(tenant); now.stored < expected || now.waiting > 0; now = await progress(tenant)) {
         if (Date.now() > deadline) {
-          throw new Error(`topology case: ${schema} holds ${now.stored} of ${expected} decisions of ${tenant}, ${now.waiting} without a verdict, after ${DRAIN_TIMEOUT_MS / 1000} s`);
+          throw new Error(
+            `topology case: ${schema} holds ${now.stored} of ${expected} decisions of ${tenant}, ${now.waiting} without a verdict, after ${DRAIN_TIMEOUT_MS / 1000} s`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -77,7 +77,9 @@ export function makeRequest(spansPerRequest = 100, decisionEvery = 10) {
         attributes: { 'service.name': 'refund-service', 'service.version': '1.4.2', 'host.name': 'node-1', 'deployment.environment': 'prod' },
         droppedAttributesCount: 0,
       },
-      scopeSpans: [{ scope: { name: '@opentelemetry/instrumentation-http', version: '0.200.0', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
+      scopeSpans: [
+        { scope: { name: '@opentelemetry/instrumentation-http', version: '0.200.0', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' },
+      ],
       schemaUrl: '',
     },
   ];

@@ -79,7 +79,11 @@ function assertProgressShown(run: Run, unit: string, total: number | null): void
   assert.ok(drawn.length >= 1, `progress was drawn; the terminal showed ${JSON.stringify(run.stderr.slice(0, 500))}`);
   for (const frame of drawn) assert.equal(frame.total, total);
   const done = drawn.map((frame) => frame.done);
-  assert.deepEqual(done, [...done].sort((a, b) => a - b), 'the count only grows');
+  assert.deepEqual(
+    done,
+    [...done].sort((a, b) => a - b),
+    'the count only grows',
+  );
   assert.ok(done.at(-1)! <= (total ?? Infinity));
   // The last frame is cleared before the command ends, so nothing of the bar stays on the line.
   const lastFrame = run.stderr.lastIndexOf('\r[');

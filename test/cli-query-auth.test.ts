@@ -24,7 +24,15 @@ test('decision-trace query/show against an authed API: --api-key or DT_API_KEY, 
   });
   try {
     const decision = (tenant: string, id: string, confidence: number, region: string, violations: boolean) => [
-      { tenant_id: tenant, decision_id: id, decision_type: 'kyc.check.v1', event_id: `${id}-e`, event_type: 'decision.evidence', timestamp: '2026-11-20T10:00:00.000Z', payload: { key: 'region', value: region } },
+      {
+        tenant_id: tenant,
+        decision_id: id,
+        decision_type: 'kyc.check.v1',
+        event_id: `${id}-e`,
+        event_type: 'decision.evidence',
+        timestamp: '2026-11-20T10:00:00.000Z',
+        payload: { key: 'region', value: region },
+      },
       {
         tenant_id: tenant,
         decision_id: id,
@@ -40,7 +48,11 @@ test('decision-trace query/show against an authed API: --api-key or DT_API_KEY, 
     const res = await fetch(`${collector.apiUrl}/v1/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
-      body: JSON.stringify([...decision('acme', 'k-1', 0.9, 'eu', false), ...decision('acme', 'k-2', 0.3, 'us', true), ...decision('other', 'k-3', 0.95, 'eu', false)]),
+      body: JSON.stringify([
+        ...decision('acme', 'k-1', 0.9, 'eu', false),
+        ...decision('acme', 'k-2', 0.3, 'us', true),
+        ...decision('other', 'k-3', 0.95, 'eu', false),
+      ]),
     });
     assert.equal(res.status, 200);
 
@@ -56,7 +68,9 @@ test('decision-trace query/show against an authed API: --api-key or DT_API_KEY, 
     assert.deepEqual(await ids(['--api-key', READ_KEY]), ['k-1', 'k-2'], "only the key's tenant");
     assert.deepEqual(await ids([], { DT_API_KEY: READ_KEY }), ['k-1', 'k-2']);
     assert.deepEqual(await ids(['--api-key', READ_KEY, '--max-confidence', '0.5', '--has-violations', 'true']), ['k-2']);
-    assert.deepEqual(await ids(['--api-key', READ_KEY, '--evidence', 'region=eu', '--actor-type', 'agent', '--status', 'decided', '--min-confidence', '0.5']), ['k-1']);
+    assert.deepEqual(await ids(['--api-key', READ_KEY, '--evidence', 'region=eu', '--actor-type', 'agent', '--status', 'decided', '--min-confidence', '0.5']), [
+      'k-1',
+    ]);
     assert.deepEqual(await ids(['--api-key', ADMIN_KEY, '--evidence', 'region=eu', '--evidence', 'region=eu', '--actor-id', 'k-3-actor']), ['k-3']);
 
     const forbidden = await runCli(['query', '--endpoint', collector.apiUrl, '--api-key', READ_KEY, '--tenant', 'other']);

@@ -67,14 +67,19 @@ describe('decision-trace CLI: version and validate', () => {
       testCollectorConfig(ports(dir), {
         processors: {
           tail_sampling: {
-            policies: [{ name: 'errors', type: 'ottl_condition', ottl_condition: { span: ['status.code == STATUS_CODE_ERROR', 'attributes["http.status_code"] >= '] } }],
+            policies: [
+              { name: 'errors', type: 'ottl_condition', ottl_condition: { span: ['status.code == STATUS_CODE_ERROR', 'attributes["http.status_code"] >= '] } },
+            ],
           },
         },
       }),
     );
     const result = await runCli(['validate', '--config', file]);
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /processors\.tail_sampling\.policies\[0\]\.ottl_condition\.span\[1\]: invalid OTTL condition: syntax error at column 35: unexpected end of condition/);
+    assert.match(
+      result.stderr,
+      /processors\.tail_sampling\.policies\[0\]\.ottl_condition\.span\[1\]: invalid OTTL condition: syntax error at column 35: unexpected end of condition/,
+    );
     const start = await runCli(['start', '--config', file]);
     assert.equal(start.code, 2);
     assert.equal(start.stderr, result.stderr);
@@ -127,7 +132,11 @@ describe('decision_api without storage', () => {
         timestamp: new Date().toISOString(),
         payload: { status: 'pass' },
       };
-      const res = await fetch(`${collector.apiUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([event]) });
+      const res = await fetch(`${collector.apiUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([event]),
+      });
       assert.equal(res.status, 200, await res.text());
     } finally {
       await collector.stop();
@@ -163,7 +172,10 @@ describe('decision_api without storage', () => {
     assert.equal(existsSync(join(dir, 'a.db')), false);
 
     // Naming the store to serve settles it.
-    const settled = writeConfig(dir, stringify({ ...config, extensions: { decision_api: { endpoint: '127.0.0.1:0', storage: `sqlite:${join(dir, 'b.db')}` } } }));
+    const settled = writeConfig(
+      dir,
+      stringify({ ...config, extensions: { decision_api: { endpoint: '127.0.0.1:0', storage: `sqlite:${join(dir, 'b.db')}` } } }),
+    );
     const ok = await runCli(['validate', '--config', settled]);
     assert.equal(ok.code, 0, ok.stderr);
   });
@@ -175,8 +187,14 @@ describe('service.telemetry.logs.encoding', () => {
       config: (p) => testCollectorConfig(p, { service: { telemetry: { logs: { level: 'info', encoding: 'console' } } } }),
     });
     await consoleRun.stop();
-    const consoleLines = consoleRun.logs().split('\n').filter((line) => line.trim() !== '');
-    assert.ok(consoleLines.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: collector started$/.test(line)), consoleRun.logs());
+    const consoleLines = consoleRun
+      .logs()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    assert.ok(
+      consoleLines.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: collector started$/.test(line)),
+      consoleRun.logs(),
+    );
     assert.ok(!consoleLines.some((line) => line.startsWith('{')), consoleRun.logs());
 
     const jsonRun = await startCollector({ config: (p) => testCollectorConfig(p, { service: { telemetry: { logs: { level: 'info' } } } }) });
@@ -192,10 +210,16 @@ describe('service.telemetry.logs.encoding', () => {
 
   test('the default on a terminal is console', { skip: scriptMissing() }, async () => {
     const dir = tempDir();
-    const file = writeConfig(dir, testCollectorConfig({ http: 0, grpc: 0, api: 0, dbPath: join(dir, 'decisions.db') }, {
-      extensions: undefined,
-      service: { extensions: [], telemetry: { logs: { level: 'info' }, metrics: { level: 'none' } } },
-    }));
+    const file = writeConfig(
+      dir,
+      testCollectorConfig(
+        { http: 0, grpc: 0, api: 0, dbPath: join(dir, 'decisions.db') },
+        {
+          extensions: undefined,
+          service: { extensions: [], telemetry: { logs: { level: 'info' }, metrics: { level: 'none' } } },
+        },
+      ),
+    );
     // util-linux `script` gives the collector a pseudo-terminal as stdout; SIGINT stops it.
     const command = [process.execPath, '--conditions=source', '--import', 'tsx', CLI, 'start', '--config', file].map((a) => `'${a}'`).join(' ');
     // Waits for the start line however loaded the machine is; `timeout` only bounds a hang.

@@ -45,9 +45,12 @@ function files(): { a: string; b: string } {
 describe('--config (several) and --set on the command line', () => {
   test('print-config shows the merged, expanded config with --set applied and values typed', async () => {
     const { a, b } = files();
-    const result = await runCli(['print-config', '--config', a, '--config', `file:${b}`, '--set', 'processors.batch.timeout=3s', '--config', 'yaml:exporters::debug::verbosity: basic'], {
-      env: { ...process.env, BATCH_SIZE: '64' },
-    });
+    const result = await runCli(
+      ['print-config', '--config', a, '--config', `file:${b}`, '--set', 'processors.batch.timeout=3s', '--config', 'yaml:exporters::debug::verbosity: basic'],
+      {
+        env: { ...process.env, BATCH_SIZE: '64' },
+      },
+    );
     assert.equal(result.code, 0, result.stderr);
     const printed = parse(result.stdout) as { processors: { batch: unknown }; exporters: { debug: unknown } };
     assert.deepEqual(printed.processors.batch, { timeout: '3s', send_batch_size: 64 });
@@ -58,7 +61,9 @@ describe('--config (several) and --set on the command line', () => {
     const { a, b } = files();
     const ok = await runCli(['validate', '--config', a, '--config', b], { env: { ...process.env, BATCH_SIZE: '64' } });
     assert.equal(ok.code, 0, ok.stderr);
-    const bad = await runCli(['validate', '--config', a, '--config', b, '--set', 'processors.batch.send_batch_size=-1'], { env: { ...process.env, BATCH_SIZE: '64' } });
+    const bad = await runCli(['validate', '--config', a, '--config', b, '--set', 'processors.batch.send_batch_size=-1'], {
+      env: { ...process.env, BATCH_SIZE: '64' },
+    });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /processors\.batch\.send_batch_size: .*\(from --set processors\.batch\.send_batch_size=-1\)/);
   });
@@ -71,7 +76,10 @@ describe('--config (several) and --set on the command line', () => {
     const start = await runCli(['start', ...args], { env });
     assert.equal(validate.code, 2);
     assert.equal(start.code, 2);
-    assert.match(start.stderr, new RegExp(`processors\\.batch\\.send_batch_size: expected number, got string "lots" \\(from file:${b.replace(/[.]/g, '\\.')}\\)`));
+    assert.match(
+      start.stderr,
+      new RegExp(`processors\\.batch\\.send_batch_size: expected number, got string "lots" \\(from file:${b.replace(/[.]/g, '\\.')}\\)`),
+    );
     assert.equal(start.stderr, validate.stderr);
   });
 
@@ -86,7 +94,10 @@ describe('--config (several) and --set on the command line', () => {
       writeFileSync(c, 'receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: ${HTTP_ADDR}\n');
       const start = await runCli(['start', '--config', a, '--config', c], { env: { ...process.env, HTTP_ADDR: `127.0.0.1:${port}` } });
       assert.equal(start.code, 1, start.stderr);
-      assert.match(start.stderr, /receivers\.otlp\.protocols\.http\.endpoint: .*\(the config takes receivers\.otlp\.protocols\.http\.endpoint from HTTP_ADDR: set it to change it\)/);
+      assert.match(
+        start.stderr,
+        /receivers\.otlp\.protocols\.http\.endpoint: .*\(the config takes receivers\.otlp\.protocols\.http\.endpoint from HTTP_ADDR: set it to change it\)/,
+      );
     } finally {
       busy.close();
     }

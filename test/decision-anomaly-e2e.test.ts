@@ -135,44 +135,58 @@ async function alerts(): Promise<string[]> {
   return text.split('\n').filter((line) => line.startsWith('decision_anomaly_alerts_total'));
 }
 
-test('a planted shift of the approval rate (60 % → 80 %) raises one alert with its evidence; the stable stream before it none', { timeout: 120_000 }, async () => {
-  await decide(1000, 0.6);
-  // Give the last flush time to pass: still no alert.
-  await new Promise((resolve) => setTimeout(resolve, 600));
-  assert.deepEqual(await alerts(), [], `alerts on a stable stream:\n${collector.logs()}`);
+test(
+  'a planted shift of the approval rate (60 % → 80 %) raises one alert with its evidence; the stable stream before it none',
+  { timeout: 120_000 },
+  async () => {
+    await decide(1000, 0.6);
+    // Give the last flush time to pass: still no alert.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.deepEqual(await alerts(), [], `alerts on a stable stream:\n${collector.logs()}`);
 
-  await decide(400, 0.8);
-  let lines: string[] = [];
-  const raised = await eventually(async () => (lines = await alerts()).length > 0, 30_000);
-  assert.ok(raised, `no alert after the shift:\n${collector.logs()}`);
-  assert.equal(lines.length, 1, lines.join('\n'));
-  assert.match(lines[0], /anomaly_signal="outcome_rate"/);
-  assert.match(lines[0], /anomaly_subject="approved",anomaly_direction="up"|anomaly_subject="denied",anomaly_direction="down"/);
-  assert.match(lines[0], /decision_type="refund.approve",decision_version="v2",decision_tenant="acme"/);
-  assert.match(lines[0], / 1$/);
+    await decide(400, 0.8);
+    let lines: string[] = [];
+    const raised = await eventually(async () => (lines = await alerts()).length > 0, 30_000);
+    assert.ok(raised, `no alert after the shift:\n${collector.logs()}`);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], /anomaly_signal="outcome_rate"/);
+    assert.match(lines[0], /anomaly_subject="approved",anomaly_direction="up"|anomaly_subject="denied",anomaly_direction="down"/);
+    assert.match(lines[0], /decision_type="refund.approve",decision_version="v2",decision_tenant="acme"/);
+    assert.match(lines[0], / 1$/);
 
-  const logged = collector
-    .logs()
-    .split('\n')
-    .filter((line) => line.includes('decision anomaly'))
-    .map((line) => JSON.parse(line) as { alert: { baseline: { rate: number; count: number }; current: { rate: number; count: number }; p_value: number; example_decision_ids: string[] } });
-  assert.equal(logged.length, 1);
-  const { alert } = logged[0];
-  assert.equal(alert.baseline.count, 500);
-  assert.ok(Math.abs(alert.baseline.rate - 0.6) < 0.06 || Math.abs(alert.baseline.rate - 0.4) < 0.06, `baseline ${alert.baseline.rate}`);
-  assert.ok(alert.current.count <= 400 + 500, `current over ${alert.current.count} decisions`);
-  assert.ok(alert.p_value < 0.05, `p ${alert.p_value}`);
-  assert.equal(alert.example_decision_ids.length, 5);
-  assert.ok(alert.example_decision_ids.every((id) => id.startsWith(`refund-${RUN}-`)));
-});
+    const logged = collector
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('decision anomaly'))
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            alert: { baseline: { rate: number; count: number }; current: { rate: number; count: number }; p_value: number; example_decision_ids: string[] };
+          },
+      );
+    assert.equal(logged.length, 1);
+    const { alert } = logged[0];
+    assert.equal(alert.baseline.count, 500);
+    assert.ok(Math.abs(alert.baseline.rate - 0.6) < 0.06 || Math.abs(alert.baseline.rate - 0.4) < 0.06, `baseline ${alert.baseline.rate}`);
+    assert.ok(alert.current.count <= 400 + 500, `current over ${alert.current.count} decisions`);
+    assert.ok(alert.p_value < 0.05, `p ${alert.p_value}`);
+    assert.equal(alert.example_decision_ids.length, 5);
+    assert.ok(alert.example_decision_ids.every((id) => id.startsWith(`refund-${RUN}-`)));
+  },
+);
 
 test('the alert arrives as an OTLP log record with its evidence at the real Collector', { skip: otelcolMissing, timeout: 60_000 }, async () => {
-  type KeyValue = { key: string; value: { stringValue?: string; intValue?: string; doubleValue?: number; arrayValue?: { values: Array<{ stringValue?: string }> } } };
+  type KeyValue = {
+    key: string;
+    value: { stringValue?: string; intValue?: string; doubleValue?: number; arrayValue?: { values: Array<{ stringValue?: string }> } };
+  };
   type LogRecord = { severityNumber: number; severityText: string; eventName?: string; body: { stringValue: string }; attributes: KeyValue[] };
   let records: LogRecord[] = [];
   const arrived = await eventually(() => {
     records = readFileExporterLines(logsFile).flatMap((line) =>
-      (JSON.parse(line) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: LogRecord[] }> }> }).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)),
+      (JSON.parse(line) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: LogRecord[] }> }> }).resourceLogs.flatMap((rl) =>
+        rl.scopeLogs.flatMap((sl) => sl.logRecords),
+      ),
     );
     return records.length > 0;
   }, 30_000);

@@ -86,7 +86,16 @@ async function decide(url: string, count: number, rate: number): Promise<void> {
   await provider.shutdown();
 }
 
-type LoggedAlert = { alert: { signal: string; subject: string; direction: string; baseline: { count: number; rate?: number }; current: { count: number; rate?: number }; example_decision_ids: string[] } };
+type LoggedAlert = {
+  alert: {
+    signal: string;
+    subject: string;
+    direction: string;
+    baseline: { count: number; rate?: number };
+    current: { count: number; rate?: number };
+    example_decision_ids: string[];
+  };
+};
 const alertsIn = (logs: string): LoggedAlert[] =>
   logs
     .split('\n')
@@ -115,8 +124,12 @@ test('a shift after a restart is found against the baseline learnt before it', {
   assert.match(alert.signal, /^outcome_(rate|mix)$/);
   // The baseline is the one learnt before the restart (500 decisions at about 60 % approved).
   assert.equal(alert.baseline.count, 500);
-  if (alert.baseline.rate !== undefined) assert.ok(Math.abs(alert.baseline.rate - (alert.subject === 'approved' ? 0.6 : 0.4)) < 0.06, `baseline ${alert.baseline.rate}`);
-  assert.ok(alert.example_decision_ids.every((id) => Number(id.split('-').pop()) > 1000), 'the examples are decisions sent after the restart');
+  if (alert.baseline.rate !== undefined)
+    assert.ok(Math.abs(alert.baseline.rate - (alert.subject === 'approved' ? 0.6 : 0.4)) < 0.06, `baseline ${alert.baseline.rate}`);
+  assert.ok(
+    alert.example_decision_ids.every((id) => Number(id.split('-').pop()) > 1000),
+    'the examples are decisions sent after the restart',
+  );
   assert.match(collector.logs(), /decision_anomaly baselines restored/);
 });
 

@@ -89,8 +89,26 @@ const FILTER_SET: Spec[] = [
 
 /** Two hourly buckets of claim.pay, weighted by the sampling adjusted count. */
 const STATS_SET: Spec[] = [
-  { tenant: 'stats', id: 's-1', type: 'claim.pay.v1', outcome: 'approved', at: '2026-04-01T10:05:00.000Z', durationMs: 100, confidence: 0.05, adjustedCount: 1 },
-  { tenant: 'stats', id: 's-2', type: 'claim.pay.v1', outcome: 'approved', at: '2026-04-01T10:10:00.000Z', durationMs: 200, confidence: 0.15, adjustedCount: 3 },
+  {
+    tenant: 'stats',
+    id: 's-1',
+    type: 'claim.pay.v1',
+    outcome: 'approved',
+    at: '2026-04-01T10:05:00.000Z',
+    durationMs: 100,
+    confidence: 0.05,
+    adjustedCount: 1,
+  },
+  {
+    tenant: 'stats',
+    id: 's-2',
+    type: 'claim.pay.v1',
+    outcome: 'approved',
+    at: '2026-04-01T10:10:00.000Z',
+    durationMs: 200,
+    confidence: 0.15,
+    adjustedCount: 3,
+  },
   { tenant: 'stats', id: 's-3', type: 'claim.pay.v1', outcome: 'denied', at: '2026-04-01T10:20:00.000Z', durationMs: 300, confidence: 0.95 },
   { tenant: 'stats', id: 's-4', type: 'claim.pay.v1', outcome: 'denied', at: '2026-04-01T11:10:00.000Z', durationMs: 400, confidence: 0.95, adjustedCount: 2 },
   { tenant: 'stats', id: 's-5', type: 'claim.pay.v2', outcome: 'approved', at: '2026-04-01T11:20:00.000Z', durationMs: 500 },
@@ -162,7 +180,16 @@ describe('decision API analytics: filters, stats, drift, ledger verification', (
     ];
     for (const [qs, expected] of cases) assert.deepEqual(await ids(qs), expected, qs);
 
-    for (const qs of ['min_confidence=abc', 'min_confidence=2', 'max_confidence=-0.1', 'min_confidence=0.8&max_confidence=0.2', 'has_violations=yes', 'evidence=novalue', 'evidence=%3Dx', 'actor=alice']) {
+    for (const qs of [
+      'min_confidence=abc',
+      'min_confidence=2',
+      'max_confidence=-0.1',
+      'min_confidence=0.8&max_confidence=0.2',
+      'has_violations=yes',
+      'evidence=novalue',
+      'evidence=%3Dx',
+      'actor=alice',
+    ]) {
       const res = await get(`/v1/decisions?${qs}`);
       assert.equal(res.status, 400, qs);
       assert.ok(String(res.body.error).length > 0, qs);
@@ -181,10 +208,11 @@ describe('decision API analytics: filters, stats, drift, ledger verification', (
       stats.series.find((p: Body) => p.bucket_start === bucket && p.version === version && p.outcome === outcome);
     const ten = '2026-04-01T10:00:00.000Z';
     const eleven = '2026-04-01T11:00:00.000Z';
-    assert.deepEqual(
-      (({ count, weighted_count, rate }) => ({ count, weighted_count, rate }))(point(ten, 'v1', 'approved')),
-      { count: 2, weighted_count: 4, rate: 0.8 },
-    );
+    assert.deepEqual((({ count, weighted_count, rate }) => ({ count, weighted_count, rate }))(point(ten, 'v1', 'approved')), {
+      count: 2,
+      weighted_count: 4,
+      rate: 0.8,
+    });
     assert.equal(point(ten, 'v1', 'denied').rate, 0.2);
     assert.equal(point(eleven, 'v1', 'denied').rate, 1);
     assert.equal(point(eleven, 'v2', 'approved').weighted_count, 1);
@@ -223,7 +251,10 @@ describe('decision API analytics: filters, stats, drift, ledger verification', (
     assert.equal(shift.body.b.total, 400);
     assert.deepEqual(
       shift.body.a.outcomes.map((o: Body) => [o.outcome, o.count, o.share]),
-      [['accepted', 300, 0.75], ['rejected', 100, 0.25]],
+      [
+        ['accepted', 300, 0.75],
+        ['rejected', 100, 0.25],
+      ],
     );
     assert.equal(shift.body.degrees_of_freedom, 1);
     assert.ok(shift.body.p_value < 0.01, String(shift.body.p_value));

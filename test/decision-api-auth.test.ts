@@ -101,7 +101,17 @@ const ALPHA: Spec[] = [
   { tenant: 'alpha', id: 'shared-id', version: 'v1', outcome: 'review', at: ago(8) },
 ];
 const BETA: Spec[] = [
-  { tenant: 'beta', id: 'b-1', version: 'v1', outcome: 'denied', trace: TRACE_SHARED, evidence: { region: 'us' }, confidence: 0.2, violations: true, at: ago(7) },
+  {
+    tenant: 'beta',
+    id: 'b-1',
+    version: 'v1',
+    outcome: 'denied',
+    trace: TRACE_SHARED,
+    evidence: { region: 'us' },
+    confidence: 0.2,
+    violations: true,
+    at: ago(7),
+  },
   { tenant: 'beta', id: 'b-2', version: 'v2', outcome: 'denied', trace: TRACE_BETA, parent: 'a-1', at: ago(6) },
   { tenant: 'beta', id: 'shared-id', version: 'v1', outcome: 'denied', at: ago(5) },
 ];
@@ -216,7 +226,7 @@ describe('decision API auth: keys, roles and tenant isolation', () => {
     }
   });
 
-  test('a decision, its graph and its trace: only the key tenant\'s; another tenant\'s id is a 404', async () => {
+  test("a decision, its graph and its trace: only the key tenant's; another tenant's id is a 404", async () => {
     assert.equal((await get('/v1/decisions/b-1', KEYS.readAlpha)).status, 404);
     assert.equal((await get('/v1/decisions/b-2', KEYS.readAlpha)).status, 404);
     assert.equal((await get('/v1/decisions/b-1?tenant=beta', KEYS.readAlpha)).status, 403);
@@ -245,7 +255,7 @@ describe('decision API auth: keys, roles and tenant isolation', () => {
     assert.equal((await get(`/v1/traces/${TRACE_SHARED}?tenant=beta`, KEYS.readAlpha)).status, 403);
   });
 
-  test('stats, drift and ledger verification count only the key tenant\'s decisions', async () => {
+  test("stats, drift and ledger verification count only the key tenant's decisions", async () => {
     const since = `since=${encodeURIComponent(ago(60))}`;
     const stats = await get(`/v1/stats?${since}&bucket=1h`, KEYS.readAlpha);
     assert.equal(stats.status, 200, JSON.stringify(stats.body));
@@ -277,10 +287,19 @@ describe('decision API auth: keys, roles and tenant isolation', () => {
 
   test("alerts: a read key lists and reads only its tenant's; another tenant's is a 404, asking for it a 403", async () => {
     const alert = (tenant: string, id: string): DecisionAlert => ({
-      id, tenant, at: ago(4), type: 'loan.approve', version: 'v2', kind: 'outcome_rate', subject: 'approved', direction: 'down',
+      id,
+      tenant,
+      at: ago(4),
+      type: 'loan.approve',
+      version: 'v2',
+      kind: 'outcome_rate',
+      subject: 'approved',
+      direction: 'down',
       message: `decision anomaly: rate of outcome "approved" of loan.approve v2 went down`,
-      baseline: { version: 'v1', count: 500, rate: 0.7, mean: null }, current: { version: null, count: 80, rate: 0.4, mean: null },
-      p_value: 0.001, example_decision_ids: [tenant === 'alpha' ? 'a-2' : 'b-2'],
+      baseline: { version: 'v1', count: 500, rate: 0.7, mean: null },
+      current: { version: null, count: 80, rate: 0.4, mean: null },
+      p_value: 0.001,
+      example_decision_ids: [tenant === 'alpha' ? 'a-2' : 'b-2'],
     });
     // As the decisions exporter of a logs pipeline writes them (test/decision-alerts-e2e.test.ts).
     const store = new SqliteDecisionStore(collector.dbPath);
@@ -291,7 +310,10 @@ describe('decision API auth: keys, roles and tenant isolation', () => {
     }
     const listed = await get('/v1/alerts', KEYS.readAlpha);
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.alerts.map((a: Body) => `${a.tenant}/${a.id}`), ['alpha/alert-alpha']);
+    assert.deepEqual(
+      listed.body.alerts.map((a: Body) => `${a.tenant}/${a.id}`),
+      ['alpha/alert-alpha'],
+    );
     assert.equal((await get('/v1/alerts?tenant=beta', KEYS.readAlpha)).status, 403);
     const one = await get('/v1/alerts/alert-alpha', KEYS.readAlpha);
     assert.equal(one.status, 200, 'no 409: the key sees one tenant only');
@@ -371,7 +393,11 @@ describe('decision API auth: keys, roles and tenant isolation', () => {
       assert.equal(entry.path, '/v1/decisions');
       assert.ok(Math.abs(Date.parse(entry.at) - Date.now()) < 60_000);
     }
-    assert.deepEqual(mine.map((e: Body) => e.status), [200, 403, 200], 'newest first');
+    assert.deepEqual(
+      mine.map((e: Body) => e.status),
+      [200, 403, 200],
+      'newest first',
+    );
     assert.deepEqual(mine[0].query, { type: marker, evidence: 'a=1&b=2' });
     assert.deepEqual(mine[1].query, { type: marker, tenant: 'alpha' });
 
@@ -445,9 +471,12 @@ service:
   }
 
   test('keys come from the environment; roles and tenants parse', () => {
-    const config = parse('      api_keys:\n        - { name: ci, key: "${env:DT_KEY}", tenant: acme, role: read }\n        - { name: ops, key: 0123456789abcdef, role: admin }', {
-      DT_KEY: 'from-the-environment-key',
-    });
+    const config = parse(
+      '      api_keys:\n        - { name: ci, key: "${env:DT_KEY}", tenant: acme, role: read }\n        - { name: ops, key: 0123456789abcdef, role: admin }',
+      {
+        DT_KEY: 'from-the-environment-key',
+      },
+    );
     const auth = (config.extensions.get('decision_api')!.config as { auth: unknown }).auth;
     assert.deepEqual(auth, {
       api_keys: [
@@ -462,8 +491,14 @@ service:
     const cases: Array<[string, RegExp]> = [
       ['- { name: a, key: short-key, tenant: t, role: read }', new RegExp(`${P}\\[0\\]\\.key: a key needs at least 16 characters`)],
       ['- { name: a, key: "${env:DT_UNSET_KEY}", tenant: t, role: read }', new RegExp(`${P}\\[0\\]\\.key: a key needs at least 16 characters`)],
-      ['- { name: a, key: 0123456789abcdef, tenant: t, role: read }\n        - { name: b, key: 0123456789abcdef, tenant: u, role: read }', new RegExp(`${P}\\[1\\]\\.key: the same key as api_keys\\[0\\]`)],
-      ['- { name: a, key: 0123456789abcdef, tenant: t, role: read }\n        - { name: a, key: 0123456789abcdeg, tenant: u, role: read }', new RegExp(`${P}\\[1\\]\\.name: the same name as api_keys\\[0\\]`)],
+      [
+        '- { name: a, key: 0123456789abcdef, tenant: t, role: read }\n        - { name: b, key: 0123456789abcdef, tenant: u, role: read }',
+        new RegExp(`${P}\\[1\\]\\.key: the same key as api_keys\\[0\\]`),
+      ],
+      [
+        '- { name: a, key: 0123456789abcdef, tenant: t, role: read }\n        - { name: a, key: 0123456789abcdeg, tenant: u, role: read }',
+        new RegExp(`${P}\\[1\\]\\.name: the same name as api_keys\\[0\\]`),
+      ],
       ['- { name: a, key: 0123456789abcdef, role: read }', new RegExp(`${P}\\[0\\]\\.tenant: required`)],
       ['- { name: a, key: 0123456789abcdef, tenant: t, role: admin }', new RegExp(`${P}\\[0\\]\\.tenant: an admin key reads every tenant`)],
       ['- { name: a, key: 0123456789abcdef, tenant: t, role: owner }', new RegExp(`${P}\\[0\\]\\.role`)],
@@ -472,7 +507,10 @@ service:
     ];
     for (const [list, expected] of cases) {
       const errors = errorsOf(`      api_keys:${list === '[]' ? ' []' : `\n        ${list}`}`);
-      assert.ok(errors.some((e) => expected.test(e)), `${list}\n→ ${errors.join('\n')}`);
+      assert.ok(
+        errors.some((e) => expected.test(e)),
+        `${list}\n→ ${errors.join('\n')}`,
+      );
       assert.ok(!errors.some((e) => e.includes('0123456789abcdef') || e.includes('short-key')), 'no key in the message');
     }
   });

@@ -42,7 +42,10 @@ describe('decision API: canonical events and queries', () => {
     assert.equal(r1.status, 200, JSON.stringify(r1.body));
     assert.deepEqual(r1.body, { accepted: 5, duplicates: 0 });
 
-    const r2 = await post(collector.apiUrl, JSON.stringify([event('e6', 'decision.evaluation', '2026-11-21T09:00:00.000Z', { label: 'repaid_on_time', score: 1 })]));
+    const r2 = await post(
+      collector.apiUrl,
+      JSON.stringify([event('e6', 'decision.evaluation', '2026-11-21T09:00:00.000Z', { label: 'repaid_on_time', score: 1 })]),
+    );
     assert.equal(r2.status, 200);
 
     const res = await fetch(`${collector.apiUrl}/v1/decisions/loan-42`);
@@ -63,10 +66,7 @@ describe('decision API: canonical events and queries', () => {
     assert.equal(record.evaluations[0].label, 'repaid_on_time');
     assert.equal(record.start_time, '2026-11-20T10:00:00.000Z');
     assert.equal(record.event_count, 6);
-    assert.deepEqual(
-      record.events.map((e: { event: { event_id: string } }) => e.event.event_id).sort(),
-      ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'],
-    );
+    assert.deepEqual(record.events.map((e: { event: { event_id: string } }) => e.event.event_id).sort(), ['e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
 
     const again = await post(collector.apiUrl, JSON.stringify(first));
     assert.deepEqual(again.body, { accepted: 0, duplicates: 5 }, 'redelivery is idempotent');
@@ -81,7 +81,11 @@ describe('decision API: canonical events and queries', () => {
     const res = await post(collector.apiUrl, JSON.stringify(body));
     assert.equal(res.status, 400);
     const errors = res.body.errors as Array<{ index: number; field: string; message: string }>;
-    const at = (index: number) => errors.filter((e) => e.index === index).map((e) => e.field).sort();
+    const at = (index: number) =>
+      errors
+        .filter((e) => e.index === index)
+        .map((e) => e.field)
+        .sort();
     assert.deepEqual(at(0), []);
     assert.deepEqual(at(1), ['payload.key']);
     assert.deepEqual(at(2), ['decision_id', 'event_type', 'timestamp']);
@@ -123,10 +127,19 @@ describe('decision API: canonical events and queries', () => {
       assert.equal(res.status, 200, qs);
       return (await res.json()) as { decisions: Array<{ id: string }>; next_cursor: string | null };
     };
-    assert.deepEqual((await list('tenant=paging&type=route.pick.v2')).decisions.map((d) => d.id), ['p-1', 'p-3', 'p-5']);
+    assert.deepEqual(
+      (await list('tenant=paging&type=route.pick.v2')).decisions.map((d) => d.id),
+      ['p-1', 'p-3', 'p-5'],
+    );
     assert.equal((await list('tenant=paging&type=route.pick')).decisions.length, 7);
-    assert.deepEqual((await list('tenant=paging&type=route.pick&version=v1&outcome=east')).decisions.map((d) => d.id), ['p-0', 'p-6']);
-    assert.deepEqual((await list('tenant=paging&since=150s')).decisions.map((d) => d.id), ['p-0', 'p-1', 'p-2']);
+    assert.deepEqual(
+      (await list('tenant=paging&type=route.pick&version=v1&outcome=east')).decisions.map((d) => d.id),
+      ['p-0', 'p-6'],
+    );
+    assert.deepEqual(
+      (await list('tenant=paging&since=150s')).decisions.map((d) => d.id),
+      ['p-0', 'p-1', 'p-2'],
+    );
 
     const seen: string[] = [];
     let cursor: string | null = null;

@@ -96,7 +96,9 @@ function recordDecisions(tracer: Tracer): Map<string, { traceId: string; spanId:
   // Two more dimension sets than the cumulative connector's limit of 3 admits.
   for (const type of ['misc.one.v1', 'misc.two.v1']) {
     at += 100;
-    decisionSpan(tracer, at, 10, { 'decision.type': type, 'decision.outcome': 'done', 'decision.tenant_id': 'acme', 'decision.environment': 'test' }).end(at + 10);
+    decisionSpan(tracer, at, 10, { 'decision.type': type, 'decision.outcome': 'done', 'decision.tenant_id': 'acme', 'decision.environment': 'test' }).end(
+      at + 10,
+    );
   }
   return spans;
 }
@@ -125,17 +127,19 @@ function recordEvaluations(tracer: Tracer): void {
 }
 
 function fraudEvent(tracer: Tracer, type: 'start' | 'outcome', attributes: Record<string, string | number>): void {
-  tracer.startSpan(`decision.${type}`, {
-    attributes: {
-      'dt.decision_id': `fraud-${RUN}`,
-      'dt.event_id': `fraud-${RUN}-${type}`,
-      'dt.event_type': `decision.${type}`,
-      'dt.decision_type': 'fraud.screen.v3',
-      'dt.tenant_id': 'acme',
-      'dt.schema_version': '1.0',
-      ...attributes,
-    },
-  }).end();
+  tracer
+    .startSpan(`decision.${type}`, {
+      attributes: {
+        'dt.decision_id': `fraud-${RUN}`,
+        'dt.event_id': `fraud-${RUN}-${type}`,
+        'dt.event_type': `decision.${type}`,
+        'dt.decision_type': 'fraud.screen.v3',
+        'dt.tenant_id': 'acme',
+        'dt.schema_version': '1.0',
+        ...attributes,
+      },
+    })
+    .end();
 }
 
 // --- reading what arrived ------------------------------------------------------------------
@@ -371,8 +375,14 @@ service:
     assert.equal(valueOf(samples, 'decision_delta_duration_count', DENIED_LABELS), 2);
 
     // Policy checks by policy and result.
-    assert.equal(valueOf(samples, 'decision_policy_checks_total', { ...APPROVED_LABELS, decision_policy_name: 'refund_limit', decision_policy_result: 'pass' }), 4);
-    assert.equal(valueOf(samples, 'decision_policy_checks_total', { ...DENIED_LABELS, decision_policy_name: 'refund_limit', decision_policy_result: 'fail' }), 2);
+    assert.equal(
+      valueOf(samples, 'decision_policy_checks_total', { ...APPROVED_LABELS, decision_policy_name: 'refund_limit', decision_policy_result: 'pass' }),
+      4,
+    );
+    assert.equal(
+      valueOf(samples, 'decision_policy_checks_total', { ...DENIED_LABELS, decision_policy_name: 'refund_limit', decision_policy_result: 'fail' }),
+      2,
+    );
 
     // The model call beneath r1, per decision type (never with an outcome dimension).
     const tokenLabels = { decision_type: 'refund.approve', decision_version: 'v2', decision_tenant: 'acme' };
@@ -388,7 +398,10 @@ service:
     }, 30_000);
     assert.ok(arrived, `otelcol did not receive the decision counts:\n${otelcol.logs()}\n${collector.logs()}`);
     const cumulative = points.filter((p) => p.metric === 'decision.count' && matches(p.attributes, APPROVED));
-    assert.ok(cumulative.every((p) => p.temporality === 2), 'AGGREGATION_TEMPORALITY_CUMULATIVE');
+    assert.ok(
+      cumulative.every((p) => p.temporality === 2),
+      'AGGREGATION_TEMPORALITY_CUMULATIVE',
+    );
     assert.ok(points.some((p) => p.metric === 'decision.count' && p.attributes['otel.metric.overflow'] === true && p.value === 2));
     const histogram = points.findLast((p) => p.metric === 'decision.confidence' && matches(p.attributes, APPROVED))!;
     assert.deepEqual(histogram.explicitBounds, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]);
@@ -398,11 +411,15 @@ service:
     // Exemplars point at the decisions: the last two measurements of each series, with the
     // decision's trace and span ids (over OTLP/HTTP JSON here, and protobuf over gRPC).
     // (A flush that ran while the decisions were recorded may send their exemplars with the next one.)
-    const withExemplars = (file: string) => otlpPoints(file).filter((p) => p.metric === 'decision.count' && matches(p.attributes, APPROVED) && p.exemplars.length > 0);
+    const withExemplars = (file: string) =>
+      otlpPoints(file).filter((p) => p.metric === 'decision.count' && matches(p.attributes, APPROVED) && p.exemplars.length > 0);
     assert.ok(await eventually(() => withExemplars(metricsFile).length > 0 && withExemplars(grpcMetricsFile).length > 0, 30_000), 'exemplars arrived');
     points = otlpPoints(metricsFile);
     const grpcPoints = otlpPoints(grpcMetricsFile);
-    for (const [transport, all] of [['http/json', points], ['grpc/protobuf', grpcPoints]] as const) {
+    for (const [transport, all] of [
+      ['http/json', points],
+      ['grpc/protobuf', grpcPoints],
+    ] as const) {
       const counted = all.findLast((p) => p.metric === 'decision.count' && matches(p.attributes, APPROVED) && p.exemplars.length > 0);
       assert.ok(counted, `${transport}: no exemplars on decision.count`);
       assert.equal(counted.exemplars.length, 2, transport);
@@ -414,8 +431,15 @@ service:
         assert.equal(exemplar.asDouble, 1, transport);
       }
       const latency = all.findLast((p) => p.metric === 'decision.duration' && matches(p.attributes, APPROVED) && p.exemplars.length > 0)!;
-      assert.deepEqual(latency.exemplars.map((e) => e.asDouble).sort((a, b) => a! - b!), [30, 700], `${transport}: r3 and r4, the last two approved`);
-      assert.ok(all.every((p) => !p.metric.startsWith('decision_delta.') || p.exemplars.length === 0), 'exemplars are off by default');
+      assert.deepEqual(
+        latency.exemplars.map((e) => e.asDouble).sort((a, b) => a! - b!),
+        [30, 700],
+        `${transport}: r3 and r4, the last two approved`,
+      );
+      assert.ok(
+        all.every((p) => !p.metric.startsWith('decision_delta.') || p.exemplars.length === 0),
+        'exemplars are off by default',
+      );
     }
 
     // The collector's own metrics count the metric points each exporter's metrics instance sent.
@@ -425,7 +449,13 @@ service:
       own = parsePrometheus(await (await fetch(telemetryUrl)).text());
       return ['otlphttp', 'otlp'].every((exporter) => (valueOf(own, 'otelcol_exporter_sent_metric_points_total', { exporter }) ?? 0) > 0);
     }, 10_000);
-    assert.ok(sentCounted, own.filter((s) => s.name.includes('metric_points')).map((s) => JSON.stringify(s)).join('\n'));
+    assert.ok(
+      sentCounted,
+      own
+        .filter((s) => s.name.includes('metric_points'))
+        .map((s) => JSON.stringify(s))
+        .join('\n'),
+    );
     for (const exporter of ['otlphttp', 'otlp']) {
       assert.equal(valueOf(own, 'otelcol_exporter_queue_capacity', { exporter, data_type: 'metrics' }), 1000, exporter);
     }
@@ -455,7 +485,10 @@ service:
 
     // A decision whose start came alone is not counted until its outcome arrives; then once,
     // with the dimensions of both events.
-    assert.ok(samples.every((s) => s.labels.decision_type !== 'fraud.screen'), 'no outcome yet, no count');
+    assert.ok(
+      samples.every((s) => s.labels.decision_type !== 'fraud.screen'),
+      'no outcome yet, no count',
+    );
     fraudEvent(tracer, 'outcome', { 'dt.outcome': 'clear' });
     // One more approved refund in a later flush: the prometheus exporter adds the new delta to
     // the series it holds.
@@ -468,7 +501,14 @@ service:
       'decision.actor.type': 'agent',
     }).end(T0 + 60_040);
     await provider.forceFlush();
-    const fraud = { decision_type: 'fraud.screen', decision_version: 'v3', decision_outcome: 'clear', decision_tenant: 'acme', decision_environment: 'test', decision_actor_type: 'system' };
+    const fraud = {
+      decision_type: 'fraud.screen',
+      decision_version: 'v3',
+      decision_outcome: 'clear',
+      decision_tenant: 'acme',
+      decision_environment: 'test',
+      decision_actor_type: 'system',
+    };
     const counted = await eventually(async () => {
       samples = parsePrometheus(await (await fetch(scrapeUrl)).text());
       return (
@@ -481,7 +521,13 @@ service:
       await eventually(async () => valueOf(parsePrometheus(await (await fetch(scrapeUrl)).text()), 'decision_raw_count_total', APPROVED_LABELS) === 5, 30_000),
       'a connector in a pipeline without the decision processor finds the decisions itself, with the same extraction',
     );
-    assert.ok(counted, `the fraud decision and the seventh refund were not counted:\n${samples.filter((s) => s.name.endsWith('count_total')).map((s) => JSON.stringify(s)).join('\n')}\n${collector.logs()}`);
+    assert.ok(
+      counted,
+      `the fraud decision and the seventh refund were not counted:\n${samples
+        .filter((s) => s.name.endsWith('count_total'))
+        .map((s) => JSON.stringify(s))
+        .join('\n')}\n${collector.logs()}`,
+    );
 
     // Let a few more flushes pass, then read what otelcol got: the cumulative connector sends
     // the totals again with each flush, the delta one each increment once.
@@ -490,20 +536,25 @@ service:
     const deltaCounts = points.filter((p) => p.metric === 'decision_delta.count' && matches(p.attributes, APPROVED));
     assert.ok(deltaCounts.length >= 1 && deltaCounts.every((p) => p.temporality === 1), 'AGGREGATION_TEMPORALITY_DELTA');
     assert.ok(deltaCounts.length >= 2, 'the approved count changed in two flushes');
-    assert.equal(deltaCounts.reduce((sum, p) => sum + p.value!, 0), 5, 'the deltas add up to the count, each sent once');
+    assert.equal(
+      deltaCounts.reduce((sum, p) => sum + p.value!, 0),
+      5,
+      'the deltas add up to the count, each sent once',
+    );
     const cumulativeCounts = points.filter((p) => p.metric === 'decision.count' && matches(p.attributes, APPROVED));
     assert.ok(cumulativeCounts.length >= 3, 'cumulative totals are sent with every flush');
     assert.deepEqual([...new Set(cumulativeCounts.map((p) => p.value))], [4, 5], 'the running total, again with every flush');
     // The otlp (gRPC) exporter delivered the same.
     const grpcDelta = otlpPoints(grpcMetricsFile).filter((p) => p.metric === 'decision_delta.count' && matches(p.attributes, APPROVED));
-    assert.equal(grpcDelta.reduce((sum, p) => sum + p.value!, 0), 5, 'the deltas over OTLP/gRPC');
-    const agreements = points.filter((p) => p.metric === 'decision_delta.evaluations');
-    assert.deepEqual(
-      agreements.map((p) => [p.attributes['decision.outcome'], p.attributes['decision.evaluation.agreement'], p.value]).sort(),
-      [
-        ['approved', 'agree', 1],
-        ['denied', 'disagree', 1],
-      ],
+    assert.equal(
+      grpcDelta.reduce((sum, p) => sum + p.value!, 0),
+      5,
+      'the deltas over OTLP/gRPC',
     );
+    const agreements = points.filter((p) => p.metric === 'decision_delta.evaluations');
+    assert.deepEqual(agreements.map((p) => [p.attributes['decision.outcome'], p.attributes['decision.evaluation.agreement'], p.value]).sort(), [
+      ['approved', 'agree', 1],
+      ['denied', 'disagree', 1],
+    ]);
   });
 });

@@ -72,9 +72,16 @@ describe(`nesting deeper than ${MAX_NESTING_DEPTH} levels, on every input path o
     const traceId = randomHex(16);
     const attributes = { 'decision.factors': nestedObjectJson(MAX_NESTING_DEPTH), 'decision.evidence.list': nestedAttributeValue(MAX_NESTING_DEPTH, true) };
     const viaProtobuf = decisionSpan({ traceId, decisionId: 'at-limit-protobuf', attributes });
-    const res = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body: protobufBody([viaProtobuf]) });
+    const res = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, {
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: protobufBody([viaProtobuf]),
+    });
     assert.equal(res.status, 200, res.body.toString());
-    const viaJson = jsonBodyWithAnyValue('decision.evidence.kv', nestedAnyValueJson(MAX_NESTING_DEPTH), decisionSpan({ traceId, decisionId: 'at-limit-json', attributes }));
+    const viaJson = jsonBodyWithAnyValue(
+      'decision.evidence.kv',
+      nestedAnyValueJson(MAX_NESTING_DEPTH),
+      decisionSpan({ traceId, decisionId: 'at-limit-json', attributes }),
+    );
     const jsonRes = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/json' }, body: Buffer.from(viaJson) });
     assert.equal(jsonRes.status, 200, jsonRes.body.toString());
 
@@ -118,13 +125,16 @@ test('a collector started on an old database holding a value 5,000 levels deep a
   const deep = nestedObjectJson(5_000);
   const row = db.prepare('SELECT record FROM decisions WHERE id = ?').get('old-deep') as { record: string };
   db.prepare('UPDATE decisions SET record = ? WHERE id = ?').run(row.record.replace('{"a":1}', deep), 'old-deep');
-  db.prepare("UPDATE ledger SET event = replace(event, '{\"a\":1}', ?)").run(deep);
+  db.prepare('UPDATE ledger SET event = replace(event, \'{"a":1}\', ?)').run(deep);
   db.close();
 
   const second = await startCollector({ dir: first.dir });
   try {
     const record = await assertReadsAnswer(second.apiUrl, 'old-deep', traceId);
-    assert.ok(record.flags.some((f) => f.field === 'record' && /JSON text/.test(f.detail)), 'the record says part of it is shown as text');
+    assert.ok(
+      record.flags.some((f) => f.field === 'record' && /JSON text/.test(f.detail)),
+      'the record says part of it is shown as text',
+    );
   } finally {
     await second.stop();
   }

@@ -117,10 +117,12 @@ service:
         backend = undefined;
       }
       if (stopping && !restarting && Date.now() - outageStarted > OUTAGE_MS) {
-        restarting = stopping.then(() => launchCollector(backendFile, `${backendApi}/v1/decisions?limit=1`)).then((started) => {
-          backend = started;
-          restartedAt = Date.now();
-        });
+        restarting = stopping
+          .then(() => launchCollector(backendFile, `${backendApi}/v1/decisions?limit=1`))
+          .then((started) => {
+            backend = started;
+            restartedAt = Date.now();
+          });
       }
       const traffic = makeTraffic(6, 2);
       const answer = await postTraces(otlpUrl, traffic.body);
@@ -143,17 +145,30 @@ service:
     const p99 = spanLatencies[Math.floor(spanLatencies.length * 0.99)];
     assert.ok(p99 < 1_000, `span forwarding slowed down during the outage: p99 ${p99} ms`);
 
-    const arrived = await eventually(async () => {
-      const res = await fetch(`${backendApi}/v1/decisions?type=refund.approve&limit=1000`).catch(() => undefined);
-      if (!res?.ok) return false;
-      return ((await res.json()) as { decisions: unknown[] }).decisions.length >= decisionIds.length;
-    }, 15_000, 250);
+    const arrived = await eventually(
+      async () => {
+        const res = await fetch(`${backendApi}/v1/decisions?type=refund.approve&limit=1000`).catch(() => undefined);
+        if (!res?.ok) return false;
+        return ((await res.json()) as { decisions: unknown[] }).decisions.length >= decisionIds.length;
+      },
+      15_000,
+      250,
+    );
     if (!arrived) {
       const metricsText = await (await fetch(metricsUrl)).text();
       const count = ((await (await fetch(`${backendApi}/v1/decisions?type=refund.approve&limit=1000`)).json()) as { decisions: unknown[] }).decisions.length;
-      assert.fail(`backend has ${count} of ${decisionIds.length}\n${metricsText.split('\n').filter((l) => l.includes('decisions')).join('\n')}`);
+      assert.fail(
+        `backend has ${count} of ${decisionIds.length}\n${metricsText
+          .split('\n')
+          .filter((l) => l.includes('decisions'))
+          .join('\n')}`,
+      );
     }
-    const records = ((await (await fetch(`${backendApi}/v1/decisions?type=refund.approve&limit=1000`)).json()) as { decisions: Array<{ id: string; outcome: string; tenant: string }> }).decisions;
+    const records = (
+      (await (await fetch(`${backendApi}/v1/decisions?type=refund.approve&limit=1000`)).json()) as {
+        decisions: Array<{ id: string; outcome: string; tenant: string }>;
+      }
+    ).decisions;
     assert.equal(records.length, decisionIds.length, 'no decision twice');
     assert.deepEqual(new Set(records.map((r) => r.id)), new Set(decisionIds));
     assert.ok(records.every((r) => r.tenant === 'acme' && (r.outcome === 'approved' || r.outcome === 'denied')));

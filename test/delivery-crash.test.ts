@@ -135,16 +135,26 @@ service:
 
     const spanIds = acknowledged.flatMap((t) => t.spanIds);
     const decisionIds = acknowledged.flatMap((t) => t.decisionIds);
-    assert.ok(await eventually(() => spanIds.every((id) => sink.spanArrivals.has(id)), 15_000), `${spanIds.filter((id) => !sink.spanArrivals.has(id)).length} spans lost`);
+    assert.ok(
+      await eventually(() => spanIds.every((id) => sink.spanArrivals.has(id)), 15_000),
+      `${spanIds.filter((id) => !sink.spanArrivals.has(id)).length} spans lost`,
+    );
     for (const api of [backendApi, frontApi]) {
-      const complete = await eventually(async () => {
-        const stored = new Set((await decisionsAt(api))?.map((d) => d.id));
-        return decisionIds.every((id) => stored.has(id));
-      }, 15_000, 200);
+      const complete = await eventually(
+        async () => {
+          const stored = new Set((await decisionsAt(api))?.map((d) => d.id));
+          return decisionIds.every((id) => stored.has(id));
+        },
+        15_000,
+        200,
+      );
       const stored = (await decisionsAt(api)) ?? [];
       const ids = new Set(stored.map((d) => d.id));
       assert.ok(complete, `${decisionIds.filter((id) => !ids.has(id)).length} acknowledged decisions missing at ${api}`);
-      assert.ok(stored.every((d) => d.event_count === 1), 'a redelivered decision event was stored twice');
+      assert.ok(
+        stored.every((d) => d.event_count === 1),
+        'a redelivered decision event was stored twice',
+      );
     }
   });
 
@@ -161,7 +171,10 @@ service:
     assert.equal(await front!.stop(), 0, 'a clean exit');
     front = undefined;
     assert.ok(Date.now() - stoppedAt < 5_000, `stopping took ${Date.now() - stoppedAt} ms with shutdown_timeout 1s`);
-    assert.ok(readdirSync(join(dir, 'queue', 'otlphttp')).some((f) => f.endsWith('.log')), 'the queue journal is on disk');
+    assert.ok(
+      readdirSync(join(dir, 'queue', 'otlphttp')).some((f) => f.endsWith('.log')),
+      'the queue journal is on disk',
+    );
 
     sink.failWith(undefined);
     front = await launchCollector(frontFile, healthUrl);

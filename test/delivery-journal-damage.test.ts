@@ -110,7 +110,10 @@ service:
     const expected = acknowledged.flat().filter((id) => !lostSpans.has(id));
     assert.equal(expected.length, 400 - 10 * hit.length);
     const complete = await eventually(() => expected.every((id) => sink!.spanArrivals.has(id)), 30_000);
-    assert.ok(complete, `${expected.filter((id) => !sink!.spanArrivals.has(id)).length} of ${expected.length} spans outside the damaged frame(s) were not delivered`);
+    assert.ok(
+      complete,
+      `${expected.filter((id) => !sink!.spanArrivals.has(id)).length} of ${expected.length} spans outside the damaged frame(s) were not delivered`,
+    );
 
     const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
     assert.equal(metricValue(text, 'otelcol_exporter_queue_lost_requests_total', { exporter: 'otlphttp' }), hit.length);
@@ -122,8 +125,15 @@ service:
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { level: number; msg: string; lostRequests?: number; segment?: string; offset?: number });
     const errors = lines.filter((l) => l.level === 50 && /journal damaged/.test(l.msg));
-    assert.equal(errors.reduce((sum, l) => sum + (l.lostRequests ?? 0), 0), hit.length, JSON.stringify(lines));
-    assert.ok(errors.every((l) => l.segment === segment && typeof l.offset === 'number'), 'the log says where');
+    assert.equal(
+      errors.reduce((sum, l) => sum + (l.lostRequests ?? 0), 0),
+      hit.length,
+      JSON.stringify(lines),
+    );
+    assert.ok(
+      errors.every((l) => l.segment === segment && typeof l.offset === 'number'),
+      'the log says where',
+    );
     assert.ok(!lines.some((l) => /never acknowledged/.test(l.msg)), 'acknowledged data is not called "never acknowledged"');
   });
 });

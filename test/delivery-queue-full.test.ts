@@ -129,7 +129,11 @@ service:
     const delivered = await eventually(() => expected.every((id) => sink.spanArrivals.has(id)), 10_000);
     assert.ok(delivered, `${expected.filter((id) => !sink.spanArrivals.has(id)).length} accepted spans never arrived`);
     for (const request of refused) for (const id of request.spanIds) assert.ok(!sink.spanArrivals.has(id), 'a refused span was delivered');
-    assert.equal([...sink.spanArrivals.values()].reduce((a, b) => a + b, 0), expected.length, 'no span arrived twice');
+    assert.equal(
+      [...sink.spanArrivals.values()].reduce((a, b) => a + b, 0),
+      expected.length,
+      'no span arrived twice',
+    );
 
     const settled = await eventually(async () => {
       const text = await (await fetch(metricsUrl)).text();

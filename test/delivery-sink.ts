@@ -321,4 +321,3 @@ service:
   );
   return file;
 }
-

@@ -74,15 +74,25 @@ describe('docs/deployment.md', () => {
     assert.ok(lb.resolver.dns, 'samplers are found by DNS');
     assert.equal(typeof lb.protocol.otlp.sending_queue.storage, 'string', 'the per-sampler queues are on disk');
     assert.equal(lb.protocol.otlp.retry_on_failure.max_elapsed_time, 0);
-    assert.deepEqual(config.service.pipelines.map((p) => p.exporters), [['load_balancing']], 'the routing tier neither samples nor stores');
+    assert.deepEqual(
+      config.service.pipelines.map((p) => p.exporters),
+      [['load_balancing']],
+      'the routing tier neither samples nor stores',
+    );
     assert.ok(!config.service.pipelines[0].processors.some((p) => /sampl/.test(p)));
   });
 
   test('sampling tier: decision and tail_sampling, decisions to NATS JetStream from the environment', async () => {
     const config = await load(tier('Sampling tier'));
     const [pipeline] = config.service.pipelines;
-    assert.deepEqual(pipeline.processors.filter((p) => p === 'decision' || p === 'tail_sampling'), ['decision', 'tail_sampling']);
-    const decisions = settings(config.exporters, pipeline.exporters.find((e) => e.startsWith('decisions'))!);
+    assert.deepEqual(
+      pipeline.processors.filter((p) => p === 'decision' || p === 'tail_sampling'),
+      ['decision', 'tail_sampling'],
+    );
+    const decisions = settings(
+      config.exporters,
+      pipeline.exporters.find((e) => e.startsWith('decisions'))!,
+    );
     assert.equal(decisions.nats.url, ENV.DT_NATS_URL);
     assert.equal(decisions.storage, undefined, 'nothing is written locally');
   });
@@ -101,11 +111,11 @@ describe('docs/deployment.md', () => {
     await assert.rejects(load(block, { ...ENV, DT_API_KEY_ACME_READ: undefined }), /api_keys/, 'an unset key variable stops the replica');
   });
 
-  test('the writers\' command line uses only options `decision-trace ingest` has', async () => {
+  test("the writers' command line uses only options `decision-trace ingest` has", async () => {
     const lines = blocks(markdown)
       .filter((b) => b.language === 'sh' && b.text.includes('decision-trace ingest'))
       .map((b) => b.text.replace(/\\\n/g, ' '));
-    assert.ok(lines.length >= 1, 'the doc shows the writers\' command');
+    assert.ok(lines.length >= 1, "the doc shows the writers' command");
     const help = await runCli(['ingest', '--help']);
     assert.equal(help.code, 0, help.stderr);
     for (const line of lines) {

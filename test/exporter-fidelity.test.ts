@@ -65,12 +65,24 @@ function richRequest(): Uint8Array {
                 ],
                 droppedAttributesCount: 3,
                 events: [
-                  { timeUnixNano: '1700000000200000000', name: 'decision', attributes: [kv('decision.type', { stringValue: 'refund.review' })], droppedAttributesCount: 1 },
+                  {
+                    timeUnixNano: '1700000000200000000',
+                    name: 'decision',
+                    attributes: [kv('decision.type', { stringValue: 'refund.review' })],
+                    droppedAttributesCount: 1,
+                  },
                   { timeUnixNano: '1700000000300000000', name: 'exception', attributes: [kv('exception.message', { stringValue: 'timeout' })] },
                 ],
                 droppedEventsCount: 4,
                 links: [
-                  { traceId: traceB, spanId: hex('b7ad6b7169203331'), traceState: 'rojo=00f067aa0ba902b7', attributes: [kv('link.kind', { stringValue: 'follows' })], droppedAttributesCount: 1, flags: 1 },
+                  {
+                    traceId: traceB,
+                    spanId: hex('b7ad6b7169203331'),
+                    traceState: 'rojo=00f067aa0ba902b7',
+                    attributes: [kv('link.kind', { stringValue: 'follows' })],
+                    droppedAttributesCount: 1,
+                    flags: 1,
+                  },
                 ],
                 droppedLinksCount: 5,
                 status: { code: 2, message: 'policy check failed' },

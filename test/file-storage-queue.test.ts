@@ -80,6 +80,9 @@ service:
     sink.failWith(undefined);
     collector = await launchCollector(file, healthUrl);
     const spanIds = traffic.flatMap((t) => t.spanIds);
-    assert.ok(await eventually(() => spanIds.every((id) => sink!.spanArrivals.has(id)), 20_000), `${spanIds.filter((id) => !sink!.spanArrivals.has(id)).length} queued spans not delivered after the restart`);
+    assert.ok(
+      await eventually(() => spanIds.every((id) => sink!.spanArrivals.has(id)), 20_000),
+      `${spanIds.filter((id) => !sink!.spanArrivals.has(id)).length} queued spans not delivered after the restart`,
+    );
   });
 });

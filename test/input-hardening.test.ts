@@ -46,7 +46,10 @@ describe('the running collector refuses odd input cleanly', () => {
     const at = proto.indexOf('PLACE');
     const badProto = Buffer.from(proto);
     badProto.set([0xc3, 0x28, 0xff, 0xfe, 0xfd], at);
-    assert.equal((await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body: badProto })).status, 400);
+    assert.equal(
+      (await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body: badProto })).status,
+      400,
+    );
 
     const utf16 = Buffer.from(`\ufeff${valid}`, 'utf16le');
     for (const contentType of ['application/json; charset=utf-16', 'application/json;charset="UTF-16LE"', 'application/json; charset=latin1']) {
@@ -54,18 +57,30 @@ describe('the running collector refuses odd input cleanly', () => {
       assert.equal(res.status, 415, contentType);
       assert.match(res.body.toString(), /charset/);
     }
-    const utf8 = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/json; charset=UTF-8' }, body: Buffer.from(valid) });
+    const utf8 = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, {
+      headers: { 'content-type': 'application/json; charset=UTF-8' },
+      body: Buffer.from(valid),
+    });
     assert.equal(utf8.status, 200, 'UTF-8 declared is fine');
 
-    const events = await rawRequest(`${collector.apiUrl}/v1/events`, { headers: { 'content-type': 'application/json' }, body: Buffer.from([0x5b, 0xff, 0x5d]) });
+    const events = await rawRequest(`${collector.apiUrl}/v1/events`, {
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from([0x5b, 0xff, 0x5d]),
+    });
     assert.equal(events.status, 400, '/v1/events too');
-    const events16 = await rawRequest(`${collector.apiUrl}/v1/events`, { headers: { 'content-type': 'application/json; charset=utf-16' }, body: Buffer.from('[]', 'utf16le') });
+    const events16 = await rawRequest(`${collector.apiUrl}/v1/events`, {
+      headers: { 'content-type': 'application/json; charset=utf-16' },
+      body: Buffer.from('[]', 'utf16le'),
+    });
     assert.equal(events16.status, 415);
   });
 
   test('a decision.evidence.__proto__ attribute is kept as evidence, in both encodings', async () => {
     const span = decisionSpan({ decisionId: 'proto-evidence', attributes: { 'decision.evidence.__proto__': 'kept', 'decision.evidence.other': 1 } });
-    const res = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/json' }, body: Buffer.from(jsonBody([span])) });
+    const res = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, {
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(jsonBody([span])),
+    });
     assert.equal(res.status, 200);
     const text = await (await fetch(`${collector.apiUrl}/v1/decisions/proto-evidence`)).text();
     const record = JSON.parse(text) as { evidence: Record<string, unknown> };
@@ -78,7 +93,11 @@ describe('the running collector refuses odd input cleanly', () => {
     const kv: Record<string, unknown> = {};
     Object.defineProperty(kv, '__proto__', { value: 'kv', enumerable: true, writable: true, configurable: true });
     viaProtobuf.attributes['decision.evidence'] = kv as never;
-    assert.equal((await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body: protobufBody([viaProtobuf]) })).status, 200);
+    assert.equal(
+      (await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body: protobufBody([viaProtobuf]) }))
+        .status,
+      200,
+    );
     const pb = JSON.parse(await (await fetch(`${collector.apiUrl}/v1/decisions/proto-evidence-pb`)).text()) as { evidence: Record<string, unknown> };
     assert.ok(Object.hasOwn(pb.evidence, '__proto__'), JSON.stringify(pb.evidence));
     assert.equal(pb.evidence['__proto__'], 'kv');
@@ -109,10 +128,7 @@ describe('an address in use at start (#17)', () => {
         );
         assert.ok(failure !== undefined, 'the collector did not start');
         assert.match(failure, /exited with 1/);
-        assert.ok(
-          failure.includes(`receivers.otlp.protocols.${protocol}.endpoint: cannot listen on 127.0.0.1:${port}: address already in use`),
-          failure,
-        );
+        assert.ok(failure.includes(`receivers.otlp.protocols.${protocol}.endpoint: cannot listen on 127.0.0.1:${port}: address already in use`), failure);
         assert.ok(failure.includes(variable), `names ${variable}: ${failure}`);
         assert.doesNotMatch(failure, /^E No address/m, 'no grpc-js line of its own');
       } finally {
@@ -213,13 +229,18 @@ describe('slow clients and connection caps on the otlp receiver and the decision
   }
 
   test('a valid request is still served after all that', async () => {
-    const res = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body: protobufBody([decisionSpan()]) });
+    const res = await rawRequest(`${collector.otlpHttpUrl}/v1/traces`, {
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: protobufBody([decisionSpan()]),
+    });
     assert.equal(res.status, 200);
   });
 });
 
 test('the limits have documented defaults in both components', () => {
-  const http = otlpReceiverFactory.configSchema.parse({ protocols: { http: {}, grpc: {} } }) as { protocols: { http: Record<string, unknown>; grpc: Record<string, unknown> } };
+  const http = otlpReceiverFactory.configSchema.parse({ protocols: { http: {}, grpc: {} } }) as {
+    protocols: { http: Record<string, unknown>; grpc: Record<string, unknown> };
+  };
   const expected = { read_header_timeout: 10_000, read_timeout: 60_000, idle_timeout: 65_000, max_connections: 1000 };
   for (const [key, value] of Object.entries(expected)) assert.equal(http.protocols.http[key], value, key);
   assert.equal(http.protocols.grpc.max_concurrent_streams, 100);

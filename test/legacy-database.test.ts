@@ -29,7 +29,16 @@ describe('a database of the release before schema 1.0 event names', () => {
     const record = (await res.json()) as Record<string, any>;
     assert.deepEqual(
       record.events.map((e: { event: { event_type: string } }) => e.event.event_type),
-      ['decision.start', 'decision.evidence', 'decision.evidence', 'decision.policy_check', 'decision.action', 'decision.approval', 'decision.outcome', 'decision.evaluation'],
+      [
+        'decision.start',
+        'decision.evidence',
+        'decision.evidence',
+        'decision.policy_check',
+        'decision.action',
+        'decision.approval',
+        'decision.outcome',
+        'decision.evaluation',
+      ],
     );
     assert.deepEqual(record.evidence, { order_total: 120.5, customer: { tier: 'gold', years: 4 } });
     assert.equal(record.actions.length, 1);
@@ -39,7 +48,16 @@ describe('a database of the release before schema 1.0 event names', () => {
   });
 
   test('a late event under the schema name joins the old chain; verify says intact before and after', async () => {
-    const late = [{ event_id: 'a-12', tenant_id: 'acme', decision_id: 'notify-1', event_type: 'decision.evaluation', timestamp: '2026-12-01T08:00:00.000Z', payload: { score: 1 } }];
+    const late = [
+      {
+        event_id: 'a-12',
+        tenant_id: 'acme',
+        decision_id: 'notify-1',
+        event_type: 'decision.evaluation',
+        timestamp: '2026-12-01T08:00:00.000Z',
+        payload: { score: 1 },
+      },
+    ];
     const res = await fetch(`${collector.apiUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(late) });
     assert.equal(res.status, 200, await res.clone().text());
     const shown = await runCli(['show', 'notify-1', '--endpoint', collector.apiUrl, '--tenant', 'acme']);

@@ -17,7 +17,7 @@ async function problems(filePath: string, code: string): Promise<string[]> {
   return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
 }
 
-test('a component importing another component\'s folder is an error, naming the shared module as the way out', async () => {
+test("a component importing another component's folder is an error, naming the shared module as the way out", async () => {
   const found = await problems(
     join(COLLECTOR_SRC, 'extensions/decision_api/example.ts'),
     "import { decisionsExporterSchema } from '../../exporters/decisions/config.js';\nexport const schema = decisionsExporterSchema;\n",
@@ -49,7 +49,7 @@ test('a component importing its own files, the component module and shared modul
   assert.deepEqual(found, []);
 });
 
-test('the CLI may use a component\'s factory and config, not its implementation files', async () => {
+test("the CLI may use a component's factory and config, not its implementation files", async () => {
   const allowed = await problems(
     join(COLLECTOR_SRC, 'cli/example.ts'),
     [

@@ -94,7 +94,11 @@ test('lint on a violating JSONL data set exits 1 with a readable report', async 
   assert.equal(allowed.code, 1);
   const report = JSON.parse(allowed.stdout) as { checked: number; failing: Array<{ id: string }> };
   assert.equal(report.checked, 4);
-  assert.deepEqual(report.failing.map((d) => d.id), ['refund-bad'], 'allow: an unknown type is not a violation');
+  assert.deepEqual(
+    report.failing.map((d) => d.id),
+    ['refund-bad'],
+    'allow: an unknown type is not a violation',
+  );
 });
 
 test('lint on stored decisions (sqlite) exits 0 when clean and 1 on violations', async () => {
@@ -126,7 +130,10 @@ test('usage, registry and input errors exit 2 and say what is wrong', async () =
     { args: ['lint', '--input', clean], stderr: /--registry <file> is required/ },
     { args: ['lint', '--registry', EXAMPLE_REGISTRY], stderr: /give exactly one of --input <file\.jsonl> and --storage <url>/ },
     { args: ['lint', '--registry', EXAMPLE_REGISTRY, '--input', clean, '--storage', 'sqlite::memory:'], stderr: /give exactly one/ },
-    { args: ['lint', '--registry', EXAMPLE_REGISTRY, '--input', clean, '--unknown-types', 'ignore'], stderr: /--unknown-types must be one of allow, flag, reject/ },
+    {
+      args: ['lint', '--registry', EXAMPLE_REGISTRY, '--input', clean, '--unknown-types', 'ignore'],
+      stderr: /--unknown-types must be one of allow, flag, reject/,
+    },
     { args: ['lint', '--registry', EXAMPLE_REGISTRY, '--input', join(dir, 'absent.jsonl')], stderr: /cannot read .*absent\.jsonl/ },
     { args: ['lint', '--registry', EXAMPLE_REGISTRY, '--storage', 'postgres://x'], stderr: /cannot open postgres:\/\/x/ },
     { args: ['lint', '--registry', EXAMPLE_REGISTRY, '--input', clean, '--bogus'], stderr: /unknown option '--bogus'/ },
@@ -135,7 +142,10 @@ test('usage, registry and input errors exit 2 and say what is wrong', async () =
   writeFileSync(badRegistry, 'decision_types:\n  refund.approve:\n    outcomes: [approved]\n    expected_childs: [x]\n');
   cases.push({ args: ['lint', '--registry', badRegistry, '--input', clean], stderr: /decision_types\.refund\.approve\.expected_childs: unknown key/ });
   const badInput = join(dir, 'bad.jsonl');
-  writeFileSync(badInput, `${JSON.stringify(compliantRefund('b-1')[0])}\nnot json\n{"decision_id":"d","event_type":"decision.evidence","timestamp":"2025-03-01T10:00:00Z","payload":{}}\n`);
+  writeFileSync(
+    badInput,
+    `${JSON.stringify(compliantRefund('b-1')[0])}\nnot json\n{"decision_id":"d","event_type":"decision.evidence","timestamp":"2025-03-01T10:00:00Z","payload":{}}\n`,
+  );
   cases.push({ args: ['lint', '--registry', EXAMPLE_REGISTRY, '--input', badInput], stderr: /line 2: not JSON\n {2}line 3: payload\.key: required/ });
 
   const results = await Promise.all(cases.map((c) => runCli(c.args)));

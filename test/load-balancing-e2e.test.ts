@@ -154,7 +154,7 @@ service:
         await store.close();
       }
     }
-    assert.equal(decided.size, TRACES, 'every trace\'s decision is stored');
-    for (const trace of traces) assert.deepEqual(decided.get(trace.traceId), [ring.ownerOf(trace.traceId)], 'once, by its trace\'s backend');
+    assert.equal(decided.size, TRACES, "every trace's decision is stored");
+    for (const trace of traces) assert.deepEqual(decided.get(trace.traceId), [ring.ownerOf(trace.traceId)], "once, by its trace's backend");
   });
 });

@@ -34,7 +34,6 @@ class ControlledResolver implements BackendResolver {
   async shutdown(): Promise<void> {}
 }
 
-
 function balancer(resolver: BackendResolver, host: Host, extra: { storage?: string; initialInterval?: string } = {}) {
   const config = loadBalancingExporterSchema.parse({
     protocol: {
@@ -88,7 +87,7 @@ describe('load_balancing: membership changes', () => {
 
     const removedAt = Date.now();
     resolver.set([a.url, b.url]);
-    assert.ok(await eventually(() => totalSpans([a, b]) - before === traces.length * 4, 10_000), 'every span arrives, including the failing backend\'s');
+    assert.ok(await eventually(() => totalSpans([a, b]) - before === traces.length * 4, 10_000), "every span arrives, including the failing backend's");
     assert.ok(Date.now() - removedAt < 5_000, 'queued requests sleeping before a retry (20 s) are re-routed at once');
     assert.equal(host.metrics.valueOf('otelcol_loadbalancer_rerouted_spans_total', { exporter: 'load_balancing' }), ownedByC.length * 4);
     assert.deepEqual(exporter.members, [a.url, b.url].sort());
@@ -96,7 +95,11 @@ describe('load_balancing: membership changes', () => {
     const placement = tracesPerSink(traces, [a, b, c]);
     for (const trace of traces) {
       assert.equal(placement.get(trace.traceId)!.size, 1, `trace ${trace.traceId} is on one backend only`);
-      assert.equal(trace.spanIds.every((id) => (a.spanArrivals.get(id) ?? 0) + (b.spanArrivals.get(id) ?? 0) === 1), true, 'each span once');
+      assert.equal(
+        trace.spanIds.every((id) => (a.spanArrivals.get(id) ?? 0) + (b.spanArrivals.get(id) ?? 0) === 1),
+        true,
+        'each span once',
+      );
     }
     const newRing = new HashRing([a.url, b.url]);
     for (const trace of ownedByC) assert.ok(placement.get(trace.traceId)!.has(newRing.ownerOf(trace.traceId)!), 'moved to its new owner');
@@ -155,14 +158,17 @@ describe('load_balancing: membership changes', () => {
     const toA = traces.filter((t) => ring.ownerOf(t.traceId) === a.url).length * 3;
     assert.ok(await eventually(() => totalSpans([a]) - start === toA, 10_000));
     await first.shutdown({ deadline: Date.now() });
-    assert.equal(totalSpans([a]) - start, toA, 'the rest is in the failing backend\'s persistent queue');
+    assert.equal(totalSpans([a]) - start, toA, "the rest is in the failing backend's persistent queue");
 
     const host = offlineHost();
     const second = balancer(new ControlledResolver([a.url]), host, { storage });
     await second.start();
     assert.ok(await eventually(() => totalSpans([a]) - start === traces.length * 3, 10_000), 'the orphaned queue drains into the ring');
     assert.equal(host.metrics.valueOf('otelcol_loadbalancer_rerouted_spans_total', { exporter: 'load_balancing' }), traces.length * 3 - toA);
-    assert.ok(traces.every((t) => t.spanIds.every((id) => !c.spanArrivals.has(id))), 'nothing reached the backend that is gone');
+    assert.ok(
+      traces.every((t) => t.spanIds.every((id) => !c.spanArrivals.has(id))),
+      'nothing reached the backend that is gone',
+    );
     await second.shutdown({ deadline: Date.now() + 1000 });
     c.failWith(undefined);
   });

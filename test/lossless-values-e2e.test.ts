@@ -61,10 +61,13 @@ describe('lossless values end to end', () => {
     assert.equal(record.evidence.account, BigInt(BIG));
     assert.equal(record.start_time, '2026-04-21T14:18:03.123456Z');
     assert.equal(record.end_time, '2026-04-21T14:18:03.123706789Z');
-    assert.equal(record.duration_ms, 0.250789, "250.789 µs");
+    assert.equal(record.duration_ms, 0.250789, '250.789 µs');
 
     const found = parseJsonExact(await getText(`${collector.apiUrl}/v1/decisions?evidence=account=${BIG}`)) as { decisions: Array<{ id: string }> };
-    assert.deepEqual(found.decisions.map((d) => d.id), ['lossless-events']);
+    assert.deepEqual(
+      found.decisions.map((d) => d.id),
+      ['lossless-events'],
+    );
     const rounded = parseJsonExact(await getText(`${collector.apiUrl}/v1/decisions?evidence=account=9007199254740992`)) as { decisions: unknown[] };
     assert.deepEqual(rounded.decisions, [], 'the rounded double is another value');
 
@@ -109,7 +112,10 @@ describe('lossless values end to end', () => {
 
     const skewedRecord = (await decision(collector, 'lossless-skewed')).record;
     assert.equal(skewedRecord.duration_ms, null);
-    assert.deepEqual(skewedRecord.flags.map((flag: { code: string }) => flag.code), ['end_before_start']);
+    assert.deepEqual(
+      skewedRecord.flags.map((flag: { code: string }) => flag.code),
+      ['end_before_start'],
+    );
 
     const trace = parseJsonExact(await getText(`${collector.apiUrl}/v1/traces/${traceId}`)) as { spans: Array<Record<string, unknown>> };
     const span = trace.spans.find((s) => s.span_id === fast.spanId)!;
@@ -141,6 +147,9 @@ describe('lossless values end to end', () => {
     assert.equal(record.start_time, '2025-11-22T08:26:40.123456789Z', 'a time written as a JSON number keeps its nanoseconds');
     assert.equal(record.duration_ms, 0.25);
     const found = parseJsonExact(await getText(`${collector.apiUrl}/v1/decisions?evidence=as_number=${BIG}`)) as { decisions: Array<{ id: string }> };
-    assert.deepEqual(found.decisions.map((d) => d.id), ['lossless-json']);
+    assert.deepEqual(
+      found.decisions.map((d) => d.id),
+      ['lossless-json'],
+    );
   });
 });

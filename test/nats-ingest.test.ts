@@ -119,7 +119,10 @@ describe('NATS JetStream between collectors and store writers', { skip: unavaila
     for (const writer of writers) assert.equal(await writer.stop(), 0);
     const totals = writers.map((w) => w.totals()!);
     assert.equal(totals[0].messages + totals[1].messages, 120, 'each message written by one writer');
-    assert.ok(totals.every((t) => t.messages > 0), `both writers took a share: ${totals.map((t) => t.messages).join(' + ')}`);
+    assert.ok(
+      totals.every((t) => t.messages > 0),
+      `both writers took a share: ${totals.map((t) => t.messages).join(' + ')}`,
+    );
     assert.equal(totals[0].appended + totals[1].appended, sent.length);
     assertExactlyOnce(await storeContents(db), sent);
     const backlog = await consumerBacklog(target.stream, DURABLE);

@@ -51,7 +51,10 @@ describe('supported Node.js runtimes', () => {
       assert.equal(untestedRuntime(version), null, version);
     }
     for (const version of ['18.20.4', '20.18.3', '21.7.3', '22.11.0', '23.11.1']) {
-      assert.match(unsupportedRuntime(version), new RegExp(`^Node\\.js ${version.replace(/\./g, '\\.')} is not supported; use Node\\.js 20\\.19\\+, 22\\.12\\+, 24\\.0\\+`));
+      assert.match(
+        unsupportedRuntime(version),
+        new RegExp(`^Node\\.js ${version.replace(/\./g, '\\.')} is not supported; use Node\\.js 20\\.19\\+, 22\\.12\\+, 24\\.0\\+`),
+      );
     }
     assert.equal(unsupportedRuntime('26.1.0'), null);
     assert.match(untestedRuntime('26.1.0'), /newer than the lines tested \(20, 22, 24\)/);
@@ -138,10 +141,17 @@ describe('supported Node.js runtimes', () => {
       collector.stderr.on('data', (d) => (output += d));
       const exited = new Promise((resolve) => collector.once('exit', resolve));
       try {
-        const started = await waitFor(() => output.split('\n').find((line) => line.includes('"collector started"')), () => output, collector);
+        const started = await waitFor(
+          () => output.split('\n').find((line) => line.includes('"collector started"')),
+          () => output,
+          collector,
+        );
         const line = JSON.parse(started) as { sqlite_driver?: string; sqlite_driver_reason?: string };
         assert.equal(line.sqlite_driver, 'node:sqlite');
-        assert.match(line.sqlite_driver_reason ?? '', /better-sqlite3 was built for another Node\.js \(ABI \d+\) than this Node\.js v\d+\.\d+\.\d+ \(ABI \d+\)/);
+        assert.match(
+          line.sqlite_driver_reason ?? '',
+          /better-sqlite3 was built for another Node\.js \(ABI \d+\) than this Node\.js v\d+\.\d+\.\d+ \(ABI \d+\)/,
+        );
         // The decision API reads, through node:sqlite in the store's worker thread, what better-sqlite3 wrote.
         const listed = (await (await fetch(`http://127.0.0.1:${ports.api}/v1/decisions?limit=10`)).json()) as { decisions: Array<{ id: string }> };
         assert.deepEqual(listed.decisions.map((d) => d.id).sort(), ['rt-a', 'rt-b', 'rt-c']);
@@ -164,7 +174,10 @@ describe('supported Node.js runtimes', () => {
       writeFileSync(file, '');
       const run = spawnSync(withoutNodeSqlite!.node, [BIN, 'verify', '--storage', `sqlite:${file}`], { cwd: REPO_ROOT, encoding: 'utf8' });
       assert.notEqual(run.status, 0);
-      assert.match(run.stderr, /better-sqlite3 was built for another Node\.js \(ABI \d+\) than this Node\.js v\d+\.\d+\.\d+ \(ABI \d+\); run `npm rebuild better-sqlite3` with this Node\.js \(or use Node\.js 24 or a recent 22, whose built-in node:sqlite needs no addon\)/);
+      assert.match(
+        run.stderr,
+        /better-sqlite3 was built for another Node\.js \(ABI \d+\) than this Node\.js v\d+\.\d+\.\d+ \(ABI \d+\); run `npm rebuild better-sqlite3` with this Node\.js \(or use Node\.js 24 or a recent 22, whose built-in node:sqlite needs no addon\)/,
+      );
       assert.doesNotMatch(run.stderr, /NODE_MODULE_VERSION|at Module\./, 'no stack trace from inside the addon');
       assert.equal(statSync(file).size, 0, 'the database file is left as it was');
       assert.deepEqual(readdirSync(dir), ['decisions.db'], 'no -wal or -journal file was created');

@@ -78,7 +78,10 @@ test('npm start serves OTLP/HTTP on 4318, the decision API and its web UI on 871
     const otlp = await fetch('http://localhost:4318/v1/traces', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal(otlp.status, 200, await otlp.text());
     const list = (await (await fetch('http://127.0.0.1:8711/v1/decisions?type=greeting.choose')).json()) as { decisions: Array<{ outcome: string }> };
-    assert.deepEqual(list.decisions.map((d) => d.outcome), ['hello']);
+    assert.deepEqual(
+      list.decisions.map((d) => d.outcome),
+      ['hello'],
+    );
     // The web UI is served from the built collector (dist), not only from the sources the tests run.
     const page = await fetch('http://127.0.0.1:8711/');
     assert.equal(page.status, 200);

@@ -50,7 +50,15 @@ function everyValueType(prefix: string) {
     kv(`${prefix}.empty`, {}),
     kv(`${prefix}.array`, {
       arrayValue: {
-        values: [{ stringValue: 'a' }, { intValue: 1 }, { doubleValue: 2 }, { doubleValue: 2.5 }, { boolValue: true }, {}, { arrayValue: { values: [{ doubleValue: 7 }] } }],
+        values: [
+          { stringValue: 'a' },
+          { intValue: 1 },
+          { doubleValue: 2 },
+          { doubleValue: 2.5 },
+          { boolValue: true },
+          {},
+          { arrayValue: { values: [{ doubleValue: 7 }] } },
+        ],
       },
     }),
     kv(`${prefix}.array.empty`, { arrayValue: {} }),
@@ -92,7 +100,14 @@ function richRequest(): Uint8Array {
                 ],
                 droppedEventsCount: 4,
                 links: [
-                  { traceId: traceB, spanId: hex('b7ad6b7169203331'), traceState: 'rojo=00f067aa0ba902b7', attributes: everyValueType('link'), droppedAttributesCount: 1, flags: 0x101 },
+                  {
+                    traceId: traceB,
+                    spanId: hex('b7ad6b7169203331'),
+                    traceState: 'rojo=00f067aa0ba902b7',
+                    attributes: everyValueType('link'),
+                    droppedAttributesCount: 1,
+                    flags: 0x101,
+                  },
                   { traceId: traceB, spanId: hex('1111111111111111') },
                 ],
                 droppedLinksCount: 5,
@@ -180,7 +195,13 @@ function spansWithContext(...requests: Array<Record<string, unknown>>): unknown[
       for (const span of scopeSpans.spans) {
         out.push({
           id: `${span.traceId}/${span.spanId}`,
-          entry: { resource: resourceSpans.resource, resourceSchemaUrl: resourceSpans.schemaUrl, scope: scopeSpans.scope, scopeSchemaUrl: scopeSpans.schemaUrl, span },
+          entry: {
+            resource: resourceSpans.resource,
+            resourceSchemaUrl: resourceSpans.schemaUrl,
+            scope: scopeSpans.scope,
+            scopeSchemaUrl: scopeSpans.schemaUrl,
+            span,
+          },
         });
       }
     }
@@ -289,7 +310,9 @@ service:
   }
 
   test('an integral double stays a double, next to an int of the same value', () => {
-    const spans = readFileExporterLines(outputs.proto).flatMap((line) => JSON.parse(line).resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans)));
+    const spans = readFileExporterLines(outputs.proto).flatMap((line) =>
+      JSON.parse(line).resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans)),
+    );
     const decided = spans.find((span: any) => span.name === 'refund.decide');
     const attributes = decided.attributes as Array<{ key: string; value: Record<string, unknown> }>;
     const value = (key: string) => attributes.find((a) => a.key === key)?.value;
@@ -297,7 +320,15 @@ service:
     assert.deepEqual(value('span.int'), { intValue: '3' });
     assert.deepEqual(value('span.array'), {
       arrayValue: {
-        values: [{ stringValue: 'a' }, { intValue: '1' }, { doubleValue: 2 }, { doubleValue: 2.5 }, { boolValue: true }, {}, { arrayValue: { values: [{ doubleValue: 7 }] } }],
+        values: [
+          { stringValue: 'a' },
+          { intValue: '1' },
+          { doubleValue: 2 },
+          { doubleValue: 2.5 },
+          { boolValue: true },
+          {},
+          { arrayValue: { values: [{ doubleValue: 7 }] } },
+        ],
       },
     });
   });

@@ -115,7 +115,8 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
   });
 
   test('escapes, embedded references, ${VAR} without scheme and references that bring references', async () => {
-    const headers = "\n    headers:\n      a: $${env:N}\n      b: 'x$$y'\n      c: $$$${env:N}\n      d: $$${env:N}\n      e: pre-${env:N}-${N}\n      f: ${env:R}\n      g: ${env:U:-fallback}";
+    const headers =
+      "\n    headers:\n      a: $${env:N}\n      b: 'x$$y'\n      c: $$$${env:N}\n      d: $$${env:N}\n      e: pre-${env:N}-${N}\n      f: ${env:R}\n      g: ${env:U:-fallback}";
     const dir = workDir({ 'c.yaml': base.replace('    endpoint: http://127.0.0.1:1', () => `    endpoint: http://127.0.0.1:1${headers}`) });
     const { theirs, ours, theirConfig, ourConfig } = await printBoth(['--config', 'c.yaml'], { N: '5', R: 'r-${env:N}' }, dir);
     assert.equal(theirs.code, 0, theirs.stderr);
@@ -127,18 +128,28 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
   test('several --config (path, file:, env:, yaml:) and --set (. and ::) merge to the same config', async () => {
     const dir = workDir({
       'a.yaml': base,
-      'b.yaml': 'processors:\n  batch:\n    timeout: 2s\n  batch/x:\n    send_batch_size: ${env:X}\nservice:\n  pipelines:\n    traces:\n      processors: [batch/x, batch]\n',
+      'b.yaml':
+        'processors:\n  batch:\n    timeout: 2s\n  batch/x:\n    send_batch_size: ${env:X}\nservice:\n  pipelines:\n    traces:\n      processors: [batch/x, batch]\n',
       'batch.yaml': 'send_batch_size: 50\nsend_batch_max_size: 60\n',
     });
     const args = [
-      '--config', 'a.yaml',
-      '--set', 'processors.batch.send_batch_size=12',
-      '--config', 'file:b.yaml',
-      '--config', 'env:MORE',
-      '--config', 'yaml:processors::batch::timeout: 4s',
-      '--set', 'processors::batch/x::send_batch_max_size=900',
+      '--config',
+      'a.yaml',
+      '--set',
+      'processors.batch.send_batch_size=12',
+      '--config',
+      'file:b.yaml',
+      '--config',
+      'env:MORE',
+      '--config',
+      'yaml:processors::batch::timeout: 4s',
+      '--set',
+      'processors::batch/x::send_batch_max_size=900',
     ];
-    const env = { X: '300', MORE: 'processors:\n  batch/y: ${file:batch.yaml}\nservice:\n  pipelines:\n    traces:\n      processors: [batch/y, batch/x, batch]\n' };
+    const env = {
+      X: '300',
+      MORE: 'processors:\n  batch/y: ${file:batch.yaml}\nservice:\n  pipelines:\n    traces:\n      processors: [batch/y, batch/x, batch]\n',
+    };
     const { theirs, ours, theirConfig, ourConfig } = await printBoth(args, env, dir);
     assert.equal(theirs.code, 0, theirs.stderr);
     assert.equal(ours.code, 0, ours.stderr);
@@ -171,14 +182,21 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
 
   test('with --feature-gates=confmap.enableMergeAppendOption the same lists are appended', async () => {
     const dir = workDir({
-      'a.yaml': base.replace('  otlphttp:\n', '  otlphttp/2:\n    endpoint: http://127.0.0.1:2\n  otlphttp:\n').replace('processors:\n  batch:', 'processors:\n  batch/2: {}\n  batch:'),
+      'a.yaml': base
+        .replace('  otlphttp:\n', '  otlphttp/2:\n    endpoint: http://127.0.0.1:2\n  otlphttp:\n')
+        .replace('processors:\n  batch:', 'processors:\n  batch/2: {}\n  batch:'),
       'b.yaml': 'service:\n  pipelines:\n    traces:\n      processors: [batch/2]\n      exporters: [otlphttp/2, otlphttp]\n',
     });
-    const { theirs, ours, theirConfig, ourConfig } = await printBoth(['--feature-gates=confmap.enableMergeAppendOption', '--config', 'a.yaml', '--config', 'b.yaml'], {}, dir);
+    const { theirs, ours, theirConfig, ourConfig } = await printBoth(
+      ['--feature-gates=confmap.enableMergeAppendOption', '--config', 'a.yaml', '--config', 'b.yaml'],
+      {},
+      dir,
+    );
     assert.equal(theirs.code, 0, theirs.stderr);
     assert.equal(ours.code, 0, ours.stderr);
     assert.deepEqual(ourConfig!.service.pipelines.traces, { receivers: ['otlp'], processors: ['batch/2'], exporters: ['otlphttp', 'otlphttp/2'] });
-    for (const key of ['receivers', 'processors', 'exporters']) assert.deepEqual(ourConfig!.service.pipelines.traces[key], theirConfig!.service.pipelines.traces[key], key);
+    for (const key of ['receivers', 'processors', 'exporters'])
+      assert.deepEqual(ourConfig!.service.pipelines.traces[key], theirConfig!.service.pipelines.traces[key], key);
   });
 
   test('a later null empties a component back to its defaults in both', async () => {
@@ -209,7 +227,9 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
   test('file_storage: a missing directory is refused by both validates, create_directory accepted by both', async () => {
     const dir = workDir({});
     const config = (extension: string) =>
-      base.replace('    endpoint: http://127.0.0.1:1', '    endpoint: http://127.0.0.1:1\n    sending_queue:\n      storage: file_storage/q').replace('service:\n', `extensions:\n  file_storage/q:\n${extension}\nservice:\n  extensions: [file_storage/q]\n`);
+      base
+        .replace('    endpoint: http://127.0.0.1:1', '    endpoint: http://127.0.0.1:1\n    sending_queue:\n      storage: file_storage/q')
+        .replace('service:\n', `extensions:\n  file_storage/q:\n${extension}\nservice:\n  extensions: [file_storage/q]\n`);
     writeFileSync(join(dir, 'missing.yaml'), config(`    directory: ${join(dir, 'nope')}`));
     writeFileSync(join(dir, 'create.yaml'), config(`    directory: ${join(dir, 'made')}\n    create_directory: true`));
     assert.notEqual(runOtelcol(['validate', '--config', 'missing.yaml'], {}, dir).code, 0);
@@ -234,7 +254,7 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
     assert.match(ours.stderr, /exporters\.otlphttp\.sending_queue\.storage: extension "file_storage\/x" is not configured/);
   });
 
-  test('kept difference: an empty variable for a numeric key is Go\'s zero value there, refused here', async () => {
+  test("kept difference: an empty variable for a numeric key is Go's zero value there, refused here", async () => {
     const dir = workDir({ 'c.yaml': base.replace('send_batch_size: 100', 'send_batch_size: ${env:N}') });
     const { theirs, ours, theirConfig } = await printBoth(['--config', 'c.yaml'], { N: '' }, dir);
     assert.equal(theirs.code, 0, theirs.stderr);
@@ -246,17 +266,27 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
   test('kept difference: Collector keys we do not implement pass otelcol validate and are refused here by name', async () => {
     const dir = workDir({});
     const processors = {
-      'tail_sampling:\n    num_shards: 4\n    policies: [{name: a, type: always_sample}]': /processors\.tail_sampling\.num_shards: not supported by this collector: /,
-      'tail_sampling:\n    sampling_strategy: span-ingest\n    policies: [{name: a, type: always_sample}]': /processors\.tail_sampling\.sampling_strategy: not supported by this collector: only trace-complete/,
-      'tail_sampling:\n    maximum_trace_size_bytes: 1000\n    policies: [{name: a, type: always_sample}]': /processors\.tail_sampling\.maximum_trace_size_bytes: not supported/,
-      'tail_sampling:\n    block_on_overflow: true\n    policies: [{name: a, type: always_sample}]': /processors\.tail_sampling\.block_on_overflow: not supported/,
-      'probabilistic_sampler:\n    sampling_percentage: 10\n    attribute_source: record\n    from_attribute: id': /processors\.probabilistic_sampler\.attribute_source: not supported by this collector: a logs-only key/,
+      'tail_sampling:\n    num_shards: 4\n    policies: [{name: a, type: always_sample}]':
+        /processors\.tail_sampling\.num_shards: not supported by this collector: /,
+      'tail_sampling:\n    sampling_strategy: span-ingest\n    policies: [{name: a, type: always_sample}]':
+        /processors\.tail_sampling\.sampling_strategy: not supported by this collector: only trace-complete/,
+      'tail_sampling:\n    maximum_trace_size_bytes: 1000\n    policies: [{name: a, type: always_sample}]':
+        /processors\.tail_sampling\.maximum_trace_size_bytes: not supported/,
+      'tail_sampling:\n    block_on_overflow: true\n    policies: [{name: a, type: always_sample}]':
+        /processors\.tail_sampling\.block_on_overflow: not supported/,
+      'probabilistic_sampler:\n    sampling_percentage: 10\n    attribute_source: record\n    from_attribute: id':
+        /processors\.probabilistic_sampler\.attribute_source: not supported by this collector: a logs-only key/,
       'probabilistic_sampler:\n    sampling_percentage: 10\n    sampling_priority: prio': /processors\.probabilistic_sampler\.sampling_priority: not supported/,
     };
     for (const [block, refusal] of Object.entries(processors)) {
       const type = block.split(':')[0]!;
       const file = join(dir, `${type}-${Math.random().toString(36).slice(2)}.yaml`);
-      writeFileSync(file, base.replace('processors:\n  batch:\n    send_batch_size: 100\n    timeout: 1s\n', () => `processors:\n  ${block}\n`).replace('processors: [batch]', `processors: [${type}]`));
+      writeFileSync(
+        file,
+        base
+          .replace('processors:\n  batch:\n    send_batch_size: 100\n    timeout: 1s\n', () => `processors:\n  ${block}\n`)
+          .replace('processors: [batch]', `processors: [${type}]`),
+      );
       const theirs = runOtelcol(['validate', '--config', file], {}, dir);
       assert.equal(theirs.code, 0, `otelcol refused ${block}: ${theirs.stderr}`);
       const ours = await runOurs(['validate', '--config', file], {}, dir);

@@ -257,7 +257,10 @@ describe('otelcol in front of us: gRPC with zstd or snappy is refused by name', 
     const otelcol = await startOtelcol({
       receivers: Object.fromEntries(ports.map((port, i) => [`otlp/${i}`, { protocols: { http: { endpoint: `127.0.0.1:${port}` } } }])),
       exporters: Object.fromEntries(
-        ['zstd', 'snappy'].map((compression) => [`otlp/${compression}`, { endpoint: ours.grpcEndpoint, tls: { insecure: true }, compression, retry_on_failure: { enabled: false } }]),
+        ['zstd', 'snappy'].map((compression) => [
+          `otlp/${compression}`,
+          { endpoint: ours.grpcEndpoint, tls: { insecure: true }, compression, retry_on_failure: { enabled: false } },
+        ]),
       ),
       service: {
         pipelines: {

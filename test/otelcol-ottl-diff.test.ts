@@ -32,36 +32,134 @@ const CASES: Record<string, unknown> = {
   'tail_sampling/ottl_true': tail(ottl('all', { span: ['true'] })),
   'tail_sampling/ottl_numeric': tail(ottl('errors', { span: ['attributes["http.status_code"] >= 500'] })),
   // A double and a string where an int is usual: compared as OTTL compares them.
-  'tail_sampling/ottl_cross_type': tail(ottl('odd', { span: ['attributes["http.status_code"] == 404.5 or attributes["http.status_code"] == "500"', 'attributes["synthetic"] == 1'] })),
-  'tail_sampling/ottl_not_equal': tail(ottl('ne', { span: ['attributes["http.status_code"] != 200 and attributes["http.status_code"] != nil and name == "request"'] })),
-  'tail_sampling/ottl_status_resource': tail(ottl('checkout-errors', { span: ['span.status.code == STATUS_CODE_ERROR and resource.attributes["service.name"] == "checkout"'] })),
-  'tail_sampling/ottl_kind_duration': tail(ottl('slow-servers', { span: ['kind == SPAN_KIND_SERVER and end_time_unix_nano - start_time_unix_nano > 100000000'] })),
-  'tail_sampling/ottl_durations': tail(ottl('slow-spans', { span: ['Milliseconds(end_time - start_time) > 100 and end_time - start_time <= Duration("0.2s")', 'UnixSeconds(start_time) - UnixSeconds(start_time) / 7 * 7 == 3'] })),
-  'tail_sampling/ottl_times': tail(ottl('slow-by-time', { span: ['end_time - start_time > end_time - end_time and kind.string == "Server" and status.message == "failed"'] })),
-  'tail_sampling/ottl_is_match': tail(ottl('goldish', { span: ['IsMatch(attributes["user.tier"], "^(?i)gold")', 'IsMatch(attributes["user.tier"], "^(7|true)$")'] })),
-  'tail_sampling/ottl_types': tail(ottl('not-strings', { span: ['not IsString(attributes["user.tier"]) and attributes["user.tier"] != nil', 'IsDouble(attributes["latency"])'] })),
+  'tail_sampling/ottl_cross_type': tail(
+    ottl('odd', { span: ['attributes["http.status_code"] == 404.5 or attributes["http.status_code"] == "500"', 'attributes["synthetic"] == 1'] }),
+  ),
+  'tail_sampling/ottl_not_equal': tail(
+    ottl('ne', { span: ['attributes["http.status_code"] != 200 and attributes["http.status_code"] != nil and name == "request"'] }),
+  ),
+  'tail_sampling/ottl_status_resource': tail(
+    ottl('checkout-errors', { span: ['span.status.code == STATUS_CODE_ERROR and resource.attributes["service.name"] == "checkout"'] }),
+  ),
+  'tail_sampling/ottl_kind_duration': tail(
+    ottl('slow-servers', { span: ['kind == SPAN_KIND_SERVER and end_time_unix_nano - start_time_unix_nano > 100000000'] }),
+  ),
+  'tail_sampling/ottl_durations': tail(
+    ottl('slow-spans', {
+      span: [
+        'Milliseconds(end_time - start_time) > 100 and end_time - start_time <= Duration("0.2s")',
+        'UnixSeconds(start_time) - UnixSeconds(start_time) / 7 * 7 == 3',
+      ],
+    }),
+  ),
+  'tail_sampling/ottl_times': tail(
+    ottl('slow-by-time', { span: ['end_time - start_time > end_time - end_time and kind.string == "Server" and status.message == "failed"'] }),
+  ),
+  'tail_sampling/ottl_is_match': tail(
+    ottl('goldish', { span: ['IsMatch(attributes["user.tier"], "^(?i)gold")', 'IsMatch(attributes["user.tier"], "^(7|true)$")'] }),
+  ),
+  'tail_sampling/ottl_types': tail(
+    ottl('not-strings', { span: ['not IsString(attributes["user.tier"]) and attributes["user.tier"] != nil', 'IsDouble(attributes["latency"])'] }),
+  ),
   'tail_sampling/ottl_int_math': tail(ottl('4xx', { span: ['IsInt(attributes["http.status_code"]) and attributes["http.status_code"] / 100 == 4'] })),
-  'tail_sampling/ottl_conversions': tail(ottl('converted', { span: ['Double(attributes["http.status_code"]) > 499.5 and String(attributes["synthetic"]) == "true"', 'Int(attributes["latency"]) == 3 and attributes["latency"] == 3'] })),
+  'tail_sampling/ottl_conversions': tail(
+    ottl('converted', {
+      span: [
+        'Double(attributes["http.status_code"]) > 499.5 and String(attributes["synthetic"]) == "true"',
+        'Int(attributes["latency"]) == 3 and attributes["latency"] == 3',
+      ],
+    }),
+  ),
   'tail_sampling/ottl_trace_state': tail(ottl('high', { span: ['trace_state["sampling"] == "high"', 'trace_state["ot"] == nil and flags == 0'] })),
   'tail_sampling/ottl_root': tail(ottl('real-roots', { span: ['IsRootSpan() and attributes["synthetic"] == false'] })),
-  'tail_sampling/ottl_strings': tail(ottl('ordered', { span: ['attributes["user.tier"] > "gold" and attributes["user.tier"] < "silver"', 'HasPrefix(resource.attributes["service.name"], "ref") and ToUpperCase(name) == "STEP 2"'] })),
-  'tail_sampling/ottl_concat_len': tail(ottl('concat', { span: ['Concat([resource.attributes["service.name"], name, attributes["user.tier"]], "/") == "search/request/<nil>"', 'Len(span.events) >= 2 and Len(name) > 6'] })),
+  'tail_sampling/ottl_strings': tail(
+    ottl('ordered', {
+      span: [
+        'attributes["user.tier"] > "gold" and attributes["user.tier"] < "silver"',
+        'HasPrefix(resource.attributes["service.name"], "ref") and ToUpperCase(name) == "STEP 2"',
+      ],
+    }),
+  ),
+  'tail_sampling/ottl_concat_len': tail(
+    ottl('concat', {
+      span: [
+        'Concat([resource.attributes["service.name"], name, attributes["user.tier"]], "/") == "search/request/<nil>"',
+        'Len(span.events) >= 2 and Len(name) > 6',
+      ],
+    }),
+  ),
   'tail_sampling/ottl_scope': tail(ottl('scope-b', { span: ['instrumentation_scope.name == "corpus-b" and scope.version == "2.0"'] })),
-  'tail_sampling/ottl_nested': tail(ottl('nested', { span: ['attributes["meta"]["region"] == "eu" and attributes["tags"][0] == "a"', 'Len(attributes["tags"]) == 3', 'String(attributes["meta"]) == "{\\"n\\":1,\\"region\\":\\"us\\"}"', 'IsMap(attributes["meta"]) and attributes["meta"]["n"] > 1'] })),
-  'tail_sampling/ottl_precedence': tail(ottl('precedence', { span: ['name != "request" and not (attributes["span.index"] < 3) or status.code == STATUS_CODE_OK and kind == 2'] })),
-  'tail_sampling/ottl_events': tail(ottl('timeouts', { spanevent: ['name == "exception" and attributes["exception.type"] == "Timeout"', 'IsMatch(name, "(?i)^exception$") and span.status.code == STATUS_CODE_ERROR'] })),
-  'tail_sampling/ottl_event_numbers': tail(ottl('retries', { spanevent: ['attributes["retry.count"] > 1 and resource.attributes["service.name"] != "search"'] })),
-  'tail_sampling/ottl_span_and_events': tail(ottl('mixed', { span: ['name == "step 3"'], spanevent: ['spanevent.attributes["retry.count"] == 2.5 or time_unix_nano - span.start_time_unix_nano > 500'] })),
-  'tail_sampling/ottl_string_like': tail(ottl('string-like', { span: ['IsMatch(attributes["http.status_code"], "\\\\.5$")', 'String(attributes["tags"]) == "[\\"b\\",\\"a\\",\\"c\\"]"'], spanevent: ['IsMatch(attributes["exception.type"], "^7$")'] })),
-  'tail_sampling/ottl_int_like': tail(ottl('int-like', { span: ['Int(attributes["http.status_code"]) == 404 or Int(attributes["http.status_code"]) == 500 and IsString(attributes["http.status_code"])'] })),
-  'tail_sampling/ottl_bool_like': tail(ottl('bool-like', { span: ['Bool(attributes["synthetic"]) and not IsBool(attributes["synthetic"])', 'Double(attributes["synthetic"]) == 1.0 and IsInt(attributes["synthetic"])'] })),
+  'tail_sampling/ottl_nested': tail(
+    ottl('nested', {
+      span: [
+        'attributes["meta"]["region"] == "eu" and attributes["tags"][0] == "a"',
+        'Len(attributes["tags"]) == 3',
+        'String(attributes["meta"]) == "{\\"n\\":1,\\"region\\":\\"us\\"}"',
+        'IsMap(attributes["meta"]) and attributes["meta"]["n"] > 1',
+      ],
+    }),
+  ),
+  'tail_sampling/ottl_precedence': tail(
+    ottl('precedence', { span: ['name != "request" and not (attributes["span.index"] < 3) or status.code == STATUS_CODE_OK and kind == 2'] }),
+  ),
+  'tail_sampling/ottl_events': tail(
+    ottl('timeouts', {
+      spanevent: [
+        'name == "exception" and attributes["exception.type"] == "Timeout"',
+        'IsMatch(name, "(?i)^exception$") and span.status.code == STATUS_CODE_ERROR',
+      ],
+    }),
+  ),
+  'tail_sampling/ottl_event_numbers': tail(
+    ottl('retries', { spanevent: ['attributes["retry.count"] > 1 and resource.attributes["service.name"] != "search"'] }),
+  ),
+  'tail_sampling/ottl_span_and_events': tail(
+    ottl('mixed', {
+      span: ['name == "step 3"'],
+      spanevent: ['spanevent.attributes["retry.count"] == 2.5 or time_unix_nano - span.start_time_unix_nano > 500'],
+    }),
+  ),
+  'tail_sampling/ottl_string_like': tail(
+    ottl('string-like', {
+      span: ['IsMatch(attributes["http.status_code"], "\\\\.5$")', 'String(attributes["tags"]) == "[\\"b\\",\\"a\\",\\"c\\"]"'],
+      spanevent: ['IsMatch(attributes["exception.type"], "^7$")'],
+    }),
+  ),
+  'tail_sampling/ottl_int_like': tail(
+    ottl('int-like', {
+      span: ['Int(attributes["http.status_code"]) == 404 or Int(attributes["http.status_code"]) == 500 and IsString(attributes["http.status_code"])'],
+    }),
+  ),
+  'tail_sampling/ottl_bool_like': tail(
+    ottl('bool-like', {
+      span: [
+        'Bool(attributes["synthetic"]) and not IsBool(attributes["synthetic"])',
+        'Double(attributes["synthetic"]) == 1.0 and IsInt(attributes["synthetic"])',
+      ],
+    }),
+  ),
   'tail_sampling/ottl_case': tail(ottl('case', { span: ['ToLowerCase(attributes["user.tier"]) == "gold" and attributes["user.tier"] != "gold"'] })),
-  'tail_sampling/ottl_ids': tail(ottl('ids', { span: ['parent_span_id.string == "0000000000000000" and kind.deprecated_string == "SPAN_KIND_SERVER" and IsMatch(trace_id.string, "^[0-7]")'] })),
+  'tail_sampling/ottl_ids': tail(
+    ottl('ids', {
+      span: ['parent_span_id.string == "0000000000000000" and kind.deprecated_string == "SPAN_KIND_SERVER" and IsMatch(trace_id.string, "^[0-7]")'],
+    }),
+  ),
   'tail_sampling/ottl_float_math': tail(ottl('float-math', { span: ['attributes["http.status_code"] / 2 > 250', '-attributes["span.index"] < -4'] })),
-  'tail_sampling/ottl_empty_and_len': tail(ottl('empty', { span: ['Len(attributes["tags"]) == 0', 'Len(attributes["meta"]) == 2 and String(attributes["latency"]) == "3"'] })),
-  'tail_sampling/ottl_event_times': tail(ottl('event-times', { spanevent: ['spanevent.time > span.end_time and span.kind == SPAN_KIND_INTERNAL', 'Len(attributes["tags"]) > 1 and instrumentation_scope.name == "corpus"'] })),
+  'tail_sampling/ottl_empty_and_len': tail(
+    ottl('empty', { span: ['Len(attributes["tags"]) == 0', 'Len(attributes["meta"]) == 2 and String(attributes["latency"]) == "3"'] }),
+  ),
+  'tail_sampling/ottl_event_times': tail(
+    ottl('event-times', {
+      spanevent: [
+        'spanevent.time > span.end_time and span.kind == SPAN_KIND_INTERNAL',
+        'Len(attributes["tags"]) > 1 and instrumentation_scope.name == "corpus"',
+      ],
+    }),
+  ),
   // Conditions that fail on some spans (Len of an int or bool tier; an index past a short list).
-  'tail_sampling/ottl_error_ignore': tail(ottl('ignore', { error_mode: 'ignore', span: ['Len(attributes["user.tier"]) > 5', 'attributes["synthetic"] == true'] })),
+  'tail_sampling/ottl_error_ignore': tail(
+    ottl('ignore', { error_mode: 'ignore', span: ['Len(attributes["user.tier"]) > 5', 'attributes["synthetic"] == true'] }),
+  ),
   'tail_sampling/ottl_error_silent': tail(ottl('silent', { error_mode: 'silent', span: ['attributes["tags"][2] == "c"', 'attributes["synthetic"] == true'] })),
   'tail_sampling/ottl_error_default': tail(ottl('unset', { span: ['Len(attributes["user.tier"]) > 5', 'attributes["synthetic"] == true'] })),
   // propagate: the first failure makes the policy an error for the trace, left out of the decision.
@@ -69,9 +167,11 @@ const CASES: Record<string, unknown> = {
     ottl('propagate', { error_mode: 'propagate', span: ['Len(attributes["user.tier"]) > 5', 'attributes["synthetic"] == true'] }),
     { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
   ),
-  'tail_sampling/ottl_error_propagate_not': tail(
-    { name: 'not', type: 'not', not: { not_sub_policy: ottl('propagate', { error_mode: 'PROPAGATE', spanevent: ['attributes["tags"][1] == "b"', 'name == "retry"'] }) } },
-  ),
+  'tail_sampling/ottl_error_propagate_not': tail({
+    name: 'not',
+    type: 'not',
+    not: { not_sub_policy: ottl('propagate', { error_mode: 'PROPAGATE', spanevent: ['attributes["tags"][1] == "b"', 'name == "retry"'] }) },
+  }),
   'tail_sampling/ottl_and_latency': tail({
     name: 'gold-and-slow',
     type: 'and',
@@ -79,7 +179,11 @@ const CASES: Record<string, unknown> = {
   }),
   'tail_sampling/ottl_drop': tail(
     { name: 'all', type: 'always_sample' },
-    { name: 'drop-synthetic', type: 'drop', drop: { drop_sub_policy: [ottl('synthetic', { span: ['attributes["synthetic"] == true or attributes["synthetic"] == "true"'] })] } },
+    {
+      name: 'drop-synthetic',
+      type: 'drop',
+      drop: { drop_sub_policy: [ottl('synthetic', { span: ['attributes["synthetic"] == true or attributes["synthetic"] == "true"'] })] },
+    },
   ),
 };
 
@@ -118,7 +222,12 @@ function ottlCorpus(): CorpusTrace[] {
             if (random() < 0.7) attributes['exception.type'] = pick(exceptionTypes);
             if (random() < 0.5) attributes['retry.count'] = pick(retries);
             if (random() < 0.2) attributes.tags = pick([['a'], ['a', 'b']]);
-            span.events.push({ timeUnixNano: span.startTimeUnixNano + BigInt(Math.floor(random() * 1000)), name: pick(eventNames), attributes, droppedAttributesCount: 0 });
+            span.events.push({
+              timeUnixNano: span.startTimeUnixNano + BigInt(Math.floor(random() * 1000)),
+              name: pick(eventNames),
+              attributes,
+              droppedAttributesCount: 0,
+            });
           }
         }
       }
@@ -153,7 +262,11 @@ function keptAt(sink: OtlpSink, path: string): Set<string> {
 }
 
 async function post(url: string, resourceSpans: ResourceSpans[]): Promise<void> {
-  const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(encodeTraceRequestProtobuf(resourceSpans)) });
+  const res = await fetch(`${url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: Buffer.from(encodeTraceRequestProtobuf(resourceSpans)),
+  });
   await res.arrayBuffer();
   assert.equal(res.status, 200, `${url} answered ${res.status}`);
 }

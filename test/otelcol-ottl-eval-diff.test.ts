@@ -26,7 +26,35 @@ const skip = ottlProbe().reason ?? false;
 function spans(): ResourceSpans[] {
   const random = seededRandom(0x0771e7a1);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
-  const values: AttributeValue[] = ['é', 'Z', 'a😀', 'ｚ', '', 'gold', '12', '-3', '1.5', 'true', 'T', 'abc', -5, 0, 7, 9007199254740993n, 1e21, 1e-7, 2.5, -0.5, true, false, Uint8Array.from([1, 255]), ['a', 1, 2.5], { k: 'v', n: 3 }, [], {}];
+  const values: AttributeValue[] = [
+    'é',
+    'Z',
+    'a😀',
+    'ｚ',
+    '',
+    'gold',
+    '12',
+    '-3',
+    '1.5',
+    'true',
+    'T',
+    'abc',
+    -5,
+    0,
+    7,
+    9007199254740993n,
+    1e21,
+    1e-7,
+    2.5,
+    -0.5,
+    true,
+    false,
+    Uint8Array.from([1, 255]),
+    ['a', 1, 2.5],
+    { k: 'v', n: 3 },
+    [],
+    {},
+  ];
   const corpus = generateCorpus(60, 0x0e7a1);
   for (const trace of corpus) {
     for (const rs of trace.resourceSpans) {
@@ -38,7 +66,12 @@ function spans(): ResourceSpans[] {
             noteIntegralDouble(span.attributes, 'w', true);
           }
           if (random() < 0.5) {
-            span.events.push({ timeUnixNano: span.startTimeUnixNano + 5n, name: pick(['exception', 'retry', 'é']), attributes: { x: pick(values), y: pick(values) }, droppedAttributesCount: 0 });
+            span.events.push({
+              timeUnixNano: span.startTimeUnixNano + 5n,
+              name: pick(['exception', 'retry', 'é']),
+              attributes: { x: pick(values), y: pick(values) },
+              droppedAttributesCount: 0,
+            });
           }
         }
       }
@@ -94,7 +127,7 @@ const WRITTEN: Array<[OttlConditionContext, string]> = [
   // Refused by both.
   ['span', 'IsString(1)'],
   ['span', 'Int("x") == 1'],
-  ['span', 'name == \'x\''],
+  ['span', "name == 'x'"],
   ['span', 'IsMatch(name, "(?=a)")'],
   ['spanevent', 'IsRootSpan()'],
   ['span', 'foo == 1'],
@@ -120,9 +153,81 @@ const REFUSED_BY_US: Array<[OttlConditionContext, string]> = [
 function generated(count: number): Array<[OttlConditionContext, string]> {
   const random = seededRandom(0x9e7);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
-  const spanPaths = ['name', 'kind', 'status.code', 'attributes["x"]', 'attributes["y"]', 'attributes["z"]', 'attributes["w"]', 'attributes["x"]["k"]', 'attributes["y"][0]', 'resource.attributes["service.name"]', 'attributes["http.status_code"]', 'attributes["user.tier"]', 'attributes["synthetic"]', 'trace_state["sampling"]', 'start_time_unix_nano', 'flags', 'span.name', 'attributes', 'trace_id.string', 'kind.string', 'end_time - start_time', 'start_time', 'end_time', 'trace_id', 'span_id', 'parent_span_id', 'parent_span_id.string', 'status', 'events', 'resource.attributes', 'scope.name', 'kind.deprecated_string', 'dropped_attributes_count', 'attributes["x"][1]', 'end_time_unix_nano - start_time_unix_nano'];
-  const eventPaths = ['name', 'attributes["x"]', 'attributes["y"]', 'span.attributes["x"]', 'span.name', 'time_unix_nano', 'spanevent.attributes["x"]["k"]', 'time', 'span.start_time', 'event_index', 'attributes', 'span.events', 'resource.attributes["service.name"]'];
-  const literals = ['"é"', '"Z"', '"gold"', '""', '"12"', '1', '0', '-5', '7', '2.5', '1.0e21', 'true', 'false', 'nil', '0x01ff', 'SPAN_KIND_SERVER', 'STATUS_CODE_ERROR', '9007199254740993', '-0.5', '"a😀"', '"ｚ"'];
+  const spanPaths = [
+    'name',
+    'kind',
+    'status.code',
+    'attributes["x"]',
+    'attributes["y"]',
+    'attributes["z"]',
+    'attributes["w"]',
+    'attributes["x"]["k"]',
+    'attributes["y"][0]',
+    'resource.attributes["service.name"]',
+    'attributes["http.status_code"]',
+    'attributes["user.tier"]',
+    'attributes["synthetic"]',
+    'trace_state["sampling"]',
+    'start_time_unix_nano',
+    'flags',
+    'span.name',
+    'attributes',
+    'trace_id.string',
+    'kind.string',
+    'end_time - start_time',
+    'start_time',
+    'end_time',
+    'trace_id',
+    'span_id',
+    'parent_span_id',
+    'parent_span_id.string',
+    'status',
+    'events',
+    'resource.attributes',
+    'scope.name',
+    'kind.deprecated_string',
+    'dropped_attributes_count',
+    'attributes["x"][1]',
+    'end_time_unix_nano - start_time_unix_nano',
+  ];
+  const eventPaths = [
+    'name',
+    'attributes["x"]',
+    'attributes["y"]',
+    'span.attributes["x"]',
+    'span.name',
+    'time_unix_nano',
+    'spanevent.attributes["x"]["k"]',
+    'time',
+    'span.start_time',
+    'event_index',
+    'attributes',
+    'span.events',
+    'resource.attributes["service.name"]',
+  ];
+  const literals = [
+    '"é"',
+    '"Z"',
+    '"gold"',
+    '""',
+    '"12"',
+    '1',
+    '0',
+    '-5',
+    '7',
+    '2.5',
+    '1.0e21',
+    'true',
+    'false',
+    'nil',
+    '0x01ff',
+    'SPAN_KIND_SERVER',
+    'STATUS_CODE_ERROR',
+    '9007199254740993',
+    '-0.5',
+    '"a😀"',
+    '"ｚ"',
+  ];
   let paths = spanPaths;
   const value = (depth: number): string => {
     const roll = random();
@@ -191,7 +296,8 @@ function ours(resourceSpans: ResourceSpans[], context: OttlConditionContext, tex
   for (const rs of resourceSpans) {
     for (const ss of rs.scopeSpans) {
       for (const span of ss.spans) {
-        const contexts = context === 'span' ? [{ resourceSpans: rs, scopeSpans: ss, span }] : span.events.map((event) => ({ resourceSpans: rs, scopeSpans: ss, span, event }));
+        const contexts =
+          context === 'span' ? [{ resourceSpans: rs, scopeSpans: ss, span }] : span.events.map((event) => ({ resourceSpans: rs, scopeSpans: ss, span, event }));
         for (const ctx of contexts) {
           try {
             out += condition.evaluate(ctx) ? '1' : '0';
@@ -213,7 +319,10 @@ test('OTTL conditions evaluate as in the OpenTelemetry Collector, span by span',
   // Both read the same OTLP/JSON: ours through our decoder, as our receiver would.
   const resourceSpans = decodeTraceRequestJson(json).resourceSpans;
   const cases = [...WRITTEN, ...REFUSED_BY_US, ...generated(3000)];
-  const theirs = runOttlProbe(file, cases.map(([context, condition]) => ({ context, condition })));
+  const theirs = runOttlProbe(
+    file,
+    cases.map(([context, condition]) => ({ context, condition })),
+  );
   const refusedByUs = new Set(REFUSED_BY_US.map(([, condition]) => condition));
 
   const differences: string[] = [];
@@ -222,7 +331,8 @@ test('OTTL conditions evaluate as in the OpenTelemetry Collector, span by span',
     const mine = ours(resourceSpans, context, condition);
     const their = theirs[index];
     if (refusedByUs.has(condition)) {
-      if (!(mine.startsWith('PARSE') && !their.startsWith('PARSE'))) differences.push(`${condition}: expected refused by us only; otelcol ${their.slice(0, 80)}, ours ${mine.slice(0, 80)}`);
+      if (!(mine.startsWith('PARSE') && !their.startsWith('PARSE')))
+        differences.push(`${condition}: expected refused by us only; otelcol ${their.slice(0, 80)}, ours ${mine.slice(0, 80)}`);
       return;
     }
     if (mine.startsWith('PARSE') && their.startsWith('PARSE')) return;
@@ -230,7 +340,9 @@ test('OTTL conditions evaluate as in the OpenTelemetry Collector, span by span',
     if (mine !== their) {
       let at = 0;
       while (at < mine.length && mine[at] === their[at]) at++;
-      differences.push(`${context}: ${condition}\n    otelcol: ${their.slice(0, 120)}\n    ours:    ${mine.slice(0, 120)}\n    first difference at evaluation #${at}`);
+      differences.push(
+        `${context}: ${condition}\n    otelcol: ${their.slice(0, 120)}\n    ours:    ${mine.slice(0, 120)}\n    first difference at evaluation #${at}`,
+      );
     }
   });
   assert.deepEqual(differences.slice(0, 10), [], `${differences.length} of ${cases.length} conditions differ`);

@@ -32,7 +32,9 @@ const CORPUS_CASES: Record<string, unknown> = {
   'tail_sampling/always': tail([{ name: 'all', type: 'always_sample' }]),
   'tail_sampling/latency': tail([{ name: 'slow', type: 'latency', latency: { threshold_ms: 100 } }]),
   'tail_sampling/latency_band': tail([{ name: 'band', type: 'latency', latency: { threshold_ms: 50, upper_threshold_ms: 200 } }]),
-  'tail_sampling/numeric': tail([{ name: 'http-errors', type: 'numeric_attribute', numeric_attribute: { key: 'http.status_code', min_value: 400, max_value: 599 } }]),
+  'tail_sampling/numeric': tail([
+    { name: 'http-errors', type: 'numeric_attribute', numeric_attribute: { key: 'http.status_code', min_value: 400, max_value: 599 } },
+  ]),
   'tail_sampling/numeric_low': tail([{ name: 'below-300', type: 'numeric_attribute', numeric_attribute: { key: 'http.status_code', max_value: 300 } }]),
   'tail_sampling/numeric_invert': tail([
     { name: 'not-errors', type: 'numeric_attribute', numeric_attribute: { key: 'http.status_code', min_value: 400, max_value: 599, invert_match: true } },
@@ -43,7 +45,11 @@ const CORPUS_CASES: Record<string, unknown> = {
   'tail_sampling/status_code_ok_unset': tail([{ name: 'fine', type: 'status_code', status_code: { status_codes: ['OK', 'UNSET'] } }]),
   'tail_sampling/string': tail([{ name: 'tiers', type: 'string_attribute', string_attribute: { key: 'user.tier', values: ['gold', 'silver', ''] } }]),
   'tail_sampling/string_regex': tail([
-    { name: 'goldish', type: 'string_attribute', string_attribute: { key: 'user.tier', values: ['^gold', 'plat.*um$', '^$'], enabled_regex_matching: true, cache_max_size: 4 } },
+    {
+      name: 'goldish',
+      type: 'string_attribute',
+      string_attribute: { key: 'user.tier', values: ['^gold', 'plat.*um$', '^$'], enabled_regex_matching: true, cache_max_size: 4 },
+    },
   ]),
   'tail_sampling/string_invert': tail([
     { name: 'not-cheap', type: 'string_attribute', string_attribute: { key: 'user.tier', values: ['silver', 'bronze'], invert_match: true } },
@@ -52,7 +58,9 @@ const CORPUS_CASES: Record<string, unknown> = {
   'tail_sampling/span_count_min': tail([{ name: 'big', type: 'span_count', span_count: { min_spans: 5 } }]),
   'tail_sampling/trace_state': tail([{ name: 'high', type: 'trace_state', trace_state: { key: 'sampling', values: ['high'] } }]),
   'tail_sampling/boolean': tail([{ name: 'real', type: 'boolean_attribute', boolean_attribute: { key: 'synthetic', value: false } }]),
-  'tail_sampling/boolean_invert': tail([{ name: 'not-synthetic', type: 'boolean_attribute', boolean_attribute: { key: 'synthetic', value: true, invert_match: true } }]),
+  'tail_sampling/boolean_invert': tail([
+    { name: 'not-synthetic', type: 'boolean_attribute', boolean_attribute: { key: 'synthetic', value: true, invert_match: true } },
+  ]),
   'tail_sampling/and': tail([
     {
       name: 'slow-errors',
@@ -99,7 +107,12 @@ const CORPUS_CASES: Record<string, unknown> = {
           {
             name: 'slow',
             type: 'and',
-            and: { and_sub_policy: [{ name: 'slow', type: 'latency', latency: { threshold_ms: 100 } }, { name: 'big', type: 'span_count', span_count: { min_spans: 3 } }] },
+            and: {
+              and_sub_policy: [
+                { name: 'slow', type: 'latency', latency: { threshold_ms: 100 } },
+                { name: 'big', type: 'span_count', span_count: { min_spans: 3 } },
+              ],
+            },
           },
           { name: 'sample', type: 'probabilistic', probabilistic: { hash_salt: 'composite', sampling_percentage: 20 } },
         ],
@@ -199,7 +212,13 @@ describe('sampling verdicts: the OpenTelemetry Collector and ours on the same co
       for (const rs of trace.resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) spanById.set(span.spanId, span);
     }
     sink = await startHttpSink();
-    const ports = { otelcol: await freePort(), otelcolLimited: await freePort(), ours: await freePort(), oursLimited: await freePort(), health: await freePort() };
+    const ports = {
+      otelcol: await freePort(),
+      otelcolLimited: await freePort(),
+      ours: await freePort(),
+      oursLimited: await freePort(),
+      health: await freePort(),
+    };
     const cases = { otlp: Object.keys(CORPUS_CASES), 'otlp/limited': Object.keys(LIMITED_CASES) };
     const http = (port: number) => ({ protocols: { http: { endpoint: `127.0.0.1:${port}` } } });
 
@@ -284,7 +303,12 @@ describe('sampling verdicts: the OpenTelemetry Collector and ours on the same co
       assert.deepEqual(
         differing.slice(0, 8).map((spanId) => {
           const span = spanById.get(spanId);
-          return { in: span?.traceState, attributes: span?.attributes, otelcol: theirs.spans.get(spanId) ?? 'dropped', ours: mine.spans.get(spanId) ?? 'dropped' };
+          return {
+            in: span?.traceState,
+            attributes: span?.attributes,
+            otelcol: theirs.spans.get(spanId) ?? 'dropped',
+            ours: mine.spans.get(spanId) ?? 'dropped',
+          };
         }),
         [],
         `${name}: ${differing.length} spans differ (otelcol kept ${theirs.spans.size}, ours ${mine.spans.size})`,
@@ -298,7 +322,10 @@ describe('sampling verdicts: the OpenTelemetry Collector and ours on the same co
       const order = corpus.slice(0, LIMITED).map((trace) => trace.traceId);
       // Where either collector's bucket first ran dry: before it both must agree exactly.
       const firstRefused = Math.min(...[theirs, mine].map((kept) => order.findIndex((id) => !kept.traces.has(id))));
-      assert.ok(firstRefused > 0 && theirs.traces.size < LIMITED && mine.traces.size < LIMITED, `the burst must run out within the stream (otelcol kept ${theirs.traces.size}, ours ${mine.traces.size})`);
+      assert.ok(
+        firstRefused > 0 && theirs.traces.size < LIMITED && mine.traces.size < LIMITED,
+        `the burst must run out within the stream (otelcol kept ${theirs.traces.size}, ours ${mine.traces.size})`,
+      );
       const differing = [...onlyOtelcol, ...onlyOurs];
       const tolerance = Math.ceil(limitedSeconds) + 2;
       assert.ok(

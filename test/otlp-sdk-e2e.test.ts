@@ -136,7 +136,10 @@ describe('OTLP from the real OpenTelemetry JS SDK becomes decision records', () 
         assert.ok(lines.includes('   policy refund_limit: pass'), result.stdout);
         const children = lines.filter((l) => /^[├└]─ /.test(l));
         assert.equal(children.length, 3, `three children under the root decision:\n${result.stdout}`);
-        assert.ok(children.some((l) => l.startsWith(`├─ * tool.select v1 → lookup_order`) || l.startsWith(`└─ * tool.select v1 → lookup_order`)), 'the asked-for decision is marked');
+        assert.ok(
+          children.some((l) => l.startsWith(`├─ * tool.select v1 → lookup_order`) || l.startsWith(`└─ * tool.select v1 → lookup_order`)),
+          'the asked-for decision is marked',
+        );
         assert.ok(children.some((l) => l.includes('fraud.screen v3 → clear')));
         const json = JSON.parse((await runCli(['show', toolId, '--endpoint', collector.apiUrl, '--json'])).stdout);
         assert.equal(json.decision.id, toolId);

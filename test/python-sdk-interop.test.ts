@@ -165,7 +165,17 @@ async function mismatchesWithStore(apiUrl: string, sdkEvents: SdkEvent[]): Promi
         mismatches.push(`${at}: not stored`);
         continue;
       }
-      for (const field of ['tenant_id', 'environment', 'schema_version', 'trace_id', 'decision_id', 'parent_decision_id', 'event_id', 'event_type', 'decision_type'] as const) {
+      for (const field of [
+        'tenant_id',
+        'environment',
+        'schema_version',
+        'trace_id',
+        'decision_id',
+        'parent_decision_id',
+        'event_id',
+        'event_type',
+        'decision_type',
+      ] as const) {
         differ(`${at}.${field}`, event[field], sdk[field]);
       }
       differ(`${at}.actor`, event.actor, normalActor(sdk.actor));
@@ -177,7 +187,24 @@ async function mismatchesWithStore(apiUrl: string, sdkEvents: SdkEvent[]): Promi
     const expected = expectedRecord(events);
     const typeAndVersion = detail.version === null ? detail.type : `${detail.type as string}.${detail.version as string}`;
     differ(`record ${id}.type+version`, typeAndVersion, expected.decision_type);
-    for (const field of ['id', 'tenant', 'environment', 'trace_id', 'parent_decision_id', 'actor', 'causal_links', 'evidence', 'policy_checks', 'actions', 'approvals', 'evaluations', 'outcome', 'error', 'status', 'event_count'] as const) {
+    for (const field of [
+      'id',
+      'tenant',
+      'environment',
+      'trace_id',
+      'parent_decision_id',
+      'actor',
+      'causal_links',
+      'evidence',
+      'policy_checks',
+      'actions',
+      'approvals',
+      'evaluations',
+      'outcome',
+      'error',
+      'status',
+      'event_count',
+    ] as const) {
       differ(`record ${id}.${field}`, detail[field], expected[field]);
     }
   }
@@ -238,7 +265,16 @@ describe('Python SDK interop: canonical events (HttpExporter → POST /v1/events
     const sdkEvents = readJsonl(jsonl);
     assert.deepEqual(
       [...new Set(sdkEvents.map((event) => event.event_type))].sort(),
-      ['decision.action', 'decision.approval', 'decision.error', 'decision.evaluation', 'decision.evidence', 'decision.outcome', 'decision.policy_check', 'decision.start'],
+      [
+        'decision.action',
+        'decision.approval',
+        'decision.error',
+        'decision.evaluation',
+        'decision.evidence',
+        'decision.outcome',
+        'decision.policy_check',
+        'decision.start',
+      ],
       'the driver emits every event type',
     );
     assert.deepEqual(await mismatchesWithStore(collector.apiUrl, sdkEvents), []);
@@ -251,7 +287,12 @@ describe('Python SDK interop: canonical events (HttpExporter → POST /v1/events
     assert.equal(refund.version, 'v2', "an action's version is the action's");
     assert.deepEqual(refund.actions[0], { type: 'refund.issue', amount: 120.5, outcome: 'issued', confidence: 0.4, version: 'payments-v9' });
     const fraud = refund.policy_checks.find((check: { policy: string }) => check.policy === 'fraud_screen');
-    assert.deepEqual(fraud, { policy: 'fraud_screen', result: 'pass', inputs: { score: 0.07 }, history: [{ result: 'review' }, { result: 'pass', inputs: { score: 0.07 } }] });
+    assert.deepEqual(fraud, {
+      policy: 'fraud_screen',
+      result: 'pass',
+      inputs: { score: 0.07 },
+      history: [{ result: 'review' }, { result: 'pass', inputs: { score: 0.07 } }],
+    });
     assert.deepEqual(refund.actor, { id: 'refund-agent', type: 'agent', version: '3.1.0', org: 'acme-payments' });
 
     // The SDK's trace ids are UUIDs: the trace view, the CLI and the UI's route take them.
@@ -278,7 +319,9 @@ describe('Python SDK interop: canonical events (HttpExporter → POST /v1/events
     const root = mkdtempSync(join(tmpdir(), 'dt-python-examples-'));
     await run('bash', ['-c', `git -C '${UPSTREAM}' archive HEAD sdk/python/examples | tar -x -C '${root}'`]);
     const examples = join(root, 'sdk/python/examples');
-    const found = pythonFiles(examples).map((file) => relative(examples, file)).sort();
+    const found = pythonFiles(examples)
+      .map((file) => relative(examples, file))
+      .sort();
     assert.deepEqual(found, [...new Set(EXAMPLE_RUNS.map((r) => r.file))].sort(), 'every upstream example has a run (a new one must be added here)');
 
     for (const example of EXAMPLE_RUNS) {
@@ -325,7 +368,13 @@ describe('POST /v1/events: bad input in SDK-shaped batches', () => {
       { ...base, event_id: 'ok-1', event_type: 'decision.start', payload: {} },
       { ...base, event_id: 'bad-1', event_type: 'decision.finish', payload: {} },
       { ...base, event_id: 'ok-2', event_type: 'decision.evidence', payload: { key: 'amount', value: 12 } },
-      { ...base, event_id: 'bad-2', event_type: 'decision.policy_check', payload: { result: 'pass' }, causal_links: [{ type: 'caused', target_decision_id: 'x' }] },
+      {
+        ...base,
+        event_id: 'bad-2',
+        event_type: 'decision.policy_check',
+        payload: { result: 'pass' },
+        causal_links: [{ type: 'caused', target_decision_id: 'x' }],
+      },
       { ...base, event_id: 'ok-3', event_type: 'decision.outcome', payload: { status: 'approved' } },
     ];
     const res = await fetch(`${collector.apiUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
@@ -334,7 +383,11 @@ describe('POST /v1/events: bad input in SDK-shaped batches', () => {
     assert.equal(body.accepted, 3);
     assert.deepEqual(
       body.errors.map((e) => [e.index, e.field]).sort(),
-      [[1, 'event_type'], [3, 'causal_links.0.type'], [3, 'payload.policy']].sort(),
+      [
+        [1, 'event_type'],
+        [3, 'causal_links.0.type'],
+        [3, 'payload.policy'],
+      ].sort(),
     );
     for (const error of body.errors) assert.ok(error.message.length > 0);
     const stored = (await (await fetch(`${collector.apiUrl}/v1/decisions/bad-batch-1`)).json()) as Record<string, any>;

@@ -66,7 +66,9 @@ describe("the README's quick start", () => {
     }
     assert.deepEqual(decisions.map((d) => d.type).sort(), ['notify.channel', 'notify.channel', 'refund.approve', 'refund.approve']);
     // The curl example's span carries the time it was sent, so `query --since 1h` lists it.
-    const fromCurl = decisions.find((d) => d.type === 'refund.approve' && d.evidence.customer_tier === 'gold' && Math.abs(Date.parse(d.start_time) - sentAt) < 60_000);
+    const fromCurl = decisions.find(
+      (d) => d.type === 'refund.approve' && d.evidence.customer_tier === 'gold' && Math.abs(Date.parse(d.start_time) - sentAt) < 60_000,
+    );
     assert.ok(fromCurl, `the curl decision has a recent start time: ${JSON.stringify(decisions)}`);
     const recent = await runCli(['query', '--since', '1h', '--json', '--endpoint', collector.apiUrl]);
     assert.equal(recent.code, 0, recent.stderr);

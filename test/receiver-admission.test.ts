@@ -45,8 +45,7 @@ describe('otlp receiver admission (request_limit_mib)', () => {
     return inside;
   }
 
-  const post = (body: Buffer) =>
-    fetch(`${receiver.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+  const post = (body: Buffer) => fetch(`${receiver.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
 
   test('defaults to 16 MiB, shared by both protocols', () => {
     const config = otlpReceiverFactory.configSchema.parse({ protocols: { http: {} } }) as { admission: { request_limit_mib: number } };

@@ -85,7 +85,14 @@ describe('receiver auth: 401 / UNAUTHENTICATED', () => {
   before(async () => {
     receiver = await startReceiver(
       bothProtocols(
-        { auth: { bearer_tokens: [{ token: ACME_TOKEN, tenant: 'acme' }, { token: GLOBEX_TOKEN, tenant: 'globex' }] } },
+        {
+          auth: {
+            bearer_tokens: [
+              { token: ACME_TOKEN, tenant: 'acme' },
+              { token: GLOBEX_TOKEN, tenant: 'globex' },
+            ],
+          },
+        },
         { cors: { allowed_origins: ['https://app.example.com'], allowed_headers: ['Authorization'] } },
       ),
     );
@@ -96,7 +103,11 @@ describe('receiver auth: 401 / UNAUTHENTICATED', () => {
   test('HTTP: missing, malformed or wrong credentials get 401 with WWW-Authenticate: Bearer, in the request encoding', async () => {
     const cases: Array<{ headers: Record<string, string>; challenge: string; message: RegExp }> = [
       { headers: {}, challenge: 'Bearer realm="otlp"', message: /missing credentials/ },
-      { headers: { authorization: `Basic ${Buffer.from('acme:x').toString('base64')}` }, challenge: 'Bearer realm="otlp"', message: /unsupported authorization scheme/ },
+      {
+        headers: { authorization: `Basic ${Buffer.from('acme:x').toString('base64')}` },
+        challenge: 'Bearer realm="otlp"',
+        message: /unsupported authorization scheme/,
+      },
       { headers: { authorization: 'Bearer not-a-token' }, challenge: 'Bearer realm="otlp", error="invalid_token"', message: /invalid bearer token/ },
       { headers: { authorization: `Bearer ${ACME_TOKEN}x` }, challenge: 'Bearer realm="otlp", error="invalid_token"', message: /invalid bearer token/ },
     ];
@@ -116,7 +127,10 @@ describe('receiver auth: 401 / UNAUTHENTICATED', () => {
   });
 
   test("HTTP: a valid token's tenant is stamped on the batch (scheme case-insensitive)", async () => {
-    for (const [authorization, tenant] of [[`Bearer ${ACME_TOKEN}`, 'acme'], [`bearer ${GLOBEX_TOKEN}`, 'globex']]) {
+    for (const [authorization, tenant] of [
+      [`Bearer ${ACME_TOKEN}`, 'acme'],
+      [`bearer ${GLOBEX_TOKEN}`, 'globex'],
+    ]) {
       const res = await rawRequest(url, { headers: { ...PROTOBUF, authorization }, body: protobufBody([decisionSpan({ tenant: 'someone-else' })]) });
       assert.equal(res.status, 200);
       assert.equal(receiver.batches.at(-1)!.tenant, tenant);
@@ -175,7 +189,10 @@ describe('tenant stamping end to end: a token writes only into its own tenant', 
   });
 
   const exporters: Array<{ name: string; make: (c: RunningCollector) => SpanExporter }> = [
-    { name: 'OTLP/HTTP protobuf', make: (c) => new OtlpProtoExporter({ url: `${c.otlpHttpUrl}/v1/traces`, headers: { Authorization: `Bearer ${GLOBEX_TOKEN}` } }) },
+    {
+      name: 'OTLP/HTTP protobuf',
+      make: (c) => new OtlpProtoExporter({ url: `${c.otlpHttpUrl}/v1/traces`, headers: { Authorization: `Bearer ${GLOBEX_TOKEN}` } }),
+    },
     {
       name: 'OTLP/gRPC',
       make: (c) => {

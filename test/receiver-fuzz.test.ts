@@ -71,7 +71,12 @@ describe(`fuzzing the running receiver (seed ${SEED})`, () => {
       }),
     );
     agent.destroy();
-    t.diagnostic(`sent ${sent} bodies; answers: ${[...counts].sort().map(([s, n]) => `${s}×${n}`).join(', ')}`);
+    t.diagnostic(
+      `sent ${sent} bodies; answers: ${[...counts]
+        .sort()
+        .map(([s, n]) => `${s}×${n}`)
+        .join(', ')}`,
+    );
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers`);
     assert.ok(sent >= 500, `at least 500 bodies were sent within the budget (sent ${sent})`);
     assert.ok((counts.get(200) ?? 0) > 0 && (counts.get(400) ?? 0) > 0, 'the corpus reaches both the decoder errors and the pipeline');
@@ -126,7 +131,10 @@ describe(`fuzzing the running receiver (seed ${SEED})`, () => {
       }
       for (const levels of [MAX_PAYLOAD_NESTING + 1, 3_000, 50_000]) {
         const body = `[{"tenant_id":"t","event_id":"deep-${levels}","decision_id":"deep","event_type":"evidence","timestamp":"2026-11-20T10:00:00.000Z","payload":{"key":"k","value":${nestedObjectJson(levels)}}}]`;
-        const res = await withTimeout(rawRequest(`${collector.apiUrl}/v1/events`, { headers: { 'content-type': 'application/json' }, body: Buffer.from(body) }), `/v1/events ${levels} deep`);
+        const res = await withTimeout(
+          rawRequest(`${collector.apiUrl}/v1/events`, { headers: { 'content-type': 'application/json' }, body: Buffer.from(body) }),
+          `/v1/events ${levels} deep`,
+        );
         if (res.status !== 400) failures.push(`/v1/events payload ${levels} deep: HTTP ${res.status}`);
       }
     } finally {

@@ -80,11 +80,20 @@ describe('interop with real OTLP clients', () => {
 
   const exporters: Array<{ name: string; make: (c: RunningCollector) => SpanExporter }> = [
     { name: '@opentelemetry/exporter-trace-otlp-http (JSON)', make: (c) => new OtlpHttpJsonExporter({ url: `${c.otlpHttpUrl}/v1/traces` }) },
-    { name: '@opentelemetry/exporter-trace-otlp-http (JSON, gzip)', make: (c) => new OtlpHttpJsonExporter({ url: `${c.otlpHttpUrl}/v1/traces`, compression: 'gzip' as never }) },
+    {
+      name: '@opentelemetry/exporter-trace-otlp-http (JSON, gzip)',
+      make: (c) => new OtlpHttpJsonExporter({ url: `${c.otlpHttpUrl}/v1/traces`, compression: 'gzip' as never }),
+    },
     { name: '@opentelemetry/exporter-trace-otlp-proto', make: (c) => new OtlpProtoExporter({ url: `${c.otlpHttpUrl}/v1/traces` }) },
-    { name: '@opentelemetry/exporter-trace-otlp-proto (gzip)', make: (c) => new OtlpProtoExporter({ url: `${c.otlpHttpUrl}/v1/traces`, compression: 'gzip' as never }) },
+    {
+      name: '@opentelemetry/exporter-trace-otlp-proto (gzip)',
+      make: (c) => new OtlpProtoExporter({ url: `${c.otlpHttpUrl}/v1/traces`, compression: 'gzip' as never }),
+    },
     { name: '@opentelemetry/exporter-trace-otlp-grpc', make: (c) => new OtlpGrpcExporter({ url: `http://${c.grpcEndpoint}` }) },
-    { name: '@opentelemetry/exporter-trace-otlp-grpc (gzip)', make: (c) => new OtlpGrpcExporter({ url: `http://${c.grpcEndpoint}`, compression: 'gzip' as never }) },
+    {
+      name: '@opentelemetry/exporter-trace-otlp-grpc (gzip)',
+      make: (c) => new OtlpGrpcExporter({ url: `http://${c.grpcEndpoint}`, compression: 'gzip' as never }),
+    },
   ];
   for (const { name, make } of exporters) {
     test(`${name} delivers spans that become records`, async () => {
@@ -104,9 +113,16 @@ describe('interop with real OTLP clients', () => {
     const file = join(collector.dir, 'example-trace.json');
     writeFileSync(file, EXAMPLE_SHAPED_REQUEST);
     const { stdout } = await run('curl', [
-      '-sS', '-X', 'POST', `${collector.otlpHttpUrl}/v1/traces`,
-      '-H', 'Content-Type: application/json', '--data-binary', `@${file}`,
-      '-w', '\n%{http_code} %{content_type}',
+      '-sS',
+      '-X',
+      'POST',
+      `${collector.otlpHttpUrl}/v1/traces`,
+      '-H',
+      'Content-Type: application/json',
+      '--data-binary',
+      `@${file}`,
+      '-w',
+      '\n%{http_code} %{content_type}',
     ]);
     const [body, statusLine] = stdout.split('\n');
     assert.equal(statusLine, '200 application/json');

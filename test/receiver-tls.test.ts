@@ -107,7 +107,10 @@ describe('mutual TLS (client_ca_file)', () => {
     const key = pki.read(pki.client.key);
     const res = await rawRequest(httpsUrl, { headers: PROTOBUF, body: protobufBody([decisionSpan()]), tls: { ca, cert, key } });
     assert.equal(res.status, 200);
-    const traceId = await deliver(new OtlpGrpcExporter({ url: `https://${collector.grpcEndpoint}`, credentials: credentials.createSsl(ca, key, cert) }), 'mtls-grpc');
+    const traceId = await deliver(
+      new OtlpGrpcExporter({ url: `https://${collector.grpcEndpoint}`, credentials: credentials.createSsl(ca, key, cert) }),
+      'mtls-grpc',
+    );
     assert.equal((await recordsOf(collector, traceId)).length, 4);
   });
 
@@ -140,7 +143,12 @@ describe('TLS files that cannot be used stop the collector at start with the key
     const config = join(pki.dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(
       config,
-      configWithReceiver(() => `    protocols:\n      ${protocol}:\n        endpoint: 127.0.0.1:0\n        tls:\n${tls}`)({ http: 0, grpc: 0, api: 0, dbPath: join(pki.dir, 'x.db') }),
+      configWithReceiver(() => `    protocols:\n      ${protocol}:\n        endpoint: 127.0.0.1:0\n        tls:\n${tls}`)({
+        http: 0,
+        grpc: 0,
+        api: 0,
+        dbPath: join(pki.dir, 'x.db'),
+      }),
     );
     return runCli(['start', '--config', config]);
   }
@@ -155,12 +163,18 @@ describe('TLS files that cannot be used stop the collector at start with the key
     for (const protocol of ['http', 'grpc'] as const) {
       const result = await startWith(protocol, `          cert_file: ${pki.server.cert}\n          key_file: ${pki.client.key}\n`);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`receivers\\.otlp\\.protocols\\.${protocol}\\.tls: cannot use cert_file .*server\\.crt with key_file .*client\\.key`));
+      assert.match(
+        result.stderr,
+        new RegExp(`receivers\\.otlp\\.protocols\\.${protocol}\\.tls: cannot use cert_file .*server\\.crt with key_file .*client\\.key`),
+      );
     }
   });
 
   test('a client CA file that holds no certificate', async () => {
-    const result = await startWith('grpc', `          cert_file: ${pki.server.cert}\n          key_file: ${pki.server.key}\n          client_ca_file: ${pki.server.key}\n`);
+    const result = await startWith(
+      'grpc',
+      `          cert_file: ${pki.server.cert}\n          key_file: ${pki.server.key}\n          client_ca_file: ${pki.server.key}\n`,
+    );
     assert.equal(result.code, 1);
     assert.match(result.stderr, /receivers\.otlp\.protocols\.grpc\.tls\.client_ca_file: .*server\.key is not a PEM certificate/);
   });

@@ -216,10 +216,7 @@ before(async () => {
   });
   assert.equal(eventsAnswer.status, 200, await eventsAnswer.text());
 
-  assert.ok(
-    await eventually(() => sentSpanIds.every((id) => sink.spanArrivals.has(id)), 15_000),
-    `the sink did not get every span:\n${collector.logs()}`,
-  );
+  assert.ok(await eventually(() => sentSpanIds.every((id) => sink.spanArrivals.has(id)), 15_000), `the sink did not get every span:\n${collector.logs()}`);
   for (const id of ['leak-protobuf-decision', 'leak-events-decision']) {
     const answer = await fetch(`${collector.apiUrl}/v1/decisions/${id}`);
     assert.equal(answer.status, 200, id);

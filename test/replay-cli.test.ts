@@ -200,7 +200,10 @@ describe('decision-trace replay over a SQLite store', () => {
 
     const fewer = await runCli(['replay', '--storage', storage, ...REFUND_SELECTION, '--policy', NEW_LIMIT_POLICY, '--json', '--examples', '2']);
     const bounded = JSON.parse(fewer.stdout) as ReplayJson;
-    assert.deepEqual(bounded.examples.map((e) => e.id), ['r-150', 'r-90']);
+    assert.deepEqual(
+      bounded.examples.map((e) => e.id),
+      ['r-150', 'r-90'],
+    );
     assert.equal(bounded.error_examples.length, 2);
   });
 
@@ -231,7 +234,10 @@ describe('decision-trace replay over a SQLite store', () => {
         message: /cannot load policy .*broken\.mjs: /,
       },
       { args: ['--policy', ALL_FAST_POLICY], message: /required option '--type <type>'/ },
-      { args: ['--type', 'refund.approve', '--policy', ALL_FAST_POLICY, '--since', 'last week'], message: /--since must be an RFC 3339 time .* got "last week"/ },
+      {
+        args: ['--type', 'refund.approve', '--policy', ALL_FAST_POLICY, '--since', 'last week'],
+        message: /--since must be an RFC 3339 time .* got "last week"/,
+      },
       { args: ['--type', 'refund.approve', '--policy', ALL_FAST_POLICY, '--limit', '0'], message: /--limit must be a positive integer, got "0"/ },
       {
         args: ['--type', 'refund.approve', '--policy', ALL_FAST_POLICY, '--endpoint', 'http://127.0.0.1:1'],
@@ -250,10 +256,7 @@ describe('decision-trace replay over a SQLite store', () => {
   });
 
   test('a policy that never answers counts as an error after --timeout, and the run goes on', async () => {
-    const hanging = policyFile(
-      'hanging.mjs',
-      `export default ({ evidence }) => (evidence.i % 100 === 0 ? new Promise(() => {}) : 'fast');\n`,
-    );
+    const hanging = policyFile('hanging.mjs', `export default ({ evidence }) => (evidence.i % 100 === 0 ? new Promise(() => {}) : 'fast');\n`);
     const run = await runCli(['replay', '--storage', storage, '--type', 'route.pick', '--limit', '200', '--policy', hanging, '--timeout', '50ms', '--json']);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout) as ReplayJson;

@@ -78,16 +78,28 @@ describe('retention config', () => {
       ['retention:\n      policies: [{ ttl: 0s }]', /exporters\.decisions\.retention\.policies\[0\]\.ttl: must be at least 1ms/],
       ['retention:\n      interval: 0s\n      policies: [{ ttl: 1d }]', /exporters\.decisions\.retention\.interval: must be at least 1ms/],
       ['retention:\n      policies: [{ ttl: 1d, tenants: [a] }]', /exporters\.decisions\.retention\.policies\[0\]\.tenants: unknown key/],
-      ['retention:\n      policies: [{ ttl: 1d, type: refund.approve.v2 }]', /exporters\.decisions\.retention\.policies\[0\]\.type: retention is per type, for all its versions/],
-      ['retention:\n      policies: [{ ttl: 1d, tenant: a }, { ttl: 2d, tenant: a }]', /exporters\.decisions\.retention\.policies\[1\]: the same tenant and type as policies\[0\]/],
+      [
+        'retention:\n      policies: [{ ttl: 1d, type: refund.approve.v2 }]',
+        /exporters\.decisions\.retention\.policies\[0\]\.type: retention is per type, for all its versions/,
+      ],
+      [
+        'retention:\n      policies: [{ ttl: 1d, tenant: a }, { ttl: 2d, tenant: a }]',
+        /exporters\.decisions\.retention\.policies\[1\]: the same tenant and type as policies\[0\]/,
+      ],
       ['retention:\n      policies: []', /exporters\.decisions\.retention\.policies: list at least one/],
       ['retention:\n      every: 1h\n      policies: [{ ttl: 1d }]', /exporters\.decisions\.retention\.every: unknown key/],
       ['endpoint: http://127.0.0.1:8711\n    retention:\n      policies: [{ ttl: 1d }]', /exporters\.decisions\.retention: only applies to the embedded store/],
-      ['nats:\n      url: nats://127.0.0.1:4222\n    retention:\n      policies: [{ ttl: 1d }]', /exporters\.decisions\.retention: only applies to the embedded store/],
+      [
+        'nats:\n      url: nats://127.0.0.1:4222\n    retention:\n      policies: [{ ttl: 1d }]',
+        /exporters\.decisions\.retention: only applies to the embedded store/,
+      ],
     ];
     for (const [yaml, expected] of cases) {
       const errors = errorsOf(`    ${yaml}`);
-      assert.ok(errors.some((e) => expected.test(e)), `${yaml}\n→ ${errors.join('\n')}`);
+      assert.ok(
+        errors.some((e) => expected.test(e)),
+        `${yaml}\n→ ${errors.join('\n')}`,
+      );
     }
   });
 });
@@ -128,7 +140,11 @@ describe('retention in a running collector', () => {
         ...decision('acme', 'held', 'legal.hold.v3', hourAgo),
         ...decision('keeper', 'kept', 'loan.approve.v1', hourAgo),
       ];
-      const posted = await fetch(`${collector.apiUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const posted = await fetch(`${collector.apiUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       assert.equal(posted.status, 200, await posted.text());
 
       const ids = async () => {

@@ -17,10 +17,7 @@ function testFiles(dir) {
     .map((f) => join(dir, f));
 }
 
-let files = [
-  ...readdirSync(join(root, 'packages')).flatMap((p) => testFiles(join(root, 'packages', p, 'test'))),
-  ...testFiles(join(root, 'test')),
-];
+let files = [...readdirSync(join(root, 'packages')).flatMap((p) => testFiles(join(root, 'packages', p, 'test'))), ...testFiles(join(root, 'test'))];
 if (filter.length > 0) files = files.filter((f) => filter.some((part) => f.includes(part)));
 else {
   const typecheck = spawnSync('npm', ['run', '--silent', 'typecheck:tests'], { cwd: root, stdio: 'inherit' });
@@ -30,9 +27,9 @@ else {
   }
 }
 
-const child = spawn(
-  process.execPath,
-  ['--conditions=source', '--import', 'tsx', '--enable-source-maps', '--test', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, DT_REPO_ROOT: root } },
-);
+const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--enable-source-maps', '--test', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, DT_REPO_ROOT: root },
+});
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

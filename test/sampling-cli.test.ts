@@ -56,7 +56,10 @@ test('sampling test --json prints one line per trace with its decision and decid
   const paths = files(configYaml(tail, 'decision, tail_sampling'), JSON.stringify(requests));
   const result = await runCli(['sampling', 'test', '--config', paths.config, '--input', paths.input, '--json']);
   assert.equal(result.code, 0, result.stderr);
-  const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.deepEqual(lines, [
     { traceId: risky.traceId, decision: 'sampled', policy: 'risky-refunds' },
     { traceId: safe.traceId, decision: 'not_sampled', policy: null },
@@ -78,7 +81,10 @@ test('sampling test runs head samplers in pipeline order before the tail sampler
   );
   const result = await runCli(['sampling', 'test', '--config', paths.config, '--input', paths.input, '--json']);
   assert.equal(result.code, 0, result.stderr);
-  const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   const byHead = lines.filter((l) => l.policy === 'probabilistic_sampler');
   const byTail = lines.filter((l) => l.policy === 'errors');
   assert.equal(byHead.length + byTail.length, 200);

@@ -63,7 +63,10 @@ describe('sampling end to end (YAML → OTLP/HTTP → store → API)', () => {
       assert.equal(immediately.length, all.length);
       assert.ok(immediately.every((r) => r.trace_sampled === null));
 
-      const decided = await until(() => records(collector.apiUrl), (list) => list.every((r) => r.trace_sampled !== null));
+      const decided = await until(
+        () => records(collector.apiUrl),
+        (list) => list.every((r) => r.trace_sampled !== null),
+      );
       const byTrace = new Map(decided.map((r) => [r.trace_id, r]));
       for (const t of risky) assert.equal(byTrace.get(t.traceId)?.trace_sampled, true, 'risky refund kept');
       for (const t of safe) assert.equal(byTrace.get(t.traceId)?.trace_sampled, false, 'confident refund not kept');

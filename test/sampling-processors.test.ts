@@ -44,7 +44,10 @@ describe('probabilistic_sampler processor', () => {
       assert.deepEqual(event.sampling, { trace_sampled: inSink > 0, adjusted_count: 4, policy: 'probabilistic_sampler' });
     }
     for (const span of sink.spans()) assert.equal(span.traceState, 'ot=th:c');
-    assert.ok(input[0].scopeSpans[0].spans.every((s) => s.traceState === ''), 'the input batch is not modified');
+    assert.ok(
+      input[0].scopeSpans[0].spans.every((s) => s.traceState === ''),
+      'the input batch is not modified',
+    );
   });
 });
 

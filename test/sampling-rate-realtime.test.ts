@@ -53,7 +53,13 @@ interface Measurement {
  * Spends the initial burst, then offers OVERSUBSCRIPTION × rate (in new traces of
  * `spansPerTrace` spans, sized to the time since the last offer) until the window is over.
  */
-async function drive(processor: ProcessorComponent, sink: CountingConsumer, rate: number, unit: 'spans' | 'traces', spansPerTrace: number): Promise<Measurement> {
+async function drive(
+  processor: ProcessorComponent,
+  sink: CountingConsumer,
+  rate: number,
+  unit: 'spans' | 'traces',
+  spansPerTrace: number,
+): Promise<Measurement> {
   const admittedSoFar = () => (unit === 'spans' ? sink.spans : sink.traces.size);
   const unitsPerTrace = unit === 'spans' ? spansPerTrace : 1;
   await processor.consumeTraces(traffic(Math.ceil((rate * 2) / unitsPerTrace), spansPerTrace));
@@ -116,5 +122,9 @@ test('rate_limiting counts what it let through and dropped on the collector metr
   const spansLabels = { processor: 'rate_limiting', pipeline: 'traces/spans' };
   assert.equal(metrics.valueOf('otelcol_processor_rate_limiting_count_spans_processed_total', { ...spansLabels, sampled: 'true' }), 4);
   assert.equal(metrics.valueOf('otelcol_processor_rate_limiting_count_spans_processed_total', { ...spansLabels, sampled: 'false' }), 6);
-  assert.equal(metrics.valueOf('otelcol_processor_rate_limiting_count_traces_processed_total', { ...spansLabels, sampled: 'true' }), undefined, 'no trace counts in spans mode');
+  assert.equal(
+    metrics.valueOf('otelcol_processor_rate_limiting_count_traces_processed_total', { ...spansLabels, sampled: 'true' }),
+    undefined,
+    'no trace counts in spans mode',
+  );
 });

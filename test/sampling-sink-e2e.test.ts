@@ -259,10 +259,13 @@ service:
     }
   });
 
-  test('late spans follow their trace\'s verdict', async () => {
+  test("late spans follow their trace's verdict", async () => {
     const sampledTrace = risky[0];
     const droppedTrace = ordinary.find((t) => !inRatio(t))!;
-    const [keptSpan, droppedSpan] = await sendWithSdk(`http://127.0.0.1:${ports.otlp}`, (tracer) => [lateSpan(tracer, sampledTrace), lateSpan(tracer, droppedTrace)]);
+    const [keptSpan, droppedSpan] = await sendWithSdk(`http://127.0.0.1:${ports.otlp}`, (tracer) => [
+      lateSpan(tracer, sampledTrace),
+      lateSpan(tracer, droppedTrace),
+    ]);
     late = { sampledTrace, keptSpan, droppedTrace, droppedSpan };
     assert.ok(await eventually(() => sink.spanArrivals.get(keptSpan) === 1, 10_000), 'the late span of a kept trace is forwarded at once');
     await new Promise((r) => setTimeout(r, SETTLE_MS));
@@ -400,7 +403,8 @@ service:
     for (const request of sink.requests) {
       for (const rs of request.resourceSpans) {
         for (const ss of rs.scopeSpans) {
-          for (const span of ss.spans) if (ratioSpans.has(span.spanId)) assert.match(span.traceState, /(^|,)ot=th:c(;|,|$)/, 'the 25 % threshold is written to tracestate');
+          for (const span of ss.spans)
+            if (ratioSpans.has(span.spanId)) assert.match(span.traceState, /(^|,)ot=th:c(;|,|$)/, 'the 25 % threshold is written to tracestate');
         }
       }
     }
@@ -438,6 +442,9 @@ service:
     assert.equal(metricValue(text, name, { ...ratio, sampled: 'false' }), ratioTraces.length * 3 - keptSpans);
     const limited = { processor: 'rate_limiting', pipeline: 'traces/limited' };
     assert.equal(metricValue(text, 'otelcol_processor_rate_limiting_count_spans_processed_total', { ...limited, sampled: 'true' }), 10);
-    assert.equal(metricValue(text, 'otelcol_processor_rate_limiting_count_spans_processed_total', { ...limited, sampled: 'false' }), limitedTraces.length * 3 - 10);
+    assert.equal(
+      metricValue(text, 'otelcol_processor_rate_limiting_count_spans_processed_total', { ...limited, sampled: 'false' }),
+      limitedTraces.length * 3 - 10,
+    );
   });
 });

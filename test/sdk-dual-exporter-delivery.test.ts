@@ -7,25 +7,11 @@ import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import {
-  DecisionTrace,
-  DualSpanExporter,
-  HttpDecisionSink,
-  type DualSpanExporterOptions,
-  type SpanExporterLike,
-} from '@decision-trace/sdk';
+import { DecisionTrace, DualSpanExporter, HttpDecisionSink, type DualSpanExporterOptions, type SpanExporterLike } from '@decision-trace/sdk';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
 import { freePort } from './helpers/free-port.js';
 import { installContextManager, sleep } from '../packages/sdk/test/sdk-harness.js';
-import {
-  eventually,
-  launchCollector,
-  startGrpcSink,
-  startHttpSink,
-  writeBackendConfig,
-  type CollectorProcess,
-  type OtlpSink,
-} from './delivery-sink.js';
+import { eventually, launchCollector, startGrpcSink, startHttpSink, writeBackendConfig, type CollectorProcess, type OtlpSink } from './delivery-sink.js';
 
 const OUTAGE_MS = 3_000;
 
@@ -134,8 +120,7 @@ describe('DualSpanExporter on loopback: an OTLP sink and the bundled collector a
       const api = (await backend()).apiUrl;
       const sink = protocol === 'grpc' ? await startGrpcSink() : await startHttpSink();
       cleanups.push(() => sink.close());
-      const exporter =
-        protocol === 'grpc' ? new OtlpGrpcExporter({ url: `http://${sink.url}` }) : new OtlpProtoExporter({ url: `${sink.url}/v1/traces` });
+      const exporter = protocol === 'grpc' ? new OtlpGrpcExporter({ url: `http://${sink.url}` }) : new OtlpProtoExporter({ url: `${sink.url}/v1/traces` });
       const app = makeApp(exporter, api);
       for (let i = 0; i < 10; i++) await app.request(i);
       await app.provider.shutdown();

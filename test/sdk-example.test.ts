@@ -32,7 +32,10 @@ describe('examples/refund-agent against the collector', () => {
     const run = await runAgent({ OTLP_URL: collector.otlpHttpUrl, DECISION_TRACE_API: collector.apiUrl });
     assert.equal(run.code, 0, run.stderr);
     const made = [...run.stdout.matchAll(/^decision (\S+) refund\.approve\.v2 (\w+)/gm)].map((m) => ({ id: m[1], outcome: m[2] }));
-    assert.deepEqual(made.map((m) => m.outcome), ['approved', 'denied', 'approved', 'escalated']);
+    assert.deepEqual(
+      made.map((m) => m.outcome),
+      ['approved', 'denied', 'approved', 'escalated'],
+    );
     assert.match(run.stdout, /failed 0, dropped 0/);
 
     const [first] = made;
@@ -46,7 +49,10 @@ describe('examples/refund-agent against the collector', () => {
     const page = (await fetch(`${collector.apiUrl}/v1/decisions?trace_id=${record.trace_id}`).then((r) => r.json())) as {
       decisions: DecisionRecord[];
     };
-    const children = page.decisions.filter((d) => d.parent_decision_id === first.id).map((d) => d.type).sort();
+    const children = page.decisions
+      .filter((d) => d.parent_decision_id === first.id)
+      .map((d) => d.type)
+      .sort();
     assert.deepEqual(children, ['customer.tier.assess', 'refund.channel.select']);
 
     const shown = await runCli(['show', first.id, '--endpoint', collector.apiUrl]);

@@ -105,7 +105,10 @@ async function fakeBackend(script: Array<{ status: number; headers?: Record<stri
 
 describe('HttpDecisionSink retry classification', () => {
   test('503 with Retry-After is retried after the given delay; the API key is sent as a bearer token', async () => {
-    const backend = await fakeBackend([{ status: 503, headers: { 'retry-after': '1' } }, { status: 429, headers: { 'retry-after': '0' } }]);
+    const backend = await fakeBackend([
+      { status: 503, headers: { 'retry-after': '1' } },
+      { status: 429, headers: { 'retry-after': '0' } },
+    ]);
     const sink = new HttpDecisionSink({ endpoint: backend.url, apiKey: 'secret-key', headers: { 'x-team': 'refunds' } });
     const sdk = makeSdk({ sink, processor: { retry: { initialBackoffMillis: 5 } } });
     await sdk.dt.decision({ type: 'refund.approve.v2' }, (d) => d.outcome('approved'));
@@ -148,14 +151,18 @@ describe('HttpDecisionSink retry classification', () => {
     const closed = await fakeBackend([]);
     await closed.close();
     const unreachable = new HttpDecisionSink({ endpoint: closed.url });
-    const networkError = await unreachable.export([], { signal: AbortSignal.timeout(2000) }).then(() => null, (e: unknown) => e);
+    const networkError = await unreachable.export([], { signal: AbortSignal.timeout(2000) }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(networkError instanceof DecisionSinkError);
     assert.equal(networkError.retryable, true);
 
     const unauthorized = await fakeBackend([{ status: 401 }]);
-    const error = await new HttpDecisionSink({ endpoint: unauthorized.url })
-      .export([], { signal: AbortSignal.timeout(2000) })
-      .then(() => null, (e: unknown) => e);
+    const error = await new HttpDecisionSink({ endpoint: unauthorized.url }).export([], { signal: AbortSignal.timeout(2000) }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof DecisionSinkError);
     assert.equal(error.retryable, false);
     assert.match(error.message, /401/);

@@ -135,7 +135,10 @@ describe('examples/llm-auto-instrumentation against the collector', () => {
       prompt: Number(m[4]),
       completion: Number(m[5]),
     }));
-    assert.deepEqual(made.map((m) => m.outcome), ['approved', 'denied']);
+    assert.deepEqual(
+      made.map((m) => m.outcome),
+      ['approved', 'denied'],
+    );
     // Both ways in were used: the processor delivered each decision to the decision API ...
     assert.match(run.stdout, /^delivered 2 decision events to .* \(failed 0, dropped 0\)$/m);
 
@@ -163,7 +166,10 @@ describe('examples/llm-auto-instrumentation against the collector', () => {
       assert.deepEqual(record.token_usage, expected, 'what the OpenAI response reported, rolled up from the LLM span');
       assert.deepEqual(record.token_usage_with_nested, expected);
       // The two deliveries of the decision span carry one event id, so the store kept one event.
-      assert.deepEqual(record.events.map((e) => e.event.event_id), [`otlp:${decision.traceId}:${decisionSpan.spanId}`]);
+      assert.deepEqual(
+        record.events.map((e) => e.event.event_id),
+        [`otlp:${decision.traceId}:${decisionSpan.spanId}`],
+      );
       assert.equal(record.event_count, 1);
       assert.match(
         run.stdout,

@@ -66,12 +66,7 @@ function assertAtOrAfter(value: unknown, reference: unknown): void {
  * it (each rule says why that field legitimately differs). A field missing from either side
  * fails, so a new record field must be thought about here.
  */
-function compareRecords(
-  label: string,
-  projected: StoredRecord,
-  reference: StoredRecord,
-  differs: Partial<Record<string, (value: unknown) => void>>,
-): void {
+function compareRecords(label: string, projected: StoredRecord, reference: StoredRecord, differs: Partial<Record<string, (value: unknown) => void>>): void {
   const { events: _projectedEvents, ...projectedFields } = projected;
   const { events: _referenceEvents, ...referenceFields } = reference;
   assert.deepEqual(Object.keys(projectedFields).sort(), Object.keys(referenceFields).sort(), `${label}: the same fields`);
@@ -146,9 +141,7 @@ function carriedByDocsMapping(events: CanonicalEventJson[]): CanonicalEventJson[
   return events.map((event) => ({
     ...event,
     causal_links: null,
-    payload: Object.fromEntries(
-      Object.entries(event.payload).filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value)),
-    ),
+    payload: Object.fromEntries(Object.entries(event.payload).filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value))),
   }));
 }
 
@@ -170,19 +163,28 @@ describe("the Decision Trace SDKs' OpenTelemetry projections", { skip: peer.skip
     const jsonl = join(mkdtempSync(join(tmpdir(), 'dt-projections-')), 'events.jsonl');
     const { stdout, stderr } = await execFileAsync(peer.skip === undefined ? peer.python : 'python3', [
       DRIVER,
-      '--jsonl', jsonl,
-      '--events-url', canonical.apiUrl,
-      '--otel-exporter-endpoint', pythonOtel.otlpHttpUrl,
-      '--docs-mapping-endpoint', docsMapping.otlpHttpUrl,
+      '--jsonl',
+      jsonl,
+      '--events-url',
+      canonical.apiUrl,
+      '--otel-exporter-endpoint',
+      pythonOtel.otlpHttpUrl,
+      '--docs-mapping-endpoint',
+      docsMapping.otlpHttpUrl,
     ]);
     ids = JSON.parse(stdout) as Record<string, string>;
     driverStderr = stderr;
-    written = readFileSync(jsonl, 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as CanonicalEventJson);
+    written = readFileSync(jsonl, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as CanonicalEventJson);
 
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'java-otel-exporter' }),
       // One request in the SDK's order, as a Java app's batch processor sends them.
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${java.otlpHttpUrl}/v1/traces` }), { maxExportBatchSize: 1000, maxQueueSize: 1000 })],
+      spanProcessors: [
+        new BatchSpanProcessor(new OTLPTraceExporter({ url: `${java.otlpHttpUrl}/v1/traces` }), { maxExportBatchSize: 1000, maxQueueSize: 1000 }),
+      ],
     });
     const tracer = provider.getTracer('decision-trace');
     for (const event of written) exportLikeJava(tracer, event);

@@ -46,13 +46,16 @@ const [major, minor] = process.versions.node.split('.').map(Number);
 const OTEL3_RUNTIME = major > 22 || (major === 22 && minor >= 15);
 const SKIP = OTEL3_RUNTIME ? false : `OpenTelemetry JS 3.x requires Node.js >= 22.15 (this is ${process.version}); .ci/run runs this suite on Node 22 and 24`;
 
-function runScenarios(env: NodeJS.ProcessEnv, script = 'test/fixtures/otel3/otel3-scenarios.ts'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runScenarios(
+  env: NodeJS.ProcessEnv,
+  script = 'test/fixtures/otel3/otel3-scenarios.ts',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [...NODE_TS, '--import', './test/fixtures/otel3/register-otel3.mjs', script],
-      { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [...NODE_TS, '--import', './test/fixtures/otel3/register-otel3.mjs', script], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -32,8 +32,20 @@ function events(tenant: string, id: string, outcome: string, second: number): un
   const common = { tenant_id: tenant, decision_id: id, decision_type: 'refund.approve.v2', trace_id: null };
   return [
     { ...common, event_id: `${id}-start`, event_type: 'decision.start', timestamp: `2026-11-20T10:00:0${second}.000Z`, payload: {} },
-    { ...common, event_id: `${id}-evidence`, event_type: 'evidence', timestamp: `2026-11-20T10:00:0${second}.100Z`, payload: { key: 'order_total', value: 120 } },
-    { ...common, event_id: `${id}-outcome`, event_type: 'outcome', timestamp: `2026-11-20T10:00:0${second}.200Z`, payload: { status: outcome, confidence: 0.8 } },
+    {
+      ...common,
+      event_id: `${id}-evidence`,
+      event_type: 'evidence',
+      timestamp: `2026-11-20T10:00:0${second}.100Z`,
+      payload: { key: 'order_total', value: 120 },
+    },
+    {
+      ...common,
+      event_id: `${id}-outcome`,
+      event_type: 'outcome',
+      timestamp: `2026-11-20T10:00:0${second}.200Z`,
+      payload: { status: outcome, confidence: 0.8 },
+    },
   ];
 }
 
@@ -66,7 +78,11 @@ describe('tampering behind the store is caught by decision-trace verify --witnes
     witness = join(dir, 'witness', 'heads.jsonl');
     collector = await startCollector({ dir, config: tamperConfig(witness) });
     const body = [...events('acme', 'a1', 'approved', 1), ...events('acme', 'a2', 'denied', 2), ...events('globex', 'g1', 'approved', 3)];
-    const posted = await fetch(`${collector.apiUrl}/v1/events`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const posted = await fetch(`${collector.apiUrl}/v1/events`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(posted.status, 200, await posted.text());
     for (const path of ['/v1/decisions?tenant=acme', '/v1/decisions/a1', '/v1/stats?tenant=globex']) {
       assert.equal((await fetch(`${collector.apiUrl}${path}`, { headers: auth })).status, 200, path);
@@ -88,7 +104,10 @@ describe('tampering behind the store is caught by decision-trace verify --witnes
   }
 
   test('the untouched store verifies against its witness file, which holds every chain head', async () => {
-    const lines = readFileSync(witness, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { ledger?: Record<string, { seq: number }>; audit?: { seq: number } });
+    const lines = readFileSync(witness, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { ledger?: Record<string, { seq: number }>; audit?: { seq: number } });
     const newest = (tenant: string) => Math.max(...lines.map((line) => line.ledger?.[tenant]?.seq ?? 0));
     assert.equal(newest('acme'), 6);
     assert.equal(newest('globex'), 3);
@@ -99,10 +118,26 @@ describe('tampering behind the store is caught by decision-trace verify --witnes
   });
 
   const recordEdits: Array<[string, string, RegExp]> = [
-    ["the record JSON's outcome", `UPDATE decisions SET record = json_set(record, '$.outcome', 'denied') WHERE id = 'a1'`, /outcome is "denied" but its ledger events give "approved"/],
-    ["the record JSON's confidence", `UPDATE decisions SET record = json_set(record, '$.confidence', 0.99) WHERE id = 'a1'`, /confidence is 0\.99 but its ledger events give 0\.8/],
-    ["the record JSON's evidence", `UPDATE decisions SET record = json_set(record, '$.evidence.order_total', 12) WHERE id = 'a1'`, /evidence is \{"order_total":12\}/],
-    ["the record JSON's updated_at", `UPDATE decisions SET record = json_set(record, '$.updated_at', '2026-01-01T00:00:00.000Z') WHERE id = 'a1'`, /updated_at/],
+    [
+      "the record JSON's outcome",
+      `UPDATE decisions SET record = json_set(record, '$.outcome', 'denied') WHERE id = 'a1'`,
+      /outcome is "denied" but its ledger events give "approved"/,
+    ],
+    [
+      "the record JSON's confidence",
+      `UPDATE decisions SET record = json_set(record, '$.confidence', 0.99) WHERE id = 'a1'`,
+      /confidence is 0\.99 but its ledger events give 0\.8/,
+    ],
+    [
+      "the record JSON's evidence",
+      `UPDATE decisions SET record = json_set(record, '$.evidence.order_total', 12) WHERE id = 'a1'`,
+      /evidence is \{"order_total":12\}/,
+    ],
+    [
+      "the record JSON's updated_at",
+      `UPDATE decisions SET record = json_set(record, '$.updated_at', '2026-01-01T00:00:00.000Z') WHERE id = 'a1'`,
+      /updated_at/,
+    ],
     ['the outcome column (what filters and stats read)', `UPDATE decisions SET outcome = 'denied' WHERE id = 'a1'`, /column outcome is "denied"/],
     ['the confidence column', `UPDATE decisions SET confidence = 0.1 WHERE id = 'a1'`, /column confidence is 0\.1/],
   ];
@@ -214,8 +249,14 @@ describe('exporters.decisions.witness config', () => {
   test('path is required, interval is a duration, and only the embedded store has a witness', () => {
     assert.deepEqual(errorsOf({ storage: 'sqlite::memory:', witness: { path: './w.jsonl', interval: '250ms' } }), []);
     assert.match(errorsOf({ storage: 'sqlite::memory:', witness: {} }).join('\n'), /exporters\.decisions\.witness\.path/);
-    assert.match(errorsOf({ storage: 'sqlite::memory:', witness: { path: './w.jsonl', interval: 'soon' } }).join('\n'), /exporters\.decisions\.witness\.interval/);
-    assert.match(errorsOf({ endpoint: 'http://127.0.0.1:1', witness: { path: './w.jsonl' } }).join('\n'), /exporters\.decisions\.witness: only applies to the embedded store/);
+    assert.match(
+      errorsOf({ storage: 'sqlite::memory:', witness: { path: './w.jsonl', interval: 'soon' } }).join('\n'),
+      /exporters\.decisions\.witness\.interval/,
+    );
+    assert.match(
+      errorsOf({ endpoint: 'http://127.0.0.1:1', witness: { path: './w.jsonl' } }).join('\n'),
+      /exporters\.decisions\.witness: only applies to the embedded store/,
+    );
   });
 
   test('a witness file that cannot be written fails the start (exit 1) naming witness.path', async () => {

@@ -267,7 +267,10 @@ service:
       if (at.length === 1) {
         kept += 1;
         const sink = samplerSinks.find((s) => s.url === at[0])!;
-        assert.ok(trace.spanIds.every((id) => sink.spanArrivals.get(id) === 1), 'kept whole, each span once');
+        assert.ok(
+          trace.spanIds.every((id) => sink.spanArrivals.get(id) === 1),
+          'kept whole, each span once',
+        );
       }
     }
     assert.ok(kept > TRACES / 4 && kept < TRACES / 2, `about a third kept (${kept})`);
@@ -320,7 +323,11 @@ service:
     }
     const ledger = await ledgerRows(pgStorage);
     assert.ok(ledger.ok, 'the ledger verifies');
-    assert.equal(ledger.rows, [...found.values()].reduce((sum, r) => sum + r.event_count, 0), 'no event twice in the ledger');
+    assert.equal(
+      ledger.rows,
+      [...found.values()].reduce((sum, r) => sum + r.event_count, 0),
+      'no event twice in the ledger',
+    );
     // Spans the killed sampler held in its tail-sampling buffer die with it (as in any tail
     // sampler): those traces' decisions are stored, some without the sampler's verdict.
     process.stderr.write(`# kill -9 run: ${withoutVerdict} of ${ids.size} decisions without a sampling verdict (traces buffered in the killed sampler)\n`);

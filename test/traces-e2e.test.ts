@@ -52,7 +52,10 @@ describe('GET /v1/traces/{traceId}', () => {
     assert.equal(body.spans.length, 8, body.spans.map((s) => s.name).join(', '));
     const byName = new Map(body.spans.map((s) => [s.name as string, s]));
     const starts = body.spans.map((span) => BigInt(span.start_time_unix_nano));
-    assert.ok(starts.every((start, i) => i === 0 || start >= starts[i - 1]!), 'ordered by start time');
+    assert.ok(
+      starts.every((start, i) => i === 0 || start >= starts[i - 1]!),
+      'ordered by start time',
+    );
 
     const kinds = Object.fromEntries(body.spans.map((s) => [s.name, s.kind]));
     assert.deepEqual(kinds, {

@@ -53,12 +53,20 @@ function seedEvents(now: number) {
   const events = [];
   for (let i = 0; i < LOANS; i++) {
     const { version, outcome } = loanOutcome(i);
-    events.push(event(`ui-loan-${i}`, `loan.approve.${version}`, now - 10 * 60_000 - i * 8 * 60_000, { actor: { id: `underwriter-${i % 3}`, type: 'agent' } }, {
-      status: outcome,
-      confidence: 0.35 + ((i * 37) % 60) / 100,
-      evidence: { credit_score: 600 + ((i * 13) % 200), amount: 1000 + i * 250 },
-      policy_checks: [{ policy: 'kyc', result: 'pass' }],
-    }));
+    events.push(
+      event(
+        `ui-loan-${i}`,
+        `loan.approve.${version}`,
+        now - 10 * 60_000 - i * 8 * 60_000,
+        { actor: { id: `underwriter-${i % 3}`, type: 'agent' } },
+        {
+          status: outcome,
+          confidence: 0.35 + ((i * 37) % 60) / 100,
+          evidence: { credit_score: 600 + ((i * 13) % 200), amount: 1000 + i * 250 },
+          policy_checks: [{ policy: 'kyc', result: 'pass' }],
+        },
+      ),
+    );
   }
   // A small decision graph around ui-loan-rich:
   //   ui-application ─parent→ ui-loan-rich ─parent→ ui-fraud-check
@@ -66,25 +74,31 @@ function seedEvents(now: number) {
   const t = now - 5 * 60_000;
   events.push(
     event('ui-application', 'loan.application.v1', t - 3000, {}, { status: 'accepted', confidence: 0.99 }),
-    event('ui-loan-rich', 'loan.approve.v2', t - 2000, {
-      parent_decision_id: 'ui-application',
-      actor: { id: 'underwriter-bot', type: 'agent', version: '2.4.1', org: 'risk' },
-      violations: [{ rule: 'key_evidence', detail: 'key evidence "income" is missing' }],
-      redactions: [{ field: 'decision.evidence.ssn', action: 'hash' }],
-    }, {
-      status: 'approved',
-      confidence: 0.87,
-      evidence: { credit_score: 742, amount: 25000, applicant: { tier: 'gold', years: 6 } },
-      policy_checks: [
-        { policy: 'kyc', result: 'pass' },
-        { policy: 'debt_to_income', result: 'pass', inputs: { ratio: 0.31, max: 0.4 } },
-        { policy: 'manual_review_threshold', result: 'fail' },
-      ],
-      alternatives: ['denied', 'escalated'],
-      factors: { risk: 'low', score_weight: 0.6 },
-      actions: [{ kind: 'reserve_funds', amount: 25000 }],
-      approvals: [{ by: 'maria', role: 'credit officer' }],
-    }),
+    event(
+      'ui-loan-rich',
+      'loan.approve.v2',
+      t - 2000,
+      {
+        parent_decision_id: 'ui-application',
+        actor: { id: 'underwriter-bot', type: 'agent', version: '2.4.1', org: 'risk' },
+        violations: [{ rule: 'key_evidence', detail: 'key evidence "income" is missing' }],
+        redactions: [{ field: 'decision.evidence.ssn', action: 'hash' }],
+      },
+      {
+        status: 'approved',
+        confidence: 0.87,
+        evidence: { credit_score: 742, amount: 25000, applicant: { tier: 'gold', years: 6 } },
+        policy_checks: [
+          { policy: 'kyc', result: 'pass' },
+          { policy: 'debt_to_income', result: 'pass', inputs: { ratio: 0.31, max: 0.4 } },
+          { policy: 'manual_review_threshold', result: 'fail' },
+        ],
+        alternatives: ['denied', 'escalated'],
+        factors: { risk: 'low', score_weight: 0.6 },
+        actions: [{ kind: 'reserve_funds', amount: 25000 }],
+        approvals: [{ by: 'maria', role: 'credit officer' }],
+      },
+    ),
     event('ui-fraud-check', 'fraud.check.v1', t - 1000, { parent_decision_id: 'ui-loan-rich' }, { status: 'clear', confidence: 0.97 }),
     event('ui-payout', 'payout.release.v1', t, { causal_links: [{ type: 'depends_on', target_decision_id: 'ui-loan-rich' }] }, { status: 'released' }),
     event('ui-notify', 'customer.notify.v1', t + 1000, { parent_decision_id: 'ui-payout' }, { status: 'sent' }),
@@ -100,23 +114,56 @@ function seedEvents(now: number) {
 function seedAlerts(now: number): DecisionAlert[] {
   return [
     {
-      id: 'ui-alert-v2-approvals', tenant: 'acme', at: new Date(now - 3 * 60_000).toISOString(), type: 'loan.approve', version: 'v2',
-      kind: 'outcome_rate', subject: 'approved', direction: 'down', message: 'decision anomaly: rate of outcome "approved" of loan.approve v2 went down',
-      baseline: { version: 'v1', count: 500, rate: 0.7, mean: null }, current: { version: null, count: 120, rate: 0.45, mean: null },
-      p_value: 0.00002, example_decision_ids: ['ui-loan-rich', 'ui-loan-1', 'ui-loan-3'],
+      id: 'ui-alert-v2-approvals',
+      tenant: 'acme',
+      at: new Date(now - 3 * 60_000).toISOString(),
+      type: 'loan.approve',
+      version: 'v2',
+      kind: 'outcome_rate',
+      subject: 'approved',
+      direction: 'down',
+      message: 'decision anomaly: rate of outcome "approved" of loan.approve v2 went down',
+      baseline: { version: 'v1', count: 500, rate: 0.7, mean: null },
+      current: { version: null, count: 120, rate: 0.45, mean: null },
+      p_value: 0.00002,
+      example_decision_ids: ['ui-loan-rich', 'ui-loan-1', 'ui-loan-3'],
     },
     {
-      id: 'ui-alert-v2-mix', tenant: 'acme', at: new Date(now - 10 * 60_000).toISOString(), type: 'loan.approve', version: 'v2',
-      kind: 'outcome_mix', subject: 'escalated', direction: 'up', message: 'decision anomaly: outcome mix of loan.approve v2 shifted ("escalated" went up)',
-      baseline: { version: 'v2', count: 400, rate: null, mean: null }, current: { version: null, count: 200, rate: null, mean: null },
-      p_value: 0.0031, example_decision_ids: ['ui-loan-5'], statistic: 11.52, degrees_of_freedom: 2,
-      outcome_counts: [{ outcome: 'approved', baseline: 160, current: 80 }, { outcome: 'denied', baseline: 228, current: 100 }, { outcome: 'escalated', baseline: 12, current: 20 }],
+      id: 'ui-alert-v2-mix',
+      tenant: 'acme',
+      at: new Date(now - 10 * 60_000).toISOString(),
+      type: 'loan.approve',
+      version: 'v2',
+      kind: 'outcome_mix',
+      subject: 'escalated',
+      direction: 'up',
+      message: 'decision anomaly: outcome mix of loan.approve v2 shifted ("escalated" went up)',
+      baseline: { version: 'v2', count: 400, rate: null, mean: null },
+      current: { version: null, count: 200, rate: null, mean: null },
+      p_value: 0.0031,
+      example_decision_ids: ['ui-loan-5'],
+      statistic: 11.52,
+      degrees_of_freedom: 2,
+      outcome_counts: [
+        { outcome: 'approved', baseline: 160, current: 80 },
+        { outcome: 'denied', baseline: 228, current: 100 },
+        { outcome: 'escalated', baseline: 12, current: 20 },
+      ],
     },
     {
-      id: 'ui-alert-v1-confidence', tenant: 'acme', at: new Date(now - 20 * 60_000).toISOString(), type: 'loan.approve', version: 'v1',
-      kind: 'confidence_mean', subject: null, direction: 'down', message: 'decision anomaly: mean confidence of loan.approve v1 went down',
-      baseline: { version: 'v1', count: 500, rate: null, mean: 0.81 }, current: { version: null, count: 64, rate: null, mean: 0.62 },
-      p_value: null, example_decision_ids: ['ui-loan-0'],
+      id: 'ui-alert-v1-confidence',
+      tenant: 'acme',
+      at: new Date(now - 20 * 60_000).toISOString(),
+      type: 'loan.approve',
+      version: 'v1',
+      kind: 'confidence_mean',
+      subject: null,
+      direction: 'down',
+      message: 'decision anomaly: mean confidence of loan.approve v1 went down',
+      baseline: { version: 'v1', count: 500, rate: null, mean: 0.81 },
+      current: { version: null, count: 64, rate: null, mean: 0.62 },
+      p_value: null,
+      example_decision_ids: ['ui-loan-0'],
     },
   ];
 }
@@ -212,7 +259,16 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1360, height: 900 },
       colorScheme: 'light',
     });
@@ -238,7 +294,11 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     // The header's numbers add up: 50 of all 67, and the outcome chips split the 50 shown.
     await page.locator('#list-counts', { hasText: `Showing 50 of ${TOTAL} decisions` }).waitFor();
     const chips = await page.locator('#list-counts .count-chip').allInnerTexts();
-    assert.equal(chips.reduce((sum, c) => sum + Number(/(\d+)$/.exec(c)![1]), 0), 50, chips.join(', '));
+    assert.equal(
+      chips.reduce((sum, c) => sum + Number(/(\d+)$/.exec(c)![1]), 0),
+      50,
+      chips.join(', '),
+    );
     assert.match(await page.locator('#list-counts').innerText(), /Of those shown:/);
     await shot(page, 'list');
     await page.click('#load-more');
@@ -259,7 +319,10 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     const rows = await rowTexts(page);
     const expected = Array.from({ length: LOANS }, (_, i) => loanOutcome(i)).filter((l) => l.outcome === 'denied').length;
     assert.equal(rows.length, expected);
-    assert.ok(rows.every((r) => r.includes('loan.approve') && r.includes('denied')), rows.join('\n'));
+    assert.ok(
+      rows.every((r) => r.includes('loan.approve') && r.includes('denied')),
+      rows.join('\n'),
+    );
     // Reloading the URL keeps the filter.
     await page.reload();
     await page.locator('table.decisions tbody tr').first().waitFor();
@@ -267,7 +330,6 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     assert.equal((await rowTexts(page)).length, expected);
     assert.equal(await page.locator('#list-counts .count-main').innerText(), `All ${expected} decisions matching the filters`);
     await shot(page, 'list-filtered');
-
 
     // The filters added for #8: violations, confidence range, actor.
     await page.click('#reset-filters');
@@ -316,7 +378,10 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     assert.match(await evidence.innerText(), /credit_score\s+742/);
     assert.match(await evidence.innerText(), /"tier": "gold"/);
     const checks = await page.locator('#section-policy-checks .check').allInnerTexts();
-    assert.deepEqual(checks.map((c) => c.replace(/\s+/g, ' ').trim()), ['✓ kyc pass', '✓ debt_to_income pass inputs', '✕ manual_review_threshold fail']);
+    assert.deepEqual(
+      checks.map((c) => c.replace(/\s+/g, ' ').trim()),
+      ['✓ kyc pass', '✓ debt_to_income pass inputs', '✕ manual_review_threshold fail'],
+    );
     assert.match(await page.locator('.detail-head').innerText(), /loan\.approve\s*v2[\s\S]*approved[\s\S]*0\.87/);
     assert.match(await page.locator('#section-alternatives').innerText(), /denied[\s\S]*escalated/);
     assert.match(await page.locator('#section-actions').innerText(), /reserve_funds/);
@@ -441,8 +506,13 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     await page.goto(`${collector.apiUrl}/#/trends?type=loan.approve`);
     const loans = page.locator('.trend-card[data-type="loan.approve"]');
     await loans.waitFor();
-    const styles = await loans.locator('svg.chart').first().locator('g.series').evaluateAll((groups) =>
-      groups.map((g) => `${g.querySelector('.series-line')?.getAttribute('stroke-dasharray') ?? 'solid'}|${g.querySelector('.series-point')?.tagName}`));
+    const styles = await loans
+      .locator('svg.chart')
+      .first()
+      .locator('g.series')
+      .evaluateAll((groups) =>
+        groups.map((g) => `${g.querySelector('.series-line')?.getAttribute('stroke-dasharray') ?? 'solid'}|${g.querySelector('.series-point')?.tagName}`),
+      );
     assert.ok(styles.length >= 3);
     assert.equal(new Set(styles).size, styles.length, `distinct line styles: ${styles.join(', ')}`);
     assert.equal(await loans.locator('.legend svg.legend-sample').count(), styles.length);
@@ -456,7 +526,11 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     const cards = page.locator('.alert-card');
     await cards.first().waitFor();
     assert.equal(await page.getAttribute('.mainnav a[data-nav="alerts"]', 'aria-current'), 'page');
-    assert.deepEqual(await cards.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.alertId)), ['ui-alert-v2-approvals', 'ui-alert-v2-mix', 'ui-alert-v1-confidence']);
+    assert.deepEqual(await cards.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.alertId)), [
+      'ui-alert-v2-approvals',
+      'ui-alert-v2-mix',
+      'ui-alert-v1-confidence',
+    ]);
     const first = cards.nth(0);
     assert.match(await first.locator('.alert-head').innerText(), /loan\.approve\s*v2[\s\S]*Outcome rate[\s\S]*min ago/);
     assert.equal((await first.locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'approved 70.0% ↓ 45.0%');
@@ -464,7 +538,10 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
     const mix = cards.nth(1);
     assert.equal((await mix.locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'outcome mix: escalated 3.0% ↑ 10.0%');
     assert.match(await mix.locator('.alert-evidence').innerText(), /χ² = 11\.5, 2 df · p = 0\.0031/);
-    assert.deepEqual((await mix.locator('table.alert-mix tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim()), ['approved 40.0% 160 40.0% 80', 'denied 57.0% 228 50.0% 100', 'escalated 3.0% 12 10.0% 20']);
+    assert.deepEqual(
+      (await mix.locator('table.alert-mix tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim()),
+      ['approved 40.0% 160 40.0% 80', 'denied 57.0% 228 50.0% 100', 'escalated 3.0% 12 10.0% 20'],
+    );
     assert.equal((await cards.nth(2).locator('.alert-shift').innerText()).replace(/\s+/g, ' ').trim(), 'mean confidence 0.81 ↓ 0.62');
     assert.deepEqual(await first.locator('a.example-decision').allInnerTexts(), ['ui-loan-rich', 'ui-loan-1', 'ui-loan-3']);
     await shot(page, 'alerts');
@@ -560,9 +637,18 @@ describe('web UI in headless Chromium', { skip: unavailable ?? false }, () => {
   test('a trace id as the Decision Trace SDKs write it (a UUID) opens its timeline from a decision', async () => {
     const traceId = '3f2b8c1e-7a4d-4e0f-9b6a-2c5d8e1f0a3b';
     const sdkEvent = (decisionId: string, eventType: string, payload: Record<string, unknown>, parent: string | null = null) => ({
-      tenant_id: 'acme', environment: 'prod', schema_version: '1.0', timestamp: new Date().toISOString(), trace_id: traceId,
-      decision_id: decisionId, parent_decision_id: parent, event_id: `${decisionId}-${eventType}`, event_type: eventType,
-      decision_type: 'ui.uuid.check', actor: { id: 'sdk', type: 'agent' }, payload,
+      tenant_id: 'acme',
+      environment: 'prod',
+      schema_version: '1.0',
+      timestamp: new Date().toISOString(),
+      trace_id: traceId,
+      decision_id: decisionId,
+      parent_decision_id: parent,
+      event_id: `${decisionId}-${eventType}`,
+      event_type: eventType,
+      decision_type: 'ui.uuid.check',
+      actor: { id: 'sdk', type: 'agent' },
+      payload,
     });
     await post(collector.apiUrl, [
       sdkEvent('ui-uuid-parent', 'decision.outcome', { status: 'approved' }),
@@ -613,7 +699,16 @@ describe('web UI against a decision API with API keys', { skip: unavailable ?? f
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1360, height: 760 },
     });
     page = context.pages()[0] ?? (await context.newPage());

@@ -93,7 +93,9 @@ test("upstream's own template file, unchanged", async (t) => {
   ];
   const result = await runCli(['lint', '--registry', file, '--input', jsonl('login.jsonl', login), '--json']);
   assert.equal(result.code, 1, result.stderr);
-  const rules = (JSON.parse(result.stdout) as { failing: Array<{ violations: Array<{ rule: string; detail: string }> }> }).failing.flatMap((d) => d.violations.map((v) => v.rule)).sort();
+  const rules = (JSON.parse(result.stdout) as { failing: Array<{ violations: Array<{ rule: string; detail: string }> }> }).failing
+    .flatMap((d) => d.violations.map((v) => v.rule))
+    .sort();
   assert.deepEqual(rules, ['expected_children', 'key_evidence', 'key_policies', 'outcome']);
 });
 
@@ -130,10 +132,11 @@ test("lint with linter.py's format: unknown decision types and actor types are v
   const result = await runCli(['lint', '--registry', LINTER_FORMAT, '--input', jsonl('linter.jsonl', events), '--json']);
   assert.equal(result.code, 1, result.stderr);
   const failing = (JSON.parse(result.stdout) as { failing: Array<{ id: string; violations: Array<{ rule: string }> }> }).failing;
-  assert.deepEqual(
-    Object.fromEntries(failing.map((d) => [d.id, d.violations.map((v) => v.rule)])),
-    { 'bad-type': ['unknown_type'], 'bad-actor': ['actor_type'], 'bad-version': ['unknown_version'] },
-  );
+  assert.deepEqual(Object.fromEntries(failing.map((d) => [d.id, d.violations.map((v) => v.rule)])), {
+    'bad-type': ['unknown_type'],
+    'bad-actor': ['actor_type'],
+    'bad-version': ['unknown_version'],
+  });
 });
 
 test('a registry in upstream format with a problem names its path; one with both formats is ours and says so', async () => {
@@ -167,11 +170,21 @@ test('the decision processor takes a template-format registry and annotates deci
   };
   const bad: Attributes = { 'decision.type': 'REFUND_APPROVE', 'decision.actor.type': 'human', 'decision.outcome': 'MAYBE' };
   const unknown: Attributes = { 'decision.type': 'NOT_DECLARED' };
-  const batch: TraceBatch = { resourceSpans: resourceSpansOf([good, bad, unknown].map((attributes) => decisionSpan({ attributes }))), spanCount: 3, decisions: [] };
+  const batch: TraceBatch = {
+    resourceSpans: resourceSpansOf([good, bad, unknown].map((attributes) => decisionSpan({ attributes }))),
+    spanCount: 3,
+    decisions: [],
+  };
   await processor.consumeTraces(batch);
   await processor.shutdown();
   assert.equal(received.length, 3);
   assert.equal(received[0]!.violations, undefined);
-  assert.deepEqual(received[1]!.violations?.map((v) => v.rule), ['actor_type', 'key_evidence', 'key_policies', 'outcome']);
-  assert.deepEqual(received[2]!.violations?.map((v) => v.rule), ['unknown_type']);
+  assert.deepEqual(
+    received[1]!.violations?.map((v) => v.rule),
+    ['actor_type', 'key_evidence', 'key_policies', 'outcome'],
+  );
+  assert.deepEqual(
+    received[2]!.violations?.map((v) => v.rule),
+    ['unknown_type'],
+  );
 });

@@ -80,9 +80,7 @@ try {
   for (const request of requests) {
     const decided = await handleRefund(request);
     made.push(decided);
-    console.log(
-      `decision ${decided.id} ${decided.outcome} trace ${decided.traceId} tokens ${decided.usage.prompt_tokens}+${decided.usage.completion_tokens}`,
-    );
+    console.log(`decision ${decided.id} ${decided.outcome} trace ${decided.traceId} tokens ${decided.usage.prompt_tokens}+${decided.usage.completion_tokens}`);
   }
 } finally {
   // Flushes both exports: the spans to the collector, the decisions to the decision API.

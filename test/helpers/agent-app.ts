@@ -60,13 +60,18 @@ export async function runSupportAgent(tracer: Tracer, run: string, options: Agen
     'decision.outcome': 'refund_offered',
     'decision.tenant_id': 'acme',
   });
-  start('chat gpt-4o', answer, {
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.request.model': 'gpt-4o',
-    'gen_ai.usage.input_tokens': 1200,
-    'gen_ai.usage.output_tokens': 300,
-    'gen_ai.usage.cache_read.input_tokens': 1000,
-  }, SpanKind.CLIENT).end();
+  start(
+    'chat gpt-4o',
+    answer,
+    {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1200,
+      'gen_ai.usage.output_tokens': 300,
+      'gen_ai.usage.cache_read.input_tokens': 1000,
+    },
+    SpanKind.CLIENT,
+  ).end();
   const chain = start('retrieve-and-answer', answer, { 'openinference.span.kind': 'CHAIN' });
   start('ChatAnthropic', chain, {
     'openinference.span.kind': 'LLM',
@@ -83,12 +88,17 @@ export async function runSupportAgent(tracer: Tracer, run: string, options: Agen
     'decision.outcome': 'lookup_order',
     'decision.tenant_id': 'acme',
   });
-  start('chat gpt-4o-mini', tool, {
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.request.model': 'gpt-4o-mini',
-    'gen_ai.usage.input_tokens': 100,
-    'gen_ai.usage.output_tokens': 10,
-  }, SpanKind.CLIENT).end();
+  start(
+    'chat gpt-4o-mini',
+    tool,
+    {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 100,
+      'gen_ai.usage.output_tokens': 10,
+    },
+    SpanKind.CLIENT,
+  ).end();
   const lookup = start('execute_tool lookup_order', tool, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup_order' });
   lookup.setStatus({ code: 2, message: 'order service timed out' });
   lookup.end();

@@ -96,7 +96,10 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...NODE_TS, CLI, ...args], {
       cwd: options.cwd ?? REPO_ROOT,

@@ -36,7 +36,14 @@ function seedSpans(random: () => number): Span[] {
       'dt.event_type': 'decision.start',
     },
   });
-  span.events = [{ timeUnixNano: span.startTimeUnixNano, name: 'decision', attributes: { 'decision.type': 'tool.select.v1', 'decision.outcome': 'search' }, droppedAttributesCount: 0 }];
+  span.events = [
+    {
+      timeUnixNano: span.startTimeUnixNano,
+      name: 'decision',
+      attributes: { 'decision.type': 'tool.select.v1', 'decision.outcome': 'search' },
+      droppedAttributesCount: 0,
+    },
+  ];
   span.links = [{ traceId: span.traceId, spanId: 'aabbccddeeff0011', traceState: 'k=v', attributes: { n: 1 }, droppedAttributesCount: 0, flags: 1 }];
   span.status = { code: 2, message: 'failed' };
   const child = decisionSpan({ traceId: span.traceId });
@@ -88,8 +95,30 @@ function mutateBytes(random: () => number, input: Buffer): { body: Buffer; how: 
 }
 
 const STRANGE_VALUES: unknown[] = [
-  null, true, -1, 0, 1.5, 1e308, -1e308, 2 ** 64, '', 'NaN', '-5', '18446744073709551616', 'ZZ', '0x10', '\u0000', '\ud800', '💥'.repeat(50),
-  [], {}, [null], { stringValue: 5 }, { intValue: 'x' }, { arrayValue: { values: [{ kvlistValue: { values: [{}] } }] } }, { bytesValue: '!!' },
+  null,
+  true,
+  -1,
+  0,
+  1.5,
+  1e308,
+  -1e308,
+  2 ** 64,
+  '',
+  'NaN',
+  '-5',
+  '18446744073709551616',
+  'ZZ',
+  '0x10',
+  '\u0000',
+  '\ud800',
+  '💥'.repeat(50),
+  [],
+  {},
+  [null],
+  { stringValue: 5 },
+  { intValue: 'x' },
+  { arrayValue: { values: [{ kvlistValue: { values: [{}] } }] } },
+  { bytesValue: '!!' },
   'a'.repeat(10_000),
 ];
 
@@ -208,7 +237,12 @@ export function deepNestingCases(limit: number): DeepCase[] {
       const text = key === 'decision.alternatives' ? `[${nestedObjectJson(levels - 1)}]` : nestedObjectJson(levels);
       const span = () => decisionSpan({ attributes: { [key]: text } });
       cases.push({ origin: `protobuf ${key} JSON text ${levels} deep`, contentType: 'application/x-protobuf', body: protobufBody([span()]), protobuf: true });
-      cases.push({ origin: `OTLP/JSON ${key} JSON text ${levels} deep`, contentType: 'application/json', body: Buffer.from(jsonBody([span()])), protobuf: false });
+      cases.push({
+        origin: `OTLP/JSON ${key} JSON text ${levels} deep`,
+        contentType: 'application/json',
+        body: Buffer.from(jsonBody([span()])),
+        protobuf: false,
+      });
     }
   }
   // Binary protobuf arrays pass protobufjs's recursion limit up to 47 levels.

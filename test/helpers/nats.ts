@@ -100,7 +100,10 @@ export async function startWriter(args: { stream: string; subject: string; stora
     logs: () => output,
     exited,
     totals() {
-      const line = output.split('\n').reverse().find((l) => l.includes('"ingest stopped"'));
+      const line = output
+        .split('\n')
+        .reverse()
+        .find((l) => l.includes('"ingest stopped"'));
       return line ? (JSON.parse(line) as ReturnType<WriterProcess['totals']>) : undefined;
     },
     async stop() {

@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  credentials as grpcCredentials,
-  makeGenericClientConstructor,
-  Metadata,
-  type ChannelCredentials,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { credentials as grpcCredentials, makeGenericClientConstructor, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import type { Attributes, ResourceSpans, Span } from '@decision-trace/model';
 import { makeResourceSpans, makeSpan } from '@decision-trace/model/testing';
@@ -47,7 +41,17 @@ export function jsonBody(spans: Span[]): string {
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const identity = (b: Buffer) => b;
 const TraceServiceClient = makeGenericClientConstructor(
-  { Export: { path: EXPORT_PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+  {
+    Export: {
+      path: EXPORT_PATH,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+  },
   'TraceService',
 );
 

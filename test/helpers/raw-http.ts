@@ -29,16 +29,12 @@ export function rawRequest(url: string, options: RawRequest = {}): Promise<RawRe
   }
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(
-      target,
-      { method: options.method ?? 'POST', headers, agent: options.agent, ...options.tls },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
+    const req = send(target, { method: options.method ?? 'POST', headers, agent: options.agent, ...options.tls }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
     if (Array.isArray(body)) {
       for (const piece of body) req.write(piece);

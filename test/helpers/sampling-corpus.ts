@@ -55,13 +55,30 @@ const TRACE_STATES = [
 ];
 /** Trace durations in nanoseconds around the latency thresholds (100 ms; 50–200 ms). */
 const DURATIONS_NS = [
-  0n, 1_000_000n, 49_999_999n, 50_000_000n, 50_999_999n, 51_000_000n, 99_999_999n, 100_000_000n, 100_999_999n, 101_000_000n,
-  150_000_000n, 199_999_999n, 200_000_000n, 200_999_999n, 201_000_000n, 2_500_000_000n,
+  0n,
+  1_000_000n,
+  49_999_999n,
+  50_000_000n,
+  50_999_999n,
+  51_000_000n,
+  99_999_999n,
+  100_000_000n,
+  100_999_999n,
+  101_000_000n,
+  150_000_000n,
+  199_999_999n,
+  200_000_000n,
+  200_999_999n,
+  201_000_000n,
+  2_500_000_000n,
 ];
 
 function hex(random: () => number, bytes: number): string {
   let out = '';
-  for (let i = 0; i < bytes; i++) out += Math.floor(random() * 256).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++)
+    out += Math.floor(random() * 256)
+      .toString(16)
+      .padStart(2, '0');
   return out;
 }
 
@@ -121,7 +138,11 @@ export function generateCorpus(count: number, seed = CORPUS_SEED): CorpusTrace[]
     const scope = { name: 'corpus', version: '1', attributes: {}, droppedAttributesCount: 0 };
     const split = spanCount > 1 && random() < 0.2 ? 1 + Math.floor(random() * (spanCount - 1)) : spanCount;
     const resourceSpans: ResourceSpans[] = [
-      { resource: { attributes: resourceAttributes(), droppedAttributesCount: 0 }, scopeSpans: [{ scope, spans: spans.slice(0, split), schemaUrl: '' }], schemaUrl: '' },
+      {
+        resource: { attributes: resourceAttributes(), droppedAttributesCount: 0 },
+        scopeSpans: [{ scope, spans: spans.slice(0, split), schemaUrl: '' }],
+        schemaUrl: '',
+      },
     ];
     if (split < spanCount) {
       resourceSpans.push({

@@ -17,7 +17,10 @@ export interface TestTrace {
 const SERVICES = ['checkout', 'payments', 'refunds'];
 
 function hex(seed: string, bytes: number): string {
-  return createHash('sha256').update(seed).digest('hex').slice(0, bytes * 2);
+  return createHash('sha256')
+    .update(seed)
+    .digest('hex')
+    .slice(0, bytes * 2);
 }
 
 /** `count` traces of `spansPerTrace` spans; with `decisions`, each trace's root span is a decision. */

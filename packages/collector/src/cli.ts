@@ -88,9 +88,11 @@ program
 
 program
   .command('verify')
-  .description('verify the ledger\'s hash chains, each decision record against its events and the audit log (exit 1 naming the first problem, 2 for a missing store or an unusable witness file)')
+  .description(
+    "verify the ledger's hash chains, each decision record against its events and the audit log (exit 1 naming the first problem, 2 for a missing store or an unusable witness file)",
+  )
   .requiredOption('--storage <url>', 'storage URL, e.g. sqlite:./data/decisions.db')
-  .option('--witness <file>', 'witness file of chain heads (the decisions exporter\'s witness.path): each head must still be in the store')
+  .option('--witness <file>', "witness file of chain heads (the decisions exporter's witness.path): each head must still be in the store")
   .option('--json', 'print JSON')
   .action(verifyCommand);
 
@@ -98,7 +100,7 @@ program
   .command('sampling')
   .description('sampling policies')
   .command('test')
-  .description('run the config\'s sampling processors over OTLP JSON traces and print each trace\'s decision')
+  .description("run the config's sampling processors over OTLP JSON traces and print each trace's decision")
   .requiredOption('-c, --config <file>', 'collector config (OpenTelemetry Collector layout)')
   .requiredOption('-i, --input <file>', 'OTLP JSON: one ExportTraceServiceRequest or an array of them')
   .option('--json', 'one JSON line per trace: {traceId, decision, policy}')

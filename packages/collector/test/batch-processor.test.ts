@@ -33,7 +33,8 @@ function resource(service: string, ...scopes: Span[][]): ResourceSpans {
   };
 }
 
-const names = (rs: readonly ReadonlyResourceSpans[]) => rs.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => `${r.resource.attributes['service.name']}/${s.scope.name}/${x.name}`)));
+const names = (rs: readonly ReadonlyResourceSpans[]) =>
+  rs.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => `${r.resource.attributes['service.name']}/${s.scope.name}/${x.name}`)));
 const decisionSpan = () => span({ 'decision.type': 'refund.approve' });
 
 describe('span splitting', () => {
@@ -43,8 +44,14 @@ describe('span splitting', () => {
     const parts = partitionByDecision(input);
     assert.equal(parts.decisionCount, 3);
     assert.equal(parts.contextCount, 2);
-    assert.deepEqual(names(parts.decision).map((n) => n.split('/').slice(0, 2).join('/')), ['a/scope-0', 'a/scope-0', 'b/scope-0']);
-    assert.deepEqual(names(parts.context).map((n) => n.split('/').slice(0, 2).join('/')), ['a/scope-0', 'b/scope-1']);
+    assert.deepEqual(
+      names(parts.decision).map((n) => n.split('/').slice(0, 2).join('/')),
+      ['a/scope-0', 'a/scope-0', 'b/scope-0'],
+    );
+    assert.deepEqual(
+      names(parts.context).map((n) => n.split('/').slice(0, 2).join('/')),
+      ['a/scope-0', 'b/scope-1'],
+    );
     const onlyContext = [resource('c', [span()])];
     assert.equal(partitionByDecision(onlyContext).context, onlyContext, 'no copy when nothing is split');
   });
@@ -112,7 +119,10 @@ describe('batcher', () => {
     assert.equal(next.batches.length, 0);
     batcher.add(undefined, [resource('a', [span(), span(), span(), span(), span(), span(), span()])], 7);
     await flushMicrotasks();
-    assert.deepEqual(next.batches.map((b) => b.spanCount), [6, 4]);
+    assert.deepEqual(
+      next.batches.map((b) => b.spanCount),
+      [6, 4],
+    );
     assert.equal(batcher.pendingSpans, 0);
   });
 
@@ -129,7 +139,10 @@ describe('batcher', () => {
     assert.equal(next.batches.length, 0);
     timers.advance(1);
     await flushMicrotasks();
-    assert.deepEqual(next.batches.map((b) => b.spanCount), [2]);
+    assert.deepEqual(
+      next.batches.map((b) => b.spanCount),
+      [2],
+    );
     assert.deepEqual(flushed, ['timeout']);
   });
 
@@ -141,7 +154,10 @@ describe('batcher', () => {
     batcher.add('globex', [resource('b', [span()])], 1);
     timers.advance(1000);
     await flushMicrotasks();
-    assert.deepEqual(next.batches.map((b) => [b.tenant, b.spanCount]).sort(), [['acme', 1], ['globex', 1]]);
+    assert.deepEqual(next.batches.map((b) => [b.tenant, b.spanCount]).sort(), [
+      ['acme', 1],
+      ['globex', 1],
+    ]);
   });
 
   test('a retryable refusal keeps the batch, refuses new spans until the wait is over, then sends again', async () => {
@@ -154,11 +170,17 @@ describe('batcher', () => {
     batcher.add(undefined, [resource('a', [span(), span(), span(), span()])], 4);
     await flushMicrotasks();
     assert.equal(batcher.pendingSpans, 4, 'kept, not dropped');
-    assert.throws(() => batcher.add(undefined, [resource('a', [span()])], 1), (e: unknown) => e instanceof PipelineError && e.retryable && e.retryAfterSeconds === 2);
+    assert.throws(
+      () => batcher.add(undefined, [resource('a', [span()])], 1),
+      (e: unknown) => e instanceof PipelineError && e.retryable && e.retryAfterSeconds === 2,
+    );
     refusing = false;
     timers.advance(2000);
     await flushMicrotasks();
-    assert.deepEqual(next.batches.map((b) => b.spanCount), [4]);
+    assert.deepEqual(
+      next.batches.map((b) => b.spanCount),
+      [4],
+    );
     batcher.add(undefined, [resource('a', [span()])], 1);
     assert.equal(batcher.pendingSpans, 1, 'accepting again');
   });
@@ -177,12 +199,20 @@ describe('batcher', () => {
     const flushing = new Batcher(config, ok);
     flushing.add(undefined, [resource('a', [span()])], 1);
     await flushing.close(Date.now() + 1000);
-    assert.deepEqual(ok.batches.map((b) => b.spanCount), [1], 'shutdown sends the partial batch');
+    assert.deepEqual(
+      ok.batches.map((b) => b.spanCount),
+      [1],
+      'shutdown sends the partial batch',
+    );
 
     const stuckDrops: number[] = [];
-    const stuck = new Batcher(config, recorder(async () => {
-      throw new PipelineError('full', { retryable: true, retryAfterSeconds: 1 });
-    }), { dropped: (spans) => stuckDrops.push(spans) });
+    const stuck = new Batcher(
+      config,
+      recorder(async () => {
+        throw new PipelineError('full', { retryable: true, retryAfterSeconds: 1 });
+      }),
+      { dropped: (spans) => stuckDrops.push(spans) },
+    );
     stuck.add(undefined, [resource('a', [span(), span()])], 2);
     await stuck.close(Date.now() + 50);
     assert.deepEqual(stuckDrops, [2]);
@@ -212,7 +242,12 @@ describe('batch processor', () => {
     const processor = batchProcessorFactory.create(s, next);
     const decision = decisionSpan();
     const context = span();
-    const incoming: TraceBatch = { resourceSpans: [resource('svc', [context, decision])], spanCount: 2, decisions: [{ event_id: 'e1' } as never], tenant: 'acme' };
+    const incoming: TraceBatch = {
+      resourceSpans: [resource('svc', [context, decision])],
+      spanCount: 2,
+      decisions: [{ event_id: 'e1' } as never],
+      tenant: 'acme',
+    };
     let acknowledged = false;
     const consumed = processor.consumeTraces(incoming).then(() => (acknowledged = true));
     await flushMicrotasks();
@@ -233,7 +268,7 @@ describe('batch processor', () => {
     await processor.shutdown({ deadline: Date.now() });
   });
 
-  test('config: the Collector\'s defaults and rules', () => {
+  test("config: the Collector's defaults and rules", () => {
     assert.deepEqual(batchProcessorSchema.parse({}), { send_batch_size: 8192, send_batch_max_size: 0, timeout: 200 });
     assert.ok(!batchProcessorSchema.safeParse({ send_batch_size: 100, send_batch_max_size: 50 }).success);
     assert.ok(!batchProcessorSchema.safeParse({ timeout: 0 }).success);

@@ -88,8 +88,14 @@ for (const [section, kind] of SECTIONS) {
         const expected = parse(readFileSync(new URL('expected.yaml', testdata), 'utf8')) as Record<string, Expected>;
         assert.deepEqual(Object.keys(expected).sort(), variants.sort());
         for (const id of variants) assert.ok(id === type || id.startsWith(`${type}/`), `variant ${id} is not an id of type ${type}`);
-        assert.ok(variants.some((id) => expected[id]!.config !== undefined), 'at least one valid variant');
-        assert.ok(variants.some((id) => expected[id]!.errors !== undefined), 'at least one invalid variant');
+        assert.ok(
+          variants.some((id) => expected[id]!.config !== undefined),
+          'at least one valid variant',
+        );
+        assert.ok(
+          variants.some((id) => expected[id]!.errors !== undefined),
+          'at least one invalid variant',
+        );
       });
 
       if (!existsSync(new URL('config.yaml', testdata)) || !existsSync(new URL('expected.yaml', testdata))) continue;

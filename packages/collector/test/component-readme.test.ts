@@ -91,10 +91,15 @@ function readmeKeyRows(text: string): ReadmeRow[] {
       return;
     }
     if (!inTable || /^\|\s*-+\s*\|/.test(line)) return;
-    const [keyCell = '', defaultCell = ''] = line.split(/(?<!\\)\|/).slice(1).map((cell) => cell.trim());
+    const [keyCell = '', defaultCell = ''] = line
+      .split(/(?<!\\)\|/)
+      .slice(1)
+      .map((cell) => cell.trim());
     const named = [...keyCell.matchAll(/`([^`]+)`/g)].map((match) => match[1]!);
     // `a.b.c` / `d`: a bare name after a dotted one is its sibling (`tls.cert_file` / `key_file`).
-    const keys = named.map((key, i) => (i > 0 && !key.includes('.') && named[0]!.includes('.') ? `${named[0]!.slice(0, named[0]!.lastIndexOf('.'))}.${key}` : key));
+    const keys = named.map((key, i) =>
+      i > 0 && !key.includes('.') && named[0]!.includes('.') ? `${named[0]!.slice(0, named[0]!.lastIndexOf('.'))}.${key}` : key,
+    );
     rows.push({ keys, default: defaultCell, line: index + 1 });
   });
   return rows;
@@ -140,7 +145,16 @@ function statesDefault(cell: string, value: unknown): boolean {
   if (value !== null && typeof value === 'object' && 'host' in value && 'port' in value) return literal === `${String(value.host)}:${String(value.port)}`;
   if (Array.isArray(value) && literal.includes('…')) {
     // `[0.1, 0.2, …, 0.9]`: the ends as written.
-    const [head = [], tail = []] = literal.slice(1, -1).split('…').map((part) => part.split(',').map((s) => s.trim()).filter(Boolean).map(Number));
+    const [head = [], tail = []] = literal
+      .slice(1, -1)
+      .split('…')
+      .map((part) =>
+        part
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map(Number),
+      );
     return head.every((n, i) => value[i] === n) && tail.every((n, i) => value[value.length - tail.length + i] === n);
   }
   if (typeof value === 'object') return literal === JSON.stringify(value).replaceAll(',', ', ');
@@ -148,7 +162,9 @@ function statesDefault(cell: string, value: unknown): boolean {
 }
 
 for (const [section, kind] of KINDS) {
-  const types = readdirSync(new URL(`${section}/`, sourceRoot), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const types = readdirSync(new URL(`${section}/`, sourceRoot), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   describe(`${section}: README key tables`, () => {
     for (const type of types) {
       test(`${type}: README keys and defaults match the config schema`, () => {
@@ -170,14 +186,16 @@ for (const [section, kind] of KINDS) {
               continue;
             }
             if (schemaKey.default !== undefined && !schemaKey.object && !statesDefault(row.default, schemaKey.default.value)) {
-              problems.push(`${readme}:${row.line}: \`${key}\` defaults to ${JSON.stringify(schemaKey.default.value)} in the schema, the README says ${row.default || 'nothing'}`);
-            }
-            else if (schemaKey.default === undefined && !schemaKey.object && /^`[^`]*`$/.test(row.default)) {
+              problems.push(
+                `${readme}:${row.line}: \`${key}\` defaults to ${JSON.stringify(schemaKey.default.value)} in the schema, the README says ${row.default || 'nothing'}`,
+              );
+            } else if (schemaKey.default === undefined && !schemaKey.object && /^`[^`]*`$/.test(row.default)) {
               // A default the schema leaves out: filled in when the config is loaded (then the
               // component's default config in testdata holds it), or applied by the component's code.
               const loaded = valueAt(defaultConfig(section, type), whole);
               if (loaded !== undefined) {
-                if (!statesDefault(row.default, loaded)) problems.push(`${readme}:${row.line}: \`${key}\` defaults to ${JSON.stringify(loaded)} when loaded, the README says ${row.default}`);
+                if (!statesDefault(row.default, loaded))
+                  problems.push(`${readme}:${row.line}: \`${key}\` defaults to ${JSON.stringify(loaded)} when loaded, the README says ${row.default}`);
               } else if (!DEFAULTS_IN_CODE[`${section}/${type}`]?.[whole]) {
                 problems.push(`${readme}:${row.line}: \`${key}\` has no default in the schema, the README says ${row.default}`);
               }

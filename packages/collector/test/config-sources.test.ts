@@ -68,7 +68,9 @@ describe('${env:VAR} typed as the Collector types it', () => {
   });
 
   test('a whole-value bool, and ${VAR} without a scheme (env is the default scheme)', () => {
-    const yaml = base.replace('  debug: {}', '  otlphttp:\n    endpoint: http://127.0.0.1:1\n    sending_queue:\n      enabled: ${QUEUE_ON}').replace('exporters: [debug]', 'exporters: [otlphttp]');
+    const yaml = base
+      .replace('  debug: {}', '  otlphttp:\n    endpoint: http://127.0.0.1:1\n    sending_queue:\n      enabled: ${QUEUE_ON}')
+      .replace('exporters: [debug]', 'exporters: [otlphttp]');
     const config = parseCollectorConfig(yaml, registry, { QUEUE_ON: 'false' });
     assert.equal((config.exporters.get('otlphttp')!.config as { sending_queue: { enabled: boolean } }).sending_queue.enabled, false);
   });
@@ -85,7 +87,8 @@ describe('${env:VAR} typed as the Collector types it', () => {
   });
 
   test('Go YAML integer forms: 1_000 and 0x10 are numbers, a quoted "7" is text', () => {
-    const read = (n: string) => batchOf(parseCollectorConfig(base.replace('send_batch_size: 100', 'send_batch_size: ${env:N}'), registry, { N: n })).send_batch_size;
+    const read = (n: string) =>
+      batchOf(parseCollectorConfig(base.replace('send_batch_size: 100', 'send_batch_size: ${env:N}'), registry, { N: n })).send_batch_size;
     assert.equal(read('1_000'), 1000);
     assert.equal(read('0x10'), 16);
     assert.equal(read('017'), 15, 'a leading 0 is octal in Go YAML');
@@ -109,7 +112,12 @@ describe('${env:VAR} typed as the Collector types it', () => {
 
   test('$${ is a literal ${ and every $$ is one $', () => {
     // (a function as replace's replacement: in a string, `$$` would be one `$` there already)
-    const yaml = base.replace('  debug: {}', () => "  otlphttp:\n    endpoint: http://127.0.0.1:1\n    headers:\n      a: $${env:N}\n      b: 'x$$y'\n      c: $$$${env:N}\n      d: $$${env:N}").replace('exporters: [debug]', 'exporters: [otlphttp]');
+    const yaml = base
+      .replace(
+        '  debug: {}',
+        () => "  otlphttp:\n    endpoint: http://127.0.0.1:1\n    headers:\n      a: $${env:N}\n      b: 'x$$y'\n      c: $$$${env:N}\n      d: $$${env:N}",
+      )
+      .replace('exporters: [debug]', 'exporters: [otlphttp]');
     const headers = (parseCollectorConfig(yaml, registry, { N: '5' }).exporters.get('otlphttp')!.config as { headers: Record<string, string> }).headers;
     assert.deepEqual({ ...headers }, { a: '${env:N}', b: 'x$y', c: '$${env:N}', d: '$5' });
   });
@@ -120,11 +128,17 @@ describe('${env:VAR} typed as the Collector types it', () => {
     const yaml = base.replace('  batch:\n    send_batch_size: 100\n    timeout: 1s\n', `  batch: \${file:${join(dir, 'batch.yaml')}}\n`);
     const config = parseCollectorConfig(yaml, registry, { N: '11' });
     assert.deepEqual([batchOf(config).send_batch_size, batchOf(config).timeout], [11, 3000]);
-    assert.match(errorsOf(() => parseCollectorConfig(base.replace('timeout: 1s', 'timeout: ${env:A}'), registry, { A: '${env:A}' }))[0]!, /too many recursive expansions/);
+    assert.match(
+      errorsOf(() => parseCollectorConfig(base.replace('timeout: 1s', 'timeout: ${env:A}'), registry, { A: '${env:A}' }))[0]!,
+      /too many recursive expansions/,
+    );
   });
 
   test('an invalid variable name is reported at its path', () => {
-    assert.match(errorsOf(() => parseCollectorConfig(base.replace('timeout: 1s', 'timeout: ${env:1X}'), registry, {}))[0]!, /^processors\.batch\.timeout: .*invalid name/);
+    assert.match(
+      errorsOf(() => parseCollectorConfig(base.replace('timeout: 1s', 'timeout: ${env:1X}'), registry, {}))[0]!,
+      /^processors\.batch\.timeout: .*invalid name/,
+    );
   });
 });
 
@@ -139,7 +153,10 @@ describe('YAML read as Go YAML reads it', () => {
   });
 
   test('a duplicate key is refused, naming it', () => {
-    assert.match(errorsOf(() => parseCollectorConfig(base.replace('    timeout: 1s', '    timeout: 1s\n    timeout: 2s'), registry, {}))[0]!, /YAML syntax error: .*[Mm]ap keys must be unique/);
+    assert.match(
+      errorsOf(() => parseCollectorConfig(base.replace('    timeout: 1s', '    timeout: 1s\n    timeout: 2s'), registry, {}))[0]!,
+      /YAML syntax error: .*[Mm]ap keys must be unique/,
+    );
   });
 });
 
@@ -147,7 +164,10 @@ describe('several --config sources, URIs and --set', () => {
   test('maps merge key by key, later sources win, lists are replaced', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a.yaml'), base);
-    writeFileSync(join(dir, 'b.yaml'), 'processors:\n  batch:\n    timeout: 2s\n  batch/x: {}\nservice:\n  pipelines:\n    traces:\n      processors: [batch/x]\n');
+    writeFileSync(
+      join(dir, 'b.yaml'),
+      'processors:\n  batch:\n    timeout: 2s\n  batch/x: {}\nservice:\n  pipelines:\n    traces:\n      processors: [batch/x]\n',
+    );
     const { config } = resolveCollectorConfig({ configs: [join(dir, 'a.yaml'), `file:${join(dir, 'b.yaml')}`] }, registry, { env: {} });
     assert.equal(batchOf(config).send_batch_size, 100, 'kept from a.yaml');
     assert.equal(batchOf(config).timeout, 2000, 'b.yaml wins');
@@ -157,11 +177,20 @@ describe('several --config sources, URIs and --set', () => {
   test('--feature-gates confmap.enableMergeAppendOption appends service.extensions and pipeline receivers/exporters', () => {
     const later = 'yaml:service::pipelines::traces::exporters: [otlphttp, debug]';
     const extra = base.replace('  debug: {}', '  debug: {}\n  otlphttp:\n    endpoint: http://127.0.0.1:1');
-    const appended = resolveCollectorConfig({ configs: ['env:BASE', later], featureGates: ['+confmap.enableMergeAppendOption'] }, registry, { env: { BASE: extra } }).config;
+    const appended = resolveCollectorConfig({ configs: ['env:BASE', later], featureGates: ['+confmap.enableMergeAppendOption'] }, registry, {
+      env: { BASE: extra },
+    }).config;
     assert.deepEqual(appended.service.pipelines[0]!.exporters, ['debug', 'otlphttp'], 'appended, without the duplicate');
-    const replaced = resolveCollectorConfig({ configs: ['env:BASE', later], featureGates: ['confmap.enableMergeAppendOption,-confmap.enableMergeAppendOption'] }, registry, { env: { BASE: extra } }).config;
+    const replaced = resolveCollectorConfig(
+      { configs: ['env:BASE', later], featureGates: ['confmap.enableMergeAppendOption,-confmap.enableMergeAppendOption'] },
+      registry,
+      { env: { BASE: extra } },
+    ).config;
     assert.deepEqual(replaced.service.pipelines[0]!.exporters, ['otlphttp', 'debug'], 'switched off again: replaced');
-    assert.match(errorsOf(() => resolveCollectorConfig({ configs: ['env:BASE'], featureGates: ['service.profilesSupport'] }, registry, { env: { BASE: base } }))[0]!, /unknown feature gate "service\.profilesSupport"/);
+    assert.match(
+      errorsOf(() => resolveCollectorConfig({ configs: ['env:BASE'], featureGates: ['service.profilesSupport'] }, registry, { env: { BASE: base } }))[0]!,
+      /unknown feature gate "service\.profilesSupport"/,
+    );
   });
 
   test('a later null replaces a map: the component takes its defaults', () => {
@@ -171,7 +200,10 @@ describe('several --config sources, URIs and --set', () => {
 
   test('env: gives a whole config from a variable; yaml: and --set one key, typed', () => {
     const { config, effective } = resolveCollectorConfig(
-      { configs: ['env:COLLECTOR_CONFIG', 'yaml:processors::batch::timeout: 4s'], sets: ['processors.batch.send_batch_size=12', 'processors::batch::send_batch_max_size=20'] },
+      {
+        configs: ['env:COLLECTOR_CONFIG', 'yaml:processors::batch::timeout: 4s'],
+        sets: ['processors.batch.send_batch_size=12', 'processors::batch::send_batch_max_size=20'],
+      },
       registry,
       { env: { COLLECTOR_CONFIG: base } },
     );
@@ -182,7 +214,11 @@ describe('several --config sources, URIs and --set', () => {
   test('--set values apply after every --config, whatever the order on the line', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a.yaml'), base);
-    const { config } = resolveCollectorConfig({ configs: [join(dir, 'a.yaml'), 'yaml:processors::batch::send_batch_size: 1'], sets: ['processors.batch.send_batch_size=2'] }, registry, { env: {} });
+    const { config } = resolveCollectorConfig(
+      { configs: [join(dir, 'a.yaml'), 'yaml:processors::batch::send_batch_size: 1'], sets: ['processors.batch.send_batch_size=2'] },
+      registry,
+      { env: {} },
+    );
     assert.equal(batchOf(config).send_batch_size, 2);
   });
 
@@ -190,13 +226,24 @@ describe('several --config sources, URIs and --set', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a.yaml'), base);
     writeFileSync(join(dir, 'b.yaml'), 'processors:\n  batch:\n    bogus: 1\n');
-    const errors = errorsOf(() => resolveCollectorConfig({ configs: [join(dir, 'a.yaml'), join(dir, 'b.yaml')], sets: ['processors.batch.timeout=soon'] }, registry, { env: {} }));
+    const errors = errorsOf(() =>
+      resolveCollectorConfig({ configs: [join(dir, 'a.yaml'), join(dir, 'b.yaml')], sets: ['processors.batch.timeout=soon'] }, registry, { env: {} }),
+    );
     assert.ok(errors.includes(`processors.batch.bogus: unknown key (from file:${join(dir, 'b.yaml')})`), errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('processors.batch.timeout: invalid duration "soon"') && e.endsWith('(from --set processors.batch.timeout=soon)')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('processors.batch.timeout: invalid duration "soon"') && e.endsWith('(from --set processors.batch.timeout=soon)')),
+      errors.join('\n'),
+    );
   });
 
   test('unreadable sources, unknown schemes and a --set without = are refused by name', () => {
-    const errors = errorsOf(() => resolveCollectorConfig({ configs: ['/nonexistent/x.yaml', 'ftp:x', 'https://example.com/c.yaml', 'env:EMPTY_LIST'], sets: ['processors.batch.timeout'] }, registry, { env: { EMPTY_LIST: '[1]' } }));
+    const errors = errorsOf(() =>
+      resolveCollectorConfig(
+        { configs: ['/nonexistent/x.yaml', 'ftp:x', 'https://example.com/c.yaml', 'env:EMPTY_LIST'], sets: ['processors.batch.timeout'] },
+        registry,
+        { env: { EMPTY_LIST: '[1]' } },
+      ),
+    );
     assert.match(errors[0]!, /^file:\/nonexistent\/x\.yaml: cannot read the file/);
     assert.match(errors[1]!, /^ftp:x: unsupported config URI scheme "ftp"/);
     assert.match(errors[2]!, /^https:\/\/example\.com\/c\.yaml: config URI scheme "https" is not supported by this collector: download the file/);

@@ -41,7 +41,9 @@ function errorsOf(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
 describe('collector config', () => {
   test('a valid config resolves components with defaults', () => {
     const config = parseCollectorConfig(valid, registry, {});
-    const otlp = config.receivers.get('otlp')!.config as { protocols: { grpc: { endpoint: unknown; max_recv_msg_size_mib: number }; http: { endpoint: unknown; max_request_body_size: number } } };
+    const otlp = config.receivers.get('otlp')!.config as {
+      protocols: { grpc: { endpoint: unknown; max_recv_msg_size_mib: number }; http: { endpoint: unknown; max_request_body_size: number } };
+    };
     assert.deepEqual(otlp.protocols.grpc.endpoint, { host: 'localhost', port: 4317 }, 'an empty grpc: key enables gRPC with defaults');
     assert.equal(otlp.protocols.grpc.max_recv_msg_size_mib, 4);
     assert.deepEqual(otlp.protocols.http.endpoint, { host: '127.0.0.1', port: 4318 });
@@ -93,9 +95,15 @@ describe('collector config', () => {
         .replace('exporters: [decisions]', 'exporters: [decisions, otlp/missing]')
         .replace('storage: sqlite:./data/x.db', 'storage: mysql://x'),
     );
-    assert.ok(errors.some((e) => /^processors\.nope: unknown processor type "nope"/.test(e)), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => /^processors\.nope: unknown processor type "nope"/.test(e)),
+      errors.join('\n'),
+    );
     assert.ok(errors.includes('service.pipelines.traces.exporters[1]: "otlp/missing" is not defined in the top-level exporters section'), errors.join('\n'));
-    assert.ok(errors.some((e) => /^exporters\.decisions\.storage: unsupported storage URL/.test(e)), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => /^exporters\.decisions\.storage: unsupported storage URL/.test(e)),
+      errors.join('\n'),
+    );
   });
 
   test('a number where a map is expected says what it got', () => {
@@ -116,7 +124,10 @@ describe('collector config', () => {
     const http = (config.receivers.get('otlp')!.config as { protocols: { http: { endpoint: unknown } } }).protocols.http;
     assert.deepEqual(http.endpoint, { host: '127.0.0.2', port: 5555 });
     const overridden = parseCollectorConfig(yaml, registry, { HTTP_PORT: '5555', HTTP_HOST: '0.0.0.0' });
-    assert.deepEqual((overridden.receivers.get('otlp')!.config as { protocols: { http: { endpoint: unknown } } }).protocols.http.endpoint, { host: '0.0.0.0', port: 5555 });
+    assert.deepEqual((overridden.receivers.get('otlp')!.config as { protocols: { http: { endpoint: unknown } } }).protocols.http.endpoint, {
+      host: '0.0.0.0',
+      port: 5555,
+    });
   });
 
   test('an unset variable without default leaves the value empty and the key is reported', () => {
@@ -135,8 +146,18 @@ describe('collector config', () => {
   });
 
   test('a pipeline needs receivers and exporters; only traces, metrics and logs pipelines exist', () => {
-    const errors = errorsOf(valid.replace('traces:\n', 'profiles:\n      receivers: [otlp]\n      exporters: [decisions]\n    traces:\n').replace('receivers: [otlp]\n      processors', 'receivers: []\n      processors'));
-    assert.ok(errors.some((e) => e.startsWith('service.pipelines.profiles: unsupported pipeline')), errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('service.pipelines.traces.receivers: a pipeline needs at least one receiver')), errors.join('\n'));
+    const errors = errorsOf(
+      valid
+        .replace('traces:\n', 'profiles:\n      receivers: [otlp]\n      exporters: [decisions]\n    traces:\n')
+        .replace('receivers: [otlp]\n      processors', 'receivers: []\n      processors'),
+    );
+    assert.ok(
+      errors.some((e) => e.startsWith('service.pipelines.profiles: unsupported pipeline')),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => e.startsWith('service.pipelines.traces.receivers: a pipeline needs at least one receiver')),
+      errors.join('\n'),
+    );
   });
 });

@@ -201,7 +201,10 @@ describe('metrics pipelines and connectors in the config', () => {
 
   test('an id that is both a connector and an exporter is ambiguous', () => {
     const errors = errorsOf(config(VALID_PIPELINES).replace('  decisions:\n    storage', '  decision_metrics:\n    endpoint: x\n  decisions:\n    storage'));
-    assert.ok(errors.some((e) => e.startsWith('connectors.decision_metrics: ambiguous id')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('connectors.decision_metrics: ambiguous id')),
+      errors.join('\n'),
+    );
   });
 
   test('otlphttp without an endpoint for metrics fails at start, naming the exporter', async () => {

@@ -49,7 +49,15 @@ const body = Buffer.from('{"resourceSpans":[]}'.repeat(1000));
 
 describe('request bodies decoded by Content-Encoding', () => {
   test('gzip, x-gzip, deflate and zlib (zlib format), identity and none', async () => {
-    for (const [encoding, raw] of [['gzip', gzipSync(body)], ['x-gzip', gzipSync(body)], ['deflate', deflateSync(body)], ['zlib', deflateSync(body)], ['identity', body], [undefined, body], ['GZip ', gzipSync(body)]] as const) {
+    for (const [encoding, raw] of [
+      ['gzip', gzipSync(body)],
+      ['x-gzip', gzipSync(body)],
+      ['deflate', deflateSync(body)],
+      ['zlib', deflateSync(body)],
+      ['identity', body],
+      [undefined, body],
+      ['GZip ', gzipSync(body)],
+    ] as const) {
       assert.deepEqual(await decodeContent(raw as Buffer, encoding, MiB), body, String(encoding));
     }
   });
@@ -110,7 +118,9 @@ describe('request bodies decoded by Content-Encoding', () => {
 
   test(
     'zstd from a real encoder: node:zlib and fzstd decode it alike, and its bomb is 413 on both',
-    { skip: zstdCompressSync === undefined ? `Node ${process.version} has no zstd encoder in node:zlib (the Node 22 and 24 passes of .ci/run run this)` : false },
+    {
+      skip: zstdCompressSync === undefined ? `Node ${process.version} has no zstd encoder in node:zlib (the Node 22 and 24 passes of .ci/run run this)` : false,
+    },
     async () => {
       const raw = zstdCompressSync!(body);
       assert.deepEqual(await decodeContent(raw, 'zstd', MiB), body);
@@ -118,7 +128,10 @@ describe('request bodies decoded by Content-Encoding', () => {
       const bomb = zstdCompressSync!(Buffer.alloc(4 * MiB));
       assert.ok(bomb.length < MiB);
       assert.equal((await refusal(decodeContent(bomb, 'zstd', MiB))).status, 413);
-      assert.throws(() => decodeWithFzstd(bomb, MiB), (e: HttpError) => e.status === 413);
+      assert.throws(
+        () => decodeWithFzstd(bomb, MiB),
+        (e: HttpError) => e.status === 413,
+      );
       // Past 64 KiB of input the native decoder runs on the thread pool instead of inline.
       const noisy = randomBytes(256 * 1024);
       const large = zstdCompressSync!(noisy);

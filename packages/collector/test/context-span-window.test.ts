@@ -118,7 +118,10 @@ test('config: store_context_spans and the buffer apply to the embedded store onl
   assert.deepEqual(embedded.context_span_buffer, { max_spans: 5, max_age: 10_000, max_traces: 10_000 });
   const remote = decisionsExporterSchema.safeParse({ endpoint: 'http://backend:8711', store_context_spans: true });
   assert.equal(remote.success, false);
-  assert.deepEqual(remote.error!.issues.map((i) => i.path), [['store_context_spans']]);
+  assert.deepEqual(
+    remote.error!.issues.map((i) => i.path),
+    [['store_context_spans']],
+  );
   assert.equal(decisionsExporterSchema.safeParse({ context_span_buffer: { max_spans: -1 } }).success, false);
   assert.equal(decisionsExporterSchema.safeParse({ context_span_buffer: { unknown: 1 } }).success, false);
 });

@@ -49,7 +49,10 @@ function detectionDelay(seed: number, before: number, limit: number, version?: s
 
 test('a shift of the approval rate from 60 % to 80 % is found within 300 decisions', () => {
   const delays = Array.from({ length: 50 }, (_, seed) => detectionDelay(1000 + seed, 1000, 2000));
-  assert.ok(delays.every((d) => d !== undefined && d <= 300), `delays: ${delays.join(', ')}`);
+  assert.ok(
+    delays.every((d) => d !== undefined && d <= 300),
+    `delays: ${delays.join(', ')}`,
+  );
   const sorted = (delays as number[]).sort((a, b) => a - b);
   assert.ok(sorted[25] <= 150, `median ${sorted[25]}`);
 });

@@ -35,8 +35,16 @@ function decision(i: number, random: () => number, mix: Mix): DecisionRecord {
 const outcomeAlerts = (alerts: AnomalyAlert[]) => alerts.filter((a) => a.signal === 'outcome_rate' || a.signal === 'outcome_mix');
 
 /** Denials fall from 8 % to 3 % while escalations rise from 3 % to 8 %; approvals stay at 89 %. */
-const BEFORE: Mix = [['approved', 0.89], ['denied', 0.08], ['escalated', 0.03]];
-const AFTER: Mix = [['approved', 0.89], ['denied', 0.03], ['escalated', 0.08]];
+const BEFORE: Mix = [
+  ['approved', 0.89],
+  ['denied', 0.08],
+  ['escalated', 0.03],
+];
+const AFTER: Mix = [
+  ['approved', 0.89],
+  ['denied', 0.03],
+  ['escalated', 0.08],
+];
 
 /** Decisions after the shift until the first alert on the outcomes, and that alert; none within `limit`. */
 function detection(seed: number, settings: MonitorSettings, limit = 3000): { delay?: number; alert?: AnomalyAlert } {
@@ -102,7 +110,12 @@ test('a chi-square alert carries its evidence: p-value, statistic, degrees of fr
 });
 
 test('a stable four-outcome stream raises at most 2 chi-square false alarms per 100,000 decisions', (t) => {
-  const stable: Mix = [['approved', 0.45], ['denied', 0.35], ['escalated', 0.15], ['referred', 0.05]];
+  const stable: Mix = [
+    ['approved', 0.45],
+    ['denied', 0.35],
+    ['escalated', 0.15],
+    ['referred', 0.05],
+  ];
   let alarms = 0;
   for (const seed of [1, 2, 3]) {
     const random = seeded(seed);
@@ -117,11 +130,21 @@ test('a new outcome never seen in the baseline is tested too (pooled with the ra
   const random = seeded(5);
   // CUSUMs tuned to a change of 0.5 stay quiet: the alert must come from the chi-square.
   const monitors = new DecisionMonitors({ ...DEFAULTS, rateShift: 0.5 });
-  for (let i = 0; i < 1000; i++) monitors.observe(decision(i, random, [['approved', 0.7], ['denied', 0.3]]));
+  for (let i = 0; i < 1000; i++)
+    monitors.observe(
+      decision(i, random, [
+        ['approved', 0.7],
+        ['denied', 0.3],
+      ]),
+    );
   let alert: AnomalyAlert | undefined;
   for (let i = 0; i < 600 && !alert; i++) {
     // v3 sends a tenth of its refunds to manual review, an outcome v2 never had.
-    const next = decision(1000 + i, random, [['approved', 0.63], ['denied', 0.27], ['manual_review', 0.1]]);
+    const next = decision(1000 + i, random, [
+      ['approved', 0.63],
+      ['denied', 0.27],
+      ['manual_review', 0.1],
+    ]);
     alert = monitors.observe({ ...next, version: 'v3' }).find((a) => a.signal === 'outcome_mix');
   }
   assert.ok(alert, 'no chi-square alert for a new outcome');

@@ -54,6 +54,9 @@ test('an evaluation agrees by its verdict, else by the outcome it expected; unkn
   const byVerdict = tracker.observe(event('review', 'decision.evaluation', { target_decision_id: 'd1', correct: true, outcome: 'denied' })).evaluation;
   assert.equal(byVerdict?.agreement, 'agree', 'an explicit verdict wins');
   assert.equal(byVerdict?.target?.id, 'd1');
-  assert.equal(tracker.observe(event('review', 'decision.evaluation', { target_decision_id: 'gone', expected_outcome: 'approved' })).evaluation?.agreement, 'unknown');
+  assert.equal(
+    tracker.observe(event('review', 'decision.evaluation', { target_decision_id: 'gone', expected_outcome: 'approved' })).evaluation?.agreement,
+    'unknown',
+  );
   assert.equal(agreementOf({ score: 1 }, undefined), 'unknown');
 });

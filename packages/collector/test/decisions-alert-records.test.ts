@@ -67,18 +67,20 @@ test('an alert record becomes the alert with its evidence, in its tenant, at its
 
 test('an outcome_mix alert keeps its chi-square statistic and its counts per outcome', () => {
   const base = alertRecord().attributes;
-  const alert = alertOfRecord(alertRecord({
-    attributes: {
-      ...base,
-      'anomaly.signal': 'outcome_mix',
-      'anomaly.subject': 'escalated',
-      'anomaly.statistic': 23.5,
-      'anomaly.degrees_of_freedom': 2,
-      'anomaly.outcomes': ['approved', 'denied', 'escalated'],
-      'anomaly.baseline.outcome_counts': [356, 32, 12],
-      'anomaly.current.outcome_counts': [178, 6, 16],
-    },
-  }))!;
+  const alert = alertOfRecord(
+    alertRecord({
+      attributes: {
+        ...base,
+        'anomaly.signal': 'outcome_mix',
+        'anomaly.subject': 'escalated',
+        'anomaly.statistic': 23.5,
+        'anomaly.degrees_of_freedom': 2,
+        'anomaly.outcomes': ['approved', 'denied', 'escalated'],
+        'anomaly.baseline.outcome_counts': [356, 32, 12],
+        'anomaly.current.outcome_counts': [178, 6, 16],
+      },
+    }),
+  )!;
   assert.equal(alert.kind, 'outcome_mix');
   assert.equal(alert.statistic, 23.5);
   assert.equal(alert.degrees_of_freedom, 2);
@@ -87,7 +89,9 @@ test('an outcome_mix alert keeps its chi-square statistic and its counts per out
     { outcome: 'denied', baseline: 32, current: 6 },
     { outcome: 'escalated', baseline: 12, current: 16 },
   ]);
-  const ragged = alertOfRecord(alertRecord({ attributes: { ...base, 'anomaly.outcomes': ['a', 'b'], 'anomaly.baseline.outcome_counts': [1], 'anomaly.current.outcome_counts': [1, 2] } }))!;
+  const ragged = alertOfRecord(
+    alertRecord({ attributes: { ...base, 'anomaly.outcomes': ['a', 'b'], 'anomaly.baseline.outcome_counts': [1], 'anomaly.current.outcome_counts': [1, 2] } }),
+  )!;
   assert.equal(ragged.outcome_counts, null);
 });
 
@@ -106,7 +110,14 @@ test('records that are no alerts are not taken for one', () => {
 test('the logs instance of the decisions exporter stores the alerts of a batch once, and counts other records as dropped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dt-alerts-exporter-'));
   const stores: DecisionStore[] = [];
-  const host = { ...offlineHost(), openStore: async (url: string) => { const store = await openStore(url); stores.push(store); return store; } };
+  const host = {
+    ...offlineHost(),
+    openStore: async (url: string) => {
+      const store = await openStore(url);
+      stores.push(store);
+      return store;
+    },
+  };
   const config = decisionsExporterSchema.parse({ storage: `sqlite:${join(dir, 'decisions.db')}` });
   const exporter = alertsExporter({ id: 'decisions', config, logger: pino({ level: 'silent' }), host });
   await assert.rejects(exporter.consumeLogs({ records: [alertRecord()] }), (e: unknown) => e instanceof PipelineError && e.retryable, 'not started');
@@ -117,7 +128,10 @@ test('the logs instance of the decisions exporter stores the alerts of a batch o
     await exporter.consumeLogs({ records: [alertRecord(), other, second] });
     await exporter.consumeLogs({ records: [alertRecord()] }); // redelivered
     const stored = (await stores[0]!.queryAlerts({})).alerts;
-    assert.deepEqual(stored.map((a) => a.tenant), ['globex', 'acme']);
+    assert.deepEqual(
+      stored.map((a) => a.tenant),
+      ['globex', 'acme'],
+    );
     const labels = { exporter: 'decisions' };
     assert.equal(host.metrics.valueOf('otelcol_exporter_accepted_log_records_total', labels), 4);
     assert.equal(host.metrics.valueOf('otelcol_exporter_dropped_log_records_total', labels), 1);

@@ -36,14 +36,32 @@ function errorsOf(yaml: string): string[] {
 }
 
 describe('delivery config', () => {
-  test('otlphttp: the Collector\'s defaults (gzip, proto, 30 s, queue of 1000 with 10 consumers, retry 5 s / 30 s / 300 s / 1.5 / 0.5)', () => {
-    const parsed = parseCollectorConfig(configWith('  otlphttp/x:\n    endpoint: http://collector:4318').replace('exporters: [x]', 'exporters: [otlphttp/x]'), registry, {});
+  test("otlphttp: the Collector's defaults (gzip, proto, 30 s, queue of 1000 with 10 consumers, retry 5 s / 30 s / 300 s / 1.5 / 0.5)", () => {
+    const parsed = parseCollectorConfig(
+      configWith('  otlphttp/x:\n    endpoint: http://collector:4318').replace('exporters: [x]', 'exporters: [otlphttp/x]'),
+      registry,
+      {},
+    );
     const otlphttp = parsed.exporters.get('otlphttp/x')!.config as Record<string, unknown>;
     assert.equal(otlphttp.compression, 'gzip');
     assert.equal(otlphttp.encoding, 'proto');
     assert.equal(otlphttp.timeout, 30_000);
-    assert.deepEqual(otlphttp.sending_queue, { enabled: true, num_consumers: 10, queue_size: 1000, sizer: 'requests', block_on_overflow: false, drop_context_on_overflow: false });
-    assert.deepEqual(otlphttp.retry_on_failure, { enabled: true, initial_interval: 5000, max_interval: 30_000, max_elapsed_time: 300_000, multiplier: 1.5, randomization_factor: 0.5 });
+    assert.deepEqual(otlphttp.sending_queue, {
+      enabled: true,
+      num_consumers: 10,
+      queue_size: 1000,
+      sizer: 'requests',
+      block_on_overflow: false,
+      drop_context_on_overflow: false,
+    });
+    assert.deepEqual(otlphttp.retry_on_failure, {
+      enabled: true,
+      initial_interval: 5000,
+      max_interval: 30_000,
+      max_elapsed_time: 300_000,
+      multiplier: 1.5,
+      randomization_factor: 0.5,
+    });
   });
 
   test('invalid delivery settings are named by their YAML path', () => {
@@ -87,7 +105,11 @@ describe('delivery config', () => {
       /^processors\.batch\.send_batch_max_size: /,
       /^processors\.memory_limiter\.check_interval: required: how often to measure memory/,
     ];
-    for (const pattern of expect) assert.ok(errors.some((e) => pattern.test(e)), `${pattern} not in:\n${errors.join('\n')}`);
+    for (const pattern of expect)
+      assert.ok(
+        errors.some((e) => pattern.test(e)),
+        `${pattern} not in:\n${errors.join('\n')}`,
+      );
   });
 
   test('otlphttp needs endpoint or traces_endpoint', () => {
@@ -99,7 +121,10 @@ describe('delivery config', () => {
     const embedded = parseCollectorConfig(configWith('  decisions: {}').replace('exporters: [x]', 'exporters: [decisions]'), registry, {});
     assert.equal((embedded.exporters.get('decisions')!.config as { storage: string }).storage, 'sqlite:./data/decisions.db');
     const remote = parseCollectorConfig(
-      configWith('  decisions:\n    endpoint: ${env:BACKEND}\n    api_key: ${env:KEY}\n    sending_queue:\n      storage: /var/lib/dt/queue').replace('exporters: [x]', 'exporters: [decisions]'),
+      configWith('  decisions:\n    endpoint: ${env:BACKEND}\n    api_key: ${env:KEY}\n    sending_queue:\n      storage: /var/lib/dt/queue').replace(
+        'exporters: [x]',
+        'exporters: [decisions]',
+      ),
       registry,
       { BACKEND: 'https://decisions.example:8711', KEY: 'k-1' },
     );
@@ -118,8 +143,17 @@ describe('delivery config', () => {
     assert.deepEqual(set.service.telemetry.metrics, { level: 'normal', address: { host: '0.0.0.0', port: 9464 } });
     assert.equal(set.service.shutdown_timeout, 30_000);
     const errors = errorsOf(`${base}  shutdown_timeout: soon\n  telemetry:\n    metrics:\n      address: nowhere\n      level: loud\n`);
-    assert.ok(errors.some((e) => e.startsWith('service.shutdown_timeout: invalid duration')), errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('service.telemetry.metrics.address: invalid endpoint')), errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('service.telemetry.metrics.level: ')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('service.shutdown_timeout: invalid duration')),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => e.startsWith('service.telemetry.metrics.address: invalid endpoint')),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => e.startsWith('service.telemetry.metrics.level: ')),
+      errors.join('\n'),
+    );
   });
 });

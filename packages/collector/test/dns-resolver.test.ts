@@ -16,7 +16,12 @@ describe('resolver.dns', () => {
     let answer = ['10.0.0.2', '10.0.0.1', 'fd00::1'];
     const lookup: AddressLookup = async () => answer;
     const resolutions: boolean[] = [];
-    const resolver = new DnsResolver({ hostname: 'samplers', port: 5317, interval: 30, timeout: 1000 }, silent, { resolution: (ok) => resolutions.push(ok) }, lookup);
+    const resolver = new DnsResolver(
+      { hostname: 'samplers', port: 5317, interval: 30, timeout: 1000 },
+      silent,
+      { resolution: (ok) => resolutions.push(ok) },
+      lookup,
+    );
     const { lists, onChange } = recorder();
     await resolver.start(onChange);
     assert.deepEqual(lists, [['10.0.0.1:5317', '10.0.0.2:5317', '[fd00::1]:5317']], 'sorted, IPv6 in brackets');
@@ -38,7 +43,12 @@ describe('resolver.dns', () => {
       return Promise.resolve(['10.0.0.1']);
     };
     const resolutions: boolean[] = [];
-    const resolver = new DnsResolver({ hostname: 'samplers', port: 4317, interval: 20, timeout: 30 }, silent, { resolution: (ok) => resolutions.push(ok) }, lookup);
+    const resolver = new DnsResolver(
+      { hostname: 'samplers', port: 4317, interval: 20, timeout: 30 },
+      silent,
+      { resolution: (ok) => resolutions.push(ok) },
+      lookup,
+    );
     const { lists, onChange } = recorder();
     await resolver.start(onChange);
     mode = 'fail';
@@ -68,11 +78,17 @@ describe('resolver.dns', () => {
 
   test('the system resolver (node:dns, hosts file included) resolves localhost', async () => {
     const addresses = await systemLookup('localhost');
-    assert.ok(addresses.some((a) => a === '127.0.0.1' || a === '::1'), addresses.join(','));
+    assert.ok(
+      addresses.some((a) => a === '127.0.0.1' || a === '::1'),
+      addresses.join(','),
+    );
     const resolver = new DnsResolver({ hostname: 'localhost', port: 4317, interval: 60_000, timeout: 2000 }, silent);
     const { lists, onChange } = recorder();
     await resolver.start(onChange);
     await resolver.shutdown();
-    assert.ok(lists[0].some((b) => b === '127.0.0.1:4317' || b === '[::1]:4317'), lists[0].join(','));
+    assert.ok(
+      lists[0].some((b) => b === '127.0.0.1:4317' || b === '[::1]:4317'),
+      lists[0].join(','),
+    );
   });
 });

@@ -35,7 +35,10 @@ test('a config duration written as a bare number other than 0 is refused, naming
     }
     assert.fail('expected a refusal');
   };
-  assert.match(refused('5'), /^processors\.memory_limiter\.check_interval: a bare number is not a duration \(the OpenTelemetry Collector reads 5 as 5 nanoseconds\): write its unit/);
+  assert.match(
+    refused('5'),
+    /^processors\.memory_limiter\.check_interval: a bare number is not a duration \(the OpenTelemetry Collector reads 5 as 5 nanoseconds\): write its unit/,
+  );
   // From the environment too: ${env:T} holding 5 is the number 5, then its text "5": refused either way.
   assert.match(refused('${env:T}', { T: '5' }), /processors\.memory_limiter\.check_interval: invalid duration "5"/);
   const ok = parseCollectorConfig(yaml('${env:T}'), defaultComponents(), { T: '2s' }).processors.get('memory_limiter')!.config as { check_interval: number };

@@ -125,14 +125,19 @@ describe('delivery with retries', () => {
     });
     assert.equal(result.status, 'failed');
     assert.equal(result.status === 'failed' && result.permanent, false);
-    assert.deepEqual(clock.sleeps, [3000, 3000, 3000], 'each wait is the server\'s 3 s, until 10 s are spent');
+    assert.deepEqual(clock.sleeps, [3000, 3000, 3000], "each wait is the server's 3 s, until 10 s are spent");
     assert.deepEqual(failures, [3000, 3000, 3000, undefined]);
   });
 
   test('shutdown interrupts a delivery waiting to retry', async () => {
     const controller = new AbortController();
     const sender = scriptedSender([ExportError.retryable('503')]);
-    const pending = deliverWithRetry(Buffer.from('x'), { sender, retry: { ...retry, initial_interval: 60_000, max_interval: 60_000, max_elapsed_time: 0 }, timeoutMs: 1000, signal: controller.signal });
+    const pending = deliverWithRetry(Buffer.from('x'), {
+      sender,
+      retry: { ...retry, initial_interval: 60_000, max_interval: 60_000, max_elapsed_time: 0 },
+      timeoutMs: 1000,
+      signal: controller.signal,
+    });
     await new Promise((r) => setTimeout(r, 20));
     controller.abort();
     assert.equal((await pending).status, 'aborted');
@@ -239,7 +244,10 @@ describe('persistent queue journal', () => {
     const segment = readdirSync(dir).find((f) => f.endsWith('.log'))!;
     appendFileSync(join(dir, segment), Buffer.from([9, 0, 0, 0, 1, 2, 3])); // half a frame header
     const recovered = await new FileQueueJournal(dir, silent).recover();
-    assert.deepEqual(recovered.requests.map((r) => r.request.body.toString()), ['complete']);
+    assert.deepEqual(
+      recovered.requests.map((r) => r.request.body.toString()),
+      ['complete'],
+    );
   });
 
   test('a damaged frame (checksum mismatch) is not delivered', async () => {
@@ -248,12 +256,18 @@ describe('persistent queue journal', () => {
     await journal.recover();
     await journal.append(1, request(1, false, 'good'));
     await journal.append(2, request(1, false, 'evil'));
-    const segment = join(dir, readdirSync(dir).find((f) => f.endsWith('.log'))!);
+    const segment = join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith('.log'))!,
+    );
     const bytes = (await import('node:fs')).readFileSync(segment);
     bytes[bytes.length - 1] ^= 0xff;
     writeFileSync(segment, bytes);
     const recovered = await new FileQueueJournal(dir, silent).recover();
-    assert.deepEqual(recovered.requests.map((r) => r.request.body.toString()), ['good']);
+    assert.deepEqual(
+      recovered.requests.map((r) => r.request.body.toString()),
+      ['good'],
+    );
   });
 
   test('segments whose requests were all delivered are deleted', async () => {
@@ -284,13 +298,19 @@ describe('persistent queue journal', () => {
       queue.done(entry);
     }
     assert.equal(onDisk, 5, 'the requests queued behind the first ones were not held in memory');
-    assert.deepEqual(bodies, Array.from({ length: BODIES_IN_MEMORY + 5 }, (_, i) => `body-${i}`));
+    assert.deepEqual(
+      bodies,
+      Array.from({ length: BODIES_IN_MEMORY + 5 }, (_, i) => `body-${i}`),
+    );
     await new Promise((r) => setTimeout(r, 20));
 
     // After a crash, the rest is recovered; again only the first bodies are loaded.
     const journal = new FileQueueJournal(dir, silent);
     const { requests } = await journal.recover(2);
-    assert.deepEqual(requests.map((r) => r.bodyOnDisk), [false, false, true, true, true]);
+    assert.deepEqual(
+      requests.map((r) => r.bodyOnDisk),
+      [false, false, true, true, true],
+    );
     assert.equal(Buffer.from(await journal.read(requests[4].id)).toString(), `body-${total - 1}`);
     await journal.close();
   });
@@ -303,7 +323,6 @@ describe('persistent queue journal', () => {
     await new FileQueueJournal(dir, silent).recover(); // a dead holder's lock is taken over
   });
 });
-
 
 function batch(spans: number, decisions = 0): TraceBatch {
   return { resourceSpans: [], spanCount: spans, decisions: Array.from({ length: decisions }, () => ({}) as never) };
@@ -373,7 +392,17 @@ describe('queued exporter', () => {
         return { rejectedItems: 2, message: 'bad ids' };
       },
     };
-    const exporter = new QueuedExporter({ id: 'otlp', logger: silent, host, unit: 'spans', queue: DEFAULT_SENDING_QUEUE, retry: fastRetry, timeoutMs: 1000, encode: (b) => ({ body: Buffer.from(`r${b.spanCount}`), items: b.spanCount, carriesDecisions: false }), sender });
+    const exporter = new QueuedExporter({
+      id: 'otlp',
+      logger: silent,
+      host,
+      unit: 'spans',
+      queue: DEFAULT_SENDING_QUEUE,
+      retry: fastRetry,
+      timeoutMs: 1000,
+      encode: (b) => ({ body: Buffer.from(`r${b.spanCount}`), items: b.spanCount, carriesDecisions: false }),
+      sender,
+    });
     await exporter.start();
     await exporter.consumeTraces(batch(1));
     await exporter.consumeTraces(batch(5));
@@ -387,7 +416,17 @@ describe('queued exporter', () => {
   test('shutdown flushes a memory queue until the deadline and counts what is left as dropped', async () => {
     const host = offlineHost();
     const { sender, sent, fail } = controllableSender();
-    const exporter = new QueuedExporter({ id: 'otlphttp', logger: silent, host, unit: 'spans', queue: { ...DEFAULT_SENDING_QUEUE, num_consumers: 1 }, retry: fastRetry, timeoutMs: 1000, encode, sender });
+    const exporter = new QueuedExporter({
+      id: 'otlphttp',
+      logger: silent,
+      host,
+      unit: 'spans',
+      queue: { ...DEFAULT_SENDING_QUEUE, num_consumers: 1 },
+      retry: fastRetry,
+      timeoutMs: 1000,
+      encode,
+      sender,
+    });
     await exporter.start();
     for (let i = 0; i < 3; i++) await exporter.consumeTraces(batch(2));
     setTimeout(() => fail(undefined), 50);
@@ -396,7 +435,17 @@ describe('queued exporter', () => {
 
     const stuck = controllableSender();
     const host2 = offlineHost();
-    const second = new QueuedExporter({ id: 'otlphttp', logger: silent, host: host2, unit: 'spans', queue: { ...DEFAULT_SENDING_QUEUE, num_consumers: 1 }, retry: fastRetry, timeoutMs: 1000, encode, sender: stuck.sender });
+    const second = new QueuedExporter({
+      id: 'otlphttp',
+      logger: silent,
+      host: host2,
+      unit: 'spans',
+      queue: { ...DEFAULT_SENDING_QUEUE, num_consumers: 1 },
+      retry: fastRetry,
+      timeoutMs: 1000,
+      encode,
+      sender: stuck.sender,
+    });
     await second.start();
     for (let i = 0; i < 3; i++) await second.consumeTraces(batch(2));
     const started = Date.now();
@@ -415,7 +464,17 @@ describe('queued exporter', () => {
       return made;
     };
     const make = (sender: RequestSender, host: Host) =>
-      new QueuedExporter({ id: 'decisions/remote', logger: silent, host, unit: 'decision_events', queue: { ...DEFAULT_SENDING_QUEUE, storage, num_consumers: 2 }, retry: fastRetry, timeoutMs: 1000, encode: recordingEncode, sender });
+      new QueuedExporter({
+        id: 'decisions/remote',
+        logger: silent,
+        host,
+        unit: 'decision_events',
+        queue: { ...DEFAULT_SENDING_QUEUE, storage, num_consumers: 2 },
+        retry: fastRetry,
+        timeoutMs: 1000,
+        encode: recordingEncode,
+        sender,
+      });
     const host = offlineHost();
     const first = make(controllableSender().sender, host);
     await first.start();
@@ -462,7 +521,11 @@ describe('queued exporter', () => {
     await exporter.consumeTraces(batch(3, 1)); // decision data, queued
     await exporter.consumeTraces(batch(4)); // context: dropped, the client is not refused
     await exporter.consumeTraces(batch(5, 1)); // decision data: evicts the queued context request
-    await assert.rejects(exporter.consumeTraces(batch(6, 1)), (e: unknown) => e instanceof PipelineError && e.retryable, 'no context left to evict: refused, not dropped');
+    await assert.rejects(
+      exporter.consumeTraces(batch(6, 1)),
+      (e: unknown) => e instanceof PipelineError && e.retryable,
+      'no context left to evict: refused, not dropped',
+    );
     const value = (name: string) => host.metrics.valueOf(name, { exporter: 'otlp' });
     assert.equal(value('otelcol_exporter_dropped_spans_total'), 4 + 2);
     assert.equal(value('otelcol_exporter_enqueue_failed_spans_total'), 6);
@@ -474,7 +537,17 @@ describe('queued exporter', () => {
     const host = offlineHost();
     const failing = controllableSender();
     failing.fail(ExportError.permanent('401 unauthorized'));
-    const exporter = new QueuedExporter({ id: 'otlp', logger: silent, host, unit: 'spans', queue: { ...DEFAULT_SENDING_QUEUE, enabled: false }, retry: fastRetry, timeoutMs: 1000, encode, sender: failing.sender });
+    const exporter = new QueuedExporter({
+      id: 'otlp',
+      logger: silent,
+      host,
+      unit: 'spans',
+      queue: { ...DEFAULT_SENDING_QUEUE, enabled: false },
+      retry: fastRetry,
+      timeoutMs: 1000,
+      encode,
+      sender: failing.sender,
+    });
     await exporter.start();
     await assert.rejects(exporter.consumeTraces(batch(2)), (e: unknown) => e instanceof PipelineError && !e.retryable);
     failing.fail(undefined);

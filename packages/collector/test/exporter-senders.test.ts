@@ -106,7 +106,7 @@ describe('otlphttp sender', () => {
     await s.close();
   });
 
-  test('429/502/503/504 are retryable, honouring Retry-After; other statuses are permanent with the server\'s message', async () => {
+  test("429/502/503/504 are retryable, honouring Retry-After; other statuses are permanent with the server's message", async () => {
     const s = await sender({ compression: 'none' });
     for (const code of [429, 502, 503, 504]) {
       handler.current = (_req, _body, res) => res.writeHead(code, { 'Retry-After': '4' }).end();
@@ -149,7 +149,27 @@ describe('otlphttp sender', () => {
 
   test('TLS: verifies the server with ca_file; insecure_skip_verify accepts an unknown certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dt-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const tlsServer = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
       req.resume();
       req.on('end', () => res.writeHead(200).end());
@@ -168,7 +188,10 @@ describe('otlphttp sender', () => {
       await skipping.start();
       assert.equal(await skipping.send(Buffer.from('x'), signal()), undefined);
       await skipping.close();
-      await assert.rejects(new OtlpHttpSender(otlpHttpExporterSchema.parse({ endpoint: `https://127.0.0.1:${port}`, tls: { ca_file: join(dir, 'missing.pem') } }), 1).start(), /tls\.ca_file: cannot read/);
+      await assert.rejects(
+        new OtlpHttpSender(otlpHttpExporterSchema.parse({ endpoint: `https://127.0.0.1:${port}`, tls: { ca_file: join(dir, 'missing.pem') } }), 1).start(),
+        /tls\.ca_file: cannot read/,
+      );
     } finally {
       tlsServer.close();
     }
@@ -281,7 +304,9 @@ describe('otlp (gRPC) sender', () => {
       },
       { Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => reply.current(call, callback) },
     );
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     endpoint = `127.0.0.1:${port}`;
   });
   after(() => server.forceShutdown());
@@ -358,7 +383,14 @@ function sampleEvents(): DecisionEvent[] {
     service_name: 'refunds',
   };
   return [
-    { ...base, event_id: 'otlp:a', event_type: 'decision.observed', source: 'otlp.span', payload: { outcome: 'approved', confidence: 0.9, evidence: { amount: 12 } }, flags: [{ code: 'invalid_value', field: 'x', detail: 'y' }] },
+    {
+      ...base,
+      event_id: 'otlp:a',
+      event_type: 'decision.observed',
+      source: 'otlp.span',
+      payload: { outcome: 'approved', confidence: 0.9, evidence: { amount: 12 } },
+      flags: [{ code: 'invalid_value', field: 'x', detail: 'y' }],
+    },
     { ...base, event_id: 'otlp:b', event_type: 'decision.linked', source: 'otlp.span', payload: {}, parent_decision_id: 'd-parent' },
     { ...base, event_id: 'otlp:c', event_type: 'decision.evidence', source: 'otlp.dt_span', payload: { key: 'tier', value: 'gold' } },
     { ...base, event_id: 'otlp:d', event_type: 'decision.evidence', source: 'otlp.dt_span', payload: { evidence: { a: 1, b: 2 } } },
@@ -375,7 +407,15 @@ describe('decisions exporter: a remote backend', () => {
     const server = httpServer(handler);
     const port = await listen(server);
     const sender = new RemoteDecisionSender(
-      { endpoint: `http://127.0.0.1:${port}/`, api_key: 'secret', headers: {}, compression: 'gzip', timeout: 1000, sending_queue: DEFAULT_SENDING_QUEUE, retry_on_failure: DEFAULT_RETRY },
+      {
+        endpoint: `http://127.0.0.1:${port}/`,
+        api_key: 'secret',
+        headers: {},
+        compression: 'gzip',
+        timeout: 1000,
+        sending_queue: DEFAULT_SENDING_QUEUE,
+        retry_on_failure: DEFAULT_RETRY,
+      },
       1,
     );
     await sender.start();
@@ -391,7 +431,17 @@ describe('decisions exporter: a remote backend', () => {
       assert.equal((seen.body as Array<{ event_id: string }>)[0].event_id, 'otlp:a');
 
       handler.current = (_req, _body, res) =>
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: '2 of 3 events are invalid', errors: [{ index: 0, field: 'event_type', message: 'bad' }, { index: 2, field: 'timestamp', message: 'bad' }, { index: 2, field: 'payload.key', message: 'required' }], accepted: 1 }));
+        res.writeHead(400, { 'Content-Type': 'application/json' }).end(
+          JSON.stringify({
+            error: '2 of 3 events are invalid',
+            errors: [
+              { index: 0, field: 'event_type', message: 'bad' },
+              { index: 2, field: 'timestamp', message: 'bad' },
+              { index: 2, field: 'payload.key', message: 'required' },
+            ],
+            accepted: 1,
+          }),
+        );
       const partial = await sender.send(Buffer.from('[]'), signal());
       assert.equal(partial?.rejectedItems, 2);
 

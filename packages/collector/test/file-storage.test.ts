@@ -53,7 +53,7 @@ function errorsOf(yaml: string): string[] {
 describe('file_storage and sending_queue.storage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dt-file-storage-'));
 
-  test('storage: file_storage/<name> is that extension\'s directory', () => {
+  test("storage: file_storage/<name> is that extension's directory", () => {
     assert.equal(storageOf(config(`  file_storage/q:\n    directory: ${dir}`, 'file_storage/q')), dir);
     assert.equal(storageOf(config(`  file_storage:\n    directory: ${dir}`, 'file_storage', '[file_storage]')), dir);
   });
@@ -87,8 +87,13 @@ describe('file_storage and sending_queue.storage', () => {
     assert.equal(storageOf(config(`  file_storage/q:\n    directory: ${missing}\n    create_directory: true`, 'file_storage/q')), missing);
   });
 
-  test('keys of the Collector\'s file_storage we do not implement are refused by name, with what to do', () => {
-    const errors = errorsOf(config(`  file_storage/q:\n    directory: ${dir}\n    timeout: 1s\n    fsync: true\n    compaction:\n      on_start: true\n    max_size: 10\n    recreate: true\n    bogus: 1`, 'file_storage/q'));
+  test("keys of the Collector's file_storage we do not implement are refused by name, with what to do", () => {
+    const errors = errorsOf(
+      config(
+        `  file_storage/q:\n    directory: ${dir}\n    timeout: 1s\n    fsync: true\n    compaction:\n      on_start: true\n    max_size: 10\n    recreate: true\n    bogus: 1`,
+        'file_storage/q',
+      ),
+    );
     const at = (key: string) => errors.find((e) => e.startsWith(`extensions.file_storage/q.${key}: `));
     assert.match(at('timeout')!, /not supported by this collector's file_storage: .*remove the key/);
     assert.match(at('fsync')!, /not supported .*synced to disk before it is acknowledged/);
@@ -113,10 +118,23 @@ describe('sending_queue keys of the Collector we do not implement', () => {
   test('wait_for_result (except false), batch and sizer: bytes are refused by name with what to do instead', () => {
     const yaml = (queue: string) => config('  health_check: {}', '/tmp/q', '[health_check]').replace('      storage: /tmp/q', () => queue);
     const errors = errorsOf(yaml('      wait_for_result: true\n      batch:\n        flush_timeout: 1s\n      sizer: bytes'));
-    assert.ok(errors.includes('exporters.otlphttp.sending_queue.wait_for_result: not supported by this collector: a request is acknowledged once queued (with storage: once synced to disk), as wait_for_result: false; to acknowledge only after delivery, disable the queue (enabled: false)'), errors.join('\n'));
-    assert.ok(errors.includes('exporters.otlphttp.sending_queue.batch: not supported by this collector: put a batch processor in the pipeline before this exporter'), errors.join('\n'));
-    assert.ok(errors.includes('exporters.otlphttp.sending_queue.sizer: sizer bytes is not supported by this collector: use requests or items'), errors.join('\n'));
-    const accepted = parseCollectorConfig(yaml('      wait_for_result: false'), registry, {}).exporters.get('otlphttp')!.config as { sending_queue: Record<string, unknown> };
+    assert.ok(
+      errors.includes(
+        'exporters.otlphttp.sending_queue.wait_for_result: not supported by this collector: a request is acknowledged once queued (with storage: once synced to disk), as wait_for_result: false; to acknowledge only after delivery, disable the queue (enabled: false)',
+      ),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.includes('exporters.otlphttp.sending_queue.batch: not supported by this collector: put a batch processor in the pipeline before this exporter'),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.includes('exporters.otlphttp.sending_queue.sizer: sizer bytes is not supported by this collector: use requests or items'),
+      errors.join('\n'),
+    );
+    const accepted = parseCollectorConfig(yaml('      wait_for_result: false'), registry, {}).exporters.get('otlphttp')!.config as {
+      sending_queue: Record<string, unknown>;
+    };
     assert.equal('wait_for_result' in accepted.sending_queue, false);
   });
 });

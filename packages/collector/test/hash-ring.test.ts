@@ -12,11 +12,7 @@ function traceIds(count: number, seed = 'ring'): string[] {
 /** FNV-1a 32 then MurmurHash3's fmix32, computed independently (Python) from the algorithm's definition. */
 const PINNED_HASHES = [2872998923, 444641715, 2087648728];
 
-const NAMINGS: Array<(i: number) => string> = [
-  (i) => `sampler-${i}.collectors.svc:4317`,
-  (i) => `127.0.0.1:${41000 + i * 13}`,
-  (i) => `10.1.0.${i + 1}:4317`,
-];
+const NAMINGS: Array<(i: number) => string> = [(i) => `sampler-${i}.collectors.svc:4317`, (i) => `127.0.0.1:${41000 + i * 13}`, (i) => `10.1.0.${i + 1}:4317`];
 
 describe('consistent-hash ring', () => {
   const keys = traceIds(60_000);

@@ -45,9 +45,7 @@ const good: Attributes = { 'decision.actor.type': 'agent', 'decision.evidence.am
 test('with a registry, each decision event carries the violations it shows; good ones carry none', async () => {
   const { processor, received } = decisionProcessor({ registry: registryFile(REGISTRY) });
   await processor.start();
-  await processor.consumeTraces(
-    batch(good, { 'decision.actor.type': 'human', 'decision.outcome': 'maybe' }, { 'decision.type': 'loan.approve' }),
-  );
+  await processor.consumeTraces(batch(good, { 'decision.actor.type': 'human', 'decision.outcome': 'maybe' }, { 'decision.type': 'loan.approve' }));
   assert.equal(received.length, 3);
   assert.equal(received[0]!.violations, undefined);
   assert.deepEqual(received[1]!.violations, [
@@ -69,7 +67,10 @@ test('unknown_types: allow keeps unknown types without a violation; reject does 
   await reject.processor.start();
   const input = batch(good, { 'decision.type': 'loan.approve' });
   await reject.processor.consumeTraces(input);
-  assert.deepEqual(reject.received.map((e) => e.decision_type), ['refund.approve.v2']);
+  assert.deepEqual(
+    reject.received.map((e) => e.decision_type),
+    ['refund.approve.v2'],
+  );
   assert.equal(input.resourceSpans[0]!.scopeSpans[0]!.spans.length, 2, 'the spans still flow on');
 });
 
@@ -82,7 +83,10 @@ test('without a registry nothing is checked', async () => {
 
 test('a registry that cannot be used fails the start, naming the config key and the path in the file', async () => {
   const missing = decisionProcessor({ registry: '/nonexistent/decision-registry.yaml' });
-  await assert.rejects(missing.processor.start(), /^Error: processors\.decision\.registry: decision registry \/nonexistent\/decision-registry\.yaml:\n  - cannot read the file: ENOENT/);
+  await assert.rejects(
+    missing.processor.start(),
+    /^Error: processors\.decision\.registry: decision registry \/nonexistent\/decision-registry\.yaml:\n  - cannot read the file: ENOENT/,
+  );
 
   const invalid = decisionProcessor({
     registry: registryFile('decision_types:\n  refund.approve:\n    outcomes: approved\n    key_evidense: [amount]\n'),

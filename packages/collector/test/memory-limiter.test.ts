@@ -11,14 +11,23 @@ const MiB = 1024 * 1024;
 
 describe('memory_limiter limits', () => {
   test('limit_mib is the hard limit; the soft limit is spike_limit_mib (default 20%) below it', () => {
-    assert.deepEqual(memoryLimits(memoryLimiterSchema.parse({ check_interval: '1s', limit_mib: 4000, spike_limit_mib: 800 }), 0), { hardBytes: 4000 * MiB, softBytes: 3200 * MiB });
+    assert.deepEqual(memoryLimits(memoryLimiterSchema.parse({ check_interval: '1s', limit_mib: 4000, spike_limit_mib: 800 }), 0), {
+      hardBytes: 4000 * MiB,
+      softBytes: 3200 * MiB,
+    });
     assert.deepEqual(memoryLimits(memoryLimiterSchema.parse({ check_interval: '1s', limit_mib: 1000 }), 0), { hardBytes: 1000 * MiB, softBytes: 800 * MiB });
   });
 
   test('percentages are of the available memory; limit_mib wins over them', () => {
     const total = 1000 * MiB;
-    assert.deepEqual(memoryLimits(memoryLimiterSchema.parse({ check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 15 }), total), { hardBytes: 800 * MiB, softBytes: 650 * MiB });
-    assert.deepEqual(memoryLimits(memoryLimiterSchema.parse({ check_interval: '1s', limit_percentage: 50 }), total), { hardBytes: 500 * MiB, softBytes: 400 * MiB });
+    assert.deepEqual(memoryLimits(memoryLimiterSchema.parse({ check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 15 }), total), {
+      hardBytes: 800 * MiB,
+      softBytes: 650 * MiB,
+    });
+    assert.deepEqual(memoryLimits(memoryLimiterSchema.parse({ check_interval: '1s', limit_percentage: 50 }), total), {
+      hardBytes: 500 * MiB,
+      softBytes: 400 * MiB,
+    });
     assert.equal(memoryLimits(memoryLimiterSchema.parse({ check_interval: '1s', limit_mib: 10, limit_percentage: 50 }), total).hardBytes, 10 * MiB);
   });
 
@@ -66,7 +75,13 @@ describe('memory limiter', () => {
     let passed = 0;
     const processor = memoryLimiterProcessorFactory.create(
       // 1 MiB is far below what any node process uses: always over the limit.
-      { id: 'memory_limiter (traces)', pipeline: 'traces', config: memoryLimiterSchema.parse({ check_interval: '2s', limit_mib: 1 }), logger: pino({ level: 'silent' }), host },
+      {
+        id: 'memory_limiter (traces)',
+        pipeline: 'traces',
+        config: memoryLimiterSchema.parse({ check_interval: '2s', limit_mib: 1 }),
+        logger: pino({ level: 'silent' }),
+        host,
+      },
       { consumeTraces: async () => void (passed += 1) },
     );
     await processor.start();
@@ -78,7 +93,13 @@ describe('memory limiter', () => {
     await processor.shutdown();
 
     const roomy = memoryLimiterProcessorFactory.create(
-      { id: 'memory_limiter (traces)', pipeline: 'traces', config: memoryLimiterSchema.parse({ check_interval: '1s', limit_mib: 1_000_000 }), logger: pino({ level: 'silent' }), host },
+      {
+        id: 'memory_limiter (traces)',
+        pipeline: 'traces',
+        config: memoryLimiterSchema.parse({ check_interval: '1s', limit_mib: 1_000_000 }),
+        logger: pino({ level: 'silent' }),
+        host,
+      },
       { consumeTraces: async () => void (passed += 1) },
     );
     await roomy.start();

@@ -49,8 +49,11 @@ describe('decision events as JetStream messages', () => {
     const [message] = decisionMessages([verdict, kept], 1024 * 1024);
     const parsed = parseCanonicalEvents(JSON.parse(decoder.decode(message.data)));
     assert.deepEqual(parsed.errors, []);
-    assert.deepEqual(parsed.events.map((e) => e.sampling), [{ trace_sampled: false }, { trace_sampled: true, adjusted_count: 4, policy: 'p' }]);
-    assert.equal(verdict.sampling!.policy, null, 'the batch\'s own events are not changed');
+    assert.deepEqual(
+      parsed.events.map((e) => e.sampling),
+      [{ trace_sampled: false }, { trace_sampled: true, adjusted_count: 4, policy: 'p' }],
+    );
+    assert.equal(verdict.sampling!.policy, null, "the batch's own events are not changed");
   });
 
   test('a batch larger than max_payload is split; every message fits and every event is in one of them', () => {
@@ -60,7 +63,10 @@ describe('decision events as JetStream messages', () => {
     assert.ok(messages.length > 1);
     for (const message of messages) assert.ok(message.data.byteLength <= maxPayload);
     const ids = messages.flatMap((m) => (JSON.parse(decoder.decode(m.data)) as Array<{ event_id: string }>).map((e) => e.event_id));
-    assert.deepEqual(ids, events.map((e) => e.event_id));
+    assert.deepEqual(
+      ids,
+      events.map((e) => e.event_id),
+    );
     assert.equal(new Set(messages.map((m) => m.msgId)).size, messages.length, 'each part has its own message id');
   });
 

@@ -48,8 +48,15 @@ test('pipelines whose processors copy on write share the span objects, each with
   assert.notEqual(a, b);
   assert.equal(a!.resourceSpans[0], batch.resourceSpans[0], 'no copy of the spans for a pipeline that does not mutate');
   assert.equal(b!.resourceSpans[0], batch.resourceSpans[0]);
-  assert.deepEqual(b!.decisions.map((d) => d.decision_id), ['d-1'], "one pipeline's added decision stays in that pipeline");
-  assert.deepEqual(batch.decisions.map((d) => d.decision_id), ['d-1']);
+  assert.deepEqual(
+    b!.decisions.map((d) => d.decision_id),
+    ['d-1'],
+    "one pipeline's added decision stays in that pipeline",
+  );
+  assert.deepEqual(
+    batch.decisions.map((d) => d.decision_id),
+    ['d-1'],
+  );
   assert.equal(b!.tenant, 'acme');
 });
 

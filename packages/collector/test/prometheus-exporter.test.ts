@@ -42,7 +42,12 @@ function sdk(temporality: AggregationTemporality) {
 
 test('deltas are added up; namespace and const_labels apply; an idle series expires', async () => {
   const port = await freePort();
-  const config = prometheusExporterSchema.parse({ endpoint: `127.0.0.1:${port}`, namespace: 'acme', const_labels: { region: 'eu' }, metric_expiration: '300ms' });
+  const config = prometheusExporterSchema.parse({
+    endpoint: `127.0.0.1:${port}`,
+    namespace: 'acme',
+    const_labels: { region: 'eu' },
+    metric_expiration: '300ms',
+  });
   const exporter = new PrometheusExporter('prometheus', config, pino({ level: 'silent' }));
   await exporter.start();
   try {

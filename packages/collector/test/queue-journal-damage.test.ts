@@ -65,7 +65,10 @@ describe('journal framing: a damaged frame costs only itself', () => {
   test('corruption at the start: the first frame is lost, the rest is read', () => {
     const { data, starts } = segmentOf(5);
     const decoded = decodeSegment(flip(data, 0));
-    assert.deepEqual(decoded.frames.map((f) => f.id), [2, 3, 4, 5]);
+    assert.deepEqual(
+      decoded.frames.map((f) => f.id),
+      [2, 3, 4, 5],
+    );
     assert.equal(decoded.damaged.length, 1);
     assert.deepEqual({ ...decoded.damaged[0] }, { offset: 0, length: starts[1], atLeastFrames: 1, incomplete: false });
   });
@@ -73,40 +76,71 @@ describe('journal framing: a damaged frame costs only itself', () => {
   test('corruption in the middle of a body: that frame is lost and known by id; the reader steps over it', () => {
     const { data, starts } = segmentOf(5);
     const decoded = decodeSegment(flip(data, starts[2] + FRAME_HEADER_BYTES + 10));
-    assert.deepEqual(decoded.frames.map((f) => f.id), [1, 2, 4, 5]);
-    assert.deepEqual(decoded.damaged.map((r) => ({ offset: r.offset, length: r.length, frame: r.frame, incomplete: r.incomplete })), [
-      { offset: starts[2], length: starts[3] - starts[2], frame: { id: 3, items: 3 }, incomplete: false },
-    ]);
+    assert.deepEqual(
+      decoded.frames.map((f) => f.id),
+      [1, 2, 4, 5],
+    );
+    assert.deepEqual(
+      decoded.damaged.map((r) => ({ offset: r.offset, length: r.length, frame: r.frame, incomplete: r.incomplete })),
+      [{ offset: starts[2], length: starts[3] - starts[2], frame: { id: 3, items: 3 }, incomplete: false }],
+    );
   });
 
   test('corruption across a frame boundary (the end of one body and the next header): the reader resynchronises on the next marker', () => {
     const { data, starts } = segmentOf(5);
     const decoded = decodeSegment(flip(data, starts[3] - 8));
-    assert.deepEqual(decoded.frames.map((f) => f.id), [1, 2, 5]);
-    assert.deepEqual(decoded.damaged.map((r) => [r.offset, r.length, r.frame?.id, r.incomplete]), [
-      [starts[2], starts[3] - starts[2], 3, false],
-      [starts[3], starts[4] - starts[3], undefined, false],
-    ]);
+    assert.deepEqual(
+      decoded.frames.map((f) => f.id),
+      [1, 2, 5],
+    );
+    assert.deepEqual(
+      decoded.damaged.map((r) => [r.offset, r.length, r.frame?.id, r.incomplete]),
+      [
+        [starts[2], starts[3] - starts[2], 3, false],
+        [starts[3], starts[4] - starts[3], undefined, false],
+      ],
+    );
   });
 
   test('corruption of the last frame is damage, not a torn write', () => {
     const { data, starts } = segmentOf(5);
     const decoded = decodeSegment(flip(data, data.length - 16));
-    assert.deepEqual(decoded.frames.map((f) => f.id), [1, 2, 3, 4]);
-    assert.deepEqual(decoded.damaged.map((r) => [r.offset, r.frame?.id, r.incomplete]), [[starts[4], 5, false]]);
+    assert.deepEqual(
+      decoded.frames.map((f) => f.id),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      decoded.damaged.map((r) => [r.offset, r.frame?.id, r.incomplete]),
+      [[starts[4], 5, false]],
+    );
     const headerHit = decodeSegment(flip(data, starts[4] + 2, 4));
-    assert.deepEqual(headerHit.damaged.map((r) => [r.offset, r.length, r.incomplete]), [[starts[4], data.length - starts[4], false]]);
+    assert.deepEqual(
+      headerHit.damaged.map((r) => [r.offset, r.length, r.incomplete]),
+      [[starts[4], data.length - starts[4], false]],
+    );
   });
 
   test('a truncated tail (a write cut short) is marked incomplete: part of a header, or a body that runs past the end', () => {
     const { data, starts } = segmentOf(5);
     const partHeader = decodeSegment(data.subarray(0, starts[4] + 10));
-    assert.deepEqual(partHeader.frames.map((f) => f.id), [1, 2, 3, 4]);
-    assert.deepEqual(partHeader.damaged.map((r) => [r.offset, r.length, r.incomplete]), [[starts[4], 10, true]]);
+    assert.deepEqual(
+      partHeader.frames.map((f) => f.id),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      partHeader.damaged.map((r) => [r.offset, r.length, r.incomplete]),
+      [[starts[4], 10, true]],
+    );
     const partBody = decodeSegment(data.subarray(0, data.length - 5));
-    assert.deepEqual(partBody.damaged.map((r) => [r.offset, r.frame?.id, r.incomplete]), [[starts[4], 5, true]]);
+    assert.deepEqual(
+      partBody.damaged.map((r) => [r.offset, r.frame?.id, r.incomplete]),
+      [[starts[4], 5, true]],
+    );
     const zeros = decodeSegment(Buffer.concat([data, Buffer.alloc(100)]));
-    assert.deepEqual(zeros.damaged.map((r) => [r.offset, r.length, r.incomplete]), [[data.length, 100, true]]);
+    assert.deepEqual(
+      zeros.damaged.map((r) => [r.offset, r.length, r.incomplete]),
+      [[data.length, 100, true]],
+    );
   });
 
   test('several bad frames: every intact frame between them is read', () => {
@@ -116,8 +150,14 @@ describe('journal framing: a damaged frame costs only itself', () => {
     damaged = flip(damaged, starts[6] + FRAME_HEADER_BYTES + 1); // body of 7
     damaged = flip(damaged, starts[10] - 4, 30); // end of 10, header of 11
     const decoded = decodeSegment(damaged);
-    assert.deepEqual(decoded.frames.map((f) => f.id), [1, 3, 4, 5, 8, 9, 12]);
-    assert.deepEqual(decoded.damaged.map((r) => r.frame?.id ?? `?@${r.offset}`), [`?@${starts[1]}`, 6, 7, 10, `?@${starts[10]}`]);
+    assert.deepEqual(
+      decoded.frames.map((f) => f.id),
+      [1, 3, 4, 5, 8, 9, 12],
+    );
+    assert.deepEqual(
+      decoded.damaged.map((r) => r.frame?.id ?? `?@${r.offset}`),
+      [`?@${starts[1]}`, 6, 7, 10, `?@${starts[10]}`],
+    );
   });
 
   test('a segment of the earlier format is read; damage in it ends the segment', () => {
@@ -125,17 +165,29 @@ describe('journal framing: a damaged frame costs only itself', () => {
     const data = Buffer.concat(frames);
     const decoded = decodeSegment(data);
     assert.equal(decoded.format, 1);
-    assert.deepEqual(decoded.frames.map((f) => [f.id, f.items, f.carriesDecisions, data.subarray(f.bodyOffset, f.bodyOffset + f.bodyLength).toString()]), [
-      [1, 1, false, 'old-1'],
-      [2, 2, true, 'old-2'],
-      [3, 3, false, 'old-3'],
-    ]);
+    assert.deepEqual(
+      decoded.frames.map((f) => [f.id, f.items, f.carriesDecisions, data.subarray(f.bodyOffset, f.bodyOffset + f.bodyLength).toString()]),
+      [
+        [1, 1, false, 'old-1'],
+        [2, 2, true, 'old-2'],
+        [3, 3, false, 'old-3'],
+      ],
+    );
     const hit = decodeSegment(flip(data, frames[0].length + 20, 2));
     assert.equal(hit.format, 1);
-    assert.deepEqual(hit.frames.map((f) => f.id), [1]);
-    assert.deepEqual(hit.damaged.map((r) => [r.offset, r.length, r.incomplete]), [[frames[0].length, data.length - frames[0].length, false]]);
+    assert.deepEqual(
+      hit.frames.map((f) => f.id),
+      [1],
+    );
+    assert.deepEqual(
+      hit.damaged.map((r) => [r.offset, r.length, r.incomplete]),
+      [[frames[0].length, data.length - frames[0].length, false]],
+    );
     const torn = decodeSegment(data.subarray(0, data.length - 2));
-    assert.deepEqual(torn.damaged.map((r) => r.incomplete), [true]);
+    assert.deepEqual(
+      torn.damaged.map((r) => r.incomplete),
+      [true],
+    );
   });
 });
 
@@ -159,7 +211,10 @@ async function journalWith(count: number, bodyBytes = 200): Promise<{ dir: strin
     await journal.append(id, req);
   }
   // No close(): the process "dies" with everything queued.
-  const segment = join(dir, readdirSync(dir).find((f) => f.endsWith('.log'))!);
+  const segment = join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.log'))!,
+  );
   return { dir, segment, starts };
 }
 
@@ -193,7 +248,10 @@ describe('persistent queue journal: recovery from damage', () => {
     const next = await second.recover();
     assert.equal(next.requests.length, 19);
     assert.deepEqual(next.lost, { requests: 0, bytes: 0 });
-    assert.deepEqual(again.lines.filter((l) => l.level >= 40), []);
+    assert.deepEqual(
+      again.lines.filter((l) => l.level >= 40),
+      [],
+    );
     await second.close();
   });
 
@@ -204,7 +262,10 @@ describe('persistent queue journal: recovery from damage', () => {
     const { logger, lines } = recordingLogger();
     const journal = new FileQueueJournal(dir, logger);
     const recovery = await journal.recover();
-    assert.deepEqual(recovery.requests.map((r) => r.id), [1, 2, 4, 5, 6]);
+    assert.deepEqual(
+      recovery.requests.map((r) => r.id),
+      [1, 2, 4, 5, 6],
+    );
     assert.deepEqual(recovery.lost, { requests: 0, bytes: 0 });
     assert.equal(lines.filter((l) => l.level >= 50).length, 0);
     assert.match(lines.find((l) => l.level === 40)!.msg, /nothing is lost/);
@@ -218,17 +279,29 @@ describe('persistent queue journal: recovery from damage', () => {
     const { logger, lines } = recordingLogger();
     const journal = new FileQueueJournal(dir, logger);
     const recovery = await journal.recover();
-    assert.deepEqual(recovery.requests.map((r) => r.id), [1, 2, 3, 4]);
+    assert.deepEqual(
+      recovery.requests.map((r) => r.id),
+      [1, 2, 3, 4],
+    );
     assert.deepEqual(recovery.lost, { requests: 0, bytes: 0 });
-    assert.deepEqual(lines.filter((l) => l.level >= 50), []);
+    assert.deepEqual(
+      lines.filter((l) => l.level >= 50),
+      [],
+    );
     assert.match(lines.find((l) => l.level === 40)!.msg, /incomplete write at the end of the journal .*never acknowledged/);
     assert.equal(statSync(segment).size, intact, 'the torn tail was cut off');
     // A later segment now follows it: the next start must not mistake anything for damage.
     await journal.append(recovery.nextId, request('after the restart'));
     const again = recordingLogger();
     const next = await new FileQueueJournal(dir, again.logger).recover();
-    assert.deepEqual(next.requests.map((r) => r.request.body.toString().slice(0, 6)), ['body-1', 'body-2', 'body-3', 'body-4', 'after ']);
-    assert.deepEqual(again.lines.filter((l) => l.level >= 40), []);
+    assert.deepEqual(
+      next.requests.map((r) => r.request.body.toString().slice(0, 6)),
+      ['body-1', 'body-2', 'body-3', 'body-4', 'after '],
+    );
+    assert.deepEqual(
+      again.lines.filter((l) => l.level >= 40),
+      [],
+    );
   });
 
   test('damage at the end of the last segment (a synced frame) is an error, not a torn write', async () => {
@@ -237,7 +310,10 @@ describe('persistent queue journal: recovery from damage', () => {
     damageFile(segment, size - 30);
     const { logger, lines } = recordingLogger();
     const recovery = await new FileQueueJournal(dir, logger).recover();
-    assert.deepEqual(recovery.requests.map((r) => r.id), [1, 2, 3]);
+    assert.deepEqual(
+      recovery.requests.map((r) => r.id),
+      [1, 2, 3],
+    );
     assert.equal(recovery.lost.requests, 1);
     assert.equal(lines.filter((l) => l.level === 50).length, 1);
     assert.ok(!lines.some((l) => /never acknowledged/.test(l.msg)));
@@ -252,7 +328,10 @@ describe('persistent queue journal: recovery from damage', () => {
     writeFileSync(segment, bytes);
     const { logger, lines } = recordingLogger();
     const recovery = await new FileQueueJournal(dir, logger).recover();
-    assert.deepEqual(recovery.requests.map((r) => r.id), [1, 2, 3, 8, 9, 10]);
+    assert.deepEqual(
+      recovery.requests.map((r) => r.id),
+      [1, 2, 3, 8, 9, 10],
+    );
     assert.deepEqual(recovery.lost, { requests: 3, bytes: starts[7] - starts[3] });
     const error = lines.find((l) => l.level === 50)!;
     assert.deepEqual(error.ids, { first: 4, last: 7 });
@@ -276,14 +355,20 @@ describe('persistent queue journal: recovery from damage', () => {
       ],
     );
     assert.equal(recovery.nextId, 5);
-    assert.deepEqual(lines.filter((l) => l.level >= 40), []);
+    assert.deepEqual(
+      lines.filter((l) => l.level >= 40),
+      [],
+    );
     // New requests go to a new segment in the current format; both are read at the next start.
     await journal.append(5, request('new-5'));
     journal.remove(1);
     await journal.close();
     assert.equal(decodeSegment(readFileSync(join(dir, '0000000008.log'))).format, 2);
     const next = await new FileQueueJournal(dir, pino({ level: 'silent' })).recover();
-    assert.deepEqual(next.requests.map((r) => r.request.body.toString()), ['old-3', 'old-4', 'new-5']);
+    assert.deepEqual(
+      next.requests.map((r) => r.request.body.toString()),
+      ['old-3', 'old-4', 'new-5'],
+    );
   });
 
   test('damage in a segment of the earlier format: the rest of that segment is reported lost, other segments are read', async () => {
@@ -294,7 +379,10 @@ describe('persistent queue journal: recovery from damage', () => {
     writeFileSync(join(dir, '0000000002.log'), Buffer.concat([4, 5].map((id) => format1Frame(id, request(`old-${id}`, 1)))));
     const { logger, lines } = recordingLogger();
     const recovery = await new FileQueueJournal(dir, logger).recover();
-    assert.deepEqual(recovery.requests.map((r) => r.id), [1, 4, 5]);
+    assert.deepEqual(
+      recovery.requests.map((r) => r.id),
+      [1, 4, 5],
+    );
     assert.deepEqual(recovery.lost, { requests: 2, bytes: data.length - first[0].length });
     assert.match(lines.find((l) => l.level === 50)!.msg, /2 queued request\(s\).*earlier journal format/);
     assert.equal(statSync(join(dir, '0000000001.log')).size, first[0].length, 'the unreadable rest was cut off');

@@ -78,15 +78,16 @@ describe('OTLP/gRPC receiver', () => {
 
   test('partial success: all-zero trace or span ids are invalid per the OTLP spec and rejected', async () => {
     const good = decisionSpan();
-    const answer = await client.export(
-      protobufBody([{ ...decisionSpan(), spanId: '0'.repeat(16) }, good, { ...decisionSpan(), traceId: '0'.repeat(32) }]),
-    );
+    const answer = await client.export(protobufBody([{ ...decisionSpan(), spanId: '0'.repeat(16) }, good, { ...decisionSpan(), traceId: '0'.repeat(32) }]));
     assert.equal(answer.error, undefined);
     assert.deepEqual(decodePartialSuccess(answer.response!), {
       rejectedSpans: 2,
       errorMessage: 'rejected 2 spans, first: resourceSpans[0].scopeSpans[0].spans[0].spanId is all zeros, which OTLP defines as invalid',
     });
-    assert.deepEqual(receiver.batches.at(-1)!.resourceSpans[0].scopeSpans[0].spans.map((s) => s.spanId), [good.spanId]);
+    assert.deepEqual(
+      receiver.batches.at(-1)!.resourceSpans[0].scopeSpans[0].spans.map((s) => s.spanId),
+      [good.spanId],
+    );
   });
 
   test('a message over max_recv_msg_size_mib: RESOURCE_EXHAUSTED, also when it only decompresses to that size', async () => {
@@ -110,7 +111,17 @@ describe('OTLP/gRPC receiver', () => {
   test('another service: UNIMPLEMENTED', async () => {
     const identity = (b: Buffer) => b;
     const Logs = makeGenericClientConstructor(
-      { Export: { path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export', requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+      {
+        Export: {
+          path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: identity,
+          requestDeserialize: identity,
+          responseSerialize: identity,
+          responseDeserialize: identity,
+        },
+      },
       'LogsService',
     );
     const logs = new Logs(receiver.grpcTarget, credentials.createInsecure()) as unknown as {

@@ -67,7 +67,10 @@ describe('OTLP/HTTP receiver', () => {
     });
 
     test('gzip and deflate bodies', async () => {
-      for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync]] as const) {
+      for (const [encoding, compress] of [
+        ['gzip', gzipSync],
+        ['deflate', deflateSync],
+      ] as const) {
         const before = receiver.batches.length;
         const res = await rawRequest(url, { headers: { ...PROTOBUF, 'content-encoding': encoding }, body: compress(protobufBody([decisionSpan()])) });
         assert.equal(res.status, 200, `${encoding}: ${res.body}`);
@@ -110,7 +113,10 @@ describe('OTLP/HTTP receiver', () => {
         errorMessage: 'rejected 2 spans, first: resourceSpans[0].scopeSpans[0].spans[0].traceId is all zeros, which OTLP defines as invalid',
       });
       const batch = receiver.batches.at(-1)!;
-      assert.deepEqual(batch.resourceSpans[0].scopeSpans[0].spans.map((s) => s.spanId), [good.spanId]);
+      assert.deepEqual(
+        batch.resourceSpans[0].scopeSpans[0].spans.map((s) => s.spanId),
+        [good.spanId],
+      );
 
       const jsonRes = await rawRequest(url, { headers: JSON_TYPE, body: jsonBody([decisionSpan(), zeroSpan]) });
       assert.equal(jsonRes.status, 200);
@@ -146,15 +152,81 @@ describe('OTLP/HTTP receiver', () => {
       message: RegExp;
       answerType: string;
     }> = [
-      { name: 'GET', method: 'GET', headers: PROTOBUF, status: 405, code: 12, message: /method GET not allowed: use POST/, answerType: 'application/x-protobuf' },
-      { name: 'PUT with JSON', method: 'PUT', headers: JSON_TYPE, body: '{}', status: 405, code: 12, message: /method PUT not allowed/, answerType: 'application/json' },
-      { name: 'another path', path: '/v1/logs', headers: PROTOBUF, body: Buffer.alloc(0), status: 404, code: 5, message: /unknown path \/v1\/logs: traces are accepted at POST \/v1\/traces/, answerType: 'application/x-protobuf' },
-      { name: 'text/plain', headers: { 'content-type': 'text/plain' }, body: 'hello', status: 415, code: 3, message: /unsupported Content-Type "text\/plain": expected application\/x-protobuf or application\/json/, answerType: 'application/json' },
+      {
+        name: 'GET',
+        method: 'GET',
+        headers: PROTOBUF,
+        status: 405,
+        code: 12,
+        message: /method GET not allowed: use POST/,
+        answerType: 'application/x-protobuf',
+      },
+      {
+        name: 'PUT with JSON',
+        method: 'PUT',
+        headers: JSON_TYPE,
+        body: '{}',
+        status: 405,
+        code: 12,
+        message: /method PUT not allowed/,
+        answerType: 'application/json',
+      },
+      {
+        name: 'another path',
+        path: '/v1/logs',
+        headers: PROTOBUF,
+        body: Buffer.alloc(0),
+        status: 404,
+        code: 5,
+        message: /unknown path \/v1\/logs: traces are accepted at POST \/v1\/traces/,
+        answerType: 'application/x-protobuf',
+      },
+      {
+        name: 'text/plain',
+        headers: { 'content-type': 'text/plain' },
+        body: 'hello',
+        status: 415,
+        code: 3,
+        message: /unsupported Content-Type "text\/plain": expected application\/x-protobuf or application\/json/,
+        answerType: 'application/json',
+      },
       { name: 'no Content-Type', headers: {}, body: 'x', status: 415, code: 3, message: /missing Content-Type/, answerType: 'application/json' },
-      { name: 'brotli body', headers: { ...PROTOBUF, 'content-encoding': 'br' }, body: 'x', status: 415, code: 3, message: /unsupported Content-Encoding "br"/, answerType: 'application/x-protobuf' },
-      { name: 'garbage protobuf', headers: PROTOBUF, body: Buffer.from([0x0a, 0xff, 0xff, 0x01, 0x02]), status: 400, code: 3, message: /cannot decode request: invalid protobuf/, answerType: 'application/x-protobuf' },
-      { name: 'invalid JSON', headers: JSON_TYPE, body: '{"resourceSpans": [', status: 400, code: 3, message: /cannot decode request: invalid JSON/, answerType: 'application/json' },
-      { name: 'JSON of the wrong shape', headers: JSON_TYPE, body: '{"resourceSpans": 5}', status: 400, code: 3, message: /cannot decode request: resourceSpans: expected an array/, answerType: 'application/json' },
+      {
+        name: 'brotli body',
+        headers: { ...PROTOBUF, 'content-encoding': 'br' },
+        body: 'x',
+        status: 415,
+        code: 3,
+        message: /unsupported Content-Encoding "br"/,
+        answerType: 'application/x-protobuf',
+      },
+      {
+        name: 'garbage protobuf',
+        headers: PROTOBUF,
+        body: Buffer.from([0x0a, 0xff, 0xff, 0x01, 0x02]),
+        status: 400,
+        code: 3,
+        message: /cannot decode request: invalid protobuf/,
+        answerType: 'application/x-protobuf',
+      },
+      {
+        name: 'invalid JSON',
+        headers: JSON_TYPE,
+        body: '{"resourceSpans": [',
+        status: 400,
+        code: 3,
+        message: /cannot decode request: invalid JSON/,
+        answerType: 'application/json',
+      },
+      {
+        name: 'JSON of the wrong shape',
+        headers: JSON_TYPE,
+        body: '{"resourceSpans": 5}',
+        status: 400,
+        code: 3,
+        message: /cannot decode request: resourceSpans: expected an array/,
+        answerType: 'application/json',
+      },
       {
         name: 'JSON id that is not hex',
         headers: JSON_TYPE,
@@ -164,10 +236,42 @@ describe('OTLP/HTTP receiver', () => {
         message: /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId: expected a hex string/,
         answerType: 'application/json',
       },
-      { name: 'declared body over the limit', headers: PROTOBUF, body: Buffer.alloc(LIMIT + 1), status: 413, code: 8, message: new RegExp(`request body of ${LIMIT + 1} bytes exceeds the limit of ${LIMIT} bytes`), answerType: 'application/x-protobuf' },
-      { name: 'chunked body over the limit', headers: PROTOBUF, body: [Buffer.alloc(LIMIT / 2), Buffer.alloc(LIMIT / 2), Buffer.alloc(10)], status: 413, code: 8, message: /request body exceeds the limit/, answerType: 'application/x-protobuf' },
-      { name: 'gzip bomb', headers: { ...PROTOBUF, 'content-encoding': 'gzip' }, body: gzipSync(Buffer.alloc(50 * LIMIT)), status: 413, code: 8, message: /decompressed request body exceeds the limit/, answerType: 'application/x-protobuf' },
-      { name: 'broken gzip', headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: Buffer.from('not gzip at all'), status: 400, code: 3, message: /invalid gzip body/, answerType: 'application/json' },
+      {
+        name: 'declared body over the limit',
+        headers: PROTOBUF,
+        body: Buffer.alloc(LIMIT + 1),
+        status: 413,
+        code: 8,
+        message: new RegExp(`request body of ${LIMIT + 1} bytes exceeds the limit of ${LIMIT} bytes`),
+        answerType: 'application/x-protobuf',
+      },
+      {
+        name: 'chunked body over the limit',
+        headers: PROTOBUF,
+        body: [Buffer.alloc(LIMIT / 2), Buffer.alloc(LIMIT / 2), Buffer.alloc(10)],
+        status: 413,
+        code: 8,
+        message: /request body exceeds the limit/,
+        answerType: 'application/x-protobuf',
+      },
+      {
+        name: 'gzip bomb',
+        headers: { ...PROTOBUF, 'content-encoding': 'gzip' },
+        body: gzipSync(Buffer.alloc(50 * LIMIT)),
+        status: 413,
+        code: 8,
+        message: /decompressed request body exceeds the limit/,
+        answerType: 'application/x-protobuf',
+      },
+      {
+        name: 'broken gzip',
+        headers: { ...JSON_TYPE, 'content-encoding': 'gzip' },
+        body: Buffer.from('not gzip at all'),
+        status: 400,
+        code: 3,
+        message: /invalid gzip body/,
+        answerType: 'application/json',
+      },
     ];
     for (const c of cases) {
       test(`${c.name} → ${c.status}`, async () => {
@@ -193,7 +297,12 @@ describe('OTLP/HTTP receiver', () => {
       const proto = await rawRequest(url, { headers: PROTOBUF, body: protobufBody([decisionSpan()]) });
       assert.equal(proto.status, 503);
       assert.equal(proto.headers['retry-after'], '7');
-      assert.deepEqual(statusOf(proto), { code: 14, message: 'decision store unavailable: database is locked', retryDelaySeconds: 7, detailTypes: ['type.googleapis.com/google.rpc.RetryInfo'] });
+      assert.deepEqual(statusOf(proto), {
+        code: 14,
+        message: 'decision store unavailable: database is locked',
+        retryDelaySeconds: 7,
+        detailTypes: ['type.googleapis.com/google.rpc.RetryInfo'],
+      });
       const json = await rawRequest(url, { headers: JSON_TYPE, body: jsonBody([decisionSpan()]) });
       assert.equal(json.status, 503);
       assert.equal(json.headers['retry-after'], '7');
@@ -236,7 +345,10 @@ describe('OTLP/HTTP receiver CORS', () => {
 
   before(async () => {
     receiver = await startReceiver(
-      bothProtocols({}, { cors: { allowed_origins: ['https://*.example.com', 'http://localhost:*'], allowed_headers: ['X-Tenant-Hint', 'Authorization'], max_age: 7200 } }),
+      bothProtocols(
+        {},
+        { cors: { allowed_origins: ['https://*.example.com', 'http://localhost:*'], allowed_headers: ['X-Tenant-Hint', 'Authorization'], max_age: 7200 } },
+      ),
     );
     url = `${receiver.httpUrl}/v1/traces`;
   });

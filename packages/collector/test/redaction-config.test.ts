@@ -103,9 +103,18 @@ test('rule problems are reported at their YAML paths, all at once', () => {
         colour: red
   decision: {}
 `);
-  assert.ok(errors.some((e) => e.startsWith('processors.redaction.max_value_length: ')), errors.join('\n'));
-  assert.ok(errors.some((e) => e.startsWith('processors.redaction.rules[2].value_kind: ')), errors.join('\n'));
-  assert.ok(errors.some((e) => e.startsWith('processors.redaction.rules[4].action: ')), errors.join('\n'));
+  assert.ok(
+    errors.some((e) => e.startsWith('processors.redaction.max_value_length: ')),
+    errors.join('\n'),
+  );
+  assert.ok(
+    errors.some((e) => e.startsWith('processors.redaction.rules[2].value_kind: ')),
+    errors.join('\n'),
+  );
+  assert.ok(
+    errors.some((e) => e.startsWith('processors.redaction.rules[4].action: ')),
+    errors.join('\n'),
+  );
   assert.ok(errors.includes('processors.redaction.rules[5].colour: unknown key'), errors.join('\n'));
   // Semantic checks need a structurally valid block, so they come once the above are fixed.
   const semantic = errorsOf(`
@@ -135,7 +144,10 @@ test('allow_list: keys are required; unknown keys are errors', () => {
   decision: {}
 `);
   assert.ok(errors.includes('processors.redaction.allow_list.extra: unknown key'), errors.join('\n'));
-  assert.ok(errors.some((e) => e.startsWith('processors.redaction.allow_list.keys: required')), errors.join('\n'));
+  assert.ok(
+    errors.some((e) => e.startsWith('processors.redaction.allow_list.keys: required')),
+    errors.join('\n'),
+  );
 });
 
 test('decision processor: unknown_types needs a registry and is one of allow, flag, reject', () => {

@@ -86,10 +86,11 @@ test('a dt.redactions note sent by the client never reaches a record, whichever 
 
   const before = capture();
   await processor('redaction', {}, processor('decision', {}, before)).consumeTraces(forgedBatch());
-  assert.deepEqual(
-    before.batches[0]!.decisions[0]!.redactions!.map(({ field, action }) => `${field} ${action}`).sort(),
-    ['decision.evidence.api_key mask', 'dt.redactions drop', 'resource.dt.redactions drop'],
-  );
+  assert.deepEqual(before.batches[0]!.decisions[0]!.redactions!.map(({ field, action }) => `${field} ${action}`).sort(), [
+    'decision.evidence.api_key mask',
+    'dt.redactions drop',
+    'resource.dt.redactions drop',
+  ]);
 });
 
 test('the redaction factory offers its rules for posted events', () => {

@@ -87,10 +87,14 @@ describe('OutcomeComparison', () => {
   test('an example shows the evidence the policy named, a key the decision lacks as null', () => {
     const comparison = new OutcomeComparison();
     comparison.add(
-      replayed('approved', { kind: 'decided', outcome: 'denied', reason: 'over limit', evidenceKeys: ['amount', 'missing'] }, {
-        amount: 900,
-        country: 'DE',
-      }),
+      replayed(
+        'approved',
+        { kind: 'decided', outcome: 'denied', reason: 'over limit', evidenceKeys: ['amount', 'missing'] },
+        {
+          amount: 900,
+          country: 'DE',
+        },
+      ),
     );
     comparison.add(replayed('approved', 'denied', { amount: 1 }));
     const [named, unnamed] = comparison.result().examples;
@@ -178,10 +182,7 @@ describe('policy verdicts', () => {
 
 describe('replay progress', () => {
   test('a bar with share, rate and time left when the total is known; a count and rate otherwise', () => {
-    assert.equal(
-      progressBarLine({ done: 450, total: 1000, elapsedMs: 1500 }),
-      '[=============>                ]  45%  450/1000 decisions  300/s  eta 2s',
-    );
+    assert.equal(progressBarLine({ done: 450, total: 1000, elapsedMs: 1500 }), '[=============>                ]  45%  450/1000 decisions  300/s  eta 2s');
     assert.equal(progressBarLine({ done: 1000, total: 1000, elapsedMs: 2000 }), `[${'='.repeat(30)}] 100%  1000/1000 decisions  500/s  eta 0s`);
     assert.equal(progressBarLine({ done: 0, total: 10, elapsedMs: 0 }), `[>${' '.repeat(29)}]   0%  0/10 decisions`);
     assert.equal(progressBarLine({ done: 1200, total: null, elapsedMs: 2000 }), 'replaying: 1200 decisions  600/s');
@@ -231,11 +232,21 @@ describe('replay progress', () => {
   test('verify and lint use the same progress with their own words', () => {
     let now = 0;
     const { stream, writes } = fakeStream(false);
-    const progress = new CommandProgress(stream, { label: { activity: 'verifying', command: 'verify', unit: 'ledger rows' }, logEveryMs: 1000, now: () => now });
+    const progress = new CommandProgress(stream, {
+      label: { activity: 'verifying', command: 'verify', unit: 'ledger rows' },
+      logEveryMs: 1000,
+      now: () => now,
+    });
     now += 1000;
     progress.advance(2000);
     assert.deepEqual(writes, ['verify: 2000 ledger rows, 2000/s\n']);
-    assert.equal(progressBarLine({ done: 500, total: 1000, elapsedMs: 1000 }, { activity: 'reading', command: 'lint', unit: 'decisions' }).includes('500/1000 decisions'), true);
-    assert.equal(progressBarLine({ done: 4000, total: null, elapsedMs: 1000 }, { activity: 'verifying', command: 'verify', unit: 'ledger rows' }), 'verifying: 4000 ledger rows  4000/s');
+    assert.equal(
+      progressBarLine({ done: 500, total: 1000, elapsedMs: 1000 }, { activity: 'reading', command: 'lint', unit: 'decisions' }).includes('500/1000 decisions'),
+      true,
+    );
+    assert.equal(
+      progressBarLine({ done: 4000, total: null, elapsedMs: 1000 }, { activity: 'verifying', command: 'verify', unit: 'ledger rows' }),
+      'verifying: 4000 ledger rows  4000/s',
+    );
   });
 });

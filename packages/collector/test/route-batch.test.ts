@@ -54,15 +54,30 @@ describe('splitting a batch per backend', () => {
     assert.deepEqual(spansOf(parts.get(0)!), ['s1', 's3']);
     assert.deepEqual(spansOf(parts.get(1)!), ['s2', 's5', 's6']);
     assert.deepEqual(spansOf(parts.get(2)!), ['s4']);
-    assert.deepEqual([0, 1, 2].map((o) => parts.get(o)!.spanCount), [2, 3, 1]);
-    assert.deepEqual(parts.get(0)!.decisions.map((d) => d.decision_id), ['d1']);
-    assert.deepEqual(parts.get(1)!.decisions.map((d) => d.decision_id), ['d2']);
-    assert.deepEqual(parts.get(2)!.decisions.map((d) => d.decision_id), ['d3']);
+    assert.deepEqual(
+      [0, 1, 2].map((o) => parts.get(o)!.spanCount),
+      [2, 3, 1],
+    );
+    assert.deepEqual(
+      parts.get(0)!.decisions.map((d) => d.decision_id),
+      ['d1'],
+    );
+    assert.deepEqual(
+      parts.get(1)!.decisions.map((d) => d.decision_id),
+      ['d2'],
+    );
+    assert.deepEqual(
+      parts.get(2)!.decisions.map((d) => d.decision_id),
+      ['d3'],
+    );
     for (const part of parts.values()) assert.equal(part.tenant, 'acme');
     // Part 1 holds spans of both resources, each under its own resource and scope.
     assert.deepEqual(
       parts.get(1)!.resourceSpans.map((rs) => [rs.resource.attributes['service.name'], rs.scopeSpans.map((ss) => ss.scope.name)]),
-      [['checkout', ['scope-0']], ['payments', ['scope-0']]],
+      [
+        ['checkout', ['scope-0']],
+        ['payments', ['scope-0']],
+      ],
     );
     assert.equal(batch.spanCount, 6, 'the input batch is not changed');
     assert.equal(spansOf(batch).length, 6);
@@ -80,7 +95,10 @@ describe('splitting a batch per backend', () => {
     const batch: TraceBatch = { resourceSpans: [resource('x', [[span('a1', 's1')]])], spanCount: 1, decisions: [decision('d', 'b9')] };
     const parts = new Map(routeBatch(batch, 'traceID', byFirstLetter).map((p) => [p.owner, p.batch]));
     assert.equal(parts.get(1)!.spanCount, 0);
-    assert.deepEqual(parts.get(1)!.decisions.map((d) => d.decision_id), ['d']);
+    assert.deepEqual(
+      parts.get(1)!.decisions.map((d) => d.decision_id),
+      ['d'],
+    );
   });
 
   test('service: whole resources route by service.name; decisions by their service', () => {
@@ -92,8 +110,14 @@ describe('splitting a batch per backend', () => {
     const parts = new Map(routeBatch(batch, 'service', byFirstLetter).map((p) => [p.owner, p.batch]));
     assert.deepEqual(spansOf(parts.get(0)!), ['s1', 's2']);
     assert.deepEqual(spansOf(parts.get(1)!), ['s3']);
-    assert.deepEqual(parts.get(0)!.decisions.map((d) => d.decision_id), ['d2']);
-    assert.deepEqual(parts.get(1)!.decisions.map((d) => d.decision_id), ['d1']);
+    assert.deepEqual(
+      parts.get(0)!.decisions.map((d) => d.decision_id),
+      ['d2'],
+    );
+    assert.deepEqual(
+      parts.get(1)!.decisions.map((d) => d.decision_id),
+      ['d1'],
+    );
   });
 
   test('an empty batch routes nowhere', () => {

@@ -113,7 +113,11 @@ test('tail_sampling: unsupported or unknown policy types and keys fail naming th
     /^processors\.tail_sampling\.policies\[9\]\.decision: set at least one condition$/,
     /^processors\.tail_sampling\.policies\[10\]\.type: a policy needs a type$/,
   ];
-  for (const pattern of expected) assert.ok(messages.some((m) => pattern.test(m)), `${pattern} not in:\n${messages.join('\n')}`);
+  for (const pattern of expected)
+    assert.ok(
+      messages.some((m) => pattern.test(m)),
+      `${pattern} not in:\n${messages.join('\n')}`,
+    );
 });
 
 test('tail_sampling ottl_condition: conditions are built at start; what we cannot evaluate is refused by name, with path and column', () => {
@@ -132,19 +136,34 @@ test('tail_sampling ottl_condition: conditions are built at start; what we canno
     /^processors\.tail_sampling\.policies\[3\]\.and\.and_sub_policy\[0\]\.ottl_condition\.span\[0\]: invalid OTTL condition: syntax error at column 20: unexpected character "'"/,
     /^processors\.tail_sampling\.policies\[4\]\.ottl_condition\.bogus: unknown key$/,
   ];
-  for (const pattern of expected) assert.ok(messages.some((m) => pattern.test(m)), `${pattern} not in:\n${messages.join('\n')}`);
+  for (const pattern of expected)
+    assert.ok(
+      messages.some((m) => pattern.test(m)),
+      `${pattern} not in:\n${messages.join('\n')}`,
+    );
   // error_mode is read case-insensitively; unset is silent.
-  const config = configOf(`  tail_sampling: {policies: [{name: a, type: ottl_condition, ottl_condition: {error_mode: PROPAGATE, spanevent: ["name == \\"x\\""]}}, {name: b, type: ottl_condition, ottl_condition: {span: ["true"]}}]}`, 'tail_sampling');
+  const config = configOf(
+    `  tail_sampling: {policies: [{name: a, type: ottl_condition, ottl_condition: {error_mode: PROPAGATE, spanevent: ["name == \\"x\\""]}}, {name: b, type: ottl_condition, ottl_condition: {span: ["true"]}}]}`,
+    'tail_sampling',
+  );
   const policies = config.policies as Array<{ ottl_condition: unknown }>;
   assert.deepEqual(policies[0].ottl_condition, { error_mode: 'propagate', span: [], spanevent: ['name == "x"'] });
   assert.deepEqual(policies[1].ottl_condition, { error_mode: 'silent', span: ['true'], spanevent: [] });
 });
 
 test('tail_sampling: policy names must be unique, and policies are required', () => {
-  assert.ok(errorsOf(`  tail_sampling:
-    policies: [{name: a, type: always_sample}, {name: a, type: trace_flags}]`).some((m) => m === 'processors.tail_sampling.policies[1].name: policy name "a" is used twice'));
+  assert.ok(
+    errorsOf(`  tail_sampling:
+    policies: [{name: a, type: always_sample}, {name: a, type: trace_flags}]`).some(
+      (m) => m === 'processors.tail_sampling.policies[1].name: policy name "a" is used twice',
+    ),
+  );
   assert.ok(errorsOf(`  tail_sampling: {}`).some((m) => m.startsWith('processors.tail_sampling.policies: required')));
-  assert.ok(errorsOf(`  tail_sampling: {decision_wait: soon, policies: [{name: a, type: always_sample}]}`).some((m) => m.startsWith('processors.tail_sampling.decision_wait: invalid duration')));
+  assert.ok(
+    errorsOf(`  tail_sampling: {decision_wait: soon, policies: [{name: a, type: always_sample}]}`).some((m) =>
+      m.startsWith('processors.tail_sampling.decision_wait: invalid duration'),
+    ),
+  );
 });
 
 test('probabilistic_sampler and rate_limiting: keys, defaults and errors', () => {
@@ -165,7 +184,10 @@ test('probabilistic_sampler and rate_limiting: keys, defaults and errors', () =>
     /^processors\.rate_limiting: set exactly one of spans_per_second and traces_per_second$/,
     /^processors\.rate_limiting\/b\.key: /,
   ]) {
-    assert.ok(problems.some((m) => pattern.test(m)), `${pattern} not in:\n${problems.join('\n')}`);
+    assert.ok(
+      problems.some((m) => pattern.test(m)),
+      `${pattern} not in:\n${problems.join('\n')}`,
+    );
   }
 });
 
@@ -193,7 +215,11 @@ test('Collector keys we do not implement are refused by name with what to use in
   assert.match(at('probabilistic_sampler.sampling_priority')!, /logs-only .*sampling\.priority attribute/);
   assert.equal(messages.length, 8, messages.join('\n'));
 
-  const accepted = configOf(`  tail_sampling: {sampling_strategy: trace-complete, num_shards: 1, maximum_trace_size_bytes: 0, block_on_overflow: false, policies: [{name: a, type: always_sample}]}`, 'tail_sampling');
-  for (const key of ['sampling_strategy', 'num_shards', 'maximum_trace_size_bytes', 'block_on_overflow']) assert.equal(key in accepted, false, `${key} is not passed on`);
+  const accepted = configOf(
+    `  tail_sampling: {sampling_strategy: trace-complete, num_shards: 1, maximum_trace_size_bytes: 0, block_on_overflow: false, policies: [{name: a, type: always_sample}]}`,
+    'tail_sampling',
+  );
+  for (const key of ['sampling_strategy', 'num_shards', 'maximum_trace_size_bytes', 'block_on_overflow'])
+    assert.equal(key in accepted, false, `${key} is not passed on`);
   assert.equal(accepted.num_traces, 50_000);
 });

@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { AttributeValue, ResourceSpans, Span } from '@decision-trace/model';
 import { makeResourceSpans, makeSpan, randomSpanId, randomTraceId } from '@decision-trace/model/testing';
-import { CollectingConsumer, defaultComponents, offlineHost, parseCollectorConfig, type ProcessorComponent, type ReadingProcessorFactory } from '@decision-trace/collector';
+import {
+  CollectingConsumer,
+  defaultComponents,
+  offlineHost,
+  parseCollectorConfig,
+  type ProcessorComponent,
+  type ReadingProcessorFactory,
+} from '@decision-trace/collector';
 import { runSamplingTest } from '../src/cli/sampling-test.js';
 
 const registry = defaultComponents();
@@ -92,7 +99,7 @@ async function compare(config: ReturnType<typeof configOf>, requests: ResourceSp
   return new Map(cli.map((r) => [r.traceId, r]));
 }
 
-describe('sampling test gives the verdicts of the pipeline\'s processors', () => {
+describe("sampling test gives the verdicts of the pipeline's processors", () => {
   test('rate_limiting keyed by service: each service has its own bucket', async () => {
     const config = configOf('  rate_limiting: {traces_per_second: 1, burst: 1, key: service}', 'decision, rate_limiting');
     const [a1, b1, a2, b2] = [trace('a'), trace('b'), trace('a'), trace('b')];
@@ -117,7 +124,10 @@ describe('sampling test gives the verdicts of the pipeline\'s processors', () =>
     ];
     const verdicts = await compare(config, [traces]);
     // A trace's first span (the root, no decision type) takes the bucket of the type-less key.
-    assert.deepEqual(traces.map((t) => verdicts.get(traceIdOf(t))!.decision), ['sampled', 'not_sampled', 'not_sampled']);
+    assert.deepEqual(
+      traces.map((t) => verdicts.get(traceIdOf(t))!.decision),
+      ['sampled', 'not_sampled', 'not_sampled'],
+    );
   });
 
   test('tail_sampling policies, alone and after a probabilistic head sampler', async () => {
@@ -134,10 +144,9 @@ describe('sampling test gives the verdicts of the pipeline\'s processors', () =>
     const alone = await compare(configOf(tail, 'decision, tail_sampling'), [traces.slice(0, 50), traces.slice(50)]);
     assert.equal([...alone.values()].filter((v) => v.decision === 'sampled').length, 80);
 
-    const headFirst = await compare(
-      configOf(`  probabilistic_sampler: {sampling_percentage: 50}\n${tail}`, 'decision, probabilistic_sampler, tail_sampling'),
-      [traces],
-    );
+    const headFirst = await compare(configOf(`  probabilistic_sampler: {sampling_percentage: 50}\n${tail}`, 'decision, probabilistic_sampler, tail_sampling'), [
+      traces,
+    ]);
     const byHead = [...headFirst.values()].filter((v) => v.policy === 'probabilistic_sampler');
     assert.ok(byHead.length > 20 && byHead.length < 80, `${byHead.length} of 100 dropped by the head sampler`);
   });

@@ -37,7 +37,15 @@ describe('metrics registry', () => {
   test('the receiver counter counts accepted and refused spans', async () => {
     const registry = new MetricsRegistry();
     let refuse = false;
-    const consumer = countingReceiverConsumer('otlp', { consumeTraces: async () => { if (refuse) throw new PipelineError('full', { retryable: true }); } }, registry);
+    const consumer = countingReceiverConsumer(
+      'otlp',
+      {
+        consumeTraces: async () => {
+          if (refuse) throw new PipelineError('full', { retryable: true });
+        },
+      },
+      registry,
+    );
     await consumer.consumeTraces({ resourceSpans: [], spanCount: 4, decisions: [] });
     refuse = true;
     await assert.rejects(consumer.consumeTraces({ resourceSpans: [], spanCount: 3, decisions: [] }));
@@ -118,7 +126,10 @@ ${telemetry}
     assert.equal(off.metricsPort, 0);
     await off.shutdown();
 
-    const first = new CollectorService(parseCollectorConfig(config('    metrics:\n      address: 127.0.0.1:0'), defaultComponents(), {}), pino({ level: 'silent' }));
+    const first = new CollectorService(
+      parseCollectorConfig(config('    metrics:\n      address: 127.0.0.1:0'), defaultComponents(), {}),
+      pino({ level: 'silent' }),
+    );
     await first.start();
     try {
       const clash = new CollectorService(

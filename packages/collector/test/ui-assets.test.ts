@@ -75,7 +75,15 @@ describe('UI static files', () => {
   });
 
   test('no path reaches a file outside the UI folder', async () => {
-    for (const path of ['/ui/../secret.json', '/ui/%2e%2e/secret.json', '/ui/..%2fsecret.json', '/ui/lib/../../secret.json', '/ui/%2e%2e%2fsecret.json', '/ui//etc/passwd', '/ui/..\\secret.json']) {
+    for (const path of [
+      '/ui/../secret.json',
+      '/ui/%2e%2e/secret.json',
+      '/ui/..%2fsecret.json',
+      '/ui/lib/../../secret.json',
+      '/ui/%2e%2e%2fsecret.json',
+      '/ui//etc/passwd',
+      '/ui/..\\secret.json',
+    ]) {
       const res = await get(port, path);
       assert.ok(res.status === 404 || res.status === 418, `${path}: ${res.status}`);
       assert.doesNotMatch(res.body, /do not serve/, path);

@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { layoutGraph, flowOf, withoutBackEdges, longestPathLayers } from '../ui/lib/graph-layout.js';
 
 type Box = { id: string; layer: number; order: number; x: number; y: number; width: number; height: number };
-type Laid = { nodes: Box[]; edges: Array<{ from: string; to: string; path: string; labelX: number; labelY: number; points: number[][] }>; width: number; height: number };
+type Laid = {
+  nodes: Box[];
+  edges: Array<{ from: string; to: string; path: string; labelX: number; labelY: number; points: number[][] }>;
+  width: number;
+  height: number;
+};
 
 const parent = (from: string, to: string) => ({ from, to, kind: 'parent', type: 'parent_of' });
 const causal = (from: string, to: string, type = 'depends_on') => ({ from, to, kind: 'causal', type });
@@ -31,10 +36,7 @@ test('parents sit above children, causes above the decisions that hold the causa
     parent('payout', 'notify'),
   ]);
   const n = at(layout);
-  assert.deepEqual(
-    Object.fromEntries([...n].map(([id, b]) => [id, b.layer])),
-    { app: 0, loan: 1, fraud: 2, payout: 2, notify: 3 },
-  );
+  assert.deepEqual(Object.fromEntries([...n].map(([id, b]) => [id, b.layer])), { app: 0, loan: 1, fraud: 2, payout: 2, notify: 3 });
   assert.ok(n.get('app')!.y < n.get('loan')!.y && n.get('loan')!.y < n.get('payout')!.y);
   assert.equal(n.get('fraud')!.y, n.get('payout')!.y, 'one row per layer');
   assertNoOverlap(layout);

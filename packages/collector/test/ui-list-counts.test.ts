@@ -17,14 +17,20 @@ test('the list header names what it counts and never claims a total it does not 
 });
 
 test('the outcome chips add up to the rows shown, the smallest outcomes summed as "other"', () => {
-  const records = [
-    ...['a', 'a', 'a', 'b', 'b', 'c', 'd', 'e', 'f', 'g'].map((outcome) => ({ outcome })),
-    { outcome: undefined },
-  ];
+  const records = [...['a', 'a', 'a', 'b', 'b', 'c', 'd', 'e', 'f', 'g'].map((outcome) => ({ outcome })), { outcome: undefined }];
   const chips = outcomeChips(records);
   assert.equal(chips.length, 6);
-  assert.deepEqual(chips.slice(0, 2), [{ outcome: 'a', count: 3 }, { outcome: 'b', count: 2 }]);
+  assert.deepEqual(chips.slice(0, 2), [
+    { outcome: 'a', count: 3 },
+    { outcome: 'b', count: 2 },
+  ]);
   assert.deepEqual(chips.at(-1), { outcome: 'other', count: 3, other: true });
-  assert.equal(chips.reduce((sum: number, c: { count: number }) => sum + c.count, 0), records.length);
-  assert.deepEqual(outcomeChips([{ outcome: 'x' }, {}]), [{ outcome: 'no outcome', count: 1 }, { outcome: 'x', count: 1 }]);
+  assert.equal(
+    chips.reduce((sum: number, c: { count: number }) => sum + c.count, 0),
+    records.length,
+  );
+  assert.deepEqual(outcomeChips([{ outcome: 'x' }, {}]), [
+    { outcome: 'no outcome', count: 1 },
+    { outcome: 'x', count: 1 },
+  ]);
 });

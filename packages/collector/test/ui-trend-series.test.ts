@@ -12,7 +12,13 @@ import { activeFilters, filterProblems } from '../ui/lib/filters.js';
 const b1 = '2026-02-01T10:00:00.000Z';
 const b2 = '2026-02-01T11:00:00.000Z';
 const row = (bucket_start: string, version: string, outcome: string | null, count: number, rate: number) => ({
-  bucket_start, type: 'loan.approve', version, outcome, count, weighted_count: count, rate,
+  bucket_start,
+  type: 'loan.approve',
+  version,
+  outcome,
+  count,
+  weighted_count: count,
+  rate,
 });
 
 test('stats series become one line per outcome for each type and version, gaps where nothing was decided', () => {
@@ -26,24 +32,41 @@ test('stats series become one line per outcome for each type and version, gaps w
       { ...row(b1, 'v1', 'approved', 1, 1), type: 'card.issue' },
     ],
   });
-  assert.deepEqual(groups.map((g: { type: string }) => g.type), ['card.issue', 'loan.approve']);
+  assert.deepEqual(
+    groups.map((g: { type: string }) => g.type),
+    ['card.issue', 'loan.approve'],
+  );
   const loan = groups[1];
   assert.deepEqual(loan.outcomes, ['(none)', 'approved', 'denied']);
-  assert.deepEqual(loan.versions.map((v: { version: string }) => v.version), ['v1', 'v2', 'v10'], 'numeric version order');
+  assert.deepEqual(
+    loan.versions.map((v: { version: string }) => v.version),
+    ['v1', 'v2', 'v10'],
+    'numeric version order',
+  );
   const v2 = loan.versions[1];
   assert.equal(v2.total, 6);
   const denied = v2.lines.find((l: { outcome: string }) => l.outcome === 'denied');
-  assert.deepEqual(denied.points.map((p: { t: number; rate: number }) => [p.t, p.rate]), [[Date.parse(b1), 0.75], [Date.parse(b2), 0]], 'absent in a bucket with decisions: rate 0');
+  assert.deepEqual(
+    denied.points.map((p: { t: number; rate: number }) => [p.t, p.rate]),
+    [
+      [Date.parse(b1), 0.75],
+      [Date.parse(b2), 0],
+    ],
+    'absent in a bucket with decisions: rate 0',
+  );
   const v10 = loan.versions[2];
   assert.equal(v10.lines[0].points.length, 1, 'no point in a bucket without decisions of that version');
 });
 
 test('the comparison table reads by_outcome per version and outcome', () => {
-  const table = outcomeTable([
-    { type: 'loan.approve', version: 'v1', outcome: 'approved', count: 7, weighted_count: 7, rate: 0.7 },
-    { type: 'loan.approve', version: 'v2', outcome: 'denied', count: 5, weighted_count: 5, rate: 0.5 },
-    { type: 'other', version: 'v1', outcome: 'x', count: 1, weighted_count: 1, rate: 1 },
-  ], 'loan.approve');
+  const table = outcomeTable(
+    [
+      { type: 'loan.approve', version: 'v1', outcome: 'approved', count: 7, weighted_count: 7, rate: 0.7 },
+      { type: 'loan.approve', version: 'v2', outcome: 'denied', count: 5, weighted_count: 5, rate: 0.5 },
+      { type: 'other', version: 'v1', outcome: 'x', count: 1, weighted_count: 1, rate: 1 },
+    ],
+    'loan.approve',
+  );
   assert.deepEqual(table.versions, ['v1', 'v2']);
   assert.deepEqual(table.outcomes, ['approved', 'denied']);
   assert.equal(table.cell('v1', 'approved').rate, 0.7);

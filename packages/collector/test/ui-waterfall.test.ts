@@ -31,7 +31,7 @@ test('bars are placed on a 0..1 axis from the first start to the last end', () =
   assert.equal(r.get('llm')!.durationMs, 100);
 });
 
-test('sub-millisecond precision survives nanosecond epochs (beyond a double\'s 2^53)', () => {
+test("sub-millisecond precision survives nanosecond epochs (beyond a double's 2^53)", () => {
   const { rows, totalMs } = waterfallRows([span('a', null, 0, 3), span('b', 'a', 1, 2)]);
   assert.equal(totalMs, 0.003);
   const b = byId(rows).get('b')!;
@@ -48,7 +48,10 @@ test('tree order: children under their parent by start time, depth by nesting; o
     span('orphan', 'not-in-trace', 5, 6),
   ];
   const { rows } = waterfallRows(spans);
-  assert.deepEqual(rows.map((r: Row) => `${r.span.span_id}:${r.depth}`), ['root:0', 'early-child:1', 'grandchild:2', 'late-child:1', 'orphan:0']);
+  assert.deepEqual(
+    rows.map((r: Row) => `${r.span.span_id}:${r.depth}`),
+    ['root:0', 'early-child:1', 'grandchild:2', 'late-child:1', 'orphan:0'],
+  );
 });
 
 test('untimed spans keep their place; a parent cycle in bad data ends; one span fills the axis', () => {
@@ -75,5 +78,8 @@ test('axis ticks are 1-2-5 steps that stay within the extent', () => {
   const hour = 3_600_000;
   const ticks: number[] = timeTicks(Date.UTC(2026, 0, 1, 10, 7), Date.UTC(2026, 0, 1, 16, 0), 6);
   assert.ok(ticks.length >= 3 && ticks.length <= 7, String(ticks.length));
-  assert.ok(ticks.every((t) => t % hour === 0), 'on whole hours');
+  assert.ok(
+    ticks.every((t) => t % hour === 0),
+    'on whole hours',
+  );
 });

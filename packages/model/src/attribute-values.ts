@@ -75,4 +75,3 @@ export function tryParseJson(text: string): JsonParseResult {
 
 // Kept here too for the modules that read span times with the attribute helpers.
 export { nanosToRfc3339 } from './instant.js';
-

@@ -46,9 +46,7 @@ export interface ParseCanonicalEventsResult {
 const REQUIRED = 'required';
 
 function requiredText() {
-  return z
-    .string({ error: (issue) => (issue.input === undefined ? REQUIRED : 'must be a string') })
-    .min(1, 'must not be empty');
+  return z.string({ error: (issue) => (issue.input === undefined ? REQUIRED : 'must be a string') }).min(1, 'must not be empty');
 }
 
 const optionalText = z.string({ error: 'must be a string or null' }).nullish();
@@ -60,8 +58,8 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   });
 }
 
-const rfc3339Timestamp = z
-  .iso.datetime({
+const rfc3339Timestamp = z.iso
+  .datetime({
     offset: true,
     abort: true,
     error: (issue) => (issue.input === undefined ? REQUIRED : 'must be an RFC 3339 date-time with a time zone'),
@@ -69,24 +67,17 @@ const rfc3339Timestamp = z
   .refine((text) => !Number.isNaN(Date.parse(text)), 'is not a valid date');
 
 const actorSchema = z
-  .object(
-    { id: optionalText, type: optionalText, version: optionalText, org: optionalText },
-    { error: 'must be an object or null' },
-  )
+  .object({ id: optionalText, type: optionalText, version: optionalText, org: optionalText }, { error: 'must be an object or null' })
   .nullish();
 
-const causalLinkSchema = z.object(
-  { type: oneOf(CAUSAL_LINK_TYPES), target_decision_id: requiredText() },
-  { error: 'must be an object' },
-);
+const causalLinkSchema = z.object({ type: oneOf(CAUSAL_LINK_TYPES), target_decision_id: requiredText() }, { error: 'must be an object' });
 
 const canonicalEventSchema = z.object({
   decision_id: requiredText(),
   // Schema 1.0's names; the unprefixed names of earlier releases are accepted and translated.
   event_type: z
     .enum([...CANONICAL_EVENT_TYPES, ...EXTENSION_EVENT_TYPES, ...Object.keys(LEGACY_EVENT_TYPE_ALIASES)], {
-      error: (issue) =>
-        issue.input === undefined ? REQUIRED : `must be one of ${[...CANONICAL_EVENT_TYPES, ...EXTENSION_EVENT_TYPES].join(', ')}`,
+      error: (issue) => (issue.input === undefined ? REQUIRED : `must be one of ${[...CANONICAL_EVENT_TYPES, ...EXTENSION_EVENT_TYPES].join(', ')}`),
     })
     .transform((name) => schemaEventType(name) as (typeof CANONICAL_EVENT_TYPES)[number] | (typeof EXTENSION_EVENT_TYPES)[number]),
   timestamp: rfc3339Timestamp,
@@ -108,10 +99,9 @@ const canonicalEventSchema = z.object({
   span_id: optionalText,
   service_name: optionalText,
   flags: z
-    .array(
-      z.object({ code: requiredText(), field: z.string({ error: 'must be a string' }), detail: z.string({ error: 'must be a string' }) }),
-      { error: 'must be an array or null' },
-    )
+    .array(z.object({ code: requiredText(), field: z.string({ error: 'must be a string' }), detail: z.string({ error: 'must be a string' }) }), {
+      error: 'must be an array or null',
+    })
     .nullish(),
   sampling: z
     .object(
@@ -123,12 +113,8 @@ const canonicalEventSchema = z.object({
       { error: 'must be an object or null' },
     )
     .nullish(),
-  violations: z
-    .array(z.object({ rule: requiredText(), detail: z.string({ error: 'must be a string' }) }), { error: 'must be an array or null' })
-    .nullish(),
-  redactions: z
-    .array(z.object({ field: requiredText(), action: requiredText() }), { error: 'must be an array or null' })
-    .nullish(),
+  violations: z.array(z.object({ rule: requiredText(), detail: z.string({ error: 'must be a string' }) }), { error: 'must be an array or null' }).nullish(),
+  redactions: z.array(z.object({ field: requiredText(), action: requiredText() }), { error: 'must be an array or null' }).nullish(),
 });
 
 type CanonicalEventInput = z.output<typeof canonicalEventSchema>;
@@ -146,10 +132,7 @@ const payloadSchemas: Partial<Record<CanonicalEventType, z.ZodType>> = {
   'decision.error': z.object({ message: z.string({ error: 'must be a string' }).optional() }),
 };
 
-export function parseCanonicalEvents(
-  body: unknown,
-  options: ParseCanonicalEventsOptions = {},
-): ParseCanonicalEventsResult {
+export function parseCanonicalEvents(body: unknown, options: ParseCanonicalEventsOptions = {}): ParseCanonicalEventsResult {
   if (!Array.isArray(body)) {
     return { events: [], errors: [{ index: -1, field: '', message: 'body must be a JSON array of decision events' }] };
   }
@@ -183,12 +166,7 @@ function collectPayloadIssues(item: Record<string, unknown>, index: number, erro
   if (!parsed.success) collectIssues(parsed.error.issues, index, 'payload', errors);
 }
 
-function collectIssues(
-  issues: readonly z.core.$ZodIssue[],
-  index: number,
-  prefix: string,
-  errors: CanonicalEventError[],
-): void {
+function collectIssues(issues: readonly z.core.$ZodIssue[], index: number, prefix: string, errors: CanonicalEventError[]): void {
   for (const issue of issues) {
     const path = issue.path.map(String);
     if (prefix !== '') path.unshift(prefix);
@@ -227,9 +205,7 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
     schema_version: content.schema_version,
     // The id reads the instant in one spelling (UTC, exact), so `+02:00` and `Z` of one instant
     // are one event; for millisecond times that spelling is the one ids always used.
-    event_id:
-      input.event_id ??
-      contentEventId({ ...content, event_type: idSpellingOf(content.event_type), timestamp: utcInstantText(content.timestamp) }),
+    event_id: input.event_id ?? contentEventId({ ...content, event_type: idSpellingOf(content.event_type), timestamp: utcInstantText(content.timestamp) }),
     event_type: content.event_type,
     decision_id: content.decision_id,
     decision_type: content.decision_type,
@@ -256,9 +232,7 @@ function toDecisionEvent(input: CanonicalEventInput, authenticatedTenant: string
  * posted without an id is recognised as a repeat whichever spelling it uses, and across the
  * upgrade that introduced schema 1.0's names.
  */
-const ID_SPELLING: ReadonlyMap<string, string> = new Map(
-  Object.entries(LEGACY_EVENT_TYPE_ALIASES).map(([legacy, schemaName]) => [schemaName, legacy]),
-);
+const ID_SPELLING: ReadonlyMap<string, string> = new Map(Object.entries(LEGACY_EVENT_TYPE_ALIASES).map(([legacy, schemaName]) => [schemaName, legacy]));
 
 function idSpellingOf(eventType: string): string {
   return ID_SPELLING.get(eventType) ?? eventType;

@@ -24,7 +24,11 @@ export function readCausalLinks(attributes: ReadonlyAttributes, span: ReadonlySp
       const target = toText(link.attributes[ATTR_DECISION_LINK_TARGET_ID]);
       if (type === null && target === null) continue;
       if (type === null || !linkTypes.has(type) || target === null) {
-        flags.push({ code: 'invalid_value', field: 'links', detail: 'a span link needs decision.link.type (one of the causal link types) and decision.link.target_id' });
+        flags.push({
+          code: 'invalid_value',
+          field: 'links',
+          detail: 'a span link needs decision.link.type (one of the causal link types) and decision.link.target_id',
+        });
         continue;
       }
       links = links === NONE ? [] : links;

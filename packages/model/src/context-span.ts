@@ -42,14 +42,7 @@ export interface ContextSpan {
 
 const SPAN_KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS_NAMES = ['unset', 'ok', 'error'] as const;
-const MODEL_KEYS = [
-  'gen_ai.response.model',
-  'gen_ai.request.model',
-  'llm.model_name',
-  'embedding.model_name',
-  'llm.response.model',
-  'llm.request.model',
-];
+const MODEL_KEYS = ['gen_ai.response.model', 'gen_ai.request.model', 'llm.model_name', 'embedding.model_name', 'llm.response.model', 'llm.request.model'];
 const AGENT_KEYS = ['gen_ai.agent.name', 'agent.name'];
 const TOOL_KEYS = ['gen_ai.tool.name', 'tool.name'];
 

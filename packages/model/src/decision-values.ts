@@ -52,13 +52,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function parseJsonText(
-  value: unknown,
-  field: string,
-  hasExpectedShape: (parsed: unknown) => boolean,
-  expected: string,
-  flags: RecordFlag[],
-): unknown {
+function parseJsonText(value: unknown, field: string, hasExpectedShape: (parsed: unknown) => boolean, expected: string, flags: RecordFlag[]): unknown {
   if (typeof value !== 'string') {
     // Records hold these fields as the expected shape or as text; keep other shapes as text.
     flags.push({ code: 'invalid_value', field, detail: `${field} must be ${expected}` });

@@ -54,11 +54,7 @@ export function withSchemaEventType<E extends { event_type: string }>(event: E):
  * `decision.linked` is ours too: the decision's parent became known after the decision itself
  * was stored (its ancestor span arrived later); it carries only `parent_decision_id`.
  */
-export type DecisionEventType =
-  | CanonicalEventType
-  | 'decision.observed'
-  | 'decision.linked'
-  | 'decision.sampling';
+export type DecisionEventType = CanonicalEventType | 'decision.observed' | 'decision.linked' | 'decision.sampling';
 
 /**
  * `decision.sampling` is ours too: a trace sampler's verdict on the trace of a decision whose

@@ -1,4 +1,24 @@
-import { ATTR_DT_ACTOR_ID, ATTR_DT_ACTOR_ORG, ATTR_DT_ACTOR_TYPE, ATTR_DT_ACTOR_VERSION, ATTR_DT_DECISION_ID, ATTR_DT_DECISION_TYPE, ATTR_DT_ENVIRONMENT, ATTR_DT_EVENT_ID, ATTR_DT_EVENT_TYPE, ATTR_DT_EVIDENCE_PREFIX, ATTR_DT_OUTCOME, ATTR_DT_PARENT_DECISION_ID, ATTR_DT_PAYLOAD_JSON, ATTR_DT_PAYLOAD_PREFIX, ATTR_DT_POLICY_PREFIX, ATTR_DT_SCHEMA_VERSION, ATTR_DT_TENANT_ID, ATTR_DT_TRACE_ID, DT_ATTRIBUTE_PREFIX } from './semconv.js';
+import {
+  ATTR_DT_ACTOR_ID,
+  ATTR_DT_ACTOR_ORG,
+  ATTR_DT_ACTOR_TYPE,
+  ATTR_DT_ACTOR_VERSION,
+  ATTR_DT_DECISION_ID,
+  ATTR_DT_DECISION_TYPE,
+  ATTR_DT_ENVIRONMENT,
+  ATTR_DT_EVENT_ID,
+  ATTR_DT_EVENT_TYPE,
+  ATTR_DT_EVIDENCE_PREFIX,
+  ATTR_DT_OUTCOME,
+  ATTR_DT_PARENT_DECISION_ID,
+  ATTR_DT_PAYLOAD_JSON,
+  ATTR_DT_PAYLOAD_PREFIX,
+  ATTR_DT_POLICY_PREFIX,
+  ATTR_DT_SCHEMA_VERSION,
+  ATTR_DT_TENANT_ID,
+  ATTR_DT_TRACE_ID,
+  DT_ATTRIBUTE_PREFIX,
+} from './semconv.js';
 import {
   CANONICAL_EVENT_TYPES,
   CAUSAL_LINK_TYPES,
@@ -11,13 +31,7 @@ import {
 import type { ReadonlyAttributes, ReadonlySpan } from './readonly-otlp-types.js';
 import type { RecordFlag } from './decision-notes.js';
 import { nanosToRfc3339, toJsonValue, toText, tryParseJson } from './attribute-values.js';
-import {
-  isPlainObject,
-  normalizeAlternatives,
-  normalizeConfidence,
-  normalizeFactors,
-  parseJsonIfStructured,
-} from './decision-values.js';
+import { isPlainObject, normalizeAlternatives, normalizeConfidence, normalizeFactors, parseJsonIfStructured } from './decision-values.js';
 import { canonicalEventTimestamp } from './canonical.js';
 import type { LineageIndex } from './lineage.js';
 import { parsePythonLiteral } from './python-literal.js';
@@ -105,21 +119,50 @@ function readDtAttributes(attributes: ReadonlyAttributes): DtAttributes {
     if (!key.startsWith(DT_ATTRIBUTE_PREFIX)) continue;
     const value = attributes[key];
     switch (key) {
-      case ATTR_DT_DECISION_ID: break;
-      case ATTR_DT_PARENT_DECISION_ID: dt.parentDecisionId = toText(value); break;
-      case ATTR_DT_TRACE_ID: dt.sdkTraceId = toText(value); break;
-      case ATTR_DT_DECISION_TYPE: dt.decisionType = toText(value); break;
-      case ATTR_DT_EVENT_TYPE: dt.eventType = toText(value); break;
-      case ATTR_DT_TENANT_ID: dt.tenantId = toText(value); break;
-      case ATTR_DT_ENVIRONMENT: dt.environment = toText(value); break;
-      case ATTR_DT_SCHEMA_VERSION: dt.schemaVersion = toText(value); break;
-      case ATTR_DT_EVENT_ID: dt.eventId = toText(value); break;
-      case ATTR_DT_OUTCOME: dt.outcome = toText(value); break;
-      case ATTR_DT_ACTOR_ID: dt.actor.id = toText(value); break;
-      case ATTR_DT_ACTOR_TYPE: dt.actor.type = toText(value); break;
-      case ATTR_DT_ACTOR_VERSION: dt.actor.version = toText(value); break;
-      case ATTR_DT_ACTOR_ORG: dt.actor.org = toText(value); break;
-      case ATTR_DT_PAYLOAD_JSON: dt.payloadJson = typeof value === 'string' ? value : toText(value); break;
+      case ATTR_DT_DECISION_ID:
+        break;
+      case ATTR_DT_PARENT_DECISION_ID:
+        dt.parentDecisionId = toText(value);
+        break;
+      case ATTR_DT_TRACE_ID:
+        dt.sdkTraceId = toText(value);
+        break;
+      case ATTR_DT_DECISION_TYPE:
+        dt.decisionType = toText(value);
+        break;
+      case ATTR_DT_EVENT_TYPE:
+        dt.eventType = toText(value);
+        break;
+      case ATTR_DT_TENANT_ID:
+        dt.tenantId = toText(value);
+        break;
+      case ATTR_DT_ENVIRONMENT:
+        dt.environment = toText(value);
+        break;
+      case ATTR_DT_SCHEMA_VERSION:
+        dt.schemaVersion = toText(value);
+        break;
+      case ATTR_DT_EVENT_ID:
+        dt.eventId = toText(value);
+        break;
+      case ATTR_DT_OUTCOME:
+        dt.outcome = toText(value);
+        break;
+      case ATTR_DT_ACTOR_ID:
+        dt.actor.id = toText(value);
+        break;
+      case ATTR_DT_ACTOR_TYPE:
+        dt.actor.type = toText(value);
+        break;
+      case ATTR_DT_ACTOR_VERSION:
+        dt.actor.version = toText(value);
+        break;
+      case ATTR_DT_ACTOR_ORG:
+        dt.actor.org = toText(value);
+        break;
+      case ATTR_DT_PAYLOAD_JSON:
+        dt.payloadJson = typeof value === 'string' ? value : toText(value);
+        break;
       default:
         if (key.startsWith(ATTR_DT_PAYLOAD_PREFIX)) {
           const payloadKey = key.slice(ATTR_DT_PAYLOAD_PREFIX.length);
@@ -168,9 +211,7 @@ export interface DtSpanInput {
 /** The events of a span with `dt.decision_id`, in the order the SDK emitted them. */
 export function fromDtSpan({ span, decisionId, context, lineage }: DtSpanInput): DecisionEvent[] {
   const dt = readDtAttributes(span.attributes);
-  return dt.eventType === null
-    ? fromDecisionSpan(span, decisionId, dt, context, lineage)
-    : fromEventSpan(span, decisionId, dt, context, lineage);
+  return dt.eventType === null ? fromDecisionSpan(span, decisionId, dt, context, lineage) : fromEventSpan(span, decisionId, dt, context, lineage);
 }
 
 type Envelope = Omit<EventParts, 'eventId' | 'eventType' | 'payload' | 'flags' | 'timestamp'>;
@@ -235,10 +276,7 @@ function envelope(
     tenantId: dt.tenantId ?? textOf(json?.tenant_id),
     environment: dt.environment ?? textOf(json?.environment),
     actor: actor.toActor(),
-    parentDecisionId:
-      dt.parentDecisionId ??
-      textOf(json?.parent_decision_id) ??
-      lineage.nearestAncestorDecision(span.traceId, span.spanId, decisionId),
+    parentDecisionId: dt.parentDecisionId ?? textOf(json?.parent_decision_id) ?? lineage.nearestAncestorDecision(span.traceId, span.spanId, decisionId),
     traceId: dt.sdkTraceId ?? textOf(json?.trace_id) ?? span.traceId,
     span,
     context,
@@ -249,13 +287,7 @@ function envelope(
 
 // ---- one span per canonical event (docs mapping, Java exporter) ----
 
-function fromEventSpan(
-  span: ReadonlySpan,
-  decisionId: string,
-  dt: DtAttributes,
-  context: ResourceContext,
-  lineage: LineageIndex,
-): DecisionEvent[] {
+function fromEventSpan(span: ReadonlySpan, decisionId: string, dt: DtAttributes, context: ResourceContext, lineage: LineageIndex): DecisionEvent[] {
   const flags: RecordFlag[] = [];
   const json = readPayloadJson(dt.payloadJson, flags);
   const base = envelope(span, decisionId, dt, json.event, context, lineage, null);
@@ -331,13 +363,7 @@ function foldAttributeFields(payload: Record<string, unknown>, eventType: Decisi
 
 // ---- one span per decision (the Python SDK's OTelExporter) ----
 
-function fromDecisionSpan(
-  span: ReadonlySpan,
-  decisionId: string,
-  dt: DtAttributes,
-  context: ResourceContext,
-  lineage: LineageIndex,
-): DecisionEvent[] {
+function fromDecisionSpan(span: ReadonlySpan, decisionId: string, dt: DtAttributes, context: ResourceContext, lineage: LineageIndex): DecisionEvent[] {
   const flags: RecordFlag[] = [];
   const json = readPayloadJson(dt.payloadJson, flags);
   // The Python exporter names the span after the decision type and sets no dt.decision_type.
@@ -371,9 +397,7 @@ function fromDecisionSpan(
     );
   });
   if (exceptions.length === 0 && span.status.code === SPAN_STATUS_ERROR) {
-    events.push(
-      buildEvent(eventParts(base, `${baseId}:error`, 'decision.error', errorFromException(undefined, span.status.message), [], end, [])),
-    );
+    events.push(buildEvent(eventParts(base, `${baseId}:error`, 'decision.error', errorFromException(undefined, span.status.message), [], end, [])));
   }
   return events;
 }
@@ -434,7 +458,13 @@ function jsonCausalLinks(value: unknown, flags: RecordFlag[]): CausalLink[] {
   }
   const links: CausalLink[] = [];
   for (const item of value) {
-    if (isPlainObject(item) && typeof item.type === 'string' && causalLinkTypes.has(item.type) && typeof item.target_decision_id === 'string' && item.target_decision_id !== '') {
+    if (
+      isPlainObject(item) &&
+      typeof item.type === 'string' &&
+      causalLinkTypes.has(item.type) &&
+      typeof item.target_decision_id === 'string' &&
+      item.target_decision_id !== ''
+    ) {
       links.push({ type: item.type as CausalLink['type'], target_decision_id: item.target_decision_id });
     } else {
       flags.push({ code: 'invalid_value', field: ATTR_DT_PAYLOAD_JSON, detail: 'a causal link needs a known type and a target_decision_id' });

@@ -1,15 +1,32 @@
-import { ATTR_DECISION_ACTOR_ID, ATTR_DECISION_ACTOR_ORG, ATTR_DECISION_ACTOR_TYPE, ATTR_DECISION_ACTOR_VERSION, ATTR_DECISION_ALTERNATIVES, ATTR_DECISION_CONFIDENCE, ATTR_DECISION_ENVIRONMENT, ATTR_DECISION_EVIDENCE, ATTR_DECISION_EVIDENCE_PREFIX, ATTR_DECISION_FACTORS, ATTR_DECISION_ID, ATTR_DECISION_OUTCOME, ATTR_DECISION_PARENT_ID, ATTR_DECISION_POLICY_PREFIX, ATTR_DECISION_RESULT, ATTR_DECISION_TENANT_ID, ATTR_DECISION_TYPE, ATTR_DECISION_VERSION, ATTR_DT_DECISION_ID, DECISION_ATTRIBUTE_PREFIX, SPAN_EVENT_DECISION } from './semconv.js';
+import {
+  ATTR_DECISION_ACTOR_ID,
+  ATTR_DECISION_ACTOR_ORG,
+  ATTR_DECISION_ACTOR_TYPE,
+  ATTR_DECISION_ACTOR_VERSION,
+  ATTR_DECISION_ALTERNATIVES,
+  ATTR_DECISION_CONFIDENCE,
+  ATTR_DECISION_ENVIRONMENT,
+  ATTR_DECISION_EVIDENCE,
+  ATTR_DECISION_EVIDENCE_PREFIX,
+  ATTR_DECISION_FACTORS,
+  ATTR_DECISION_ID,
+  ATTR_DECISION_OUTCOME,
+  ATTR_DECISION_PARENT_ID,
+  ATTR_DECISION_POLICY_PREFIX,
+  ATTR_DECISION_RESULT,
+  ATTR_DECISION_TENANT_ID,
+  ATTR_DECISION_TYPE,
+  ATTR_DECISION_VERSION,
+  ATTR_DT_DECISION_ID,
+  DECISION_ATTRIBUTE_PREFIX,
+  SPAN_EVENT_DECISION,
+} from './semconv.js';
 import { SCHEMA_VERSION, type Actor, type DecisionEvent } from './event.js';
 import type { ReadonlyAttributes, ReadonlyResourceSpans, ReadonlySpan, ReadonlySpanEvent } from './readonly-otlp-types.js';
 import type { PolicyCheck } from './record.js';
 import type { RecordFlag } from './decision-notes.js';
 import { nanosToRfc3339, toJsonValue, toText } from './attribute-values.js';
-import {
-  isPlainObject,
-  normalizeAlternatives,
-  normalizeConfidence,
-  normalizeFactors,
-} from './decision-values.js';
+import { isPlainObject, normalizeAlternatives, normalizeConfidence, normalizeFactors } from './decision-values.js';
 import { LineageIndex } from './lineage.js';
 import { fromDtSpan } from './from-dt-spans.js';
 import {
@@ -59,7 +76,6 @@ export interface ExtractDecisionEventsOptions {
   trustRedactionNote?: (attributes: ReadonlyAttributes) => boolean;
 }
 
-
 /** Decision id of a span or span event that carries none: stable across redelivery. */
 export function derivedDecisionId(traceId: string, spanId: string, eventIndex?: number): string {
   return eventIndex === undefined ? `${traceId}-${spanId}` : `${traceId}-${spanId}-${eventIndex}`;
@@ -77,10 +93,7 @@ export function spanDecisionId(span: ReadonlySpan): string | null {
   return toText(attributes[ATTR_DECISION_ID]) ?? derivedDecisionId(span.traceId, span.spanId);
 }
 
-export function extractDecisionEvents(
-  resourceSpans: readonly ReadonlyResourceSpans[],
-  options: ExtractDecisionEventsOptions = {},
-): DecisionEvent[] {
+export function extractDecisionEvents(resourceSpans: readonly ReadonlyResourceSpans[], options: ExtractDecisionEventsOptions = {}): DecisionEvent[] {
   const lineage = options.lineage ?? new LineageIndex();
   // Every span of the request goes into the index before any lineage question is asked, so a
   // child listed before its ancestors still finds them.
@@ -232,21 +245,51 @@ function readObservedDecision(attributes: ReadonlyAttributes): ObservedDecision 
     if (!key.startsWith(DECISION_ATTRIBUTE_PREFIX)) continue;
     const value = attributes[key];
     switch (key) {
-      case ATTR_DECISION_TYPE: observed.decisionType = toText(value); break;
-      case ATTR_DECISION_VERSION: version = toText(value); break;
-      case ATTR_DECISION_OUTCOME: outcome = toText(value); break;
-      case ATTR_DECISION_RESULT: result = toText(value); break;
-      case ATTR_DECISION_CONFIDENCE: confidence = toJsonValue(value); break;
-      case ATTR_DECISION_FACTORS: factors = toJsonValue(value); break;
-      case ATTR_DECISION_ALTERNATIVES: alternatives = toJsonValue(value); break;
-      case ATTR_DECISION_ID: observed.decisionId = toText(value); break;
-      case ATTR_DECISION_PARENT_ID: observed.parentDecisionId = toText(value); break;
-      case ATTR_DECISION_TENANT_ID: observed.tenantId = toText(value); break;
-      case ATTR_DECISION_ENVIRONMENT: observed.environment = toText(value); break;
-      case ATTR_DECISION_ACTOR_ID: actor.id = toText(value); break;
-      case ATTR_DECISION_ACTOR_TYPE: actor.type = toText(value); break;
-      case ATTR_DECISION_ACTOR_VERSION: actor.version = toText(value); break;
-      case ATTR_DECISION_ACTOR_ORG: actor.org = toText(value); break;
+      case ATTR_DECISION_TYPE:
+        observed.decisionType = toText(value);
+        break;
+      case ATTR_DECISION_VERSION:
+        version = toText(value);
+        break;
+      case ATTR_DECISION_OUTCOME:
+        outcome = toText(value);
+        break;
+      case ATTR_DECISION_RESULT:
+        result = toText(value);
+        break;
+      case ATTR_DECISION_CONFIDENCE:
+        confidence = toJsonValue(value);
+        break;
+      case ATTR_DECISION_FACTORS:
+        factors = toJsonValue(value);
+        break;
+      case ATTR_DECISION_ALTERNATIVES:
+        alternatives = toJsonValue(value);
+        break;
+      case ATTR_DECISION_ID:
+        observed.decisionId = toText(value);
+        break;
+      case ATTR_DECISION_PARENT_ID:
+        observed.parentDecisionId = toText(value);
+        break;
+      case ATTR_DECISION_TENANT_ID:
+        observed.tenantId = toText(value);
+        break;
+      case ATTR_DECISION_ENVIRONMENT:
+        observed.environment = toText(value);
+        break;
+      case ATTR_DECISION_ACTOR_ID:
+        actor.id = toText(value);
+        break;
+      case ATTR_DECISION_ACTOR_TYPE:
+        actor.type = toText(value);
+        break;
+      case ATTR_DECISION_ACTOR_VERSION:
+        actor.version = toText(value);
+        break;
+      case ATTR_DECISION_ACTOR_ORG:
+        actor.org = toText(value);
+        break;
       case ATTR_DECISION_EVIDENCE: {
         // A kvlist value carries all evidence at once.
         const entries = toJsonValue(value);
@@ -283,8 +326,7 @@ function readObservedDecision(attributes: ReadonlyAttributes): ObservedDecision 
 function fromDecisionSpan(span: ReadonlySpan, context: ResourceContext, lineage: LineageIndex): DecisionEvent {
   const observed = readObservedDecision(span.attributes);
   const decisionId = observed.decisionId ?? derivedDecisionId(span.traceId, span.spanId);
-  const parentDecisionId =
-    observed.parentDecisionId ?? lineage.nearestAncestorDecision(span.traceId, span.spanId, decisionId);
+  const parentDecisionId = observed.parentDecisionId ?? lineage.nearestAncestorDecision(span.traceId, span.spanId, decisionId);
   const payload = observed.payload;
   const timestamp = addSpanTimes(span, payload, observed.flags);
   if (span.status.code === SPAN_STATUS_ERROR) {
@@ -326,15 +368,9 @@ function fromDecisionSpanEvent(
   const observed = readObservedDecision(spanEvent.attributes);
   const decisionId = observed.decisionId ?? derivedDecisionId(span.traceId, span.spanId, index);
   const enclosingDecisionId = spanOwnDecisionId !== decisionId ? spanOwnDecisionId : null;
-  const parentDecisionId =
-    observed.parentDecisionId ??
-    enclosingDecisionId ??
-    lineage.nearestAncestorDecision(span.traceId, span.spanId, decisionId);
+  const parentDecisionId = observed.parentDecisionId ?? enclosingDecisionId ?? lineage.nearestAncestorDecision(span.traceId, span.spanId, decisionId);
   const timestamp =
-    nanosToRfc3339(spanEvent.timeUnixNano) ??
-    nanosToRfc3339(span.endTimeUnixNano) ??
-    nanosToRfc3339(span.startTimeUnixNano) ??
-    missingTime(observed.flags);
+    nanosToRfc3339(spanEvent.timeUnixNano) ?? nanosToRfc3339(span.endTimeUnixNano) ?? nanosToRfc3339(span.startTimeUnixNano) ?? missingTime(observed.flags);
   return buildEvent({
     decisionType: observed.decisionType,
     tenantId: observed.tenantId,

@@ -59,7 +59,7 @@ export function compareExactInstants(a: ExactInstant, b: ExactInstant): number {
 export function exactDurationMillis(start: ExactInstant, end: ExactInstant): number {
   const wholeMillis = end.millis - start.millis;
   const nanos = end.nanos - start.nanos;
-  return Math.round((wholeMillis * 1e6 + nanos)) / 1e6;
+  return Math.round(wholeMillis * 1e6 + nanos) / 1e6;
 }
 
 /**

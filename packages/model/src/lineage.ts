@@ -44,10 +44,7 @@ export interface LineageWaiter {
   timestamp: string;
 }
 
-export type AncestorLookup =
-  | { kind: 'decision'; decisionId: string }
-  | { kind: 'missing'; spanId: string }
-  | { kind: 'none' };
+export type AncestorLookup = { kind: 'decision'; decisionId: string } | { kind: 'missing'; spanId: string } | { kind: 'none' };
 
 export const DEFAULT_LINEAGE_MAX_TRACES = 10_000;
 export const DEFAULT_LINEAGE_MAX_SPANS_PER_TRACE = 10_000;
@@ -63,11 +60,7 @@ export class LineageIndex {
 
   constructor(options: LineageIndexOptions = {}) {
     this.maxTraces = positiveInteger(options.maxTraces, DEFAULT_LINEAGE_MAX_TRACES, 'maxTraces');
-    this.maxSpansPerTrace = positiveInteger(
-      options.maxSpansPerTrace,
-      DEFAULT_LINEAGE_MAX_SPANS_PER_TRACE,
-      'maxSpansPerTrace',
-    );
+    this.maxSpansPerTrace = positiveInteger(options.maxSpansPerTrace, DEFAULT_LINEAGE_MAX_SPANS_PER_TRACE, 'maxSpansPerTrace');
     this.traces = new LruMap(this.maxTraces);
   }
 

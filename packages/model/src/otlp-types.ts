@@ -5,15 +5,7 @@
  * processors never care how a request arrived. Ids are lowercase hex; timestamps are bigint
  * nanoseconds because fixed64 does not fit a double.
  */
-export type AttributeValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | Uint8Array
-  | null
-  | AttributeValue[]
-  | { [key: string]: AttributeValue };
+export type AttributeValue = string | number | bigint | boolean | Uint8Array | null | AttributeValue[] | { [key: string]: AttributeValue };
 
 export type Attributes = Record<string, AttributeValue>;
 

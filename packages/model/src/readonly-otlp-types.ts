@@ -1,5 +1,16 @@
 import type { DeepReadonly } from './deep-readonly.js';
-import type { AttributeValue, Attributes, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, SpanStatus } from './otlp-types.js';
+import type {
+  AttributeValue,
+  Attributes,
+  InstrumentationScope,
+  Resource,
+  ResourceSpans,
+  ScopeSpans,
+  Span,
+  SpanEvent,
+  SpanLink,
+  SpanStatus,
+} from './otlp-types.js';
 
 /** Read-only views of the span types (see deep-readonly.ts): what parts that only read spans take. */
 export type ReadonlyAttributeValue = DeepReadonly<AttributeValue>;
@@ -19,4 +30,3 @@ export type ReadonlyResourceSpans = DeepReadonly<ResourceSpans>;
  * leaves the read-only list in the other branch.
  */
 export const isAttributeList = Array.isArray as (value: ReadonlyAttributeValue | undefined) => value is readonly ReadonlyAttributeValue[];
-

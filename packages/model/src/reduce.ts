@@ -217,12 +217,7 @@ function mergeOptionalField(next: DecisionRecord, field: OptionalField, value: u
   }
 }
 
-function applyTypedPayload(
-  next: DecisionRecord,
-  event: ReadonlyDecisionEvent,
-  payload: Record<string, unknown>,
-  merged: Set<OptionalField>,
-): void {
+function applyTypedPayload(next: DecisionRecord, event: ReadonlyDecisionEvent, payload: Record<string, unknown>, merged: Set<OptionalField>): void {
   // Ledger rows of earlier releases carry the unprefixed aliases.
   switch (schemaEventType(event.event_type)) {
     case 'decision.evidence':
@@ -309,12 +304,7 @@ function applyUpdatedAt(next: DecisionRecord, timestamp: string): void {
   else if (isLater(timestamp, next.updated_at)) next.updated_at = timestamp;
 }
 
-function applyTimes(
-  next: DecisionRecord,
-  event: ReadonlyDecisionEvent,
-  payload: Record<string, unknown>,
-  merged: ReadonlySet<OptionalField>,
-): void {
+function applyTimes(next: DecisionRecord, event: ReadonlyDecisionEvent, payload: Record<string, unknown>, merged: ReadonlySet<OptionalField>): void {
   const timestamp = parseExactInstant(event.timestamp);
   if (timestamp === null) {
     addFlags(next, [invalidValue('timestamp', 'event timestamp is not an RFC 3339 instant')]);
@@ -456,4 +446,3 @@ function isNonEmptyString(value: unknown): value is string {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-

@@ -131,8 +131,7 @@ export function buildEvent(parts: EventParts): DecisionEvent {
     timestamp: parts.timestamp,
     actor: parts.actor,
     payload: parts.payload,
-    causal_links:
-      parts.causalLinks ?? readCausalLinks(parts.attributes, parts.source === 'otlp.span_event' ? null : span, parts.flags),
+    causal_links: parts.causalLinks ?? readCausalLinks(parts.attributes, parts.source === 'otlp.span_event' ? null : span, parts.flags),
     source: parts.source,
     service_name: context.serviceName,
   };

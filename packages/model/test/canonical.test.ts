@@ -100,7 +100,10 @@ test('an event without event_id gets a stable id derived from its content', () =
 
 test('the unprefixed names of earlier releases are aliases: accepted, checked and stored under the schema name', () => {
   const legacy = sdkBatch().map((event) => ({ ...event, event_type: String(event.event_type).replace(/^decision\.(?!start)/, '') }));
-  assert.deepEqual(legacy.map((event) => event.event_type), ['decision.start', 'evidence', 'policy_check', 'outcome']);
+  assert.deepEqual(
+    legacy.map((event) => event.event_type),
+    ['decision.start', 'evidence', 'policy_check', 'outcome'],
+  );
   const { events, errors } = parseCanonicalEvents(legacy, {});
   assert.deepEqual(errors, []);
   assert.deepEqual(
@@ -118,7 +121,10 @@ test('the unprefixed names of earlier releases are aliases: accepted, checked an
     aliases.map((alias) => ({ event_type: alias, decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: payloads[alias] ?? {} })),
   );
   assert.deepEqual(each.errors, []);
-  assert.deepEqual(each.events.map((event) => event.event_type), aliases.map((alias) => `decision.${alias}`));
+  assert.deepEqual(
+    each.events.map((event) => event.event_type),
+    aliases.map((alias) => `decision.${alias}`),
+  );
 
   // Payload rules hold under either name.
   const bad = parseCanonicalEvents([{ event_type: 'evidence', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z', payload: { value: 1 } }]);
@@ -134,7 +140,10 @@ test('an unknown event type names the schema names it could have been', () => {
   const { errors } = parseCanonicalEvents([{ event_type: 'decision.finish', decision_id: 'd', timestamp: '2024-05-01T10:00:00Z' }]);
   assert.equal(errors.length, 1);
   assert.equal(errors[0].field, 'event_type');
-  assert.match(errors[0].message, /decision\.start, decision\.evidence, decision\.policy_check, decision\.action, decision\.approval, decision\.outcome, decision\.error, decision\.evaluation/);
+  assert.match(
+    errors[0].message,
+    /decision\.start, decision\.evidence, decision\.policy_check, decision\.action, decision\.approval, decision\.outcome, decision\.error, decision\.evaluation/,
+  );
   assert.doesNotMatch(errors[0].message, /, evidence/, 'aliases are accepted, not advertised');
 });
 

@@ -59,7 +59,11 @@ test('contextSpanTimeOfNanos: milliseconds that share a cache slot, and seconds 
 
 test('toContextSpan times are the ones contextSpanTimeOfNanos gives their nanoseconds', () => {
   for (const offset of [0n, 1n, 999_999n, 1_000_000n, 1024n * MILLI, 3_600_000n * MILLI]) {
-    const context = toContextSpan(span({ spanId: spanId(1), startTimeUnixNano: BASE_TIME_NANOS + offset, endTimeUnixNano: BASE_TIME_NANOS + 2n * offset }), 't', null);
+    const context = toContextSpan(
+      span({ spanId: spanId(1), startTimeUnixNano: BASE_TIME_NANOS + offset, endTimeUnixNano: BASE_TIME_NANOS + 2n * offset }),
+      't',
+      null,
+    );
     assert.equal(context.start_time, contextSpanTimeOfNanos(context.start_time_unix_nano));
     assert.equal(context.end_time, contextSpanTimeOfNanos(context.end_time_unix_nano));
   }

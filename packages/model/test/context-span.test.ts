@@ -65,7 +65,11 @@ test('tool and agent names from GenAI, OpenInference and Traceloop; root, status
   assert.equal(agent.status, 'error');
   assert.equal(agent.status_message, 'agent gave up');
 
-  const genAiAgent = toContextSpan(span({ spanId: spanId(5), attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'triage' } }), 't', null);
+  const genAiAgent = toContextSpan(
+    span({ spanId: spanId(5), attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'triage' } }),
+    't',
+    null,
+  );
   assert.equal(genAiAgent.agent_name, 'triage');
 
   const backwards = toContextSpan(span({ spanId: spanId(6), endTimeUnixNano: BASE_TIME_NANOS - MILLI, status: { code: 1, message: '' } }), 't', null);

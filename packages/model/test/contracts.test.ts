@@ -92,13 +92,8 @@ describe('registry format', () => {
     assert.deepEqual(problemsOf({ decision_types: { x: { versions: { two: {} } } } }), [
       'decision_types.x.versions.two: a version is v followed by digits (v2, v1.1, v3_1)',
     ]);
-    assert.deepEqual(problemsOf({ decision_types: { x: { versions: { v1: { versions: {} } } } } }), [
-      'decision_types.x.versions.v1.versions: unknown key',
-    ]);
-    assert.deepEqual(problemsOf({ types: {} }), [
-      'decision_types: required: a map of decision types to their contracts',
-      'types: unknown key',
-    ]);
+    assert.deepEqual(problemsOf({ decision_types: { x: { versions: { v1: { versions: {} } } } } }), ['decision_types.x.versions.v1.versions: unknown key']);
+    assert.deepEqual(problemsOf({ types: {} }), ['decision_types: required: a map of decision types to their contracts', 'types: unknown key']);
   });
 });
 
@@ -188,13 +183,7 @@ describe('event contracts (what the decision processor can see)', () => {
   test('an observed decision is whole: every rule but expected_children is checked', () => {
     assert.deepEqual(checkDecisionEvent(registry(), event({}), flag), []);
     const partial = event({ payload: { outcome: 'maybe' } });
-    assert.deepEqual(rules(checkDecisionEvent(registry(), partial, flag)), [
-      'key_evidence',
-      'key_evidence',
-      'key_policies',
-      'outcome',
-      'confidence_required',
-    ]);
+    assert.deepEqual(rules(checkDecisionEvent(registry(), partial, flag)), ['key_evidence', 'key_evidence', 'key_policies', 'outcome', 'confidence_required']);
   });
 
   test('a part of a decision is checked only on what it carries', () => {
@@ -211,7 +200,12 @@ describe('event contracts (what the decision processor can see)', () => {
   test('violations on events end up on the record, once each, whatever the order', () => {
     const violation = { rule: 'outcome', detail: 'outcome maybe is not one of approved, denied' };
     const first = event({ event_id: 'e1', violations: [violation] });
-    const second = event({ event_id: 'e2', event_type: 'decision.evidence', payload: { key: 'k', value: 1 }, violations: [violation, { rule: 'actor_type', detail: 'x' }] });
+    const second = event({
+      event_id: 'e2',
+      event_type: 'decision.evidence',
+      payload: { key: 'k', value: 1 },
+      violations: [violation, { rule: 'actor_type', detail: 'x' }],
+    });
     const record = applyEvent(applyEvent(undefined, first), second);
     assert.deepEqual(record.violations, [violation, { rule: 'actor_type', detail: 'x' }]);
     assert.deepEqual(applyEvent(undefined, event({})).violations, []);

@@ -130,12 +130,16 @@ test('Python OTelExporter: decision.error is an exception event; an error after 
     'dt.actor.org': 'acme-support',
     'dt.outcome': 'approved',
   };
-  const exception = spanEvent('exception', {
-    'exception.type': 'ValueError',
-    'exception.message': 'score service unavailable',
-    'exception.stacktrace': 'Exception: score service unavailable',
-    'exception.escaped': 'False',
-  }, 180n);
+  const exception = spanEvent(
+    'exception',
+    {
+      'exception.type': 'ValueError',
+      'exception.message': 'score service unavailable',
+      'exception.stacktrace': 'Exception: score service unavailable',
+      'exception.escaped': 'False',
+    },
+    180n,
+  );
   const events = extractDecisionEvents(
     request([
       span({
@@ -299,8 +303,15 @@ test('per-event spans: dt.evidence / dt.policy / dt.outcome are the payload of t
   const events = extractDecisionEvents(
     request([
       span({ spanId: spanId(1), attributes: { 'dt.decision_id': 'd1', 'dt.event_type': 'decision.evidence', 'dt.evidence.order_total': 120.5 } }),
-      span({ spanId: spanId(2), attributes: { 'dt.decision_id': 'd1', 'dt.event_type': 'policy_check', 'dt.policy.limit': 'pass', 'dt.payload.inputs': '{"limit": 500}' } }),
-      span({ spanId: spanId(3), startTimeUnixNano: BASE_TIME_NANOS + 10n * MILLI, attributes: { 'dt.decision_id': 'd1', 'dt.event_type': 'decision.outcome', 'dt.outcome': 'approved' } }),
+      span({
+        spanId: spanId(2),
+        attributes: { 'dt.decision_id': 'd1', 'dt.event_type': 'policy_check', 'dt.policy.limit': 'pass', 'dt.payload.inputs': '{"limit": 500}' },
+      }),
+      span({
+        spanId: spanId(3),
+        startTimeUnixNano: BASE_TIME_NANOS + 10n * MILLI,
+        attributes: { 'dt.decision_id': 'd1', 'dt.event_type': 'decision.outcome', 'dt.outcome': 'approved' },
+      }),
     ]),
   );
   assert.deepEqual(
@@ -313,7 +324,7 @@ test('per-event spans: dt.evidence / dt.policy / dt.outcome are the payload of t
   );
   assert.equal(events[0].payload.key, 'order_total');
   assert.equal(events[0].payload.value, 120.5);
-  assert.deepEqual(events[1].payload.inputs, { limit: 500 }, 'an earlier release\'s unprefixed name is an alias');
+  assert.deepEqual(events[1].payload.inputs, { limit: 500 }, "an earlier release's unprefixed name is an alias");
   assert.equal(events[1].payload.policy, 'limit');
   assert.deepEqual(events[2].payload, { status: 'approved' });
   const record = fold(events);
@@ -326,7 +337,10 @@ test('an unknown dt.event_type is kept as decision.start with a flag; dt.parent_
     request([span({ spanId: spanId(1), attributes: { 'dt.decision_id': 'dec-1', 'dt.event_type': 'telemetry.ping', 'dt.parent_decision_id': 'dec-0' } })]),
   );
   assert.equal(event.event_type, 'decision.start');
-  assert.deepEqual(event.flags?.map((flag) => [flag.code, flag.field]), [['invalid_value', 'event_type']]);
+  assert.deepEqual(
+    event.flags?.map((flag) => [flag.code, flag.field]),
+    [['invalid_value', 'event_type']],
+  );
   assert.equal(event.parent_decision_id, 'dec-0');
 });
 
@@ -345,7 +359,9 @@ test("a dt.* decision under a span that arrives later is linked through the OTel
   );
   assert.equal(first[0].parent_decision_id, null);
   assert.equal(first[0].trace_id, SDK_TRACE_ID);
-  const second = extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', 'decision.id': 'parent' } })]), { lineage });
+  const second = extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', 'decision.id': 'parent' } })]), {
+    lineage,
+  });
   const linked = second.find((event) => event.event_type === 'decision.linked');
   assert.ok(linked, 'the child is linked when its OTel parent arrives');
   assert.equal(linked.decision_id, 'child');
@@ -369,7 +385,12 @@ test('A: ERROR status with an exception event records the exception message and 
 test('C: redelivery of projection spans yields identical events', () => {
   const build = () =>
     request([
-      span({ spanId: spanId(1), name: 'refund.approve', attributes: { 'dt.decision_id': 'd1', 'dt.evidence.a': 1, 'dt.outcome': 'ok' }, events: [spanEvent('exception', { 'exception.message': 'x' })] }),
+      span({
+        spanId: spanId(1),
+        name: 'refund.approve',
+        attributes: { 'dt.decision_id': 'd1', 'dt.evidence.a': 1, 'dt.outcome': 'ok' },
+        events: [spanEvent('exception', { 'exception.message': 'x' })],
+      }),
       span({ spanId: spanId(2), attributes: { 'dt.decision_id': 'd2', 'dt.event_type': 'decision.evidence', 'dt.payload_json': '{"key":"k","value":[1]}' } }),
     ]);
   const first = extractDecisionEvents(build());
@@ -394,4 +415,3 @@ test('a decision.start span with ERROR status and an exception event records the
   assert.equal(record.status, 'errored');
   assert.deepEqual(record.error, { message: 'upstream timeout', error_type: 'TimeoutError' });
 });
-

@@ -180,9 +180,15 @@ test('A: confidence as a numeric string becomes a number; out of range and non-n
   assert.equal(asText.payload.confidence, 0.75);
   assert.equal(asText.flags, undefined);
   assert.equal(tooHigh.payload.confidence, 1.4);
-  assert.deepEqual(tooHigh.flags?.map((flag) => [flag.code, flag.field]), [['confidence_out_of_range', 'confidence']]);
+  assert.deepEqual(
+    tooHigh.flags?.map((flag) => [flag.code, flag.field]),
+    [['confidence_out_of_range', 'confidence']],
+  );
   assert.equal(notNumber.payload.confidence, 'high');
-  assert.deepEqual(notNumber.flags?.map((flag) => [flag.code, flag.field]), [['invalid_value', 'confidence']]);
+  assert.deepEqual(
+    notNumber.flags?.map((flag) => [flag.code, flag.field]),
+    [['invalid_value', 'confidence']],
+  );
 });
 
 test('A: int64 values beyond 2^53 stay exact bigints (JSON numbers in our JSON), bytes become base64', () => {
@@ -347,18 +353,29 @@ test('lineage: a trace split across three requests in reverse order still links 
   assert.ok(link, JSON.stringify(third));
   assert.equal(link.decision_id, first[0].decision_id);
   assert.equal(link.parent_decision_id, `${TRACE_ID}-${spanId(1)}`);
-  assert.equal(link.tenant_id, 'acme', 'the link belongs to the waiting decision\'s tenant');
+  assert.equal(link.tenant_id, 'acme', "the link belongs to the waiting decision's tenant");
   assert.equal(link.event_id, `lineage:${first[0].decision_id}`);
-  assert.equal(link.timestamp, first[0].timestamp, 'the link reuses the decision\'s own time');
+  assert.equal(link.timestamp, first[0].timestamp, "the link reuses the decision's own time");
   // Nothing is linked twice.
-  assert.deepEqual(extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'agent.plan' } })]), { lineage }).filter((e) => e.event_type === 'decision.linked'), []);
+  assert.deepEqual(
+    extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'agent.plan' } })]), { lineage }).filter(
+      (e) => e.event_type === 'decision.linked',
+    ),
+    [],
+  );
 });
 
 test('lineage: a decision whose chain reaches a root without a decision waits for nothing', () => {
   const lineage = new LineageIndex();
-  extractDecisionEvents(request([span({ spanId: spanId(1) }), span({ spanId: spanId(2), parentSpanId: spanId(1), attributes: { 'decision.type': 'x' } })]), { lineage });
+  extractDecisionEvents(request([span({ spanId: spanId(1) }), span({ spanId: spanId(2), parentSpanId: spanId(1), attributes: { 'decision.type': 'x' } })]), {
+    lineage,
+  });
   const later = extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'late.root' } })]), { lineage });
-  assert.deepEqual(later.filter((e) => e.event_type === 'decision.linked'), [], 'the chain was complete when the child arrived');
+  assert.deepEqual(
+    later.filter((e) => e.event_type === 'decision.linked'),
+    [],
+    'the chain was complete when the child arrived',
+  );
 });
 
 // Input C (dt.* spans) is tested in from-dt-spans.test.ts.
@@ -377,9 +394,7 @@ test('the authenticated tenant overrides the tenant claimed by the spans', () =>
     events.map((event) => event.tenant_id),
     ['acme', 'acme', 'acme'],
   );
-  const unauthenticated = extractDecisionEvents(
-    request([span({ spanId: spanId(1), attributes: { 'decision.type': 'a', 'decision.tenant_id': 'globex' } })]),
-  );
+  const unauthenticated = extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'a', 'decision.tenant_id': 'globex' } })]));
   assert.equal(unauthenticated[0].tenant_id, 'globex');
 });
 

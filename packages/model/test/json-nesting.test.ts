@@ -53,5 +53,8 @@ test('decision.factors JSON text past the limit stays text with an invalid_json 
   const events = extractDecisionEvents(request([span({ spanId: spanId(1), attributes: { 'decision.type': 't.v1', 'decision.factors': nested(2_000) } })]));
   assert.equal(events.length, 1);
   assert.equal(events[0]!.payload.factors, nested(2_000), 'kept as the text it was');
-  assert.ok(JSON.stringify(events).includes(`"code":"invalid_json","field":"factors","detail":"JSON nests deeper than ${MAX_NESTING_DEPTH} levels"`), 'and flagged');
+  assert.ok(
+    JSON.stringify(events).includes(`"code":"invalid_json","field":"factors","detail":"JSON nests deeper than ${MAX_NESTING_DEPTH} levels"`),
+    'and flagged',
+  );
 });

@@ -88,7 +88,7 @@ test('forgets the oldest span of a trace beyond maxSpansPerTrace', () => {
   assert.equal(index.nearestAncestorDecision(T, 's4'), null);
 });
 
-test('beyond maxSpansPerTrace the spans leave in the order they were first recorded, re-recording keeps a span\'s place', () => {
+test("beyond maxSpansPerTrace the spans leave in the order they were first recorded, re-recording keeps a span's place", () => {
   const index = new LineageIndex({ maxSpansPerTrace: 100 });
   for (let i = 0; i < 100; i++) index.recordSpan(T, `s${i}`, '');
   index.recordSpan(T, 's0', '', 'd0'); // recorded again: still the oldest

@@ -16,7 +16,8 @@ import { BASE_TIME_NANOS, request, span, spanId } from './span-builders.js';
 const TWO_POW_53_PLUS_1 = 9_007_199_254_740_993n;
 
 test('parseJsonExact: an integer beyond 2^53 is an exact bigint, everything else as JSON.parse gives it', () => {
-  const text = '{"amount": 9007199254740993, "safe": 9007199254740991, "negative": -9007199254740993, "float": 12345678901234567.5, "exp": 1e21, "list": [9007199254740993, 1], "text": "9007199254740993"}';
+  const text =
+    '{"amount": 9007199254740993, "safe": 9007199254740991, "negative": -9007199254740993, "float": 12345678901234567.5, "exp": 1e21, "list": [9007199254740993, 1], "text": "9007199254740993"}';
   assert.deepEqual(parseJsonExact(text), {
     amount: TWO_POW_53_PLUS_1,
     safe: 9_007_199_254_740_991,
@@ -69,11 +70,10 @@ test('canonical events keep µs and ns timestamps as posted, and payload integer
   ]`);
   const { events, errors } = parseCanonicalEvents(body);
   assert.deepEqual(errors, []);
-  assert.deepEqual(events.map((event) => event.timestamp), [
-    '2026-04-21T14:18:03.123456Z',
-    '2026-04-21T14:18:03.123456789Z',
-    '2026-04-21T16:18:03.123706789+02:00',
-  ]);
+  assert.deepEqual(
+    events.map((event) => event.timestamp),
+    ['2026-04-21T14:18:03.123456Z', '2026-04-21T14:18:03.123456789Z', '2026-04-21T16:18:03.123706789+02:00'],
+  );
   assert.equal(events[1]!.payload.value, TWO_POW_53_PLUS_1);
 
   const record = fold(events);
@@ -92,11 +92,7 @@ test('canonical events keep µs and ns timestamps as posted, and payload integer
 
 test('reduce: instants nanoseconds apart are ordered exactly (earliest start, latest end)', () => {
   const at = (timestamp: string, id: string): DecisionEvent => event({ event_id: id, timestamp });
-  const record = fold([
-    at('2026-04-21T14:18:03.123456789Z', 'e1'),
-    at('2026-04-21T14:18:03.123456788Z', 'e2'),
-    at('2026-04-21T14:18:03.123456790Z', 'e3'),
-  ]);
+  const record = fold([at('2026-04-21T14:18:03.123456789Z', 'e1'), at('2026-04-21T14:18:03.123456788Z', 'e2'), at('2026-04-21T14:18:03.123456790Z', 'e3')]);
   assert.equal(record.start_time, '2026-04-21T14:18:03.123456788Z');
   assert.equal(record.end_time, '2026-04-21T14:18:03.123456790Z');
   assert.equal(record.duration_ms, 0.000002);
@@ -123,7 +119,10 @@ test('a span that ends before it starts is flagged on the record, without a dura
   );
   const record = fold([decision!]);
   assert.equal(record.duration_ms, null);
-  assert.deepEqual(record.flags.map((flag) => [flag.code, flag.field]), [['end_before_start', 'end_time']]);
+  assert.deepEqual(
+    record.flags.map((flag) => [flag.code, flag.field]),
+    [['end_before_start', 'end_time']],
+  );
   assert.equal(record.start_time, nanosToRfc3339(start), 'both times kept as given');
   assert.equal(record.end_time, nanosToRfc3339(start - 250_000n));
 });

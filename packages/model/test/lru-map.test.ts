@@ -14,7 +14,10 @@ test('LruMap forgets the least recently used entry; get and set make an entry th
   lru.set('c', 30); // an update refreshes c: a is the oldest now
   lru.set('e', 5);
   assert.equal(lru.peek('a'), undefined);
-  assert.deepEqual(['c', 'd', 'e'].map((k) => lru.peek(k)), [30, 4, 5]);
+  assert.deepEqual(
+    ['c', 'd', 'e'].map((k) => lru.peek(k)),
+    [30, 4, 5],
+  );
   assert.equal(lru.peek('d'), 4, 'peek does not refresh');
   lru.set('f', 6);
   assert.equal(lru.peek('d'), undefined);
@@ -23,7 +26,10 @@ test('LruMap forgets the least recently used entry; get and set make an entry th
   lru.set('g', 7);
   lru.set('h', 8);
   assert.equal(lru.size, 3);
-  assert.deepEqual(['c', 'f', 'g', 'h'].map((k) => lru.peek(k)), [undefined, 6, 7, 8]);
+  assert.deepEqual(
+    ['c', 'f', 'g', 'h'].map((k) => lru.peek(k)),
+    [undefined, 6, 7, 8],
+  );
 });
 
 test('LruMap under churn keeps exactly the capacity most recent keys, and capacity 0 keeps nothing', () => {

@@ -35,8 +35,14 @@ test('log gamma against factorials and gamma(1/2)', () => {
 
 test('a synthetic shift: 90/10 against 70/30 approvals', () => {
   const drift = outcomeDrift(
-    [{ outcome: 'approved', count: 90 }, { outcome: 'denied', count: 10 }],
-    [{ outcome: 'denied', count: 30 }, { outcome: 'approved', count: 70 }],
+    [
+      { outcome: 'approved', count: 90 },
+      { outcome: 'denied', count: 10 },
+    ],
+    [
+      { outcome: 'denied', count: 30 },
+      { outcome: 'approved', count: 70 },
+    ],
   );
   // Expected counts 80/20 on each side: chi2 = 2 x (100/80 + 100/20) = 12.5.
   assert.equal(drift.test, 'chi_square');
@@ -49,8 +55,16 @@ test('a synthetic shift: 90/10 against 70/30 approvals', () => {
 
 test('no shift: the same proportions give statistic 0, p 1, V 0', () => {
   const drift = outcomeDrift(
-    [{ outcome: 'approved', count: 30 }, { outcome: 'denied', count: 10 }, { outcome: null, count: 5 }],
-    [{ outcome: 'approved', count: 60 }, { outcome: 'denied', count: 20 }, { outcome: null, count: 10 }],
+    [
+      { outcome: 'approved', count: 30 },
+      { outcome: 'denied', count: 10 },
+      { outcome: null, count: 5 },
+    ],
+    [
+      { outcome: 'approved', count: 60 },
+      { outcome: 'denied', count: 20 },
+      { outcome: null, count: 10 },
+    ],
   );
   close(drift.statistic, 0, 1e-12, 'statistic');
   assert.equal(drift.degrees_of_freedom, 2);
@@ -59,8 +73,16 @@ test('no shift: the same proportions give statistic 0, p 1, V 0', () => {
 });
 
 test('three outcomes, one missing on a side, and null outcomes as "(none)"', () => {
-  const a = [{ outcome: 'approved', count: 10 }, { outcome: 'denied', count: 20 }, { outcome: null, count: 30 }];
-  const b = [{ outcome: 'approved', count: 20 }, { outcome: 'denied', count: 20 }, { outcome: null, count: 20 }];
+  const a = [
+    { outcome: 'approved', count: 10 },
+    { outcome: 'denied', count: 20 },
+    { outcome: null, count: 30 },
+  ];
+  const b = [
+    { outcome: 'approved', count: 20 },
+    { outcome: 'denied', count: 20 },
+    { outcome: null, count: 20 },
+  ];
   assert.deepEqual(contingencyTable(a, b), { outcomes: ['(none)', 'approved', 'denied'], a: [30, 10, 20], b: [20, 20, 20] });
   const drift = outcomeDrift(a, b);
   // Expected 25/15/20 per side: chi2 = 2 x (25/25 + 25/15 + 0) = 16/3; df 2: p = exp(-8/3).
@@ -68,7 +90,13 @@ test('three outcomes, one missing on a side, and null outcomes as "(none)"', () 
   close(drift.p_value, Math.exp(-8 / 3), 1e-12, 'p');
   close(drift.cramers_v, Math.sqrt(16 / 3 / 120), 1e-12, 'V');
 
-  const onlyOnA = outcomeDrift([{ outcome: 'approved', count: 5 }, { outcome: 'escalated', count: 5 }], [{ outcome: 'approved', count: 10 }]);
+  const onlyOnA = outcomeDrift(
+    [
+      { outcome: 'approved', count: 5 },
+      { outcome: 'escalated', count: 5 },
+    ],
+    [{ outcome: 'approved', count: 10 }],
+  );
   assert.equal(onlyOnA.degrees_of_freedom, 1);
   close(onlyOnA.statistic, 20 / 3, 1e-12, 'expected 7.5/2.5 per side');
 });
@@ -79,7 +107,13 @@ test('untestable comparisons: an empty side, or fewer than 2 outcomes, give no p
   assert.equal(empty.statistic, null);
   assert.match(empty.reason!, /side a has no decisions/);
   assert.match(outcomeDrift([{ outcome: 'approved', count: 3 }], [{ outcome: 'denied', count: 0 }]).reason!, /side b has no decisions/);
-  const single = outcomeDrift([{ outcome: 'approved', count: 3 }], [{ outcome: 'approved', count: 7 }, { outcome: 'denied', count: 0 }]);
+  const single = outcomeDrift(
+    [{ outcome: 'approved', count: 3 }],
+    [
+      { outcome: 'approved', count: 7 },
+      { outcome: 'denied', count: 0 },
+    ],
+  );
   assert.equal(single.p_value, null);
   assert.equal(single.cramers_v, null);
   assert.equal(single.degrees_of_freedom, 0);

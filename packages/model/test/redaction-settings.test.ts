@@ -35,9 +35,7 @@ test('hash without a key is an error at the rule, and at default_rules when the 
     'rules.0.action: hash needs hash_key (e.g. hash_key: ${env:DT_REDACTION_HASH_KEY}), and it is not set or empty',
   ]);
   assert.equal(problems({ rules: [{ key: 'a', action: 'hash' }], hash_key: '' }).length, 1, 'an unset ${env:…} expands to empty');
-  assert.deepEqual(problems({ default_rules: { enabled: true, action: 'hash' } }), [
-    'default_rules.action: hash needs hash_key, and it is not set or empty',
-  ]);
+  assert.deepEqual(problems({ default_rules: { enabled: true, action: 'hash' } }), ['default_rules.action: hash needs hash_key, and it is not set or empty']);
   assert.throws(() => createRedactor({ ...DEFAULT_REDACTION_SETTINGS, rules: [{ key: 'a', action: 'hash' }] }), RedactionSettingsError);
 });
 
@@ -91,7 +89,13 @@ test('max_value_length must be a whole number, 0 or more', () => {
 });
 
 test('every problem is reported at once', () => {
-  const found = problems({ rules: [{ key: 'a', action: 'hash' }, { key_regex: '(', action: 'mask' }], max_value_length: 1.5 });
+  const found = problems({
+    rules: [
+      { key: 'a', action: 'hash' },
+      { key_regex: '(', action: 'mask' },
+    ],
+    max_value_length: 1.5,
+  });
   assert.equal(found.length, 3, found.join('\n'));
 });
 

@@ -70,16 +70,18 @@ describe('key rules', () => {
   test('glob keys: * spans dots, ? is one character, the whole path must match', () => {
     const out = attributesOf(
       { 'user.ssn': '1', 'decision.evidence.user.ssn': '2', 'user.ss': '3', 'a1.phone': '4', 'ab1.phone': '5' },
-      { rules: [{ key_glob: '*.ssn', action: 'drop' }, { key_glob: 'a?.phone', action: 'mask' }] },
+      {
+        rules: [
+          { key_glob: '*.ssn', action: 'drop' },
+          { key_glob: 'a?.phone', action: 'mask' },
+        ],
+      },
     );
     assert.deepEqual(out, { 'user.ss': '3', 'a1.phone': '***', 'ab1.phone': '5' });
   });
 
   test('regex keys are searched in the path', () => {
-    const out = attributesOf(
-      { 'payment.card.pan': '4111', 'order.card_count': 2, note: 'x' },
-      { rules: [{ key_regex: '^payment\\.card', action: 'mask' }] },
-    );
+    const out = attributesOf({ 'payment.card.pan': '4111', 'order.card_count': 2, note: 'x' }, { rules: [{ key_regex: '^payment\\.card', action: 'mask' }] });
     assert.deepEqual(out, { 'payment.card.pan': '***', 'order.card_count': 2, note: 'x' });
   });
 
@@ -102,7 +104,14 @@ describe('actions', () => {
   test('drop removes the field, mask replaces the value, whatever its type', () => {
     const out = attributesOf(
       { a: 'x', b: 42, c: ['x', 'y'], d: { inner: 1 }, e: 'kept' },
-      { rules: [{ key: 'a', action: 'drop' }, { key: 'b', action: 'mask' }, { key: 'c', action: 'mask' }, { key: 'd', action: 'drop' }] },
+      {
+        rules: [
+          { key: 'a', action: 'drop' },
+          { key: 'b', action: 'mask' },
+          { key: 'c', action: 'mask' },
+          { key: 'd', action: 'drop' },
+        ],
+      },
     );
     assert.deepEqual(out, { b: '***', c: '***', e: 'kept' });
   });
@@ -202,9 +211,22 @@ describe('value rules', () => {
 describe('default rules', () => {
   test('keys naming secrets are masked, case-insensitively, including camelCase and headers', () => {
     const secrets = [
-      'password', 'db.PASSWORD', 'user_password_hash', 'token', 'access_token', 'authToken', 'client_secret',
-      'api_key', 'apiKey', 'X-Api-Key', 'http.request.header.authorization', 'auth', 'credentials', 'aws.credential',
-      'http.request.header.cookie', 'private_key',
+      'password',
+      'db.PASSWORD',
+      'user_password_hash',
+      'token',
+      'access_token',
+      'authToken',
+      'client_secret',
+      'api_key',
+      'apiKey',
+      'X-Api-Key',
+      'http.request.header.authorization',
+      'auth',
+      'credentials',
+      'aws.credential',
+      'http.request.header.cookie',
+      'private_key',
     ];
     const attributes: Attributes = {};
     for (const key of secrets) attributes[key] = 'value';
@@ -303,7 +325,11 @@ describe('truncation', () => {
       { field: 'decision.factors.tags', action: 'truncate' },
     ]);
     const short = JSON.stringify({ reason: 'y'.repeat(30), ok: true });
-    assert.equal(redactSpan({ 'decision.factors': short }, { max_value_length: 40 }).attributes['decision.factors'], short, 'untouched text is kept as written');
+    assert.equal(
+      redactSpan({ 'decision.factors': short }, { max_value_length: 40 }).attributes['decision.factors'],
+      short,
+      'untouched text is kept as written',
+    );
   });
 });
 
@@ -376,7 +402,9 @@ describe('records', () => {
       ],
       { 'service.name': 'refunds', 'host.secret': 'hs' },
     );
-    const redacted = redactor({ rules: [{ key: 'customer_email', action: 'derive', derive: 'email_domain' }], max_value_length: 16 }).redactResourceSpans(input);
+    const redacted = redactor({ rules: [{ key: 'customer_email', action: 'derive', derive: 'email_domain' }], max_value_length: 16 }).redactResourceSpans(
+      input,
+    );
     const record = recordOf(redacted);
     assert.deepEqual(record.evidence, { customer_email_domain: 'example.com', api_key: '***', note: `${'z'.repeat(16)}…[truncated]` });
     assert.deepEqual(record.redactions, [
@@ -454,7 +482,9 @@ describe('decision events already extracted', () => {
 
   test('canonical evidence and policy_check events: the value is redacted under its key, a derived key is renamed', () => {
     const rules: RedactionSettings['rules'] = [{ key: 'email', action: 'derive', derive: 'email_domain' }];
-    const evidence = redactor({ rules }).redactDecisionEvent(event({ key: 'email', value: 'jane@example.com' }, { event_type: 'decision.evidence', actor: null }));
+    const evidence = redactor({ rules }).redactDecisionEvent(
+      event({ key: 'email', value: 'jane@example.com' }, { event_type: 'decision.evidence', actor: null }),
+    );
     assert.deepEqual(evidence.payload, { key: 'email_domain', value: 'example.com' });
     const check = redactor().redactDecisionEvent(
       event({ policy: 'login', result: 'pass', inputs: { password: 'p' } }, { event_type: 'decision.policy_check', actor: null }),
@@ -474,12 +504,15 @@ describe('decision events already extracted', () => {
 
 describe('malformed JSON strings', () => {
   test('a key rule matching any word of a malformed JSON text masks the whole value, noted at the attribute', () => {
-    const span = redactSpan({
-      'decision.factors': '{"password":"hunter2",}',
-      'cut.short': '{"api_key": "sk-live-1", "note": "x"',
-      escaped: '{"\\u0070assword": "hunter2" "x"}',
-      'single.quoted': "{'ssn': '078-05-1120'}",
-    }, { rules: [{ key: 'ssn', action: 'drop' }] });
+    const span = redactSpan(
+      {
+        'decision.factors': '{"password":"hunter2",}',
+        'cut.short': '{"api_key": "sk-live-1", "note": "x"',
+        escaped: '{"\\u0070assword": "hunter2" "x"}',
+        'single.quoted': "{'ssn': '078-05-1120'}",
+      },
+      { rules: [{ key: 'ssn', action: 'drop' }] },
+    );
     assert.equal(span.attributes['decision.factors'], '***');
     assert.equal(span.attributes['cut.short'], '***', 'a JSON text cut short is malformed JSON too');
     assert.equal(span.attributes.escaped, '***', 'an escaped key is still the key');
@@ -528,7 +561,13 @@ describe('scope attributes and trace state', () => {
   test('trace_state members are fields at trace_state.<key>: key rules, value rules, drop and derive keep a valid header', () => {
     const out = redactSpan(
       { ok: 1 },
-      { rules: [{ key: 'trace_state.ssn', action: 'drop' }, { key: 'mail', action: 'derive', derive: 'email_domain' }, { value_kind: 'ip', action: 'mask' }] },
+      {
+        rules: [
+          { key: 'trace_state.ssn', action: 'drop' },
+          { key: 'mail', action: 'derive', derive: 'email_domain' },
+          { value_kind: 'ip', action: 'mask' },
+        ],
+      },
       {
         traceState: 'congo=t61rcWkgMzE,session_id=abc123,ssn=078-05-1120,mail=jane@example.com,rojo@vendor=from 10.1.2.3',
         links: [{ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceState: 'auth=Bearer xyz', attributes: {}, droppedAttributesCount: 0, flags: 0 }],
@@ -551,9 +590,18 @@ describe('scope attributes and trace state', () => {
 
 describe('dt.redactions from outside', () => {
   test('a client-sent note is dropped and the drop noted; only what this pass applied is listed', () => {
-    const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: 'jane@example.com 078-05-1120' }, { field: 'x', action: 'mask' }]);
+    const forged = JSON.stringify([
+      { field: 'decision.evidence.ssn', action: 'jane@example.com 078-05-1120' },
+      { field: 'x', action: 'mask' },
+    ]);
     const input = request(
-      [span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', [ATTR_DT_REDACTIONS]: forged, password: 'p' }, events: [spanEvent('log', { [ATTR_DT_REDACTIONS]: forged })] })],
+      [
+        span({
+          spanId: spanId(1),
+          attributes: { 'decision.type': 'refund.approve', [ATTR_DT_REDACTIONS]: forged, password: 'p' },
+          events: [spanEvent('log', { [ATTR_DT_REDACTIONS]: forged })],
+        }),
+      ],
       { 'service.name': 'refunds', [ATTR_DT_REDACTIONS]: forged },
     );
     const out = redactor().redactResourceSpans(input)[0]!;
@@ -566,14 +614,14 @@ describe('dt.redactions from outside', () => {
     assert.deepEqual(noteOf(out.resource), [{ field: `resource.${ATTR_DT_REDACTIONS}`, action: 'drop' }]);
     const record = recordOf([out]);
     assert.equal(JSON.stringify(record).includes('078-05-1120'), false);
-    assert.deepEqual(
-      record.redactions.map((entry) => entry.field).sort(),
-      ['dt.redactions', 'password', 'resource.dt.redactions'],
-    );
+    assert.deepEqual(record.redactions.map((entry) => entry.field).sort(), ['dt.redactions', 'password', 'resource.dt.redactions']);
   });
 
   test('without a redaction pass, a note is still only read for actions a pass writes', () => {
-    const forged = JSON.stringify([{ field: 'decision.evidence.ssn', action: '078-05-1120' }, { field: 'decision.evidence.card', action: 'mask' }]);
+    const forged = JSON.stringify([
+      { field: 'decision.evidence.ssn', action: '078-05-1120' },
+      { field: 'decision.evidence.card', action: 'mask' },
+    ]);
     const record = recordOf(request([span({ spanId: spanId(1), attributes: { 'decision.type': 'refund.approve', [ATTR_DT_REDACTIONS]: forged } })]));
     assert.deepEqual(record.redactions, [{ field: 'decision.evidence.card', action: 'mask' }]);
   });
@@ -589,7 +637,11 @@ describe('decision events with schema 1.0 type names and actors', () => {
       actor: { id: 'a', type: 'human', version: '1', org: 'acme' },
       source: 'api.events',
     });
-    const evidence = redactor().redactDecisionEvent({ ...base, event_type: 'decision.evidence' as DecisionEvent['event_type'], payload: { key: 'api_key', value: 'sk-1' } });
+    const evidence = redactor().redactDecisionEvent({
+      ...base,
+      event_type: 'decision.evidence' as DecisionEvent['event_type'],
+      payload: { key: 'api_key', value: 'sk-1' },
+    });
     assert.deepEqual(evidence.payload, { key: 'api_key', value: '***' });
     const check = redactor().redactDecisionEvent({
       ...base,
@@ -597,7 +649,12 @@ describe('decision events with schema 1.0 type names and actors', () => {
       payload: { policy: 'login', result: 'pass', inputs: { password: 'p' } },
     });
     assert.deepEqual(check.payload, { policy: 'login', result: 'pass', inputs: { password: '***' } });
-    const actor = redactor({ rules: [{ key: 'decision.actor.org', action: 'mask' }, { key: 'decision.actor.version', action: 'drop' }] }).redactDecisionEvent(base);
+    const actor = redactor({
+      rules: [
+        { key: 'decision.actor.org', action: 'mask' },
+        { key: 'decision.actor.version', action: 'drop' },
+      ],
+    }).redactDecisionEvent(base);
     assert.deepEqual(actor.actor, { id: 'a', type: 'human', version: null, org: '***' });
   });
 });

@@ -7,11 +7,7 @@ import type { DecisionRecord } from '../src/record.js';
 
 let nextEventNumber = 0;
 
-function event(
-  event_type: DecisionEventType,
-  payload: Record<string, unknown> = {},
-  overrides: Partial<DecisionEvent> = {},
-): DecisionEvent {
+function event(event_type: DecisionEventType, payload: Record<string, unknown> = {}, overrides: Partial<DecisionEvent> = {}): DecisionEvent {
   nextEventNumber += 1;
   return makeDecisionEvent({
     event_id: `ev-${nextEventNumber}`,
@@ -44,15 +40,19 @@ test('emptyRecord has the id and tenant, nothing else, and is pending', () => {
 test('the first event creates the record from the envelope', () => {
   const record = applyEvent(
     undefined,
-    event('decision.start', {}, {
-      decision_id: 'dec-9',
-      tenant_id: 'globex',
-      trace_id: 'a'.repeat(32),
-      span_id: 'b'.repeat(16),
-      parent_decision_id: 'dec-0',
-      environment: 'prod',
-      service_name: 'refunds',
-    }),
+    event(
+      'decision.start',
+      {},
+      {
+        decision_id: 'dec-9',
+        tenant_id: 'globex',
+        trace_id: 'a'.repeat(32),
+        span_id: 'b'.repeat(16),
+        parent_decision_id: 'dec-0',
+        environment: 'prod',
+        service_name: 'refunds',
+      },
+    ),
   );
   assert.equal(record.id, 'dec-9');
   assert.equal(record.tenant, 'globex');
@@ -75,7 +75,7 @@ test('a type without suffix has a null version; a later suffix of the same type 
   assert.equal(second.version, 'v3');
   const other = applyEvent(first, event('decision.evidence', { key: 'k', value: 1 }, { decision_type: 'other.kind.v7' }));
   assert.equal(other.type, 'refund.approve', 'the first type wins');
-  assert.equal(other.version, null, 'a suffix of another type is not this record\'s version');
+  assert.equal(other.version, null, "a suffix of another type is not this record's version");
 });
 
 test('a null decision_type leaves the type to a later event', () => {
@@ -95,13 +95,17 @@ test('payload.version overrides the suffix version', () => {
 test('envelope fields: first non-empty wins, later events fill gaps only', () => {
   const record = fold(
     event('decision.start', {}, { trace_id: 'trace-1', environment: null, service_name: '' }),
-    event('decision.evidence', { key: 'k', value: 1 }, {
-      trace_id: 'trace-2',
-      environment: 'staging',
-      service_name: 'svc-b',
-      span_id: 'span-2',
-      parent_decision_id: 'parent-2',
-    }),
+    event(
+      'decision.evidence',
+      { key: 'k', value: 1 },
+      {
+        trace_id: 'trace-2',
+        environment: 'staging',
+        service_name: 'svc-b',
+        span_id: 'span-2',
+        parent_decision_id: 'parent-2',
+      },
+    ),
     event('decision.evidence', { key: 'k', value: 2 }, { environment: 'prod', parent_decision_id: 'parent-3' }),
   );
   assert.equal(record.trace_id, 'trace-1');
@@ -122,19 +126,27 @@ test('actor is merged field by field', () => {
 
 test('causal links are a union deduplicated by (type, target)', () => {
   const record = fold(
-    event('decision.start', {}, {
-      causal_links: [
-        { type: 'depends_on', target_decision_id: 'a' },
-        { type: 'depends_on', target_decision_id: 'a' },
-      ],
-    }),
-    event('decision.evidence', { key: 'k', value: 1 }, {
-      causal_links: [
-        { type: 'depends_on', target_decision_id: 'a' },
-        { type: 'triggered_by', target_decision_id: 'a' },
-        { type: 'depends_on', target_decision_id: 'b' },
-      ],
-    }),
+    event(
+      'decision.start',
+      {},
+      {
+        causal_links: [
+          { type: 'depends_on', target_decision_id: 'a' },
+          { type: 'depends_on', target_decision_id: 'a' },
+        ],
+      },
+    ),
+    event(
+      'decision.evidence',
+      { key: 'k', value: 1 },
+      {
+        causal_links: [
+          { type: 'depends_on', target_decision_id: 'a' },
+          { type: 'triggered_by', target_decision_id: 'a' },
+          { type: 'depends_on', target_decision_id: 'b' },
+        ],
+      },
+    ),
   );
   assert.deepEqual(record.causal_links, [
     { type: 'depends_on', target_decision_id: 'a' },
@@ -145,16 +157,24 @@ test('causal links are a union deduplicated by (type, target)', () => {
 
 test('event flags are appended and deduplicated by code and field', () => {
   const record = fold(
-    event('decision.observed', {}, {
-      flags: [{ code: 'invalid_json', field: 'factors', detail: 'unexpected token' }],
-    }),
-    event('decision.observed', {}, {
-      flags: [
-        { code: 'invalid_json', field: 'factors', detail: 'another detail' },
-        { code: 'invalid_json', field: 'alternatives', detail: 'x' },
-        { code: 'confidence_out_of_range', field: 'confidence', detail: '1.3' },
-      ],
-    }),
+    event(
+      'decision.observed',
+      {},
+      {
+        flags: [{ code: 'invalid_json', field: 'factors', detail: 'unexpected token' }],
+      },
+    ),
+    event(
+      'decision.observed',
+      {},
+      {
+        flags: [
+          { code: 'invalid_json', field: 'factors', detail: 'another detail' },
+          { code: 'invalid_json', field: 'alternatives', detail: 'x' },
+          { code: 'confidence_out_of_range', field: 'confidence', detail: '1.3' },
+        ],
+      },
+    ),
   );
   assert.deepEqual(
     record.flags.map((f) => [f.code, f.field, f.detail]),
@@ -179,7 +199,10 @@ test('evidence event sets evidence[key]; payload.evidence objects merge', () => 
 test('evidence event without a key is flagged and changes no evidence', () => {
   const record = fold(event('decision.evidence', { value: 3 }));
   assert.deepEqual(record.evidence, {});
-  assert.deepEqual(record.flags.map((f) => f.field), ['payload.key']);
+  assert.deepEqual(
+    record.flags.map((f) => f.field),
+    ['payload.key'],
+  );
 });
 
 test('a policy checked twice keeps both results in order, the last as the current one', () => {
@@ -187,7 +210,12 @@ test('a policy checked twice keeps both results in order, the last as the curren
     event('decision.policy_check', { policy: 'max_amount', result: 'fail', inputs: { amount: 900 } }),
     event('decision.policy_check', { policy: 'kyc', result: 'pass' }),
     event('decision.policy_check', { policy: 'max_amount', result: 'pass' }),
-    event('decision.observed', { policy_checks: [{ policy: 'kyc', result: 'waived' }, { policy: 'fraud', result: 'pass' }] }),
+    event('decision.observed', {
+      policy_checks: [
+        { policy: 'kyc', result: 'waived' },
+        { policy: 'fraud', result: 'pass' },
+      ],
+    }),
     event('decision.policy_check', { policy: 'max_amount', result: 'pass', inputs: { amount: 90 } }),
   );
   assert.deepEqual(record.policy_checks, [
@@ -209,7 +237,10 @@ test('a policy that failed and then passed is current pass, its failure still on
   );
   assert.equal(record.policy_checks.length, 1);
   assert.equal(record.policy_checks[0].result, 'pass');
-  assert.deepEqual(record.policy_checks[0].history?.map((check) => check.result), ['fail', 'pass']);
+  assert.deepEqual(
+    record.policy_checks[0].history?.map((check) => check.result),
+    ['fail', 'pass'],
+  );
 });
 
 test('action, approval, evaluation and error keep their whole payload and never set record-level fields', () => {
@@ -238,10 +269,7 @@ test('action, approval, evaluation and error keep their whole payload and never 
 
 test('a late evaluation keeps its outcome on the evaluation; the decision keeps its own', () => {
   const decided = fold(event('decision.start'), event('decision.outcome', { status: 'approved' }));
-  const evaluated = applyEvent(
-    decided,
-    event('decision.evaluation', { outcome: 'incorrect', reviewer: 'qa' }, { timestamp: '2025-03-09T10:00:00.000Z' }),
-  );
+  const evaluated = applyEvent(decided, event('decision.evaluation', { outcome: 'incorrect', reviewer: 'qa' }, { timestamp: '2025-03-09T10:00:00.000Z' }));
   assert.equal(evaluated.outcome, 'approved');
   assert.equal(evaluated.status, 'decided');
   assert.deepEqual(evaluated.evaluations, [{ outcome: 'incorrect', reviewer: 'qa' }]);
@@ -285,7 +313,10 @@ test('outcome event without status falls back to payload.outcome, else is flagge
   assert.equal(fold(event('decision.outcome', { outcome: 'denied' })).outcome, 'denied');
   const flagged = fold(event('decision.outcome', {}));
   assert.equal(flagged.outcome, null);
-  assert.deepEqual(flagged.flags.map((f) => f.field), ['payload.status']);
+  assert.deepEqual(
+    flagged.flags.map((f) => f.field),
+    ['payload.status'],
+  );
 });
 
 test('raw strings of malformed factors and alternatives are kept as strings', () => {
@@ -305,10 +336,7 @@ test('later scalar values replace earlier ones', () => {
 });
 
 test('error event stores the payload as the error and the record becomes errored', () => {
-  const record = fold(
-    event('decision.outcome', { status: 'approved' }),
-    event('decision.error', { message: 'ledger timeout', error_type: 'TimeoutError' }),
-  );
+  const record = fold(event('decision.outcome', { status: 'approved' }), event('decision.error', { message: 'ledger timeout', error_type: 'TimeoutError' }));
   assert.deepEqual(record.error, { message: 'ledger timeout', error_type: 'TimeoutError' });
   assert.equal(record.outcome, 'approved');
   assert.equal(record.status, 'errored');
@@ -351,10 +379,14 @@ test('start_time is the minimum and end_time the maximum over events; duration f
 
 test('payload start_time/end_time take the place of the timestamp for min/max', () => {
   const record = fold(
-    event('decision.observed', {
-      start_time: '2025-03-01T09:00:00.000100Z',
-      end_time: '2025-03-01T09:00:00.000350Z',
-    }, { timestamp: '2025-03-01T09:00:00.000Z' }),
+    event(
+      'decision.observed',
+      {
+        start_time: '2025-03-01T09:00:00.000100Z',
+        end_time: '2025-03-01T09:00:00.000350Z',
+      },
+      { timestamp: '2025-03-01T09:00:00.000Z' },
+    ),
   );
   assert.equal(record.start_time, '2025-03-01T09:00:00.000100Z');
   assert.equal(record.end_time, '2025-03-01T09:00:00.000350Z');
@@ -375,7 +407,10 @@ test('instants with offsets compare by the moment they denote', () => {
 test('an invalid payload start_time is flagged and the timestamp is used instead', () => {
   const record = fold(event('decision.observed', { start_time: 'yesterday' }, { timestamp: '2025-03-01T10:00:00.000Z' }));
   assert.equal(record.start_time, '2025-03-01T10:00:00.000Z');
-  assert.deepEqual(record.flags.map((f) => [f.code, f.field]), [['invalid_value', 'payload.start_time']]);
+  assert.deepEqual(
+    record.flags.map((f) => [f.code, f.field]),
+    [['invalid_value', 'payload.start_time']],
+  );
 });
 
 test('updated_at is the latest timestamp even when events arrive out of order', () => {
@@ -401,19 +436,23 @@ test('applyEvent does not modify the previous record', () => {
   const snapshot = structuredClone(before);
   const after = applyEvent(
     before,
-    event('decision.observed', {
-      evidence: { b: 2 },
-      actions: [{ name: 'second' }],
-      approvals: [{ by: 'x' }],
-      evaluations: [{ s: 1 }],
-      policy_checks: [{ policy: 'p', result: 'fail' }],
-      outcome: 'done',
-    }, {
-      actor: { id: 'agent-1', type: null, version: null, org: 'acme' },
-      causal_links: [{ type: 'depends_on', target_decision_id: 'z' }],
-      flags: [{ code: 'invalid_json', field: 'factors', detail: 'x' }],
-      timestamp: '2025-03-05T00:00:00.000Z',
-    }),
+    event(
+      'decision.observed',
+      {
+        evidence: { b: 2 },
+        actions: [{ name: 'second' }],
+        approvals: [{ by: 'x' }],
+        evaluations: [{ s: 1 }],
+        policy_checks: [{ policy: 'p', result: 'fail' }],
+        outcome: 'done',
+      },
+      {
+        actor: { id: 'agent-1', type: null, version: null, org: 'acme' },
+        causal_links: [{ type: 'depends_on', target_decision_id: 'z' }],
+        flags: [{ code: 'invalid_json', field: 'factors', detail: 'x' }],
+        timestamp: '2025-03-05T00:00:00.000Z',
+      },
+    ),
   );
   assert.deepEqual(before, snapshot);
   assert.deepEqual(after.evidence, { a: 1, b: 2 });
@@ -468,14 +507,25 @@ test('a decision.sampling event changes no decision field and no decision time',
 });
 
 test('redactions and violations: the record keeps the union of its events, once each, without values', () => {
-  const first = event('decision.observed', { outcome: 'approved' }, {
-    redactions: [{ field: 'decision.evidence.email', action: 'derive' }],
-    violations: [{ rule: 'key_evidence', detail: 'missing evidence amount' }],
-  });
-  const second = event('decision.evidence', { key: 'note', value: 'n' }, {
-    event_id: 'e-2',
-    redactions: [{ field: 'decision.evidence.email', action: 'derive' }, { field: 'decision.evidence.note', action: 'truncate' }],
-  });
+  const first = event(
+    'decision.observed',
+    { outcome: 'approved' },
+    {
+      redactions: [{ field: 'decision.evidence.email', action: 'derive' }],
+      violations: [{ rule: 'key_evidence', detail: 'missing evidence amount' }],
+    },
+  );
+  const second = event(
+    'decision.evidence',
+    { key: 'note', value: 'n' },
+    {
+      event_id: 'e-2',
+      redactions: [
+        { field: 'decision.evidence.email', action: 'derive' },
+        { field: 'decision.evidence.note', action: 'truncate' },
+      ],
+    },
+  );
   const forward = fold(first, second);
   assert.deepEqual(forward.redactions, [
     { field: 'decision.evidence.email', action: 'derive' },

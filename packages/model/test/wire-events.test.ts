@@ -40,15 +40,20 @@ test('every event our code produces travels through POST /v1/events without loss
   const first = extractDecisionEvents(request([child]), { lineage });
   const second = extractDecisionEvents(
     request([
-      span('00000000000000a1', '', {
-        'decision.type': 'refund.approve.v2',
-        'decision.id': 'refund-1',
-        'decision.outcome': 'approved',
-        'decision.confidence': 0.9,
-        'decision.evidence.amount': 120,
-        'decision.policy.limit': 'pass',
-        'decision.alternatives': '["deny"]',
-      }, [{ timeUnixNano: T0 + 1n, name: 'decision', attributes: { 'decision.type': 'notify.v1', 'decision.outcome': 'email' }, droppedAttributesCount: 0 }]),
+      span(
+        '00000000000000a1',
+        '',
+        {
+          'decision.type': 'refund.approve.v2',
+          'decision.id': 'refund-1',
+          'decision.outcome': 'approved',
+          'decision.confidence': 0.9,
+          'decision.evidence.amount': 120,
+          'decision.policy.limit': 'pass',
+          'decision.alternatives': '["deny"]',
+        },
+        [{ timeUnixNano: T0 + 1n, name: 'decision', attributes: { 'decision.type': 'notify.v1', 'decision.outcome': 'email' }, droppedAttributesCount: 0 }],
+      ),
       span('00000000000000d1', '00000000000000a1', {
         'dt.decision_id': 'fraud-1',
         'dt.event_type': 'decision.start',
@@ -77,16 +82,17 @@ test('every event our code produces travels through POST /v1/events without loss
     sampling: { trace_sampled: false, adjusted_count: null, policy: null },
   };
   const events = [...first, ...second, sampling, notSampled];
-  assert.deepEqual(
-    new Set(events.map((e) => e.event_type)),
-    new Set(['decision.observed', 'decision.linked', 'decision.start', 'decision.sampling']),
-  );
+  assert.deepEqual(new Set(events.map((e) => e.event_type)), new Set(['decision.observed', 'decision.linked', 'decision.start', 'decision.sampling']));
 
   const posted = JSON.parse(encodeDecisionEventsJson(events));
   const parsed = parseCanonicalEvents(posted);
   assert.deepEqual(parsed.errors, []);
   assert.equal(parsed.events.length, events.length);
-  assert.deepEqual(parsed.events.map((e) => e.event_id), events.map((e) => e.event_id), 'event ids are kept');
+  assert.deepEqual(
+    parsed.events.map((e) => e.event_id),
+    events.map((e) => e.event_id),
+    'event ids are kept',
+  );
 
   const direct = fold(events);
   const viaApi = fold(parsed.events);
@@ -95,7 +101,7 @@ test('every event our code produces travels through POST /v1/events without loss
   assert.deepEqual(
     parsed.events.map((e) => ({ ...e, source: 'x' })),
     events.map((e) => ({ ...e, source: 'x' })),
-    'every field of every event survives; only the entry point (source) is the backend\'s own',
+    "every field of every event survives; only the entry point (source) is the backend's own",
   );
   assert.equal(viaApi.get(`${TRACE}-00000000000000c1`)?.parent_decision_id, 'refund-1');
 });

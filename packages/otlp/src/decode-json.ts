@@ -78,8 +78,7 @@ export function decodeTraceRequestJson(body: string | Uint8Array): DecodedTraceR
 }
 
 function parseJsonBody(body: string | Uint8Array): JsonObject {
-  let text =
-    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  let text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let parsed: unknown;
   try {
@@ -129,12 +128,7 @@ function toResource(object: JsonObject | undefined): Resource {
   };
 }
 
-function toScopeSpans(
-  object: JsonObject,
-  resourceIndex: number,
-  scopeIndex: number,
-  rejections: SpanRejections,
-): ScopeSpans {
+function toScopeSpans(object: JsonObject, resourceIndex: number, scopeIndex: number, rejections: SpanRejections): ScopeSpans {
   const scopeObject = readObject(object, 'scope', 'scope');
   let scope: InstrumentationScope;
   try {

@@ -1,13 +1,6 @@
 import { noteIntegralDouble, type AttributeValue, type Attributes } from '@decision-trace/model';
 import { setAttribute } from './set-attribute.js';
-import {
-  type BufferWireReader,
-  enterMessage,
-  leaveMessage,
-  readBytesCopy,
-  readInt64Integer,
-  readString,
-} from './wire-fields.js';
+import { type BufferWireReader, enterMessage, leaveMessage, readBytesCopy, readInt64Integer, readString } from './wire-fields.js';
 
 /**
  * Decodes OTLP attributes (KeyValue, AnyValue, ArrayValue, KeyValueList from

@@ -1,27 +1,9 @@
-import type {
-  Attributes,
-  InstrumentationScope,
-  Resource,
-  ResourceSpans,
-  ScopeSpans,
-  Span,
-  SpanEvent,
-  SpanLink,
-  SpanStatus,
-} from '@decision-trace/model';
+import type { Attributes, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, SpanStatus } from '@decision-trace/model';
 import type { DecodedTraceRequest } from './decoded-request.js';
 import { decodeKeyValueInto } from './direct-attributes.js';
 import { OtlpDecodeError } from './errors.js';
 import { SpanRejections, describeInvalidSpanIds, spanPath } from './span-rejections.js';
-import {
-  type BufferWireReader,
-  createBufferReader,
-  enterMessage,
-  leaveMessage,
-  readFixed64BigInt,
-  readHex,
-  readString,
-} from './wire-fields.js';
+import { type BufferWireReader, createBufferReader, enterMessage, leaveMessage, readFixed64BigInt, readHex, readString } from './wire-fields.js';
 
 /**
  * Decodes a binary-protobuf ExportTraceServiceRequest straight into the model's span shape, in
@@ -59,12 +41,7 @@ export function decodeTraceRequestDirect(body: Uint8Array): DecodedTraceRequest 
 }
 
 // trace.proto ResourceSpans
-function decodeResourceSpans(
-  reader: BufferWireReader,
-  depth: number,
-  resourceIndex: number,
-  rejections: SpanRejections,
-): ResourceSpans {
+function decodeResourceSpans(reader: BufferWireReader, depth: number, resourceIndex: number, rejections: SpanRejections): ResourceSpans {
   const enclosingLimit = enterMessage(reader, depth);
   let resource: Resource | undefined;
   const scopeSpans: ScopeSpans[] = [];
@@ -116,13 +93,7 @@ function decodeResource(reader: BufferWireReader, depth: number, resource: Resou
 }
 
 // trace.proto ScopeSpans; spans with unusable ids are counted in `rejections` and left out.
-function decodeScopeSpans(
-  reader: BufferWireReader,
-  depth: number,
-  resourceIndex: number,
-  scopeIndex: number,
-  rejections: SpanRejections,
-): ScopeSpans {
+function decodeScopeSpans(reader: BufferWireReader, depth: number, resourceIndex: number, scopeIndex: number, rejections: SpanRejections): ScopeSpans {
   const enclosingLimit = enterMessage(reader, depth);
   let scope: InstrumentationScope | undefined;
   const spans: Span[] = [];
@@ -162,11 +133,7 @@ function decodeScopeSpans(
 }
 
 // common.proto InstrumentationScope, merged into `scope` when the field appeared before.
-function decodeScope(
-  reader: BufferWireReader,
-  depth: number,
-  scope: InstrumentationScope | undefined,
-): InstrumentationScope {
+function decodeScope(reader: BufferWireReader, depth: number, scope: InstrumentationScope | undefined): InstrumentationScope {
   const enclosingLimit = enterMessage(reader, depth);
   const target = scope ?? { name: '', version: '', attributes: {}, droppedAttributesCount: 0 };
   while (reader.pos < reader.len) {

@@ -75,8 +75,7 @@ export function readHexId(object: JsonObject, name: string, snakeName: string): 
 export function readUint32(object: JsonObject, name: string, snakeName: string): number {
   const value = member(object, name, snakeName);
   if (value == null) return 0;
-  const number =
-    typeof value === 'number' ? value : typeof value === 'string' && UNSIGNED_DECIMAL.test(value) ? Number(value) : NaN;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && UNSIGNED_DECIMAL.test(value) ? Number(value) : NaN;
   if (Number.isInteger(number) && number >= 0 && number <= 0xffffffff) return number;
   throw new JsonShapeError(name, 'expected an unsigned 32-bit integer');
 }

@@ -41,10 +41,6 @@ function splitAnyValueOneof(anyValue: protobuf.Type): void {
 
 const traceServiceRoot = loadTraceServiceRoot();
 
-export const ExportTraceServiceRequestType: protobuf.Type = traceServiceRoot.lookupType(
-  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
-);
+export const ExportTraceServiceRequestType: protobuf.Type = traceServiceRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 
-export const ExportTraceServiceResponseType: protobuf.Type = traceServiceRoot.lookupType(
-  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
-);
+export const ExportTraceServiceResponseType: protobuf.Type = traceServiceRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');

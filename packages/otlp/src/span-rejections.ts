@@ -24,15 +24,11 @@ export function describeInvalidSpanIds(span: Span): string | undefined {
     describeIdLength('spanId', span.spanId, SPAN_ID_HEX_LENGTH) ??
     (span.traceId === ZERO_TRACE_ID ? 'traceId is all zeros, which OTLP defines as invalid' : undefined) ??
     (span.spanId === ZERO_SPAN_ID ? 'spanId is all zeros, which OTLP defines as invalid' : undefined) ??
-    (span.parentSpanId === ''
-      ? undefined
-      : describeIdLength('parentSpanId', span.parentSpanId, SPAN_ID_HEX_LENGTH));
+    (span.parentSpanId === '' ? undefined : describeIdLength('parentSpanId', span.parentSpanId, SPAN_ID_HEX_LENGTH));
   if (problem !== undefined) return problem;
   const links = span.links;
   for (let i = 0; i < links.length; i++) {
-    const linkProblem =
-      describeIdLength('traceId', links[i].traceId, TRACE_ID_HEX_LENGTH) ??
-      describeIdLength('spanId', links[i].spanId, SPAN_ID_HEX_LENGTH);
+    const linkProblem = describeIdLength('traceId', links[i].traceId, TRACE_ID_HEX_LENGTH) ?? describeIdLength('spanId', links[i].spanId, SPAN_ID_HEX_LENGTH);
     if (linkProblem !== undefined) return `links[${i}].${linkProblem}`;
   }
   return undefined;

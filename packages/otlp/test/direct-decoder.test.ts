@@ -3,7 +3,13 @@ import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import type { Writer } from 'protobufjs';
 import { MAX_NESTING_DEPTH, type Attributes, type ResourceSpans } from '@decision-trace/model';
-import { type DecodedTraceRequest, OtlpDecodeError, decodeTraceRequestProtobuf, encodeTraceRequestProtobuf, encodeTraceRequestProtobufReflective } from '../src/index.js';
+import {
+  type DecodedTraceRequest,
+  OtlpDecodeError,
+  decodeTraceRequestProtobuf,
+  encodeTraceRequestProtobuf,
+  encodeTraceRequestProtobufReflective,
+} from '../src/index.js';
 import { bigIntToLongHalves } from '../src/int64.js';
 import { makeRichResourceSpans, makeSpan } from './fixtures/model-spans.js';
 import { randomResourceSpans, randomWireRequest, seededRandom } from './helpers/random-requests.js';
@@ -387,11 +393,17 @@ describe('direct protobuf decoder: same result as protobufjs reflective decode +
         }),
       ).key;
     assert.equal(
-      twoValues((w) => text(w, 1, 'x'), (w) => tag(w, 3, VARINT).int64(5)),
+      twoValues(
+        (w) => text(w, 1, 'x'),
+        (w) => tag(w, 3, VARINT).int64(5),
+      ),
       'x',
     );
     assert.equal(
-      twoValues((w) => tag(w, 3, VARINT).int64(5), (w) => text(w, 1, 'y')),
+      twoValues(
+        (w) => tag(w, 3, VARINT).int64(5),
+        (w) => text(w, 1, 'y'),
+      ),
       'y',
     );
     assert.deepStrictEqual(
@@ -416,15 +428,24 @@ describe('direct protobuf decoder: same result as protobufjs reflective decode +
       { a: true, b: null },
     );
     assert.equal(
-      twoValues((w) => tag(w, 4, FIXED64).double(1.5), (w) => tag(w, 4, FIXED64).double(2.5)),
+      twoValues(
+        (w) => tag(w, 4, FIXED64).double(1.5),
+        (w) => tag(w, 4, FIXED64).double(2.5),
+      ),
       2.5,
     );
     assert.equal(
-      twoValues((w) => tag(w, 4, FIXED64).double(1.5), (w) => tag(w, 3, VARINT).int64(7)),
+      twoValues(
+        (w) => tag(w, 4, FIXED64).double(1.5),
+        (w) => tag(w, 3, VARINT).int64(7),
+      ),
       7,
     );
     assert.equal(
-      twoValues((w) => tag(w, 3, VARINT).int64(7), (w) => tag(w, 4, FIXED64).double(1.5)),
+      twoValues(
+        (w) => tag(w, 3, VARINT).int64(7),
+        (w) => tag(w, 4, FIXED64).double(1.5),
+      ),
       7,
     );
   });
@@ -442,7 +463,10 @@ describe('direct protobuf decoder: same result as protobufjs reflective decode +
     const expected = ['s', 3, true, 0.25, ['e'], { x: null }, new Uint8Array([9])];
     for (let winner = 0; winner < members.length; winner++) {
       for (let other = winner + 1; other < members.length; other++) {
-        for (const order of [[winner, other], [other, winner]]) {
+        for (const order of [
+          [winner, other],
+          [other, winner],
+        ]) {
           const value = onlyAttributes(anyValue((w) => order.forEach((m) => members[m][1](w)))).k;
           assert.deepStrictEqual(value, expected[winner], `${members[order[0]][0]} then ${members[order[1]][0]}`);
         }
@@ -633,9 +657,7 @@ function withSpanAttributes(attributes: Attributes, name = 'span'): ResourceSpan
   return [
     {
       resource: { attributes: {}, droppedAttributesCount: 0 },
-      scopeSpans: [
-        { scope: { name: 's', version: '', attributes: {}, droppedAttributesCount: 0 }, spans: [makeSpan({ name, attributes })], schemaUrl: '' },
-      ],
+      scopeSpans: [{ scope: { name: 's', version: '', attributes: {}, droppedAttributesCount: 0 }, spans: [makeSpan({ name, attributes })], schemaUrl: '' }],
       schemaUrl: '',
     },
   ];

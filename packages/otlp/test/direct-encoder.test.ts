@@ -108,7 +108,15 @@ describe('direct protobuf encoder: the bytes of protobufjs', () => {
   });
 
   test('empty strings and zero values everywhere: defaults left out, resource, scope and values still written', () => {
-    const empty = makeSpan({ traceId: '', spanId: '', name: '', kind: 0, startTimeUnixNano: 0n, endTimeUnixNano: 0n, attributes: { '': '', zero: 0, no: false, none: null, nothing: new Uint8Array(0), list: [], map: {} } });
+    const empty = makeSpan({
+      traceId: '',
+      spanId: '',
+      name: '',
+      kind: 0,
+      startTimeUnixNano: 0n,
+      endTimeUnixNano: 0n,
+      attributes: { '': '', zero: 0, no: false, none: null, nothing: new Uint8Array(0), list: [], map: {} },
+    });
     const body = assertSameBytes(request([empty]));
     const wire = wireView(body);
     assert.deepStrictEqual(wire.resourceSpans[0].resource, {});
@@ -154,7 +162,12 @@ describe('direct protobuf encoder: the bytes of protobufjs', () => {
 
   test('ids in upper case, odd-length and not hex are written as Buffer.from(hex, "hex") gives them', () => {
     for (const id of ['5B8EFFF798038103D269B633813FC60C', 'abc', 'zz00', '00zz', 'a', 'ééé', '0'.repeat(64)]) {
-      const span = makeSpan({ traceId: id, spanId: id, parentSpanId: id, links: [{ traceId: id, spanId: id, traceState: '', attributes: {}, droppedAttributesCount: 0, flags: 0 }] });
+      const span = makeSpan({
+        traceId: id,
+        spanId: id,
+        parentSpanId: id,
+        links: [{ traceId: id, spanId: id, traceState: '', attributes: {}, droppedAttributesCount: 0, flags: 0 }],
+      });
       assertSameBytes(request([span]), id);
     }
   });
@@ -202,7 +215,7 @@ describe('direct protobuf encoder: the bytes of protobufjs', () => {
     assertSameBytes(makeRichResourceSpans());
   });
 
-  test('nesting beyond protobufjs\'s recursion limit fails as it does, and the next encode is whole', () => {
+  test("nesting beyond protobufjs's recursion limit fails as it does, and the next encode is whole", () => {
     let deep: AttributeValue = 'leaf';
     for (let i = 0; i < 120; i++) deep = [deep];
     const input = withAttributes({ deep });
@@ -217,7 +230,7 @@ describe('direct protobuf encoder: the bytes of protobufjs', () => {
 });
 
 describe('direct protobuf encoder: decode(encode(x)) is x', () => {
-  test('through protobufjs\'s reflective decode, hundreds of random requests', () => {
+  test("through protobufjs's reflective decode, hundreds of random requests", () => {
     const random = seededRandom(7_12_2026);
     let spans = 0;
     for (let i = 0; i < 400; i++) {
@@ -240,7 +253,17 @@ describe('direct protobuf encoder: decode(encode(x)) is x', () => {
       { key: 'double', value: { doubleValue: 3 } },
       { key: 'int', value: { intValue: '3' } },
       { key: 'list', value: { arrayValue: { values: [{ intValue: '1' }, { doubleValue: 1 }] } } },
-      { key: 'map', value: { kvlistValue: { values: [{ key: 'd', value: { doubleValue: 4 } }, { key: 'i', value: { intValue: '4' } }] } } },
+      {
+        key: 'map',
+        value: {
+          kvlistValue: {
+            values: [
+              { key: 'd', value: { doubleValue: 4 } },
+              { key: 'i', value: { intValue: '4' } },
+            ],
+          },
+        },
+      },
     ]);
     // And our decoder notes them again, so a second hop writes the same bytes.
     const again = encodeTraceRequestProtobuf(decodeTraceRequestProtobuf(body).resourceSpans);
@@ -249,7 +272,10 @@ describe('direct protobuf encoder: decode(encode(x)) is x', () => {
 
   test('ints beyond 2^53 stay exact', () => {
     const attributes: Attributes = { a: 2n ** 53n + 1n, b: -(2n ** 63n), c: 2n ** 63n - 1n, d: -(2n ** 53n) - 3n };
-    assert.deepStrictEqual(decodeTraceRequestReflective(encodeTraceRequestProtobuf(withAttributes(attributes))).resourceSpans[0].scopeSpans[0].spans[0].attributes, attributes);
+    assert.deepStrictEqual(
+      decodeTraceRequestReflective(encodeTraceRequestProtobuf(withAttributes(attributes))).resourceSpans[0].scopeSpans[0].spans[0].attributes,
+      attributes,
+    );
   });
 
   test('a lone surrogate is written as U+FFFD, valid UTF-8 that decoders accept', () => {
@@ -271,8 +297,15 @@ describe('direct protobuf encoder: decode(encode(x)) is x', () => {
     const input = withAttributes({ attributes, nullPrototype });
     assertSameBytes(input);
     const decoded = decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(input)).resourceSpans[0].scopeSpans[0].spans[0].attributes;
-    assert.deepStrictEqual(Object.entries(decoded.attributes as Attributes), [['2', true], ['b', 1], ['a', 'x']]);
-    assert.deepStrictEqual(Object.entries(decoded.nullPrototype as Attributes), [['z', 'z'], ['y', [1]]]);
+    assert.deepStrictEqual(Object.entries(decoded.attributes as Attributes), [
+      ['2', true],
+      ['b', 1],
+      ['a', 'x'],
+    ]);
+    assert.deepStrictEqual(Object.entries(decoded.nullPrototype as Attributes), [
+      ['z', 'z'],
+      ['y', [1]],
+    ]);
   });
 
   test('undefined values are empty AnyValues, as null is', () => {

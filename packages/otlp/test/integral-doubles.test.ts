@@ -80,7 +80,10 @@ describe('an OTLP double with an integral value leaves as a double (int 3 and do
   test('the decoded model is unchanged: plain numbers, deep-equal to what it was', () => {
     const [resourceSpans] = decodeTraceRequestProtobuf(request()).resourceSpans;
     const attributes = resourceSpans.scopeSpans[0].spans[0].attributes;
-    assert.deepEqual({ ...attributes }, { 'double.integral': 3, 'double.zero': 0, int: 3, 'double.fraction': 2.5, array: [1, 1, [6]], kvlist: { d: 4, i: 4 }, twice: 5 });
+    assert.deepEqual(
+      { ...attributes },
+      { 'double.integral': 3, 'double.zero': 0, int: 3, 'double.fraction': 2.5, array: [1, 1, [6]], kvlist: { d: 4, i: 4 }, twice: 5 },
+    );
     assert.deepEqual(Object.keys(attributes), ['double.integral', 'double.zero', 'int', 'double.fraction', 'array', 'kvlist', 'twice']);
     assert.equal(JSON.stringify(attributes.array), '[1,1,[6]]');
   });

@@ -87,7 +87,12 @@ describe('bodies that cannot be decoded', () => {
       [{ attributes: [{ key: 'a', value: { bytesValue: '***' } }] }, 'attributes[0].value.bytesValue: expected a base64 string'],
       [{ attributes: [{ key: 'a', value: { doubleValue: 'fast' } }] }, 'attributes[0].value.doubleValue: expected a number'],
       [
-        { attributes: [{ key: 'ok' }, { key: 'a', value: { arrayValue: { values: [{}, { kvlistValue: { values: [{ key: 'x', value: { stringValue: 1 } }] } }] } } }] },
+        {
+          attributes: [
+            { key: 'ok' },
+            { key: 'a', value: { arrayValue: { values: [{}, { kvlistValue: { values: [{ key: 'x', value: { stringValue: 1 } }] } }] } } },
+          ],
+        },
         'attributes[1].value.arrayValue.values[1].kvlistValue.values[0].value.stringValue: expected a string',
       ],
       [{ attributes: [{ key: 'a', value: 'plain' }] }, 'attributes[0].value: expected an object'],
@@ -100,10 +105,7 @@ describe('bodies that cannot be decoded', () => {
       [{ status: [] }, 'status: expected an object'],
     ];
     for (const [badFields, expected] of cases) {
-      throwsDecodeError(
-        () => decodeTraceRequestJson(jsonWithFourthSpan(badFields)),
-        `resourceSpans[0].scopeSpans[1].spans[3].${expected}`,
-      );
+      throwsDecodeError(() => decodeTraceRequestJson(jsonWithFourthSpan(badFields)), `resourceSpans[0].scopeSpans[1].spans[3].${expected}`);
     }
   });
 
@@ -122,10 +124,7 @@ describe('bodies that cannot be decoded', () => {
       () => decodeTraceRequestJson('{"resourceSpans":[{"scopeSpans":[{"scope":5}]}]}'),
       'resourceSpans[0].scopeSpans[0].scope: expected an object',
     );
-    throwsDecodeError(
-      () => decodeTraceRequestJson('{"resourceSpans":[{"resource":[]}]}'),
-      'resourceSpans[0].resource: expected an object',
-    );
+    throwsDecodeError(() => decodeTraceRequestJson('{"resourceSpans":[{"resource":[]}]}'), 'resourceSpans[0].resource: expected an object');
   });
 });
 
@@ -149,17 +148,12 @@ describe('spans with ids of the wrong length', () => {
       const decoded = decode();
       assert.equal(decoded.rejectedSpans, 4);
       assert.deepStrictEqual(decoded.resourceSpans[0].scopeSpans[0].spans, [valid, alsoValid]);
-      assert.equal(
-        decoded.errorMessage,
-        'rejected 4 spans, first: resourceSpans[0].scopeSpans[0].spans[0].traceId is 15 bytes, expected 16',
-      );
+      assert.equal(decoded.errorMessage, 'rejected 4 spans, first: resourceSpans[0].scopeSpans[0].spans[0].traceId is 15 bytes, expected 16');
     });
   }
 
   test('each kind of problem is named', () => {
-    const reasons = [longSpanId, badParent, badLink].map(
-      (span) => decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(withSpans([span]))).errorMessage,
-    );
+    const reasons = [longSpanId, badParent, badLink].map((span) => decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(withSpans([span]))).errorMessage);
     assert.deepStrictEqual(reasons, [
       'rejected 1 span: resourceSpans[0].scopeSpans[0].spans[0].spanId is 9 bytes, expected 8',
       'rejected 1 span: resourceSpans[0].scopeSpans[0].spans[0].parentSpanId is 4 bytes, expected 8',

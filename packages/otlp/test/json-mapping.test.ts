@@ -233,8 +233,14 @@ describe('OTLP/JSON mapping', () => {
     }));
     const decoded = decodeTraceRequestJson(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
     const decodedSpans = decoded.resourceSpans[0].scopeSpans[0].spans;
-    assert.deepStrictEqual(decodedSpans.map((span) => span.kind), [0, 1, 2, 3, 4, 5]);
-    assert.deepStrictEqual(decodedSpans.map((span) => span.status.code), [0, 1, 2, 0, 1, 2]);
+    assert.deepStrictEqual(
+      decodedSpans.map((span) => span.kind),
+      [0, 1, 2, 3, 4, 5],
+    );
+    assert.deepStrictEqual(
+      decodedSpans.map((span) => span.status.code),
+      [0, 1, 2, 0, 1, 2],
+    );
   });
 
   test('missing fields take their defaults', () => {

@@ -22,7 +22,9 @@ test('OTLP/JSON intValue beyond 2^53 written as a JSON number is read exactly', 
   assert.equal(firstSpan(jsonRequest('{"intValue": -9007199254740993}')).attributes['decision.evidence.amount'], -TWO_POW_53_PLUS_1);
   assert.equal(firstSpan(jsonRequest('{"intValue": "9007199254740993"}')).attributes['decision.evidence.amount'], TWO_POW_53_PLUS_1);
   assert.equal(firstSpan(jsonRequest('{"intValue": 120}')).attributes['decision.evidence.amount'], 120, 'safe integers stay numbers');
-  const array = firstSpan(jsonRequest('{"arrayValue": {"values": [{"intValue": 9007199254740993}, {"doubleValue": 9007199254740993}]}}')).attributes['decision.evidence.amount'];
+  const array = firstSpan(jsonRequest('{"arrayValue": {"values": [{"intValue": 9007199254740993}, {"doubleValue": 9007199254740993}]}}')).attributes[
+    'decision.evidence.amount'
+  ];
   assert.deepEqual(array, [TWO_POW_53_PLUS_1, 9007199254740992], 'a double stays a double');
   assert.throws(() => firstSpan(jsonRequest('{"intValue": 9223372036854775808}')), /signed 64-bit/);
 });
@@ -40,7 +42,11 @@ test('OTLP protobuf int64 beyond 2^53 and fixed64 nanos decode exactly', () => {
     endTimeUnixNano: 1_763_800_000_123_706_789n,
   });
   const body = encodeTraceRequestProtobuf([
-    { resource: { attributes: {}, droppedAttributesCount: 0 }, scopeSpans: [{ scope: { name: '', version: '', attributes: {}, droppedAttributesCount: 0 }, spans: [span], schemaUrl: '' }], schemaUrl: '' },
+    {
+      resource: { attributes: {}, droppedAttributesCount: 0 },
+      scopeSpans: [{ scope: { name: '', version: '', attributes: {}, droppedAttributesCount: 0 }, spans: [span], schemaUrl: '' }],
+      schemaUrl: '',
+    },
   ]);
   const decoded = firstSpan(body, decodeTraceRequestProtobuf);
   assert.equal(decoded.attributes['decision.evidence.amount'], TWO_POW_53_PLUS_1);

@@ -81,10 +81,7 @@ describe('our encoders round-trip through our decoders', () => {
 
   test('protobuf and JSON agree on the same spans', () => {
     const input = makeRichResourceSpans();
-    assert.deepStrictEqual(
-      decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(input)),
-      decodeTraceRequestJson(encodeTraceRequestJson(input)),
-    );
+    assert.deepStrictEqual(decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(input)), decodeTraceRequestJson(encodeTraceRequestJson(input)));
   });
 
   test('JSON output follows the OTLP mapping: hex ids, string int64s, numeric enums, base64 bytes', () => {
@@ -108,10 +105,7 @@ describe('our encoders round-trip through our decoders', () => {
     Object.defineProperty(attributes, '__proto__', { value: 'sneaky', enumerable: true, writable: true, configurable: true });
     const input = makeRichResourceSpans().slice(1);
     input[0].scopeSpans[0].spans = [makeSpan({ attributes })];
-    for (const decoded of [
-      decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(input)),
-      decodeTraceRequestJson(encodeTraceRequestJson(input)),
-    ]) {
+    for (const decoded of [decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(input)), decodeTraceRequestJson(encodeTraceRequestJson(input))]) {
       const decodedAttributes = decoded.resourceSpans[0].scopeSpans[0].spans[0].attributes;
       assert.equal(Object.getPrototypeOf(decodedAttributes), Object.prototype);
       assert.deepStrictEqual(Object.entries(decodedAttributes), [

@@ -4,12 +4,7 @@ import type { HrTime } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Attributes, InstrumentationScope, Resource, Span } from '@decision-trace/model';
-import {
-  type DecodedTraceRequest,
-  decodeTraceRequestJson,
-  decodeTraceRequestProtobuf,
-  encodeTraceRequestProtobuf,
-} from '../src/index.js';
+import { type DecodedTraceRequest, decodeTraceRequestJson, decodeTraceRequestProtobuf, encodeTraceRequestProtobuf } from '../src/index.js';
 import { REMOTE_PARENT, recordSdkSpans } from './fixtures/sdk-spans.js';
 
 // Span flag bits from the OTLP specification (SpanFlags in trace.proto).

@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, trace, SamplingDecision, type Tracer } from '@opentelemetry/api';
-import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, type ReadableSpan, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { ManualClock } from '../src/clock.js';
 import { ConsistentRatioSampler } from '../src/head/consistent-ratio-sampler.js';
 import { DecisionAwareSampler } from '../src/head/decision-aware-sampler.js';
@@ -66,7 +75,16 @@ test('ConsistentRatioSampler reads rv from the parent tracestate', () => {
     traceId: '0'.repeat(31) + '1',
     spanId: '1'.repeat(16),
     traceFlags: 1,
-    traceState: { get: (k: string) => (k === 'ot' ? 'rv:ffffffffffffff' : undefined), set() { return this; }, unset() { return this; }, serialize: () => 'ot=rv:ffffffffffffff' },
+    traceState: {
+      get: (k: string) => (k === 'ot' ? 'rv:ffffffffffffff' : undefined),
+      set() {
+        return this;
+      },
+      unset() {
+        return this;
+      },
+      serialize: () => 'ot=rv:ffffffffffffff',
+    },
   });
   const result = sampler.shouldSample(rv, '0'.repeat(31) + '1', 's', 0, {}, []);
   assert.equal(result.decision, SamplingDecision.RECORD_AND_SAMPLED);

@@ -33,7 +33,7 @@ test('sampled when any span condition holds for any span; resource and scope of 
   assert.equal(policy.evaluate(trace), 'sampled');
 });
 
-test('span-event conditions: any event of any span; unprefixed paths are the event\'s', () => {
+test("span-event conditions: any event of any span; unprefixed paths are the event's", () => {
   const policy = buildPolicy(ottl([], ['name == "exception" and span.kind == SPAN_KIND_SERVER']), clock);
   assert.equal(policy.evaluate(traceOf([span({ kind: 2, events: [exception] })])), 'sampled');
   assert.equal(policy.evaluate(traceOf([span({ kind: 3, events: [exception] })])), 'not_sampled');
@@ -44,7 +44,12 @@ test('error_mode: propagate fails the policy; ignore logs and skips the conditio
   const failing = 'Len(attributes["n"]) > 0';
   const trace = traceOf([span({ attributes: { n: 1 } }), span({ name: 'match' })]);
   const propagate = buildPolicy(ottl([failing, 'name == "match"'], [], 'propagate'), clock);
-  assert.throws(() => propagate.evaluate(trace), (error: unknown) => error instanceof PolicyEvaluationError && /failed to eval condition: Len\(attributes\["n"\]\) > 0, Len: unsupported target type int64/.test(error.message));
+  assert.throws(
+    () => propagate.evaluate(trace),
+    (error: unknown) =>
+      error instanceof PolicyEvaluationError &&
+      /failed to eval condition: Len\(attributes\["n"\]\) > 0, Len: unsupported target type int64/.test(error.message),
+  );
 
   const warnings: Array<{ message: string; fields: Record<string, unknown> }> = [];
   const ignore = buildPolicy(ottl([failing, 'name == "match"'], [], 'ignore'), clock, { warn: (message, fields) => warnings.push({ message, fields }) });
@@ -69,13 +74,22 @@ test('inside and/not/drop/composite; a propagated error leaves the top-level pol
   const composite: PolicyConfig = {
     name: 'c',
     type: 'composite',
-    composite: { max_total_spans_per_second: 100, policy_order: [], composite_sub_policy: [errorPolicy, { name: 'all', type: 'always_sample' }], rate_allocation: [] },
+    composite: {
+      max_total_spans_per_second: 100,
+      policy_order: [],
+      composite_sub_policy: [errorPolicy, { name: 'all', type: 'always_sample' }],
+      rate_allocation: [],
+    },
   };
   // The error from the first member fails the whole composite, as in the Collector.
   assert.throws(() => buildPolicy(composite, clock).evaluate(traceOf([span({ attributes: { n: 1 } })])), PolicyEvaluationError);
 
   const trace = traceOf([span({ attributes: { n: 1 } })]);
-  const policies = [errorPolicy, { name: 'drop', type: 'drop', drop: { drop_sub_policy: [errorPolicy] } } as PolicyConfig, ottl(['name == "work"'], [], 'silent', 'fine')];
+  const policies = [
+    errorPolicy,
+    { name: 'drop', type: 'drop', drop: { drop_sub_policy: [errorPolicy] } } as PolicyConfig,
+    ottl(['name == "work"'], [], 'silent', 'fine'),
+  ];
   const named = policies.map((config) => ({ name: config.name, isDrop: config.type === 'drop', evaluator: buildPolicy(config, clock) }));
   const errors: string[] = [];
   const verdict = decideTrace(named, trace, false, undefined, (policy) => errors.push(policy));

@@ -12,7 +12,12 @@ import { resourceSpans, span } from './spans.js';
 const integralDouble: Attributes = { three: 3 };
 noteIntegralDouble(integralDouble, 'three', true);
 
-const event: SpanEvent = { timeUnixNano: 1_700_000_000_005_000_000n, name: 'exception', attributes: { 'exception.type': 'Timeout', retries: 2 }, droppedAttributesCount: 0 };
+const event: SpanEvent = {
+  timeUnixNano: 1_700_000_000_005_000_000n,
+  name: 'exception',
+  attributes: { 'exception.type': 'Timeout', retries: 2 },
+  droppedAttributesCount: 0,
+};
 const theSpan = span({
   traceId: '0af7651916cd43dd8448eb211c80319c',
   spanId: 'b7ad6b7169203331',
@@ -50,7 +55,11 @@ const eventCtx: OttlEvalContext = { ...ctx, event };
 
 const holds = (text: string, context: OttlEvalContext = ctx) => new OttlCondition(text, context.event ? 'spanevent' : 'span').evaluate(context);
 function fails(text: string, pattern: RegExp, context: OttlEvalContext = ctx): void {
-  assert.throws(() => holds(text, context), (error: unknown) => error instanceof OttlEvaluationError && pattern.test(error.message), text);
+  assert.throws(
+    () => holds(text, context),
+    (error: unknown) => error instanceof OttlEvaluationError && pattern.test(error.message),
+    text,
+  );
 }
 function all(expected: boolean, conditions: string[], context: OttlEvalContext = ctx): void {
   for (const condition of conditions) assert.equal(holds(condition, context), expected, condition);
@@ -95,15 +104,19 @@ test('resource, scope and span-event paths', () => {
     'scope.version == "1.2.3"',
     'scope.attributes["scope.attr"] == "yes"',
   ]);
-  all(true, [
-    'name == "exception"',
-    'spanevent.name == "exception"',
-    'attributes["exception.type"] == "Timeout"',
-    'spanevent.attributes["retries"] >= 2',
-    'span.name == "GET /orders" and resource.attributes["deployment.environment"] == "prod"',
-    'time_unix_nano > 1700000000000000000',
-    'time > span.start_time',
-  ], eventCtx);
+  all(
+    true,
+    [
+      'name == "exception"',
+      'spanevent.name == "exception"',
+      'attributes["exception.type"] == "Timeout"',
+      'spanevent.attributes["retries"] >= 2',
+      'span.name == "GET /orders" and resource.attributes["deployment.environment"] == "prod"',
+      'time_unix_nano > 1700000000000000000',
+      'time > span.start_time',
+    ],
+    eventCtx,
+  );
   // In a span-event condition an unprefixed path is the event's, not the span's.
   assert.equal(holds('name == "GET /orders"', eventCtx), false);
 });

@@ -31,7 +31,12 @@ test('a comparison of a path with a string: typed nodes with their columns', () 
     kind: 'comparison',
     column: 1,
     op: '==',
-    left: { kind: 'path', column: 1, contextWritten: false, segments: [{ name: 'attributes', column: 1, keys: [{ kind: 'string', value: 'http.method', column: 12 }] }] },
+    left: {
+      kind: 'path',
+      column: 1,
+      contextWritten: false,
+      segments: [{ name: 'attributes', column: 1, keys: [{ kind: 'string', value: 'http.method', column: 12 }] }],
+    },
     right: { kind: 'string', column: 30, value: 'GET' },
   });
 });
@@ -169,7 +174,10 @@ test('build errors: unknown paths, contexts, enums and converters, argument coun
 test('ottlConditionProblem: null for a good condition, the column and detail otherwise', () => {
   assert.equal(ottlConditionProblem('span.attributes["http.status_code"] >= 500', 'span'), null);
   assert.equal(ottlConditionProblem('spanevent.name == "exception" and span.name != ""', 'spanevent'), null);
-  assert.equal(ottlConditionProblem('name ==', 'span'), 'invalid OTTL condition: syntax error at column 8: unexpected end of condition: expected a value (a path, literal, converter call or expression)');
+  assert.equal(
+    ottlConditionProblem('name ==', 'span'),
+    'invalid OTTL condition: syntax error at column 8: unexpected end of condition: expected a value (a path, literal, converter call or expression)',
+  );
   assert.equal(ottlConditionProblem('event_index == 0', 'spanevent'), null);
   assert.match(ottlConditionProblem('foo == 1', 'spanevent')!, /^invalid OTTL condition at column 1: segment "foo"/);
 });

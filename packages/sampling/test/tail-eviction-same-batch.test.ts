@@ -24,10 +24,20 @@ test('a trace evicted by the batch that carries its decision events still report
     decisionEvent({ trace_id: ids[1], decision_id: 'd1' }),
   ];
   const result = tail.ingest([resourceSpans(ids.map((traceId) => span({ traceId })))], events);
-  assert.deepEqual(result.evicted.map((trace) => trace.traceId), [ids[0]]);
-  assert.deepEqual(result.evicted[0].decisions.map((record) => record.id), ['d0'], 'one record per decision, however many events');
+  assert.deepEqual(
+    result.evicted.map((trace) => trace.traceId),
+    [ids[0]],
+  );
+  assert.deepEqual(
+    result.evicted[0].decisions.map((record) => record.id),
+    ['d0'],
+    'one record per decision, however many events',
+  );
   assert.equal(result.evicted[0].decisions[0].event_count, 2);
   assert.equal(result.verdicts.size, 0, 'no verdict is claimed for the evicted trace');
   const rest = tail.decideAll();
-  assert.deepEqual(rest.find((trace) => trace.traceId === ids[1])?.decisions.map((record) => record.id), ['d1']);
+  assert.deepEqual(
+    rest.find((trace) => trace.traceId === ids[1])?.decisions.map((record) => record.id),
+    ['d1'],
+  );
 });

@@ -14,7 +14,10 @@ const ms = (n: number) => BigInt(n) * 1_000_000n;
 
 function withDuration(durationMs: number): TraceData {
   const start = 1_700_000_000_000_000_000n;
-  return traceOf([span({ startTimeUnixNano: start, endTimeUnixNano: start + ms(1) }), span({ startTimeUnixNano: start + ms(1), endTimeUnixNano: start + ms(durationMs) })]);
+  return traceOf([
+    span({ startTimeUnixNano: start, endTimeUnixNano: start + ms(1) }),
+    span({ startTimeUnixNano: start + ms(1), endTimeUnixNano: start + ms(durationMs) }),
+  ]);
 }
 
 test('always_sample samples', () => {
@@ -35,7 +38,11 @@ test('latency: above threshold_ms (strictly, as the Collector) without upper bou
 });
 
 test('numeric_attribute: inclusive bounds on span or resource attributes; invert_match', () => {
-  const config = (invert = false): PolicyConfig => ({ name: 'n', type: 'numeric_attribute', numeric_attribute: { key: 'http.status', min_value: 400, max_value: 499, invert_match: invert } });
+  const config = (invert = false): PolicyConfig => ({
+    name: 'n',
+    type: 'numeric_attribute',
+    numeric_attribute: { key: 'http.status', min_value: 400, max_value: 499, invert_match: invert },
+  });
   assert.equal(evaluate(config(), traceOf([span({ attributes: { 'http.status': 400 } })])), 'sampled');
   assert.equal(evaluate(config(), traceOf([span({ attributes: { 'http.status': 499 } })])), 'sampled');
   assert.equal(evaluate(config(), traceOf([span({ attributes: { 'http.status': 500 } })])), 'not_sampled');
@@ -59,11 +66,19 @@ test('numeric_attribute: inclusive bounds on span or resource attributes; invert
 });
 
 test('string_attribute: exact values, regex values (unanchored, cached), invert_match', () => {
-  const exact: PolicyConfig = { name: 's', type: 'string_attribute', string_attribute: { key: 'route', values: ['/a', '/b'], enabled_regex_matching: false, cache_max_size: 0, invert_match: false } };
+  const exact: PolicyConfig = {
+    name: 's',
+    type: 'string_attribute',
+    string_attribute: { key: 'route', values: ['/a', '/b'], enabled_regex_matching: false, cache_max_size: 0, invert_match: false },
+  };
   assert.equal(evaluate(exact, traceOf([span({ attributes: { route: '/b' } })])), 'sampled');
   assert.equal(evaluate(exact, traceOf([span({ attributes: { route: '/bb' } })])), 'not_sampled');
   assert.equal(evaluate(exact, traceOf([span()], { route: '/a' })), 'sampled');
-  const regex: PolicyConfig = { name: 'r', type: 'string_attribute', string_attribute: { key: 'route', values: ['^/health', 'metrics'], enabled_regex_matching: true, cache_max_size: 2, invert_match: false } };
+  const regex: PolicyConfig = {
+    name: 'r',
+    type: 'string_attribute',
+    string_attribute: { key: 'route', values: ['^/health', 'metrics'], enabled_regex_matching: true, cache_max_size: 2, invert_match: false },
+  };
   const policy = buildPolicy(regex, clock);
   for (let i = 0; i < 2; i++) {
     assert.equal(policy.evaluate(traceOf([span({ attributes: { route: '/healthz' } })])), 'sampled');
@@ -75,13 +90,27 @@ test('string_attribute: exact values, regex values (unanchored, cached), invert_
   assert.equal(evaluate(invert, traceOf([span({ attributes: { route: '/c' } })])), 'sampled');
   // pcommon Value.Str(): a resource value that is not a string reads as "", which a regex may match;
   // on a span an empty value is skipped.
-  const empty: PolicyConfig = { name: 'e', type: 'string_attribute', string_attribute: { key: 'route', values: ['^$'], enabled_regex_matching: true, cache_max_size: 0, invert_match: false } };
+  const empty: PolicyConfig = {
+    name: 'e',
+    type: 'string_attribute',
+    string_attribute: { key: 'route', values: ['^$'], enabled_regex_matching: true, cache_max_size: 0, invert_match: false },
+  };
   assert.equal(evaluate(empty, traceOf([span()], { route: 7 })), 'sampled');
   assert.equal(evaluate(empty, traceOf([span({ attributes: { route: 7 } })])), 'not_sampled');
   assert.equal(evaluate(empty, traceOf([span()])), 'not_sampled');
   // Patterns are Go's RE2, as the Collector compiles them: a POSIX class and \Q…\E match as in
   // Go (JavaScript reads [[:digit:]] as a class of ':' 'd' … followed by ']'), and `.` matches \r.
-  const goSyntax: PolicyConfig = { name: 'g', type: 'string_attribute', string_attribute: { key: 'route', values: ['^/v[[:digit:]]+/', '\\Qa.b\\E$', '^x.y$'], enabled_regex_matching: true, cache_max_size: 0, invert_match: false } };
+  const goSyntax: PolicyConfig = {
+    name: 'g',
+    type: 'string_attribute',
+    string_attribute: {
+      key: 'route',
+      values: ['^/v[[:digit:]]+/', '\\Qa.b\\E$', '^x.y$'],
+      enabled_regex_matching: true,
+      cache_max_size: 0,
+      invert_match: false,
+    },
+  };
   assert.equal(evaluate(goSyntax, traceOf([span({ attributes: { route: '/v12/items' } })])), 'sampled');
   assert.equal(evaluate(goSyntax, traceOf([span({ attributes: { route: '/v:/items' } })])), 'not_sampled');
   assert.equal(evaluate(goSyntax, traceOf([span({ attributes: { route: 'file a.b' } })])), 'sampled');
@@ -90,7 +119,11 @@ test('string_attribute: exact values, regex values (unanchored, cached), invert_
 });
 
 test('boolean_attribute matches the configured value; invert_match', () => {
-  const config = (value: boolean, invert = false): PolicyConfig => ({ name: 'b', type: 'boolean_attribute', boolean_attribute: { key: 'force', value, invert_match: invert } });
+  const config = (value: boolean, invert = false): PolicyConfig => ({
+    name: 'b',
+    type: 'boolean_attribute',
+    boolean_attribute: { key: 'force', value, invert_match: invert },
+  });
   assert.equal(evaluate(config(true), traceOf([span({ attributes: { force: true } })])), 'sampled');
   assert.equal(evaluate(config(true), traceOf([span({ attributes: { force: false } })])), 'not_sampled');
   assert.equal(evaluate(config(false), traceOf([span({ attributes: { force: false } })])), 'sampled');
@@ -173,7 +206,12 @@ test('bytes_limiting spends the trace size as the Collector counts it (pdata Siz
   const start = 1_700_000_000_000_000_000n;
   const spans = [span({ parentSpanId: '', name: '', kind: 0, startTimeUnixNano: start, endTimeUnixNano: start })];
   const held = makeResourceSpans(spans, { resourceAttributes: {} });
-  const trace: TraceData = { traceId: spans[0].traceId, groups: [{ resourceSpans: held, scopeSpans: held.scopeSpans[0], spans }], spanCount: 1, decisions: new Map() };
+  const trace: TraceData = {
+    traceId: spans[0].traceId,
+    groups: [{ resourceSpans: held, scopeSpans: held.scopeSpans[0], spans }],
+    spanCount: 1,
+    decisions: new Map(),
+  };
   // Span: ids 28 + empty parent id 2 + start 9 + end 9 + empty status 2 = 50, as a field 52;
   // scope "test" 6, as a field 8; ScopeSpans 60, as a field 62; empty resource 2; ResourceSpans
   // 64, as a field 66. (Our first count left out the wrappers, the empty parent and status.)
@@ -201,7 +239,11 @@ test('and, not and drop combine sub-policies', () => {
   assert.equal(evaluate(drop, failed), 'dropped');
   assert.equal(evaluate(drop, ok), 'not_sampled');
   // Inverted decisions inside and: a veto is a no.
-  const inverted: LeafPolicyConfig = { name: 'i', type: 'string_attribute', string_attribute: { key: 'k', values: ['v'], enabled_regex_matching: false, cache_max_size: 0, invert_match: true } };
+  const inverted: LeafPolicyConfig = {
+    name: 'i',
+    type: 'string_attribute',
+    string_attribute: { key: 'k', values: ['v'], enabled_regex_matching: false, cache_max_size: 0, invert_match: true },
+  };
   const andInverted: PolicyConfig = { name: 'ai', type: 'and', and: { and_sub_policy: [always, inverted] } };
   assert.equal(evaluate(andInverted, traceOf([span({ attributes: { k: 'v' } })])), 'not_sampled');
   assert.equal(evaluate(andInverted, traceOf([span({ attributes: { k: 'w' } })])), 'sampled');
@@ -267,7 +309,10 @@ test('decision policy: type/version globs, outcome, confidence strictly below/ab
   // All conditions must hold for the same decision.
   assert.equal(match({ outcome: ['approved'], confidence_below: 0.5 }), 'not_sampled');
 
-  trace.decisions.set('acme\u0000d2', record({ policy_checks: [{ policy: 'fraud', result: 'fail' }], error: { message: 'timeout' } }, { decision_type: 'fraud.screen' }));
+  trace.decisions.set(
+    'acme\u0000d2',
+    record({ policy_checks: [{ policy: 'fraud', result: 'fail' }], error: { message: 'timeout' } }, { decision_type: 'fraud.screen' }),
+  );
   assert.equal(match({ has_violations: true }), 'sampled');
   assert.equal(match({ status: 'errored', type: 'fraud.*' }), 'sampled');
   assert.equal(match({ status: 'errored', type: 'refund.*' }), 'not_sampled');

@@ -11,7 +11,15 @@ const forced: PolicyConfig = { name: 'forced', type: 'boolean_attribute', boolea
 const dropHealth: PolicyConfig = {
   name: 'no-health',
   type: 'drop',
-  drop: { drop_sub_policy: [{ name: 'health', type: 'string_attribute', string_attribute: { key: 'route', values: ['/health'], enabled_regex_matching: false, cache_max_size: 0, invert_match: false } }] },
+  drop: {
+    drop_sub_policy: [
+      {
+        name: 'health',
+        type: 'string_attribute',
+        string_attribute: { key: 'route', values: ['/health'], enabled_regex_matching: false, cache_max_size: 0, invert_match: false },
+      },
+    ],
+  },
 };
 
 function sampler(policies: PolicyConfig[], overrides: Partial<TailSamplerConfig> = {}, clock = new ManualClock(1_000)) {
@@ -75,7 +83,11 @@ test('precedence: drop first, then any sampled, else not sampled', () => {
 });
 
 test('an inverted match is a plain "not sampled" (no veto), as in the Collector v0.161.0 where invert_match no longer returns inverted decisions', () => {
-  const notAcme: PolicyConfig = { name: 'not-acme', type: 'string_attribute', string_attribute: { key: 'team', values: ['acme'], enabled_regex_matching: false, cache_max_size: 0, invert_match: true } };
+  const notAcme: PolicyConfig = {
+    name: 'not-acme',
+    type: 'string_attribute',
+    string_attribute: { key: 'team', values: ['acme'], enabled_regex_matching: false, cache_max_size: 0, invert_match: true },
+  };
   const { tail, clock } = sampler([notAcme, { name: 'all', type: 'always_sample' }]);
   const acme = randomTraceId();
   const other = randomTraceId();
@@ -142,7 +154,10 @@ test('the decision cache keeps verdicts after the trace itself left memory', () 
   noCache.tail.ingest([resourceSpans([span(), span()])]);
   const again = noCache.tail.ingest([resourceSpans([span({ traceId: k2 })])]);
   assert.equal(again.spanCount, 0, 'without a cache the late span starts a new trace');
-  assert.ok(noCache.tail.decideAll().some((r) => r.traceId === k2), 'k2 is waiting for a second decision');
+  assert.ok(
+    noCache.tail.decideAll().some((r) => r.traceId === k2),
+    'k2 is waiting for a second decision',
+  );
 });
 
 test('num_traces bounds memory: the oldest trace is evicted first and counted when undecided', () => {
@@ -152,10 +167,17 @@ test('num_traces bounds memory: the oldest trace is evicted first and counted wh
   tail.ingest([resourceSpans([span({ traceId: ids[0] })])], [event]);
   const result = tail.ingest([resourceSpans(ids.slice(1).map((traceId) => span({ traceId })))]);
   assert.equal(tail.tracesTracked, 3);
-  assert.deepEqual(result.evicted.map((r) => r.traceId), ids.slice(0, 2));
+  assert.deepEqual(
+    result.evicted.map((r) => r.traceId),
+    ids.slice(0, 2),
+  );
   assert.equal(result.evicted[0].reason, 'evicted');
   assert.equal(result.evicted[0].verdict.decision, 'not_sampled');
-  assert.deepEqual(result.evicted[0].decisions.map((d) => d.id), ['first-decision'], 'its decisions are reported so their records learn');
+  assert.deepEqual(
+    result.evicted[0].decisions.map((d) => d.id),
+    ['first-decision'],
+    'its decisions are reported so their records learn',
+  );
   assert.equal(tail.metrics.evictedBeforeDecision, 2);
   const rest = tail.decideAll();
   assert.deepEqual(rest.map((r) => r.traceId).sort(), ids.slice(2).sort());
@@ -172,12 +194,18 @@ test('decision_wait_after_root_received decides sooner once the root span is in'
   assert.deepEqual(tail.decideDue(), []);
   clock.advance(1);
   const early = tail.decideDue();
-  assert.deepEqual(early.map((r) => r.traceId), [withRoot]);
+  assert.deepEqual(
+    early.map((r) => r.traceId),
+    [withRoot],
+  );
   assert.equal(early[0].spanCount, 2);
   assert.equal(tail.metrics.decidedAfterRoot, 1);
   assert.equal(tail.nextDueAt(), 1_000 + 10_000);
   clock.advance(10_000);
-  assert.deepEqual(tail.decideDue().map((r) => r.traceId), [withoutRoot]);
+  assert.deepEqual(
+    tail.decideDue().map((r) => r.traceId),
+    [withoutRoot],
+  );
 });
 
 test('decision events are folded per trace for decision policies; late events get the verdict', () => {
@@ -185,7 +213,10 @@ test('decision events are folded per trace for decision policies; late events ge
   const { tail, clock } = sampler([risky]);
   const traceId = randomTraceId();
   const spanId = 'bbbbbbbbbbbbbbbb';
-  tail.ingest([resourceSpans([span({ traceId, spanId })])], [decisionEvent({ trace_id: traceId, span_id: spanId, decision_id: 'r1', payload: { outcome: 'approved' } })]);
+  tail.ingest(
+    [resourceSpans([span({ traceId, spanId })])],
+    [decisionEvent({ trace_id: traceId, span_id: spanId, decision_id: 'r1', payload: { outcome: 'approved' } })],
+  );
   tail.ingest([], [decisionEvent({ trace_id: traceId, decision_id: 'r1', event_type: 'decision.outcome', payload: { status: 'approved', confidence: 0.6 } })]);
   clock.advance(1_000);
   const [released] = tail.decideDue();
@@ -200,7 +231,10 @@ test('decision events are folded per trace for decision policies; late events ge
 test('decideAll at shutdown decides what is buffered, or drops it when asked', () => {
   const { tail } = sampler([{ name: 'all', type: 'always_sample' }]);
   tail.ingest([resourceSpans([span(), span()])]);
-  assert.deepEqual(tail.decideAll().map((r) => r.verdict.decision), ['sampled', 'sampled']);
+  assert.deepEqual(
+    tail.decideAll().map((r) => r.verdict.decision),
+    ['sampled', 'sampled'],
+  );
   const dropping = sampler([{ name: 'all', type: 'always_sample' }], { drop_pending_traces_on_shutdown: true });
   dropping.tail.ingest([resourceSpans([span()])]);
   const [released] = dropping.tail.decideAll();

@@ -2,10 +2,7 @@ import { diag, trace, type Span, type Tracer, type TracerProvider } from '@opent
 import { runInContext } from './context/active-context.js';
 import { DecisionRun, detachedDecision } from './decision/decision-run.js';
 import type { Decision, DecisionOptions } from './decision/decision-scope.js';
-import {
-  registeredUnsampledDecisionRecorders,
-  type UnsampledDecisionRecorder,
-} from './decision/unsampled-recorders.js';
+import { registeredUnsampledDecisionRecorders, type UnsampledDecisionRecorder } from './decision/unsampled-recorders.js';
 import { ObservedCallConfig, runObserved } from './observe/observed-call.js';
 import type { ObserveOptions } from './observe/observe-options.js';
 import { SDK_NAME, SDK_VERSION } from './version.js';
@@ -138,11 +135,7 @@ export class DecisionTrace {
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** The instance behind the top-level functions: the global tracer provider and registered processors. */

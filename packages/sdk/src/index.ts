@@ -16,34 +16,16 @@ export { HttpDecisionSink, parseRetryAfter, type HttpDecisionSinkOptions } from 
 export { StoreDecisionSink, type StoreDecisionSinkOptions, type DecisionStoreLike } from './sinks/store-decision-sink.js';
 export { InMemoryDecisionSink } from './sinks/in-memory-decision-sink.js';
 
-export {
-  DecisionTrace,
-  defaultDecisionTrace,
-  decision,
-  decisionSync,
-  observe,
-  traced,
-  type DecisionTraceOptions,
-} from './decision-trace.js';
+export { DecisionTrace, defaultDecisionTrace, decision, decisionSync, observe, traced, type DecisionTraceOptions } from './decision-trace.js';
 export type { Decision, DecisionActor, DecisionOptions } from './decision/decision-scope.js';
 export type { OutcomeDetails } from './decision/decision-state.js';
-export {
-  registerUnsampledDecisionRecorder,
-  unregisterUnsampledDecisionRecorder,
-  type UnsampledDecisionRecorder,
-} from './decision/unsampled-recorders.js';
+export { registerUnsampledDecisionRecorder, unregisterUnsampledDecisionRecorder, type UnsampledDecisionRecorder } from './decision/unsampled-recorders.js';
 export * as decisionAttributes from './decision/decision-attributes.js';
 
 export type { ObserveOptions, IdSource } from './observe/observe-options.js';
 export type { ObservedKind } from './observe/observe-attributes.js';
 
-export {
-  linkDecisionToSpan,
-  addDecisionSummaryEvent,
-  currentDecision,
-  decisionLogFields,
-  type DecisionLogFields,
-} from './linking.js';
+export { linkDecisionToSpan, addDecisionSummaryEvent, currentDecision, decisionLogFields, type DecisionLogFields } from './linking.js';
 
 export { snapshotJson, snapshotValue, DEFAULT_SNAPSHOT_LIMITS, type SnapshotLimits } from './snapshot/safe-json.js';
 export type { ExportResultLike, ReadableSpanLike, SpanExporterLike, SpanProcessorLike } from './otel-span-like.js';

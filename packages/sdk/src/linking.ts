@@ -29,10 +29,7 @@ export function linkDecisionToSpan(decision: Decision, span: Span | undefined = 
  * a span (by default the active one): trace UIs show what was decided at a glance, and the
  * collector reads the event as one more observation of the same decision id.
  */
-export function addDecisionSummaryEvent(
-  decision: Decision,
-  span: Span | undefined = trace.getSpan(activeContext()),
-): void {
+export function addDecisionSummaryEvent(decision: Decision, span: Span | undefined = trace.getSpan(activeContext())): void {
   if (span === undefined) return;
   const attributes: Record<string, string> = { [DECISION_ID]: decision.id, [DECISION_TYPE]: decision.type };
   if (decision.outcomeValue !== null) attributes[DECISION_OUTCOME] = decision.outcomeValue;

@@ -105,7 +105,10 @@ describe('decision()', () => {
     const span = sdk.exportedSpans().find((s) => s.attributes['dt.decision_id'] === asyncId)!;
     assert.equal(span.status.code, SpanStatusCode.ERROR);
     assert.equal(span.status.message, 'gateway timeout');
-    assert.ok(span.events.some((e) => e.name === 'exception'), 'the exception is recorded on the span');
+    assert.ok(
+      span.events.some((e) => e.name === 'exception'),
+      'the exception is recorded on the span',
+    );
     await sdk.shutdown();
   });
 
@@ -315,8 +318,22 @@ describe('decision()', () => {
   });
 
   for (const [name, sink] of [
-    ['throws synchronously', { export: () => { throw new Error('sink exploded'); } }],
-    ['rejects', { export: async () => { throw new DecisionSinkError('backend down', { retryable: true }); } }],
+    [
+      'throws synchronously',
+      {
+        export: () => {
+          throw new Error('sink exploded');
+        },
+      },
+    ],
+    [
+      'rejects',
+      {
+        export: async () => {
+          throw new DecisionSinkError('backend down', { retryable: true });
+        },
+      },
+    ],
     ['hangs', { export: () => new Promise<void>(() => {}) }],
   ] as Array<[string, DecisionSink]>) {
     test(`a sink that ${name} changes nothing for the caller`, async () => {
@@ -337,10 +354,17 @@ describe('decision()', () => {
           // Delivery attempts run between decisions; they must not reach the caller either.
           await new Promise((resolve) => setImmediate(resolve));
         }
-        assert.deepEqual(results, Array.from({ length: 50 }, (_, i) => i * 2), sampler);
+        assert.deepEqual(
+          results,
+          Array.from({ length: 50 }, (_, i) => i * 2),
+          sampler,
+        );
         assert.ok(performance.now() - started < 1000, `50 decisions took ${performance.now() - started} ms`);
       }
-      assert.equal(sdk.dt.decisionSync({ type: 'sync.v1' }, (d) => d.outcome('ok').outcomeValue), 'ok');
+      assert.equal(
+        sdk.dt.decisionSync({ type: 'sync.v1' }, (d) => d.outcome('ok').outcomeValue),
+        'ok',
+      );
       await sdk.shutdown();
     });
   }

@@ -11,16 +11,11 @@ describe('linking helpers', () => {
     const sdk = makeSdk();
     const tracer = sdk.provider.getTracer('http');
     const ids = await tracer.startActiveSpan('POST /refunds', async (request) => {
-      const made = await sdk.dt.decision(
-        { type: 'refund.approve.v2', tenant: 'acme', environment: 'prod', linkCallerSpan: true },
-        async (d) => {
-          const nested = await sdk.dt.decision({ type: 'notify.channel.v1', tenant: 'acme', linkCallerSpan: true }, (n) =>
-            n.outcome('email').id,
-          );
-          d.outcome('approved');
-          return { id: d.id, traceId: d.traceId, nested };
-        },
-      );
+      const made = await sdk.dt.decision({ type: 'refund.approve.v2', tenant: 'acme', environment: 'prod', linkCallerSpan: true }, async (d) => {
+        const nested = await sdk.dt.decision({ type: 'notify.channel.v1', tenant: 'acme', linkCallerSpan: true }, (n) => n.outcome('email').id);
+        d.outcome('approved');
+        return { id: d.id, traceId: d.traceId, nested };
+      });
       request.end();
       return made;
     });

@@ -4,14 +4,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import {
-  decision,
-  DecisionSpanProcessor,
-  decisionSync,
-  InMemoryDecisionSink,
-  observe,
-  traced,
-} from '@decision-trace/sdk';
+import { decision, DecisionSpanProcessor, decisionSync, InMemoryDecisionSink, observe, traced } from '@decision-trace/sdk';
 import { foldRecords } from './sdk-harness.js';
 
 /** The user's own exporter; unlike InMemorySpanExporter it keeps its spans after shutdown. */
@@ -67,7 +60,10 @@ describe('in an existing NodeSDK set-up, with the top-level API', () => {
     assert.equal(record.service_name, 'checkout');
     const tierRecord = [...records.values()].find((r) => r.type === 'tier.classify')!;
     assert.equal(tierRecord.parent_decision_id, result.id);
-    const names = exporter.getFinishedSpans().map((s) => s.name).sort();
+    const names = exporter
+      .getFinishedSpans()
+      .map((s) => s.name)
+      .sort();
     assert.deepEqual(names, ['POST /refunds', 'lookup_order', 'refund.approve.v2', 'tier.classify.v1']);
     assert.ok(exporter.getFinishedSpans().every((s) => s.spanContext().traceId === result.traceId));
   });

@@ -61,10 +61,12 @@ describe('observe() and traced()', () => {
     }
     const context: Record<string, unknown> = { name: 'ctx', error: new TypeError('bad input') };
     context.self = context;
-    const complete = sdk.dt.observe(
-      async (prompt: Prompt, ctx: Record<string, unknown>) => ({ completion: 'x'.repeat(6000), ctx }),
-      { name: 'llm.complete', kind: 'LLM', captureInput: true, captureOutput: true },
-    );
+    const complete = sdk.dt.observe(async (prompt: Prompt, ctx: Record<string, unknown>) => ({ completion: 'x'.repeat(6000), ctx }), {
+      name: 'llm.complete',
+      kind: 'LLM',
+      captureInput: true,
+      captureOutput: true,
+    });
     const echo = sdk.dt.observe((text: string) => text, { name: 'echo', captureInput: true, captureOutput: true });
     await complete(new Prompt('hello', 256n), context);
     echo('plain text');
@@ -104,7 +106,10 @@ describe('observe() and traced()', () => {
       },
       { name: 'fail.async' },
     );
-    assert.throws(() => failSync(), (error) => error === thrown);
+    assert.throws(
+      () => failSync(),
+      (error) => error === thrown,
+    );
     await assert.rejects(failAsync(), (error) => error === thrown);
     for (const name of ['fail.sync', 'fail.async']) {
       const span = spanNamed(sdk.exportedSpans(), name);
@@ -160,13 +165,10 @@ describe('observe() and traced()', () => {
     assert.ok(closed, 'the wrapped generator was closed');
     assert.equal(spanNamed(sdk.exportedSpans(), 'numbers').attributes['output.value'], '4');
 
-    const failing = sdk.dt.observe(
-      function* failing() {
-        yield 1;
-        throw new Error('stream broke');
-      },
-      {},
-    );
+    const failing = sdk.dt.observe(function* failing() {
+      yield 1;
+      throw new Error('stream broke');
+    }, {});
     const consumed: number[] = [];
     assert.throws(() => {
       for (const n of failing()) consumed.push(n);
@@ -196,8 +198,9 @@ describe('observe() and traced()', () => {
       constructor(readonly name: string) {}
       @sdk.dt.observe({ kind: 'AGENT' })
       async run(task: string): Promise<string> {
-        return sdk.dt.decision({ type: 'tool.select.v1', actor: { id: this.name, type: 'agent' } }, (d) =>
-          d.outcome(task.includes('refund') ? 'refund_tool' : 'faq_tool').outcomeValue!,
+        return sdk.dt.decision(
+          { type: 'tool.select.v1', actor: { id: this.name, type: 'agent' } },
+          (d) => d.outcome(task.includes('refund') ? 'refund_tool' : 'faq_tool').outcomeValue!,
         );
       }
     }

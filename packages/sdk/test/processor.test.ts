@@ -123,7 +123,10 @@ describe('DecisionSpanProcessor', () => {
       },
     };
     const sdk = makeSdk({ sink: permanent });
-    sdk.provider.getTracer('app').startSpan('d', { attributes: { 'decision.type': 'x' } }).end();
+    sdk.provider
+      .getTracer('app')
+      .startSpan('d', { attributes: { 'decision.type': 'x' } })
+      .end();
     await sdk.processor.forceFlush();
     assert.equal(calls, 1);
     assert.equal(sdk.processor.stats.failedEvents, 1);
@@ -138,7 +141,10 @@ describe('DecisionSpanProcessor', () => {
       },
     };
     const sdk2 = makeSdk({ sink: alwaysFailing, processor: { retry: { maxAttempts: 3, initialBackoffMillis: 1 } } });
-    sdk2.provider.getTracer('app').startSpan('d', { attributes: { 'decision.type': 'x' } }).end();
+    sdk2.provider
+      .getTracer('app')
+      .startSpan('d', { attributes: { 'decision.type': 'x' } })
+      .end();
     await sdk2.processor.forceFlush();
     assert.equal(flakyCalls, 3);
     assert.equal(sdk2.processor.stats.failedEvents, 1);
@@ -151,14 +157,20 @@ describe('DecisionSpanProcessor', () => {
       sink,
       processor: { exportTimeoutMillis: 30, shutdownTimeoutMillis: 300, retry: { maxAttempts: 2, initialBackoffMillis: 1 } },
     });
-    sdk.provider.getTracer('app').startSpan('d', { attributes: { 'decision.type': 'x' } }).end();
+    sdk.provider
+      .getTracer('app')
+      .startSpan('d', { attributes: { 'decision.type': 'x' } })
+      .end();
     const started = Date.now();
     await sdk.processor.forceFlush();
     assert.equal(sink.calls, 2, 'each attempt timed out and was retried once');
     assert.ok(Date.now() - started < 1000);
     assert.equal(sdk.processor.stats.failedEvents, 1);
 
-    sdk.provider.getTracer('app').startSpan('d2', { attributes: { 'decision.type': 'x' } }).end();
+    sdk.provider
+      .getTracer('app')
+      .startSpan('d2', { attributes: { 'decision.type': 'x' } })
+      .end();
     const shutdownStarted = Date.now();
     await sdk.shutdown();
     assert.ok(Date.now() - shutdownStarted < 1000, 'shutdown did not wait for the hung sink');

@@ -27,11 +27,24 @@ test('a shared object is not a cycle; a real cycle is marked where it closes', (
 });
 
 test('maps with text keys become objects, other maps pairs; sets arrays; toJSON is honoured', () => {
-  assert.deepEqual(snapshotValue(new Map<unknown, unknown>([['a', 1], [2, 'b']])), { a: 1, 2: 'b' });
+  assert.deepEqual(
+    snapshotValue(
+      new Map<unknown, unknown>([
+        ['a', 1],
+        [2, 'b'],
+      ]),
+    ),
+    { a: 1, 2: 'b' },
+  );
   assert.deepEqual(snapshotValue(new Map([[{ k: 1 }, 'v']])), [[{ k: 1 }, 'v']]);
   assert.deepEqual(snapshotValue(new Set([1, 1, 2])), [1, 2]);
   assert.deepEqual(snapshotValue({ toJSON: () => ({ replaced: true }) }), { replaced: true });
-  const selfish = { x: 1, toJSON() { return this; } };
+  const selfish = {
+    x: 1,
+    toJSON() {
+      return this;
+    },
+  };
   assert.deepEqual(snapshotValue(selfish), { x: 1, toJSON: '[Function toJSON]' });
 });
 

@@ -1,21 +1,9 @@
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-  type Sampler,
-} from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Sampler } from '@opentelemetry/sdk-trace-base';
 import { applyEvent, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
-import {
-  DecisionSpanProcessor,
-  DecisionTrace,
-  InMemoryDecisionSink,
-  type DecisionSink,
-  type DecisionSpanProcessorOptions,
-} from '@decision-trace/sdk';
+import { DecisionSpanProcessor, DecisionTrace, InMemoryDecisionSink, type DecisionSink, type DecisionSpanProcessorOptions } from '@decision-trace/sdk';
 
 /**
  * An application's tracing set-up as the SDK's users have it: the real BasicTracerProvider with
@@ -43,9 +31,7 @@ export function installContextManager(): void {
   contextManagerInstalled = true;
 }
 
-export function makeSdk(
-  options: { sampler?: Sampler; sink?: DecisionSink; processor?: Partial<DecisionSpanProcessorOptions> } = {},
-): SdkHarness {
+export function makeSdk(options: { sampler?: Sampler; sink?: DecisionSink; processor?: Partial<DecisionSpanProcessorOptions> } = {}): SdkHarness {
   installContextManager();
   const sink = options.sink ?? new InMemoryDecisionSink();
   const processor = new DecisionSpanProcessor({

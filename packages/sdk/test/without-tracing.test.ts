@@ -9,7 +9,11 @@ import { foldRecords, sleep } from './sdk-harness.js';
 describe('decisions without a tracing SDK or context manager', () => {
   test('are recorded by the registered processor, with ids of their own and nesting across await', async () => {
     const probe = context.active().setValue(Symbol('probe'), 1);
-    assert.notEqual(context.with(probe, () => context.active()), probe, 'no context manager installed');
+    assert.notEqual(
+      context.with(probe, () => context.active()),
+      probe,
+      'no context manager installed',
+    );
     assert.equal(trace.getTracer('probe').startSpan('probe').isRecording(), false, 'no SDK installed');
     const sink = new InMemoryDecisionSink();
     const processor = new DecisionSpanProcessor({ sink, resource: { 'service.name': 'batch-job' } });

@@ -26,8 +26,10 @@ export function alertRowValues(alert: DecisionAlert): [string, string, number, s
   checkWindow('baseline', alert.baseline);
   checkWindow('current', alert.current);
   if (
-    alert.outcome_counts !== undefined && alert.outcome_counts !== null &&
-    (!Array.isArray(alert.outcome_counts) || !alert.outcome_counts.every((c) => typeof c?.outcome === 'string' && Number.isFinite(c.baseline) && Number.isFinite(c.current)))
+    alert.outcome_counts !== undefined &&
+    alert.outcome_counts !== null &&
+    (!Array.isArray(alert.outcome_counts) ||
+      !alert.outcome_counts.every((c) => typeof c?.outcome === 'string' && Number.isFinite(c.baseline) && Number.isFinite(c.current)))
   ) {
     throw new TypeError('alert: outcome_counts must be a list of {outcome, baseline, current}');
   }

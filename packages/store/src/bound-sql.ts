@@ -31,8 +31,7 @@ export function boundSql(
     params.push(value);
     return dialect.placeholder(params.length);
   };
-  const where = (...extra: string[]) =>
-    whereClause([...(filter === null ? [] : filterConditions(filter, { bind, evidence: dialect.evidence })), ...extra]);
+  const where = (...extra: string[]) => whereClause([...(filter === null ? [] : filterConditions(filter, { bind, evidence: dialect.evidence })), ...extra]);
   return { sql: build(bind, where), params };
 }
 

@@ -71,7 +71,11 @@ export async function walkDecisionGraph(
     // The neighbors may include decisions already visited (at most all nodes so far), so this
     // limit returns every new one there is room for, and one more when there are more.
     const limit = maxNodes + 1;
-    const neighbors = await store.neighborDecisions(tenant, frontier.map((r) => r.id), { limit });
+    const neighbors = await store.neighborDecisions(
+      tenant,
+      frontier.map((r) => r.id),
+      { limit },
+    );
     // A full answer may have left some out.
     if (neighbors.length >= limit) truncated = true;
     const next: DecisionRecord[] = [];

@@ -28,13 +28,7 @@ export function decodeCursor(cursor: string): DecisionSortKey {
   } catch {
     throw new InvalidQueryError('invalid cursor');
   }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 3 ||
-    !Number.isSafeInteger(parsed[0]) ||
-    typeof parsed[1] !== 'string' ||
-    typeof parsed[2] !== 'string'
-  ) {
+  if (!Array.isArray(parsed) || parsed.length !== 3 || !Number.isSafeInteger(parsed[0]) || typeof parsed[1] !== 'string' || typeof parsed[2] !== 'string') {
     throw new InvalidQueryError('invalid cursor');
   }
   return { time: parsed[0], id: parsed[1], tenant: parsed[2] };

@@ -1,13 +1,4 @@
-export type {
-  AlertLog,
-  AuditLogStore,
-  ClosableStore,
-  DecisionReader,
-  LedgerVerifier,
-  LedgerWriter,
-  StatsReader,
-  StoreMaintenance,
-} from './store.js';
+export type { AlertLog, AuditLogStore, ClosableStore, DecisionReader, LedgerVerifier, LedgerWriter, StatsReader, StoreMaintenance } from './store.js';
 export type {
   AppendResult,
   AuditEntry,
@@ -54,23 +45,10 @@ export { WorkerDecisionStore, type WorkerStoreOptions } from './worker/worker-st
 export { InvalidQueryError } from './invalid-query-error.js';
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, normalizeDecisionQuery, type NormalizedDecisionQuery } from './decision-query.js';
 export { decisionSortTime, decodeCursor, encodeCursor, type DecisionSortKey } from './decision-order.js';
-export {
-  GENESIS_HASH,
-  ledgerCanonicalJson,
-  canonicalLedgerEntry,
-  chainHash,
-  ledgerRowHash,
-  type HashedLedgerFields,
-} from './ledger-hash.js';
+export { GENESIS_HASH, ledgerCanonicalJson, canonicalLedgerEntry, chainHash, ledgerRowHash, type HashedLedgerFields } from './ledger-hash.js';
 export { LedgerChainVerifier, type StoredLedgerRow } from './ledger-verifier.js';
 export { rfc3339ToEpochMicros } from './instant.js';
-export {
-  governingRetentionPolicy,
-  planRetention,
-  validateRetentionPolicies,
-  type RetentionTarget,
-  type StoredDecisionKind,
-} from './retention-policy.js';
+export { governingRetentionPolicy, planRetention, validateRetentionPolicies, type RetentionTarget, type StoredDecisionKind } from './retention-policy.js';
 export { compareContextSpans } from './context-span-order.js';
 export type { AppendCall } from './append-call.js';
 export { MAX_NEIGHBORS, neighborLimit } from './neighbor-limit.js';

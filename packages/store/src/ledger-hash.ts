@@ -44,10 +44,7 @@ export function chainHash(prevHash: string, canonicalEntry: string): string {
 }
 
 export function ledgerRowHash(prevHash: string, fields: HashedLedgerFields): string {
-  return chainHash(
-    prevHash,
-    canonicalLedgerEntry(fields.tenant_id, fields.seq, fields.received_at, ledgerCanonicalJson(fields.event)),
-  );
+  return chainHash(prevHash, canonicalLedgerEntry(fields.tenant_id, fields.seq, fields.received_at, ledgerCanonicalJson(fields.event)));
 }
 
 /** Characters JSON.stringify escapes (surrogates: it escapes lone ones). */

@@ -20,9 +20,29 @@ export function refoldRecord(stored: DecisionRecord, events: readonly unknown[])
 
 /** The decisions table's columns after tenant_id and id, as `SET` assignments in row order. */
 export const REFOLDED_COLUMNS = [
-  'type', 'version', 'outcome', 'status', 'start_time', 'end_time', 'sort_time', 'trace_id', 'parent_decision_id',
-  'environment', 'service_name', 'actor_id', 'actor_type', 'confidence', 'event_count', 'updated_at', 'record',
-  'duration_ms', 'adjusted_count', 'has_violations', 'input_tokens', 'output_tokens', 'total_tokens',
+  'type',
+  'version',
+  'outcome',
+  'status',
+  'start_time',
+  'end_time',
+  'sort_time',
+  'trace_id',
+  'parent_decision_id',
+  'environment',
+  'service_name',
+  'actor_id',
+  'actor_type',
+  'confidence',
+  'event_count',
+  'updated_at',
+  'record',
+  'duration_ms',
+  'adjusted_count',
+  'has_violations',
+  'input_tokens',
+  'output_tokens',
+  'total_tokens',
 ] as const;
 
 /** The values for REFOLDED_COLUMNS. */

@@ -51,11 +51,7 @@ export function validateRetentionPolicies(policies: readonly RetentionPolicy[]):
  * A tenant's own rule outranks a rule for a type across tenants: retention is usually agreed
  * per customer, and a customer's agreement should not be shortened by a global type rule.
  */
-export function governingRetentionPolicy(
-  policies: readonly RetentionPolicy[],
-  tenant: string,
-  type: string | null,
-): RetentionPolicy | null {
+export function governingRetentionPolicy(policies: readonly RetentionPolicy[], tenant: string, type: string | null): RetentionPolicy | null {
   let best: RetentionPolicy | null = null;
   let bestRank = 0;
   for (const policy of policies) {
@@ -69,11 +65,7 @@ export function governingRetentionPolicy(
 }
 
 /** The expired slices of the stored decisions at `now`, ordered by tenant then type (null first). */
-export function planRetention(
-  policies: readonly RetentionPolicy[],
-  stored: Iterable<StoredDecisionKind>,
-  now: Date,
-): RetentionTarget[] {
+export function planRetention(policies: readonly RetentionPolicy[], stored: Iterable<StoredDecisionKind>, now: Date): RetentionTarget[] {
   validateRetentionPolicies(policies);
   const nowMillis = now.getTime();
   if (!Number.isFinite(nowMillis)) throw new RangeError('retention needs a valid current time');

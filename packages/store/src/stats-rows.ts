@@ -17,8 +17,7 @@ export type StatsRow = [
   totalTokens: number | null,
 ];
 
-export const STATS_ROW_COLUMNS =
-  'sort_time, type, version, outcome, adjusted_count, confidence, duration_ms, input_tokens, output_tokens, total_tokens';
+export const STATS_ROW_COLUMNS = 'sort_time, type, version, outcome, adjusted_count, confidence, duration_ms, input_tokens, output_tokens, total_tokens';
 
 /**
  * The aggregates of `stats` from the window's rows in one pass: a backend whose rows are cheap

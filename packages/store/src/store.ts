@@ -406,12 +406,4 @@ export interface ClosableStore {
 }
 
 /** Everything a backend implements: the intersection of the roles above. */
-export interface DecisionStore
-  extends LedgerWriter,
-    DecisionReader,
-    StatsReader,
-    AuditLogStore,
-    LedgerVerifier,
-    StoreMaintenance,
-    AlertLog,
-    ClosableStore {}
+export interface DecisionStore extends LedgerWriter, DecisionReader, StatsReader, AuditLogStore, LedgerVerifier, StoreMaintenance, AlertLog, ClosableStore {}

@@ -37,23 +37,42 @@ export function registerAlertTests(withStore: WithStore): void {
     assert.deepEqual(await store.getAlert('al-1', { tenant: 'other' }), []);
     assert.deepEqual(await store.getAlert('nope'), []);
     const page = await store.queryAlerts({});
-    assert.deepEqual(page.alerts.map((a) => a.id), ['al-2', 'al-1']);
+    assert.deepEqual(
+      page.alerts.map((a) => a.id),
+      ['al-2', 'al-1'],
+    );
     assert.equal(page.next_cursor, null);
   });
 
   withStore('alerts: one id in two tenants is two alerts; the tenant filter keeps them apart', async (store) => {
     await store.appendAlerts([makeAlert('al-1', 1), makeAlert('al-1', 2, { tenant: 'globex', type: 'loan.grant' })]);
     const both = await store.getAlert('al-1');
-    assert.deepEqual(both.map((a) => a.tenant), ['acme', 'globex']);
-    assert.deepEqual((await store.getAlert('al-1', { tenant: 'globex' })).map((a) => a.type), ['loan.grant']);
-    assert.deepEqual((await store.queryAlerts({ tenant: 'acme' })).alerts.map((a) => a.tenant), ['acme']);
+    assert.deepEqual(
+      both.map((a) => a.tenant),
+      ['acme', 'globex'],
+    );
+    assert.deepEqual(
+      (await store.getAlert('al-1', { tenant: 'globex' })).map((a) => a.type),
+      ['loan.grant'],
+    );
+    assert.deepEqual(
+      (await store.queryAlerts({ tenant: 'acme' })).alerts.map((a) => a.tenant),
+      ['acme'],
+    );
   });
 
   withStore('alerts: filters by type (with or without version suffix), version, kind, since and until', async (store) => {
     await store.appendAlerts([
       makeAlert('a', 1),
       makeAlert('b', 2, { version: 'v3', baseline: { version: 'v2', count: 500, rate: 0.6, mean: null } }),
-      makeAlert('c', 3, { kind: 'confidence_mean', subject: null, direction: 'down', baseline: { version: 'v2', count: 500, rate: null, mean: 0.9 }, current: { version: null, count: 80, rate: null, mean: 0.7 }, p_value: null }),
+      makeAlert('c', 3, {
+        kind: 'confidence_mean',
+        subject: null,
+        direction: 'down',
+        baseline: { version: 'v2', count: 500, rate: null, mean: 0.9 },
+        current: { version: null, count: 80, rate: null, mean: 0.7 },
+        p_value: null,
+      }),
       makeAlert('d', 4, { type: 'loan.grant', version: null }),
     ]);
     const ids = async (query: Parameters<DecisionStore['queryAlerts']>[0]) => (await store.queryAlerts(query)).alerts.map((a) => a.id);
@@ -65,8 +84,17 @@ export function registerAlertTests(withStore: WithStore): void {
     assert.deepEqual(await ids({ since: '2025-03-01T10:02:00Z', until: '2025-03-01T10:04:00Z' }), ['c', 'b']);
     assert.deepEqual(await ids({ type: '', kind: '' }), ['d', 'c', 'b', 'a']);
     const mix = makeAlert('e', 5, {
-      kind: 'outcome_mix', subject: 'escalated', baseline: { version: 'v2', count: 400, rate: null, mean: null }, current: { version: null, count: 200, rate: null, mean: null },
-      statistic: 23.5, degrees_of_freedom: 2, outcome_counts: [{ outcome: 'approved', baseline: 356, current: 178 }, { outcome: 'denied', baseline: 32, current: 6 }, { outcome: 'escalated', baseline: 12, current: 16 }],
+      kind: 'outcome_mix',
+      subject: 'escalated',
+      baseline: { version: 'v2', count: 400, rate: null, mean: null },
+      current: { version: null, count: 200, rate: null, mean: null },
+      statistic: 23.5,
+      degrees_of_freedom: 2,
+      outcome_counts: [
+        { outcome: 'approved', baseline: 356, current: 178 },
+        { outcome: 'denied', baseline: 32, current: 6 },
+        { outcome: 'escalated', baseline: 12, current: 16 },
+      ],
     });
     await store.appendAlerts([mix]);
     assert.deepEqual(await store.getAlert('e'), [mix]);
@@ -101,7 +129,10 @@ export function registerAlertTests(withStore: WithStore): void {
     await store.close();
     const reopened = await database.open();
     try {
-      assert.deepEqual((await reopened.queryAlerts({})).alerts.map((a) => a.id), ['al-1']);
+      assert.deepEqual(
+        (await reopened.queryAlerts({})).alerts.map((a) => a.id),
+        ['al-1'],
+      );
       assert.deepEqual(await reopened.appendAlerts([makeAlert('al-1', 1)]), { appended: 0, duplicates: 1 });
     } finally {
       await reopened.close();

@@ -137,10 +137,17 @@ export function registerAnalyticsTests(withStore: WithStore, makeEvent: MakeEven
   withStore('filters: paging keeps the new filters', async (store) => {
     await seed(store);
     const first = await store.queryDecisions({ actor_type: 'agent', has_violations: false, min_confidence: 0.05, limit: 2 });
-    assert.deepEqual(first.decisions.map((d) => d.id), ['d3', 'd6']);
+    assert.deepEqual(
+      first.decisions.map((d) => d.id),
+      ['d3', 'd6'],
+    );
     assert.ok(first.next_cursor);
     const second = await store.queryDecisions({ actor_type: 'agent', has_violations: false, min_confidence: 0.05, limit: 2, cursor: first.next_cursor });
-    assert.deepEqual(second.decisions.map((d) => d.id), ['d5', 'd1'], 'globex d5 has the default agent actor');
+    assert.deepEqual(
+      second.decisions.map((d) => d.id),
+      ['d5', 'd1'],
+      'globex d5 has the default agent actor',
+    );
     assert.equal(second.next_cursor, null);
   });
 
@@ -331,11 +338,24 @@ export function registerAnalyticsTests(withStore: WithStore, makeEvent: MakeEven
     const second = await store.queryAudit({ limit: 3, cursor: first.next_cursor });
     assert.deepEqual(second, { entries: all.entries.slice(3), next_cursor: null });
 
-    assert.deepEqual((await store.queryAudit({ tenant: 'acme' })).entries.map((e) => e.at), [at(3), at(1)]);
-    assert.deepEqual((await store.queryAudit({ tenant: 'globex' })).entries.map((e) => e.status), [403]);
-    assert.deepEqual((await store.queryAudit({ since: at(2) })).entries.map((e) => e.at), [at(3), at(3), at(2)], 'since is inclusive');
+    assert.deepEqual(
+      (await store.queryAudit({ tenant: 'acme' })).entries.map((e) => e.at),
+      [at(3), at(1)],
+    );
+    assert.deepEqual(
+      (await store.queryAudit({ tenant: 'globex' })).entries.map((e) => e.status),
+      [403],
+    );
+    assert.deepEqual(
+      (await store.queryAudit({ since: at(2) })).entries.map((e) => e.at),
+      [at(3), at(3), at(2)],
+      'since is inclusive',
+    );
     const acmePage = await store.queryAudit({ tenant: 'acme', limit: 1 });
-    assert.deepEqual((await store.queryAudit({ tenant: 'acme', limit: 1, cursor: acmePage.next_cursor! })).entries.map((e) => e.at), [at(1)]);
+    assert.deepEqual(
+      (await store.queryAudit({ tenant: 'acme', limit: 1, cursor: acmePage.next_cursor! })).entries.map((e) => e.at),
+      [at(1)],
+    );
   });
 
   withStore('audit log: bad queries are InvalidQueryErrors; a bad entry stores nothing of its call', async (store) => {

@@ -54,8 +54,14 @@ test('packs carry what parsing their JSON gives the append: span ids, parents, a
   assert.equal(packs.length, 2);
   for (const pack of packs) {
     const parsed = parseSpanTuples(pack.spans).map(tupleRollupSpan);
-    assert.deepEqual(pack.span_ids, parsed.map((span) => span.span_id));
-    assert.deepEqual(pack.parent_span_ids, parsed.map((span) => span.parent_span_id));
+    assert.deepEqual(
+      pack.span_ids,
+      parsed.map((span) => span.span_id),
+    );
+    assert.deepEqual(
+      pack.parent_span_ids,
+      parsed.map((span) => span.parent_span_id),
+    );
     assert.deepEqual(packRollupSpans(pack), parsed.map(asRead));
   }
   const [acme] = packs;
@@ -82,7 +88,13 @@ test('packedSpansAt keeps the chosen spans of the JSON, as they were', () => {
   const [pack] = packContextSpans(MIXED_SPANS);
   const tuples = parseSpanTuples(pack!.spans);
   assert.deepEqual(parseSpanTuples(packedSpansAt(pack!.spans, [1, 4, 5])), [tuples[1], tuples[4], tuples[5]]);
-  assert.equal(packedSpansAt(pack!.spans, tuples.map((_, i) => i)), pack!.spans);
+  assert.equal(
+    packedSpansAt(
+      pack!.spans,
+      tuples.map((_, i) => i),
+    ),
+    pack!.spans,
+  );
 });
 
 test('appending packs of new traces never parses their JSON', async () => {

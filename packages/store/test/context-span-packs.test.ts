@@ -29,7 +29,13 @@ test('packs: one per tenant and lowercased trace, in order of appearance; a span
     { ...llm('c', 'a', 10, 2), trace_id: TRACE.toUpperCase(), status_message: 'fine', duration_ms: 0 },
   ];
   const packs = packContextSpans(spans);
-  assert.deepEqual(packs.map((p) => [p.tenant, p.trace_id, p.count]), [['acme', TRACE, 2], ['globex', TRACE, 1]]);
+  assert.deepEqual(
+    packs.map((p) => [p.tenant, p.trace_id, p.count]),
+    [
+      ['acme', TRACE, 2],
+      ['globex', TRACE, 1],
+    ],
+  );
   const unpacked = parseSpanTuples(packs[0]!.spans).map((tuple) => tupleToContextSpan('acme', TRACE, tuple));
   assert.deepEqual(unpacked, [spans[0], { ...spans[2], trace_id: TRACE }]);
 });
@@ -45,7 +51,10 @@ test('packs: times that are not the ones their nanoseconds give, and missing one
   const [pack] = packContextSpans([derived, ...odd]);
   const tuples = parseSpanTuples(pack!.spans);
   assert.deepEqual(tuples[0]!.slice(7, 9), [0, 0], 'derivable times are stored as 0');
-  assert.deepEqual(tuples.map((tuple) => tupleToContextSpan('acme', TRACE, tuple)), [derived, ...odd]);
+  assert.deepEqual(
+    tuples.map((tuple) => tupleToContextSpan('acme', TRACE, tuple)),
+    [derived, ...odd],
+  );
 });
 
 test('context spans: one row per trace and call; redelivery inside a call and across calls is a duplicate', async () => {
@@ -55,13 +64,19 @@ test('context spans: one row per trace and call; redelivery inside a call and ac
   try {
     const spans = ['1', '2', '3', '4'].flatMap((trace) => [0, 1, 2].map((i) => contextSpan(`s${i}`, i === 0 ? null : 's0', { trace: trace.repeat(32) })));
     assert.deepEqual(await store.appendContextSpans(spans), { appended: 12, duplicates: 0 });
-    assert.equal(withConnection(file, (db) => db.prepare('SELECT count(*) FROM context_span_packs').pluck().get()), 4);
+    assert.equal(
+      withConnection(file, (db) => db.prepare('SELECT count(*) FROM context_span_packs').pluck().get()),
+      4,
+    );
 
     const b = contextSpan('b', 'a');
     assert.deepEqual(await store.appendContextSpans([contextSpan('a', null), b]), { appended: 2, duplicates: 0 });
     assert.deepEqual(await store.appendContextSpans([b, contextSpan('c', 'a'), contextSpan('c', 'a')]), { appended: 1, duplicates: 2 });
     const [detail] = await store.getTrace(TRACE);
-    assert.deepEqual(detail!.spans.map((s) => s.span_id), ['a', 'b', 'c']);
+    assert.deepEqual(
+      detail!.spans.map((s) => s.span_id),
+      ['a', 'b', 'c'],
+    );
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -71,22 +86,41 @@ test('context spans: one row per trace and call; redelivery inside a call and ac
 test('migration 4 moves the context spans of a version 3 database into packs', async () => {
   const dir = tempDir();
   const file = join(dir, 'decisions.db');
-  const spans = [contextSpan('root', null, { startMicros: 0 }), contextSpan('plan', 'root', { startMicros: 10, kind: 'AGENT' }), llm('l1', 'plan', 1200, 300), llm('l2', 'plan', 100, 20, 30)];
+  const spans = [
+    contextSpan('root', null, { startMicros: 0 }),
+    contextSpan('plan', 'root', { startMicros: 10, kind: 'AGENT' }),
+    llm('l1', 'plan', 1200, 300),
+    llm('l2', 'plan', 100, 20, 30),
+  ];
   const globex = contextSpan('root', null, { tenant: 'globex' });
   try {
     // Written as the version 3 store wrote its rows: one per span, the span's JSON beside its roll-up columns.
     const db = openSqlite(file);
-    migrate(db, SQLITE_MIGRATIONS.filter((m) => m.version <= 3));
+    migrate(
+      db,
+      SQLITE_MIGRATIONS.filter((m) => m.version <= 3),
+    );
     const insert = db.prepare('INSERT INTO context_spans (tenant_id, trace_id, span_id, parent_span_id, kind, token_usage, span) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (const span of [...spans, globex]) {
-      insert.run(span.tenant, span.trace_id, span.span_id, span.parent_span_id, span.kind, span.token_usage && JSON.stringify(span.token_usage), JSON.stringify(span));
+      insert.run(
+        span.tenant,
+        span.trace_id,
+        span.span_id,
+        span.parent_span_id,
+        span.kind,
+        span.token_usage && JSON.stringify(span.token_usage),
+        JSON.stringify(span),
+      );
     }
     db.close();
 
     const store = new SqliteDecisionStore(file);
     try {
       const details = await store.getTrace(TRACE);
-      assert.deepEqual(details.map((d) => d.tenant), ['acme', 'globex']);
+      assert.deepEqual(
+        details.map((d) => d.tenant),
+        ['acme', 'globex'],
+      );
       assert.deepEqual(details[0]!.spans, spans);
       assert.deepEqual(details[1]!.spans, [globex]);
       assert.deepEqual(await store.appendContextSpans(spans), { appended: 0, duplicates: 4 }, 'migrated spans count as stored');

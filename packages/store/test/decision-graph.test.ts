@@ -40,7 +40,10 @@ test('a wide fan-out is cut at maxNodes and says so', async () => {
   const graph = await walkDecisionGraph(memoryGraph([root, ...children]), root, 3, 4);
   assert.equal(graph.nodes.length, 4);
   assert.equal(graph.truncated, true);
-  assert.ok(graph.edges.every((e) => graph.nodes.some((n) => n.id === e.to)), 'edges only between nodes shown');
+  assert.ok(
+    graph.edges.every((e) => graph.nodes.some((n) => n.id === e.to)),
+    'edges only between nodes shown',
+  );
 });
 
 test('a cycle is walked once per decision and the walk stops when nothing new is found', async () => {
@@ -49,7 +52,11 @@ test('a cycle is walked once per decision and the walk stops when nothing new is
   const c = rec('c', null, ['a']);
   const store = memoryGraph([a, b, c]);
   const graph = await walkDecisionGraph(store, a, 10);
-  assert.deepEqual(graph.nodes.map((n) => [n.id, n.depth]).sort(), [['a', 0], ['b', 1], ['c', 1]]);
+  assert.deepEqual(graph.nodes.map((n) => [n.id, n.depth]).sort(), [
+    ['a', 0],
+    ['b', 1],
+    ['c', 1],
+  ]);
   assert.equal(graph.edges.length, 3);
   assert.equal(graph.truncated, false);
   assert.ok(store.calls <= 2, `stopped after ${store.calls} lookups instead of 10`);

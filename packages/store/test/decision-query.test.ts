@@ -1,14 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyRecord } from '@decision-trace/model';
-import {
-  decisionSortTime,
-  decodeCursor,
-  encodeCursor,
-  InvalidQueryError,
-  normalizeDecisionQuery,
-  rfc3339ToEpochMicros,
-} from '../src/index.js';
+import { decisionSortTime, decodeCursor, encodeCursor, InvalidQueryError, normalizeDecisionQuery, rfc3339ToEpochMicros } from '../src/index.js';
 
 test('a type with a version suffix filters on both; without, on the type only', () => {
   const suffixed = normalizeDecisionQuery({ type: 'refund.approve.v2' });

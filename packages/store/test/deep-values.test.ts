@@ -73,7 +73,7 @@ test('a deep value already in an old database is read back as JSON text, flagged
     withConnection(file, (db) => {
       const row = db.prepare('SELECT record FROM decisions WHERE id = ?').get('old-deep') as { record: string };
       db.prepare('UPDATE decisions SET record = ? WHERE id = ?').run(row.record.replace('{"a":1}', nestedJson(DEEP)), 'old-deep');
-      const event = db.prepare('SELECT event FROM ledger WHERE json_extract(event, \'$.decision_id\') = ?').get('old-deep') as { event: string };
+      const event = db.prepare("SELECT event FROM ledger WHERE json_extract(event, '$.decision_id') = ?").get('old-deep') as { event: string };
       db.prepare('UPDATE ledger SET event = ? WHERE event = ?').run(event.event.replace('{"a":1}', nestedJson(DEEP)), event.event);
     });
     store = await WorkerDecisionStore.open(file);
@@ -89,7 +89,10 @@ test('a deep value already in an old database is read back as JSON text, flagged
       assert.equal(typeof value, 'string', 'the part past the limit is text');
       assert.ok(depth < STORED_JSON_NESTING, `read back ${depth} levels deep`);
       assert.ok((value as string).endsWith('"leaf"' + '}'.repeat(DEEP - depth)), 'nothing of it is lost');
-      assert.ok(record.flags.some((f) => f.field === 'record' && /shown as their JSON text/.test(f.detail)), 'and the record says so');
+      assert.ok(
+        record.flags.some((f) => f.field === 'record' && /shown as their JSON text/.test(f.detail)),
+        'and the record says so',
+      );
 
       const [detail] = await settlesInTime(store.getDecision('old-deep'), 'getDecision');
       assert.equal(detail!.record.id, 'old-deep');
@@ -102,10 +105,12 @@ test('a deep value already in an old database is read back as JSON text, flagged
   });
 });
 
-test("an answer the worker cannot hand back fails that one call with an error, and the store keeps serving", async () => {
+test('an answer the worker cannot hand back fails that one call with an error, and the store keeps serving', async () => {
   await withFile(async (file) => {
     let store = await WorkerDecisionStore.open(file);
-    await store.appendAudit([{ at: '2025-03-01T10:00:00.000Z', key_name: 'k', role: 'read', tenant: null, method: 'GET', path: '/v1/decisions', query: {}, status: 200 }]);
+    await store.appendAudit([
+      { at: '2025-03-01T10:00:00.000Z', key_name: 'k', role: 'read', tenant: null, method: 'GET', path: '/v1/decisions', query: {}, status: 200 },
+    ]);
     await store.close();
     // A stored value no read path expects to be deep: only the worker's reply path stands
     // between it and a request that never settles.

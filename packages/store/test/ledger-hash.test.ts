@@ -5,10 +5,7 @@ import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH, led
 import { parseJsonExact } from '@decision-trace/model';
 
 test('canonical JSON sorts keys at every depth and has no whitespace', () => {
-  assert.equal(
-    ledgerCanonicalJson({ b: 1, a: { d: [3, { z: true, y: null }], c: 'x' } }),
-    '{"a":{"c":"x","d":[3,{"y":null,"z":true}]},"b":1}',
-  );
+  assert.equal(ledgerCanonicalJson({ b: 1, a: { d: [3, { z: true, y: null }], c: 'x' } }), '{"a":{"c":"x","d":[3,{"y":null,"z":true}]},"b":1}');
   assert.equal(ledgerCanonicalJson({ b: 1, a: 2 }), ledgerCanonicalJson({ a: 2, b: 1 }));
 });
 
@@ -29,7 +26,10 @@ test('canonical JSON: escapes and key order are those of JSON.stringify and a co
     if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
     if (value !== null && typeof value === 'object') {
       const object = value as Record<string, unknown>;
-      return `{${Object.keys(object).sort().map((key) => `${JSON.stringify(key)}:${reference(object[key])}`).join(',')}}`;
+      return `{${Object.keys(object)
+        .sort()
+        .map((key) => `${JSON.stringify(key)}:${reference(object[key])}`)
+        .join(',')}}`;
     }
     return JSON.stringify(value);
   };
@@ -44,7 +44,7 @@ test('canonical JSON: escapes and key order are those of JSON.stringify and a co
     '9': 'after 10',
     '': 'empty key',
     Zebra: 'upper case first',
-    apple: ['z', { y: 1, x: 2, 'é': 3, e: 4 }],
+    apple: ['z', { y: 1, x: 2, é: 3, e: 4 }],
   };
   assert.equal(ledgerCanonicalJson(tricky), reference(tricky));
   // Twice: the second encoding reuses the quoted keys of the first.

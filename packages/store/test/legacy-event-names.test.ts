@@ -25,7 +25,10 @@ describe('a ledger written with the unprefixed event names of earlier releases',
     const { store, file } = openCopy();
     void store.close();
     const stored = withConnection(file, (db) =>
-      db.prepare<[], { event_type: string }>('SELECT DISTINCT event_type FROM ledger ORDER BY 1').all().map((r) => r.event_type),
+      db
+        .prepare<[], { event_type: string }>('SELECT DISTINCT event_type FROM ledger ORDER BY 1')
+        .all()
+        .map((r) => r.event_type),
     );
     assert.deepEqual(stored, ['action', 'approval', 'decision.start', 'error', 'evaluation', 'evidence', 'outcome', 'policy_check']);
   });
@@ -45,7 +48,16 @@ describe('a ledger written with the unprefixed event names of earlier releases',
       const [refund] = await store.getDecision('refund-1', { tenant: 'acme' });
       assert.deepEqual(
         refund.events.map((e) => e.event.event_type),
-        ['decision.start', 'decision.evidence', 'decision.evidence', 'decision.policy_check', 'decision.action', 'decision.approval', 'decision.outcome', 'decision.evaluation'],
+        [
+          'decision.start',
+          'decision.evidence',
+          'decision.evidence',
+          'decision.policy_check',
+          'decision.action',
+          'decision.approval',
+          'decision.outcome',
+          'decision.evaluation',
+        ],
       );
       const seen = new Set<string>();
       for (const id of ['refund-1', 'notify-1', 'loan-7', 'loan-7-appeal']) {
@@ -78,9 +90,23 @@ describe('a ledger written with the unprefixed event names of earlier releases',
     const { store, file } = openCopy();
     try {
       const { events, errors } = parseCanonicalEvents([
-        { event_id: 'a-11', tenant_id: 'acme', decision_id: 'refund-1', event_type: 'decision.evaluation', timestamp: '2026-12-01T08:00:00.000Z', payload: { metric: 'chargeback', score: 0 } },
+        {
+          event_id: 'a-11',
+          tenant_id: 'acme',
+          decision_id: 'refund-1',
+          event_type: 'decision.evaluation',
+          timestamp: '2026-12-01T08:00:00.000Z',
+          payload: { metric: 'chargeback', score: 0 },
+        },
         // A client still on the old names, posting an event it had already sent before the upgrade.
-        { event_id: 'a-7', tenant_id: 'acme', decision_id: 'refund-1', event_type: 'outcome', timestamp: '2026-11-01T10:00:00.500Z', payload: { status: 'approved', confidence: 0.92 } },
+        {
+          event_id: 'a-7',
+          tenant_id: 'acme',
+          decision_id: 'refund-1',
+          event_type: 'outcome',
+          timestamp: '2026-11-01T10:00:00.500Z',
+          payload: { status: 'approved', confidence: 0.92 },
+        },
       ]);
       assert.deepEqual(errors, []);
       assert.deepEqual(await store.append(events), { appended: 1, duplicates: 1 });
@@ -88,9 +114,7 @@ describe('a ledger written with the unprefixed event names of earlier releases',
       const [refund] = await store.getDecision('refund-1', { tenant: 'acme' });
       assert.equal(refund.record.evaluations.length, 2);
       assert.equal(refund.record.event_count, 9);
-      const stored = withConnection(file, (db) =>
-        db.prepare<[], { event_type: string }>("SELECT event_type FROM ledger WHERE event_id = 'a-11'").get(),
-      );
+      const stored = withConnection(file, (db) => db.prepare<[], { event_type: string }>("SELECT event_type FROM ledger WHERE event_id = 'a-11'").get());
       assert.equal(stored?.event_type, 'decision.evaluation', 'new rows are written under the schema name');
     } finally {
       await store.close();
@@ -102,10 +126,22 @@ test('a database of an earlier release gains the alerts table when opened, and k
   const { store, file } = openCopy();
   try {
     const alert = {
-      id: 'al-1', tenant: 'acme', at: '2026-01-02T03:04:05.000Z', type: 'refund.approve', version: 'v2', kind: 'outcome_rate',
-      subject: 'approved', direction: 'up', message: 'decision anomaly', baseline: { version: 'v2', count: 500, rate: 0.6, mean: null },
-      current: { version: null, count: 90, rate: 0.8, mean: null }, p_value: 0.001, example_decision_ids: ['refund-1'],
-      statistic: null, degrees_of_freedom: null, outcome_counts: null,
+      id: 'al-1',
+      tenant: 'acme',
+      at: '2026-01-02T03:04:05.000Z',
+      type: 'refund.approve',
+      version: 'v2',
+      kind: 'outcome_rate',
+      subject: 'approved',
+      direction: 'up',
+      message: 'decision anomaly',
+      baseline: { version: 'v2', count: 500, rate: 0.6, mean: null },
+      current: { version: null, count: 90, rate: 0.8, mean: null },
+      p_value: 0.001,
+      example_decision_ids: ['refund-1'],
+      statistic: null,
+      degrees_of_freedom: null,
+      outcome_counts: null,
     };
     assert.deepEqual(await store.appendAlerts([alert]), { appended: 1, duplicates: 0 });
     assert.deepEqual((await store.queryAlerts({ tenant: 'acme' })).alerts, [alert]);
@@ -113,6 +149,8 @@ test('a database of an earlier release gains the alerts table when opened, and k
   } finally {
     await store.close();
   }
-  const tables = withConnection(file, (db) => db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alerts'").all());
+  const tables = withConnection(file, (db) =>
+    db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alerts'").all(),
+  );
   assert.equal(tables.length, 1);
 });

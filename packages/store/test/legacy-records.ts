@@ -29,8 +29,14 @@ export function legacyRecordRows(): unknown[][] {
 
 /** What the store reports about the legacy records once migration 5 backfilled their columns. */
 export async function assertLegacyRecordsBackfilled(store: DecisionStore): Promise<void> {
-  assert.deepEqual((await store.queryDecisions({ has_violations: true })).decisions.map((d) => d.id), ['old-1']);
-  assert.deepEqual((await store.queryDecisions({ has_violations: false })).decisions.map((d) => d.id), ['old-2']);
+  assert.deepEqual(
+    (await store.queryDecisions({ has_violations: true })).decisions.map((d) => d.id),
+    ['old-1'],
+  );
+  assert.deepEqual(
+    (await store.queryDecisions({ has_violations: false })).decisions.map((d) => d.id),
+    ['old-2'],
+  );
   const stats = await store.stats({ since: '2025-03-01T10:00:00Z', until: '2025-03-01T11:00:00Z' });
   assert.deepEqual(stats.total, { count: 2, weighted_count: 4 }, 'adjusted count 3, and 1 for the record without one');
   assert.equal(stats.duration_ms.max, 1500);

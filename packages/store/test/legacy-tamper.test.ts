@@ -33,9 +33,7 @@ test("a previous release's database is refolded by migration 10, verifies, and a
     await intact.close();
   }
   withConnection(file, (db) => {
-    const { changes } = db
-      .prepare("UPDATE decisions SET record = json_set(record, '$.confidence', 0.5) WHERE tenant_id = 'acme' AND id = 'refund-1'")
-      .run();
+    const { changes } = db.prepare("UPDATE decisions SET record = json_set(record, '$.confidence', 0.5) WHERE tenant_id = 'acme' AND id = 'refund-1'").run();
     assert.equal(changes, 1);
   });
   const store = new SqliteDecisionStore(file);

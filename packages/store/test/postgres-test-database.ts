@@ -55,10 +55,10 @@ export function postgresTestDatabase(open: (url: string) => Promise<DecisionStor
     open: () => open(url),
     rewriteLedgerEvent: (tenant, seq, rewrite) =>
       withAdminConnection(async (client) => {
-        const { rows } = await client.query<{ row_id: string; event: string }>(
-          `SELECT row_id, event FROM ${schema}.ledger WHERE tenant_id = $1 AND seq = $2`,
-          [tenant, seq],
-        );
+        const { rows } = await client.query<{ row_id: string; event: string }>(`SELECT row_id, event FROM ${schema}.ledger WHERE tenant_id = $1 AND seq = $2`, [
+          tenant,
+          seq,
+        ]);
         assert.equal(rows.length, 1, `ledger row ${tenant}/${seq} exists`);
         const row = rows[0]!;
         await client.query(`UPDATE ${schema}.ledger SET event = $1 WHERE row_id = $2`, [
@@ -69,18 +69,16 @@ export function postgresTestDatabase(open: (url: string) => Promise<DecisionStor
       }),
     deleteLedgerRow: (tenant, seq) =>
       withAdminConnection(async (client) => {
-        const { rows } = await client.query<{ row_id: string }>(
-          `DELETE FROM ${schema}.ledger WHERE tenant_id = $1 AND seq = $2 RETURNING row_id`,
-          [tenant, seq],
-        );
+        const { rows } = await client.query<{ row_id: string }>(`DELETE FROM ${schema}.ledger WHERE tenant_id = $1 AND seq = $2 RETURNING row_id`, [
+          tenant,
+          seq,
+        ]);
         assert.equal(rows.length, 1, `ledger row ${tenant}/${seq} exists`);
         return Number(rows[0]!.row_id);
       }),
     appliedMigrations: () =>
       withAdminConnection(async (client) => {
-        const { rows } = await client.query<{ version: number }>(
-          `SELECT version FROM ${schema}.schema_migrations ORDER BY applied_at, version`,
-        );
+        const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY applied_at, version`);
         return rows.map((row) => row.version);
       }),
     ledgerShape: (tenant) =>
@@ -100,10 +98,7 @@ export function postgresTestDatabase(open: (url: string) => Promise<DecisionStor
       }),
     rewriteCheckpointHash: (tenant, seq, hash) =>
       withAdminConnection(async (client) => {
-        const { rowCount } = await client.query(
-          `UPDATE ${schema}.ledger_checkpoints SET hash = $1 WHERE tenant_id = $2 AND seq = $3`,
-          [hash, tenant, seq],
-        );
+        const { rowCount } = await client.query(`UPDATE ${schema}.ledger_checkpoints SET hash = $1 WHERE tenant_id = $2 AND seq = $3`, [hash, tenant, seq]);
         assert.equal(rowCount, 1, `checkpoint ${tenant}/${seq} exists`);
       }),
     tamper: {

@@ -9,13 +9,7 @@ import { POSTGRES_MIGRATIONS } from '../src/postgres/migrations.js';
 import { migratePostgres } from '../src/postgres/migrate.js';
 import pg from 'pg';
 import { assertLegacyRecordsBackfilled, COLUMNS_BEFORE_MIGRATION_5, legacyRecordRows } from './legacy-records.js';
-import {
-  freshSchemaName,
-  postgresTestDatabase,
-  postgresUnreachableReason,
-  schemaUrl,
-  withAdminConnection,
-} from './postgres-test-database.js';
+import { freshSchemaName, postgresTestDatabase, postgresUnreachableReason, schemaUrl, withAdminConnection } from './postgres-test-database.js';
 import { makeEvent, runStoreSuite } from './store-suite.js';
 
 const unreachable = await postgresUnreachableReason();
@@ -56,7 +50,10 @@ test('the URL: schema goes to the search_path, the password never into messages'
 
   assert.throws(() => parsePostgresUrl('postgres://db/x?schema=bad-name;drop'), /invalid schema "bad-name;drop"/);
   assert.throws(() => parsePostgresUrl('postgres://db/x?schema=1abc'), /invalid schema/);
-  assert.throws(() => parsePostgresUrl('mysql://app:secret@db/x'), (error: Error) => !error.message.includes('secret'));
+  assert.throws(
+    () => parsePostgresUrl('mysql://app:secret@db/x'),
+    (error: Error) => !error.message.includes('secret'),
+  );
 });
 
 test('openStore: postgres:// and postgresql:// open the PostgreSQL store; schemas keep stores apart', server, async () => {
@@ -92,7 +89,10 @@ test('stores opening one schema at once apply each migration once', server, asyn
       const applied = await withAdminConnection(async (client) =>
         (await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)).rows.map((r) => r.version),
       );
-      assert.deepEqual(applied, POSTGRES_MIGRATIONS.map((migration) => migration.version));
+      assert.deepEqual(
+        applied,
+        POSTGRES_MIGRATIONS.map((migration) => migration.version),
+      );
       await Promise.all(stores.map((store, i) => store.append([makeEvent('decision.start', {}, { decision_id: `s${i}` })])));
       assert.deepEqual(await stores[0]!.verifyLedger(), { ok: true, checked: 5, first_broken: null });
     } finally {
@@ -115,10 +115,11 @@ test('concurrent appends share one transaction; a failing call does not fail the
     const store = (await openStore(url)) as PostgresDecisionStore;
     try {
       const before = store.commits;
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.append([makeEvent('decision.start', {}, { decision_id: `g-${i}` })])),
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.append([makeEvent('decision.start', {}, { decision_id: `g-${i}` })])));
+      assert.deepEqual(
+        results,
+        Array.from({ length: 20 }, () => ({ appended: 1, duplicates: 0 })),
       );
-      assert.deepEqual(results, Array.from({ length: 20 }, () => ({ appended: 1, duplicates: 0 })));
       assert.equal(store.commits - before, 1, 'twenty calls in one turn, one commit');
 
       const circular: Record<string, unknown> = {};
@@ -128,7 +129,10 @@ test('concurrent appends share one transaction; a failing call does not fail the
         store.append([makeEvent('decision.evidence', { key: 'loop', value: circular }, { decision_id: 'bad' })]),
         store.append([makeEvent('decision.start', {}, { decision_id: 'ok-2' })]),
       ]);
-      assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(
+        settled.map((s) => s.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
       assert.equal((await store.getDecision('bad')).length, 0, 'the failed call left nothing behind');
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 22, first_broken: null });
     } finally {
@@ -164,13 +168,14 @@ test('several writers on one database keep one gap-free chain per tenant and sto
       assert.equal(appended, 4 * 10 * 5 + distinctShared, 'each distinct event stored once');
 
       const schema = new URL(url).searchParams.get('schema')!;
-      const chains = await withAdminConnection(async (client) =>
-        (
-          await client.query<{ tenant_id: string; rows: string; max_seq: string; distinct_ids: string }>(
-            `SELECT tenant_id, count(*) AS rows, max(seq) AS max_seq, count(DISTINCT event_id) AS distinct_ids
+      const chains = await withAdminConnection(
+        async (client) =>
+          (
+            await client.query<{ tenant_id: string; rows: string; max_seq: string; distinct_ids: string }>(
+              `SELECT tenant_id, count(*) AS rows, max(seq) AS max_seq, count(DISTINCT event_id) AS distinct_ids
              FROM ${schema}.ledger GROUP BY tenant_id ORDER BY tenant_id`,
-          )
-        ).rows,
+            )
+          ).rows,
       );
       for (const chain of chains) assert.equal(chain.rows, chain.max_seq, `${chain.tenant_id}: seq 1…n without gaps`);
       for (const chain of chains) assert.equal(chain.rows, chain.distinct_ids, `${chain.tenant_id}: no event twice`);
@@ -188,21 +193,29 @@ test('writer processes appending to one database at once: no duplicates, no brok
     const script = fileURLToPath(new URL('./fixtures/postgres-writer.ts', import.meta.url));
     const run = promisify(execFile);
     const outputs = await Promise.all(
-      [0, 1, 2].map((writer) =>
-        run(process.execPath, ['--conditions=source', '--import', 'tsx', script, url, String(writer)], { timeout: 60_000 }),
-      ),
+      [0, 1, 2].map((writer) => run(process.execPath, ['--conditions=source', '--import', 'tsx', script, url, String(writer)], { timeout: 60_000 })),
     );
     const results = outputs.map((output) => JSON.parse(output.stdout) as { appended: number; duplicates: number });
     const shared = 60;
     const own = 90;
-    assert.equal(results.reduce((sum, r) => sum + r.appended, 0), shared + 3 * own, 'shared events stored once, by whichever writer came first');
-    assert.equal(results.reduce((sum, r) => sum + r.duplicates, 0), 2 * shared);
+    assert.equal(
+      results.reduce((sum, r) => sum + r.appended, 0),
+      shared + 3 * own,
+      'shared events stored once, by whichever writer came first',
+    );
+    assert.equal(
+      results.reduce((sum, r) => sum + r.duplicates, 0),
+      2 * shared,
+    );
 
     const store = await openStore(url);
     try {
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: shared + 3 * own, first_broken: null });
       const page = await store.queryDecisions({ limit: 1000 });
-      assert.equal(page.decisions.reduce((sum, d) => sum + d.event_count, 0), shared + 3 * own);
+      assert.equal(
+        page.decisions.reduce((sum, d) => sum + d.event_count, 0),
+        shared + 3 * own,
+      );
     } finally {
       await store.close();
     }
@@ -214,7 +227,11 @@ test('migration 6 hash-chains the audit entries stored before it, which then ver
     const schema = new URL(url).searchParams.get('schema')!;
     const pool = new pg.Pool({ connectionString: parsePostgresUrl(url).connectionString });
     try {
-      await migratePostgres(pool, schema, POSTGRES_MIGRATIONS.filter((migration) => migration.version < 6));
+      await migratePostgres(
+        pool,
+        schema,
+        POSTGRES_MIGRATIONS.filter((migration) => migration.version < 6),
+      );
       const insert = `INSERT INTO ${schema}.audit_log (at, at_micros, key_name, role, tenant, method, path, query, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
       await pool.query(insert, ['2025-03-01T12:00:00.000Z', 1740830400000000, 'ops', 'admin', null, 'GET', '/v1/decisions', '{"a":"1"}', 200]);
       await pool.query(insert, ['2025-03-01T12:00:01.000Z', 1740830401000000, 'ci', 'read', 'acme', 'GET', '/v1/stats', '{}', 200]);
@@ -223,7 +240,9 @@ test('migration 6 hash-chains the audit entries stored before it, which then ver
     }
     const store = await openStore(url);
     try {
-      await store.appendAudit([{ at: '2025-03-01T12:00:02.000Z', key_name: 'ci', role: 'read', tenant: 'acme', method: 'GET', path: '/v1/audit', query: {}, status: 403 }]);
+      await store.appendAudit([
+        { at: '2025-03-01T12:00:02.000Z', key_name: 'ci', role: 'read', tenant: 'acme', method: 'GET', path: '/v1/audit', query: {}, status: 403 },
+      ]);
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 0, first_broken: null });
       const seqs = await withAdminConnection(async (client) => {
         const { rows } = await client.query<{ seq: string }>(`SELECT seq FROM ${schema}.audit_log ORDER BY row_id`);
@@ -245,7 +264,11 @@ test('migration 5 backfills the filter and stats columns of records stored befor
     const schema = new URL(url).searchParams.get('schema')!;
     const pool = new pg.Pool({ connectionString: parsePostgresUrl(url).connectionString });
     try {
-      await migratePostgres(pool, schema, POSTGRES_MIGRATIONS.filter((migration) => migration.version < 5));
+      await migratePostgres(
+        pool,
+        schema,
+        POSTGRES_MIGRATIONS.filter((migration) => migration.version < 5),
+      );
       const placeholders = Array.from({ length: COLUMNS_BEFORE_MIGRATION_5 }, (_, i) => `$${i + 1}`).join(', ');
       for (const row of legacyRecordRows()) await pool.query(`INSERT INTO decisions VALUES (${placeholders})`, row);
     } finally {
@@ -257,12 +280,13 @@ test('migration 5 backfills the filter and stats columns of records stored befor
     } finally {
       await store.close();
     }
-    const columns = await withAdminConnection(async (client) =>
-      (
-        await client.query(
-          `SELECT id, duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens FROM ${schema}.decisions ORDER BY id`,
-        )
-      ).rows,
+    const columns = await withAdminConnection(
+      async (client) =>
+        (
+          await client.query(
+            `SELECT id, duration_ms, adjusted_count, has_violations, input_tokens, output_tokens, total_tokens FROM ${schema}.decisions ORDER BY id`,
+          )
+        ).rows,
     );
     assert.deepEqual(columns, [
       { id: 'old-1', duration_ms: 1500, adjusted_count: 3, has_violations: 1, input_tokens: null, output_tokens: null, total_tokens: null },

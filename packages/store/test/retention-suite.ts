@@ -45,14 +45,20 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
 
     // The expired rows are gone from storage, behind a checkpoint at the last of them.
     assert.deepEqual(await database.ledgerShape('acme'), {
-      rows: [{ seq: 5, pruned: false }, { seq: 6, pruned: false }],
+      rows: [
+        { seq: 5, pruned: false },
+        { seq: 6, pruned: false },
+      ],
       checkpoints: [{ seq: 4, removed: 4 }],
     });
     assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 4, first_broken: null });
 
     await store.append([makeEvent('decision.evaluation', { score: 1 }, { decision_id: 'new-c', timestamp: '2025-03-30T10:00:00.000Z' })]);
     const [after] = await store.getDecision('new-c');
-    assert.deepEqual(after!.events.map((e) => e.seq), [5, 6, 7]);
+    assert.deepEqual(
+      after!.events.map((e) => e.seq),
+      [5, 6, 7],
+    );
     assert.equal(after!.events[2]!.prev_hash, after!.events[1]!.hash);
     assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 5, first_broken: null });
     assert.deepEqual(await store.applyRetention([{ tenant: 'acme', ttl_ms: 10 * DAY }], NOW), {
@@ -96,12 +102,19 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
     assert.deepEqual(await store.applyRetention([{ ttl_ms: DAY }], NOW), { deleted_decisions: 2, deleted_events: 4, checkpoints: 2 });
     assert.deepEqual(await database.ledgerShape('acme'), {
       rows: [{ seq: 6, pruned: true }],
-      checkpoints: [{ seq: 2, removed: 2 }, { seq: 5, removed: 3 }],
+      checkpoints: [
+        { seq: 2, removed: 2 },
+        { seq: 5, removed: 3 },
+      ],
     });
     assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 2, first_broken: null });
     await store.append(decision('next', 30));
     const [next] = await store.getDecision('next');
-    assert.deepEqual(next!.events.map((e) => e.seq), [7, 8], 'the chain continues after its pruned last row');
+    assert.deepEqual(
+      next!.events.map((e) => e.seq),
+      [7, 8],
+      'the chain continues after its pruned last row',
+    );
     assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 4, first_broken: null });
   });
 
@@ -139,10 +152,7 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
 
     const row = await database.rewriteLedgerEvent('acme', 5, (event) => ({ ...event, payload: { status: 'denied' } }));
     const edited = await store.verifyLedger();
-    assert.deepEqual(
-      [edited.first_broken?.seq, edited.first_broken?.row, edited.first_broken?.reason],
-      [5, row, 'hash mismatch'],
-    );
+    assert.deepEqual([edited.first_broken?.seq, edited.first_broken?.row, edited.first_broken?.reason], [5, row, 'hash mismatch']);
 
     await database.deleteLedgerRow('acme', 3);
     const deleted = await store.verifyLedger();
@@ -160,7 +170,10 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
     assert.equal(result.deleted_events, 1203);
     assert.ok(result.checkpoints >= 1);
     assert.deepEqual(await ids(store, 'acme'), ['fresh']);
-    assert.deepEqual((await database.ledgerShape('acme')).rows, [{ seq: 1204, pruned: false }, { seq: 1205, pruned: false }]);
+    assert.deepEqual((await database.ledgerShape('acme')).rows, [
+      { seq: 1204, pruned: false },
+      { seq: 1205, pruned: false },
+    ]);
     assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 2, first_broken: null });
   });
 
@@ -170,10 +183,7 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
     const retention = store.applyRetention([{ ttl_ms: 10 * DAY }], NOW);
     await Promise.all([...appends, retention]);
     await store.applyRetention([{ ttl_ms: 10 * DAY }], NOW);
-    assert.deepEqual(
-      (await ids(store, 'acme')).sort(),
-      Array.from({ length: 15 }, (_, i) => `new-${2 * i + 1}`).sort(),
-    );
+    assert.deepEqual((await ids(store, 'acme')).sort(), Array.from({ length: 15 }, (_, i) => `new-${2 * i + 1}`).sort());
     const verification = await store.verifyLedger();
     assert.equal(verification.ok, true, JSON.stringify(verification.first_broken));
   });
@@ -196,8 +206,14 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
     await store.applyRetention([{ ttl_ms: 10 * DAY }], NOW);
     assert.deepEqual(await store.getTrace(emptied), []);
     const [kept] = await store.getTrace(shared);
-    assert.deepEqual(kept!.spans.map((s) => s.span_id), ['3333333333333333']);
-    assert.deepEqual(kept!.decisions.map((d) => d.id), ['new-2']);
+    assert.deepEqual(
+      kept!.spans.map((s) => s.span_id),
+      ['3333333333333333'],
+    );
+    assert.deepEqual(
+      kept!.decisions.map((d) => d.id),
+      ['new-2'],
+    );
   });
 
   withStore('invalid retention policies are refused and change nothing', async (store) => {
@@ -208,7 +224,10 @@ export function registerRetentionTests(withStore: WithStore, makeEvent: MakeEven
       [{ ttl_ms: 1.5 }],
       [{ type: 'refund.approve.v2', ttl_ms: DAY }],
       [{ tenant: '', ttl_ms: DAY }],
-      [{ tenant: 'acme', ttl_ms: DAY }, { tenant: 'acme', ttl_ms: 2 * DAY }],
+      [
+        { tenant: 'acme', ttl_ms: DAY },
+        { tenant: 'acme', ttl_ms: 2 * DAY },
+      ],
     ];
     for (const policies of invalid) {
       await assert.rejects(store.applyRetention(policies as RetentionPolicy[], NOW), RangeError, JSON.stringify(policies));

@@ -3,12 +3,7 @@ import assert from 'node:assert/strict';
 import { canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerCanonicalJson } from '../src/ledger-hash.js';
 import { checkpointThrough } from '../src/ledger-pruning.js';
 import { LedgerChainVerifier, type StoredLedgerRow } from '../src/ledger-verifier.js';
-import {
-  governingRetentionPolicy,
-  planRetention,
-  retentionTargetsByTenant,
-  validateRetentionPolicies,
-} from '../src/retention-policy.js';
+import { governingRetentionPolicy, planRetention, retentionTargetsByTenant, validateRetentionPolicies } from '../src/retention-policy.js';
 import type { RetentionPolicy } from '../src/store.js';
 
 const DAY = 86_400_000;
@@ -34,7 +29,10 @@ test('the most specific rule governs: tenant and type, tenant, type, then the ca
 test('planRetention: one target per stored tenant and type with a rule, cut-off in microseconds, by tenant', () => {
   const now = new Date('2025-03-31T00:00:00.000Z');
   const targets = planRetention(
-    [{ type: 'kyc.check', ttl_ms: DAY }, { tenant: 'globex', ttl_ms: 2 * DAY }],
+    [
+      { type: 'kyc.check', ttl_ms: DAY },
+      { tenant: 'globex', ttl_ms: 2 * DAY },
+    ],
     [
       { tenant: 'globex', type: 'refund.approve' },
       { tenant: 'acme', type: 'kyc.check' },
@@ -69,10 +67,19 @@ test('policies a backend could not apply unambiguously are refused', () => {
     [[{ ttl_ms: Number.MAX_VALUE }], /ttl_ms must be a positive whole number/],
     [[{ type: 'refund.approve.v2', ttl_ms: DAY }], /version suffix/],
     [[{ tenant: 7, ttl_ms: DAY }], /tenant must be a non-empty string/],
-    [[{ type: 'a', ttl_ms: DAY }, { type: 'a', ttl_ms: 2 * DAY }], /policy 1: a second rule for tenant \(any\) and type a/],
+    [
+      [
+        { type: 'a', ttl_ms: DAY },
+        { type: 'a', ttl_ms: 2 * DAY },
+      ],
+      /policy 1: a second rule for tenant \(any\) and type a/,
+    ],
   ];
   for (const [policies, message] of refused) {
-    assert.throws(() => validateRetentionPolicies(policies as RetentionPolicy[]), (error: Error) => error instanceof RangeError && message.test(error.message));
+    assert.throws(
+      () => validateRetentionPolicies(policies as RetentionPolicy[]),
+      (error: Error) => error instanceof RangeError && message.test(error.message),
+    );
   }
 });
 
@@ -95,8 +102,32 @@ function chain(tenant: string, count: number, pruned: ReadonlySet<number> = new 
     const hash = chainHash(prev, canonicalLedgerEntry(tenant, seq, receivedAt, ledgerCanonicalJson(event)));
     rows.push(
       pruned.has(seq)
-        ? { row: seq, tenant_id: tenant, seq, event_id: `e${seq}`, decision_id: '', event_type: '', timestamp: '', received_at: '', event: '', prev_hash: prev, hash }
-        : { row: seq, tenant_id: tenant, seq, event_id: `e${seq}`, decision_id: `d${seq}`, event_type: 'decision.outcome', timestamp: event.timestamp, received_at: receivedAt, event: JSON.stringify(event), prev_hash: prev, hash },
+        ? {
+            row: seq,
+            tenant_id: tenant,
+            seq,
+            event_id: `e${seq}`,
+            decision_id: '',
+            event_type: '',
+            timestamp: '',
+            received_at: '',
+            event: '',
+            prev_hash: prev,
+            hash,
+          }
+        : {
+            row: seq,
+            tenant_id: tenant,
+            seq,
+            event_id: `e${seq}`,
+            decision_id: `d${seq}`,
+            event_type: 'decision.outcome',
+            timestamp: event.timestamp,
+            received_at: receivedAt,
+            event: JSON.stringify(event),
+            prev_hash: prev,
+            hash,
+          },
     );
     prev = hash;
   }

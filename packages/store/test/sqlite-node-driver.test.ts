@@ -18,7 +18,8 @@ import { makeEvent, runStoreSuite } from './store-suite.js';
  */
 // Before any store opens: each thread (this one, the worker store's, the checkpointer's) chooses its driver from it.
 process.env[SQLITE_DRIVER_ENV] = 'node:sqlite';
-const skip = loadNodeSqlite() === null ? `Node.js ${process.version} has no node:sqlite the store can use (Node.js 24 and recent 22 releases have it)` : undefined;
+const skip =
+  loadNodeSqlite() === null ? `Node.js ${process.version} has no node:sqlite the store can use (Node.js 24 and recent 22 releases have it)` : undefined;
 const options = skip === undefined ? {} : { skip };
 
 runStoreSuite('SqliteDecisionStore on node:sqlite (file)', async () => sqliteTestDatabase(async (file) => new SqliteDecisionStore(file)), options);
@@ -42,7 +43,10 @@ describe('the node:sqlite driver', options, () => {
       // `first` still believes the chain ends at seq 1: its insert conflicts, and it must read its tail again.
       assert.deepEqual(await first.append([makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'p' })]), { appended: 1, duplicates: 0 });
       const [detail] = await first.getDecision('p');
-      assert.deepEqual(detail!.events.map((e) => e.seq), [1, 2, 3]);
+      assert.deepEqual(
+        detail!.events.map((e) => e.seq),
+        [1, 2, 3],
+      );
       assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 3, first_broken: null });
     } finally {
       await first.close();
@@ -56,7 +60,10 @@ describe('the node:sqlite driver', options, () => {
     try {
       db.exec('CREATE TABLE t (k TEXT UNIQUE, n INTEGER NOT NULL)');
       db.prepare('INSERT INTO t VALUES (?, ?)').run('a', 1);
-      assert.throws(() => db.prepare('INSERT INTO t VALUES (?, ?)').run('a', 2), { code: 'SQLITE_CONSTRAINT_UNIQUE', message: /UNIQUE constraint failed: t\.k/ });
+      assert.throws(() => db.prepare('INSERT INTO t VALUES (?, ?)').run('a', 2), {
+        code: 'SQLITE_CONSTRAINT_UNIQUE',
+        message: /UNIQUE constraint failed: t\.k/,
+      });
       assert.throws(() => db.prepare('INSERT INTO t VALUES (?, ?)').run('b', null), { code: 'SQLITE_CONSTRAINT_NOTNULL' });
       assert.throws(() => db.prepare('SELECT * FROM missing'), { code: 'SQLITE_ERROR', message: /no such table: missing/ });
       assert.throws(() => db.exec('INSERT INTO missing VALUES (1)'), { code: 'SQLITE_ERROR' });
@@ -107,7 +114,13 @@ describe('the node:sqlite driver', options, () => {
       assert.deepEqual(db.prepare('SELECT a FROM t ORDER BY a').pluck().all(), ['x', 'y']);
       assert.equal(db.prepare<[string], number>('SELECT b FROM t WHERE a = ?').pluck().get('y'), 2);
       assert.equal(db.prepare<[string], number>('SELECT b FROM t WHERE a = ?').pluck().get('z'), undefined);
-      assert.deepEqual([...db.prepare('SELECT a, b FROM t ORDER BY a').raw().iterate()], [['x', 1], ['y', 2]]);
+      assert.deepEqual(
+        [...db.prepare('SELECT a, b FROM t ORDER BY a').raw().iterate()],
+        [
+          ['x', 1],
+          ['y', 2],
+        ],
+      );
       assert.deepEqual([...db.prepare('SELECT b FROM t ORDER BY a').pluck().iterate()], [1, 2]);
       assert.deepEqual({ ...(db.prepare<[{ a: string }], object>('SELECT a, b FROM t WHERE a = @a').get({ a: 'x' }) as object) }, { a: 'x', b: 1 });
       assert.equal(db.prepare('UPDATE t SET b = b + 1').run().changes, 2);
@@ -122,7 +135,10 @@ describe('the node:sqlite driver', options, () => {
 
   test('loading node:sqlite prints no ExperimentalWarning, where this Node.js would print one', (t) => {
     const run = (code: string) =>
-      spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', cwd: import.meta.dirname });
+      spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', code], {
+        encoding: 'utf8',
+        cwd: import.meta.dirname,
+      });
     const bare = run("process.getBuiltinModule('node:sqlite'); process.emitWarning('a warning of its own');");
     assert.match(bare.stderr, /a warning of its own/);
     if (!/ExperimentalWarning: SQLite/.test(bare.stderr)) {

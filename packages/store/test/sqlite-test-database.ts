@@ -32,23 +32,20 @@ export function sqliteTestDatabase(open: (file: string) => Promise<DecisionStore
     open: () => open(file),
     rewriteLedgerEvent: async (tenant, seq, rewrite) =>
       withConnection(file, (db) => {
-        const row = db.prepare<[string, number], { row_id: number; event: string }>(
-          'SELECT row_id, event FROM ledger WHERE tenant_id = ? AND seq = ?',
-        ).get(tenant, seq);
+        const row = db
+          .prepare<[string, number], { row_id: number; event: string }>('SELECT row_id, event FROM ledger WHERE tenant_id = ? AND seq = ?')
+          .get(tenant, seq);
         assert.ok(row, `ledger row ${tenant}/${seq} exists`);
         db.prepare('UPDATE ledger SET event = ? WHERE row_id = ?').run(JSON.stringify(rewrite(JSON.parse(row.event))), row.row_id);
         return row.row_id;
       }),
     deleteLedgerRow: async (tenant, seq) =>
       withConnection(file, (db) => {
-        const row = db.prepare<[string, number], { row_id: number }>(
-          'DELETE FROM ledger WHERE tenant_id = ? AND seq = ? RETURNING row_id',
-        ).get(tenant, seq);
+        const row = db.prepare<[string, number], { row_id: number }>('DELETE FROM ledger WHERE tenant_id = ? AND seq = ? RETURNING row_id').get(tenant, seq);
         assert.ok(row, `ledger row ${tenant}/${seq} exists`);
         return row.row_id;
       }),
-    appliedMigrations: async () =>
-      withConnection(file, (db) => db.prepare('SELECT version FROM schema_migrations ORDER BY rowid').pluck().all() as number[]),
+    appliedMigrations: async () => withConnection(file, (db) => db.prepare('SELECT version FROM schema_migrations ORDER BY rowid').pluck().all() as number[]),
     ledgerShape: async (tenant) =>
       withConnection(file, (db) => ({
         rows: db

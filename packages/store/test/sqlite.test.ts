@@ -23,7 +23,12 @@ test('the file is opened in WAL mode and parent directories are created', async 
     try {
       assert.ok(existsSync(file));
       // WAL is a property of the file, visible from any connection (synchronous is per connection).
-      withConnection(file, (db) => assert.deepEqual([...(db.pragma('journal_mode') as object[])].map((row) => ({ ...row })), [{ journal_mode: 'wal' }]));
+      withConnection(file, (db) =>
+        assert.deepEqual(
+          [...(db.pragma('journal_mode') as object[])].map((row) => ({ ...row })),
+          [{ journal_mode: 'wal' }],
+        ),
+      );
     } finally {
       await store.close();
     }
@@ -73,7 +78,11 @@ test('migrations must be listed in increasing version order', () => {
   const db = openSqlite(':memory:');
   try {
     assert.throws(
-      () => migrate(db, [{ version: 2, name: 'b', sql: '' }, { version: 1, name: 'a', sql: '' }]),
+      () =>
+        migrate(db, [
+          { version: 2, name: 'b', sql: '' },
+          { version: 1, name: 'a', sql: '' },
+        ]),
       /strictly increasing/,
     );
   } finally {
@@ -91,9 +100,7 @@ test('a database from a newer build is refused', async () => {
   try {
     const file = join(dir, 'decisions.db');
     await new SqliteDecisionStore(file).close();
-    withConnection(file, (db) =>
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'future', 'x'),
-    );
+    withConnection(file, (db) => db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'future', 'x'));
     assert.throws(() => new SqliteDecisionStore(file), /schema version 999 is newer/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -114,7 +121,10 @@ test('two stores on one file keep one chain (cached tails are refreshed on confl
       duplicates: 0,
     });
     const [detail] = await first.getDecision('p');
-    assert.deepEqual(detail!.events.map((e) => e.seq), [1, 2, 3]);
+    assert.deepEqual(
+      detail!.events.map((e) => e.seq),
+      [1, 2, 3],
+    );
     assert.equal(detail!.record.event_count, 3);
     assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 3, first_broken: null });
   } finally {
@@ -124,7 +134,7 @@ test('two stores on one file keep one chain (cached tails are refreshed on confl
   }
 });
 
-test('a store whose cached chain tail is behind another store\'s retention checkpoint reads its tails again', async () => {
+test("a store whose cached chain tail is behind another store's retention checkpoint reads its tails again", async () => {
   const dir = tempDir();
   const file = join(dir, 'decisions.db');
   const first = new SqliteDecisionStore(file);
@@ -138,7 +148,10 @@ test('a store whose cached chain tail is behind another store\'s retention check
     await second.applyRetention([{ ttl_ms: 10 * 86_400_000 }], new Date('2025-03-31T00:00:00.000Z'));
     await first.append([makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'c' })]);
     const [detail] = await first.getDecision('c');
-    assert.deepEqual(detail!.events.map((e) => e.seq), [3, 4]);
+    assert.deepEqual(
+      detail!.events.map((e) => e.seq),
+      [3, 4],
+    );
     assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 2, first_broken: null });
   } finally {
     await first.close();
@@ -157,18 +170,14 @@ test('verification catches an edited hash, an edited indexed column and a tamper
       makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'h' }),
       makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'h' }),
     ]);
-    const rowOf = (seq: number) =>
-      withConnection(file, (db) => db.prepare('SELECT row_id FROM ledger WHERE seq = ?').pluck().get(seq) as number);
+    const rowOf = (seq: number) => withConnection(file, (db) => db.prepare('SELECT row_id FROM ledger WHERE seq = ?').pluck().get(seq) as number);
 
-    withConnection(file, (db) => db.prepare("UPDATE ledger SET hash = ? WHERE seq = 2").run('f'.repeat(64)));
+    withConnection(file, (db) => db.prepare('UPDATE ledger SET hash = ? WHERE seq = 2').run('f'.repeat(64)));
     let result = await store.verifyLedger();
-    assert.deepEqual(
-      [result.first_broken?.seq, result.first_broken?.row, result.first_broken?.reason],
-      [2, rowOf(2), 'hash mismatch'],
-    );
+    assert.deepEqual([result.first_broken?.seq, result.first_broken?.row, result.first_broken?.reason], [2, rowOf(2), 'hash mismatch']);
     // Recomputing that row's hash is not enough: the next row no longer links to it.
-    withConnection(file, (db) => db.prepare("UPDATE ledger SET prev_hash = ? WHERE seq = 3").run('f'.repeat(64)));
-    withConnection(file, (db) => db.prepare("UPDATE ledger SET hash = ? WHERE seq = 3").run('e'.repeat(64)));
+    withConnection(file, (db) => db.prepare('UPDATE ledger SET prev_hash = ? WHERE seq = 3').run('f'.repeat(64)));
+    withConnection(file, (db) => db.prepare('UPDATE ledger SET hash = ? WHERE seq = 3').run('e'.repeat(64)));
     result = await store.verifyLedger();
     assert.equal(result.first_broken?.seq, 2);
 
@@ -268,10 +277,11 @@ test('concurrent appends share one transaction; a failing call does not fail the
   const store = new SqliteDecisionStore(join(dir, 'group.db'));
   try {
     const before = store.commits;
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.append([makeEvent('decision.start', {}, { decision_id: `g-${i}` })])),
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.append([makeEvent('decision.start', {}, { decision_id: `g-${i}` })])));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 20 }, () => ({ appended: 1, duplicates: 0 })),
     );
-    assert.deepEqual(results, Array.from({ length: 20 }, () => ({ appended: 1, duplicates: 0 })));
     assert.equal(store.commits - before, 1, 'twenty calls in one turn, one commit');
     assert.equal((await store.queryDecisions({ limit: 100 })).decisions.length, 20);
 
@@ -282,7 +292,10 @@ test('concurrent appends share one transaction; a failing call does not fail the
       store.append([makeEvent('decision.evidence', { key: 'loop', value: circular }, { decision_id: 'bad' })]),
       store.append([makeEvent('decision.start', {}, { decision_id: 'ok-2' })]),
     ]);
-    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
     assert.equal((await store.getDecision('ok-1')).length, 1);
     assert.equal((await store.getDecision('ok-2')).length, 1);
     assert.equal((await store.getDecision('bad')).length, 0, 'the failed call left nothing behind');
@@ -298,18 +311,25 @@ test('migration 9 hash-chains the audit entries stored before it, which then ver
   const file = join(dir, 'decisions.db');
   try {
     withConnection(file, (db) => {
-      migrate(db, SQLITE_MIGRATIONS.filter((migration) => migration.version < 9));
-      const insert = db.prepare('INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      migrate(
+        db,
+        SQLITE_MIGRATIONS.filter((migration) => migration.version < 9),
+      );
+      const insert = db.prepare(
+        'INSERT INTO audit_log (at, at_micros, key_name, role, tenant, method, path, query, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
       insert.run('2025-03-01T12:00:00.000Z', 1740830400000000, 'ops', 'admin', null, 'GET', '/v1/decisions', '{"a":"1"}', 200);
       insert.run('2025-03-01T12:00:01.000Z', 1740830401000000, 'ci', 'read', 'acme', 'GET', '/v1/stats', '{}', 200);
     });
     const store = new SqliteDecisionStore(file);
     try {
-      await store.appendAudit([{ at: '2025-03-01T12:00:02.000Z', key_name: 'ci', role: 'read', tenant: 'acme', method: 'GET', path: '/v1/audit', query: {}, status: 403 }]);
+      await store.appendAudit([
+        { at: '2025-03-01T12:00:02.000Z', key_name: 'ci', role: 'read', tenant: 'acme', method: 'GET', path: '/v1/audit', query: {}, status: 403 },
+      ]);
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 0, first_broken: null });
       withConnection(file, (db) => {
         assert.deepEqual(db.prepare('SELECT seq FROM audit_log ORDER BY row_id').pluck().all(), [1, 2, 3]);
-        db.prepare("UPDATE audit_log SET status = 500 WHERE seq = 1").run();
+        db.prepare('UPDATE audit_log SET status = 500 WHERE seq = 1').run();
       });
       const broken = await store.verifyLedger();
       assert.equal(broken.first_broken?.kind, 'audit');
@@ -327,7 +347,10 @@ test('migration 5 backfills the filter and stats columns of records stored befor
   const file = join(dir, 'decisions.db');
   try {
     withConnection(file, (db) => {
-      migrate(db, SQLITE_MIGRATIONS.filter((migration) => migration.version < 5));
+      migrate(
+        db,
+        SQLITE_MIGRATIONS.filter((migration) => migration.version < 5),
+      );
       const insert = db.prepare(`INSERT INTO decisions VALUES (${Array.from({ length: COLUMNS_BEFORE_MIGRATION_5 }, () => '?').join(', ')})`);
       for (const row of legacyRecordRows()) insert.run(...row);
     });
@@ -351,7 +374,7 @@ test('migration 5 backfills the filter and stats columns of records stored befor
   }
 });
 
-test('migration 8 lists each decision\'s ledger rows on its row; events are read and retention prunes through that list', async () => {
+test("migration 8 lists each decision's ledger rows on its row; events are read and retention prunes through that list", async () => {
   const dir = tempDir();
   try {
     const file = join(dir, 'decisions.db');
@@ -367,7 +390,7 @@ test('migration 8 lists each decision\'s ledger rows on its row; events are read
     const before = await store.getDecision('a');
     await store.close();
     withConnection(file, (db) => {
-      assert.deepEqual(db.prepare("SELECT tenant_id, id, event_seqs FROM decisions ORDER BY tenant_id, id").all(), [
+      assert.deepEqual(db.prepare('SELECT tenant_id, id, event_seqs FROM decisions ORDER BY tenant_id, id').all(), [
         { tenant_id: 'acme', id: 'a', event_seqs: '1,3' },
         { tenant_id: 'acme', id: 'b', event_seqs: '2' },
         { tenant_id: 'globex', id: 'a', event_seqs: '1' },
@@ -382,7 +405,10 @@ test('migration 8 lists each decision\'s ledger rows on its row; events are read
     const migrated = new SqliteDecisionStore(file);
     try {
       assert.deepEqual(await migrated.getDecision('a'), before);
-      assert.deepEqual(before.map((d) => d.events.map((e) => e.seq)), [[1, 3], [1]]);
+      assert.deepEqual(
+        before.map((d) => d.events.map((e) => e.seq)),
+        [[1, 3], [1]],
+      );
       withConnection(file, (db) => {
         assert.equal(db.prepare("SELECT event_seqs FROM decisions WHERE tenant_id = 'acme' AND id = 'a'").pluck().get(), '1,3');
         assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'ledger_by_decision'").pluck().get(), 0);
@@ -390,7 +416,10 @@ test('migration 8 lists each decision\'s ledger rows on its row; events are read
       // Appends after the migration extend the list.
       await migrated.append([makeEvent('decision.outcome', { status: 'approved' }, { decision_id: 'a' })]);
       const [after] = await migrated.getDecision('a', { tenant: 'acme' });
-      assert.deepEqual(after!.events.map((e) => e.seq), [1, 3, 4]);
+      assert.deepEqual(
+        after!.events.map((e) => e.seq),
+        [1, 3, 4],
+      );
     } finally {
       await migrated.close();
     }
@@ -399,11 +428,17 @@ test('migration 8 lists each decision\'s ledger rows on its row; events are read
   }
 });
 
-test('an append call carries its events\' canonical JSON from the caller, and the store writes that JSON to the ledger', async () => {
-  const events = [makeEvent('decision.start', {}, { decision_id: 'carried' }), makeEvent('decision.evidence', { key: 'k', value: 2 }, { decision_id: 'carried' })];
+test("an append call carries its events' canonical JSON from the caller, and the store writes that JSON to the ledger", async () => {
+  const events = [
+    makeEvent('decision.start', {}, { decision_id: 'carried' }),
+    makeEvent('decision.evidence', { key: 'k', value: 2 }, { decision_id: 'carried' }),
+  ];
   const call = appendCallOf({ events });
   assert.ok(call?.events !== undefined);
-  assert.deepEqual(call.eventJson, events.map((event) => ledgerCanonicalJson(event)));
+  assert.deepEqual(
+    call.eventJson,
+    events.map((event) => ledgerCanonicalJson(event)),
+  );
   // The store appends what the call carries (it does not encode the events again): a carried
   // JSON that differs from the event object shows up in the ledger as carried.
   const marked = { ...call, eventJson: call.eventJson.map((json) => json.replace('"k"', '"carried-k"')) };

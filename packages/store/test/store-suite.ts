@@ -17,11 +17,7 @@ export interface StoreTestDatabase {
   /** Opens a store on this database; called again after close() to reopen the same data. */
   open(): Promise<DecisionStore>;
   /** Through another connection: replaces one ledger row's event; returns the row's id. */
-  rewriteLedgerEvent(
-    tenant: string,
-    seq: number,
-    rewrite: (event: Record<string, unknown>) => Record<string, unknown>,
-  ): Promise<number>;
+  rewriteLedgerEvent(tenant: string, seq: number, rewrite: (event: Record<string, unknown>) => Record<string, unknown>): Promise<number>;
   /** Through another connection: deletes one ledger row; returns its row id. */
   deleteLedgerRow(tenant: string, seq: number): Promise<number>;
   /** Versions recorded as applied, in the order they are stored. */
@@ -47,11 +43,7 @@ export interface StoreSuiteOptions {
 
 let eventCounter = 0;
 
-export function makeEvent(
-  event_type: DecisionEventType,
-  payload: Record<string, unknown>,
-  overrides: Partial<DecisionEvent> = {},
-): DecisionEvent {
+export function makeEvent(event_type: DecisionEventType, payload: Record<string, unknown>, overrides: Partial<DecisionEvent> = {}): DecisionEvent {
   eventCounter += 1;
   return {
     schema_version: '1.0',
@@ -79,11 +71,7 @@ function observed(id: string, minute: number, overrides: Partial<DecisionEvent> 
   return makeEvent('decision.observed', { outcome: 'approved', ...payload }, { decision_id: id, timestamp: time, ...overrides });
 }
 
-export function runStoreSuite(
-  name: string,
-  createDatabase: () => Promise<StoreTestDatabase>,
-  options: StoreSuiteOptions = {},
-): void {
+export function runStoreSuite(name: string, createDatabase: () => Promise<StoreTestDatabase>, options: StoreSuiteOptions = {}): void {
   describe(name, options.skip === undefined ? {} : { skip: options.skip }, () => {
     /** Runs `body` with a store on a fresh database and cleans up whatever happens. */
     function withStore(title: string, body: (store: DecisionStore, database: StoreTestDatabase) => Promise<void>): void {
@@ -124,7 +112,10 @@ export function runStoreSuite(
       ];
       assert.deepEqual(await store.append(legacy), { appended: 2, duplicates: 0 });
       const [detail] = await store.getDecision('dec-1');
-      assert.deepEqual(detail.events.map((entry) => entry.event.event_type), ['decision.evidence', 'decision.outcome']);
+      assert.deepEqual(
+        detail.events.map((entry) => entry.event.event_type),
+        ['decision.evidence', 'decision.outcome'],
+      );
       assert.equal(detail.record.outcome, 'approved');
       assert.deepEqual(detail.record.evidence, { k: 1 });
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 2, first_broken: null });
@@ -195,16 +186,25 @@ export function runStoreSuite(
       await store.append(events.slice(2));
       const [acme] = await store.getDecision('x', { tenant: 'acme' });
       assert.ok(acme);
-      assert.deepEqual(acme.events.map((e) => e.seq), [1, 2]);
+      assert.deepEqual(
+        acme.events.map((e) => e.seq),
+        [1, 2],
+      );
       assert.equal(acme.events[0]!.prev_hash, GENESIS_HASH);
       assert.equal(acme.events[1]!.prev_hash, acme.events[0]!.hash);
       assert.match(acme.events[0]!.hash, /^[0-9a-f]{64}$/);
       assert.notEqual(acme.events[0]!.hash, acme.events[1]!.hash);
-      assert.deepEqual(acme.events.map((e) => e.event), [events[0], events[2]]);
+      assert.deepEqual(
+        acme.events.map((e) => e.event),
+        [events[0], events[2]],
+      );
       assert.ok(!Number.isNaN(Date.parse(acme.events[0]!.received_at)));
 
       const [globex] = await store.getDecision('x', { tenant: 'globex' });
-      assert.deepEqual(globex!.events.map((e) => [e.seq, e.prev_hash]), [[1, GENESIS_HASH]]);
+      assert.deepEqual(
+        globex!.events.map((e) => [e.seq, e.prev_hash]),
+        [[1, GENESIS_HASH]],
+      );
     });
 
     withStore('a decision id held by several tenants is found in each without a tenant, in tenant order', async (store) => {
@@ -217,12 +217,18 @@ export function runStoreSuite(
         makeEvent('decision.start', {}, { decision_id: 'shared', tenant_id: 'gamma' }),
       ]);
       const found = await store.getDecision('shared');
-      assert.deepEqual(found.map((d) => [d.record.tenant, d.record.id, d.events.length]), [
-        ['alpha', 'shared', 1],
-        ['gamma', 'shared', 1],
-        ['zeta', 'shared', 1],
-      ]);
-      assert.deepEqual((await store.getDecision('other')).map((d) => d.record.tenant), ['beta']);
+      assert.deepEqual(
+        found.map((d) => [d.record.tenant, d.record.id, d.events.length]),
+        [
+          ['alpha', 'shared', 1],
+          ['gamma', 'shared', 1],
+          ['zeta', 'shared', 1],
+        ],
+      );
+      assert.deepEqual(
+        (await store.getDecision('other')).map((d) => d.record.tenant),
+        ['beta'],
+      );
     });
 
     withStore('redelivering the same events changes nothing and counts duplicates', async (store) => {
@@ -241,7 +247,10 @@ export function runStoreSuite(
       assert.deepEqual(await store.append([events[1]!, late, late]), { appended: 1, duplicates: 2 });
       const [after] = await store.getDecision('dec-1');
       assert.equal(after!.record.event_count, 4);
-      assert.deepEqual(after!.events.map((e) => e.seq), [1, 2, 3, 4]);
+      assert.deepEqual(
+        after!.events.map((e) => e.seq),
+        [1, 2, 3, 4],
+      );
       assert.deepEqual(after!.record.evaluations, [{ score: 1 }]);
       assert.equal((await store.verifyLedger()).ok, true);
     });
@@ -258,9 +267,15 @@ export function runStoreSuite(
       assert.deepEqual(detail!.record.evidence, { count: beyondSafe, huge: beyondInt64 });
       assert.deepEqual(detail!.events[0]!.event.payload, { key: 'count', value: beyondSafe });
       const found = await store.queryDecisions({ evidence: [{ key: 'count', value: '9007199254740993' }] });
-      assert.deepEqual(found.decisions.map((record) => record.id), ['big']);
+      assert.deepEqual(
+        found.decisions.map((record) => record.id),
+        ['big'],
+      );
       const near = await store.queryDecisions({ evidence: [{ key: 'count', value: '9007199254740992' }] });
-      assert.deepEqual(near.decisions.map((record) => record.id), ['near']);
+      assert.deepEqual(
+        near.decisions.map((record) => record.id),
+        ['near'],
+      );
       assert.equal((await store.verifyLedger()).ok, true);
     });
 
@@ -286,11 +301,12 @@ export function runStoreSuite(
     });
 
     withStore('concurrent appends all land and keep the chain intact', async (store) => {
-      const calls = Array.from({ length: 20 }, (_, call) =>
-        store.append(Array.from({ length: 5 }, (_, i) => observed(`c${call}-${i}`, i))),
-      );
+      const calls = Array.from({ length: 20 }, (_, call) => store.append(Array.from({ length: 5 }, (_, i) => observed(`c${call}-${i}`, i))));
       const results = await Promise.all(calls);
-      assert.equal(results.reduce((sum, r) => sum + r.appended, 0), 100);
+      assert.equal(
+        results.reduce((sum, r) => sum + r.appended, 0),
+        100,
+      );
       const verification = await store.verifyLedger();
       assert.deepEqual(verification, { ok: true, checked: 100, first_broken: null });
     });
@@ -302,10 +318,22 @@ export function runStoreSuite(
         observed('shared', 2, { tenant_id: 'acme' }, { outcome: 'approved' }),
       ]);
       const both = await store.getDecision('shared');
-      assert.deepEqual(both.map((d) => [d.record.tenant, d.record.outcome]), [['acme', 'approved'], ['globex', 'denied']]);
-      assert.deepEqual(both.map((d) => d.events.map((e) => e.event.tenant_id)), [['acme'], ['globex']]);
+      assert.deepEqual(
+        both.map((d) => [d.record.tenant, d.record.outcome]),
+        [
+          ['acme', 'approved'],
+          ['globex', 'denied'],
+        ],
+      );
+      assert.deepEqual(
+        both.map((d) => d.events.map((e) => e.event.tenant_id)),
+        [['acme'], ['globex']],
+      );
       const scoped = await store.getDecision('shared', { tenant: 'globex' });
-      assert.deepEqual(scoped.map((d) => d.record.outcome), ['denied']);
+      assert.deepEqual(
+        scoped.map((d) => d.record.outcome),
+        ['denied'],
+      );
       assert.deepEqual(await store.getDecision('shared', { tenant: 'initech' }), []);
     });
 
@@ -384,10 +412,16 @@ export function runStoreSuite(
     withStore('pagination keeps the filters and the last full page has no cursor', async (store) => {
       await store.append(Array.from({ length: 6 }, (_, i) => observed(`p${i}`, i, { tenant_id: i % 2 === 0 ? 'acme' : 'globex' })));
       const first = await store.queryDecisions({ tenant: 'acme', limit: 2 });
-      assert.deepEqual(first.decisions.map((d) => d.id), ['p4', 'p2']);
+      assert.deepEqual(
+        first.decisions.map((d) => d.id),
+        ['p4', 'p2'],
+      );
       assert.ok(first.next_cursor);
       const second = await store.queryDecisions({ tenant: 'acme', limit: 2, cursor: first.next_cursor });
-      assert.deepEqual(second.decisions.map((d) => d.id), ['p0']);
+      assert.deepEqual(
+        second.decisions.map((d) => d.id),
+        ['p0'],
+      );
       assert.equal(second.next_cursor, null);
       const exact = await store.queryDecisions({ tenant: 'globex', limit: 3 });
       assert.equal(exact.decisions.length, 3);
@@ -416,7 +450,11 @@ export function runStoreSuite(
 
     withStore('verification passes on an untouched ledger', async (store) => {
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 0, first_broken: null });
-      await store.append([observed('a', 1), observed('b', 2, { tenant_id: 'globex' }), makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'a' })]);
+      await store.append([
+        observed('a', 1),
+        observed('b', 2, { tenant_id: 'globex' }),
+        makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'a' }),
+      ]);
       await store.append([makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'b', tenant_id: 'globex' })]);
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 4, first_broken: null });
     });
@@ -488,7 +526,10 @@ export function runStoreSuite(
           // The chain continues where it stopped.
           await second.append([makeEvent('decision.outcome', { status: 'ok' }, { decision_id: 'kept' })]);
           const [after] = await second.getDecision('kept');
-          assert.deepEqual(after!.events.map((e) => e.seq), [1, 2, 3]);
+          assert.deepEqual(
+            after!.events.map((e) => e.seq),
+            [1, 2, 3],
+          );
           assert.equal(after!.events[2]!.prev_hash, after!.events[1]!.hash);
           assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 3, first_broken: null });
         } finally {

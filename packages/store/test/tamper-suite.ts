@@ -74,9 +74,7 @@ export function registerTamperTests(withStore: WithStore, makeEvent: MakeEvent):
       makeEvent('decision.observed', { outcome: 'denied', confidence: 0.2 }, { decision_id: 'r2', timestamp: '2025-03-01T10:01:00.000Z' }),
       makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: 'g1', tenant_id: 'globex', timestamp: '2025-03-01T10:02:00.000Z' }),
     ]);
-    await store.appendContextSpans([
-      contextSpan('llm-1', 'plan-r1', { trace: TRACE, kind: 'LLM', usage: { input: 40, output: 2, cached: 0, total: 42 } }),
-    ]);
+    await store.appendContextSpans([contextSpan('llm-1', 'plan-r1', { trace: TRACE, kind: 'LLM', usage: { input: 40, output: 2, cached: 0, total: 42 } })]);
   }
 
   withStore('tamper: records built from their events, token usage from spans and the audit log verify', async (store) => {
@@ -119,7 +117,7 @@ export function registerTamperTests(withStore: WithStore, makeEvent: MakeEvent):
     assertBroken(await store.verifyLedger(), { kind: 'record', decision_id: 'r2', reason: /column outcome is "approved" but its ledger events give "denied"/ });
   });
 
-  withStore("tamper: token usage edited in the record but not in its columns is reported (spans are not chained: see the README)", async (store, database) => {
+  withStore('tamper: token usage edited in the record but not in its columns is reported (spans are not chained: see the README)', async (store, database) => {
     await seed(store);
     await database.tamper.rewriteRecord('acme', 'r1', (r) => ({ ...r, token_usage: { input: 1, output: 1, cached: 0, total: 2, llm_calls: 1 } }));
     assertBroken(await store.verifyLedger(), { kind: 'record', decision_id: 'r1', reason: /column input_tokens is 40 but its ledger events give 1/ });
@@ -134,12 +132,22 @@ export function registerTamperTests(withStore: WithStore, makeEvent: MakeEvent):
       await store.appendAudit([auditEntry(1)]);
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 8, first_broken: null }, 'intact against its witness');
       await database.tamper.deleteTenant('globex');
-      assert.deepEqual(await store.verifyLedger({ witness: join(dir, 'none.jsonl') }).catch((e: Error) => e.message.includes('none.jsonl')), true, 'a missing witness file is an error, not a pass');
+      assert.deepEqual(
+        await store.verifyLedger({ witness: join(dir, 'none.jsonl') }).catch((e: Error) => e.message.includes('none.jsonl')),
+        true,
+        'a missing witness file is an error, not a pass',
+      );
       assertBroken(await store.verifyLedger(), { kind: 'witness', tenant_id: 'globex', reason: /globex.*seq 1.*no row/ });
       assertBroken(await store.verifyLedger({ witness }), { kind: 'witness', tenant_id: 'globex', reason: /no row/ });
       assert.equal((await store.verifyLedger({ tenant: 'acme' })).ok, true, 'the other tenant is intact');
-      const lines = readFileSync(witness, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-      assert.ok(lines.some((line) => line.ledger?.globex?.seq === 1), 'the witness holds the deleted chain');
+      const lines = readFileSync(witness, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      assert.ok(
+        lines.some((line) => line.ledger?.globex?.seq === 1),
+        'the witness holds the deleted chain',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -109,18 +109,33 @@ export function registerTraceTests(withStore: WithStore, makeEvent: MakeEvent): 
     const [detail] = details;
     assert.equal(detail!.tenant, 'acme');
     assert.equal(detail!.trace_id, TRACE);
-    assert.deepEqual(detail!.spans.map((s) => s.span_id), ['root', 'plan', 'l1', 'step', 'l3', 'check', 'tool', 'l2']);
+    assert.deepEqual(
+      detail!.spans.map((s) => s.span_id),
+      ['root', 'plan', 'l1', 'step', 'l3', 'check', 'tool', 'l2'],
+    );
     assert.deepEqual(detail!.spans[2], traceSpans[2], 'a span comes back as it was stored');
-    assert.deepEqual(detail!.decisions.map((d) => d.id), ['outer']);
+    assert.deepEqual(
+      detail!.decisions.map((d) => d.id),
+      ['outer'],
+    );
   });
 
   withStore('context spans: one trace id in two tenants stays apart', async (store) => {
     await store.appendContextSpans([contextSpan('a', null), contextSpan('a', null, { tenant: 'globex' }), contextSpan('b', 'a', { tenant: 'globex' })]);
     await store.append([decisionAt('d', 'a', { tenant_id: 'globex' })]);
     const both = await store.getTrace(TRACE);
-    assert.deepEqual(both.map((d) => [d.tenant, d.spans.length, d.decisions.length]), [['acme', 1, 0], ['globex', 2, 1]]);
+    assert.deepEqual(
+      both.map((d) => [d.tenant, d.spans.length, d.decisions.length]),
+      [
+        ['acme', 1, 0],
+        ['globex', 2, 1],
+      ],
+    );
     const globex = await store.getTrace(TRACE, { tenant: 'globex' });
-    assert.deepEqual(globex.map((d) => d.tenant), ['globex']);
+    assert.deepEqual(
+      globex.map((d) => d.tenant),
+      ['globex'],
+    );
     assert.deepEqual(await store.getTrace(TRACE, { tenant: 'initech' }), []);
   });
 
@@ -227,8 +242,16 @@ export function registerTraceTests(withStore: WithStore, makeEvent: MakeEvent): 
 
   withStore('neighborDecisions: a causal link added by a later event is found from its target', async (store) => {
     await store.append([decisionAt('a', null), decisionAt('b', null)]);
-    assert.deepEqual((await store.neighborDecisions('acme', ['b'])).map((r) => r.id), []);
-    await store.append([makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'a', causal_links: [{ type: 'uses_evidence_from', target_decision_id: 'b' }] })]);
-    assert.deepEqual((await store.neighborDecisions('acme', ['b'])).map((r) => r.id), ['a']);
+    assert.deepEqual(
+      (await store.neighborDecisions('acme', ['b'])).map((r) => r.id),
+      [],
+    );
+    await store.append([
+      makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'a', causal_links: [{ type: 'uses_evidence_from', target_decision_id: 'b' }] }),
+    ]);
+    assert.deepEqual(
+      (await store.neighborDecisions('acme', ['b'])).map((r) => r.id),
+      ['a'],
+    );
   });
 }

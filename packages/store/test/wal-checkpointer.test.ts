@@ -51,9 +51,7 @@ async function writeWhileCheckpointing(dir: string, withCheckpointer: boolean): 
   db.pragma('journal_mode = WAL');
   db.pragma('wal_autocheckpoint = 0');
   db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)');
-  const checkpointer = withCheckpointer
-    ? new WalCheckpointer(file, { intervalMs: 5, restartFrames: 200, onFailure: (message) => assert.fail(message) })
-    : null;
+  const checkpointer = withCheckpointer ? new WalCheckpointer(file, { intervalMs: 5, restartFrames: 200, onFailure: (message) => assert.fail(message) }) : null;
   const insert = db.prepare('INSERT INTO t VALUES (?, ?)');
   const commit = db.transaction((n: number) => {
     for (let i = 0; i < 50; i++) insert.run(`${Math.random()}-${n}-${i}`, 'x'.repeat(200));

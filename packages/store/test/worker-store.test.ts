@@ -5,22 +5,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
-import {
-  InvalidQueryError,
-  openStore,
-  SqliteDecisionStore,
-  WorkerDecisionStore,
-  type DecisionStore,
-} from '../src/index.js';
+import { InvalidQueryError, openStore, SqliteDecisionStore, WorkerDecisionStore, type DecisionStore } from '../src/index.js';
 import { sqliteTestDatabase, tempDir, withConnection } from './sqlite-test-database.js';
 import { makeEvent, runStoreSuite } from './store-suite.js';
 
 runStoreSuite('WorkerDecisionStore (file)', async () => sqliteTestDatabase((file) => WorkerDecisionStore.open(file)));
 
 /** Runs `body` with a worker store on a fresh file, and removes everything afterwards. */
-async function withWorkerStore(
-  body: (store: WorkerDecisionStore, file: string, worker: Worker) => Promise<void>,
-): Promise<void> {
+async function withWorkerStore(body: (store: WorkerDecisionStore, file: string, worker: Worker) => Promise<void>): Promise<void> {
   const dir = tempDir();
   const file = join(dir, 'decisions.db');
   let worker: Worker | undefined;
@@ -121,7 +113,10 @@ test('a call that fails in the worker, or cannot be sent to it, fails alone', as
       store.append([makeEvent('decision.evidence', { key: 'fn', value: () => 1 }, { decision_id: 'uncopyable' })]),
       store.append([makeEvent('decision.start', {}, { decision_id: 'ok-2' })]),
     ]);
-    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ['fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
     const cyclicError = (settled[1] as PromiseRejectedResult).reason;
     assert.ok(cyclicError instanceof RangeError, 'the worker-side RangeError keeps its class');
     assert.equal((settled[2] as PromiseRejectedResult).reason.name, 'DataCloneError');
@@ -159,11 +154,7 @@ test('a worker that dies rejects pending and later calls instead of hanging', { 
     await store.append([makeEvent('decision.start', {}, { decision_id: 'before' })]);
     // Sent while the worker is dying, so they are never answered.
     const killed = worker.terminate();
-    const pending = [
-      store.append([makeEvent('decision.start', {}, { decision_id: 'during' })]),
-      store.queryDecisions({}),
-      store.verifyLedger(),
-    ];
+    const pending = [store.append([makeEvent('decision.start', {}, { decision_id: 'during' })]), store.queryDecisions({}), store.verifyLedger()];
     await Promise.all(pending.map((call) => assert.rejects(call, /decision store worker stopped \(exit code 1\)/)));
     await killed;
     await assert.rejects(store.append([makeEvent('decision.start', {}, { decision_id: 'after' })]), /worker stopped/);
@@ -184,9 +175,7 @@ test('close sends the appends still queued and waits for them before closing the
     await assert.rejects(store.append([makeEvent('decision.start', {})]), /store is closed/);
     await assert.rejects(store.queryDecisions({}), /store is closed/);
     await store.close();
-    withConnection(file, (db) =>
-      assert.equal(db.prepare("SELECT COUNT(*) FROM decisions WHERE id = 'last-words'").pluck().get(), 1),
-    );
+    withConnection(file, (db) => assert.equal(db.prepare("SELECT COUNT(*) FROM decisions WHERE id = 'last-words'").pluck().get(), 1));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -197,9 +186,7 @@ test('a database the worker cannot open rejects open() with the reason', async (
   try {
     const file = join(dir, 'decisions.db');
     await new SqliteDecisionStore(file).close();
-    withConnection(file, (db) =>
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'future', 'x'),
-    );
+    withConnection(file, (db) => db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'future', 'x'));
     await assert.rejects(WorkerDecisionStore.open(file), /schema version 999 is newer/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -229,25 +216,29 @@ test('an idle worker store does not keep the process alive, a pending call does'
   }
 });
 
-test('the store worker and the WAL checkpointer name their threads (dt-store, dt-checkpoint), so their CPU time can be read per thread', { skip: process.platform !== 'linux' ? 'thread names are read from /proc (Linux)' : false }, async () => {
-  const { readdirSync, readFileSync } = await import('node:fs');
-  const names = () =>
-    readdirSync('/proc/self/task').map((tid) => {
-      try {
-        return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-      } catch {
-        return '';
+test(
+  'the store worker and the WAL checkpointer name their threads (dt-store, dt-checkpoint), so their CPU time can be read per thread',
+  { skip: process.platform !== 'linux' ? 'thread names are read from /proc (Linux)' : false },
+  async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const names = () =>
+      readdirSync('/proc/self/task').map((tid) => {
+        try {
+          return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        } catch {
+          return '';
+        }
+      });
+    await withWorkerStore(async (store) => {
+      // The checkpointer thread starts with the first append.
+      await store.append([makeEvent('decision.start', {}, { decision_id: 'named' })]);
+      let seen = names();
+      for (let i = 0; i < 50 && !seen.includes('dt-checkpoint'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        seen = names();
       }
+      assert.ok(seen.includes('dt-store'), `threads: ${seen.join(', ')}`);
+      assert.ok(seen.includes('dt-checkpoint'), `threads: ${seen.join(', ')}`);
     });
-  await withWorkerStore(async (store) => {
-    // The checkpointer thread starts with the first append.
-    await store.append([makeEvent('decision.start', {}, { decision_id: 'named' })]);
-    let seen = names();
-    for (let i = 0; i < 50 && !seen.includes('dt-checkpoint'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      seen = names();
-    }
-    assert.ok(seen.includes('dt-store'), `threads: ${seen.join(', ')}`);
-    assert.ok(seen.includes('dt-checkpoint'), `threads: ${seen.join(', ')}`);
-  });
-});
+  },
+);

@@ -150,7 +150,10 @@ async function ensureConsumer(jsm: JetStreamManager, options: IngestOptions, ack
   try {
     const info = await jsm.consumers.info(options.stream, options.durable);
     if (info.config.filter_subject && info.config.filter_subject !== options.subject) {
-      logger.warn({ consumer: options.durable, filter: info.config.filter_subject }, 'the durable consumer exists with another subject filter; using it as it is');
+      logger.warn(
+        { consumer: options.durable, filter: info.config.filter_subject },
+        'the durable consumer exists with another subject filter; using it as it is',
+      );
     }
     return;
   } catch (error) {
@@ -194,10 +197,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 

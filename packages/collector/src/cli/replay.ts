@@ -70,9 +70,7 @@ export async function replayCommand(options: ReplayOptions, defaultEndpoint: str
     if (options.json) {
       process.stdout.write(`${stringifyJsonExact({ selection, source: source.description, policy: options.policy, ...result })}\n`);
     } else {
-      process.stdout.write(
-        renderReplayReport(result, { selection: describeSelection(selection), source: source.description, policy: options.policy! }),
-      );
+      process.stdout.write(renderReplayReport(result, { selection: describeSelection(selection), source: source.description, policy: options.policy! }));
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

@@ -58,7 +58,10 @@ export async function startCommand(options: ConfigOptions): Promise<void> {
   }
   // Which SQLite driver the stores run on (none opened: no field), and why not better-sqlite3 when it stood down.
   const sqlite = sqliteDriverInUse();
-  const sqliteFields = sqlite === null ? {} : { sqlite_driver: sqlite.driver.name, ...(sqlite.fallbackReason === undefined ? {} : { sqlite_driver_reason: sqlite.fallbackReason }) };
+  const sqliteFields =
+    sqlite === null
+      ? {}
+      : { sqlite_driver: sqlite.driver.name, ...(sqlite.fallbackReason === undefined ? {} : { sqlite_driver_reason: sqlite.fallbackReason }) };
   logger.info({ config: locations.configs, set: locations.sets, ...sqliteFields }, 'collector started');
 
   // SIGTERM/SIGINT: stop accepting, flush for up to service.shutdown_timeout (persistent queues

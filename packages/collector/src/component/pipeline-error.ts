@@ -9,10 +9,7 @@ export class PipelineError extends Error {
   readonly throttled: boolean;
   readonly retryAfterSeconds: number;
 
-  constructor(
-    message: string,
-    options: { retryable: boolean; throttled?: boolean; retryAfterSeconds?: number; cause?: unknown },
-  ) {
+  constructor(message: string, options: { retryable: boolean; throttled?: boolean; retryAfterSeconds?: number; cause?: unknown }) {
     super(message, { cause: options.cause });
     this.name = 'PipelineError';
     this.retryable = options.retryable || options.throttled === true;

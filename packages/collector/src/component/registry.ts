@@ -1,12 +1,4 @@
-import type {
-  ComponentFactory,
-  ConnectorFactory,
-  ComponentKind,
-  ExporterFactory,
-  ExtensionFactory,
-  ProcessorFactory,
-  ReceiverFactory,
-} from './component.js';
+import type { ComponentFactory, ConnectorFactory, ComponentKind, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory } from './component.js';
 
 type FactoryOf<K extends ComponentKind> = K extends 'receiver'
   ? ReceiverFactory

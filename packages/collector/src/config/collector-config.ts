@@ -78,9 +78,7 @@ const serviceSchema = z.strictObject({
   telemetry: z
     .strictObject({
       logs: z.strictObject({ level: z.enum(LOG_LEVELS).default('info'), encoding: z.enum(LOG_ENCODINGS).optional() }).default({ level: 'info' }),
-      metrics: z
-        .strictObject({ level: z.enum(METRICS_LEVELS).default('normal'), address: endpointSchema.optional() })
-        .default({ level: 'normal' }),
+      metrics: z.strictObject({ level: z.enum(METRICS_LEVELS).default('normal'), address: endpointSchema.optional() }).default({ level: 'normal' }),
     })
     .default({ logs: { level: 'info' }, metrics: { level: 'normal' } }),
   shutdown_timeout: durationSchema.default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
@@ -93,11 +91,7 @@ const topLevelKeys = new Set(['receivers', 'processors', 'exporters', 'extension
  * YAML text (references such as `${env:X}` and `${file:p}` are expanded; relative files are read
  * from the working directory). Every problem found is reported together, each with its YAML path.
  */
-export function parseCollectorConfig(
-  yamlText: string,
-  registry: ComponentRegistry,
-  env: NodeJS.ProcessEnv = process.env,
-): CollectorConfig {
+export function parseCollectorConfig(yamlText: string, registry: ComponentRegistry, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
   return interpretConfig(resolveConfigText(yamlText, { env, cwd: process.cwd() }), registry).config;
 }
 
@@ -161,7 +155,8 @@ function interpretRoot(resolved: ResolvedSources, registry: ComponentRegistry): 
       const connectorUses = new Map<string, PipelineUse[]>();
       for (const id of declared.connectors) {
         for (const other of ['receivers', 'exporters'] as const) {
-          if (declared[other].has(id)) errors.push(new ConfigError(joinPath('connectors', id), `ambiguous id: "${id}" is both a connector and one of the ${other}`));
+          if (declared[other].has(id))
+            errors.push(new ConfigError(joinPath('connectors', id), `ambiguous id: "${id}" is both a connector and one of the ${other}`));
         }
       }
       for (const [id, body] of Object.entries(parsed.data.pipelines)) {
@@ -282,7 +277,8 @@ function checkSignals(
         return;
       }
       if (side === 'receivers') {
-        if (sections.receivers.has(id) && signal !== 'traces') errors.push(new ConfigError(joinPath(path, side, index), `receiver "${id}" does not receive ${signal} (it receives traces)`));
+        if (sections.receivers.has(id) && signal !== 'traces')
+          errors.push(new ConfigError(joinPath(path, side, index), `receiver "${id}" does not receive ${signal} (it receives traces)`));
         return;
       }
       const exporter = sections.exporters.get(id);
@@ -295,7 +291,8 @@ function checkSignals(
   }
   if (signal !== 'traces') {
     pipeline.processors.forEach((id, index) => {
-      if (sections.processors.has(id)) errors.push(new ConfigError(joinPath(path, 'processors', index), `processor "${id}" does not process ${signal} (it processes traces)`));
+      if (sections.processors.has(id))
+        errors.push(new ConfigError(joinPath(path, 'processors', index), `processor "${id}" does not process ${signal} (it processes traces)`));
     });
   }
 }
@@ -336,13 +333,7 @@ function resolveSection(
   return out;
 }
 
-function checkReferences(
-  path: string,
-  key: string,
-  ids: string[],
-  defined: Set<string>,
-  errors: ConfigError[],
-): void {
+function checkReferences(path: string, key: string, ids: string[], defined: Set<string>, errors: ConfigError[]): void {
   const seen = new Set<string>();
   ids.forEach((id, index) => {
     if (!defined.has(id)) {

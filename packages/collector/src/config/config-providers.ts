@@ -49,7 +49,8 @@ function retrieveEnv(reference: string, env: NodeJS.ProcessEnv): Retrieved {
   const separator = reference.indexOf(':-');
   const name = separator < 0 ? reference : reference.slice(0, separator);
   const fallback = separator < 0 ? undefined : reference.slice(separator + 2);
-  if (!ENV_NAME.test(name)) throw new ProviderError(`environment variable "${name}" has an invalid name: expected letters, digits and _, not starting with a digit`);
+  if (!ENV_NAME.test(name))
+    throw new ProviderError(`environment variable "${name}" has an invalid name: expected letters, digits and _, not starting with a digit`);
   const value = env[name];
   if (value !== undefined) return retrievedFromYaml(value);
   if (fallback === '') return { value: '', text: '' };

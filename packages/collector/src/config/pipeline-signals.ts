@@ -33,11 +33,7 @@ function usePath(use: PipelineUse): string {
  * receiver of another, both sides must be used, and every use must pair with a use on the other
  * side in a signal pair the connector supports. A connector in no pipeline is simply not run.
  */
-export function checkConnectorUses(
-  connectors: ReadonlyMap<string, ConnectorFactory>,
-  uses: ReadonlyMap<string, PipelineUse[]>,
-  errors: ConfigError[],
-): void {
+export function checkConnectorUses(connectors: ReadonlyMap<string, ConnectorFactory>, uses: ReadonlyMap<string, PipelineUse[]>, errors: ConfigError[]): void {
   for (const [id, factory] of connectors) {
     const all = uses.get(id) ?? [];
     if (all.length === 0) continue;
@@ -49,10 +45,18 @@ export function checkConnectorUses(
         errors.push(new ConfigError(usePath(use), `connector "${id}" cannot export from a ${use.signal} pipeline (it connects ${supported})`));
       } else if (asReceiver.length === 0) {
         errors.push(
-          new ConfigError(usePath(use), `connector "${id}" is used as an exporter but no pipeline lists it as a receiver: a connector must be used on both sides`),
+          new ConfigError(
+            usePath(use),
+            `connector "${id}" is used as an exporter but no pipeline lists it as a receiver: a connector must be used on both sides`,
+          ),
         );
       } else if (!asReceiver.some((r) => factory.pairs.some(([from, to]) => from === use.signal && to === r.signal))) {
-        errors.push(new ConfigError(usePath(use), `connector "${id}" is used as an exporter of a ${use.signal} pipeline but is no receiver of a pipeline it can feed (it connects ${supported})`));
+        errors.push(
+          new ConfigError(
+            usePath(use),
+            `connector "${id}" is used as an exporter of a ${use.signal} pipeline but is no receiver of a pipeline it can feed (it connects ${supported})`,
+          ),
+        );
       }
     }
     for (const use of asReceiver) {
@@ -60,10 +64,18 @@ export function checkConnectorUses(
         errors.push(new ConfigError(usePath(use), `connector "${id}" cannot feed a ${use.signal} pipeline (it connects ${supported})`));
       } else if (asExporter.length === 0) {
         errors.push(
-          new ConfigError(usePath(use), `connector "${id}" is used as a receiver but no pipeline lists it as an exporter: a connector must be used on both sides`),
+          new ConfigError(
+            usePath(use),
+            `connector "${id}" is used as a receiver but no pipeline lists it as an exporter: a connector must be used on both sides`,
+          ),
         );
       } else if (!asExporter.some((e) => factory.pairs.some(([from, to]) => from === e.signal && to === use.signal))) {
-        errors.push(new ConfigError(usePath(use), `connector "${id}" is used as a receiver of a ${use.signal} pipeline but exports from no pipeline it can connect from (it connects ${supported})`));
+        errors.push(
+          new ConfigError(
+            usePath(use),
+            `connector "${id}" is used as a receiver of a ${use.signal} pipeline but exports from no pipeline it can connect from (it connects ${supported})`,
+          ),
+        );
       }
     }
   }

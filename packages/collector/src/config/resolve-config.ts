@@ -44,7 +44,10 @@ export function configUri(location: string): string {
  */
 export function parseFeatureGates(values: string[]): Set<string> {
   const on = new Set<string>();
-  for (const item of values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean)) {
+  for (const item of values
+    .flatMap((value) => value.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const name = item.replace(/^[+-]/, '');
     if (name !== MERGE_APPEND_GATE) throw new ProviderError(`--feature-gates: unknown feature gate "${name}" (this collector has ${MERGE_APPEND_GATE})`);
     if (item.startsWith('-')) on.delete(name);
@@ -110,7 +113,9 @@ function readSource(uri: string, name: string, context: ProviderContext): Config
   const match = URI_PATTERN.exec(uri);
   if (!match) throw new ProviderError(`invalid config URI: expected a file path or scheme:value (${SCHEMES.join(':, ')}:)`);
   if (!(SCHEMES as readonly string[]).includes(match[1]!) && !['http', 'https'].includes(match[1]!)) {
-    throw new ProviderError(`unsupported config URI scheme "${match[1]}": this collector reads ${SCHEMES.map((s) => `${s}:`).join(', ')} (a path without a scheme is a file)`);
+    throw new ProviderError(
+      `unsupported config URI scheme "${match[1]}": this collector reads ${SCHEMES.map((s) => `${s}:`).join(', ')} (a path without a scheme is a file)`,
+    );
   }
   const { text } = retrieve(uri, context);
   return sourceFromText(text, name, match[1] === 'file');

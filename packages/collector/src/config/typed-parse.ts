@@ -8,11 +8,7 @@ import { ExpandedValue, nodeAt, typedView } from './expanded-value.js';
  * value, its text instead (`${env:PORT}` = `8080` for a string key is "8080"). `useOriginal`
  * collects, as paths relative to `raw`, the references that were taken as text.
  */
-export function safeParseTyped<S extends z.ZodType>(
-  schema: S,
-  raw: unknown,
-  useOriginal: Set<string> = new Set(),
-): ReturnType<S['safeParse']> {
+export function safeParseTyped<S extends z.ZodType>(schema: S, raw: unknown, useOriginal: Set<string> = new Set()): ReturnType<S['safeParse']> {
   for (;;) {
     const result = schema.safeParse(typedView(raw, useOriginal), { reportInput: true }) as ReturnType<S['safeParse']>;
     if (result.success) return result;

@@ -68,7 +68,10 @@ export const millisecondsOrDurationSchema = z.union([z.string(), z.number()]).tr
  */
 export const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
   if (typeof value === 'number' && value !== 0) {
-    ctx.addIssue({ code: 'custom', message: `a bare number is not a duration (the OpenTelemetry Collector reads ${value} as ${value} nanoseconds): write its unit, e.g. ${value}ms or ${value}s` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `a bare number is not a duration (the OpenTelemetry Collector reads ${value} as ${value} nanoseconds): write its unit, e.g. ${value}ms or ${value}s`,
+    });
     return z.NEVER;
   }
   const ms = parseDuration(value);

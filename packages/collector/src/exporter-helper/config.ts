@@ -33,7 +33,8 @@ export const retryOnFailureSchema = z
 const unsupportedQueueKeys = {
   wait_for_result: {
     accepts: (value: unknown) => value === false,
-    instead: 'a request is acknowledged once queued (with storage: once synced to disk), as wait_for_result: false; to acknowledge only after delivery, disable the queue (enabled: false)',
+    instead:
+      'a request is acknowledged once queued (with storage: once synced to disk), as wait_for_result: false; to acknowledge only after delivery, disable the queue (enabled: false)',
   },
   batch: {
     instead: 'put a batch processor in the pipeline before this exporter',
@@ -49,7 +50,11 @@ export const sendingQueueSchema = z
     /** Capacity, counted in `sizer` units. */
     queue_size: z.number().int().positive().default(1000),
     /** `requests`: incoming batches; `items`: spans (decision events for the decisions exporter). */
-    sizer: z.enum(['requests', 'items'], { error: (issue) => (issue.input === 'bytes' ? 'sizer bytes is not supported by this collector: use requests or items' : 'expected requests or items') }).default('requests'),
+    sizer: z
+      .enum(['requests', 'items'], {
+        error: (issue) => (issue.input === 'bytes' ? 'sizer bytes is not supported by this collector: use requests or items' : 'expected requests or items'),
+      })
+      .default('requests'),
     /** Wait for room instead of refusing when full (the caller's request waits too). */
     block_on_overflow: z.boolean().default(false),
     /**

@@ -176,7 +176,10 @@ export class FileQueueJournal implements QueueJournal {
       if (cutAt < size) await handle.truncate(cutAt);
       await handle.datasync();
     } catch (error) {
-      this.logger.warn({ err: error, segment: segment.dataPath }, 'sending queue: cannot mark the damaged part of a journal segment as read (it will be reported again at the next start)');
+      this.logger.warn(
+        { err: error, segment: segment.dataPath },
+        'sending queue: cannot mark the damaged part of a journal segment as read (it will be reported again at the next start)',
+      );
     } finally {
       await handle?.close().catch(() => undefined);
     }
@@ -248,9 +251,11 @@ export class FileQueueJournal implements QueueJournal {
         for (const p of batch) p.reject(error);
         // Cut off what part of the batch did reach the file (a full disk writes some of it): it
         // was refused, and left there it would read as damage at the next start.
-        await segment.data!.truncate(segment.bytes).catch((truncateError) =>
-          this.logger.warn({ err: truncateError, segment: segment.dataPath }, 'sending queue: cannot cut a failed write off the journal'),
-        );
+        await segment
+          .data!.truncate(segment.bytes)
+          .catch((truncateError) =>
+            this.logger.warn({ err: truncateError, segment: segment.dataPath }, 'sending queue: cannot cut a failed write off the journal'),
+          );
         // The segment may end in a partial frame now: later frames go to a fresh one.
         await this.rotate().catch((rotateError) => this.logger.error({ err: rotateError }, 'sending queue: cannot open a new journal segment'));
         continue;

@@ -21,11 +21,7 @@ export type DamageVerdict<S> = {
   segment: S;
   format: 1 | 2;
   region: DamagedRegion;
-} & (
-  | { kind: 'torn' }
-  | { kind: 'delivered'; ids?: IdRange }
-  | { kind: 'lost'; requests: number; exact: boolean; ids?: IdRange; items?: number }
-);
+} & ({ kind: 'torn' } | { kind: 'delivered'; ids?: IdRange } | { kind: 'lost'; requests: number; exact: boolean; ids?: IdRange; items?: number });
 
 /** Ids from `first` to `last`, both included. */
 export interface IdRange {
@@ -80,9 +76,7 @@ export function judgeDamage<S>(stored: ReadonlyArray<StoredSegment<S>>, acked: R
     if (region.frame) {
       const ids = { first: region.frame.id, last: region.frame.id };
       verdicts.push(
-        acked.has(region.frame.id)
-          ? { ...base, kind: 'delivered', ids }
-          : { ...base, kind: 'lost', requests: 1, exact: true, ids, items: region.frame.items },
+        acked.has(region.frame.id) ? { ...base, kind: 'delivered', ids } : { ...base, kind: 'lost', requests: 1, exact: true, ids, items: region.frame.items },
       );
       return;
     }

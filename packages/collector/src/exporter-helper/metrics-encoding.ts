@@ -45,7 +45,11 @@ export function encodeMetricsRequest(batch: MetricsBatch, encoding: 'protobuf' |
   const message = createExportMetricsServiceRequest([batch.resourceMetrics], encoder);
   addExemplars(message, batch.resourceMetrics, batch.exemplars, encoder);
   if (encoding === 'json') return request(new TextEncoder().encode(JSON.stringify(message)));
-  return request(metricsRequestType().encode(message as unknown as protobuf.Message).finish());
+  return request(
+    metricsRequestType()
+      .encode(message as unknown as protobuf.Message)
+      .finish(),
+  );
 }
 
 type OtlpDataPoint = { exemplars?: unknown[] };

@@ -77,9 +77,7 @@ export interface OfferPolicy {
   dropContext: boolean;
 }
 
-export type OfferResult =
-  | { queued: true; entry: QueueEntry; evicted: QueueEntry[] }
-  | { queued: false; dropped: true };
+export type OfferResult = { queued: true; entry: QueueEntry; evicted: QueueEntry[] } | { queued: false; dropped: true };
 
 /**
  * A bounded FIFO of export requests between `consumeTraces` and the exporter's consumers.

@@ -2,21 +2,23 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
 /** Client TLS settings with the Collector's key names (configtls). */
-export const clientTlsSchema = z.strictObject({
-  /** Plaintext instead of TLS (gRPC; for HTTP the URL scheme decides). */
-  insecure: z.boolean().default(false),
-  /** Accept any server certificate: for tests only. */
-  insecure_skip_verify: z.boolean().default(false),
-  /** CA bundle (PEM) to verify the server with, instead of the system's. */
-  ca_file: z.string().min(1).optional(),
-  /** Client certificate and key (PEM) for mutual TLS: both or neither. */
-  cert_file: z.string().min(1).optional(),
-  key_file: z.string().min(1).optional(),
-  /** Name to verify the server certificate against, when it differs from the endpoint's host. */
-  server_name_override: z.string().min(1).optional(),
-}).refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), {
-  message: 'cert_file and key_file go together',
-});
+export const clientTlsSchema = z
+  .strictObject({
+    /** Plaintext instead of TLS (gRPC; for HTTP the URL scheme decides). */
+    insecure: z.boolean().default(false),
+    /** Accept any server certificate: for tests only. */
+    insecure_skip_verify: z.boolean().default(false),
+    /** CA bundle (PEM) to verify the server with, instead of the system's. */
+    ca_file: z.string().min(1).optional(),
+    /** Client certificate and key (PEM) for mutual TLS: both or neither. */
+    cert_file: z.string().min(1).optional(),
+    key_file: z.string().min(1).optional(),
+    /** Name to verify the server certificate against, when it differs from the endpoint's host. */
+    server_name_override: z.string().min(1).optional(),
+  })
+  .refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), {
+    message: 'cert_file and key_file go together',
+  });
 
 export type ClientTlsConfig = z.output<typeof clientTlsSchema>;
 

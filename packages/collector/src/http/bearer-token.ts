@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 
-export type BearerToken =
-  | { ok: true; token: string }
-  | { ok: false; reason: 'missing' | 'malformed'; message: string };
+export type BearerToken = { ok: true; token: string } | { ok: false; reason: 'missing' | 'malformed'; message: string };
 
 const BEARER = /^Bearer[ \t]+([^ \t].*?)[ \t]*$/i;
 

@@ -51,7 +51,6 @@ export async function decodeContent(raw: Buffer, encoding: string | undefined, l
   throw new HttpError(415, `unsupported Content-Encoding "${encoding}": expected one of identity, ${CONTENT_ENCODINGS.join(', ')}`);
 }
 
-
 function decodeSnappyBlock(raw: Buffer, limit: number): Buffer {
   try {
     // The block format starts with the uncompressed length, so snappyjs refuses a bomb up front.

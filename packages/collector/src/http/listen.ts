@@ -29,10 +29,13 @@ export function listen(server: Server, endpoint: Endpoint, keyPath: string): Pro
 /** The reason a bind failed, in words; `target` is `host:port` as configured. */
 export function cannotListen(target: string, error: NodeJS.ErrnoException): string {
   const reason =
-    error.code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(error.message) ? 'address already in use'
-    : error.code === 'EACCES' ? 'permission denied'
-    : error.code === 'EADDRNOTAVAIL' ? 'no such address on this machine'
-    : error.message;
+    error.code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(error.message)
+      ? 'address already in use'
+      : error.code === 'EACCES'
+        ? 'permission denied'
+        : error.code === 'EADDRNOTAVAIL'
+          ? 'no such address on this machine'
+          : error.message;
   return `cannot listen on ${target}: ${reason}`;
 }
 

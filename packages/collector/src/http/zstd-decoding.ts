@@ -20,7 +20,8 @@ type NativeZstd = {
   zstdDecompressSync?: (raw: Buffer, options: ZstdOptions) => Buffer;
 };
 const native = zlib as NativeZstd;
-const nativeZstdAsync = native.zstdDecompress === undefined ? undefined : (promisify(native.zstdDecompress) as (raw: Buffer, options: ZstdOptions) => Promise<Buffer>);
+const nativeZstdAsync =
+  native.zstdDecompress === undefined ? undefined : (promisify(native.zstdDecompress) as (raw: Buffer, options: ZstdOptions) => Promise<Buffer>);
 const nativeZstdSync = native.zstdDecompressSync;
 const SYNC_BELOW_BYTES = 64 * 1024;
 
@@ -121,4 +122,3 @@ function readLittleEndian(raw: Buffer, at: number, bytes: number): number {
   for (let i = bytes - 1; i >= 0; i--) value = value * 256 + raw[at + i];
   return value;
 }
-

@@ -24,9 +24,7 @@ export function fanout(consumers: TracesConsumer[]): TracesConsumer {
  * declares `capabilities.mutatesData`. The flag and the consumer's type go together: a pipeline
  * that mutates takes a MutableTraceBatch, so handing it the shared spans does not compile.
  */
-export type PipelineEntry =
-  | { mutatesData: false; consumer: TracesConsumer }
-  | { mutatesData: true; consumer: MutatingTracesConsumer };
+export type PipelineEntry = { mutatesData: false; consumer: TracesConsumer } | { mutatesData: true; consumer: MutatingTracesConsumer };
 
 /**
  * A receiver feeding several pipelines gives each its own batch, so that a processor replacing

@@ -28,7 +28,10 @@ export async function loadDecisionRegistry(file: string): Promise<DecisionRegist
 export function parseDecisionRegistryYaml(text: string, file: string): DecisionRegistry {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new RegistryFileError(file, document.errors.map((error) => `YAML syntax error: ${error.message}`));
+    throw new RegistryFileError(
+      file,
+      document.errors.map((error) => `YAML syntax error: ${error.message}`),
+    );
   }
   const parsed = parseDecisionRegistry(document.toJS({ maxAliasCount: 100 }));
   if (!parsed.ok) {

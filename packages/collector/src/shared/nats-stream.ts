@@ -83,10 +83,14 @@ export async function connectPersistently(
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, options.retryMs ?? 1_000);
-      options.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
+      options.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

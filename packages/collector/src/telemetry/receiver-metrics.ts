@@ -7,12 +7,8 @@ import type { MetricsRegistry } from './metrics-registry.js';
  */
 export function countingReceiverConsumer(receiverId: string, next: MutatingTracesConsumer, registry: MetricsRegistry): MutatingTracesConsumer {
   const labels = { receiver: receiverId };
-  const accepted = registry
-    .counter('otelcol_receiver_accepted_spans_total', 'Spans a receiver handed to its pipelines and that they accepted.')
-    .with(labels);
-  const refused = registry
-    .counter('otelcol_receiver_refused_spans_total', 'Spans a receiver handed to its pipelines and that they refused.')
-    .with(labels);
+  const accepted = registry.counter('otelcol_receiver_accepted_spans_total', 'Spans a receiver handed to its pipelines and that they accepted.').with(labels);
+  const refused = registry.counter('otelcol_receiver_refused_spans_total', 'Spans a receiver handed to its pipelines and that they refused.').with(labels);
   return {
     // Not async: a suspended async function would keep the batch (every span of the request)
     // alive while the pipeline works; see receivers/otlp/ingest.ts.

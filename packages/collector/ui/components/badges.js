@@ -18,8 +18,11 @@ export function confidenceMeter(confidence) {
   return h(
     'span',
     { class: 'confidence', title: `confidence ${formatConfidence(confidence)}` },
-    h('span', { class: 'meter', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '1', 'aria-valuenow': String(confidence), 'aria-label': 'confidence' },
-      h('span', { class: `meter-fill ${level}`, style: { width: `${clamped * 100}%` } })),
+    h(
+      'span',
+      { class: 'meter', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '1', 'aria-valuenow': String(confidence), 'aria-label': 'confidence' },
+      h('span', { class: `meter-fill ${level}`, style: { width: `${clamped * 100}%` } }),
+    ),
     h('span', { class: 'num' }, formatConfidence(confidence)),
   );
 }

@@ -20,8 +20,14 @@ export function alertShift(alert) {
   }
   const before = alert.baseline ?? {};
   const now = alert.current ?? {};
-  const what = alert.kind === 'confidence_mean' ? 'mean confidence' : alert.kind === 'policy_pass_rate' ? `policy ${alert.subject ?? ''} passes` : (alert.subject ?? 'rate');
-  const value = (side) => (side.rate !== null && side.rate !== undefined ? formatPercent(side.rate) : side.mean !== null && side.mean !== undefined ? side.mean.toFixed(2) : '–');
+  const what =
+    alert.kind === 'confidence_mean'
+      ? 'mean confidence'
+      : alert.kind === 'policy_pass_rate'
+        ? `policy ${alert.subject ?? ''} passes`
+        : (alert.subject ?? 'rate');
+  const value = (side) =>
+    side.rate !== null && side.rate !== undefined ? formatPercent(side.rate) : side.mean !== null && side.mean !== undefined ? side.mean.toFixed(2) : '–';
   return { what, before: value(before), now: value(now), arrow };
 }
 

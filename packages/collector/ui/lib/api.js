@@ -52,7 +52,10 @@ export async function apiGet(path, params = {}, { signal } = {}) {
       rememberApiKey(entered);
       continue;
     }
-    const body = await res.text().then(parseExactJson).catch(() => null);
+    const body = await res
+      .text()
+      .then(parseExactJson)
+      .catch(() => null);
     if (!res.ok) throw new ApiError(res.status, body?.error ?? `${res.status} ${res.statusText}`, body);
     return body;
   }
@@ -67,5 +70,6 @@ export function parseExactJson(text) {
   return JSON.parse(text, (_key, value, context) =>
     typeof value === 'number' && !Number.isSafeInteger(value) && typeof context?.source === 'string' && /^-?\d+$/.test(context.source)
       ? BigInt(context.source)
-      : value);
+      : value,
+  );
 }

@@ -74,8 +74,7 @@ export function displayValue(value) {
 
 /** JSON.stringify that writes a BigInt (an integer beyond 2^53, see api.js) as its exact digits. */
 export function jsonText(value, space) {
-  return JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? `${BIGINT_MARK}${item}${BIGINT_MARK}` : item), space)
-    ?.replace(BIGINT_TEXT, '$1');
+  return JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? `${BIGINT_MARK}${item}${BIGINT_MARK}` : item), space)?.replace(BIGINT_TEXT, '$1');
 }
 
 const BIGINT_MARK = '\u0000';

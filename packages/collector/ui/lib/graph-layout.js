@@ -156,7 +156,15 @@ function route(a, b, nth) {
       x2 = a.x + a.width * 0.65;
     }
     path = `M${x1},${y1} C${x1},${y1 - lift} ${x2},${y2 - lift} ${x2},${y2}`;
-    return { path, points: [[x1, y1], [x2, y2]], labelX: (x1 + x2) / 2, labelY: y1 - lift * 0.75 };
+    return {
+      path,
+      points: [
+        [x1, y1],
+        [x2, y2],
+      ],
+      labelX: (x1 + x2) / 2,
+      labelY: y1 - lift * 0.75,
+    };
   }
   const downward = a.y < b.y;
   x1 = a.x + a.width / 2 + fan;
@@ -165,5 +173,13 @@ function route(a, b, nth) {
   y2 = downward ? b.y : b.y + b.height;
   const bend = (y2 - y1) / 2;
   path = `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`;
-  return { path, points: [[x1, y1], [x2, y2]], labelX: (x1 + x2) / 2, labelY: (y1 + y2) / 2 };
+  return {
+    path,
+    points: [
+      [x1, y1],
+      [x2, y2],
+    ],
+    labelX: (x1 + x2) / 2,
+    labelY: (y1 + y2) / 2,
+  };
 }

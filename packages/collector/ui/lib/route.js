@@ -5,7 +5,10 @@ export function parseRoute(hash) {
   const text = (hash ?? '').replace(/^#/, '');
   const [pathPart, queryPart = ''] = splitOnce(text, '?');
   const query = Object.fromEntries(new URLSearchParams(queryPart));
-  const parts = pathPart.split('/').filter((p) => p !== '').map(safeDecode);
+  const parts = pathPart
+    .split('/')
+    .filter((p) => p !== '')
+    .map(safeDecode);
   if (parts[0] === 'decisions' && parts.length === 2) return { view: 'detail', id: parts[1], query };
   if (parts[0] === 'decisions' && parts.length === 3 && parts[2] === 'graph') return { view: 'graph', id: parts[1], query };
   if (parts[0] === 'traces' && parts.length === 2) return { view: 'timeline', id: parts[1], query };

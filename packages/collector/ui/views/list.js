@@ -30,10 +30,16 @@ export function renderList(root, route) {
   const lastRefresh = h('span', { class: 'muted small', id: 'last-refresh' });
 
   root.append(
-    h('section', { class: 'page' },
-      h('header', { class: 'page-head' },
+    h(
+      'section',
+      { class: 'page' },
+      h(
+        'header',
+        { class: 'page-head' },
         h('div', {}, h('h1', {}, 'Decisions'), h('p', { class: 'subtitle' }, counts)),
-        h('div', { class: 'head-tools' },
+        h(
+          'div',
+          { class: 'head-tools' },
           lastRefresh,
           h('label', { class: 'switch', for: 'live-toggle' }, liveToggle, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), 'Live'),
           h('button', { type: 'button', class: 'button', onclick: () => refresh() }, 'Refresh'),
@@ -41,19 +47,29 @@ export function renderList(root, route) {
       ),
       filterForm(filters),
       message,
-      h('div', { class: 'table-wrap card' },
-        h('table', { class: 'decisions', 'aria-describedby': 'list-counts' },
-          h('thead', {}, h('tr', {},
-            h('th', { scope: 'col' }, 'Started'),
-            h('th', { scope: 'col' }, 'Type'),
-            h('th', { scope: 'col' }, 'Outcome'),
-            h('th', { scope: 'col' }, 'Confidence'),
-            h('th', { scope: 'col' }, 'Status'),
-            h('th', { scope: 'col' }, 'Actor'),
-            h('th', { scope: 'col' }, 'Service'),
-            h('th', { scope: 'col' }, 'Tenant'),
-            h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Flags')),
-          )),
+      h(
+        'div',
+        { class: 'table-wrap card' },
+        h(
+          'table',
+          { class: 'decisions', 'aria-describedby': 'list-counts' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, 'Started'),
+              h('th', { scope: 'col' }, 'Type'),
+              h('th', { scope: 'col' }, 'Outcome'),
+              h('th', { scope: 'col' }, 'Confidence'),
+              h('th', { scope: 'col' }, 'Status'),
+              h('th', { scope: 'col' }, 'Actor'),
+              h('th', { scope: 'col' }, 'Service'),
+              h('th', { scope: 'col' }, 'Tenant'),
+              h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Flags')),
+            ),
+          ),
           tbody,
         ),
       ),
@@ -76,11 +92,20 @@ export function renderList(root, route) {
       h('span', { class: 'count-main' }, countText(n, cursor !== null, total, Object.keys(filters).length > 0)),
       n > 0 ? h('span', { class: 'count-of muted small' }, cursor !== null ? 'Of those shown:' : 'Outcomes:') : null,
       ...outcomeChips(rows.values()).map(({ outcome, count, other }) =>
-        h('span', { class: `count-chip ${other ? 'neutral' : tone(outcome)}` }, `${outcome} ${formatNumber(count)}`)),
+        h('span', { class: `count-chip ${other ? 'neutral' : tone(outcome)}` }, `${outcome} ${formatNumber(count)}`),
+      ),
     );
     moreButton.hidden = cursor === null;
     if (n === 0 && message.childElementCount === 0) {
-      message.append(notice('info', 'No decisions match', Object.keys(filters).length > 0 ? 'Loosen the filters or widen the time range.' : 'Nothing is stored yet: send spans to the collector or events to POST /v1/events.'));
+      message.append(
+        notice(
+          'info',
+          'No decisions match',
+          Object.keys(filters).length > 0
+            ? 'Loosen the filters or widen the time range.'
+            : 'Nothing is stored yet: send spans to the collector or events to POST /v1/events.',
+        ),
+      );
     }
   }
 
@@ -162,8 +187,13 @@ function filterForm(filters) {
     const id = `filter-${field.param}`;
     let control;
     if (field.options) {
-      control = h('select', { id, name: field.param },
-        field.options.map((value, i) => h('option', { value, selected: (filters[field.param] ?? '') === value }, field.optionLabels?.[i] ?? (value === '' ? 'Any' : value))));
+      control = h(
+        'select',
+        { id, name: field.param },
+        field.options.map((value, i) =>
+          h('option', { value, selected: (filters[field.param] ?? '') === value }, field.optionLabels?.[i] ?? (value === '' ? 'Any' : value)),
+        ),
+      );
     } else {
       control = h('input', {
         id,
@@ -179,15 +209,26 @@ function filterForm(filters) {
         spellcheck: 'false',
       });
     }
-    return h('div', { class: `field field-${field.param}` },
+    return h(
+      'div',
+      { class: `field field-${field.param}` },
       h('label', { for: id }, field.label),
       control,
-      field.suggestions ? h('datalist', { id: `${id}-list` }, field.suggestions.map((v) => h('option', { value: v }))) : null);
+      field.suggestions
+        ? h(
+            'datalist',
+            { id: `${id}-list` },
+            field.suggestions.map((v) => h('option', { value: v })),
+          )
+        : null,
+    );
   });
   const activeCount = Object.keys(filters).length;
   form.append(
     h('div', { class: 'filter-grid' }, fields),
-    h('div', { class: 'filter-actions' },
+    h(
+      'div',
+      { class: 'filter-actions' },
       h('span', { class: 'muted small' }, activeCount === 0 ? 'No filters' : `${activeCount} filter${activeCount > 1 ? 's' : ''} active`),
       h('button', { type: 'button', class: 'button ghost', id: 'reset-filters', onclick: () => (location.hash = routeHash('list')) }, 'Reset'),
       h('button', { type: 'submit', class: 'button primary', id: 'apply-filters' }, 'Apply filters'),
@@ -204,20 +245,33 @@ function filterForm(filters) {
 function row(record, fresh) {
   const href = routeHash('detail', { id: record.id, query: { tenant: record.tenant } });
   const violations = record.violations?.length ?? 0;
-  const tr = h('tr', { class: fresh ? 'row-new' : undefined, dataset: { id: record.id } },
-    h('td', { class: 'nowrap' }, h('span', { class: 'time' }, formatTime(record.start_time ?? record.updated_at)), h('span', { class: 'ago' }, formatAgo(record.start_time ?? record.updated_at))),
-    h('td', {},
+  const tr = h(
+    'tr',
+    { class: fresh ? 'row-new' : undefined, dataset: { id: record.id } },
+    h(
+      'td',
+      { class: 'nowrap' },
+      h('span', { class: 'time' }, formatTime(record.start_time ?? record.updated_at)),
+      h('span', { class: 'ago' }, formatAgo(record.start_time ?? record.updated_at)),
+    ),
+    h(
+      'td',
+      {},
       h('a', { href, class: 'type-link' }, record.type ?? '(no type)', record.version ? h('span', { class: 'version' }, record.version) : null),
-      h('span', { class: 'id mono', title: record.id }, shortId(record.id, 26))),
+      h('span', { class: 'id mono', title: record.id }, shortId(record.id, 26)),
+    ),
     h('td', {}, outcomeBadge(record.outcome)),
     h('td', {}, confidenceMeter(record.confidence)),
     h('td', {}, statusPill(record.status)),
     h('td', {}, record.actor?.id ?? h('span', { class: 'muted' }, '–'), record.actor?.type ? h('span', { class: 'sub' }, record.actor.type) : null),
     h('td', {}, record.service_name ?? h('span', { class: 'muted' }, '–')),
     h('td', {}, record.tenant),
-    h('td', { class: 'flags' },
+    h(
+      'td',
+      { class: 'flags' },
       violations > 0 ? h('span', { class: 'flag-violation', title: `${violations} contract violation${violations > 1 ? 's' : ''}` }, `⚠ ${violations}`) : null,
-      record.parent_decision_id ? h('span', { class: 'flag-nested', title: 'nested decision' }, '↳') : null),
+      record.parent_decision_id ? h('span', { class: 'flag-nested', title: 'nested decision' }, '↳') : null,
+    ),
   );
   tr.addEventListener('click', (event) => {
     if (event.target.closest('a')) return;

@@ -22,22 +22,37 @@ export function renderTrends(root, route) {
   const window = WINDOWS.find((w) => w.value === route.query.window) ?? WINDOWS[1];
   const type = route.query.type ?? '';
   const body = h('div', { class: 'trends-body' }, loading('Loading statistics…'));
-  const windowSelect = h('select', { id: 'trend-window', name: 'window' }, WINDOWS.map((w) => h('option', { value: w.value, selected: w === window }, w.label)));
+  const windowSelect = h(
+    'select',
+    { id: 'trend-window', name: 'window' },
+    WINDOWS.map((w) => h('option', { value: w.value, selected: w === window }, w.label)),
+  );
   const typeInput = h('input', { id: 'trend-type', name: 'type', value: type, placeholder: 'all types', autocomplete: 'off', spellcheck: 'false' });
-  const form = h('form', { class: 'trend-controls', role: 'search', 'aria-label': 'Trend window' },
+  const form = h(
+    'form',
+    { class: 'trend-controls', role: 'search', 'aria-label': 'Trend window' },
     h('div', { class: 'field' }, h('label', { for: 'trend-type' }, 'Type'), typeInput),
     h('div', { class: 'field' }, h('label', { for: 'trend-window' }, 'Window'), windowSelect),
-    h('button', { type: 'submit', class: 'button primary' }, 'Show'));
+    h('button', { type: 'submit', class: 'button primary' }, 'Show'),
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     location.hash = routeHash('trends', { query: { type: typeInput.value.trim(), window: windowSelect.value } });
   });
   windowSelect.addEventListener('change', () => form.requestSubmit());
-  root.append(h('section', { class: 'page' },
-    h('header', { class: 'page-head' },
-      h('div', {}, h('h1', {}, 'Trends'), h('p', { class: 'subtitle' }, 'Outcome rates per decision type and version, weighted by sampling.')),
-      form),
-    body));
+  root.append(
+    h(
+      'section',
+      { class: 'page' },
+      h(
+        'header',
+        { class: 'page-head' },
+        h('div', {}, h('h1', {}, 'Trends'), h('p', { class: 'subtitle' }, 'Outcome rates per decision type and version, weighted by sampling.')),
+        form,
+      ),
+      body,
+    ),
+  );
 
   // The window's alerts mark their types' cards; a collector without /v1/alerts marks none.
   const alerts = apiGet('/v1/alerts', { type: type || undefined, since: window.value, limit: 1000 }, { signal: controller.signal })
@@ -47,7 +62,13 @@ export function renderTrends(root, route) {
     .then(async (stats) => clear(body).append(...page(stats, await alerts, window.value).flat()))
     .catch((error) => {
       if (error?.status === 404) {
-        clear(body).append(notice('info', 'Trends are not available on this collector', 'It does not serve GET /v1/stats yet (it answered 404). Update the collector to see outcome trends.'));
+        clear(body).append(
+          notice(
+            'info',
+            'Trends are not available on this collector',
+            'It does not serve GET /v1/stats yet (it answered 404). Update the collector to see outcome trends.',
+          ),
+        );
       } else {
         clear(body).append(errorNotice(error, 'statistics') ?? '');
       }
@@ -61,11 +82,18 @@ function page(stats, alertCounts, windowValue) {
   const d = stats.duration_ms;
   const t = stats.token_usage;
   return [
-    h('div', { class: 'stat-row' },
-      stat('Decisions', formatNumber(stats.total.count), stats.total.weighted_count !== stats.total.count ? `${formatNumber(stats.total.weighted_count, 1)} weighted` : 'unsampled'),
+    h(
+      'div',
+      { class: 'stat-row' },
+      stat(
+        'Decisions',
+        formatNumber(stats.total.count),
+        stats.total.weighted_count !== stats.total.count ? `${formatNumber(stats.total.weighted_count, 1)} weighted` : 'unsampled',
+      ),
       stat('Duration p50', formatDuration(d.p50), d.count ? `p95 ${formatDuration(d.p95)} · max ${formatDuration(d.max)}` : 'no timed decisions'),
       stat('Tokens', formatNumber(t.total_tokens), `${formatNumber(t.decisions)} decisions with LLM calls`),
-      h('div', { class: 'stat card histogram-card' }, h('span', { class: 'label' }, 'Confidence'), histogram(stats.confidence_histogram))),
+      h('div', { class: 'stat card histogram-card' }, h('span', { class: 'label' }, 'Confidence'), histogram(stats.confidence_histogram)),
+    ),
     groups.length === 0
       ? notice('info', 'No decisions in this window', 'Widen the window or send decisions to the collector.')
       : groups.map((g) => typeCard(g, stats, domain, alertCounts.get(g.type) ?? 0, windowValue)),
@@ -73,7 +101,13 @@ function page(stats, alertCounts, windowValue) {
 }
 
 function stat(label, value, sub) {
-  return h('div', { class: 'stat card' }, h('span', { class: 'label' }, label), h('span', { class: 'stat-value' }, value), sub ? h('span', { class: 'sub' }, sub) : null);
+  return h(
+    'div',
+    { class: 'stat card' },
+    h('span', { class: 'label' }, label),
+    h('span', { class: 'stat-value' }, value),
+    sub ? h('span', { class: 'sub' }, sub) : null,
+  );
 }
 
 function histogram(bins) {
@@ -81,47 +115,112 @@ function histogram(bins) {
   const W = 200;
   const H = 52;
   const bw = W / bins.length;
-  return s('svg', { class: 'histogram', viewBox: `0 0 ${W} ${H + 12}`, role: 'img', 'aria-label': `Confidence histogram: ${bins.map((b) => `${b.lower.toFixed(1)}–${b.upper.toFixed(1)}: ${b.count}`).join(', ')}` },
+  return s(
+    'svg',
+    {
+      class: 'histogram',
+      viewBox: `0 0 ${W} ${H + 12}`,
+      role: 'img',
+      'aria-label': `Confidence histogram: ${bins.map((b) => `${b.lower.toFixed(1)}–${b.upper.toFixed(1)}: ${b.count}`).join(', ')}`,
+    },
     bins.map((b, i) => {
       const bh = (b.count / max) * H;
-      return s('rect', { x: i * bw + 1.5, y: H - bh, width: bw - 3, height: Math.max(bh, b.count > 0 ? 1.5 : 0), rx: 2, class: 'hist-bar' },
-        s('title', {}, `${b.lower.toFixed(1)}–${b.upper.toFixed(1)}: ${b.count}`));
+      return s(
+        'rect',
+        { x: i * bw + 1.5, y: H - bh, width: bw - 3, height: Math.max(bh, b.count > 0 ? 1.5 : 0), rx: 2, class: 'hist-bar' },
+        s('title', {}, `${b.lower.toFixed(1)}–${b.upper.toFixed(1)}: ${b.count}`),
+      );
     }),
     s('line', { x1: 0, x2: W, y1: H + 0.5, y2: H + 0.5, class: 'axis-line' }),
     s('text', { x: 0, y: H + 11, class: 'axis-text' }, '0'),
-    s('text', { x: W, y: H + 11, 'text-anchor': 'end', class: 'axis-text' }, '1'));
+    s('text', { x: W, y: H + 11, 'text-anchor': 'end', class: 'axis-text' }, '1'),
+  );
 }
 
 function typeCard(group, stats, domain, alertCount, windowValue) {
   const colorOf = outcomeColors(group.outcomes);
   const styleOf = new Map(group.outcomes.map((o, i) => [o, seriesStyle(i)]));
   const table = outcomeTable(stats.by_outcome, group.type);
-  return h('section', { class: 'card section trend-card', 'aria-label': `Trends of ${group.type}`, dataset: { type: group.type } },
-    h('div', { class: 'trend-head' },
+  return h(
+    'section',
+    { class: 'card section trend-card', 'aria-label': `Trends of ${group.type}`, dataset: { type: group.type } },
+    h(
+      'div',
+      { class: 'trend-head' },
       h('h2', {}, group.type),
       alertCount > 0
-        ? h('a', { class: 'pill alert-link', href: routeHash('alerts', { query: { type: group.type, since: windowValue } }), title: `Alerts of ${group.type} in the window (${windowValue})` },
-            `${alertCount} alert${alertCount === 1 ? '' : 's'}`)
+        ? h(
+            'a',
+            {
+              class: 'pill alert-link',
+              href: routeHash('alerts', { query: { type: group.type, since: windowValue } }),
+              title: `Alerts of ${group.type} in the window (${windowValue})`,
+            },
+            `${alertCount} alert${alertCount === 1 ? '' : 's'}`,
+          )
         : null,
-      h('ul', { class: 'legend' }, group.outcomes.map((o) => h('li', {}, legendSample(styleOf.get(o), colorOf.get(o)), o)))),
-    h('div', { class: 'chart-grid' }, group.versions.map((v) => chartFigure(v, {
-      xDomain: domain,
-      label: `Outcome rates of ${group.type} ${v.version} over time`,
-      lines: v.lines.map((l) => ({ label: l.outcome, colorClass: colorOf.get(l.outcome), style: styleOf.get(l.outcome), points: l.points })),
-    }))),
-    h('div', { class: 'table-scroll' },
-    h('table', { class: 'rates' },
-      h('caption', { class: 'sr-only' }, `Outcome rates of ${group.type} by version over the window`),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Version'), table.outcomes.map((o) => h('th', { scope: 'col' }, h('span', { class: `swatch ${colorOf.get(o) ?? ''}` }), o)))),
-      h('tbody', {}, table.versions.map((v) => h('tr', {},
-        h('th', { scope: 'row' }, h('span', { class: 'version' }, v)),
-        table.outcomes.map((o) => {
-          const cell = table.cell(v, o);
-          return h('td', { class: 'rate-cell' },
-            h('span', { class: 'rate-bar', 'aria-hidden': 'true' }, h('span', { class: colorOf.get(o), style: { width: `${(cell?.rate ?? 0) * 100}%` } })),
-            h('span', { class: 'num' }, formatPercent(cell?.rate ?? 0)),
-            h('span', { class: 'sub' }, ` ${formatNumber(cell?.count ?? 0)}`));
-        })))))));
+      h(
+        'ul',
+        { class: 'legend' },
+        group.outcomes.map((o) => h('li', {}, legendSample(styleOf.get(o), colorOf.get(o)), o)),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'chart-grid' },
+      group.versions.map((v) =>
+        chartFigure(v, {
+          xDomain: domain,
+          label: `Outcome rates of ${group.type} ${v.version} over time`,
+          lines: v.lines.map((l) => ({ label: l.outcome, colorClass: colorOf.get(l.outcome), style: styleOf.get(l.outcome), points: l.points })),
+        }),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'table-scroll' },
+      h(
+        'table',
+        { class: 'rates' },
+        h('caption', { class: 'sr-only' }, `Outcome rates of ${group.type} by version over the window`),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Version'),
+            table.outcomes.map((o) => h('th', { scope: 'col' }, h('span', { class: `swatch ${colorOf.get(o) ?? ''}` }), o)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          table.versions.map((v) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, h('span', { class: 'version' }, v)),
+              table.outcomes.map((o) => {
+                const cell = table.cell(v, o);
+                return h(
+                  'td',
+                  { class: 'rate-cell' },
+                  h(
+                    'span',
+                    { class: 'rate-bar', 'aria-hidden': 'true' },
+                    h('span', { class: colorOf.get(o), style: { width: `${(cell?.rate ?? 0) * 100}%` } }),
+                  ),
+                  h('span', { class: 'num' }, formatPercent(cell?.rate ?? 0)),
+                  h('span', { class: 'sub' }, ` ${formatNumber(cell?.count ?? 0)}`),
+                );
+              }),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 /**
@@ -129,8 +228,16 @@ function typeCard(group, stats, domain, alertCount, windowValue) {
  * fills its card and its text stays readable from a phone to a wide screen.
  */
 function chartFigure(version, chart) {
-  const figure = h('figure', { class: 'chart-box' },
-    h('figcaption', {}, h('span', { class: 'version' }, version.version), h('span', { class: 'muted small' }, `${formatNumber(version.total)} decision${version.total === 1 ? '' : 's'}`)));
+  const figure = h(
+    'figure',
+    { class: 'chart-box' },
+    h(
+      'figcaption',
+      {},
+      h('span', { class: 'version' }, version.version),
+      h('span', { class: 'muted small' }, `${formatNumber(version.total)} decision${version.total === 1 ? '' : 's'}`),
+    ),
+  );
   let drawn = null;
   let drawnWidth = 0;
   const draw = (width) => {

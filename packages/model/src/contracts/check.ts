@@ -27,19 +27,12 @@ interface ResolvedContract {
 }
 
 /** The contract a type and version follow, or the violations that say why there is none. */
-export function resolveContract(
-  registry: DecisionRegistry,
-  type: string,
-  version: string | null,
-  options: ContractCheckOptions,
-): ResolvedContract {
+export function resolveContract(registry: DecisionRegistry, type: string, version: string | null, options: ContractCheckOptions): ResolvedContract {
   const registered = registry.types.get(type);
   if (registered === undefined) {
     if (options.unknownTypes === 'allow') return { contract: null, violations: [] };
     const detail =
-      options.unknownTypes === 'reject'
-        ? `decision type ${type} is not in the registry (rejected)`
-        : `decision type ${type} is not in the registry`;
+      options.unknownTypes === 'reject' ? `decision type ${type} is not in the registry (rejected)` : `decision type ${type} is not in the registry`;
     return { contract: null, violations: [{ rule: 'unknown_type', detail }] };
   }
   if (version === null || registered.versions.size === 0) return { contract: registered.contract, violations: [] };
@@ -54,11 +47,7 @@ export function resolveContract(
 }
 
 /** Every rule of its contract a whole record breaks. A record without a type has no contract. */
-export function checkDecisionRecord(
-  registry: DecisionRegistry,
-  record: DecisionRecord,
-  options: RecordCheckOptions,
-): ContractViolation[] {
+export function checkDecisionRecord(registry: DecisionRegistry, record: DecisionRecord, options: RecordCheckOptions): ContractViolation[] {
   if (record.type === null) return [];
   const { contract, violations } = resolveContract(registry, record.type, record.version, options);
   if (contract === null) return violations;
@@ -78,9 +67,7 @@ export function checkDecisionRecord(
   if (options.children !== undefined) {
     for (const expected of contract.expected_children) {
       const wanted = parseTypeVersion(expected);
-      const found = options.children.some(
-        (child) => child.type === wanted.type && (wanted.version === null || child.version === wanted.version),
-      );
+      const found = options.children.some((child) => child.type === wanted.type && (wanted.version === null || child.version === wanted.version));
       if (!found) violations.push({ rule: 'expected_children', detail: `no child decision of type ${expected}` });
     }
   }
@@ -93,11 +80,7 @@ export function checkDecisionRecord(
  * parts of a decision whose other parts may come later, so only what they carry is checked
  * (type, version, actor type, outcome).
  */
-export function checkDecisionEvent(
-  registry: DecisionRegistry,
-  event: DecisionEvent,
-  options: ContractCheckOptions,
-): ContractViolation[] {
+export function checkDecisionEvent(registry: DecisionRegistry, event: DecisionEvent, options: ContractCheckOptions): ContractViolation[] {
   const typed = parseTypeVersion(event.decision_type);
   if (typed.type === null) return [];
   if (event.event_type === 'decision.observed') {
@@ -113,12 +96,7 @@ export function checkDecisionEvent(
   return violations;
 }
 
-function checkActorType(
-  contract: DecisionContract,
-  actorType: string | null,
-  missingIsViolation: boolean,
-  violations: ContractViolation[],
-): void {
+function checkActorType(contract: DecisionContract, actorType: string | null, missingIsViolation: boolean, violations: ContractViolation[]): void {
   const allowed = contract.actor_type;
   if (allowed === null) return;
   if (actorType === null || actorType === '') {

@@ -66,7 +66,8 @@ const typeSchema = z.strictObject({
 });
 const registrySchema = z.strictObject({
   decision_types: z.record(z.string(), typeSchema.nullable(), {
-    error: (issue) => (issue.input === undefined ? 'required: a map of decision types to their contracts' : 'expected a map of decision types to their contracts'),
+    error: (issue) =>
+      issue.input === undefined ? 'required: a map of decision types to their contracts' : 'expected a map of decision types to their contracts',
   }),
 });
 

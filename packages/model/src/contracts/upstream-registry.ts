@@ -25,9 +25,7 @@ const upstreamDecision = z.object(
     decision_type: text.optional(),
     type: text.optional(),
     description: z.string({ error: 'must be a string' }).optional(),
-    actor: z
-      .object({ id: z.string().optional(), type: text.optional() }, { error: 'must be a map with id and type' })
-      .optional(),
+    actor: z.object({ id: z.string().optional(), type: text.optional() }, { error: 'must be a map with id and type' }).optional(),
     expected_children: texts.nullish(),
     key_evidence: texts.nullish(),
     key_policies: texts.nullish(),
@@ -50,12 +48,17 @@ export function isUpstreamRegistry(document: unknown): boolean {
 type OurContract = Record<string, unknown>;
 
 /** Our registry document for an upstream one, or the problems found, with their upstream paths. */
-export function fromUpstreamRegistry(document: unknown): { ok: true; document: { decision_types: Record<string, OurContract> } } | { ok: false; problems: RegistryProblem[] } {
+export function fromUpstreamRegistry(
+  document: unknown,
+): { ok: true; document: { decision_types: Record<string, OurContract> } } | { ok: false; problems: RegistryProblem[] } {
   const parsed = upstreamRegistry.safeParse(document);
   if (!parsed.success) {
     return {
       ok: false,
-      problems: parsed.error.issues.map((issue) => ({ path: issue.path.map((part) => (typeof part === 'number' ? part : String(part))), message: issue.message })),
+      problems: parsed.error.issues.map((issue) => ({
+        path: issue.path.map((part) => (typeof part === 'number' ? part : String(part))),
+        message: issue.message,
+      })),
     };
   }
   const problems: RegistryProblem[] = [];

@@ -1,4 +1,30 @@
-import { ATTR_DECISION_ACTOR_TYPE, ATTR_DECISION_ACTOR_VERSION, ATTR_DECISION_CONFIDENCE, ATTR_DECISION_END_TIME, ATTR_DECISION_ENVIRONMENT, ATTR_DECISION_ID, ATTR_DECISION_OUTCOME, ATTR_DECISION_PARENT_ID, ATTR_DECISION_RESULT, ATTR_DECISION_START_TIME, ATTR_DECISION_TENANT_ID, ATTR_DECISION_TYPE, ATTR_DECISION_VERSION, ATTR_DT_ACTOR_TYPE, ATTR_DT_ACTOR_VERSION, ATTR_DT_DECISION_ID, ATTR_DT_DECISION_TYPE, ATTR_DT_ENVIRONMENT, ATTR_DT_EVENT_ID, ATTR_DT_EVENT_TYPE, ATTR_DT_OUTCOME, ATTR_DT_PARENT_DECISION_ID, ATTR_DT_SCHEMA_VERSION, ATTR_DT_TENANT_ID, ATTR_DT_TRACE_ID } from '../semconv.js';
+import {
+  ATTR_DECISION_ACTOR_TYPE,
+  ATTR_DECISION_ACTOR_VERSION,
+  ATTR_DECISION_CONFIDENCE,
+  ATTR_DECISION_END_TIME,
+  ATTR_DECISION_ENVIRONMENT,
+  ATTR_DECISION_ID,
+  ATTR_DECISION_OUTCOME,
+  ATTR_DECISION_PARENT_ID,
+  ATTR_DECISION_RESULT,
+  ATTR_DECISION_START_TIME,
+  ATTR_DECISION_TENANT_ID,
+  ATTR_DECISION_TYPE,
+  ATTR_DECISION_VERSION,
+  ATTR_DT_ACTOR_TYPE,
+  ATTR_DT_ACTOR_VERSION,
+  ATTR_DT_DECISION_ID,
+  ATTR_DT_DECISION_TYPE,
+  ATTR_DT_ENVIRONMENT,
+  ATTR_DT_EVENT_ID,
+  ATTR_DT_EVENT_TYPE,
+  ATTR_DT_OUTCOME,
+  ATTR_DT_PARENT_DECISION_ID,
+  ATTR_DT_SCHEMA_VERSION,
+  ATTR_DT_TENANT_ID,
+  ATTR_DT_TRACE_ID,
+} from '../semconv.js';
 import { DEFAULT_DERIVATION, VALUE_KIND_CANNOT_CONTAIN, VALUE_KIND_PATTERNS } from './derive.js';
 import { globToRegExp, isSensitiveKey, pathEndsWithKey } from './key-patterns.js';
 import type { Derivation, RedactionAction, RedactionSettings, ValueKind } from './settings.js';
@@ -189,12 +215,7 @@ function compileInto(settings: RedactionSettings, problems: RedactionSettingsPro
   return { keyRules, valueRules, isAllowed, hashKey, maxValueLength: settings.max_value_length };
 }
 
-function compileRegex(
-  source: string,
-  flags: string,
-  path: Array<string | number>,
-  problems: RedactionSettingsProblem[],
-): RegExp | null {
+function compileRegex(source: string, flags: string, path: Array<string | number>, problems: RedactionSettingsProblem[]): RegExp | null {
   if (source === '') {
     problems.push({ path, message: 'must not be empty' });
     return null;

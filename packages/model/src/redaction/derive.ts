@@ -138,7 +138,10 @@ export function ipNetworkPrefix(candidate: string): string | null {
   }
   const groups = parseIpv6(candidate);
   if (groups === null) return null;
-  return `${groups.slice(0, 3).map((g) => g.toString(16)).join(':')}::/48`;
+  return `${groups
+    .slice(0, 3)
+    .map((g) => g.toString(16))
+    .join(':')}::/48`;
 }
 
 /** Eight 16-bit groups, or null when the text is not an IPv6 address. */

@@ -1,4 +1,12 @@
-import type { ReadonlyAttributeValue, ReadonlyAttributes, ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan, ReadonlySpanEvent, ReadonlySpanLink } from '../readonly-otlp-types.js';
+import type {
+  ReadonlyAttributeValue,
+  ReadonlyAttributes,
+  ReadonlyResourceSpans,
+  ReadonlyScopeSpans,
+  ReadonlySpan,
+  ReadonlySpanEvent,
+  ReadonlySpanLink,
+} from '../readonly-otlp-types.js';
 import { carryIntegralDoubleNotes } from '../integral-doubles.js';
 import type { RedactionEntry } from '../decision-notes.js';
 import { Findings } from './findings.js';
@@ -95,13 +103,7 @@ export class SpanRedactor {
     const links = this.redactLinks(span.links, findings);
     const message = span.status.message === '' ? '' : this.redactStatusMessage(span.status.message, findings);
     if (!findings.isEmpty) attributes = withRedactions(attributes, span.attributes, findings.entries, !untrustedNote);
-    if (
-      attributes === span.attributes &&
-      events === span.events &&
-      links === span.links &&
-      message === span.status.message &&
-      traceState === span.traceState
-    ) {
+    if (attributes === span.attributes && events === span.events && links === span.links && message === span.status.message && traceState === span.traceState) {
       return span;
     }
     return {

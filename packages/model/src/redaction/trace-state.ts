@@ -23,10 +23,7 @@ export function redactTraceState(values: ValueRedactor, traceState: string, find
     const equals = member.indexOf('=');
     const key = equals === -1 ? '' : member.slice(0, equals).trim();
     const value = equals === -1 ? member : member.slice(equals + 1);
-    const result =
-      key === ''
-        ? values.redactValue(TRACE_STATE_FIELD, value, findings)
-        : values.redactField(`${TRACE_STATE_FIELD}.${key}`, value, findings);
+    const result = key === '' ? values.redactValue(TRACE_STATE_FIELD, value, findings) : values.redactField(`${TRACE_STATE_FIELD}.${key}`, value, findings);
     if (result === value) {
       out.push(member);
       continue;

@@ -63,13 +63,7 @@ export class ValueRedactor {
    * (null for an attribute set, whose keys are paths themselves); `skipKey` is left untouched;
    * `checkAllowList` applies the allow list to these keys.
    */
-  redactEntries(
-    entries: Record<string, unknown>,
-    base: string | null,
-    findings: Findings,
-    checkAllowList: boolean,
-    skipKey?: string,
-  ): Record<string, unknown> {
+  redactEntries(entries: Record<string, unknown>, base: string | null, findings: Findings, checkAllowList: boolean, skipKey?: string): Record<string, unknown> {
     let out: Record<string, unknown> | null = null;
     for (const key in entries) {
       const value = entries[key];
@@ -209,7 +203,8 @@ export class ValueRedactor {
       if (result === DROP) continue;
       out.push(result instanceof Renamed ? result.value : result);
       // An unchanged integral double keeps its note at its new index (drops shift the indices).
-      if (result === item && typeof item === 'number' && isDoubleValue(items as AttributeValue[], i, item)) noteIntegralDouble(out as AttributeValue[], out.length - 1, true);
+      if (result === item && typeof item === 'number' && isDoubleValue(items as AttributeValue[], i, item))
+        noteIntegralDouble(out as AttributeValue[], out.length - 1, true);
     }
     return out ?? items;
   }

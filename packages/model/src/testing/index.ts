@@ -56,7 +56,9 @@ export interface ResourceOptions {
 export function makeResourceSpans(spans: Span[], options: ResourceOptions = {}): ResourceSpans {
   return {
     resource: { attributes: options.resourceAttributes ?? { 'service.name': 'refund-service' }, droppedAttributesCount: 0 },
-    scopeSpans: [{ scope: { name: options.scope ?? 'test', version: options.scopeVersion ?? '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' }],
+    scopeSpans: [
+      { scope: { name: options.scope ?? 'test', version: options.scopeVersion ?? '', attributes: {}, droppedAttributesCount: 0 }, spans, schemaUrl: '' },
+    ],
     schemaUrl: options.schemaUrl ?? '',
   };
 }

@@ -1,13 +1,7 @@
 import type { AttributeValue, Attributes, ResourceSpans, Span, SpanEvent, SpanLink } from '@decision-trace/model';
 import { bigIntToLongHalves } from '../../src/int64.js';
 import { ExportTraceServiceRequestType } from '../../src/proto-root.js';
-import type {
-  WireAnyValue,
-  WireKeyValue,
-  WireResourceSpans,
-  WireScopeSpans,
-  WireSpan,
-} from '../../src/wire-messages.js';
+import type { WireAnyValue, WireKeyValue, WireResourceSpans, WireScopeSpans, WireSpan } from '../../src/wire-messages.js';
 
 /**
  * Seeded random OTLP trace requests for comparing decoders: model-shaped ones for the repo's
@@ -311,9 +305,7 @@ export function randomWireRequest(random: Random): Uint8Array {
     for (let s = integer(random, 3); s > 0; s--) {
       const spans: WireSpan[] = [];
       for (let i = integer(random, 3); i > 0; i--) spans.push(randomWireSpan(random));
-      scopeSpans.push(
-        random() < 0.3 ? { spans } : { scope: { name: randomString(random), attributes: randomWireKeyValues(random, 0, 2) }, spans },
-      );
+      scopeSpans.push(random() < 0.3 ? { spans } : { scope: { name: randomString(random), attributes: randomWireKeyValues(random, 0, 2) }, spans });
     }
     resourceSpans.push(random() < 0.3 ? { scopeSpans } : { resource: { attributes: randomWireKeyValues(random, 0, 3) }, scopeSpans });
   }

@@ -1,14 +1,4 @@
-import type {
-  AttributeValue,
-  Attributes,
-  InstrumentationScope,
-  Resource,
-  ResourceSpans,
-  ScopeSpans,
-  Span,
-  SpanEvent,
-  SpanLink,
-} from '@decision-trace/model';
+import type { AttributeValue, Attributes, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '@decision-trace/model';
 import type { DecodedTraceRequest } from '../../src/decoded-request.js';
 import { decodeTraceRequestProtobufRaw } from '../../src/decode-protobuf.js';
 import { signedLongToInteger, unsignedLongToBigInt } from '../../src/int64.js';
@@ -53,12 +43,7 @@ export function decodeTraceRequestReflective(body: Uint8Array): DecodedTraceRequ
   return { resourceSpans, rejectedSpans: rejections.count, errorMessage: rejections.errorMessage };
 }
 
-function toScopeSpans(
-  wire: WireScopeSpans,
-  resourceIndex: number,
-  scopeIndex: number,
-  rejections: SpanRejections,
-): ScopeSpans {
+function toScopeSpans(wire: WireScopeSpans, resourceIndex: number, scopeIndex: number, rejections: SpanRejections): ScopeSpans {
   const wireSpans = wire.spans;
   const spans: Span[] = [];
   for (let i = 0; i < wireSpans.length; i++) {

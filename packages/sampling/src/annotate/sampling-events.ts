@@ -1,4 +1,11 @@
-import { SAMPLING_EVENT_TYPE, SCHEMA_VERSION, type DecisionEvent, type DecisionRecord, type ReadonlyDecisionEvent, type TraceSampling } from '@decision-trace/model';
+import {
+  SAMPLING_EVENT_TYPE,
+  SCHEMA_VERSION,
+  type DecisionEvent,
+  type DecisionRecord,
+  type ReadonlyDecisionEvent,
+  type TraceSampling,
+} from '@decision-trace/model';
 
 /**
  * How samplers tell the decision records what happened to their traces, since records are

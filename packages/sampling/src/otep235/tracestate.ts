@@ -67,8 +67,7 @@ export function parseOtelTraceState(value: string | undefined): OtelTraceState |
     } else if (key === 'rv') {
       if (!/^[0-9a-fA-F]{14}$/.test(fieldValue)) return new Error(`malformed ot randomness "${fieldValue}"`);
       state.rv = fieldValue;
-    }
-    else state.extra.push([key, fieldValue]);
+    } else state.extra.push([key, fieldValue]);
   }
   return state;
 }

@@ -17,7 +17,8 @@ export type BoolExpr =
   | { kind: 'converterCondition'; column: number; call: CallExpr };
 
 /** `["key"]` or `[0]` after a path segment or converter call; other key expressions are kept to be refused. */
-export type KeyExpr = { kind: 'string'; value: string; column: number } | { kind: 'int'; value: bigint; column: number } | { kind: 'expression'; column: number };
+export type KeyExpr =
+  { kind: 'string'; value: string; column: number } | { kind: 'int'; value: bigint; column: number } | { kind: 'expression'; column: number };
 
 export interface PathSegment {
   name: string;

@@ -148,7 +148,20 @@ function floatLike(value: OttlValue): number | undefined {
   throw new OttlTypeError(`unsupported type: ${typeName(value)}`);
 }
 
-const GO_BOOLS: Record<string, boolean> = { '1': true, t: true, T: true, TRUE: true, true: true, True: true, '0': false, f: false, F: false, FALSE: false, false: false, False: false };
+const GO_BOOLS: Record<string, boolean> = {
+  '1': true,
+  t: true,
+  T: true,
+  TRUE: true,
+  true: true,
+  True: true,
+  '0': false,
+  f: false,
+  F: false,
+  FALSE: false,
+  false: false,
+  False: false,
+};
 
 function boolLike(value: OttlValue): boolean | undefined {
   if (value === null) return undefined;
@@ -170,16 +183,18 @@ function boolLike(value: OttlValue): boolean | undefined {
 function typeTest(check: (value: OttlValue) => unknown): ConverterSpec {
   return {
     params: [{ name: 'target', check }],
-    build: ([target]) => (ctx) => {
-      const value = argument(target as CompiledValue, ctx);
-      try {
-        check(value);
-        return true;
-      } catch (error) {
-        if (error instanceof OttlTypeError) return false;
-        throw error;
-      }
-    },
+    build:
+      ([target]) =>
+      (ctx) => {
+        const value = argument(target as CompiledValue, ctx);
+        try {
+          check(value);
+          return true;
+        } catch (error) {
+          if (error instanceof OttlTypeError) return false;
+          throw error;
+        }
+      },
   };
 }
 
@@ -187,7 +202,10 @@ function typeTest(check: (value: OttlValue) => unknown): ConverterSpec {
 function conversion(convert: (value: OttlValue) => OttlValue | undefined): ConverterSpec {
   return {
     params: [{ name: 'target', check: convert }],
-    build: ([target]) => (ctx) => convert(argument(target as CompiledValue, ctx)) ?? null,
+    build:
+      ([target]) =>
+      (ctx) =>
+        convert(argument(target as CompiledValue, ctx)) ?? null,
   };
 }
 
@@ -195,7 +213,10 @@ function conversion(convert: (value: OttlValue) => OttlValue | undefined): Conve
 function unary<T>(check: (value: OttlValue) => T, name: string, convert: (value: T) => OttlValue): ConverterSpec {
   return {
     params: [{ name, check }],
-    build: ([arg]) => (ctx) => convert(check(argument(arg as CompiledValue, ctx))),
+    build:
+      ([arg]) =>
+      (ctx) =>
+        convert(check(argument(arg as CompiledValue, ctx))),
   };
 }
 
@@ -212,7 +233,10 @@ function stringPair(test: (value: string, other: string) => boolean, second: str
       { name: 'target', check: asString },
       { name: second, check: asString },
     ],
-    build: ([target, other]) => (ctx) => test(asString(argument(target as CompiledValue, ctx)), asString(argument(other as CompiledValue, ctx))),
+    build:
+      ([target, other]) =>
+      (ctx) =>
+        test(asString(argument(target as CompiledValue, ctx)), asString(argument(other as CompiledValue, ctx))),
   };
 }
 
@@ -229,7 +253,10 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
         try {
           fixed = compileGoRegexp(patternArg.value);
         } catch (error) {
-          throw new OttlCompileError(column, `the regex pattern supplied to IsMatch ${JSON.stringify(patternArg.value)} is not a valid pattern: ${(error as Error).message}`);
+          throw new OttlCompileError(
+            column,
+            `the regex pattern supplied to IsMatch ${JSON.stringify(patternArg.value)} is not a valid pattern: ${(error as Error).message}`,
+          );
         }
       }
       return (ctx) => {
@@ -239,7 +266,9 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
           try {
             regexp = compileGoRegexp(source);
           } catch (error) {
-            throw new OttlEvaluationError(`the regex pattern supplied to IsMatch ${JSON.stringify(source)} is not a valid pattern: ${(error as Error).message}`);
+            throw new OttlEvaluationError(
+              `the regex pattern supplied to IsMatch ${JSON.stringify(source)} is not a valid pattern: ${(error as Error).message}`,
+            );
           }
         }
         const value = stringLike(argument(target as CompiledValue, ctx));
@@ -251,17 +280,19 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
   },
   Len: {
     params: [{ name: 'target' }],
-    build: ([target]) => (ctx) => {
-      const value = argument(target as CompiledValue, ctx);
-      if (typeof value === 'string') return BigInt(utf8Length(value));
-      if (value instanceof Uint8Array) return BigInt(value.length);
-      if (value !== null && typeof value === 'object') {
-        if (value.kind === 'map') return BigInt(Object.keys(value.entries).length);
-        if (value.kind === 'slice') return BigInt(value.items.length);
-        if (value.kind === 'events' || value.kind === 'links') return BigInt((value.ref as unknown[]).length);
-      }
-      throw new OttlEvaluationError(`Len: unsupported target type ${typeName(value)}`);
-    },
+    build:
+      ([target]) =>
+      (ctx) => {
+        const value = argument(target as CompiledValue, ctx);
+        if (typeof value === 'string') return BigInt(utf8Length(value));
+        if (value instanceof Uint8Array) return BigInt(value.length);
+        if (value !== null && typeof value === 'object') {
+          if (value.kind === 'map') return BigInt(Object.keys(value.entries).length);
+          if (value.kind === 'slice') return BigInt(value.items.length);
+          if (value.kind === 'events' || value.kind === 'links') return BigInt((value.ref as unknown[]).length);
+        }
+        throw new OttlEvaluationError(`Len: unsupported target type ${typeName(value)}`);
+      },
   },
   IsString: typeTest(asString),
   IsInt: typeTest(asInt),
@@ -270,20 +301,29 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
   IsMap: typeTest(asMap),
   IsList: {
     params: [{ name: 'target' }],
-    build: ([target]) => (ctx) => {
-      const value = valueOf(target as CompiledValue, ctx);
-      return value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && (value.kind === 'slice' || value.kind === 'events' || value.kind === 'links');
-    },
+    build:
+      ([target]) =>
+      (ctx) => {
+        const value = valueOf(target as CompiledValue, ctx);
+        return (
+          value !== null &&
+          typeof value === 'object' &&
+          !(value instanceof Uint8Array) &&
+          (value.kind === 'slice' || value.kind === 'events' || value.kind === 'links')
+        );
+      },
   },
   Concat: {
     params: [
       { name: 'vals', kind: 'list', check: stringLike },
       { name: 'delimiter', check: asString },
     ],
-    build: ([vals, delimiter]) => (ctx) => {
-      const separator = asString(argument(delimiter as CompiledValue, ctx));
-      return (vals as CompiledValue[]).map((val) => stringLike(argument(val, ctx)) ?? '<nil>').join(separator);
-    },
+    build:
+      ([vals, delimiter]) =>
+      (ctx) => {
+        const separator = asString(argument(delimiter as CompiledValue, ctx));
+        return (vals as CompiledValue[]).map((val) => stringLike(argument(val, ctx)) ?? '<nil>').join(separator);
+      },
   },
   Int: conversion(intLike),
   Double: conversion(floatLike),
@@ -293,11 +333,17 @@ export const CONVERTERS: Record<string, ConverterSpec> = {
   HasSuffix: stringPair((value, suffix) => value.endsWith(suffix), 'suffix'),
   ToLowerCase: {
     params: [{ name: 'target', check: asString }],
-    build: ([target]) => (ctx) => asString(argument(target as CompiledValue, ctx)).toLowerCase(),
+    build:
+      ([target]) =>
+      (ctx) =>
+        asString(argument(target as CompiledValue, ctx)).toLowerCase(),
   },
   ToUpperCase: {
     params: [{ name: 'target', check: asString }],
-    build: ([target]) => (ctx) => asString(argument(target as CompiledValue, ctx)).toUpperCase(),
+    build:
+      ([target]) =>
+      (ctx) =>
+        asString(argument(target as CompiledValue, ctx)).toUpperCase(),
   },
   Duration: unary(asString, 'duration', (text) => ({ kind: 'duration', ns: parseGoDuration(text) })),
   Nanoseconds: unary(asDuration, 'duration', (ns) => ns),
@@ -324,12 +370,82 @@ function asStringOrFail(value: OttlValue): string {
 
 /** The Collector's other standard converters (v0.161.0): refused by name rather than called unknown. */
 export const UNSUPPORTED_CONVERTERS = new Set([
-  'All', 'Any', 'Base64Encode', 'Coalesce', 'CommunityID', 'ContainsValue', 'ConvertAttributesToElementsXML', 'ConvertCase', 'ConvertTextToElementsXML',
-  'Day', 'Decode', 'ExtractGrokPatterns', 'ExtractPatterns', 'Filter', 'Find', 'FNV', 'Format', 'FormatTime', 'GetXML', 'Hex', 'Hour',
-  'Index', 'InsertXML', 'IsEmpty', 'IsInCIDR', 'IsValidLuhn', 'Keys', 'Log', 'MapEach', 'MapKeys', 'MD5', 'Minute',
-  'Month', 'Murmur3Hash', 'Murmur3Hash128', 'Nanosecond', 'Now', 'ParseCSV', 'ParseInt', 'ParseJSON', 'ParseKeyValue',
-  'ParseSeverity', 'ParseSimplifiedXML', 'ParseXML', 'ProfileID', 'Reduce', 'RemoveXML', 'Second', 'SHA1', 'SHA256', 'SHA512', 'SliceToMap',
-  'Sort', 'SpanID', 'Split', 'Substring', 'Time', 'ToCamelCase', 'ToKeyValueString', 'ToSnakeCase', 'TraceID', 'Trim', 'TrimPrefix', 'TrimSuffix',
-  'TruncateTime', 'Unix', 'URL', 'UserAgent', 'UUID', 'UUIDv7', 'Values', 'Weekday', 'When',
-  'XXH128', 'XXH3', 'Year', 'Append', 'DeleteIndex',
+  'All',
+  'Any',
+  'Base64Encode',
+  'Coalesce',
+  'CommunityID',
+  'ContainsValue',
+  'ConvertAttributesToElementsXML',
+  'ConvertCase',
+  'ConvertTextToElementsXML',
+  'Day',
+  'Decode',
+  'ExtractGrokPatterns',
+  'ExtractPatterns',
+  'Filter',
+  'Find',
+  'FNV',
+  'Format',
+  'FormatTime',
+  'GetXML',
+  'Hex',
+  'Hour',
+  'Index',
+  'InsertXML',
+  'IsEmpty',
+  'IsInCIDR',
+  'IsValidLuhn',
+  'Keys',
+  'Log',
+  'MapEach',
+  'MapKeys',
+  'MD5',
+  'Minute',
+  'Month',
+  'Murmur3Hash',
+  'Murmur3Hash128',
+  'Nanosecond',
+  'Now',
+  'ParseCSV',
+  'ParseInt',
+  'ParseJSON',
+  'ParseKeyValue',
+  'ParseSeverity',
+  'ParseSimplifiedXML',
+  'ParseXML',
+  'ProfileID',
+  'Reduce',
+  'RemoveXML',
+  'Second',
+  'SHA1',
+  'SHA256',
+  'SHA512',
+  'SliceToMap',
+  'Sort',
+  'SpanID',
+  'Split',
+  'Substring',
+  'Time',
+  'ToCamelCase',
+  'ToKeyValueString',
+  'ToSnakeCase',
+  'TraceID',
+  'Trim',
+  'TrimPrefix',
+  'TrimSuffix',
+  'TruncateTime',
+  'Unix',
+  'URL',
+  'UserAgent',
+  'UUID',
+  'UUIDv7',
+  'Values',
+  'Weekday',
+  'When',
+  'XXH128',
+  'XXH3',
+  'Year',
+  'Append',
+  'DeleteIndex',
 ]);

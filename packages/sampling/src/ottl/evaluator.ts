@@ -70,7 +70,8 @@ class Builder {
           literal: false,
           evaluate: (ctx) => {
             const result = valueOf(call, ctx);
-            if (typeof result !== 'boolean') throw new OttlEvaluationError(`value returned from Converter in constant expression must be bool but got ${typeName(result)}`);
+            if (typeof result !== 'boolean')
+              throw new OttlEvaluationError(`value returned from Converter in constant expression must be bool but got ${typeName(result)}`);
             return result;
           },
         };

@@ -3,8 +3,8 @@ import { OttlEvaluationError } from './errors.js';
 const DURATION_UNITS: Record<string, bigint> = {
   ns: 1n,
   us: 1_000n,
-  'µs': 1_000n, // U+00B5
-  'μs': 1_000n, // U+03BC
+  µs: 1_000n, // U+00B5
+  μs: 1_000n, // U+03BC
   ms: 1_000_000n,
   s: 1_000_000_000n,
   m: 60_000_000_000n,

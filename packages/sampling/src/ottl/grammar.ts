@@ -156,7 +156,8 @@ class ConditionParser {
       case 'Bytes': {
         this.pos++;
         const digits = token.text.slice(2);
-        if (digits.length % 2 !== 0) throw new OttlSyntaxError(token.column, `byte literals must have an even number of hexadecimal digits, but got ${token.text}`);
+        if (digits.length % 2 !== 0)
+          throw new OttlSyntaxError(token.column, `byte literals must have an even number of hexadecimal digits, but got ${token.text}`);
         return { kind: 'bytes', column: token.column, value: Uint8Array.from(digits.match(/../g)!.map((pair) => parseInt(pair, 16))) };
       }
       case 'String':
@@ -490,7 +491,8 @@ class ConditionParser {
 
   private syntaxError(): OttlSyntaxError {
     const token = this.tokens[this.furthest];
-    const found = token.kind === 'EOF' ? 'unexpected end of condition' : `unexpected "${token.text}" near \`${this.text.slice(token.offset, token.offset + 10).trim()}\``;
+    const found =
+      token.kind === 'EOF' ? 'unexpected end of condition' : `unexpected "${token.text}" near \`${this.text.slice(token.offset, token.offset + 10).trim()}\``;
     const expected = [...this.expected];
     const what = expected.length === 0 ? '' : `: expected ${expected.slice(0, 4).join(', or ')}`;
     return new OttlSyntaxError(token.column, `${found}${what}`);

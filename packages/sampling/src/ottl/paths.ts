@@ -1,4 +1,11 @@
-import type { ReadonlyAttributeValue, ReadonlyAttributes, ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan, ReadonlySpanEvent } from '@decision-trace/model';
+import type {
+  ReadonlyAttributeValue,
+  ReadonlyAttributes,
+  ReadonlyResourceSpans,
+  ReadonlyScopeSpans,
+  ReadonlySpan,
+  ReadonlySpanEvent,
+} from '@decision-trace/model';
 import type { KeyExpr, PathExpr, PathSegment } from './ast.js';
 import { OttlCompileError, OttlEvaluationError } from './errors.js';
 import { fromAttribute, type OttlValue } from './values.js';
@@ -30,7 +37,14 @@ const CONTEXT_NAMES: Record<OttlConditionContext, readonly string[]> = {
 };
 
 const SPAN_KIND_NAMES = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
-const SPAN_KIND_DEPRECATED = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const SPAN_KIND_DEPRECATED = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+];
 
 /** Builds the getter of a path, or refuses it with the column and what would be valid. */
 export function resolvePath(path: PathExpr, context: OttlConditionContext): Getter {
@@ -40,7 +54,10 @@ export function resolvePath(path: PathExpr, context: OttlConditionContext): Gett
     contextName = segments[0].name;
     segments = segments.slice(1);
   } else if (path.contextWritten && ['spanevent', 'otelcol', 'log', 'metric', 'datapoint', 'profile'].includes(segments[0].name)) {
-    throw new OttlCompileError(path.column, `context "${segments[0].name}" is not available in ${context} conditions (valid: ${CONTEXT_NAMES[context].join(', ')})`);
+    throw new OttlCompileError(
+      path.column,
+      `context "${segments[0].name}" is not available in ${context} conditions (valid: ${CONTEXT_NAMES[context].join(', ')})`,
+    );
   }
   const [field, ...rest] = segments;
   const text = pathText(path);
@@ -84,7 +101,13 @@ function withSuffix(field: PathSegment, rest: PathSegment[], text: string, conte
   return variant;
 }
 
-function attributesPath(field: PathSegment, rest: PathSegment[], text: string, context: string, attributes: (ctx: OttlEvalContext) => ReadonlyAttributes): Getter {
+function attributesPath(
+  field: PathSegment,
+  rest: PathSegment[],
+  text: string,
+  context: string,
+  attributes: (ctx: OttlEvalContext) => ReadonlyAttributes,
+): Getter {
   if (rest.length > 0) throw invalid(rest[0], text, context);
   if (field.keys.length === 0) return (ctx) => ({ kind: 'map', entries: attributes(ctx) });
   for (const key of field.keys) {

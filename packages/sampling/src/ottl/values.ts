@@ -1,4 +1,11 @@
-import { isAttributeList, isDoubleValue, type ReadonlyAttributeValue, type ReadonlyAttributes, type ReadonlySpanEvent, type ReadonlySpanLink } from '@decision-trace/model';
+import {
+  isAttributeList,
+  isDoubleValue,
+  type ReadonlyAttributeValue,
+  type ReadonlyAttributes,
+  type ReadonlySpanEvent,
+  type ReadonlySpanLink,
+} from '@decision-trace/model';
 
 /**
  * What an OTTL expression evaluates to, with the Collector's types kept apart: an int64 is a
@@ -6,19 +13,7 @@ import { isAttributeList, isDoubleValue, type ReadonlyAttributeValue, type Reado
  * is null. Maps and slices wrap the attribute containers they come from, so the int/double
  * notes of their entries are kept. Times and durations are nanoseconds.
  */
-export type OttlValue =
-  | null
-  | string
-  | bigint
-  | number
-  | boolean
-  | Uint8Array
-  | OttlMap
-  | OttlSlice
-  | OttlTime
-  | OttlDuration
-  | OttlId
-  | OttlOpaque;
+export type OttlValue = null | string | bigint | number | boolean | Uint8Array | OttlMap | OttlSlice | OttlTime | OttlDuration | OttlId | OttlOpaque;
 
 export interface OttlMap {
   readonly kind: 'map';

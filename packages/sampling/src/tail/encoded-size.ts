@@ -19,12 +19,14 @@ export function encodedSpanSize(span: ReadonlySpan): number {
   size += attributesSize(span.attributes);
   size += varintField(span.droppedAttributesCount);
   for (const event of span.events) {
-    const eventSize = (event.timeUnixNano !== 0n ? 9 : 0) + stringField(event.name) + attributesSize(event.attributes) + varintField(event.droppedAttributesCount);
+    const eventSize =
+      (event.timeUnixNano !== 0n ? 9 : 0) + stringField(event.name) + attributesSize(event.attributes) + varintField(event.droppedAttributesCount);
     size += 1 + varintSize(eventSize) + eventSize;
   }
   size += varintField(span.droppedEventsCount);
   for (const link of span.links) {
-    const linkSize = 18 + 10 + stringField(link.traceState) + attributesSize(link.attributes) + varintField(link.droppedAttributesCount) + (link.flags !== 0 ? 5 : 0);
+    const linkSize =
+      18 + 10 + stringField(link.traceState) + attributesSize(link.attributes) + varintField(link.droppedAttributesCount) + (link.flags !== 0 ? 5 : 0);
     size += 1 + varintSize(linkSize) + linkSize;
   }
   size += varintField(span.droppedLinksCount);

@@ -1,4 +1,12 @@
-import { applyEvent, ArrivalQueue, LruMap, type DecisionRecord, type ReadonlyDecisionEvent, type ReadonlyResourceSpans, type ReadonlySpan } from '@decision-trace/model';
+import {
+  applyEvent,
+  ArrivalQueue,
+  LruMap,
+  type DecisionRecord,
+  type ReadonlyDecisionEvent,
+  type ReadonlyResourceSpans,
+  type ReadonlySpan,
+} from '@decision-trace/model';
 import type { Clock } from '../clock.js';
 import { SpanGroups } from '../span-groups.js';
 import { decideTrace, orderPolicies, type FinalDecision, type NamedPolicy, type TraceVerdict } from './final-decision.js';
@@ -283,12 +291,18 @@ export class TailSampler {
   private decide(entry: TraceEntry): TraceVerdict {
     const counts = this.metrics.policyDecisions;
     const spans = this.metrics.policySpans;
-    return decideTrace(this.policies, entry, this.config.sample_on_first_match, (policy, decision) => {
-      counts[policy][decision]++;
-      spans[policy][decision] += entry.spanCount;
-    }, () => {
-      this.metrics.evaluationErrors++;
-    });
+    return decideTrace(
+      this.policies,
+      entry,
+      this.config.sample_on_first_match,
+      (policy, decision) => {
+        counts[policy][decision]++;
+        spans[policy][decision] += entry.spanCount;
+      },
+      () => {
+        this.metrics.evaluationErrors++;
+      },
+    );
   }
 
   private release(entry: TraceEntry, verdict: TraceVerdict, reason: ReleaseReason): ReleasedTrace {

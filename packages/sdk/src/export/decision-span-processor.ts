@@ -11,11 +11,7 @@ import {
   type LineageIndexOptions,
   type Span as ModelSpan,
 } from '@decision-trace/model';
-import {
-  registerUnsampledDecisionRecorder,
-  unregisterUnsampledDecisionRecorder,
-  type UnsampledDecisionRecorder,
-} from '../decision/unsampled-recorders.js';
+import { registerUnsampledDecisionRecorder, unregisterUnsampledDecisionRecorder, type UnsampledDecisionRecorder } from '../decision/unsampled-recorders.js';
 import type { InstrumentationScopeLike, ReadableSpanLike, ResourceLike, SpanProcessorLike } from '../otel-span-like.js';
 import type { DecisionSink } from '../sinks/decision-sink.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';

@@ -172,7 +172,10 @@ export class DeliveryQueue<Item, Output = DecisionEvent> {
     this.losses.closeAtShutdown();
     try {
       // A sink gets at least a moment to close, even when delivery used up the whole deadline.
-      await withTimeout(Promise.resolve().then(() => this.sink.shutdown?.()), Math.max(100, this.deadline - Date.now()));
+      await withTimeout(
+        Promise.resolve().then(() => this.sink.shutdown?.()),
+        Math.max(100, this.deadline - Date.now()),
+      );
     } catch (error) {
       diag.warn(`decision-trace: ${this.wording.destination} shutdown failed`, error);
     }
@@ -215,11 +218,7 @@ export class DeliveryQueue<Item, Output = DecisionEvent> {
       }
       const retryable = isRetryable(failure);
       const delay = retryable ? retryDelayMillis(attempt, this.options.retry, retryAfterOf(failure)) : 0;
-      const giveUp =
-        !retryable ||
-        attempt >= this.options.retry.maxAttempts ||
-        this.stopSignal.signal.aborted ||
-        Date.now() + delay >= this.deadline;
+      const giveUp = !retryable || attempt >= this.options.retry.maxAttempts || this.stopSignal.signal.aborted || Date.now() + delay >= this.deadline;
       if (giveUp) {
         this.counters.failedEvents += events.length;
         // Once per outage with its count (a store package missing, a backend down).

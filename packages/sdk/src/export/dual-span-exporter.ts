@@ -126,9 +126,7 @@ export class DualSpanExporter implements SpanExporterLike, UnsampledDecisionReco
     let dropped = 0;
     for (let i = 0; i < spans.length; i++) if (!this.spanQueue.offer(spans[i])) dropped++;
     resultCallback(
-      dropped === 0
-        ? SUCCESS
-        : { code: FAILED, error: new Error(`DualSpanExporter: span queue full, ${dropped} of ${spans.length} spans dropped`) },
+      dropped === 0 ? SUCCESS : { code: FAILED, error: new Error(`DualSpanExporter: span queue full, ${dropped} of ${spans.length} spans dropped`) },
     );
   }
 
@@ -143,10 +141,7 @@ export class DualSpanExporter implements SpanExporterLike, UnsampledDecisionReco
 
   /** Delivers what both queues hold (each within its shutdown timeout), then shuts the span exporter and the sink down. */
   shutdown(): Promise<void> {
-    this.shutdownPromise ??= Promise.all([
-      this.spanQueue.shutdown(this.spanShutdownTimeoutMillis),
-      this.decisions.shutdown(),
-    ]).then(() => undefined);
+    this.shutdownPromise ??= Promise.all([this.spanQueue.shutdown(this.spanShutdownTimeoutMillis), this.decisions.shutdown()]).then(() => undefined);
     return this.shutdownPromise;
   }
 

@@ -22,12 +22,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 });
 
 /** `failedAttempts` counts from 1; `random` is in [0, 1). */
-export function retryDelayMillis(
-  failedAttempts: number,
-  policy: RetryPolicy,
-  retryAfterMillis: number | undefined,
-  random: number = Math.random(),
-): number {
+export function retryDelayMillis(failedAttempts: number, policy: RetryPolicy, retryAfterMillis: number | undefined, random: number = Math.random()): number {
   if (retryAfterMillis !== undefined && Number.isFinite(retryAfterMillis) && retryAfterMillis >= 0) {
     return Math.min(retryAfterMillis, policy.maxRetryAfterMillis);
   }

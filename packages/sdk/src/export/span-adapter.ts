@@ -1,13 +1,5 @@
 import type { Attributes as OtelAttributes, HrTime, Link } from '@opentelemetry/api';
-import type {
-  Attributes,
-  InstrumentationScope,
-  ResourceSpans,
-  ScopeSpans,
-  Span,
-  SpanEvent,
-  SpanLink,
-} from '@decision-trace/model';
+import type { Attributes, InstrumentationScope, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '@decision-trace/model';
 import type { InstrumentationScopeLike, ReadableSpanLike, TimedEventLike } from '../otel-span-like.js';
 
 /**

@@ -75,9 +75,9 @@ async function loadStorePackage(): Promise<StorePackage> {
   try {
     return (await import(STORE_PACKAGE)) as StorePackage;
   } catch (error) {
-    throw new DecisionSinkError(
-      `StoreDecisionSink needs the optional peer dependency ${STORE_PACKAGE}: npm install ${STORE_PACKAGE}`,
-      { retryable: false, cause: error },
-    );
+    throw new DecisionSinkError(`StoreDecisionSink needs the optional peer dependency ${STORE_PACKAGE}: npm install ${STORE_PACKAGE}`, {
+      retryable: false,
+      cause: error,
+    });
   }
 }

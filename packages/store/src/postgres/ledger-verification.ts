@@ -103,7 +103,8 @@ export class PostgresLedgerVerification {
           witnessed,
           {
             ledgerHash: async (t, seq) => (await first<{ hash: string }>('SELECT hash FROM ledger WHERE tenant_id = $1 AND seq = $2', [t, seq]))?.hash,
-            newestCheckpoint: (t) => first<{ seq: number; hash: string }>('SELECT seq, hash FROM ledger_checkpoints WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1', [t]),
+            newestCheckpoint: (t) =>
+              first<{ seq: number; hash: string }>('SELECT seq, hash FROM ledger_checkpoints WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1', [t]),
             auditHash: async (seq) => (await first<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = $1', [seq]))?.hash,
           },
           { tenant },

@@ -2,14 +2,7 @@ import type pg from 'pg';
 import { applyEvent, parseJsonExact, type ContextSpan, type ReadonlyDecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import type { PostgresStoreHandle } from './store-handle.js';
 import { inTransaction } from './transaction.js';
-import {
-  insertContextSpans,
-  recordKey,
-  refreshAfterAppend,
-  refreshTokenUsage,
-  syncCausalLinks,
-  type TransactionRecords,
-} from './trace-tables.js';
+import { insertContextSpans, recordKey, refreshAfterAppend, refreshTokenUsage, syncCausalLinks, type TransactionRecords } from './trace-tables.js';
 import { assertAppendable } from '../appendable-event.js';
 import { GroupCommit } from '../group-commit.js';
 import { DECISION_ROW_WIDTH, decisionRowValues } from '../decision-row.js';
@@ -65,7 +58,10 @@ export class PostgresLedgerWriter {
     if (spans.length === 0) return { appended: 0, duplicates: 0 };
     return this.#withRetry(() =>
       inTransaction(this.#handle.pool, 'BEGIN', async (client) => {
-        await lockChains(client, spans.map((span) => span.tenant));
+        await lockChains(
+          client,
+          spans.map((span) => span.tenant),
+        );
         const { appended, duplicates, touched } = await insertContextSpans(client, spans);
         const transaction: TransactionRecords = { records: new Map(), priors: new Map() };
         for (const { tenant, traceId } of touched.values()) await refreshTokenUsage(client, tenant, traceId, transaction);
@@ -83,7 +79,9 @@ export class PostgresLedgerWriter {
 
   /** Each tenant's chain head, for tenants that have appended. */
   async chainHeads(): Promise<Array<{ tenant_id: string; seq: number; hash: string }>> {
-    const ledger = await this.#handle.pool.query<{ tenant_id: string; seq: number; hash: string }>('SELECT tenant_id, seq, hash FROM ledger_heads WHERE seq > 0');
+    const ledger = await this.#handle.pool.query<{ tenant_id: string; seq: number; hash: string }>(
+      'SELECT tenant_id, seq, hash FROM ledger_heads WHERE seq > 0',
+    );
     return ledger.rows;
   }
 
@@ -116,7 +114,10 @@ async function appendCalls(
   client: pg.PoolClient,
   calls: ReadonlyArray<readonly ReadonlyDecisionEvent[]>,
 ): Promise<{ results: AppendResult[]; heads: Map<string, ChainHead> }> {
-  const heads = await lockChains(client, calls.flatMap((events) => events.map((event) => event.tenant_id)));
+  const heads = await lockChains(
+    client,
+    calls.flatMap((events) => events.map((event) => event.tenant_id)),
+  );
 
   const stored = await client.query<{ tenant_id: string; event_id: string }>(
     `SELECT l.tenant_id, l.event_id FROM ledger l
@@ -267,4 +268,3 @@ async function writeRecords(client: pg.PoolClient, records: Iterable<DecisionRec
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-

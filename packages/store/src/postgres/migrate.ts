@@ -26,9 +26,7 @@ export async function migratePostgres(pool: Pool, schema: string | null, migrati
     const newest = migrations.at(-1)?.version ?? 0;
     const unknown = [...applied].filter((version) => version > newest);
     if (unknown.length > 0) {
-      throw new Error(
-        `database schema version ${Math.max(...unknown)} is newer than this build supports (${newest}); upgrade Decision Trace`,
-      );
+      throw new Error(`database schema version ${Math.max(...unknown)} is newer than this build supports (${newest}); upgrade Decision Trace`);
     }
     const appliedNow: number[] = [];
     for (const migration of migrations) {
@@ -80,9 +78,6 @@ async function refoldRecords(client: PoolClient): Promise<void> {
     const record = refoldRecord(JSON.parse(rows[0]!.record) as DecisionRecord, events);
     if (record === null) continue;
     const values = refoldedValues(record);
-    await client.query(
-      `UPDATE decisions SET ${assignments} WHERE tenant_id = $${values.length + 1} AND id = $${values.length + 2}`,
-      [...values, tenant, id],
-    );
+    await client.query(`UPDATE decisions SET ${assignments} WHERE tenant_id = $${values.length + 1} AND id = $${values.length + 2}`, [...values, tenant, id]);
   }
 }

@@ -54,10 +54,10 @@ async function retentionStep(client: pg.PoolClient, targets: readonly RetentionT
   }
   if (ids.length === 0) return { deleted_decisions: 0, deleted_events: 0, checkpoints: 0 };
 
-  const deleted = await client.query<{ trace_id: string | null }>(
-    'DELETE FROM decisions WHERE tenant_id = $1 AND id = ANY($2::text[]) RETURNING trace_id',
-    [tenant, ids],
-  );
+  const deleted = await client.query<{ trace_id: string | null }>('DELETE FROM decisions WHERE tenant_id = $1 AND id = ANY($2::text[]) RETURNING trace_id', [
+    tenant,
+    ids,
+  ]);
   await client.query('DELETE FROM causal_links WHERE tenant_id = $1 AND source_id = ANY($2::text[])', [tenant, ids]);
   // Context spans are kept for traces that hold decisions: those of a trace left without any go too.
   const traces = [...new Set(deleted.rows.flatMap((row) => (row.trace_id === null ? [] : [row.trace_id.toLowerCase()])))];

@@ -35,7 +35,6 @@ export function statsSql(query: NormalizedStatsQuery): BoundSql {
 export function outcomeCountsSql(filter: NormalizedDecisionFilter): BoundSql {
   return boundSql(
     filter,
-    (_bind, where) =>
-      `SELECT outcome, count(*) AS count, sum(coalesce(adjusted_count, 1)) AS weighted_count FROM decisions${where()} GROUP BY outcome`,
+    (_bind, where) => `SELECT outcome, count(*) AS count, sum(coalesce(adjusted_count, 1)) AS weighted_count FROM decisions${where()} GROUP BY outcome`,
   );
 }

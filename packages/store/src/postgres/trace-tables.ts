@@ -37,10 +37,7 @@ export function recordKey(tenant: string, id: string): string {
 }
 
 /** Stores the spans; returns the counts and the traces that got a new span. */
-export async function insertContextSpans(
-  client: pg.PoolClient,
-  spans: readonly ContextSpan[],
-): Promise<AppendResult & { touched: Map<string, TraceKey> }> {
+export async function insertContextSpans(client: pg.PoolClient, spans: readonly ContextSpan[]): Promise<AppendResult & { touched: Map<string, TraceKey> }> {
   const columns: unknown[][] = Array.from({ length: 7 }, () => []);
   for (const span of spans) {
     const traceId = span.trace_id.toLowerCase();
@@ -88,12 +85,7 @@ export async function refreshAfterAppend(client: pg.PoolClient, transaction: Tra
  * Rolls the trace's stored spans up onto its decisions (stored ones and those of the
  * transaction); records whose usage changes are put into the transaction's records.
  */
-export async function refreshTokenUsage(
-  client: pg.PoolClient,
-  tenant: string,
-  traceId: string,
-  transaction: TransactionRecords,
-): Promise<void> {
+export async function refreshTokenUsage(client: pg.PoolClient, tenant: string, traceId: string, transaction: TransactionRecords): Promise<void> {
   const spanRows = await client.query<{ span_id: string; parent_span_id: string | null; kind: string | null; token_usage: string | null }>(
     'SELECT span_id, parent_span_id, kind, token_usage FROM context_spans WHERE tenant_id = $1 AND trace_id = $2',
     [tenant, traceId],

@@ -16,7 +16,6 @@ export function loadBetterSqlite3(): SqliteDriver {
   new Database(':memory:').close();
   return {
     name: 'better-sqlite3',
-    open: (path, options = {}) =>
-      new Database(path, options.readonly === true ? { readonly: true, fileMustExist: true } : {}) as unknown as SqliteDatabase,
+    open: (path, options = {}) => new Database(path, options.readonly === true ? { readonly: true, fileMustExist: true } : {}) as unknown as SqliteDatabase,
   };
 }

@@ -41,9 +41,7 @@ function prepareStatements(db: SqliteDatabase) {
        SELECT d.tenant_id, d.record FROM tenants t CROSS JOIN decisions d ON d.tenant_id = t.tenant_id AND d.id = ?
        ORDER BY d.tenant_id`,
     ),
-    selectTenantDecision: db.prepare<[string, string], DecisionRow>(
-      'SELECT tenant_id, record FROM decisions WHERE tenant_id = ? AND id = ?',
-    ),
+    selectTenantDecision: db.prepare<[string, string], DecisionRow>('SELECT tenant_id, record FROM decisions WHERE tenant_id = ? AND id = ?'),
     selectDecisionEvents: db.prepare<[string, string], LedgerEntryRow>(
       `SELECT l.tenant_id, l.seq, l.event, l.received_at, l.prev_hash, l.hash
        FROM decisions d CROSS JOIN json_each('[' || d.event_seqs || ']') s CROSS JOIN ledger l ON l.tenant_id = d.tenant_id AND l.seq = s.value
@@ -63,10 +61,7 @@ export class SqliteDecisionReads {
   }
 
   getDecision(id: string, tenant: string | undefined): DecisionDetail[] {
-    const rows =
-      tenant === undefined
-        ? this.#statements.selectDecisionsById.all(id)
-        : this.#statements.selectTenantDecision.all(tenant, id);
+    const rows = tenant === undefined ? this.#statements.selectDecisionsById.all(id) : this.#statements.selectTenantDecision.all(tenant, id);
     return rows.map((row) => ({
       record: parseStoredRecord(row.record),
       events: this.#statements.selectDecisionEvents.all(row.tenant_id, id).map(toLedgerEntry),

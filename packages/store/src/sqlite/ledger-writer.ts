@@ -47,9 +47,7 @@ function prepareStatements(db: SqliteDatabase) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (tenant_id, event_id) DO NOTHING`,
     ),
-    selectTail: db.prepare<[string], ChainHead>(
-      'SELECT seq, hash FROM ledger WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
-    ),
+    selectTail: db.prepare<[string], ChainHead>('SELECT seq, hash FROM ledger WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1'),
     // Each tenant's newest row: the tenants walked through the (tenant_id, seq) key, one seek each.
     selectChainHeads: db.prepare<[], { tenant_id: string; seq: number; hash: string }>(
       `WITH RECURSIVE tenants(tenant_id) AS (
@@ -97,9 +95,7 @@ export class SqliteLedgerWriter {
   readonly #afterCommit: () => void;
   /** Last seq and hash per tenant, read once; only updated after a commit. */
   readonly #tails = new Map<string, ChainHead>();
-  readonly #appendTransaction: SqliteTransaction<
-    (calls: ReadonlyArray<AppendCall>) => { results: AppendResult[]; tails: Map<string, ChainHead> }
-  >;
+  readonly #appendTransaction: SqliteTransaction<(calls: ReadonlyArray<AppendCall>) => { results: AppendResult[]; tails: Map<string, ChainHead> }>;
   /**
    * Calls of one event-loop turn commit in one transaction (synchronously: nothing else runs
    * meanwhile); a group that fails is tried call by call.

@@ -24,9 +24,7 @@ export function migrate(db: Database, migrations: readonly Migration[]): number[
     const newest = migrations.at(-1)?.version ?? 0;
     const unknown = [...applied].filter((version) => version > newest);
     if (unknown.length > 0) {
-      throw new Error(
-        `database schema version ${Math.max(...unknown)} is newer than this build supports (${newest}); upgrade Decision Trace`,
-      );
+      throw new Error(`database schema version ${Math.max(...unknown)} is newer than this build supports (${newest}); upgrade Decision Trace`);
     }
     const appliedNow: number[] = [];
     for (const migration of migrations) {
@@ -69,9 +67,7 @@ function refoldRecords(db: Database): void {
        CROSS JOIN ledger l ON l.tenant_id = ? AND l.seq = s.value AND l.event <> '' ORDER BY l.seq`,
     )
     .pluck();
-  const write = db.prepare(
-    `UPDATE decisions SET ${REFOLDED_COLUMNS.map((column) => `${column} = ?`).join(', ')} WHERE tenant_id = ? AND id = ?`,
-  );
+  const write = db.prepare(`UPDATE decisions SET ${REFOLDED_COLUMNS.map((column) => `${column} = ?`).join(', ')} WHERE tenant_id = ? AND id = ?`);
   for (const [tenant, id] of keys) {
     const row = read.get(tenant, id)!;
     const record = refoldRecord(JSON.parse(row.record) as DecisionRecord, events.all(row.event_seqs, tenant));

@@ -137,7 +137,8 @@ class NodeSqliteDatabase implements SqliteDatabase {
    * another transaction, it runs in a savepoint, so its failure undoes only its own work.
    */
   transaction<F extends (...args: never[]) => unknown>(fn: F): SqliteTransaction<F> {
-    const run = (begin: 'begin' | 'immediate') =>
+    const run =
+      (begin: 'begin' | 'immediate') =>
       (...args: Parameters<F>): ReturnType<F> => {
         const control = this.#controlStatements();
         const nested = this.#db.isTransaction;

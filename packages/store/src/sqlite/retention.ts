@@ -9,9 +9,9 @@ import type { RetentionPolicy, RetentionResult } from '../store.js';
 function prepareRetention(db: SqliteDatabase) {
   return {
     decisionKinds: db.prepare<[], StoredDecisionKind>('SELECT DISTINCT tenant_id AS tenant, type FROM decisions'),
-    expiredIds: db.prepare<[string, string | null, number, number], string>(
-      'SELECT id FROM decisions WHERE tenant_id = ? AND type IS ? AND sort_time < ? LIMIT ?',
-    ).pluck(),
+    expiredIds: db
+      .prepare<[string, string | null, number, number], string>('SELECT id FROM decisions WHERE tenant_id = ? AND type IS ? AND sort_time < ? LIMIT ?')
+      .pluck(),
     deleteRecord: db.prepare<[string, string], { trace_id: string | null; event_seqs: string | null }>(
       'DELETE FROM decisions WHERE tenant_id = ? AND id = ? RETURNING trace_id, event_seqs',
     ),
@@ -24,12 +24,8 @@ function prepareRetention(db: SqliteDatabase) {
       `UPDATE ledger SET event = '', decision_id = '', event_type = '', timestamp = '', received_at = ''
        WHERE tenant_id = ? AND seq IN (SELECT value FROM json_each('[' || ? || ']'))`,
     ),
-    checkpointSeq: db.prepare<[string], number>(
-      'SELECT seq FROM ledger_checkpoints WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
-    ).pluck(),
-    firstLiveSeq: db.prepare<[string], number>(
-      "SELECT seq FROM ledger WHERE tenant_id = ? AND event <> '' ORDER BY seq LIMIT 1",
-    ).pluck(),
+    checkpointSeq: db.prepare<[string], number>('SELECT seq FROM ledger_checkpoints WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
+    firstLiveSeq: db.prepare<[string], number>("SELECT seq FROM ledger WHERE tenant_id = ? AND event <> '' ORDER BY seq LIMIT 1").pluck(),
     lastSeq: db.prepare<[string], number>('SELECT seq FROM ledger WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
     hashAt: db.prepare<[string, number], string>('SELECT hash FROM ledger WHERE tenant_id = ? AND seq = ?').pluck(),
     insertCheckpoint: db.prepare<[string, number, string, number, string]>(
@@ -75,11 +71,7 @@ export class SqliteRetention {
 }
 
 /** Runs inside a transaction: one batch of one tenant's expired decisions. */
-function retentionStep(
-  statements: ReturnType<typeof prepareRetention>,
-  targets: readonly RetentionTarget[],
-  createdAt: string,
-): RetentionResult {
+function retentionStep(statements: ReturnType<typeof prepareRetention>, targets: readonly RetentionTarget[], createdAt: string): RetentionResult {
   const tenant = targets[0]!.tenant;
   const ids: string[] = [];
   for (const target of targets) {

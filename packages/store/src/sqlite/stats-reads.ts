@@ -46,7 +46,6 @@ function boundSql(
 function outcomeCountsSql(filter: NormalizedDecisionFilter): BoundSql {
   return boundSql(
     filter,
-    (_bind, where) =>
-      `SELECT outcome, count(*) AS count, total(coalesce(adjusted_count, 1)) AS weighted_count FROM decisions${where()} GROUP BY outcome`,
+    (_bind, where) => `SELECT outcome, count(*) AS count, total(coalesce(adjusted_count, 1)) AS weighted_count FROM decisions${where()} GROUP BY outcome`,
   );
 }

@@ -1,21 +1,7 @@
 import type { SqliteDatabase } from './sqlite-driver.js';
-import {
-  rollUpTokenUsage,
-  sameTokenUsage,
-  type DecisionAnchor,
-  type DecisionRecord,
-  type RollupSpan,
-  type TokenUsage,
-} from '@decision-trace/model';
+import { rollUpTokenUsage, sameTokenUsage, type DecisionAnchor, type DecisionRecord, type RollupSpan, type TokenUsage } from '@decision-trace/model';
 import { compareContextSpans } from '../context-span-order.js';
-import {
-  packedSpansAt,
-  packRollupSpans,
-  parseSpanTuples,
-  tupleRollupSpan,
-  tupleToContextSpan,
-  type ContextSpanPack,
-} from '../context-span-pack.js';
+import { packedSpansAt, packRollupSpans, parseSpanTuples, tupleRollupSpan, tupleToContextSpan, type ContextSpanPack } from '../context-span-pack.js';
 import { neighborLimit } from '../neighbor-limit.js';
 import type { AppendResult, TraceDetail } from '../store.js';
 import { parseStoredRecord } from '../stored-json.js';
@@ -85,16 +71,12 @@ function prepare(db: SqliteDatabase) {
     ),
     selectRecord: db.prepare<[string, string], string>('SELECT record FROM decisions WHERE tenant_id = ? AND id = ?').pluck(),
     deleteLinks: db.prepare<[string, string]>('DELETE FROM causal_links WHERE tenant_id = ? AND source_id = ?'),
-    insertLink: db.prepare<[string, string, string, string]>(
-      'INSERT OR IGNORE INTO causal_links (tenant_id, source_id, type, target_id) VALUES (?, ?, ?, ?)',
-    ),
+    insertLink: db.prepare<[string, string, string, string]>('INSERT OR IGNORE INTO causal_links (tenant_id, source_id, type, target_id) VALUES (?, ?, ?, ?)'),
     traceSpans: db.prepare<[string], TenantJsonRow>('SELECT tenant_id, spans AS json FROM context_span_packs WHERE trace_id = ?'),
     tenantTraceSpans: db.prepare<[string, string], TenantJsonRow>(
       'SELECT tenant_id, spans AS json FROM context_span_packs WHERE trace_id = ? AND tenant_id = ?',
     ),
-    traceRecords: db.prepare<[string], TenantJsonRow>(
-      'SELECT tenant_id, record AS json FROM decisions WHERE trace_id = ? ORDER BY tenant_id, sort_time, id',
-    ),
+    traceRecords: db.prepare<[string], TenantJsonRow>('SELECT tenant_id, record AS json FROM decisions WHERE trace_id = ? ORDER BY tenant_id, sort_time, id'),
     tenantTraceRecords: db.prepare<[string, string], TenantJsonRow>(
       'SELECT tenant_id, record AS json FROM decisions WHERE trace_id = ? AND +tenant_id = ? ORDER BY sort_time, id',
     ),
@@ -228,7 +210,10 @@ export class SqliteTraceTables {
       let record = transaction.records.get(key);
       if (record === undefined) {
         const row = storedUsage.get(id)!;
-        if (sameTokenUsage(parseUsage(row.token_usage), usage.token_usage) && sameTokenUsage(parseUsage(row.token_usage_with_nested), usage.token_usage_with_nested)) {
+        if (
+          sameTokenUsage(parseUsage(row.token_usage), usage.token_usage) &&
+          sameTokenUsage(parseUsage(row.token_usage_with_nested), usage.token_usage_with_nested)
+        ) {
           continue;
         }
         record = parseStoredRecord(this.#statements.selectRecord.get(tenant, id)!);

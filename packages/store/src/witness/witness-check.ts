@@ -18,11 +18,7 @@ export interface WitnessLookup {
  * since removed (at or below the tenant's checkpoint) is accepted; the checkpoint's own hash
  * must match when it is exactly at the head.
  */
-export async function checkWitness(
-  witnessed: ChainHeads,
-  lookup: WitnessLookup,
-  opts: { tenant: string | null },
-): Promise<LedgerProblem | null> {
+export async function checkWitness(witnessed: ChainHeads, lookup: WitnessLookup, opts: { tenant: string | null }): Promise<LedgerProblem | null> {
   const tenants = [...witnessed.ledger.keys()].filter((t) => opts.tenant === null || t === opts.tenant).sort();
   for (const tenant of tenants) {
     const head = witnessed.ledger.get(tenant)!;
@@ -34,7 +30,9 @@ export async function checkWitness(
         if (head.seq === checkpoint.seq && checkpoint.hash !== head.hash) return problem('the checkpoint at the witnessed head has another hash');
         continue;
       }
-      return problem(`the witness saw tenant ${JSON.stringify(tenant)}'s chain reach seq ${head.seq}, but the ledger has no row there (rows or the whole chain deleted)`);
+      return problem(
+        `the witness saw tenant ${JSON.stringify(tenant)}'s chain reach seq ${head.seq}, but the ledger has no row there (rows or the whole chain deleted)`,
+      );
     }
     if (hash !== head.hash) return problem(`the ledger row at the witnessed head seq ${head.seq} has another hash than the witness saw`);
   }

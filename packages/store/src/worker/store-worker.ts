@@ -88,12 +88,9 @@ async function answer(
 
 /** The calls are appended in one turn, so the SQLite store commits them as one transaction. */
 async function appendGroup(store: SqliteDecisionStore, calls: AppendCall[]): Promise<AppendReply> {
-  const settled = await Promise.allSettled(
-    calls.map((call) => store.appendPrepared(call)),
-  );
-  const outcomes = settled.map(
-    (outcome): AppendOutcome =>
-      outcome.status === 'fulfilled' ? { result: outcome.value } : { error: toRemoteError(outcome.reason) },
+  const settled = await Promise.allSettled(calls.map((call) => store.appendPrepared(call)));
+  const outcomes = settled.map((outcome): AppendOutcome =>
+    outcome.status === 'fulfilled' ? { result: outcome.value } : { error: toRemoteError(outcome.reason) },
   );
   return { outcomes, commits: store.commits };
 }

@@ -213,10 +213,7 @@ export class WorkerDecisionStore implements DecisionStore {
    * Posts one request. A message that cannot be copied rejects the returned promise, or throws
    * when `throwIfUncopyable` (the append group then retries call by call).
    */
-  #request<Op extends StoreRequest['op']>(
-    request: RequestBody & { op: Op },
-    throwIfUncopyable = false,
-  ): Promise<StoreReplyValues[Op]> {
+  #request<Op extends StoreRequest['op']>(request: RequestBody & { op: Op }, throwIfUncopyable = false): Promise<StoreReplyValues[Op]> {
     if (this.#unavailable !== null) return Promise.reject(this.#unavailable);
     const id = this.#nextRequestId++;
     try {
@@ -227,9 +224,7 @@ export class WorkerDecisionStore implements DecisionStore {
     }
     // Keep the process alive only while an answer is awaited, as an in-thread store would.
     if (this.#requests.size === 0) this.#worker.ref();
-    return new Promise((resolve, reject) =>
-      this.#requests.set(id, { resolve: resolve as PendingRequest['resolve'], reject }),
-    );
+    return new Promise((resolve, reject) => this.#requests.set(id, { resolve: resolve as PendingRequest['resolve'], reject }));
   }
 
   #onReply(reply: StoreReply): void {

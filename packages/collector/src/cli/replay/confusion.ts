@@ -123,9 +123,7 @@ export class OutcomeComparison {
 
   /** Round-robin over the kinds of change, most frequent first, up to maxExamples in all. */
   private spreadExamples(transitions: Transition[]): ChangedExample[] {
-    const queues = transitions
-      .filter((t) => t.old !== t.new)
-      .map((t) => [...(this.changedExamples.get(transitionKey(t.old, t.new)) ?? [])]);
+    const queues = transitions.filter((t) => t.old !== t.new).map((t) => [...(this.changedExamples.get(transitionKey(t.old, t.new)) ?? [])]);
     const picked: ChangedExample[] = [];
     while (picked.length < this.maxExamples && queues.some((q) => q.length > 0)) {
       for (const queue of queues) {

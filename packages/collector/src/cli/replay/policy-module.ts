@@ -26,7 +26,9 @@ export async function loadPolicy(file: string): Promise<ReplayPolicy> {
     if (!info.isFile()) throw new PolicyModuleError(`policy ${file} is not a file`);
   } catch (error) {
     if (error instanceof PolicyModuleError) throw error;
-    throw new PolicyModuleError(`cannot read policy ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new PolicyModuleError(
+      `cannot read policy ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   let module: Record<string, unknown>;
   try {

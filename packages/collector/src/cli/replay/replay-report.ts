@@ -26,8 +26,7 @@ export function renderReplayReport(comparison: ReplayComparison, context: Replay
   lines.push(renderConfusionTable(comparison), '');
   const share = comparison.changed_share === null ? '' : ` (${percent(comparison.changed_share)})`;
   lines.push(
-    `changed ${comparison.changed} of ${comparison.decided} decided${share}, unchanged ${comparison.unchanged}; ` +
-      `policy errors ${comparison.errors}`,
+    `changed ${comparison.changed} of ${comparison.decided} decided${share}, unchanged ${comparison.unchanged}; ` + `policy errors ${comparison.errors}`,
   );
   if (comparison.examples.length > 0) {
     lines.push('', `changed decisions (${comparison.examples.length} of ${comparison.changed}):`);
@@ -65,7 +64,10 @@ export function renderConfusionTable(comparison: ReplayComparison): string {
   body.push(['total', ...columnTotals.map(String), String(comparison.errors), String(comparison.total)]);
   const widths = header.map((cell, i) => Math.max(cell.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 

@@ -175,7 +175,12 @@ export class DecisionAnomalyConnector implements TracesToMetricsConnector {
 export function alertMessage(alert: AnomalyAlert): string {
   const of = `${alert.type}${alert.version ? ` ${alert.version}` : ''}`;
   if (alert.signal === 'outcome_mix') return `decision anomaly: outcome mix of ${of} shifted ("${alert.subject}" went ${alert.direction})`;
-  const what = alert.signal === 'confidence_mean' ? 'mean confidence' : alert.signal === 'outcome_rate' ? `rate of outcome "${alert.subject}"` : `pass rate of policy "${alert.subject}"`;
+  const what =
+    alert.signal === 'confidence_mean'
+      ? 'mean confidence'
+      : alert.signal === 'outcome_rate'
+        ? `rate of outcome "${alert.subject}"`
+        : `pass rate of policy "${alert.subject}"`;
   return `decision anomaly: ${what} of ${of} went ${alert.direction}`;
 }
 

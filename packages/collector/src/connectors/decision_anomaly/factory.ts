@@ -13,7 +13,12 @@ export const decisionAnomalyConnectorFactory: ConnectorFactory<DecisionAnomalyCo
     ['traces', 'logs'],
   ],
   createTracesToMetrics({ id, config, logger, upstream = [] }, next) {
-    return new DecisionAnomalyConnector(config, logger, { metrics: next }, { extractItself: extractsItself(upstream), stateFile: stateFile(config, id, 'metrics') });
+    return new DecisionAnomalyConnector(
+      config,
+      logger,
+      { metrics: next },
+      { extractItself: extractsItself(upstream), stateFile: stateFile(config, id, 'metrics') },
+    );
   },
   createTracesToLogs({ id, config, logger, upstream = [] }, next) {
     return new DecisionAnomalyConnector(config, logger, { logs: next }, { extractItself: extractsItself(upstream), stateFile: stateFile(config, id, 'logs') });

@@ -77,7 +77,8 @@ export async function loadMonitorState(file: string, settings: MonitorSettings):
     const issue = parsed.error.issues[0]!;
     return { unusable: `is damaged at ${issue.path.join('.') || '(root)'}: ${issue.message}` };
   }
-  if (parsed.data.settings !== settingsFingerprint(settings)) return { unusable: 'was saved under other settings (windows, shifts, threshold or outcome_mix keys changed)' };
+  if (parsed.data.settings !== settingsFingerprint(settings))
+    return { unusable: 'was saved under other settings (windows, shifts, threshold or outcome_mix keys changed)' };
   return { state: parsed.data.monitors };
 }
 

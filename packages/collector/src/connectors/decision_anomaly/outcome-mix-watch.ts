@@ -114,7 +114,9 @@ export class OutcomeMixWatch {
     this.learnt = sum(this.learning.values());
     this.window = [];
     this.windowCounts = new Map();
-    this.setBaseline(state.baseline ? { counts: new Map(state.baseline.counts), n: sum(state.baseline.counts.map(([, c]) => c)), version: state.baseline.version } : undefined);
+    this.setBaseline(
+      state.baseline ? { counts: new Map(state.baseline.counts), n: sum(state.baseline.counts.map(([, c]) => c)), version: state.baseline.version } : undefined,
+    );
     for (const label of state.window.slice(-this.settings.window)) this.enter(label, 1);
   }
 
@@ -161,7 +163,9 @@ export class OutcomeMixWatch {
     const drift = outcomeDrift(side(a), side(b));
     if (drift.p_value === null || drift.p_value >= this.settings.pValue) return undefined;
 
-    const outcomes = [...new Set([...baseline.counts.keys(), ...current.keys()])].filter((o) => (baseline.counts.get(o) ?? 0) + (current.get(o) ?? 0) > 0).sort();
+    const outcomes = [...new Set([...baseline.counts.keys(), ...current.keys()])]
+      .filter((o) => (baseline.counts.get(o) ?? 0) + (current.get(o) ?? 0) > 0)
+      .sort();
     const baselineCounts = outcomes.map((o) => baseline.counts.get(o) ?? 0);
     const currentCounts = outcomes.map((o) => current.get(o) ?? 0);
     // The outcome whose share moved most, in the test's own terms: its cells' contribution.

@@ -91,7 +91,10 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
     const meter = this.provider.getMeter(SCOPE_NAME);
     const name = (suffix: string) => `${config.namespace}.${suffix}`;
     const limited = <T>(instrument: T, metric: string) => ({ name: metric, instrument, limit: new CardinalityLimit(config.aggregation_cardinality_limit) });
-    this.decisions = limited(meter.createCounter(name('count'), { unit: '{decision}', description: 'Decisions that reached an outcome or an error.' }), name('count'));
+    this.decisions = limited(
+      meter.createCounter(name('count'), { unit: '{decision}', description: 'Decisions that reached an outcome or an error.' }),
+      name('count'),
+    );
     this.confidence = limited(
       meter.createHistogram(name('confidence'), {
         unit: '1',
@@ -109,14 +112,23 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
       name('duration'),
     );
     this.policyChecks = limited(
-      meter.createCounter(name('policy_checks'), { unit: '{check}', description: 'Policy checks of the decisions, by policy and result (the last result of each policy).' }),
+      meter.createCounter(name('policy_checks'), {
+        unit: '{check}',
+        description: 'Policy checks of the decisions, by policy and result (the last result of each policy).',
+      }),
       name('policy_checks'),
     );
     this.evaluations = limited(
-      meter.createCounter(name('evaluations'), { unit: '{evaluation}', description: "Evaluations of decisions, by whether they agree with the decision's outcome." }),
+      meter.createCounter(name('evaluations'), {
+        unit: '{evaluation}',
+        description: "Evaluations of decisions, by whether they agree with the decision's outcome.",
+      }),
       name('evaluations'),
     );
-    this.tokens = limited(meter.createCounter(name('tokens'), { unit: '{token}', description: 'Tokens of the model calls beneath the decisions, by token type.' }), name('tokens'));
+    this.tokens = limited(
+      meter.createCounter(name('tokens'), { unit: '{token}', description: 'Tokens of the model calls beneath the decisions, by token type.' }),
+      name('tokens'),
+    );
   }
 
   async start(): Promise<void> {
@@ -172,7 +184,9 @@ export class DecisionMetricsConnector implements TracesToMetricsConnector {
     } catch (error) {
       this.logger.warn(
         { err: error, dataPoints: dataPointCount, connector: this.id },
-        this.delta ? 'the metrics pipelines refused decision metrics: these deltas are lost' : 'the metrics pipelines refused decision metrics; the next flush sends the totals again',
+        this.delta
+          ? 'the metrics pipelines refused decision metrics: these deltas are lost'
+          : 'the metrics pipelines refused decision metrics; the next flush sends the totals again',
       );
     }
   }

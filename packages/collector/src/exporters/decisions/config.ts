@@ -36,7 +36,10 @@ export const natsTargetSchema = z.strictObject({
   /** The NATS server (JetStream enabled). */
   url: natsUrl,
   /** The JetStream stream; created (work-queue retention, file storage) when missing. */
-  stream: z.string().regex(/^[^\s.*>]+$/, 'expected a stream name without spaces, dots or wildcards').default(DEFAULT_STREAM_TARGET.stream),
+  stream: z
+    .string()
+    .regex(/^[^\s.*>]+$/, 'expected a stream name without spaces, dots or wildcards')
+    .default(DEFAULT_STREAM_TARGET.stream),
   /** The subject events are published on; the stream must capture it. */
   subject: natsSubject.default(DEFAULT_STREAM_TARGET.subject),
   /** For the stream's acknowledgement of one publish (and for the first connection). */
@@ -49,13 +52,12 @@ const REMOTE_ONLY = ['api_key', 'headers', 'compression', 'timeout', 'tls', 'sen
 const EMBEDDED_ONLY = ['store_context_spans', 'context_span_buffer', 'witness'] as const;
 
 /** Spans of traces whose decision has not arrived yet wait here (see context-span-window.ts). */
-export const contextSpanBufferSchema = z
-  .strictObject({
-    max_spans: z.number().int().nonnegative().default(20_000),
-    max_age: durationSchema.default(30_000),
-    /** Traces known to hold decisions, remembered so their later spans are kept too. */
-    max_traces: z.number().int().positive().default(10_000),
-  });
+export const contextSpanBufferSchema = z.strictObject({
+  max_spans: z.number().int().nonnegative().default(20_000),
+  max_age: durationSchema.default(30_000),
+  /** Traces known to hold decisions, remembered so their later spans are kept too. */
+  max_traces: z.number().int().positive().default(10_000),
+});
 
 const retentionPolicySchema = z.strictObject({
   /** Absent: every tenant. */
@@ -69,10 +71,13 @@ const retentionPolicySchema = z.strictObject({
     .optional(),
   /** Decisions whose ordering time is older than this are deleted. */
   ttl: z
-    .union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'required (a duration such as 30d)' : 'expected a duration such as 30d or 12h') })
+    .union([z.string(), z.number()], {
+      error: (issue) => (issue.input === undefined ? 'required (a duration such as 30d)' : 'expected a duration such as 30d or 12h'),
+    })
     // A bare number is milliseconds here (documented for retention): not a Collector key.
     .pipe(millisecondsOrDurationSchema)
-    .refine((ms) => ms >= 1, 'must be at least 1ms').transform((ms) => Math.round(ms)),
+    .refine((ms) => ms >= 1, 'must be at least 1ms')
+    .transform((ms) => Math.round(ms)),
 });
 
 /**
@@ -143,12 +148,18 @@ export const decisionsExporterSchema = z
     }
     if (config.nats !== undefined) {
       for (const key of EMBEDDED_ONLY) {
-        if (config[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only applies to the embedded store (storage); the nats stream carries decision events only' });
+        if (config[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: 'only applies to the embedded store (storage); the nats stream carries decision events only' });
       }
     }
     if (config.endpoint !== undefined) {
       for (const key of EMBEDDED_ONLY) {
-        if (config[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only applies to the embedded store (storage); a remote backend does not receive context spans' });
+        if (config[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'only applies to the embedded store (storage); a remote backend does not receive context spans',
+          });
       }
     }
     if (config.retention !== undefined && (config.endpoint !== undefined || config.nats !== undefined)) {
@@ -164,9 +175,7 @@ export const decisionsExporterSchema = z
       }
     }
   })
-  .transform((config) =>
-    config.endpoint === undefined && config.nats === undefined ? { ...config, storage: config.storage ?? DEFAULT_STORAGE } : config,
-  );
+  .transform((config) => (config.endpoint === undefined && config.nats === undefined ? { ...config, storage: config.storage ?? DEFAULT_STORAGE } : config));
 
 export type DecisionsExporterConfig = z.output<typeof decisionsExporterSchema>;
 

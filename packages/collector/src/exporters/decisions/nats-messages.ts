@@ -56,7 +56,11 @@ function withoutNullSamplingFields(event: ReadonlyDecisionEvent): ReadonlyDecisi
   const { policy, adjusted_count: adjustedCount, ...rest } = event.sampling!;
   return {
     ...event,
-    sampling: { ...rest, ...(policy !== null && policy !== undefined ? { policy } : {}), ...(adjustedCount !== null && adjustedCount !== undefined ? { adjusted_count: adjustedCount } : {}) },
+    sampling: {
+      ...rest,
+      ...(policy !== null && policy !== undefined ? { policy } : {}),
+      ...(adjustedCount !== null && adjustedCount !== undefined ? { adjusted_count: adjustedCount } : {}),
+    },
   };
 }
 

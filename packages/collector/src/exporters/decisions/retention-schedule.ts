@@ -38,9 +38,7 @@ export class RetentionSchedule {
     this.metrics = {
       runs: metrics.counter('otelcol_exporter_retention_runs_total', 'Retention runs of the decisions exporter (successful or not).').with(labels),
       failures: metrics.counter('otelcol_exporter_retention_failures_total', 'Retention runs that failed (retried at the next interval).').with(labels),
-      deletedDecisions: metrics
-        .counter('otelcol_exporter_retention_deleted_decisions_total', 'Decision records deleted by retention.')
-        .with(labels),
+      deletedDecisions: metrics.counter('otelcol_exporter_retention_deleted_decisions_total', 'Decision records deleted by retention.').with(labels),
       deletedEvents: metrics.counter('otelcol_exporter_retention_deleted_events_total', 'Ledger events whose content retention deleted.').with(labels),
     };
   }

@@ -36,18 +36,20 @@ const staticResolverSchema = z.strictObject({
   hostnames: z.array(backendAddress).min(1, 'list at least one backend'),
 });
 
-const dnsResolverSchema = z.strictObject({
-  /** Resolved to every address it has; each address is a backend. */
-  hostname: z.string().trim().min(1, 'must not be empty'),
-  port: z.number().int().min(1).max(65535).default(DEFAULT_BACKEND_PORT),
-  /** Between two resolutions. */
-  interval: durationSchema.default(5_000),
-  /** For one resolution. */
-  timeout: durationSchema.default(1_000),
-}).superRefine((value, ctx) => {
-  if (value.interval <= 0) ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must be greater than zero' });
-  if (value.timeout <= 0) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'must be greater than zero' });
-});
+const dnsResolverSchema = z
+  .strictObject({
+    /** Resolved to every address it has; each address is a backend. */
+    hostname: z.string().trim().min(1, 'must not be empty'),
+    port: z.number().int().min(1).max(65535).default(DEFAULT_BACKEND_PORT),
+    /** Between two resolutions. */
+    interval: durationSchema.default(5_000),
+    /** For one resolution. */
+    timeout: durationSchema.default(1_000),
+  })
+  .superRefine((value, ctx) => {
+    if (value.interval <= 0) ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must be greater than zero' });
+    if (value.timeout <= 0) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'must be greater than zero' });
+  });
 
 const resolverSchema = z
   .strictObject({

@@ -6,8 +6,7 @@ import type { BackendResolver, ResolverMetrics } from './resolver.js';
 /** Every address a name has, as node:dns `lookup` gives them (hosts file and DNS, like the Collector's Go resolver). */
 export type AddressLookup = (hostname: string) => Promise<string[]>;
 
-export const systemLookup: AddressLookup = async (hostname) =>
-  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+export const systemLookup: AddressLookup = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
 /**
  * `resolver.dns`: resolves `hostname` every `interval` (each look-up bounded by `timeout`);

@@ -51,12 +51,8 @@ export class LoadBalancingExporter implements ExporterComponent {
   constructor(private readonly options: LoadBalancerOptions) {
     const { host, id } = options;
     const labels = { exporter: id };
-    host.metrics
-      .gauge('otelcol_loadbalancer_num_backends', 'Backends in the load balancer\'s ring.')
-      .observe(labels, () => this.ring.size);
-    this.backendUpdates = host.metrics
-      .counter('otelcol_loadbalancer_num_backend_updates', 'Resolutions that changed the list of backends.')
-      .with(labels);
+    host.metrics.gauge('otelcol_loadbalancer_num_backends', "Backends in the load balancer's ring.").observe(labels, () => this.ring.size);
+    this.backendUpdates = host.metrics.counter('otelcol_loadbalancer_num_backend_updates', 'Resolutions that changed the list of backends.').with(labels);
     this.rerouted = host.metrics
       .counter('otelcol_loadbalancer_rerouted_spans_total', 'Spans queued for a backend that left the ring, sent to their new owner instead.')
       .with(labels);

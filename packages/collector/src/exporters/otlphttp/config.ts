@@ -31,9 +31,13 @@ export const otlpHttpExporterSchema = z
     sending_queue: sendingQueueSchema.prefault({}),
     retry_on_failure: retryOnFailureSchema.prefault({}),
   })
-  .refine((config) => config.endpoint !== undefined || config.traces_endpoint !== undefined || config.metrics_endpoint !== undefined || config.logs_endpoint !== undefined, {
-    message: 'set endpoint (base URL), traces_endpoint, metrics_endpoint or logs_endpoint',
-  });
+  .refine(
+    (config) =>
+      config.endpoint !== undefined || config.traces_endpoint !== undefined || config.metrics_endpoint !== undefined || config.logs_endpoint !== undefined,
+    {
+      message: 'set endpoint (base URL), traces_endpoint, metrics_endpoint or logs_endpoint',
+    },
+  );
 
 export type OtlpHttpExporterConfig = z.output<typeof otlpHttpExporterSchema>;
 

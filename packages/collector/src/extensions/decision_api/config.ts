@@ -52,7 +52,11 @@ export const decisionApiSchema = z.strictObject({
    * `decisions` exporter writes (see storageFromPipelines); the same URL shares one handle.
    */
   storage: storageUrlSchema.optional(),
-  max_request_body_size: z.number().int().positive().default(10 * 1024 * 1024),
+  max_request_body_size: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   ...serverLimitsShape,
   /** Absent: no keys asked, every tenant readable (a local setup). */
   auth: apiAuthSchema.optional(),

@@ -14,8 +14,5 @@ export function storageFromPipelines(stores: readonly PipelineStore[]): string {
   if (urls.length === 1) return urls[0]!;
   if (urls.length === 0) return DEFAULT_STORAGE;
   const written = stores.map((store) => `exporters.${store.exporter} writes ${store.url}`).join(', ');
-  throw new ConfigError(
-    'storage',
-    `required when the pipelines write several stores (${written}): set it to the store this API serves`,
-  );
+  throw new ConfigError('storage', `required when the pipelines write several stores (${written}): set it to the store this API serves`);
 }

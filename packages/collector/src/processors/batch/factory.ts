@@ -26,12 +26,8 @@ export const batchProcessorFactory: ReadingProcessorFactory<BatchProcessorConfig
     const passedThrough = host.metrics
       .counter('otelcol_processor_batch_passed_through_spans_total', 'Decision-carrying spans sent on at once instead of being batched.')
       .with(labels);
-    const dropped = host.metrics
-      .counter('otelcol_processor_dropped_spans_total', 'Spans a processor gave up on.')
-      .with(labels);
-    const refused = host.metrics
-      .counter('otelcol_processor_refused_spans_total', 'Spans a processor refused (the sender was asked to retry).')
-      .with(labels);
+    const dropped = host.metrics.counter('otelcol_processor_dropped_spans_total', 'Spans a processor gave up on.').with(labels);
+    const refused = host.metrics.counter('otelcol_processor_refused_spans_total', 'Spans a processor refused (the sender was asked to retry).').with(labels);
     const batcher = new Batcher(config, next, {
       flushed: (trigger) => (trigger === 'size' ? sizeTriggered : timeoutTriggered).add(),
       dropped(spans, reason) {

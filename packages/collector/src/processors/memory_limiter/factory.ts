@@ -21,9 +21,7 @@ export const memoryLimiterProcessorFactory: ReadingProcessorFactory<MemoryLimite
     const labels = { processor: name, pipeline: pipeline ?? '' };
     const statusId = `processors.${name}`;
     const limits = memoryLimits(config, availableMemoryBytes());
-    const refused = host.metrics
-      .counter('otelcol_processor_refused_spans_total', 'Spans a processor refused (the sender was asked to retry).')
-      .with(labels);
+    const refused = host.metrics.counter('otelcol_processor_refused_spans_total', 'Spans a processor refused (the sender was asked to retry).').with(labels);
     const retryAfterSeconds = Math.max(1, Math.ceil(config.check_interval / 1000));
     const limiter = new MemoryLimiter({
       limits,
@@ -31,7 +29,11 @@ export const memoryLimiterProcessorFactory: ReadingProcessorFactory<MemoryLimite
       readUsage: allocatedBytes,
       forceGc,
       onChange(refusing, usage) {
-        const fields = { usageMiB: Math.round(usage / MiB), softLimitMiB: Math.round(limits.softBytes / MiB), hardLimitMiB: Math.round(limits.hardBytes / MiB) };
+        const fields = {
+          usageMiB: Math.round(usage / MiB),
+          softLimitMiB: Math.round(limits.softBytes / MiB),
+          hardLimitMiB: Math.round(limits.hardBytes / MiB),
+        };
         if (refusing) {
           logger.warn(fields, 'memory usage above the soft limit: refusing data');
           host.status.reportFailure(statusId, 'memory usage above the soft limit');
@@ -56,9 +58,7 @@ export const memoryLimiterProcessorFactory: ReadingProcessorFactory<MemoryLimite
       consumeTraces(batch: TraceBatch) {
         if (limiter.refusing) {
           refused.add(batch.spanCount);
-          return Promise.reject(
-            new PipelineError('data refused: memory usage is above the memory_limiter soft limit', { retryable: true, retryAfterSeconds }),
-          );
+          return Promise.reject(new PipelineError('data refused: memory usage is above the memory_limiter soft limit', { retryable: true, retryAfterSeconds }));
         }
         return next.consumeTraces(batch);
       },

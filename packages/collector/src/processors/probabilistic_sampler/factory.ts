@@ -1,11 +1,4 @@
-import {
-  ProbabilisticSpanSampler,
-  annotateDecisions,
-  filterSpans,
-  spanKey,
-  spansWithDecisions,
-  type ProbabilisticReason,
-} from '@decision-trace/sampling';
+import { ProbabilisticSpanSampler, annotateDecisions, filterSpans, spanKey, spansWithDecisions, type ProbabilisticReason } from '@decision-trace/sampling';
 import type { ReadingProcessorFactory, TraceBatch } from '../../component/component.js';
 import { componentName } from '../../telemetry/component-name.js';
 import type { CounterHandle } from '../../telemetry/metrics-registry.js';

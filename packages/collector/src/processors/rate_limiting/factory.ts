@@ -1,12 +1,5 @@
 import { ATTR_DECISION_TYPE, ATTR_DT_DECISION_TYPE, type ReadonlyResourceSpans, type ReadonlySpan } from '@decision-trace/model';
-import {
-  RateLimiter,
-  annotateDecisions,
-  filterSpans,
-  spanKey,
-  spansWithDecisions,
-  systemClock,
-} from '@decision-trace/sampling';
+import { RateLimiter, annotateDecisions, filterSpans, spanKey, spansWithDecisions, systemClock } from '@decision-trace/sampling';
 import type { ReadingProcessorFactory, TraceBatch } from '../../component/component.js';
 import { componentName } from '../../telemetry/component-name.js';
 import { rateLimitingSchema, type RateLimitingProcessorConfig } from './config.js';

@@ -76,9 +76,7 @@ const decisionMatch = z
  */
 const ottlCondition = z
   .strictObject({
-    error_mode: z
-      .preprocess((value) => (typeof value === 'string' ? value.toLowerCase() : value), z.enum(['ignore', 'propagate', 'silent']))
-      .default('silent'),
+    error_mode: z.preprocess((value) => (typeof value === 'string' ? value.toLowerCase() : value), z.enum(['ignore', 'propagate', 'silent'])).default('silent'),
     span: stringList.default([]),
     spanevent: stringList.default([]),
   })
@@ -184,23 +182,32 @@ const compositePolicy = z
   .superRefine((value, ctx) => {
     const names = new Set(value.composite.composite_sub_policy.map((sub) => sub.name));
     value.composite.rate_allocation.forEach((entry, index) => {
-      if (!names.has(entry.policy)) ctx.addIssue({ code: 'custom', path: ['composite', 'rate_allocation', index, 'policy'], message: `"${entry.policy}" is not a composite_sub_policy name` });
+      if (!names.has(entry.policy))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['composite', 'rate_allocation', index, 'policy'],
+          message: `"${entry.policy}" is not a composite_sub_policy name`,
+        });
     });
     const total = value.composite.rate_allocation.reduce((sum, entry) => sum + entry.percent, 0);
     if (total > 100) ctx.addIssue({ code: 'custom', path: ['composite', 'rate_allocation'], message: `percentages add up to ${total}, more than 100` });
   });
 
-const policy = z.discriminatedUnion('type', [
-  ...leafPolicies,
-  andPolicy,
-  z.strictObject({ name, type: z.literal('not'), not: z.strictObject({ not_sub_policy: leafPolicy }) }),
-  z.strictObject({
-    name,
-    type: z.literal('drop'),
-    drop: z.strictObject({ drop_sub_policy: z.array(leafPolicy).min(1, 'a drop policy needs sub-policies') }),
-  }),
-  compositePolicy,
-], unionError);
+const policy = z.discriminatedUnion(
+  'type',
+  [
+    ...leafPolicies,
+    andPolicy,
+    z.strictObject({ name, type: z.literal('not'), not: z.strictObject({ not_sub_policy: leafPolicy }) }),
+    z.strictObject({
+      name,
+      type: z.literal('drop'),
+      drop: z.strictObject({ drop_sub_policy: z.array(leafPolicy).min(1, 'a drop policy needs sub-policies') }),
+    }),
+    compositePolicy,
+  ],
+  unionError,
+);
 
 /**
  * The Collector's top-level tail_sampling keys we do not implement, refused with what to do
@@ -221,7 +228,8 @@ const unsupportedTopLevelKeys = {
   },
   block_on_overflow: {
     accepts: (value: unknown) => value === false,
-    instead: 'at num_traces the oldest trace is evicted (as block_on_overflow: false); to push back on senders put a memory_limiter processor before tail_sampling; remove the key',
+    instead:
+      'at num_traces the oldest trace is evicted (as block_on_overflow: false); to push back on senders put a memory_limiter processor before tail_sampling; remove the key',
   },
   tail_storage: {
     instead: 'spans wait in memory only (bounded by num_traces); remove the key',

@@ -51,8 +51,14 @@ export class TailSamplingMetrics {
     for (const policy of policyNames) {
       for (const decision of POLICY_DECISIONS) {
         const policyLabels = { ...labels, policy, ...POLICY_LABELS[decision] };
-        this.track((engine) => engine.policyDecisions[policy]?.[decision] ?? 0, () => policyTraces.with(policyLabels));
-        this.track((engine) => engine.policySpans[policy]?.[decision] ?? 0, () => policySpans.with(policyLabels));
+        this.track(
+          (engine) => engine.policyDecisions[policy]?.[decision] ?? 0,
+          () => policyTraces.with(policyLabels),
+        );
+        this.track(
+          (engine) => engine.policySpans[policy]?.[decision] ?? 0,
+          () => policySpans.with(policyLabels),
+        );
       }
     }
     const finalTraces = registry.counter(
@@ -61,7 +67,10 @@ export class TailSamplingMetrics {
     );
     for (const decision of FINAL_DECISIONS) {
       const finalLabels = { ...labels, sampled: decision === 'sampled' ? 'true' : 'false', decision };
-      this.track((engine) => engine.finalDecisions[decision], () => finalTraces.with(finalLabels));
+      this.track(
+        (engine) => engine.finalDecisions[decision],
+        () => finalTraces.with(finalLabels),
+      );
     }
     const counter = (name: string, help: string) => () => registry.counter(name, help).with(labels);
     this.track(
@@ -82,11 +91,17 @@ export class TailSamplingMetrics {
     );
     this.track(
       (engine) => engine.evaluationErrors,
-      counter('otelcol_processor_tail_sampling_sampling_policy_evaluation_error_total', 'Policy evaluations that failed (an ottl_condition with error_mode propagate); the policy was left out of that decision.'),
+      counter(
+        'otelcol_processor_tail_sampling_sampling_policy_evaluation_error_total',
+        'Policy evaluations that failed (an ottl_condition with error_mode propagate); the policy was left out of that decision.',
+      ),
     );
     this.track(
       (_engine, lost) => lost,
-      counter('otelcol_processor_tail_sampling_verdict_events_lost_total', 'Follow-up decision.sampling events given up after the pipeline kept refusing them.'),
+      counter(
+        'otelcol_processor_tail_sampling_verdict_events_lost_total',
+        'Follow-up decision.sampling events given up after the pipeline kept refusing them.',
+      ),
     );
     registry
       .gauge('otelcol_processor_tail_sampling_sampling_traces_on_memory', 'Traces held in memory, decided or waiting (bounded by num_traces).')

@@ -167,7 +167,10 @@ export class TailSamplingProcessor implements ProcessorComponent {
       this.retry.push(...kept);
       this.verdictEventsLost += batch.decisions.length - kept.length;
       this.publishMetrics();
-      this.logger.error({ err: error, spans: batch.spanCount, decisions: batch.decisions.length }, 'forwarding sampled traces failed; their verdicts will be retried');
+      this.logger.error(
+        { err: error, spans: batch.spanCount, decisions: batch.decisions.length },
+        'forwarding sampled traces failed; their verdicts will be retried',
+      );
     }
   }
 }

@@ -1,9 +1,7 @@
 import { readBearerToken, secretDigest } from '../../http/bearer-token.js';
 import type { AuthConfig } from './config.js';
 
-export type AuthOutcome =
-  | { ok: true; tenant: string }
-  | { ok: false; reason: 'missing' | 'malformed' | 'invalid'; message: string };
+export type AuthOutcome = { ok: true; tenant: string } | { ok: false; reason: 'missing' | 'malformed' | 'invalid'; message: string };
 
 /**
  * Bearer tokens mapped to tenants. Tokens are kept and compared only as SHA-256 digests, so a

@@ -27,7 +27,11 @@ export const corsSchema = z.strictObject({
 
 export const otlpHttpSchema = z.strictObject({
   endpoint: endpointSchema.default({ host: 'localhost', port: 4318 }),
-  max_request_body_size: z.number().int().positive().default(20 * MiB),
+  max_request_body_size: z
+    .number()
+    .int()
+    .positive()
+    .default(20 * MiB),
   traces_url_path: z.string().startsWith('/').default('/v1/traces'),
   tls: tlsSchema.optional(),
   cors: orEmpty(corsSchema).optional(),

@@ -22,10 +22,7 @@ export class CorsPolicy {
     this.origins = config.allowed_origins;
     const configured = config.allowed_headers.map((h) => h.toLowerCase());
     this.anyHeader = configured.includes('*');
-    this.allowedHeaders = new Set([
-      ...ALWAYS_ALLOWED_HEADERS,
-      ...(configured.length === 0 ? ['x-requested-with'] : configured),
-    ]);
+    this.allowedHeaders = new Set([...ALWAYS_ALLOWED_HEADERS, ...(configured.length === 0 ? ['x-requested-with'] : configured)]);
     this.maxAge = config.max_age;
   }
 

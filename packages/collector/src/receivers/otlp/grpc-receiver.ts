@@ -1,12 +1,4 @@
-import {
-  Metadata,
-  Server,
-  ServerCredentials,
-  status,
-  type sendUnaryData,
-  type ServerUnaryCall,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { encodeExportResponse, OtlpDecodeError, type DecodedTraceRequest } from '@decision-trace/otlp';
 import type { MutatingTracesConsumer } from '../../component/component.js';

@@ -100,10 +100,7 @@ export class OtlpHttpReceiver {
     this.server = this.config.tls ? await this.createTlsServer(handler) : createServer(serverOptionsFor(this.config), handler);
     applyServerLimits(this.server, this.config);
     await listen(this.server, this.config.endpoint, `${this.options.configPath}.endpoint`);
-    this.logger.info(
-      { endpoint: `${this.config.endpoint.host}:${this.address.port}`, tls: this.config.tls !== undefined },
-      'OTLP/HTTP receiver listening',
-    );
+    this.logger.info({ endpoint: `${this.config.endpoint.host}:${this.address.port}`, tls: this.config.tls !== undefined }, 'OTLP/HTTP receiver listening');
   }
 
   async shutdown(): Promise<void> {
@@ -176,7 +173,9 @@ export class OtlpHttpReceiver {
         'json',
         new HttpError(
           415,
-          given ? `unsupported Content-Type "${given}": expected application/x-protobuf or application/json` : 'missing Content-Type: expected application/x-protobuf or application/json',
+          given
+            ? `unsupported Content-Type "${given}": expected application/x-protobuf or application/json`
+            : 'missing Content-Type: expected application/x-protobuf or application/json',
         ),
       );
     }

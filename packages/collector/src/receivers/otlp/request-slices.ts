@@ -290,7 +290,7 @@ function encodeSlice(body: Buffer, resources: ResourceFrame[], segments: Segment
       copy(scope.scope);
       // Spans that follow each other in the body are copied as one run.
       const bounds = scope.spanBounds;
-      for (let i = s.firstSpan; i < s.endSpan; ) {
+      for (let i = s.firstSpan; i < s.endSpan;) {
         const runStart = bounds[2 * i];
         let runEnd = bounds[2 * i + 1];
         for (i++; i < s.endSpan && bounds[2 * i] === runEnd; i++) runEnd = bounds[2 * i + 1];

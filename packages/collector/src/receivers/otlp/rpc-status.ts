@@ -24,18 +24,8 @@ const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
  */
 export function encodeRpcStatus(code: number, message: string, format: 'json', retryAfterSeconds?: number): string;
 export function encodeRpcStatus(code: number, message: string, format: 'protobuf', retryAfterSeconds?: number): Uint8Array;
-export function encodeRpcStatus(
-  code: number,
-  message: string,
-  format: 'protobuf' | 'json',
-  retryAfterSeconds?: number,
-): Uint8Array | string;
-export function encodeRpcStatus(
-  code: number,
-  message: string,
-  format: 'protobuf' | 'json',
-  retryAfterSeconds?: number,
-): Uint8Array | string {
+export function encodeRpcStatus(code: number, message: string, format: 'protobuf' | 'json', retryAfterSeconds?: number): Uint8Array | string;
+export function encodeRpcStatus(code: number, message: string, format: 'protobuf' | 'json', retryAfterSeconds?: number): Uint8Array | string {
   if (format === 'json') {
     if (retryAfterSeconds === undefined) return JSON.stringify({ code, message });
     return JSON.stringify({ code, message, details: [{ '@type': RETRY_INFO_TYPE_URL, retryDelay: `${retryAfterSeconds}s` }] });

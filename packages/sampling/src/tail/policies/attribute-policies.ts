@@ -46,9 +46,7 @@ function integerValueOf(attributes: ReadonlyAttributes, key: string): number {
 export class StringAttributePolicy implements PolicyEvaluator {
   private readonly matcher: (value: string) => boolean;
 
-  constructor(
-    private readonly config: { key: string; values: string[]; enabled_regex_matching: boolean; cache_max_size: number; invert_match: boolean },
-  ) {
+  constructor(private readonly config: { key: string; values: string[]; enabled_regex_matching: boolean; cache_max_size: number; invert_match: boolean }) {
     if (config.enabled_regex_matching) {
       const patterns = config.values.map((value) => compileGoRegexp(value));
       const capacity = config.cache_max_size > 0 ? config.cache_max_size : 128;

@@ -7,14 +7,7 @@ import { BytesLimitingPolicy, RateLimitingPolicy } from './limiting-policies.js'
 import { OttlConditionPolicy } from './ottl-condition-policy.js';
 import type { PolicyEvaluator, PolicyHooks } from './policy.js';
 import { ProbabilisticPolicy } from './probabilistic-policy.js';
-import {
-  AlwaysSamplePolicy,
-  LatencyPolicy,
-  SpanCountPolicy,
-  StatusCodePolicy,
-  TraceFlagsPolicy,
-  TraceStatePolicy,
-} from './trace-shape-policies.js';
+import { AlwaysSamplePolicy, LatencyPolicy, SpanCountPolicy, StatusCodePolicy, TraceFlagsPolicy, TraceStatePolicy } from './trace-shape-policies.js';
 
 export function buildPolicy(config: PolicyConfig, clock: Clock, hooks: PolicyHooks = {}): PolicyEvaluator {
   switch (config.type) {
