@@ -39,7 +39,36 @@ export function decisionRowValues(record: DecisionRecord): unknown[] {
   ];
 }
 
-export const DECISION_ROW_WIDTH = 25;
+/** The `decisions` table's columns, in the order decisionRowValues gives their values. */
+export const DECISION_COLUMNS = [
+  'tenant_id',
+  'id',
+  'type',
+  'version',
+  'outcome',
+  'status',
+  'start_time',
+  'end_time',
+  'sort_time',
+  'trace_id',
+  'parent_decision_id',
+  'environment',
+  'service_name',
+  'actor_id',
+  'actor_type',
+  'confidence',
+  'event_count',
+  'updated_at',
+  'record',
+  'duration_ms',
+  'adjusted_count',
+  'has_violations',
+  'input_tokens',
+  'output_tokens',
+  'total_tokens',
+] as const;
+
+export const DECISION_ROW_WIDTH = DECISION_COLUMNS.length;
 
 /** JSON of a record; integers beyond 2^53 (bigints) as exact numbers (exact-json.ts). */
 export function recordJson(record: DecisionRecord): string {

@@ -1,5 +1,5 @@
 import { applyEvent, parseJsonExact, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
-import { decisionRowValues } from './decision-row.js';
+import { DECISION_COLUMNS, decisionRowValues } from './decision-row.js';
 
 /**
  * A decision record folded again from its ledger events with today's reducer, keeping what
@@ -19,31 +19,7 @@ export function refoldRecord(stored: DecisionRecord, events: readonly unknown[])
 }
 
 /** The decisions table's columns after tenant_id and id, as `SET` assignments in row order. */
-export const REFOLDED_COLUMNS = [
-  'type',
-  'version',
-  'outcome',
-  'status',
-  'start_time',
-  'end_time',
-  'sort_time',
-  'trace_id',
-  'parent_decision_id',
-  'environment',
-  'service_name',
-  'actor_id',
-  'actor_type',
-  'confidence',
-  'event_count',
-  'updated_at',
-  'record',
-  'duration_ms',
-  'adjusted_count',
-  'has_violations',
-  'input_tokens',
-  'output_tokens',
-  'total_tokens',
-] as const;
+export const REFOLDED_COLUMNS = DECISION_COLUMNS.slice(2);
 
 /** The values for REFOLDED_COLUMNS. */
 export function refoldedValues(record: DecisionRecord): unknown[] {

@@ -1,5 +1,5 @@
 import { applyEvent, emptyRecord, parseJsonExact, type DecisionEvent, type DecisionRecord } from '@decision-trace/model';
-import { decisionRowValues } from './decision-row.js';
+import { DECISION_COLUMNS, decisionRowValues } from './decision-row.js';
 import { ledgerCanonicalJson } from './ledger-hash.js';
 import type { LedgerProblem } from './store.js';
 
@@ -17,35 +17,7 @@ export interface StoredDecisionRow {
   events: ReadonlyArray<{ seq: number; decision_id: string; event: unknown }>;
 }
 
-/** The decisions table's columns in decisionRowValues order; `record` is compared as JSON instead. */
-export const DECISION_COLUMNS = [
-  'tenant_id',
-  'id',
-  'type',
-  'version',
-  'outcome',
-  'status',
-  'start_time',
-  'end_time',
-  'sort_time',
-  'trace_id',
-  'parent_decision_id',
-  'environment',
-  'service_name',
-  'actor_id',
-  'actor_type',
-  'confidence',
-  'event_count',
-  'updated_at',
-  'record',
-  'duration_ms',
-  'adjusted_count',
-  'has_violations',
-  'input_tokens',
-  'output_tokens',
-  'total_tokens',
-] as const;
-
+/** `record` is compared as JSON instead of as a column. */
 const RECORD_COLUMN = DECISION_COLUMNS.indexOf('record');
 
 /** The columns a backend selects for `columns`, in order. */
