@@ -137,7 +137,7 @@ describe('metrics pipelines and connectors in the config', () => {
 `),
     );
     assert.deepEqual(errors.sort(), [
-      'service.pipelines.metrics.exporters[0]: exporter "decisions" does not export metrics (it exports traces)',
+      'service.pipelines.metrics.exporters[0]: exporter "decisions" does not export metrics (it exports traces, logs)',
       'service.pipelines.metrics.processors[0]: processor "batch" does not process metrics (it processes traces)',
       'service.pipelines.metrics.receivers[0]: receiver "otlp" does not receive metrics (it receives traces)',
       'service.pipelines.traces.exporters[0]: exporter "prometheus" does not export traces (it exports metrics)',
