@@ -47,9 +47,9 @@ describe('otlp receiver admission (request_limit_mib)', () => {
 
   const post = (body: Buffer) => fetch(`${receiver.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
 
-  test('defaults to 16 MiB, shared by both protocols', () => {
+  test('defaults to 32 MiB (room beside one maximum-size HTTP request), shared by both protocols', () => {
     const config = otlpReceiverFactory.configSchema.parse({ protocols: { http: {} } }) as { admission: { request_limit_mib: number } };
-    assert.equal(config.admission.request_limit_mib, 16);
+    assert.equal(config.admission.request_limit_mib, 32);
   });
 
   test('HTTP: a request beyond the limit while another is held gets 503 with Retry-After, and is taken once the first is answered', async () => {

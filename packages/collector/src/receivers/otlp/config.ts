@@ -84,7 +84,9 @@ export const authSchema = z.strictObject({
  * delay before it is decoded, so memory stays bounded however many clients send.
  */
 export const admissionSchema = z.strictObject({
-  request_limit_mib: z.number().positive().default(16),
+  // 32: above the default 20 MiB max_request_body_size, so that one maximum-size request leaves
+  // room for the small requests of other clients instead of refusing them all while it is held.
+  request_limit_mib: z.number().positive().default(32),
 });
 
 export const otlpReceiverSchema = z.strictObject({
@@ -95,7 +97,7 @@ export const otlpReceiverSchema = z.strictObject({
     })
     .refine((p) => p.grpc !== undefined || p.http !== undefined, { message: 'enable at least one of grpc, http' }),
   auth: authSchema.optional(),
-  admission: orEmpty(admissionSchema).default({ request_limit_mib: 16 }),
+  admission: orEmpty(admissionSchema).default({ request_limit_mib: 32 }),
 });
 
 export type OtlpReceiverConfig = z.output<typeof otlpReceiverSchema>;
