@@ -17,7 +17,7 @@ import { freePort, makeProtobufBodies, pipelineYaml, startCollector, stopCollect
 
 const MiB = 1024 * 1024;
 /** Clients posting at once: the store commits far fewer requests per second than they send. */
-const CLIENTS = 400;
+const CLIENTS = 1000;
 const BODIES = 4000;
 const SAMPLE_MS = 100;
 /** The memory_limiter variant's settings, as docs/deployment.md recommends them. */
