@@ -7,6 +7,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import type { DecisionAlert } from '@decision-trace/store';
 import { eventually } from './delivery-sink.js';
 import { startCollector, type RunningCollector } from './helpers/collector-process.js';
+import { RefundDecisions } from './helpers/refund-decisions.js';
 import { testCollectorConfig } from './helpers/test-config.js';
 
 /**
@@ -15,16 +16,6 @@ import { testCollectorConfig } from './helpers/test-config.js';
  * decision_anomaly; decision_anomaly → a logs pipeline → the decisions exporter) stores the
  * alert, and the decision API lists it with its evidence and example decisions that resolve.
  */
-
-const RUN = Math.random().toString(36).slice(2, 8);
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 let collector: RunningCollector;
 let provider: BasicTracerProvider;
@@ -55,27 +46,11 @@ after(async () => {
   await collector?.stop();
 });
 
-const random = seeded(20);
-let sent = 0;
+const refunds = new RefundDecisions();
 
 /** `count` refund decisions approving with probability `rate`, sent in order, 100 per request. */
 async function decide(count: number, rate: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    sent += 1;
-    tracer
-      .startSpan('refund.decide', {
-        attributes: {
-          'decision.id': `refund-${RUN}-${sent}`,
-          'decision.type': 'refund.approve.v2',
-          'decision.outcome': random() < rate ? 'approved' : 'denied',
-          'decision.confidence': 0.6 + random() * 0.2,
-          'decision.tenant_id': 'acme',
-        },
-      })
-      .end();
-    if (sent % 100 === 0) await provider.forceFlush();
-  }
-  await provider.forceFlush();
+  await refunds.send(tracer, () => provider.forceFlush(), count, rate);
 }
 
 async function get(path: string): Promise<{ status: number; body: any }> {

@@ -10,6 +10,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { eventually, launchCollector, type CollectorProcess } from './delivery-sink.js';
 import { freePort } from './helpers/free-port.js';
 import { readFileExporterLines, skipWithoutOtelcol, startOtelcol, type RunningOtelcol } from './helpers/otelcol.js';
+import { RefundDecisions } from './helpers/refund-decisions.js';
 
 /**
  * The decision_anomaly connector end to end (issue #20, item 3): an application on the real
@@ -20,16 +21,6 @@ import { readFileExporterLines, skipWithoutOtelcol, startOtelcol, type RunningOt
  */
 
 const otelcolMissing = skipWithoutOtelcol();
-
-const RUN = Math.random().toString(36).slice(2, 8);
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 let collector: CollectorProcess;
 let provider: BasicTracerProvider;
@@ -106,28 +97,11 @@ after(async () => {
   await otelcol?.stop();
 });
 
-const random = seeded(20);
-let sent = 0;
+const refunds = new RefundDecisions((random) => ({ 'decision.policy.refund_limit': random() < 0.9 ? 'pass' : 'fail' }));
 
 /** `count` refund decisions approving with probability `rate`, sent in order, 100 per request. */
 async function decide(count: number, rate: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    sent += 1;
-    tracer
-      .startSpan('refund.decide', {
-        attributes: {
-          'decision.id': `refund-${RUN}-${sent}`,
-          'decision.type': 'refund.approve.v2',
-          'decision.outcome': random() < rate ? 'approved' : 'denied',
-          'decision.confidence': 0.6 + random() * 0.2,
-          'decision.tenant_id': 'acme',
-          'decision.policy.refund_limit': random() < 0.9 ? 'pass' : 'fail',
-        },
-      })
-      .end();
-    if (sent % 100 === 0) await provider.forceFlush();
-  }
-  await provider.forceFlush();
+  await refunds.send(tracer, () => provider.forceFlush(), count, rate);
 }
 
 async function alerts(): Promise<string[]> {
@@ -171,7 +145,7 @@ test(
     assert.ok(alert.current.count <= 400 + 500, `current over ${alert.current.count} decisions`);
     assert.ok(alert.p_value < 0.05, `p ${alert.p_value}`);
     assert.equal(alert.example_decision_ids.length, 5);
-    assert.ok(alert.example_decision_ids.every((id) => id.startsWith(`refund-${RUN}-`)));
+    assert.ok(alert.example_decision_ids.every((id) => id.startsWith(refunds.idPrefix)));
   },
 );
 
@@ -205,5 +179,5 @@ test('the alert arrives as an OTLP log record with its evidence at the real Coll
   assert.ok(attribute('anomaly.p_value')!.doubleValue! < 0.05);
   const examples = attribute('anomaly.example_decision_ids')?.arrayValue?.values.map((v) => v.stringValue) ?? [];
   assert.equal(examples.length, 5);
-  assert.ok(examples.every((id) => id?.startsWith(`refund-${RUN}-`)));
+  assert.ok(examples.every((id) => id?.startsWith(refunds.idPrefix)));
 });

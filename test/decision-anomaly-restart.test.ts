@@ -10,6 +10,7 @@ import { startCollector, type RunningCollector } from './helpers/collector-proce
 import { freePort } from './helpers/free-port.js';
 import { testCollectorConfig } from './helpers/test-config.js';
 import { eventually } from './delivery-sink.js';
+import { RefundDecisions } from './helpers/refund-decisions.js';
 
 /**
  * decision_anomaly with `storage: file_storage` (issue #20, item 3): the baselines a collector
@@ -23,7 +24,6 @@ import { eventually } from './delivery-sink.js';
 const dir = mkdtempSync(join(tmpdir(), 'dt-anomaly-restart-'));
 const storageDir = join(dir, 'state');
 const stateFile = join(storageDir, 'decision_anomaly~metrics.json');
-const RUN = Math.random().toString(36).slice(2, 8);
 let collector: RunningCollector | undefined;
 
 after(async () => {
@@ -51,15 +51,7 @@ async function start(): Promise<RunningCollector> {
   });
 }
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-const random = seeded(20);
-let sent = 0;
+const refunds = new RefundDecisions();
 
 /** `count` refund decisions from an application on the OpenTelemetry SDK, approving with probability `rate`. */
 async function decide(url: string, count: number, rate: number): Promise<void> {
@@ -67,22 +59,7 @@ async function decide(url: string, count: number, rate: number): Promise<void> {
     resource: resourceFromAttributes({ 'service.name': 'refund-service' }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${url}/v1/traces` }))],
   });
-  const tracer = provider.getTracer('refund-app');
-  for (let i = 0; i < count; i++) {
-    sent += 1;
-    tracer
-      .startSpan('refund.decide', {
-        attributes: {
-          'decision.id': `refund-${RUN}-${sent}`,
-          'decision.type': 'refund.approve.v2',
-          'decision.outcome': random() < rate ? 'approved' : 'denied',
-          'decision.confidence': 0.6 + random() * 0.2,
-          'decision.tenant_id': 'acme',
-        },
-      })
-      .end();
-    if (sent % 100 === 0) await provider.forceFlush();
-  }
+  await refunds.send(provider.getTracer('refund-app'), () => provider.forceFlush(), count, rate);
   await provider.shutdown();
 }
 
