@@ -1,9 +1,11 @@
+import type { DurationSketch } from './duration-sketch.js';
 import type { NormalizedStatsQuery } from './stats-query.js';
-import type { ConfidenceBin, DecisionStats, DurationPercentiles, StatsOutcome, StatsSeriesPoint, TokenUsageTotals } from './store.js';
+import type { ConfidenceBin, DecisionStats, StatsOutcome, StatsSeriesPoint, TokenUsageTotals } from './store.js';
 
 /**
- * What a backend aggregates in SQL for `stats`; decisionStats turns it into the reply. Both
- * backends compute the same groups, so ordering, rates and shapes are decided here, once.
+ * What a backend aggregates for `stats` (from raw rows and hourly roll-ups, stats-accumulator.ts);
+ * decisionStats turns it into the reply. Both backends compute the same groups, so ordering,
+ * rates and shapes are decided here, once.
  */
 export interface StatsAggregates {
   /** One row per (bucket index from `since`, type, version, outcome). */
@@ -17,11 +19,18 @@ export interface StatsAggregates {
   }>;
   /** One row per confidence bin index 0..9 that has records. */
   confidenceBins: ReadonlyArray<{ bin: number; count: number }>;
-  duration_ms: DurationPercentiles;
+  /** The durations' mergeable summary (duration-sketch.ts), whose percentiles are the reply's. */
+  durations: DurationSketch;
   token_usage: TokenUsageTotals;
 }
 
 export const CONFIDENCE_BINS = 10;
+
+/** The histogram bin of a confidence, null outside 0..1 (1 falls in the last bin). */
+export function confidenceBin(confidence: number | null): number | null {
+  if (confidence === null || !(confidence >= 0 && confidence <= 1)) return null;
+  return Math.min(Math.trunc(confidence * CONFIDENCE_BINS), CONFIDENCE_BINS - 1);
+}
 
 export function decisionStats(query: NormalizedStatsQuery, aggregates: StatsAggregates): DecisionStats {
   const { sinceMicros, untilMicros } = query.filter;
@@ -69,7 +78,7 @@ export function decisionStats(query: NormalizedStatsQuery, aggregates: StatsAggr
     series,
     by_outcome,
     confidence_histogram: confidenceHistogram(aggregates.confidenceBins),
-    duration_ms: aggregates.duration_ms,
+    duration_ms: aggregates.durations.percentiles(),
     token_usage: aggregates.token_usage,
   };
 }
@@ -78,31 +87,6 @@ function confidenceHistogram(bins: StatsAggregates['confidenceBins']): Confidenc
   const counts = new Array<number>(CONFIDENCE_BINS).fill(0);
   for (const { bin, count } of bins) counts[Math.min(Math.max(bin, 0), CONFIDENCE_BINS - 1)]! += count;
   return counts.map((count, i) => ({ lower: i / CONFIDENCE_BINS, upper: (i + 1) / CONFIDENCE_BINS, count }));
-}
-
-/**
- * Percentiles of ascending values by linear interpolation between the closest ranks (as
- * PostgreSQL's percentile_cont computes them), so both backends report the same numbers.
- */
-export function durationPercentiles(sorted: ArrayLike<number>): DurationPercentiles {
-  const count = sorted.length;
-  if (count === 0) return { count: 0, p50: null, p90: null, p95: null, p99: null, max: null };
-  return {
-    count,
-    p50: interpolatedPercentile(sorted, 0.5),
-    p90: interpolatedPercentile(sorted, 0.9),
-    p95: interpolatedPercentile(sorted, 0.95),
-    p99: interpolatedPercentile(sorted, 0.99),
-    max: sorted[count - 1]!,
-  };
-}
-
-export function interpolatedPercentile(sorted: ArrayLike<number>, fraction: number): number {
-  const position = fraction * (sorted.length - 1);
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  const below = sorted[lower]!;
-  return below + (sorted[upper]! - below) * (position - lower);
 }
 
 function share(part: number, whole: number | undefined): number {

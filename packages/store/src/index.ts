@@ -43,6 +43,7 @@ export type { SqliteDriverName } from './sqlite/sqlite-driver.js';
 export type { PostgresDecisionStore, PostgresStoreOptions } from './postgres/postgres-store.js';
 export { WorkerDecisionStore, type WorkerStoreOptions } from './worker/worker-store.js';
 export { InvalidQueryError } from './invalid-query-error.js';
+export { DURATION_RELATIVE_ACCURACY } from './duration-sketch.js';
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, normalizeDecisionQuery, type NormalizedDecisionQuery } from './decision-query.js';
 export { decisionSortTime, decodeCursor, encodeCursor, type DecisionSortKey } from './decision-order.js';
 export { GENESIS_HASH, ledgerCanonicalJson, canonicalLedgerEntry, chainHash, ledgerRowHash, type HashedLedgerFields } from './ledger-hash.js';

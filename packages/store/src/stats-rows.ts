@@ -1,4 +1,5 @@
-import { CONFIDENCE_BINS, durationPercentiles, type StatsAggregates } from './decision-stats.js';
+import { CONFIDENCE_BINS, confidenceBin, type StatsAggregates } from './decision-stats.js';
+import { DurationSketch } from './duration-sketch.js';
 
 /**
  * One decision as `stats` reads it, in this column order: sort_time, type, version, outcome,
@@ -20,35 +21,69 @@ export type StatsRow = [
 export const STATS_ROW_COLUMNS = 'sort_time, type, version, outcome, adjusted_count, confidence, duration_ms, input_tokens, output_tokens, total_tokens';
 
 /**
- * The aggregates of `stats` from the window's rows in one pass: a backend whose rows are cheap
- * to read (SQLite in process) reads them once instead of once per aggregate. Same groups, bins
- * and interpolated percentiles as the SQL aggregates of the PostgreSQL backend.
+ * The aggregates of `stats` built up from any mix of parts: raw rows one by one (addRow, where
+ * rows are cheap to read: SQLite in process), groups, bins, duration buckets and token sums
+ * already summed (SQL aggregates, hourly roll-ups). Every part counts each decision the same way,
+ * so the reply does not depend on which parts served it.
  */
-export function aggregateStatsRows(rows: Iterable<StatsRow>, sinceMicros: number, bucketMicros: number): StatsAggregates {
-  const groups = new Map<string, StatsAggregates['groups'][number]>();
-  const bins = new Array<number>(CONFIDENCE_BINS).fill(0);
-  const durations: number[] = [];
-  const tokens = { decisions: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0 };
-  for (const [sortTime, type, version, outcome, adjustedCount, confidence, durationMs, input, output, total] of rows) {
-    const bucket = Math.floor((sortTime - sinceMicros) / bucketMicros);
+export class StatsAccumulator {
+  readonly #sinceMicros: number;
+  readonly #bucketMicros: number;
+  readonly #groups = new Map<string, StatsAggregates['groups'][number]>();
+  readonly #bins = new Array<number>(CONFIDENCE_BINS).fill(0);
+  readonly durations = new DurationSketch();
+  readonly #tokens = { decisions: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+
+  constructor(sinceMicros: number, bucketMicros: number) {
+    this.#sinceMicros = sinceMicros;
+    this.#bucketMicros = bucketMicros;
+  }
+
+  /** The bucket (from `since`) of an instant in epoch microseconds. */
+  bucketOf(micros: number): number {
+    return Math.floor((micros - this.#sinceMicros) / this.#bucketMicros);
+  }
+
+  addRow(row: StatsRow): void {
+    const [sortTime, type, version, outcome, adjustedCount, confidence, durationMs, input, output, total] = row;
+    this.addGroup(this.bucketOf(sortTime), type, version, outcome, 1, adjustedCount ?? 1);
+    const bin = confidenceBin(confidence);
+    if (bin !== null) this.#bins[bin]! += 1;
+    if (durationMs !== null) this.durations.add(durationMs);
+    if (total !== null) this.addTokens(1, input ?? 0, output ?? 0, total);
+  }
+
+  addRows(rows: Iterable<StatsRow>): void {
+    for (const row of rows) this.addRow(row);
+  }
+
+  addGroup(bucket: number, type: string | null, version: string | null, outcome: string | null, count: number, weightedCount: number): void {
     const key = JSON.stringify([bucket, type, version, outcome]);
-    let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = { bucket, type, version, outcome, count: 0, weighted_count: 0 }));
-    group.count += 1;
-    group.weighted_count += adjustedCount ?? 1;
-    if (confidence !== null && confidence >= 0 && confidence <= 1) bins[Math.min(Math.trunc(confidence * 10), CONFIDENCE_BINS - 1)]! += 1;
-    if (durationMs !== null) durations.push(durationMs);
-    if (total !== null) {
-      tokens.decisions += 1;
-      tokens.input_tokens += input ?? 0;
-      tokens.output_tokens += output ?? 0;
-      tokens.total_tokens += total;
+    const group = this.#groups.get(key);
+    if (group === undefined) this.#groups.set(key, { bucket, type, version, outcome, count, weighted_count: weightedCount });
+    else {
+      group.count += count;
+      group.weighted_count += weightedCount;
     }
   }
-  return {
-    groups: [...groups.values()],
-    confidenceBins: bins.flatMap((count, bin) => (count === 0 ? [] : [{ bin, count }])),
-    duration_ms: durationPercentiles(Float64Array.from(durations).sort()),
-    token_usage: tokens,
-  };
+
+  addBin(bin: number, count: number): void {
+    this.#bins[Math.min(Math.max(bin, 0), CONFIDENCE_BINS - 1)]! += count;
+  }
+
+  addTokens(decisions: number, input: number, output: number, total: number): void {
+    this.#tokens.decisions += decisions;
+    this.#tokens.input_tokens += input;
+    this.#tokens.output_tokens += output;
+    this.#tokens.total_tokens += total;
+  }
+
+  aggregates(): StatsAggregates {
+    return {
+      groups: [...this.#groups.values()].filter((group) => group.count !== 0),
+      confidenceBins: this.#bins.flatMap((count, bin) => (count === 0 ? [] : [{ bin, count }])),
+      durations: this.durations,
+      token_usage: { ...this.#tokens },
+    };
+  }
 }

@@ -101,6 +101,10 @@ export function postgresTestDatabase(open: (url: string) => Promise<DecisionStor
         const { rowCount } = await client.query(`UPDATE ${schema}.ledger_checkpoints SET hash = $1 WHERE tenant_id = $2 AND seq = $3`, [hash, tenant, seq]);
         assert.equal(rowCount, 1, `checkpoint ${tenant}/${seq} exists`);
       }),
+    forgetRollups: () =>
+      withAdminConnection(async (client) => {
+        await client.query(`DROP TABLE ${schema}.decision_rollups; DELETE FROM ${schema}.schema_migrations WHERE name = 'hourly stats roll-ups'`);
+      }),
     tamper: {
       rewriteRecord: (tenant, id, rewrite) =>
         withAdminConnection(async (client) => {

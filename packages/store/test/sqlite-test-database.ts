@@ -61,6 +61,10 @@ export function sqliteTestDatabase(open: (file: string) => Promise<DecisionStore
         const { changes } = db.prepare('UPDATE ledger_checkpoints SET hash = ? WHERE tenant_id = ? AND seq = ?').run(hash, tenant, seq);
         assert.equal(changes, 1, `checkpoint ${tenant}/${seq} exists`);
       }),
+    forgetRollups: async () =>
+      withConnection(file, (db) => {
+        db.exec("DROP TABLE decision_rollups; DELETE FROM schema_migrations WHERE name = 'hourly stats roll-ups'");
+      }),
     tamper: {
       rewriteRecord: async (tenant, id, rewrite) =>
         withConnection(file, (db) => {

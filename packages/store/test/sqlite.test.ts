@@ -34,7 +34,17 @@ test('the file is opened in WAL mode and parent directories are created', async 
     }
     withConnection(file, (db) => {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['alerts', 'audit_log', 'causal_links', 'context_span_packs', 'decisions', 'ledger', 'ledger_checkpoints', 'schema_migrations']);
+      assert.deepEqual(tables, [
+        'alerts',
+        'audit_log',
+        'causal_links',
+        'context_span_packs',
+        'decision_rollups',
+        'decisions',
+        'ledger',
+        'ledger_checkpoints',
+        'schema_migrations',
+      ]);
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { GENESIS_HASH, InvalidQueryError, type DecisionStore } from '../src/inde
 import { registerTraceTests } from './trace-suite.js';
 import { registerRetentionTests } from './retention-suite.js';
 import { registerAnalyticsTests } from './analytics-suite.js';
+import { registerRollupTests } from './rollup-suite.js';
 import { registerTamperTests, type TamperHooks } from './tamper-suite.js';
 import { registerAlertTests } from './alerts-suite.js';
 
@@ -26,6 +27,11 @@ export interface StoreTestDatabase {
   ledgerShape(tenant: string): Promise<LedgerShape>;
   /** Through another connection: replaces the hash of a tenant's checkpoint. */
   rewriteCheckpointHash(tenant: string, seq: number, hash: string): Promise<void>;
+  /**
+   * Through another connection, with the store closed: drops the hourly roll-ups and forgets
+   * their migration, as a database from before it (the next open migrates and backfills them).
+   */
+  forgetRollups(): Promise<void>;
   /** Edits of records, whole tenants and the audit log behind the store's back (tamper-suite.ts). */
   tamper: TamperHooks;
   dispose(): Promise<void>;
@@ -101,6 +107,7 @@ export function runStoreSuite(name: string, createDatabase: () => Promise<StoreT
     registerTraceTests(withStore, makeEvent);
     registerRetentionTests(withStore, makeEvent);
     registerAnalyticsTests(withStore, makeEvent);
+    registerRollupTests(withStore, makeEvent);
     registerTamperTests(withStore, makeEvent);
     registerAlertTests(withStore);
 

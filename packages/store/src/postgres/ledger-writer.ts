@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { applyEvent, parseJsonExact, type ContextSpan, type ReadonlyDecisionEvent, type DecisionRecord } from '@decision-trace/model';
 import type { PostgresStoreHandle } from './store-handle.js';
 import { inTransaction } from './transaction.js';
+import { rollUpRecords } from './rollups.js';
 import { insertContextSpans, recordKey, refreshAfterAppend, refreshTokenUsage, syncCausalLinks, type TransactionRecords } from './trace-tables.js';
 import { assertAppendable } from '../appendable-event.js';
 import { GroupCommit } from '../group-commit.js';
@@ -66,6 +67,7 @@ export class PostgresLedgerWriter {
         const transaction: TransactionRecords = { records: new Map(), priors: new Map() };
         for (const { tenant, traceId } of touched.values()) await refreshTokenUsage(client, tenant, traceId, transaction);
         await writeRecords(client, transaction.records.values());
+        await rollUpRecords(client, transaction);
         await syncCausalLinks(client, transaction);
         return { appended, duplicates };
       }),
@@ -164,6 +166,7 @@ async function appendCalls(
     [...ledger.params.slice(0, 7), receivedAt, ...ledger.params.slice(7)],
   );
   await writeRecords(client, transaction.records.values());
+  await rollUpRecords(client, transaction);
   await syncCausalLinks(client, transaction);
   const changedTenants = [...new Set(newEvents.map((event) => event.tenant_id))];
   await client.query(

@@ -1,4 +1,6 @@
 import type { Migration } from '../sqlite/migrations.js';
+import { ROLLUP_BIN_COLUMNS } from '../stats-rollup.js';
+import { BACKFILL_ROLLUPS_SQL } from './rollups.js';
 
 /**
  * The PostgreSQL schema as an ordered list of migrations, applied by migratePostgres. Append new
@@ -178,6 +180,30 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX alerts_newest ON alerts (at_micros, id, tenant_id);
       CREATE INDEX alerts_tenant_newest ON alerts (tenant_id, at_micros, id);
+    `,
+  },
+  {
+    version: 9,
+    name: 'hourly stats roll-ups',
+    // As SQLite's migration 12 (durations as jsonb), backfilled by one INSERT … SELECT … GROUP BY.
+    sql: `
+      CREATE TABLE decision_rollups (
+        hour            bigint NOT NULL,
+        tenant_id       text COLLATE "C" NOT NULL,
+        type_key        text COLLATE "C" NOT NULL,
+        version_key     text COLLATE "C" NOT NULL,
+        outcome_key     text COLLATE "C" NOT NULL,
+        count           bigint NOT NULL,
+        weighted_count  float8 NOT NULL,
+        token_decisions bigint NOT NULL,
+        input_tokens    float8 NOT NULL,
+        output_tokens   float8 NOT NULL,
+        total_tokens    float8 NOT NULL,
+        ${ROLLUP_BIN_COLUMNS.map((column) => `${column} bigint NOT NULL,`).join('\n        ')}
+        durations       jsonb NOT NULL,
+        PRIMARY KEY (hour, tenant_id, type_key, version_key, outcome_key)
+      );
+      ${BACKFILL_ROLLUPS_SQL};
     `,
   },
 ];

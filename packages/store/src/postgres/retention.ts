@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import type { PostgresStoreHandle } from './store-handle.js';
 import { inTransaction } from './transaction.js';
+import { applyRollupDeltas } from './rollups.js';
+import { RollupDeltas } from '../stats-rollup.js';
+import { STATS_ROW_COLUMNS, type StatsRow } from '../stats-rows.js';
 import { checkpointThrough, RETENTION_BATCH_DECISIONS } from '../ledger-pruning.js';
 import { planRetention, retentionTargetsByTenant, type RetentionTarget, type StoredDecisionKind } from '../retention-policy.js';
 import type { RetentionPolicy, RetentionResult } from '../store.js';
@@ -54,10 +57,14 @@ async function retentionStep(client: pg.PoolClient, targets: readonly RetentionT
   }
   if (ids.length === 0) return { deleted_decisions: 0, deleted_events: 0, checkpoints: 0 };
 
-  const deleted = await client.query<{ trace_id: string | null }>('DELETE FROM decisions WHERE tenant_id = $1 AND id = ANY($2::text[]) RETURNING trace_id', [
-    tenant,
-    ids,
-  ]);
+  // The deleted rows' stats columns too: the roll-ups take away what they counted.
+  const deleted = await client.query<{ trace_id: string | null; stats: StatsRow }>(
+    `DELETE FROM decisions WHERE tenant_id = $1 AND id = ANY($2::text[]) RETURNING trace_id, jsonb_build_array(${STATS_ROW_COLUMNS}) AS stats`,
+    [tenant, ids],
+  );
+  const rollupDeltas = new RollupDeltas();
+  for (const row of deleted.rows) rollupDeltas.addRow(tenant, row.stats, -1);
+  await applyRollupDeltas(client, rollupDeltas.deltas());
   await client.query('DELETE FROM causal_links WHERE tenant_id = $1 AND source_id = ANY($2::text[])', [tenant, ids]);
   // Context spans are kept for traces that hold decisions: those of a trace left without any go too.
   const traces = [...new Set(deleted.rows.flatMap((row) => (row.trace_id === null ? [] : [row.trace_id.toLowerCase()])))];

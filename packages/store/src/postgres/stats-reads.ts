@@ -3,9 +3,11 @@ import { outcomeCountsSql, statsSql } from './stats-sql.js';
 import { normalizeDecisionFilter } from '../decision-query.js';
 import { compareNullable, decisionStats, type StatsAggregates } from '../decision-stats.js';
 import { normalizeStatsQuery } from '../stats-query.js';
+import { StatsAccumulator } from '../stats-rows.js';
+import { addRollupRows, statsPlan, type RollupRow } from '../stats-rollup.js';
 import type { DecisionFilter, DecisionStats, OutcomeCount, StatsQuery } from '../store.js';
 
-/** The PostgreSQL store's aggregates over filtered decisions, computed by the server (stats-sql.ts). */
+/** The PostgreSQL store's aggregates over filtered decisions, summed by the server (stats-sql.ts) from rows and roll-ups. */
 export class PostgresStatsReads {
   readonly #handle: PostgresStoreHandle;
 
@@ -16,21 +18,22 @@ export class PostgresStatsReads {
   async stats(query: StatsQuery): Promise<DecisionStats> {
     this.#handle.assertOpen();
     const normalized = normalizeStatsQuery(query, new Date());
-    const { sql, params } = statsSql(normalized);
+    const { sql, params } = statsSql(normalized, statsPlan(normalized));
     const { rows } = await this.#handle.pool.query<{
       groups: StatsAggregates['groups'];
       bins: StatsAggregates['confidenceBins'];
-      durations: { count: number; max: number | null; percentiles: number[] | null };
       tokens: StatsAggregates['token_usage'];
+      rollups: RollupRow[];
+      durations: Array<[bucket: number, count: number]>;
     }>(sql, params);
-    const { groups, bins, durations, tokens } = rows[0]!;
-    const [p50 = null, p90 = null, p95 = null, p99 = null] = durations.percentiles ?? [];
-    return decisionStats(normalized, {
-      groups,
-      confidenceBins: bins,
-      duration_ms: { count: durations.count, p50, p90, p95, p99, max: durations.max },
-      token_usage: tokens,
-    });
+    const { groups, bins, tokens, rollups, durations } = rows[0]!;
+    const accumulator = new StatsAccumulator(normalized.filter.sinceMicros, normalized.bucketMs * 1000);
+    for (const group of groups) accumulator.addGroup(group.bucket, group.type, group.version, group.outcome, group.count, group.weighted_count);
+    for (const { bin, count } of bins) accumulator.addBin(bin, count);
+    accumulator.addTokens(tokens.decisions, tokens.input_tokens, tokens.output_tokens, tokens.total_tokens);
+    addRollupRows(accumulator, rollups);
+    for (const [bucket, count] of durations) accumulator.durations.addBucket(bucket, count);
+    return decisionStats(normalized, accumulator.aggregates());
   }
 
   async outcomeCounts(filter: DecisionFilter): Promise<OutcomeCount[]> {

@@ -1,34 +1,50 @@
 import type { NormalizedDecisionFilter } from '../decision-query.js';
+import { postgresDurationBucketSql } from '../duration-sketch.js';
+import { whereClause } from '../filter-sql.js';
+import { rollupConditions } from '../rollup-sql.js';
+import { ROLLUP_ROW_COLUMNS, type StatsPlan } from '../stats-rollup.js';
 import type { NormalizedStatsQuery } from '../stats-query.js';
 import { boundSql, type BoundSql } from './page-sql.js';
 
 /**
- * Every aggregate of `stats` in one statement: the window's rows are read once (a materialised
- * CTE), in one snapshot and one round trip; each aggregate comes back as one JSON column.
- * Percentiles are percentile_cont's (linear interpolation), as durationPercentiles computes them.
+ * Every aggregate of `stats` in one statement, one snapshot and one round trip: the raw part of
+ * the window (statsPlan) read once (a materialised CTE) and summed by the server, the roll-up
+ * rows of its whole hours as they are, durations as duration-sketch.ts bucket counts from both
+ * (the bucket computed by postgresDurationBucketSql, the same as in JavaScript). Each part comes
+ * back as one JSON column, which StatsAccumulator adds up as the SQLite store does.
  */
-export function statsSql(query: NormalizedStatsQuery): BoundSql {
+export function statsSql(query: NormalizedStatsQuery, plan: StatsPlan): BoundSql {
+  const { filter } = query;
   return boundSql(
-    query.filter,
-    (bind, where) => `
+    plan.raw === null ? { ...filter, sinceMicros: null, untilMicros: null } : { ...filter, sinceMicros: plan.raw.from, untilMicros: plan.raw.to },
+    (bind, where) => {
+      const rawWhere = plan.raw === null ? ' WHERE false' : where();
+      const rollupWhere = plan.rollups === null ? ' WHERE false' : whereClause(rollupConditions(filter, plan.rollups, bind));
+      const since = bind(filter.sinceMicros);
+      const bucket = bind(query.bucketMs * 1000);
+      return `
       WITH w AS MATERIALIZED (
         SELECT sort_time, type, version, outcome, adjusted_count, confidence, duration_ms, input_tokens, output_tokens, total_tokens
-        FROM decisions${where()}
-      )
+        FROM decisions${rawWhere}
+      ),
+      r AS MATERIALIZED (SELECT ${ROLLUP_ROW_COLUMNS}, durations FROM decision_rollups${rollupWhere})
       SELECT
         (SELECT coalesce(json_agg(g), '[]') FROM (
-           SELECT (sort_time - ${bind(query.filter.sinceMicros)}::bigint) / ${bind(query.bucketMs * 1000)}::bigint AS bucket,
+           SELECT (sort_time - ${since}::bigint) / ${bucket}::bigint AS bucket,
              type, version, outcome, count(*) AS count, sum(coalesce(adjusted_count, 1)) AS weighted_count
            FROM w GROUP BY 1, 2, 3, 4) g) AS groups,
         (SELECT coalesce(json_agg(h), '[]') FROM (
            SELECT least(floor(confidence * 10)::integer, 9) AS bin, count(*) AS count
            FROM w WHERE confidence BETWEEN 0 AND 1 GROUP BY 1) h) AS bins,
-        (SELECT json_build_object('count', count(*), 'max', max(duration_ms),
-           'percentiles', percentile_cont(ARRAY[0.5, 0.9, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms))
-         FROM w WHERE duration_ms IS NOT NULL) AS durations,
-        (SELECT json_build_object('decisions', count(total_tokens), 'input_tokens', coalesce(sum(input_tokens), 0),
-           'output_tokens', coalesce(sum(output_tokens), 0), 'total_tokens', coalesce(sum(total_tokens), 0))
-         FROM w) AS tokens`,
+        (SELECT json_build_object('decisions', count(total_tokens), 'input_tokens', coalesce(sum(input_tokens) FILTER (WHERE total_tokens IS NOT NULL), 0),
+           'output_tokens', coalesce(sum(output_tokens) FILTER (WHERE total_tokens IS NOT NULL), 0), 'total_tokens', coalesce(sum(total_tokens), 0))
+         FROM w) AS tokens,
+        (SELECT coalesce(json_agg(json_build_array(${ROLLUP_ROW_COLUMNS})), '[]') FROM r) AS rollups,
+        (SELECT coalesce(json_agg(json_build_array(bucket, count)), '[]') FROM (
+           SELECT ${postgresDurationBucketSql('duration_ms')} AS bucket, count(*) AS count FROM w WHERE duration_ms IS NOT NULL GROUP BY 1
+           UNION ALL
+           SELECT e.key::integer, sum(e.value::bigint) FROM r CROSS JOIN jsonb_each_text(r.durations) AS e GROUP BY 1) d) AS durations`;
+    },
   );
 }
 

@@ -2,6 +2,7 @@ import { applyEvent, parseJsonExact, type ContextSpan, type ReadonlyDecisionEven
 import type { SqliteDatabase, SqliteTransaction } from './sqlite-driver.js';
 import type { SqliteStoreHandle } from './store-handle.js';
 import { ContextSpanTransaction, recordKey, type SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
+import { SqliteRollups } from './rollups.js';
 import { decisionRowValues } from '../decision-row.js';
 import { canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
 import { submitAppendCall, type AppendCall } from '../append-call.js';
@@ -91,6 +92,8 @@ export class SqliteLedgerWriter {
   readonly #statements: ReturnType<typeof prepareStatements>;
   /** Context spans, token roll-up and the causal-link index (migration 3). */
   readonly #traces: SqliteTraceTables;
+  /** Hourly stats roll-ups, changed with the records they count (rollups.ts). */
+  readonly #rollups: SqliteRollups;
   /** Told after each committed append transaction (the store's WAL checkpointer). */
   readonly #afterCommit: () => void;
   /** Last seq and hash per tenant, read once; only updated after a commit. */
@@ -112,6 +115,7 @@ export class SqliteLedgerWriter {
     this.#traces = traces;
     this.#afterCommit = afterCommit;
     this.#statements = prepareStatements(handle.db);
+    this.#rollups = new SqliteRollups(handle.db);
     this.#appendTransaction = handle.db.transaction((calls: ReadonlyArray<AppendCall>) => this.#appendAll(calls));
   }
 
@@ -239,6 +243,7 @@ export class SqliteLedgerWriter {
 
     this.#traces.refreshAfterAppend(transaction, contextSpans);
     for (const [key, record] of records) this.#writeRecord(record, priors.get(key), newEventSeqs.get(key) ?? null);
+    this.#rollups.afterWrite(records, priors);
     return { results, tails };
   }
 

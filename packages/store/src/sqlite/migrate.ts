@@ -2,6 +2,7 @@ import type { SqliteDatabase as Database } from './sqlite-driver.js';
 import type { Migration } from './migrations.js';
 import { chainExistingAuditRows, type StoredAuditRow } from '../audit-chain.js';
 import type { DecisionRecord } from '@decision-trace/model';
+import { backfillRollups } from './rollups.js';
 import { refoldRecord, refoldedValues, REFOLDED_COLUMNS } from '../record-refold.js';
 
 /**
@@ -32,6 +33,7 @@ export function migrate(db: Database, migrations: readonly Migration[]): number[
       if (migration.sql !== '') db.exec(migration.sql);
       if (migration.backfill === 'audit_chain') chainAuditLog(db);
       if (migration.backfill === 'refold_records') refoldRecords(db);
+      if (migration.backfill === 'stats_rollups') backfillRollups(db);
       record.run(migration.version, migration.name, new Date().toISOString());
       appliedNow.push(migration.version);
     }

@@ -1,3 +1,5 @@
+import { ROLLUP_BIN_COLUMNS } from '../stats-rollup.js';
+
 /**
  * The SQLite schema as an ordered list of migrations. Append new migrations at the end with
  * the next version; never edit one that has shipped, because databases already carry it.
@@ -10,9 +12,10 @@ export interface Migration {
    * Work after `sql` that SQL cannot do, in the same transaction: `audit_chain` hash-chains the
    * audit entries stored before the chain existed (audit-chain.ts), in row order;
    * `refold_records` folds every decision record again from its ledger events with today's
-   * reducer (record-refold.ts).
+   * reducer (record-refold.ts); `stats_rollups` builds the hourly roll-ups of the decisions
+   * stored (stats-rollup.ts).
    */
-  backfill?: 'audit_chain' | 'refold_records';
+  backfill?: 'audit_chain' | 'refold_records' | 'stats_rollups';
 }
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
@@ -282,5 +285,35 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alerts_newest ON alerts (at_micros, id, tenant_id);
       CREATE INDEX alerts_tenant_newest ON alerts (tenant_id, at_micros, id);
     `,
+  },
+  {
+    version: 12,
+    name: 'hourly stats roll-ups',
+    // Stats read every decision of their window; at 10M decisions a day is 333,000 rows. Per
+    // (hour, tenant, type, version, outcome) this table holds what stats sum (stats-rollup.ts),
+    // kept in the transactions that write and delete decisions, so a window's whole hours cost
+    // one row per group. Type, version and outcome are stored as rollupKey encodes them ('' for
+    // null, else '.' + value) so the key has no NULL; durations are a JSON object of
+    // duration-sketch.ts bucket index → count. The backfill sums the stored decisions an hour at
+    // a time with the write path's code.
+    sql: `
+      CREATE TABLE decision_rollups (
+        hour            INTEGER NOT NULL,
+        tenant_id       TEXT NOT NULL,
+        type_key        TEXT NOT NULL,
+        version_key     TEXT NOT NULL,
+        outcome_key     TEXT NOT NULL,
+        count           INTEGER NOT NULL,
+        weighted_count  REAL NOT NULL,
+        token_decisions INTEGER NOT NULL,
+        input_tokens    REAL NOT NULL,
+        output_tokens   REAL NOT NULL,
+        total_tokens    REAL NOT NULL,
+        ${ROLLUP_BIN_COLUMNS.map((column) => `${column} INTEGER NOT NULL,`).join('\n        ')}
+        durations       TEXT NOT NULL,
+        PRIMARY KEY (hour, tenant_id, type_key, version_key, outcome_key)
+      ) WITHOUT ROWID;
+    `,
+    backfill: 'stats_rollups',
   },
 ];

@@ -1,6 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SqliteDatabase } from './sqlite-driver.js';
 import type { SqliteStoreHandle } from './store-handle.js';
+import { SqliteRollups } from './rollups.js';
+import { RollupDeltas } from '../stats-rollup.js';
+import { STATS_ROW_COLUMNS, type StatsRow } from '../stats-rows.js';
 import { checkpointThrough, RETENTION_BATCH_DECISIONS } from '../ledger-pruning.js';
 import { planRetention, retentionTargetsByTenant, type RetentionTarget, type StoredDecisionKind } from '../retention-policy.js';
 import type { RetentionPolicy, RetentionResult } from '../store.js';
@@ -12,9 +15,13 @@ function prepareRetention(db: SqliteDatabase) {
     expiredIds: db
       .prepare<[string, string | null, number, number], string>('SELECT id FROM decisions WHERE tenant_id = ? AND type IS ? AND sort_time < ? LIMIT ?')
       .pluck(),
-    deleteRecord: db.prepare<[string, string], { trace_id: string | null; event_seqs: string | null }>(
-      'DELETE FROM decisions WHERE tenant_id = ? AND id = ? RETURNING trace_id, event_seqs',
-    ),
+    // The deleted row's stats columns too: the roll-ups take away what it counted.
+    deleteRecord: db
+      .prepare<[string, string], [trace_id: string | null, event_seqs: string | null, ...stats: StatsRow]>(
+        `DELETE FROM decisions WHERE tenant_id = ? AND id = ? RETURNING trace_id, event_seqs, ${STATS_ROW_COLUMNS}`,
+      )
+      .raw(),
+    rollups: new SqliteRollups(db),
     deleteLinksFrom: db.prepare<[string, string]>('DELETE FROM causal_links WHERE tenant_id = ? AND source_id = ?'),
     deleteSpansIfNoDecision: db.prepare<[string, string, string, string]>(
       `DELETE FROM context_span_packs WHERE tenant_id = ? AND trace_id = ?
@@ -81,13 +88,15 @@ function retentionStep(statements: ReturnType<typeof prepareRetention>, targets:
   }
   let events = 0;
   const traces = new Set<string>();
+  const rollupDeltas = new RollupDeltas();
   for (const id of ids) {
-    const deleted = statements.deleteRecord.get(tenant, id);
-    const traceId = deleted?.trace_id;
+    const [traceId, eventSeqs, ...stats] = statements.deleteRecord.get(tenant, id) ?? [null, null];
+    if (stats.length > 0) rollupDeltas.addRow(tenant, stats as StatsRow, -1);
     if (traceId != null) traces.add(traceId.toLowerCase());
     statements.deleteLinksFrom.run(tenant, id);
-    events += statements.pruneEvents.run(tenant, deleted?.event_seqs ?? null).changes;
+    events += statements.pruneEvents.run(tenant, eventSeqs).changes;
   }
+  statements.rollups.apply(rollupDeltas.deltas());
   // Context spans are kept for traces that hold decisions: those of a trace left without any go too.
   for (const traceId of traces) statements.deleteSpansIfNoDecision.run(tenant, traceId, traceId, tenant);
   let checkpoints = 0;

@@ -1,7 +1,10 @@
 import type { SqliteStoreHandle } from './store-handle.js';
 import { normalizeDecisionFilter, type NormalizedDecisionFilter } from '../decision-query.js';
 import { compareNullable, decisionStats } from '../decision-stats.js';
-import { aggregateStatsRows, STATS_ROW_COLUMNS, type StatsRow } from '../stats-rows.js';
+import { StatsAccumulator, STATS_ROW_COLUMNS, type StatsRow } from '../stats-rows.js';
+import { addRollupRows, ROLLUP_ROW_COLUMNS, statsPlan, type RollupRow } from '../stats-rollup.js';
+import { rollupConditions } from '../rollup-sql.js';
+import { whereClause } from '../filter-sql.js';
 import { boundSql as dialectBoundSql, SQLITE_DIALECT, type BoundSql } from '../bound-sql.js';
 import { normalizeStatsQuery } from '../stats-query.js';
 import type { DecisionFilter, DecisionStats, OutcomeCount, StatsQuery } from '../store.js';
@@ -15,16 +18,38 @@ export class SqliteStatsReads {
   }
 
   /**
-   * The window's rows are read once (the reads, not the sums, cost here: each row is a lookup in
-   * the table) and aggregated in one pass by aggregateStatsRows.
+   * The window's whole hours from the hourly roll-ups where they can serve it (statsPlan), the
+   * rest from the decisions' rows, read once through the covering stats index; both in one read
+   * transaction (one snapshot), summed by one StatsAccumulator.
    */
   stats(query: StatsQuery): DecisionStats {
     this.#handle.assertOpen();
     const normalized = normalizeStatsQuery(query, new Date());
-    const { sql, params } = boundSql(normalized.filter, (_bind, where) => `SELECT ${STATS_ROW_COLUMNS} FROM decisions${where()}`);
-    const statement = this.#handle.prepared<StatsRow>(sql, 'raw');
-    const aggregates = aggregateStatsRows(statement.iterate(...params), normalized.filter.sinceMicros, normalized.bucketMs * 1000);
-    return decisionStats(normalized, aggregates);
+    const { filter } = normalized;
+    const plan = statsPlan(normalized);
+    const accumulator = new StatsAccumulator(filter.sinceMicros, normalized.bucketMs * 1000);
+    this.#handle.db.transaction(() => {
+      if (plan.raw !== null) {
+        const { sql, params } = boundSql(
+          { ...filter, sinceMicros: plan.raw.from, untilMicros: plan.raw.to },
+          (_bind, where) => `SELECT ${STATS_ROW_COLUMNS} FROM decisions${where()}`,
+        );
+        accumulator.addRows(this.#handle.prepared<StatsRow>(sql, 'raw').iterate(...params));
+      }
+      if (plan.rollups !== null) {
+        const hours = plan.rollups;
+        const rows = boundSql(null, (bind) => `SELECT ${ROLLUP_ROW_COLUMNS} FROM decision_rollups${whereClause(rollupConditions(filter, hours, bind))}`);
+        addRollupRows(accumulator, this.#handle.prepared<RollupRow>(rows.sql, 'raw').iterate(...rows.params));
+        const durations = boundSql(
+          null,
+          (bind) =>
+            `SELECT CAST(e.key AS INTEGER), sum(e.value) FROM decision_rollups CROSS JOIN json_each(durations) AS e${whereClause(rollupConditions(filter, hours, bind))} GROUP BY 1`,
+        );
+        for (const [bucket, count] of this.#handle.prepared<[number, number]>(durations.sql, 'raw').iterate(...durations.params))
+          accumulator.durations.addBucket(bucket, count);
+      }
+    })();
+    return decisionStats(normalized, accumulator.aggregates());
   }
 
   outcomeCounts(filter: DecisionFilter): OutcomeCount[] {

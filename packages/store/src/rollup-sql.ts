@@ -1,0 +1,54 @@
+import type { NormalizedDecisionFilter } from './decision-query.js';
+import { ROLLUP_BIN_COLUMNS, rollupKey } from './stats-rollup.js';
+
+/**
+ * The SQL both backends share for the hourly roll-ups (stats-rollup.ts): the table's columns,
+ * the conditions of a stats filter on it, and the upsert's SET clause that adds a delta.
+ */
+
+/** The columns of decision_rollups in the order a delta binds them (durations last). */
+export const ROLLUP_COLUMNS = [
+  'hour',
+  'tenant_id',
+  'type_key',
+  'version_key',
+  'outcome_key',
+  'count',
+  'weighted_count',
+  'token_decisions',
+  'input_tokens',
+  'output_tokens',
+  'total_tokens',
+  ...ROLLUP_BIN_COLUMNS,
+  'durations',
+] as const;
+
+export const ROLLUP_KEY_COLUMNS = ['hour', 'tenant_id', 'type_key', 'version_key', 'outcome_key'] as const;
+
+/**
+ * SET clause of the upsert: sums add; durations (JSON objects of bucket index → count) merge
+ * by bucket, buckets whose count reaches 0 dropped. `eachEntry(json)` lists a JSON object's
+ * (key, value) rows in the backend's SQL; `sum`/`object` aggregate them.
+ */
+export function rollupMergeAssignments(dialect: { eachEntry: (json: string) => string; sum: string; object: string; empty: string }): string {
+  const additive = ROLLUP_COLUMNS.filter((column) => !(ROLLUP_KEY_COLUMNS as readonly string[]).includes(column) && column !== 'durations');
+  const sums = additive.map((column) => `${column} = decision_rollups.${column} + excluded.${column}`);
+  const durations = `durations = CASE WHEN excluded.durations = ${dialect.empty} THEN decision_rollups.durations ELSE (
+      SELECT coalesce(${dialect.object}(key, n), ${dialect.empty}) FROM (
+        SELECT key, ${dialect.sum} AS n FROM (
+          SELECT key, value FROM ${dialect.eachEntry('decision_rollups.durations')}
+          UNION ALL SELECT key, value FROM ${dialect.eachEntry('excluded.durations')}) AS entries
+        GROUP BY key) AS merged
+      WHERE n <> 0) END`;
+  return [...sums, durations].join(',\n      ');
+}
+
+/** The conditions of a stats filter (rollup dimensions only) on decision_rollups, for hours [from, to). */
+export function rollupConditions(filter: NormalizedDecisionFilter, hours: { from: number; to: number }, bind: (value: unknown) => string): string[] {
+  const conditions = [`hour >= ${bind(hours.from)}`, `hour < ${bind(hours.to)}`];
+  if (filter.tenant !== null) conditions.push(`tenant_id = ${bind(filter.tenant)}`);
+  if (filter.type !== null) conditions.push(`type_key = ${bind(rollupKey(filter.type))}`);
+  for (const version of filter.versions) conditions.push(`version_key = ${bind(rollupKey(version))}`);
+  if (filter.outcome !== null) conditions.push(`outcome_key = ${bind(rollupKey(filter.outcome))}`);
+  return conditions;
+}
