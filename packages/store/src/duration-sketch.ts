@@ -68,20 +68,68 @@ export class DurationSketch {
     else this.counts.set(index, next);
   }
 
-  /** Adds a sketch as stored: JSON of {"<bucket index>": count}. */
-  addJson(json: string): void {
-    const stored = JSON.parse(json) as Record<string, number>;
-    for (const key in stored) this.addBucket(Number(key), stored[key]!);
+  /**
+   * Adds a sketch as stored (toBytes); null or empty adds nothing. The stored form is the
+   * buckets in ascending index order, each a big-endian int32 index then int32 count (what
+   * PostgreSQL's int4send writes, so its backfill builds the same bytes in SQL).
+   */
+  addBytes(bytes: Uint8Array | null): void {
+    if (bytes === null || bytes.length === 0) return;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let offset = 0; offset + 8 <= bytes.byteLength; offset += 8) this.addBucket(view.getInt32(offset), view.getInt32(offset + 4));
   }
 
   get size(): number {
     return this.counts.size;
   }
 
-  toJson(): string {
-    let json = '{';
-    for (const [index, count] of this.counts) json += `${json.length > 1 ? ',' : ''}"${index}":${count}`;
-    return `${json}}`;
+  toBytes(): Buffer {
+    const buckets = [...this.counts].sort((a, b) => a[0] - b[0]);
+    const bytes = Buffer.allocUnsafe(buckets.length * 8);
+    buckets.forEach(([index, count], i) => {
+      bytes.writeInt32BE(index, i * 8);
+      bytes.writeInt32BE(count, i * 8 + 4);
+    });
+    return bytes;
+  }
+
+  /**
+   * A stored sketch (toBytes) with this one added, in the stored form: a merge of the sorted
+   * records that copies the runs between this sketch's few buckets, so adding an append's
+   * durations to an hour's sketch costs a copy of it rather than a decode.
+   */
+  mergedBytes(stored: Uint8Array | null): Buffer {
+    if (stored === null || stored.byteLength === 0) return this.toBytes();
+    const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
+    const records = stored.byteLength >> 3;
+    const out = Buffer.allocUnsafe(stored.byteLength + this.counts.size * 8);
+    let written = 0;
+    let from = 0;
+    for (const [index, count] of [...this.counts].sort((a, b) => a[0] - b[0])) {
+      let low = from;
+      let high = records;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (view.getInt32(middle * 8) < index) low = middle + 1;
+        else high = middle;
+      }
+      out.set(stored.subarray(from * 8, low * 8), written);
+      written += (low - from) * 8;
+      let total = count;
+      if (low < records && view.getInt32(low * 8) === index) {
+        total += view.getInt32(low * 8 + 4);
+        low += 1;
+      }
+      if (total !== 0) {
+        out.writeInt32BE(index, written);
+        out.writeInt32BE(total, written + 4);
+        written += 8;
+      }
+      from = low;
+    }
+    out.set(stored.subarray(from * 8), written);
+    written += (records - from) * 8;
+    return out.subarray(0, written);
   }
 
   /**

@@ -26,20 +26,14 @@ export const ROLLUP_COLUMNS = [
 export const ROLLUP_KEY_COLUMNS = ['hour', 'tenant_id', 'type_key', 'version_key', 'outcome_key'] as const;
 
 /**
- * SET clause of the upsert: sums add; durations (JSON objects of bucket index → count) merge
- * by bucket, buckets whose count reaches 0 dropped. `eachEntry(json)` lists a JSON object's
- * (key, value) rows in the backend's SQL; `sum`/`object` aggregate them.
+ * SET clause of the upsert: the sums add the delta; durations, merged by the writer (it holds
+ * the tenant's write lock, so it read the row's current sketch), replace the stored ones, or
+ * stay when NULL is given (the delta has no durations).
  */
-export function rollupMergeAssignments(dialect: { eachEntry: (json: string) => string; sum: string; object: string; empty: string }): string {
+export function rollupMergeAssignments(): string {
   const additive = ROLLUP_COLUMNS.filter((column) => !(ROLLUP_KEY_COLUMNS as readonly string[]).includes(column) && column !== 'durations');
   const sums = additive.map((column) => `${column} = decision_rollups.${column} + excluded.${column}`);
-  const durations = `durations = CASE WHEN excluded.durations = ${dialect.empty} THEN decision_rollups.durations ELSE (
-      SELECT coalesce(${dialect.object}(key, n), ${dialect.empty}) FROM (
-        SELECT key, ${dialect.sum} AS n FROM (
-          SELECT key, value FROM ${dialect.eachEntry('decision_rollups.durations')}
-          UNION ALL SELECT key, value FROM ${dialect.eachEntry('excluded.durations')}) AS entries
-        GROUP BY key) AS merged
-      WHERE n <> 0) END`;
+  const durations = 'durations = CASE WHEN excluded.durations IS NULL THEN decision_rollups.durations ELSE excluded.durations END';
   return [...sums, durations].join(',\n      ');
 }
 

@@ -195,10 +195,10 @@ export function statsPlan(query: NormalizedStatsQuery): StatsPlan {
   };
 }
 
-/** The roll-up columns `stats` reads, in this order (durations are summed apart: ROLLUP_DURATION_SUMS). */
-export const ROLLUP_ROW_COLUMNS = `hour, type_key, version_key, outcome_key, count, weighted_count, token_decisions, input_tokens, output_tokens, total_tokens, ${ROLLUP_BIN_COLUMNS.join(', ')}`;
+/** The roll-up columns `stats` reads, in this order. */
+export const ROLLUP_ROW_COLUMNS = `hour, type_key, version_key, outcome_key, count, weighted_count, token_decisions, input_tokens, output_tokens, total_tokens, ${ROLLUP_BIN_COLUMNS.join(', ')}, durations`;
 
-/** A roll-up row as `stats` reads it: ROLLUP_ROW_COLUMNS. */
+/** A roll-up row as `stats` reads it: ROLLUP_ROW_COLUMNS (durations as stored: DurationSketch.toBytes). */
 export type RollupRow = [
   hour: number,
   typeKey: string,
@@ -210,10 +210,10 @@ export type RollupRow = [
   inputTokens: number,
   outputTokens: number,
   totalTokens: number,
-  ...bins: number[],
+  ...binsThenDurations: Array<number | Uint8Array | null>,
 ];
 
-/** Adds roll-up rows to a stats answer being built (their durations come apart, as bucket sums). */
+/** Adds roll-up rows to a stats answer being built. */
 export function addRollupRows(accumulator: StatsAccumulator, rows: Iterable<RollupRow>): void {
   for (const row of rows) {
     const [hour, typeKey, versionKey, outcomeKey, count, weightedCount, tokenDecisions, input, output, total] = row;
@@ -224,5 +224,6 @@ export function addRollupRows(accumulator: StatsAccumulator, rows: Iterable<Roll
       const n = row[10 + bin] as number;
       if (n !== 0) accumulator.addBin(bin, n);
     }
+    accumulator.durations.addBytes(row[10 + CONFIDENCE_BINS] as Uint8Array | null);
   }
 }

@@ -52,7 +52,7 @@ test('a sketch merges and subtracts by bucket; percentiles interpolate between r
   const sketch = new DurationSketch();
   for (const value of [0, 0, 500, 1000, 2000]) sketch.add(value);
   const stored = new DurationSketch();
-  stored.addJson(sketch.toJson());
+  stored.addBytes(sketch.toBytes());
   assert.deepEqual(stored.percentiles(), sketch.percentiles());
   const { count, p50, p90, max } = sketch.percentiles();
   assert.equal(count, 5);
@@ -64,6 +64,24 @@ test('a sketch merges and subtracts by bucket; percentiles interpolate between r
   assert.equal(sketch.size, 2, 'buckets at zero are dropped');
   assert.equal(sketch.percentiles().count, 2);
   assert.deepEqual(new DurationSketch().percentiles(), { count: 0, p50: null, p90: null, p95: null, p99: null, max: null });
+});
+
+test('merging into the stored bytes gives the bytes of the summed sketch', () => {
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let round = 0; round < 200; round++) {
+    const stored = new DurationSketch();
+    const delta = new DurationSketch();
+    for (let i = 0; i < next() * 300; i++) stored.add(next() < 0.1 ? 0 : 10 ** (next() * 5));
+    for (let i = 0; i < next() * 5; i++) delta.add(next() < 0.1 ? 0 : 10 ** (next() * 5), next() < 0.3 ? -1 : 1);
+    // A removal takes away a duration the stored sketch holds.
+    if (stored.size > 0 && next() < 0.5) delta.addBucket([...stored.counts.keys()][0]!, -stored.counts.get([...stored.counts.keys()][0]!)!);
+    const summed = new DurationSketch();
+    summed.addBytes(stored.toBytes());
+    for (const [index, count] of delta.counts) summed.addBucket(index, count);
+    assert.deepEqual(delta.mergedBytes(stored.toBytes()), summed.toBytes(), `round ${round}`);
+  }
+  assert.deepEqual(new DurationSketch().mergedBytes(null), Buffer.alloc(0));
 });
 
 const unreachable = await postgresUnreachableReason();

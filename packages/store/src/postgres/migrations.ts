@@ -185,7 +185,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
     version: 9,
     name: 'hourly stats roll-ups',
-    // As SQLite's migration 12 (durations as jsonb), backfilled by one INSERT … SELECT … GROUP BY.
+    // As SQLite's migration 12, backfilled by one INSERT … SELECT … GROUP BY.
     sql: `
       CREATE TABLE decision_rollups (
         hour            bigint NOT NULL,
@@ -200,7 +200,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         output_tokens   float8 NOT NULL,
         total_tokens    float8 NOT NULL,
         ${ROLLUP_BIN_COLUMNS.map((column) => `${column} bigint NOT NULL,`).join('\n        ')}
-        durations       jsonb NOT NULL,
+        durations       bytea,
         PRIMARY KEY (hour, tenant_id, type_key, version_key, outcome_key)
       );
       ${BACKFILL_ROLLUPS_SQL};

@@ -31,6 +31,11 @@ export class PostgresStatsReads {
     for (const group of groups) accumulator.addGroup(group.bucket, group.type, group.version, group.outcome, group.count, group.weighted_count);
     for (const { bin, count } of bins) accumulator.addBin(bin, count);
     accumulator.addTokens(tokens.decisions, tokens.input_tokens, tokens.output_tokens, tokens.total_tokens);
+    // json_build_array writes bytea as "\\x<hex>".
+    for (const row of rollups) {
+      const durations = row[row.length - 1] as unknown as string | null;
+      row[row.length - 1] = durations === null ? null : Buffer.from(durations.slice(2), 'hex');
+    }
     addRollupRows(accumulator, rollups);
     for (const [bucket, count] of durations) accumulator.durations.addBucket(bucket, count);
     return decisionStats(normalized, accumulator.aggregates());

@@ -8,10 +8,10 @@ import { boundSql, type BoundSql } from './page-sql.js';
 
 /**
  * Every aggregate of `stats` in one statement, one snapshot and one round trip: the raw part of
- * the window (statsPlan) read once (a materialised CTE) and summed by the server, the roll-up
- * rows of its whole hours as they are, durations as duration-sketch.ts bucket counts from both
- * (the bucket computed by postgresDurationBucketSql, the same as in JavaScript). Each part comes
- * back as one JSON column, which StatsAccumulator adds up as the SQLite store does.
+ * the window (statsPlan) read once (a materialised CTE) and summed by the server (durations as
+ * duration-sketch.ts bucket counts, the bucket computed by postgresDurationBucketSql exactly as
+ * in JavaScript), the roll-up rows of its whole hours as they are (their sketches as hex). Each
+ * part comes back as one JSON column, which StatsAccumulator adds up as the SQLite store does.
  */
 export function statsSql(query: NormalizedStatsQuery, plan: StatsPlan): BoundSql {
   const { filter } = query;
@@ -27,7 +27,7 @@ export function statsSql(query: NormalizedStatsQuery, plan: StatsPlan): BoundSql
         SELECT sort_time, type, version, outcome, adjusted_count, confidence, duration_ms, input_tokens, output_tokens, total_tokens
         FROM decisions${rawWhere}
       ),
-      r AS MATERIALIZED (SELECT ${ROLLUP_ROW_COLUMNS}, durations FROM decision_rollups${rollupWhere})
+      r AS MATERIALIZED (SELECT ${ROLLUP_ROW_COLUMNS} FROM decision_rollups${rollupWhere})
       SELECT
         (SELECT coalesce(json_agg(g), '[]') FROM (
            SELECT (sort_time - ${since}::bigint) / ${bucket}::bigint AS bucket,
@@ -41,9 +41,7 @@ export function statsSql(query: NormalizedStatsQuery, plan: StatsPlan): BoundSql
          FROM w) AS tokens,
         (SELECT coalesce(json_agg(json_build_array(${ROLLUP_ROW_COLUMNS})), '[]') FROM r) AS rollups,
         (SELECT coalesce(json_agg(json_build_array(bucket, count)), '[]') FROM (
-           SELECT ${postgresDurationBucketSql('duration_ms')} AS bucket, count(*) AS count FROM w WHERE duration_ms IS NOT NULL GROUP BY 1
-           UNION ALL
-           SELECT e.key::integer, sum(e.value::bigint) FROM r CROSS JOIN jsonb_each_text(r.durations) AS e GROUP BY 1) d) AS durations`;
+           SELECT ${postgresDurationBucketSql('duration_ms')} AS bucket, count(*) AS count FROM w WHERE duration_ms IS NOT NULL GROUP BY 1) d) AS durations`;
     },
   );
 }

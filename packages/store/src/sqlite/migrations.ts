@@ -293,9 +293,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     // (hour, tenant, type, version, outcome) this table holds what stats sum (stats-rollup.ts),
     // kept in the transactions that write and delete decisions, so a window's whole hours cost
     // one row per group. Type, version and outcome are stored as rollupKey encodes them ('' for
-    // null, else '.' + value) so the key has no NULL; durations are a JSON object of
-    // duration-sketch.ts bucket index → count. The backfill sums the stored decisions an hour at
-    // a time with the write path's code.
+    // null, else '.' + value) so the key has no NULL; durations are the duration-sketch.ts
+    // sketch as bytes (NULL: none). The backfill sums the stored decisions an hour at a time with
+    // the write path's code.
     sql: `
       CREATE TABLE decision_rollups (
         hour            INTEGER NOT NULL,
@@ -310,7 +310,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         output_tokens   REAL NOT NULL,
         total_tokens    REAL NOT NULL,
         ${ROLLUP_BIN_COLUMNS.map((column) => `${column} INTEGER NOT NULL,`).join('\n        ')}
-        durations       TEXT NOT NULL,
+        durations       BLOB,
         PRIMARY KEY (hour, tenant_id, type_key, version_key, outcome_key)
       ) WITHOUT ROWID;
     `,

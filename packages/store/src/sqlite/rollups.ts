@@ -11,15 +11,18 @@ function prepareRollups(db: SqliteDatabase) {
     upsert: db.prepare(
       `INSERT INTO decision_rollups (${ROLLUP_COLUMNS.join(', ')}) VALUES (${ROLLUP_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (${ROLLUP_KEY_COLUMNS.join(', ')}) DO UPDATE SET
-      ${rollupMergeAssignments({ eachEntry: (json) => `json_each(${json})`, sum: 'sum(value)', object: 'json_group_object', empty: "'{}'" })}`,
+      ${rollupMergeAssignments()}`,
     ),
+    storedDurations: db.prepare<unknown[], Uint8Array | null>(`SELECT durations FROM decision_rollups WHERE ${KEY_MATCH}`).pluck(),
     deleteIfEmpty: db.prepare(`DELETE FROM decision_rollups WHERE ${KEY_MATCH} AND count = 0`),
   };
 }
 
 /**
  * Keeps the SQLite store's hourly roll-ups (stats-rollup.ts) in step with its decisions: called
- * inside the transactions that write or delete decisions, with one upsert per touched group.
+ * inside the transactions that write or delete decisions, with one upsert per touched group
+ * (and, when its durations change, one read of its stored sketch, merged here: merging the
+ * stored form in SQL cost a parse of the whole sketch per upsert).
  */
 export class SqliteRollups {
   readonly #statements: ReturnType<typeof prepareRollups>;
@@ -35,10 +38,12 @@ export class SqliteRollups {
     this.apply(deltas.deltas());
   }
 
+  /** Runs inside the write transaction, which holds the database's write lock. */
   apply(deltas: readonly RollupDelta[]): void {
-    const { upsert, deleteIfEmpty } = this.#statements;
+    const { upsert, deleteIfEmpty, storedDurations } = this.#statements;
     for (const delta of deltas) {
       const key = [delta.hour, delta.tenant, delta.typeKey, delta.versionKey, delta.outcomeKey];
+      const durations = delta.durations.size > 0 ? delta.durations.mergedBytes(storedDurations.get(...key) ?? null) : null;
       upsert.run(
         ...key,
         delta.count,
@@ -48,7 +53,7 @@ export class SqliteRollups {
         delta.outputTokens,
         delta.totalTokens,
         ...delta.bins,
-        delta.durations.toJson(),
+        durations,
       );
       if (delta.count < 0) deleteIfEmpty.run(...key);
     }

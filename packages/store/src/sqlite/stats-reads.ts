@@ -40,13 +40,6 @@ export class SqliteStatsReads {
         const hours = plan.rollups;
         const rows = boundSql(null, (bind) => `SELECT ${ROLLUP_ROW_COLUMNS} FROM decision_rollups${whereClause(rollupConditions(filter, hours, bind))}`);
         addRollupRows(accumulator, this.#handle.prepared<RollupRow>(rows.sql, 'raw').iterate(...rows.params));
-        const durations = boundSql(
-          null,
-          (bind) =>
-            `SELECT CAST(e.key AS INTEGER), sum(e.value) FROM decision_rollups CROSS JOIN json_each(durations) AS e${whereClause(rollupConditions(filter, hours, bind))} GROUP BY 1`,
-        );
-        for (const [bucket, count] of this.#handle.prepared<[number, number]>(durations.sql, 'raw').iterate(...durations.params))
-          accumulator.durations.addBucket(bucket, count);
       }
     })();
     return decisionStats(normalized, accumulator.aggregates());
