@@ -26,7 +26,51 @@ export interface HashedLedgerFields {
  * backend may store either this text or the parsed value and still verify.
  */
 export function ledgerCanonicalJson(value: unknown): string {
-  return encode(value) ?? 'null';
+  let sorted: unknown;
+  try {
+    sorted = sortedCopy(value);
+  } catch (error) {
+    if (error !== NOT_PLAIN_JSON) throw error;
+    return encode(value) ?? 'null';
+  }
+  return JSON.stringify(sorted) ?? 'null';
+}
+
+/**
+ * The fast path of ledgerCanonicalJson: for values JSON.stringify writes as the canonical form
+ * once every object's keys are in sorted order, a copy with them so, which JSON.stringify
+ * (native, and giving one flat string rather than a tree of concatenations) then writes. Its
+ * rules for strings, numbers, booleans, null, undefined and functions are the canonical ones.
+ * Everything where they differ is refused with NOT_PLAIN_JSON, and encode() below writes it:
+ * bigints, `toJSON`, typed arrays and DataViews, and keys that JSON.stringify would not write
+ * in the order given (array-index-like keys come first) or that cannot be copied by assignment
+ * (`__proto__`).
+ */
+const NOT_PLAIN_JSON = new Error('not plain JSON');
+const INDEX_LIKE_KEY = /^(?:0|[1-9][0-9]*)$/;
+
+function sortedCopy(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'bigint') throw NOT_PLAIN_JSON;
+    return value;
+  }
+  const object = value as Record<string, unknown>;
+  if (typeof object.toJSON === 'function') throw NOT_PLAIN_JSON;
+  if (Array.isArray(value)) {
+    const items = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = sortedCopy(value[i]);
+    return items;
+  }
+  if (ArrayBuffer.isView(value)) throw NOT_PLAIN_JSON;
+  const keys = sortInPlace(Object.keys(object));
+  const copy: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const first = key.charCodeAt(0);
+    if ((first >= 48 && first <= 57 && INDEX_LIKE_KEY.test(key)) || key === '__proto__') throw NOT_PLAIN_JSON;
+    copy[key] = sortedCopy(object[key]);
+  }
+  return copy;
 }
 
 /** The canonical entry, built around an already canonical event to avoid encoding it twice. */

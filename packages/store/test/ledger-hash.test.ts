@@ -89,3 +89,31 @@ test('every hashed field changes the hash', () => {
   for (const variant of variants) assert.notEqual(variant, hash);
   assert.equal(new Set(variants).size, variants.length);
 });
+
+test('canonical JSON: values JSON.stringify would write differently keep the canonical form', () => {
+  // Keys that look like array indexes (JSON.stringify writes those first, in numeric order) and
+  // some that only look close to one.
+  assert.equal(ledgerCanonicalJson({ b: 1, '2': 2, '10': 3, '01': 4, '1.5': 5, '-1': 6 }), '{"-1":6,"01":4,"1.5":5,"10":3,"2":2,"b":1}');
+  // A "__proto__" key stays a key.
+  const withProto = JSON.parse('{"z":1,"__proto__":{"a":2}}') as unknown;
+  assert.equal(ledgerCanonicalJson({ nested: withProto }), '{"nested":{"__proto__":{"a":2},"z":1}}');
+  // toJSON and typed arrays deep inside, and on an array.
+  const listWithToJson = Object.assign([1, 2], { toJSON: () => 'list' });
+  assert.equal(
+    ledgerCanonicalJson({ at: { when: new Date(Date.UTC(2025, 0, 2)) }, bytes: [new Uint8Array([3])], list: listWithToJson }),
+    '{"at":{"when":"2025-01-02T00:00:00.000Z"},"bytes":[[3]],"list":"list"}',
+  );
+  // Boxed primitives are objects: their own keys, as Object.keys gives them.
+  assert.equal(ledgerCanonicalJson([new Number(5), new String('ab'), new Boolean(true)]), '[{},{"0":"a","1":"b"},{}]');
+  // Class instances, Maps and holes.
+  class Point {
+    constructor(
+      readonly y: number,
+      readonly x: number,
+    ) {}
+  }
+  // eslint-disable-next-line no-sparse-arrays -- a hole is what is tested
+  assert.equal(ledgerCanonicalJson({ p: new Point(2, 1), m: new Map([['k', 1]]), holes: [1, , 3] }), '{"holes":[1,null,3],"m":{},"p":{"x":1,"y":2}}');
+  // A bigint deep inside an otherwise plain event.
+  assert.equal(ledgerCanonicalJson({ payload: { evidence: { n: 2n ** 64n, b: 'x' } }, a: 1 }), '{"a":1,"payload":{"evidence":{"b":"x","n":18446744073709551616}}}');
+});
