@@ -3,6 +3,7 @@ import { nanosToRfc3339, toText } from './attribute-values.js';
 import { withSubMillis } from './instant.js';
 import { classifySpanKind, type ContextSpanKind, type SpanKindSource } from './span-kind.js';
 import { readTokenCounts, type TokenCounts } from './token-usage.js';
+import { aiAttributeKey, aiAttributeKeys, presentAiKeys, readAiAttribute, type AiAttributeKey, type PresentAiKeys } from './ai-attribute-keys.js';
 
 /**
  * A span of a trace that holds decisions, as the decision backend keeps it: enough to draw the
@@ -42,9 +43,19 @@ export interface ContextSpan {
 
 const SPAN_KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS_NAMES = ['unset', 'ok', 'error'] as const;
-const MODEL_KEYS = ['gen_ai.response.model', 'gen_ai.request.model', 'llm.model_name', 'embedding.model_name', 'llm.response.model', 'llm.request.model'];
-const AGENT_KEYS = ['gen_ai.agent.name', 'agent.name'];
-const TOOL_KEYS = ['gen_ai.tool.name', 'tool.name'];
+const MODEL_KEYS = aiAttributeKeys([
+  'gen_ai.response.model',
+  'gen_ai.request.model',
+  'llm.model_name',
+  'embedding.model_name',
+  'llm.response.model',
+  'llm.request.model',
+]);
+const AGENT_KEYS = aiAttributeKeys(['gen_ai.agent.name', 'agent.name']);
+const TOOL_KEYS = aiAttributeKeys(['gen_ai.tool.name', 'tool.name']);
+const TRACELOOP_ENTITY_NAME = aiAttributeKey('traceloop.entity.name');
+const TRACELOOP_KIND = aiAttributeKey('traceloop.span.kind');
+const GEN_AI_OPERATION = aiAttributeKey('gen_ai.operation.name');
 
 /** `service.name` of a resource, read once per resource rather than per span. */
 export function resourceServiceName(resource: ReadonlyResource): string | null {
@@ -53,9 +64,11 @@ export function resourceServiceName(resource: ReadonlyResource): string | null {
 
 export function toContextSpan(span: ReadonlySpan, tenant: string, serviceName: string | null): ContextSpan {
   const attributes = span.attributes;
-  const classified = classifySpanKind(attributes);
-  const entityName = toText(attributes['traceloop.entity.name']);
-  const traceloopKind = toText(attributes['traceloop.span.kind']);
+  // One pass over the attributes, then lookups of only the AI keys there (ai-attribute-keys.ts).
+  const present = presentAiKeys(attributes);
+  const classified = classifySpanKind(attributes, present);
+  const entityName = toText(readAiAttribute(attributes, present, TRACELOOP_ENTITY_NAME));
+  const traceloopKind = toText(readAiAttribute(attributes, present, TRACELOOP_KIND));
   const startNanos = span.startTimeUnixNano.toString();
   const endNanos = span.endTimeUnixNano.toString();
   return {
@@ -75,11 +88,11 @@ export function toContextSpan(span: ReadonlySpan, tenant: string, serviceName: s
     duration_ms: durationMs(span.startTimeUnixNano, span.endTimeUnixNano),
     status: STATUS_NAMES[span.status.code] ?? 'unset',
     status_message: span.status.message === '' ? null : span.status.message,
-    operation: toText(attributes['gen_ai.operation.name']),
-    model: firstText(attributes, MODEL_KEYS),
-    agent_name: firstText(attributes, AGENT_KEYS) ?? (traceloopKind === 'agent' ? entityName : null),
-    tool_name: firstText(attributes, TOOL_KEYS) ?? (traceloopKind === 'tool' ? entityName : null),
-    token_usage: readTokenCounts(attributes),
+    operation: toText(readAiAttribute(attributes, present, GEN_AI_OPERATION)),
+    model: firstText(attributes, present, MODEL_KEYS),
+    agent_name: firstText(attributes, present, AGENT_KEYS) ?? (traceloopKind === 'agent' ? entityName : null),
+    tool_name: firstText(attributes, present, TOOL_KEYS) ?? (traceloopKind === 'tool' ? entityName : null),
+    token_usage: present === 0 ? null : readTokenCounts(attributes, present),
   };
 }
 
@@ -175,10 +188,10 @@ function durationMs(start: bigint, end: bigint): number | null {
   return Number(end - start) / 1e6;
 }
 
-function firstText(attributes: ReadonlyAttributes, keys: readonly string[]): string | null {
+function firstText(attributes: ReadonlyAttributes, present: PresentAiKeys, keys: readonly AiAttributeKey[]): string | null {
   for (let i = 0; i < keys.length; i++) {
-    // One lookup per key: an absent key reads undefined, which is no text either.
-    const text = toText(attributes[keys[i]!]);
+    // One lookup per key present: an absent key reads undefined, which is no text either.
+    const text = toText(readAiAttribute(attributes, present, keys[i]!));
     if (text !== null) return text;
   }
   return null;

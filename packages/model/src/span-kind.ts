@@ -1,5 +1,6 @@
 import type { ReadonlyAttributes } from './readonly-otlp-types.js';
 import { toText } from './attribute-values.js';
+import { aiAttributeKey, aiAttributeKeys, EVERY_AI_KEY, readAiAttribute, type AiAttributeKey, type PresentAiKeys } from './ai-attribute-keys.js';
 
 /**
  * The kind of a context span, read from the AI conventions users already emit (docs/architecture.md §2 E).
@@ -64,32 +65,39 @@ const TRACELOOP = table('traceloop', { workflow: 'CHAIN', task: 'FUNCTION', agen
 const LLM_REQUEST_TYPES = table('llm.request.type', { chat: 'LLM', completion: 'LLM', embedding: 'EMBEDDING', rerank: 'RETRIEVER' });
 const BY_NAME = table('names', { tool: 'TOOL', agent: 'AGENT', model: 'LLM' });
 
-const MODEL_NAME_KEYS = ['gen_ai.response.model', 'gen_ai.request.model', 'llm.model_name'] as const;
+const OPENINFERENCE_KIND = aiAttributeKey('openinference.span.kind');
+const GEN_AI_OPERATION = aiAttributeKey('gen_ai.operation.name');
+const TRACELOOP_KIND = aiAttributeKey('traceloop.span.kind');
+const LLM_REQUEST_TYPE = aiAttributeKey('llm.request.type');
+const GEN_AI_TOOL_NAME = aiAttributeKey('gen_ai.tool.name');
+const GEN_AI_AGENT_NAME = aiAttributeKey('gen_ai.agent.name');
+const MODEL_NAME_KEYS = aiAttributeKeys(['gen_ai.response.model', 'gen_ai.request.model', 'llm.model_name']);
 
-export function classifySpanKind(attributes: ReadonlyAttributes): ClassifiedSpanKind | null {
+/** `present`: which keys the attributes hold (ai-attribute-keys.ts), when the caller scanned them. */
+export function classifySpanKind(attributes: ReadonlyAttributes, present: PresentAiKeys = EVERY_AI_KEY): ClassifiedSpanKind | null {
   return (
-    lookup(attributes, 'openinference.span.kind', OPENINFERENCE, true) ??
-    lookup(attributes, 'gen_ai.operation.name', GEN_AI_OPERATIONS, false) ??
-    lookup(attributes, 'traceloop.span.kind', TRACELOOP, false) ??
-    lookup(attributes, 'llm.request.type', LLM_REQUEST_TYPES, false) ??
-    byName(attributes)
+    lookup(attributes, present, OPENINFERENCE_KIND, OPENINFERENCE, true) ??
+    lookup(attributes, present, GEN_AI_OPERATION, GEN_AI_OPERATIONS, false) ??
+    lookup(attributes, present, TRACELOOP_KIND, TRACELOOP, false) ??
+    lookup(attributes, present, LLM_REQUEST_TYPE, LLM_REQUEST_TYPES, false) ??
+    byName(attributes, present)
   );
 }
 
-function lookup(attributes: ReadonlyAttributes, key: string, kinds: KindTable, upperCase: boolean): ClassifiedSpanKind | null {
-  const value = attributes[key];
+function lookup(attributes: ReadonlyAttributes, present: PresentAiKeys, key: AiAttributeKey, kinds: KindTable, upperCase: boolean): ClassifiedSpanKind | null {
+  const value = readAiAttribute(attributes, present, key);
   if (typeof value !== 'string') return null;
   const normalized = upperCase ? value.trim().toUpperCase() : value.trim().toLowerCase();
   return kinds.get(normalized) ?? null;
 }
 
-function byName(attributes: ReadonlyAttributes): ClassifiedSpanKind | null {
-  if (hasText(attributes, 'gen_ai.tool.name')) return BY_NAME.get('tool')!;
-  if (hasText(attributes, 'gen_ai.agent.name')) return BY_NAME.get('agent')!;
-  for (const key of MODEL_NAME_KEYS) if (hasText(attributes, key)) return BY_NAME.get('model')!;
+function byName(attributes: ReadonlyAttributes, present: PresentAiKeys): ClassifiedSpanKind | null {
+  if (hasText(attributes, present, GEN_AI_TOOL_NAME)) return BY_NAME.get('tool')!;
+  if (hasText(attributes, present, GEN_AI_AGENT_NAME)) return BY_NAME.get('agent')!;
+  for (const key of MODEL_NAME_KEYS) if (hasText(attributes, present, key)) return BY_NAME.get('model')!;
   return null;
 }
 
-function hasText(attributes: ReadonlyAttributes, key: string): boolean {
-  return toText(attributes[key]) !== null;
+function hasText(attributes: ReadonlyAttributes, present: PresentAiKeys, key: AiAttributeKey): boolean {
+  return toText(readAiAttribute(attributes, present, key)) !== null;
 }

@@ -1,4 +1,5 @@
 import type { ReadonlyAttributeValue, ReadonlyAttributes } from './readonly-otlp-types.js';
+import { aiAttributeKeys, EVERY_AI_KEY, readAiAttribute, type AiAttributeKey, type PresentAiKeys } from './ai-attribute-keys.js';
 
 /**
  * Token counts of one model call, read from the attributes of the conventions users emit:
@@ -24,17 +25,17 @@ export interface TokenUsage extends TokenCounts {
 
 // For each count the first key present wins: a span that carries two conventions at once
 // (instrumentations that mirror GenAI keys into OpenInference ones) is counted once.
-const INPUT_KEYS = ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt'];
-const OUTPUT_KEYS = ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion'];
-const CACHED_KEYS = [
+const INPUT_KEYS = aiAttributeKeys(['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt']);
+const OUTPUT_KEYS = aiAttributeKeys(['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion']);
+const CACHED_KEYS = aiAttributeKeys([
   'gen_ai.usage.cache_read.input_tokens',
   'gen_ai.usage.cache_read_input_tokens',
   'gen_ai.usage.input_tokens.cached',
   'gen_ai.usage.input_tokens_details.cached_tokens',
   'llm.token_count.prompt_details.cache_read',
   'llm.token_count.prompt_details.cache_input',
-];
-const TOTAL_KEYS = ['gen_ai.usage.total_tokens', 'llm.usage.total_tokens', 'llm.token_count.total'];
+]);
+const TOTAL_KEYS = aiAttributeKeys(['gen_ai.usage.total_tokens', 'llm.usage.total_tokens', 'llm.token_count.total']);
 
 /**
  * The token counts a span reports, or null when it reports none. Counts that are not
@@ -44,11 +45,11 @@ const TOTAL_KEYS = ['gen_ai.usage.total_tokens', 'llm.usage.total_tokens', 'llm.
  * input without the cache reads (some providers' raw usage does): the cache reads are then
  * added to `input`, so that `cached` is always a part of `input`.
  */
-export function readTokenCounts(attributes: ReadonlyAttributes): TokenCounts | null {
-  const input = firstCount(attributes, INPUT_KEYS);
-  const output = firstCount(attributes, OUTPUT_KEYS);
-  const cached = firstCount(attributes, CACHED_KEYS);
-  const reportedTotal = firstCount(attributes, TOTAL_KEYS);
+export function readTokenCounts(attributes: ReadonlyAttributes, present: PresentAiKeys = EVERY_AI_KEY): TokenCounts | null {
+  const input = firstCount(attributes, present, INPUT_KEYS);
+  const output = firstCount(attributes, present, OUTPUT_KEYS);
+  const cached = firstCount(attributes, present, CACHED_KEYS);
+  const reportedTotal = firstCount(attributes, present, TOTAL_KEYS);
   if (input === null && output === null && cached === null && reportedTotal === null) return null;
   const cachedCount = cached ?? 0;
   let inputCount = input ?? 0;
@@ -77,10 +78,10 @@ export function sameTokenUsage(a: TokenUsage | null | undefined, b: TokenUsage |
   return a.input === b.input && a.output === b.output && a.cached === b.cached && a.total === b.total && a.llm_calls === b.llm_calls;
 }
 
-function firstCount(attributes: ReadonlyAttributes, keys: readonly string[]): number | null {
+function firstCount(attributes: ReadonlyAttributes, present: PresentAiKeys, keys: readonly AiAttributeKey[]): number | null {
   for (let i = 0; i < keys.length; i++) {
-    // One lookup per key: an absent key reads undefined, which is no count either.
-    const count = toCount(attributes[keys[i]!]);
+    // One lookup per key present: an absent key reads undefined, which is no count either.
+    const count = toCount(readAiAttribute(attributes, present, keys[i]!));
     if (count !== null) return count;
   }
   return null;

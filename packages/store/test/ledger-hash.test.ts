@@ -115,5 +115,8 @@ test('canonical JSON: values JSON.stringify would write differently keep the can
   // eslint-disable-next-line no-sparse-arrays -- a hole is what is tested
   assert.equal(ledgerCanonicalJson({ p: new Point(2, 1), m: new Map([['k', 1]]), holes: [1, , 3] }), '{"holes":[1,null,3],"m":{},"p":{"x":1,"y":2}}');
   // A bigint deep inside an otherwise plain event.
-  assert.equal(ledgerCanonicalJson({ payload: { evidence: { n: 2n ** 64n, b: 'x' } }, a: 1 }), '{"a":1,"payload":{"evidence":{"b":"x","n":18446744073709551616}}}');
+  assert.equal(
+    ledgerCanonicalJson({ payload: { evidence: { n: 2n ** 64n, b: 'x' } }, a: 1 }),
+    '{"a":1,"payload":{"evidence":{"b":"x","n":18446744073709551616}}}',
+  );
 });
