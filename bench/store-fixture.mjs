@@ -12,12 +12,12 @@
 // recorded group: appends are idempotent (same event ids and span ids count as duplicates), so
 // starting a group again cannot double anything. Bump GENERATOR_VERSION whenever the rows it makes
 // change, so an old cache is never read as the new one.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { openStore } from '@decision-trace/store';
+import { bulkLoadPostgres, openStore } from '@decision-trace/store';
 import { observedEvent } from './store-query-case.mjs';
 
 export const GENERATOR_VERSION = 2;
@@ -28,8 +28,24 @@ const PROGRESS_EVERY = 100_000;
 
 export const POSTGRES_URL = process.env.DECISION_TRACE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/**
+ * Other work shares the machine's disk: a build stops (resumable) when less than
+ * DT_BENCH_MIN_FREE_GB (default 12) GiB would be left.
+ */
+function assertDiskRoom() {
+  const { bavail, bsize } = statfsSync(fixtureRoot());
+  const free = (bavail * bsize) / 2 ** 30;
+  const min = Number(process.env.DT_BENCH_MIN_FREE_GB ?? 12);
+  if (free < min) throw new Error(`store fixture: stopped with ${free.toFixed(1)} GiB free (DT_BENCH_MIN_FREE_GB=${min}); run again to resume`);
+}
+
+/** Where fixtures are cached: DT_BENCH_FIXTURE_DIR, else ~/.cache/decision-trace-bench. */
+function fixtureRoot() {
+  return process.env.DT_BENCH_FIXTURE_DIR ?? join(homedir(), '.cache', 'decision-trace-bench');
+}
+
 export function sqliteFixtureDir(decisions) {
-  return join(homedir(), '.cache', 'decision-trace-bench', `store-scale-v${GENERATOR_VERSION}-${decisions}`);
+  return join(fixtureRoot(), `store-scale-v${GENERATOR_VERSION}-${decisions}`);
 }
 
 export function postgresFixtureDatabase(decisions) {
@@ -141,6 +157,7 @@ async function fill(store, from, to, decisions, onProgress) {
   };
   const inFlight = [];
   while (next < to || inFlight.length > 0) {
+    if (next < to) assertDiskRoom();
     while (next < to && inFlight.length < CALLS_IN_FLIGHT) inFlight.push({ start: next, done: call() });
     await inFlight.shift().done;
     const committed = inFlight[0]?.start ?? next;
@@ -230,7 +247,21 @@ export async function sqliteFixture(decisions) {
   return path;
 }
 
-/** The PostgreSQL fixture database's name, built first if the server does not hold it complete. */
+/**
+ * The PostgreSQL fixture's indexes built after the load, as for SQLite (see APPEND_PATH_INDEXES);
+ * decisions_by_trace stays: the bulk load's check that a trace holds nothing yet reads it.
+ */
+const POSTGRES_LOAD_INDEXES = new Set(['decisions_by_trace', 'context_spans_by_trace']);
+/** Decisions per bulk-load transaction. */
+const DECISIONS_PER_LOAD = 20_000;
+
+/**
+ * The PostgreSQL fixture database's name, built first if the server does not hold it complete.
+ * Through bulkLoadPostgres (the same rows as the append path, packages/store/test/bulk-load.test.ts),
+ * 20,000 decisions a transaction; the append path's per-trace roll-up statements make it
+ * 150-200 decisions/s here, far too slow for 10M. A resumed build starts after the decisions the
+ * ledger holds (one event each, loaded in order).
+ */
 export async function postgresFixture(decisions) {
   const database = postgresFixtureDatabase(decisions);
   const state = await withClient(POSTGRES_URL, async (client) => {
@@ -242,23 +273,60 @@ export async function postgresFixture(decisions) {
     return rows[0].comment;
   });
   if (state === 'complete') return database;
-  const from = state?.startsWith('progress ') ? Number(state.slice('progress '.length)) : 0;
-  console.log(`store fixture: building PostgreSQL database ${database}${from > 0 ? ` from decision ${from}` : ''}`);
+  const url = postgresUrlOf(database);
+  await (await openStore(url)).close();
+  const deferredFile = join(fixtureRoot(), `${database}.deferred-indexes.json`);
   const started = Date.now();
-  const store = await openStore(postgresUrlOf(database));
-  const mark = (text) => withClient(POSTGRES_URL, (client) => client.query(`COMMENT ON DATABASE ${database} IS '${text}'`));
-  let pending = Promise.resolve();
-  try {
-    await fill(store, from, decisions, decisions, (done) => {
-      pending = pending.then(() => mark(`progress ${done}`));
-    });
-  } finally {
-    await store.close();
-    await pending;
-  }
-  await withClient(postgresUrlOf(database), (client) => client.query('VACUUM ANALYZE'));
-  await mark('complete');
-  console.log(`store fixture: PostgreSQL ${database} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  await withClient(url, async (client) => {
+    if (!existsSync(deferredFile)) {
+      mkdirSync(fixtureRoot(), { recursive: true });
+      const { rows } = await client.query(
+        `SELECT indexname AS name, indexdef AS sql FROM pg_indexes
+         WHERE schemaname = current_schema() AND tablename IN ('decisions', 'causal_links') AND indexdef NOT LIKE 'CREATE UNIQUE%'
+         ORDER BY indexname`,
+      );
+      writeFileSync(deferredFile, JSON.stringify(rows.filter((index) => !POSTGRES_LOAD_INDEXES.has(index.name)), null, 2));
+    }
+    for (const { name } of JSON.parse(readFileSync(deferredFile, 'utf8'))) await client.query(`DROP INDEX IF EXISTS ${name}`);
+    const from = Number((await client.query('SELECT coalesce(sum(seq), 0) AS n FROM ledger_heads')).rows[0].n);
+    console.log(`store fixture: building PostgreSQL database ${database}${from > 0 ? ` from decision ${from}` : ''}`);
+    // The next transaction's rows are made while the server writes the previous one's.
+    const chunk = (start) => {
+      const events = [];
+      const spans = [];
+      for (let i = start; i < Math.min(decisions, start + DECISIONS_PER_LOAD); i++) {
+        const event = fixtureEvent(i, decisions);
+        events.push(event);
+        spans.push(...contextSpansOf(event, i));
+      }
+      return { events, spans };
+    };
+    let next = chunk(from);
+    let reported = from;
+    for (let start = from; start < decisions; start += DECISIONS_PER_LOAD) {
+      assertDiskRoom();
+      const loading = bulkLoadPostgres(client, next);
+      next = start + DECISIONS_PER_LOAD < decisions ? chunk(start + DECISIONS_PER_LOAD) : null;
+      await loading;
+      const done = Math.min(decisions, start + DECISIONS_PER_LOAD);
+      if (done - reported >= PROGRESS_EVERY || done === decisions) {
+        reported = done;
+        const rate = (done - from) / ((Date.now() - started) / 1000);
+        console.log(`store fixture: ${done.toLocaleString('en-US')} / ${decisions.toLocaleString('en-US')} decisions (${Math.round(rate).toLocaleString('en-US')}/s)`);
+      }
+    }
+    const loaded = Date.now();
+    await client.query(`SET maintenance_work_mem = '1GB'`);
+    for (const { name, sql } of JSON.parse(readFileSync(deferredFile, 'utf8'))) {
+      const { rows } = await client.query('SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1', [name]);
+      if (rows.length === 0) await client.query(sql);
+      console.log(`store fixture: index ${name} built (${((Date.now() - loaded) / 1000).toFixed(0)} s)`);
+    }
+    await client.query('VACUUM ANALYZE');
+  });
+  await withClient(POSTGRES_URL, (client) => client.query(`COMMENT ON DATABASE ${database} IS 'complete'`));
+  const size = await withClient(POSTGRES_URL, async (client) => Number((await client.query('SELECT pg_database_size($1) AS n', [database])).rows[0].n));
+  console.log(`store fixture: PostgreSQL ${database} built in ${((Date.now() - started) / 1000).toFixed(0)} s, ${(size / 2 ** 30).toFixed(2)} GiB`);
   return database;
 }
 

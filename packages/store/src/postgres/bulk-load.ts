@@ -1,0 +1,294 @@
+import type pg from 'pg';
+import { applyEvent, rollUpTokenUsage, sameTokenUsage, type ContextSpan, type DecisionRecord, type ReadonlyDecisionEvent, type RollupSpan, type TokenCounts } from '@decision-trace/model';
+import { assertAppendable } from '../appendable-event.js';
+import { DECISION_COLUMNS, decisionRowValues, recordJson } from '../decision-row.js';
+import { canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerCanonicalJson } from '../ledger-hash.js';
+import { parseStoredRecord } from '../stored-json.js';
+import type { ChainHead } from '../witness/chain-heads.js';
+
+/**
+ * A bulk load into the PostgreSQL store, for decisions the store has never seen: the rows that
+ * `append(events)` followed by `appendContextSpans(spans)` would write — ledger rows on each
+ * tenant's hash chain, the records folded from the events with the spans' token usage rolled up,
+ * the context spans, the causal-link index, the chain heads — in one transaction of a few
+ * statements, where the append path reads and rolls up each trace with statements of its own
+ * (150–200 decisions/s). It serves loading a large store once (the benchmark's 10M-decision
+ * fixture); collectors append. test/bulk-load.test.ts checks that both paths leave the same
+ * tables.
+ *
+ * What it takes, and refuses otherwise (so that nothing stored has to be read and folded
+ * again): events of decisions not stored yet, each event id once; spans of traces that hold no
+ * stored span or decision yet, each span once; trace ids in lowercase (the store matches spans
+ * to decisions by the lowercase id). The caller's connection must see the store's tables (its
+ * search_path, for a store in a schema); the store's migrations must have run.
+ */
+export interface BulkLoadInput {
+  events: readonly ReadonlyDecisionEvent[];
+  spans: readonly ContextSpan[];
+}
+
+export interface BulkLoadResult {
+  events: number;
+  decisions: number;
+  spans: number;
+}
+
+/** Loads `input` in one transaction on `client`; `receivedAt` (default now) is the ledger rows' reception time. */
+export async function bulkLoadPostgres(client: pg.ClientBase, input: BulkLoadInput, receivedAt = new Date().toISOString()): Promise<BulkLoadResult> {
+  const { events, spans } = input;
+  const eventJson = events.map((event) => {
+    assertAppendable(event);
+    if (event.trace_id !== null && event.trace_id !== event.trace_id.toLowerCase()) {
+      throw new Error(`bulk load takes lowercase trace ids; event ${event.event_id} has ${event.trace_id}`);
+    }
+    return ledgerCanonicalJson(event);
+  });
+  assertUnique(
+    events.map((event) => key(event.tenant_id, event.event_id)),
+    'event',
+  );
+  assertUnique(
+    spans.map((span) => `${key(span.tenant, span.trace_id.toLowerCase())}\u0000${span.span_id}`),
+    'context span',
+  );
+
+  await client.query('BEGIN');
+  try {
+    const heads = await lockChains(client, [...events.map((event) => event.tenant_id), ...spans.map((span) => span.tenant)]);
+    await assertNothingStored(client, events, spans);
+
+    // The ledger rows, chained in the order given (append's order).
+    const ledger: unknown[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const head = heads.get(event.tenant_id)!;
+      const seq = head.seq + 1;
+      const hash = chainHash(head.hash, canonicalLedgerEntry(event.tenant_id, seq, receivedAt, eventJson[i]!));
+      ledger.push({
+        tenant_id: event.tenant_id,
+        seq,
+        event_id: event.event_id,
+        decision_id: event.decision_id,
+        event_type: event.event_type,
+        timestamp: event.timestamp,
+        event: eventJson[i],
+        prev_hash: head.hash,
+        hash,
+      });
+      heads.set(event.tenant_id, { seq, hash });
+    }
+
+    // The records as append folds them, then the spans' roll-up as appendContextSpans applies it.
+    const records = new Map<string, DecisionRecord>();
+    for (const event of events) {
+      const id = key(event.tenant_id, event.decision_id);
+      records.set(id, applyEvent(records.get(id), event));
+    }
+    rollUp(records, spans);
+
+    await client.query(
+      `INSERT INTO ledger (tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash)
+       SELECT tenant_id, seq, event_id, decision_id, event_type, timestamp, $2, event, prev_hash, hash
+       FROM json_to_recordset($1::json)
+         AS v(tenant_id text, seq bigint, event_id text, decision_id text, event_type text, timestamp text, event text, prev_hash text, hash text)`,
+      [JSON.stringify(ledger), receivedAt],
+    );
+    await insertRecords(client, records.values());
+    await insertSpans(client, spans);
+    await insertCausalLinks(client, records.values());
+    const tenants = [...new Set(events.map((event) => event.tenant_id))];
+    await client.query(
+      `UPDATE ledger_heads AS h SET seq = v.seq, hash = v.hash
+       FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(tenant_id, seq, hash)
+       WHERE h.tenant_id = v.tenant_id`,
+      [tenants, tenants.map((t) => heads.get(t)!.seq), tenants.map((t) => heads.get(t)!.hash)],
+    );
+    await client.query('COMMIT');
+    return { events: events.length, decisions: records.size, spans: spans.length };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+function key(tenant: string, id: string): string {
+  return `${tenant}\u0000${id}`;
+}
+
+function assertUnique(keys: readonly string[], what: string): void {
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (seen.has(k)) throw new Error(`bulk load takes each ${what} once; ${k.replaceAll('\u0000', '/')} is given twice`);
+    seen.add(k);
+  }
+}
+
+/** Locks (creating missing ones) the tenants' chain heads in sorted order, as the append path does. */
+async function lockChains(client: pg.ClientBase, tenantIds: readonly string[]): Promise<Map<string, ChainHead>> {
+  const tenants = [...new Set(tenantIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  await client.query(
+    `INSERT INTO ledger_heads (tenant_id, seq, hash) SELECT tenant, 0, $2 FROM unnest($1::text[]) AS tenant
+     ON CONFLICT (tenant_id) DO NOTHING`,
+    [tenants, GENESIS_HASH],
+  );
+  const { rows } = await client.query<{ tenant_id: string; seq: string | number; hash: string }>(
+    'SELECT tenant_id, seq, hash FROM ledger_heads WHERE tenant_id = ANY($1::text[]) ORDER BY tenant_id FOR UPDATE',
+    [tenants],
+  );
+  return new Map(rows.map((row) => [row.tenant_id, { seq: Number(row.seq), hash: row.hash }]));
+}
+
+/** Refuses input that meets stored rows: a stored event, decision, or a trace with stored spans or decisions. */
+async function assertNothingStored(client: pg.ClientBase, events: readonly ReadonlyDecisionEvent[], spans: readonly ContextSpan[]): Promise<void> {
+  const traces = new Map<string, [string, string]>();
+  for (const event of events) if (event.trace_id !== null) traces.set(key(event.tenant_id, event.trace_id), [event.tenant_id, event.trace_id]);
+  for (const span of spans) traces.set(key(span.tenant, span.trace_id.toLowerCase()), [span.tenant, span.trace_id.toLowerCase()]);
+  const decisions = new Map<string, [string, string]>();
+  for (const event of events) decisions.set(key(event.tenant_id, event.decision_id), [event.tenant_id, event.decision_id]);
+  const { rows } = await client.query<{ what: string; tenant_id: string; id: string }>(
+    `(SELECT 'event' AS what, l.tenant_id, l.event_id AS id FROM ledger l
+        JOIN unnest($1::text[], $2::text[]) AS w(tenant_id, event_id) ON l.tenant_id = w.tenant_id AND l.event_id = w.event_id LIMIT 1)
+     UNION ALL
+     (SELECT 'decision', d.tenant_id, d.id FROM decisions d
+        JOIN unnest($3::text[], $4::text[]) AS w(tenant_id, id) ON d.tenant_id = w.tenant_id AND d.id = w.id LIMIT 1)
+     UNION ALL
+     (SELECT 'trace', w.tenant_id, w.trace_id FROM unnest($5::text[], $6::text[]) AS w(tenant_id, trace_id)
+        WHERE EXISTS (SELECT 1 FROM context_spans s WHERE s.trace_id = w.trace_id AND s.tenant_id = w.tenant_id)
+           OR EXISTS (SELECT 1 FROM decisions d WHERE d.trace_id = w.trace_id AND d.tenant_id = w.tenant_id) LIMIT 1)`,
+    [
+      events.map((event) => event.tenant_id),
+      events.map((event) => event.event_id),
+      [...decisions.values()].map((d) => d[0]),
+      [...decisions.values()].map((d) => d[1]),
+      [...traces.values()].map((t) => t[0]),
+      [...traces.values()].map((t) => t[1]),
+    ],
+  );
+  if (rows.length > 0) {
+    const row = rows[0]!;
+    throw new Error(`bulk load is for what the store does not hold yet; ${row.what} ${row.tenant_id}/${row.id} is stored already`);
+  }
+}
+
+/**
+ * The token roll-up of each trace that got spans onto its decisions, as appendContextSpans
+ * computes it after the events' append: a record whose usage changes is the stored record (its
+ * JSON read back) with the new usage.
+ */
+function rollUp(records: Map<string, DecisionRecord>, spans: readonly ContextSpan[]): void {
+  const traceSpans = new Map<string, RollupSpan[]>();
+  for (const span of spans) {
+    const trace = key(span.tenant, span.trace_id.toLowerCase());
+    let list = traceSpans.get(trace);
+    if (list === undefined) traceSpans.set(trace, (list = []));
+    // The usage as the span's token_usage column gives it back.
+    const tokenUsage = span.token_usage === null ? null : (JSON.parse(JSON.stringify(span.token_usage)) as TokenCounts);
+    list.push({ span_id: span.span_id, parent_span_id: span.parent_span_id, kind: span.kind, token_usage: tokenUsage });
+  }
+  const traceRecords = new Map<string, string[]>();
+  for (const [id, record] of records) {
+    if (record.trace_id === null) continue;
+    const trace = key(record.tenant, record.trace_id);
+    if (!traceSpans.has(trace)) continue;
+    const list = traceRecords.get(trace);
+    if (list === undefined) traceRecords.set(trace, [id]);
+    else list.push(id);
+  }
+  for (const [trace, rollupSpans] of traceSpans) {
+    const ids = traceRecords.get(trace) ?? [];
+    const anchors = ids.map((id) => records.get(id)!);
+    for (const [decisionId, usage] of rollUpTokenUsage(rollupSpans, anchors)) {
+      const id = key(anchors[0]!.tenant, decisionId);
+      const record = records.get(id)!;
+      if (sameTokenUsage(record.token_usage, usage.token_usage) && sameTokenUsage(record.token_usage_with_nested, usage.token_usage_with_nested)) continue;
+      records.set(id, { ...parseStoredRecord(recordJson(record)), token_usage: usage.token_usage, token_usage_with_nested: usage.token_usage_with_nested });
+    }
+  }
+}
+
+async function insertRecords(client: pg.ClientBase, records: Iterable<DecisionRecord>): Promise<void> {
+  const rows: Array<Record<string, unknown>> = [];
+  for (const record of records) {
+    const values = decisionRowValues(record);
+    const row: Record<string, unknown> = {};
+    DECISION_COLUMNS.forEach((column, i) => (row[column] = values[i]));
+    rows.push(row);
+  }
+  // One JSON parameter read by json_to_recordset (each row parsed once): text arrays of record
+  // JSON cost the client an escape per character, and far more garbage.
+  await client.query(
+    `INSERT INTO decisions (${DECISION_COLUMNS.join(', ')})
+     SELECT * FROM json_to_recordset($1::json) AS v(${DECISION_COLUMNS.map((column) => `${column} ${DECISION_COLUMN_TYPES[column]}`).join(', ')})`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** The PostgreSQL type of each decisions column (migrations.ts). */
+const DECISION_COLUMN_TYPES: Record<(typeof DECISION_COLUMNS)[number], string> = {
+  tenant_id: 'text',
+  id: 'text',
+  type: 'text',
+  version: 'text',
+  outcome: 'text',
+  status: 'text',
+  start_time: 'text',
+  end_time: 'text',
+  sort_time: 'bigint',
+  trace_id: 'text',
+  parent_decision_id: 'text',
+  environment: 'text',
+  service_name: 'text',
+  actor_id: 'text',
+  actor_type: 'text',
+  confidence: 'float8',
+  event_count: 'integer',
+  updated_at: 'text',
+  record: 'text',
+  duration_ms: 'float8',
+  adjusted_count: 'float8',
+  has_violations: 'smallint',
+  input_tokens: 'float8',
+  output_tokens: 'float8',
+  total_tokens: 'float8',
+};
+
+/** The spans as the append path's insertContextSpans stores them (the span's JSON with its trace id in lowercase). */
+async function insertSpans(client: pg.ClientBase, spans: readonly ContextSpan[]): Promise<void> {
+  if (spans.length === 0) return;
+  const rows = spans.map((span) => {
+    const traceId = span.trace_id.toLowerCase();
+    return {
+      tenant_id: span.tenant,
+      trace_id: traceId,
+      span_id: span.span_id,
+      parent_span_id: span.parent_span_id,
+      kind: span.kind,
+      token_usage: span.token_usage === null ? null : JSON.stringify(span.token_usage),
+      span: JSON.stringify(traceId === span.trace_id ? span : { ...span, trace_id: traceId }),
+    };
+  });
+  await client.query(
+    `INSERT INTO context_spans (tenant_id, trace_id, span_id, parent_span_id, kind, token_usage, span)
+     SELECT * FROM json_to_recordset($1::json)
+       AS v(tenant_id text, trace_id text, span_id text, parent_span_id text, kind text, token_usage text, span text)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+async function insertCausalLinks(client: pg.ClientBase, records: Iterable<DecisionRecord>): Promise<void> {
+  const links: [string[], string[], string[], string[]] = [[], [], [], []];
+  for (const record of records) {
+    for (const link of record.causal_links) {
+      links[0].push(record.tenant);
+      links[1].push(record.id);
+      links[2].push(link.type);
+      links[3].push(link.target_decision_id);
+    }
+  }
+  if (links[0].length === 0) return;
+  await client.query(
+    `INSERT INTO causal_links (tenant_id, source_id, type, target_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+    links,
+  );
+}
