@@ -101,7 +101,10 @@ if (update) {
   const previous = JSON.parse(readFileSync(join(root, 'bench/results.json'), 'utf8'));
   const fresh = new Map(results.map((r) => [r.name, r]));
   // A row named after a case that ran but did not produce it again is gone (a renamed row).
-  const gone = (r) => !fresh.has(r.name) && selected.some(([name]) => r.name.startsWith(name));
+  // Rows of a backend the run measured nothing of are kept (DT_BENCH_SCALE_BACKENDS=sqlite keeps
+  // the PostgreSQL rows of store_scale).
+  const measured = (r) => r.backend === undefined || results.some((fresh) => fresh.backend === r.backend);
+  const gone = (r) => !fresh.has(r.name) && selected.some(([name]) => r.name.startsWith(name)) && measured(r);
   const merged = previous.filter((r) => !gone(r)).map((r) => fresh.get(r.name) ?? r);
   for (const r of results) if (!previous.some((p) => p.name === r.name)) merged.push(r);
   writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(merged, null, 2)}\n`);

@@ -39,6 +39,11 @@ function assertDiskRoom() {
   if (free < min) throw new Error(`store fixture: stopped with ${free.toFixed(1)} GiB free (DT_BENCH_MIN_FREE_GB=${min}); run again to resume`);
 }
 
+/** The fixture's tenants are store_query's, tenant-0 … tenant-9; a run's ingest writes others. */
+export function isFixtureTenant(tenant) {
+  return /^tenant-\d+$/.test(tenant);
+}
+
 /** Where fixtures are cached: DT_BENCH_FIXTURE_DIR, else ~/.cache/decision-trace-bench. */
 function fixtureRoot() {
   return process.env.DT_BENCH_FIXTURE_DIR ?? join(homedir(), '.cache', 'decision-trace-bench');
@@ -194,6 +199,32 @@ function sqliteDeferrableIndexes(db) {
     .filter((index) => !APPEND_PATH_INDEXES.has(index.name));
 }
 
+/**
+ * Builds the indexes the load left out (the end of a build; a measurement of a build stopped part
+ * way builds them first, and a resumed build drops them again).
+ */
+export function buildSqliteDeferredIndexes(decisions) {
+  const dir = sqliteFixtureDir(decisions);
+  const deferredFile = join(dir, 'deferred-indexes.json');
+  if (!existsSync(deferredFile)) return;
+  const started = Date.now();
+  const db = new Database(join(dir, 'decisions.db'));
+  try {
+    // Sorting for CREATE INDEX: a large cache and the second core.
+    db.pragma('cache_size = -1000000');
+    db.pragma('threads = 2');
+    for (const { name, sql } of JSON.parse(readFileSync(deferredFile, 'utf8'))) {
+      const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name);
+      if (exists !== undefined) continue;
+      db.exec(sql);
+      console.log(`store fixture: index ${name} built (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+}
+
 /** The SQLite fixture's database path, built first if the cache does not hold it. */
 export async function sqliteFixture(decisions) {
   const dir = sqliteFixtureDir(decisions);
@@ -225,20 +256,7 @@ export async function sqliteFixture(decisions) {
     await store.close();
   }
   const loaded = Date.now();
-  const db = new Database(path);
-  try {
-    // Sorting for CREATE INDEX: a large cache and the second core.
-    db.pragma('cache_size = -1000000');
-    db.pragma('threads = 2');
-    for (const { name, sql } of JSON.parse(readFileSync(deferredFile, 'utf8'))) {
-      const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name);
-      if (exists === undefined) db.exec(sql);
-      console.log(`store fixture: index ${name} built (${((Date.now() - loaded) / 1000).toFixed(0)} s)`);
-    }
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  } finally {
-    db.close();
-  }
+  buildSqliteDeferredIndexes(decisions);
   writeFileSync(
     complete,
     `${new Date().toISOString()} ${decisions} decisions in ${((Date.now() - started) / 1000).toFixed(0)} s (indexes ${((Date.now() - loaded) / 1000).toFixed(0)} s)\n`,
@@ -285,7 +303,14 @@ export async function postgresFixture(decisions) {
          WHERE schemaname = current_schema() AND tablename IN ('decisions', 'causal_links') AND indexdef NOT LIKE 'CREATE UNIQUE%'
          ORDER BY indexname`,
       );
-      writeFileSync(deferredFile, JSON.stringify(rows.filter((index) => !POSTGRES_LOAD_INDEXES.has(index.name)), null, 2));
+      writeFileSync(
+        deferredFile,
+        JSON.stringify(
+          rows.filter((index) => !POSTGRES_LOAD_INDEXES.has(index.name)),
+          null,
+          2,
+        ),
+      );
     }
     for (const { name } of JSON.parse(readFileSync(deferredFile, 'utf8'))) await client.query(`DROP INDEX IF EXISTS ${name}`);
     const from = Number((await client.query('SELECT coalesce(sum(seq), 0) AS n FROM ledger_heads')).rows[0].n);
@@ -312,29 +337,34 @@ export async function postgresFixture(decisions) {
       if (done - reported >= PROGRESS_EVERY || done === decisions) {
         reported = done;
         const rate = (done - from) / ((Date.now() - started) / 1000);
-        console.log(`store fixture: ${done.toLocaleString('en-US')} / ${decisions.toLocaleString('en-US')} decisions (${Math.round(rate).toLocaleString('en-US')}/s)`);
+        console.log(
+          `store fixture: ${done.toLocaleString('en-US')} / ${decisions.toLocaleString('en-US')} decisions (${Math.round(rate).toLocaleString('en-US')}/s)`,
+        );
       }
     }
-    const loaded = Date.now();
-    await client.query(`SET maintenance_work_mem = '1GB'`);
-    for (const { name, sql } of JSON.parse(readFileSync(deferredFile, 'utf8'))) {
-      const { rows } = await client.query('SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1', [name]);
-      if (rows.length === 0) await client.query(sql);
-      console.log(`store fixture: index ${name} built (${((Date.now() - loaded) / 1000).toFixed(0)} s)`);
-    }
-    await client.query('VACUUM ANALYZE');
   });
+  await buildPostgresDeferredIndexes(decisions);
   await withClient(POSTGRES_URL, (client) => client.query(`COMMENT ON DATABASE ${database} IS 'complete'`));
   const size = await withClient(POSTGRES_URL, async (client) => Number((await client.query('SELECT pg_database_size($1) AS n', [database])).rows[0].n));
   console.log(`store fixture: PostgreSQL ${database} built in ${((Date.now() - started) / 1000).toFixed(0)} s, ${(size / 2 ** 30).toFixed(2)} GiB`);
   return database;
 }
 
-/** A fresh copy of the PostgreSQL fixture, as database `copy` (replaced if it exists). */
-export async function clonePostgresFixture(decisions, copy) {
-  await withClient(POSTGRES_URL, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${copy}`);
-    await client.query(`CREATE DATABASE ${copy} TEMPLATE ${postgresFixtureDatabase(decisions)}`);
+/** As buildSqliteDeferredIndexes, for the PostgreSQL fixture; then VACUUM ANALYZE. */
+export async function buildPostgresDeferredIndexes(decisions) {
+  const database = postgresFixtureDatabase(decisions);
+  const deferredFile = join(fixtureRoot(), `${database}.deferred-indexes.json`);
+  if (!existsSync(deferredFile)) return;
+  const started = Date.now();
+  await withClient(postgresUrlOf(database), async (client) => {
+    await client.query(`SET maintenance_work_mem = '1GB'`);
+    for (const { name, sql } of JSON.parse(readFileSync(deferredFile, 'utf8'))) {
+      const { rows } = await client.query('SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1', [name]);
+      if (rows.length > 0) continue;
+      await client.query(sql);
+      console.log(`store fixture: index ${name} built (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    await client.query('VACUUM ANALYZE');
   });
 }
 

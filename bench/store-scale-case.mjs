@@ -7,7 +7,7 @@
 // `DT_BENCH_SCALE_DECISIONS` sets the fixture's size (default 10,000,000; 20,000 with --quick).
 // `DT_BENCH_SCALE_BACKENDS=sqlite` leaves PostgreSQL out. `DT_BENCH_SCALE_PARTIAL=1` measures a fixture as far as an interrupted build got (the build
 // must not be running), and the rows say how many decisions it held.
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,8 +16,10 @@ import { freePort, makeProtobufBodies, pipelineYaml, postAll, startCollector, st
 import { measureIngest } from './ingest-rounds.mjs';
 import { measureQueries } from './store-query-case.mjs';
 import {
-  clonePostgresFixture,
+  buildPostgresDeferredIndexes,
+  buildSqliteDeferredIndexes,
   dropPostgresDatabase,
+  isFixtureTenant,
   postgresFixture,
   postgresFixtureDatabase,
   postgresUrlOf,
@@ -58,25 +60,30 @@ function sizeLabel(held) {
 }
 
 async function sqliteRows({ quick, root, decisions, partial, samples }) {
-  let fixture;
-  if (partial && !existsSync(join(sqliteFixtureDir(decisions), 'complete'))) {
-    fixture = join(sqliteFixtureDir(decisions), 'decisions.db');
+  const dir = sqliteFixtureDir(decisions);
+  const fixture = join(dir, 'decisions.db');
+  if (partial && !existsSync(join(dir, 'complete'))) {
     const wal = `${fixture}-wal`;
     if (existsSync(wal) && statSync(wal).size > 0) throw new Error(`${fixture} has a WAL: is its build still running? Stop it first`);
+    buildSqliteDeferredIndexes(decisions);
   } else {
-    fixture = await sqliteFixture(decisions);
+    await sqliteFixture(decisions);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'dt-bench-scale-'));
+  // The run measures the fixture itself (a copy would need as much disk again: 30+ GB at 10M) and
+  // then removes what its ingest added: rows of tenants the fixture does not hold, and the
+  // context-span packs past the fixture's last one (their key leads with the trace).
+  const markFile = join(dir, 'run-mark.json');
+  if (existsSync(markFile)) removeSqliteRunRows(fixture, JSON.parse(readFileSync(markFile, 'utf8')));
+  const mark = sqliteMark(fixture);
+  writeFileSync(markFile, JSON.stringify(mark));
+  const scratch = mkdtempSync(join(tmpdir(), 'dt-bench-scale-'));
   try {
-    const copy = join(dir, 'full.db');
-    const started = Date.now();
-    copyFileSync(fixture, copy);
-    const held = countSqlite(copy);
-    console.log(`store scale case: SQLite fixture of ${held.toLocaleString('en-US')} decisions copied in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const held = countSqlite(fixture);
+    console.log(`store scale case: SQLite fixture of ${held.toLocaleString('en-US')} decisions, ${(statSync(fixture).size / 2 ** 30).toFixed(1)} GiB`);
     const label = sizeLabel(held);
 
     // The queries first, on a store nothing writes to.
-    const store = await openStore(`sqlite:${copy}`);
+    const store = await openStore(`sqlite:${fixture}`);
     let queries;
     try {
       queries = renamed(await measureQueries(store, 'sqlite', held, samples, `_at_${label}`));
@@ -86,15 +93,59 @@ async function sqliteRows({ quick, root, decisions, partial, samples }) {
     const ingest = await ingestPair({
       quick,
       root,
-      dir,
+      dir: scratch,
       backend: 'sqlite',
       label,
-      emptyStorage: `sqlite:${join(dir, 'empty.db')}`,
-      fullStorage: `sqlite:${copy}`,
+      emptyStorage: `sqlite:${join(scratch, 'empty.db')}`,
+      fullStorage: `sqlite:${fixture}`,
     });
-    return [...ingest, ...queries].map((row) => ({ ...row, decisions: held }));
+    return [...ingest, ...queries].map((row) => ({ ...row, backend: 'sqlite', decisions: held }));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+    removeSqliteRunRows(fixture, mark);
+    rmSync(markFile, { force: true });
+  }
+}
+
+/** The last context-span pack before a run. */
+function sqliteMark(path) {
+  const db = new Database(path, { readonly: true });
+  try {
+    return { lastPack: db.prepare('SELECT coalesce(max(pack_id), 0) FROM context_span_packs').pluck().get() };
+  } finally {
+    db.close();
+  }
+}
+
+/** The tenants of the ledger, one index seek each. */
+function sqliteTenants(db) {
+  return db
+    .prepare(
+      `WITH RECURSIVE t(tenant_id) AS (
+           SELECT min(tenant_id) FROM ledger
+           UNION ALL SELECT (SELECT min(tenant_id) FROM ledger WHERE tenant_id > t.tenant_id) FROM t WHERE t.tenant_id IS NOT NULL
+         ) SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL`,
+    )
+    .pluck()
+    .all();
+}
+
+/** Removes a run's rows from the fixture (see sqliteRows): the fixture holds what it held before. */
+function removeSqliteRunRows(path, { lastPack }) {
+  const db = new Database(path);
+  try {
+    const foreign = sqliteTenants(db).filter((tenant) => !isFixtureTenant(tenant));
+    const tables = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'context_span_packs'`)
+      .pluck()
+      .all()
+      .filter((table) => db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(table, 'tenant_id') !== undefined);
+    let removed = db.prepare('DELETE FROM context_span_packs WHERE pack_id > ?').run(lastPack).changes;
+    for (const tenant of foreign) for (const table of tables) removed += db.prepare(`DELETE FROM ${table} WHERE tenant_id = ?`).run(tenant).changes;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    if (removed > 0) console.log(`store scale case: removed ${removed.toLocaleString('en-US')} rows the run added (tenants ${foreign.join(', ') || 'none'})`);
+  } finally {
+    db.close();
   }
 }
 
@@ -104,38 +155,50 @@ async function postgresRows({ quick, root, decisions, partial, samples }) {
     const { rows } = await client.query(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [fixture]);
     return rows[0]?.comment ?? null;
   });
-  if (!(partial && comment !== null && comment !== 'complete')) await postgresFixture(decisions);
-  const full = `dt_bench_scale_run_${process.pid}`;
+  if (partial && comment !== 'complete') await buildPostgresDeferredIndexes(decisions);
+  else await postgresFixture(decisions);
+  const full = postgresUrlOf(fixture);
+  // In place, as for SQLite: a TEMPLATE copy would need the fixture's size again.
+  await removePostgresRunRows(full);
   const empty = `dt_bench_scale_empty_${process.pid}`;
+  const scratch = mkdtempSync(join(tmpdir(), 'dt-bench-scale-'));
   try {
-    const started = Date.now();
-    await clonePostgresFixture(decisions, full);
     await dropPostgresDatabase(empty);
     await withClient(POSTGRES_URL, (client) => client.query(`CREATE DATABASE ${empty}`));
-    const held = await withClient(postgresUrlOf(full), async (client) => {
-      await client.query('ANALYZE');
-      return Number((await client.query('SELECT count(*) AS n FROM decisions')).rows[0].n);
-    });
-    console.log(`store scale case: PostgreSQL fixture of ${held.toLocaleString('en-US')} decisions cloned in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const held = await withClient(full, async (client) => Number((await client.query('SELECT count(*) AS n FROM decisions')).rows[0].n));
+    const size = await withClient(POSTGRES_URL, async (client) => Number((await client.query('SELECT pg_database_size($1) AS n', [fixture])).rows[0].n));
+    console.log(`store scale case: PostgreSQL fixture of ${held.toLocaleString('en-US')} decisions, ${(size / 2 ** 30).toFixed(1)} GiB`);
     const label = sizeLabel(held);
-    const store = await openStore(postgresUrlOf(full));
+    const store = await openStore(full);
     let queries;
     try {
       queries = renamed(await measureQueries(store, 'postgres', held, samples, `_at_${label}`));
     } finally {
       await store.close();
     }
-    const dir = mkdtempSync(join(tmpdir(), 'dt-bench-scale-'));
-    try {
-      const ingest = await ingestPair({ quick, root, dir, backend: 'postgres', label, emptyStorage: postgresUrlOf(empty), fullStorage: postgresUrlOf(full) });
-      return [...ingest, ...queries].map((row) => ({ ...row, decisions: held }));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const ingest = await ingestPair({ quick, root, dir: scratch, backend: 'postgres', label, emptyStorage: postgresUrlOf(empty), fullStorage: full });
+    return [...ingest, ...queries].map((row) => ({ ...row, backend: 'postgres', decisions: held }));
   } finally {
-    await dropPostgresDatabase(full);
+    rmSync(scratch, { recursive: true, force: true });
     await dropPostgresDatabase(empty);
+    await removePostgresRunRows(full);
   }
+}
+
+/** Removes the rows of tenants other than the fixture's (a run's ingest: every tenant written has a chain head), then vacuums. */
+async function removePostgresRunRows(url) {
+  await withClient(url, async (client) => {
+    const heads = await client.query('SELECT tenant_id FROM ledger_heads');
+    const foreign = heads.rows.map((row) => row.tenant_id).filter((tenant) => !isFixtureTenant(tenant));
+    if (foreign.length === 0) return;
+    const { rows } = await client.query(
+      `SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'tenant_id'`,
+    );
+    let removed = 0;
+    for (const { table_name: table } of rows) removed += (await client.query(`DELETE FROM ${table} WHERE tenant_id = ANY($1::text[])`, [foreign])).rowCount;
+    await client.query('VACUUM ANALYZE');
+    console.log(`store scale case: removed ${removed.toLocaleString('en-US')} rows the run added (tenants ${foreign.join(', ')})`);
+  });
 }
 
 function countSqlite(path) {

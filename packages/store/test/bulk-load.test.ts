@@ -71,20 +71,20 @@ function input(): { events: DecisionEvent[]; spans: ContextSpan[] } {
     makeEvent('decision.observed', { outcome: 'sms' }, { decision_id: 'same-span', span_id: 'aaaaaaaaaaaaaaa2', timestamp: at(3) }),
     makeEvent('decision.observed', { outcome: 'denied' }, { decision_id: 'spanless', span_id: null, timestamp: at(5) }),
     makeEvent('decision.observed', { outcome: 'denied' }, { decision_id: 'traceless', trace_id: null, timestamp: at(6) }),
-    makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: 'other-tenant', tenant_id: 'globex', trace_id: TRACE_B, span_id: 'bbbbbbbbbbbbbbb1', timestamp: at(7) }),
     makeEvent(
       'decision.observed',
-      { outcome: 'review' },
-      {
-        decision_id: 'sampled',
-        tenant_id: 'globex',
-        trace_id: TRACE_C,
-        span_id: 'ccccccccccccccc1',
-        timestamp: at(8),
-        sampling: { trace_sampled: true, adjusted_count: 10 },
-        violations: [{ rule: 'key_evidence', detail: 'order_total missing' }],
-      } as Partial<DecisionEvent>,
+      { outcome: 'approved' },
+      { decision_id: 'other-tenant', tenant_id: 'globex', trace_id: TRACE_B, span_id: 'bbbbbbbbbbbbbbb1', timestamp: at(7) },
     ),
+    makeEvent('decision.observed', { outcome: 'review' }, {
+      decision_id: 'sampled',
+      tenant_id: 'globex',
+      trace_id: TRACE_C,
+      span_id: 'ccccccccccccccc1',
+      timestamp: at(8),
+      sampling: { trace_sampled: true, adjusted_count: 10 },
+      violations: [{ rule: 'key_evidence', detail: 'order_total missing' }],
+    } as Partial<DecisionEvent>),
   ];
   const spans: ContextSpan[] = [
     span('acme', TRACE_A, 'aaaaaaaaaaaaaaa1', null),

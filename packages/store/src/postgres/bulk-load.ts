@@ -1,5 +1,14 @@
 import type pg from 'pg';
-import { applyEvent, rollUpTokenUsage, sameTokenUsage, type ContextSpan, type DecisionRecord, type ReadonlyDecisionEvent, type RollupSpan, type TokenCounts } from '@decision-trace/model';
+import {
+  applyEvent,
+  rollUpTokenUsage,
+  sameTokenUsage,
+  type ContextSpan,
+  type DecisionRecord,
+  type ReadonlyDecisionEvent,
+  type RollupSpan,
+  type TokenCounts,
+} from '@decision-trace/model';
 import { assertAppendable } from '../appendable-event.js';
 import { DECISION_COLUMNS, decisionRowValues, recordJson } from '../decision-row.js';
 import { canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerCanonicalJson } from '../ledger-hash.js';
