@@ -62,9 +62,9 @@ function input(): { events: DecisionEvent[]; spans: ContextSpan[] } {
         span_id: 'aaaaaaaaaaaaaaa2',
         timestamp: at(2),
         causal_links: [
-          { type: 'caused_by', target_decision_id: 'parent' },
-          { type: 'caused_by', target_decision_id: 'parent' },
-          { type: 'informed_by', target_decision_id: 'other' },
+          { type: 'triggered_by', target_decision_id: 'parent' },
+          { type: 'triggered_by', target_decision_id: 'parent' },
+          { type: 'depends_on', target_decision_id: 'other' },
         ],
       },
     ),
