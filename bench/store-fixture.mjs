@@ -238,7 +238,10 @@ export async function sqliteFixture(decisions) {
   console.log(`store fixture: building ${path}${from > 0 ? ` from decision ${from}` : ''}`);
   const started = Date.now();
   // The store creates the schema (its migrations); the indexes the load does not need are then
-  // dropped, remembered first in a file so that a resumed build recreates them too.
+  // dropped, remembered first in a file so that a resumed build recreates them too. A resumed
+  // build gets them back first: a migration added since may read through them (the roll-ups'
+  // backfill reads by time).
+  buildSqliteDeferredIndexes(decisions);
   await (await openStore(`sqlite:${path}`)).close();
   {
     const db = new Database(path);

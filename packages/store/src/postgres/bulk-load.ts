@@ -13,13 +13,14 @@ import { assertAppendable } from '../appendable-event.js';
 import { DECISION_COLUMNS, decisionRowValues, recordJson } from '../decision-row.js';
 import { canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerCanonicalJson } from '../ledger-hash.js';
 import { parseStoredRecord } from '../stored-json.js';
+import { rollUpRecords } from './rollups.js';
 import type { ChainHead } from '../witness/chain-heads.js';
 
 /**
  * A bulk load into the PostgreSQL store, for decisions the store has never seen: the rows that
  * `append(events)` followed by `appendContextSpans(spans)` would write — ledger rows on each
  * tenant's hash chain, the records folded from the events with the spans' token usage rolled up,
- * the context spans, the causal-link index, the chain heads — in one transaction of a few
+ * the context spans, the causal-link index, the hourly stats roll-ups, the chain heads — in one transaction of a few
  * statements, where the append path reads and rolls up each trace with statements of its own
  * (150–200 decisions/s). It serves loading a large store once (the benchmark's 10M-decision
  * fixture); collectors append. test/bulk-load.test.ts checks that both paths leave the same
@@ -103,6 +104,9 @@ export async function bulkLoadPostgres(client: pg.ClientBase, input: BulkLoadInp
       [JSON.stringify(ledger), receivedAt],
     );
     await insertRecords(client, records.values());
+    // The hourly stats roll-ups of the new records (no priors: none was stored), with the append
+    // path's code. It only queries: a plain client serves as well as a pooled one.
+    await rollUpRecords(client as pg.PoolClient, { records, priors: new Map() });
     await insertSpans(client, spans);
     await insertCausalLinks(client, records.values());
     const tenants = [...new Set(events.map((event) => event.tenant_id))];
