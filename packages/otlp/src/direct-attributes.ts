@@ -1,4 +1,5 @@
 import { noteIntegralDouble, type AttributeValue, type Attributes } from '@decision-trace/model';
+import { decodeLosses } from './decode-losses.js';
 import { setAttribute } from './set-attribute.js';
 import { type BufferWireReader, enterMessage, leaveMessage, readBytesCopy, readInt64Integer, readString } from './wire-fields.js';
 
@@ -13,7 +14,8 @@ import { type BufferWireReader, enterMessage, leaveMessage, readBytesCopy, readI
  * so far when its rank is lower, or when it is the same member again (last wins; arrays and
  * kvlists merge, as protobuf merges a repeated sub-message). Ranks only ever go down, so a
  * member that lost once can never win later, and its value is decoded (to fail as the
- * reflective decoder would) and dropped.
+ * reflective decoder would) and dropped. A second, different member is counted in decodeLosses:
+ * whichever wins, the decoded value no longer says what the bytes say.
  */
 const STRING_VALUE = 0;
 const INT_VALUE = 1;
@@ -51,9 +53,12 @@ export function decodeKeyValueInto(reader: BufferWireReader, depth: number, attr
         rank = decodedMemberRank;
         continue;
     }
+    decodeLosses.count++;
     reader.skipType(wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
+  // A key seen before: the last value wins, the earlier one is left out.
+  if (attributes[key] !== undefined) decodeLosses.count++;
   setAttribute(attributes, key, value);
   if (typeof value === 'number') noteIntegralDouble(attributes, key, rank === DOUBLE_VALUE && Number.isSafeInteger(value));
 }
@@ -70,6 +75,7 @@ function decodeAnyValue(reader: BufferWireReader, depth: number, rank: number, v
     switch (tag >>> 3) {
       case 1: // string string_value = 1 (ranked first, so it always wins)
         if (wireType !== 2) break;
+        if (rank !== NO_MEMBER && rank !== STRING_VALUE) decodeLosses.count++;
         value = readString(reader);
         rank = STRING_VALUE;
         continue;
@@ -77,6 +83,7 @@ function decodeAnyValue(reader: BufferWireReader, depth: number, rank: number, v
         // bool bool_value = 2
         if (wireType !== 0) break;
         const flag = reader.bool();
+        if (rank !== NO_MEMBER && rank !== BOOL_VALUE) decodeLosses.count++;
         if (rank >= BOOL_VALUE) {
           value = flag;
           rank = BOOL_VALUE;
@@ -87,6 +94,7 @@ function decodeAnyValue(reader: BufferWireReader, depth: number, rank: number, v
         // int64 int_value = 3
         if (wireType !== 0) break;
         const integer = readInt64Integer(reader);
+        if (rank !== NO_MEMBER && rank !== INT_VALUE) decodeLosses.count++;
         if (rank >= INT_VALUE) {
           value = integer;
           rank = INT_VALUE;
@@ -97,6 +105,7 @@ function decodeAnyValue(reader: BufferWireReader, depth: number, rank: number, v
         // double double_value = 4
         if (wireType !== 1) break;
         const double = reader.double();
+        if (rank !== NO_MEMBER && rank !== DOUBLE_VALUE) decodeLosses.count++;
         if (rank >= DOUBLE_VALUE) {
           value = double;
           rank = DOUBLE_VALUE;
@@ -105,6 +114,7 @@ function decodeAnyValue(reader: BufferWireReader, depth: number, rank: number, v
       }
       case 5: // ArrayValue array_value = 5
         if (wireType !== 2) break;
+        if (rank !== NO_MEMBER && rank !== ARRAY_VALUE) decodeLosses.count++;
         if (rank === ARRAY_VALUE) {
           decodeArrayValue(reader, depth + 1, value as AttributeValue[]);
         } else {
@@ -117,6 +127,7 @@ function decodeAnyValue(reader: BufferWireReader, depth: number, rank: number, v
         continue;
       case 6: // KeyValueList kvlist_value = 6
         if (wireType !== 2) break;
+        if (rank !== NO_MEMBER && rank !== KVLIST_VALUE) decodeLosses.count++;
         if (rank === KVLIST_VALUE) {
           decodeKeyValueList(reader, depth + 1, value as Attributes);
         } else {
@@ -131,6 +142,7 @@ function decodeAnyValue(reader: BufferWireReader, depth: number, rank: number, v
         // bytes bytes_value = 7 (ranked last: it wins over nothing but itself)
         if (wireType !== 2) break;
         const bytes = readBytesCopy(reader);
+        if (rank !== NO_MEMBER && rank !== BYTES_VALUE) decodeLosses.count++;
         if (rank >= BYTES_VALUE) {
           value = bytes;
           rank = BYTES_VALUE;
@@ -138,6 +150,7 @@ function decodeAnyValue(reader: BufferWireReader, depth: number, rank: number, v
         continue;
       }
     }
+    decodeLosses.count++;
     reader.skipType(wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
@@ -158,6 +171,7 @@ function decodeArrayValue(reader: BufferWireReader, depth: number, values: Attri
       values.push(value);
       continue;
     }
+    decodeLosses.count++;
     reader.skipType(wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
@@ -175,6 +189,7 @@ function decodeKeyValueList(reader: BufferWireReader, depth: number, entries: At
       decodeKeyValueInto(reader, depth + 1, entries);
       continue;
     }
+    decodeLosses.count++;
     reader.skipType(wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);

@@ -2,6 +2,8 @@ import type { Attributes, InstrumentationScope, Resource, ResourceSpans, ScopeSp
 import type { DecodedTraceRequest } from './decoded-request.js';
 import { decodeKeyValueInto } from './direct-attributes.js';
 import { OtlpDecodeError } from './errors.js';
+import { decodeLosses } from './decode-losses.js';
+import { keepReceivedEncoding } from './received-encoding.js';
 import { SpanRejections, describeInvalidSpanIds, spanPath } from './span-rejections.js';
 import { type BufferWireReader, createBufferReader, enterMessage, leaveMessage, readFixed64BigInt, readHex, readString } from './wire-fields.js';
 
@@ -19,25 +21,49 @@ import { type BufferWireReader, createBufferReader, enterMessage, leaveMessage, 
  * recursion limit fails. Every failure is an OtlpDecodeError `invalid protobuf: …` carrying
  * the message protobufjs would have given.
  */
-export function decodeTraceRequestDirect(body: Uint8Array): DecodedTraceRequest {
+export function decodeTraceRequestDirect(body: Uint8Array, keep: KeepEncoding = 'none'): DecodedTraceRequest {
   const reader = createBufferReader(body);
   const rejections = new SpanRejections();
   const resourceSpans: ResourceSpans[] = [];
+  keeping = keep;
   try {
     while (reader.pos < reader.len) {
+      const fieldStart = reader.pos;
       const tag = reader.tag();
       const wireType = tag & 7;
       // trace_service.proto ExportTraceServiceRequest: repeated ResourceSpans resource_spans = 1
       if (tag >>> 3 === 1 && wireType === 2) {
-        resourceSpans.push(decodeResourceSpans(reader, 1, resourceSpans.length, rejections));
+        const losses = decodeLosses.count;
+        const rejected = rejections.count;
+        const rs = decodeResourceSpans(reader, 1, resourceSpans.length, rejections);
+        if (keeping === 'all' && losses === decodeLosses.count && rejected === rejections.count) keepReceivedEncoding(rs, reader.buf.subarray(fieldStart, reader.pos));
+        resourceSpans.push(rs);
         continue;
       }
-      reader.skipType(wireType, 0, tag >>> 3);
+      skipField(reader, wireType, 0, tag >>> 3);
     }
   } catch (error) {
     throw new OtlpDecodeError(`invalid protobuf: ${(error as Error).message}`);
+  } finally {
+    keeping = 'none';
   }
   return { resourceSpans, rejectedSpans: rejections.count, errorMessage: rejections.errorMessage };
+}
+
+/**
+ * Which decoded objects keep the bytes they were decoded from (received-encoding.ts): none;
+ * spans only (for a body that is a slice of a larger request, whose resources and scopes are
+ * partial); or resources, scopes and spans.
+ */
+export type KeepEncoding = 'none' | 'spans' | 'all';
+
+/** The current decode's KeepEncoding: the decoder runs synchronously, one request at a time. */
+let keeping: KeepEncoding = 'none';
+
+/** Skips a field the model has no place for, counting it as a loss (decode-losses.ts). */
+function skipField(reader: BufferWireReader, wireType: number, depth: number, field: number): void {
+  decodeLosses.count++;
+  reader.skipType(wireType, depth, field);
 }
 
 // trace.proto ResourceSpans
@@ -47,6 +73,7 @@ function decodeResourceSpans(reader: BufferWireReader, depth: number, resourceIn
   const scopeSpans: ScopeSpans[] = [];
   let schemaUrl = '';
   while (reader.pos < reader.len) {
+    const fieldStart = reader.pos;
     const tag = reader.tag();
     const wireType = tag & 7;
     switch (tag >>> 3) {
@@ -54,16 +81,22 @@ function decodeResourceSpans(reader: BufferWireReader, depth: number, resourceIn
         if (wireType !== 2) break;
         resource = decodeResource(reader, depth + 1, resource);
         continue;
-      case 2: // repeated ScopeSpans scope_spans = 2
+      case 2: {
+        // repeated ScopeSpans scope_spans = 2
         if (wireType !== 2) break;
-        scopeSpans.push(decodeScopeSpans(reader, depth + 1, resourceIndex, scopeSpans.length, rejections));
+        const losses = decodeLosses.count;
+        const rejected = rejections.count;
+        const ss = decodeScopeSpans(reader, depth + 1, resourceIndex, scopeSpans.length, rejections);
+        if (keeping === 'all' && losses === decodeLosses.count && rejected === rejections.count) keepReceivedEncoding(ss, reader.buf.subarray(fieldStart, reader.pos));
+        scopeSpans.push(ss);
         continue;
+      }
       case 3: // string schema_url = 3
         if (wireType !== 2) break;
         schemaUrl = readString(reader);
         continue;
     }
-    reader.skipType(wireType, depth, tag >>> 3);
+    skipField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
   return { resource: resource ?? { attributes: {}, droppedAttributesCount: 0 }, scopeSpans, schemaUrl };
@@ -86,7 +119,7 @@ function decodeResource(reader: BufferWireReader, depth: number, resource: Resou
         target.droppedAttributesCount = reader.uint32();
         continue;
     }
-    reader.skipType(wireType, depth, tag >>> 3);
+    skipField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
   return target;
@@ -100,6 +133,7 @@ function decodeScopeSpans(reader: BufferWireReader, depth: number, resourceIndex
   let spanIndex = 0;
   let schemaUrl = '';
   while (reader.pos < reader.len) {
+    const fieldStart = reader.pos;
     const tag = reader.tag();
     const wireType = tag & 7;
     switch (tag >>> 3) {
@@ -110,10 +144,13 @@ function decodeScopeSpans(reader: BufferWireReader, depth: number, resourceIndex
       case 2: {
         // repeated Span spans = 2
         if (wireType !== 2) break;
+        const losses = decodeLosses.count;
         const span = decodeSpan(reader, depth + 1);
         const problem = describeInvalidSpanIds(span);
-        if (problem === undefined) spans.push(span);
-        else rejections.reject(spanPath(resourceIndex, scopeIndex, spanIndex), problem);
+        if (problem === undefined) {
+          if (keeping !== 'none' && losses === decodeLosses.count) keepReceivedEncoding(span, reader.buf.subarray(fieldStart, reader.pos));
+          spans.push(span);
+        } else rejections.reject(spanPath(resourceIndex, scopeIndex, spanIndex), problem);
         spanIndex++;
         continue;
       }
@@ -122,7 +159,7 @@ function decodeScopeSpans(reader: BufferWireReader, depth: number, resourceIndex
         schemaUrl = readString(reader);
         continue;
     }
-    reader.skipType(wireType, depth, tag >>> 3);
+    skipField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
   return {
@@ -157,7 +194,7 @@ function decodeScope(reader: BufferWireReader, depth: number, scope: Instrumenta
         target.droppedAttributesCount = reader.uint32();
         continue;
     }
-    reader.skipType(wireType, depth, tag >>> 3);
+    skipField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
   return target;
@@ -251,7 +288,7 @@ function decodeSpan(reader: BufferWireReader, depth: number): Span {
         flags = reader.fixed32();
         continue;
     }
-    reader.skipType(wireType, depth, tag >>> 3);
+    skipField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
   return {
@@ -302,7 +339,7 @@ function decodeEvent(reader: BufferWireReader, depth: number): SpanEvent {
         droppedAttributesCount = reader.uint32();
         continue;
     }
-    reader.skipType(wireType, depth, tag >>> 3);
+    skipField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
   return { timeUnixNano, name, attributes, droppedAttributesCount };
@@ -346,7 +383,7 @@ function decodeLink(reader: BufferWireReader, depth: number): SpanLink {
         flags = reader.fixed32();
         continue;
     }
-    reader.skipType(wireType, depth, tag >>> 3);
+    skipField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
   return { traceId, spanId, traceState, attributes, droppedAttributesCount, flags };
@@ -369,7 +406,7 @@ function decodeStatus(reader: BufferWireReader, depth: number, status: SpanStatu
         target.code = reader.int32();
         continue;
     }
-    reader.skipType(wireType, depth, tag >>> 3);
+    skipField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
   return target;

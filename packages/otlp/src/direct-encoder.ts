@@ -23,10 +23,12 @@ import {
   writeInt64BigInt,
   writeInt64Number,
   writeKeyField,
+  writeRaw,
   writeString,
   writeStringField,
   writeUint32Field,
 } from './wire-writer.js';
+import { receivedEncodingOf } from './received-encoding.js';
 
 /**
  * Encodes spans as a binary-protobuf ExportTraceServiceRequest, written straight from the
@@ -45,14 +47,28 @@ import {
  * deliberate differences: a lone UTF-16 surrogate in a string is written as U+FFFD (see
  * writeString), and an `undefined` attribute value is an empty AnyValue, as null is (the
  * previous encoder threw).
+ *
+ * A resource, scope or span that still has the bytes it was received in (received-encoding.ts:
+ * decoded without loss, and no component changed it since) is written as those bytes, so spans
+ * forwarded unchanged are not encoded again and arrive as their sender wrote them; whatever was
+ * changed, split or dropped around them is encoded as described above. When every resource has
+ * its bytes, the request is their concatenation.
  */
 export function encodeTraceRequestProtobuf(resourceSpans: readonly ReadonlyResourceSpans[]): Uint8Array {
+  const received = concatenatedReceivedEncodings(resourceSpans);
+  if (received !== undefined) return received;
   startWriting();
   try {
     for (let r = 0; r < resourceSpans.length; r++) {
+      const rs = resourceSpans[r];
+      const kept = receivedEncodingOf(rs);
+      if (kept !== undefined) {
+        writeRaw(kept);
+        continue;
+      }
       // trace_service.proto ExportTraceServiceRequest: repeated ResourceSpans resource_spans = 1
       const at = beginMessage(0x0a, 3);
-      writeResourceSpans(resourceSpans[r]);
+      writeResourceSpans(rs);
       endMessage(at, 3);
     }
   } catch (error) {
@@ -60,6 +76,26 @@ export function encodeTraceRequestProtobuf(resourceSpans: readonly ReadonlyResou
     throw error;
   }
   return finishWriting();
+}
+
+/** The request as the concatenation of its resources' received bytes, when every one has them. */
+function concatenatedReceivedEncodings(resourceSpans: readonly ReadonlyResourceSpans[]): Uint8Array | undefined {
+  if (resourceSpans.length === 0) return undefined;
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for (let r = 0; r < resourceSpans.length; r++) {
+    const kept = receivedEncodingOf(resourceSpans[r]);
+    if (kept === undefined) return undefined;
+    parts.push(kept);
+    length += kept.length;
+  }
+  const out = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** protobufjs's recursion limit (util.recursionLimit): deeper messages fail its encoder, and this one. */
@@ -82,6 +118,11 @@ function writeResourceSpans(resourceSpans: ReadonlyResourceSpans): void {
   // repeated ScopeSpans scope_spans = 2
   const scopeSpans = resourceSpans.scopeSpans;
   for (let s = 0; s < scopeSpans.length; s++) {
+    const kept = receivedEncodingOf(scopeSpans[s]);
+    if (kept !== undefined) {
+      writeRaw(kept);
+      continue;
+    }
     const at = beginMessage(0x12, 3);
     writeScopeSpans(scopeSpans[s]);
     endMessage(at, 3);
@@ -102,6 +143,11 @@ function writeScopeSpans(scopeSpans: ReadonlyScopeSpans): void {
   // repeated Span spans = 2
   const spans = scopeSpans.spans;
   for (let i = 0; i < spans.length; i++) {
+    const kept = receivedEncodingOf(spans[i]);
+    if (kept !== undefined) {
+      writeRaw(kept);
+      continue;
+    }
     const at = beginMessage(0x12, 2);
     writeSpan(spans[i]);
     endMessage(at, 2);

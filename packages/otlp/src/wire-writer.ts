@@ -171,6 +171,13 @@ export function writeDouble(value: number): void {
   pos += 8;
 }
 
+/** Bytes that are already encoded fields (tag and length included), written as they are. */
+export function writeRaw(bytes: Uint8Array): void {
+  ensure(bytes.length);
+  buf.set(bytes, pos);
+  pos += bytes.length;
+}
+
 /** A bytes value, length-prefixed. */
 export function writeBytes(value: Uint8Array): void {
   ensure(5 + value.length);

@@ -1,3 +1,4 @@
+import { forgetReceivedEncoding } from '@decision-trace/otlp';
 import type {
   LogsBatch,
   LogsConsumer,
@@ -34,10 +35,21 @@ export type PipelineEntry = { mutatesData: false; consumer: TracesConsumer } | {
  * its own deep copy, as the Collector's fan-out clones for consumers that mutate.
  *
  * The receiver hands over batches it keeps nothing of, so one pipeline alone takes the batch as it
- * came, mutating or not.
+ * came, mutating or not. A pipeline that mutates in place first makes the spans forget the bytes
+ * they were received in (the copy never had them): an exporter must not forward bytes that no
+ * longer say what the spans say.
  */
 export function fanoutToPipelines(pipelines: PipelineEntry[]): MutatingTracesConsumer {
-  if (pipelines.length === 1) return pipelines[0].consumer;
+  if (pipelines.length === 1) {
+    const pipeline = pipelines[0];
+    if (!pipeline.mutatesData) return pipeline.consumer;
+    return {
+      consumeTraces(batch: MutableTraceBatch) {
+        forgetReceivedEncoding(batch.resourceSpans);
+        return pipeline.consumer.consumeTraces(batch);
+      },
+    };
+  }
   return {
     async consumeTraces(batch: MutableTraceBatch) {
       await Promise.all(pipelines.map((pipeline) => handTo(pipeline, batch)));

@@ -3,6 +3,14 @@ import type { ResourceSpans } from '@decision-trace/model';
 import { decodeTraceRequestProtobuf, OtlpDecodeError, type DecodedTraceRequest } from '@decision-trace/otlp';
 import { sliceTraceRequest } from './request-slices.js';
 
+/**
+ * What decoded spans keep of the bytes they came in, for exporters to forward unchanged spans
+ * as they are (@decision-trace/otlp received-encoding.ts). A slice holds partial resources and
+ * scopes (and the merge below adds spans to a slice's scope), so only its spans keep theirs.
+ */
+const WHOLE = { keepEncoding: 'all' } as const;
+const SLICE = { keepEncoding: 'spans' } as const;
+
 /** About 15 ms of decoding on a typical core. */
 export const DEFAULT_SLICE_BYTES = 512 * 1024;
 
@@ -15,7 +23,7 @@ export const DEFAULT_SLICE_BYTES = 512 * 1024;
  */
 export async function decodeProtobufInSlices(body: Buffer, sliceBytes = DEFAULT_SLICE_BYTES): Promise<DecodedTraceRequest> {
   const slices = sliceTraceRequest(body, sliceBytes);
-  if (slices === undefined) return decodeTraceRequestProtobuf(body);
+  if (slices === undefined) return decodeTraceRequestProtobuf(body, WHOLE);
 
   const merged: ResourceSpans[] = [];
   /** Per original resource: the original index of the scope merged last. */
@@ -25,12 +33,12 @@ export async function decodeProtobufInSlices(body: Buffer, sliceBytes = DEFAULT_
     const slice = slices[i];
     let decoded: DecodedTraceRequest;
     try {
-      decoded = decodeTraceRequestProtobuf(slice.body);
+      decoded = decodeTraceRequestProtobuf(slice.body, SLICE);
     } catch (error) {
-      if (error instanceof OtlpDecodeError) return decodeTraceRequestProtobuf(body);
+      if (error instanceof OtlpDecodeError) return decodeTraceRequestProtobuf(body, WHOLE);
       throw error;
     }
-    if (decoded.rejectedSpans > 0) return decodeTraceRequestProtobuf(body);
+    if (decoded.rejectedSpans > 0) return decodeTraceRequestProtobuf(body, WHOLE);
 
     slice.resources.forEach(({ resourceIndex, scopes }, k) => {
       const part = decoded.resourceSpans[k];
