@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadonlyResourceSpans, ResourceSpans } from '@decision-trace/model';
+import { decodeTraceRequestProtobuf, encodeTraceRequestProtobuf, forgetReceivedEncoding, receivedEncodingOf } from '../src/index.js';
+import { recordSdkSpans } from './fixtures/sdk-spans.js';
+import { randomWireRequest, seededRandom } from './helpers/random-requests.js';
+
+// A few wire builders for requests protobufjs would not write: unknown fields, a repeated key.
+function varint(value: number): number[] {
+  const out: number[] = [];
+  while (value > 127) {
+    out.push((value & 127) | 128);
+    value >>>= 7;
+  }
+  out.push(value);
+  return out;
+}
+function field(number: number, payload: Uint8Array | string): Uint8Array {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  return Buffer.concat([Buffer.from(varint((number << 3) | 2)), Buffer.from(varint(bytes.length)), bytes]);
+}
+const cat = (...parts: Uint8Array[]) => Buffer.concat(parts);
+const stringAttribute = (key: string, value: string) => field(1, cat(field(1, key), field(2, field(1, value))));
+const spanAttribute = (key: string, value: string) => field(9, cat(field(1, key), field(2, field(1, value))));
+/** An unknown varint field 99 (a field of a newer proto version, say). */
+const UNKNOWN = Buffer.from([...varint((99 << 3) | 0), 1]);
+
+function wireSpan(n: number, ...extra: Uint8Array[]): Uint8Array {
+  return field(2, cat(field(1, Buffer.alloc(16, n)), field(2, Buffer.alloc(8, n)), field(5, `span-${n}`), ...extra));
+}
+function wireRequest(...spans: Uint8Array[]): Uint8Array {
+  const scopeSpans = field(2, cat(field(1, field(1, 'scope')), ...spans));
+  return field(1, cat(field(1, stringAttribute('service.name', 'checkout')), scopeSpans));
+}
+
+/** What forwarding must send: the decode-and-encode of the same data, read back. */
+function reference(body: Uint8Array, change: (rs: readonly ReadonlyResourceSpans[]) => readonly ReadonlyResourceSpans[] = (rs) => rs) {
+  return decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(change(decodeTraceRequestProtobuf(body).resourceSpans))).resourceSpans;
+}
+function forwarded(body: Uint8Array, change: (rs: readonly ReadonlyResourceSpans[]) => readonly ReadonlyResourceSpans[] = (rs) => rs): Uint8Array {
+  return encodeTraceRequestProtobuf(change(decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans));
+}
+
+/** Every other span dropped (new scope and resource objects), and the first kept span renamed (a new span object). */
+function dropAndRename(resourceSpans: readonly ReadonlyResourceSpans[]): readonly ReadonlyResourceSpans[] {
+  let first = true;
+  return resourceSpans.map((rs) => ({
+    ...rs,
+    scopeSpans: rs.scopeSpans.map((ss) => ({
+      ...ss,
+      spans: ss.spans
+        .filter((_, i) => i % 2 === 0)
+        .map((span) => {
+          if (!first) return span;
+          first = false;
+          return { ...span, name: `${span.name} (renamed)` };
+        }),
+    })),
+  }));
+}
+
+describe('forwarding spans in the bytes they were received in', () => {
+  let sdkSpans: ReadableSpan[];
+  before(async () => {
+    sdkSpans = await recordSdkSpans();
+  });
+
+  test('an OTel JS SDK request forwarded unchanged is byte-identical to what the SDK sent', () => {
+    const body = ProtobufTraceSerializer.serializeRequest(sdkSpans)!;
+    assert.ok(Buffer.from(forwarded(body)).equals(Buffer.from(body)));
+    // Encoding the decoded spans again gives other bytes (the SDK writes zero values, its own
+    // attribute order…), so the identity above comes from the kept bytes, not the encoder.
+    assert.ok(!Buffer.from(encodeTraceRequestProtobuf(decodeTraceRequestProtobuf(body).resourceSpans)).equals(Buffer.from(body)));
+  });
+
+  test('batching requests forwarded unchanged is concatenation of their bodies', () => {
+    const a = ProtobufTraceSerializer.serializeRequest(sdkSpans.slice(0, 3))!;
+    const b = ProtobufTraceSerializer.serializeRequest(sdkSpans.slice(3))!;
+    const merged = [...decodeTraceRequestProtobuf(a, { keepEncoding: 'all' }).resourceSpans, ...decodeTraceRequestProtobuf(b, { keepEncoding: 'all' }).resourceSpans];
+    assert.ok(Buffer.from(encodeTraceRequestProtobuf(merged)).equals(cat(a, b)));
+  });
+
+  test('spans changed, dropped or split around kept ones are encoded anew: what arrives is what decode and encode send', () => {
+    const body = ProtobufTraceSerializer.serializeRequest(sdkSpans)!;
+    const sent = decodeTraceRequestProtobuf(forwarded(body, dropAndRename)).resourceSpans;
+    assert.deepStrictEqual(sent, reference(body, dropAndRename));
+    assert.ok(sent[0].scopeSpans.some((ss) => ss.spans.some((span) => span.name.endsWith('(renamed)'))));
+    // The spans left as they were still went out as their received bytes.
+    const decoded = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
+    const unchanged = dropAndRename(decoded)[0].scopeSpans.flatMap((ss) => ss.spans);
+    assert.ok(unchanged.filter((span) => receivedEncodingOf(span) !== undefined).length >= unchanged.length - 1);
+  });
+
+  test('protobufjs requests with repeated keys, several AnyValue members and unusable ids: forwarding sends exactly what decode and encode send', () => {
+    const random = seededRandom(19);
+    let kept = 0;
+    let notKept = 0;
+    for (let i = 0; i < 400; i++) {
+      const body = randomWireRequest(random);
+      assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body)).resourceSpans, reference(body), `request ${i}`);
+      assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body, dropAndRename)).resourceSpans, reference(body, dropAndRename), `request ${i}, changed`);
+      for (const rs of decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans) {
+        for (const ss of rs.scopeSpans) for (const span of ss.spans) receivedEncodingOf(span) ? kept++ : notKept++;
+      }
+    }
+    // Both kinds occur, so both paths were compared.
+    assert.ok(kept > 100 && notKept > 100, `kept ${kept}, not kept ${notKept}`);
+  });
+
+  test('a span with a field the decoder drops is encoded from its decoded data; its neighbours keep their bytes', () => {
+    const body = wireRequest(wireSpan(1), wireSpan(2, UNKNOWN), wireSpan(3));
+    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
+    const [first, second, third] = rs.scopeSpans[0].spans;
+    assert.equal(receivedEncodingOf(second), undefined);
+    assert.ok(receivedEncodingOf(first) && receivedEncodingOf(third));
+    // Neither the scope nor the resource holding it goes out as received.
+    assert.equal(receivedEncodingOf(rs), undefined);
+    assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
+    const sent = forwarded(body);
+    assert.ok(!Buffer.from(sent).includes(UNKNOWN));
+    assert.deepStrictEqual(decodeTraceRequestProtobuf(sent).resourceSpans, reference(body));
+  });
+
+  test('unknown fields of a resource or scope are not forwarded; the spans in them still are, as received', () => {
+    const spans = cat(wireSpan(1), wireSpan(2));
+    const body = field(1, cat(field(1, cat(stringAttribute('service.name', 'a'), UNKNOWN)), field(2, cat(field(1, cat(field(1, 'scope'), UNKNOWN)), spans))));
+    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
+    assert.equal(receivedEncodingOf(rs), undefined);
+    assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
+    assert.ok(rs.scopeSpans[0].spans.every((span) => receivedEncodingOf(span) !== undefined));
+    const sent = forwarded(body);
+    assert.ok(!Buffer.from(sent).includes(UNKNOWN));
+    assert.ok(Buffer.from(sent).includes(spans));
+    assert.deepStrictEqual(decodeTraceRequestProtobuf(sent).resourceSpans, reference(body));
+  });
+
+  test('an attribute key that comes twice (the last value wins) is not forwarded as received', () => {
+    const body = wireRequest(wireSpan(1, spanAttribute('k', 'first'), spanAttribute('k', 'second')), wireSpan(2));
+    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
+    assert.equal(receivedEncodingOf(rs.scopeSpans[0].spans[0]), undefined);
+    assert.ok(receivedEncodingOf(rs.scopeSpans[0].spans[1]));
+    const sent = decodeTraceRequestProtobuf(forwarded(body)).resourceSpans;
+    assert.deepStrictEqual(sent[0].scopeSpans[0].spans[0].attributes, { k: 'second' });
+    assert.ok(!Buffer.from(forwarded(body)).includes(Buffer.from('first')));
+  });
+
+  test('a request with a rejected span (partial success) forwards neither that span nor its scope or resource as received', () => {
+    const badId = field(2, cat(field(1, Buffer.alloc(5, 9)), field(2, Buffer.alloc(8, 9)), field(5, 'bad-id')));
+    const body = wireRequest(wireSpan(1), badId);
+    const decoded = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' });
+    assert.equal(decoded.rejectedSpans, 1);
+    assert.equal(receivedEncodingOf(decoded.resourceSpans[0]), undefined);
+    assert.equal(receivedEncodingOf(decoded.resourceSpans[0].scopeSpans[0]), undefined);
+    const sent = forwarded(body);
+    assert.ok(!Buffer.from(sent).includes(Buffer.from('bad-id')));
+    assert.deepStrictEqual(decodeTraceRequestProtobuf(sent).resourceSpans, reference(body));
+  });
+
+  test("'spans' keeps only the spans' bytes (a slice of a larger request); 'none' keeps nothing", () => {
+    const body = wireRequest(wireSpan(1), wireSpan(2));
+    const [sliced] = decodeTraceRequestProtobuf(body, { keepEncoding: 'spans' }).resourceSpans;
+    assert.equal(receivedEncodingOf(sliced), undefined);
+    assert.equal(receivedEncodingOf(sliced.scopeSpans[0]), undefined);
+    assert.ok(sliced.scopeSpans[0].spans.every((span) => receivedEncodingOf(span) !== undefined));
+    const [plain] = decodeTraceRequestProtobuf(body).resourceSpans;
+    assert.equal(receivedEncodingOf(plain.scopeSpans[0].spans[0]), undefined);
+  });
+
+  test('spans changed in place after forgetReceivedEncoding go out changed', () => {
+    const body = ProtobufTraceSerializer.serializeRequest(sdkSpans)!;
+    const resourceSpans: ResourceSpans[] = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
+    forgetReceivedEncoding(resourceSpans);
+    resourceSpans[0].scopeSpans[0].spans[0].name = 'changed in place';
+    resourceSpans[0].resource.attributes['host.name'] = 'changed too';
+    const sent = decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(resourceSpans)).resourceSpans;
+    assert.equal(sent[0].scopeSpans[0].spans[0].name, 'changed in place');
+    assert.equal(sent[0].resource.attributes['host.name'], 'changed too');
+  });
+});
