@@ -36,7 +36,8 @@ export function decodeTraceRequestDirect(body: Uint8Array, keep: KeepEncoding = 
         const losses = decodeLosses.count;
         const rejected = rejections.count;
         const rs = decodeResourceSpans(reader, 1, resourceSpans.length, rejections);
-        if (keeping === 'all' && losses === decodeLosses.count && rejected === rejections.count) keepReceivedEncoding(rs, reader.buf.subarray(fieldStart, reader.pos));
+        if (keeping === 'all' && losses === decodeLosses.count && rejected === rejections.count)
+          keepReceivedEncoding(rs, reader.buf.subarray(fieldStart, reader.pos));
         resourceSpans.push(rs);
         continue;
       }
@@ -87,7 +88,8 @@ function decodeResourceSpans(reader: BufferWireReader, depth: number, resourceIn
         const losses = decodeLosses.count;
         const rejected = rejections.count;
         const ss = decodeScopeSpans(reader, depth + 1, resourceIndex, scopeSpans.length, rejections);
-        if (keeping === 'all' && losses === decodeLosses.count && rejected === rejections.count) keepReceivedEncoding(ss, reader.buf.subarray(fieldStart, reader.pos));
+        if (keeping === 'all' && losses === decodeLosses.count && rejected === rejections.count)
+          keepReceivedEncoding(ss, reader.buf.subarray(fieldStart, reader.pos));
         scopeSpans.push(ss);
         continue;
       }

@@ -78,7 +78,10 @@ describe('forwarding spans in the bytes they were received in', () => {
   test('batching requests forwarded unchanged is concatenation of their bodies', () => {
     const a = ProtobufTraceSerializer.serializeRequest(sdkSpans.slice(0, 3))!;
     const b = ProtobufTraceSerializer.serializeRequest(sdkSpans.slice(3))!;
-    const merged = [...decodeTraceRequestProtobuf(a, { keepEncoding: 'all' }).resourceSpans, ...decodeTraceRequestProtobuf(b, { keepEncoding: 'all' }).resourceSpans];
+    const merged = [
+      ...decodeTraceRequestProtobuf(a, { keepEncoding: 'all' }).resourceSpans,
+      ...decodeTraceRequestProtobuf(b, { keepEncoding: 'all' }).resourceSpans,
+    ];
     assert.ok(Buffer.from(encodeTraceRequestProtobuf(merged)).equals(cat(a, b)));
   });
 
@@ -102,7 +105,11 @@ describe('forwarding spans in the bytes they were received in', () => {
       assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body)).resourceSpans, reference(body), `request ${i}`);
       assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body, dropAndRename)).resourceSpans, reference(body, dropAndRename), `request ${i}, changed`);
       for (const rs of decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans) {
-        for (const ss of rs.scopeSpans) for (const span of ss.spans) receivedEncodingOf(span) ? kept++ : notKept++;
+        for (const ss of rs.scopeSpans)
+          for (const span of ss.spans) {
+            if (receivedEncodingOf(span)) kept++;
+            else notKept++;
+          }
       }
     }
     // Both kinds occur, so both paths were compared.
