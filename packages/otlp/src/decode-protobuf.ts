@@ -1,6 +1,6 @@
 import type { DecodedTraceRequest } from './decoded-request.js';
 import { assertAttributeNesting } from './attribute-nesting.js';
-import { decodeTraceRequestDirect, type KeepEncoding } from './direct-decoder.js';
+import { decodeTraceRequestDirect } from './direct-decoder.js';
 import { OtlpDecodeError } from './errors.js';
 import { ExportTraceServiceRequestType } from './proto-root.js';
 import type { WireExportTraceServiceRequest } from './wire-messages.js';
@@ -25,13 +25,12 @@ export function decodeTraceRequestProtobufRaw(body: Uint8Array): WireExportTrace
  * (see direct-decoder.ts); it returns what the raw decode followed by a normalization walk
  * would, without building the wire objects.
  *
- * `keepEncoding` ('none' unless given) makes the resources, scopes and spans decoded without
- * loss keep the bytes they came from (received-encoding.ts), which the encoder then writes as
- * they are for whatever reaches it unchanged; the caller must not change `body` afterwards.
- * 'spans' keeps only the spans', for a body that is a slice of a larger request.
+ * `keepEncoding` makes each resource and scope decoded without loss keep the bytes it came from
+ * (received-encoding.ts), which the encoder then writes as they are when it reaches it
+ * unchanged; the caller must not change `body` afterwards.
  */
-export function decodeTraceRequestProtobuf(body: Uint8Array, options: { keepEncoding?: KeepEncoding } = {}): DecodedTraceRequest {
-  const decoded = decodeTraceRequestDirect(body, options.keepEncoding);
+export function decodeTraceRequestProtobuf(body: Uint8Array, options: { keepEncoding?: boolean } = {}): DecodedTraceRequest {
+  const decoded = decodeTraceRequestDirect(body, options.keepEncoding === true);
   assertAttributeNesting(decoded.resourceSpans);
   return decoded;
 }

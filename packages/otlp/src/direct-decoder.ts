@@ -21,11 +21,11 @@ import { type BufferWireReader, createBufferReader, enterMessage, leaveMessage, 
  * recursion limit fails. Every failure is an OtlpDecodeError `invalid protobuf: …` carrying
  * the message protobufjs would have given.
  */
-export function decodeTraceRequestDirect(body: Uint8Array, keep: KeepEncoding = 'none'): DecodedTraceRequest {
+export function decodeTraceRequestDirect(body: Uint8Array, keepEncoding = false): DecodedTraceRequest {
   const reader = createBufferReader(body);
   const rejections = new SpanRejections();
   const resourceSpans: ResourceSpans[] = [];
-  keeping = keep;
+  keeping = keepEncoding;
   try {
     while (reader.pos < reader.len) {
       const fieldStart = reader.pos;
@@ -36,8 +36,7 @@ export function decodeTraceRequestDirect(body: Uint8Array, keep: KeepEncoding = 
         const losses = decodeLosses.count;
         const rejected = rejections.count;
         const rs = decodeResourceSpans(reader, 1, resourceSpans.length, rejections);
-        if (keeping === 'all' && losses === decodeLosses.count && rejected === rejections.count)
-          keepReceivedEncoding(rs, reader.buf.subarray(fieldStart, reader.pos));
+        if (keeping && losses === decodeLosses.count && rejected === rejections.count) keepReceivedEncoding(rs, reader.buf.subarray(fieldStart, reader.pos));
         resourceSpans.push(rs);
         continue;
       }
@@ -46,20 +45,17 @@ export function decodeTraceRequestDirect(body: Uint8Array, keep: KeepEncoding = 
   } catch (error) {
     throw new OtlpDecodeError(`invalid protobuf: ${(error as Error).message}`);
   } finally {
-    keeping = 'none';
+    keeping = false;
   }
   return { resourceSpans, rejectedSpans: rejections.count, errorMessage: rejections.errorMessage };
 }
 
 /**
- * Which decoded objects keep the bytes they were decoded from (received-encoding.ts): none;
- * spans only (for a body that is a slice of a larger request, whose resources and scopes are
- * partial); or resources, scopes and spans.
+ * Whether the current decode keeps, for each resource and scope decoded without loss, the bytes
+ * it came from (received-encoding.ts). Module state: the decoder runs synchronously, one
+ * request at a time.
  */
-export type KeepEncoding = 'none' | 'spans' | 'all';
-
-/** The current decode's KeepEncoding: the decoder runs synchronously, one request at a time. */
-let keeping: KeepEncoding = 'none';
+let keeping = false;
 
 /** Skips a field the model has no place for, counting it as a loss (decode-losses.ts). */
 function skipField(reader: BufferWireReader, wireType: number, depth: number, field: number): void {
@@ -88,8 +84,7 @@ function decodeResourceSpans(reader: BufferWireReader, depth: number, resourceIn
         const losses = decodeLosses.count;
         const rejected = rejections.count;
         const ss = decodeScopeSpans(reader, depth + 1, resourceIndex, scopeSpans.length, rejections);
-        if (keeping === 'all' && losses === decodeLosses.count && rejected === rejections.count)
-          keepReceivedEncoding(ss, reader.buf.subarray(fieldStart, reader.pos));
+        if (keeping && losses === decodeLosses.count && rejected === rejections.count) keepReceivedEncoding(ss, reader.buf.subarray(fieldStart, reader.pos));
         scopeSpans.push(ss);
         continue;
       }
@@ -135,7 +130,6 @@ function decodeScopeSpans(reader: BufferWireReader, depth: number, resourceIndex
   let spanIndex = 0;
   let schemaUrl = '';
   while (reader.pos < reader.len) {
-    const fieldStart = reader.pos;
     const tag = reader.tag();
     const wireType = tag & 7;
     switch (tag >>> 3) {
@@ -146,13 +140,10 @@ function decodeScopeSpans(reader: BufferWireReader, depth: number, resourceIndex
       case 2: {
         // repeated Span spans = 2
         if (wireType !== 2) break;
-        const losses = decodeLosses.count;
         const span = decodeSpan(reader, depth + 1);
         const problem = describeInvalidSpanIds(span);
-        if (problem === undefined) {
-          if (keeping !== 'none' && losses === decodeLosses.count) keepReceivedEncoding(span, reader.buf.subarray(fieldStart, reader.pos));
-          spans.push(span);
-        } else rejections.reject(spanPath(resourceIndex, scopeIndex, spanIndex), problem);
+        if (problem === undefined) spans.push(span);
+        else rejections.reject(spanPath(resourceIndex, scopeIndex, spanIndex), problem);
         spanIndex++;
         continue;
       }

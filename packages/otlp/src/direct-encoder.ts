@@ -48,11 +48,11 @@ import { receivedEncodingOf } from './received-encoding.js';
  * writeString), and an `undefined` attribute value is an empty AnyValue, as null is (the
  * previous encoder threw).
  *
- * A resource, scope or span that still has the bytes it was received in (received-encoding.ts:
- * decoded without loss, and no component changed it since) is written as those bytes, so spans
- * forwarded unchanged are not encoded again and arrive as their sender wrote them; whatever was
- * changed, split or dropped around them is encoded as described above. When every resource has
- * its bytes, the request is their concatenation.
+ * A resource or scope that still has the bytes it was received in (received-encoding.ts:
+ * decoded without loss, and no component changed, split or filtered it since) is written as
+ * those bytes, so spans forwarded unchanged are not encoded again and arrive as their sender
+ * wrote them; what was changed is encoded as described above. When every resource has its
+ * bytes, the request is their concatenation.
  */
 export function encodeTraceRequestProtobuf(resourceSpans: readonly ReadonlyResourceSpans[]): Uint8Array {
   const received = concatenatedReceivedEncodings(resourceSpans);
@@ -89,6 +89,9 @@ function concatenatedReceivedEncodings(resourceSpans: readonly ReadonlyResourceS
     parts.push(kept);
     length += kept.length;
   }
+  // One resource (a request forwarded on its own): its bytes as they are, no copy. Nothing
+  // writes into an encoded request, so sharing the received body is safe.
+  if (parts.length === 1) return parts[0];
   const out = Buffer.allocUnsafeSlow(length);
   let at = 0;
   for (const part of parts) {
@@ -143,11 +146,6 @@ function writeScopeSpans(scopeSpans: ReadonlyScopeSpans): void {
   // repeated Span spans = 2
   const spans = scopeSpans.spans;
   for (let i = 0; i < spans.length; i++) {
-    const kept = receivedEncodingOf(spans[i]);
-    if (kept !== undefined) {
-      writeRaw(kept);
-      continue;
-    }
     const at = beginMessage(0x12, 2);
     writeSpan(spans[i]);
     endMessage(at, 2);

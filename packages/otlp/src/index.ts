@@ -3,7 +3,6 @@ export { OtlpDecodeError } from './errors.js';
 export { decodeTraceRequestProtobuf, decodeTraceRequestProtobufRaw } from './decode-protobuf.js';
 export { decodeTraceRequestJson } from './decode-json.js';
 export { encodeTraceRequestProtobuf } from './direct-encoder.js';
-export type { KeepEncoding } from './direct-decoder.js';
 export { forgetReceivedEncoding, receivedEncodingOf } from './received-encoding.js';
 export { encodeTraceRequestProtobufReflective } from './encode-protobuf-reflective.js';
 export { encodeTraceRequestJson } from './encode-json.js';

@@ -40,7 +40,7 @@ function reference(body: Uint8Array, change: (rs: readonly ReadonlyResourceSpans
   return decodeTraceRequestProtobuf(encodeTraceRequestProtobuf(change(decodeTraceRequestProtobuf(body).resourceSpans))).resourceSpans;
 }
 function forwarded(body: Uint8Array, change: (rs: readonly ReadonlyResourceSpans[]) => readonly ReadonlyResourceSpans[] = (rs) => rs): Uint8Array {
-  return encodeTraceRequestProtobuf(change(decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans));
+  return encodeTraceRequestProtobuf(change(decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans));
 }
 
 /** Every other span dropped (new scope and resource objects), and the first kept span renamed (a new span object). */
@@ -58,6 +58,14 @@ function dropAndRename(resourceSpans: readonly ReadonlyResourceSpans[]): readonl
           return { ...span, name: `${span.name} (renamed)` };
         }),
     })),
+  }));
+}
+
+/** The first scope of each resource given a new name; its other scopes left as they are (the same objects). */
+function renameFirstScopes(resourceSpans: readonly ReadonlyResourceSpans[]): readonly ReadonlyResourceSpans[] {
+  return resourceSpans.map((rs) => ({
+    ...rs,
+    scopeSpans: rs.scopeSpans.map((ss, i) => (i === 0 ? { ...ss, scope: { ...ss.scope, name: `${ss.scope.name} (renamed)` } } : ss)),
   }));
 }
 
@@ -79,21 +87,17 @@ describe('forwarding spans in the bytes they were received in', () => {
     const a = ProtobufTraceSerializer.serializeRequest(sdkSpans.slice(0, 3))!;
     const b = ProtobufTraceSerializer.serializeRequest(sdkSpans.slice(3))!;
     const merged = [
-      ...decodeTraceRequestProtobuf(a, { keepEncoding: 'all' }).resourceSpans,
-      ...decodeTraceRequestProtobuf(b, { keepEncoding: 'all' }).resourceSpans,
+      ...decodeTraceRequestProtobuf(a, { keepEncoding: true }).resourceSpans,
+      ...decodeTraceRequestProtobuf(b, { keepEncoding: true }).resourceSpans,
     ];
     assert.ok(Buffer.from(encodeTraceRequestProtobuf(merged)).equals(cat(a, b)));
   });
 
-  test('spans changed, dropped or split around kept ones are encoded anew: what arrives is what decode and encode send', () => {
+  test('spans changed, dropped or split are encoded anew: what arrives is what decode and encode send', () => {
     const body = ProtobufTraceSerializer.serializeRequest(sdkSpans)!;
     const sent = decodeTraceRequestProtobuf(forwarded(body, dropAndRename)).resourceSpans;
     assert.deepStrictEqual(sent, reference(body, dropAndRename));
     assert.ok(sent[0].scopeSpans.some((ss) => ss.spans.some((span) => span.name.endsWith('(renamed)'))));
-    // The spans left as they were still went out as their received bytes.
-    const decoded = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
-    const unchanged = dropAndRename(decoded)[0].scopeSpans.flatMap((ss) => ss.spans);
-    assert.ok(unchanged.filter((span) => receivedEncodingOf(span) !== undefined).length >= unchanged.length - 1);
   });
 
   test('protobufjs requests with repeated keys, several AnyValue members and unusable ids: forwarding sends exactly what decode and encode send', () => {
@@ -104,25 +108,25 @@ describe('forwarding spans in the bytes they were received in', () => {
       const body = randomWireRequest(random);
       assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body)).resourceSpans, reference(body), `request ${i}`);
       assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body, dropAndRename)).resourceSpans, reference(body, dropAndRename), `request ${i}, changed`);
-      for (const rs of decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans) {
-        for (const ss of rs.scopeSpans)
-          for (const span of ss.spans) {
-            if (receivedEncodingOf(span)) kept++;
-            else notKept++;
-          }
+      assert.deepStrictEqual(
+        decodeTraceRequestProtobuf(forwarded(body, renameFirstScopes)).resourceSpans,
+        reference(body, renameFirstScopes),
+        `request ${i}, first scopes renamed`,
+      );
+      for (const rs of decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans) {
+        for (const ss of rs.scopeSpans) {
+          if (receivedEncodingOf(ss)) kept++;
+          else notKept++;
+        }
       }
     }
     // Both kinds occur, so both paths were compared.
-    assert.ok(kept > 100 && notKept > 100, `kept ${kept}, not kept ${notKept}`);
+    assert.ok(kept > 50 && notKept > 50, `kept ${kept}, not kept ${notKept}`);
   });
 
-  test('a span with a field the decoder drops is encoded from its decoded data; its neighbours keep their bytes', () => {
+  test('a span with a field the decoder drops: neither its scope nor its resource is forwarded as received', () => {
     const body = wireRequest(wireSpan(1), wireSpan(2, UNKNOWN), wireSpan(3));
-    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
-    const [first, second, third] = rs.scopeSpans[0].spans;
-    assert.equal(receivedEncodingOf(second), undefined);
-    assert.ok(receivedEncodingOf(first) && receivedEncodingOf(third));
-    // Neither the scope nor the resource holding it goes out as received.
+    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans;
     assert.equal(receivedEncodingOf(rs), undefined);
     assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
     const sent = forwarded(body);
@@ -130,24 +134,37 @@ describe('forwarding spans in the bytes they were received in', () => {
     assert.deepStrictEqual(decodeTraceRequestProtobuf(sent).resourceSpans, reference(body));
   });
 
-  test('unknown fields of a resource or scope are not forwarded; the spans in them still are, as received', () => {
-    const spans = cat(wireSpan(1), wireSpan(2));
-    const body = field(1, cat(field(1, cat(stringAttribute('service.name', 'a'), UNKNOWN)), field(2, cat(field(1, cat(field(1, 'scope'), UNKNOWN)), spans))));
-    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
+  test('an unknown field of a resource is not forwarded; the scopes in it still are, as received', () => {
+    const scope = field(2, cat(field(1, field(1, 'scope')), wireSpan(1), wireSpan(2)));
+    const body = field(1, cat(field(1, cat(stringAttribute('service.name', 'a'), UNKNOWN)), scope));
+    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans;
     assert.equal(receivedEncodingOf(rs), undefined);
-    assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
-    assert.ok(rs.scopeSpans[0].spans.every((span) => receivedEncodingOf(span) !== undefined));
+    assert.ok(receivedEncodingOf(rs.scopeSpans[0]));
     const sent = forwarded(body);
     assert.ok(!Buffer.from(sent).includes(UNKNOWN));
-    assert.ok(Buffer.from(sent).includes(spans));
+    assert.ok(Buffer.from(sent).includes(scope));
+    assert.deepStrictEqual(decodeTraceRequestProtobuf(sent).resourceSpans, reference(body));
+  });
+
+  test('an unknown field of a scope: that scope is encoded anew, the next one forwarded as received', () => {
+    const unknownScope = field(2, cat(field(1, cat(field(1, 'scope'), UNKNOWN)), wireSpan(1)));
+    const plainScope = field(2, cat(field(1, field(1, 'other')), wireSpan(2)));
+    const body = field(1, cat(field(1, stringAttribute('service.name', 'a')), unknownScope, plainScope));
+    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans;
+    assert.equal(receivedEncodingOf(rs), undefined);
+    assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
+    assert.ok(receivedEncodingOf(rs.scopeSpans[1]));
+    const sent = forwarded(body);
+    assert.ok(!Buffer.from(sent).includes(UNKNOWN));
+    assert.ok(Buffer.from(sent).includes(plainScope));
     assert.deepStrictEqual(decodeTraceRequestProtobuf(sent).resourceSpans, reference(body));
   });
 
   test('an attribute key that comes twice (the last value wins) is not forwarded as received', () => {
     const body = wireRequest(wireSpan(1, spanAttribute('k', 'first'), spanAttribute('k', 'second')), wireSpan(2));
-    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
-    assert.equal(receivedEncodingOf(rs.scopeSpans[0].spans[0]), undefined);
-    assert.ok(receivedEncodingOf(rs.scopeSpans[0].spans[1]));
+    const [rs] = decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans;
+    assert.equal(receivedEncodingOf(rs), undefined);
+    assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
     const sent = decodeTraceRequestProtobuf(forwarded(body)).resourceSpans;
     assert.deepStrictEqual(sent[0].scopeSpans[0].spans[0].attributes, { k: 'second' });
     assert.ok(!Buffer.from(forwarded(body)).includes(Buffer.from('first')));
@@ -156,7 +173,7 @@ describe('forwarding spans in the bytes they were received in', () => {
   test('a request with a rejected span (partial success) forwards neither that span nor its scope or resource as received', () => {
     const badId = field(2, cat(field(1, Buffer.alloc(5, 9)), field(2, Buffer.alloc(8, 9)), field(5, 'bad-id')));
     const body = wireRequest(wireSpan(1), badId);
-    const decoded = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' });
+    const decoded = decodeTraceRequestProtobuf(body, { keepEncoding: true });
     assert.equal(decoded.rejectedSpans, 1);
     assert.equal(receivedEncodingOf(decoded.resourceSpans[0]), undefined);
     assert.equal(receivedEncodingOf(decoded.resourceSpans[0].scopeSpans[0]), undefined);
@@ -165,19 +182,15 @@ describe('forwarding spans in the bytes they were received in', () => {
     assert.deepStrictEqual(decodeTraceRequestProtobuf(sent).resourceSpans, reference(body));
   });
 
-  test("'spans' keeps only the spans' bytes (a slice of a larger request); 'none' keeps nothing", () => {
-    const body = wireRequest(wireSpan(1), wireSpan(2));
-    const [sliced] = decodeTraceRequestProtobuf(body, { keepEncoding: 'spans' }).resourceSpans;
-    assert.equal(receivedEncodingOf(sliced), undefined);
-    assert.equal(receivedEncodingOf(sliced.scopeSpans[0]), undefined);
-    assert.ok(sliced.scopeSpans[0].spans.every((span) => receivedEncodingOf(span) !== undefined));
-    const [plain] = decodeTraceRequestProtobuf(body).resourceSpans;
-    assert.equal(receivedEncodingOf(plain.scopeSpans[0].spans[0]), undefined);
+  test('without keepEncoding nothing is kept', () => {
+    const [rs] = decodeTraceRequestProtobuf(wireRequest(wireSpan(1))).resourceSpans;
+    assert.equal(receivedEncodingOf(rs), undefined);
+    assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
   });
 
   test('spans changed in place after forgetReceivedEncoding go out changed', () => {
     const body = ProtobufTraceSerializer.serializeRequest(sdkSpans)!;
-    const resourceSpans: ResourceSpans[] = decodeTraceRequestProtobuf(body, { keepEncoding: 'all' }).resourceSpans;
+    const resourceSpans: ResourceSpans[] = decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans;
     forgetReceivedEncoding(resourceSpans);
     resourceSpans[0].scopeSpans[0].spans[0].name = 'changed in place';
     resourceSpans[0].resource.attributes['host.name'] = 'changed too';

@@ -4,12 +4,11 @@ import { decodeTraceRequestProtobuf, OtlpDecodeError, type DecodedTraceRequest }
 import { sliceTraceRequest } from './request-slices.js';
 
 /**
- * What decoded spans keep of the bytes they came in, for exporters to forward unchanged spans
- * as they are (@decision-trace/otlp received-encoding.ts). A slice holds partial resources and
- * scopes (and the merge below adds spans to a slice's scope), so only its spans keep theirs.
+ * A request decoded whole keeps the bytes of its resources and scopes, for exporters to forward
+ * unchanged spans as they arrived (@decision-trace/otlp received-encoding.ts). Slices do not:
+ * they hold parts of resources and scopes, and the merge below adds spans to a slice's scope.
  */
-const WHOLE = { keepEncoding: 'all' } as const;
-const SLICE = { keepEncoding: 'spans' } as const;
+const WHOLE = { keepEncoding: true };
 
 /** About 15 ms of decoding on a typical core. */
 export const DEFAULT_SLICE_BYTES = 512 * 1024;
@@ -33,7 +32,7 @@ export async function decodeProtobufInSlices(body: Buffer, sliceBytes = DEFAULT_
     const slice = slices[i];
     let decoded: DecodedTraceRequest;
     try {
-      decoded = decodeTraceRequestProtobuf(slice.body, SLICE);
+      decoded = decodeTraceRequestProtobuf(slice.body);
     } catch (error) {
       if (error instanceof OtlpDecodeError) return decodeTraceRequestProtobuf(body, WHOLE);
       throw error;
