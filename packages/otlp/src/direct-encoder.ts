@@ -24,11 +24,13 @@ import {
   writeInt64Number,
   writeKeyField,
   writeRaw,
+  writeRawRange,
   writeString,
   writeStringField,
   writeUint32Field,
 } from './wire-writer.js';
 import { receivedEncodingOf } from './received-encoding.js';
+import { scopeSpansLayout, subsetOrigin } from './scope-spans-subset.js';
 
 /**
  * Encodes spans as a binary-protobuf ExportTraceServiceRequest, written straight from the
@@ -127,7 +129,8 @@ function writeResourceSpans(resourceSpans: ReadonlyResourceSpans): void {
       continue;
     }
     const at = beginMessage(0x12, 3);
-    writeScopeSpans(scopeSpans[s]);
+    const origin = subsetOrigin(scopeSpans[s]);
+    if (origin === undefined || !writeScopeSpansSubset(scopeSpans[s], origin)) writeScopeSpans(scopeSpans[s]);
     endMessage(at, 3);
   }
   writeStringField(0x1a, resourceSpans.schemaUrl); // string schema_url = 3
@@ -151,6 +154,39 @@ function writeScopeSpans(scopeSpans: ReadonlyScopeSpans): void {
     endMessage(at, 2);
   }
   writeStringField(0x1a, scopeSpans.schemaUrl); // string schema_url = 3
+}
+
+/**
+ * A subset of a received scope's spans (scope-spans-subset.ts): the scope's own fields and each
+ * span it still holds unchanged written as received, other spans encoded. False, with nothing
+ * written, when the scope itself was changed or its bytes cannot be written piecewise.
+ */
+function writeScopeSpansSubset(subset: ReadonlyScopeSpans, origin: ReadonlyScopeSpans): boolean {
+  if (subset.scope !== origin.scope || subset.schemaUrl !== origin.schemaUrl) return false;
+  const bytes = receivedEncodingOf(origin);
+  if (bytes === undefined) return false; // forgotten since (forgetReceivedEncoding)
+  const layout = scopeSpansLayout(origin, bytes);
+  if (!layout.usable) return false;
+  // A scope absent on the wire stays absent: the same empty scope to a decoder.
+  if (layout.scopeStart !== -1) writeRawRange(bytes, layout.scopeStart, layout.scopeEnd);
+  const spans = subset.spans;
+  const received = origin.spans;
+  let next = 0; // spans keep their order in a subset: search on from the last one found
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i];
+    let j = next;
+    while (j < received.length && received[j] !== span) j++;
+    if (j < received.length) {
+      writeRawRange(bytes, layout.spanStarts[j], layout.spanEnds[j]);
+      next = j + 1;
+    } else {
+      const at = beginMessage(0x12, 2);
+      writeSpan(span);
+      endMessage(at, 2);
+    }
+  }
+  if (layout.schemaUrlStart !== -1) writeRawRange(bytes, layout.schemaUrlStart, layout.schemaUrlEnd);
+  return true;
 }
 
 // trace.proto Span

@@ -4,6 +4,7 @@ export { decodeTraceRequestProtobuf, decodeTraceRequestProtobufRaw } from './dec
 export { decodeTraceRequestJson } from './decode-json.js';
 export { encodeTraceRequestProtobuf } from './direct-encoder.js';
 export { forgetReceivedEncoding, receivedEncodingOf } from './received-encoding.js';
+export { scopeSpansSubset } from './scope-spans-subset.js';
 export { encodeTraceRequestProtobufReflective } from './encode-protobuf-reflective.js';
 export { encodeTraceRequestJson } from './encode-json.js';
 export { encodeExportResponse, type ExportResult } from './export-response.js';

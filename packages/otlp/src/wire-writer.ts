@@ -178,6 +178,14 @@ export function writeRaw(bytes: Uint8Array): void {
   pos += bytes.length;
 }
 
+/** `source[start, end)`, already encoded fields, written as they are. */
+export function writeRawRange(source: Uint8Array, start: number, end: number): void {
+  ensure(end - start);
+  // Buffer's copy takes a range without making a view of it first.
+  Buffer.prototype.copy.call(source, buf, pos, start, end);
+  pos += end - start;
+}
+
 /** A bytes value, length-prefixed. */
 export function writeBytes(value: Uint8Array): void {
   ensure(5 + value.length);

@@ -3,7 +3,7 @@ import { before, describe, test } from 'node:test';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { ReadonlyResourceSpans, ResourceSpans } from '@decision-trace/model';
-import { decodeTraceRequestProtobuf, encodeTraceRequestProtobuf, forgetReceivedEncoding, receivedEncodingOf } from '../src/index.js';
+import { decodeTraceRequestProtobuf, encodeTraceRequestProtobuf, forgetReceivedEncoding, receivedEncodingOf, scopeSpansSubset } from '../src/index.js';
 import { recordSdkSpans } from './fixtures/sdk-spans.js';
 import { randomWireRequest, seededRandom } from './helpers/random-requests.js';
 
@@ -69,6 +69,23 @@ function renameFirstScopes(resourceSpans: readonly ReadonlyResourceSpans[]): rea
   }));
 }
 
+/**
+ * What a sampler or a batch split does with scopeSpansSubset: every other span kept (odd-indexed
+ * ones when `odd`), the first kept one of each scope replaced by a renamed copy.
+ */
+function subsetsWithARename(odd: boolean) {
+  return (resourceSpans: readonly ReadonlyResourceSpans[]): readonly ReadonlyResourceSpans[] =>
+    resourceSpans.map((rs) => ({
+      ...rs,
+      scopeSpans: rs.scopeSpans.map((ss) =>
+        scopeSpansSubset(
+          ss,
+          ss.spans.filter((_, i) => i % 2 === (odd ? 1 : 0)).map((span, i) => (i === 0 ? { ...span, name: `${span.name} (renamed)` } : span)),
+        ),
+      ),
+    }));
+}
+
 describe('forwarding spans in the bytes they were received in', () => {
   let sdkSpans: ReadableSpan[];
   before(async () => {
@@ -108,6 +125,10 @@ describe('forwarding spans in the bytes they were received in', () => {
       const body = randomWireRequest(random);
       assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body)).resourceSpans, reference(body), `request ${i}`);
       assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body, dropAndRename)).resourceSpans, reference(body, dropAndRename), `request ${i}, changed`);
+      for (const odd of [false, true]) {
+        const change = subsetsWithARename(odd);
+        assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body, change)).resourceSpans, reference(body, change), `request ${i}, subsets`);
+      }
       assert.deepStrictEqual(
         decodeTraceRequestProtobuf(forwarded(body, renameFirstScopes)).resourceSpans,
         reference(body, renameFirstScopes),
@@ -180,6 +201,47 @@ describe('forwarding spans in the bytes they were received in', () => {
     const sent = forwarded(body);
     assert.ok(!Buffer.from(sent).includes(Buffer.from('bad-id')));
     assert.deepStrictEqual(decodeTraceRequestProtobuf(sent).resourceSpans, reference(body));
+  });
+
+  test('subsets of received scopes (a sampler, a batch split): their unchanged spans go out as received, the others encoded', () => {
+    const body = ProtobufTraceSerializer.serializeRequest(sdkSpans)!;
+    const keepAll = (rs: readonly ReadonlyResourceSpans[]) => rs.map((r) => ({ ...r, scopeSpans: r.scopeSpans.map((ss) => scopeSpansSubset(ss, ss.spans)) }));
+    // Every span kept: the scopes' bytes are the SDK's, not our encoder's.
+    const whole = forwarded(body, keepAll);
+    assert.deepStrictEqual(decodeTraceRequestProtobuf(whole).resourceSpans, reference(body));
+    const plain = encodeTraceRequestProtobuf(keepAll(decodeTraceRequestProtobuf(body).resourceSpans));
+    assert.ok(!Buffer.from(whole).equals(Buffer.from(plain)));
+    const decoded = decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans;
+    for (const ss of decoded[0].scopeSpans) assert.ok(Buffer.from(whole).includes(Buffer.from(receivedEncodingOf(ss)!).subarray(2)));
+    // Filtered, with a changed span among the kept ones, and a subset of a subset.
+    for (const odd of [false, true]) {
+      const change = subsetsWithARename(odd);
+      assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body, change)).resourceSpans, reference(body, change));
+      const twice = (rs: readonly ReadonlyResourceSpans[]) => change(change(rs));
+      assert.deepStrictEqual(decodeTraceRequestProtobuf(forwarded(body, twice)).resourceSpans, reference(body, twice));
+    }
+  });
+
+  test('a subset whose scope was changed, or of a scope whose scope field came twice, is encoded', () => {
+    const body = ProtobufTraceSerializer.serializeRequest(sdkSpans)!;
+    const renamed = (rs: readonly ReadonlyResourceSpans[]) =>
+      rs.map((r) => ({
+        ...r,
+        scopeSpans: r.scopeSpans.map((ss) => ({ ...scopeSpansSubset(ss, ss.spans.slice(1)), scope: { ...ss.scope, name: 'renamed scope' } })),
+      }));
+    const sent = decodeTraceRequestProtobuf(forwarded(body, renamed)).resourceSpans;
+    assert.deepStrictEqual(sent, reference(body, renamed));
+    assert.ok(sent[0].scopeSpans.every((ss) => ss.scope.name === 'renamed scope'));
+    // scope = 1 twice: the decoder merges both (name from the first, version from the second).
+    const twice = field(
+      1,
+      cat(field(1, stringAttribute('service.name', 'a')), field(2, cat(field(1, field(1, 'scope')), wireSpan(1), field(1, field(2, '2.0')), wireSpan(2)))),
+    );
+    const firstOnly = (rs: readonly ReadonlyResourceSpans[]) =>
+      rs.map((r) => ({ ...r, scopeSpans: r.scopeSpans.map((ss) => scopeSpansSubset(ss, ss.spans.slice(0, 1))) }));
+    const merged = decodeTraceRequestProtobuf(forwarded(twice, firstOnly)).resourceSpans;
+    assert.deepStrictEqual(merged, reference(twice, firstOnly));
+    assert.deepStrictEqual([merged[0].scopeSpans[0].scope.name, merged[0].scopeSpans[0].scope.version], ['scope', '2.0']);
   });
 
   test('without keepEncoding nothing is kept', () => {

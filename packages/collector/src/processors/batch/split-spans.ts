@@ -1,4 +1,5 @@
 import type { ReadonlyResourceSpans, ReadonlyScopeSpans, ReadonlySpan } from '@decision-trace/model';
+import { scopeSpansSubset } from '@decision-trace/otlp';
 import { spanCarriesDecision as carriesDecision } from '../../exporter-helper/decision-data.js';
 
 export interface SpanPartition {
@@ -11,7 +12,8 @@ export interface SpanPartition {
 /**
  * Separates decision-carrying spans from context spans, keeping each span under its own
  * resource and scope. The common cases (no decision span, or only decision spans) return the
- * input as it is, without copying.
+ * input as it is, without copying. The scopes it cuts are subsets of the received ones
+ * (scopeSpansSubset), so exporters still forward their spans in the bytes they arrived in.
  */
 export function partitionByDecision(resourceSpans: readonly ReadonlyResourceSpans[]): SpanPartition {
   let decisionCount = 0;
@@ -35,8 +37,8 @@ export function partitionByDecision(resourceSpans: readonly ReadonlyResourceSpan
       const decisionSpans: ReadonlySpan[] = [];
       const contextSpans: ReadonlySpan[] = [];
       for (const span of ss.spans) (carriesDecision(span) ? decisionSpans : contextSpans).push(span);
-      if (decisionSpans.length > 0) decisionScopes.push({ ...ss, spans: decisionSpans });
-      if (contextSpans.length > 0) contextScopes.push({ ...ss, spans: contextSpans });
+      if (decisionSpans.length > 0) decisionScopes.push(scopeSpansSubset(ss, decisionSpans));
+      if (contextSpans.length > 0) contextScopes.push(scopeSpansSubset(ss, contextSpans));
     }
     if (decisionScopes.length > 0) decision.push({ ...rs, scopeSpans: decisionScopes });
     if (contextScopes.length > 0) context.push({ ...rs, scopeSpans: contextScopes });
@@ -80,8 +82,8 @@ export function takeSpans(resourceSpans: readonly ReadonlyResourceSpans[], total
         headScopes.push(ss);
         taken += ss.spans.length;
       } else {
-        headScopes.push({ ...ss, spans: ss.spans.slice(0, room) });
-        tailScopes.push({ ...ss, spans: ss.spans.slice(room) });
+        headScopes.push(scopeSpansSubset(ss, ss.spans.slice(0, room)));
+        tailScopes.push(scopeSpansSubset(ss, ss.spans.slice(room)));
         taken += room;
       }
     }
