@@ -1,6 +1,6 @@
 import type { ReadonlyAttributes, ReadonlyResource, ReadonlySpan } from './readonly-otlp-types.js';
 import { nanosToRfc3339, toText } from './attribute-values.js';
-import { withSubMillis } from './instant.js';
+import { MAX_FOUR_DIGIT_YEAR_MILLIS, millisToIso, withSubMillis } from './instant.js';
 import { classifySpanKind, type ContextSpanKind, type SpanKindSource } from './span-kind.js';
 import { readTokenCounts, type TokenCounts } from './token-usage.js';
 import { aiAttributeKey, aiAttributeKeys, presentAiKeys, readAiAttribute, type AiAttributeKey, type PresentAiKeys } from './ai-attribute-keys.js';
@@ -96,9 +96,6 @@ export function toContextSpan(span: ReadonlySpan, tenant: string, serviceName: s
   };
 }
 
-/** 9999-12-31T23:59:59.999Z: up to here an instant is `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
-const MAX_FOUR_DIGIT_YEAR_MILLIS = 253_402_300_799_999;
-
 function spanTime(nanos: bigint, decimalNanos: string): string | null {
   if (nanos <= 0n) return null;
   return contextSpanTimeOfNanos(decimalNanos) ?? nanosToRfc3339(nanos);
@@ -122,7 +119,7 @@ export function contextSpanTimeOfNanos(decimalNanos: string): string | null {
   let time: string;
   if (cachedTimeMillis[slot] === millis) time = cachedTimes[slot]!;
   else {
-    time = formatMillis(millis);
+    time = millisToIso(millis);
     cachedTimeMillis[slot] = millis;
     cachedTimes[slot] = time;
   }
@@ -166,20 +163,6 @@ function millisOfNanos(decimalNanos: string): number {
   }
   // Beyond 2^53 the sum is inexact, but then far beyond year 9999 too.
   return millis;
-}
-
-let cachedSecond = -1;
-let cachedSecondPrefix = '';
-
-function formatMillis(millis: number): string {
-  const second = Math.floor(millis / 1000);
-  if (second !== cachedSecond) {
-    // `YYYY-MM-DDTHH:MM:SS.` of the second.
-    cachedSecondPrefix = new Date(second * 1000).toISOString().slice(0, 20);
-    cachedSecond = second;
-  }
-  const milli = millis - second * 1000;
-  return `${cachedSecondPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 function durationMs(start: bigint, end: bigint): number | null {
