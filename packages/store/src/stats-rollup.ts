@@ -213,12 +213,26 @@ export type RollupRow = [
   ...binsThenDurations: Array<number | Uint8Array | null>,
 ];
 
+/** Adds one roll-up row's counts to the series of a stats answer being built. */
+export function addRollupGroup(
+  accumulator: StatsAccumulator,
+  hour: number,
+  typeKey: string,
+  versionKey: string,
+  outcomeKey: string,
+  count: number,
+  weightedCount: number,
+): void {
+  if (count === 0) return;
+  accumulator.addGroup(accumulator.bucketOf(hour), rollupKeyValue(typeKey), rollupKeyValue(versionKey), rollupKeyValue(outcomeKey), count, weightedCount);
+}
+
 /** Adds roll-up rows to a stats answer being built. */
 export function addRollupRows(accumulator: StatsAccumulator, rows: Iterable<RollupRow>): void {
   for (const row of rows) {
     const [hour, typeKey, versionKey, outcomeKey, count, weightedCount, tokenDecisions, input, output, total] = row;
     if (count === 0) continue;
-    accumulator.addGroup(accumulator.bucketOf(hour), rollupKeyValue(typeKey), rollupKeyValue(versionKey), rollupKeyValue(outcomeKey), count, weightedCount);
+    addRollupGroup(accumulator, hour, typeKey, versionKey, outcomeKey, count, weightedCount);
     accumulator.addTokens(tokenDecisions, input, output, total);
     for (let bin = 0; bin < CONFIDENCE_BINS; bin++) {
       const n = row[10 + bin] as number;

@@ -2,7 +2,10 @@ import type { NormalizedDecisionFilter } from '../decision-query.js';
 import { postgresDurationBucketSql } from '../duration-sketch.js';
 import { whereClause } from '../filter-sql.js';
 import { rollupConditions } from '../rollup-sql.js';
-import { ROLLUP_ROW_COLUMNS, type StatsPlan } from '../stats-rollup.js';
+import { ROLLUP_BIN_COLUMNS, ROLLUP_ROW_COLUMNS, type StatsPlan } from '../stats-rollup.js';
+
+/** The roll-up columns the server sums over a window's hours: tokens, then the confidence bins. */
+export const ROLLUP_SUMMED_COLUMNS = ['token_decisions', 'input_tokens', 'output_tokens', 'total_tokens', ...ROLLUP_BIN_COLUMNS];
 import type { NormalizedStatsQuery } from '../stats-query.js';
 import { boundSql, type BoundSql } from './page-sql.js';
 
@@ -10,8 +13,10 @@ import { boundSql, type BoundSql } from './page-sql.js';
  * Every aggregate of `stats` in one statement, one snapshot and one round trip: the raw part of
  * the window (statsPlan) read once (a materialised CTE) and summed by the server (durations as
  * duration-sketch.ts bucket counts, the bucket computed by postgresDurationBucketSql exactly as
- * in JavaScript), the roll-up rows of its whole hours as they are (their sketches as hex). Each
- * part comes back as one JSON column, which StatsAccumulator adds up as the SQLite store does.
+ * in JavaScript), and the roll-up rows of its whole hours: their series counts as they are, their
+ * bins and tokens summed, their sketches concatenated into one bytea (DurationSketch.addBytes
+ * reads records in any order; shipping each row's sketch as JSON hex cost more than the rest of
+ * the query). StatsAccumulator adds the parts up as the SQLite store does.
  */
 export function statsSql(query: NormalizedStatsQuery, plan: StatsPlan): BoundSql {
   const { filter } = query;
@@ -39,7 +44,9 @@ export function statsSql(query: NormalizedStatsQuery, plan: StatsPlan): BoundSql
         (SELECT json_build_object('decisions', count(total_tokens), 'input_tokens', coalesce(sum(input_tokens) FILTER (WHERE total_tokens IS NOT NULL), 0),
            'output_tokens', coalesce(sum(output_tokens) FILTER (WHERE total_tokens IS NOT NULL), 0), 'total_tokens', coalesce(sum(total_tokens), 0))
          FROM w) AS tokens,
-        (SELECT coalesce(json_agg(json_build_array(${ROLLUP_ROW_COLUMNS})), '[]') FROM r) AS rollups,
+        (SELECT coalesce(json_agg(json_build_array(hour, type_key, version_key, outcome_key, count, weighted_count)), '[]') FROM r) AS rollup_groups,
+        (SELECT json_build_array(${ROLLUP_SUMMED_COLUMNS.map((column) => `coalesce(sum(${column}), 0)`).join(', ')}) FROM r) AS rollup_sums,
+        (SELECT string_agg(durations, ''::bytea) FROM r) AS rollup_durations,
         (SELECT coalesce(json_agg(json_build_array(bucket, count)), '[]') FROM (
            SELECT ${postgresDurationBucketSql('duration_ms')} AS bucket, count(*) AS count FROM w WHERE duration_ms IS NOT NULL GROUP BY 1) d) AS durations`;
     },
