@@ -123,6 +123,9 @@ function format(n) {
   return Math.abs(n) < 100 ? n.toFixed(2) : Math.round(n).toLocaleString('en-US');
 }
 
+/** What the store_scale runs found, as the note's last lines (the rows' numbers are the measurements). */
+const STORE_SCALE_FINDINGS = ['  FINDINGS'];
+
 function markdown(rows) {
   const cpu = cpus();
   const lines = [
@@ -241,23 +244,25 @@ function markdown(rows) {
     '- **store_scale_*** (bench/store-scale-case.mjs; opt-in: `node bench/run.mjs --update store_scale`, not run by',
     '  `npm run bench` or CI): the issue #19 "flat with size" targets on a store that already holds 10,000,000 decisions',
     '  (`DT_BENCH_SCALE_DECISIONS`), each with its decision.observed ledger row (hash chains of 10 tenants) and the two',
-    '  context spans of its trace (server span, LLM span with tokens rolled up onto the decision), spread over 30 days as',
-    "  in store_query. bench/store-fixture.mjs builds it once through the store's own append path (5,000 decisions a call,",
-    '  4 calls in flight), resumably, and caches it: SQLite under ~/.cache/decision-trace-bench/store-scale-v<generator',
-    '  version>-<N>/, PostgreSQL as database dt_bench_scale_v<version>_<N>; a run measures a copy (a file copy; CREATE',
-    "  DATABASE … TEMPLATE). `store_scale_ingest_<backend>_into_<size>`: the default pipeline's ingest (the",
-    "  otlp_http_protobuf_ingest workload and rounds) into the copy; baseline: the same into an empty store, the run's",
-    '  other collector (target: ratio ≥ 0.8); `…_cpu_main_thread`/`…_cpu_store_worker`: the same as µs CPU per span.',
-    "  `store_scale_<query>_p50|p95_<backend>_at_<size>`: store_query's queries on the copy before the ingest (targets:",
+    '  context spans of its trace (server span, which the decision sits on, and an LLM span below it whose tokens roll up',
+    '  onto the decision), spread over 30 days as in store_query. bench/store-fixture.mjs builds it once, resumably, and',
+    '  caches it (SQLite under ~/.cache/decision-trace-bench/store-scale-v<generator version>-<N>/, PostgreSQL as',
+    "  database dt_bench_scale_v<version>_<N>). SQLite: through the store's own append path (5,000 decisions a call, a",
+    '  sliding window of 4), with the non-unique indexes of decisions and causal_links that the append path never reads',
+    '  dropped during the load and built by CREATE INDEX after it (test/bench-store-fixture.test.ts: same schema and rows',
+    '  as a plain append). PostgreSQL: through bulkLoadPostgres (packages/store), 20,000 decisions a transaction, the rows',
+    '  append + appendContextSpans write (packages/store/test/bulk-load.test.ts compares every table of both paths), the',
+    '  same indexes built after the load, then VACUUM ANALYZE. A run measures the fixture in place (a copy would need its',
+    "  size again) and then deletes what its ingest added (other tenants' rows, context-span packs past the fixture's",
+    '  last): the fixture holds the same decisions after every run, its file a little larger.',
+    "  `store_scale_ingest_<backend>_into_<size>`: the default pipeline's ingest (the otlp_http_protobuf_ingest workload",
+    "  and rounds) into the fixture; baseline: the same into an empty store, the run's other collector (target: ratio",
+    '  ≥ 0.8); `…_cpu_main_thread`/`…_cpu_store_worker`: the same as µs CPU per span.',
+    "  `store_scale_<query>_p50|p95_<backend>_at_<size>`: store_query's queries on the fixture before the ingest (targets:",
     '  list p95 ≤ 50 ms, stats p95 ≤ 300 ms). `<size>` is what the store held: `DT_BENCH_SCALE_PARTIAL=1` measures a',
-    '  fixture whose build was stopped part way. Rows carry `decisions` and `load_average` in bench/results.json.',
-    '  Profile (SQLite, 1.92M decisions, 64,000 a day): stats_day reads every decision of the day from the covering index',
-    '  decisions_stats (EXPLAIN QUERY PLAN: SEARCH decisions USING COVERING INDEX decisions_stats (sort_time>? AND',
-    '  sort_time<?)) at about 1.7 µs CPU per row before any aggregation, so at 10M (333,000 a day) the read alone takes',
-    '  about 0.6 s CPU: no index meets the 300 ms target; pre-aggregated hourly rollups would.',
-    '  Cost of the fixture: about 3.4 KB of SQLite file per decision (10M: about 34 GB, and a run copies it: as much',
-    '  again free); built at about 800 decisions/s on this shared 2-core machine (load 10–20), 3.5 hours for 10M, and at',
-    '  150–200/s into PostgreSQL through its append path, too slow for 10M: that needs a bulk (COPY) path, not written yet.',
+    '  fixture whose build was stopped part way (its indexes are built first). Rows carry `backend`, `decisions` and',
+    "  `load_average` in bench/results.json; a run of one backend (`DT_BENCH_SCALE_BACKENDS=sqlite`) keeps the other's rows.",
+    ...STORE_SCALE_FINDINGS,
     '- **memory_overload_*** (bench/memory-overload-case.mjs; opt-in: `node bench/run.mjs --update memory_overload`): the',
     '  default pipeline (otlp → decision → decisions into SQLite, context spans kept) under sustained overload: 1,000 clients',
     '  (`DT_BENCH_MEMORY_CLIENTS`) each posting distinct otlp_http_protobuf_ingest requests back to back for 60 s',

@@ -4,6 +4,7 @@
 // PostgreSQL. Opt-in (`node bench/run.mjs --update store_scale`): building the fixture takes hours
 // the first time (store-fixture.mjs caches it), far beyond CI's quick bench.
 //
+// PostgreSQL's ingest runs --quick's short rounds unless DT_BENCH_SCALE_SHORT_INGEST=0.
 // `DT_BENCH_SCALE_DECISIONS` sets the fixture's size (default 10,000,000; 20,000 with --quick).
 // `DT_BENCH_SCALE_BACKENDS=sqlite` leaves PostgreSQL out. `DT_BENCH_SCALE_PARTIAL=1` measures a fixture as far as an interrupted build got (the build
 // must not be running), and the rows say how many decisions it held.
@@ -176,7 +177,18 @@ async function postgresRows({ quick, root, decisions, partial, samples }) {
     } finally {
       await store.close();
     }
-    const ingest = await ingestPair({ quick, root, dir: scratch, backend: 'postgres', label, emptyStorage: postgresUrlOf(empty), fullStorage: full });
+    // PostgreSQL ingests the default pipeline at a few hundred spans/s here (appendContextSpans
+    // rolls each trace up with statements of its own): the short rounds of --quick (3 of 200
+    // requests) keep each collector's share to minutes, not half an hour.
+    const ingest = await ingestPair({
+      quick: quick || process.env.DT_BENCH_SCALE_SHORT_INGEST !== '0',
+      root,
+      dir: scratch,
+      backend: 'postgres',
+      label,
+      emptyStorage: postgresUrlOf(empty),
+      fullStorage: full,
+    });
     return [...ingest, ...queries].map((row) => ({ ...row, backend: 'postgres', decisions: held }));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
