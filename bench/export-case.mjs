@@ -4,7 +4,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, makeProtobufBodies, median, pipelineYaml, postAll, startCollector, stopCollector } from './harness.mjs';
+import {
+  cpuMicrosPerSpan,
+  freePort,
+  makeProtobufBodies,
+  median,
+  pipelineYaml,
+  postAll,
+  SPANS_PER_REQUEST,
+  startCollector,
+  stopCollector,
+  threadCpuNanos,
+} from './harness.mjs';
 
 const CONCURRENCY = 8;
 
@@ -34,6 +45,23 @@ async function startSink() {
 function sendAll(port, bodies, sink) {
   const expected = sink ? sink.requests + bodies.length : 0;
   return postAll(port, bodies, { concurrency: CONCURRENCY, until: sink ? () => sink.reached(expected) : undefined });
+}
+
+/**
+ * One measured round: spans per second, and the collector's CPU (all its threads) in µs per span
+ * over the same time — the figure that stays meaningful when other work shares the machine.
+ */
+async function measuredRound(collector, bodies, sink) {
+  const before = threadCpuNanos(collector.child.pid);
+  const rate = await sendAll(collector.port, bodies, sink);
+  const perSpan = cpuMicrosPerSpan(before, threadCpuNanos(collector.child.pid), bodies.length * SPANS_PER_REQUEST);
+  return { rate, cpu: perSpan === null ? null : perSpan.main + perSpan.store + perSpan.checkpointer + perSpan.other, perSpan };
+}
+
+/** The per-thread µs CPU per span of a configuration's rounds (medians), for the log. */
+function threadSummary(rounds) {
+  const groups = ['main', 'store', 'checkpointer', 'other'];
+  return groups.map((g) => `${g} ${median(rounds.map((r) => r.perSpan[g])).toFixed(2)}`).join(', ');
 }
 
 async function startExportCollector(root, dir, name, exporters, exporterIds) {
@@ -68,13 +96,36 @@ export async function exportCase({ quick, root }) {
     const results = { single: [], memory: [], persistent: [] };
     for (let round = 0; round < rounds; round++) {
       // Interleaved, so drift on a noisy machine touches every configuration alike.
-      results.single.push(await sendAll(collectors.single.port, makeProtobufBodies(requestsPerRound)));
-      results.memory.push(await sendAll(collectors.memory.port, makeProtobufBodies(requestsPerRound), sinks.memory));
-      results.persistent.push(await sendAll(collectors.persistent.port, makeProtobufBodies(requestsPerRound), sinks.persistent));
+      results.single.push(await measuredRound(collectors.single, makeProtobufBodies(requestsPerRound)));
+      results.memory.push(await measuredRound(collectors.memory, makeProtobufBodies(requestsPerRound), sinks.memory));
+      results.persistent.push(await measuredRound(collectors.persistent, makeProtobufBodies(requestsPerRound), sinks.persistent));
     }
-    const single = median(results.single);
-    const dual = median(results.memory);
-    const persistent = median(results.persistent);
+    const single = median(results.single.map((r) => r.rate));
+    const dual = median(results.memory.map((r) => r.rate));
+    const persistent = median(results.persistent.map((r) => r.rate));
+    const cpuRows = [];
+    if (results.single.every((r) => r.cpu !== null)) {
+      const cpu = (key) => median(results[key].map((r) => r.cpu));
+      for (const key of ['single', 'memory', 'persistent']) console.log(`export ${key}: µs CPU per span by thread (medians): ${threadSummary(results[key])}`);
+      cpuRows.push(
+        {
+          name: 'dual_export_cpu_per_span',
+          unit: 'µs CPU/span',
+          value: cpu('memory'),
+          baseline_name: 'single_export_cpu_per_span',
+          baseline_value: cpu('single'),
+          ratio: cpu('memory') / cpu('single'),
+        },
+        {
+          name: 'persistent_queue_cpu_per_span',
+          unit: 'µs CPU/span',
+          value: cpu('persistent'),
+          baseline_name: 'memory_queue_cpu_per_span',
+          baseline_value: cpu('memory'),
+          ratio: cpu('persistent') / cpu('memory'),
+        },
+      );
+    }
     return [
       { name: 'dual_export_ingest', unit: 'spans/s', value: dual, baseline_name: 'single_export_ingest', baseline_value: single, ratio: dual / single },
       {
@@ -85,6 +136,7 @@ export async function exportCase({ quick, root }) {
         baseline_value: dual,
         ratio: persistent / dual,
       },
+      ...cpuRows,
     ];
   } finally {
     for (const { child } of Object.values(collectors)) await stopCollector(child);
