@@ -461,3 +461,38 @@ test("an append call carries its events' canonical JSON from the caller, and the
     await store.close();
   }
 });
+
+test('the parent index holds child decisions only (migration 13): the decision graph still finds children through it', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'decisions.db');
+    const store = new SqliteDecisionStore(file);
+    try {
+      await store.append([
+        makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: 'root' }),
+        makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: 'child', parent_decision_id: 'root' }),
+      ]);
+      assert.deepEqual(
+        (await store.neighborDecisions('acme', ['root'])).map((record) => record.id),
+        ['child'],
+      );
+    } finally {
+      await store.close();
+    }
+    withConnection(file, (db) => {
+      const index = (db.prepare('PRAGMA index_list(decisions)').all() as Array<{ name: string; partial: number }>).find(
+        (row) => row.name === 'decisions_tenant_parent',
+      );
+      assert.equal(index?.partial, 1);
+      // A root decision has no entry: only the child is in the index.
+      assert.equal(db.prepare('SELECT count(*) FROM decisions INDEXED BY decisions_tenant_parent WHERE parent_decision_id IS NOT NULL').pluck().get(), 1);
+      // The child lookup (`parent_decision_id = ?` never matches NULL) is served by the partial index.
+      const plan = db
+        .prepare('EXPLAIN QUERY PLAN SELECT id FROM decisions WHERE tenant_id = ? AND parent_decision_id = ?')
+        .all('acme', 'root') as Array<{ detail: string }>;
+      assert.ok(plan.some((row) => row.detail.includes('decisions_tenant_parent')), JSON.stringify(plan));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -316,4 +316,16 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
     backfill: 'stats_rollups',
   },
+  {
+    version: 13,
+    name: 'parent index of child decisions only',
+    // Most decisions have no parent: each still cost an entry in the (tenant_id,
+    // parent_decision_id) index, written with every new decision and read by nothing (the
+    // decision graph looks children up by a parent id, `parent_decision_id = ?`, which never
+    // matches NULL). Kept partial, root decisions cost no index write.
+    sql: `
+      DROP INDEX decisions_tenant_parent;
+      CREATE INDEX decisions_tenant_parent ON decisions (tenant_id, parent_decision_id) WHERE parent_decision_id IS NOT NULL;
+    `,
+  },
 ];
