@@ -16,6 +16,7 @@ import { otlpEncodeCase } from './otlp-encode-case.mjs';
 import { samplingCase } from './sampling-case.mjs';
 import { sdkCase } from './sdk-case.mjs';
 import { storeQueryCase } from './store-query-case.mjs';
+import { storeAppendCase } from './store-append-case.mjs';
 import { storeScaleCase } from './store-scale-case.mjs';
 import { memoryOverloadCase } from './memory-overload-case.mjs';
 import { topologyCase } from './topology-case.mjs';
@@ -38,6 +39,7 @@ const cases = [
   ['sdk', sdkCase],
   ['dual_export_ingest', exportCase],
   ['store_query', storeQueryCase],
+  ['store_append', storeAppendCase],
   ['topology_3_samplers', topologyCase],
   ['otelcol_passthrough', otelcolPassthroughCase],
   ['otelcol_tail_sampling', otelcolTailSamplingCase],
@@ -175,6 +177,12 @@ function markdown(rows) {
     "  (dt-checkpoint) and the rest (V8's GC and compiler threads, libuv's pool). Lower is better. Baseline: the CPU time stock",
     '  protobufjs takes to decode one span of the same bodies in the benchmark process. On a machine shared with other',
     '  work, CPU per span moves far less than spans per second; the thread with the larger share caps the throughput.',
+    "- **store_append_cpu**, **store_append_decisions_only_cpu** (bench/store-append-case.mjs): the store worker's share of",
+    '  the two ingest cases alone: the append calls the decisions exporter makes for the same workload (with and without',
+    "  the traces' context spans), committed by SqliteDecisionStore in the benchmark's own thread, 8 requests per",
+    "  transaction (about the store worker's groups under the ingest load); µs of this thread's CPU per span. Nothing",
+    '  else runs in the thread, so a change to the write path shows here in seconds. Baseline: stock protobufjs decode CPU',
+    '  per span of the same bodies.',
     '- **otlp_grpc_ingest**: the same workload, bodies and baseline as otlp_http_protobuf_ingest, sent as OTLP/gRPC',
     '  `TraceService/Export` calls, 16 in flight on one HTTP/2 channel (as the OpenTelemetry gRPC exporters send).',
     '- **otlp_http_protobuf_gzip_ingest**: otlp_http_protobuf_ingest with `Content-Encoding: gzip` bodies (the',
