@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // @ts-expect-error: the UI is plain JavaScript served to browsers, without type declarations.
-import { trendSeries, outcomeTable, bucketFor, compareVersions } from '../ui/lib/trend-series.js';
+import { trendSeries, outcomeTable, bucketFor, compareVersions, windowStart } from '../ui/lib/trend-series.js';
 // @ts-expect-error: as above.
 import { formatDuration, tone, shortId } from '../ui/lib/format.js';
 // @ts-expect-error: as above.
@@ -74,6 +74,24 @@ test('the comparison table reads by_outcome per version and outcome', () => {
   assert.equal(bucketFor(24 * 3_600_000), '1h');
   assert.equal(bucketFor(30 * 86_400_000), '1d');
   assert.ok(compareVersions('v9', 'v10') < 0);
+});
+
+test('a trends window starts on its bucket grid: whole hours starting on the hour are what the store answers from its hourly roll-ups', () => {
+  const HOUR = 3_600_000;
+  const now = Date.parse('2026-12-07T14:37:12.345Z');
+  for (const [windowMs, bucketMs, start] of [
+    [6 * HOUR, 15 * 60_000, '2026-12-07T08:30:00.000Z'],
+    [24 * HOUR, HOUR, '2026-12-06T14:00:00.000Z'],
+    [7 * 24 * HOUR, 6 * HOUR, '2026-11-30T12:00:00.000Z'],
+    [30 * 24 * HOUR, 24 * HOUR, '2026-11-07T00:00:00.000Z'],
+  ] as const) {
+    const since = windowStart(windowMs, now);
+    assert.equal(since, start);
+    const covered = now - Date.parse(since);
+    assert.ok(covered >= windowMs && covered < windowMs + bucketMs, `${since} covers the window and less than one bucket more`);
+  }
+  // On the grid already: nothing is added.
+  assert.equal(windowStart(24 * HOUR, Date.parse('2026-12-07T14:00:00.000Z')), '2026-12-06T14:00:00.000Z');
 });
 
 test('formatting, routes and filters', () => {

@@ -71,6 +71,20 @@ export function bucketFor(windowMs) {
   return '1d';
 }
 
+const BUCKET_MS = { '15m': 900_000, '1h': 3_600_000, '6h': 6 * 3_600_000, '1d': 86_400_000 };
+
+/**
+ * Where a window ending now starts, moved back onto its bucket's grid (UTC): buckets then fall on
+ * whole quarters, hours or days, and a window whose buckets are whole hours starting on the hour
+ * is answered from the store's hourly roll-ups instead of every decision in it (at millions of
+ * decisions a day, the difference between milliseconds and seconds). The window grows by less
+ * than one bucket.
+ */
+export function windowStart(windowMs, nowMs) {
+  const bucketMs = BUCKET_MS[bucketFor(windowMs)];
+  return new Date(Math.floor((nowMs - windowMs) / bucketMs) * bucketMs).toISOString();
+}
+
 function sum(values) {
   return values.reduce((a, b) => a + b, 0);
 }

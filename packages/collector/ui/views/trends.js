@@ -3,7 +3,7 @@ import { apiGet } from '../lib/api.js';
 import { clear, h, s } from '../lib/dom.js';
 import { formatDuration, formatNumber, formatPercent, tone } from '../lib/format.js';
 import { routeHash } from '../lib/route.js';
-import { bucketFor, outcomeTable, trendSeries } from '../lib/trend-series.js';
+import { bucketFor, outcomeTable, trendSeries, windowStart } from '../lib/trend-series.js';
 import { alertCountsByType } from '../lib/alert-text.js';
 import { loading, notice } from '../components/badges.js';
 import { errorNotice } from '../components/errors.js';
@@ -55,10 +55,11 @@ export function renderTrends(root, route) {
   );
 
   // The window's alerts mark their types' cards; a collector without /v1/alerts marks none.
-  const alerts = apiGet('/v1/alerts', { type: type || undefined, since: window.value, limit: 1000 }, { signal: controller.signal })
+  const since = windowStart(window.ms, Date.now());
+  const alerts = apiGet('/v1/alerts', { type: type || undefined, since, limit: 1000 }, { signal: controller.signal })
     .then((page) => alertCountsByType(page.alerts))
     .catch(() => new Map());
-  apiGet('/v1/stats', { type: type || undefined, since: window.value, bucket: bucketFor(window.ms) }, { signal: controller.signal })
+  apiGet('/v1/stats', { type: type || undefined, since, bucket: bucketFor(window.ms) }, { signal: controller.signal })
     .then(async (stats) => clear(body).append(...page(stats, await alerts, window.value).flat()))
     .catch((error) => {
       if (error?.status === 404) {
