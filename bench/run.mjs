@@ -23,6 +23,21 @@ import { topologyCase } from './topology-case.mjs';
 import { zstdDecodeCase } from './zstd-decode-case.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+const KNOWN_FLAGS = ['--quick', '--update', '--render'];
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`usage: node bench/run.mjs [--quick] [--update] [name…]
+  no name    every case but the opt-in ones (npm run bench); writes bench/results.json and BENCHMARKS.md
+  name…      only the cases whose name contains one of them (opt-in cases: named in full); writes nothing
+  --update   with names: replace just those rows of bench/results.json and BENCHMARKS.md
+  --quick    fewer and shorter rounds; writes nothing
+  --render   run nothing: write BENCHMARKS.md again from bench/results.json`);
+  process.exit(0);
+}
+const unknownFlags = process.argv.slice(2).filter((arg) => arg.startsWith('-') && !KNOWN_FLAGS.includes(arg));
+if (unknownFlags.length > 0) {
+  console.error(`unknown option ${unknownFlags.join(', ')} (see --help)`);
+  process.exit(2);
+}
 const quick = process.argv.includes('--quick');
 // `node bench/run.mjs [--quick] [name…]`: with names, only the cases whose name contains one of
 // them run, and nothing is written (a partial run must not replace the full table). With
@@ -56,6 +71,12 @@ const optInCases = [
   ['store_scale', storeScaleCase],
   ['memory_overload', memoryOverloadCase],
 ];
+if (process.argv.includes('--render')) {
+  const rows = JSON.parse(readFileSync(join(root, 'bench/results.json'), 'utf8'));
+  writeFileSync(join(root, 'BENCHMARKS.md'), markdown(rows, 'no run: rendered from bench/results.json'));
+  console.log(`wrote BENCHMARKS.md from the ${rows.length} rows of bench/results.json`);
+  process.exit(0);
+}
 const selected = [
   ...(filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)))),
   ...optInCases.filter(([name]) => filters.includes(name)),
@@ -69,9 +90,13 @@ if (selected.length === 0) {
   process.exit(2);
 }
 const results = [];
+const runStartedAt = new Date().toISOString();
 for (const [, run] of selected) {
   const result = await run({ quick, root });
   for (const r of Array.isArray(result) ? result : [result]) {
+    // Each row says when it was measured and under what load: a partial --update mixes runs.
+    r.measured_at ??= runStartedAt;
+    r.load_average ??= loadAtStart.map((n) => Number(n.toFixed(2)));
     results.push(r);
     console.log(`${r.name}: ${format(r.value)} ${r.unit} (baseline ${r.baseline_name}: ${format(r.baseline_value)}; ratio ${r.ratio.toFixed(3)})`);
   }
@@ -94,6 +119,8 @@ for (const [name, baseline] of [
     baseline_name: baseline,
     baseline_value: baselineValue,
     ratio: value / baselineValue,
+    measured_at: runStartedAt,
+    load_average: loadAtStart.map((n) => Number(n.toFixed(2))),
   };
   results.push(row);
   console.log(`${row.name}: ${format(row.value)} ${row.unit} (baseline ${row.baseline_name}: ${format(row.baseline_value)}; ratio ${row.ratio.toFixed(3)})`);
@@ -115,8 +142,12 @@ if (update) {
 } else if (filters.length > 0) {
   console.log('a partial run (case names given): bench/results.json and BENCHMARKS.md left as they were');
 } else {
-  writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(root, 'BENCHMARKS.md'), markdown(results));
+  // The opt-in cases did not run: their rows of earlier runs stay.
+  const previous = JSON.parse(readFileSync(join(root, 'bench/results.json'), 'utf8'));
+  const optIn = previous.filter((r) => optInCases.some(([name]) => r.name.startsWith(name)));
+  const all = [...results, ...optIn];
+  writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(all, null, 2)}\n`);
+  writeFileSync(join(root, 'BENCHMARKS.md'), markdown(all));
   console.log('wrote bench/results.json and BENCHMARKS.md');
 }
 
@@ -139,7 +170,19 @@ function storeScaleFindings() {
   ];
 }
 
-function markdown(rows) {
+/** `2026-12-07 14:55, load 3.4`; rows written before runs recorded the time: `an earlier run`. */
+function measured(row) {
+  const when = row.measured_at === undefined ? 'an earlier run' : row.measured_at.slice(0, 16).replace('T', ' ');
+  const load = Array.isArray(row.load_average) ? `, load ${Number(row.load_average[0]).toFixed(1)}` : '';
+  return `${when}${load}`;
+}
+
+function markdown(
+  rows,
+  writtenBy = update
+    ? `a run of the cases named ${filters.join(', ')} (--update: the other rows are from earlier runs)`
+    : 'a run of every case but the opt-in ones',
+) {
   const cpu = cpus();
   const lines = [
     '# Benchmarks',
@@ -148,14 +191,14 @@ function markdown(rows) {
     'baseline measured in the same run on the same machine, so the ratio is what to compare across machines.',
     '',
     `- machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}`,
-    `- run: ${new Date().toISOString()}${quick ? ' (--quick: fewer and shorter rounds)' : ''}`,
-    `- load average (1, 5, 15 min) at the run's start: ${loadAtStart.map((n) => n.toFixed(2)).join(', ')}; at its end: ${loadavg()
-      .map((n) => n.toFixed(2))
-      .join(', ')} (${cpu.length} cores; other work shares the machine). Rows of opt-in cases carry their own in bench/results.json (\`load_average\`).`,
+    `- last written: ${new Date().toISOString()}${quick ? ' (--quick: fewer and shorter rounds)' : ''}, by ${writtenBy}`,
+    `- measured: when each row's run started (UTC) and the 1-minute load average then (${cpu.length} cores; other work shares the machine); the 5- and 15-minute averages are in bench/results.json (\`load_average\`).`,
     '',
-    '| case | value | unit | baseline | baseline value | ratio |',
-    '| --- | ---: | --- | --- | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${format(r.value)} | ${r.unit} | ${r.baseline_name} | ${format(r.baseline_value)} | ${r.ratio.toFixed(3)} |`),
+    '| case | value | unit | baseline | baseline value | ratio | measured |',
+    '| --- | ---: | --- | --- | ---: | ---: | --- |',
+    ...rows.map(
+      (r) => `| ${r.name} | ${format(r.value)} | ${r.unit} | ${r.baseline_name} | ${format(r.baseline_value)} | ${r.ratio.toFixed(3)} | ${measured(r)} |`,
+    ),
     '',
     '## Cases',
     '',
