@@ -29,7 +29,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   no name    every case but the opt-in ones (npm run bench); writes bench/results.json and BENCHMARKS.md
   name…      only the cases whose name contains one of them (opt-in cases: named in full); writes nothing
   --update   with names: replace just those rows of bench/results.json and BENCHMARKS.md
-  --quick    fewer and shorter rounds; writes nothing
+  --quick    fewer and shorter rounds (CI: every case still runs); with --update, writes nothing
   --render   run nothing: write BENCHMARKS.md again from bench/results.json`);
   process.exit(0);
 }
