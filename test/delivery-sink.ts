@@ -37,6 +37,13 @@ export interface OtlpSink {
   /** Attempts answered with a failure. */
   refusedAttempts: number;
   failWith(failure: SinkFailure | undefined): void;
+  /**
+   * HTTP sink only: requests that arrive from now on wait unanswered (a slow destination, so the
+   * sender's requests queue up behind them) until the function returned is called.
+   */
+  hold(): () => void;
+  /** Requests arrived and waiting for `hold`'s release. */
+  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -51,6 +58,7 @@ function recordSpans(sink: OtlpSink, resourceSpans: ResourceSpans[]): void {
 /** An OTLP/HTTP endpoint at /v1/traces (protobuf or JSON, gzip or not). */
 export async function startHttpSink(port = 0): Promise<OtlpSink> {
   let failure: SinkFailure | undefined;
+  let held: Array<() => void> | undefined;
   const sink: OtlpSink = {
     url: '',
     port: 0,
@@ -60,12 +68,23 @@ export async function startHttpSink(port = 0): Promise<OtlpSink> {
     failWith(next) {
       failure = next;
     },
+    hold() {
+      const waiting: Array<() => void> = (held = []);
+      return () => {
+        if (held === waiting) held = undefined;
+        for (const answer of waiting.splice(0)) answer();
+      };
+    },
+    get held() {
+      return held?.length ?? 0;
+    },
     close: () => closeHttp(server),
   };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => (held ? held.push(answer) : answer()));
+    const answer = () => {
       if (failure) {
         sink.refusedAttempts += 1;
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -81,7 +100,7 @@ export async function startHttpSink(port = 0): Promise<OtlpSink> {
       sink.requests.push({ path: req.url ?? '', headers: req.headers, contentType, body, resourceSpans: decoded.resourceSpans });
       recordSpans(sink, decoded.resourceSpans);
       res.writeHead(200, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : Buffer.alloc(0));
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
@@ -103,6 +122,10 @@ export async function startGrpcSink(): Promise<OtlpSink> {
     failWith(next) {
       failure = next;
     },
+    hold() {
+      throw new Error('hold is implemented by the HTTP sink only');
+    },
+    held: 0,
     close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
   };
   server.addService(

@@ -53,6 +53,7 @@ describe('delivery config', () => {
       sizer: 'requests',
       block_on_overflow: false,
       drop_context_on_overflow: false,
+      merge: { enabled: true, max_items: 8192, max_bytes: 8 * 1024 * 1024 },
     });
     assert.deepEqual(otlphttp.retry_on_failure, {
       enabled: true,

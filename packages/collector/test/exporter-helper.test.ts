@@ -212,6 +212,56 @@ describe('sending queue', () => {
   });
 });
 
+describe('sending queue: merging waiting requests', () => {
+  const refuse = { block: false, dropContext: false };
+
+  test('takes the requests waiting behind the first, in order, up to the items and bytes bounds', async () => {
+    const queue = new SendingQueue(100, 'items');
+    for (const [items, text] of [[3, 'a'], [3, 'bb'], [3, 'cc'], [1, 'd'], [1, 'e']] as const) await queue.offer(request(items, false, text), refuse);
+    const first = (await queue.take())!;
+    const byItems = queue.takeFollowers(first, { maxItems: 7, maxBytes: 100 });
+    assert.deepEqual(byItems.map((e) => e.request.body.toString()), ['bb'], 'a third request of 3 items would make 9 > 7');
+    assert.equal(queue.size, 5, 'the taken requests no longer count');
+    const next = (await queue.take())!;
+    const byBytes = queue.takeFollowers(next, { maxItems: 100, maxBytes: 3 });
+    assert.deepEqual(byBytes.map((e) => e.request.body.toString()), ['d'], "'cc' + 'd' is 3 bytes; + 'e' would be 4");
+    assert.deepEqual(queue.takeFollowers((await queue.take())!, { maxItems: 100, maxBytes: 100 }), [], 'nothing waits: the request goes alone');
+  });
+
+  test('a merged send is one request of all their items; without concatenable bodies each goes alone', async () => {
+    for (const concatenable of [true, false]) {
+      const bodies: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const sender: RequestSender = {
+        async send(body) {
+          bodies.push(Buffer.from(body).toString());
+          await gate;
+        },
+      };
+      const host: Host = offlineHost();
+      const exporter = new QueuedExporter({
+        id: 'otlp',
+        logger: silent,
+        host,
+        unit: 'spans',
+        queue: { ...DEFAULT_SENDING_QUEUE, num_consumers: 1 },
+        retry: DEFAULT_RETRY,
+        timeoutMs: 1000,
+        sender,
+        concatenable,
+        encode: (batch: TraceBatch) => ({ body: Buffer.from(String(batch.spanCount)), items: batch.spanCount, carriesDecisions: false }),
+      });
+      await exporter.start();
+      for (const spanCount of [1, 2, 3, 4]) await exporter.consumeTraces({ spanCount, decisions: [], resourceSpans: [] } as unknown as TraceBatch);
+      release();
+      await new Promise((r) => setTimeout(r, 20));
+      await exporter.shutdown({ deadline: Date.now() + 1000 });
+      assert.deepEqual(bodies, concatenable ? ['1', '234'] : ['1', '2', '3', '4']);
+    }
+  });
+});
+
 describe('persistent queue journal', () => {
   test('what was appended and not removed survives a crash, in order; removed requests do not come back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dt-journal-'));

@@ -29,6 +29,9 @@ export const retryOnFailureSchema = z
     }
   });
 
+/** 20 MiB, the OpenTelemetry Collector's default `max_request_body_size` of its receivers. */
+const MAX_MERGED_BYTES = 20 * 1024 * 1024;
+
 /** The Collector's sending_queue keys we do not implement, refused with what to do instead. */
 const unsupportedQueueKeys = {
   wait_for_result: {
@@ -69,6 +72,26 @@ export const sendingQueueSchema = z
      * loader: see storage-references.ts), or a directory path (our own shorthand).
      */
     storage: z.string().min(1, 'must be a storage extension id (file_storage/<name>) or a directory path').optional(),
+    /**
+     * Ours, not the Collector's: a consumer that takes a request also takes the requests waiting
+     * behind it (up to these bounds) and sends them as one. Nothing waits for more data: a
+     * request that finds no other waiting goes alone. Only for protobuf OTLP bodies, which merge
+     * by concatenation; JSON bodies and decision events are sent one by one.
+     */
+    merge: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Items (spans, metric points, log records) one merged request may hold. */
+        max_items: z.number().int().positive().default(8192),
+        /** Body bytes (before compression) one merged request may hold; below the Collector's 20 MiB receiver limit. */
+        max_bytes: z
+          .number()
+          .int()
+          .positive()
+          .max(MAX_MERGED_BYTES, `must be at most ${MAX_MERGED_BYTES} (the OpenTelemetry Collector's default receiver limit is 20 MiB)`)
+          .default(8 * 1024 * 1024),
+      })
+      .prefault({}),
   })
   .transform(withoutKeys(unsupportedQueueKeys));
 

@@ -110,7 +110,12 @@ export class FileQueueJournal implements QueueJournal {
         const bodyOnDisk = requests.length >= bodiesInMemory;
         data ??= bodyOnDisk ? undefined : await readFile(segment.dataPath);
         const body = bodyOnDisk ? new Uint8Array(0) : Buffer.from(data!.subarray(frame.bodyOffset, frame.bodyOffset + frame.bodyLength));
-        requests.push({ id: frame.id, request: { body, items: frame.items, carriesDecisions: frame.carriesDecisions }, bodyOnDisk });
+        requests.push({
+          id: frame.id,
+          request: { body, items: frame.items, carriesDecisions: frame.carriesDecisions },
+          bodyOnDisk,
+          bodyBytes: frame.bodyLength,
+        });
         segment.live += 1;
         this.locations.set(frame.id, { segment, offset: frame.bodyOffset, length: frame.bodyLength });
       }

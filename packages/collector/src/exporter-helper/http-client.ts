@@ -39,6 +39,8 @@ const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
 export class HttpPoster {
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
+  /** Each body is compressed once, not again for every retry of it. */
+  private readonly compressed = new WeakMap<Uint8Array, Promise<Buffer>>();
 
   constructor(private readonly options: HttpPosterOptions) {
     const secure = options.url.protocol === 'https:';
@@ -49,7 +51,7 @@ export class HttpPoster {
   }
 
   async post(body: Uint8Array, contentType: string, signal: AbortSignal): Promise<HttpResponse> {
-    const payload = this.options.compression === 'gzip' ? await gzipAsync(body) : body;
+    const payload = this.options.compression === 'gzip' ? await this.gzipOnce(body) : body;
     signal.throwIfAborted();
     const headers: Record<string, string | number> = {
       ...this.options.headers,
@@ -67,6 +69,15 @@ export class HttpPoster {
         throw unwrap(retryError);
       }
     }
+  }
+
+  private gzipOnce(body: Uint8Array): Promise<Buffer> {
+    let payload = this.compressed.get(body);
+    if (!payload) {
+      payload = gzipAsync(body);
+      this.compressed.set(body, payload);
+    }
+    return payload;
   }
 
   /**

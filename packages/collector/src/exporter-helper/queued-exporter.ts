@@ -8,7 +8,7 @@ import { deliverWithRetry, realClock, type DeliveryClock, type DeliveryResult } 
 import type { ExportRequest, RequestSender } from './export-request.js';
 import { exporterMetrics, journalLossCounters, registerQueueGauges, type ExporterMetrics, type ExportUnit } from './exporter-metrics.js';
 import { FileQueueJournal } from './file-journal.js';
-import { QueueClosedError, QueueFullError, SendingQueue, type QueueEntry } from './sending-queue.js';
+import { QueueClosedError, QueueFullError, SendingQueue, type MergeBound, type QueueEntry } from './sending-queue.js';
 
 export interface QueuedExporterOptions<B = TraceBatch> {
   /** The exporter's id as configured (`otlphttp/backend`). */
@@ -32,6 +32,11 @@ export interface QueuedExporterOptions<B = TraceBatch> {
    */
   dataType?: 'metrics' | 'logs';
   sender: RequestSender;
+  /**
+   * The bodies are OTLP Export*ServiceRequest protobuf (`repeated … = 1`): two concatenated are
+   * one request holding both, so waiting requests may be merged (`sending_queue.merge`).
+   */
+  concatenable?: boolean;
   clock?: DeliveryClock;
   random?: () => number;
 }
@@ -53,7 +58,10 @@ export class QueuedExporter<B = TraceBatch> implements Component {
   private readonly stop = new AbortController();
   private queue?: SendingQueue;
   private consumers: Promise<void>[] = [];
-  private readonly inFlight = new Set<QueueEntry>();
+  /** Requests being sent; a merged one is the queued requests it holds. */
+  private readonly inFlight = new Set<readonly QueueEntry[]>();
+  /** Set when waiting requests are merged into one send. */
+  private readonly mergeBound?: MergeBound;
   /** Aborted by shutdown mid-delivery: a memory queue loses them, a journal keeps them. */
   private readonly interrupted: QueueEntry[] = [];
   private stopping = false;
@@ -66,6 +74,8 @@ export class QueuedExporter<B = TraceBatch> implements Component {
     // The metrics instance of an exporter reports its health apart from the traces instance.
     this.statusId = `exporters.${options.id}${options.dataType ? ` (${options.dataType})` : ''}`;
     this.clock = options.clock ?? realClock;
+    const merge = options.queue.merge;
+    if (options.concatenable && merge.enabled) this.mergeBound = { maxItems: merge.max_items, maxBytes: merge.max_bytes };
   }
 
   async start(): Promise<void> {
@@ -169,28 +179,44 @@ export class QueuedExporter<B = TraceBatch> implements Component {
 
   private async consumeQueue(queue: SendingQueue): Promise<void> {
     for (;;) {
-      const entry = await queue.take();
-      if (!entry) return;
-      this.inFlight.add(entry);
-      let body: Uint8Array;
+      const first = await queue.take();
+      if (!first) return;
+      const taken = this.mergeBound ? [first, ...queue.takeFollowers(first, this.mergeBound)] : [first];
+      this.inFlight.add(taken);
+      const { entries, body } = await this.readBodies(queue, taken);
+      if (entries.length === 0) {
+        this.inFlight.delete(taken);
+        continue;
+      }
+      const request = entries.length === 1 ? { ...entries[0].request, body } : mergedRequest(entries, body);
+      const result = await this.deliver(request);
+      this.inFlight.delete(taken);
+      // A merged request is one send: every request in it shares its fate, and (with storage)
+      // each is acknowledged in the journal only once the merged send is over.
+      if (result.status === 'aborted') {
+        this.interrupted.push(...entries);
+        continue;
+      }
+      for (const entry of entries) queue.done(entry);
+    }
+  }
+
+  /** The bodies of the requests taken, concatenated; a request the journal cannot read back is dropped. */
+  private async readBodies(queue: SendingQueue, taken: readonly QueueEntry[]): Promise<{ entries: QueueEntry[]; body: Uint8Array }> {
+    const entries: QueueEntry[] = [];
+    const bodies: Uint8Array[] = [];
+    for (const entry of taken) {
       try {
-        body = await queue.bodyOf(entry);
+        bodies.push(entry.bodyOnDisk ? await queue.bodyOf(entry) : entry.request.body);
+        entries.push(entry);
       } catch (error) {
         // The journal lost this request (a damaged disk): nothing left to send.
-        this.inFlight.delete(entry);
         this.metrics.sendFailed.add(entry.request.items);
         this.options.logger.error({ err: error, items: entry.request.items }, 'sending queue: cannot read a queued request back; dropping it');
         queue.done(entry);
-        continue;
       }
-      const result = await this.deliver({ ...entry.request, body });
-      this.inFlight.delete(entry);
-      if (result.status === 'aborted') {
-        this.interrupted.push(entry);
-        continue;
-      }
-      queue.done(entry);
     }
+    return { entries, body: bodies.length === 1 ? bodies[0] : Buffer.concat(bodies) };
   }
 
   private async sendNow(request: ExportRequest): Promise<void> {
@@ -273,6 +299,17 @@ export class QueuedExporter<B = TraceBatch> implements Component {
   private retryAfterSeconds(): number {
     return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(this.lastRetryWaitMs / 1000)));
   }
+}
+
+/** One request holding all of `entries`: its body is their bodies concatenated (protobuf `repeated` fields merge so). */
+function mergedRequest(entries: readonly QueueEntry[], body: Uint8Array): ExportRequest {
+  let items = 0;
+  let carriesDecisions = false;
+  for (const { request } of entries) {
+    items += request.items;
+    carriesDecisions ||= request.carriesDecisions;
+  }
+  return { body, items, carriesDecisions };
 }
 
 function traceItems(batch: TraceBatch, unit: ExportUnit): number {

@@ -8,12 +8,22 @@ export interface QueueEntry {
   readonly size: number;
   /** The body was let go of in memory and is read back from the journal when sent. */
   readonly bodyOnDisk: boolean;
+  /** Length of the body, in memory or on disk: what a merged request may hold is bounded by it. */
+  readonly bodyBytes: number;
 }
 
 export interface RecoveredRequest {
   id: number;
   request: ExportRequest;
   bodyOnDisk: boolean;
+  /** Length of the body, also when it stays on disk. */
+  bodyBytes: number;
+}
+
+/** How much one merged request may hold (see `takeFollowers`). */
+export interface MergeBound {
+  maxItems: number;
+  maxBytes: number;
 }
 
 /** Queued requests a journal could not read back at start (damaged storage). */
@@ -103,10 +113,10 @@ export class SendingQueue {
     if (!this.journal) return { recovered: 0, lost: { requests: 0, bytes: 0 } };
     const { requests, nextId, lost } = await this.journal.recover(BODIES_IN_MEMORY);
     this.nextId = nextId;
-    for (const { id, request, bodyOnDisk } of requests) {
+    for (const { id, request, bodyOnDisk, bodyBytes } of requests) {
       const size = this.sizeOf(request);
       this.used += size;
-      this.waiting.push({ id, request, size, bodyOnDisk });
+      this.waiting.push({ id, request, size, bodyOnDisk, bodyBytes });
     }
     return { recovered: requests.length, lost };
   }
@@ -151,7 +161,7 @@ export class SendingQueue {
     this.used += size;
     const id = this.nextId++;
     if (!this.journal) {
-      const entry: QueueEntry = { id, request, size, bodyOnDisk: false };
+      const entry: QueueEntry = { id, request, size, bodyOnDisk: false, bodyBytes: request.body.byteLength };
       this.push(entry);
       return { queued: true, entry, evicted };
     }
@@ -163,7 +173,13 @@ export class SendingQueue {
       throw error;
     }
     const bodyOnDisk = this.waiting.length >= BODIES_IN_MEMORY;
-    const entry: QueueEntry = { id, request: bodyOnDisk ? { ...request, body: NO_BODY } : request, size, bodyOnDisk };
+    const entry: QueueEntry = {
+      id,
+      request: bodyOnDisk ? { ...request, body: NO_BODY } : request,
+      size,
+      bodyOnDisk,
+      bodyBytes: request.body.byteLength,
+    };
     // Durable already: even when the queue closed meanwhile, the journal keeps it for next time.
     this.push(entry);
     return { queued: true, entry, evicted };
@@ -184,6 +200,29 @@ export class SendingQueue {
     }
     if (this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => this.takers.push(resolve));
+  }
+
+  /**
+   * The requests waiting right now behind `first` (just taken) that fit with it in one request
+   * within `bound`, oldest first, taken out of the queue. Nothing waits for more to arrive: when
+   * none is waiting, `first` goes alone. The first request that does not fit ends the run, so
+   * requests still leave in the order they came.
+   */
+  takeFollowers(first: QueueEntry, bound: MergeBound): QueueEntry[] {
+    let items = first.request.items;
+    let bytes = first.bodyBytes;
+    const followers: QueueEntry[] = [];
+    for (let next = this.waiting[0]; next !== undefined; next = this.waiting[0]) {
+      if (items + next.request.items > bound.maxItems || bytes + next.bodyBytes > bound.maxBytes) break;
+      this.waiting.shift();
+      this.used -= next.size;
+      items += next.request.items;
+      bytes += next.bodyBytes;
+      followers.push(next);
+    }
+    // Each blocked offer re-checks the room it needs, so waking one per request taken is safe.
+    for (let i = 0; i < followers.length; i++) this.wakeRoomWaiter();
+    return followers;
   }
 
   /** The request was delivered, or given up on: forget it for good. */

@@ -24,6 +24,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
       retry: config.retry_on_failure,
       timeoutMs: config.timeout,
       sender: new OtlpGrpcSender(config),
+      concatenable: true,
       encode(batch): ExportRequest | undefined {
         if (batch.spanCount === 0) return undefined;
         return {
@@ -45,6 +46,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
       retry: config.retry_on_failure,
       timeoutMs: config.timeout,
       sender: new OtlpGrpcSender(config, EXPORT_METHODS.metrics),
+      concatenable: true,
       itemsOf: (batch) => batch.dataPointCount,
       encode: (batch) => encodeMetricsRequest(batch, 'protobuf'),
     });
@@ -60,6 +62,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
       retry: config.retry_on_failure,
       timeoutMs: config.timeout,
       sender: new OtlpGrpcSender(config, EXPORT_METHODS.logs),
+      concatenable: true,
       itemsOf: (batch) => batch.records.length,
       encode: (batch) => encodeLogsRequest(batch, 'protobuf'),
     });

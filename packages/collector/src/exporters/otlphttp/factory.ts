@@ -33,6 +33,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       retry: config.retry_on_failure,
       timeoutMs: config.timeout,
       sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'traces', id)),
+      concatenable: config.encoding === 'proto',
       encode(batch): ExportRequest | undefined {
         if (batch.spanCount === 0) return undefined;
         return {
@@ -56,6 +57,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       retry: config.retry_on_failure,
       timeoutMs: config.timeout,
       sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'metrics', id)),
+      concatenable: encoding === 'protobuf',
       itemsOf: (batch) => batch.dataPointCount,
       encode: (batch) => encodeMetricsRequest(batch, encoding),
     });
@@ -72,6 +74,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       retry: config.retry_on_failure,
       timeoutMs: config.timeout,
       sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'logs', id)),
+      concatenable: encoding === 'protobuf',
       itemsOf: (batch) => batch.records.length,
       encode: (batch) => encodeLogsRequest(batch, encoding),
     });
