@@ -174,14 +174,15 @@ const SCENARIOS = {
 // ---------------------------------------------------------------------------------------------
 // The sink, the two collectors, one round.
 
-/** An OTLP/HTTP sink that counts the spans of each trace it got since the last reset. */
+/** An OTLP/HTTP sink that counts the spans of each trace, and the requests, it got since the last reset. */
 async function startSpanSink() {
-  const sink = { spans: 0, byTrace: new Map(), waiters: [] };
+  const sink = { spans: 0, requests: 0, byTrace: new Map(), waiters: [] };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const { resourceSpans } = decodeTraceRequestProtobuf(Buffer.concat(chunks));
+      sink.requests += 1;
       for (const r of resourceSpans) {
         for (const s of r.scopeSpans) {
           for (const span of s.spans) sink.byTrace.set(span.traceId, (sink.byTrace.get(span.traceId) ?? 0) + 1);
@@ -200,6 +201,7 @@ async function startSpanSink() {
   sink.url = `http://127.0.0.1:${server.address().port}`;
   sink.reset = () => {
     sink.spans = 0;
+    sink.requests = 0;
     sink.byTrace = new Map();
   };
   /** Resolves once `count` spans arrived; rejects after `ms` (spans lost, or a wrong verdict kept too few). */
@@ -305,7 +307,13 @@ async function round(who, scenario, target, sink, { bodies, facts }) {
   const cpu = cpuSeconds(target.child.pid) - cpuBefore;
   checkVerdicts(who, sink, expected);
   // Milliseconds (the table rounds to integers): CPU ms per million spans = CPU s per thousand.
-  return { spansPerSecond: sent / seconds, cpuMsPerMillion: (cpu * 1e3 * 1e6) / sent, kept: expectedSpans / sent, expected };
+  return {
+    spansPerSecond: sent / seconds,
+    cpuMsPerMillion: (cpu * 1e3 * 1e6) / sent,
+    kept: expectedSpans / sent,
+    expected,
+    exportRequests: sink.requests,
+  };
 }
 
 function otelcolBinary(name) {
@@ -348,7 +356,8 @@ async function sideBySide(name, scenario, { quick, root }) {
     const cpu = (key) => median(results[key].map((x) => x.cpuMsPerMillion));
     console.log(
       `otelcol_${name}: ${(results.ours[0].kept * 100).toFixed(1)} % of spans kept; CPU ms/M spans per round ours ${results.ours.map((x) => Math.round(x.cpuMsPerMillion)).join(', ')}, ` +
-        `otelcol ${results.theirs.map((x) => Math.round(x.cpuMsPerMillion)).join(', ')}`,
+        `otelcol ${results.theirs.map((x) => Math.round(x.cpuMsPerMillion)).join(', ')}; export requests per round (of ${requestsPerRound} received) ` +
+        `ours ${results.ours.map((x) => x.exportRequests).join(', ')}, otelcol ${results.theirs.map((x) => x.exportRequests).join(', ')}`,
     );
     return [
       {
