@@ -64,7 +64,12 @@ async function measure(name, contextSpans, quick) {
   const store = new SqliteDecisionStore(join(dir, 'decisions.db'));
   const commit = async (requests) => {
     for (let i = 0; i < requests.length; i += REQUESTS_PER_COMMIT) {
-      await Promise.all(requests.slice(i, i + REQUESTS_PER_COMMIT).flat().map((call) => store.appendPrepared(call)));
+      await Promise.all(
+        requests
+          .slice(i, i + REQUESTS_PER_COMMIT)
+          .flat()
+          .map((call) => store.appendPrepared(call)),
+      );
     }
   };
   const perSpan = [];

@@ -122,7 +122,7 @@ service:
     // Two in flight alone, then the 18 waiting ones together (a second consumer may split them once).
     assert.ok(requests.length <= CONSUMERS + 2, `${requests.length} export requests for ${REQUESTS} queued requests`);
     const largest = Math.max(...requests.map((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).length));
-    assert.ok(largest >= (REQUESTS - CONSUMERS) / 2 * SPANS, `the largest request held ${largest} spans`);
+    assert.ok(largest >= ((REQUESTS - CONSUMERS) / 2) * SPANS, `the largest request held ${largest} spans`);
     const arrived = requests.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.spanId))));
     assert.deepEqual([...arrived].sort(), [...spanIds].sort(), 'exactly the spans sent, none twice');
     assert.equal(await metric('otelcol_exporter_sent_spans_total'), REQUESTS * SPANS);
@@ -157,7 +157,10 @@ service:
     assert.ok(await eventually(() => spanIds.every((id) => sink.spanArrivals.get(id) === 1), 15_000), 'every span arrives once');
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(sink.requests.length - before <= CONSUMERS + 2, `${sink.requests.length - before} delivered requests`);
-    assert.ok(spanIds.every((id) => sink.spanArrivals.get(id) === 1), 'no span twice');
+    assert.ok(
+      spanIds.every((id) => sink.spanArrivals.get(id) === 1),
+      'no span twice',
+    );
     assert.ok((await metric('otelcol_exporter_retries_total')) > retriesBefore);
     await collector!.stop();
     collector = undefined;
@@ -190,6 +193,9 @@ service:
     await new Promise((r) => setTimeout(r, 300));
     // At least once: the requests delivered before the kill may come again; the merged one, never delivered, comes once.
     const merged = first.traffic.slice(CONSUMERS).flatMap((t) => t.spanIds);
-    assert.ok(merged.every((id) => sink.spanArrivals.get(id) === 1), 'the merged requests arrive exactly once');
+    assert.ok(
+      merged.every((id) => sink.spanArrivals.get(id) === 1),
+      'the merged requests arrive exactly once',
+    );
   });
 });

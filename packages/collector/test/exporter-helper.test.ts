@@ -217,14 +217,29 @@ describe('sending queue: merging waiting requests', () => {
 
   test('takes the requests waiting behind the first, in order, up to the items and bytes bounds', async () => {
     const queue = new SendingQueue(100, 'items');
-    for (const [items, text] of [[3, 'a'], [3, 'bb'], [3, 'cc'], [1, 'd'], [1, 'e']] as const) await queue.offer(request(items, false, text), refuse);
+    for (const [items, text] of [
+      [3, 'a'],
+      [3, 'bb'],
+      [3, 'cc'],
+      [1, 'd'],
+      [1, 'e'],
+    ] as const)
+      await queue.offer(request(items, false, text), refuse);
     const first = (await queue.take())!;
     const byItems = queue.takeFollowers(first, { maxItems: 7, maxBytes: 100 });
-    assert.deepEqual(byItems.map((e) => e.request.body.toString()), ['bb'], 'a third request of 3 items would make 9 > 7');
+    assert.deepEqual(
+      byItems.map((e) => e.request.body.toString()),
+      ['bb'],
+      'a third request of 3 items would make 9 > 7',
+    );
     assert.equal(queue.size, 5, 'the taken requests no longer count');
     const next = (await queue.take())!;
     const byBytes = queue.takeFollowers(next, { maxItems: 100, maxBytes: 3 });
-    assert.deepEqual(byBytes.map((e) => e.request.body.toString()), ['d'], "'cc' + 'd' is 3 bytes; + 'e' would be 4");
+    assert.deepEqual(
+      byBytes.map((e) => e.request.body.toString()),
+      ['d'],
+      "'cc' + 'd' is 3 bytes; + 'e' would be 4",
+    );
     assert.deepEqual(queue.takeFollowers((await queue.take())!, { maxItems: 100, maxBytes: 100 }), [], 'nothing waits: the request goes alone');
   });
 

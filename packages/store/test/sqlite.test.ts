@@ -487,10 +487,13 @@ test('the parent index holds child decisions only (migration 13): the decision g
       // A root decision has no entry: only the child is in the index.
       assert.equal(db.prepare('SELECT count(*) FROM decisions INDEXED BY decisions_tenant_parent WHERE parent_decision_id IS NOT NULL').pluck().get(), 1);
       // The child lookup (`parent_decision_id = ?` never matches NULL) is served by the partial index.
-      const plan = db
-        .prepare('EXPLAIN QUERY PLAN SELECT id FROM decisions WHERE tenant_id = ? AND parent_decision_id = ?')
-        .all('acme', 'root') as Array<{ detail: string }>;
-      assert.ok(plan.some((row) => row.detail.includes('decisions_tenant_parent')), JSON.stringify(plan));
+      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT id FROM decisions WHERE tenant_id = ? AND parent_decision_id = ?').all('acme', 'root') as Array<{
+        detail: string;
+      }>;
+      assert.ok(
+        plan.some((row) => row.detail.includes('decisions_tenant_parent')),
+        JSON.stringify(plan),
+      );
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
