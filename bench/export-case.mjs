@@ -3,6 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { decodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import { join } from 'node:path';
 import {
   cpuMicrosPerSpan,
@@ -19,20 +21,28 @@ import {
 
 const CONCURRENCY = 8;
 
-/** An OTLP/HTTP sink that only counts the requests it got (one per forwarded request: no batching). */
+/**
+ * An OTLP/HTTP sink that counts the spans it got. Spans, not requests: the sending queue merges
+ * requests waiting behind each other into one (exporter-helper README, `merge`), so how many
+ * requests arrive depends on how fast the sink answers. Decoding happens in this process, not
+ * the collector's.
+ */
 async function startSink() {
-  const sink = { requests: 0, waiters: [] };
+  const sink = { spans: 0, waiters: [] };
   const server = createHttpServer((req, res) => {
-    req.resume();
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
-      sink.requests += 1;
+      const body = Buffer.concat(chunks);
+      const request = decodeTraceRequestProtobuf(req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
+      for (const rs of request.resourceSpans) for (const ss of rs.scopeSpans) sink.spans += ss.spans.length;
       res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
-      sink.waiters = sink.waiters.filter((w) => (sink.requests >= w.count ? (w.resolve(), false) : true));
+      sink.waiters = sink.waiters.filter((w) => (sink.spans >= w.count ? (w.resolve(), false) : true));
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   sink.url = `http://127.0.0.1:${server.address().port}`;
-  sink.reached = (count) => (sink.requests >= count ? Promise.resolve() : new Promise((resolve) => sink.waiters.push({ count, resolve })));
+  sink.reached = (count) => (sink.spans >= count ? Promise.resolve() : new Promise((resolve) => sink.waiters.push({ count, resolve })));
   sink.close = () =>
     new Promise((resolve) => {
       server.close(() => resolve());
@@ -41,9 +51,9 @@ async function startSink() {
   return sink;
 }
 
-/** Spans per second from the first request until every request was answered and, if forwarded, received. */
+/** Spans per second from the first request until every request was answered and, if forwarded, every span received. */
 function sendAll(port, bodies, sink) {
-  const expected = sink ? sink.requests + bodies.length : 0;
+  const expected = sink ? sink.spans + bodies.length * SPANS_PER_REQUEST : 0;
   return postAll(port, bodies, { concurrency: CONCURRENCY, until: sink ? () => sink.reached(expected) : undefined });
 }
 
