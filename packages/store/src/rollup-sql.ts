@@ -1,5 +1,5 @@
 import type { NormalizedDecisionFilter } from './decision-query.js';
-import { ROLLUP_BIN_COLUMNS, rollupKey } from './stats-rollup.js';
+import { ROLLUP_BIN_COLUMNS, rollupKey, type RollupDelta } from './stats-rollup.js';
 
 /**
  * The SQL both backends share for the hourly roll-ups (stats-rollup.ts): the table's columns,
@@ -24,6 +24,30 @@ export const ROLLUP_COLUMNS = [
 ] as const;
 
 export const ROLLUP_KEY_COLUMNS = ['hour', 'tenant_id', 'type_key', 'version_key', 'outcome_key'] as const;
+
+/** A delta's ROLLUP_KEY_COLUMNS values, in that order. */
+export function rollupDeltaKey(delta: RollupDelta): [hour: number, tenant: string, typeKey: string, versionKey: string, outcomeKey: string] {
+  return [delta.hour, delta.tenant, delta.typeKey, delta.versionKey, delta.outcomeKey];
+}
+
+/**
+ * A delta's values in ROLLUP_COLUMNS order, as both backends' upserts bind them, so that the
+ * order lives here only. `durations` is the sketch the writer merged with the stored one, or
+ * null when the delta has none (the upsert then keeps the stored sketch).
+ */
+export function rollupDeltaValues(delta: RollupDelta, durations: Uint8Array | null): unknown[] {
+  return [
+    ...rollupDeltaKey(delta),
+    delta.count,
+    delta.weightedCount,
+    delta.tokenDecisions,
+    delta.inputTokens,
+    delta.outputTokens,
+    delta.totalTokens,
+    ...delta.bins,
+    durations,
+  ];
+}
 
 /**
  * SET clause of the upsert: the sums add the delta; durations, merged by the writer (it holds

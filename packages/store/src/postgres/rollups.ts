@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { DecisionRecord } from '@decision-trace/model';
 import { postgresDurationBucketSql } from '../duration-sketch.js';
-import { ROLLUP_COLUMNS, ROLLUP_KEY_COLUMNS, rollupMergeAssignments } from '../rollup-sql.js';
+import { ROLLUP_COLUMNS, ROLLUP_KEY_COLUMNS, rollupDeltaKey, rollupDeltaValues, rollupMergeAssignments } from '../rollup-sql.js';
 import { HOUR_MICROS, ROLLUP_BIN_COLUMNS, RollupDeltas, type RollupDelta } from '../stats-rollup.js';
 
 /** The unnest column types of ROLLUP_COLUMNS, in order. */
@@ -58,22 +58,8 @@ export async function applyRollupDeltas(client: pg.PoolClient, deltas: readonly 
   }
   const columns: unknown[][] = COLUMN_TYPES.map(() => []);
   for (const delta of deltas) {
-    const values = [
-      delta.hour,
-      delta.tenant,
-      delta.typeKey,
-      delta.versionKey,
-      delta.outcomeKey,
-      delta.count,
-      delta.weightedCount,
-      delta.tokenDecisions,
-      delta.inputTokens,
-      delta.outputTokens,
-      delta.totalTokens,
-      ...delta.bins,
-      timed.has(delta) ? delta.durations.mergedBytes(storedDurations.get(keyOf(delta)) ?? null) : null,
-    ];
-    values.forEach((value, i) => columns[i]!.push(value));
+    const durations = timed.has(delta) ? delta.durations.mergedBytes(storedDurations.get(keyOf(delta)) ?? null) : null;
+    rollupDeltaValues(delta, durations).forEach((value, i) => columns[i]!.push(value));
   }
   await client.query(UPSERT_SQL, columns);
   const shrunk = deltas.filter((delta) => delta.count < 0);
@@ -83,7 +69,7 @@ export async function applyRollupDeltas(client: pg.PoolClient, deltas: readonly 
 }
 
 function keyOf(delta: RollupDelta): string {
-  return JSON.stringify([delta.hour, delta.tenant, delta.typeKey, delta.versionKey, delta.outcomeKey]);
+  return JSON.stringify(rollupDeltaKey(delta));
 }
 
 function keyColumns(deltas: readonly RollupDelta[]): unknown[][] {

@@ -1,6 +1,6 @@
 import type { DecisionRecord } from '@decision-trace/model';
 import type { SqliteDatabase } from './sqlite-driver.js';
-import { ROLLUP_COLUMNS, ROLLUP_KEY_COLUMNS, rollupMergeAssignments } from '../rollup-sql.js';
+import { ROLLUP_COLUMNS, ROLLUP_KEY_COLUMNS, rollupDeltaKey, rollupDeltaValues, rollupMergeAssignments } from '../rollup-sql.js';
 import { HOUR_MICROS, hourOf, RollupDeltas, type RollupDelta } from '../stats-rollup.js';
 import { STATS_ROW_COLUMNS, type StatsRow } from '../stats-rows.js';
 
@@ -42,19 +42,9 @@ export class SqliteRollups {
   apply(deltas: readonly RollupDelta[]): void {
     const { upsert, deleteIfEmpty, storedDurations } = this.#statements;
     for (const delta of deltas) {
-      const key = [delta.hour, delta.tenant, delta.typeKey, delta.versionKey, delta.outcomeKey];
+      const key = rollupDeltaKey(delta);
       const durations = delta.durations.size > 0 ? delta.durations.mergedBytes(storedDurations.get(...key) ?? null) : null;
-      upsert.run(
-        ...key,
-        delta.count,
-        delta.weightedCount,
-        delta.tokenDecisions,
-        delta.inputTokens,
-        delta.outputTokens,
-        delta.totalTokens,
-        ...delta.bins,
-        durations,
-      );
+      upsert.run(...rollupDeltaValues(delta, durations));
       if (delta.count < 0) deleteIfEmpty.run(...key);
     }
   }
