@@ -254,6 +254,56 @@ describe('config parity with otelcol v0.161.0', { skip }, () => {
     assert.match(ours.stderr, /exporters\.otlphttp\.sending_queue\.storage: extension "file_storage\/x" is not configured/);
   });
 
+  test('otlphttp compression_params.level: the same levels accepted and refused as by otelcol, the same value printed', async () => {
+    const dir = workDir({});
+    const cases: Array<[compression: string, level: number, valid: boolean]> = [
+      ['gzip', 1, true],
+      ['gzip', 9, true],
+      ['gzip', -1, true],
+      ['gzip', -2, true],
+      ['gzip', 0, true],
+      ['gzip', 10, false],
+      ['gzip', -3, false],
+      // An uncompressed client never looks at the parameters, in the Collector as here.
+      ['none', 42, true],
+    ];
+    for (const [compression, level, valid] of cases) {
+      const file = join(dir, `level-${compression}-${level}.yaml`);
+      writeFileSync(
+        file,
+        base.replace(
+          '    endpoint: http://127.0.0.1:1',
+          `    endpoint: http://127.0.0.1:1\n    compression: ${compression}\n    compression_params:\n      level: ${level}`,
+        ),
+      );
+      const theirs = runOtelcol(['validate', '--config', file], {}, dir);
+      assert.equal(theirs.code === 0, valid, `otelcol, ${compression} level ${level}: ${theirs.stderr}`);
+      const ours = await runOurs(['validate', '--config', file], {}, dir);
+      assert.equal(ours.code, valid ? 0 : 2, `ours, ${compression} level ${level}: ${ours.stderr}`);
+      if (!valid) {
+        assert.match(theirs.stderr, new RegExp(`unsupported parameters \\{Level:${level}\\} for compression type "gzip"`));
+        assert.match(
+          ours.stderr,
+          new RegExp(`exporters\\.otlphttp\\.compression_params\\.level: unsupported parameters \\{Level:${level}\\} for compression type "gzip"`),
+        );
+      }
+    }
+    const { theirConfig, ourConfig } = await printBoth(['--config', join(dir, 'level-gzip-1.yaml')], {}, dir);
+    assert.equal(ourConfig!.exporters.otlphttp.compression_params.level, theirConfig!.exporters.otlphttp.compression_params.level);
+    // The gRPC client config has no compression_params in the Collector: both refuse the key.
+    const grpc = join(dir, 'grpc.yaml');
+    writeFileSync(
+      grpc,
+      base
+        .replace('  otlphttp:\n    endpoint: http://127.0.0.1:1', '  otlp:\n    endpoint: 127.0.0.1:1\n    compression_params:\n      level: 1')
+        .replace('exporters: [otlphttp]', 'exporters: [otlp]'),
+    );
+    assert.notEqual(runOtelcol(['validate', '--config', grpc], {}, dir).code, 0);
+    const ours = await runOurs(['validate', '--config', grpc], {}, dir);
+    assert.equal(ours.code, 2);
+    assert.match(ours.stderr, /exporters\.otlp\.compression_params: unknown key/);
+  });
+
   test("kept difference: an empty variable for a numeric key is Go's zero value there, refused here", async () => {
     const dir = workDir({ 'c.yaml': base.replace('send_batch_size: 100', 'send_batch_size: ${env:N}') });
     const { theirs, ours, theirConfig } = await printBoth(['--config', 'c.yaml'], { N: '' }, dir);

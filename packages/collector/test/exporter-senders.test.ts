@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { Metadata, Server as GrpcServer, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { encodeDecisionEventsJson, type DecisionEvent } from '@decision-trace/model';
@@ -94,6 +94,43 @@ describe('otlphttp sender', () => {
     assert.equal(seen.headers?.['x-api-key'], 'k');
     assert.equal(gunzipSync(seen.body!).toString(), 'payload');
     await s.close();
+  });
+
+  test('compression_params.level sets the gzip level (unset: zlib default 6, as the Collector), the body arriving the same', async () => {
+    const bodies: Buffer[] = [];
+    handler.current = (_req, body, res) => {
+      bodies.push(body);
+      res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
+    };
+    // Compressible but not trivially so: the levels give different sizes on it.
+    const payload = Buffer.from(Array.from({ length: 4000 }, (_, i) => `span-${i % 97}-${(i * 7919) % 1009};`).join(''));
+    const sizes = new Map<string, number>();
+    for (const level of [undefined, 1, 9, -1, -2]) {
+      const s = await sender(level === undefined ? {} : { compression_params: { level } });
+      await s.send(payload, signal());
+      await s.close();
+      const sent = bodies.pop()!;
+      assert.deepEqual(gunzipSync(sent), payload, `level ${level}: the body arrives unchanged`);
+      sizes.set(String(level), sent.length);
+      // gzip's XFL header byte: 2 for level 9, 4 for level 1 and Huffman-only, 0 otherwise.
+      assert.equal(sent[8], level === 9 ? 2 : level === 1 || level === -2 ? 4 : 0, `level ${level}: XFL`);
+    }
+    assert.equal(sizes.get('undefined'), gzipSync(payload, { level: 6 }).length, 'unset is level 6');
+    assert.equal(sizes.get('-1'), sizes.get('undefined'), '-1 is the default');
+    assert.ok(sizes.get('1')! > sizes.get('undefined')!, `level 1 (${sizes.get('1')}) is larger than level 6 (${sizes.get('undefined')})`);
+    assert.ok(sizes.get('9')! < sizes.get('1')!, `level 9 (${sizes.get('9')}) is smaller than level 1`);
+    assert.ok(sizes.get('-2')! > sizes.get('1')!, `Huffman only (${sizes.get('-2')}) finds no repeats, unlike level 1`);
+  });
+
+  test('a gzip level the Collector refuses is a config error; with compression none the params are ignored, as there', () => {
+    for (const level of [10, -3, 42]) {
+      const result = otlpHttpExporterSchema.safeParse({ endpoint: url, compression_params: { level } });
+      assert.equal(result.success, false, `level ${level}`);
+      assert.match(result.error!.issues[0].message, new RegExp(`^unsupported parameters \\{Level:${level}\\} for compression type "gzip"`));
+      assert.deepEqual(result.error!.issues[0].path, ['compression_params', 'level']);
+    }
+    assert.equal(otlpHttpExporterSchema.safeParse({ endpoint: url, compression_params: { level: 1.5 } }).success, false);
+    assert.equal(otlpHttpExporterSchema.safeParse({ endpoint: url, compression: 'none', compression_params: { level: 42 } }).success, true);
   });
 
   test('a partial success reports the rejected spans (protobuf and JSON answers)', async () => {

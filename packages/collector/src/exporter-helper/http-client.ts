@@ -1,10 +1,11 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gzip, type ZlibOptions } from 'node:zlib';
+import { gzipOptions, type CompressionParams } from './compression-params.js';
 import type { LoadedTls } from './tls-config.js';
 
-const gzipAsync = promisify(gzip);
+const gzipAsync = promisify<Uint8Array, ZlibOptions, Buffer>(gzip);
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export interface HttpResponse {
@@ -17,6 +18,8 @@ export interface HttpPosterOptions {
   url: URL;
   headers: Record<string, string>;
   compression: 'gzip' | 'none';
+  /** gzip's level (the Collector's `compression_params`); zlib's default when not given. */
+  compressionParams?: CompressionParams;
   tls: LoadedTls;
   /** Sockets kept per destination: one per concurrent request is enough. */
   maxSockets: number;
@@ -41,8 +44,10 @@ export class HttpPoster {
   private readonly send: typeof httpRequest;
   /** Each body is compressed once, not again for every retry of it. */
   private readonly compressed = new WeakMap<Uint8Array, Promise<Buffer>>();
+  private readonly gzipOptions: ZlibOptions;
 
   constructor(private readonly options: HttpPosterOptions) {
+    this.gzipOptions = gzipOptions(options.compressionParams ?? { level: 0 });
     const secure = options.url.protocol === 'https:';
     this.send = secure ? httpsRequest : httpRequest;
     this.agent = secure
@@ -74,7 +79,7 @@ export class HttpPoster {
   private gzipOnce(body: Uint8Array): Promise<Buffer> {
     let payload = this.compressed.get(body);
     if (!payload) {
-      payload = gzipAsync(body);
+      payload = gzipAsync(body, this.gzipOptions);
       this.compressed.set(body, payload);
     }
     return payload;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from '../../config/values.js';
+import { compressionParamsIssue, compressionParamsSchema } from '../../exporter-helper/compression-params.js';
 import { retryOnFailureSchema, sendingQueueSchema } from '../../exporter-helper/config.js';
 import { clientTlsSchema } from '../../exporter-helper/tls-config.js';
 
@@ -24,6 +25,8 @@ export const otlpHttpExporterSchema = z
     logs_endpoint: httpUrl.optional(),
     headers: z.record(z.string(), z.string()).default({}),
     compression: z.enum(['gzip', 'none']).default('gzip'),
+    /** As the Collector's confighttp: `level` (0, unset, is zlib's default level 6). */
+    compression_params: compressionParamsSchema.prefault({}),
     encoding: z.enum(['proto', 'json']).default('proto'),
     /** Per attempt. */
     timeout: durationSchema.default(30_000),
@@ -37,7 +40,11 @@ export const otlpHttpExporterSchema = z
     {
       message: 'set endpoint (base URL), traces_endpoint, metrics_endpoint or logs_endpoint',
     },
-  );
+  )
+  .superRefine((config, ctx) => {
+    const issue = compressionParamsIssue(config.compression, config.compression_params);
+    if (issue) ctx.addIssue({ code: 'custom', path: ['compression_params', 'level'], message: issue });
+  });
 
 export type OtlpHttpExporterConfig = z.output<typeof otlpHttpExporterSchema>;
 

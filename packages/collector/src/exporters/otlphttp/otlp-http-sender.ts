@@ -28,6 +28,7 @@ export class OtlpHttpSender implements RequestSender {
       url: this.url,
       headers: this.config.headers,
       compression: this.config.compression,
+      compressionParams: this.config.compression_params,
       tls: await loadTls(this.config.tls),
       maxSockets: this.maxSockets,
     });
