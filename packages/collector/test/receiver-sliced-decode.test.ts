@@ -34,7 +34,7 @@ describe('decoding a large protobuf request in slices', () => {
       for (const sliceBytes of [1, 700, 4096, 20_000, Math.floor(body.length / 3)]) {
         const slices = sliceTraceRequest(body, sliceBytes);
         assert.ok(slices !== undefined && slices.length > 1, `the body is cut (slice size ${sliceBytes})`);
-        assert.deepEqual(await decodeProtobufInSlices(body, sliceBytes), whole, `slice size ${sliceBytes}`);
+        assert.deepEqual(await decodeProtobufInSlices(body, undefined, sliceBytes), whole, `slice size ${sliceBytes}`);
       }
     }
   });
@@ -51,7 +51,7 @@ describe('decoding a large protobuf request in slices', () => {
     const body = Buffer.from(encodeTraceRequestProtobuf(unevenRequest(seededRandom(5))));
     let turns = 0;
     const ticking = setInterval(() => turns++, 0);
-    await decodeProtobufInSlices(body, 2048);
+    await decodeProtobufInSlices(body, undefined, 2048);
     clearInterval(ticking);
     assert.ok(turns > 0, 'timers fired while the request was being decoded');
   });
@@ -69,7 +69,10 @@ describe('decoding a large protobuf request in slices', () => {
       }
       assert.fail('the broken body does not decode');
     })();
-    await assert.rejects(decodeProtobufInSlices(broken, 1024), (error) => error instanceof OtlpDecodeError && error.message === (expected as Error).message);
+    await assert.rejects(
+      decodeProtobufInSlices(broken, undefined, 1024),
+      (error) => error instanceof OtlpDecodeError && error.message === (expected as Error).message,
+    );
   });
 
   test('a field of the right number but the wrong wire type is left to the decoder', async () => {
@@ -83,6 +86,6 @@ describe('decoding a large protobuf request in slices', () => {
     const body = Buffer.from(encodeTraceRequestProtobuf(resources));
     const whole = decodeTraceRequestProtobuf(body);
     assert.equal(whole.rejectedSpans, 1);
-    assert.deepEqual(await decodeProtobufInSlices(body, 2048), whole);
+    assert.deepEqual(await decodeProtobufInSlices(body, undefined, 2048), whole);
   });
 });

@@ -6,5 +6,10 @@
  * its bytes say, which decides whether those bytes may be forwarded as they are
  * (received-encoding.ts). A counter rather than a flag per message keeps the hot loops free of
  * bookkeeping: one increment where something is dropped, which is rare.
+ *
+ * `tracking` is on only while a decode keeps the received bytes (the receiver asks for that when
+ * some exporter downstream forwards them). Of the checks, only the repeated attribute key costs
+ * anything — a property lookup per attribute, about a tenth of decoding a span — so it runs only
+ * then; the other increments sit where something is dropped anyway and are left unconditional.
  */
-export const decodeLosses = { count: 0 };
+export const decodeLosses = { count: 0, tracking: false };

@@ -57,8 +57,9 @@ export function decodeKeyValueInto(reader: BufferWireReader, depth: number, attr
     reader.skipType(wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
-  // A key seen before: the last value wins, the earlier one is left out.
-  if (attributes[key] !== undefined) decodeLosses.count++;
+  // A key seen before: the last value wins, the earlier one is left out. Looked up only when the
+  // decode keeps the received bytes (decode-losses.ts).
+  if (decodeLosses.tracking && attributes[key] !== undefined) decodeLosses.count++;
   setAttribute(attributes, key, value);
   if (typeof value === 'number') noteIntegralDouble(attributes, key, rank === DOUBLE_VALUE && Number.isSafeInteger(value));
 }

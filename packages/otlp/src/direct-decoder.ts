@@ -25,7 +25,7 @@ export function decodeTraceRequestDirect(body: Uint8Array, keepEncoding = false)
   const reader = createBufferReader(body);
   const rejections = new SpanRejections();
   const resourceSpans: ResourceSpans[] = [];
-  keeping = keepEncoding;
+  decodeLosses.tracking = keepEncoding;
   try {
     while (reader.pos < reader.len) {
       const fieldStart = reader.pos;
@@ -36,7 +36,8 @@ export function decodeTraceRequestDirect(body: Uint8Array, keepEncoding = false)
         const losses = decodeLosses.count;
         const rejected = rejections.count;
         const rs = decodeResourceSpans(reader, 1, resourceSpans.length, rejections);
-        if (keeping && losses === decodeLosses.count && rejected === rejections.count) keepReceivedEncoding(rs, reader.buf.subarray(fieldStart, reader.pos));
+        if (decodeLosses.tracking && losses === decodeLosses.count && rejected === rejections.count)
+          keepReceivedEncoding(rs, reader.buf.subarray(fieldStart, reader.pos));
         resourceSpans.push(rs);
         continue;
       }
@@ -45,17 +46,10 @@ export function decodeTraceRequestDirect(body: Uint8Array, keepEncoding = false)
   } catch (error) {
     throw new OtlpDecodeError(`invalid protobuf: ${(error as Error).message}`);
   } finally {
-    keeping = false;
+    decodeLosses.tracking = false;
   }
   return { resourceSpans, rejectedSpans: rejections.count, errorMessage: rejections.errorMessage };
 }
-
-/**
- * Whether the current decode keeps, for each resource and scope decoded without loss, the bytes
- * it came from (received-encoding.ts). Module state: the decoder runs synchronously, one
- * request at a time.
- */
-let keeping = false;
 
 /** Skips a field the model has no place for, counting it as a loss (decode-losses.ts). */
 function skipField(reader: BufferWireReader, wireType: number, depth: number, field: number): void {
@@ -84,7 +78,8 @@ function decodeResourceSpans(reader: BufferWireReader, depth: number, resourceIn
         const losses = decodeLosses.count;
         const rejected = rejections.count;
         const ss = decodeScopeSpans(reader, depth + 1, resourceIndex, scopeSpans.length, rejections);
-        if (keeping && losses === decodeLosses.count && rejected === rejections.count) keepReceivedEncoding(ss, reader.buf.subarray(fieldStart, reader.pos));
+        if (decodeLosses.tracking && losses === decodeLosses.count && rejected === rejections.count)
+          keepReceivedEncoding(ss, reader.buf.subarray(fieldStart, reader.pos));
         scopeSpans.push(ss);
         continue;
       }

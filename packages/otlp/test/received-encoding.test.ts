@@ -250,6 +250,29 @@ describe('forwarding spans in the bytes they were received in', () => {
     assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
   });
 
+  test('without keepEncoding (no loss tracking) the spans are the same, for requests with losses too, and nothing is kept', () => {
+    const random = seededRandom(23);
+    const bodies = [wireRequest(wireSpan(1), wireSpan(2, spanAttribute('k', 'a'), spanAttribute('k', 'b')), wireSpan(3, UNKNOWN))];
+    for (let i = 0; i < 200; i++) bodies.push(randomWireRequest(random));
+    bodies.forEach((body, i) => {
+      const plain = decodeTraceRequestProtobuf(body);
+      assert.deepStrictEqual(plain, decodeTraceRequestProtobuf(body, { keepEncoding: true }), `request ${i}`);
+      for (const rs of plain.resourceSpans) {
+        assert.equal(receivedEncodingOf(rs), undefined, `request ${i}`);
+        for (const ss of rs.scopeSpans) assert.equal(receivedEncodingOf(ss), undefined, `request ${i}`);
+      }
+    });
+  });
+
+  test('a decode without loss tracking leaves none behind: a repeated key in the next forwarding decode is still seen', () => {
+    const repeated = wireRequest(wireSpan(1, spanAttribute('k', 'a'), spanAttribute('k', 'b')));
+    decodeTraceRequestProtobuf(repeated);
+    const [rs] = decodeTraceRequestProtobuf(repeated, { keepEncoding: true }).resourceSpans;
+    assert.equal(receivedEncodingOf(rs.scopeSpans[0]), undefined);
+    const [clean] = decodeTraceRequestProtobuf(wireRequest(wireSpan(1)), { keepEncoding: true }).resourceSpans;
+    assert.ok(receivedEncodingOf(clean.scopeSpans[0]));
+  });
+
   test('spans changed in place after forgetReceivedEncoding go out changed', () => {
     const body = ProtobufTraceSerializer.serializeRequest(sdkSpans)!;
     const resourceSpans: ResourceSpans[] = decodeTraceRequestProtobuf(body, { keepEncoding: true }).resourceSpans;

@@ -141,6 +141,12 @@ export interface CreateSettings<C> {
   /** For connectors: the pipelines that export to it, with their processors (ids as configured). */
   upstream?: ReadonlyArray<{ id: string; processors: readonly string[] }>;
   /**
+   * For receivers: what the pipelines they feed read of the spans, which the service computes
+   * from the pipelines' components, so that decoding does no work nobody downstream uses.
+   * Absent: everything is read and forwarded.
+   */
+  downstream?: DownstreamSpanUse;
+  /**
    * The time source of components that keep time (rate limits, tail sampling's waits); the
    * system clock when absent. The offline `sampling test` command gives a manual one.
    */
@@ -151,6 +157,23 @@ export interface CreateSettings<C> {
    */
   onTraceDecided?: (verdict: DecidedTrace) => void;
 }
+
+/**
+ * What the consumers behind a receiver do with the spans it decodes (see CreateSettings.downstream).
+ * The Collector has no counterpart: its receivers always decode everything.
+ */
+export interface DownstreamSpanUse {
+  /**
+   * Some exporter of a pipeline the receiver feeds writes spans in the bytes they arrived in
+   * (ExporterFactory.forwardsReceivedEncoding): the decoder keeps each resource's and scope's
+   * bytes and tracks what it leaves out of them (@decision-trace/otlp received-encoding.ts).
+   * Without one it does neither.
+   */
+  forwardsReceivedEncoding: boolean;
+}
+
+/** What a receiver assumes when it is told nothing: every exporter may forward the received bytes. */
+export const EVERYTHING_DOWNSTREAM: DownstreamSpanUse = { forwardsReceivedEncoding: true };
 
 /** One trace's verdict, as a trace-deciding processor reached it. */
 export interface DecidedTrace {
@@ -228,6 +251,12 @@ export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   createMetrics?(settings: CreateSettings<C>): MetricsExporterComponent;
   /** The exporter of logs pipelines; absent when it exports no logs. */
   createLogs?(settings: CreateSettings<C>): LogsExporterComponent;
+  /**
+   * Whether its traces instance writes spans that reach it unchanged in the bytes they were
+   * received in (@decision-trace/otlp received-encoding.ts): the receivers feeding it then keep
+   * those bytes. Absent: it does not (it encodes what it sends, or sends no spans).
+   */
+  forwardsReceivedEncoding?(config: C): boolean;
   /** The store URL this exporter writes in the collector's own process, if any. */
   writtenStore?(config: C): string | undefined;
 }

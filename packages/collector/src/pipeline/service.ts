@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type {
   Component,
   ConnectorFactory,
+  DownstreamSpanUse,
   ExporterComponent,
   LogsConsumer,
   LogsExporterComponent,
@@ -155,6 +156,13 @@ export class CollectorService {
     return { id, config, logger: this.logger.child({ kind, name: id }), host: this.host };
   }
 
+  /** Whether exporter `id` (a connector: no) writes spans in the bytes they were received in. */
+  private forwardsReceivedEncoding(id: string): boolean {
+    const resolved = this.config.exporters.get(id);
+    if (resolved === undefined) return false;
+    return (resolved.factory as ExporterFactory).forwardsReceivedEncoding?.(resolved.config) === true;
+  }
+
   private async startAll(): Promise<void> {
     const { config } = this;
     for (const id of config.service.extensions) {
@@ -225,6 +233,7 @@ export class CollectorService {
     }
 
     const pipelineHeads = new Map<string, PipelineEntry[]>();
+    const downstream = new Map<string, DownstreamSpanUse>();
     for (const pipeline of config.service.pipelines) {
       if (pipeline.signal !== 'traces') continue;
       let next: TracesConsumer = fanout(pipeline.exporters.map((id) => exporters.get(id) ?? connectors.get(id)!));
@@ -247,17 +256,23 @@ export class CollectorService {
           next = processor;
         }
       }
+      // A pipeline that mutates never forwards received bytes: the fan-out copies its spans, or
+      // makes them forget the bytes (pipeline/fanout.ts).
+      const forwards = !head.mutatesData && pipeline.exporters.some((id) => this.forwardsReceivedEncoding(id));
       for (const id of pipeline.receivers) {
         const heads = pipelineHeads.get(id) ?? [];
         heads.push(head);
         pipelineHeads.set(id, heads);
+        const use = downstream.get(id) ?? { forwardsReceivedEncoding: false };
+        downstream.set(id, { forwardsReceivedEncoding: use.forwardsReceivedEncoding || forwards });
       }
     }
 
     for (const [id, heads] of pipelineHeads) {
       const resolved = config.receivers.get(id)!;
       const consumer = countingReceiverConsumer(id, fanoutToPipelines(heads), this.metrics);
-      const receiver = (resolved.factory as ReceiverFactory).create(this.settings('receiver', id, resolved.config), consumer);
+      const settings = { ...this.settings('receiver', id, resolved.config), downstream: downstream.get(id)! };
+      const receiver = (resolved.factory as ReceiverFactory).create(settings, consumer);
       await this.run(`receivers.${id}`, receiver);
     }
   }

@@ -9,6 +9,8 @@ export const loadBalancingExporterFactory: ExporterFactory<LoadBalancingExporter
   kind: 'exporter',
   type: 'load_balancing',
   configSchema: loadBalancingExporterSchema,
+  // Each backend sends its part over OTLP/gRPC, a routed scope's unchanged spans as received.
+  forwardsReceivedEncoding: () => true,
   create({ id, config, logger, host }) {
     const kind = config.resolver.static ? 'static' : 'dns';
     const resolutions = host.metrics.counter('otelcol_loadbalancer_num_resolutions', 'Backend resolutions, by outcome.');

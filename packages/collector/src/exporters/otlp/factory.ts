@@ -13,6 +13,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
   kind: 'exporter',
   type: 'otlp',
   configSchema: otlpGrpcExporterSchema,
+  forwardsReceivedEncoding: () => true,
   create({ id, config, logger, host }) {
     const prioritise = config.sending_queue.drop_context_on_overflow;
     return new QueuedExporter({

@@ -18,6 +18,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
   kind: 'exporter',
   type: 'otlphttp',
   configSchema: otlpHttpExporterSchema,
+  forwardsReceivedEncoding: (config) => config.encoding === 'proto',
   create({ id, config, logger, host }) {
     const encodeBody =
       config.encoding === 'json'

@@ -8,7 +8,7 @@ import type { OtlpGrpcConfig } from './config.js';
 import { ingest } from './ingest.js';
 import { refusalOf } from './refusal.js';
 import { encodeRpcStatus } from './rpc-status.js';
-import { decodeProtobufInSlices } from './sliced-decode.js';
+import { decodeProtobufInSlices, type ProtobufDecoding } from './sliced-decode.js';
 import { StartError } from '../../component/start-error.js';
 import { cannotListen } from '../../http/listen.js';
 import { readTlsFiles } from './tls-files.js';
@@ -21,6 +21,8 @@ export interface GrpcReceiverOptions {
   configPath: string;
   auth?: BearerTokenAuthenticator;
   admission: RequestAdmission;
+  /** How much of a request the pipelines behind need decoded. */
+  decoding: ProtobufDecoding;
 }
 
 /**
@@ -141,7 +143,7 @@ export class OtlpGrpcReceiver {
   private async decodeAndIngest(body: Buffer, tenant: string | undefined): Promise<Uint8Array> {
     let decoded: DecodedTraceRequest;
     try {
-      decoded = await decodeProtobufInSlices(body);
+      decoded = await decodeProtobufInSlices(body, this.options.decoding);
     } catch (error) {
       if (error instanceof OtlpDecodeError) throw serviceError(status.INVALID_ARGUMENT, `cannot decode request: ${error.message}`);
       this.logger.error({ err: error }, 'unexpected error decoding an OTLP/gRPC request');

@@ -15,7 +15,7 @@ import { CorsPolicy } from './cors-policy.js';
 import { ingest } from './ingest.js';
 import { refusalOf } from './refusal.js';
 import { encodeRpcStatus, RpcCode, type RpcCodeValue } from './rpc-status.js';
-import { decodeProtobufInSlices } from './sliced-decode.js';
+import { decodeProtobufInSlices, type ProtobufDecoding } from './sliced-decode.js';
 import { readTlsFiles } from './tls-files.js';
 
 type WireFormat = 'protobuf' | 'json';
@@ -60,6 +60,8 @@ export interface HttpReceiverOptions {
   configPath: string;
   auth?: BearerTokenAuthenticator;
   admission: RequestAdmission;
+  /** How much of a protobuf request the pipelines behind need decoded. */
+  decoding: ProtobufDecoding;
 }
 
 /**
@@ -199,7 +201,7 @@ export class OtlpHttpReceiver {
           held = body.length;
         }
         if (format === 'json') refuseInvalidUtf8(body);
-        decoded = format === 'protobuf' ? await decodeProtobufInSlices(body) : decodeTraceRequestJson(body);
+        decoded = format === 'protobuf' ? await decodeProtobufInSlices(body, this.options.decoding) : decodeTraceRequestJson(body);
       } catch (error) {
         if (error instanceof HttpError) return this.fail(res, format, error);
         if (error instanceof OtlpDecodeError) return this.fail(res, format, new HttpError(400, `cannot decode request: ${error.message}`));

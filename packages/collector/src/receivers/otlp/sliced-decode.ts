@@ -4,11 +4,18 @@ import { decodeTraceRequestProtobuf, OtlpDecodeError, type DecodedTraceRequest }
 import { sliceTraceRequest } from './request-slices.js';
 
 /**
- * A request decoded whole keeps the bytes of its resources and scopes, for exporters to forward
- * unchanged spans as they arrived (@decision-trace/otlp received-encoding.ts). Slices do not:
- * they hold parts of resources and scopes, and the merge below adds spans to a slice's scope.
+ * How a receiver decodes binary protobuf for the pipelines behind it
+ * (component.ts DownstreamSpanUse): `keepEncoding` when some exporter forwards spans in the
+ * bytes they arrived in. Then a request decoded whole keeps the bytes of its resources and scopes
+ * (@decision-trace/otlp received-encoding.ts). Slices never do: they hold parts of resources and
+ * scopes, and the merge below adds spans to a slice's scope.
  */
-const WHOLE = { keepEncoding: true };
+export interface ProtobufDecoding {
+  keepEncoding: boolean;
+}
+
+/** What a receiver that is told nothing of its pipelines does: decode everything, keep the bytes. */
+export const FULL_DECODING: ProtobufDecoding = { keepEncoding: true };
 
 /** About 15 ms of decoding on a typical core. */
 export const DEFAULT_SLICE_BYTES = 512 * 1024;
@@ -20,9 +27,9 @@ export const DEFAULT_SLICE_BYTES = 512 * 1024;
  * framing, an undecodable slice, rejected spans whose paths would be those of a slice) the
  * whole body is decoded in one go instead; such requests are rare.
  */
-export async function decodeProtobufInSlices(body: Buffer, sliceBytes = DEFAULT_SLICE_BYTES): Promise<DecodedTraceRequest> {
+export async function decodeProtobufInSlices(body: Buffer, decoding = FULL_DECODING, sliceBytes = DEFAULT_SLICE_BYTES): Promise<DecodedTraceRequest> {
   const slices = sliceTraceRequest(body, sliceBytes);
-  if (slices === undefined) return decodeTraceRequestProtobuf(body, WHOLE);
+  if (slices === undefined) return decodeTraceRequestProtobuf(body, decoding);
 
   const merged: ResourceSpans[] = [];
   /** Per original resource: the original index of the scope merged last. */
@@ -34,10 +41,10 @@ export async function decodeProtobufInSlices(body: Buffer, sliceBytes = DEFAULT_
     try {
       decoded = decodeTraceRequestProtobuf(slice.body);
     } catch (error) {
-      if (error instanceof OtlpDecodeError) return decodeTraceRequestProtobuf(body, WHOLE);
+      if (error instanceof OtlpDecodeError) return decodeTraceRequestProtobuf(body, decoding);
       throw error;
     }
-    if (decoded.rejectedSpans > 0) return decodeTraceRequestProtobuf(body, WHOLE);
+    if (decoded.rejectedSpans > 0) return decodeTraceRequestProtobuf(body, decoding);
 
     slice.resources.forEach(({ resourceIndex, scopes }, k) => {
       const part = decoded.resourceSpans[k];
