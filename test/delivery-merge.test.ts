@@ -1,16 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './helpers/free-port.js';
 import {
+  collectorEndpoints,
   eventually,
-  launchCollector,
+  launchTestCollector,
   makeTraffic,
   metricValue,
   postTraces,
   startHttpSink,
+  type CollectorEndpoints,
   type CollectorProcess,
   type OtlpSink,
   type TrafficRequest,
@@ -32,54 +33,12 @@ describe('sending queue: waiting requests are merged into one export request', (
   let sink: OtlpSink;
   let collector: CollectorProcess | undefined;
   let dir: string;
-  let otlpUrl: string;
-  let healthUrl: string;
-  let metricsUrl: string;
-  let ports: number[];
-
-  const writeConfig = (file: string, storage?: string) =>
-    writeFileSync(
-      file,
-      `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${ports[0]}
-exporters:
-  otlphttp:
-    endpoint: ${sink.url}
-    sending_queue:
-      num_consumers: ${CONSUMERS}${storage ? `\n      storage: ${storage}` : ''}
-    retry_on_failure:
-      initial_interval: 100ms
-      max_interval: 200ms
-      max_elapsed_time: 0
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:${ports[1]}
-service:
-  extensions: [health_check]
-  shutdown_timeout: 1s
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [otlphttp]
-  telemetry:
-    logs:
-      level: error
-    metrics:
-      address: 127.0.0.1:${ports[2]}
-`,
-    );
+  let endpoints: CollectorEndpoints;
 
   before(async () => {
     sink = await startHttpSink();
     dir = mkdtempSync(join(tmpdir(), 'dt-merge-'));
-    ports = [await freePort(), await freePort(), await freePort()];
-    otlpUrl = `http://127.0.0.1:${ports[0]}`;
-    healthUrl = `http://127.0.0.1:${ports[1]}/`;
-    metricsUrl = `http://127.0.0.1:${ports[2]}/metrics`;
+    endpoints = await collectorEndpoints();
   });
 
   after(async () => {
@@ -88,9 +47,22 @@ service:
   });
 
   async function start(storage?: string): Promise<void> {
-    const file = join(dir, storage ? 'persistent.yaml' : 'memory.yaml');
-    writeConfig(file, storage);
-    collector = await launchCollector(file, healthUrl);
+    collector = await launchTestCollector(join(dir, storage ? 'persistent.yaml' : 'memory.yaml'), endpoints, {
+      components: `exporters:
+  otlphttp:
+    endpoint: ${sink.url}
+    sending_queue:
+      num_consumers: ${CONSUMERS}${storage ? `\n      storage: ${storage}` : ''}
+    retry_on_failure:
+      initial_interval: 100ms
+      max_interval: 200ms
+      max_elapsed_time: 0`,
+      pipelines: `    traces:
+      receivers: [otlp]
+      exporters: [otlphttp]`,
+      service: '  shutdown_timeout: 1s',
+      metrics: true,
+    });
   }
 
   /** Posts the traffic while the sink holds the first requests: the rest wait in the queue. Returns the release. */
@@ -99,7 +71,7 @@ service:
     const traffic: TrafficRequest[] = [];
     for (let i = 0; i < REQUESTS; i++) {
       const request = makeTraffic(SPANS, 0, 'merge-test');
-      assert.equal((await postTraces(otlpUrl, request.body)).status, 200);
+      assert.equal((await postTraces(endpoints.otlpUrl, request.body)).status, 200);
       traffic.push(request);
     }
     assert.ok(await eventually(() => sink.held === CONSUMERS, 10_000, 10), `${sink.held} requests in flight, expected ${CONSUMERS}`);
@@ -107,7 +79,7 @@ service:
   }
 
   async function metric(name: string): Promise<number> {
-    return metricValue(await (await fetch(metricsUrl)).text(), name, { exporter: 'otlphttp' }) ?? 0;
+    return metricValue(await (await fetch(endpoints.metricsUrl)).text(), name, { exporter: 'otlphttp' }) ?? 0;
   }
 
   test('a slow sink gets fewer, larger requests holding exactly the spans sent, each once', { timeout: 60_000 }, async () => {

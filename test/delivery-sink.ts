@@ -10,6 +10,7 @@ import { Server as GrpcServer, ServerCredentials, type ServerUnaryCall, type sen
 import { decodeTraceRequestJson, decodeTraceRequestProtobuf, encodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import type { ResourceSpans, Span } from '@decision-trace/model';
 import { CLI, NODE_TS, REPO_ROOT } from './helpers/collector-process.js';
+import { freePort } from './helpers/free-port.js';
 import { makeSpan } from '@decision-trace/model/testing';
 
 export interface ReceivedRequest {
@@ -38,8 +39,8 @@ export interface OtlpSink {
   refusedAttempts: number;
   failWith(failure: SinkFailure | undefined): void;
   /**
-   * HTTP sink only: requests that arrive from now on wait unanswered (a slow destination, so the
-   * sender's requests queue up behind them) until the function returned is called.
+   * Requests that arrive from now on wait unanswered (a slow destination, so the sender's
+   * requests queue up behind them) until the function returned is called.
    */
   hold(): () => void;
   /** Requests arrived and waiting for `hold`'s release. */
@@ -55,10 +56,18 @@ function recordSpans(sink: OtlpSink, resourceSpans: ResourceSpans[]): void {
   }
 }
 
-/** An OTLP/HTTP endpoint at /v1/traces (protobuf or JSON, gzip or not). */
-export async function startHttpSink(port = 0): Promise<OtlpSink> {
+/**
+ * What the HTTP and gRPC sinks share: the record of what arrived, the failure to answer with, and
+ * the requests held unanswered. `answer` runs an arrived request's answer now, or after `hold`'s release.
+ */
+function sinkBase(close: () => Promise<void>): { sink: OtlpSink; failure: () => SinkFailure | undefined; answer: (reply: () => void) => void } {
   let failure: SinkFailure | undefined;
   let held: Array<() => void> | undefined;
+  const release = () => {
+    const waiting = held ?? [];
+    held = undefined;
+    for (const answer of waiting.splice(0)) answer();
+  };
   const sink: OtlpSink = {
     url: '',
     port: 0,
@@ -78,13 +87,24 @@ export async function startHttpSink(port = 0): Promise<OtlpSink> {
     get held() {
       return held?.length ?? 0;
     },
-    close: () => closeHttp(server),
+    // Requests still held are answered first: a gRPC server's shutdown waits for its calls.
+    close: () => {
+      release();
+      return close();
+    },
   };
+  return { sink, failure: () => failure, answer: (reply) => (held ? held.push(reply) : reply()) };
+}
+
+/** An OTLP/HTTP endpoint at /v1/traces (protobuf or JSON, gzip or not). */
+export async function startHttpSink(port = 0): Promise<OtlpSink> {
+  const { sink, failure: currentFailure, answer: answerWhenReleased } = sinkBase(() => closeHttp(server));
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => (held ? held.push(answer) : answer()));
+    req.on('end', () => answerWhenReleased(answer));
     const answer = () => {
+      const failure = currentFailure();
       if (failure) {
         sink.refusedAttempts += 1;
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -111,23 +131,8 @@ export async function startHttpSink(port = 0): Promise<OtlpSink> {
 
 /** An OTLP/gRPC TraceService on loopback (plaintext). `failWith.status` is a gRPC code. */
 export async function startGrpcSink(): Promise<OtlpSink> {
-  let failure: SinkFailure | undefined;
   const server = new GrpcServer();
-  const sink: OtlpSink = {
-    url: '',
-    port: 0,
-    requests: [],
-    spanArrivals: new Map(),
-    refusedAttempts: 0,
-    failWith(next) {
-      failure = next;
-    },
-    hold() {
-      throw new Error('hold is implemented by the HTTP sink only');
-    },
-    held: 0,
-    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
-  };
+  const { sink, failure: currentFailure, answer: answerWhenReleased } = sinkBase(() => new Promise((resolve) => server.tryShutdown(() => resolve())));
   server.addService(
     {
       Export: {
@@ -141,23 +146,25 @@ export async function startGrpcSink(): Promise<OtlpSink> {
       },
     },
     {
-      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-        if (failure) {
-          sink.refusedAttempts += 1;
-          callback({ code: failure.status, details: 'sink is failing on purpose' });
-          return;
-        }
-        const decoded = decodeTraceRequestProtobuf(call.request);
-        sink.requests.push({
-          path: call.getPath(),
-          headers: call.metadata.getMap() as Record<string, string>,
-          contentType: 'application/grpc',
-          body: call.request,
-          resourceSpans: decoded.resourceSpans,
-        });
-        recordSpans(sink, decoded.resourceSpans);
-        callback(null, Buffer.alloc(0));
-      },
+      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) =>
+        answerWhenReleased(() => {
+          const failure = currentFailure();
+          if (failure) {
+            sink.refusedAttempts += 1;
+            callback({ code: failure.status, details: 'sink is failing on purpose' });
+            return;
+          }
+          const decoded = decodeTraceRequestProtobuf(call.request);
+          sink.requests.push({
+            path: call.getPath(),
+            headers: call.metadata.getMap() as Record<string, string>,
+            contentType: 'application/grpc',
+            body: call.request,
+            resourceSpans: decoded.resourceSpans,
+          });
+          recordSpans(sink, decoded.resourceSpans);
+          callback(null, Buffer.alloc(0));
+        }),
     },
   );
   sink.port = await new Promise<number>((resolve, reject) =>
@@ -172,6 +179,73 @@ function closeHttp(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/** Where a collector under test listens: its OTLP/HTTP receiver, health_check and own metrics, each on a free port. */
+export interface CollectorEndpoints {
+  otlpPort: number;
+  healthPort: number;
+  metricsPort: number;
+  otlpUrl: string;
+  healthUrl: string;
+  metricsUrl: string;
+}
+
+export async function collectorEndpoints(): Promise<CollectorEndpoints> {
+  const [otlpPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  return {
+    otlpPort,
+    healthPort,
+    metricsPort,
+    otlpUrl: `http://127.0.0.1:${otlpPort}`,
+    healthUrl: `http://127.0.0.1:${healthPort}/`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+  };
+}
+
+export interface CollectorConfigParts {
+  /** Top-level sections besides receivers and extensions (processors, exporters, connectors), as YAML. */
+  components: string;
+  /** The entries under `service.pipelines`, as YAML indented by four spaces. */
+  pipelines: string;
+  /** More keys of `service` (e.g. `shutdown_timeout: 1s`), indented by two spaces. */
+  service?: string;
+  /** Serve the collector's own metrics at `endpoints.metricsUrl` (else `level: none`). */
+  metrics?: boolean;
+}
+
+/**
+ * The config of a collector under test: the OTLP/HTTP receiver and health_check at `endpoints`,
+ * error logs only, and the test's own components and pipelines.
+ */
+export function collectorConfig(endpoints: CollectorEndpoints, parts: CollectorConfigParts): string {
+  return `receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:${endpoints.otlpPort}
+${endLine(parts.components)}extensions:
+  health_check:
+    endpoint: 127.0.0.1:${endpoints.healthPort}
+service:
+  extensions: [health_check]
+${parts.service ? endLine(parts.service) : ''}  pipelines:
+${endLine(parts.pipelines)}  telemetry:
+    logs:
+      level: error
+    metrics:
+${parts.metrics ? `      address: 127.0.0.1:${endpoints.metricsPort}` : '      level: none'}
+`;
+}
+
+function endLine(yaml: string): string {
+  return yaml.endsWith('\n') ? yaml : `${yaml}\n`;
+}
+
+/** Writes `collectorConfig` to `file` and starts a collector with it, ready once its health_check answers. */
+export function launchTestCollector(file: string, endpoints: CollectorEndpoints, parts: CollectorConfigParts): Promise<CollectorProcess> {
+  writeFileSync(file, collectorConfig(endpoints, parts));
+  return launchCollector(file, endpoints.healthUrl);
 }
 
 export interface CollectorProcess {
