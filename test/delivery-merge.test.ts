@@ -10,6 +10,7 @@ import {
   makeTraffic,
   metricValue,
   postTraces,
+  startGrpcSink,
   startHttpSink,
   type CollectorEndpoints,
   type CollectorProcess,
@@ -168,6 +169,60 @@ describe('sending queue: waiting requests are merged into one export request', (
     assert.ok(
       merged.every((id) => sink.spanArrivals.get(id) === 1),
       'the merged requests arrive exactly once',
+    );
+  });
+});
+
+/**
+ * The same merging in each backend's queue of `load_balancing` (its `protocol.otlp.sending_queue`):
+ * a backend that answers slowly gets the requests that waited for it as one gRPC export.
+ */
+describe('load_balancing: a backend’s waiting requests are merged into one export', () => {
+  let backend: OtlpSink;
+  let collector: CollectorProcess | undefined;
+  let endpoints: CollectorEndpoints;
+
+  before(async () => {
+    backend = await startGrpcSink();
+    endpoints = await collectorEndpoints();
+    collector = await launchTestCollector(join(mkdtempSync(join(tmpdir(), 'dt-lb-merge-')), 'collector.yaml'), endpoints, {
+      components: `exporters:
+  load_balancing:
+    protocol:
+      otlp:
+        tls: { insecure: true }
+        sending_queue: { num_consumers: 1 }
+    resolver:
+      static: { hostnames: ['${backend.url}'] }`,
+      pipelines: `    traces:
+      receivers: [otlp]
+      exporters: [load_balancing]`,
+    });
+  });
+
+  after(async () => {
+    await collector?.stop();
+    await backend?.close();
+  });
+
+  test('a slow backend gets the waiting requests as one, every span once', { timeout: 60_000 }, async () => {
+    const release = backend.hold();
+    const traffic: TrafficRequest[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const request = makeTraffic(SPANS, 0, 'lb-merge-test');
+      assert.equal((await postTraces(endpoints.otlpUrl, request.body)).status, 200);
+      traffic.push(request);
+    }
+    assert.ok(await eventually(() => backend.held === 1, 10_000, 10), `${backend.held} requests in flight, expected 1`);
+    release();
+    const spanIds = traffic.flatMap((t) => t.spanIds);
+    assert.ok(await eventually(() => spanIds.every((id) => backend.spanArrivals.has(id)), 15_000), 'every span arrives');
+    await new Promise((r) => setTimeout(r, 300));
+    // The first request alone, then the 19 that waited behind it together (one more if a request came in late).
+    assert.ok(backend.requests.length <= 3, `${backend.requests.length} export requests for ${REQUESTS} requests`);
+    assert.ok(
+      spanIds.every((id) => backend.spanArrivals.get(id) === 1),
+      'no span twice',
     );
   });
 });

@@ -51,6 +51,9 @@ export class Backend {
       timeoutMs: protocol.timeout,
       sender: this.sender,
       clock: this.clock,
+      // Protobuf bodies, as the otlp exporter's: this backend's waiting requests may leave as one
+      // (sending_queue.merge). A merged request re-routed at retirement is decoded as one too.
+      concatenable: true,
       encode(batch): ExportRequest | undefined {
         if (batch.spanCount === 0) return undefined;
         return {
