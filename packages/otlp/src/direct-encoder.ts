@@ -172,19 +172,29 @@ function writeScopeSpansSubset(subset: ReadonlyScopeSpans, origin: ReadonlyScope
   const spans = subset.spans;
   const received = origin.spans;
   let next = 0; // spans keep their order in a subset: search on from the last one found
+  // Received spans that follow each other in the bytes are copied as one range.
+  let runStart = -1;
+  let runEnd = -1;
   for (let i = 0; i < spans.length; i++) {
     const span = spans[i];
     let j = next;
     while (j < received.length && received[j] !== span) j++;
     if (j < received.length) {
-      writeRawRange(bytes, layout.spanStarts[j], layout.spanEnds[j]);
+      if (layout.spanStarts[j] !== runEnd) {
+        if (runStart !== -1) writeRawRange(bytes, runStart, runEnd);
+        runStart = layout.spanStarts[j];
+      }
+      runEnd = layout.spanEnds[j];
       next = j + 1;
     } else {
+      if (runStart !== -1) writeRawRange(bytes, runStart, runEnd);
+      runStart = runEnd = -1;
       const at = beginMessage(0x12, 2);
       writeSpan(span);
       endMessage(at, 2);
     }
   }
+  if (runStart !== -1) writeRawRange(bytes, runStart, runEnd);
   if (layout.schemaUrlStart !== -1) writeRawRange(bytes, layout.schemaUrlStart, layout.schemaUrlEnd);
   return true;
 }

@@ -1,5 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip, type ZlibOptions } from 'node:zlib';
 import { gzipOptions, type CompressionParams } from './compression-params.js';
@@ -45,11 +46,17 @@ export class HttpPoster {
   /** Each body is compressed once, not again for every retry of it. */
   private readonly compressed = new WeakMap<Uint8Array, Promise<Buffer>>();
   private readonly gzipOptions: ZlibOptions;
+  private readonly target: RequestOptions;
+  /** The headers every request carries: the configured ones and Content-Encoding. */
+  private readonly fixedHeaders: Record<string, string>;
 
   constructor(private readonly options: HttpPosterOptions) {
     this.gzipOptions = gzipOptions(options.compressionParams ?? { level: 0 });
     const secure = options.url.protocol === 'https:';
     this.send = secure ? httpsRequest : httpRequest;
+    // Worked out once: Node would otherwise convert the URL again for every request.
+    this.target = { ...urlToHttpOptions(options.url), method: 'POST' };
+    this.fixedHeaders = options.compression === 'gzip' ? { ...options.headers, 'Content-Encoding': 'gzip' } : { ...options.headers };
     this.agent = secure
       ? new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets, ...options.tls })
       : new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets });
@@ -58,12 +65,7 @@ export class HttpPoster {
   async post(body: Uint8Array, contentType: string, signal: AbortSignal): Promise<HttpResponse> {
     const payload = this.options.compression === 'gzip' ? await this.gzipOnce(body) : body;
     signal.throwIfAborted();
-    const headers: Record<string, string | number> = {
-      ...this.options.headers,
-      'Content-Type': contentType,
-      'Content-Length': payload.byteLength,
-    };
-    if (this.options.compression === 'gzip') headers['Content-Encoding'] = 'gzip';
+    const headers = { ...this.fixedHeaders, 'Content-Type': contentType, 'Content-Length': payload.byteLength };
     try {
       return await this.request(payload, headers, signal, true);
     } catch (error) {
@@ -94,7 +96,7 @@ export class HttpPoster {
     const connection = pooled ? { agent: this.agent } : { agent: false as const, ...this.options.tls };
     return new Promise((resolve, reject) => {
       let answered = false;
-      const req = this.send(this.options.url, { method: 'POST', ...connection, headers, signal }, (res) => {
+      const req = this.send({ ...this.target, ...connection, headers, signal }, (res) => {
         answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
