@@ -268,12 +268,60 @@ describe('sending queue: merging waiting requests', () => {
         encode: (batch: TraceBatch) => ({ body: Buffer.from(String(batch.spanCount)), items: batch.spanCount, carriesDecisions: false }),
       });
       await exporter.start();
-      for (const spanCount of [1, 2, 3, 4]) await exporter.consumeTraces({ spanCount, decisions: [], resourceSpans: [] } as unknown as TraceBatch);
+      await exporter.consumeTraces({ spanCount: 1, decisions: [], resourceSpans: [] } as unknown as TraceBatch);
+      await new Promise((r) => setImmediate(r)); // the consumer takes the first request at the end of the turn
+      for (const spanCount of [2, 3, 4]) await exporter.consumeTraces({ spanCount, decisions: [], resourceSpans: [] } as unknown as TraceBatch);
       release();
       await new Promise((r) => setTimeout(r, 20));
       await exporter.shutdown({ deadline: Date.now() + 1000 });
       assert.deepEqual(bodies, concatenable ? ['1', '234'] : ['1', '2', '3', '4']);
     }
+  });
+
+  test('requests that reach idle consumers in the same turn of the event loop go as one; a later one goes alone', async () => {
+    for (const concatenable of [true, false]) {
+      const bodies: string[] = [];
+      const sender: RequestSender = {
+        async send(body) {
+          bodies.push(Buffer.from(body).toString());
+        },
+      };
+      const exporter = new QueuedExporter({
+        id: 'otlp',
+        logger: silent,
+        host: offlineHost(),
+        unit: 'spans',
+        queue: DEFAULT_SENDING_QUEUE, // 10 consumers, all idle
+        retry: DEFAULT_RETRY,
+        timeoutMs: 1000,
+        sender,
+        concatenable,
+        encode: (batch: TraceBatch) => ({ body: Buffer.from(String(batch.spanCount)), items: batch.spanCount, carriesDecisions: false }),
+      });
+      await exporter.start();
+      // As the receiver does when it reads several client requests in one go: all in one turn.
+      await Promise.all([1, 2, 3, 4].map((spanCount) => exporter.consumeTraces({ spanCount, decisions: [], resourceSpans: [] } as unknown as TraceBatch)));
+      await new Promise((r) => setTimeout(r, 20));
+      await exporter.consumeTraces({ spanCount: 5, decisions: [], resourceSpans: [] } as unknown as TraceBatch);
+      await new Promise((r) => setTimeout(r, 20));
+      await exporter.shutdown({ deadline: Date.now() + 1000 });
+      assert.deepEqual(bodies, concatenable ? ['1234', '5'] : ['1', '2', '3', '4', '5']);
+    }
+  });
+
+  test('merged requests stay within the bounds when they arrive in one turn: the rest goes to the next idle consumer', async () => {
+    const queue = new SendingQueue(100, 'items', undefined, true);
+    const refuseNone = { block: false, dropContext: false };
+    const takers = [queue.take(), queue.take()];
+    for (const text of ['a', 'b', 'c', 'd']) await queue.offer(request(1, false, text), refuseNone);
+    const first = (await takers[0])!;
+    const followers = queue.takeFollowers(first, { maxItems: 3, maxBytes: 100 });
+    assert.deepEqual(
+      [first, ...followers].map((e) => e.request.body.toString()),
+      ['a', 'b', 'c'],
+    );
+    assert.equal((await takers[1])!.request.body.toString(), 'd');
+    assert.equal(queue.size, 0);
   });
 });
 

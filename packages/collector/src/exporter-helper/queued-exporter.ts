@@ -84,7 +84,7 @@ export class QueuedExporter<B = TraceBatch> implements Component {
     if (!config.enabled) return;
     const folder = queueDirectoryName(id) + (this.options.dataType ? `~${this.options.dataType}` : '');
     const journal = config.storage ? new FileQueueJournal(join(config.storage, folder), logger) : undefined;
-    const queue = new SendingQueue(config.queue_size, config.sizer, journal);
+    const queue = new SendingQueue(config.queue_size, config.sizer, journal, this.mergeBound !== undefined);
     const storageKey = `${this.options.settingPath ?? `exporters.${id}`}.sending_queue.storage`;
     const { recovered, lost } = await atSetting(storageKey, () => queue.open());
     if (recovered > 0) logger.info({ requests: recovered, storage: config.storage }, 'sending queue: resuming requests kept from the previous run');

@@ -101,11 +101,19 @@ export class SendingQueue {
   private closed = false;
   private readonly takers: Array<(entry: QueueEntry | undefined) => void> = [];
   private readonly roomWaiters: Array<() => void> = [];
+  private wakeScheduled = false;
 
+  /**
+   * `gatherTurn`: a request that finds a consumer idle is handed to it only after the current
+   * turn of the event loop (setImmediate), not at once, so that requests arriving in the same
+   * turn (client requests read in one go) wait together and the consumer can take them as one
+   * (`takeFollowers`). No timer: the wait is that turn. For exporters that merge requests.
+   */
   constructor(
     readonly capacity: number,
     private readonly sizer: 'requests' | 'items',
     private readonly journal?: QueueJournal,
+    private readonly gatherTurn = false,
   ) {}
 
   /** Loads what a journal kept from an earlier run: how many requests it recovered, and what it lost. */
@@ -249,6 +257,11 @@ export class SendingQueue {
   }
 
   private push(entry: QueueEntry): void {
+    if (this.gatherTurn) {
+      this.waiting.push(entry);
+      this.scheduleWake();
+      return;
+    }
     const taker = this.takers.shift();
     if (taker) {
       this.used -= entry.size;
@@ -257,6 +270,23 @@ export class SendingQueue {
       return;
     }
     this.waiting.push(entry);
+  }
+
+  private scheduleWake(): void {
+    if (this.wakeScheduled || this.takers.length === 0) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      // One consumer per turn: it takes the oldest request and (in its continuation, before the
+      // next immediate) those waiting behind it. What it leaves goes to the next idle consumer.
+      const taker = this.waiting.length > 0 ? this.takers.shift() : undefined;
+      if (!taker) return;
+      const entry = this.waiting.shift()!;
+      this.used -= entry.size;
+      this.wakeRoomWaiter();
+      taker(entry);
+      if (this.waiting.length > 0) this.scheduleWake();
+    });
   }
 
   private evictOldestContext(): QueueEntry | undefined {
