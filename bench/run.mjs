@@ -28,6 +28,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(`usage: node bench/run.mjs [--quick] [--update] [name…]
   no name    every case but the opt-in ones (npm run bench); writes bench/results.json and BENCHMARKS.md
   name…      only the cases whose name contains one of them (opt-in cases: named in full); writes nothing
+  =name      only the case of exactly that name (=tail_sampling runs tail_sampling, not otelcol_tail_sampling)
   --update   with names: replace just those rows of bench/results.json and BENCHMARKS.md
   --quick    fewer and shorter rounds (CI: every case still runs); with --update, writes nothing
   --render   run nothing: write BENCHMARKS.md again from bench/results.json`);
@@ -77,9 +78,11 @@ if (process.argv.includes('--render')) {
   console.log(`wrote BENCHMARKS.md from the ${rows.length} rows of bench/results.json`);
   process.exit(0);
 }
+// `=name` selects that case alone: some case names are part of others (tail_sampling, otelcol_tail_sampling).
+const matches = (name, filter) => (filter.startsWith('=') ? name === filter.slice(1) : name.includes(filter));
 const selected = [
-  ...(filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => name.includes(filter)))),
-  ...optInCases.filter(([name]) => filters.includes(name)),
+  ...(filters.length === 0 ? cases : cases.filter(([name]) => filters.some((filter) => matches(name, filter)))),
+  ...optInCases.filter(([name]) => filters.includes(name) || filters.includes(`=${name}`)),
 ];
 // The machine is shared: the load average at the start and end of the run goes with the results.
 const loadAtStart = loadavg();
