@@ -1,16 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './helpers/free-port.js';
 import {
+  collectorEndpoints,
   eventually,
-  launchCollector,
+  launchTestCollector,
   makeTraffic,
   metricValue,
   postTraces,
   startHttpSink,
+  type CollectorEndpoints,
   type CollectorProcess,
   type OtlpSink,
   type TrafficRequest,
@@ -27,30 +28,17 @@ describe('a full sending queue', () => {
   const SPANS = 5;
   let sink: OtlpSink;
   let collector: CollectorProcess;
-  let otlpUrl: string;
-  let metricsUrl: string;
-  let healthUrl: string;
+  let endpoints: CollectorEndpoints;
   const accepted: TrafficRequest[] = [];
   const refused: Array<TrafficRequest & { status: number; retryAfter: string | null }> = [];
 
   before(async () => {
     sink = await startHttpSink();
     sink.failWith({ status: 503 });
-    const [http, metrics, health] = [await freePort(), await freePort(), await freePort()];
-    otlpUrl = `http://127.0.0.1:${http}`;
-    metricsUrl = `http://127.0.0.1:${metrics}/metrics`;
-    healthUrl = `http://127.0.0.1:${health}/`;
+    endpoints = await collectorEndpoints();
     const dir = mkdtempSync(join(tmpdir(), 'dt-queue-full-'));
-    const configFile = join(dir, 'collector-config.yaml');
-    writeFileSync(
-      configFile,
-      `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${http}
-processors:
+    collector = await launchTestCollector(join(dir, 'collector-config.yaml'), endpoints, {
+      components: `processors:
   decision: {}
 exporters:
   otlphttp:
@@ -62,24 +50,14 @@ exporters:
       initial_interval: 100ms
       max_interval: 300ms
       max_elapsed_time: 0
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:${health}
-service:
-  extensions: [health_check]
-  pipelines:
-    traces:
+`,
+      pipelines: `    traces:
       receivers: [otlp]
       processors: [decision]
       exporters: [otlphttp]
-  telemetry:
-    logs:
-      level: error
-    metrics:
-      address: 127.0.0.1:${metrics}
 `,
-    );
-    collector = await launchCollector(configFile, healthUrl);
+      metrics: true,
+    });
   });
 
   after(async () => {
@@ -90,7 +68,7 @@ service:
   test('refuses with 503/429 + Retry-After once the queue is full', async () => {
     for (let i = 0; i < REQUESTS; i++) {
       const traffic = makeTraffic(SPANS, 1);
-      const answer = await postTraces(otlpUrl, traffic.body);
+      const answer = await postTraces(endpoints.otlpUrl, traffic.body);
       if (answer.status === 200) accepted.push(traffic);
       else refused.push({ ...traffic, ...answer });
     }
@@ -105,7 +83,7 @@ service:
   });
 
   test('/metrics count what was accepted, refused and queued; health is 503 while the sink fails', async () => {
-    const text = await (await fetch(metricsUrl)).text();
+    const text = await (await fetch(endpoints.metricsUrl)).text();
     const exporter = { exporter: 'otlphttp' };
     assert.equal(metricValue(text, 'otelcol_receiver_accepted_spans_total', { receiver: 'otlp' }), accepted.length * SPANS);
     assert.equal(metricValue(text, 'otelcol_receiver_refused_spans_total', { receiver: 'otlp' }), refused.length * SPANS);
@@ -117,7 +95,7 @@ service:
     assert.ok((metricValue(text, 'otelcol_exporter_retries_total', exporter) ?? 0) >= 1, 'retries are counted');
     assert.ok(sink.refusedAttempts >= 1);
 
-    const health = await fetch(healthUrl);
+    const health = await fetch(endpoints.healthUrl);
     assert.equal(health.status, 503);
     const report = (await health.json()) as { failing: Record<string, unknown> };
     assert.ok('exporters.otlphttp' in report.failing, JSON.stringify(report));
@@ -136,13 +114,13 @@ service:
     );
 
     const settled = await eventually(async () => {
-      const text = await (await fetch(metricsUrl)).text();
+      const text = await (await fetch(endpoints.metricsUrl)).text();
       return metricValue(text, 'otelcol_exporter_sent_spans_total', { exporter: 'otlphttp' }) === expected.length;
     }, 5_000);
     assert.ok(settled, 'sent counter matches the spans the sink received');
-    const text = await (await fetch(metricsUrl)).text();
+    const text = await (await fetch(endpoints.metricsUrl)).text();
     assert.equal(metricValue(text, 'otelcol_exporter_queue_size', { exporter: 'otlphttp' }), 0);
     assert.equal(metricValue(text, 'otelcol_exporter_send_failed_spans_total', { exporter: 'otlphttp' }), 0);
-    assert.equal((await fetch(healthUrl)).status, 200, 'healthy again once delivery works');
+    assert.equal((await fetch(endpoints.healthUrl)).status, 200, 'healthy again once delivery works');
   });
 });

@@ -1,12 +1,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { OTLP_PROTO_DIR, TRACE_SERVICE_PROTO_FILE, decodeTraceRequestJson, decodeTraceRequestProtobuf } from '@decision-trace/otlp';
-import { freePort } from './helpers/free-port.js';
-import { eventually, launchCollector, postTraces, startGrpcSink, startHttpSink, type CollectorProcess, type OtlpSink } from './delivery-sink.js';
+import {
+  collectorEndpoints,
+  eventually,
+  launchTestCollector,
+  postTraces,
+  startGrpcSink,
+  startHttpSink,
+  type CollectorProcess,
+  type OtlpSink,
+} from './delivery-sink.js';
 
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => OTLP_PROTO_DIR + target;
@@ -156,19 +164,11 @@ describe('forwarded requests compared field by field with what the sinks receive
 
   before(async () => {
     [protoSink, jsonSink, grpcSink] = await Promise.all([startHttpSink(), startHttpSink(), startGrpcSink()]);
-    const [http, health] = [await freePort(), await freePort()];
-    otlpUrl = `http://127.0.0.1:${http}`;
+    const endpoints = await collectorEndpoints();
+    otlpUrl = endpoints.otlpUrl;
     const dir = mkdtempSync(join(tmpdir(), 'dt-fidelity-'));
-    const configFile = join(dir, 'collector-config.yaml');
-    writeFileSync(
-      configFile,
-      `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${http}
-processors:
+    collector = await launchTestCollector(join(dir, 'collector-config.yaml'), endpoints, {
+      components: `processors:
   decision: {}
 exporters:
   decisions:
@@ -187,24 +187,13 @@ exporters:
       x-scope-orgid: acme
     tls:
       insecure: true
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:${health}
-service:
-  extensions: [health_check]
-  pipelines:
-    traces:
+`,
+      pipelines: `    traces:
       receivers: [otlp]
       processors: [decision]
       exporters: [decisions, otlphttp/proto, otlphttp/json, otlp]
-  telemetry:
-    logs:
-      level: error
-    metrics:
-      level: none
 `,
-    );
-    collector = await launchCollector(configFile, `http://127.0.0.1:${health}/`);
+    });
     assert.equal((await postTraces(otlpUrl, sent)).status, 200);
     const all = [protoSink, jsonSink, grpcSink];
     assert.ok(await eventually(() => all.every((s) => s.requests.length >= 1), 10_000), 'every sink got the request');

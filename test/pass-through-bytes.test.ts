@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import type { Span } from '@decision-trace/model';
 import { decodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import { ProbabilisticSpanSampler } from '@decision-trace/sampling';
-import { eventually, launchCollector, startGrpcSink, startHttpSink, type CollectorProcess, type OtlpSink } from './delivery-sink.js';
-import { freePort } from './helpers/free-port.js';
+import { collectorEndpoints, eventually, launchTestCollector, startGrpcSink, startHttpSink, type CollectorProcess, type OtlpSink } from './delivery-sink.js';
 
 /**
  * Pass-through forwarding (#19): spans that no component changed leave the otlphttp and otlp
@@ -73,22 +72,15 @@ describe('pass-through: unchanged spans forwarded as received, changed ones neve
   before(async () => {
     for (const name of ['plain', 'redacted', 'proportional', 'tail', 'split'] as const) sinks[name] = await startHttpSink();
     sinks.grpc = await startGrpcSink();
-    const [http, health] = [await freePort(), await freePort()];
+    const endpoints = await collectorEndpoints();
     const dir = mkdtempSync(join(tmpdir(), 'dt-pass-through-'));
-    const configFile = join(dir, 'collector-config.yaml');
     // The split pipeline's cap of 5 spans holds up to the sink only if the exporter never merges waiting requests beyond it.
     const exporter = (name: keyof typeof sinks) =>
       `  otlphttp/${name}:\n    endpoint: ${sinks[name].url}\n${name === 'split' ? '    sending_queue: { merge: { max_items: 5 } }\n' : ''}`;
     const pipeline = (name: string, processors: string, exporters: string) =>
       `    traces/${name}:\n      receivers: [otlp]\n      processors: [${processors}]\n      exporters: [${exporters}]\n`;
-    writeFileSync(
-      configFile,
-      `receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${http}
-processors:
+    collector = await launchTestCollector(join(dir, 'collector-config.yaml'), endpoints, {
+      components: `processors:
   batch:
     timeout: 300ms
   batch/split:
@@ -109,26 +101,16 @@ exporters:
 ${exporter('plain')}${exporter('redacted')}${exporter('proportional')}${exporter('tail')}${exporter('split')}  otlp:
     endpoint: ${sinks.grpc.url}
     tls:
-      insecure: true
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:${health}
-service:
-  extensions: [health_check]
-  pipelines:
-${pipeline('plain', 'batch', 'otlphttp/plain, otlp')}${pipeline('redacted', 'redaction, batch', 'otlphttp/redacted')}${pipeline(
-        'proportional',
-        'probabilistic_sampler, batch',
-        'otlphttp/proportional',
-      )}${pipeline('tail', 'tail_sampling, batch', 'otlphttp/tail')}${pipeline('split', 'batch/split', 'otlphttp/split')}  telemetry:
-    logs:
-      level: error
-    metrics:
-      level: none
-`,
-    );
-    collector = await launchCollector(configFile, `http://127.0.0.1:${health}/`);
-    proxy = await startRecordingProxy(() => `http://127.0.0.1:${http}`);
+      insecure: true`,
+      pipelines: [
+        pipeline('plain', 'batch', 'otlphttp/plain, otlp'),
+        pipeline('redacted', 'redaction, batch', 'otlphttp/redacted'),
+        pipeline('proportional', 'probabilistic_sampler, batch', 'otlphttp/proportional'),
+        pipeline('tail', 'tail_sampling, batch', 'otlphttp/tail'),
+        pipeline('split', 'batch/split', 'otlphttp/split'),
+      ].join(''),
+    });
+    proxy = await startRecordingProxy(() => endpoints.otlpUrl);
     provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'checkout', 'deployment.environment.name': 'test' }),
       spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${proxy.url}/v1/traces` }))],
