@@ -1,9 +1,9 @@
 import { encodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import type { Logger } from 'pino';
 import type { Host, ShutdownContext, TraceBatch } from '../../component/component.js';
-import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
 import type { DeliveryClock } from '../../exporter-helper/deliver.js';
-import type { ExportRequest, RequestSender, SendOutcome } from '../../exporter-helper/export-request.js';
+import type { RequestSender, SendOutcome } from '../../exporter-helper/export-request.js';
+import { spanRequestEncoder } from '../../exporter-helper/span-export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
 import { OtlpGrpcSender } from '../../exporter-helper/otlp-grpc-sender.js';
 import type { BackendProtocolConfig } from './config.js';
@@ -39,7 +39,6 @@ export class Backend {
   ) {
     this.id = backendId(exporterId, address);
     this.sender = new ReroutingSender(new OtlpGrpcSender({ ...protocol, endpoint: address }), reroute);
-    const prioritise = protocol.sending_queue.drop_context_on_overflow;
     this.exporter = new QueuedExporter({
       id: this.id,
       settingPath: `exporters.${exporterId}.protocol.otlp`,
@@ -54,14 +53,7 @@ export class Backend {
       // Protobuf bodies, as the otlp exporter's: this backend's waiting requests may leave as one
       // (sending_queue.merge). A merged request re-routed at retirement is decoded as one too.
       concatenable: true,
-      encode(batch): ExportRequest | undefined {
-        if (batch.spanCount === 0) return undefined;
-        return {
-          body: encodeTraceRequestProtobuf(batch.resourceSpans),
-          items: batch.spanCount,
-          carriesDecisions: prioritise ? carriesDecisionData(batch) : batch.decisions.length > 0,
-        };
-      },
+      encode: spanRequestEncoder(protocol.sending_queue, (batch) => encodeTraceRequestProtobuf(batch.resourceSpans)),
     });
   }
 

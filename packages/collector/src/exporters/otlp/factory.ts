@@ -2,8 +2,7 @@ import { encodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import type { ExporterFactory, LogsBatch, MetricsBatch } from '../../component/component.js';
 import { encodeLogsRequest } from '../../exporter-helper/logs-encoding.js';
 import { encodeMetricsRequest } from '../../exporter-helper/metrics-encoding.js';
-import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
-import type { ExportRequest } from '../../exporter-helper/export-request.js';
+import { spanRequestEncoder } from '../../exporter-helper/span-export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
 import { otlpGrpcExporterSchema, type OtlpGrpcExporterConfig } from './config.js';
 import { EXPORT_METHODS, OtlpGrpcSender } from '../../exporter-helper/otlp-grpc-sender.js';
@@ -15,7 +14,6 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
   configSchema: otlpGrpcExporterSchema,
   forwardsReceivedEncoding: () => true,
   create({ id, config, logger, host }) {
-    const prioritise = config.sending_queue.drop_context_on_overflow;
     return new QueuedExporter({
       id,
       logger,
@@ -26,14 +24,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
       timeoutMs: config.timeout,
       sender: new OtlpGrpcSender(config),
       concatenable: true,
-      encode(batch): ExportRequest | undefined {
-        if (batch.spanCount === 0) return undefined;
-        return {
-          body: encodeTraceRequestProtobuf(batch.resourceSpans),
-          items: batch.spanCount,
-          carriesDecisions: prioritise ? carriesDecisionData(batch) : batch.decisions.length > 0,
-        };
-      },
+      encode: spanRequestEncoder(config.sending_queue, (batch) => encodeTraceRequestProtobuf(batch.resourceSpans)),
     });
   },
   createMetrics({ id, config, logger, host }) {

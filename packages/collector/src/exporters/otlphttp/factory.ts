@@ -2,8 +2,7 @@ import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '@decision-tr
 import type { ExporterFactory, LogsBatch, MetricsBatch, TraceBatch } from '../../component/component.js';
 import { encodeLogsRequest } from '../../exporter-helper/logs-encoding.js';
 import { StartError } from '../../component/start-error.js';
-import { carriesDecisionData } from '../../exporter-helper/decision-data.js';
-import type { ExportRequest } from '../../exporter-helper/export-request.js';
+import { spanRequestEncoder } from '../../exporter-helper/span-export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
 import { encodeMetricsRequest } from '../../exporter-helper/metrics-encoding.js';
 import { otlpHttpExporterSchema, signalUrl, type OtlpHttpExporterConfig } from './config.js';
@@ -24,7 +23,6 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       config.encoding === 'json'
         ? (batch: TraceBatch) => Buffer.from(encodeTraceRequestJson(batch.resourceSpans))
         : (batch: TraceBatch) => encodeTraceRequestProtobuf(batch.resourceSpans);
-    const prioritise = config.sending_queue.drop_context_on_overflow;
     return new QueuedExporter({
       id,
       logger,
@@ -35,15 +33,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       timeoutMs: config.timeout,
       sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'traces', id)),
       concatenable: config.encoding === 'proto',
-      encode(batch): ExportRequest | undefined {
-        if (batch.spanCount === 0) return undefined;
-        return {
-          body: encodeBody(batch),
-          items: batch.spanCount,
-          // Looking into every span only matters when context may be dropped for room.
-          carriesDecisions: prioritise ? carriesDecisionData(batch) : batch.decisions.length > 0,
-        };
-      },
+      encode: spanRequestEncoder(config.sending_queue, encodeBody),
     });
   },
   createMetrics({ id, config, logger, host }) {
