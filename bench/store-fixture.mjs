@@ -15,6 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isMainThread, Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { bulkLoadPostgres, openStore } from '@decision-trace/store';
@@ -318,32 +319,48 @@ export async function postgresFixture(decisions) {
     for (const { name } of JSON.parse(readFileSync(deferredFile, 'utf8'))) await client.query(`DROP INDEX IF EXISTS ${name}`);
     const from = Number((await client.query('SELECT coalesce(sum(seq), 0) AS n FROM ledger_heads')).rows[0].n);
     console.log(`store fixture: building PostgreSQL database ${database}${from > 0 ? ` from decision ${from}` : ''}`);
-    // The next transaction's rows are made while the server writes the previous one's.
-    const chunk = (start) => {
-      const events = [];
-      const spans = [];
-      for (let i = start; i < Math.min(decisions, start + DECISIONS_PER_LOAD); i++) {
-        const event = fixtureEvent(i, decisions);
-        events.push(event);
-        spans.push(...contextSpansOf(event, i));
-      }
-      return { events, spans };
+    // A fixture that is rebuilt when lost: its commits need not wait for the disk.
+    await client.query('SET synchronous_commit = off');
+    // A second thread makes and prepares the next chunks while the server writes this one.
+    const worker = new Worker(new URL('./store-fixture-worker.mjs', import.meta.url));
+    const waiting = new Map();
+    worker.on('message', ({ start, prepared, error }) => {
+      const { resolve, reject } = waiting.get(start);
+      waiting.delete(start);
+      if (error !== undefined) reject(error);
+      else resolve(prepared);
+    });
+    worker.on('error', (error) => {
+      for (const { reject } of waiting.values()) reject(error);
+      waiting.clear();
+    });
+    const prepare = (start) => {
+      if (start >= decisions) return null;
+      const promise = new Promise((resolve, reject) => waiting.set(start, { resolve, reject }));
+      // Awaited in turn; one that fails after the load stopped is not an unhandled rejection.
+      promise.catch(() => undefined);
+      worker.postMessage({ start, end: Math.min(decisions, start + DECISIONS_PER_LOAD), decisions });
+      return promise;
     };
-    let next = chunk(from);
-    let reported = from;
-    for (let start = from; start < decisions; start += DECISIONS_PER_LOAD) {
-      assertDiskRoom();
-      const loading = bulkLoadPostgres(client, next);
-      next = start + DECISIONS_PER_LOAD < decisions ? chunk(start + DECISIONS_PER_LOAD) : null;
-      await loading;
-      const done = Math.min(decisions, start + DECISIONS_PER_LOAD);
-      if (done - reported >= PROGRESS_EVERY || done === decisions) {
-        reported = done;
-        const rate = (done - from) / ((Date.now() - started) / 1000);
-        console.log(
-          `store fixture: ${done.toLocaleString('en-US')} / ${decisions.toLocaleString('en-US')} decisions (${Math.round(rate).toLocaleString('en-US')}/s)`,
-        );
+    try {
+      const ahead = [prepare(from), prepare(from + DECISIONS_PER_LOAD)];
+      let reported = from;
+      for (let start = from; start < decisions; start += DECISIONS_PER_LOAD) {
+        assertDiskRoom();
+        const prepared = await ahead.shift();
+        ahead.push(prepare(start + 2 * DECISIONS_PER_LOAD));
+        await bulkLoadPostgres(client, prepared);
+        const done = Math.min(decisions, start + DECISIONS_PER_LOAD);
+        if (done - reported >= PROGRESS_EVERY || done === decisions) {
+          reported = done;
+          const rate = (done - from) / ((Date.now() - started) / 1000);
+          console.log(
+            `store fixture: ${done.toLocaleString('en-US')} / ${decisions.toLocaleString('en-US')} decisions (${Math.round(rate).toLocaleString('en-US')}/s)`,
+          );
+        }
       }
+    } finally {
+      await worker.terminate();
     }
   });
   await buildPostgresDeferredIndexes(decisions);
@@ -386,7 +403,7 @@ export async function withClient(url, body) {
 }
 
 // `node bench/store-fixture.mjs sqlite|postgres [decisions]` builds (or resumes) one fixture.
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainThread && import.meta.url === `file://${process.argv[1]}`) {
   const [backend, count] = process.argv.slice(2);
   const decisions = count === undefined ? 10_000_000 : Number(count);
   if (backend === 'sqlite') console.log(await sqliteFixture(decisions));

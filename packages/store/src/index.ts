@@ -42,7 +42,7 @@ export type { SqliteDriverName } from './sqlite/sqlite-driver.js';
 // Types only: `pg` is loaded when openStore is given a postgres:// URL, not with this package.
 export type { PostgresDecisionStore, PostgresStoreOptions } from './postgres/postgres-store.js';
 // Loading a large store once (the benchmark fixture); imports only `pg`'s types.
-export { bulkLoadPostgres, type BulkLoadInput, type BulkLoadResult } from './postgres/bulk-load.js';
+export { bulkLoadPostgres, prepareBulkLoad, type BulkLoadInput, type BulkLoadResult, type PreparedBulkLoad } from './postgres/bulk-load.js';
 export { WorkerDecisionStore, type WorkerStoreOptions } from './worker/worker-store.js';
 export { InvalidQueryError } from './invalid-query-error.js';
 export { DURATION_RELATIVE_ACCURACY } from './duration-sketch.js';

@@ -11,6 +11,7 @@ import {
 } from '@decision-trace/model';
 import { assertAppendable } from '../appendable-event.js';
 import { DECISION_COLUMNS, decisionRowValues, recordJson } from '../decision-row.js';
+import { insertColumns, packColumns, type InsertColumn, type PackedColumns } from './column-insert.js';
 import { canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerCanonicalJson } from '../ledger-hash.js';
 import { parseStoredRecord } from '../stored-json.js';
 import { rollUpRecords } from './rollups.js';
@@ -43,8 +44,30 @@ export interface BulkLoadResult {
   spans: number;
 }
 
-/** Loads `input` in one transaction on `client`; `receivedAt` (default now) is the ledger rows' reception time. */
-export async function bulkLoadPostgres(client: pg.ClientBase, input: BulkLoadInput, receivedAt = new Date().toISOString()): Promise<BulkLoadResult> {
+/**
+ * What a load writes, worked out before it touches the database (validation, the ledger rows'
+ * JSON, the records folded and rolled up, the rows of decisions and spans): everything but the
+ * hash chain, which continues from the chain heads the load locks. A caller loading in chunks
+ * prepares the next chunk while the server writes the current one.
+ */
+export interface PreparedBulkLoad {
+  readonly kind: 'prepared-bulk-load';
+  /** The ledger rows but their chain fields, column by column: tenant_id, event_id, decision_id, event_type, timestamp, event (JSON). */
+  readonly ledger: readonly [string[], string[], string[], string[], string[], string[]];
+  readonly spanCount: number;
+  readonly records: ReadonlyMap<string, DecisionRecord>;
+  /** The rows of decisions, context_spans and causal_links. */
+  readonly decisions: PackedColumns;
+  readonly spans: PackedColumns;
+  readonly links: PackedColumns;
+  /** What assertNothingStored looks up, column by column: tenants and ids. */
+  readonly decisionKeys: readonly [string[], string[]];
+  readonly traceKeys: readonly [string[], string[]];
+  readonly tenants: readonly string[];
+}
+
+/** Checks and prepares `input` for bulkLoadPostgres (see PreparedBulkLoad); throws what the load would refuse. */
+export function prepareBulkLoad(input: BulkLoadInput): PreparedBulkLoad {
   const { events, spans } = input;
   const eventJson = events.map((event) => {
     assertAppendable(event);
@@ -61,55 +84,75 @@ export async function bulkLoadPostgres(client: pg.ClientBase, input: BulkLoadInp
     spans.map((span) => `${key(span.tenant, span.trace_id.toLowerCase())}\u0000${span.span_id}`),
     'context span',
   );
+  // The records as append folds them, then the spans' roll-up as appendContextSpans applies it.
+  const records = new Map<string, DecisionRecord>();
+  for (const event of events) {
+    const id = key(event.tenant_id, event.decision_id);
+    records.set(id, applyEvent(records.get(id), event));
+  }
+  rollUp(records, spans);
 
+  const traces = new Map<string, readonly [string, string]>();
+  for (const event of events) if (event.trace_id !== null) traces.set(key(event.tenant_id, event.trace_id), [event.tenant_id, event.trace_id]);
+  for (const span of spans) traces.set(key(span.tenant, span.trace_id.toLowerCase()), [span.tenant, span.trace_id.toLowerCase()]);
+  return {
+    kind: 'prepared-bulk-load',
+    ledger: [
+      events.map((event) => event.tenant_id),
+      events.map((event) => event.event_id),
+      events.map((event) => event.decision_id),
+      events.map((event) => event.event_type),
+      events.map((event) => event.timestamp),
+      eventJson,
+    ],
+    spanCount: spans.length,
+    records,
+    decisions: packColumns(DECISION_INSERT_COLUMNS, decisionColumns(records.values())),
+    spans: packColumns(SPAN_COLUMNS, spanColumns(spans)),
+    links: packColumns(LINK_COLUMNS, linkColumns(records.values())),
+    decisionKeys: [[...records.values()].map((record) => record.tenant), [...records.values()].map((record) => record.id)],
+    traceKeys: [[...traces.values()].map((trace) => trace[0]), [...traces.values()].map((trace) => trace[1])],
+    tenants: [...new Set([...events.map((event) => event.tenant_id), ...spans.map((span) => span.tenant)])],
+  };
+}
+
+/**
+ * Loads `input` (or what prepareBulkLoad made of it) in one transaction on `client`; `receivedAt`
+ * (default now) is the ledger rows' reception time.
+ */
+export async function bulkLoadPostgres(
+  client: pg.ClientBase,
+  input: BulkLoadInput | PreparedBulkLoad,
+  receivedAt = new Date().toISOString(),
+): Promise<BulkLoadResult> {
+  const prepared = 'kind' in input ? input : prepareBulkLoad(input);
+  const { records } = prepared;
+  const [tenantIds, eventIds, decisionIds, eventTypes, timestamps, eventJson] = prepared.ledger;
   await client.query('BEGIN');
   try {
-    const heads = await lockChains(client, [...events.map((event) => event.tenant_id), ...spans.map((span) => span.tenant)]);
-    await assertNothingStored(client, events, spans);
+    const heads = await lockChains(client, prepared.tenants);
+    await assertNothingStored(client, prepared);
 
     // The ledger rows, chained in the order given (append's order).
-    const ledger: unknown[] = [];
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      const head = heads.get(event.tenant_id)!;
+    const count = tenantIds.length;
+    const [seqs, prevHashes, hashes] = [new Array<number>(count), new Array<string>(count), new Array<string>(count)];
+    for (let i = 0; i < count; i++) {
+      const tenant = tenantIds[i]!;
+      const head = heads.get(tenant)!;
       const seq = head.seq + 1;
-      const hash = chainHash(head.hash, canonicalLedgerEntry(event.tenant_id, seq, receivedAt, eventJson[i]!));
-      ledger.push({
-        tenant_id: event.tenant_id,
-        seq,
-        event_id: event.event_id,
-        decision_id: event.decision_id,
-        event_type: event.event_type,
-        timestamp: event.timestamp,
-        event: eventJson[i],
-        prev_hash: head.hash,
-        hash,
-      });
-      heads.set(event.tenant_id, { seq, hash });
+      const hash = chainHash(head.hash, canonicalLedgerEntry(tenant, seq, receivedAt, eventJson[i]!));
+      [seqs[i], prevHashes[i], hashes[i]] = [seq, head.hash, hash];
+      heads.set(tenant, { seq, hash });
     }
-
-    // The records as append folds them, then the spans' roll-up as appendContextSpans applies it.
-    const records = new Map<string, DecisionRecord>();
-    for (const event of events) {
-      const id = key(event.tenant_id, event.decision_id);
-      records.set(id, applyEvent(records.get(id), event));
-    }
-    rollUp(records, spans);
-
-    await client.query(
-      `INSERT INTO ledger (tenant_id, seq, event_id, decision_id, event_type, timestamp, received_at, event, prev_hash, hash)
-       SELECT tenant_id, seq, event_id, decision_id, event_type, timestamp, $2, event, prev_hash, hash
-       FROM json_to_recordset($1::json)
-         AS v(tenant_id text, seq bigint, event_id text, decision_id text, event_type text, timestamp text, event text, prev_hash text, hash text)`,
-      [JSON.stringify(ledger), receivedAt],
-    );
-    await insertRecords(client, records.values());
+    const ledger = [tenantIds, seqs, eventIds, decisionIds, eventTypes, timestamps, new Array<string>(count).fill(receivedAt), eventJson, prevHashes, hashes];
+    await insertColumns(client, 'ledger', LEDGER_COLUMNS, packColumns(LEDGER_COLUMNS, ledger));
+    await insertColumns(client, 'decisions', DECISION_INSERT_COLUMNS, prepared.decisions);
     // The hourly stats roll-ups of the new records (no priors: none was stored), with the append
     // path's code. It only queries: a plain client serves as well as a pooled one.
     await rollUpRecords(client as pg.PoolClient, { records, priors: new Map() });
-    await insertSpans(client, spans);
-    await insertCausalLinks(client, records.values());
-    const tenants = [...new Set(events.map((event) => event.tenant_id))];
+    await insertColumns(client, 'context_spans', SPAN_COLUMNS, prepared.spans);
+    await insertColumns(client, 'causal_links', LINK_COLUMNS, prepared.links, 'ON CONFLICT DO NOTHING');
+    const tenants = [...new Set(tenantIds)];
     await client.query(
       `UPDATE ledger_heads AS h SET seq = v.seq, hash = v.hash
        FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(tenant_id, seq, hash)
@@ -117,7 +160,7 @@ export async function bulkLoadPostgres(client: pg.ClientBase, input: BulkLoadInp
       [tenants, tenants.map((t) => heads.get(t)!.seq), tenants.map((t) => heads.get(t)!.hash)],
     );
     await client.query('COMMIT');
-    return { events: events.length, decisions: records.size, spans: spans.length };
+    return { events: count, decisions: records.size, spans: prepared.spanCount };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -152,12 +195,8 @@ async function lockChains(client: pg.ClientBase, tenantIds: readonly string[]): 
 }
 
 /** Refuses input that meets stored rows: a stored event, decision, or a trace with stored spans or decisions. */
-async function assertNothingStored(client: pg.ClientBase, events: readonly ReadonlyDecisionEvent[], spans: readonly ContextSpan[]): Promise<void> {
-  const traces = new Map<string, [string, string]>();
-  for (const event of events) if (event.trace_id !== null) traces.set(key(event.tenant_id, event.trace_id), [event.tenant_id, event.trace_id]);
-  for (const span of spans) traces.set(key(span.tenant, span.trace_id.toLowerCase()), [span.tenant, span.trace_id.toLowerCase()]);
-  const decisions = new Map<string, [string, string]>();
-  for (const event of events) decisions.set(key(event.tenant_id, event.decision_id), [event.tenant_id, event.decision_id]);
+async function assertNothingStored(client: pg.ClientBase, prepared: PreparedBulkLoad): Promise<void> {
+  const { ledger, decisionKeys, traceKeys } = prepared;
   const { rows } = await client.query<{ what: string; tenant_id: string; id: string }>(
     `(SELECT 'event' AS what, l.tenant_id, l.event_id AS id FROM ledger l
         JOIN unnest($1::text[], $2::text[]) AS w(tenant_id, event_id) ON l.tenant_id = w.tenant_id AND l.event_id = w.event_id LIMIT 1)
@@ -168,14 +207,7 @@ async function assertNothingStored(client: pg.ClientBase, events: readonly Reado
      (SELECT 'trace', w.tenant_id, w.trace_id FROM unnest($5::text[], $6::text[]) AS w(tenant_id, trace_id)
         WHERE EXISTS (SELECT 1 FROM context_spans s WHERE s.trace_id = w.trace_id AND s.tenant_id = w.tenant_id)
            OR EXISTS (SELECT 1 FROM decisions d WHERE d.trace_id = w.trace_id AND d.tenant_id = w.tenant_id) LIMIT 1)`,
-    [
-      events.map((event) => event.tenant_id),
-      events.map((event) => event.event_id),
-      [...decisions.values()].map((d) => d[0]),
-      [...decisions.values()].map((d) => d[1]),
-      [...traces.values()].map((t) => t[0]),
-      [...traces.values()].map((t) => t[1]),
-    ],
+    [ledger[0], ledger[1], ...decisionKeys, ...traceKeys],
   );
   if (rows.length > 0) {
     const row = rows[0]!;
@@ -219,22 +251,18 @@ function rollUp(records: Map<string, DecisionRecord>, spans: readonly ContextSpa
   }
 }
 
-async function insertRecords(client: pg.ClientBase, records: Iterable<DecisionRecord>): Promise<void> {
-  const rows: Array<Record<string, unknown>> = [];
-  for (const record of records) {
-    const values = decisionRowValues(record);
-    const row: Record<string, unknown> = {};
-    DECISION_COLUMNS.forEach((column, i) => (row[column] = values[i]));
-    rows.push(row);
-  }
-  // One JSON parameter read by json_to_recordset (each row parsed once): text arrays of record
-  // JSON cost the client an escape per character, and far more garbage.
-  await client.query(
-    `INSERT INTO decisions (${DECISION_COLUMNS.join(', ')})
-     SELECT * FROM json_to_recordset($1::json) AS v(${DECISION_COLUMNS.map((column) => `${column} ${DECISION_COLUMN_TYPES[column]}`).join(', ')})`,
-    [JSON.stringify(rows)],
-  );
-}
+const LEDGER_COLUMNS: readonly InsertColumn[] = [
+  { name: 'tenant_id', type: 'text' },
+  { name: 'seq', type: 'bigint' },
+  { name: 'event_id', type: 'text' },
+  { name: 'decision_id', type: 'text' },
+  { name: 'event_type', type: 'text' },
+  { name: 'timestamp', type: 'text' },
+  { name: 'received_at', type: 'text' },
+  { name: 'event', type: 'text', json: true },
+  { name: 'prev_hash', type: 'text' },
+  { name: 'hash', type: 'text' },
+];
 
 /** The PostgreSQL type of each decisions column (migrations.ts). */
 const DECISION_COLUMN_TYPES: Record<(typeof DECISION_COLUMNS)[number], string> = {
@@ -265,43 +293,59 @@ const DECISION_COLUMN_TYPES: Record<(typeof DECISION_COLUMNS)[number], string> =
   total_tokens: 'float8',
 };
 
-/** The spans as the append path's insertContextSpans stores them (the span's JSON with its trace id in lowercase). */
-async function insertSpans(client: pg.ClientBase, spans: readonly ContextSpan[]): Promise<void> {
-  if (spans.length === 0) return;
-  const rows = spans.map((span) => {
-    const traceId = span.trace_id.toLowerCase();
-    return {
-      tenant_id: span.tenant,
-      trace_id: traceId,
-      span_id: span.span_id,
-      parent_span_id: span.parent_span_id,
-      kind: span.kind,
-      token_usage: span.token_usage === null ? null : JSON.stringify(span.token_usage),
-      span: JSON.stringify(traceId === span.trace_id ? span : { ...span, trace_id: traceId }),
-    };
-  });
-  await client.query(
-    `INSERT INTO context_spans (tenant_id, trace_id, span_id, parent_span_id, kind, token_usage, span)
-     SELECT * FROM json_to_recordset($1::json)
-       AS v(tenant_id text, trace_id text, span_id text, parent_span_id text, kind text, token_usage text, span text)`,
-    [JSON.stringify(rows)],
-  );
+const DECISION_INSERT_COLUMNS: readonly InsertColumn[] = DECISION_COLUMNS.map((name) => ({ name, type: DECISION_COLUMN_TYPES[name], json: name === 'record' }));
+
+function decisionColumns(records: Iterable<DecisionRecord>): unknown[][] {
+  const columns: unknown[][] = DECISION_COLUMNS.map(() => []);
+  for (const record of records) {
+    const values = decisionRowValues(record);
+    for (let c = 0; c < values.length; c++) columns[c]!.push(values[c]);
+  }
+  return columns;
 }
 
-async function insertCausalLinks(client: pg.ClientBase, records: Iterable<DecisionRecord>): Promise<void> {
-  const links: [string[], string[], string[], string[]] = [[], [], [], []];
+const SPAN_COLUMNS: readonly InsertColumn[] = [
+  { name: 'tenant_id', type: 'text' },
+  { name: 'trace_id', type: 'text' },
+  { name: 'span_id', type: 'text' },
+  { name: 'parent_span_id', type: 'text' },
+  { name: 'kind', type: 'text' },
+  { name: 'token_usage', type: 'text', json: true },
+  { name: 'span', type: 'text', json: true },
+];
+
+/** The spans as the append path's insertContextSpans stores them (the span's JSON with its trace id in lowercase). */
+function spanColumns(spans: readonly ContextSpan[]): unknown[][] {
+  const columns: unknown[][] = SPAN_COLUMNS.map(() => new Array<unknown>(spans.length));
+  spans.forEach((span, i) => {
+    const traceId = span.trace_id.toLowerCase();
+    columns[0]![i] = span.tenant;
+    columns[1]![i] = traceId;
+    columns[2]![i] = span.span_id;
+    columns[3]![i] = span.parent_span_id;
+    columns[4]![i] = span.kind;
+    columns[5]![i] = span.token_usage === null ? null : JSON.stringify(span.token_usage);
+    columns[6]![i] = JSON.stringify(traceId === span.trace_id ? span : { ...span, trace_id: traceId });
+  });
+  return columns;
+}
+
+const LINK_COLUMNS: readonly InsertColumn[] = [
+  { name: 'tenant_id', type: 'text' },
+  { name: 'source_id', type: 'text' },
+  { name: 'type', type: 'text' },
+  { name: 'target_id', type: 'text' },
+];
+
+function linkColumns(records: Iterable<DecisionRecord>): unknown[][] {
+  const links: unknown[][] = [[], [], [], []];
   for (const record of records) {
     for (const link of record.causal_links) {
-      links[0].push(record.tenant);
-      links[1].push(record.id);
-      links[2].push(link.type);
-      links[3].push(link.target_decision_id);
+      links[0]!.push(record.tenant);
+      links[1]!.push(record.id);
+      links[2]!.push(link.type);
+      links[3]!.push(link.target_decision_id);
     }
   }
-  if (links[0].length === 0) return;
-  await client.query(
-    `INSERT INTO causal_links (tenant_id, source_id, type, target_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
-    links,
-  );
+  return links;
 }
