@@ -65,7 +65,7 @@ export class PostgresLedgerWriter {
         );
         const { appended, duplicates, touched } = await insertContextSpans(client, spans);
         const transaction: TransactionRecords = { records: new Map(), priors: new Map() };
-        for (const { tenant, traceId } of touched.values()) await refreshTokenUsage(client, tenant, traceId, transaction);
+        await refreshTokenUsage(client, [...touched.values()], transaction);
         await writeRecords(client, transaction.records.values());
         await rollUpRecords(client, transaction);
         await syncCausalLinks(client, transaction);

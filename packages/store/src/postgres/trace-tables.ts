@@ -27,7 +27,7 @@ export interface TransactionRecords {
   priors: Map<string, DecisionRecord | undefined>;
 }
 
-interface TraceKey {
+export interface TraceKey {
   tenant: string;
   traceId: string;
 }
@@ -78,68 +78,125 @@ export async function refreshAfterAppend(client: pg.PoolClient, transaction: Tra
     const traceId = record.trace_id.toLowerCase();
     traces.set(recordKey(record.tenant, traceId), { tenant: record.tenant, traceId });
   }
-  for (const { tenant, traceId } of traces.values()) await refreshTokenUsage(client, tenant, traceId, transaction);
+  await refreshTokenUsage(client, [...traces.values()], transaction);
+}
+
+/** The stored decisions of traces, with what the roll-up reads of their records. */
+interface TraceDecisionRow {
+  tenant_id: string;
+  trace_id: string;
+  id: string;
+  span_id: string | null;
+  token_usage: TokenUsage | null;
+  token_usage_with_nested: TokenUsage | null;
 }
 
 /**
- * Rolls the trace's stored spans up onto its decisions (stored ones and those of the
- * transaction); records whose usage changes are put into the transaction's records.
+ * The stored decisions of the traces ($1 tenants, $2 lowercase trace ids, pairwise). json, not
+ * jsonb: a record may hold \u0000, which jsonb refuses. The rows are found by trace id
+ * (decisions_by_trace) and only then by tenant: a tenant new to a large store has no statistics
+ * yet, and the planner, guessing one row, walked all of that tenant's decisions through a
+ * (tenant_id, …) index for every trace — ingest into a 2.5M store ran at 0.4× an empty one's
+ * (bench store_scale; test/postgres-trace-plans.test.ts).
  */
-export async function refreshTokenUsage(client: pg.PoolClient, tenant: string, traceId: string, transaction: TransactionRecords): Promise<void> {
-  const spanRows = await client.query<{ span_id: string; parent_span_id: string | null; kind: string | null; token_usage: string | null }>(
-    'SELECT span_id, parent_span_id, kind, token_usage FROM context_spans WHERE tenant_id = $1 AND trace_id = $2',
-    [tenant, traceId],
+export const TRACE_DECISIONS_SQL = `WITH trace_rows AS MATERIALIZED (
+    SELECT tenant_id, trace_id, id, record FROM decisions WHERE trace_id = ANY($2::text[])
+  )
+  SELECT tenant_id, trace_id, id, r->>'span_id' AS span_id, r->'token_usage' AS token_usage, r->'token_usage_with_nested' AS token_usage_with_nested
+  FROM (
+    SELECT tenant_id, trace_id, id, record::json AS r FROM trace_rows
+    WHERE (tenant_id, trace_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+  ) AS d`;
+
+/**
+ * Rolls each trace's stored spans up onto its decisions (stored ones and those of the
+ * transaction); records whose usage changes are put into the transaction's records. Three
+ * statements whatever the number of traces: their spans, their stored decisions, and the stored
+ * records whose usage changes. A decision belongs to one trace, so the traces' roll-ups are
+ * independent of each other.
+ */
+export async function refreshTokenUsage(client: pg.PoolClient, traces: readonly TraceKey[], transaction: TransactionRecords): Promise<void> {
+  if (traces.length === 0) return;
+  const keys = [traces.map((trace) => trace.tenant), traces.map((trace) => trace.traceId)];
+  const spanRows = await client.query<{
+    tenant_id: string;
+    trace_id: string;
+    span_id: string;
+    parent_span_id: string | null;
+    kind: string | null;
+    token_usage: string | null;
+  }>(
+    `SELECT s.tenant_id, s.trace_id, s.span_id, s.parent_span_id, s.kind, s.token_usage
+     FROM unnest($1::text[], $2::text[]) AS t(tenant_id, trace_id)
+     JOIN context_spans s ON s.tenant_id = t.tenant_id AND s.trace_id = t.trace_id`,
+    keys,
   );
   if (spanRows.rows.length === 0) return;
-  const spans: RollupSpan[] = spanRows.rows.map((row) => ({
-    span_id: row.span_id,
-    parent_span_id: row.parent_span_id,
-    kind: row.kind as RollupSpan['kind'],
-    token_usage: row.token_usage === null ? null : (JSON.parse(row.token_usage) as TokenCounts),
-  }));
+  const traceSpans = new Map<string, RollupSpan[]>();
+  for (const row of spanRows.rows) {
+    const trace = recordKey(row.tenant_id, row.trace_id);
+    let spans = traceSpans.get(trace);
+    if (spans === undefined) traceSpans.set(trace, (spans = []));
+    spans.push({
+      span_id: row.span_id,
+      parent_span_id: row.parent_span_id,
+      kind: row.kind as RollupSpan['kind'],
+      token_usage: row.token_usage === null ? null : (JSON.parse(row.token_usage) as TokenCounts),
+    });
+  }
 
-  // json, not jsonb: a record may hold \u0000, which jsonb refuses. The trace's rows are found
-  // by trace id (decisions_by_trace) and only then by tenant: a tenant new to a large store has
-  // no statistics yet, and the planner, guessing one row, walked all of that tenant's decisions
-  // through a (tenant_id, …) index for every trace — ingest into a 2.5M store ran at 0.4× an
-  // empty one's (bench store_scale).
-  const decisionRows = await client.query<{
-    id: string;
-    span_id: string | null;
-    token_usage: TokenUsage | null;
-    token_usage_with_nested: TokenUsage | null;
-  }>(
-    `SELECT id, r->>'span_id' AS span_id, r->'token_usage' AS token_usage, r->'token_usage_with_nested' AS token_usage_with_nested
-     FROM (
-       WITH trace AS MATERIALIZED (SELECT id, tenant_id, record FROM decisions WHERE trace_id = $2)
-       SELECT id, record::json AS r FROM trace WHERE tenant_id = $1
-     ) AS d`,
-    [tenant, traceId],
-  );
-  const anchors: DecisionAnchor[] = [];
-  const storedUsage = new Map<string, (typeof decisionRows.rows)[number]>();
+  const rolled = traces.filter((trace) => traceSpans.has(recordKey(trace.tenant, trace.traceId)));
+  const decisionRows = await client.query<TraceDecisionRow>(TRACE_DECISIONS_SQL, [rolled.map((trace) => trace.tenant), rolled.map((trace) => trace.traceId)]);
+  const traceRows = new Map<string, TraceDecisionRow[]>();
   for (const row of decisionRows.rows) {
-    storedUsage.set(row.id, row);
-    if (!transaction.records.has(recordKey(tenant, row.id))) anchors.push({ id: row.id, span_id: row.span_id });
+    const trace = recordKey(row.tenant_id, row.trace_id);
+    const rows = traceRows.get(trace);
+    if (rows === undefined) traceRows.set(trace, [row]);
+    else rows.push(row);
   }
+  const traceRecords = new Map<string, DecisionRecord[]>();
   for (const record of transaction.records.values()) {
-    if (record.tenant === tenant && record.trace_id?.toLowerCase() === traceId) anchors.push(record);
+    if (record.trace_id === null) continue;
+    const trace = recordKey(record.tenant, record.trace_id.toLowerCase());
+    const records = traceRecords.get(trace);
+    if (records === undefined) traceRecords.set(trace, [record]);
+    else records.push(record);
   }
 
-  for (const [id, usage] of rollUpTokenUsage(spans, anchors)) {
-    const key = recordKey(tenant, id);
-    let record = transaction.records.get(key);
-    if (record === undefined) {
-      const row = storedUsage.get(id)!;
-      if (sameTokenUsage(row.token_usage, usage.token_usage) && sameTokenUsage(row.token_usage_with_nested, usage.token_usage_with_nested)) {
-        continue;
-      }
-      const stored = await client.query<{ record: string }>('SELECT record FROM decisions WHERE tenant_id = $1 AND id = $2', [tenant, id]);
-      record = parseStoredRecord(stored.rows[0]!.record);
-      transaction.priors.set(key, record);
-    } else if (sameTokenUsage(record.token_usage, usage.token_usage) && sameTokenUsage(record.token_usage_with_nested, usage.token_usage_with_nested)) {
-      continue;
+  // Stored records whose usage changes, read in one statement below.
+  const changed = new Map<string, { tenant: string; id: string; usage: Pick<DecisionRecord, 'token_usage' | 'token_usage_with_nested'> }>();
+  for (const { tenant, traceId } of rolled) {
+    const trace = recordKey(tenant, traceId);
+    const anchors: DecisionAnchor[] = [];
+    const storedUsage = new Map<string, TraceDecisionRow>();
+    for (const row of traceRows.get(trace) ?? []) {
+      storedUsage.set(row.id, row);
+      if (!transaction.records.has(recordKey(tenant, row.id))) anchors.push({ id: row.id, span_id: row.span_id });
     }
+    anchors.push(...(traceRecords.get(trace) ?? []));
+    for (const [id, usage] of rollUpTokenUsage(traceSpans.get(trace)!, anchors)) {
+      const key = recordKey(tenant, id);
+      const record = transaction.records.get(key);
+      if (record === undefined) {
+        const row = storedUsage.get(id)!;
+        if (sameTokenUsage(row.token_usage, usage.token_usage) && sameTokenUsage(row.token_usage_with_nested, usage.token_usage_with_nested)) continue;
+        changed.set(key, { tenant, id, usage });
+      } else if (!(sameTokenUsage(record.token_usage, usage.token_usage) && sameTokenUsage(record.token_usage_with_nested, usage.token_usage_with_nested))) {
+        transaction.records.set(key, { ...record, token_usage: usage.token_usage, token_usage_with_nested: usage.token_usage_with_nested });
+      }
+    }
+  }
+  if (changed.size === 0) return;
+  const stored = await client.query<{ tenant_id: string; id: string; record: string }>(
+    `SELECT d.tenant_id, d.id, d.record FROM unnest($1::text[], $2::text[]) AS w(tenant_id, id)
+     JOIN decisions d ON d.tenant_id = w.tenant_id AND d.id = w.id`,
+    [[...changed.values()].map((c) => c.tenant), [...changed.values()].map((c) => c.id)],
+  );
+  for (const row of stored.rows) {
+    const key = recordKey(row.tenant_id, row.id);
+    const record = parseStoredRecord(row.record);
+    const { usage } = changed.get(key)!;
+    transaction.priors.set(key, record);
     transaction.records.set(key, { ...record, token_usage: usage.token_usage, token_usage_with_nested: usage.token_usage_with_nested });
   }
 }
@@ -176,15 +233,27 @@ export async function syncCausalLinks(client: pg.PoolClient, transaction: Transa
   );
 }
 
+/**
+ * The spans and decisions of trace $1 (lowercase), with `byTenant` those of tenant $2 only. The
+ * decisions are found by trace id first (decisions_by_trace), then by tenant, as in
+ * TRACE_DECISIONS_SQL: for a tenant without statistics the planner would walk all of its
+ * decisions through a (tenant_id, …) index instead. context_spans needs no such care: its key
+ * holds both.
+ */
+export function readTraceSql(byTenant: boolean): string {
+  const tenantFilter = byTenant ? 'AND tenant_id = $2' : '';
+  return `WITH trace_decisions AS MATERIALIZED (SELECT tenant_id, sort_time, id, record FROM decisions WHERE trace_id = $1)
+     SELECT 0 AS part, tenant_id, NULL::bigint AS sort_time, NULL AS id, span AS json FROM context_spans WHERE trace_id = $1 ${tenantFilter}
+     UNION ALL
+     SELECT 1, tenant_id, sort_time, id, record FROM trace_decisions WHERE true ${tenantFilter}
+     ORDER BY tenant_id, part, sort_time, id`;
+}
+
 /** Spans and decisions of one trace per tenant, read in one statement (one snapshot). */
 export async function readTrace(pool: pg.Pool, traceId: string, tenant: string | undefined): Promise<TraceDetail[]> {
   const id = traceId.toLowerCase();
-  const tenantFilter = tenant === undefined ? '' : 'AND tenant_id = $2';
   const { rows } = await pool.query<{ part: number; tenant_id: string; json: string }>(
-    `SELECT 0 AS part, tenant_id, NULL::bigint AS sort_time, NULL AS id, span AS json FROM context_spans WHERE trace_id = $1 ${tenantFilter}
-     UNION ALL
-     SELECT 1, tenant_id, sort_time, id, record FROM decisions WHERE trace_id = $1 ${tenantFilter}
-     ORDER BY tenant_id, part, sort_time, id`,
+    readTraceSql(tenant !== undefined),
     tenant === undefined ? [id] : [id, tenant],
   );
   const details: TraceDetail[] = [];
