@@ -2,7 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { z } from 'zod';
-import type { ReadonlyResourceSpans } from '@decision-trace/model';
+import { extractDecisionEvents, LineageIndex, type ReadonlyDecisionEvent, type ReadonlyResourceSpans, type Span } from '@decision-trace/model';
 import { decodeTraceRequestProtobuf, receivedEncodingOf } from '@decision-trace/otlp';
 import { CollectorService, defaultComponents, parseCollectorConfig, type ExporterFactory, type TraceBatch } from '@decision-trace/collector';
 import { eventually, makeTraffic, postTraces, startHttpSink, type OtlpSink } from './delivery-sink.js';
@@ -18,15 +18,18 @@ import { freePort } from './helpers/free-port.js';
 
 interface Seen {
   resourceSpans: readonly ReadonlyResourceSpans[];
+  decisions: readonly ReadonlyDecisionEvent[];
   /** Per resource, then per scope: whether received bytes were kept for it. */
   kept: boolean[];
 }
 
-function probeFactory(seen: Map<string, Seen[]>): ExporterFactory<Record<string, never>> {
+/** Records what it is handed; `decision_spans_only` makes it declare it reads only decision spans (as the decisions exporter does without context spans). */
+function probeFactory(seen: Map<string, Seen[]>): ExporterFactory<{ decision_spans_only: boolean }> {
   return {
     kind: 'exporter',
     type: 'probe',
-    configSchema: z.strictObject({}),
+    configSchema: z.strictObject({ decision_spans_only: z.boolean().default(false) }),
+    readsDecisionSpansOnly: (config) => config.decision_spans_only,
     create: ({ id }) => ({
       start: async () => undefined,
       shutdown: async () => undefined,
@@ -35,7 +38,7 @@ function probeFactory(seen: Map<string, Seen[]>): ExporterFactory<Record<string,
           receivedEncodingOf(rs) !== undefined,
           ...rs.scopeSpans.map((ss) => receivedEncodingOf(ss) !== undefined),
         ]);
-        seen.set(id, [...(seen.get(id) ?? []), { resourceSpans: batch.resourceSpans, kept }]);
+        seen.set(id, [...(seen.get(id) ?? []), { resourceSpans: batch.resourceSpans, decisions: batch.decisions, kept }]);
       },
     }),
   };
@@ -51,9 +54,11 @@ async function startService(seen: Map<string, Seen[]>, exporters: string, pipeli
         endpoint: 127.0.0.1:${port}
 processors:
   decision: {}
+  memory_limiter: { check_interval: 1s, limit_mib: 4096 }
 exporters:
   probe: {}
   probe/other: {}
+  probe/decisions: { decision_spans_only: true }
 ${exporters}service:
   pipelines:
 ${pipelines}  telemetry:
@@ -68,8 +73,8 @@ ${pipelines}  telemetry:
   return { service, url: `http://127.0.0.1:${port}` };
 }
 
-const pipeline = (name: string, exporters: string) =>
-  `    traces/${name}:\n      receivers: [otlp]\n      processors: [decision]\n      exporters: [${exporters}]\n`;
+const pipeline = (name: string, exporters: string, processors = 'decision') =>
+  `    traces/${name}:\n      receivers: [otlp]\n      processors: [${processors}]\n      exporters: [${exporters}]\n`;
 const otlphttp = (name: string, sink: OtlpSink, encoding = 'proto') =>
   `  otlphttp/${name}:\n    endpoint: ${sink.url}\n    encoding: ${encoding}\n    compression: none\n    retry_on_failure: { enabled: false }\n`;
 
@@ -127,5 +132,97 @@ describe('the receiver keeps received bytes only for pipelines that forward them
     }
     assert.ok(await eventually(() => sink.requests.length === 1, 10_000), 'the sink got the request');
     assert.ok(sink.requests[0].body.equals(body), 'forwarded in the bytes it arrived in');
+  });
+});
+
+/** The request's spans with every span that cannot hold a decision cut to its ids (what @decision-trace/otlp calls an outline). */
+function outlined(resourceSpans: readonly ReadonlyResourceSpans[]): unknown {
+  return resourceSpans.map((rs) => ({
+    ...rs,
+    scopeSpans: rs.scopeSpans.map((ss) => ({
+      ...ss,
+      spans: ss.spans.map((span) =>
+        'decision.type' in span.attributes || span.events.length > 0 || span.links.length > 0
+          ? span
+          : ({
+              traceId: span.traceId,
+              spanId: span.spanId,
+              parentSpanId: span.parentSpanId,
+              traceState: '',
+              flags: 0,
+              name: '',
+              kind: 0,
+              startTimeUnixNano: 0n,
+              endTimeUnixNano: 0n,
+              attributes: {},
+              droppedAttributesCount: 0,
+              events: [],
+              droppedEventsCount: 0,
+              links: [],
+              droppedLinksCount: 0,
+              status: { code: 0, message: '' },
+            } satisfies Span),
+      ),
+    })),
+  }));
+}
+
+describe('pipelines that read only decision spans get the other spans as outlines', () => {
+  const services: CollectorService[] = [];
+  after(async () => {
+    for (const service of services) await service.shutdown();
+  });
+
+  test('decision processor and a consumer of decisions only: other spans outlined, the same decisions', async () => {
+    const seen = new Map<string, Seen[]>();
+    const { service, url } = await startService(seen, '', pipeline('decisions', 'probe/decisions', 'memory_limiter, decision'));
+    services.push(service);
+    const { body } = makeTraffic(20, 3);
+    assert.equal((await postTraces(url, body)).status, 200);
+    const [batch] = seen.get('probe/decisions') ?? [];
+    assert.ok(batch, 'the probe got the request');
+    const full = decodeTraceRequestProtobuf(body).resourceSpans;
+    assert.deepStrictEqual(batch.resourceSpans, outlined(full));
+    assert.notDeepStrictEqual(batch.resourceSpans, full, 'some spans were outlined');
+    assert.deepStrictEqual(batch.decisions, extractDecisionEvents(full, { lineage: new LineageIndex() }));
+    assert.equal(batch.decisions.length, 3);
+  });
+
+  test('one pipeline beside it that reads every span: every span decoded whole, for both', async () => {
+    const seen = new Map<string, Seen[]>();
+    const { service, url } = await startService(seen, '', pipeline('decisions', 'probe/decisions') + pipeline('all', 'probe'));
+    services.push(service);
+    const { body } = makeTraffic(20, 3);
+    assert.equal((await postTraces(url, body)).status, 200);
+    const full = decodeTraceRequestProtobuf(body).resourceSpans;
+    for (const id of ['probe/decisions', 'probe']) assert.deepStrictEqual(seen.get(id)?.[0]?.resourceSpans, full, id);
+  });
+
+  test('a malformed request is refused with the same answer as by a collector that decodes every span', async () => {
+    const seen = new Map<string, Seen[]>();
+    const outlining = await startService(seen, '', pipeline('decisions', 'probe/decisions'));
+    services.push(outlining.service);
+    const whole = await startService(new Map(), '', pipeline('all', 'probe'));
+    services.push(whole.service);
+    const { body } = makeTraffic(20, 3);
+    const bodies = [body.subarray(0, body.length - 7), Buffer.concat([body.subarray(0, 200), Buffer.from([0xff, 0xfe]), body.subarray(202)])];
+    for (const broken of bodies) {
+      const answer = async (url: string) => {
+        const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: broken });
+        return { status: res.status, body: Buffer.from(await res.arrayBuffer()).toString('hex') };
+      };
+      const expected = await answer(whole.url);
+      assert.equal(expected.status, 400);
+      assert.deepStrictEqual(await answer(outlining.url), expected);
+    }
+    assert.equal(seen.size, 0, 'nothing reached the pipeline');
+  });
+
+  test('the components that declare it', () => {
+    const components = defaultComponents();
+    const decisions = components.get('exporter', 'decisions') as ExporterFactory<Record<string, unknown>>;
+    assert.equal(decisions.readsDecisionSpansOnly?.({ storage: 'sqlite:x.db', store_context_spans: false }), true);
+    assert.equal(decisions.readsDecisionSpansOnly?.({ storage: 'sqlite:x.db', store_context_spans: true }), false);
+    assert.equal(decisions.readsDecisionSpansOnly?.({ endpoint: 'http://backend:8711' }), true);
   });
 });

@@ -10,18 +10,31 @@ import { OtlpDecodeError } from './errors.js';
  * they were next copied, serialized or walked (the store worker's replies among them).
  */
 export function assertAttributeNesting(resourceSpans: readonly ResourceSpans[]): void {
-  resourceSpans.forEach((rs, r) => {
-    check(rs.resource?.attributes, () => `resourceSpans[${r}].resource`);
-    rs.scopeSpans.forEach((ss, s) => {
-      check(ss.scope?.attributes, () => `resourceSpans[${r}].scopeSpans[${s}].scope`);
-      ss.spans.forEach((span, i) => {
-        const path = () => `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`;
-        check(span.attributes, path);
-        span.events.forEach((event, e) => check(event.attributes, () => `${path()}.events[${e}]`));
-        span.links.forEach((link, l) => check(link.attributes, () => `${path()}.links[${l}]`));
-      });
-    });
-  });
+  // Plain loops, and the path built only for a refusal: this runs over every span of every request.
+  for (let r = 0; r < resourceSpans.length; r++) {
+    const rs = resourceSpans[r];
+    let problem = problemOf(rs.resource?.attributes);
+    if (problem !== undefined) throw tooDeep(`resourceSpans[${r}].resource`, problem);
+    for (let s = 0; s < rs.scopeSpans.length; s++) {
+      const ss = rs.scopeSpans[s];
+      problem = problemOf(ss.scope?.attributes);
+      if (problem !== undefined) throw tooDeep(`resourceSpans[${r}].scopeSpans[${s}].scope`, problem);
+      const spans = ss.spans;
+      for (let i = 0; i < spans.length; i++) {
+        const span = spans[i];
+        problem = problemOf(span.attributes);
+        if (problem !== undefined) throw tooDeep(`resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`, problem);
+        for (let e = 0; e < span.events.length; e++) {
+          problem = problemOf(span.events[e].attributes);
+          if (problem !== undefined) throw tooDeep(`resourceSpans[${r}].scopeSpans[${s}].spans[${i}].events[${e}]`, problem);
+        }
+        for (let l = 0; l < span.links.length; l++) {
+          problem = problemOf(span.links[l].attributes);
+          if (problem !== undefined) throw tooDeep(`resourceSpans[${r}].scopeSpans[${s}].spans[${i}].links[${l}]`, problem);
+        }
+      }
+    }
+  }
 }
 
 /**
@@ -39,25 +52,27 @@ export function assertJsonBodyNesting(body: string | Uint8Array): void {
   }
 }
 
-function check(attributes: Attributes | undefined, path: () => string): void {
-  if (attributes === undefined) return;
+/** What is too deep in `attributes` (`attribute "key" nests`), or undefined. */
+function problemOf(attributes: Attributes | undefined): string | undefined {
+  if (attributes === undefined) return undefined;
   for (const key in attributes) {
     const value = attributes[key];
     if (typeof value === 'string') {
-      if (holdsDeepJson(value)) throw tooDeep(path, key, 'holds JSON nesting');
+      if (holdsDeepJson(value)) return `attribute "${key}" holds JSON nesting`;
     } else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
-      if (exceedsValueNesting(value)) throw tooDeep(path, key, 'nests');
+      if (exceedsValueNesting(value)) return `attribute "${key}" nests`;
       // Strings inside the value may hold JSON text too; the value is shallow, so this ends.
       const pending: unknown[] = [value];
       for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
         if (typeof next === 'string') {
-          if (holdsDeepJson(next)) throw tooDeep(path, key, 'holds JSON nesting');
+          if (holdsDeepJson(next)) return `attribute "${key}" holds JSON nesting`;
         } else if (typeof next === 'object' && next !== null && !ArrayBuffer.isView(next)) {
           for (const child of Array.isArray(next) ? next : Object.values(next)) pending.push(child);
         }
       }
     }
   }
+  return undefined;
 }
 
 /** Only text that may be a JSON object or array (after white space) can nest. */
@@ -66,6 +81,6 @@ function holdsDeepJson(text: string): boolean {
   return (first === 0x7b || first === 0x5b || first <= 0x20) && exceedsJsonNesting(text);
 }
 
-function tooDeep(path: () => string, key: string, what: string): OtlpDecodeError {
-  return new OtlpDecodeError(`${path()}: attribute "${key}" ${what} deeper than ${MAX_NESTING_DEPTH} levels`);
+function tooDeep(path: string, problem: string): OtlpDecodeError {
+  return new OtlpDecodeError(`${path}: ${problem} deeper than ${MAX_NESTING_DEPTH} levels`);
 }

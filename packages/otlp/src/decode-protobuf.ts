@@ -28,9 +28,14 @@ export function decodeTraceRequestProtobufRaw(body: Uint8Array): WireExportTrace
  * `keepEncoding` makes each resource and scope decoded without loss keep the bytes it came from
  * (received-encoding.ts), which the encoder then writes as they are when it reaches it
  * unchanged; the caller must not change `body` afterwards.
+ *
+ * `outlineNonDecisionSpans` returns each span that cannot hold a decision (no `decision.type` or
+ * `dt.decision_id` attribute, no events, no links) as an outline: its ids, and empty values for
+ * everything else (span-outline.ts). For callers that read nothing else of such spans; the
+ * request is checked as thoroughly either way (the same errors, the same rejected spans).
  */
-export function decodeTraceRequestProtobuf(body: Uint8Array, options: { keepEncoding?: boolean } = {}): DecodedTraceRequest {
-  const decoded = decodeTraceRequestDirect(body, options.keepEncoding === true);
+export function decodeTraceRequestProtobuf(body: Uint8Array, options: { keepEncoding?: boolean; outlineNonDecisionSpans?: boolean } = {}): DecodedTraceRequest {
+  const decoded = decodeTraceRequestDirect(body, options.keepEncoding === true, options.outlineNonDecisionSpans === true);
   assertAttributeNesting(decoded.resourceSpans);
   return decoded;
 }

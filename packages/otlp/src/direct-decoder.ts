@@ -4,6 +4,7 @@ import { decodeKeyValueInto } from './direct-attributes.js';
 import { OtlpDecodeError } from './errors.js';
 import { decodeLosses } from './decode-losses.js';
 import { keepReceivedEncoding } from './received-encoding.js';
+import { outlineSpan } from './span-outline.js';
 import { SpanRejections, describeInvalidSpanIds, spanPath } from './span-rejections.js';
 import { type BufferWireReader, createBufferReader, enterMessage, leaveMessage, readFixed64BigInt, readHex, readString } from './wire-fields.js';
 
@@ -21,11 +22,12 @@ import { type BufferWireReader, createBufferReader, enterMessage, leaveMessage, 
  * recursion limit fails. Every failure is an OtlpDecodeError `invalid protobuf: …` carrying
  * the message protobufjs would have given.
  */
-export function decodeTraceRequestDirect(body: Uint8Array, keepEncoding = false): DecodedTraceRequest {
+export function decodeTraceRequestDirect(body: Uint8Array, keepEncoding = false, outlineNonDecisionSpans = false): DecodedTraceRequest {
   const reader = createBufferReader(body);
   const rejections = new SpanRejections();
   const resourceSpans: ResourceSpans[] = [];
   decodeLosses.tracking = keepEncoding;
+  outlining = outlineNonDecisionSpans;
   try {
     while (reader.pos < reader.len) {
       const fieldStart = reader.pos;
@@ -47,8 +49,24 @@ export function decodeTraceRequestDirect(body: Uint8Array, keepEncoding = false)
     throw new OtlpDecodeError(`invalid protobuf: ${(error as Error).message}`);
   } finally {
     decodeLosses.tracking = false;
+    outlining = false;
   }
   return { resourceSpans, rejectedSpans: rejections.count, errorMessage: rejections.errorMessage };
+}
+
+/**
+ * Whether the current decode returns spans that cannot hold a decision as outlines
+ * (span-outline.ts). Module state: the decoder runs synchronously, one request at a time.
+ */
+let outlining = false;
+
+/** The span at the reader: its outline when outlining and it cannot hold a decision, else decoded whole. */
+function decodeSpanOrOutline(reader: BufferWireReader, depth: number): Span {
+  const start = reader.pos;
+  const outline = outlineSpan(reader, depth);
+  if (outline !== undefined) return outline;
+  reader.pos = start;
+  return decodeSpan(reader, depth);
 }
 
 /** Skips a field the model has no place for, counting it as a loss (decode-losses.ts). */
@@ -135,7 +153,7 @@ function decodeScopeSpans(reader: BufferWireReader, depth: number, resourceIndex
       case 2: {
         // repeated Span spans = 2
         if (wireType !== 2) break;
-        const span = decodeSpan(reader, depth + 1);
+        const span = outlining ? decodeSpanOrOutline(reader, depth + 1) : decodeSpan(reader, depth + 1);
         const problem = describeInvalidSpanIds(span);
         if (problem === undefined) spans.push(span);
         else rejections.reject(spanPath(resourceIndex, scopeIndex, spanIndex), problem);

@@ -54,7 +54,7 @@ export function leaveMessage(reader: protobuf.Reader, enclosingLimit: number): v
 }
 
 /** A length-delimited field's bounds; the reader is left after it. */
-function delimitedStart(reader: protobuf.Reader): number {
+export function delimitedStart(reader: protobuf.Reader): number {
   const length = reader.size();
   const start = reader.pos;
   if (start + length > reader.len) throw indexOutOfRange(reader, length);
@@ -168,6 +168,32 @@ export function readBytesCopy(reader: BufferWireReader): Uint8Array {
 export function readString(reader: BufferWireReader): string {
   const start = delimitedStart(reader);
   return readUtf8(reader.buf, dataView(reader), start, reader.pos);
+}
+
+/**
+ * Checks a string field as readString does (bounds, then valid UTF-8, with its errors) without
+ * making the string: ASCII bytes need no decoding; anything else goes through readUtf8.
+ * Returns where the string's bytes start (they end at the reader's position).
+ */
+export function skipString(reader: BufferWireReader): number {
+  const start = delimitedStart(reader);
+  const end = reader.pos;
+  const buf = reader.buf;
+  const view = dataView(reader);
+  // Four bytes at a time: any high bit means a byte outside ASCII.
+  let i = start;
+  let high = 0;
+  for (; i + 4 <= end; i += 4) high |= view.getInt32(i, true);
+  for (; i < end; i++) high |= buf[i];
+  if ((high & 0x80808080) !== 0) readUtf8(buf, view, start, end);
+  return start;
+}
+
+/** Checks a fixed64 field's bounds as readFixed64BigInt does, without making the bigint. */
+export function skipFixed64(reader: protobuf.Reader): void {
+  const pos = reader.pos;
+  if (pos + 8 > reader.len) throw indexOutOfRange(reader, 8);
+  reader.pos = pos + 8;
 }
 
 /** A fixed64 as bigint: one BigInt from a DataView instead of a LongBits, a Long and the conversion. */

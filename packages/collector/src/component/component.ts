@@ -170,10 +170,28 @@ export interface DownstreamSpanUse {
    * Without one it does neither.
    */
   forwardsReceivedEncoding: boolean;
+  /**
+   * Every processor, exporter and connector of every pipeline the receiver feeds reads only the
+   * spans that may hold a decision, and of the others only their ids (`readsDecisionSpansOnly`:
+   * a pipeline of the decision processor and a decisions exporter that stores no context spans).
+   * The decoder then returns the other spans as outlines, their ids and nothing else
+   * (@decision-trace/otlp span-outline.ts), checking them as thoroughly.
+   */
+  decisionSpansOnly: boolean;
 }
 
-/** What a receiver assumes when it is told nothing: every exporter may forward the received bytes. */
-export const EVERYTHING_DOWNSTREAM: DownstreamSpanUse = { forwardsReceivedEncoding: true };
+/** What a receiver assumes when it is told nothing: every exporter may forward the received bytes, every span is read. */
+export const EVERYTHING_DOWNSTREAM: DownstreamSpanUse = { forwardsReceivedEncoding: true, decisionSpansOnly: false };
+
+/**
+ * Declared by a processor or exporter factory whose instances read, of the spans they are
+ * handed, only those that may hold a decision — a `decision.type` or `dt.decision_id` attribute,
+ * a span event — whole, and of every other span only its trace id, span id and parent span id
+ * (see DownstreamSpanUse.decisionSpansOnly). Absent or false: it may read every span whole.
+ */
+export interface DecisionSpanReader<C> {
+  readsDecisionSpansOnly?(config: C): boolean;
+}
 
 /** One trace's verdict, as a trace-deciding processor reached it. */
 export interface DecidedTrace {
@@ -211,7 +229,7 @@ export interface ConsumerCapabilities<Mutates extends boolean = boolean> {
   mutatesData: Mutates;
 }
 
-interface ProcessorFactoryBase<C> extends FactoryBase<C> {
+interface ProcessorFactoryBase<C> extends FactoryBase<C>, DecisionSpanReader<C> {
   kind: 'processor';
   /**
    * A processor that redacts offers the same rules for decision events that enter outside the
@@ -240,7 +258,7 @@ export function isMutatingProcessor<C>(factory: ProcessorFactory<C>): factory is
   return factory.capabilities.mutatesData;
 }
 
-export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
+export interface ExporterFactory<C = unknown> extends FactoryBase<C>, DecisionSpanReader<C> {
   kind: 'exporter';
   /** The exporter of traces pipelines; absent when it exports no traces. */
   create?(settings: CreateSettings<C>): ExporterComponent;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type {
   Component,
   ConnectorFactory,
+  DecisionSpanReader,
   DownstreamSpanUse,
   ExporterComponent,
   LogsConsumer,
@@ -163,6 +164,12 @@ export class CollectorService {
     return (resolved.factory as ExporterFactory).forwardsReceivedEncoding?.(resolved.config) === true;
   }
 
+  /** Whether a processor or exporter (a connector, undefined here: no) declares it reads only decision spans whole. */
+  private readsDecisionSpansOnly(resolved: { factory: unknown; config: unknown } | undefined): boolean {
+    if (resolved === undefined) return false;
+    return (resolved.factory as DecisionSpanReader<unknown>).readsDecisionSpansOnly?.(resolved.config) === true;
+  }
+
   private async startAll(): Promise<void> {
     const { config } = this;
     for (const id of config.service.extensions) {
@@ -259,12 +266,20 @@ export class CollectorService {
       // A pipeline that mutates never forwards received bytes: the fan-out copies its spans, or
       // makes them forget the bytes (pipeline/fanout.ts).
       const forwards = !head.mutatesData && pipeline.exporters.some((id) => this.forwardsReceivedEncoding(id));
+      // Span outlines are shared, frozen values: never for a pipeline that changes spans in place.
+      const decisionSpansOnly =
+        !head.mutatesData &&
+        pipeline.processors.every((id) => this.readsDecisionSpansOnly(config.processors.get(id))) &&
+        pipeline.exporters.every((id) => this.readsDecisionSpansOnly(config.exporters.get(id)));
       for (const id of pipeline.receivers) {
         const heads = pipelineHeads.get(id) ?? [];
         heads.push(head);
         pipelineHeads.set(id, heads);
-        const use = downstream.get(id) ?? { forwardsReceivedEncoding: false };
-        downstream.set(id, { forwardsReceivedEncoding: use.forwardsReceivedEncoding || forwards });
+        const use = downstream.get(id) ?? { forwardsReceivedEncoding: false, decisionSpansOnly: true };
+        downstream.set(id, {
+          forwardsReceivedEncoding: use.forwardsReceivedEncoding || forwards,
+          decisionSpansOnly: use.decisionSpansOnly && decisionSpansOnly,
+        });
       }
     }
 

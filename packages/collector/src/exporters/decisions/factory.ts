@@ -24,6 +24,8 @@ export const decisionsExporterFactory: ExporterFactory<DecisionsExporterConfig> 
   configSchema: decisionsExporterSchema,
   // Only the embedded store is written here; the schema sets it when there is no endpoint or nats.
   writtenStore: (config) => config.storage,
+  // Only the batch's decision events, unless the embedded store keeps the traces' context spans.
+  readsDecisionSpansOnly: (config) => config.nats !== undefined || config.endpoint !== undefined || config.store_context_spans === false,
   create(settings) {
     const { config } = settings;
     if (config.nats !== undefined) return new NatsDecisionsExporter(settings.id, config.nats, settings.logger, settings.host);

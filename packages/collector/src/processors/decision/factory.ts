@@ -14,6 +14,8 @@ const MAX_REPORTED_UNKNOWN_TYPES = 100;
 export const decisionProcessorFactory: ReadingProcessorFactory<DecisionProcessorConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
+  // Of a span that cannot hold a decision, extraction reads only the ids (lineage).
+  readsDecisionSpansOnly: () => true,
   type: 'decision',
   configSchema: decisionProcessorSchema,
   create({ id, config, logger }, next) {

@@ -14,6 +14,8 @@ const MiB = 1024 * 1024;
 export const memoryLimiterProcessorFactory: ReadingProcessorFactory<MemoryLimiterConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
+  // It reads no span, only the batch's span count.
+  readsDecisionSpansOnly: () => true,
   type: 'memory_limiter',
   configSchema: memoryLimiterSchema,
   create({ id, config, logger, host, pipeline }, next) {

@@ -10,7 +10,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   type: 'otlp',
   configSchema: otlpReceiverSchema,
   create({ id, config, logger, downstream = EVERYTHING_DOWNSTREAM }, next) {
-    const decoding = { keepEncoding: downstream.forwardsReceivedEncoding };
+    const decoding = { keepEncoding: downstream.forwardsReceivedEncoding, outlineNonDecisionSpans: downstream.decisionSpansOnly };
     const auth = config.auth ? new BearerTokenAuthenticator(config.auth) : undefined;
     const protocols = `receivers.${id}.protocols`;
     // One budget for both protocols: memory is shared, whichever way requests arrive.

@@ -12,10 +12,12 @@ import { sliceTraceRequest } from './request-slices.js';
  */
 export interface ProtobufDecoding {
   keepEncoding: boolean;
+  /** Spans that cannot hold a decision as outlines: when every consumer behind reads only decision spans. */
+  outlineNonDecisionSpans: boolean;
 }
 
 /** What a receiver that is told nothing of its pipelines does: decode everything, keep the bytes. */
-export const FULL_DECODING: ProtobufDecoding = { keepEncoding: true };
+export const FULL_DECODING: ProtobufDecoding = { keepEncoding: true, outlineNonDecisionSpans: false };
 
 /** About 15 ms of decoding on a typical core. */
 export const DEFAULT_SLICE_BYTES = 512 * 1024;
@@ -39,7 +41,7 @@ export async function decodeProtobufInSlices(body: Buffer, decoding = FULL_DECOD
     const slice = slices[i];
     let decoded: DecodedTraceRequest;
     try {
-      decoded = decodeTraceRequestProtobuf(slice.body);
+      decoded = decodeTraceRequestProtobuf(slice.body, { outlineNonDecisionSpans: decoding.outlineNonDecisionSpans });
     } catch (error) {
       if (error instanceof OtlpDecodeError) return decodeTraceRequestProtobuf(body, decoding);
       throw error;
