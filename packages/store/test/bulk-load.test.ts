@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { ContextSpan, DecisionEvent } from '@decision-trace/model';
-import { bulkLoadPostgres, openStore } from '../src/index.js';
+import { bulkLoadPostgres, openStore, prepareBulkLoad, type PreparedBulkLoad } from '../src/index.js';
 import { freshSchemaName, postgresUnreachableReason, POSTGRES_TEST_URL, schemaUrl, withAdminConnection } from './postgres-test-database.js';
 import { makeEvent } from './store-suite.js';
 
@@ -130,7 +130,7 @@ async function withSchemas(body: (appended: string, loaded: string) => Promise<v
   }
 }
 
-async function bulkLoad(schema: string, data: ReturnType<typeof input>, receivedAt: string) {
+async function bulkLoad(schema: string, data: ReturnType<typeof input> | PreparedBulkLoad, receivedAt: string) {
   const client = new pg.Client({ connectionString: POSTGRES_TEST_URL, options: `-c search_path=${schema}` });
   await client.connect();
   try {
@@ -171,6 +171,20 @@ test('bulkLoadPostgres writes exactly the rows append then appendContextSpans wr
     assert.equal(expected.causal_links!.length, 2);
     assert.ok(expected.decision_rollups!.length > 0);
     assert.deepEqual(Object.keys(actual), Object.keys(expected));
+    for (const table of Object.keys(expected)) assert.deepEqual(actual[table], expected[table], `table ${table}`);
+  });
+});
+
+test('a load prepared on another thread (structured clone of prepareBulkLoad) writes the same rows', server, async () => {
+  await withSchemas(async (direct, cloned) => {
+    const data = input();
+    const receivedAt = '2025-03-01T11:00:00.000Z';
+    for (const schema of [direct, cloned]) await (await openStore(schemaUrl(schema))).close();
+    assert.deepEqual(await bulkLoad(direct, data, receivedAt), { events: 10, decisions: 7, spans: 7 });
+    // What the fixture's worker thread posts: the prepared load, cloned as postMessage clones it.
+    assert.deepEqual(await bulkLoad(cloned, structuredClone(prepareBulkLoad(data)), receivedAt), { events: 10, decisions: 7, spans: 7 });
+    const [expected, actual] = [await tables(direct), await tables(cloned)];
+    assert.ok(expected.ledger!.length === 10 && expected.decisions!.length === 7 && expected.context_spans!.length === 7);
     for (const table of Object.keys(expected)) assert.deepEqual(actual[table], expected[table], `table ${table}`);
   });
 });
