@@ -15,6 +15,7 @@ import { ExportError } from '../src/exporter-helper/export-error.js';
 import { DEFAULT_RETRY, DEFAULT_SENDING_QUEUE } from '../src/exporter-helper/config.js';
 import { otlpHttpExporterSchema } from '../src/exporters/otlphttp/config.js';
 import { OtlpHttpSender } from '../src/exporters/otlphttp/otlp-http-sender.js';
+import { INLINE_GZIP_MAX_BYTES } from '../src/exporter-helper/http-client.js';
 import { otlpGrpcExporterSchema } from '../src/exporters/otlp/config.js';
 import { OtlpGrpcSender } from '../src/exporter-helper/otlp-grpc-sender.js';
 import { RemoteDecisionSender } from '../src/exporters/decisions/remote-sender.js';
@@ -120,6 +121,26 @@ describe('otlphttp sender', () => {
     assert.ok(sizes.get('1')! > sizes.get('undefined')!, `level 1 (${sizes.get('1')}) is larger than level 6 (${sizes.get('undefined')})`);
     assert.ok(sizes.get('9')! < sizes.get('1')!, `level 9 (${sizes.get('9')}) is smaller than level 1`);
     assert.ok(sizes.get('-2')! > sizes.get('1')!, `Huffman only (${sizes.get('-2')}) finds no repeats, unlike level 1`);
+  });
+
+  test('bodies above INLINE_GZIP_MAX_BYTES (compressed on the thread pool) get the same bytes as small ones (on the event loop)', async () => {
+    const bodies: Buffer[] = [];
+    handler.current = (_req, body, res) => {
+      bodies.push(body);
+      res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
+    };
+    const unit = Buffer.from(Array.from({ length: 2000 }, (_, i) => `span-${i % 97}-${(i * 7919) % 1009};`).join(''));
+    const large = Buffer.concat(Array.from({ length: Math.ceil((INLINE_GZIP_MAX_BYTES * 2) / unit.length) }, () => unit));
+    assert.ok(unit.length <= INLINE_GZIP_MAX_BYTES && large.length > INLINE_GZIP_MAX_BYTES);
+    for (const level of [1, 9]) {
+      const s = await sender({ compression_params: { level } });
+      for (const payload of [unit, large]) {
+        await s.send(payload, signal());
+        const sent = bodies.pop()!;
+        assert.deepEqual(sent, gzipSync(payload, { level }), `level ${level}, ${payload.length} bytes`);
+      }
+      await s.close();
+    }
   });
 
   test('a gzip level the Collector refuses is a config error; with compression none the params are ignored, as there', () => {

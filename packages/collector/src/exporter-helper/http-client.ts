@@ -2,11 +2,18 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import { promisify } from 'node:util';
-import { gzip, type ZlibOptions } from 'node:zlib';
+import { gzip, gzipSync, type ZlibOptions } from 'node:zlib';
 import { gzipOptions, type CompressionParams } from './compression-params.js';
 import type { LoadedTls } from './tls-config.js';
 
 const gzipAsync = promisify<Uint8Array, ZlibOptions, Buffer>(gzip);
+/**
+ * Bodies up to this size are compressed on the event loop. Handing a body to libuv's thread pool
+ * costs about 150 µs of CPU per call (measured: 140–230 µs against 16–45 µs for gzipSync of a
+ * 100-byte body), more than compressing 64 KiB of OTLP protobuf takes (about 0.4 ms at level 6,
+ * which is also the longest the event loop is held). Larger bodies go to the thread pool.
+ */
+export const INLINE_GZIP_MAX_BYTES = 64 * 1024;
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export interface HttpResponse {
@@ -30,7 +37,7 @@ export interface HttpPosterOptions {
 const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 /**
- * POSTs bodies to one URL over a keep-alive agent, gzip-compressed off the event loop when
+ * POSTs bodies to one URL over a keep-alive agent, gzip-compressed (large bodies off the event loop) when
  * configured. Network failures reject (the retry loop treats them as retryable); any HTTP
  * status resolves, for the caller to classify.
  *
@@ -81,7 +88,7 @@ export class HttpPoster {
   private gzipOnce(body: Uint8Array): Promise<Buffer> {
     let payload = this.compressed.get(body);
     if (!payload) {
-      payload = gzipAsync(body, this.gzipOptions);
+      payload = body.byteLength <= INLINE_GZIP_MAX_BYTES ? Promise.resolve(gzipSync(body, this.gzipOptions)) : gzipAsync(body, this.gzipOptions);
       this.compressed.set(body, payload);
     }
     return payload;
