@@ -1,12 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './helpers/free-port.js';
 import {
+  collectorEndpoints,
   eventually,
   launchCollector,
+  launchTestCollector,
   makeTraffic,
   metricValue,
   postTraces,
@@ -35,23 +37,16 @@ describe('the remote decision backend down for 10 s', () => {
   before(async () => {
     sink = await startHttpSink();
     const dir = mkdtempSync(join(tmpdir(), 'dt-backend-outage-'));
-    const [apiPort, backendOtlp, http, metrics, health] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, backendOtlp] = await Promise.all([freePort(), freePort()]);
     backendApi = `http://127.0.0.1:${apiPort}`;
     backendFile = writeBackendConfig(dir, apiPort, backendOtlp);
     backend = await launchCollector(backendFile, `${backendApi}/v1/decisions?limit=1`);
 
-    otlpUrl = `http://127.0.0.1:${http}`;
-    metricsUrl = `http://127.0.0.1:${metrics}/metrics`;
-    const frontFile = join(dir, 'front.yaml');
-    writeFileSync(
-      frontFile,
-      `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${http}
-processors:
+    const endpoints = await collectorEndpoints();
+    otlpUrl = endpoints.otlpUrl;
+    metricsUrl = endpoints.metricsUrl;
+    front = await launchTestCollector(join(dir, 'front.yaml'), endpoints, {
+      components: `processors:
   decision: {}
 exporters:
   decisions:
@@ -63,24 +58,14 @@ exporters:
       max_elapsed_time: 0
   otlphttp:
     endpoint: ${sink.url}
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:${health}
-service:
-  extensions: [health_check]
-  pipelines:
-    traces:
+`,
+      pipelines: `    traces:
       receivers: [otlp]
       processors: [decision]
       exporters: [decisions, otlphttp]
-  telemetry:
-    logs:
-      level: error
-    metrics:
-      address: 127.0.0.1:${metrics}
 `,
-    );
-    front = await launchCollector(frontFile, `http://127.0.0.1:${health}/`);
+      metrics: true,
+    });
   });
 
   after(async () => {

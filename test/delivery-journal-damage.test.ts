@@ -5,8 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeTraceRequestProtobuf } from '@decision-trace/otlp';
 import { decodeSegment } from '../packages/collector/src/exporter-helper/journal-format.js';
-import { freePort } from './helpers/free-port.js';
-import { eventually, launchCollector, makeTraffic, metricValue, postTraces, startHttpSink, type CollectorProcess, type OtlpSink } from './delivery-sink.js';
+import {
+  collectorEndpoints,
+  eventually,
+  launchCollector,
+  launchTestCollector,
+  makeTraffic,
+  metricValue,
+  postTraces,
+  startHttpSink,
+  type CollectorProcess,
+  type OtlpSink,
+} from './delivery-sink.js';
 
 /**
  * Issue #17, defect 2: a persistent sending queue whose journal segment is damaged while the
@@ -28,18 +38,14 @@ describe('a damaged persistent-queue segment', () => {
   test('kill -9, 16 bytes flipped mid-segment, restart: everything outside the damaged frame is delivered', { timeout: 90_000 }, async () => {
     sink = await startHttpSink();
     const dir = mkdtempSync(join(tmpdir(), 'dt-journal-e2e-'));
-    const [http, health, metrics] = await Promise.all([freePort(), freePort(), freePort()]);
+    const endpoints = await collectorEndpoints();
     const queueDir = join(dir, 'queue');
     const config = join(dir, 'collector.yaml');
-    writeFileSync(
-      config,
-      `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${http}
-exporters:
+    const { otlpUrl, healthUrl } = endpoints;
+
+    sink.failWith({ status: 503 });
+    collector = await launchTestCollector(config, endpoints, {
+      components: `exporters:
   otlphttp:
     endpoint: ${sink.url}
     sending_queue:
@@ -47,28 +53,13 @@ exporters:
     retry_on_failure:
       initial_interval: 200ms
       max_interval: 1s
-      max_elapsed_time: 0
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:${health}
-service:
-  extensions: [health_check]
-  pipelines:
-    traces:
+      max_elapsed_time: 0`,
+      pipelines: `    traces:
       receivers: [otlp]
-      exporters: [otlphttp]
-  telemetry:
-    logs:
-      level: warn
-    metrics:
-      address: 127.0.0.1:${metrics}
-`,
-    );
-    const otlpUrl = `http://127.0.0.1:${http}`;
-    const healthUrl = `http://127.0.0.1:${health}/`;
-
-    sink.failWith({ status: 503 });
-    collector = await launchCollector(config, healthUrl);
+      exporters: [otlphttp]`,
+      metrics: true,
+      logLevel: 'warn',
+    });
     const acknowledged: string[][] = [];
     for (let i = 0; i < 40; i++) {
       const traffic = makeTraffic(10, 0);
@@ -115,7 +106,7 @@ service:
       `${expected.filter((id) => !sink!.spanArrivals.has(id)).length} of ${expected.length} spans outside the damaged frame(s) were not delivered`,
     );
 
-    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    const text = await (await fetch(endpoints.metricsUrl)).text();
     assert.equal(metricValue(text, 'otelcol_exporter_queue_lost_requests_total', { exporter: 'otlphttp' }), hit.length);
     assert.ok((metricValue(text, 'otelcol_exporter_queue_lost_bytes_total', { exporter: 'otlphttp' }) ?? 0) > 0);
 

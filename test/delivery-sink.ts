@@ -212,11 +212,13 @@ export interface CollectorConfigParts {
   service?: string;
   /** Serve the collector's own metrics at `endpoints.metricsUrl` (else `level: none`). */
   metrics?: boolean;
+  /** The collector's log level; `error` unless a test reads its warnings. */
+  logLevel?: 'warn' | 'info';
 }
 
 /**
  * The config of a collector under test: the OTLP/HTTP receiver and health_check at `endpoints`,
- * error logs only, and the test's own components and pipelines.
+ * error logs unless told otherwise, and the test's own components and pipelines.
  */
 export function collectorConfig(endpoints: CollectorEndpoints, parts: CollectorConfigParts): string {
   return `receivers:
@@ -232,7 +234,7 @@ service:
 ${parts.service ? endLine(parts.service) : ''}  pipelines:
 ${endLine(parts.pipelines)}  telemetry:
     logs:
-      level: error
+      level: ${parts.logLevel ?? 'error'}
     metrics:
 ${parts.metrics ? `      address: 127.0.0.1:${endpoints.metricsPort}` : '      level: none'}
 `;
