@@ -224,5 +224,11 @@ describe('pipelines that read only decision spans get the other spans as outline
     assert.equal(decisions.readsDecisionSpansOnly?.({ storage: 'sqlite:x.db', store_context_spans: false }), true);
     assert.equal(decisions.readsDecisionSpansOnly?.({ storage: 'sqlite:x.db', store_context_spans: true }), false);
     assert.equal(decisions.readsDecisionSpansOnly?.({ endpoint: 'http://backend:8711' }), true);
+    for (const type of ['decision', 'memory_limiter', 'batch']) assert.equal(components.get('processor', type)?.readsDecisionSpansOnly?.({}), true, type);
+    for (const type of ['redaction', 'probabilistic_sampler', 'tail_sampling', 'rate_limiting']) {
+      assert.notEqual(components.get('processor', type)?.readsDecisionSpansOnly?.({}), true, type);
+    }
+    for (const type of ['otlp', 'otlphttp', 'load_balancing', 'debug'])
+      assert.notEqual(components.get('exporter', type)?.readsDecisionSpansOnly?.({}), true, type);
   });
 });

@@ -13,6 +13,9 @@ import { partitionByDecision } from './split-spans.js';
 export const batchProcessorFactory: ReadingProcessorFactory<BatchProcessorConfig> = {
   kind: 'processor',
   capabilities: { mutatesData: false },
+  // It only moves spans; of a span it asks whether it carries a decision, which an outline
+  // answers as the whole span would (a span with decision attributes or events is never one).
+  readsDecisionSpansOnly: () => true,
   type: 'batch',
   configSchema: batchProcessorSchema,
   create({ id, config, logger, host, pipeline }, next) {
