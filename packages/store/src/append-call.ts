@@ -2,7 +2,7 @@ import type { ContextSpan, ReadonlyDecisionEvent } from '@decision-trace/model';
 import type { AppendResult } from './store.js';
 import { assertAppendable } from './appendable-event.js';
 import { packContextSpans, type ContextSpanPack } from './context-span-pack.js';
-import { ledgerCanonicalJson } from './ledger-hash.js';
+import { ledgerCanonicalJsonReadBack } from './ledger-hash.js';
 
 /**
  * One call a backend's group commit takes: `append(events)` or `appendContextSpans(spans)`,
@@ -19,9 +19,14 @@ export type AppendCall =
        * worker store's thread, which appends, is the busier one.
        */
       eventJson: string[];
+      /**
+       * Every event is what parseJsonExact reads back from its `eventJson` (key order aside):
+       * the worker store then sends the JSON alone (worker/append-message.ts).
+       */
+      eventsReadBack: boolean;
       packs?: undefined;
     }
-  | { packs: ContextSpanPack[]; events?: undefined; eventJson?: undefined };
+  | { packs: ContextSpanPack[]; events?: undefined; eventJson?: undefined; eventsReadBack?: undefined };
 
 /**
  * The call of `append(events)` or `appendContextSpans(spans)`, checked and packed as every
@@ -32,12 +37,15 @@ export function appendCallOf(input: { events: readonly ReadonlyDecisionEvent[] }
   if ('events' in input) {
     if (input.events.length === 0) return null;
     const eventJson: string[] = new Array(input.events.length);
+    let eventsReadBack = true;
     for (let i = 0; i < input.events.length; i++) {
       const event = input.events[i]!;
       assertAppendable(event);
-      eventJson[i] = ledgerCanonicalJson(event);
+      const { json, readsBack } = ledgerCanonicalJsonReadBack(event);
+      eventJson[i] = json;
+      if (!readsBack) eventsReadBack = false;
     }
-    return { events: input.events, eventJson };
+    return { events: input.events, eventJson, eventsReadBack };
   }
   return input.spans.length === 0 ? null : { packs: packContextSpans(input.spans) };
 }

@@ -26,14 +26,52 @@ export interface HashedLedgerFields {
  * backend may store either this text or the parsed value and still verify.
  */
 export function ledgerCanonicalJson(value: unknown): string {
+  return canonicalJson(value, null);
+}
+
+/**
+ * ledgerCanonicalJson, and whether parseJsonExact(json) reads back a value equal to `value`
+ * (key order aside): plain objects and arrays, strings, booleans, null and finite numbers that
+ * read back as numbers. False for anything the text changes or drops: undefined, functions,
+ * non-finite numbers, -0, integers between 2^53 and 1e21 held as doubles (they read back as bigints),
+ * bigints, `toJSON` (Dates), typed arrays, Maps and other non-plain objects, array holes.
+ */
+export function ledgerCanonicalJsonReadBack(value: unknown): { json: string; readsBack: boolean } {
+  const readBack = { exact: true };
+  const json = canonicalJson(value, readBack);
+  return { json, readsBack: readBack.exact };
+}
+
+/** Set to false by sortedCopy when the JSON would not read back as the value it was given. */
+interface ReadBackCheck {
+  exact: boolean;
+}
+
+function canonicalJson(value: unknown, readBack: ReadBackCheck | null): string {
   let sorted: unknown;
   try {
-    sorted = sortedCopy(value);
+    sorted = sortedCopy(value, readBack);
   } catch (error) {
     if (error !== NOT_PLAIN_JSON) throw error;
+    if (readBack !== null) readBack.exact = false;
     return encode(value) ?? 'null';
   }
   return JSON.stringify(sorted) ?? 'null';
+}
+
+/** A primitive whose JSON text parseJsonExact reads back as the same value. */
+function readsBackAsItself(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      // An integer beyond 2^53 is written as all its digits below 1e21 (as an exponent from
+      // there), and such a literal reads back as a bigint.
+      return Number.isFinite(value) && !Object.is(value, -0) && (Number.isSafeInteger(value) || !Number.isInteger(value) || Math.abs(value) >= 1e21);
+    default:
+      return value === null;
+  }
 }
 
 /**
@@ -49,26 +87,29 @@ export function ledgerCanonicalJson(value: unknown): string {
 const NOT_PLAIN_JSON = new Error('not plain JSON');
 const INDEX_LIKE_KEY = /^(?:0|[1-9][0-9]*)$/;
 
-function sortedCopy(value: unknown): unknown {
+function sortedCopy(value: unknown, readBack: ReadBackCheck | null): unknown {
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'bigint') throw NOT_PLAIN_JSON;
+    if (readBack !== null && !readsBackAsItself(value)) readBack.exact = false;
     return value;
   }
   const object = value as Record<string, unknown>;
   if (typeof object.toJSON === 'function') throw NOT_PLAIN_JSON;
   if (Array.isArray(value)) {
+    if (readBack !== null && Object.getPrototypeOf(value) !== Array.prototype) readBack.exact = false;
     const items = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) items[i] = sortedCopy(value[i]);
+    for (let i = 0; i < value.length; i++) items[i] = sortedCopy(value[i], readBack);
     return items;
   }
   if (ArrayBuffer.isView(value)) throw NOT_PLAIN_JSON;
+  if (readBack !== null && Object.getPrototypeOf(value) !== Object.prototype) readBack.exact = false;
   const keys = sortInPlace(Object.keys(object));
   const copy: Record<string, unknown> = {};
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const first = key.charCodeAt(0);
     if ((first >= 48 && first <= 57 && INDEX_LIKE_KEY.test(key)) || key === '__proto__') throw NOT_PLAIN_JSON;
-    copy[key] = sortedCopy(object[key]);
+    copy[key] = sortedCopy(object[key], readBack);
   }
   return copy;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerRowHash } from '../src/ledger-hash.js';
+import { ledgerCanonicalJson, ledgerCanonicalJsonReadBack, canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerRowHash } from '../src/ledger-hash.js';
 import { parseJsonExact } from '@decision-trace/model';
 
 test('canonical JSON sorts keys at every depth and has no whitespace', () => {
@@ -119,4 +119,43 @@ test('canonical JSON: values JSON.stringify would write differently keep the can
     ledgerCanonicalJson({ payload: { evidence: { n: 2n ** 64n, b: 'x' } }, a: 1 }),
     '{"a":1,"payload":{"evidence":{"b":"x","n":18446744073709551616}}}',
   );
+});
+
+test('ledgerCanonicalJsonReadBack says whether parseJsonExact reads the JSON back as the value itself', () => {
+  const readsBack: unknown[] = [
+    { b: 1, a: { d: [3, { z: true, y: null }], c: 'x' } },
+    ['\ud800', 'é', 0.1, -2, 1e21, -1e300, 9007199254740991, 1234567890123456.5],
+    null,
+    'text',
+  ];
+  /* eslint-disable no-sparse-arrays -- a hole reads back as null */
+  const changes: unknown[] = [
+    { gone: undefined },
+    [undefined],
+    ['a', , 'c'],
+    { f: () => 1 },
+    Number.NaN,
+    { inf: -Infinity },
+    -0,
+    2 ** 60,
+    5n,
+    12345678901234567890n,
+    new Date(0),
+    new Uint8Array([1]),
+    new Map(),
+    Object.create(null) as object,
+    { nested: [{ deep: new Set() }] },
+  ];
+  /* eslint-enable no-sparse-arrays */
+  for (const value of readsBack) {
+    const { json, readsBack: flag } = ledgerCanonicalJsonReadBack(value);
+    assert.equal(json, ledgerCanonicalJson(value));
+    assert.equal(flag, true, json);
+    assert.deepStrictEqual(parseJsonExact(json), value);
+  }
+  for (const value of changes) {
+    const { json, readsBack: flag } = ledgerCanonicalJsonReadBack(value);
+    assert.equal(json, ledgerCanonicalJson(value));
+    assert.equal(flag, false, json);
+  }
 });

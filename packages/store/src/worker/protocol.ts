@@ -1,5 +1,5 @@
 import type { DecisionRecord } from '@decision-trace/model';
-import type { AppendCall } from '../append-call.js';
+import type { AppendMessage } from './append-message.js';
 import type { NeighborQuery, TraceDetail } from '../store.js';
 import type {
   AppendResult,
@@ -34,7 +34,7 @@ export interface StoreWorkerData {
 
 export type StoreRequest =
   /** The append and appendContextSpans calls of one event-loop turn, committed as one group. */
-  | { id: number; op: 'append'; calls: AppendCall[] }
+  | { id: number; op: 'append'; calls: AppendMessage[] }
   | { id: number; op: 'getDecision'; decisionId: string; opts: { tenant?: string } }
   | { id: number; op: 'queryDecisions'; query: DecisionQuery }
   | { id: number; op: 'verifyLedger'; opts: VerifyOptions }

@@ -1,9 +1,10 @@
 import { serialize } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AppendCall } from '../append-call.js';
 import { SqliteDecisionStore } from '../sqlite/sqlite-store.js';
+import type { AppendResult } from '../store.js';
 import type { AppendOutcome, AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
 import { toRemoteError } from './remote-error.js';
+import { fromAppendMessage, type AppendMessage } from './append-message.js';
 import { nameThisThread } from '../threads/thread-name.js';
 
 /**
@@ -87,12 +88,17 @@ async function answer(
 }
 
 /** The calls are appended in one turn, so the SQLite store commits them as one transaction. */
-async function appendGroup(store: SqliteDecisionStore, calls: AppendCall[]): Promise<AppendReply> {
-  const settled = await Promise.allSettled(calls.map((call) => store.appendPrepared(call)));
+async function appendGroup(store: SqliteDecisionStore, messages: AppendMessage[]): Promise<AppendReply> {
+  const settled = await Promise.allSettled(messages.map((message) => appendMessage(store, message)));
   const outcomes = settled.map((outcome): AppendOutcome =>
     outcome.status === 'fulfilled' ? { result: outcome.value } : { error: toRemoteError(outcome.reason) },
   );
   return { outcomes, commits: store.commits };
+}
+
+/** A call whose message cannot be read fails alone, as one the store refuses. */
+async function appendMessage(store: SqliteDecisionStore, message: AppendMessage): Promise<AppendResult> {
+  return store.appendPrepared(fromAppendMessage(message));
 }
 
 /** A value that cannot be copied back fails its request instead of the whole worker. */

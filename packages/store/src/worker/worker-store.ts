@@ -25,6 +25,7 @@ import type {
 } from '../store.js';
 import type { StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
 import { rebuildError } from './remote-error.js';
+import { toAppendMessage } from './append-message.js';
 import { startThread, threadEntry } from '../threads/start-thread.js';
 
 const WORKER_ENTRY = threadEntry('./store-worker', import.meta.url);
@@ -202,7 +203,7 @@ export class WorkerDecisionStore implements DecisionStore {
    */
   #postAppends(calls: AppendCall[]): Promise<Array<CallOutcome<AppendResult>>> {
     if (this.#unavailable !== null) throw this.#unavailable;
-    const reply = this.#request({ op: 'append', calls }, true);
+    const reply = this.#request({ op: 'append', calls: calls.map(toAppendMessage) }, true);
     return reply.then(({ outcomes, commits }) => {
       this.#commits = commits;
       return outcomes.map((outcome) => (outcome.error === undefined ? { result: outcome.result } : { error: rebuildError(outcome.error) }));
