@@ -3,10 +3,9 @@ import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Logger } from 'pino';
 import type { MetricsBatch, MetricsExporterComponent } from '../../component/component.js';
 import { closeServer, listen } from '../../http/listen.js';
+import { prometheusMetricsHandler } from '../../http/prometheus-metrics-handler.js';
 import type { PrometheusExporterConfig } from './config.js';
 import { CumulativeState } from './cumulative-state.js';
-
-const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
  * Keeps the metrics of its pipelines as cumulative series and serves them at `GET /metrics`
@@ -24,19 +23,7 @@ export class PrometheusExporter implements MetricsExporterComponent {
   ) {
     this.state = new CumulativeState(config.metric_expiration);
     this.serializer = new PrometheusSerializer(config.namespace, config.send_timestamps);
-    this.server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?', 1)[0];
-      if (path !== '/metrics') {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: metrics are served at /metrics\n');
-        return;
-      }
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('use GET\n');
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT });
-      res.end(req.method === 'HEAD' ? undefined : this.render());
-    });
+    this.server = createServer(prometheusMetricsHandler(() => this.render()));
   }
 
   get port(): number {
