@@ -82,6 +82,18 @@ export const durationSchema = z.union([z.string(), z.number()]).transform((value
   return ms;
 });
 
+/** An http:// or https:// URL; `what` ends the error message (`expected an http:// or https:// URL<what>`). */
+export function httpUrlSchema(what = '') {
+  return z.string().refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, `expected an http:// or https:// URL${what}`);
+}
+
 /** Storage URLs the store package can open; validated here so a typo fails at start. */
 export const storageUrlSchema = z.string().refine((value) => /^(?:sqlite:.+|postgres(?:ql)?:\/\/.+)/.test(value), {
   message: 'unsupported storage URL: expected sqlite:<path> or postgres://user@host/database',

@@ -1,19 +1,12 @@
 import { z } from 'zod';
 import { parseTypeVersion } from '@decision-trace/model';
-import { durationSchema, millisecondsOrDurationSchema, storageUrlSchema } from '../../config/values.js';
+import { durationSchema, httpUrlSchema, millisecondsOrDurationSchema, storageUrlSchema } from '../../config/values.js';
 import { retryOnFailureSchema, sendingQueueSchema } from '../../exporter-helper/config.js';
 import { clientTlsSchema } from '../../exporter-helper/tls-config.js';
 import { DEFAULT_STORAGE } from '../../shared/default-storage.js';
 import { DEFAULT_STREAM_TARGET } from '../../shared/nats-stream.js';
 
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'expected an http:// or https:// URL of a decision backend');
+const httpUrl = httpUrlSchema(' of a decision backend');
 
 /** `nats://host:port` (or `tls://`, or several comma-separated for a cluster). */
 const natsUrl = z.string().refine(

@@ -1,17 +1,10 @@
 import { z } from 'zod';
-import { durationSchema } from '../../config/values.js';
+import { durationSchema, httpUrlSchema } from '../../config/values.js';
 import { compressionParamsIssue, compressionParamsSchema } from '../../exporter-helper/compression-params.js';
 import { retryOnFailureSchema, sendingQueueSchema } from '../../exporter-helper/config.js';
 import { clientTlsSchema } from '../../exporter-helper/tls-config.js';
 
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'expected an http:// or https:// URL');
+const httpUrl = httpUrlSchema();
 
 export const otlpHttpExporterSchema = z
   .strictObject({
