@@ -67,7 +67,7 @@ export function readHex(reader: BufferWireReader): string {
   const start = delimitedStart(reader);
   const length = reader.pos - start;
   if (length === 8) return spanIdHex(reader.buf, start);
-  if (length === 16) return traceIdHex(reader.buf, start);
+  if (length === 16) return sameTraceId(reader.buf, start) ? lastTraceId : rememberTraceId(reader.buf, start);
   return length === 0 ? '' : reader.buf.hexSlice(start, reader.pos);
 }
 
@@ -103,6 +103,34 @@ function spanIdHex(b: Uint8Array, at: number): string {
     HEX[b7 >> 4],
     HEX[b7 & 15],
   );
+}
+
+/**
+ * The trace id read last, and its bytes. The spans of a trace mostly come one after another (SDKs
+ * export a trace's spans together), so the next trace id is often the same: sixteen bytes
+ * compared instead of a string made, and every span of the trace holds the same string, whose
+ * hash V8 keeps for the maps it is looked up in downstream.
+ */
+let lastTraceId = '';
+const lastTraceIdBytes = new Int32Array(4);
+
+function sameTraceId(b: Buffer, at: number): boolean {
+  return (
+    lastTraceId !== '' &&
+    b.readInt32LE(at) === lastTraceIdBytes[0] &&
+    b.readInt32LE(at + 4) === lastTraceIdBytes[1] &&
+    b.readInt32LE(at + 8) === lastTraceIdBytes[2] &&
+    b.readInt32LE(at + 12) === lastTraceIdBytes[3]
+  );
+}
+
+function rememberTraceId(b: Buffer, at: number): string {
+  lastTraceIdBytes[0] = b.readInt32LE(at);
+  lastTraceIdBytes[1] = b.readInt32LE(at + 4);
+  lastTraceIdBytes[2] = b.readInt32LE(at + 8);
+  lastTraceIdBytes[3] = b.readInt32LE(at + 12);
+  lastTraceId = traceIdHex(b, at);
+  return lastTraceId;
 }
 
 function traceIdHex(b: Uint8Array, at: number): string {

@@ -251,6 +251,34 @@ describe('direct protobuf decoder: same result as protobufjs reflective decode +
     for (let i = 0; i < 300; i++) decoded(randomWireRequest(random));
   });
 
+  test('trace ids repeated, alternating and differing in one byte anywhere, within and across requests', () => {
+    const base = '5b8efff798038103d269b633813fc60c';
+    const variants = [base];
+    for (let i = 0; i < 32; i += 3) variants.push(base.slice(0, i) + (base[i] === '0' ? '1' : '0') + base.slice(i + 1));
+    const order = [0, 0, 1, 0, 2, 2, 3, 0, ...variants.map((_, i) => i), 0];
+    const body = (ids: number[]) =>
+      encodeTraceRequestProtobuf([
+        {
+          resource: { attributes: {}, droppedAttributesCount: 0 },
+          scopeSpans: [
+            {
+              scope: { name: 's', version: '', attributes: {}, droppedAttributesCount: 0 },
+              spans: ids.map((i) => makeSpan({ traceId: variants[i] })),
+              schemaUrl: '',
+            },
+          ],
+          schemaUrl: '',
+        },
+      ]);
+    for (const ids of [order, [0], [1, 1], order.slice().reverse()]) {
+      const spans = decoded(body(ids)).resourceSpans[0].scopeSpans[0].spans;
+      assert.deepStrictEqual(
+        spans.map((span) => span.traceId),
+        ids.map((i) => variants[i]),
+      );
+    }
+  });
+
   test('the rich fixture decodes to its input', () => {
     const input = makeRichResourceSpans();
     assert.deepStrictEqual(decoded(encodeTraceRequestProtobuf(input)), { resourceSpans: input, rejectedSpans: 0, errorMessage: '' });
