@@ -1,5 +1,5 @@
 import type { NormalizedDecisionFilter, NormalizedDecisionQuery } from './decision-query.js';
-import { filterConditions, postgresEvidenceCondition, sqliteEvidenceCondition, whereClause, type FilterDialect } from './filter-sql.js';
+import { filterConditions, postgresEvidenceCondition, sqliteEvidenceCondition, sqliteTraceCondition, whereClause, type FilterDialect } from './filter-sql.js';
 
 export interface BoundSql {
   sql: string;
@@ -11,9 +11,10 @@ export interface SqlDialect {
   /** The placeholder of the `n`th parameter (1-based). */
   placeholder(n: number): string;
   evidence: FilterDialect['evidence'];
+  trace?: FilterDialect['trace'];
 }
 
-export const SQLITE_DIALECT: SqlDialect = { placeholder: () => '?', evidence: sqliteEvidenceCondition };
+export const SQLITE_DIALECT: SqlDialect = { placeholder: () => '?', evidence: sqliteEvidenceCondition, trace: sqliteTraceCondition };
 export const POSTGRES_DIALECT: SqlDialect = { placeholder: (n) => `$${n}`, evidence: postgresEvidenceCondition };
 
 /**
@@ -31,14 +32,15 @@ export function boundSql(
     params.push(value);
     return dialect.placeholder(params.length);
   };
-  const where = (...extra: string[]) => whereClause([...(filter === null ? [] : filterConditions(filter, { bind, evidence: dialect.evidence })), ...extra]);
+  const where = (...extra: string[]) =>
+    whereClause([...(filter === null ? [] : filterConditions(filter, { bind, evidence: dialect.evidence, trace: dialect.trace })), ...extra]);
   return { sql: build(bind, where), params };
 }
 
 /** One page of `queryDecisions` in listing order, one row more than the limit (to know whether more follow). */
 export function decisionPageSql(dialect: SqlDialect, query: NormalizedDecisionQuery): BoundSql {
   return boundSql(dialect, null, (bind) => {
-    const conditions = filterConditions(query, { bind, evidence: dialect.evidence });
+    const conditions = filterConditions(query, { bind, evidence: dialect.evidence, trace: dialect.trace });
     if (query.after !== null) {
       // A row comparison, so that the (…, sort_time, id) indexes serve it as one range.
       conditions.push(`(sort_time, id, tenant_id) < (${bind(query.after.time)}, ${bind(query.after.id)}, ${bind(query.after.tenant)})`);

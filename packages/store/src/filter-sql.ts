@@ -7,6 +7,13 @@ export interface FilterDialect {
   bind(value: unknown): string;
   /** A condition: the record's evidence[match.key] equals match.value (see EvidenceMatch). */
   evidence(match: EvidenceMatch, bind: (value: unknown) => string): string;
+  /**
+   * A condition: the decision belongs to the trace (default: its trace_id column equals it). A
+   * dialect that has one looks the trace's decisions up itself, and the tenant condition beside
+   * it is written so that it cannot choose the tenant's indexes instead (`+tenant_id`: a scan of
+   * all the tenant's decisions, which is what SQLite picks without statistics).
+   */
+  trace?(traceId: string, bind: (value: unknown) => string): string;
 }
 
 /**
@@ -17,11 +24,12 @@ export interface FilterDialect {
 export function filterConditions(filter: NormalizedDecisionFilter, dialect: FilterDialect): string[] {
   const bind = (value: unknown) => dialect.bind(value);
   const conditions: string[] = [];
-  if (filter.tenant !== null) conditions.push(`tenant_id = ${bind(filter.tenant)}`);
+  const byTrace = filter.traceId !== null && dialect.trace !== undefined;
+  if (filter.tenant !== null) conditions.push(`${byTrace ? '+' : ''}tenant_id = ${bind(filter.tenant)}`);
   if (filter.type !== null) conditions.push(`type = ${bind(filter.type)}`);
   for (const version of filter.versions) conditions.push(`version = ${bind(version)}`);
   if (filter.outcome !== null) conditions.push(`outcome = ${bind(filter.outcome)}`);
-  if (filter.traceId !== null) conditions.push(`trace_id = ${bind(filter.traceId)}`);
+  if (filter.traceId !== null) conditions.push(dialect.trace?.(filter.traceId, bind) ?? `trace_id = ${bind(filter.traceId)}`);
   if (filter.sinceMicros !== null) conditions.push(`sort_time >= ${bind(filter.sinceMicros)}`);
   if (filter.untilMicros !== null) conditions.push(`sort_time < ${bind(filter.untilMicros)}`);
   if (filter.actorId !== null) conditions.push(`actor_id = ${bind(filter.actorId)}`);
@@ -37,6 +45,15 @@ export function filterConditions(filter: NormalizedDecisionFilter, dialect: Filt
 
 export function whereClause(conditions: readonly string[]): string {
   return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+}
+
+/**
+ * SQLite has no index on decisions.trace_id (migration 14): a trace's decisions are found through
+ * trace_members, each then by its primary key and rowid.
+ */
+export function sqliteTraceCondition(traceId: string, bind: (value: unknown) => string): string {
+  return `trace_id = ${bind(traceId)} AND rowid IN (SELECT d.rowid FROM trace_members m CROSS JOIN decisions d ON d.tenant_id = m.tenant_id AND d.id = m.member
+    WHERE m.trace_id = ${bind(traceId)} AND m.member >= '')`;
 }
 
 /** Evidence values compare as text: strings as they are, numbers and booleans by their JSON. */

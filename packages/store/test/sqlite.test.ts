@@ -11,6 +11,7 @@ import { ledgerCanonicalJson } from '../src/ledger-hash.js';
 import { SQLITE_MIGRATIONS } from '../src/sqlite/migrations.js';
 import { sqliteTestDatabase, tempDir, withConnection } from './sqlite-test-database.js';
 import { makeEvent, runStoreSuite } from './store-suite.js';
+import { contextSpan } from './trace-suite.js';
 import { assertLegacyRecordsBackfilled, COLUMNS_BEFORE_MIGRATION_5, legacyRecordRows } from './legacy-records.js';
 
 runStoreSuite('SqliteDecisionStore (file)', async () => sqliteTestDatabase(async (file) => new SqliteDecisionStore(file)));
@@ -44,6 +45,7 @@ test('the file is opened in WAL mode and parent directories are created', async 
         'ledger',
         'ledger_checkpoints',
         'schema_migrations',
+        'trace_members',
       ]);
     });
   } finally {
@@ -495,6 +497,106 @@ test('the parent index holds child decisions only (migration 13): the decision g
         JSON.stringify(plan),
       );
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("migration 14: a trace's packs and decisions are members of one trace-keyed table; a store written before it reads, rolls up and retains the same", async () => {
+  const dir = tempDir();
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const other = '0af7651916cd43dd8448eb211c80319c';
+  const call = (spanId: string, parent: string | null, tokens: number, tenant = 'acme') => ({
+    ...contextSpan(spanId, parent, { tenant, trace, kind: 'LLM', usage: { input: tokens, output: 1, cached: 0, total: tokens + 1 } }),
+  });
+  const observedAt = (id: string, spanId: string | null, overrides: Partial<Parameters<typeof makeEvent>[2]> = {}) =>
+    makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: id, trace_id: trace, span_id: spanId, ...overrides });
+  const members = (file: string) =>
+    withConnection(file, (db) =>
+      db.prepare('SELECT trace_id, tenant_id, typeof(member) AS kind, member FROM trace_members ORDER BY trace_id, tenant_id, member').all(),
+    );
+  try {
+    const file = join(dir, 'decisions.db');
+    // Written with the schema before migration 14 (its two trace indexes, no trace_members).
+    const legacy = new SqliteDecisionStore(file);
+    await legacy.close();
+    withConnection(file, (db) =>
+      db.exec(`
+        DROP TRIGGER trace_members_pack_insert; DROP TRIGGER trace_members_pack_delete; DROP TRIGGER trace_members_decision_insert;
+        DROP TRIGGER trace_members_decision_update; DROP TRIGGER trace_members_decision_delete; DROP TABLE trace_members;
+        CREATE INDEX context_span_packs_by_trace ON context_span_packs (trace_id, tenant_id);
+        CREATE INDEX decisions_by_trace ON decisions (trace_id);
+        DELETE FROM schema_migrations WHERE version = 14;
+      `),
+    );
+    const before = new SqliteDecisionStore(file);
+    try {
+      await before.appendContextSpans([contextSpan('root', null, { trace }), call('c1', 'root', 100), call('g1', null, 7, 'globex')]);
+      await before.append([observedAt('outer', 'root'), observedAt('elsewhere', null, { trace_id: other }), observedAt('g', null, { tenant_id: 'globex' })]);
+    } finally {
+      await before.close();
+    }
+
+    const migrated = new SqliteDecisionStore(file);
+    try {
+      const kinds = members(file) as Array<{ trace_id: string; tenant_id: string; kind: string; member: string | number }>;
+      assert.deepEqual(
+        kinds.map((row) => [row.trace_id, row.tenant_id, row.kind === 'text' ? row.member : 'pack']),
+        [
+          [other, 'acme', 'elsewhere'],
+          [trace, 'acme', 'pack'],
+          [trace, 'acme', 'outer'],
+          [trace, 'globex', 'pack'],
+          [trace, 'globex', 'g'],
+        ],
+      );
+      withConnection(file, (db) =>
+        assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('decisions_by_trace', 'context_span_packs_by_trace')").pluck().get(), 0),
+      );
+      // Reads find the trace's spans and decisions through it, per tenant and across tenants.
+      const details = await migrated.getTrace(trace.toUpperCase());
+      assert.deepEqual(
+        details.map((detail) => [detail.tenant, detail.spans.map((span) => span.span_id).sort(), detail.decisions.map((record) => record.id)]),
+        [
+          ['acme', ['c1', 'root'], ['outer']],
+          ['globex', ['g1'], ['g']],
+        ],
+      );
+      assert.deepEqual(
+        (await migrated.getTrace(trace, { tenant: 'globex' })).map((detail) => detail.decisions.map((record) => record.id)),
+        [['g']],
+      );
+      const listed = await migrated.queryDecisions({ trace_id: trace });
+      assert.deepEqual(listed.decisions.map((record) => record.id).sort(), ['g', 'outer']);
+      const scoped = await migrated.queryDecisions({ trace_id: trace, tenant: 'acme', outcome: 'approved' });
+      assert.deepEqual(
+        scoped.decisions.map((record) => record.id),
+        ['outer'],
+      );
+      assert.equal((await migrated.getDecision('outer', { tenant: 'acme' }))[0]!.record.token_usage_with_nested?.input, 100);
+
+      // A new call in the stored trace rolls up with the spans stored before the migration.
+      await migrated.appendContextSpans([call('c2', 'root', 50)]);
+      assert.equal((await migrated.getDecision('outer', { tenant: 'acme' }))[0]!.record.token_usage_with_nested?.input, 150);
+      // A decision that learns its trace later becomes a member then.
+      await migrated.append([observedAt('late', null, { trace_id: null })]);
+      await migrated.append([makeEvent('decision.outcome', { status: 'approved' }, { decision_id: 'late', trace_id: trace })]);
+      assert.equal((await migrated.getDecision('late', { tenant: 'acme' }))[0]!.record.trace_id, trace);
+      assert.deepEqual((await migrated.getTrace(trace, { tenant: 'acme' }))[0]!.decisions.map((record) => record.id).sort(), ['late', 'outer']);
+
+      // Retention deletes the decisions, then the packs of the traces left without one, members included.
+      await migrated.applyRetention([{ tenant: 'acme', ttl_ms: 1000 }], new Date('2100-01-01T00:00:00Z'));
+      assert.deepEqual(
+        (members(file) as Array<{ tenant_id: string }>).map((row) => row.tenant_id),
+        ['globex', 'globex'],
+      );
+      assert.deepEqual(
+        (await migrated.getTrace(trace)).map((detail) => detail.tenant),
+        ['globex'],
+      );
+    } finally {
+      await migrated.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

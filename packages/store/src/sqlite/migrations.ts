@@ -328,4 +328,45 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX decisions_tenant_parent ON decisions (tenant_id, parent_decision_id) WHERE parent_decision_id IS NOT NULL;
     `,
   },
+  {
+    version: 14,
+    name: 'one trace-keyed table for packs and decisions',
+    // A new decision and its trace's context spans each cost a page write on a random leaf of
+    // their own trace index (decisions_by_trace, context_span_packs_by_trace). One WITHOUT ROWID
+    // table keyed by (trace_id, tenant_id, member) holds both: a member is a pack's pack_id
+    // (an integer) or a decision's id (text, which SQLite orders after every integer), so a
+    // trace's packs and decisions sit side by side on one leaf, written once per commit. The
+    // triggers keep it equal to the two tables on every write path (appends, upserts that
+    // change a decision's trace, retention, bulk loads); the decisions' trace_id column stays
+    // as it was stored.
+    sql: `
+      CREATE TABLE trace_members (
+        trace_id  TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        member    NOT NULL,
+        PRIMARY KEY (trace_id, tenant_id, member)
+      ) WITHOUT ROWID;
+      INSERT INTO trace_members (trace_id, tenant_id, member) SELECT trace_id, tenant_id, pack_id FROM context_span_packs;
+      INSERT OR IGNORE INTO trace_members (trace_id, tenant_id, member) SELECT trace_id, tenant_id, id FROM decisions WHERE trace_id IS NOT NULL;
+      DROP INDEX context_span_packs_by_trace;
+      DROP INDEX decisions_by_trace;
+
+      CREATE TRIGGER trace_members_pack_insert AFTER INSERT ON context_span_packs BEGIN
+        INSERT INTO trace_members (trace_id, tenant_id, member) VALUES (NEW.trace_id, NEW.tenant_id, NEW.pack_id);
+      END;
+      CREATE TRIGGER trace_members_pack_delete AFTER DELETE ON context_span_packs BEGIN
+        DELETE FROM trace_members WHERE trace_id = OLD.trace_id AND tenant_id = OLD.tenant_id AND member = OLD.pack_id;
+      END;
+      CREATE TRIGGER trace_members_decision_insert AFTER INSERT ON decisions WHEN NEW.trace_id IS NOT NULL BEGIN
+        INSERT OR IGNORE INTO trace_members (trace_id, tenant_id, member) VALUES (NEW.trace_id, NEW.tenant_id, NEW.id);
+      END;
+      CREATE TRIGGER trace_members_decision_update AFTER UPDATE OF trace_id ON decisions WHEN OLD.trace_id IS NOT NEW.trace_id BEGIN
+        DELETE FROM trace_members WHERE trace_id = OLD.trace_id AND tenant_id = OLD.tenant_id AND member = OLD.id;
+        INSERT OR IGNORE INTO trace_members (trace_id, tenant_id, member) SELECT NEW.trace_id, NEW.tenant_id, NEW.id WHERE NEW.trace_id IS NOT NULL;
+      END;
+      CREATE TRIGGER trace_members_decision_delete AFTER DELETE ON decisions WHEN OLD.trace_id IS NOT NULL BEGIN
+        DELETE FROM trace_members WHERE trace_id = OLD.trace_id AND tenant_id = OLD.tenant_id AND member = OLD.id;
+      END;
+    `,
+  },
 ];

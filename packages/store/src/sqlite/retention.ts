@@ -24,8 +24,8 @@ function prepareRetention(db: SqliteDatabase) {
     rollups: new SqliteRollups(db),
     deleteLinksFrom: db.prepare<[string, string]>('DELETE FROM causal_links WHERE tenant_id = ? AND source_id = ?'),
     deleteSpansIfNoDecision: db.prepare<[string, string, string, string]>(
-      `DELETE FROM context_span_packs WHERE tenant_id = ? AND trace_id = ?
-       AND NOT EXISTS (SELECT 1 FROM decisions WHERE trace_id = ? AND tenant_id = ?)`,
+      `DELETE FROM context_span_packs WHERE pack_id IN (SELECT member FROM trace_members WHERE trace_id = ? AND tenant_id = ? AND member < '')
+       AND NOT EXISTS (SELECT 1 FROM trace_members WHERE trace_id = ? AND tenant_id = ? AND member >= '')`,
     ),
     pruneEvents: db.prepare<[string, string | null]>(
       `UPDATE ledger SET event = '', decision_id = '', event_type = '', timestamp = '', received_at = ''
@@ -98,7 +98,7 @@ function retentionStep(statements: ReturnType<typeof prepareRetention>, targets:
   }
   statements.rollups.apply(rollupDeltas.deltas());
   // Context spans are kept for traces that hold decisions: those of a trace left without any go too.
-  for (const traceId of traces) statements.deleteSpansIfNoDecision.run(tenant, traceId, traceId, tenant);
+  for (const traceId of traces) statements.deleteSpansIfNoDecision.run(traceId, tenant, traceId, tenant);
   let checkpoints = 0;
   const lastSeq = statements.lastSeq.get(tenant);
   if (ids.length > 0 && lastSeq !== undefined) {

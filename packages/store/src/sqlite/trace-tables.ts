@@ -63,22 +63,38 @@ export class ContextSpanTransaction {
 function prepare(db: SqliteDatabase) {
   return {
     insertPack: db.prepare<[string, string, string]>('INSERT INTO context_span_packs (tenant_id, trace_id, spans) VALUES (?, ?, ?)'),
-    tracePacks: db.prepare<[string, string], string>('SELECT spans FROM context_span_packs WHERE trace_id = ? AND tenant_id = ?').pluck(),
+    // A trace's packs and decisions are found through trace_members (migration 14): its pack ids
+    // are the integer members, which sort before the text ones, its decision ids.
+    tracePacks: db
+      .prepare<[string, string], string>(
+        `SELECT p.spans FROM trace_members m CROSS JOIN context_span_packs p ON p.pack_id = m.member
+         WHERE m.trace_id = ? AND m.tenant_id = ? AND m.member < ''`,
+      )
+      .pluck(),
     traceDecisions: db.prepare<[string, string], TraceDecisionRow>(
-      `SELECT id, json_extract(record, '$.span_id') AS span_id, json_extract(record, '$.token_usage') AS token_usage,
-         json_extract(record, '$.token_usage_with_nested') AS token_usage_with_nested
-       FROM decisions WHERE trace_id = ? AND +tenant_id = ?`,
+      `SELECT d.id, json_extract(d.record, '$.span_id') AS span_id, json_extract(d.record, '$.token_usage') AS token_usage,
+         json_extract(d.record, '$.token_usage_with_nested') AS token_usage_with_nested
+       FROM trace_members m CROSS JOIN decisions d ON d.tenant_id = m.tenant_id AND d.id = m.member
+       WHERE m.trace_id = ? AND m.tenant_id = ? AND m.member >= ''`,
     ),
     selectRecord: db.prepare<[string, string], string>('SELECT record FROM decisions WHERE tenant_id = ? AND id = ?').pluck(),
     deleteLinks: db.prepare<[string, string]>('DELETE FROM causal_links WHERE tenant_id = ? AND source_id = ?'),
     insertLink: db.prepare<[string, string, string, string]>('INSERT OR IGNORE INTO causal_links (tenant_id, source_id, type, target_id) VALUES (?, ?, ?, ?)'),
-    traceSpans: db.prepare<[string], TenantJsonRow>('SELECT tenant_id, spans AS json FROM context_span_packs WHERE trace_id = ?'),
-    tenantTraceSpans: db.prepare<[string, string], TenantJsonRow>(
-      'SELECT tenant_id, spans AS json FROM context_span_packs WHERE trace_id = ? AND tenant_id = ?',
+    traceSpans: db.prepare<[string], TenantJsonRow>(
+      `SELECT m.tenant_id, p.spans AS json FROM trace_members m CROSS JOIN context_span_packs p ON p.pack_id = m.member
+       WHERE m.trace_id = ? AND m.member < ''`,
     ),
-    traceRecords: db.prepare<[string], TenantJsonRow>('SELECT tenant_id, record AS json FROM decisions WHERE trace_id = ? ORDER BY tenant_id, sort_time, id'),
+    tenantTraceSpans: db.prepare<[string, string], TenantJsonRow>(
+      `SELECT m.tenant_id, p.spans AS json FROM trace_members m CROSS JOIN context_span_packs p ON p.pack_id = m.member
+       WHERE m.trace_id = ? AND m.tenant_id = ? AND m.member < ''`,
+    ),
+    traceRecords: db.prepare<[string], TenantJsonRow>(
+      `SELECT d.tenant_id, d.record AS json FROM trace_members m CROSS JOIN decisions d ON d.tenant_id = m.tenant_id AND d.id = m.member
+       WHERE m.trace_id = ? AND m.member >= '' ORDER BY d.tenant_id, d.sort_time, d.id`,
+    ),
     tenantTraceRecords: db.prepare<[string, string], TenantJsonRow>(
-      'SELECT tenant_id, record AS json FROM decisions WHERE trace_id = ? AND +tenant_id = ? ORDER BY sort_time, id',
+      `SELECT d.tenant_id, d.record AS json FROM trace_members m CROSS JOIN decisions d ON d.tenant_id = m.tenant_id AND d.id = m.member
+       WHERE m.trace_id = ? AND m.tenant_id = ? AND m.member >= '' ORDER BY d.sort_time, d.id`,
     ),
     // The frontier travels as one JSON array; CROSS JOIN makes SQLite drive every lookup from
     // it (without statistics it would rather scan the tenant's decisions).
