@@ -522,8 +522,7 @@ test("migration 14: a trace's packs and decisions are members of one trace-keyed
     await legacy.close();
     withConnection(file, (db) =>
       db.exec(`
-        DROP TRIGGER trace_members_pack_insert; DROP TRIGGER trace_members_pack_delete; DROP TRIGGER trace_members_decision_insert;
-        DROP TRIGGER trace_members_decision_update; DROP TRIGGER trace_members_decision_delete; DROP TABLE trace_members;
+        DROP TRIGGER trace_members_pack_insert; DROP TRIGGER trace_members_pack_delete; DROP TABLE trace_members;
         CREATE INDEX context_span_packs_by_trace ON context_span_packs (trace_id, tenant_id);
         CREATE INDEX decisions_by_trace ON decisions (trace_id);
         DELETE FROM schema_migrations WHERE version = 14;

@@ -60,6 +60,9 @@ function prepareStatements(db: SqliteDatabase) {
        CROSS JOIN ledger l ON l.tenant_id = t.tenant_id AND l.seq = (SELECT max(seq) FROM ledger WHERE tenant_id = t.tenant_id)`,
     ),
     selectRecord: db.prepare<[string, string], string>('SELECT record FROM decisions WHERE tenant_id = ? AND id = ?').pluck(),
+    // A decision's entry among its trace's members (migration 14), beside its trace's packs.
+    insertTraceMember: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO trace_members (trace_id, tenant_id, member) VALUES (?, ?, ?)'),
+    deleteTraceMember: db.prepare<[string, string, string]>('DELETE FROM trace_members WHERE trace_id = ? AND tenant_id = ? AND member = ?'),
     // Positional parameters: binding them costs about half of binding a named-parameter object.
     upsertRecord: db.prepare<RecordColumns>(
       `INSERT INTO decisions (tenant_id, id, type, version, outcome, status, start_time, end_time, sort_time, trace_id,
@@ -261,6 +264,14 @@ export class SqliteLedgerWriter {
     const values = decisionRowValues(record);
     values.push(newEventSeqs);
     this.#statements.upsertRecord.run(...(values as RecordColumns));
+    // The row's trace_id is the record's; its member moves only when that changes (a trace
+    // learnt later: envelope fields keep the first one given).
+    const traceId = record.trace_id;
+    const priorTraceId = prior === undefined ? null : prior.trace_id;
+    if (traceId !== priorTraceId || prior === undefined) {
+      if (priorTraceId !== null) this.#statements.deleteTraceMember.run(priorTraceId, record.tenant, record.id);
+      if (traceId !== null) this.#statements.insertTraceMember.run(traceId, record.tenant, record.id);
+    }
   }
 }
 

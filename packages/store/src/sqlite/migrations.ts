@@ -335,10 +335,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     // their own trace index (decisions_by_trace, context_span_packs_by_trace). One WITHOUT ROWID
     // table keyed by (trace_id, tenant_id, member) holds both: a member is a pack's pack_id
     // (an integer) or a decision's id (text, which SQLite orders after every integer), so a
-    // trace's packs and decisions sit side by side on one leaf, written once per commit. The
-    // triggers keep it equal to the two tables on every write path (appends, upserts that
-    // change a decision's trace, retention, bulk loads); the decisions' trace_id column stays
-    // as it was stored.
+    // trace's packs and decisions sit side by side on one leaf, written once per commit. Packs
+    // are only inserted and deleted: triggers keep their members. A decision's member follows
+    // its trace_id column (as stored) and is written by the ledger writer when the trace is new
+    // to the row, and deleted by retention: triggers on decisions measured twice the upsert's
+    // cost (ledger-writer.ts).
     sql: `
       CREATE TABLE trace_members (
         trace_id  TEXT NOT NULL,
@@ -356,16 +357,6 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       END;
       CREATE TRIGGER trace_members_pack_delete AFTER DELETE ON context_span_packs BEGIN
         DELETE FROM trace_members WHERE trace_id = OLD.trace_id AND tenant_id = OLD.tenant_id AND member = OLD.pack_id;
-      END;
-      CREATE TRIGGER trace_members_decision_insert AFTER INSERT ON decisions WHEN NEW.trace_id IS NOT NULL BEGIN
-        INSERT OR IGNORE INTO trace_members (trace_id, tenant_id, member) VALUES (NEW.trace_id, NEW.tenant_id, NEW.id);
-      END;
-      CREATE TRIGGER trace_members_decision_update AFTER UPDATE OF trace_id ON decisions WHEN OLD.trace_id IS NOT NEW.trace_id BEGIN
-        DELETE FROM trace_members WHERE trace_id = OLD.trace_id AND tenant_id = OLD.tenant_id AND member = OLD.id;
-        INSERT OR IGNORE INTO trace_members (trace_id, tenant_id, member) SELECT NEW.trace_id, NEW.tenant_id, NEW.id WHERE NEW.trace_id IS NOT NULL;
-      END;
-      CREATE TRIGGER trace_members_decision_delete AFTER DELETE ON decisions WHEN OLD.trace_id IS NOT NULL BEGIN
-        DELETE FROM trace_members WHERE trace_id = OLD.trace_id AND tenant_id = OLD.tenant_id AND member = OLD.id;
       END;
     `,
   },

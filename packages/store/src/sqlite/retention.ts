@@ -22,6 +22,7 @@ function prepareRetention(db: SqliteDatabase) {
       )
       .raw(),
     rollups: new SqliteRollups(db),
+    deleteTraceMember: db.prepare<[string, string, string]>('DELETE FROM trace_members WHERE trace_id = ? AND tenant_id = ? AND member = ?'),
     deleteLinksFrom: db.prepare<[string, string]>('DELETE FROM causal_links WHERE tenant_id = ? AND source_id = ?'),
     deleteSpansIfNoDecision: db.prepare<[string, string, string, string]>(
       `DELETE FROM context_span_packs WHERE pack_id IN (SELECT member FROM trace_members WHERE trace_id = ? AND tenant_id = ? AND member < '')
@@ -92,7 +93,10 @@ function retentionStep(statements: ReturnType<typeof prepareRetention>, targets:
   for (const id of ids) {
     const [traceId, eventSeqs, ...stats] = statements.deleteRecord.get(tenant, id) ?? [null, null];
     if (stats.length > 0) rollupDeltas.addRow(tenant, stats as StatsRow, -1);
-    if (traceId != null) traces.add(traceId.toLowerCase());
+    if (traceId != null) {
+      statements.deleteTraceMember.run(traceId, tenant, id);
+      traces.add(traceId.toLowerCase());
+    }
     statements.deleteLinksFrom.run(tenant, id);
     events += statements.pruneEvents.run(tenant, eventSeqs).changes;
   }
