@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DecisionEvent, ResourceSpans, Span } from '@decision-trace/model';
+import { contextSpansOf, type DecisionEvent, type ResourceSpans, type Span } from '@decision-trace/model';
 import { makeDecisionEvent, makeSpan } from '@decision-trace/model/testing';
 import type { TraceBatch } from '../src/component/component.js';
 import { ContextSpanWindow } from '../src/exporters/decisions/context-span-window.js';
@@ -48,65 +48,68 @@ function windowAt(clock: { now: number }, overrides: Partial<ConstructorParamete
   return new ContextSpanWindow({ maxPendingSpans: 100, maxPendingAgeMs: 1000, maxDecisionTraces: 10, now: () => clock.now, ...overrides });
 }
 
+/** The selection as the ContextSpans a store keeps of it. */
+const selectSpans = (window: ContextSpanWindow, spans: TraceBatch) => contextSpansOf(window.select(spans));
+
 const ids = (spans: { span_id: string }[]) => spans.map((s) => s.span_id).sort();
 
 test('spans that came before their decision are kept once it arrives; later spans directly', () => {
   const clock = { now: 0 };
   const window = windowAt(clock);
-  assert.deepEqual(window.select(batch([span(traceA, 'llm1'), span(traceB, 'other')])), []);
+  assert.deepEqual(selectSpans(window, batch([span(traceA, 'llm1'), span(traceB, 'other')])), []);
   assert.equal(window.pendingSpans, 2);
 
-  const withDecision = window.select(batch([span(traceA, 'decision')], [decision(traceA)]));
+  const withDecision = selectSpans(window, batch([span(traceA, 'decision')], [decision(traceA)]));
   assert.deepEqual(ids(withDecision), ['decision', 'llm1']);
   assert.equal(withDecision[0]!.tenant, 'acme', 'the decision’s tenant');
   assert.equal(withDecision.find((s) => s.span_id === 'llm1')!.kind, 'LLM');
   assert.equal(withDecision.find((s) => s.span_id === 'llm1')!.service_name, 'svc');
   assert.equal(window.pendingSpans, 1, 'the other trace still waits');
 
-  assert.deepEqual(ids(window.select(batch([span(traceA, 'root')]))), ['root'], 'a later span of a decision trace');
+  assert.deepEqual(ids(selectSpans(window, batch([span(traceA, 'root')]))), ['root'], 'a later span of a decision trace');
 });
 
 test('spans of traces without decisions leave the buffer after max age, and are never kept', () => {
   const clock = { now: 0 };
   const window = windowAt(clock);
-  window.select(batch([span(traceB, 'b1')]));
+  selectSpans(window, batch([span(traceB, 'b1')]));
   clock.now = 500;
-  window.select(batch([span(traceC, 'c1')]));
+  selectSpans(window, batch([span(traceC, 'c1')]));
   clock.now = 1200;
-  window.select(batch([]));
+  selectSpans(window, batch([]));
   assert.equal(window.pendingSpans, 1, 'traceB expired, traceC (500 ms old) waits');
-  assert.deepEqual(window.select(batch([], [decision(traceB)])), [], 'too late for traceB');
-  assert.deepEqual(ids(window.select(batch([], [decision(traceC)]))), ['c1']);
+  assert.deepEqual(selectSpans(window, batch([], [decision(traceB)])), [], 'too late for traceB');
+  assert.deepEqual(ids(selectSpans(window, batch([], [decision(traceC)]))), ['c1']);
 });
 
 test('the buffer holds at most max_spans: the oldest traces leave first; per trace at most its share', () => {
   const clock = { now: 0 };
   const window = windowAt(clock, { maxPendingSpans: 3, maxPendingSpansPerTrace: 2 });
-  window.select(batch([span(traceA, 'a1'), span(traceA, 'a2'), span(traceA, 'a3')]));
+  selectSpans(window, batch([span(traceA, 'a1'), span(traceA, 'a2'), span(traceA, 'a3')]));
   assert.equal(window.pendingSpans, 2, 'a trace keeps at most 2 spans');
   clock.now = 1;
-  window.select(batch([span(traceB, 'b1'), span(traceB, 'b2')]));
+  selectSpans(window, batch([span(traceB, 'b1'), span(traceB, 'b2')]));
   assert.equal(window.pendingSpans, 2, 'traceA (oldest) made room for traceB');
-  assert.deepEqual(window.select(batch([], [decision(traceA)])), []);
-  assert.deepEqual(ids(window.select(batch([], [decision(traceB)]))), ['b1', 'b2']);
+  assert.deepEqual(selectSpans(window, batch([], [decision(traceA)])), []);
+  assert.deepEqual(ids(selectSpans(window, batch([], [decision(traceB)]))), ['b1', 'b2']);
 });
 
 test('at most max_traces decision traces are remembered, least recently used forgotten first', () => {
   const clock = { now: 0 };
   const window = windowAt(clock, { maxDecisionTraces: 2 });
-  window.select(batch([], [decision(traceA)]));
-  window.select(batch([], [decision(traceB)]));
-  window.select(batch([], [decision(traceA)])); // A used again: B is now the oldest
-  window.select(batch([], [decision(traceC)]));
-  assert.deepEqual(ids(window.select(batch([span(traceA, 'a'), span(traceB, 'b'), span(traceC, 'c')]))), ['a', 'c']);
+  selectSpans(window, batch([], [decision(traceA)]));
+  selectSpans(window, batch([], [decision(traceB)]));
+  selectSpans(window, batch([], [decision(traceA)])); // A used again: B is now the oldest
+  selectSpans(window, batch([], [decision(traceC)]));
+  assert.deepEqual(ids(selectSpans(window, batch([span(traceA, 'a'), span(traceB, 'b'), span(traceC, 'c')]))), ['a', 'c']);
   assert.equal(window.pendingSpans, 1, 'traceB is no longer known: its span waits');
 });
 
 test('an authenticated tenant owns its spans, and tenants never see each other’s traces', () => {
   const clock = { now: 0 };
   const window = windowAt(clock);
-  window.select(batch([span(traceA, 'x')], [], 'tenant-1'));
-  const other = window.select(batch([span(traceA, 'y')], [decision(traceA, 'claimed')], 'tenant-2'));
+  selectSpans(window, batch([span(traceA, 'x')], [], 'tenant-1'));
+  const other = selectSpans(window, batch([span(traceA, 'y')], [decision(traceA, 'claimed')], 'tenant-2'));
   assert.deepEqual(ids(other), ['y']);
   assert.equal(other[0]!.tenant, 'tenant-2', 'the authenticated tenant, not the one the decision claims');
   assert.equal(window.pendingSpans, 1, 'tenant-1’s span of the same trace id still waits');

@@ -62,7 +62,88 @@ export function resourceServiceName(resource: ReadonlyResource): string | null {
   return toText(resource.attributes['service.name']);
 }
 
+/**
+ * Decoded spans chosen to be kept as context spans, each with the tenant it is stored under and
+ * its resource's `service.name` (the arguments of toContextSpan, as parallel arrays). Stores
+ * that keep spans as tuples pack these straight from the decoded spans (contextSpanTuple),
+ * without a ContextSpan object per span in between.
+ */
+export interface SelectedContextSpans {
+  spans: ReadonlySpan[];
+  tenants: string[];
+  serviceNames: (string | null)[];
+}
+
+export function selectedContextSpans(): SelectedContextSpans {
+  return { spans: [], tenants: [], serviceNames: [] };
+}
+
+/** The ContextSpans of a selection, for stores that keep spans as objects. */
+export function contextSpansOf(selected: SelectedContextSpans): ContextSpan[] {
+  const { spans, tenants, serviceNames } = selected;
+  const out = new Array<ContextSpan>(spans.length);
+  for (let i = 0; i < spans.length; i++) out[i] = toContextSpan(spans[i]!, tenants[i]!, serviceNames[i]!);
+  return out;
+}
+
+/**
+ * A context span's fields without tenant and trace id, in the order stores keep them: a
+ * context span travels and is stored as a tuple of these values (ContextSpanTuple), which
+ * takes a third of the bytes of an object with keys. Stored data depends on this order: add a
+ * field at the end only (a missing trailing value reads as null).
+ *
+ * Two values are written shorter when they can be: `start_time` / `end_time` as
+ * DERIVED_SPAN_TIME when they are what contextSpanTimeOfNanos gives the nanosecond time (nearly
+ * always), and `token_usage` as `[input, output, cached, total]`. contextSpanOfTuple also reads
+ * the long forms (the SQLite store's migration 4 wrote them).
+ */
+export const CONTEXT_SPAN_TUPLE_FIELDS = [
+  'span_id',
+  'parent_span_id',
+  'name',
+  'kind',
+  'kind_source',
+  'span_kind',
+  'service_name',
+  'start_time',
+  'end_time',
+  'start_time_unix_nano',
+  'end_time_unix_nano',
+  'duration_ms',
+  'status',
+  'status_message',
+  'operation',
+  'model',
+  'agent_name',
+  'tool_name',
+  'token_usage',
+] as const satisfies readonly (keyof ContextSpan)[];
+
+// Every field of ContextSpan is in the tuple or beside it: a new field cannot be dropped silently.
+type UntupledField = Exclude<keyof ContextSpan, (typeof CONTEXT_SPAN_TUPLE_FIELDS)[number] | 'tenant' | 'trace_id'>;
+const everyFieldInTuple: [UntupledField] extends [never] ? true : never = true;
+void everyFieldInTuple;
+
+export type ContextSpanTuple = unknown[];
+
+/** In a time's place in a ContextSpanTuple: the time contextSpanTimeOfNanos gives its nanoseconds. */
+export const DERIVED_SPAN_TIME = 0;
+
+const START_TIME = 7;
+const END_TIME = 8;
+const START_NANOS = 9;
+const END_NANOS = 10;
+const TOKEN_USAGE = 18;
+
 export function toContextSpan(span: ReadonlySpan, tenant: string, serviceName: string | null): ContextSpan {
+  return contextSpanOfTuple(tenant, span.traceId, contextSpanTuple(span, serviceName));
+}
+
+/**
+ * A decoded span as a ContextSpanTuple, the form stores pack it in, without the ContextSpan
+ * object in between (toContextSpan is this tuple read back).
+ */
+export function contextSpanTuple(span: ReadonlySpan, serviceName: string | null): ContextSpanTuple {
   const attributes = span.attributes;
   // One pass over the attributes, then lookups of only the AI keys there (ai-attribute-keys.ts).
   const present = presentAiKeys(attributes);
@@ -71,34 +152,56 @@ export function toContextSpan(span: ReadonlySpan, tenant: string, serviceName: s
   const traceloopKind = toText(readAiAttribute(attributes, present, TRACELOOP_KIND));
   const startNanos = span.startTimeUnixNano.toString();
   const endNanos = span.endTimeUnixNano.toString();
-  return {
-    tenant,
-    trace_id: span.traceId,
-    span_id: span.spanId,
-    parent_span_id: span.parentSpanId === '' ? null : span.parentSpanId,
-    name: span.name,
-    kind: classified?.kind ?? null,
-    kind_source: classified?.source ?? null,
-    span_kind: SPAN_KIND_NAMES[span.kind] ?? 'unspecified',
-    service_name: serviceName,
-    start_time: spanTime(span.startTimeUnixNano, startNanos),
-    end_time: spanTime(span.endTimeUnixNano, endNanos),
-    start_time_unix_nano: startNanos,
-    end_time_unix_nano: endNanos,
-    duration_ms: durationMs(span.startTimeUnixNano, span.endTimeUnixNano),
-    status: STATUS_NAMES[span.status.code] ?? 'unset',
-    status_message: span.status.message === '' ? null : span.status.message,
-    operation: toText(readAiAttribute(attributes, present, GEN_AI_OPERATION)),
-    model: firstText(attributes, present, MODEL_KEYS),
-    agent_name: firstText(attributes, present, AGENT_KEYS) ?? (traceloopKind === 'agent' ? entityName : null),
-    tool_name: firstText(attributes, present, TOOL_KEYS) ?? (traceloopKind === 'tool' ? entityName : null),
-    token_usage: present === 0 ? null : readTokenCounts(attributes, present),
-  };
+  const usage = present === 0 ? null : readTokenCounts(attributes, present);
+  return [
+    span.spanId,
+    span.parentSpanId === '' ? null : span.parentSpanId,
+    span.name,
+    classified?.kind ?? null,
+    classified?.source ?? null,
+    SPAN_KIND_NAMES[span.kind] ?? 'unspecified',
+    serviceName,
+    tupleTime(span.startTimeUnixNano, startNanos),
+    tupleTime(span.endTimeUnixNano, endNanos),
+    startNanos,
+    endNanos,
+    durationMs(span.startTimeUnixNano, span.endTimeUnixNano),
+    STATUS_NAMES[span.status.code] ?? 'unset',
+    span.status.message === '' ? null : span.status.message,
+    toText(readAiAttribute(attributes, present, GEN_AI_OPERATION)),
+    firstText(attributes, present, MODEL_KEYS),
+    firstText(attributes, present, AGENT_KEYS) ?? (traceloopKind === 'agent' ? entityName : null),
+    firstText(attributes, present, TOOL_KEYS) ?? (traceloopKind === 'tool' ? entityName : null),
+    usage === null ? null : [usage.input, usage.output, usage.cached, usage.total],
+  ];
 }
 
-function spanTime(nanos: bigint, decimalNanos: string): string | null {
+/** The span a ContextSpanTuple holds, with its tenant and trace id. */
+export function contextSpanOfTuple(tenant: string, traceId: string, tuple: ContextSpanTuple): ContextSpan {
+  const span: Record<string, unknown> = { tenant, trace_id: traceId };
+  for (let i = 0; i < CONTEXT_SPAN_TUPLE_FIELDS.length; i++) span[CONTEXT_SPAN_TUPLE_FIELDS[i]!] = tuple[i] ?? null;
+  if (tuple[START_TIME] === DERIVED_SPAN_TIME) span.start_time = contextSpanTimeOfNanos(tuple[START_NANOS] as string);
+  if (tuple[END_TIME] === DERIVED_SPAN_TIME) span.end_time = contextSpanTimeOfNanos(tuple[END_NANOS] as string);
+  span.token_usage = tupleTokenUsage(tuple[TOKEN_USAGE]);
+  return span as unknown as ContextSpan;
+}
+
+/** A tuple's `token_usage`, short (`[input, output, cached, total]`) or long (an object). */
+export function tupleTokenUsage(value: unknown): TokenCounts | null {
+  if (value === null || value === undefined) return null;
+  if (!Array.isArray(value)) return value as TokenCounts;
+  return { input: value[0] as number, output: value[1] as number, cached: value[2] as number, total: value[3] as number };
+}
+
+/**
+ * A time as a tuple holds it: null without a valid time, DERIVED_SPAN_TIME when it is what
+ * contextSpanTimeOfNanos gives (it gives null out of its range), else the time written out.
+ */
+function tupleTime(nanos: bigint, decimalNanos: string): string | null | typeof DERIVED_SPAN_TIME {
   if (nanos <= 0n) return null;
-  return contextSpanTimeOfNanos(decimalNanos) ?? nanosToRfc3339(nanos);
+  // contextSpanTimeOfNanos's range check, without writing the time.
+  const millis = millisOfNanos(decimalNanos);
+  return millis > 0 && millis <= MAX_FOUR_DIGIT_YEAR_MILLIS ? DERIVED_SPAN_TIME : nanosToRfc3339(nanos);
 }
 
 /**

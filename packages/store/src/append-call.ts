@@ -1,7 +1,7 @@
-import type { ContextSpan, ReadonlyDecisionEvent } from '@decision-trace/model';
+import type { ContextSpan, ReadonlyDecisionEvent, SelectedContextSpans } from '@decision-trace/model';
 import type { AppendResult } from './store.js';
 import { assertAppendable } from './appendable-event.js';
-import { packContextSpans, type ContextSpanPack } from './context-span-pack.js';
+import { packContextSpans, packSelectedSpans, type ContextSpanPack } from './context-span-pack.js';
 import { ledgerCanonicalJsonReadBack } from './ledger-hash.js';
 
 /**
@@ -33,7 +33,7 @@ export type AppendCall =
  * backend's group commit takes it; null when there is nothing to store. Throws for an event no
  * store may keep.
  */
-export function appendCallOf(input: { events: readonly ReadonlyDecisionEvent[] } | { spans: ContextSpan[] }): AppendCall | null {
+export function appendCallOf(input: { events: readonly ReadonlyDecisionEvent[] } | { spans: ContextSpan[] | SelectedContextSpans }): AppendCall | null {
   if ('events' in input) {
     if (input.events.length === 0) return null;
     const eventJson: string[] = new Array(input.events.length);
@@ -47,7 +47,9 @@ export function appendCallOf(input: { events: readonly ReadonlyDecisionEvent[] }
     }
     return { events: input.events, eventJson, eventsReadBack };
   }
-  return input.spans.length === 0 ? null : { packs: packContextSpans(input.spans) };
+  const { spans } = input;
+  if (Array.isArray(spans)) return spans.length === 0 ? null : { packs: packContextSpans(spans) };
+  return spans.spans.length === 0 ? null : { packs: packSelectedSpans(spans) };
 }
 
 /**
@@ -56,7 +58,7 @@ export function appendCallOf(input: { events: readonly ReadonlyDecisionEvent[] }
  * refused event rejects.
  */
 export function submitAppendCall(
-  input: { events: readonly ReadonlyDecisionEvent[] } | { spans: ContextSpan[] },
+  input: { events: readonly ReadonlyDecisionEvent[] } | { spans: ContextSpan[] | SelectedContextSpans },
   commit: (call: AppendCall) => Promise<AppendResult>,
 ): Promise<AppendResult> {
   let call: AppendCall | null;

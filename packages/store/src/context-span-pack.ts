@@ -1,4 +1,14 @@
-import { contextSpanTimeOfNanos, type ContextSpan, type RollupSpan, type TokenCounts } from '@decision-trace/model';
+import {
+  contextSpanOfTuple,
+  contextSpanTimeOfNanos,
+  contextSpanTuple,
+  DERIVED_SPAN_TIME,
+  tupleTokenUsage,
+  type ContextSpan,
+  type ContextSpanTuple,
+  type RollupSpan,
+  type SelectedContextSpans,
+} from '@decision-trace/model';
 import { parseStoredJson } from './stored-json.js';
 
 /**
@@ -32,53 +42,16 @@ export interface ContextSpanPack {
 }
 
 /**
- * A span's fields without tenant and trace id (the pack's), in this order. Stored data depends
- * on it: add a field at the end only (decoding reads a missing trailing value as null).
- *
- * Two values are stored shorter when they can be: `start_time` / `end_time` as 0 when they are
- * what the nanosecond time gives (nearly always: toContextSpan derives them so), and
- * `token_usage` as `[input, output, cached, total]`. Decoding also reads the long forms, which
- * migration 4 wrote.
+ * A span's fields without tenant and trace id (the pack's): CONTEXT_SPAN_TUPLE_FIELDS, with
+ * times a span's nanoseconds give as DERIVED_SPAN_TIME and token usage as four numbers
+ * (model/context-span.ts). Stored data depends on that order.
  */
-const TUPLE_FIELDS = [
-  'span_id',
-  'parent_span_id',
-  'name',
-  'kind',
-  'kind_source',
-  'span_kind',
-  'service_name',
-  'start_time',
-  'end_time',
-  'start_time_unix_nano',
-  'end_time_unix_nano',
-  'duration_ms',
-  'status',
-  'status_message',
-  'operation',
-  'model',
-  'agent_name',
-  'tool_name',
-  'token_usage',
-] as const satisfies readonly (keyof ContextSpan)[];
-
-// Every field of ContextSpan is in the tuple or the pack: a new field cannot be dropped silently.
-type UnpackedField = Exclude<keyof ContextSpan, (typeof TUPLE_FIELDS)[number] | 'tenant' | 'trace_id'>;
-const everyFieldPacked: [UnpackedField] extends [never] ? true : never = true;
-void everyFieldPacked;
-
-export type SpanTuple = unknown[];
+export type SpanTuple = ContextSpanTuple;
 
 const SPAN_ID = 0;
 const PARENT_SPAN_ID = 1;
 const KIND = 3;
-const START_TIME = 7;
-const END_TIME = 8;
-const START_NANOS = 9;
-const END_NANOS = 10;
 const TOKEN_USAGE = 18;
-/** In a time's place: the time is the one its nanosecond time gives. */
-const DERIVED_TIME = 0;
 
 function toTuple(span: ContextSpan): SpanTuple {
   const usage = span.token_usage;
@@ -106,17 +79,11 @@ function toTuple(span: ContextSpan): SpanTuple {
 }
 
 /**
- * DERIVED_TIME for a time its nanoseconds give. Times that toContextSpan made come from the
- * same cache as the check's, so the comparison rarely reads a character.
+ * DERIVED_SPAN_TIME for a time its nanoseconds give. Times that toContextSpan made come from
+ * the same cache as the check's, so the comparison rarely reads a character.
  */
-function storedTime(time: string | null, nanos: string): string | null | typeof DERIVED_TIME {
-  return time !== null && time === contextSpanTimeOfNanos(nanos) ? DERIVED_TIME : time;
-}
-
-function usageOf(value: unknown): TokenCounts | null {
-  if (value === null || value === undefined) return null;
-  if (!Array.isArray(value)) return value as TokenCounts;
-  return { input: value[0] as number, output: value[1] as number, cached: value[2] as number, total: value[3] as number };
+function storedTime(time: string | null, nanos: string): string | null | typeof DERIVED_SPAN_TIME {
+  return time !== null && time === contextSpanTimeOfNanos(nanos) ? DERIVED_SPAN_TIME : time;
 }
 
 /** A pack while its spans are gathered: `spans` is written from `tuples` at the end. */
@@ -127,24 +94,50 @@ interface PackBuilder {
 
 /** Groups the spans by tenant and (lowercased) trace, in order of first appearance. */
 export function packContextSpans(spans: readonly ContextSpan[]): ContextSpanPack[] {
+  return packTuples(
+    spans.length,
+    (i) => spans[i]!.tenant,
+    (i) => spans[i]!.trace_id,
+    (i) => toTuple(spans[i]!),
+  );
+}
+
+/**
+ * packContextSpans of the selection's ContextSpans, the same packs, built from the decoded
+ * spans without those objects in between.
+ */
+export function packSelectedSpans(selected: SelectedContextSpans): ContextSpanPack[] {
+  const { spans, tenants, serviceNames } = selected;
+  return packTuples(
+    spans.length,
+    (i) => tenants[i]!,
+    (i) => spans[i]!.traceId,
+    (i) => contextSpanTuple(spans[i]!, serviceNames[i]!),
+  );
+}
+
+function packTuples(count: number, tenantAt: (i: number) => string, traceIdAt: (i: number) => string, tupleAt: (i: number) => SpanTuple): ContextSpanPack[] {
   const builders = new Map<string, PackBuilder>();
   // A batch's spans come trace by trace: the previous span's pack is usually this one's.
   let last: PackBuilder | null = null;
   let lastTraceId = '';
-  for (const span of spans) {
-    if (last === null || span.trace_id !== lastTraceId || span.tenant !== last.pack.tenant) {
-      const traceId = span.trace_id.toLowerCase();
-      const key = `${span.tenant}\u0000${traceId}`;
+  for (let i = 0; i < count; i++) {
+    const tenant = tenantAt(i);
+    const spanTraceId = traceIdAt(i);
+    if (last === null || spanTraceId !== lastTraceId || tenant !== last.pack.tenant) {
+      const traceId = spanTraceId.toLowerCase();
+      const key: string = `${tenant}\u0000${traceId}`;
       last = builders.get(key) ?? null;
-      if (last === null) builders.set(key, (last = newPackBuilder(span.tenant, traceId)));
-      lastTraceId = span.trace_id;
+      if (last === null) builders.set(key, (last = newPackBuilder(tenant, traceId)));
+      lastTraceId = spanTraceId;
     }
     const { pack, tuples } = last;
-    const usage = span.token_usage;
-    if (span.kind === 'LLM' && usage !== null) pack.calls.push(tuples.length, usage.input, usage.output, usage.cached, usage.total);
-    pack.span_ids.push(span.span_id);
-    pack.parent_span_ids.push(span.parent_span_id);
-    tuples.push(toTuple(span));
+    const tuple = tupleAt(i);
+    const usage = tuple[TOKEN_USAGE] as number[] | null;
+    if (tuple[KIND] === 'LLM' && usage !== null) pack.calls.push(tuples.length, usage[0]!, usage[1]!, usage[2]!, usage[3]!);
+    pack.span_ids.push(tuple[SPAN_ID] as string);
+    pack.parent_span_ids.push(tuple[PARENT_SPAN_ID] as string | null);
+    tuples.push(tuple);
   }
   const packs: ContextSpanPack[] = [];
   for (const { pack, tuples } of builders.values()) {
@@ -196,16 +189,11 @@ export function tupleRollupSpan(tuple: SpanTuple): RollupSpan {
     span_id: tuple[SPAN_ID] as string,
     parent_span_id: (tuple[PARENT_SPAN_ID] ?? null) as string | null,
     kind: (tuple[KIND] ?? null) as RollupSpan['kind'],
-    token_usage: usageOf(tuple[TOKEN_USAGE]),
+    token_usage: tupleTokenUsage(tuple[TOKEN_USAGE]),
   };
 }
 
 /** The span as it was given to appendContextSpans (trace id lowercased). */
 export function tupleToContextSpan(tenant: string, traceId: string, tuple: SpanTuple): ContextSpan {
-  const span: Record<string, unknown> = { tenant, trace_id: traceId };
-  for (let i = 0; i < TUPLE_FIELDS.length; i++) span[TUPLE_FIELDS[i]!] = tuple[i] ?? null;
-  if (tuple[START_TIME] === DERIVED_TIME) span.start_time = contextSpanTimeOfNanos(tuple[START_NANOS] as string);
-  if (tuple[END_TIME] === DERIVED_TIME) span.end_time = contextSpanTimeOfNanos(tuple[END_NANOS] as string);
-  span.token_usage = usageOf(tuple[TOKEN_USAGE]);
-  return span as unknown as ContextSpan;
+  return contextSpanOfTuple(tenant, traceId, tuple);
 }

@@ -1,4 +1,4 @@
-import type { ContextSpan, DecisionEvent, DecisionRecord, ReadonlyDecisionEvent } from '@decision-trace/model';
+import type { ContextSpan, DecisionEvent, DecisionRecord, ReadonlyDecisionEvent, SelectedContextSpans } from '@decision-trace/model';
 import type { AlertPage, AlertQuery, DecisionAlert } from './alert.js';
 
 /**
@@ -320,8 +320,11 @@ export interface LedgerWriter {
    * (@decision-trace/model) computes them from all stored spans of its tenant and trace, in
    * whatever order the spans and decisions arrived; a record whose usage did not change is not
    * rewritten (its `updated_at` never changes for this).
+   *
+   * The spans come as ContextSpans, or as the decoded spans chosen (SelectedContextSpans), which
+   * a store may pack without building ContextSpans first; both store the same.
    */
-  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult>;
+  appendContextSpans(spans: ContextSpan[] | SelectedContextSpans): Promise<AppendResult>;
 }
 
 /** Reads decisions, their ledger events, traces and the decision graph. */

@@ -1,5 +1,13 @@
 import type pg from 'pg';
-import { applyEvent, parseJsonExact, type ContextSpan, type ReadonlyDecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import {
+  applyEvent,
+  contextSpansOf,
+  parseJsonExact,
+  type ContextSpan,
+  type SelectedContextSpans,
+  type ReadonlyDecisionEvent,
+  type DecisionRecord,
+} from '@decision-trace/model';
 import type { PostgresStoreHandle } from './store-handle.js';
 import { inTransaction } from './transaction.js';
 import { rollUpRecords } from './rollups.js';
@@ -54,8 +62,9 @@ export class PostgresLedgerWriter {
    * One transaction per call, holding the chain heads of the spans' tenants as an append does:
    * a roll-up then always sees every span and decision of its trace committed before it.
    */
-  async appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+  async appendContextSpans(input: ContextSpan[] | SelectedContextSpans): Promise<AppendResult> {
     this.#handle.assertOpen();
+    const spans = Array.isArray(input) ? input : contextSpansOf(input);
     if (spans.length === 0) return { appended: 0, duplicates: 0 };
     return this.#withRetry(() =>
       inTransaction(this.#handle.pool, 'BEGIN', async (client) => {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ContextSpan, DecisionRecord, ReadonlyDecisionEvent } from '@decision-trace/model';
+import type { ContextSpan, DecisionRecord, ReadonlyDecisionEvent, SelectedContextSpans } from '@decision-trace/model';
 import type {
   AppendResult,
   AuditEntry,
@@ -128,7 +128,7 @@ export class PostgresDecisionStore implements DecisionStore {
    * One transaction per call, holding the chain heads of the spans' tenants as an append does:
    * a roll-up then always sees every span and decision of its trace committed before it.
    */
-  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+  appendContextSpans(spans: ContextSpan[] | SelectedContextSpans): Promise<AppendResult> {
     return this.#ledger.appendContextSpans(spans);
   }
 

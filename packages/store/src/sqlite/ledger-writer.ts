@@ -1,4 +1,11 @@
-import { applyEvent, parseJsonExact, type ContextSpan, type ReadonlyDecisionEvent, type DecisionRecord } from '@decision-trace/model';
+import {
+  applyEvent,
+  parseJsonExact,
+  type ContextSpan,
+  type ReadonlyDecisionEvent,
+  type DecisionRecord,
+  type SelectedContextSpans,
+} from '@decision-trace/model';
 import type { SqliteDatabase, SqliteTransaction } from './sqlite-driver.js';
 import type { SqliteStoreHandle } from './store-handle.js';
 import { ContextSpanTransaction, recordKey, type SqliteTraceTables, type TransactionRecords } from './trace-tables.js';
@@ -133,7 +140,7 @@ export class SqliteLedgerWriter {
     return submitAppendCall({ events }, (call) => this.#enqueue(call));
   }
 
-  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+  appendContextSpans(spans: ContextSpan[] | SelectedContextSpans): Promise<AppendResult> {
     return submitAppendCall({ spans }, (call) => this.#enqueue(call));
   }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openSqlite } from './driver-choice.js';
-import type { ContextSpan, DecisionRecord, ReadonlyDecisionEvent } from '@decision-trace/model';
+import type { ContextSpan, DecisionRecord, ReadonlyDecisionEvent, SelectedContextSpans } from '@decision-trace/model';
 import type {
   AppendResult,
   AuditEntry,
@@ -112,7 +112,7 @@ export class SqliteDecisionStore implements DecisionStore {
     return this.#ledger.append(events);
   }
 
-  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+  appendContextSpans(spans: ContextSpan[] | SelectedContextSpans): Promise<AppendResult> {
     return this.#ledger.appendContextSpans(spans);
   }
 

@@ -1,6 +1,6 @@
 import { deserialize } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
-import type { ContextSpan, ReadonlyDecisionEvent, DecisionRecord } from '@decision-trace/model';
+import type { ContextSpan, ReadonlyDecisionEvent, DecisionRecord, SelectedContextSpans } from '@decision-trace/model';
 import type { NeighborQuery, TraceDetail, WitnessOptions } from '../store.js';
 import type { AlertPage, AlertQuery, DecisionAlert } from '../alert.js';
 import { submitAppendCall, type AppendCall } from '../append-call.js';
@@ -106,7 +106,7 @@ export class WorkerDecisionStore implements DecisionStore {
    * spans are packed here (context-span-pack.ts), so the worker receives a pack per trace, not
    * span objects.
    */
-  appendContextSpans(spans: ContextSpan[]): Promise<AppendResult> {
+  appendContextSpans(spans: ContextSpan[] | SelectedContextSpans): Promise<AppendResult> {
     return submitAppendCall({ spans }, (call) => this.#enqueue(call));
   }
 

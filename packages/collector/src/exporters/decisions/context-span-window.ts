@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT, LruMap, resourceServiceName, toContextSpan, type ContextSpan, type ReadonlySpan } from '@decision-trace/model';
+import { DEFAULT_TENANT, LruMap, resourceServiceName, selectedContextSpans, type ReadonlySpan, type SelectedContextSpans } from '@decision-trace/model';
 import type { TraceBatch } from '../../component/component.js';
 
 /**
@@ -67,12 +67,16 @@ export class ContextSpanWindow {
     return this.#pendingSpans;
   }
 
-  /** The context spans to store for this batch (from the batch and from the buffer). */
-  select(batch: TraceBatch): ContextSpan[] {
+  /**
+   * The context spans to store for this batch (from the batch and from the buffer): the decoded
+   * spans with their tenant and service name, which the store packs as they are.
+   */
+  select(batch: TraceBatch): SelectedContextSpans {
     const now = this.#options.now();
     const scopeKey = batch.tenant ?? '';
     const scope = this.#scope(scopeKey);
-    const selected: ContextSpan[] = [];
+    const selected = selectedContextSpans();
+    const { spans: selectedSpans, tenants, serviceNames } = selected;
 
     const newlyKnown = this.#learnDecisionTraces(scope, batch);
     for (const traceId of newlyKnown) {
@@ -81,7 +85,11 @@ export class ContextSpanWindow {
       scope.pending.delete(traceId);
       this.#pendingSpans -= waiting.spans.length;
       const tenant = scope.decisionTraces.peek(traceId)!;
-      for (let i = 0; i < waiting.spans.length; i++) selected.push(toContextSpan(waiting.spans[i]!, tenant, waiting.serviceNames[i]!));
+      for (let i = 0; i < waiting.spans.length; i++) {
+        selectedSpans.push(waiting.spans[i]!);
+        tenants.push(tenant);
+        serviceNames.push(waiting.serviceNames[i]!);
+      }
     }
 
     // A batch's spans come trace by trace: the previous span's trace is usually this one's, and
@@ -98,8 +106,11 @@ export class ContextSpanWindow {
             traceId = span.traceId;
             tenant = scope.decisionTraces.peek(traceId);
           }
-          if (tenant !== undefined) selected.push(toContextSpan(span, tenant, serviceName));
-          else this.#wait(scope, span, serviceName, now);
+          if (tenant !== undefined) {
+            selectedSpans.push(span);
+            tenants.push(tenant);
+            serviceNames.push(serviceName);
+          } else this.#wait(scope, span, serviceName, now);
         }
       }
     }

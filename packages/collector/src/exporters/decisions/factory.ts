@@ -1,4 +1,4 @@
-import { encodeDecisionEventsJson } from '@decision-trace/model';
+import { encodeDecisionEventsJson, selectedContextSpans, type SelectedContextSpans } from '@decision-trace/model';
 import type { LedgerVerifier, LedgerWriter, StoreMaintenance } from '@decision-trace/store';
 import type { CreateSettings, ExporterComponent, ExporterFactory, TraceBatch } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
@@ -11,6 +11,9 @@ import { RemoteDecisionSender } from './remote-sender.js';
 import { NatsDecisionsExporter } from './nats-exporter.js';
 import { RetentionSchedule } from './retention-schedule.js';
 import { alertsExporter } from './alerts-exporter.js';
+
+/** Context spans kept when the exporter keeps none (never written to). */
+const NO_SPANS: Readonly<SelectedContextSpans> = selectedContextSpans();
 
 /**
  * Sends the batch's decision events to the decision backend: the embedded store (`storage`),
@@ -97,9 +100,9 @@ function embeddedExporter(settings: CreateSettings<DecisionsExporterConfig>, sto
     // receivers/otlp/ingest.ts.
     consumeTraces(batch: TraceBatch) {
       try {
-        const spans = contextSpans?.select(batch) ?? [];
+        const spans = contextSpans?.select(batch) ?? NO_SPANS;
         const decisions = batch.decisions;
-        if (decisions.length === 0 && spans.length === 0) return Promise.resolve();
+        if (decisions.length === 0 && spans.spans.length === 0) return Promise.resolve();
         if (!store) throw new PipelineError('decisions exporter is not started', { retryable: true });
         metrics.accepted.add(decisions.length);
         return committed(Promise.all([store.append(decisions), store.appendContextSpans(spans)]), decisions.length);
