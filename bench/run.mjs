@@ -199,11 +199,11 @@ function storeScaleFindings() {
     "  PostgreSQL's bulk load first did ~1,100/s here with one JSON parameter per table: the server lexed every JSON",
     '  character twice (json_in, then json_to_recordset), ~120 µs CPU per decision. With one separated text per column',
     '  (string_to_array) the server spends 70–90 µs, and the fixture prepares the next chunk on a second thread:',
-    '  2,100–2,500/s at load 13, 1,360/s on average at load 13–25 (0.54M → 4M in 42 min), then 165 s of CREATE INDEX',
-    '  and VACUUM at 4M. Sizes: SQLite 3.4 KB per decision (10M: 31.6 GiB), PostgreSQL 4.7–5.0 KB (4M: 18.9 GiB), so',
-    '  10M takes about 34 GB and 48 GB. The PostgreSQL rows are at 4M, not 10M: the machine ran at load 13–25 (other',
-    '  work) and the build could not reach 10M before the session stopped; it resumes from where it stands',
-    '  (`node bench/store-fixture.mjs postgres`).',
+    '  0.54M → 4M in 42 min at load 13–25 (1,360/s), 4M → 6M in 13 min at load 6–19 (2,600/s), then 142 s of CREATE',
+    '  INDEX and VACUUM at 6M. Sizes: SQLite 3.4 KB per decision (10M: 31.6 GiB), PostgreSQL 5.1 KB (6M: 28.7 GiB),',
+    '  so 10M takes about 34 GB and 51 GB. The PostgreSQL rows are at 6M, not 10M: the machine ran at load 13–25',
+    '  (other work) for most of the build, which could not reach 10M before the session stopped; it resumes from',
+    '  where it stands (`node bench/store-fixture.mjs postgres`).',
     '  At 10M on SQLite every target holds without an index or query change: ingest 1.0× the empty store, lists',
     '  ≤ 3 ms p95, stats 30 ms p95 from the hourly roll-ups (raw rows: 588 ms p95 at 1.9M before them). PostgreSQL at',
     "  2.5M: ingest first ran at 0.37–0.88× the empty store: the token roll-up's lookup of a trace's decisions",
@@ -213,7 +213,7 @@ function storeScaleFindings() {
     "  first (postgres/trace-tables.ts), as readTrace now does too. The append path's token roll-up is set-based (three",
     "  statements per transaction, not two or three per trace): the ingest's main thread spends 39–42 µs CPU per span,",
     "  62–67 before. PostgreSQL's ingest rows use 3 rounds of 200 requests (it takes a few thousand spans/s here), so",
-    "  their ratio is noisier than SQLite's (at 4M the fixture's ingest came out 1.5× the empty store's).",
+    "  their spans/s ratio is noisier than SQLite's (1.55 at 4M, 0.79 at 6M, minutes apart); CPU per span is the steadier figure.",
   ];
 }
 
