@@ -135,8 +135,36 @@ const START_NANOS = 9;
 const END_NANOS = 10;
 const TOKEN_USAGE = 18;
 
+/** contextSpanOfTuple of contextSpanTuple, written out (a literal object is built faster than key by key). */
 export function toContextSpan(span: ReadonlySpan, tenant: string, serviceName: string | null): ContextSpan {
-  return contextSpanOfTuple(tenant, span.traceId, contextSpanTuple(span, serviceName));
+  const tuple = contextSpanTuple(span, serviceName);
+  const startNanos = tuple[START_NANOS] as string;
+  const endNanos = tuple[END_NANOS] as string;
+  const start = tuple[START_TIME] as string | null | typeof DERIVED_SPAN_TIME;
+  const end = tuple[END_TIME] as string | null | typeof DERIVED_SPAN_TIME;
+  return {
+    tenant,
+    trace_id: span.traceId,
+    span_id: tuple[0] as string,
+    parent_span_id: tuple[1] as string | null,
+    name: tuple[2] as string,
+    kind: tuple[3] as ContextSpanKind | null,
+    kind_source: tuple[4] as SpanKindSource | null,
+    span_kind: tuple[5] as string,
+    service_name: serviceName,
+    start_time: start === DERIVED_SPAN_TIME ? contextSpanTimeOfNanos(startNanos) : start,
+    end_time: end === DERIVED_SPAN_TIME ? contextSpanTimeOfNanos(endNanos) : end,
+    start_time_unix_nano: startNanos,
+    end_time_unix_nano: endNanos,
+    duration_ms: tuple[11] as number | null,
+    status: tuple[12] as ContextSpan['status'],
+    status_message: tuple[13] as string | null,
+    operation: tuple[14] as string | null,
+    model: tuple[15] as string | null,
+    agent_name: tuple[16] as string | null,
+    tool_name: tuple[17] as string | null,
+    token_usage: tupleTokenUsage(tuple[TOKEN_USAGE]),
+  };
 }
 
 /**
