@@ -199,11 +199,11 @@ function storeScaleFindings() {
     "  PostgreSQL's bulk load first did ~1,100/s here with one JSON parameter per table: the server lexed every JSON",
     '  character twice (json_in, then json_to_recordset), ~120 µs CPU per decision. With one separated text per column',
     '  (string_to_array) the server spends 70–90 µs, and the fixture prepares the next chunk on a second thread:',
-    '  0.54M → 4M in 42 min at load 13–25 (1,360/s), 4M → 6M in 13 min at load 6–19 (2,600/s), then 142 s of CREATE',
-    '  INDEX and VACUUM at 6M. Sizes: SQLite 3.4 KB per decision (10M: 31.6 GiB), PostgreSQL 5.1 KB (6M: 28.7 GiB),',
-    '  so 10M takes about 34 GB and 51 GB. The PostgreSQL rows are at 6M, not 10M: the machine ran at load 13–25',
-    '  (other work) for most of the build, which could not reach 10M before the session stopped; it resumes from',
-    '  where it stands (`node bench/store-fixture.mjs postgres`).',
+    '  0.54M → 4M in 42 min at load 13–25 (1,360/s), 4M → 6M in 13 min at load 6–19 (2,600/s), 6M → 7M in 4 min at',
+    '  load 5 (4,090/s), then 124 s of CREATE INDEX and VACUUM at 7M. Sizes: SQLite 3.4 KB per decision (10M: 31.6',
+    '  GiB), PostgreSQL 5.1 KB (7M: 33.6 GiB), so 10M takes about 34 GB and 51 GB. The PostgreSQL rows are at 7M, not',
+    '  10M: the machine ran at load 13–25 (other work) for most of the build, which could not reach 10M before the',
+    '  session stopped; it resumes from where it stands (`node bench/store-fixture.mjs postgres`).',
     '  At 10M on SQLite every target holds without an index or query change: ingest 1.0× the empty store, lists',
     '  ≤ 3 ms p95, stats 30 ms p95 from the hourly roll-ups (raw rows: 588 ms p95 at 1.9M before them). PostgreSQL at',
     "  2.5M: ingest first ran at 0.37–0.88× the empty store: the token roll-up's lookup of a trace's decisions",
@@ -212,8 +212,9 @@ function storeScaleFindings() {
     '  decisions (EXPLAIN: Index Scan using decisions_tenant_parent, Filter: trace_id); it now finds them by trace id',
     "  first (postgres/trace-tables.ts), as readTrace now does too. The append path's token roll-up is set-based (three",
     "  statements per transaction, not two or three per trace): the ingest's main thread spends 39–42 µs CPU per span,",
-    "  62–67 before. PostgreSQL's ingest rows use 3 rounds of 200 requests (it takes a few thousand spans/s here), so",
-    "  their spans/s ratio is noisier than SQLite's (1.55 at 4M, 0.79 at 6M, minutes apart); CPU per span is the steadier figure.",
+    '  62–67 before. The 7M ingest rows use full rounds (DT_BENCH_SCALE_SHORT_INGEST=0: 5 of 1,000 requests): 0.73× the',
+    "  empty store in spans/s, main thread 1.18× its CPU per span, so PostgreSQL's ingest is not flat at 7M yet (short",
+    '  rounds had given 1.55 at 4M and 0.79 at 6M, CPU 1.06× and 0.97×); not investigated.',
   ];
 }
 
