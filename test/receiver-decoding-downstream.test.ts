@@ -2,7 +2,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { extractDecisionEvents, LineageIndex, type ReadonlyDecisionEvent, type ReadonlyResourceSpans, type Span } from '@decision-trace/model';
+import { extractDecisionEvents, LineageIndex, type ReadonlyDecisionEvent, type ReadonlyResourceSpans } from '@decision-trace/model';
+import { makeSpanOutline } from '@decision-trace/model/testing';
 import { decodeTraceRequestProtobuf, receivedEncodingOf } from '@decision-trace/otlp';
 import { CollectorService, defaultComponents, parseCollectorConfig, type ExporterFactory, type TraceBatch } from '@decision-trace/collector';
 import { eventually, makeTraffic, postTraces, startHttpSink, type OtlpSink } from './delivery-sink.js';
@@ -141,28 +142,7 @@ function outlined(resourceSpans: readonly ReadonlyResourceSpans[]): unknown {
     ...rs,
     scopeSpans: rs.scopeSpans.map((ss) => ({
       ...ss,
-      spans: ss.spans.map((span) =>
-        'decision.type' in span.attributes || span.events.length > 0 || span.links.length > 0
-          ? span
-          : ({
-              traceId: span.traceId,
-              spanId: span.spanId,
-              parentSpanId: span.parentSpanId,
-              traceState: '',
-              flags: 0,
-              name: '',
-              kind: 0,
-              startTimeUnixNano: 0n,
-              endTimeUnixNano: 0n,
-              attributes: {},
-              droppedAttributesCount: 0,
-              events: [],
-              droppedEventsCount: 0,
-              links: [],
-              droppedLinksCount: 0,
-              status: { code: 0, message: '' },
-            } satisfies Span),
-      ),
+      spans: ss.spans.map((span) => ('decision.type' in span.attributes || span.events.length > 0 || span.links.length > 0 ? span : makeSpanOutline(span))),
     })),
   }));
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { extractDecisionEvents, LineageIndex, type AttributeValue, type Attributes, type ResourceSpans, type Span } from '@decision-trace/model';
-import { makeSpan, makeSpanEvent } from '@decision-trace/model/testing';
+import { makeSpan, makeSpanEvent, makeSpanOutline } from '@decision-trace/model/testing';
 import { decodeTraceRequestProtobuf, encodeTraceRequestProtobuf, type DecodedTraceRequest } from '../src/index.js';
 import { randomResourceSpans, randomWireRequest, seededRandom, type Random } from './helpers/random-requests.js';
 
@@ -12,27 +12,6 @@ import { randomResourceSpans, randomWireRequest, seededRandom, type Random } fro
  */
 
 const OUTLINE_DECODE = { outlineNonDecisionSpans: true };
-
-function outlineOf(span: Span): Span {
-  return {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    parentSpanId: span.parentSpanId,
-    traceState: '',
-    flags: 0,
-    name: '',
-    kind: 0,
-    startTimeUnixNano: 0n,
-    endTimeUnixNano: 0n,
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
-}
 
 /** Whether a decoded span may hold a decision (model/src/from-spans.ts), or has links: then it must come whole. */
 function comesWhole(span: Span): boolean {
@@ -60,7 +39,7 @@ function assertOutlined(full: DecodedTraceRequest, outlined: DecodedTraceRequest
         const where = `${label}, span ${r}/${s}/${i}`;
         if (isDeepStrictEqual(got, span)) return;
         assert.ok(!comesWhole(span), `${where}: a span that may hold a decision was outlined`);
-        assert.deepStrictEqual(got, outlineOf(span), where);
+        assert.deepStrictEqual(got, makeSpanOutline(span), where);
         count++;
       });
     });
@@ -178,7 +157,7 @@ describe('decoding with span outlines', () => {
     const full = decodeTraceRequestProtobuf(body).resourceSpans[0].scopeSpans[0].spans;
     const outlined = decodeTraceRequestProtobuf(body, OUTLINE_DECODE).resourceSpans[0].scopeSpans[0].spans;
     assert.deepStrictEqual(outlined.slice(0, 5), full.slice(0, 5));
-    assert.deepStrictEqual(outlined[5], outlineOf(full[5]));
+    assert.deepStrictEqual(outlined[5], makeSpanOutline(full[5]));
   });
 
   test('the decision events are the same: attributes, span events, dt spans, and lineage through outlined spans', () => {

@@ -38,6 +38,31 @@ export function makeSpan(overrides: Partial<Span> = {}): Span {
   };
 }
 
+/**
+ * The span as a decoder's outline gives it (@decision-trace/otlp, span-outline.ts): its ids, and
+ * every other field empty. What tests expect of a span that cannot hold a decision.
+ */
+export function makeSpanOutline(span: Pick<Span, 'traceId' | 'spanId' | 'parentSpanId'>): Span {
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    traceState: '',
+    flags: 0,
+    name: '',
+    kind: 0,
+    startTimeUnixNano: 0n,
+    endTimeUnixNano: 0n,
+    attributes: {},
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+  };
+}
+
 /** A span event `offsetMillis` after BASE_TIME_NANOS. */
 export function makeSpanEvent(name: string, attributes: Attributes, offsetMillis = 100n): SpanEvent {
   return { timeUnixNano: BASE_TIME_NANOS + offsetMillis * MILLI, name, attributes, droppedAttributesCount: 0 };
