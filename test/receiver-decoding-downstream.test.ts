@@ -149,8 +149,10 @@ function outlined(resourceSpans: readonly ReadonlyResourceSpans[]): unknown {
 
 describe('pipelines that read only decision spans get the other spans as outlines', () => {
   const services: CollectorService[] = [];
+  const sinks: OtlpSink[] = [];
   after(async () => {
     for (const service of services) await service.shutdown();
+    for (const sink of sinks) await sink.close();
   });
 
   test('decision processor and a consumer of decisions only: other spans outlined, the same decisions', async () => {
@@ -168,6 +170,43 @@ describe('pipelines that read only decision spans get the other spans as outline
     assert.equal(batch.decisions.length, 3);
   });
 
+  test('a pass-through to otlphttp (protobuf): other spans outlined, the sink gets the bytes the client sent', async () => {
+    const seen = new Map<string, Seen[]>();
+    const sink = await startHttpSink();
+    sinks.push(sink);
+    const { service, url } = await startService(seen, otlphttp('forward', sink), pipeline('pass', 'probe/decisions, otlphttp/forward', 'memory_limiter'));
+    services.push(service);
+    const { body } = makeTraffic(20, 3);
+    assert.equal((await postTraces(url, body)).status, 200);
+    const [batch] = seen.get('probe/decisions') ?? [];
+    assert.ok(batch, 'the probe got the request');
+    const full = decodeTraceRequestProtobuf(body).resourceSpans;
+    assert.deepStrictEqual(batch.resourceSpans, outlined(full));
+    assert.notDeepStrictEqual(batch.resourceSpans, full, 'some spans were outlined');
+    assert.deepStrictEqual(batch.kept, [true, true], 'outlines come with their bytes');
+    assert.ok(await eventually(() => sink.requests.length === 1, 10_000), 'the sink got the request');
+    assert.ok(sink.requests[0].body.equals(body), 'forwarded in the bytes it arrived in');
+  });
+
+  test('a pass-through request large enough to be decoded in slices keeps no bytes: its spans come whole and are encoded', async () => {
+    const seen = new Map<string, Seen[]>();
+    const sink = await startHttpSink();
+    sinks.push(sink);
+    const { service, url } = await startService(seen, otlphttp('forward', sink), pipeline('pass', 'probe/decisions, otlphttp/forward', 'memory_limiter'));
+    services.push(service);
+    const { body } = makeTraffic(8000, 3);
+    assert.ok(body.length > 512 * 1024, `${body.length} bytes: more than one slice`);
+    assert.equal((await postTraces(url, body)).status, 200);
+    const full = decodeTraceRequestProtobuf(body).resourceSpans;
+    const [batch] = seen.get('probe/decisions') ?? [];
+    assert.deepStrictEqual(batch?.resourceSpans, full, 'every span whole');
+    assert.ok(await eventually(() => sink.spanArrivals.size >= 8000, 10_000), 'the sink got the spans');
+    assert.deepStrictEqual(
+      sink.requests.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))),
+      full.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)),
+    );
+  });
+
   test('one pipeline beside it that reads every span: every span decoded whole, for both', async () => {
     const seen = new Map<string, Seen[]>();
     const { service, url } = await startService(seen, '', pipeline('decisions', 'probe/decisions') + pipeline('all', 'probe'));
@@ -182,6 +221,10 @@ describe('pipelines that read only decision spans get the other spans as outline
     const seen = new Map<string, Seen[]>();
     const outlining = await startService(seen, '', pipeline('decisions', 'probe/decisions'));
     services.push(outlining.service);
+    const sink = await startHttpSink();
+    sinks.push(sink);
+    const forwarding = await startService(seen, otlphttp('forward', sink), pipeline('pass', 'otlphttp/forward', 'memory_limiter'));
+    services.push(forwarding.service);
     const whole = await startService(new Map(), '', pipeline('all', 'probe'));
     services.push(whole.service);
     const { body } = makeTraffic(20, 3);
@@ -194,8 +237,10 @@ describe('pipelines that read only decision spans get the other spans as outline
       const expected = await answer(whole.url);
       assert.equal(expected.status, 400);
       assert.deepStrictEqual(await answer(outlining.url), expected);
+      assert.deepStrictEqual(await answer(forwarding.url), expected, 'outlines for forwarding');
     }
     assert.equal(seen.size, 0, 'nothing reached the pipeline');
+    assert.equal(sink.requests.length, 0, 'nothing was forwarded');
   });
 
   test('the components that declare it', () => {
@@ -208,7 +253,11 @@ describe('pipelines that read only decision spans get the other spans as outline
     for (const type of ['redaction', 'probabilistic_sampler', 'tail_sampling', 'rate_limiting']) {
       assert.notEqual(components.get('processor', type)?.readsDecisionSpansOnly?.({}), true, type);
     }
-    for (const type of ['otlp', 'otlphttp', 'load_balancing', 'debug'])
-      assert.notEqual(components.get('exporter', type)?.readsDecisionSpansOnly?.({}), true, type);
+    // The otlp and otlphttp (protobuf) exporters forward received bytes and read nothing else of spans.
+    assert.equal(components.get('exporter', 'otlp')?.readsDecisionSpansOnly?.({}), true);
+    assert.equal(components.get('exporter', 'otlphttp')?.readsDecisionSpansOnly?.({ encoding: 'proto' }), true);
+    assert.equal(components.get('exporter', 'otlphttp')?.readsDecisionSpansOnly?.({ encoding: 'json' }), false);
+    // load_balancing splits batches by trace into new scopes, which an outline cannot be encoded from.
+    for (const type of ['load_balancing', 'debug']) assert.notEqual(components.get('exporter', type)?.readsDecisionSpansOnly?.({}), true, type);
   });
 });

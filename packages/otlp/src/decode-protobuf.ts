@@ -32,7 +32,10 @@ export function decodeTraceRequestProtobufRaw(body: Uint8Array): WireExportTrace
  * `outlineNonDecisionSpans` returns each span that cannot hold a decision (no `decision.type` or
  * `dt.decision_id` attribute, no events, no links) as an outline: its ids, and empty values for
  * everything else (span-outline.ts). For callers that read nothing else of such spans; the
- * request is checked as thoroughly either way (the same errors, the same rejected spans).
+ * request is checked as thoroughly either way (the same errors, the same rejected spans). With
+ * `keepEncoding` too, outlines are left only in scopes that keep their bytes (a scope that does
+ * not is decoded whole), so that an exporter forwarding the received bytes needs nothing else of
+ * them; the encoders refuse an outline.
  */
 export function decodeTraceRequestProtobuf(body: Uint8Array, options: { keepEncoding?: boolean; outlineNonDecisionSpans?: boolean } = {}): DecodedTraceRequest {
   const decoded = decodeTraceRequestDirect(body, options.keepEncoding === true, options.outlineNonDecisionSpans === true);

@@ -57,6 +57,8 @@ export function decodeTraceRequestDirect(body: Uint8Array, keepEncoding = false,
 /**
  * Whether the current decode returns spans that cannot hold a decision as outlines
  * (span-outline.ts). Module state: the decoder runs synchronously, one request at a time.
+ * When it also keeps the received bytes, outlines are left only in scopes whose bytes are kept
+ * (see decodeResourceSpans), so that a forwarding exporter writes them as received.
  */
 let outlining = false;
 
@@ -95,7 +97,21 @@ function decodeResourceSpans(reader: BufferWireReader, depth: number, resourceIn
         if (wireType !== 2) break;
         const losses = decodeLosses.count;
         const rejected = rejections.count;
-        const ss = decodeScopeSpans(reader, depth + 1, resourceIndex, scopeSpans.length, rejections);
+        const messageStart = reader.pos;
+        let ss = decodeScopeSpans(reader, depth + 1, resourceIndex, scopeSpans.length, rejections);
+        if (outlining && decodeLosses.tracking && (losses !== decodeLosses.count || rejected !== rejections.count)) {
+          // Outlines stand for the bytes they arrived in (span-outline.ts), and this scope keeps
+          // none: it is decoded again, whole, and its losses and rejections counted again.
+          reader.pos = messageStart;
+          decodeLosses.count = losses;
+          rejections.rollback(rejected);
+          outlining = false;
+          try {
+            ss = decodeScopeSpans(reader, depth + 1, resourceIndex, scopeSpans.length, rejections);
+          } finally {
+            outlining = true;
+          }
+        }
         if (decodeLosses.tracking && losses === decodeLosses.count && rejected === rejections.count)
           keepReceivedEncoding(ss, reader.buf.subarray(fieldStart, reader.pos));
         scopeSpans.push(ss);
@@ -148,6 +164,9 @@ function decodeScopeSpans(reader: BufferWireReader, depth: number, resourceIndex
     switch (tag >>> 3) {
       case 1: // InstrumentationScope scope = 1
         if (wireType !== 2) break;
+        // A scope field that comes again is merged: the scope's bytes then cannot be written
+        // piecewise (scope-spans-subset.ts), which outlines need, so the scope is decoded whole.
+        if (scope !== undefined && outlining && decodeLosses.tracking) decodeLosses.count++;
         scope = decodeScope(reader, depth + 1, scope);
         continue;
       case 2: {

@@ -31,6 +31,7 @@ import {
 } from './wire-writer.js';
 import { receivedEncodingOf } from './received-encoding.js';
 import { scopeSpansLayout, subsetOrigin } from './scope-spans-subset.js';
+import { isSpanOutline, outlineEncodingError } from './span-outline.js';
 
 /**
  * Encodes spans as a binary-protobuf ExportTraceServiceRequest, written straight from the
@@ -201,6 +202,7 @@ function writeScopeSpansSubset(subset: ReadonlyScopeSpans, origin: ReadonlyScope
 
 // trace.proto Span
 function writeSpan(span: ReadonlySpan): void {
+  if (isSpanOutline(span)) throw outlineEncodingError();
   writeHexField(0x0a, span.traceId); // bytes trace_id = 1
   writeHexField(0x12, span.spanId); // bytes span_id = 2
   writeStringField(0x1a, span.traceState); // string trace_state = 3

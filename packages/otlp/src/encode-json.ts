@@ -9,6 +9,7 @@ import type {
   ReadonlySpanLink,
 } from '@decision-trace/model';
 import { isAttributeList, isDoubleValue } from '@decision-trace/model';
+import { isSpanOutline, outlineEncodingError } from './span-outline.js';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 type JsonObject = { [key: string]: JsonValue };
@@ -53,6 +54,7 @@ function toJsonScope(scope: ReadonlyInstrumentationScope): JsonObject {
 }
 
 function toJsonSpan(span: ReadonlySpan): JsonObject {
+  if (isSpanOutline(span)) throw outlineEncodingError();
   const json: JsonObject = { traceId: span.traceId, spanId: span.spanId };
   if (span.traceState !== '') json.traceState = span.traceState;
   if (span.parentSpanId !== '') json.parentSpanId = span.parentSpanId;

@@ -4,6 +4,7 @@ import {
   exceedsJsonNesting,
   MAX_NESTING_DEPTH,
   type Attributes,
+  type ReadonlySpan,
   type Span,
   type SpanEvent,
   type SpanLink,
@@ -30,12 +31,33 @@ import { type BufferWireReader, delimitedStart, enterMessage, leaveMessage, read
  * would have, or not at all. So is a span with an attribute value the nesting check after
  * decoding (attribute-nesting.ts) might refuse — containers nested deeper than it allows, or a
  * string holding JSON nested so — so that the check sees it and refuses the request as before.
+ *
+ * When the decode keeps the received bytes (decodeLosses.tracking: an exporter downstream
+ * forwards them), an outline stands for its bytes: the exporter writes the span as received, and
+ * the decoder keeps an outline only in a scope whose bytes it keeps (direct-decoder.ts decodes a
+ * scope again whole when they are not kept). So the walk counts in decodeLosses everything the
+ * full decode would count there — a skipped field, an attribute key seen before in the same list,
+ * an AnyValue with two different members — or more (a KeyValue whose value comes twice), never
+ * less: counting more only makes the scope decoded whole.
  */
 
 const OUTLINE_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
 const NO_EVENTS: SpanEvent[] = Object.freeze([]) as unknown as SpanEvent[];
 const NO_LINKS: SpanLink[] = Object.freeze([]) as unknown as SpanLink[];
 const UNSET_STATUS: SpanStatus = Object.freeze({ code: 0, message: '' }) as SpanStatus;
+
+/**
+ * Whether `span` is an outline. An outline has nothing to encode: encoders refuse it rather than
+ * send an empty span in its place (a forwarded outline is written from the bytes it came in).
+ */
+export function isSpanOutline(span: ReadonlySpan): boolean {
+  return span.attributes === OUTLINE_ATTRIBUTES;
+}
+
+/** The error an encoder throws for an outline it was handed (a component that rebuilt a scope holding outlines). */
+export function outlineEncodingError(): Error {
+  return new Error('a span decoded as an outline (ids only) cannot be encoded: only its received bytes can be forwarded');
+}
 
 const DECISION_TYPE_KEY = Buffer.from(ATTR_DECISION_TYPE);
 const DT_DECISION_ID_KEY = Buffer.from(ATTR_DT_DECISION_ID);
@@ -48,6 +70,8 @@ const DT_DECISION_ID_KEY = Buffer.from(ATTR_DT_DECISION_ID);
 export function outlineSpan(reader: BufferWireReader, depth: number): Span | undefined {
   const enclosingLimit = enterMessage(reader, depth);
   wholeNeeded = false;
+  keyCount = 0;
+  keyBloom = 0;
   let traceId = '';
   let spanId = '';
   let parentSpanId = '';
@@ -84,7 +108,7 @@ export function outlineSpan(reader: BufferWireReader, depth: number): Span | und
         continue;
       case 9: // attributes
         if (wireType !== 2) break;
-        walkKeyValue(reader, depth + 1, 0);
+        walkKeyValue(reader, depth + 1, 0, 0);
         if (wholeNeeded) return stop(reader, enclosingLimit);
         continue;
       case 10: // dropped_attributes_count
@@ -132,6 +156,67 @@ export function outlineSpan(reader: BufferWireReader, depth: number): Span | und
 /** Set by the walk when the span has to be decoded whole: a decision attribute, a value the nesting check might refuse. */
 let wholeNeeded = false;
 
+/**
+ * The keys walked so far in the KeyValue lists open at this point (the span's attributes, then
+ * those of each kvlist inside the value being walked), as byte ranges: a key seen before in the
+ * same list is a loss when the decode keeps the received bytes (the decoded attributes keep only
+ * the last value). A list's keys start at the count it began with; a nested list's are dropped
+ * when it ends. Valid UTF-8 is canonical, so the same bytes are the same key, and only the same.
+ */
+let keyStarts = new Int32Array(64);
+let keyEnds = new Int32Array(64);
+let keyCount = 0;
+
+/**
+ * A 32-bit summary of the current list's keys (a bit per length and first and last byte): the
+ * list is searched only when a key's bit is already set, so distinct keys cost a few operations.
+ */
+let keyBloom = 0;
+
+function noteKey(buf: Uint8Array, listStart: number, start: number, end: number): void {
+  const length = end - start;
+  const bit = 1 << ((length * 7 + (length > 0 ? buf[start] * 3 + buf[end - 1] : 0)) & 31);
+  if ((keyBloom & bit) !== 0) {
+    for (let k = listStart; k < keyCount; k++) {
+      if (keyEnds[k] - keyStarts[k] === length && sameBytes(buf, keyStarts[k], start, length)) {
+        decodeLosses.count++;
+        break;
+      }
+    }
+  }
+  keyBloom |= bit;
+  // The decode's check is `attributes[key] !== undefined` on a plain object, which an inherited
+  // name (`constructor`, `__proto__`, …) passes the first time too: counted the same here.
+  if (length < 32 && (INHERITED_LENGTHS & (1 << length)) !== 0) {
+    for (const name of INHERITED_NAMES) if (name.length === length && sameBytesAs(buf, start, name)) decodeLosses.count++;
+  }
+  if (keyCount === keyStarts.length) {
+    const starts = new Int32Array(keyCount * 2);
+    const ends = new Int32Array(keyCount * 2);
+    starts.set(keyStarts);
+    ends.set(keyEnds);
+    keyStarts = starts;
+    keyEnds = ends;
+  }
+  keyStarts[keyCount] = start;
+  keyEnds[keyCount] = end;
+  keyCount++;
+}
+
+/** The names a plain object inherits (Object.prototype's), as bytes, and a bit per length among them. */
+const INHERITED_NAMES = Object.getOwnPropertyNames(Object.prototype).map((name) => Buffer.from(name));
+const INHERITED_LENGTHS = INHERITED_NAMES.reduce((bits, name) => (name.length < 32 ? bits | (1 << name.length) : bits), 0);
+
+function sameBytesAs(buf: Uint8Array, start: number, name: Uint8Array): boolean {
+  for (let i = 0; i < name.length; i++) if (buf[start + i] !== name[i]) return false;
+  return true;
+}
+
+function sameBytes(buf: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
 function stop(reader: BufferWireReader, enclosingLimit: number): undefined {
   reader.len = enclosingLimit;
   return undefined;
@@ -165,13 +250,15 @@ function walkStatus(reader: BufferWireReader, depth: number): void {
 
 /**
  * A KeyValue, as decodeKeyValueInto reads it (direct-attributes.ts), at container nesting `level`
- * (0 for a span's own attributes). A span attribute whose key (the last one, as there) is
- * `decision.type` or `dt.decision_id` needs the span whole.
+ * (0 for a span's own attributes), in the list whose keys start at `listStart` (see noteKey). A
+ * span attribute whose key (the last one, as there) is `decision.type` or `dt.decision_id` needs
+ * the span whole.
  */
-function walkKeyValue(reader: BufferWireReader, depth: number, level: number): void {
+function walkKeyValue(reader: BufferWireReader, depth: number, level: number, listStart: number): void {
   const enclosingLimit = enterMessage(reader, depth);
   let keyStart = 0;
   let keyEnd = 0;
+  let values = 0;
   while (reader.pos < reader.len) {
     const tag = reader.tag();
     const wireType = tag & 7;
@@ -183,12 +270,15 @@ function walkKeyValue(reader: BufferWireReader, depth: number, level: number): v
         continue;
       case 2:
         if (wireType !== 2) break;
+        // A value that comes twice is merged by the decode, a loss when its members differ: counted always (see above).
+        if (++values === 2) decodeLosses.count++;
         walkAnyValue(reader, depth + 1, level);
         continue;
     }
     skipLostField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
+  if (decodeLosses.tracking) noteKey(reader.buf, listStart, keyStart, keyEnd);
   if (level === 0 && (isKey(reader.buf, keyStart, keyEnd, DECISION_TYPE_KEY) || isKey(reader.buf, keyStart, keyEnd, DT_DECISION_ID_KEY))) wholeNeeded = true;
 }
 
@@ -206,10 +296,17 @@ function isKey(buf: Uint8Array, start: number, end: number, key: Uint8Array): bo
  */
 function walkAnyValue(reader: BufferWireReader, depth: number, level: number): void {
   const enclosingLimit = enterMessage(reader, depth);
+  // The first member field seen: a different one after it is a loss, as in decodeAnyValue.
+  let member = 0;
   while (reader.pos < reader.len) {
     const tag = reader.tag();
     const wireType = tag & 7;
-    switch (tag >>> 3) {
+    const field = tag >>> 3;
+    if (field >= 1 && field <= 7 && wireType === MEMBER_WIRE_TYPES[field]) {
+      if (member === 0) member = field;
+      else if (member !== field) decodeLosses.count++;
+    }
+    switch (field) {
       case 1: {
         if (wireType !== 2) break;
         const start = skipString(reader);
@@ -250,6 +347,9 @@ function walkAnyValue(reader: BufferWireReader, depth: number, level: number): v
   leaveMessage(reader, enclosingLimit);
 }
 
+/** The wire type of each AnyValue member (fields 1–7); a field of another wire type is skipped, not a member. */
+const MEMBER_WIRE_TYPES = [-1, 2, 0, 0, 1, 2, 2, 2];
+
 function walkArrayValue(reader: BufferWireReader, depth: number, level: number): void {
   const enclosingLimit = enterMessage(reader, depth);
   while (reader.pos < reader.len) {
@@ -266,14 +366,19 @@ function walkArrayValue(reader: BufferWireReader, depth: number, level: number):
 
 function walkKeyValueList(reader: BufferWireReader, depth: number, level: number): void {
   const enclosingLimit = enterMessage(reader, depth);
+  const listStart = keyCount;
+  const enclosingBloom = keyBloom;
+  keyBloom = 0;
   while (reader.pos < reader.len) {
     const tag = reader.tag();
     const wireType = tag & 7;
     if (tag >>> 3 === 1 && wireType === 2) {
-      walkKeyValue(reader, depth + 1, level);
+      walkKeyValue(reader, depth + 1, level, listStart);
       continue;
     }
     skipLostField(reader, wireType, depth, tag >>> 3);
   }
   leaveMessage(reader, enclosingLimit);
+  keyCount = listStart;
+  keyBloom = enclosingBloom;
 }

@@ -48,6 +48,12 @@ export class SpanRejections {
     this.count++;
   }
 
+  /** Forgets the spans rejected since the count was `count`: for a part of the request about to be decoded again. */
+  rollback(count: number): void {
+    this.count = count;
+    if (count === 0) this.firstReason = '';
+  }
+
   get errorMessage(): string {
     if (this.count === 0) return '';
     if (this.count === 1) return `rejected 1 span: ${this.firstReason}`;

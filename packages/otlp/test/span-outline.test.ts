@@ -1,8 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { extractDecisionEvents, LineageIndex, type AttributeValue, type Attributes, type ResourceSpans, type Span } from '@decision-trace/model';
+import {
+  extractDecisionEvents,
+  LineageIndex,
+  type AttributeValue,
+  type Attributes,
+  type ResourceSpans,
+  type ScopeSpans,
+  type Span,
+} from '@decision-trace/model';
 import { makeSpan, makeSpanEvent, makeSpanOutline } from '@decision-trace/model/testing';
-import { decodeTraceRequestProtobuf, encodeTraceRequestProtobuf, type DecodedTraceRequest } from '../src/index.js';
+import {
+  decodeTraceRequestProtobuf,
+  encodeTraceRequestJson,
+  encodeTraceRequestProtobuf,
+  receivedEncodingOf,
+  scopeSpansSubset,
+  type DecodedTraceRequest,
+} from '../src/index.js';
 import { randomResourceSpans, randomWireRequest, seededRandom, type Random } from './helpers/random-requests.js';
 
 /**
@@ -12,6 +27,9 @@ import { randomResourceSpans, randomWireRequest, seededRandom, type Random } fro
  */
 
 const OUTLINE_DECODE = { outlineNonDecisionSpans: true };
+/** Outlines for a pipeline that forwards the received bytes: only in scopes that keep them. */
+const FORWARD_DECODE = { keepEncoding: true, outlineNonDecisionSpans: true };
+const KEEP_DECODE = { keepEncoding: true };
 
 /** Whether a decoded span may hold a decision (model/src/from-spans.ts), or has links: then it must come whole. */
 function comesWhole(span: Span): boolean {
@@ -57,7 +75,7 @@ function isDeepStrictEqual(a: unknown, b: unknown): boolean {
 }
 
 /** The decode's result, or the error message it failed with. */
-function outcome(body: Uint8Array, options?: typeof OUTLINE_DECODE): DecodedTraceRequest | string {
+function outcome(body: Uint8Array, options?: { keepEncoding?: boolean; outlineNonDecisionSpans?: boolean }): DecodedTraceRequest | string {
   try {
     return decodeTraceRequestProtobuf(body, options);
   } catch (error) {
@@ -193,3 +211,182 @@ describe('decoding with span outlines', () => {
     );
   });
 });
+
+/**
+ * The random requests with fewer of what makes spans come whole (events, links) or scopes keep no
+ * bytes (keys a plain object inherits, such as `__proto__`, which the decode counts as seen
+ * before): so that forwarding outlines occur often.
+ */
+function plainer(resourceSpans: ResourceSpans[]): ResourceSpans[] {
+  const plainKeys = (attributes: Attributes): Attributes => Object.fromEntries(Object.entries(attributes).filter(([key]) => !(key in Object.prototype)));
+  return resourceSpans.map((rs) => ({
+    ...rs,
+    resource: { ...rs.resource, attributes: plainKeys(rs.resource.attributes) },
+    scopeSpans: rs.scopeSpans.map((ss) => ({
+      ...ss,
+      scope: { ...ss.scope, attributes: plainKeys(ss.scope.attributes) },
+      spans: ss.spans.map((span, i) => ({ ...span, attributes: plainKeys(span.attributes), ...(i % 3 === 0 ? {} : { events: [], links: [] }) })),
+    })),
+  }));
+}
+
+/** What a sampler or a batch split hands an exporter: subsets of the received scopes (every other span, or the first half). */
+function subsets(resourceSpans: readonly ResourceSpans[], pick: (index: number, length: number) => boolean): ResourceSpans[] {
+  return resourceSpans.map((rs) => ({
+    ...rs,
+    scopeSpans: rs.scopeSpans.map(
+      (ss) =>
+        scopeSpansSubset(
+          ss,
+          ss.spans.filter((_, i) => pick(i, ss.spans.length)),
+        ) as ScopeSpans,
+    ),
+  }));
+}
+
+/**
+ * Outlines where the received bytes are kept (a pass-through: an exporter forwards them): the
+ * same spans and errors as above, kept bytes for exactly the resources and scopes the full decode
+ * keeps them for, an outline only in a scope that keeps its bytes, and what an exporter encodes —
+ * the whole request or subsets of its scopes — byte for byte what it encodes from the full decode.
+ */
+function assertForwardable(full: DecodedTraceRequest, outlined: DecodedTraceRequest, label: string): number {
+  const count = assertOutlined(full, outlined, label);
+  full.resourceSpans.forEach((rs, r) => {
+    const other = outlined.resourceSpans[r];
+    assert.deepStrictEqual(receivedEncodingOf(other), receivedEncodingOf(rs), `${label}: resource ${r} keeps the same bytes`);
+    rs.scopeSpans.forEach((ss, s) => {
+      const otherScope = other.scopeSpans[s];
+      assert.deepStrictEqual(receivedEncodingOf(otherScope), receivedEncodingOf(ss), `${label}: scope ${r}/${s} keeps the same bytes`);
+      if (receivedEncodingOf(otherScope) === undefined)
+        assert.deepStrictEqual(otherScope.spans, ss.spans, `${label}: scope ${r}/${s} keeps no bytes, so no outlines`);
+    });
+  });
+  const encode = (resourceSpans: readonly ResourceSpans[]) => Buffer.from(encodeTraceRequestProtobuf(resourceSpans));
+  assert.ok(encode(outlined.resourceSpans).equals(encode(full.resourceSpans)), `${label}: forwarded bytes`);
+  for (const pick of [(i: number) => i % 2 === 0, (i: number, n: number) => i < n / 2]) {
+    assert.ok(encode(subsets(outlined.resourceSpans, pick)).equals(encode(subsets(full.resourceSpans, pick))), `${label}: forwarded subsets`);
+  }
+  return count;
+}
+
+describe('decoding with span outlines for forwarding (keepEncoding)', () => {
+  test('random requests, with repeated keys, several AnyValue members, unknown fields and rejected spans: forwarded bytes are those of the full decode', () => {
+    const random = seededRandom(2019);
+    let outlines = 0;
+    for (let i = 0; i < 300; i++) {
+      const spans = randomResourceSpans(random);
+      const body = encodeTraceRequestProtobuf(i % 2 === 0 ? spans : plainer(spans));
+      outlines += assertForwardable(decodeTraceRequestProtobuf(body, KEEP_DECODE), decodeTraceRequestProtobuf(body, FORWARD_DECODE), `model request ${i}`);
+      const wire = randomWireRequest(random);
+      outlines += assertForwardable(decodeTraceRequestProtobuf(wire, KEEP_DECODE), decodeTraceRequestProtobuf(wire, FORWARD_DECODE), `wire request ${i}`);
+    }
+    assert.ok(outlines > 60, `${outlines} spans outlined`);
+  });
+
+  test('damaged requests fail with the same error, or forward as above', () => {
+    const random = seededRandom(4343);
+    let failures = 0;
+    for (let i = 0; i < 1500; i++) {
+      const source = i % 2 === 0 ? encodeTraceRequestProtobuf(randomResourceSpans(random)) : randomWireRequest(random);
+      const body = corrupt(random, source);
+      const full = outcome(body, KEEP_DECODE);
+      const outlined = outcome(body, FORWARD_DECODE);
+      if (typeof full === 'string') {
+        assert.equal(outlined, full, `request ${i}`);
+        failures++;
+      } else {
+        assert.notEqual(typeof outlined, 'string', `request ${i}: ${String(outlined)}`);
+        assertForwardable(full, outlined as DecodedTraceRequest, `request ${i}`);
+      }
+    }
+    assert.ok(failures > 300, `${failures} damaged requests failed`);
+  });
+
+  test('a scope with a loss the outline walk must see is decoded whole; the next scope keeps its outlines', () => {
+    // Hand-written wire: each case puts one loss in an otherwise plain span of the first scope.
+    const plain = (n: number, ...extra: Uint8Array[]) => wireSpan(n, field(5, `span-${n}`), ...extra);
+    const kv = (key: string, ...values: Uint8Array[]) => field(9, cat(field(1, key), ...values.map((v) => field(2, v))));
+    const stringValue = (text: string) => field(1, text);
+    const boolValue = Buffer.from([0x10, 0x01]);
+    const kvlist = (...entries: Uint8Array[]) => field(6, cat(...entries));
+    const entry = (key: string, value: Uint8Array) => field(1, cat(field(1, key), field(2, value)));
+    const cases: Array<[string, Uint8Array]> = [
+      ['a repeated span attribute key', plain(1, kv('k', stringValue('a')), kv('x', stringValue('b')), kv('k', stringValue('c')))],
+      ['an AnyValue with two members', plain(1, kv('k', cat(stringValue('a'), boolValue)))],
+      ['a key repeated inside a kvlist value', plain(1, kv('k', kvlist(entry('a', stringValue('1')), entry('a', stringValue('2')))))],
+      ['an unknown span field', plain(1, Buffer.from([...[0x98, 0x06], 1]))],
+      ['a rejected span', field(2, cat(field(1, Buffer.alloc(5, 1)), field(2, Buffer.alloc(8, 1))))],
+    ];
+    for (const [what, lossy] of cases) {
+      const scope = (...spans: Uint8Array[]) => field(2, cat(field(1, field(1, 'scope')), ...spans));
+      const body = field(
+        1,
+        cat(field(1, field(1, cat(field(1, 'service.name'), field(2, stringValue('a'))))), scope(plain(2), lossy, plain(3)), scope(plain(4), plain(5))),
+      );
+      const full = decodeTraceRequestProtobuf(body, KEEP_DECODE);
+      const outlined = decodeTraceRequestProtobuf(body, FORWARD_DECODE);
+      assertForwardable(full, outlined, what);
+      const [first, second] = outlined.resourceSpans[0].scopeSpans;
+      assert.equal(receivedEncodingOf(first), undefined, `${what}: the first scope keeps no bytes`);
+      assert.deepStrictEqual(first.spans, full.resourceSpans[0].scopeSpans[0].spans, `${what}: so it is whole`);
+      assert.deepStrictEqual(
+        second.spans,
+        second.spans.map((span) => makeSpanOutline(span)),
+        `${what}: the second scope is outlined`,
+      );
+      assert.notEqual(second.spans[0].name, 'span-4');
+    }
+    // Not a loss: the same key in two different kvlists, a value's member repeated (the last wins, as protobuf merges).
+    const fine = plain(1, kv('k', kvlist(entry('a', stringValue('1')))), kv('j', kvlist(entry('a', stringValue('2')))));
+    const body = field(1, field(2, cat(field(1, field(1, 'scope')), fine)));
+    const outlined = decodeTraceRequestProtobuf(body, FORWARD_DECODE);
+    assert.ok(receivedEncodingOf(outlined.resourceSpans[0].scopeSpans[0]));
+    assert.equal(outlined.resourceSpans[0].scopeSpans[0].spans[0].name, '', 'outlined');
+  });
+
+  test('a scope whose scope field comes twice is decoded whole (its bytes cannot be written piecewise)', () => {
+    const body = field(1, field(2, cat(field(1, field(1, 'scope')), wireSpan(1, field(5, 'one')), field(1, field(2, '2.0')), wireSpan(2, field(5, 'two')))));
+    const full = decodeTraceRequestProtobuf(body, KEEP_DECODE);
+    const outlined = decodeTraceRequestProtobuf(body, FORWARD_DECODE);
+    assertForwardable(full, outlined, 'scope twice');
+    assert.deepStrictEqual(
+      outlined.resourceSpans[0].scopeSpans[0].spans.map((span) => span.name),
+      ['one', 'two'],
+    );
+  });
+
+  test('the encoders refuse an outline that reaches them without its bytes', () => {
+    const body = encodeTraceRequestProtobuf(resource([makeSpan({ name: 'plain' })]));
+    const [rs] = decodeTraceRequestProtobuf(body, FORWARD_DECODE).resourceSpans;
+    assert.equal(rs.scopeSpans[0].spans[0].name, '', 'outlined');
+    // A scope rebuilt without scopeSpansSubset has no bytes to write the outline from.
+    const rebuilt = [{ ...rs, scopeSpans: [{ ...rs.scopeSpans[0], spans: [...rs.scopeSpans[0].spans] }] }];
+    assert.throws(() => encodeTraceRequestProtobuf(rebuilt), /outline/);
+    assert.throws(() => encodeTraceRequestJson(rebuilt), /outline/);
+    // As received, or as a subset of the received scope: its bytes.
+    assert.ok(Buffer.from(encodeTraceRequestProtobuf([rs])).equals(Buffer.from(body)));
+  });
+});
+
+// Wire builders for requests our encoder would not write (as in received-encoding.test.ts).
+function varint(value: number): number[] {
+  const out: number[] = [];
+  while (value > 127) {
+    out.push((value & 127) | 128);
+    value >>>= 7;
+  }
+  out.push(value);
+  return out;
+}
+function field(number: number, payload: Uint8Array | string): Uint8Array {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  return Buffer.concat([Buffer.from(varint((number << 3) | 2)), Buffer.from(varint(bytes.length)), bytes]);
+}
+function cat(...parts: Uint8Array[]): Uint8Array {
+  return Buffer.concat(parts);
+}
+/** A span with ids from `n` and the given further fields. */
+function wireSpan(n: number, ...extra: Uint8Array[]): Uint8Array {
+  return field(2, cat(field(1, Buffer.alloc(16, n)), field(2, Buffer.alloc(8, n)), ...extra));
+}

@@ -173,9 +173,11 @@ export interface DownstreamSpanUse {
   /**
    * Every processor, exporter and connector of every pipeline the receiver feeds reads only the
    * spans that may hold a decision, and of the others only their ids (`readsDecisionSpansOnly`:
-   * a pipeline of the decision processor and a decisions exporter that stores no context spans).
-   * The decoder then returns the other spans as outlines, their ids and nothing else
-   * (@decision-trace/otlp span-outline.ts), checking them as thoroughly.
+   * a pipeline of the decision processor and a decisions exporter that stores no context spans,
+   * or a pass-through of the batch processor and an otlp or otlphttp exporter, which forward the
+   * received bytes). The decoder then returns the other spans as outlines, their ids and nothing
+   * else (@decision-trace/otlp span-outline.ts), checking them as thoroughly; with
+   * `forwardsReceivedEncoding`, only where it keeps the bytes they arrived in.
    */
   decisionSpansOnly: boolean;
 }
@@ -188,6 +190,10 @@ export const EVERYTHING_DOWNSTREAM: DownstreamSpanUse = { forwardsReceivedEncodi
  * handed, only those that may hold a decision — a `decision.type` or `dt.decision_id` attribute,
  * a span event — whole, and of every other span only its trace id, span id and parent span id
  * (see DownstreamSpanUse.decisionSpansOnly). Absent or false: it may read every span whole.
+ * An exporter that forwards received bytes (`forwardsReceivedEncoding`) and reads nothing else
+ * of spans may declare it too: outlines come only with their bytes kept (the receiver keeps
+ * bytes whenever such an exporter is downstream), and the encoders refuse an outline, so one
+ * that reached an encoder without its bytes would fail loudly rather than be sent empty.
  */
 export interface DecisionSpanReader<C> {
   readsDecisionSpansOnly?(config: C): boolean;

@@ -13,6 +13,9 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
   type: 'otlp',
   configSchema: otlpGrpcExporterSchema,
   forwardsReceivedEncoding: () => true,
+  // It writes spans that reach it unchanged as the bytes they arrived in, which the decoder keeps
+  // wherever it leaves outlines (@decision-trace/otlp span-outline.ts): it reads no span's content.
+  readsDecisionSpansOnly: () => true,
   create({ id, config, logger, host }) {
     return new QueuedExporter({
       id,

@@ -18,6 +18,9 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
   type: 'otlphttp',
   configSchema: otlpHttpExporterSchema,
   forwardsReceivedEncoding: (config) => config.encoding === 'proto',
+  // With protobuf it writes spans that reach it unchanged as the bytes they arrived in, which the
+  // decoder keeps wherever it leaves outlines (@decision-trace/otlp span-outline.ts); JSON needs every span whole.
+  readsDecisionSpansOnly: (config) => config.encoding === 'proto',
   create({ id, config, logger, host }) {
     const encodeBody =
       config.encoding === 'json'

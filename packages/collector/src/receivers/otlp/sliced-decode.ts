@@ -41,7 +41,8 @@ export async function decodeProtobufInSlices(body: Buffer, decoding = FULL_DECOD
     const slice = slices[i];
     let decoded: DecodedTraceRequest;
     try {
-      decoded = decodeTraceRequestProtobuf(slice.body, { outlineNonDecisionSpans: decoding.outlineNonDecisionSpans });
+      // Slices keep no bytes, and an outline forwarded stands for its bytes: with keepEncoding, whole spans.
+      decoded = decodeTraceRequestProtobuf(slice.body, { outlineNonDecisionSpans: decoding.outlineNonDecisionSpans && !decoding.keepEncoding });
     } catch (error) {
       if (error instanceof OtlpDecodeError) return decodeTraceRequestProtobuf(body, decoding);
       throw error;
