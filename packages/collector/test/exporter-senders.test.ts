@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { Metadata, Server as GrpcServer, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { encodeDecisionEventsJson, type DecisionEvent } from '@decision-trace/model';
@@ -19,6 +19,7 @@ import { INLINE_GZIP_MAX_BYTES } from '../src/exporter-helper/http-client.js';
 import { otlpGrpcExporterSchema } from '../src/exporters/otlp/config.js';
 import { OtlpGrpcSender } from '../src/exporter-helper/otlp-grpc-sender.js';
 import { RemoteDecisionSender } from '../src/exporters/decisions/remote-sender.js';
+import { decisionsExporterSchema, remoteSettings } from '../src/exporters/decisions/config.js';
 
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
 
@@ -470,6 +471,7 @@ describe('decisions exporter: a remote backend', () => {
         api_key: 'secret',
         headers: {},
         compression: 'gzip',
+        compression_params: { level: 0 },
         timeout: 1000,
         sending_queue: DEFAULT_SENDING_QUEUE,
         retry_on_failure: DEFAULT_RETRY,
@@ -515,6 +517,45 @@ describe('decisions exporter: a remote backend', () => {
       await sender.close();
       server.close();
     }
+  });
+
+  test('compression_params.level sets the gzip level of the posted events (unset: 6), from the config through remoteSettings', async () => {
+    const bodies: Buffer[] = [];
+    const server = httpServer({
+      current: (_req, body, res) => {
+        bodies.push(body);
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"accepted":1,"duplicates":0}');
+      },
+    });
+    const port = await listen(server);
+    // Compressible but not trivially so: the levels give different sizes on it.
+    const events = Array.from({ length: 60 }, (_, i) => ({ ...sampleEvents()[i % 8]!, event_id: `otlp:${(i * 7919) % 1009}` }));
+    const body = encodeEvents(events);
+    try {
+      for (const level of [undefined, 1, 9, -2]) {
+        const config = decisionsExporterSchema.parse({
+          endpoint: `http://127.0.0.1:${port}`,
+          ...(level === undefined ? {} : { compression_params: { level } }),
+        });
+        const sender = new RemoteDecisionSender(remoteSettings({ ...config, endpoint: config.endpoint! }), 1);
+        await sender.start();
+        try {
+          assert.equal(await sender.send(body, signal()), undefined);
+        } finally {
+          await sender.close();
+        }
+        const sent = bodies.pop()!;
+        assert.deepEqual(gunzipSync(sent), body, `level ${level}: the body arrives unchanged`);
+        const expected = level === -2 ? gzipSync(body, { strategy: zlibConstants.Z_HUFFMAN_ONLY }) : gzipSync(body, { level: level ?? 6 });
+        assert.deepEqual(sent, expected, `level ${level}: the bytes of gzip at that level`);
+      }
+    } finally {
+      server.close();
+    }
+    const refused = decisionsExporterSchema.safeParse({ endpoint: 'http://127.0.0.1:1', compression_params: { level: 10 } });
+    assert.equal(refused.success, false);
+    assert.deepEqual(refused.error!.issues[0]!.path, ['compression_params', 'level']);
+    assert.equal(decisionsExporterSchema.safeParse({ endpoint: 'http://127.0.0.1:1', compression: 'none', compression_params: { level: 10 } }).success, true);
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseTypeVersion } from '@decision-trace/model';
 import { durationSchema, httpUrlSchema, millisecondsOrDurationSchema, storageUrlSchema } from '../../config/values.js';
+import { compressionParamsIssue, compressionParamsSchema, type CompressionParams } from '../../exporter-helper/compression-params.js';
 import { retryOnFailureSchema, sendingQueueSchema } from '../../exporter-helper/config.js';
 import { clientTlsSchema } from '../../exporter-helper/tls-config.js';
 import { DEFAULT_STORAGE } from '../../shared/default-storage.js';
@@ -41,7 +42,7 @@ export const natsTargetSchema = z.strictObject({
 
 export type NatsTarget = z.output<typeof natsTargetSchema>;
 
-const REMOTE_ONLY = ['api_key', 'headers', 'compression', 'timeout', 'tls', 'sending_queue', 'retry_on_failure'] as const;
+const REMOTE_ONLY = ['api_key', 'headers', 'compression', 'compression_params', 'timeout', 'tls', 'sending_queue', 'retry_on_failure'] as const;
 const EMBEDDED_ONLY = ['store_context_spans', 'context_span_buffer', 'witness'] as const;
 
 /** Spans of traces whose decision has not arrived yet wait here (see context-span-window.ts). */
@@ -120,6 +121,8 @@ export const decisionsExporterSchema = z
     api_key: z.string().min(1, 'must not be empty').optional(),
     headers: z.record(z.string(), z.string()).optional(),
     compression: z.enum(['gzip', 'none']).optional(),
+    /** As the otlphttp exporter's (the Collector's confighttp): `level` (0, unset, is zlib's default level 6). */
+    compression_params: compressionParamsSchema.optional(),
     timeout: durationSchema.optional(),
     tls: clientTlsSchema.optional(),
     sending_queue: sendingQueueSchema.optional(),
@@ -166,6 +169,9 @@ export const decisionsExporterSchema = z
       for (const key of REMOTE_ONLY) {
         if (config[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only applies to a remote backend (set endpoint)' });
       }
+    } else if (config.compression_params !== undefined) {
+      const issue = compressionParamsIssue(config.compression ?? 'gzip', config.compression_params);
+      if (issue) ctx.addIssue({ code: 'custom', path: ['compression_params', 'level'], message: issue });
     }
   })
   .transform((config) => (config.endpoint === undefined && config.nats === undefined ? { ...config, storage: config.storage ?? DEFAULT_STORAGE } : config));
@@ -177,19 +183,21 @@ export interface RemoteDecisionsConfig {
   api_key?: string;
   headers: Record<string, string>;
   compression: 'gzip' | 'none';
+  compression_params: CompressionParams;
   timeout: number;
   tls?: z.output<typeof clientTlsSchema>;
   sending_queue: z.output<typeof sendingQueueSchema>;
   retry_on_failure: z.output<typeof retryOnFailureSchema>;
 }
 
-/** The remote mode's settings with their defaults (gzip, 30 s, the Collector's queue and retry). */
+/** The remote mode's settings with their defaults (gzip at level 6, 30 s, the Collector's queue and retry). */
 export function remoteSettings(config: DecisionsExporterConfig & { endpoint: string }): RemoteDecisionsConfig {
   return {
     endpoint: config.endpoint,
     api_key: config.api_key,
     headers: config.headers ?? {},
     compression: config.compression ?? 'gzip',
+    compression_params: config.compression_params ?? compressionParamsSchema.parse({}),
     timeout: config.timeout ?? 30_000,
     tls: config.tls,
     sending_queue: config.sending_queue ?? sendingQueueSchema.parse({}),

@@ -35,6 +35,7 @@ export class RemoteDecisionSender implements RequestSender {
       url: this.url,
       headers,
       compression: this.config.compression,
+      compressionParams: this.config.compression_params,
       tls: await loadTls(this.config.tls),
       maxSockets: this.maxSockets,
     });
