@@ -1,8 +1,7 @@
 import type { ContextSpan, ReadonlyDecisionEvent, SelectedContextSpans } from '@decision-trace/model';
 import type { AppendResult } from './store.js';
-import { assertAppendable } from './appendable-event.js';
 import { packContextSpans, packSelectedSpans, type ContextSpanPack } from './context-span-pack.js';
-import { ledgerCanonicalJsonReadBack } from './ledger-hash.js';
+import { toLedgerEvents } from './ledger-events.js';
 
 /**
  * One call a backend's group commit takes: `append(events)` or `appendContextSpans(spans)`,
@@ -12,21 +11,19 @@ import { ledgerCanonicalJsonReadBack } from './ledger-hash.js';
  */
 export type AppendCall =
   | {
+      /** The events as their ledger rows read back (ledger-events.ts), which the store folds. */
       events: readonly ReadonlyDecisionEvent[];
       /**
        * Each event's canonical JSON (ledger-hash.ts), the ledger's `event` column and the input
-       * of its hash. Computed in the caller's thread: it depends on the event alone, and the
-       * worker store's thread, which appends, is the busier one.
+       * of its hash; each event is what parseJsonExact reads back from it (key order aside), so
+       * the worker store sends the JSON alone (worker/append-message.ts). Computed in the
+       * caller's thread: it depends on the event alone, and the worker store's thread, which
+       * appends, is the busier one.
        */
       eventJson: string[];
-      /**
-       * Every event is what parseJsonExact reads back from its `eventJson` (key order aside):
-       * the worker store then sends the JSON alone (worker/append-message.ts).
-       */
-      eventsReadBack: boolean;
       packs?: undefined;
     }
-  | { packs: ContextSpanPack[]; events?: undefined; eventJson?: undefined; eventsReadBack?: undefined };
+  | { packs: ContextSpanPack[]; events?: undefined; eventJson?: undefined };
 
 /**
  * The call of `append(events)` or `appendContextSpans(spans)`, checked and packed as every
@@ -35,17 +32,7 @@ export type AppendCall =
  */
 export function appendCallOf(input: { events: readonly ReadonlyDecisionEvent[] } | { spans: ContextSpan[] | SelectedContextSpans }): AppendCall | null {
   if ('events' in input) {
-    if (input.events.length === 0) return null;
-    const eventJson: string[] = new Array(input.events.length);
-    let eventsReadBack = true;
-    for (let i = 0; i < input.events.length; i++) {
-      const event = input.events[i]!;
-      assertAppendable(event);
-      const { json, readsBack } = ledgerCanonicalJsonReadBack(event);
-      eventJson[i] = json;
-      if (!readsBack) eventsReadBack = false;
-    }
-    return { events: input.events, eventJson, eventsReadBack };
+    return input.events.length === 0 ? null : toLedgerEvents(input.events);
   }
   const { spans } = input;
   if (Array.isArray(spans)) return spans.length === 0 ? null : { packs: packContextSpans(spans) };

@@ -286,6 +286,33 @@ export function runStoreSuite(name: string, createDatabase: () => Promise<StoreT
       assert.equal((await store.verifyLedger()).ok, true);
     });
 
+    withStore('values JSON changes (a Date, a Map, undefined) give the record their ledger text folds to, which verifies', async (store) => {
+      // An in-process caller (the SDK's store sink) may hand over a Date where the schema has an
+      // RFC 3339 string. The ledger keeps the event's JSON, the Date's ISO string, and verification
+      // refolds that; the record must be folded from the same, as the HTTP sink's JSON would be.
+      const start = makeEvent(
+        'decision.start',
+        { start_time: new Date('2025-03-01T09:59:00.000Z') },
+        { decision_id: 'dated', timestamp: '2025-03-01T10:00:00.000Z' },
+      );
+      const observed = makeEvent(
+        'decision.observed',
+        { outcome: 'approved', confidence: undefined, end_time: new Date('2025-03-01T10:05:00.500Z'), factors: new Map([['a', 1]]) },
+        { decision_id: 'dated', timestamp: '2025-03-01T10:01:00.000Z' },
+      );
+      assert.deepEqual(await store.append([start, observed]), { appended: 2, duplicates: 0 });
+      const [detail] = await store.getDecision('dated');
+      const record = detail!.record;
+      assert.equal(record.start_time, '2025-03-01T09:59:00.000Z');
+      assert.equal(record.end_time, '2025-03-01T10:05:00.500Z');
+      assert.equal(record.duration_ms, 360_500);
+      assert.deepEqual(record.factors, {});
+      assert.deepEqual(record.flags ?? [], [], 'no value was refused');
+      assert.deepEqual(detail!.events[0]!.event.payload, { start_time: '2025-03-01T09:59:00.000Z' });
+      assert.ok(start.payload.start_time instanceof Date, "the caller's event is left as it was");
+      assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 2, first_broken: null });
+    });
+
     withStore('the same event id in another tenant is not a duplicate', async (store) => {
       const event = makeEvent('decision.start', {});
       await store.append([event]);

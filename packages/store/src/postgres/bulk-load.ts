@@ -9,10 +9,10 @@ import {
   type RollupSpan,
   type TokenCounts,
 } from '@decision-trace/model';
-import { assertAppendable } from '../appendable-event.js';
 import { DECISION_COLUMNS, decisionRowValues, recordJson } from '../decision-row.js';
 import { insertColumns, packColumns, type InsertColumn, type PackedColumns } from './column-insert.js';
-import { canonicalLedgerEntry, chainHash, GENESIS_HASH, ledgerCanonicalJson } from '../ledger-hash.js';
+import { canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
+import { toLedgerEvents } from '../ledger-events.js';
 import { parseStoredRecord } from '../stored-json.js';
 import { rollUpRecords } from './rollups.js';
 import type { ChainHead } from '../witness/chain-heads.js';
@@ -68,14 +68,13 @@ export interface PreparedBulkLoad {
 
 /** Checks and prepares `input` for bulkLoadPostgres (see PreparedBulkLoad); throws what the load would refuse. */
 export function prepareBulkLoad(input: BulkLoadInput): PreparedBulkLoad {
-  const { events, spans } = input;
-  const eventJson = events.map((event) => {
-    assertAppendable(event);
+  const { spans } = input;
+  const { events, eventJson } = toLedgerEvents(input.events);
+  for (const event of events) {
     if (event.trace_id !== null && event.trace_id !== event.trace_id.toLowerCase()) {
       throw new Error(`bulk load takes lowercase trace ids; event ${event.event_id} has ${event.trace_id}`);
     }
-    return ledgerCanonicalJson(event);
-  });
+  }
   assertUnique(
     events.map((event) => key(event.tenant_id, event.event_id)),
     'event',

@@ -12,10 +12,10 @@ import type { PostgresStoreHandle } from './store-handle.js';
 import { inTransaction } from './transaction.js';
 import { rollUpRecords } from './rollups.js';
 import { insertContextSpans, recordKey, refreshAfterAppend, refreshTokenUsage, syncCausalLinks, type TransactionRecords } from './trace-tables.js';
-import { assertAppendable } from '../appendable-event.js';
 import { GroupCommit } from '../group-commit.js';
 import { DECISION_ROW_WIDTH, decisionRowValues } from '../decision-row.js';
-import { ledgerCanonicalJson, canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
+import { canonicalLedgerEntry, chainHash, GENESIS_HASH } from '../ledger-hash.js';
+import { toLedgerEvents, type LedgerEvents } from '../ledger-events.js';
 import type { ChainHead } from '../witness/chain-heads.js';
 import type { AppendResult } from '../store.js';
 
@@ -31,7 +31,7 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505']);
 export class PostgresLedgerWriter {
   readonly #handle: PostgresStoreHandle;
   /** One group transaction at a time; calls arriving meanwhile form the next group. */
-  readonly #appends = new GroupCommit<readonly ReadonlyDecisionEvent[], AppendResult>({
+  readonly #appends = new GroupCommit<LedgerEvents, AppendResult>({
     commit: async (calls) => (await this.#commitWithRetry(calls)).map((result) => ({ result })),
     maxInFlight: 1,
     retryRejectedAlone: true,
@@ -49,13 +49,14 @@ export class PostgresLedgerWriter {
    */
   append(events: readonly ReadonlyDecisionEvent[]): Promise<AppendResult> {
     if (events.length === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
+    let call: LedgerEvents;
     try {
-      for (const event of events) assertAppendable(event);
+      call = toLedgerEvents(events);
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#handle.closed) return Promise.reject(new Error('store is closed'));
-    return this.#appends.add(events);
+    return this.#appends.add(call);
   }
 
   /**
@@ -101,7 +102,7 @@ export class PostgresLedgerWriter {
     return this.#commits;
   }
 
-  async #commitWithRetry(calls: ReadonlyArray<readonly ReadonlyDecisionEvent[]>): Promise<AppendResult[]> {
+  async #commitWithRetry(calls: readonly LedgerEvents[]): Promise<AppendResult[]> {
     const { results, heads } = await this.#withRetry(() => inTransaction(this.#handle.pool, 'BEGIN', (client) => appendCalls(client, calls)));
     this.#commits += 1;
     const witness = this.#handle.witness;
@@ -121,37 +122,34 @@ export class PostgresLedgerWriter {
 }
 
 /** The body of one append transaction; one result per call, and the chain heads it moved. */
-async function appendCalls(
-  client: pg.PoolClient,
-  calls: ReadonlyArray<readonly ReadonlyDecisionEvent[]>,
-): Promise<{ results: AppendResult[]; heads: Map<string, ChainHead> }> {
+async function appendCalls(client: pg.PoolClient, calls: readonly LedgerEvents[]): Promise<{ results: AppendResult[]; heads: Map<string, ChainHead> }> {
   const heads = await lockChains(
     client,
-    calls.flatMap((events) => events.map((event) => event.tenant_id)),
+    calls.flatMap(({ events }) => events.map((event) => event.tenant_id)),
   );
 
   const stored = await client.query<{ tenant_id: string; event_id: string }>(
     `SELECT l.tenant_id, l.event_id FROM ledger l
      JOIN unnest($1::text[], $2::text[]) AS wanted(tenant_id, event_id)
        ON l.tenant_id = wanted.tenant_id AND l.event_id = wanted.event_id`,
-    [calls.flatMap((events) => events.map((e) => e.tenant_id)), calls.flatMap((events) => events.map((e) => e.event_id))],
+    [calls.flatMap(({ events }) => events.map((e) => e.tenant_id)), calls.flatMap(({ events }) => events.map((e) => e.event_id))],
   );
   const seen = new Set(stored.rows.map((row) => recordKey(row.tenant_id, row.event_id)));
 
   const receivedAt = new Date().toISOString();
   const ledger = new LedgerColumns();
   const newEvents: ReadonlyDecisionEvent[] = [];
-  const results = calls.map((events): AppendResult => {
+  const results = calls.map(({ events, eventJson }): AppendResult => {
     let appended = 0;
-    for (const event of events) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
       const key = recordKey(event.tenant_id, event.event_id);
       if (seen.has(key)) continue;
       seen.add(key);
       const head = heads.get(event.tenant_id)!;
       const seq = head.seq + 1;
-      const eventJson = ledgerCanonicalJson(event);
-      const hash = chainHash(head.hash, canonicalLedgerEntry(event.tenant_id, seq, receivedAt, eventJson));
-      ledger.add(event, seq, eventJson, head.hash, hash);
+      const hash = chainHash(head.hash, canonicalLedgerEntry(event.tenant_id, seq, receivedAt, eventJson[i]!));
+      ledger.add(event, seq, eventJson[i]!, head.hash, hash);
       heads.set(event.tenant_id, { seq, hash });
       newEvents.push(event);
       appended += 1;

@@ -1,0 +1,41 @@
+import { parseJsonExact, type ReadonlyDecisionEvent } from '@decision-trace/model';
+import { assertAppendable } from './appendable-event.js';
+import { ledgerCanonicalJsonReadBack } from './ledger-hash.js';
+
+/** Events as the ledger keeps them: what every backend folds into records, and their JSON. */
+export interface LedgerEvents {
+  /**
+   * Each event as its ledger row reads back: the caller's object when its JSON reads back as it
+   * (nearly always), else the value parseJsonExact reads from that JSON. The caller's objects
+   * are never changed.
+   */
+  events: readonly ReadonlyDecisionEvent[];
+  /** Each event's canonical JSON (ledger-hash.ts): the ledger's `event` column and the input of its hash. */
+  eventJson: string[];
+}
+
+/**
+ * Checks (assertAppendable) and encodes events for the ledger. A record must be the fold of its
+ * ledger rows, which is what verification refolds. An in-process caller may hand over values
+ * whose JSON differs from them — a Date where the schema has an RFC 3339 string (the ledger
+ * holds its ISO string), a Map (`{}`), undefined or a function (dropped), a bigint within 2^53
+ * (a number) — and the fold treats some of them differently from their text: a Date as
+ * `start_time` is refused live and accepted from the ledger. So such an event is folded as its
+ * JSON reads back, as it would be had it come through `POST /v1/events` (the SDK's HTTP sink).
+ * Throws for an event no store may keep.
+ */
+export function toLedgerEvents(input: readonly ReadonlyDecisionEvent[]): LedgerEvents {
+  const eventJson: string[] = new Array(input.length);
+  let events = input;
+  for (let i = 0; i < input.length; i++) {
+    const event = input[i]!;
+    assertAppendable(event);
+    const { json, readsBack } = ledgerCanonicalJsonReadBack(event);
+    eventJson[i] = json;
+    if (!readsBack) {
+      if (events === input) events = input.slice();
+      (events as ReadonlyDecisionEvent[])[i] = parseJsonExact(json) as ReadonlyDecisionEvent;
+    }
+  }
+  return { events, eventJson };
+}
