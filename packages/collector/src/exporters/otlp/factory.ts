@@ -1,7 +1,6 @@
 import { encodeTraceRequestProtobuf } from '@decision-trace/otlp';
-import type { ExporterFactory, LogsBatch, MetricsBatch } from '../../component/component.js';
-import { encodeLogsRequest } from '../../exporter-helper/logs-encoding.js';
-import { encodeMetricsRequest } from '../../exporter-helper/metrics-encoding.js';
+import type { ExporterFactory } from '../../component/component.js';
+import { queuedLogsExporter, queuedMetricsExporter } from '../../exporter-helper/signal-exporters.js';
 import { spanRequestEncoder } from '../../exporter-helper/span-export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
 import { otlpGrpcExporterSchema, type OtlpGrpcExporterConfig } from './config.js';
@@ -30,36 +29,6 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
       encode: spanRequestEncoder(config.sending_queue, (batch) => encodeTraceRequestProtobuf(batch.resourceSpans)),
     });
   },
-  createMetrics({ id, config, logger, host }) {
-    return new QueuedExporter<MetricsBatch>({
-      id,
-      logger,
-      host,
-      unit: 'metric_points',
-      dataType: 'metrics',
-      queue: config.sending_queue,
-      retry: config.retry_on_failure,
-      timeoutMs: config.timeout,
-      sender: new OtlpGrpcSender(config, EXPORT_METHODS.metrics),
-      concatenable: true,
-      itemsOf: (batch) => batch.dataPointCount,
-      encode: (batch) => encodeMetricsRequest(batch, 'protobuf'),
-    });
-  },
-  createLogs({ id, config, logger, host }) {
-    return new QueuedExporter<LogsBatch>({
-      id,
-      logger,
-      host,
-      unit: 'log_records',
-      dataType: 'logs',
-      queue: config.sending_queue,
-      retry: config.retry_on_failure,
-      timeoutMs: config.timeout,
-      sender: new OtlpGrpcSender(config, EXPORT_METHODS.logs),
-      concatenable: true,
-      itemsOf: (batch) => batch.records.length,
-      encode: (batch) => encodeLogsRequest(batch, 'protobuf'),
-    });
-  },
+  createMetrics: (settings) => queuedMetricsExporter(settings, new OtlpGrpcSender(settings.config, EXPORT_METHODS.metrics), 'protobuf'),
+  createLogs: (settings) => queuedLogsExporter(settings, new OtlpGrpcSender(settings.config, EXPORT_METHODS.logs), 'protobuf'),
 };

@@ -1,10 +1,9 @@
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '@decision-trace/otlp';
-import type { ExporterFactory, LogsBatch, MetricsBatch, TraceBatch } from '../../component/component.js';
-import { encodeLogsRequest } from '../../exporter-helper/logs-encoding.js';
+import type { ExporterFactory, TraceBatch } from '../../component/component.js';
 import { StartError } from '../../component/start-error.js';
 import { spanRequestEncoder } from '../../exporter-helper/span-export-request.js';
 import { QueuedExporter } from '../../exporter-helper/queued-exporter.js';
-import { encodeMetricsRequest } from '../../exporter-helper/metrics-encoding.js';
+import { queuedLogsExporter, queuedMetricsExporter } from '../../exporter-helper/signal-exporters.js';
 import { otlpHttpExporterSchema, signalUrl, type OtlpHttpExporterConfig } from './config.js';
 import { OtlpHttpSender } from './otlp-http-sender.js';
 
@@ -39,41 +38,23 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
       encode: spanRequestEncoder(config.sending_queue, encodeBody),
     });
   },
-  createMetrics({ id, config, logger, host }) {
-    const encoding = config.encoding === 'json' ? 'json' : 'protobuf';
-    return new QueuedExporter<MetricsBatch>({
-      id,
-      logger,
-      host,
-      unit: 'metric_points',
-      dataType: 'metrics',
-      queue: config.sending_queue,
-      retry: config.retry_on_failure,
-      timeoutMs: config.timeout,
-      sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'metrics', id)),
-      concatenable: encoding === 'protobuf',
-      itemsOf: (batch) => batch.dataPointCount,
-      encode: (batch) => encodeMetricsRequest(batch, encoding),
-    });
-  },
-  createLogs({ id, config, logger, host }) {
-    const encoding = config.encoding === 'json' ? 'json' : 'protobuf';
-    return new QueuedExporter<LogsBatch>({
-      id,
-      logger,
-      host,
-      unit: 'log_records',
-      dataType: 'logs',
-      queue: config.sending_queue,
-      retry: config.retry_on_failure,
-      timeoutMs: config.timeout,
-      sender: new OtlpHttpSender(config, maxSockets(config), urlFor(config, 'logs', id)),
-      concatenable: encoding === 'protobuf',
-      itemsOf: (batch) => batch.records.length,
-      encode: (batch) => encodeLogsRequest(batch, encoding),
-    });
-  },
+  createMetrics: (settings) =>
+    queuedMetricsExporter(
+      settings,
+      new OtlpHttpSender(settings.config, maxSockets(settings.config), urlFor(settings.config, 'metrics', settings.id)),
+      bodyEncoding(settings.config),
+    ),
+  createLogs: (settings) =>
+    queuedLogsExporter(
+      settings,
+      new OtlpHttpSender(settings.config, maxSockets(settings.config), urlFor(settings.config, 'logs', settings.id)),
+      bodyEncoding(settings.config),
+    ),
 };
+
+function bodyEncoding(config: OtlpHttpExporterConfig): 'protobuf' | 'json' {
+  return config.encoding === 'json' ? 'json' : 'protobuf';
+}
 
 function maxSockets(config: OtlpHttpExporterConfig): number {
   return config.sending_queue.enabled ? config.sending_queue.num_consumers : 16;
