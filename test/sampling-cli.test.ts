@@ -6,25 +6,7 @@ import { join } from 'node:path';
 import { encodeTraceRequestJson } from '@decision-trace/otlp';
 import { runCli } from './helpers/collector-process.js';
 import { asResourceSpans, makeSpan, makeTrace, refundDecision } from './sampling-fixtures.js';
-
-const configYaml = (processors: string, order: string) => `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:0
-processors:
-  decision: {}
-${processors}
-exporters:
-  debug: {}
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [${order}]
-      exporters: [debug]
-`;
+import { tracesPipelineYaml } from '../packages/collector/test/traces-pipeline-yaml.js';
 
 const tail = `  tail_sampling:
     decision_wait: 30s
@@ -53,7 +35,7 @@ test('sampling test --json prints one line per trace with its decision and decid
     JSON.parse(encodeTraceRequestJson(asResourceSpans([...risky.spans.slice(0, 1), ...safe.spans, ...failing.spans]))),
     JSON.parse(encodeTraceRequestJson(asResourceSpans([...risky.spans.slice(1), ...health.spans]))),
   ];
-  const paths = files(configYaml(tail, 'decision, tail_sampling'), JSON.stringify(requests));
+  const paths = files(tracesPipelineYaml(tail, 'decision, tail_sampling'), JSON.stringify(requests));
   const result = await runCli(['sampling', 'test', '--config', paths.config, '--input', paths.input, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stdout
@@ -76,7 +58,7 @@ test('sampling test --json prints one line per trace with its decision and decid
 test('sampling test runs head samplers in pipeline order before the tail sampler', async () => {
   const traces = Array.from({ length: 200 }, () => makeTrace({ error: true }));
   const paths = files(
-    configYaml(`  probabilistic_sampler: {sampling_percentage: 50}\n${tail}`, 'decision, probabilistic_sampler, tail_sampling'),
+    tracesPipelineYaml(`  probabilistic_sampler: {sampling_percentage: 50}\n${tail}`, 'decision, probabilistic_sampler, tail_sampling'),
     encodeTraceRequestJson(asResourceSpans(traces.flatMap((t) => t.spans))),
   );
   const result = await runCli(['sampling', 'test', '--config', paths.config, '--input', paths.input, '--json']);
@@ -94,7 +76,7 @@ test('sampling test runs head samplers in pipeline order before the tail sampler
 });
 
 test('sampling test exits 2 on an invalid policy, naming its YAML path', async () => {
-  const paths = files(configYaml(`  tail_sampling:\n    policies: [{name: a, type: bogus}]`, 'decision'), '{"resourceSpans": []}');
+  const paths = files(tracesPipelineYaml(`  tail_sampling:\n    policies: [{name: a, type: bogus}]`, 'decision'), '{"resourceSpans": []}');
   const result = await runCli(['sampling', 'test', '--config', paths.config, '--input', paths.input]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /processors\.tail_sampling\.policies\[0\]\.type: unknown or misplaced policy type "bogus"/);

@@ -1,29 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigErrors, defaultComponents, parseCollectorConfig } from '@decision-trace/collector';
-
-const wrap = (processors: string) => `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:0
-processors:
-  decision: {}
-${processors}
-exporters:
-  debug: {}
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [decision]
-      exporters: [debug]
-`;
+import { tracesPipelineYaml } from './traces-pipeline-yaml.js';
 
 function errorsOf(processors: string): string[] {
   try {
-    parseCollectorConfig(wrap(processors), defaultComponents());
+    parseCollectorConfig(tracesPipelineYaml(processors), defaultComponents());
   } catch (error) {
     assert.ok(error instanceof ConfigErrors, String(error));
     return error.errors.map((e) => e.message);
@@ -32,7 +14,7 @@ function errorsOf(processors: string): string[] {
 }
 
 function configOf(processors: string, id: string): Record<string, unknown> {
-  return parseCollectorConfig(wrap(processors), defaultComponents()).processors.get(id)!.config as Record<string, unknown>;
+  return parseCollectorConfig(tracesPipelineYaml(processors), defaultComponents()).processors.get(id)!.config as Record<string, unknown>;
 }
 
 test('a tail_sampling block copied from the OpenTelemetry Collector README parses with its defaults', () => {

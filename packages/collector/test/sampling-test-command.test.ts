@@ -14,31 +14,12 @@ import {
   type ReadingProcessorFactory,
 } from '@decision-trace/collector';
 import { runSamplingTest } from '../src/cli/sampling-test.js';
+import { tracesPipelineYaml } from './traces-pipeline-yaml.js';
 
 const registry = defaultComponents();
 
 function configOf(processors: string, order: string) {
-  return parseCollectorConfig(
-    `
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:0
-processors:
-  decision: {}
-${processors}
-exporters:
-  debug: {}
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [${order}]
-      exporters: [debug]
-`,
-    registry,
-  );
+  return parseCollectorConfig(tracesPipelineYaml(processors, order), registry);
 }
 
 /** A root, a child and, with `decision`, a decision span: one trace of `service`. */
