@@ -268,6 +268,40 @@ describe('batch processor', () => {
     await processor.shutdown({ deadline: Date.now() });
   });
 
+  test('where every exporter acknowledges from memory, decision data is batched with the rest and the caller acknowledged at once', async () => {
+    const seen: TraceBatch[] = [];
+    const next: TracesConsumer = {
+      async consumeTraces(batch) {
+        seen.push(batch);
+      },
+    };
+    const s = { ...settings({ send_batch_size: 6, send_batch_max_size: 6, timeout: '50ms' }), exportersAcknowledgeFromMemory: true };
+    const processor = batchProcessorFactory.create(s, next);
+    const requests = [0, 1, 2].map((i) => ({
+      resourceSpans: [resource(`svc${i}`, [span(), decisionSpan(), span()])],
+      spanCount: 3,
+      decisions: [{ event_id: `e${i}` } as never],
+      tenant: 'acme',
+    }));
+    for (const request of requests) await processor.consumeTraces(request);
+    await flushMicrotasks();
+    // Six spans reached send_batch_size: the first two requests went as one batch, with their decision events; the third waits.
+    assert.equal(seen.length, 1);
+    assert.deepEqual(names(seen[0].resourceSpans), [...names(requests[0].resourceSpans), ...names(requests[1].resourceSpans)]);
+    assert.equal(seen[0].resourceSpans[0], requests[0].resourceSpans[0], 'the received resources themselves, so their bytes are forwarded');
+    assert.equal(seen[0].spanCount, 6);
+    assert.deepEqual(seen[0].decisions, [...requests[0].decisions, ...requests[1].decisions]);
+    assert.equal(seen[0].tenant, 'acme');
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal(seen.length, 2, 'the rest after the timeout');
+    assert.deepEqual(names(seen[1].resourceSpans), names(requests[2].resourceSpans));
+    assert.deepEqual(seen[1].decisions, requests[2].decisions);
+    const labels = { processor: 'batch', pipeline: 'traces' };
+    assert.equal(s.host.metrics.valueOf('otelcol_processor_batch_passed_through_spans_total', labels) ?? 0, 0);
+    assert.equal(s.host.metrics.valueOf('otelcol_processor_batch_batch_size_trigger_send_total', labels), 1);
+    await processor.shutdown({ deadline: Date.now() });
+  });
+
   test("config: the Collector's defaults and rules", () => {
     assert.deepEqual(batchProcessorSchema.parse({}), { send_batch_size: 8192, send_batch_max_size: 0, timeout: 200 });
     assert.ok(!batchProcessorSchema.safeParse({ send_batch_size: 100, send_batch_max_size: 50 }).success);

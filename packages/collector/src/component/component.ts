@@ -141,6 +141,13 @@ export interface CreateSettings<C> {
   /** For connectors: the pipelines that export to it, with their processors (ids as configured). */
   upstream?: ReadonlyArray<{ id: string; processors: readonly string[] }>;
   /**
+   * For processors: every exporter (and connector) of the pipeline acknowledges what it is
+   * handed once it holds it in memory (ExporterFactory.acknowledgesFromMemory: an in-memory
+   * sending queue), so a processor that holds data before the client is answered makes no
+   * answer mean less than it already does. The service computes it; absent: false.
+   */
+  exportersAcknowledgeFromMemory?: boolean;
+  /**
    * For receivers: what the pipelines they feed read of the spans, which the service computes
    * from the pipelines' components, so that decoding does no work nobody downstream uses.
    * Absent: everything is read and forwarded.
@@ -281,6 +288,12 @@ export interface ExporterFactory<C = unknown> extends FactoryBase<C>, DecisionSp
    * those bytes. Absent: it does not (it encodes what it sends, or sends no spans).
    */
   forwardsReceivedEncoding?(config: C): boolean;
+  /**
+   * Whether its traces instance acknowledges a batch once it holds it in memory only (an
+   * enabled sending queue without storage): lost with the process, as anything a processor
+   * holds. Absent: it does not (it has delivered, written or journaled what it acknowledges).
+   */
+  acknowledgesFromMemory?(config: C): boolean;
   /** The store URL this exporter writes in the collector's own process, if any. */
   writtenStore?(config: C): string | undefined;
 }

@@ -164,6 +164,13 @@ export class CollectorService {
     return (resolved.factory as ExporterFactory).forwardsReceivedEncoding?.(resolved.config) === true;
   }
 
+  /** Whether exporter `id` (a connector: no) acknowledges what it holds in memory only. */
+  private acknowledgesFromMemory(id: string): boolean {
+    const resolved = this.config.exporters.get(id);
+    if (resolved === undefined) return false;
+    return (resolved.factory as ExporterFactory).acknowledgesFromMemory?.(resolved.config) === true;
+  }
+
   /** Whether a processor or exporter (a connector, undefined here: no) declares it reads only decision spans whole. */
   private readsDecisionSpansOnly(resolved: { factory: unknown; config: unknown } | undefined): boolean {
     if (resolved === undefined) return false;
@@ -248,7 +255,11 @@ export class CollectorService {
       for (const id of [...pipeline.processors].reverse()) {
         const resolved = config.processors.get(id)!;
         const factory = resolved.factory as ProcessorFactory;
-        const settings = { ...this.settings('processor', `${id} (${pipeline.id})`, resolved.config), pipeline: pipeline.id };
+        const settings = {
+          ...this.settings('processor', `${id} (${pipeline.id})`, resolved.config),
+          pipeline: pipeline.id,
+          exportersAcknowledgeFromMemory: pipeline.exporters.every((exporter) => this.acknowledgesFromMemory(exporter)),
+        };
         if (isMutatingProcessor(factory)) {
           const processor = factory.create(settings, next);
           await this.run(`processors.${id}`, processor);

@@ -15,6 +15,8 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcExporterConfig> = 
   // It writes spans that reach it unchanged as the bytes they arrived in, which the decoder keeps
   // wherever it leaves outlines (@decision-trace/otlp span-outline.ts): it reads no span's content.
   readsDecisionSpansOnly: () => true,
+  // An enabled queue without storage answers the client once the batch is in memory.
+  acknowledgesFromMemory: (config) => config.sending_queue.enabled && config.sending_queue.storage === undefined,
   create({ id, config, logger, host }) {
     return new QueuedExporter({
       id,

@@ -20,6 +20,8 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
   // With protobuf it writes spans that reach it unchanged as the bytes they arrived in, which the
   // decoder keeps wherever it leaves outlines (@decision-trace/otlp span-outline.ts); JSON needs every span whole.
   readsDecisionSpansOnly: (config) => config.encoding === 'proto',
+  // An enabled queue without storage answers the client once the batch is in memory.
+  acknowledgesFromMemory: (config) => config.sending_queue.enabled && config.sending_queue.storage === undefined,
   create({ id, config, logger, host }) {
     const encodeBody =
       config.encoding === 'json'

@@ -1,4 +1,4 @@
-import type { ReadonlyResourceSpans } from '@decision-trace/model';
+import type { ReadonlyDecisionEvent, ReadonlyResourceSpans } from '@decision-trace/model';
 import type { TracesConsumer } from '../../component/component.js';
 import { PipelineError } from '../../component/pipeline-error.js';
 import type { BatchProcessorConfig } from './config.js';
@@ -32,6 +32,8 @@ interface Partition {
   tenant: string | undefined;
   spans: ReadonlyResourceSpans[];
   count: number;
+  /** Decision events held with the spans (when the processor holds decision data: see factory.ts); they go with the next batch sent. */
+  decisions: ReadonlyDecisionEvent[];
   timer?: unknown;
   /** Set while the next consumer refuses (a full queue): new spans are refused until then. */
   stalledUntil?: number;
@@ -66,7 +68,7 @@ export class Batcher {
     return total;
   }
 
-  add(tenant: string | undefined, spans: readonly ReadonlyResourceSpans[], count: number): void {
+  add(tenant: string | undefined, spans: readonly ReadonlyResourceSpans[], count: number, decisions: readonly ReadonlyDecisionEvent[] = []): void {
     if (this.closed) throw new PipelineError('batch processor is shutting down', { retryable: true, retryAfterSeconds: 1 });
     const partition = this.partition(tenant);
     const now = this.timers.now();
@@ -78,6 +80,7 @@ export class Batcher {
     }
     for (const rs of spans) partition.spans.push(rs);
     partition.count += count;
+    for (const event of decisions) partition.decisions.push(event);
     this.flushFull(partition, 'size');
     if (partition.count > 0 && partition.timer === undefined) {
       partition.timer = this.timers.set(() => {
@@ -105,6 +108,7 @@ export class Batcher {
           this.hooks.dropped?.(partition.count, new Error('shutdown_timeout reached while the next component refused data'));
           partition.spans = [];
           partition.count = 0;
+          partition.decisions = [];
         }
         return;
       }
@@ -117,7 +121,7 @@ export class Batcher {
     const key = tenant ?? '';
     let partition = this.partitions.get(key);
     if (!partition) {
-      partition = { tenant, spans: [], count: 0 };
+      partition = { tenant, spans: [], count: 0, decisions: [] };
       this.partitions.set(key, partition);
     }
     return partition;
@@ -136,18 +140,20 @@ export class Batcher {
       this.timers.clear(partition.timer);
       partition.timer = undefined;
     }
-    const batch = { resourceSpans: slice.head, spanCount: slice.headCount, decisions: [], tenant: partition.tenant };
+    const decisions = partition.decisions;
+    partition.decisions = [];
+    const batch = { resourceSpans: slice.head, spanCount: slice.headCount, decisions, tenant: partition.tenant };
     const delivery = Promise.resolve()
       .then(() => this.next.consumeTraces(batch))
       .then(
         () => this.hooks.flushed?.(trigger, slice.headCount),
-        (error: unknown) => this.refused(partition, slice.head, slice.headCount, error),
+        (error: unknown) => this.refused(partition, slice.head, slice.headCount, decisions, error),
       );
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
-  private refused(partition: Partition, spans: readonly ReadonlyResourceSpans[], count: number, error: unknown): void {
+  private refused(partition: Partition, spans: readonly ReadonlyResourceSpans[], count: number, decisions: ReadonlyDecisionEvent[], error: unknown): void {
     if (!(error instanceof PipelineError) || !error.retryable) {
       this.hooks.dropped?.(count, error);
       return;
@@ -155,6 +161,7 @@ export class Batcher {
     // Back to the front, so spans keep their order when the consumer takes data again.
     partition.spans = [...spans, ...partition.spans];
     partition.count += count;
+    partition.decisions = [...decisions, ...partition.decisions];
     const waitMs = error.retryAfterSeconds * 1000;
     partition.stalledUntil = this.timers.now() + waitMs;
     if (partition.retryTimer !== undefined || this.closed) return;

@@ -5,10 +5,13 @@ import { batchProcessorSchema, type BatchProcessorConfig } from './config.js';
 import { partitionByDecision } from './split-spans.js';
 
 /**
- * Groups context spans into larger batches, as the Collector's batch processor does. Decision
- * data is never held: decision events and the spans that carry decisions pass straight on,
- * and the client is acknowledged only once the rest of the pipeline has them; only context
- * spans wait in the batch (acknowledged when added, as in the Collector).
+ * Groups spans into larger batches, as the Collector's batch processor does. Decision data is
+ * not held where that would weaken what the client's acknowledgment means: decision events and
+ * the spans that carry decisions pass straight on, and the client is acknowledged only once the
+ * rest of the pipeline has them; only context spans wait in the batch (acknowledged when added,
+ * as in the Collector). Where every exporter of the pipeline acknowledges from memory anyway (an
+ * in-memory sending queue: CreateSettings.exportersAcknowledgeFromMemory), holding them here is
+ * no weaker, so everything is batched, as in the Collector.
  */
 export const batchProcessorFactory: ReadingProcessorFactory<BatchProcessorConfig> = {
   kind: 'processor',
@@ -18,7 +21,7 @@ export const batchProcessorFactory: ReadingProcessorFactory<BatchProcessorConfig
   readsDecisionSpansOnly: () => true,
   type: 'batch',
   configSchema: batchProcessorSchema,
-  create({ id, config, logger, host, pipeline }, next) {
+  create({ id, config, logger, host, pipeline, exportersAcknowledgeFromMemory = false }, next) {
     const labels = { processor: componentName(id, pipeline), pipeline: pipeline ?? '' };
     const sizeTriggered = host.metrics
       .counter('otelcol_processor_batch_batch_size_trigger_send_total', 'Batches sent because send_batch_size was reached.')
@@ -45,6 +48,15 @@ export const batchProcessorFactory: ReadingProcessorFactory<BatchProcessorConfig
         await batcher.close(context?.deadline ?? Date.now());
       },
       async consumeTraces(batch: TraceBatch) {
+        if (exportersAcknowledgeFromMemory && batch.spanCount > 0) {
+          try {
+            batcher.add(batch.tenant, batch.resourceSpans, batch.spanCount, batch.decisions);
+          } catch (error) {
+            refused.add(batch.spanCount);
+            throw error;
+          }
+          return;
+        }
         const parts = partitionByDecision(batch.resourceSpans);
         if (batch.decisions.length > 0 || parts.decisionCount > 0) {
           passedThrough.add(parts.decisionCount);
