@@ -48,6 +48,11 @@ interface TraceSpans {
   rollup: RollupSpan[];
   /** LLM spans with token counts among them: without any, no decision of the trace has usage. */
   calls: number;
+  /**
+   * The trace had decisions stored before this transaction (decisions get their members after
+   * the roll-up, in the ledger writer): without any, the roll-up reads none.
+   */
+  storedDecisions: boolean;
 }
 
 /**
@@ -64,11 +69,13 @@ function prepare(db: SqliteDatabase) {
   return {
     insertPack: db.prepare<[string, string, string]>('INSERT INTO context_span_packs (tenant_id, trace_id, spans) VALUES (?, ?, ?)'),
     // A trace's packs and decisions are found through trace_members (migration 14): its pack ids
-    // are the integer members, which sort before the text ones, its decision ids.
-    tracePacks: db
-      .prepare<[string, string], string>(
-        `SELECT p.spans FROM trace_members m CROSS JOIN context_span_packs p ON p.pack_id = m.member
-         WHERE m.trace_id = ? AND m.tenant_id = ? AND m.member < ''`,
+    // are the integer members, which sort before the text ones, its decision ids. One row per
+    // member: a pack's spans, or null for a decision (a pack's spans are never null), so the
+    // append learns from the same seek whether the trace has stored decisions.
+    traceMembers: db
+      .prepare<[string, string], string | null>(
+        `SELECT p.spans FROM trace_members m LEFT JOIN context_span_packs p ON m.member < '' AND p.pack_id = m.member
+         WHERE m.trace_id = ? AND m.tenant_id = ?`,
       )
       .pluck(),
     traceDecisions: db.prepare<[string, string], TraceDecisionRow>(
@@ -159,8 +166,12 @@ export class SqliteTraceTables {
   #traceSpans(state: ContextSpanTransaction, key: string, tenant: string, traceId: string): TraceSpans {
     let trace = state.traces.get(key);
     if (trace !== undefined) return trace;
-    trace = { ids: new Set(), rollup: [], calls: 0 };
-    for (const json of this.#statements.tracePacks.all(traceId, tenant)) {
+    trace = { ids: new Set(), rollup: [], calls: 0, storedDecisions: false };
+    for (const json of this.#statements.traceMembers.all(traceId, tenant)) {
+      if (json === null) {
+        trace.storedDecisions = true;
+        continue;
+      }
       for (const tuple of parseSpanTuples(json)) {
         const rollup = tupleRollupSpan(tuple);
         trace.ids.add(rollup.span_id);
@@ -197,31 +208,27 @@ export class SqliteTraceTables {
       const trace = this.#traceSpans(spans, traceKey, tenant, traceId);
       // No call in the trace: no decision of it has usage, nothing to compute or rewrite.
       if (trace.calls === 0) continue;
-      this.#refreshTokenUsage(tenant, traceId, trace.rollup, recordsOfTrace.get(traceKey) ?? [], transaction);
+      this.#refreshTokenUsage(tenant, traceId, trace, recordsOfTrace.get(traceKey) ?? [], transaction);
     }
   }
 
   /**
-   * Rolls the trace's stored spans up onto its decisions (stored ones and `ownRecords`, the
-   * transaction's records of the trace); records whose usage changes are put into the
-   * transaction's records.
+   * Rolls the trace's spans up onto its decisions (stored ones, read only when the trace has
+   * any, and `ownRecords`, the transaction's records of the trace); records whose usage changes
+   * are put into the transaction's records.
    */
-  #refreshTokenUsage(
-    tenant: string,
-    traceId: string,
-    spans: readonly RollupSpan[],
-    ownRecords: readonly DecisionRecord[],
-    transaction: TransactionRecords,
-  ): void {
+  #refreshTokenUsage(tenant: string, traceId: string, trace: TraceSpans, ownRecords: readonly DecisionRecord[], transaction: TransactionRecords): void {
     const anchors: DecisionAnchor[] = [];
     const storedUsage = new Map<string, TraceDecisionRow>();
-    for (const row of this.#statements.traceDecisions.all(traceId, tenant)) {
-      storedUsage.set(row.id, row);
-      if (!transaction.records.has(recordKey(tenant, row.id))) anchors.push({ id: row.id, span_id: row.span_id });
+    if (trace.storedDecisions) {
+      for (const row of this.#statements.traceDecisions.all(traceId, tenant)) {
+        storedUsage.set(row.id, row);
+        if (!transaction.records.has(recordKey(tenant, row.id))) anchors.push({ id: row.id, span_id: row.span_id });
+      }
     }
     for (const record of ownRecords) anchors.push(record);
 
-    for (const [id, usage] of rollUpTokenUsage(spans, anchors)) {
+    for (const [id, usage] of rollUpTokenUsage(trace.rollup, anchors)) {
       const key = recordKey(tenant, id);
       let record = transaction.records.get(key);
       if (record === undefined) {
