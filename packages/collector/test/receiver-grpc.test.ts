@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:http2';
 import { credentials, makeGenericClientConstructor, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
@@ -105,6 +106,25 @@ describe('OTLP/gRPC receiver', () => {
     const answer = await client.export(Buffer.from([0x0a, 0xff, 0xff, 0x01, 0x02]));
     assert.equal(answer.error?.code, status.INVALID_ARGUMENT);
     assert.match(answer.error!.details, /^cannot decode request: invalid protobuf/);
+    await assertStillServes();
+  });
+
+  test('the HTTP/2 receive windows, per call and per connection, hold a message of max_recv_msg_size_mib, not 64 KiB', async () => {
+    // grpc-js would leave both at 64 KiB: a client with several calls in flight on its channel
+    // then waits for a WINDOW_UPDATE after each 64 KiB (grpc-receive-window.ts).
+    const session = connect(`http://${receiver.grpcTarget}`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        session.once('remoteSettings', () => resolve());
+        session.once('error', reject);
+      });
+      // The connection's WINDOW_UPDATE follows the server's SETTINGS; a ping's answer comes after both.
+      await new Promise<void>((resolve, reject) => session.ping((error) => (error ? reject(error) : resolve())));
+      assert.equal(session.remoteSettings.initialWindowSize, 1 * MiB);
+      assert.equal(session.state.remoteWindowSize, 1 * MiB);
+    } finally {
+      session.close();
+    }
     await assertStillServes();
   });
 

@@ -12,6 +12,7 @@ import { decodeProtobufInSlices, type ProtobufDecoding } from './sliced-decode.j
 import { StartError } from '../../component/start-error.js';
 import { cannotListen } from '../../http/listen.js';
 import { readTlsFiles } from './tls-files.js';
+import { raiseReceiveWindows, receiveWindowFor } from './grpc-receive-window.js';
 
 const MiB = 1024 * 1024;
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -77,6 +78,9 @@ export class OtlpGrpcReceiver {
           return;
         }
         this.boundPort = bound;
+        if (!raiseReceiveWindows(this.server, receiveWindowFor(this.config.max_recv_msg_size_mib * MiB))) {
+          this.logger.warn('OTLP/gRPC receiver: cannot raise the HTTP/2 receive windows (grpc-js internals changed); they stay at 64 KiB');
+        }
         this.logger.info({ endpoint: `${host}:${bound}`, tls: this.config.tls !== undefined }, 'OTLP/gRPC receiver listening');
         resolve();
       });
