@@ -187,8 +187,9 @@ function noteKey(buf: Uint8Array, listStart: number, start: number, end: number)
   keyBloom |= bit;
   // The decode's check is `attributes[key] !== undefined` on a plain object, which an inherited
   // name (`constructor`, `__proto__`, …) passes the first time too: counted the same here.
-  if (length < 32 && (INHERITED_LENGTHS & (1 << length)) !== 0) {
-    for (const name of INHERITED_NAMES) if (name.length === length && sameBytesAs(buf, start, name)) decodeLosses.count++;
+  if (length < INHERITED_BY_LENGTH.length) {
+    const names = INHERITED_BY_LENGTH[length];
+    for (let i = 0; i < names.length; i++) if (sameBytesAs(buf, start, names[i])) decodeLosses.count++;
   }
   if (keyCount === keyStarts.length) {
     const starts = new Int32Array(keyCount * 2);
@@ -203,9 +204,13 @@ function noteKey(buf: Uint8Array, listStart: number, start: number, end: number)
   keyCount++;
 }
 
-/** The names a plain object inherits (Object.prototype's), as bytes, and a bit per length among them. */
-const INHERITED_NAMES = Object.getOwnPropertyNames(Object.prototype).map((name) => Buffer.from(name));
-const INHERITED_LENGTHS = INHERITED_NAMES.reduce((bits, name) => (name.length < 32 ? bits | (1 << name.length) : bits), 0);
+/** The names a plain object inherits (Object.prototype's), as bytes, by their length. */
+const INHERITED_BY_LENGTH: Uint8Array[][] = [];
+for (const name of Object.getOwnPropertyNames(Object.prototype)) {
+  const bytes = Buffer.from(name);
+  while (INHERITED_BY_LENGTH.length <= bytes.length) INHERITED_BY_LENGTH.push([]);
+  INHERITED_BY_LENGTH[bytes.length].push(bytes);
+}
 
 function sameBytesAs(buf: Uint8Array, start: number, name: Uint8Array): boolean {
   for (let i = 0; i < name.length; i++) if (buf[start + i] !== name[i]) return false;
