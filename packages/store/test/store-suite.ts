@@ -313,6 +313,27 @@ export function runStoreSuite(name: string, createDatabase: () => Promise<StoreT
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 2, first_broken: null });
     });
 
+    withStore('a lone surrogate (JSON escapes it, UTF-8 text cannot hold it) is stored as U+FFFD everywhere, and verifies', async (store) => {
+      // POST /v1/events and OTLP/JSON take `"ok \ud800"`, which JSON.parse gives as a lone
+      // surrogate; the database's text columns would store something else than the ledger.
+      const event = makeEvent(
+        'decision.observed',
+        { outcome: 'ok \ud800 \udc00x \ud83d\ude00', evidence: { 'k\udbff': 'v\udfff', '\\ud800': '\\udc00' } },
+        { decision_id: 'lone\ud800' },
+      );
+      assert.deepEqual(await store.append([event]), { appended: 1, duplicates: 0 });
+      const [detail] = await store.getDecision('lone\ufffd');
+      assert.equal(detail!.record.outcome, 'ok \ufffd \ufffdx \ud83d\ude00', 'a surrogate pair is kept');
+      assert.deepEqual(detail!.record.evidence, { 'k\ufffd': 'v\ufffd', '\\ud800': '\\udc00' }, 'an escaped backslash is no escape');
+      assert.equal(detail!.events[0]!.event.payload.outcome, 'ok \ufffd \ufffdx \ud83d\ude00');
+      assert.deepEqual(
+        (await store.queryDecisions({ outcome: 'ok \ufffd \ufffdx \ud83d\ude00' })).decisions.map((d) => d.id),
+        ['lone\ufffd'],
+      );
+      assert.equal(event.payload.outcome, 'ok \ud800 \udc00x \ud83d\ude00', "the caller's event is left as it was");
+      assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 1, first_broken: null });
+    });
+
     withStore('the same event id in another tenant is not a duplicate', async (store) => {
       const event = makeEvent('decision.start', {});
       await store.append([event]);
