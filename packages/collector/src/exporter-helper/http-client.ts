@@ -16,6 +16,19 @@ const gzipAsync = promisify<Uint8Array, ZlibOptions, Buffer>(gzip);
 export const INLINE_GZIP_MAX_BYTES = 64 * 1024;
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * The output buffer of a gzip on the thread pool. Each buffer filled is one round trip between
+ * the pool and the event loop; with zlib's 16 KiB default a merged export of 850 KiB of OTLP
+ * protobuf makes about 15 of them, and a buffer of half the body (OTLP protobuf compresses to
+ * about a quarter at level 6) makes one. Measured on the benchmark's requests merged (CPU per
+ * span, level 6): 855 KiB bodies 3.2 → 2.7 µs in all threads (event loop 0.31 → 0.16), 85 KiB
+ * 4.9 → 4.2, 214 KiB unchanged within the noise. The compressed bytes are the same whatever the
+ * buffer size (exporter-senders.test.ts compares both paths).
+ */
+function threadPoolChunkSize(bodyBytes: number): number {
+  return Math.min(4 * 1024 * 1024, Math.max(64 * 1024, Math.ceil(bodyBytes / 2)));
+}
+
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
@@ -88,7 +101,10 @@ export class HttpPoster {
   private gzipOnce(body: Uint8Array): Promise<Buffer> {
     let payload = this.compressed.get(body);
     if (!payload) {
-      payload = body.byteLength <= INLINE_GZIP_MAX_BYTES ? Promise.resolve(gzipSync(body, this.gzipOptions)) : gzipAsync(body, this.gzipOptions);
+      payload =
+        body.byteLength <= INLINE_GZIP_MAX_BYTES
+          ? Promise.resolve(gzipSync(body, this.gzipOptions))
+          : gzipAsync(body, { ...this.gzipOptions, chunkSize: threadPoolChunkSize(body.byteLength) });
       this.compressed.set(body, payload);
     }
     return payload;
