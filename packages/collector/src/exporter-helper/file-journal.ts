@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ExportRequest } from './export-request.js';
 import { judgeDamage, type DamageVerdict, type StoredSegment } from './journal-damage.js';
-import { decodeAcks, decodeSegment, encodeAcks, encodeFrame, FRAME_HEADER_BYTES, paddingHeader, type DecodedSegment } from './journal-format.js';
+import { decodeAcks, decodeSegment, encodeAcks, FRAME_HEADER_BYTES, frameHeader, paddingHeader, type DecodedSegment } from './journal-format.js';
 import type { JournalLoss, JournalRecovery, QueueJournal, RecoveredRequest } from './sending-queue.js';
 
 const SEGMENT_PATTERN = /^(\d{10})\.log$/;
@@ -15,6 +15,8 @@ interface Segment {
   ackPath: string;
   /** Open for appends while the segment is the active one. */
   data?: FileHandle;
+  /** The acknowledgement file, open while acknowledgements go to this segment. */
+  acks?: FileHandle;
   /** Opened on the first read of a body that was let go of in memory. */
   reader?: Promise<FileHandle>;
   bytes: number;
@@ -35,7 +37,9 @@ interface Location {
 
 interface PendingAppend {
   id: number;
-  frame: Buffer;
+  /** The frame is this header followed by the request's body, written as it is (not copied). */
+  header: Buffer;
+  body: Uint8Array;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -47,8 +51,10 @@ interface PendingAppend {
  * file of acknowledged ids; a segment whose requests are all acknowledged is deleted.
  *
  * Durability: `append` resolves after fdatasync (and after the directory entry of a new
- * segment was synced), so an acknowledged request survives a process crash and a power loss.
- * Acknowledgements are written without syncing: losing one only means a redelivery.
+ * segment was synced), so an acknowledged request survives a process crash and a power loss. A
+ * frame is written as its header and the request's body as it is, not a copy. Acknowledgements
+ * are written without syncing, to a file kept open while delivery is in that segment: losing
+ * one only means a redelivery.
  */
 export class FileQueueJournal implements QueueJournal {
   private readonly segments: Segment[] = [];
@@ -57,6 +63,8 @@ export class FileQueueJournal implements QueueJournal {
   private pending: PendingAppend[] = [];
   private flushing?: Promise<void>;
   private ackScheduled = false;
+  /** The segment whose acknowledgement file is open: delivery goes oldest first, so one at a time. */
+  private ackTarget?: Segment;
   private readonly deletions = new Set<Promise<void>>();
   private readonly lockPath: string;
   private closed = false;
@@ -193,7 +201,7 @@ export class FileQueueJournal implements QueueJournal {
   append(id: number, request: ExportRequest): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the queue journal is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ id, frame: encodeFrame(id, request), resolve, reject });
+      this.pending.push({ id, header: frameHeader(id, request), body: request.body, resolve, reject });
       // The loop clears `flushing` in the same turn it finds nothing pending, so an append that
       // comes after always either joins a running loop or starts a new one.
       this.flushing ??= this.flush();
@@ -238,6 +246,7 @@ export class FileQueueJournal implements QueueJournal {
     for (const segment of this.segments) {
       await segment.data?.close().catch(() => undefined);
       segment.data = undefined;
+      await this.closeAckHandle(segment);
       await closeReader(segment);
     }
     await unlink(this.lockPath).catch(() => undefined);
@@ -249,7 +258,7 @@ export class FileQueueJournal implements QueueJournal {
       this.pending = [];
       const segment = this.active!;
       try {
-        await segment.data!.writev(batch.map((p) => p.frame));
+        await segment.data!.writev(batch.flatMap((p) => [p.header, p.body]));
         await segment.data!.datasync();
       } catch (error) {
         this.logger.error({ err: error, segment: segment.dataPath }, 'sending queue: writing the journal failed');
@@ -266,8 +275,8 @@ export class FileQueueJournal implements QueueJournal {
         continue;
       }
       for (const p of batch) {
-        this.locations.set(p.id, { segment, offset: segment.bytes + FRAME_HEADER_BYTES, length: p.frame.length - FRAME_HEADER_BYTES });
-        segment.bytes += p.frame.length;
+        this.locations.set(p.id, { segment, offset: segment.bytes + FRAME_HEADER_BYTES, length: p.body.byteLength });
+        segment.bytes += FRAME_HEADER_BYTES + p.body.byteLength;
         segment.live += 1;
         p.resolve();
       }
@@ -313,20 +322,44 @@ export class FileQueueJournal implements QueueJournal {
     this.ackScheduled = false;
     for (const segment of this.segments) {
       if (segment.pendingAcks.length === 0 || segment.retired) continue;
-      const ids = segment.pendingAcks;
+      const bytes = encodeAcks(segment.pendingAcks);
       segment.pendingAcks = [];
-      segment.ackChain = segment.ackChain.then(() =>
-        writeFile(segment.ackPath, encodeAcks(ids), { flag: 'a' }).catch((error) =>
-          this.logger.warn({ err: error, file: segment.ackPath }, 'sending queue: cannot record delivered requests (they may be sent again after a restart)'),
-        ),
-      );
+      if (this.ackTarget !== segment) {
+        if (this.ackTarget) this.closeAckFile(this.ackTarget);
+        this.ackTarget = segment;
+      }
+      segment.ackChain = segment.ackChain.then(() => this.appendAcks(segment, bytes));
     }
+  }
+
+  /** Appends to the segment's acknowledgement file, kept open: an open and a close fewer per write. */
+  private async appendAcks(segment: Segment, bytes: Buffer): Promise<void> {
+    try {
+      segment.acks ??= await open(segment.ackPath, 'a');
+      await segment.acks.writeFile(bytes);
+    } catch (error) {
+      this.logger.warn({ err: error, file: segment.ackPath }, 'sending queue: cannot record delivered requests (they may be sent again after a restart)');
+      // Opened again for the next acknowledgements.
+      await this.closeAckHandle(segment);
+    }
+  }
+
+  /** Closes the segment's acknowledgement file after its pending writes. */
+  private closeAckFile(segment: Segment): void {
+    segment.ackChain = segment.ackChain.then(() => this.closeAckHandle(segment));
+  }
+
+  private async closeAckHandle(segment: Segment): Promise<void> {
+    const acks = segment.acks;
+    segment.acks = undefined;
+    await acks?.close().catch(() => undefined);
   }
 
   /** All of a segment's requests are gone: delete it once its pending writes are done. */
   private retire(segment: Segment): void {
     segment.retired = true;
     segment.pendingAcks = [];
+    if (this.ackTarget === segment) this.ackTarget = undefined;
     const index = this.segments.indexOf(segment);
     if (index !== -1) this.segments.splice(index, 1);
     const deletion = segment.ackChain.then(() => this.deleteFiles(segment));
@@ -338,6 +371,7 @@ export class FileQueueJournal implements QueueJournal {
   private async deleteFiles(segment: Segment): Promise<void> {
     await segment.data?.close().catch(() => undefined);
     segment.data = undefined;
+    await this.closeAckHandle(segment);
     await closeReader(segment);
     await unlink(segment.dataPath).catch(() => undefined);
     await unlink(segment.ackPath).catch(() => undefined);

@@ -31,11 +31,19 @@ const FLAG_PADDING = 2;
 
 const V1_HEADER_BYTES = 19;
 
+/** A whole frame in one buffer: the header followed by a copy of the body. */
 export function encodeFrame(id: number, request: ExportRequest): Buffer {
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + request.body.byteLength);
-  frame.set(request.body, FRAME_HEADER_BYTES);
-  writeHeader(frame, id, request.carriesDecisions ? FLAG_CARRIES_DECISIONS : 0, request.items, frame.subarray(FRAME_HEADER_BYTES));
-  return frame;
+  return Buffer.concat([frameHeader(id, request), request.body]);
+}
+
+/**
+ * The header of a request's frame: written with the body after it (`writev`), the two are the
+ * frame `encodeFrame` gives, without copying the body.
+ */
+export function frameHeader(id: number, request: ExportRequest): Buffer {
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  writeHeader(header, id, request.carriesDecisions ? FLAG_CARRIES_DECISIONS : 0, request.items, request.body);
+  return header;
 }
 
 /**
