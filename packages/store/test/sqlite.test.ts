@@ -146,6 +146,33 @@ test('two stores on one file keep one chain (cached tails are refreshed on confl
   }
 });
 
+test('a store that found no context span stored still rolls up the spans another store on the file stores later', async () => {
+  // A store skips the token roll-up's trace reads while no context span is stored at all
+  // (trace-tables.ts): it must ask again, not remember the first answer.
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  const first = new SqliteDecisionStore(file);
+  const second = new SqliteDecisionStore(file);
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const decisionOn = (id: string, spanId: string) =>
+    makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: id, span_id: spanId, trace_id: trace });
+  try {
+    await first.append([decisionOn('before', 'elsewhere')]);
+    await second.appendContextSpans([
+      contextSpan('agent', null, { trace }),
+      contextSpan('call', 'agent', { trace, kind: 'LLM', usage: { input: 100, output: 20, cached: 0, total: 120 } }),
+    ]);
+    await first.append([decisionOn('after', 'agent')]);
+    const [detail] = await first.getDecision('after', { tenant: 'acme' });
+    assert.deepEqual(detail!.record.token_usage, { input: 100, output: 20, cached: 0, total: 120, llm_calls: 1 });
+    assert.deepEqual(await first.verifyLedger(), { ok: true, checked: 2, first_broken: null });
+  } finally {
+    await first.close();
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a store whose cached chain tail is behind another store's retention checkpoint reads its tails again", async () => {
   const dir = tempDir();
   const file = join(dir, 'decisions.db');

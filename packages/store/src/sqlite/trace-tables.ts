@@ -68,6 +68,7 @@ export class ContextSpanTransaction {
 function prepare(db: SqliteDatabase) {
   return {
     insertPack: db.prepare<[string, string, string]>('INSERT INTO context_span_packs (tenant_id, trace_id, spans) VALUES (?, ?, ?)'),
+    anyPack: db.prepare<[], number>('SELECT 1 FROM context_span_packs LIMIT 1').pluck(),
     // A trace's packs and decisions are found through trace_members (migration 14): its pack ids
     // are the integer members, which sort before the text ones, its decision ids. One row per
     // member: a pack's spans, or null for a decision (a pack's spans are never null), so the
@@ -122,6 +123,8 @@ function prepare(db: SqliteDatabase) {
 
 export class SqliteTraceTables {
   readonly #statements: ReturnType<typeof prepare>;
+  /** context_span_packs held a row when last asked (#packsStored); once it has, it is not asked again. */
+  #packsSeen = false;
 
   constructor(db: SqliteDatabase) {
     this.#statements = prepare(db);
@@ -189,6 +192,9 @@ export class SqliteTraceTables {
    * calls from an ancestor's `token_usage`), are rolled up again.
    */
   refreshAfterAppend(transaction: TransactionRecords, spans: ContextSpanTransaction): void {
+    // With no context span stored at all (a decisions-only store), no trace has an LLM call:
+    // the records' traces are not read, one seek per decision saved.
+    if (spans.touched.size === 0 && !this.#packsStored()) return;
     const traces = new Map(spans.touched);
     // The transaction's records by trace, so each trace finds its own without a scan.
     const recordsOfTrace = new Map<string, DecisionRecord[]>();
@@ -210,6 +216,16 @@ export class SqliteTraceTables {
       if (trace.calls === 0) continue;
       this.#refreshTokenUsage(tenant, traceId, trace, recordsOfTrace.get(traceKey) ?? [], transaction);
     }
+  }
+
+  /**
+   * Whether any context span is stored, asked inside the append transaction until the answer is
+   * yes: another process on the same file may store the first one. Packs deleted later (by
+   * retention) leave the answer yes, which only costs the reads this saves.
+   */
+  #packsStored(): boolean {
+    if (!this.#packsSeen) this.#packsSeen = this.#statements.anyPack.get() !== undefined;
+    return this.#packsSeen;
   }
 
   /**
