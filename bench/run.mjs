@@ -166,7 +166,11 @@ if (update) {
   // Rows of a backend the run measured nothing of are kept (DT_BENCH_SCALE_BACKENDS=sqlite keeps
   // the PostgreSQL rows of store_scale).
   const measured = (r) => r.backend === undefined || results.some((fresh) => fresh.backend === r.backend);
-  const gone = (r) => !fresh.has(r.name) && selected.some(([name]) => r.name.startsWith(name)) && measured(r);
+  // A row belongs to the case with the longest name it starts with: otlp_http_protobuf_ingest's
+  // run does not own otlp_http_protobuf_ingest_decisions_only's rows.
+  const caseOf = (rowName) =>
+    [...cases, ...optInCases].filter(([name]) => rowName.startsWith(name)).reduce((best, [name]) => (name.length > best.length ? name : best), '');
+  const gone = (r) => !fresh.has(r.name) && selected.some(([name]) => name === caseOf(r.name)) && measured(r);
   const merged = previous.filter((r) => !gone(r)).map((r) => fresh.get(r.name) ?? r);
   for (const r of results) if (!previous.some((p) => p.name === r.name)) merged.push(r);
   writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(merged, null, 2)}\n`);
