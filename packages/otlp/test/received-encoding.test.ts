@@ -6,22 +6,8 @@ import type { ReadonlyResourceSpans, ResourceSpans } from '@decision-trace/model
 import { decodeTraceRequestProtobuf, encodeTraceRequestProtobuf, forgetReceivedEncoding, receivedEncodingOf, scopeSpansSubset } from '../src/index.js';
 import { recordSdkSpans } from './fixtures/sdk-spans.js';
 import { randomWireRequest, seededRandom } from './helpers/random-requests.js';
+import { cat, field, varint } from './helpers/wire-builders.js';
 
-// A few wire builders for requests protobufjs would not write: unknown fields, a repeated key.
-function varint(value: number): number[] {
-  const out: number[] = [];
-  while (value > 127) {
-    out.push((value & 127) | 128);
-    value >>>= 7;
-  }
-  out.push(value);
-  return out;
-}
-function field(number: number, payload: Uint8Array | string): Uint8Array {
-  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  return Buffer.concat([Buffer.from(varint((number << 3) | 2)), Buffer.from(varint(bytes.length)), bytes]);
-}
-const cat = (...parts: Uint8Array[]) => Buffer.concat(parts);
 const stringAttribute = (key: string, value: string) => field(1, cat(field(1, key), field(2, field(1, value))));
 const spanAttribute = (key: string, value: string) => field(9, cat(field(1, key), field(2, field(1, value))));
 /** An unknown varint field 99 (a field of a newer proto version, say). */

@@ -19,6 +19,7 @@ import {
   type DecodedTraceRequest,
 } from '../src/index.js';
 import { randomResourceSpans, randomWireRequest, seededRandom, type Random } from './helpers/random-requests.js';
+import { cat, field } from './helpers/wire-builders.js';
 
 /**
  * `outlineNonDecisionSpans` (#19): a span that cannot hold a decision comes back as its ids
@@ -369,23 +370,6 @@ describe('decoding with span outlines for forwarding (keepEncoding)', () => {
   });
 });
 
-// Wire builders for requests our encoder would not write (as in received-encoding.test.ts).
-function varint(value: number): number[] {
-  const out: number[] = [];
-  while (value > 127) {
-    out.push((value & 127) | 128);
-    value >>>= 7;
-  }
-  out.push(value);
-  return out;
-}
-function field(number: number, payload: Uint8Array | string): Uint8Array {
-  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  return Buffer.concat([Buffer.from(varint((number << 3) | 2)), Buffer.from(varint(bytes.length)), bytes]);
-}
-function cat(...parts: Uint8Array[]): Uint8Array {
-  return Buffer.concat(parts);
-}
 /** A span with ids from `n` and the given further fields. */
 function wireSpan(n: number, ...extra: Uint8Array[]): Uint8Array {
   return field(2, cat(field(1, Buffer.alloc(16, n)), field(2, Buffer.alloc(8, n)), ...extra));
