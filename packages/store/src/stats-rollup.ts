@@ -79,7 +79,9 @@ export class RollupDeltas {
     const typeKey = rollupKey(type);
     const versionKey = rollupKey(version);
     const outcomeKey = rollupKey(outcome);
-    const key = JSON.stringify([hour, tenant, typeKey, versionKey, outcomeKey]);
+    // Each text prefixed by its length: no two groups share a key, and building it costs a
+    // fraction of a JSON array's stringify (this runs once per decision appended).
+    const key = `${hour} ${tenant.length} ${tenant}${typeKey.length} ${typeKey}${versionKey.length} ${versionKey}${outcomeKey}`;
     let delta = this.#groups.get(key);
     if (delta === undefined) {
       delta = {

@@ -9,6 +9,8 @@ import { migrate } from '../src/sqlite/migrate.js';
 import { appendCallOf } from '../src/append-call.js';
 import { ledgerCanonicalJson } from '../src/ledger-hash.js';
 import { SQLITE_MIGRATIONS } from '../src/sqlite/migrations.js';
+import { decisionPageSql, SQLITE_DIALECT } from '../src/bound-sql.js';
+import { normalizeDecisionQuery } from '../src/decision-query.js';
 import { sqliteTestDatabase, tempDir, withConnection } from './sqlite-test-database.js';
 import { makeEvent, runStoreSuite } from './store-suite.js';
 import { contextSpan } from './trace-suite.js';
@@ -620,6 +622,87 @@ test("migration 14: a trace's packs and decisions are members of one trace-keyed
         (await migrated.getTrace(trace)).map((detail) => detail.tenant),
         ['globex'],
       );
+    } finally {
+      await migrated.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('migration 15: listings without a tenant are served by the stats index, newest first, once the (sort_time, id, tenant_id) index is dropped', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'decisions.db');
+    // Written with the schema before migration 15 (with its newest index).
+    const legacy = new SqliteDecisionStore(file);
+    await legacy.close();
+    withConnection(file, (db) =>
+      db.exec(`
+        CREATE INDEX decisions_newest ON decisions (sort_time, id, tenant_id);
+        DELETE FROM schema_migrations WHERE version = 15;
+      `),
+    );
+    // Three decisions share each minute, across tenants: the page order within a sort_time is (id, tenant) descending.
+    const at = (minute: number) => new Date(Date.UTC(2025, 2, 1, 10, minute)).toISOString();
+    const events = [];
+    for (let minute = 0; minute < 4; minute++) {
+      for (const [id, tenant] of [
+        ['a', 'acme'],
+        ['a', 'globex'],
+        ['b', 'acme'],
+      ] as const) {
+        events.push(
+          makeEvent(
+            'decision.observed',
+            { outcome: minute % 2 === 0 ? 'approved' : 'denied', start_time: at(minute) },
+            { decision_id: `${id}${minute}`, tenant_id: tenant, timestamp: at(minute) },
+          ),
+        );
+      }
+    }
+    const before = new SqliteDecisionStore(file);
+    try {
+      await before.append(events);
+    } finally {
+      await before.close();
+    }
+
+    const migrated = new SqliteDecisionStore(file);
+    try {
+      withConnection(file, (db) => {
+        assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'decisions_newest'").pluck().get(), 0);
+        // The pages the store asks for without a tenant (decisionPageSql, as queryDecisions runs
+        // them: the limit a parameter) walk the stats index by sort_time and sort only each
+        // sort_time's rows: the first page, the next one (a cursor), and type, outcome and time filters.
+        const after = { time: Date.UTC(2025, 2, 1, 10, 2) * 1000, id: 'a2', tenant: 'acme' };
+        for (const query of [{}, { after }, { type: 'refund.approve' }, { outcome: 'denied' }, { since: at(1) }]) {
+          const { sql, params } = decisionPageSql(SQLITE_DIALECT, {
+            ...normalizeDecisionQuery({ limit: 2, ...query }),
+            ...('after' in query ? { after } : {}),
+          });
+          const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail);
+          assert.ok(plan[0]!.includes('USING INDEX decisions_stats'), plan.join(' | '));
+          assert.deepEqual(plan.slice(1), ['USE TEMP B-TREE FOR LAST 2 TERMS OF ORDER BY'], plan.join(' | '));
+        }
+      });
+      // Paging through every decision, two at a time, gives them all once, newest first, ties by (id, tenant) descending.
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await migrated.queryDecisions({ limit: 2, ...(cursor === undefined ? {} : { cursor }) });
+        seen.push(...page.decisions.map((record) => `${record.start_time?.slice(14, 16)} ${record.id} ${record.tenant}`));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined);
+      const expected = [];
+      for (let minute = 3; minute >= 0; minute--) expected.push(`0${minute} b${minute} acme`, `0${minute} a${minute} globex`, `0${minute} a${minute} acme`);
+      assert.deepEqual(seen, expected);
+      // Filters the stats index holds (outcome) and ones it does not (actor) still list the same decisions.
+      assert.deepEqual(
+        (await migrated.queryDecisions({ outcome: 'denied', limit: 4 })).decisions.map((record) => `${record.id} ${record.tenant}`),
+        ['b3 acme', 'a3 globex', 'a3 acme', 'b1 acme'],
+      );
+      assert.equal((await migrated.queryDecisions({ actor_id: 'agent-7', limit: 20 })).decisions.length, 12);
     } finally {
       await migrated.close();
     }

@@ -360,4 +360,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 15,
+    name: 'no newest index beside the stats index',
+    // Every new decision cost an entry in each of the decisions table's indexes. The (sort_time,
+    // id, tenant_id) index served the listings without a tenant, newest first; the covering stats
+    // index (migration 6) leads with sort_time too, so it serves them as well: SQLite walks it
+    // newest first and sorts only the rows of one sort_time by (id, tenant_id), stopping at the
+    // page's limit; a cursor's row comparison is a range on its sort_time; the type, version and
+    // outcome filters are read from the index instead of the rows. Dropping an index is quick at
+    // any size.
+    sql: `
+      DROP INDEX decisions_newest;
+    `,
+  },
 ];
