@@ -38,6 +38,8 @@ export function exceedsJsonNesting(text: string | Uint8Array, limit: number = MA
 // The two loops are the same scan; one each so that neither pays for a call per character.
 
 function textExceeds(text: string, limit: number): boolean {
+  // Each level opens with a character of its own: a text this short cannot nest deeper.
+  if (text.length <= limit) return false;
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -58,6 +60,7 @@ function textExceeds(text: string, limit: number): boolean {
 }
 
 function bytesExceed(bytes: Uint8Array, limit: number): boolean {
+  if (bytes.length <= limit) return false;
   let depth = 0;
   for (let i = 0; i < bytes.length; i++) {
     const code = bytes[i]!;

@@ -103,7 +103,7 @@ function sortedCopy(value: unknown, readBack: ReadBackCheck | null): unknown {
   }
   if (ArrayBuffer.isView(value)) throw NOT_PLAIN_JSON;
   if (readBack !== null && Object.getPrototypeOf(value) !== Object.prototype) readBack.exact = false;
-  const keys = sortInPlace(Object.keys(object));
+  const keys = sortedKeys(Object.keys(object));
   const copy: Record<string, unknown> = {};
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
@@ -113,6 +113,32 @@ function sortedCopy(value: unknown, readBack: ReadBackCheck | null): unknown {
   }
   return copy;
 }
+
+/**
+ * `keys` sorted, for sortedCopy, which only reads the list. Objects of one shape repeat from
+ * event to event (every event of a source has the same keys, in the same order), and comparing
+ * a key list with the one seen before costs a fraction of sorting it again: keys are compared
+ * by identity (V8 keeps property names as unique strings), and sorting compares their characters.
+ * One remembered list per first key, the latest; lists shorter than three are sorted.
+ */
+function sortedKeys(keys: string[]): readonly string[] {
+  if (keys.length < 3) return sortInPlace(keys);
+  const first = keys[0]!;
+  const seen = sortedKeyLists.get(first);
+  if (seen !== undefined && sameKeys(seen.keys, keys)) return seen.sorted;
+  const sorted = sortInPlace(keys.slice());
+  if (seen !== undefined || sortedKeyLists.size < MAX_SORTED_KEY_LISTS) sortedKeyLists.set(first, { keys, sorted });
+  return sorted;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const sortedKeyLists = new Map<string, { keys: readonly string[]; sorted: readonly string[] }>();
+const MAX_SORTED_KEY_LISTS = 1024;
 
 /** The canonical entry, built around an already canonical event to avoid encoding it twice. */
 export function canonicalLedgerEntry(tenantId: string, seq: number, receivedAt: string, canonicalEvent: string): string {
