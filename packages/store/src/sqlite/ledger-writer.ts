@@ -56,6 +56,8 @@ function prepareStatements(db: SqliteDatabase) {
        ON CONFLICT (tenant_id, event_id) DO NOTHING`,
     ),
     selectTail: db.prepare<[string], ChainHead>('SELECT seq, hash FROM ledger WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1'),
+    // The tenant's newest checkpoint: its chain goes on only after it (migration 16).
+    checkpointSeq: db.prepare<[string], number | null>('SELECT max(seq) FROM ledger_checkpoints WHERE tenant_id = ?').pluck(),
     // Each tenant's newest row: the tenants walked through the (tenant_id, seq) key, one seek each.
     selectChainHeads: db.prepare<[], { tenant_id: string; seq: number; hash: string }>(
       `WITH RECURSIVE tenants(tenant_id) AS (
@@ -200,6 +202,8 @@ export class SqliteLedgerWriter {
     const transaction: TransactionRecords = { records: new Map(), priors: new Map() };
     const { records, priors } = transaction;
     const results: AppendResult[] = [];
+    // Tenants whose chain start this transaction checked against their checkpoint.
+    const checked = new Set<string>();
     // Traces that got a new context span; their token roll-up is computed once, at the end.
     const contextSpans = new ContextSpanTransaction();
     // By record key: the seqs appended to each decision, which its row lists (migration 8).
@@ -216,7 +220,14 @@ export class SqliteLedgerWriter {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
         const tenant = event.tenant_id;
-        const tail = tails.get(tenant) ?? this.#tails.get(tenant) ?? this.#readTail(tenant);
+        let tail = tails.get(tenant);
+        if (tail === undefined) {
+          tail = this.#tails.get(tenant) ?? this.#readTail(tenant);
+          if (!checked.has(tenant)) {
+            this.#assertAfterCheckpoint(tenant, tail);
+            checked.add(tenant);
+          }
+        }
         const seq = tail.seq + 1;
         const eventJson = eventJsons[i]!;
         const hash = chainHash(tail.hash, canonicalLedgerEntry(tenant, seq, receivedAt, eventJson));
@@ -261,6 +272,18 @@ export class SqliteLedgerWriter {
     return this.#statements.selectTail.get(tenant) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
+  /**
+   * Refuses a chain tail behind the tenant's newest checkpoint (migration 16, which replaced
+   * migration 2's per-row trigger): retention deleted rows up to it, so a writer whose cached
+   * tail predates it (another connection on the file ran retention) would reuse a seq that no
+   * unique key holds any more. The error makes the commit read its tails again, as after a
+   * (tenant_id, seq) conflict.
+   */
+  #assertAfterCheckpoint(tenant: string, tail: ChainHead): void {
+    const checkpoint = this.#statements.checkpointSeq.get(tenant);
+    if (checkpoint !== null && checkpoint !== undefined && tail.seq < checkpoint) throw new SeqBehindCheckpointError(tenant, tail.seq + 1, checkpoint);
+  }
+
   #readRecord(tenant: string, id: string): DecisionRecord | undefined {
     const json = this.#statements.selectRecord.get(tenant, id);
     return json === undefined ? undefined : (parseJsonExact(json) as DecisionRecord);
@@ -282,8 +305,20 @@ export class SqliteLedgerWriter {
   }
 }
 
-/** A unique-key conflict on the chain, or a seq behind a checkpoint (migration 2's trigger). */
+/** A ledger row would get a seq at or before its tenant's newest checkpoint. */
+class SeqBehindCheckpointError extends Error {
+  constructor(tenant: string, seq: number, checkpoint: number) {
+    super(`ledger.seq ${seq} of tenant ${JSON.stringify(tenant)} is at or before the tenant's checkpoint (seq ${checkpoint})`);
+    this.name = 'SeqBehindCheckpointError';
+  }
+}
+
+/**
+ * A unique-key conflict on the chain, or a seq behind a checkpoint (checked by the writer; by
+ * migration 2's trigger in a store not yet migrated to 16).
+ */
 function isSeqConflict(error: unknown): boolean {
+  if (error instanceof SeqBehindCheckpointError) return true;
   if (!(error instanceof Error) || !error.message.includes('ledger.seq')) return false;
   const code = (error as { code?: unknown }).code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_TRIGGER';

@@ -374,4 +374,17 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       DROP INDEX decisions_newest;
     `,
   },
+  {
+    version: 16,
+    name: 'checkpoint check once per tenant and append',
+    // Migration 2's trigger ran a sub-program and a checkpoint lookup for every ledger row
+    // inserted, about a tenth of a decision's insert cost. The ledger writer now makes the same
+    // check itself once per tenant and append transaction, before the tenant's first row
+    // (ledger-writer.ts): the transaction holds the write lock, so no checkpoint can appear
+    // between that check and its last row, and its seqs only grow from the first one. Builds
+    // before this schema, which rely on the trigger, refuse to open it (migrate.ts).
+    sql: `
+      DROP TRIGGER ledger_seq_after_checkpoint;
+    `,
+  },
 ];
