@@ -1,6 +1,6 @@
 import { parseJsonExact, type ReadonlyDecisionEvent } from '@decision-trace/model';
-import { assertAppendable } from './appendable-event.js';
-import { ledgerCanonicalJson, ledgerCanonicalJsonReadBack } from './ledger-hash.js';
+import { assertAppendableKeys, assertPayloadNesting, EVENT_NESTING_WITHIN_PAYLOAD_LIMIT } from './appendable-event.js';
+import { ledgerCanonicalJson, ledgerCanonicalJsonReadBack, shallowLedgerCanonicalJsonReadBack } from './ledger-hash.js';
 
 /** Events as the ledger keeps them: what every backend folds into records, and their JSON. */
 export interface LedgerEvents {
@@ -15,7 +15,7 @@ export interface LedgerEvents {
 }
 
 /**
- * Checks (assertAppendable) and encodes events for the ledger, a lone surrogate in any string as
+ * Checks (assertAppendable, in two halves) and encodes events for the ledger, a lone surrogate in any string as
  * U+FFFD (withoutLoneSurrogates). A record must be the fold of its ledger rows, which is what
  * verification refolds. An in-process caller may hand over values whose JSON differs from them —
  * a Date where the schema has an RFC 3339 string (the ledger holds its ISO string), a Map (`{}`),
@@ -29,8 +29,15 @@ export function toLedgerEvents(input: readonly ReadonlyDecisionEvent[]): LedgerE
   let events = input;
   for (let i = 0; i < input.length; i++) {
     const event = input[i]!;
-    assertAppendable(event);
-    const { json, readsBack } = ledgerCanonicalJsonReadBack(event);
+    assertAppendableKeys(event);
+    // One walk for the nesting check and the JSON when the event is shallow and plain (nearly
+    // always); else the payload's check first, which also stops a cyclic one, then the JSON.
+    let encoded = shallowLedgerCanonicalJsonReadBack(event, EVENT_NESTING_WITHIN_PAYLOAD_LIMIT);
+    if (encoded === null) {
+      assertPayloadNesting(event);
+      encoded = ledgerCanonicalJsonReadBack(event);
+    }
+    const { json, readsBack } = encoded;
     // JSON.stringify escapes a surrogate only when it is lone; a backslash before `ud` is
     // written `\\ud`, so this rarely sends well-formed text down the slower path.
     const wellFormed = json.includes('\\ud') ? withoutLoneSurrogates(json) : json;

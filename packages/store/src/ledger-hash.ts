@@ -42,6 +42,25 @@ export function ledgerCanonicalJsonReadBack(value: unknown): { json: string; rea
   return { json, readsBack: readBack.exact };
 }
 
+/**
+ * ledgerCanonicalJsonReadBack of a value whose arrays and objects nest no deeper than
+ * `maxDepth` (the value itself is depth 1), found on the way; null for any other value (nested
+ * deeper, or not plain JSON), which has its depth checked and then ledgerCanonicalJsonReadBack:
+ * the fast path never recurses deeper than `maxDepth`, which spares the caller a walk of its own
+ * to check the depth first.
+ */
+export function shallowLedgerCanonicalJsonReadBack(value: unknown, maxDepth: number): { json: string; readsBack: boolean } | null {
+  const readBack = { exact: true };
+  let sorted: unknown;
+  try {
+    sorted = sortedCopy(value, readBack, 1, maxDepth);
+  } catch (error) {
+    if (error === NOT_PLAIN_JSON || error === TOO_DEEP) return null;
+    throw error;
+  }
+  return { json: JSON.stringify(sorted) ?? 'null', readsBack: readBack.exact };
+}
+
 /** Set to false by sortedCopy when the JSON would not read back as the value it was given. */
 interface ReadBackCheck {
   exact: boolean;
@@ -50,7 +69,7 @@ interface ReadBackCheck {
 function canonicalJson(value: unknown, readBack: ReadBackCheck | null): string {
   let sorted: unknown;
   try {
-    sorted = sortedCopy(value, readBack);
+    sorted = sortedCopy(value, readBack, 1, Infinity);
   } catch (error) {
     if (error !== NOT_PLAIN_JSON) throw error;
     if (readBack !== null) readBack.exact = false;
@@ -85,20 +104,24 @@ function readsBackAsItself(value: unknown): boolean {
  * (`__proto__`).
  */
 const NOT_PLAIN_JSON = new Error('not plain JSON');
+/** Thrown by sortedCopy for a container deeper than its `maxDepth`. */
+const TOO_DEEP = new Error('nested deeper than asked');
 const INDEX_LIKE_KEY = /^(?:0|[1-9][0-9]*)$/;
 
-function sortedCopy(value: unknown, readBack: ReadBackCheck | null): unknown {
+/** `value` is at `depth` (the top is 1); a container deeper than `maxDepth` throws TOO_DEEP. */
+function sortedCopy(value: unknown, readBack: ReadBackCheck | null, depth: number, maxDepth: number): unknown {
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'bigint') throw NOT_PLAIN_JSON;
     if (readBack !== null && !readsBackAsItself(value)) readBack.exact = false;
     return value;
   }
+  if (depth > maxDepth) throw TOO_DEEP;
   const object = value as Record<string, unknown>;
   if (typeof object.toJSON === 'function') throw NOT_PLAIN_JSON;
   if (Array.isArray(value)) {
     if (readBack !== null && Object.getPrototypeOf(value) !== Array.prototype) readBack.exact = false;
     const items = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) items[i] = sortedCopy(value[i], readBack);
+    for (let i = 0; i < value.length; i++) items[i] = sortedCopy(value[i], readBack, depth + 1, maxDepth);
     return items;
   }
   if (ArrayBuffer.isView(value)) throw NOT_PLAIN_JSON;
@@ -109,7 +132,7 @@ function sortedCopy(value: unknown, readBack: ReadBackCheck | null): unknown {
     const key = keys[i];
     const first = key.charCodeAt(0);
     if ((first >= 48 && first <= 57 && INDEX_LIKE_KEY.test(key)) || key === '__proto__') throw NOT_PLAIN_JSON;
-    copy[key] = sortedCopy(object[key], readBack);
+    copy[key] = sortedCopy(object[key], readBack, depth + 1, maxDepth);
   }
   return copy;
 }
