@@ -145,3 +145,71 @@ test('flush with evenAtLimit sends the waiting calls past the limit; drained wai
   assert.equal(drained, true);
   await commits.drained();
 });
+
+test('maxGroupWeight bounds a group; the rest commit on later turns, after the calls of the first group are answered', async () => {
+  const groups: string[][] = [];
+  const order: string[] = [];
+  const commits = new GroupCommit<string, string>({
+    commit: (calls) => {
+      groups.push([...calls]);
+      order.push(`commit ${calls.join('')}`);
+      return calls.map((call) => ({ result: call }));
+    },
+    maxInFlight: 1,
+    retryRejectedAlone: true,
+    maxGroupWeight: 2,
+  });
+  const calls = ['a', 'b', 'c', 'd', 'e'].map((call) => commits.add(call).then((result) => order.push(`answer ${result}`)));
+  await Promise.all(calls);
+  assert.deepEqual(groups, [['a', 'b'], ['c', 'd'], ['e']]);
+  // Each group's answers go out before the next group commits: a caller can send more meanwhile.
+  assert.deepEqual(order, ['commit ab', 'answer a', 'answer b', 'commit cd', 'answer c', 'answer d', 'commit e', 'answer e']);
+  // Closing commits everything waiting at once.
+  const late = [commits.add('f'), commits.add('g'), commits.add('h')];
+  commits.flush({ evenAtLimit: true });
+  assert.deepEqual(groups.at(-1), ['f', 'g', 'h']);
+  await Promise.all(late);
+});
+
+test('maxGroupWeight with commits in flight: a full group goes as soon as one may, the remainder on the next turn', async () => {
+  const { groups, commit, commitAll } = manualCommits();
+  const commits = new GroupCommit<string, string>({ commit, maxInFlight: 3, retryRejectedAlone: false, maxGroupWeight: 2 });
+  const calls = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((call) => commits.add(call));
+  await nextTurn();
+  await nextTurn();
+  await nextTurn();
+  assert.deepEqual(
+    groups,
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'f'],
+    ],
+    'three groups of two in flight; g waits',
+  );
+  commitAll(0);
+  await calls[0];
+  await nextTurn();
+  await nextTurn();
+  assert.deepEqual(groups.at(-1), ['g']);
+  commitAll(1);
+  commitAll(2);
+  commitAll(3);
+  assert.deepEqual(await Promise.all(calls), ['ok:a', 'ok:b', 'ok:c', 'ok:d', 'ok:e', 'ok:f', 'ok:g']);
+});
+
+test('weigh: a group takes calls while their weight fits maxGroupWeight, and always at least one', async () => {
+  const groups: number[][] = [];
+  const commits = new GroupCommit<number, number>({
+    commit: (calls) => {
+      groups.push([...calls]);
+      return calls.map((call) => ({ result: call }));
+    },
+    maxInFlight: 1,
+    retryRejectedAlone: true,
+    maxGroupWeight: 10,
+    weigh: (call) => call,
+  });
+  await Promise.all([4, 5, 2, 12, 3, 3].map((call) => commits.add(call)));
+  assert.deepEqual(groups, [[4, 5], [2], [12], [3, 3]]);
+});

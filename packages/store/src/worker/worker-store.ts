@@ -31,12 +31,13 @@ import { startThread, threadEntry } from '../threads/start-thread.js';
 const WORKER_ENTRY = threadEntry('./store-worker', import.meta.url);
 
 /**
- * Append groups posted and not answered yet, at most. One group would leave the worker idle from
- * its reply until this thread, busy with the requests of the next group, posts that group; with
- * two, the next group is already waiting in the worker when a commit ends. More would only make
- * the groups smaller (a commit's fixed cost and its shared index pages are paid per group).
+ * Append messages posted and not answered yet, at most. The worker groups the messages waiting
+ * there into its transactions (store-worker.ts), so each event-loop turn's appends are posted at
+ * once: holding them here until a commit ended (this was 2) made the threads take turns, the
+ * worker idle while this thread held decoded requests. The bound only keeps a runaway caller from
+ * queueing without end; the receivers' admission limit bounds the collector's requests well below it.
  */
-const MAX_APPENDS_IN_FLIGHT = 2;
+const MAX_APPENDS_IN_FLIGHT = 64;
 
 export interface WorkerStoreOptions {
   /** Tests: receives the worker thread once it has opened the database, e.g. to kill it as a crash would. */
@@ -54,10 +55,10 @@ type RequestBody = StoreRequest extends infer R ? (R extends StoreRequest ? Omit
 /**
  * A SqliteDecisionStore running in a worker thread, so that the collector's event loop never
  * waits for SQLite, hashing or record JSON. Append calls made in one event-loop turn travel as
- * one message and commit in one transaction in the worker; each call resolves with its own
- * result once that transaction committed. While a group is being committed, later calls wait
- * here and then go together as the next group (group commit): a commit's fixed cost, and the
- * index pages its rows share, are then paid once for the group. If the worker dies, every
+ * one message; the messages waiting in the worker commit together, up to half of what waits
+ * (group commit, store-worker.ts): a commit's fixed cost, and the index pages its rows share, are
+ * paid once for the group, while the other half's answers overlap the next commit. Each call
+ * resolves with its own result once its transaction committed. If the worker dies, every
  * pending and later call rejects.
  */
 export class WorkerDecisionStore implements DecisionStore {
