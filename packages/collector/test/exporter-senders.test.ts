@@ -206,6 +206,35 @@ describe('otlphttp sender', () => {
     await s.close();
   });
 
+  test('an aborted attempt (its timeout, or shutdown) ends at once: the request is closed, the send fails with the reason as cause', async () => {
+    const closed = { count: 0 };
+    handler.current = (req, _body, res) => {
+      // Never answered: only the abort can end the attempt.
+      res.on('close', () => (closed.count += 1));
+    };
+    try {
+      const s = await sender();
+      const attempt = new AbortController();
+      const reason = new Error('export attempt timed out after 50 ms');
+      setTimeout(() => attempt.abort(reason), 50);
+      const error = (await failureOf(s.send(Buffer.from('x'), attempt.signal))) as Error & { code?: string };
+      assert.equal(error.name, 'AbortError');
+      assert.equal(error.code, 'ABORT_ERR');
+      assert.equal(error.cause, reason);
+      for (let i = 0; i < 100 && closed.count === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(closed.count, 1, 'the server saw the aborted request closed');
+      // An attempt with its signal aborted already is not sent at all.
+      const gone = new AbortController();
+      gone.abort(reason);
+      assert.equal(await failureOf(s.send(Buffer.from('x'), gone.signal)), reason);
+      handler.current = (_req, _body, res) => res.writeHead(200).end();
+      assert.equal(await s.send(Buffer.from('x'), signal()), undefined, 'the sender still works after an abort');
+      await s.close();
+    } finally {
+      handler.current = (_req, _body, res) => res.end();
+    }
+  });
+
   test('TLS: verifies the server with ca_file; insecure_skip_verify accepts an unknown certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dt-tls-'));
     execFileSync(
