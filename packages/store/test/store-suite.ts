@@ -334,6 +334,30 @@ export function runStoreSuite(name: string, createDatabase: () => Promise<StoreT
       assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 1, first_broken: null });
     });
 
+    withStore('a lone surrogate in a tenant or event id is stored as U+FFFD: found by it, a duplicate of it, and verifies', async (store) => {
+      // The tenant and event id are the ledger's keys (chain and idempotency): each must be the
+      // text the ledger's JSON holds, or a resent event would be appended twice.
+      const event = makeEvent('decision.observed', { outcome: 'ok' }, { tenant_id: 'acme\ud800', event_id: 'evt\udc00-lone', decision_id: 'keyed' });
+      assert.deepEqual(await store.append([event]), { appended: 1, duplicates: 0 });
+      assert.deepEqual(await store.append([event]), { appended: 0, duplicates: 1 }, 'the same event again is a duplicate');
+      assert.deepEqual(
+        await store.append([{ ...event, tenant_id: 'acme\ufffd', event_id: 'evt\ufffd-lone' }]),
+        { appended: 0, duplicates: 1 },
+        'its U+FFFD spelling is the same key',
+      );
+      const [detail] = await store.getDecision('keyed', { tenant: 'acme\ufffd' });
+      assert.equal(detail!.record.tenant, 'acme\ufffd');
+      assert.equal(detail!.events[0]!.event.event_id, 'evt\ufffd-lone');
+      assert.equal(detail!.events[0]!.event.tenant_id, 'acme\ufffd');
+      assert.deepEqual(
+        (await store.queryDecisions({ tenant: 'acme\ufffd' })).decisions.map((d) => d.id),
+        ['keyed'],
+      );
+      assert.equal(event.tenant_id, 'acme\ud800', "the caller's event is left as it was");
+      assert.deepEqual(await store.verifyLedger({ tenant: 'acme\ufffd' }), { ok: true, checked: 1, first_broken: null });
+      assert.deepEqual(await store.verifyLedger(), { ok: true, checked: 1, first_broken: null });
+    });
+
     withStore('the same event id in another tenant is not a duplicate', async (store) => {
       const event = makeEvent('decision.start', {});
       await store.append([event]);
