@@ -121,12 +121,23 @@ test('a database from a newer build is refused', async () => {
   }
 });
 
-test('two stores on one file keep one chain (cached tails are refreshed on conflict)', async () => {
+/** Two stores on one new file, as two collector processes would have; both closed and the file removed after `body`. */
+async function withTwoStoresOnOneFile(body: (first: SqliteDecisionStore, second: SqliteDecisionStore) => Promise<void>): Promise<void> {
   const dir = tempDir();
   const file = join(dir, 'decisions.db');
   const first = new SqliteDecisionStore(file);
   const second = new SqliteDecisionStore(file);
   try {
+    await body(first, second);
+  } finally {
+    await first.close();
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('two stores on one file keep one chain (cached tails are refreshed on conflict)', () =>
+  withTwoStoresOnOneFile(async (first, second) => {
     await first.append([makeEvent('decision.start', {}, { decision_id: 'p' })]);
     await second.append([makeEvent('decision.evidence', { key: 'k', value: 1 }, { decision_id: 'p' })]);
     // `first` still believes the chain ends at seq 1.
@@ -141,24 +152,15 @@ test('two stores on one file keep one chain (cached tails are refreshed on confl
     );
     assert.equal(detail!.record.event_count, 3);
     assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 3, first_broken: null });
-  } finally {
-    await first.close();
-    await second.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a store that found no context span stored still rolls up the spans another store on the file stores later', async () => {
-  // A store skips the token roll-up's trace reads while no context span is stored at all
-  // (trace-tables.ts): it must ask again, not remember the first answer.
-  const dir = tempDir();
-  const file = join(dir, 'decisions.db');
-  const first = new SqliteDecisionStore(file);
-  const second = new SqliteDecisionStore(file);
-  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
-  const decisionOn = (id: string, spanId: string) =>
-    makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: id, span_id: spanId, trace_id: trace });
-  try {
+test('a store that found no context span stored still rolls up the spans another store on the file stores later', () =>
+  withTwoStoresOnOneFile(async (first, second) => {
+    // A store skips the token roll-up's trace reads while no context span is stored at all
+    // (trace-tables.ts): it must ask again, not remember the first answer.
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const decisionOn = (id: string, spanId: string) =>
+      makeEvent('decision.observed', { outcome: 'approved' }, { decision_id: id, span_id: spanId, trace_id: trace });
     await first.append([decisionOn('before', 'elsewhere')]);
     await second.appendContextSpans([
       contextSpan('agent', null, { trace }),
@@ -168,20 +170,11 @@ test('a store that found no context span stored still rolls up the spans another
     const [detail] = await first.getDecision('after', { tenant: 'acme' });
     assert.deepEqual(detail!.record.token_usage, { input: 100, output: 20, cached: 0, total: 120, llm_calls: 1 });
     assert.deepEqual(await first.verifyLedger(), { ok: true, checked: 2, first_broken: null });
-  } finally {
-    await first.close();
-    await second.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test("a store whose cached chain tail is behind another store's retention checkpoint reads its tails again", async () => {
-  const dir = tempDir();
-  const file = join(dir, 'decisions.db');
-  const first = new SqliteDecisionStore(file);
-  const second = new SqliteDecisionStore(file);
-  const old = '2025-03-01T10:00:00.000Z';
-  try {
+test("a store whose cached chain tail is behind another store's retention checkpoint reads its tails again", () =>
+  withTwoStoresOnOneFile(async (first, second) => {
+    const old = '2025-03-01T10:00:00.000Z';
     await first.append([makeEvent('decision.observed', {}, { decision_id: 'a', timestamp: old })]);
     await second.append([makeEvent('decision.observed', {}, { decision_id: 'b', timestamp: old })]);
     await second.append([makeEvent('decision.observed', {}, { decision_id: 'c', timestamp: '2025-03-30T10:00:00.000Z' })]);
@@ -194,12 +187,7 @@ test("a store whose cached chain tail is behind another store's retention checkp
       [3, 4],
     );
     assert.deepEqual(await second.verifyLedger(), { ok: true, checked: 2, first_broken: null });
-  } finally {
-    await first.close();
-    await second.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('verification catches an edited hash, an edited indexed column and a tampered record count', async () => {
   const dir = tempDir();
