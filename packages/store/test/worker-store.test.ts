@@ -308,3 +308,64 @@ test(
     });
   },
 );
+
+test('a store closed and reopened while another thread appends to its file loses no acknowledged event and meets no SQLITE_BUSY', async () => {
+  // Session 8 saw SQLITE_BUSY once on BEGIN IMMEDIATE while a store was closed and reopened under
+  // load. Every connection waits for the write lock (busy_timeout); the checkpointer threads of
+  // both stores run their rounds meanwhile. Only "store is closed" may refuse a call, and every
+  // acknowledged event must be in the ledger afterwards.
+  const dir = tempDir();
+  const file = join(dir, 'decisions.db');
+  const writer = await WorkerDecisionStore.open(file);
+  let reopened: SqliteDecisionStore | null = new SqliteDecisionStore(file);
+  let acknowledged = 0;
+  let reopens = 0;
+  const unexpected: string[] = [];
+  let n = 0;
+  const events = (tenant: string) =>
+    [1, 2].map(() => {
+      n += 1;
+      return makeEvent('decision.observed', { outcome: 'approved', note: 'x'.repeat(500) }, { tenant_id: tenant, decision_id: `d-${n}`, event_id: `e-${n}` });
+    });
+  const until = Date.now() + 2_000;
+  const pump = async (store: () => DecisionStore | null, tenant: string) => {
+    while (Date.now() < until) {
+      const target = store();
+      if (target === null) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        continue;
+      }
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          target.append(events(tenant)).then(
+            (result) => (acknowledged += result.appended),
+            (error: Error) => {
+              if (!/store is closed/.test(error.message)) unexpected.push(`${(error as { code?: string }).code}: ${error.message}`);
+            },
+          ),
+        ),
+      );
+    }
+  };
+  const cycle = async () => {
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const closing = reopened!;
+      reopened = null;
+      await closing.close();
+      reopened = new SqliteDecisionStore(file);
+      reopens += 1;
+    }
+  };
+  try {
+    await Promise.all([pump(() => writer, 'w'), pump(() => reopened, 'r'), cycle()]);
+    assert.deepEqual(unexpected, []);
+    assert.ok(reopens >= 3, `reopened ${reopens} times`);
+    const verification = await writer.verifyLedger();
+    assert.deepEqual(verification, { ok: true, checked: acknowledged, first_broken: null });
+  } finally {
+    await writer.close();
+    await reopened?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
