@@ -19,15 +19,6 @@ export interface GroupCommitOptions<Call, Result> {
    * as `commit` has taken them, so that large events do not live on until the answer.
    */
   retryRejectedAlone: boolean;
-  /**
-   * A group's weight, at most (default: no bound), or a function of the weight of all the calls
-   * waiting that gives it: the calls that would take the group past it wait for the next group,
-   * which starts on a later event-loop turn, so that the turn in between answers the calls of
-   * this one. A group always takes at least one call.
-   */
-  maxGroupWeight?: number | ((waitingWeight: number) => number);
-  /** A call's weight against `maxGroupWeight`; 1 when not given. */
-  weigh?(call: Call): number;
 }
 
 interface PendingCall<Call, Result> {
@@ -50,7 +41,6 @@ export class GroupCommit<Call, Result> {
   /** Groups whose commit's promise has not settled yet. */
   #inFlight = 0;
   #drainedWaiters: Array<() => void> = [];
-  #flushScheduled = false;
 
   constructor(options: GroupCommitOptions<Call, Result>) {
     this.#options = options;
@@ -61,7 +51,7 @@ export class GroupCommit<Call, Result> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ call, resolve, reject });
       // Otherwise the end of the group in flight starts this one.
-      if (this.#queue.length === 1 && this.#inFlight < this.#options.maxInFlight) this.#scheduleFlush();
+      if (this.#queue.length === 1 && this.#inFlight < this.#options.maxInFlight) setImmediate(() => this.flush());
     });
   }
 
@@ -71,11 +61,9 @@ export class GroupCommit<Call, Result> {
    */
   flush({ evenAtLimit = false } = {}): void {
     if (this.#inFlight >= this.#options.maxInFlight && !evenAtLimit) return;
-    const taken = evenAtLimit ? this.#queue.length : this.#callsInNextGroup();
-    const group = taken === this.#queue.length ? this.#queue : this.#queue.splice(0, taken);
-    if (group === this.#queue) this.#queue = [];
+    const group = this.#queue;
+    this.#queue = [];
     if (group.length > 0) this.#start(group);
-    if (this.#queue.length > 0 && this.#inFlight < this.#options.maxInFlight) this.#scheduleFlush();
     // A synchronous commit is over by now.
     this.#notifyIfDrained();
   }
@@ -114,7 +102,7 @@ export class GroupCommit<Call, Result> {
       .finally(() => {
         this.#inFlight -= 1;
         // At the end of this turn, so that calls made in the same turn join the group.
-        if (this.#inFlight === this.#options.maxInFlight - 1 && this.#queue.length > 0) this.#scheduleFlush();
+        if (this.#inFlight === this.#options.maxInFlight - 1 && this.#queue.length > 0) setImmediate(() => this.flush());
         this.#notifyIfDrained();
       });
   }
@@ -132,30 +120,6 @@ export class GroupCommit<Call, Result> {
         pending.reject(aloneError);
       }
     }
-  }
-
-  /** How many of the waiting calls the next group takes under `maxGroupWeight`. */
-  #callsInNextGroup(): number {
-    const { maxGroupWeight, weigh = () => 1 } = this.#options;
-    if (maxGroupWeight === undefined) return this.#queue.length;
-    const weights = this.#queue.map((pending) => weigh(pending.call!));
-    const max = typeof maxGroupWeight === 'number' ? maxGroupWeight : maxGroupWeight(weights.reduce((sum, weight) => sum + weight, 0));
-    let weight = 0;
-    for (let i = 0; i < weights.length; i++) {
-      weight += weights[i]!;
-      if (weight > max) return Math.max(i, 1);
-    }
-    return weights.length;
-  }
-
-  /** One flush per turn however many reasons there are for it. */
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      this.flush();
-    });
   }
 
   #isDrained(): boolean {

@@ -4,7 +4,6 @@ import { SqliteDecisionStore } from '../sqlite/sqlite-store.js';
 import type { AppendResult } from '../store.js';
 import type { AppendOutcome, AppendReply, StoreReply, StoreReplyValues, StoreRequest, StoreWorkerData } from './protocol.js';
 import { toRemoteError } from './remote-error.js';
-import { GroupCommit } from '../group-commit.js';
 import { fromAppendMessage, type AppendMessage } from './append-message.js';
 import { nameThisThread } from '../threads/thread-name.js';
 
@@ -29,27 +28,8 @@ if (store !== undefined) serve(store);
 function serve(store: SqliteDecisionStore): void {
   /** Requests received and not yet answered; close waits for them. */
   const inFlight = new Set<Promise<void>>();
-  /**
-   * Append messages waiting here commit together, but a group takes at most half of the rows
-   * waiting (and at least one message; never part of one). Taking them all made the collector's
-   * two threads take turns: with 16 requests in flight the store committed all 16 at once, all
-   * answers went back together, and the main thread decoded the next 16 while this thread had
-   * nothing to do, then idled while this thread committed them. With half, the answers of one
-   * group go back while the other half commits, so the clients' next requests are decoded
-   * meanwhile and wait here when that commit ends. A rule rather than a fixed size: it follows the
-   * clients' concurrency and the requests' size, and a lone message still commits at once.
-   */
-  const appends = new GroupCommit<AppendMessage[], AppendReply>({
-    // Every call of every message of the group is handed to the store in this turn: one transaction.
-    commit: (messages) => Promise.all(messages.map((calls) => appendGroup(store, calls).then((result) => ({ result })))),
-    maxInFlight: 1,
-    // appendGroup never rejects: the store tries a failing group's calls alone itself.
-    retryRejectedAlone: false,
-    maxGroupWeight: (waiting) => waiting / 2,
-    weigh: rowsOf,
-  });
   port.on('message', (request: StoreRequest) => {
-    const answered = (request.op === 'append' ? appends.add(request.calls) : answer(store, request, inFlight)).then(
+    const answered = answer(store, request, inFlight).then(
       (value) => reply(request.id, value),
       (error: unknown) => post({ kind: 'failed', id: request.id, error: toRemoteError(error) }),
     );
@@ -66,8 +46,7 @@ async function answer(
 ): Promise<StoreReplyValues[keyof StoreReplyValues]> {
   switch (request.op) {
     case 'append':
-      // Not reached: serve() hands appends to its group commit.
-      throw new Error('append requests are grouped, not answered one by one');
+      return appendGroup(store, request.calls);
     case 'getDecision':
       return store.getDecision(request.decisionId, request.opts);
     case 'queryDecisions':
@@ -115,16 +94,6 @@ async function appendGroup(store: SqliteDecisionStore, messages: AppendMessage[]
     outcome.status === 'fulfilled' ? { result: outcome.value } : { error: toRemoteError(outcome.reason) },
   );
   return { outcomes, commits: store.commits };
-}
-
-/** Ledger events and context spans of a message: what its share of a transaction costs. */
-function rowsOf(calls: AppendMessage[]): number {
-  let rows = 0;
-  for (const call of calls) {
-    if (call.eventJson !== undefined) rows += call.eventJson.length;
-    else for (const pack of call.packs) rows += pack.count;
-  }
-  return rows;
 }
 
 /** A call whose message cannot be read fails alone, as one the store refuses. */

@@ -31,11 +31,12 @@ import { startThread, threadEntry } from '../threads/start-thread.js';
 const WORKER_ENTRY = threadEntry('./store-worker', import.meta.url);
 
 /**
- * Append messages posted and not answered yet, at most. The worker groups the messages waiting
- * there into its transactions (store-worker.ts), so each event-loop turn's appends are posted at
- * once: holding them here until a commit ended (this was 2) made the threads take turns, the
- * worker idle while this thread held decoded requests. The bound only keeps a runaway caller from
- * queueing without end; the receivers' admission limit bounds the collector's requests well below it.
+ * Append messages posted and not answered yet, at most. Each event-loop turn's appends are posted
+ * at once; the messages that wait in the worker while it commits go together in its next
+ * transaction (store-worker.ts), so groups stay large under load. Holding appends here until a
+ * commit ended (this was 2) made the threads take turns: the worker idled while this thread held
+ * requests it had already decoded. The bound only keeps a runaway caller from queueing without
+ * end; the receivers' admission limit bounds the collector's requests well below it.
  */
 const MAX_APPENDS_IN_FLIGHT = 64;
 
@@ -55,11 +56,10 @@ type RequestBody = StoreRequest extends infer R ? (R extends StoreRequest ? Omit
 /**
  * A SqliteDecisionStore running in a worker thread, so that the collector's event loop never
  * waits for SQLite, hashing or record JSON. Append calls made in one event-loop turn travel as
- * one message; the messages waiting in the worker commit together, up to half of what waits
- * (group commit, store-worker.ts): a commit's fixed cost, and the index pages its rows share, are
- * paid once for the group, while the other half's answers overlap the next commit. Each call
- * resolves with its own result once its transaction committed. If the worker dies, every
- * pending and later call rejects.
+ * one message, posted at once; the messages waiting in the worker while it commits go together
+ * in its next transaction (group commit): a commit's fixed cost, and the index pages its rows
+ * share, are paid once for the group. Each call resolves with its own result once its
+ * transaction committed. If the worker dies, every pending and later call rejects.
  */
 export class WorkerDecisionStore implements DecisionStore {
   readonly #worker: Worker;
