@@ -16,6 +16,18 @@ import { makeEvent, runStoreSuite } from './store-suite.js';
 import { contextSpan } from './trace-suite.js';
 import { assertLegacyRecordsBackfilled, COLUMNS_BEFORE_MIGRATION_5, legacyRecordRows } from './legacy-records.js';
 
+/**
+ * A store file in `dir` taken back to the schema before migration `version`: written by the
+ * current schema, then `undo` restores what that migration changed and its row is forgotten, so
+ * the next open applies it again.
+ */
+async function storeFileBeforeMigration(dir: string, version: number, undo: string): Promise<string> {
+  const file = join(dir, 'decisions.db');
+  await new SqliteDecisionStore(file).close();
+  withConnection(file, (db) => db.exec(`${undo}\nDELETE FROM schema_migrations WHERE version = ${version};`));
+  return file;
+}
+
 runStoreSuite('SqliteDecisionStore (file)', async () => sqliteTestDatabase(async (file) => new SqliteDecisionStore(file)));
 
 test('the file is opened in WAL mode and parent directories are created', async () => {
@@ -533,17 +545,13 @@ test("migration 14: a trace's packs and decisions are members of one trace-keyed
       db.prepare('SELECT trace_id, tenant_id, typeof(member) AS kind, member FROM trace_members ORDER BY trace_id, tenant_id, member').all(),
     );
   try {
-    const file = join(dir, 'decisions.db');
     // Written with the schema before migration 14 (its two trace indexes, no trace_members).
-    const legacy = new SqliteDecisionStore(file);
-    await legacy.close();
-    withConnection(file, (db) =>
-      db.exec(`
-        DROP TRIGGER trace_members_pack_insert; DROP TRIGGER trace_members_pack_delete; DROP TABLE trace_members;
-        CREATE INDEX context_span_packs_by_trace ON context_span_packs (trace_id, tenant_id);
-        CREATE INDEX decisions_by_trace ON decisions (trace_id);
-        DELETE FROM schema_migrations WHERE version = 14;
-      `),
+    const file = await storeFileBeforeMigration(
+      dir,
+      14,
+      `DROP TRIGGER trace_members_pack_insert; DROP TRIGGER trace_members_pack_delete; DROP TABLE trace_members;
+       CREATE INDEX context_span_packs_by_trace ON context_span_packs (trace_id, tenant_id);
+       CREATE INDEX decisions_by_trace ON decisions (trace_id);`,
     );
     const before = new SqliteDecisionStore(file);
     try {
@@ -621,16 +629,8 @@ test("migration 14: a trace's packs and decisions are members of one trace-keyed
 test('migration 15: listings without a tenant are served by the stats index, newest first, once the (sort_time, id, tenant_id) index is dropped', async () => {
   const dir = tempDir();
   try {
-    const file = join(dir, 'decisions.db');
     // Written with the schema before migration 15 (with its newest index).
-    const legacy = new SqliteDecisionStore(file);
-    await legacy.close();
-    withConnection(file, (db) =>
-      db.exec(`
-        CREATE INDEX decisions_newest ON decisions (sort_time, id, tenant_id);
-        DELETE FROM schema_migrations WHERE version = 15;
-      `),
-    );
+    const file = await storeFileBeforeMigration(dir, 15, 'CREATE INDEX decisions_newest ON decisions (sort_time, id, tenant_id);');
     // Three decisions share each minute, across tenants: the page order within a sort_time is (id, tenant) descending.
     const at = (minute: number) => new Date(Date.UTC(2025, 2, 1, 10, minute)).toISOString();
     const events = [];
